@@ -1,0 +1,22 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import { page } from "./audit";
+import type { Database } from "./client";
+import { failedRequests } from "./schema";
+
+export type FailedRequest = typeof failedRequests.$inferInsert;
+
+export async function recordFailedRequest(db: Database, row: FailedRequest) {
+  await db.insert(failedRequests).values(row);
+}
+
+export async function listFailedRequests(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
+  const rows = await db
+    .select()
+    .from(failedRequests)
+    .where(
+      and(eq(failedRequests.tenantId, tenantId), beforeId === undefined ? undefined : lt(failedRequests.id, beforeId)),
+    )
+    .orderBy(desc(failedRequests.id))
+    .limit(limit + 1);
+  return page(rows, limit);
+}

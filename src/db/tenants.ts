@@ -1,0 +1,66 @@
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { Statement } from "./batch";
+import type { Database } from "./client";
+import { accessTokens, auditEvents, failedRequests, integrations, tenants, users } from "./schema";
+
+export type TenantRow = typeof tenants.$inferSelect;
+
+export async function findTenant(db: Database, id: string) {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return row ?? null;
+}
+
+/** Tenant and its integration row in one round trip. */
+export async function findTenantWithIntegration(db: Database, id: string) {
+  const [row] = await db
+    .select({ tenant: tenants, integration: integrations })
+    .from(tenants)
+    .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
+    .where(eq(tenants.id, id));
+  return row ?? null;
+}
+
+export async function listTenants(db: Database, afterId: string | undefined, limit: number) {
+  return db
+    .select()
+    .from(tenants)
+    .where(afterId === undefined ? undefined : gt(tenants.id, afterId))
+    .orderBy(asc(tenants.id))
+    .limit(limit + 1);
+}
+
+export function insertTenant(db: Database, row: TenantRow) {
+  return db.insert(tenants).values(row);
+}
+
+export function updateTenant(db: Database, id: string, set: Partial<Omit<TenantRow, "id" | "createdAt">>) {
+  return db.update(tenants).set(set).where(eq(tenants.id, id)).returning();
+}
+
+/** Everything a tenant owns, for offboarding. Later tables add their delete here, so nothing is left behind. */
+export function purgeTenantStatements(db: Database, tenantId: string): Statement[] {
+  return [
+    db.delete(users).where(eq(users.tenantId, tenantId)),
+    db.delete(accessTokens).where(eq(accessTokens.tenantId, tenantId)),
+    db.delete(integrations).where(eq(integrations.tenantId, tenantId)),
+    db.delete(auditEvents).where(eq(auditEvents.tenantId, tenantId)),
+    db.delete(failedRequests).where(eq(failedRequests.tenantId, tenantId)),
+    db.delete(tenants).where(eq(tenants.id, tenantId)),
+  ];
+}
+
+export function deleteIntegration(db: Database, tenantId: string) {
+  return db.delete(integrations).where(eq(integrations.tenantId, tenantId));
+}
+
+export function insertIntegration(db: Database, tenantId: string, now: number) {
+  return db.insert(integrations).values({ tenantId, createdAt: now });
+}
+
+/** Hands Entra-managed users back to the product when the integration goes away; nothing is deleted. */
+export function releaseManagedUsers(db: Database, tenantId: string, now: number) {
+  return db
+    .update(users)
+    .set({ managedBy: "portal", updatedAt: now, version: sql`${users.version} + 1` })
+    .where(and(eq(users.tenantId, tenantId), eq(users.managedBy, "azure-ad")));
+}

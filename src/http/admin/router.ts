@@ -1,0 +1,17 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { adminAuth } from "./auth";
+import { integrationRoutes } from "./integration";
+import { logRoutes } from "./logs";
+import { tenantRoutes } from "./tenants";
+
+/** The operator API. Every response is private: one of them carries a token's plaintext. */
+export const adminRouter = new Hono<AppEnv>()
+  .use("*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  })
+  .use("*", adminAuth)
+  .route("/tenants", tenantRoutes)
+  .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
+  .route("/tenants/:tenantId", logRoutes);

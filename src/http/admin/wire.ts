@@ -1,0 +1,48 @@
+import * as v from "valibot";
+import type { TenantRow } from "../../db/tenants";
+import { AdminError } from "./errors";
+
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toTenantWire(t: TenantRow) {
+  return {
+    id: t.id,
+    name: t.name,
+    azureAdEnabled: t.azureAdEnabled,
+    createdAt: iso(t.createdAt),
+    updatedAt: iso(t.updatedAt),
+  };
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 200;
+
+const ListQuery = v.object({
+  cursor: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1),
+      v.maxValue(MAX_LIST_LIMIT),
+    ),
+  ),
+});
+
+/** `?cursor=&limit=` for every admin list; lists answer `{ items, nextCursor }`. */
+export function parseListQuery(query: Record<string, string>) {
+  const result = v.safeParse(ListQuery, { cursor: query.cursor, limit: query.limit });
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new AdminError(400, "invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
+  }
+  return { cursor: result.output.cursor, limit: result.output.limit ?? DEFAULT_LIST_LIMIT };
+}
+
+/** Numeric keyset cursors (audit and request logs); anything else is a client error, not a 500. */
+export function numericCursor(cursor: string | undefined) {
+  if (cursor === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(cursor)) throw new AdminError(400, "invalid_cursor", "cursor is not one this API issued.");
+  return Number(cursor);
+}

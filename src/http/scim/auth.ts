@@ -1,0 +1,25 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../../env";
+import { unauthorized } from "../../scim/errors";
+import { authenticateToken } from "../../tokens/authenticate";
+
+/**
+ * Bearer authentication for `/scim/v2/:tenantId/*`. Hono's `bearerAuth` answers a malformed header with a plain
+ * 400, but SCIM clients need 401 with a SCIM body, so the header is checked here. Every failure looks the same,
+ * whether or not the tenant exists.
+ */
+export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  const tenantId = c.req.param("tenantId");
+  if (!token || !tenantId) throw unauthorized();
+  const { db, now } = c.var;
+  const tokenId = await authenticateToken(
+    { db, kv: c.env.TOKENS, now, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    token,
+    tenantId,
+  );
+  if (!tokenId) throw unauthorized();
+  c.set("tenantId", tenantId);
+  c.set("tokenId", tokenId);
+  await next();
+});

@@ -1,0 +1,24 @@
+/**
+ * Canonical request paths for routing. Entra and Microsoft's test suite use `/users` as well as `/Users`, the
+ * suite asks for `/serviceConfiguration`, and clients append a trailing slash, so resource segments are matched
+ * case-insensitively and normalised here once, before Hono routes.
+ */
+const RESOURCE_SEGMENTS = new Map([
+  ["users", "Users"],
+  ["groups", "Groups"],
+  ["schemas", "Schemas"],
+  ["resourcetypes", "ResourceTypes"],
+  ["serviceproviderconfig", "ServiceProviderConfig"],
+  ["serviceconfiguration", "ServiceProviderConfig"],
+]);
+
+const SCIM_PATH = /^\/scim\/v2\/([^/]+)\/([^/]+)(\/.*)?$/i;
+
+export function canonicalPath(request: Request): string {
+  let path = new URL(request.url).pathname;
+  if (path.length > 1 && path.endsWith("/")) path = path.replace(/\/+$/, "");
+  const match = SCIM_PATH.exec(path);
+  if (!match) return path;
+  const [, tenantId, segment = "", rest = ""] = match;
+  return `/scim/v2/${tenantId}/${RESOURCE_SEGMENTS.get(segment.toLowerCase()) ?? segment}${rest}`;
+}

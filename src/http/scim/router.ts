@@ -1,0 +1,13 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { notFound } from "../../scim/errors";
+import { scimAuth } from "./auth";
+import { failedRequestLog } from "./failed-requests";
+
+/** Everything under a tenant's SCIM base URL: authenticated first, failures logged, then routed. */
+export const scimRouter = new Hono<AppEnv>()
+  .use("/:tenantId", scimAuth)
+  .use("/:tenantId/*", scimAuth, failedRequestLog)
+  .all("/:tenantId/*", (c) => {
+    throw notFound(`No SCIM endpoint at ${new URL(c.req.url).pathname}.`);
+  });

@@ -1,0 +1,44 @@
+/**
+ * The KV fast path for authentication. Key `token:<sha256 hex>`; value says which tenant and token it is and when
+ * it stops working. KV entries expire on their own at the token's end, but authentication still checks
+ * `expiresAt`, because KV expiry is lazy and has a 60-second floor.
+ */
+export interface TokenGrant {
+  tenantId: string;
+  tokenId: string;
+  /** Epoch ms at which the token stops working (expiry, or the end of a rotation grace period). */
+  expiresAt: number;
+}
+
+/** KV refuses an `expirationTtl` below 60 seconds. */
+const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
+
+/**
+ * Entries written back after a KV miss live at most this long. A refill races a concurrent revocation (read D1,
+ * revocation deletes KV, refill writes KV); a short life bounds how long such a resurrected entry could keep a
+ * revoked token working, while the primary entry written at issue time lives as long as the token.
+ */
+export const REFILL_TTL_SECONDS = 3600;
+
+const grantKey = (tokenHash: string) => `token:${tokenHash}`;
+
+export async function readGrant(kv: KVNamespace, tokenHash: string): Promise<TokenGrant | null> {
+  return kv.get<TokenGrant>(grantKey(tokenHash), "json");
+}
+
+export async function writeGrant(
+  kv: KVNamespace,
+  tokenHash: string,
+  grant: TokenGrant,
+  now: number,
+  maxTtlSeconds = Number.POSITIVE_INFINITY,
+) {
+  const ttl = Math.min(maxTtlSeconds, Math.ceil((grant.expiresAt - now) / 1000));
+  await kv.put(grantKey(tokenHash), JSON.stringify(grant), {
+    expirationTtl: Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, ttl),
+  });
+}
+
+export async function deleteGrants(kv: KVNamespace, tokenHashes: string[]) {
+  await Promise.all(tokenHashes.map((hash) => kv.delete(grantKey(hash))));
+}

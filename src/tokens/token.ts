@@ -1,0 +1,32 @@
+/**
+ * Access-token material. A token is `scimtok_` + 43 base64url characters (256 random bits). The fixed prefix
+ * lets secret scanners recognise a leaked token; only its SHA-256 is ever stored.
+ */
+export const TOKEN_PREFIX = "scimtok_";
+const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^scimtok_[A-Za-z0-9_-]{43}$/;
+
+export function generateToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
+  return TOKEN_PREFIX + base64Url(bytes);
+}
+
+/** Cheap shape check before hashing, so garbage never reaches KV or D1. */
+export function looksLikeToken(candidate: string): boolean {
+  return TOKEN_PATTERN.test(candidate);
+}
+
+export async function hashToken(token: string): Promise<string> {
+  return sha256Hex(token);
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function base64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,83 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { createApp } from "../../src/app";
+import type { Clock } from "../../src/env";
+
+export const ORIGIN = "https://scim.test";
+
+type Fetch = (request: Request) => Promise<Response>;
+
+/** The deployed worker's fetch, as Entra reaches it. */
+export const workerFetch: Fetch = (request) => exports.default.fetch(request);
+
+/** The same app with its own clock, for tests that move time (expiry, grace periods). Waits for waitUntil work. */
+export function fetchAt(clock: Clock): Fetch {
+  const app = createApp({ clock });
+  return async (request) => {
+    const ctx = createExecutionContext();
+    const response = await app.fetch(request, env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+}
+
+interface Call {
+  body?: unknown;
+  headers?: Record<string, string>;
+  fetch?: Fetch;
+}
+
+function send(
+  method: string,
+  path: string,
+  auth: string | undefined,
+  { body, headers = {}, fetch = workerFetch }: Call,
+) {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (auth !== undefined) (init.headers as Record<string, string>).Authorization = auth;
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)["Content-Type"] ??= "application/json";
+  }
+  return fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+export const admin = (method: string, path: string, call: Call = {}) =>
+  send(method, `/admin${path}`, `Bearer ${env.ADMIN_API_KEY}`, call);
+
+export interface TestTenant {
+  tenantId: string;
+  token: string;
+  tokenId: string;
+  base: string;
+}
+
+/** A tenant with the Azure AD option on and its integration created: what an operator sets up for a customer. */
+export async function createTenant(name = "Contoso"): Promise<TestTenant> {
+  const tenant = await (await admin("POST", "/tenants", { body: { name, azureAdEnabled: true } })).json<{
+    id: string;
+  }>();
+  const res = await admin("POST", `/tenants/${tenant.id}/integrations/azure-ad`, { body: {} });
+  if (res.status !== 201) throw new Error(`integration setup failed: ${res.status} ${await res.text()}`);
+  const issued = await res.json<{ token: string; tokenId: string }>();
+  return { tenantId: tenant.id, token: issued.token, tokenId: issued.tokenId, base: `/scim/v2/${tenant.id}` };
+}
+
+/** A SCIM request with Entra's headers: bearer token, `application/scim+json` bodies. */
+export function scim(tenant: Pick<TestTenant, "token" | "base">, method: string, path: string, call: Call = {}) {
+  const headers = {
+    ...(call.body !== undefined ? { "Content-Type": "application/scim+json; charset=utf-8" } : {}),
+    ...call.headers,
+  };
+  return send(method, `${tenant.base}${path}`, `Bearer ${tenant.token}`, { ...call, headers });
+}
+
+export async function expectScimError(res: Response, status: number, scimType?: string) {
+  const body = await res.json<{ schemas: string[]; status: string; scimType?: string; detail?: string }>();
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${JSON.stringify(body)}`);
+  if (res.headers.get("Content-Type") !== "application/scim+json") throw new Error("not application/scim+json");
+  if (body.schemas?.[0] !== "urn:ietf:params:scim:api:messages:2.0:Error") throw new Error("not a SCIM error body");
+  if (body.status !== String(status)) throw new Error(`status field ${body.status}`);
+  if (body.scimType !== scimType) throw new Error(`expected scimType ${scimType}, got ${body.scimType}`);
+  return body;
+}
