@@ -2,12 +2,17 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { notFound } from "../../scim/errors";
 import { scimAuth } from "./auth";
+import { scimBodyLimit } from "./body";
+import { discoveryRoutes } from "./discovery";
 import { failedRequestLog } from "./failed-requests";
+import { userRoutes } from "./users";
 
 /** Everything under a tenant's SCIM base URL: authenticated first, failures logged, then routed. */
 export const scimRouter = new Hono<AppEnv>()
   .use("/:tenantId", scimAuth)
-  .use("/:tenantId/*", scimAuth, failedRequestLog)
+  .use("/:tenantId/*", scimAuth, failedRequestLog, scimBodyLimit)
+  .route("/:tenantId", discoveryRoutes)
+  .route("/:tenantId/Users", userRoutes)
   .all("/:tenantId/*", (c) => {
     throw notFound(`No SCIM endpoint at ${new URL(c.req.url).pathname}.`);
   });

@@ -1,0 +1,193 @@
+import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
+import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
+import type { PreparedUser, UserRecord } from "../scim/users";
+import type { Database } from "./client";
+import type { FilterTable } from "./filter-sql";
+import { auditEvents, users } from "./schema";
+
+export type UserRow = typeof users.$inferSelect;
+export type ManagedBy = UserRow["managedBy"];
+
+/** The users table as filters see it: indexed columns shadow the document where Entra matches. */
+export const USER_FILTER_TABLE: FilterTable = {
+  rt: USER_RESOURCE_TYPE,
+  folded: users.folded,
+  workEmail: users.workEmailKey,
+  columns: {
+    id: { kind: "exact", column: users.id },
+    username: { kind: "folded", column: users.userNameKey },
+    externalid: { kind: "exact", column: users.externalId },
+    displayname: { kind: "folded", column: users.displayNameKey },
+    active: { kind: "boolean", column: users.active },
+    "meta.created": { kind: "time", column: users.createdAt },
+    "meta.lastmodified": { kind: "time", column: users.updatedAt },
+    "meta.resourcetype": { kind: "literal", value: "User" },
+  },
+};
+
+/** Columns every SCIM read needs; the folded document is only for filters and stays in the database. */
+const RECORD = {
+  id: users.id,
+  data: users.data,
+  version: users.version,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+  managedBy: users.managedBy,
+  active: users.active,
+  userName: users.userName,
+} as const;
+
+export async function findUser(db: Database, tenantId: string, id: string) {
+  const [row] = await db
+    .select(RECORD)
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+  return row ?? null;
+}
+
+/** One round trip: the page (stable creation order, on the tenant's created-at index) and the total. */
+export async function listUsers(
+  db: Database,
+  tenantId: string,
+  filter: SQL | undefined,
+  offset: number,
+  limit: number,
+) {
+  const where = and(eq(users.tenantId, tenantId), filter);
+  const [rows, [total]] = await db.batch([
+    db.select(RECORD).from(users).where(where).orderBy(asc(users.createdAt), asc(users.id)).limit(limit).offset(offset),
+    db.select({ n: count() }).from(users).where(where),
+  ]);
+  return { rows, total: total?.n ?? 0 };
+}
+
+export async function countUsers(db: Database, tenantId: string, filter: SQL | undefined) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), filter));
+  return row?.n ?? 0;
+}
+
+interface WriteContext {
+  tenantId: string;
+  now: number;
+  actor: string;
+}
+
+/** True when the prepared user names no manager, or one that exists in the same tenant. */
+const managerExists = (tenantId: string, managerId: string | null) =>
+  sql`(${managerId} IS NULL OR EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${tenantId} AND m.id = ${managerId}))`;
+
+const rowColumns = (u: PreparedUser) => ({
+  user_name: u.userName,
+  user_name_key: u.userNameKey,
+  external_id: u.externalId,
+  display_name_key: u.displayNameKey,
+  work_email_key: u.workEmailKey,
+  active: u.active ? 1 : 0,
+  data: JSON.stringify(u.doc),
+  folded: JSON.stringify(u.folded),
+});
+
+const RETURNING = sql`RETURNING id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
+
+export type WriteOutcome = { ok: true; record: UserRecord } | { ok: false; reason: "notFound" | "managerNotFound" };
+
+/**
+ * POST in one round trip: the insert only happens when the manager exists (a conditional INSERT … SELECT, since
+ * D1 has no transactions to check first), and the audit row only when the user row did.
+ * A userName collision fails the batch on the unique index; the caller maps it to 409.
+ */
+export async function insertUser(
+  db: Database,
+  ctx: WriteContext,
+  id: string,
+  user: PreparedUser,
+  managedBy: ManagedBy,
+) {
+  const c = rowColumns(user);
+  const [inserted] = await db.batch([
+    db.all<UserRecord>(sql`
+      INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
+        active, managed_by, data, folded, version, created_at, updated_at)
+      SELECT ${id}, ${ctx.tenantId}, ${c.user_name}, ${c.user_name_key}, ${c.external_id}, ${c.display_name_key},
+        ${c.work_email_key}, ${c.active}, ${managedBy}, ${c.data}, ${c.folded}, 1, ${ctx.now}, ${ctx.now}
+      WHERE ${managerExists(ctx.tenantId, user.managerId)}
+      ${RETURNING}`),
+    db.run(sql`
+      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
+      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.created', 'User', id,
+        json_object('userName', user_name, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))
+      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`),
+  ]);
+  const record = inserted[0];
+  return record ? ({ ok: true, record } as const) : ({ ok: false, reason: "managerNotFound" } as const);
+}
+
+/** Names of top-level attributes that differ between the stored document `u.data` and `next` (JSON text). */
+const changedAttributes = (next: string) => sql`(SELECT json_group_array(key) FROM (
+    SELECT n.key FROM json_each(${next}) n
+      WHERE NOT EXISTS (SELECT 1 FROM json_each(u.data) o WHERE o.key = n.key AND o.type = n.type AND o.value IS n.value)
+    UNION
+    SELECT o.key FROM json_each(u.data) o WHERE NOT EXISTS (SELECT 1 FROM json_each(${next}) n WHERE n.key = o.key)))`;
+
+/**
+ * PUT (and PATCH's write) in one round trip. The audit row is computed from the old row before the update, under
+ * the same conditions; `expectedVersion` makes the write conditional for read-modify-write callers. The first SCIM
+ * write to a portal user hands it to Entra (`managed_by` → azure-ad), and the audit row says so.
+ */
+export async function updateUser(
+  db: Database,
+  ctx: WriteContext,
+  id: string,
+  user: PreparedUser,
+  action: string,
+  expectedVersion?: number,
+): Promise<WriteOutcome> {
+  const c = rowColumns(user);
+  const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerExists(ctx.tenantId, user.managerId)}
+    ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
+  const [, updated, [probe]] = await db.batch([
+    db.run(sql`
+      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
+      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${action}, 'User', u.id,
+        json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))
+      FROM ${users} u WHERE ${target}`),
+    db.all<UserRecord>(sql`
+      UPDATE ${users} AS u SET user_name = ${c.user_name}, user_name_key = ${c.user_name_key},
+        external_id = ${c.external_id}, display_name_key = ${c.display_name_key}, work_email_key = ${c.work_email_key},
+        active = ${c.active}, managed_by = 'azure-ad', data = ${c.data}, folded = ${c.folded},
+        version = u.version + 1, updated_at = ${ctx.now}
+      WHERE ${target}
+      ${RETURNING}`),
+    db.all<{ found: number }>(
+      sql`SELECT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}) AS found`,
+    ),
+  ]);
+  const record = updated[0];
+  if (record) return { ok: true, record };
+  return { ok: false, reason: probe?.found ? "managerNotFound" : "notFound" };
+}
+
+/** DELETE in one round trip; the audit row lands only if there was a user to delete. */
+export async function deleteUser(db: Database, ctx: WriteContext, id: string) {
+  const [, deleted] = await db.batch([
+    db.run(sql`
+      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
+      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.deleted', 'User', id,
+        json_object('userName', user_name, 'managedBy', managed_by)
+      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`),
+    db
+      .delete(users)
+      .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id)))
+      .returning({ id: users.id }),
+  ]);
+  return deleted.length > 0;
+}
+
+/** D1 reports unique-index violations only as text (drizzle wraps it in `cause`). */
+export function isUniqueViolation(error: unknown): boolean {
+  const messages = [error instanceof Error ? error.message : "", (error as { cause?: Error })?.cause?.message ?? ""];
+  return messages.some((m) => m.includes("UNIQUE constraint failed"));
+}

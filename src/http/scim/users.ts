@@ -1,0 +1,106 @@
+import { type Context, Hono } from "hono";
+import { filterToSql } from "../../db/filter-sql";
+import {
+  countUsers,
+  deleteUser,
+  findUser,
+  insertUser,
+  isUniqueViolation,
+  listUsers,
+  USER_FILTER_TABLE,
+  updateUser,
+  type WriteOutcome,
+} from "../../db/users";
+import type { AppEnv } from "../../env";
+import { badRequest, conflict, notFound } from "../../scim/errors";
+import { parseFilter } from "../../scim/filter/parse";
+import { listResponse, parsePage } from "../../scim/paging";
+import { parseProjection, project } from "../../scim/projection";
+import { USER_RESOURCE_TYPE } from "../../scim/schema/resource-types";
+import { type PreparedUser, prepareUser, toScimUser } from "../../scim/users";
+import { queryParams, readJsonBody } from "./body";
+import { scimJson } from "./respond";
+
+type Ctx = Context<AppEnv>;
+
+export const scimBaseUrl = (c: Ctx) => `${new URL(c.req.url).origin}/scim/v2/${c.var.tenantId}`;
+const writeContext = (c: Ctx) => ({ tenantId: c.var.tenantId, now: c.var.now, actor: `token:${c.var.tokenId}` });
+const projectionOf = (params: Record<string, string>) =>
+  parseProjection(USER_RESOURCE_TYPE, params.attributes, params.excludedattributes);
+
+const userNotFound = (id: string) => notFound(`User ${id} not found.`);
+const managerNotFound = (user: PreparedUser) =>
+  badRequest("invalidValue", `manager "${user.managerId}" does not name a user of this tenant.`);
+const userNameTaken = (user: PreparedUser) =>
+  conflict(`userName "${user.userName}" is already in use by another user of this tenant.`);
+
+/** `/scim/v2/:tenantId/Users`. Each operation is one D1 round trip after authentication (docs/performance.md). */
+export const userRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const params = queryParams(c.req.url);
+    const page = parsePage(params.startindex, params.count);
+    const projection = projectionOf(params);
+    const where = params.filter ? filterToSql(parseFilter(params.filter), USER_FILTER_TABLE) : undefined;
+    const { db, tenantId } = c.var;
+    if (page.count === 0) return scimJson(c, listResponse([], await countUsers(db, tenantId, where), page));
+    const { rows, total } = await listUsers(db, tenantId, where, page.startIndex - 1, page.count);
+    const base = scimBaseUrl(c);
+    return scimJson(
+      c,
+      listResponse(
+        rows.map((r) => project(toScimUser(r, base), projection)),
+        total,
+        page,
+      ),
+    );
+  })
+  .post("/", async (c) => {
+    const user = prepareUser(await readJsonBody(c));
+    const outcome = await unlessTaken(
+      user,
+      insertUser(c.var.db, writeContext(c), crypto.randomUUID(), user, "azure-ad"),
+    );
+    return respondWritten(c, user, outcome, 201);
+  })
+  .get("/:id", async (c) => {
+    const id = c.req.param("id");
+    const record = await findUser(c.var.db, c.var.tenantId, id);
+    if (!record) throw userNotFound(id);
+    return respondUser(c, toScimUser(record, scimBaseUrl(c)));
+  })
+  .put("/:id", async (c) => {
+    const id = c.req.param("id");
+    const user = prepareUser(await readJsonBody(c));
+    const outcome = await unlessTaken(user, updateUser(c.var.db, writeContext(c), id, user, "user.replaced"));
+    return respondWritten(c, user, outcome, 200, id);
+  })
+  .delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!(await deleteUser(c.var.db, writeContext(c), id))) throw userNotFound(id);
+    return c.body(null, 204);
+  });
+
+async function unlessTaken(user: PreparedUser, write: Promise<WriteOutcome>) {
+  try {
+    return await write;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw userNameTaken(user);
+    throw error;
+  }
+}
+
+function respondWritten(c: Ctx, user: PreparedUser, outcome: WriteOutcome, status: 200 | 201, id = "") {
+  if (!outcome.ok) throw outcome.reason === "notFound" ? userNotFound(id) : managerNotFound(user);
+  const resource = toScimUser(outcome.record, scimBaseUrl(c));
+  return respondUser(c, resource, status, status === 201 ? { Location: resource.meta.location } : {});
+}
+
+function respondUser(
+  c: Ctx,
+  resource: ReturnType<typeof toScimUser>,
+  status: 200 | 201 = 200,
+  headers: Record<string, string> = {},
+) {
+  const projected = project(resource, projectionOf(queryParams(c.req.url)));
+  return scimJson(c, projected, status, { ETag: resource.meta.version, ...headers });
+}

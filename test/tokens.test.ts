@@ -1,0 +1,219 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  admin,
+  createTenant,
+  expectScimError,
+  fetchAt,
+  ORIGIN,
+  scim,
+  type TestTenant,
+  workerFetch,
+} from "./support/http";
+
+const DAY = 86_400_000;
+
+/** A SCIM read that succeeds only when the token authenticates. */
+const probe = (tenant: TestTenant, fetch = workerFetch) =>
+  scim(tenant, "GET", "/Users?filter=userName+eq+%22probe%22", { fetch });
+
+async function expectRefused(res: Response) {
+  expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+  await expectScimError(res, 401);
+}
+
+async function tokenHash(token: string) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("SCIM authentication", () => {
+  it("accepts the issued token on its own Tenant URL", async () => {
+    const tenant = await createTenant();
+    expect((await probe(tenant)).status).toBe(200);
+  });
+
+  it.each([
+    ["no Authorization header", undefined],
+    ["an empty bearer", "Bearer "],
+    ["a malformed header", "Bearer a b c"],
+    ["another scheme", "Basic dXNlcjpwYXNz"],
+    ["an unknown token", "Bearer scimtok_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+    ["a random string", "Bearer hello"],
+  ])("refuses %s with a SCIM 401", async (_, auth) => {
+    const { base } = await createTenant();
+    const res = await workerFetch(
+      new Request(`${ORIGIN}${base}/Users`, { headers: auth === undefined ? {} : { Authorization: auth } }),
+    );
+    await expectRefused(res);
+  });
+
+  it("answers an unknown tenant exactly like a wrong token", async () => {
+    const tenant = await createTenant();
+    const unknown = await probe({ ...tenant, base: "/scim/v2/00000000-0000-4000-8000-000000000000" });
+    const wrong = await probe({ ...tenant, token: `${tenant.token.slice(0, -1)}A` });
+    await expectRefused(unknown.clone());
+    expect(await unknown.text()).toBe(await wrong.text());
+  });
+
+  it("refuses tenant A's token on tenant B's URL", async () => {
+    const a = await createTenant("A");
+    const b = await createTenant("B");
+    await expectRefused(await probe({ ...b, token: a.token }));
+    expect((await probe(b)).status).toBe(200);
+  });
+
+  it("serves a KV miss from D1 and refills KV", async () => {
+    const tenant = await createTenant();
+    const key = `token:${await tokenHash(tenant.token)}`;
+    await env.TOKENS.delete(key);
+    expect((await probe(tenant, fetchAt(Date.now))).status).toBe(200);
+    expect(await env.TOKENS.get(key, "json")).toMatchObject({ tenantId: tenant.tenantId, tokenId: tenant.tokenId });
+  });
+
+  it("records when a token was last used", async () => {
+    const tenant = await createTenant();
+    const now = Date.now() + 1000;
+    await probe(
+      tenant,
+      fetchAt(() => now),
+    );
+    const status = await (await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).json<{
+      lastUsedAt: string;
+    }>();
+    expect(status.lastUsedAt).toBe(new Date(now).toISOString());
+  });
+
+  it("refuses an expired token without waiting for the cron", async () => {
+    const tenant = await createTenant();
+    const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+      body: { ttlSeconds: 300 },
+    });
+    const fresh = { ...tenant, token: (await res.json<{ token: string }>()).token };
+    expect(
+      (
+        await probe(
+          fresh,
+          fetchAt(() => Date.now() + 299_000),
+        )
+      ).status,
+    ).toBe(200);
+    await expectRefused(
+      await probe(
+        fresh,
+        fetchAt(() => Date.now() + 301_000),
+      ),
+    );
+    // Also when KV has forgotten it and D1 answers.
+    await env.TOKENS.delete(`token:${await tokenHash(fresh.token)}`);
+    await expectRefused(
+      await probe(
+        fresh,
+        fetchAt(() => Date.now() + 301_000),
+      ),
+    );
+  });
+});
+
+describe("token lifecycle", () => {
+  it("regenerating refuses the previous token at once", async () => {
+    const tenant = await createTenant();
+    const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} });
+    expect(res.status).toBe(201);
+    const next = await res.json<{ token: string; tokenId: string; scimBaseUrl: string }>();
+    expect(next.scimBaseUrl).toBe(`${ORIGIN}${tenant.base}`);
+    await expectRefused(await probe(tenant));
+    expect((await probe({ ...tenant, token: next.token })).status).toBe(200);
+    // Refused through the D1 path as well, not only because KV forgot it.
+    await env.TOKENS.delete(`token:${await tokenHash(tenant.token)}`);
+    await expectRefused(await probe(tenant));
+  });
+
+  it("keeps the previous token working through a grace period, then refuses it", async () => {
+    const tenant = await createTenant();
+    const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+      body: { graceSeconds: 600 },
+    });
+    const next = await res.json<{ token: string; tokenId: string }>();
+    expect((await probe(tenant)).status).toBe(200);
+    expect((await probe({ ...tenant, token: next.token })).status).toBe(200);
+    const status = await (await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).json<{
+      tokenId: string;
+      previousTokens: { tokenId: string }[];
+    }>();
+    expect(status.tokenId).toBe(next.tokenId);
+    expect(status.previousTokens.map((t) => t.tokenId)).toEqual([tenant.tokenId]);
+    await expectRefused(
+      await probe(
+        tenant,
+        fetchAt(() => Date.now() + 601_000),
+      ),
+    );
+    expect(
+      (
+        await probe(
+          { ...tenant, token: next.token },
+          fetchAt(() => Date.now() + 601_000),
+        )
+      ).status,
+    ).toBe(200);
+  });
+
+  it("turning the Azure AD option off refuses the tenant's tokens", async () => {
+    const tenant = await createTenant();
+    await admin("PATCH", `/tenants/${tenant.tenantId}`, { body: { azureAdEnabled: false } });
+    await expectRefused(await probe(tenant));
+    const regenerate = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} });
+    expect(regenerate.status).toBe(409);
+    await admin("PATCH", `/tenants/${tenant.tenantId}`, { body: { azureAdEnabled: true } });
+    await expectRefused(await probe(tenant));
+    const issued = await (
+      await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} })
+    ).json<{ token: string }>();
+    expect((await probe({ ...tenant, token: issued.token })).status).toBe(200);
+  });
+
+  it("deleting the integration refuses every token and empties KV", async () => {
+    const tenant = await createTenant();
+    await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: { graceSeconds: 3600 } });
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(204);
+    await expectRefused(await probe(tenant));
+    const live = await env.DB.prepare(
+      "select count(*) as n from access_tokens where tenant_id = ? and status = 'active'",
+    )
+      .bind(tenant.tenantId)
+      .first("n");
+    expect(live).toBe(0);
+    expect((await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(404);
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(404);
+    // The integration can be set up again.
+    expect((await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad`, { body: {} })).status).toBe(201);
+  });
+
+  it("deleting the tenant purges its tokens from D1 and KV", async () => {
+    const tenant = await createTenant();
+    const hash = await tokenHash(tenant.token);
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}`)).status).toBe(204);
+    await expectRefused(await probe(tenant));
+    expect(await env.TOKENS.get(`token:${hash}`)).toBeNull();
+    for (const table of ["access_tokens", "audit_events", "integrations", "users"]) {
+      const n = await env.DB.prepare(`select count(*) as n from ${table} where tenant_id = ?`)
+        .bind(tenant.tenantId)
+        .first("n");
+      expect(n, table).toBe(0);
+    }
+  });
+
+  it("reports a token close to expiry as expiring soon", async () => {
+    const tenant = await createTenant();
+    await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+      body: { ttlSeconds: 7 * 86_400 },
+    });
+    const status = await (await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).json<{
+      expiringSoon: boolean;
+      expiresAt: string;
+    }>();
+    expect(status.expiringSoon).toBe(true);
+    expect(Date.parse(status.expiresAt)).toBeLessThan(Date.now() + 8 * DAY);
+  });
+});
