@@ -1,4 +1,6 @@
+import { is, SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 
 export type Statement = BatchItem<"sqlite">;
@@ -11,4 +13,20 @@ export function runBatch(db: Database, statements: Statement[]) {
   const [first, ...rest] = statements;
   if (!first) throw new Error("runBatch needs at least one statement");
   return db.batch([first, ...rest]);
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+type Query = SQL | { toSQL(): { sql: string; params: unknown[] } };
+
+/**
+ * A batch of hand-written statements (conditional INSERT … SELECT, UPDATE … RETURNING) straight on D1, returning
+ * raw rows per statement. drizzle 0.45's own batch cannot bind parameters of `db.all(sql…)` items.
+ */
+export async function runRawBatch(db: Database, queries: Query[]) {
+  const statements = queries.map((q) => {
+    const { sql, params } = is(q, SQL) ? dialect.sqlToQuery(q) : q.toSQL();
+    return db.$client.prepare(sql).bind(...params);
+  });
+  return db.$client.batch<Record<string, unknown>>(statements);
 }

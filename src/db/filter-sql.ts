@@ -113,9 +113,8 @@ const jsonValue = (doc: SQL, keys: string[]) =>
   keys.length === 0 ? doc : sql`json_extract(${doc}, ${jsonPath(keys)})`;
 
 function leaf(filter: Extract<Filter, { kind: "compare" | "present" }>, def: AttributeDef, expr: SQL): SQL {
-  if (filter.kind === "present") {
-    return sql`(${expr} IS NOT NULL AND coalesce(json_valid(${expr}) AND json_type(${expr}) = 'array' AND json_array_length(${expr}) = 0, 0) = 0 AND ${expr} != '')`;
-  }
+  // Nulls and empty arrays are never stored (RFC 7643 §2.5 treats them as unassigned); an empty string is no value either.
+  if (filter.kind === "present") return sql`(${expr} IS NOT NULL AND ${expr} != '')`;
   const { op, value } = filter;
   if (value === null) return nullCompare(op, expr);
   switch (def.type) {

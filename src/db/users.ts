@@ -1,6 +1,7 @@
-import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import type { PreparedUser, UserRecord } from "../scim/users";
+import { runRawBatch } from "./batch";
 import type { Database } from "./client";
 import type { FilterTable } from "./filter-sql";
 import { auditEvents, users } from "./schema";
@@ -107,21 +108,21 @@ export async function insertUser(
   managedBy: ManagedBy,
 ) {
   const c = rowColumns(user);
-  const [inserted] = await db.batch([
-    db.all<UserRecord>(sql`
+  const [inserted] = await runRawBatch(db, [
+    sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
       SELECT ${id}, ${ctx.tenantId}, ${c.user_name}, ${c.user_name_key}, ${c.external_id}, ${c.display_name_key},
         ${c.work_email_key}, ${c.active}, ${managedBy}, ${c.data}, ${c.folded}, 1, ${ctx.now}, ${ctx.now}
       WHERE ${managerExists(ctx.tenantId, user.managerId)}
-      ${RETURNING}`),
-    db.run(sql`
+      ${RETURNING}`,
+    sql`
       INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
       SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.created', 'User', id,
         json_object('userName', user_name, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))
-      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`),
+      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
   ]);
-  const record = inserted[0];
+  const record = inserted?.results[0] as UserRecord | undefined;
   return record ? ({ ok: true, record } as const) : ({ ok: false, reason: "managerNotFound" } as const);
 }
 
@@ -148,46 +149,54 @@ export async function updateUser(
   const c = rowColumns(user);
   const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerExists(ctx.tenantId, user.managerId)}
     ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
-  const [, updated, [probe]] = await db.batch([
-    db.run(sql`
+  const [, updated, probe] = await runRawBatch(db, [
+    sql`
       INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
       SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${action}, 'User', u.id,
         json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))
-      FROM ${users} u WHERE ${target}`),
-    db.all<UserRecord>(sql`
+      FROM ${users} u WHERE ${target}`,
+    sql`
       UPDATE ${users} AS u SET user_name = ${c.user_name}, user_name_key = ${c.user_name_key},
         external_id = ${c.external_id}, display_name_key = ${c.display_name_key}, work_email_key = ${c.work_email_key},
         active = ${c.active}, managed_by = 'azure-ad', data = ${c.data}, folded = ${c.folded},
         version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
-      ${RETURNING}`),
-    db.all<{ found: number }>(
-      sql`SELECT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}) AS found`,
-    ),
+      ${RETURNING}`,
+    sql`SELECT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}) AS found`,
   ]);
-  const record = updated[0];
+  const record = updated?.results[0] as UserRecord | undefined;
   if (record) return { ok: true, record };
-  return { ok: false, reason: probe?.found ? "managerNotFound" : "notFound" };
+  return { ok: false, reason: probe?.results[0]?.found ? "managerNotFound" : "notFound" };
 }
 
 /** DELETE in one round trip; the audit row lands only if there was a user to delete. */
 export async function deleteUser(db: Database, ctx: WriteContext, id: string) {
-  const [, deleted] = await db.batch([
-    db.run(sql`
+  const [, deleted] = await runRawBatch(db, [
+    sql`
       INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
       SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.deleted', 'User', id,
         json_object('userName', user_name, 'managedBy', managed_by)
-      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`),
+      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
     db
       .delete(users)
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id)))
       .returning({ id: users.id }),
   ]);
-  return deleted.length > 0;
+  return (deleted?.results.length ?? 0) > 0;
 }
 
 /** D1 reports unique-index violations only as text (drizzle wraps it in `cause`). */
 export function isUniqueViolation(error: unknown): boolean {
   const messages = [error instanceof Error ? error.message : "", (error as { cause?: Error })?.cause?.message ?? ""];
   return messages.some((m) => m.includes("UNIQUE constraint failed"));
+}
+
+/** Admin listing: keyset on id, so paging stays cheap however large the tenant is. */
+export async function listUsersAfter(db: Database, tenantId: string, afterId: string | undefined, limit: number) {
+  return db
+    .select(RECORD)
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), afterId === undefined ? undefined : gt(users.id, afterId)))
+    .orderBy(asc(users.id))
+    .limit(limit + 1);
 }

@@ -4,6 +4,7 @@ import { adminAuth } from "./auth";
 import { integrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
 import { tenantRoutes } from "./tenants";
+import { userAdminRoutes } from "./users";
 
 /** The operator API. Every response is private: one of them carries a token's plaintext. */
 export const adminRouter = new Hono<AppEnv>()
@@ -14,4 +15,5 @@ export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
   .route("/tenants", tenantRoutes)
   .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
+  .route("/tenants/:tenantId/users", userAdminRoutes)
   .route("/tenants/:tenantId", logRoutes);

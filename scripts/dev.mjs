@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm run dev`: local D1 migrated, an admin key in .dev.vars, a demo tenant with its integration, a fresh token
+// printed, then `wrangler dev` on 127.0.0.1:8787 (extra arguments are passed to wrangler).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const wrangler = "node_modules/.bin/wrangler";
+const args = process.argv.slice(2);
+const portArg = args.indexOf("--port");
+const port = portArg >= 0 ? args[portArg + 1] : "8787";
+const persistArg = args.indexOf("--persist-to");
+const persist = persistArg >= 0 ? ["--persist-to", args[persistArg + 1]] : [];
+
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
+  env,
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const adminKey = ensureAdminKey();
+const dev = spawn(
+  wrangler,
+  ["dev", "--ip", "127.0.0.1", "--port", port, ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port"))],
+  {
+    env,
+    stdio: ["inherit", "inherit", "inherit"],
+  },
+);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code) => process.exit(code ?? 0));
+
+const origin = `http://127.0.0.1:${port}`;
+await waitForServer(origin);
+await setUpDemo(origin, adminKey);
+
+function ensureAdminKey() {
+  const text = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
+  const current = /^ADMIN_API_KEY=(.+)$/m.exec(text)?.[1]?.trim();
+  if (current && current !== "change-me") return current;
+  const key = `adm_${randomBytes(24).toString("base64url")}`;
+  const rest = text.replace(/^ADMIN_API_KEY=.*\n?/m, "");
+  writeFileSync(".dev.vars", `${rest}${rest && !rest.endsWith("\n") ? "\n" : ""}ADMIN_API_KEY=${key}\n`);
+  return key;
+}
+
+async function waitForServer(url) {
+  for (let i = 0; i < 120; i++) {
+    try {
+      await fetch(`${url}/admin/tenants`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error("wrangler dev did not start within 60 s");
+}
+
+/** Idempotent: reuses the tenant named "Demo", creates its integration once, and issues a fresh token each start. */
+async function setUpDemo(url, key) {
+  const call = async (method, path, body) => {
+    const res = await fetch(`${url}/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+  let tenant;
+  let cursor = null;
+  do {
+    const page = await call("GET", `/tenants?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+    tenant = page.body.items.find((t) => t.name === "Demo");
+    cursor = page.body.nextCursor;
+  } while (!tenant && cursor);
+  tenant ??= (await call("POST", "/tenants", { name: "Demo", azureAdEnabled: true })).body;
+  let issued = await call("POST", `/tenants/${tenant.id}/integrations/azure-ad`, {});
+  if (issued.status === 409) issued = await call("POST", `/tenants/${tenant.id}/integrations/azure-ad/token`, {});
+  if (issued.status !== 201) throw new Error(`could not issue a demo token: ${JSON.stringify(issued.body)}`);
+  console.log(`
+┌ Local SCIM service ready
+│ Admin API key : ${key}
+│ Demo tenant   : ${tenant.id}
+│ Tenant URL    : ${issued.body.scimBaseUrl}
+│ Secret Token  : ${issued.body.token}
+│
+│ curl -H "Authorization: Bearer ${issued.body.token}" "${issued.body.scimBaseUrl}/Users?filter=userName+eq+%22x%22"
+└ (a new token is issued at every start; the previous one stops working)
+`);
+}

@@ -1,0 +1,82 @@
+import { Hono } from "hono";
+import * as v from "valibot";
+import { findTenant } from "../../db/tenants";
+import { findUser, insertUser, isUniqueViolation, listUsersAfter } from "../../db/users";
+import type { AppEnv } from "../../env";
+import { prepareDocument } from "../../scim/users";
+import { AdminError, tenantNotFound } from "./errors";
+import { jsonBody } from "./validate";
+import { iso, parseListQuery } from "./wire";
+
+const CreateUser = v.object({
+  email: v.pipe(v.string(), v.trim(), v.email("must be an email address"), v.maxLength(320)),
+  displayName: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(256))),
+});
+
+interface AdminUserRow {
+  id: string;
+  data: string;
+  managedBy: string;
+  active: boolean;
+  userName: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+function toAdminUser(row: AdminUserRow) {
+  const doc = JSON.parse(row.data) as { displayName?: string; emails?: { value?: string }[] };
+  return {
+    id: row.id,
+    userName: row.userName,
+    email: doc.emails?.[0]?.value ?? null,
+    displayName: doc.displayName ?? null,
+    managedBy: row.managedBy,
+    active: row.active,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+/**
+ * Users created by the product ("portal" users). They are SCIM resources too: userName is the email, so Entra's
+ * `userName eq` match finds them and its first write takes them over.
+ */
+export const userAdminRoutes = new Hono<AppEnv>()
+  .post("/", jsonBody(CreateUser), async (c) => {
+    const { db, now } = c.var;
+    const tenantId = c.req.param("tenantId") as string;
+    if (!(await findTenant(db, tenantId))) throw tenantNotFound();
+    const { email, displayName } = c.req.valid("json");
+    const user = prepareDocument({
+      userName: email,
+      ...(displayName ? { displayName } : {}),
+      emails: [{ value: email, type: "work", primary: true }],
+      active: true,
+    });
+    try {
+      const outcome = await insertUser(db, { tenantId, now, actor: "admin" }, crypto.randomUUID(), user, "portal");
+      if (!outcome.ok) throw new Error("portal users name no manager");
+      const row = await findUser(db, tenantId, outcome.record.id);
+      if (!row) throw new Error("user vanished after insert");
+      return c.json(toAdminUser(row), 201);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AdminError(409, "user_exists", "A user with this email already exists.");
+      throw error;
+    }
+  })
+  .get("/", async (c) => {
+    const tenantId = c.req.param("tenantId") as string;
+    const { cursor, limit } = parseListQuery(c.req.query());
+    if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
+    const rows = await listUsersAfter(c.var.db, tenantId, cursor, limit);
+    const items = rows.slice(0, limit);
+    return c.json({
+      items: items.map(toAdminUser),
+      nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null,
+    });
+  })
+  .get("/:userId", async (c) => {
+    const row = await findUser(c.var.db, c.req.param("tenantId") as string, c.req.param("userId"));
+    if (!row) throw new AdminError(404, "user_not_found", "No user with this id in this tenant.");
+    return c.json(toAdminUser(row));
+  });
