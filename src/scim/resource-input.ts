@@ -135,7 +135,7 @@ function normalizeCustom(value: unknown, label: string) {
 
 function normalizeComplex(def: AttributeDef, value: unknown, label: string): Record<string, unknown> | undefined {
   // Entra sends the manager as a bare id string ("manager": "271") and clears it with "".
-  if (typeof value === "string" && def.subAttributes?.some((s) => s.name === "value")) {
+  if (typeof value === "string" && !def.multiValued && def.subAttributes?.some((s) => s.name === "value")) {
     return value === "" ? undefined : normalizeComplex(def, { value }, label);
   }
   if (!isPlainObject(value)) throw invalidValue(`"${label}" must be an object.`);
