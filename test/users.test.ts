@@ -1,6 +1,15 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { admin, createTenant, expectScimError, fetchAt, ORIGIN, scim, type TestTenant, workerFetch } from "./support/http";
+import {
+  admin,
+  createTenant,
+  expectScimError,
+  fetchAt,
+  ORIGIN,
+  scim,
+  type TestTenant,
+  workerFetch,
+} from "./support/http";
 import { createUser, filterUsers, type ListResponse, type ScimUser } from "./support/users";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
