@@ -93,12 +93,16 @@ const rowColumns = (u: PreparedUser) => ({
 
 const RETURNING = sql`RETURNING id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
 
-export type WriteOutcome = { ok: true; record: UserRecord } | { ok: false; reason: "notFound" | "managerNotFound" };
+export type WriteOutcome =
+  | { ok: true; record: UserRecord }
+  | { ok: false; reason: "notFound" | "managerNotFound" | "versionConflict" };
 
 /**
- * POST in one round trip: the insert only happens when the manager exists (a conditional INSERT … SELECT, since
- * D1 has no transactions to check first), and the audit row only when the user row did.
- * A userName collision fails the batch on the unique index; the caller maps it to 409.
+ * POST in one round trip, adoption included. When the new user's userName or work email is, case-insensitively,
+ * the email of a portal user (a portal user's userName is its email), that user is taken over: same id, the SCIM
+ * attributes applied, `managed_by` azure-ad. Otherwise a new row is inserted. Each write happens only when the
+ * manager exists (conditional statements, since D1 has no transactions to check first), and each audit row only
+ * when its write did. A userName collision with any other user fails the batch on the unique index (409).
  */
 export async function insertUser(
   db: Database,
@@ -108,23 +112,45 @@ export async function insertUser(
   managedBy: ManagedBy,
 ) {
   const c = rowColumns(user);
-  const [inserted] = await runRawBatch(db, [
+  const managerOk = managerExists(ctx.tenantId, user.managerId);
+  const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
+      AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
+      ORDER BY p.created_at, p.id LIMIT 1)`;
+  const adopt = managedBy === "azure-ad";
+  const [, inserted, , adopted] = await runRawBatch(db, [
+    sql`
+      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
+      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.adopted', 'User', u.id,
+        json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))
+      FROM ${users} u WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`,
     sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
       SELECT ${id}, ${ctx.tenantId}, ${c.user_name}, ${c.user_name_key}, ${c.external_id}, ${c.display_name_key},
         ${c.work_email_key}, ${c.active}, ${managedBy}, ${c.data}, ${c.folded}, 1, ${ctx.now}, ${ctx.now}
-      WHERE ${managerExists(ctx.tenantId, user.managerId)}
+      WHERE ${managerOk} AND NOT (${adopt ? 1 : 0} AND EXISTS ${portalMatch})
       ${RETURNING}`,
     sql`
       INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
       SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.created', 'User', id,
-        json_object('userName', user_name, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))
+        json_object('userName', user_name, 'managedBy', managed_by, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))
       FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
+    sql`
+      UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
+      WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}
+      ${RETURNING}`,
   ]);
-  const record = inserted?.results[0] as UserRecord | undefined;
-  return record ? ({ ok: true, record } as const) : ({ ok: false, reason: "managerNotFound" } as const);
+  const record = (inserted?.results[0] ?? adopted?.results[0]) as UserRecord | undefined;
+  return record
+    ? ({ ok: true, record, adopted: !inserted?.results[0] } as const)
+    : ({ ok: false, reason: "managerNotFound" } as const);
 }
+
+/** Column assignments shared by every write of a prepared user. */
+const assignments = (c: ReturnType<typeof rowColumns>) =>
+  sql`user_name = ${c.user_name}, user_name_key = ${c.user_name_key}, external_id = ${c.external_id},
+    display_name_key = ${c.display_name_key}, work_email_key = ${c.work_email_key}, active = ${c.active},
+    data = ${c.data}, folded = ${c.folded}`;
 
 /** Names of top-level attributes that differ between the stored document `u.data` and `next` (JSON text). */
 const changedAttributes = (next: string) => sql`(SELECT json_group_array(key) FROM (
@@ -156,17 +182,17 @@ export async function updateUser(
         json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))
       FROM ${users} u WHERE ${target}`,
     sql`
-      UPDATE ${users} AS u SET user_name = ${c.user_name}, user_name_key = ${c.user_name_key},
-        external_id = ${c.external_id}, display_name_key = ${c.display_name_key}, work_email_key = ${c.work_email_key},
-        active = ${c.active}, managed_by = 'azure-ad', data = ${c.data}, folded = ${c.folded},
-        version = u.version + 1, updated_at = ${ctx.now}
+      UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
-    sql`SELECT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}) AS found`,
+    sql`SELECT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}) AS found,
+      ${managerExists(ctx.tenantId, user.managerId)} AS managerFound`,
   ]);
   const record = updated?.results[0] as UserRecord | undefined;
   if (record) return { ok: true, record };
-  return { ok: false, reason: probe?.results[0]?.found ? "managerNotFound" : "notFound" };
+  const why = probe?.results[0];
+  if (!why?.found) return { ok: false, reason: "notFound" };
+  return { ok: false, reason: why.managerFound ? "versionConflict" : "managerNotFound" };
 }
 
 /** DELETE in one round trip; the audit row lands only if there was a user to delete. */

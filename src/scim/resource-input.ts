@@ -10,7 +10,7 @@ export const MAX_STRING_LENGTH = 2048;
 export const MAX_BINARY_LENGTH = 16_384;
 /** Values per multi-valued attribute (emails, phoneNumbers, …): far above any directory's needs. */
 export const MAX_MULTI_VALUES = 100;
-/** Serialized size of one custom extension object. */
+/** Serialized size (characters of JSON) of one custom extension attribute's value. */
 export const MAX_EXTENSION_BYTES = 16_384;
 
 export type ResourceDocument = Record<string, unknown>;
@@ -57,19 +57,37 @@ function normalizeUrnKey(doc: ResourceDocument, rt: ResourceTypeDef, key: string
   if (resolved) setAttribute(doc, resolved.keys, resolved.attr, value);
 }
 
-/** Writes a normalized value at `keys` (one level, or two for extension attributes); absent values remove it. */
+/** Normalizes `value` for `def` and writes it at `keys`; read-only attributes are left alone. */
 export function setAttribute(doc: ResourceDocument, keys: string[], def: AttributeDef, value: unknown) {
   if (def.mutability === "readOnly") return;
-  const normalized = normalizeValue(def, value, keys.join("."));
+  writeAttribute(doc, keys, normalizeValue(def, value, keys.join(".")));
+}
+
+/** The value at `keys` (one level, or two for extension attributes). */
+export function readAttribute(doc: ResourceDocument, keys: string[]): unknown {
+  const [first, second] = keys as [string, string?];
+  if (second === undefined) return doc[first];
+  const container = doc[first];
+  return isPlainObject(container) ? container[second] : undefined;
+}
+
+/** Writes at `keys`; absent values (undefined, [], {}) are removed, so a document never stores "unassigned". */
+export function writeAttribute(doc: ResourceDocument, keys: string[], value: unknown) {
+  const empty =
+    value === undefined ||
+    (Array.isArray(value) && value.length === 0) ||
+    (isPlainObject(value) && Object.keys(value).length === 0);
   const [first, second] = keys as [string, string?];
   if (second === undefined) {
-    if (normalized === undefined) delete doc[first];
-    else doc[first] = normalized;
+    if (empty) delete doc[first];
+    else doc[first] = value;
     return;
   }
-  const container = isPlainObject(doc[first]) ? { ...(doc[first] as Record<string, unknown>) } : {};
-  if (normalized === undefined) delete container[second];
-  else container[second] = normalized;
+  const container: Record<string, unknown> = isPlainObject(doc[first])
+    ? { ...(doc[first] as Record<string, unknown>) }
+    : {};
+  if (empty) delete container[second];
+  else container[second] = value;
   if (Object.keys(container).length === 0) delete doc[first];
   else doc[first] = container;
 }
@@ -87,6 +105,8 @@ export function normalizeValue(def: AttributeDef, value: unknown, label: string)
     if (value.length === 1 && isPlainObject(value[0]) && "value" in value[0] && def.type !== "complex") {
       return normalizeSingle(def, value[0].value, label);
     }
+    // …and the manager as [{"$ref": "…", "value": "<id>"}].
+    if (value.length === 1 && def.type === "complex") return normalizeSingle(def, value[0], label);
     throw invalidValue(`"${label}" is single-valued.`);
   }
   return normalizeSingle(def, value, label);

@@ -14,11 +14,12 @@ export interface TokenGrant {
 const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
 
 /**
- * Entries written back after a KV miss live at most this long. A refill races a concurrent revocation (read D1,
- * revocation deletes KV, refill writes KV); a short life bounds how long such a resurrected entry could keep a
- * revoked token working, while the primary entry written at issue time lives as long as the token.
+ * Entries written back after a KV miss live only this long (KV's minimum). A refill can race a revocation (read
+ * D1, revocation deletes KV, refill writes KV); a one-minute life keeps such a resurrected entry inside the same
+ * window KV's own propagation already allows. The entry written at issue time lives as long as the token, so
+ * refills are rare and cost one D1 read per location per minute at most.
  */
-export const REFILL_TTL_SECONDS = 3600;
+export const REFILL_TTL_SECONDS = KV_MIN_EXPIRATION_TTL_SECONDS;
 
 const grantKey = (tokenHash: string) => `token:${tokenHash}`;
 

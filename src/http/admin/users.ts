@@ -24,11 +24,12 @@ interface AdminUserRow {
 }
 
 function toAdminUser(row: AdminUserRow) {
-  const doc = JSON.parse(row.data) as { displayName?: string; emails?: { value?: string }[] };
+  const doc = JSON.parse(row.data) as { displayName?: string; emails?: { value?: string; type?: string }[] };
+  const email = doc.emails?.find((e) => e.type?.toLowerCase() === "work") ?? doc.emails?.[0];
   return {
     id: row.id,
     userName: row.userName,
-    email: doc.emails?.[0]?.value ?? null,
+    email: email?.value ?? null,
     displayName: doc.displayName ?? null,
     managedBy: row.managedBy,
     active: row.active,
@@ -76,7 +77,9 @@ export const userAdminRoutes = new Hono<AppEnv>()
     });
   })
   .get("/:userId", async (c) => {
-    const row = await findUser(c.var.db, c.req.param("tenantId") as string, c.req.param("userId"));
+    const tenantId = c.req.param("tenantId") as string;
+    if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
+    const row = await findUser(c.var.db, tenantId, c.req.param("userId"));
     if (!row) throw new AdminError(404, "user_not_found", "No user with this id in this tenant.");
     return c.json(toAdminUser(row));
   });

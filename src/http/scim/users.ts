@@ -12,16 +12,20 @@ import {
   type WriteOutcome,
 } from "../../db/users";
 import type { AppEnv } from "../../env";
-import { badRequest, conflict, notFound } from "../../scim/errors";
+import { badRequest, conflict, notFound, ScimError } from "../../scim/errors";
 import { parseFilter } from "../../scim/filter/parse";
 import { listResponse, parsePage } from "../../scim/paging";
+import { applyPatch, parsePatchBody } from "../../scim/patch";
 import { parseProjection, project } from "../../scim/projection";
 import { USER_RESOURCE_TYPE } from "../../scim/schema/resource-types";
-import { type PreparedUser, prepareUser, toScimUser } from "../../scim/users";
+import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../../scim/users";
 import { queryParams, readJsonBody } from "./body";
 import { scimJson } from "./respond";
 
 type Ctx = Context<AppEnv>;
+
+/** A PATCH that loses the version race this many times answers 409 instead of spinning. */
+const MAX_PATCH_ATTEMPTS = 3;
 
 export const scimBaseUrl = (c: Ctx) => `${new URL(c.req.url).origin}/scim/v2/${c.var.tenantId}`;
 const writeContext = (c: Ctx) => ({ tenantId: c.var.tenantId, now: c.var.now, actor: `token:${c.var.tokenId}` });
@@ -34,7 +38,10 @@ const managerNotFound = (user: PreparedUser) =>
 const userNameTaken = (user: PreparedUser) =>
   conflict(`userName "${user.userName}" is already in use by another user of this tenant.`);
 
-/** `/scim/v2/:tenantId/Users`. Each operation is one D1 round trip after authentication (docs/performance.md). */
+/**
+ * `/scim/v2/:tenantId/Users`. One D1 round trip per operation after authentication, two for PATCH (read, then a
+ * conditional write); see docs/performance.md.
+ */
 export const userRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const params = queryParams(c.req.url);
@@ -74,6 +81,28 @@ export const userRoutes = new Hono<AppEnv>()
     const outcome = await unlessTaken(user, updateUser(c.var.db, writeContext(c), id, user, "user.replaced"));
     return respondWritten(c, user, outcome, 200, id);
   })
+  .patch("/:id", async (c) => {
+    const id = c.req.param("id");
+    const operations = parsePatchBody(await readJsonBody(c));
+    const { db, tenantId } = c.var;
+    // Read, apply in memory, write only if the version is still the one read: a concurrent change is never
+    // overwritten. A lost race re-reads and re-applies; one that keeps losing is told to retry.
+    for (let attempt = 1; ; attempt++) {
+      const current = await findUser(db, tenantId, id);
+      if (!current) throw userNotFound(id);
+      const doc = applyPatch(JSON.parse(current.data), operations, USER_RESOURCE_TYPE);
+      const user = prepareDocument(doc);
+      if (current.managedBy === "azure-ad" && JSON.stringify(doc) === current.data) {
+        return respondUser(c, toScimUser(current, scimBaseUrl(c)));
+      }
+      const outcome = await unlessTaken(
+        user,
+        updateUser(db, writeContext(c), id, user, "user.updated", current.version),
+      );
+      if (outcome.ok || outcome.reason !== "versionConflict") return respondWritten(c, user, outcome, 200, id);
+      if (attempt === MAX_PATCH_ATTEMPTS) throw new ScimError(409, `User ${id} is being changed concurrently; retry.`);
+    }
+  })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
     if (!(await deleteUser(c.var.db, writeContext(c), id))) throw userNotFound(id);
@@ -90,7 +119,11 @@ async function unlessTaken(user: PreparedUser, write: Promise<WriteOutcome>) {
 }
 
 function respondWritten(c: Ctx, user: PreparedUser, outcome: WriteOutcome, status: 200 | 201, id = "") {
-  if (!outcome.ok) throw outcome.reason === "notFound" ? userNotFound(id) : managerNotFound(user);
+  if (!outcome.ok) {
+    if (outcome.reason === "notFound") throw userNotFound(id);
+    if (outcome.reason === "managerNotFound") throw managerNotFound(user);
+    throw new ScimError(409, `User ${id} was changed concurrently; retry.`);
+  }
   const resource = toScimUser(outcome.record, scimBaseUrl(c));
   return respondUser(c, resource, status, status === 201 ? { Location: resource.meta.location } : {});
 }
@@ -102,5 +135,5 @@ function respondUser(
   headers: Record<string, string> = {},
 ) {
   const projected = project(resource, projectionOf(queryParams(c.req.url)));
-  return scimJson(c, projected, status, { ETag: resource.meta.version, ...headers });
+  return scimJson(c, projected, status, headers);
 }
