@@ -161,6 +161,10 @@ describe("filters against stored users (SQL, never in memory)", () => {
     expect(res.Resources).toEqual([{ schemas: expect.any(Array), id: ids.carol }]);
   });
 
+  it("reads a complex attribute compared as a whole as its value", async () => {
+    expect(await names(`manager eq "${ids.alice}"`)).toEqual(["carol_100%"]);
+  });
+
   it("decodes the query as form data: + is a space", async () => {
     const res = await scim(tenant, "GET", "/Users?filter=userName+eq+%22bob%40contoso.com%22");
     expect((await res.json<{ totalResults: number }>()).totalResults).toBe(1);
@@ -169,6 +173,7 @@ describe("filters against stored users (SQL, never in memory)", () => {
   it.each([
     'nickname eq "x" and bogus eq "y"',
     'name eq "x"',
+    'addresses eq "x"',
     "active gt true",
     'active co "t"',
     'meta.created gt "yesterday"',

@@ -84,10 +84,17 @@ function translate(filter: Filter, table: FilterTable, parent: AttributeDef | un
           true,
         );
       }
-      const def = resolved.sub ?? resolved.attr;
-      if (def.type === "complex" && filter.kind === "compare")
-        throw invalid(`"${def.name}" is complex; compare one of its sub-attributes.`);
-      return leaf(filter, def, jsonValue(sql`${table.folded}`, resolved.keys));
+      // A complex attribute compared as a whole means its `value` (old Entra: `manager eq "<id>"`).
+      const implied =
+        !resolved.sub && filter.kind === "compare"
+          ? resolved.attr.subAttributes?.find((s) => s.name === "value")
+          : undefined;
+      const def = implied ?? resolved.sub ?? resolved.attr;
+      return leaf(
+        filter,
+        def,
+        jsonValue(sql`${table.folded}`, implied ? [...resolved.keys, implied.name] : resolved.keys),
+      );
     }
   }
 }

@@ -53,6 +53,12 @@ export function resolvePath(rt: ResourceTypeDef, path: AttrPath): ResolvedPath |
   let extension: string | undefined;
   if (urn === undefined || urn === rt.schema.id.toLowerCase()) {
     attr = byName(coreAttributes(rt), path.attr);
+    // Entra writes the enterprise manager unqualified (`"path": "manager"`, `filter=manager eq …`).
+    const owner = !attr && urn === undefined ? rt.extensions.find((s) => byName(s.attributes, path.attr)) : undefined;
+    if (owner) {
+      extension = owner.id;
+      attr = byName(owner.attributes, path.attr);
+    }
   } else {
     const known = rt.extensions.find((s) => s.id.toLowerCase() === urn);
     if (known) {
