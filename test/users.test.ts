@@ -381,13 +381,17 @@ describe("discovery", () => {
     expect(spc.filter).toEqual({ supported: true, maxResults: 200 });
     expect(spc.bulk?.supported).toBe(false);
     const types = await (await scim(tenant, "GET", "/ResourceTypes")).json<ListResponse<{ endpoint: string }>>();
-    expect(types.Resources[0]?.endpoint).toBe("/Users");
+    expect(types.Resources.map((t) => t.endpoint)).toEqual(["/Users", "/Groups"]);
     expect((await scim(tenant, "GET", "/ResourceTypes/user")).status).toBe(200);
     const schemas = await scim(tenant, "GET", "/Schemas");
     const text = await schemas.text();
     expect(text).toContain("User Account");
     const list = JSON.parse(text) as ListResponse<{ id: string; attributes: { name: string }[] }>;
-    expect(list.Resources.map((s) => s.id)).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
+    expect(list.Resources.map((s) => s.id)).toEqual([
+      "urn:ietf:params:scim:schemas:core:2.0:User",
+      ENTERPRISE,
+      "urn:ietf:params:scim:schemas:core:2.0:Group",
+    ]);
     expect(list.Resources[0]?.attributes.map((a) => a.name)).toContain("userName");
     const one = await scim(tenant, "GET", `/Schemas/${ENTERPRISE}`);
     expect((await one.json<{ id: string }>()).id).toBe(ENTERPRISE);

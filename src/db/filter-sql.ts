@@ -16,6 +16,11 @@ export interface FilterTable {
   columns: Record<string, IndexedColumn>;
   /** Shortcut for Entra's `emails[type eq "work"].value eq "…"` match, when the table indexes it. */
   workEmail?: SQLiteColumn;
+  /**
+   * A multi-valued attribute kept in the membership table rather than the document (Group `members`, User
+   * `groups`): `exists(id)` is the condition "has this id", `exists(null)` "has any".
+   */
+  membership?: { attr: string; exists: (id: string | null) => SQL };
 }
 
 export type IndexedColumn =
@@ -50,6 +55,7 @@ function translate(filter: Filter, table: FilterTable, parent: AttributeDef | un
       if (resolved.attr.type !== "complex" || resolved.sub) {
         throw invalid(`"${resolved.attr.name}" is not a complex attribute and takes no [filter].`);
       }
+      if (resolved.attr.name === table.membership?.attr) return table.membership.exists(membershipId(filter.filter));
       const shortcut = workEmailShortcut(filter, table);
       if (shortcut) return shortcut;
       const inner = translate(filter.filter, table, resolved.attr);
@@ -65,6 +71,12 @@ function translate(filter: Filter, table: FilterTable, parent: AttributeDef | un
         return leaf(filter, sub, jsonValue(ELEMENT, [sub.name]));
       }
       const resolved = resolve(table, filter);
+      if (resolved.attr.name === table.membership?.attr) {
+        if (filter.kind === "present") return table.membership.exists(null);
+        if (resolved.sub && resolved.sub.name !== "value")
+          throw invalid(`Only ${resolved.attr.name}.value is filterable.`);
+        return table.membership.exists(membershipId(filter));
+      }
       const indexed = resolved.extension ? undefined : table.columns[resolved.keys.join(".").toLowerCase()];
       if (indexed) return indexedLeaf(filter, resolved, indexed);
       if (resolved.keys[0] === "meta") throw invalid(`meta.${resolved.sub?.name} is not filterable.`);
@@ -218,6 +230,21 @@ function dateOperand(value: FilterValue, def: AttributeDef) {
   const ms = typeof value === "string" ? parseScimDateTime(value) : null;
   if (ms === null) throw invalid(`"${def.name}" compares with an RFC 3339 date-time.`);
   return ms;
+}
+
+/** Memberships filter by exact id only: `members[value eq "…"]`, `members.value eq "…"`. */
+function membershipId(filter: Filter): string {
+  // Inside brackets the path is `value`; at the root it is the attribute itself (its sub, if any, checked as value).
+  const attr = filter.kind === "compare" ? filter.path.attr.toLowerCase() : "";
+  if (
+    filter.kind === "compare" &&
+    filter.op === "eq" &&
+    typeof filter.value === "string" &&
+    (attr === "value" || attr === "members" || attr === "groups")
+  ) {
+    return filter.value;
+  }
+  throw invalid('Memberships are filtered with value eq "<id>" only.');
 }
 
 /** Entra's match on the work email reads the indexed column instead of scanning every user's emails. */

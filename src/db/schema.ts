@@ -8,7 +8,7 @@
  *
  * Times are epoch milliseconds (INTEGER) throughout: cheap to compare, index and range-scan.
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
@@ -79,6 +79,46 @@ export const users = sqliteTable(
     index("users_tenant_display_name_idx").on(t.tenantId, t.displayNameKey),
     index("users_tenant_created_idx").on(t.tenantId, t.createdAt, t.id),
     index("users_tenant_updated_idx").on(t.tenantId, t.updatedAt),
+  ],
+);
+
+/** Groups of an account. Like users: the document without members, its folded copy, indexed folded keys. */
+export const groups = sqliteTable(
+  "groups",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    displayName: text("display_name").notNull(),
+    displayNameKey: text("display_name_key").notNull(),
+    externalId: text("external_id"),
+    data: text("data").notNull(),
+    folded: text("folded").notNull(),
+    version: integer("version").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("groups_tenant_display_name_idx").on(t.tenantId, t.displayNameKey),
+    index("groups_tenant_external_id_idx").on(t.tenantId, t.externalId),
+    index("groups_tenant_created_idx").on(t.tenantId, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * Memberships, one row each, so adding or removing a member touches one row whatever the group's size. The
+ * primary key serves "members of a group"; the second index serves "groups of a user" and user deletion.
+ */
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    tenantId: text("tenant_id").notNull(),
+    groupId: text("group_id").notNull(),
+    memberId: text("member_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }),
+    index("group_members_member_idx").on(t.tenantId, t.memberId, t.groupId),
   ],
 );
 

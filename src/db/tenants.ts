@@ -1,7 +1,16 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Statement } from "./batch";
 import type { Database } from "./client";
-import { accessTokens, auditEvents, failedRequests, integrations, tenants, users } from "./schema";
+import {
+  accessTokens,
+  auditEvents,
+  failedRequests,
+  groupMembers,
+  groups,
+  integrations,
+  tenants,
+  users,
+} from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 
@@ -40,6 +49,8 @@ export function updateTenant(db: Database, id: string, set: Partial<Omit<TenantR
 /** Everything a tenant owns, for offboarding. Later tables add their delete here, so nothing is left behind. */
 export function purgeTenantStatements(db: Database, tenantId: string): Statement[] {
   return [
+    db.delete(groupMembers).where(eq(groupMembers.tenantId, tenantId)),
+    db.delete(groups).where(eq(groups.tenantId, tenantId)),
     db.delete(users).where(eq(users.tenantId, tenantId)),
     db.delete(accessTokens).where(eq(accessTokens.tenantId, tenantId)),
     db.delete(integrations).where(eq(integrations.tenantId, tenantId)),

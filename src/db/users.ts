@@ -4,7 +4,7 @@ import type { PreparedUser, UserRecord } from "../scim/users";
 import { runRawBatch } from "./batch";
 import type { Database } from "./client";
 import type { FilterTable } from "./filter-sql";
-import { auditEvents, users } from "./schema";
+import { auditEvents, groupMembers, groups, users } from "./schema";
 
 export type UserRow = typeof users.$inferSelect;
 export type ManagedBy = UserRow["managedBy"];
@@ -14,6 +14,13 @@ export const USER_FILTER_TABLE: FilterTable = {
   rt: USER_RESOURCE_TYPE,
   folded: users.folded,
   workEmail: users.workEmailKey,
+  membership: {
+    attr: "groups",
+    exists: (id) =>
+      sql`EXISTS (SELECT 1 FROM ${groupMembers} gm WHERE gm.tenant_id = ${users.tenantId} AND gm.member_id = ${users.id}${
+        id === null ? sql`` : sql` AND gm.group_id = ${id}`
+      })`,
+  },
   columns: {
     id: { kind: "exact", column: users.id },
     username: { kind: "folded", column: users.userNameKey },
@@ -37,6 +44,24 @@ const RECORD = {
   active: users.active,
   userName: users.userName,
 } as const;
+
+/** GET /Users/{id}: the user and its read-only `groups`, in one round trip. */
+export async function findUserWithGroups(db: Database, tenantId: string, id: string) {
+  const [found, memberOf] = await db.batch([
+    db
+      .select(RECORD)
+      .from(users)
+      .where(and(eq(users.tenantId, tenantId), eq(users.id, id))),
+    db
+      .select({ id: groups.id, displayName: groups.displayName })
+      .from(groupMembers)
+      .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
+      .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id)))
+      .orderBy(asc(groups.displayNameKey)),
+  ]);
+  const record = found[0];
+  return record ? { record, groups: memberOf } : null;
+}
 
 export async function findUser(db: Database, tenantId: string, id: string) {
   const [row] = await db
@@ -195,7 +220,7 @@ export async function updateUser(
   return { ok: false, reason: why.managerFound ? "versionConflict" : "managerNotFound" };
 }
 
-/** DELETE in one round trip; the audit row lands only if there was a user to delete. */
+/** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */
 export async function deleteUser(db: Database, ctx: WriteContext, id: string) {
   const [, deleted] = await runRawBatch(db, [
     sql`
@@ -207,6 +232,7 @@ export async function deleteUser(db: Database, ctx: WriteContext, id: string) {
       .delete(users)
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id)))
       .returning({ id: users.id }),
+    db.delete(groupMembers).where(and(eq(groupMembers.tenantId, ctx.tenantId), eq(groupMembers.memberId, id))),
   ]);
   return (deleted?.results.length ?? 0) > 0;
 }

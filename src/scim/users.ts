@@ -60,8 +60,16 @@ function workEmail(doc: ResourceDocument): string | null {
 }
 
 /** Storage → wire: schemas, id, attributes in stored order, `manager.$ref`, and server-owned meta. */
-export function toScimUser(record: UserRecord, baseUrl: string) {
+export function toScimUser(record: UserRecord, baseUrl: string, groups?: { id: string; displayName: string }[]) {
   const doc = JSON.parse(record.data) as ResourceDocument;
+  if (groups && groups.length > 0) {
+    doc.groups = groups.map((g) => ({
+      value: g.id,
+      $ref: `${baseUrl}/Groups/${g.id}`,
+      display: g.displayName,
+      type: "direct",
+    }));
+  }
   const schemas = [USER_SCHEMA_ID, ...Object.keys(doc).filter((k) => k.startsWith("urn:"))];
   const enterprise = doc[ENTERPRISE_USER_SCHEMA_ID];
   if (isPlainObject(enterprise) && isPlainObject(enterprise.manager) && typeof enterprise.manager.value === "string") {

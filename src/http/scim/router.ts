@@ -5,6 +5,7 @@ import { scimAuth } from "./auth";
 import { scimBodyLimit } from "./body";
 import { discoveryRoutes } from "./discovery";
 import { failedRequestLog } from "./failed-requests";
+import { groupRoutes } from "./groups";
 import { userRoutes } from "./users";
 
 /** Everything under a tenant's SCIM base URL: authenticated first, failures logged, then routed. */
@@ -13,6 +14,7 @@ export const scimRouter = new Hono<AppEnv>()
   .use("/:tenantId/*", scimAuth, failedRequestLog, scimBodyLimit)
   .route("/:tenantId", discoveryRoutes)
   .route("/:tenantId/Users", userRoutes)
+  .route("/:tenantId/Groups", groupRoutes)
   .all("/:tenantId/*", (c) => {
     throw notFound(`No SCIM endpoint at ${new URL(c.req.url).pathname}.`);
   });

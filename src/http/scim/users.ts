@@ -4,6 +4,7 @@ import {
   countUsers,
   deleteUser,
   findUser,
+  findUserWithGroups,
   insertUser,
   isUniqueViolation,
   listUsers,
@@ -28,7 +29,7 @@ type Ctx = Context<AppEnv>;
 const MAX_PATCH_ATTEMPTS = 3;
 
 export const scimBaseUrl = (c: Ctx) => `${new URL(c.req.url).origin}/scim/v2/${c.var.tenantId}`;
-const writeContext = (c: Ctx) => ({ tenantId: c.var.tenantId, now: c.var.now, actor: `token:${c.var.tokenId}` });
+export const writeContext = (c: Ctx) => ({ tenantId: c.var.tenantId, now: c.var.now, actor: `token:${c.var.tokenId}` });
 const projectionOf = (params: Record<string, string>) =>
   parseProjection(USER_RESOURCE_TYPE, params.attributes, params.excludedattributes);
 
@@ -71,9 +72,9 @@ export const userRoutes = new Hono<AppEnv>()
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");
-    const record = await findUser(c.var.db, c.var.tenantId, id);
-    if (!record) throw userNotFound(id);
-    return respondUser(c, toScimUser(record, scimBaseUrl(c)));
+    const found = await findUserWithGroups(c.var.db, c.var.tenantId, id);
+    if (!found) throw userNotFound(id);
+    return respondUser(c, toScimUser(found.record, scimBaseUrl(c), found.groups));
   })
   .put("/:id", async (c) => {
     const id = c.req.param("id");

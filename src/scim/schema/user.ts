@@ -3,7 +3,7 @@ import { bool, complex, multiValued, ref, type SchemaDef, str } from "./types";
 export const USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const ENTERPRISE_USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-/** RFC 7643 §4.1, minus `password` (we never hold credentials) and `groups` (read-only, added with Groups). */
+/** RFC 7643 §4.1, minus `password`: we never hold credentials. */
 export const USER_SCHEMA: SchemaDef = {
   id: USER_SCHEMA_ID,
   name: "User",
@@ -63,6 +63,17 @@ export const USER_SCHEMA: SchemaDef = {
         bool("primary", "Whether this is the preferred address."),
       ],
       { multiValued: true },
+    ),
+    complex(
+      "groups",
+      "The groups the User belongs to; read-only, changed through the Group resource.",
+      [
+        str("value", "The id of the Group.", { caseExact: true, mutability: "readOnly" }),
+        ref("$ref", "The URI of the Group.", ["Group"], { mutability: "readOnly" }),
+        str("display", "The displayName of the Group.", { mutability: "readOnly" }),
+        str("type", "Direct membership.", { canonicalValues: ["direct"], mutability: "readOnly" }),
+      ],
+      { multiValued: true, mutability: "readOnly" },
     ),
     multiValued("entitlements", "Entitlements for the User.", str("value", "The value of an entitlement."), undefined),
     multiValued("roles", "Roles for the User.", str("value", "The value of a role."), undefined),

@@ -1,0 +1,159 @@
+import { type Context, Hono } from "hono";
+import { filterToSql } from "../../db/filter-sql";
+import {
+  deleteGroup,
+  findGroup,
+  GROUP_FILTER_TABLE,
+  type GroupWrite,
+  insertGroup,
+  listGroups,
+  missingUsers,
+  patchGroup,
+  replaceGroup,
+} from "../../db/groups";
+import { isUniqueViolation } from "../../db/users";
+import type { AppEnv } from "../../env";
+import { badRequest, conflict, notFound } from "../../scim/errors";
+import { parseFilter } from "../../scim/filter/parse";
+import { fold, foldDocument } from "../../scim/fold";
+import { prepareGroup, toGroupDelta, toScimGroup } from "../../scim/groups";
+import { listResponse, parsePage } from "../../scim/paging";
+import { parsePatchBody } from "../../scim/patch";
+import { type Projection, parseProjection, project } from "../../scim/projection";
+import { GROUP_RESOURCE_TYPE } from "../../scim/schema/resource-types";
+import { queryParams, readJsonBody } from "./body";
+import { scimJson } from "./respond";
+import { scimBaseUrl, writeContext } from "./users";
+
+type Ctx = Context<AppEnv>;
+
+const groupNotFound = (id: string) => notFound(`Group ${id} not found.`);
+
+function projectionOf(c: Ctx) {
+  const params = queryParams(c.req.url);
+  const projection = parseProjection(GROUP_RESOURCE_TYPE, params.attributes, params.excludedattributes);
+  return { params, projection, withMembers: wantsMembers(projection) };
+}
+
+/** `excludedAttributes=members` (Entra's every group read) or an `attributes` list without it: skip the table. */
+function wantsMembers({ include, exclude }: Projection) {
+  if (exclude?.some((s) => s.path.keys[0] === "members")) return false;
+  return !include || include.some((s) => s.path.keys[0] === "members");
+}
+
+/** Unknown member ids are a 400 naming them, with nothing applied; the extra read happens only on this path. */
+async function checked(c: Ctx, write: Promise<GroupWrite>, id: string, memberIds: string[], displayName?: string) {
+  let outcome: GroupWrite;
+  try {
+    outcome = await write;
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw conflict(`displayName "${displayName}" is already used by another group of this tenant.`);
+    throw error;
+  }
+  if (outcome.ok) return outcome;
+  if (outcome.reason === "notFound") throw groupNotFound(id);
+  const missing = await missingUsers(c.var.db, c.var.tenantId, memberIds);
+  throw badRequest("invalidValue", `members are not users of this tenant: ${missing.join(", ")}.`);
+}
+
+/** `/scim/v2/:tenantId/Groups`: one D1 round trip per operation after authentication, PATCH included. */
+export const groupRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const { params, projection, withMembers } = projectionOf(c);
+    const page = parsePage(params.startindex, params.count);
+    const where = params.filter ? filterToSql(parseFilter(params.filter), GROUP_FILTER_TABLE) : undefined;
+    const { records, total, members } = await listGroups(
+      c.var.db,
+      c.var.tenantId,
+      where,
+      page.startIndex - 1,
+      page.count,
+      withMembers,
+    );
+    const base = scimBaseUrl(c);
+    const resources = records.map((r) =>
+      project(
+        toScimGroup(
+          r,
+          members?.filter((m) => m.groupId === r.id),
+          base,
+        ),
+        projection,
+      ),
+    );
+    return scimJson(c, listResponse(resources, total, page));
+  })
+  .post("/", async (c) => {
+    const group = prepareGroup(await readJsonBody(c));
+    const id = crypto.randomUUID();
+    const written = await checked(
+      c,
+      insertGroup(c.var.db, writeContext(c), id, group),
+      id,
+      group.memberIds,
+      group.displayName,
+    );
+    const resource = toScimGroup(written.record, written.members, scimBaseUrl(c));
+    return scimJson(c, project(resource, projectionOf(c).projection), 201, { Location: resource.meta.location });
+  })
+  .get("/:id", async (c) => {
+    const id = c.req.param("id");
+    const { projection, withMembers } = projectionOf(c);
+    const found = await findGroup(c.var.db, c.var.tenantId, id, withMembers);
+    if (!found) throw groupNotFound(id);
+    return scimJson(c, project(toScimGroup(found.record, found.members, scimBaseUrl(c)), projection));
+  })
+  .put("/:id", async (c) => {
+    const id = c.req.param("id");
+    const group = prepareGroup(await readJsonBody(c));
+    const written = await checked(
+      c,
+      replaceGroup(c.var.db, writeContext(c), id, group),
+      id,
+      group.memberIds,
+      group.displayName,
+    );
+    return scimJson(
+      c,
+      project(toScimGroup(written.record, written.members, scimBaseUrl(c)), projectionOf(c).projection),
+    );
+  })
+  .patch("/:id", async (c) => {
+    const id = c.req.param("id");
+    const delta = toGroupDelta(parsePatchBody(await readJsonBody(c)));
+    const displayName = typeof delta.set.displayName === "string" ? delta.set.displayName : undefined;
+    const { params, projection } = projectionOf(c);
+    // Entra expects 204; the resource comes back only when the client asks for attributes.
+    const withResource = params.attributes !== undefined || params.excludedattributes !== undefined;
+    const written = await checked(
+      c,
+      patchGroup(
+        c.var.db,
+        writeContext(c),
+        id,
+        {
+          delta,
+          displayNameKey: displayName === undefined ? undefined : fold(displayName),
+          folded: foldDocument(delta.set, GROUP_RESOURCE_TYPE),
+        },
+        withResource,
+      ),
+      id,
+      [...delta.add],
+      displayName,
+    );
+    if (!withResource) return c.body(null, 204);
+    return scimJson(
+      c,
+      project(
+        toScimGroup(written.record, wantsMembers(projection) ? written.members : undefined, scimBaseUrl(c)),
+        projection,
+      ),
+    );
+  })
+  .delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!(await deleteGroup(c.var.db, writeContext(c), id))) throw groupNotFound(id);
+    return c.body(null, 204);
+  });
