@@ -1,0 +1,167 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
+import { countingD1 } from "./support/d1-counter";
+import { createTenant, scim, type TestTenant } from "./support/http";
+
+const BIG = 10_000;
+const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const counter = countingD1(env.DB);
+const app = createApp();
+
+/** The worker with the counting D1 binding; waits for waitUntil work so nothing leaks into the next count. */
+async function counted(request: Request) {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, { ...env, DB: counter.db }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Users and memberships straight into D1 in bulk (recursive CTE), not through the API. */
+async function seedGroup(tenantId: string, groupId: string, size: number) {
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at)
+       VALUES (?1, ?2, ?1, ?1, json_object('displayName', ?1), json_object('displayName', ?1), ?3, ?3)`,
+    ).bind(groupId, tenantId, now),
+    env.DB.prepare(
+      `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?3)
+       INSERT INTO users (id, tenant_id, user_name, user_name_key, managed_by, data, folded, created_at, updated_at)
+       SELECT ?1 || '-u' || n, ?2, ?1 || '-u' || n, ?1 || '-u' || n, 'azure-ad',
+         json_object('userName', ?1 || '-u' || n), json_object('userName', ?1 || '-u' || n), ?4, ?4 FROM seq`,
+    ).bind(groupId, tenantId, size, now),
+    env.DB.prepare(
+      `INSERT INTO group_members (tenant_id, group_id, member_id, created_at)
+       SELECT ?2, ?1, id, ?3 FROM users WHERE tenant_id = ?2 AND id LIKE ?1 || '-u%'`,
+    ).bind(groupId, tenantId, now),
+  ]);
+}
+
+describe("membership changes cost the same at 10 and 10,000 members", () => {
+  let tenant: TestTenant;
+  let newcomer: string;
+
+  beforeAll(async () => {
+    tenant = await createTenant("Scale");
+    await seedGroup(tenant.tenantId, "small", 10);
+    await seedGroup(tenant.tenantId, "big", BIG);
+    const res = await scim(tenant, "POST", "/Users", { body: { userName: "newcomer@contoso.com" } });
+    newcomer = (await res.json<{ id: string }>()).id;
+    // Warm the token's last-used bookkeeping so it does not land inside a measured request.
+    await counted(
+      new Request(`https://scim.test${tenant.base}/Groups?count=0`, {
+        headers: { Authorization: `Bearer ${tenant.token}` },
+      }),
+    );
+  });
+
+  async function measure(groupId: string, operation: unknown) {
+    counter.reset();
+    const res = await counted(
+      new Request(`https://scim.test${tenant.base}/Groups/${groupId}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" },
+        body: JSON.stringify({ schemas: [PATCH_OP], Operations: [operation] }),
+      }),
+    );
+    expect(res.status).toBe(204);
+    return { ...counter.cost };
+  }
+
+  it("seeded the big group in bulk", async () => {
+    const n = await env.DB.prepare("select count(*) as n from group_members where group_id = 'big'").first("n");
+    expect(n).toBe(BIG);
+  });
+
+  it("adding one member: one D1 call, same statements and rows read", async () => {
+    const add = { op: "add", path: "members", value: [{ value: newcomer }] };
+    const small = await measure("small", add);
+    const big = await measure("big", add);
+    expect(small.calls).toBe(1);
+    expect(small.rowsRead).toBeGreaterThan(0);
+    expect(big).toEqual(small);
+  });
+
+  it("removing one member, in both dialects: same cost", async () => {
+    for (const remove of [
+      { op: "remove", path: `members[value eq "${newcomer}"]` },
+      { op: "Remove", path: "members", value: [{ value: newcomer }] },
+    ]) {
+      const small = await measure("small", remove);
+      const big = await measure("big", remove);
+      expect(small.calls).toBe(1);
+      expect(big).toEqual(small);
+    }
+  });
+
+  it("a read with excludedAttributes=members never reads the membership table", async () => {
+    counter.reset();
+    const res = await counted(
+      new Request(`https://scim.test${tenant.base}/Groups/big?excludedAttributes=members`, {
+        headers: { Authorization: `Bearer ${tenant.token}` },
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(counter.cost.calls).toBe(1);
+    expect(counter.cost.rowsRead).toBeLessThan(5);
+  });
+});
+
+describe("D1 round trips per request, after authentication (docs/performance.md)", () => {
+  let tenant: TestTenant;
+  let userId: string;
+  const call = async (method: string, path: string, body?: unknown) => {
+    counter.reset();
+    const res = await counted(
+      new Request(`https://scim.test${tenant.base}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${tenant.token}`,
+          ...(body ? { "Content-Type": "application/scim+json" } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+    expect(res.status).toBeLessThan(300);
+    return counter.cost.calls;
+  };
+
+  beforeAll(async () => {
+    tenant = await createTenant("Budget");
+    await call("GET", "/Users?count=0");
+  });
+
+  it.each([
+    ["POST /Users", "POST", () => "/Users", { userName: "budget@contoso.com", externalId: "budget" }, 1],
+    ["GET /Users/{id}", "GET", () => `/Users/${userId}`, undefined, 1],
+    ["filter by externalId", "GET", () => "/Users?filter=externalId+eq+%22budget%22", undefined, 1],
+    ["filter by userName", "GET", () => "/Users?filter=userName+eq+%22budget%40contoso.com%22", undefined, 1],
+    ["PUT /Users/{id}", "PUT", () => `/Users/${userId}`, { userName: "budget@contoso.com", title: "T" }, 1],
+    [
+      "PATCH /Users/{id}",
+      "PATCH",
+      () => `/Users/${userId}`,
+      { Operations: [{ op: "replace", path: "active", value: false }] },
+      2,
+    ],
+    ["POST /Groups with a member", "POST", () => "/Groups", { displayName: "Budget", members: [] }, 1],
+    [
+      "GET /Groups by displayName",
+      "GET",
+      () => "/Groups?excludedAttributes=members&filter=displayName+eq+%22budget%22",
+      undefined,
+      1,
+    ],
+    ["DELETE /Users/{id}", "DELETE", () => `/Users/${userId}`, undefined, 1],
+  ])("%s", async (_, method, path, body, budget) => {
+    expect(await call(method, path(), body)).toBe(budget);
+    if (method === "POST" && path() === "/Users") {
+      const found = await env.DB.prepare("select id from users where tenant_id = ? and external_id = 'budget'")
+        .bind(tenant.tenantId)
+        .first<string>("id");
+      userId = found as string;
+    }
+  });
+});
