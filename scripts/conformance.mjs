@@ -108,16 +108,30 @@ function bash(suite, tenant) {
 
 async function newTenant(name) {
   const call = async (path, body) => {
-    const res = await fetch(`${origin}/admin${path}`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const res = await withRetry(() =>
+      fetch(`${origin}/admin${path}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
     if (!res.ok) fail(`admin ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
   const tenant = await call("/tenants", { name, azureAdEnabled: true });
   return call(`/tenants/${tenant.id}/integrations/azure-ad`, {});
+}
+
+/** The local runtime occasionally drops a keep-alive connection between suites; a fresh one succeeds. */
+async function withRetry(request) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 async function waitForServer() {
