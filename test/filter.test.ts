@@ -165,6 +165,22 @@ describe("filters against stored users (SQL, never in memory)", () => {
     expect(await names(`manager eq "${ids.alice}"`)).toEqual(["carol_100%"]);
   });
 
+  it("counts characters, not UTF-16 units, in sw and ew", async () => {
+    const emoji = await createUser(tenant, { userName: "emoji@x.com", title: "😀boss😀" });
+    expect((await filterUsers(tenant, 'title sw "😀"')).Resources.map((u) => u.id)).toEqual([emoji.id]);
+    expect((await filterUsers(tenant, 'title ew "😀"')).Resources.map((u) => u.id)).toEqual([emoji.id]);
+    await scim(tenant, "DELETE", `/Users/${emoji.id}`);
+  });
+
+  it("answers a filter that would exceed D1's bound-parameter limit with invalidFilter, not a 500", async () => {
+    const filter = Array.from({ length: 20 }, (_, i) => `emails.value ew "z${i}"`).join(" or ");
+    await expectScimError(
+      await scim(tenant, "GET", `/Users?filter=${encodeURIComponent(filter)}`),
+      400,
+      "invalidFilter",
+    );
+  });
+
   it("decodes the query as form data: + is a space", async () => {
     const res = await scim(tenant, "GET", "/Users?filter=userName+eq+%22bob%40contoso.com%22");
     expect((await res.json<{ totalResults: number }>()).totalResults).toBe(1);

@@ -113,6 +113,34 @@ describe("PATCH semantics", () => {
     expect(after.ims).toEqual([{ value: "x", type: "skype" }, { value: "y" }]);
   });
 
+  it("still updates a user whose manager was deleted (Entra must be able to disable them)", async () => {
+    const boss = await createUser(tenant, { userName: "gone-boss@contoso.com" });
+    const report = await createUser(tenant, {
+      userName: "orphan@contoso.com",
+      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { manager: boss.id },
+    });
+    expect((await scim(tenant, "DELETE", `/Users/${boss.id}`)).status).toBe(204);
+    const res = await patch(report.id, ops({ op: "Replace", path: "active", value: "False" }));
+    expect(res.status).toBe(200);
+    expect((await res.json<ScimUser>()).active).toBe(false);
+    await expectScimError(
+      await patch(report.id, ops({ op: "Replace", path: "manager", value: "still-missing" })),
+      400,
+      "invalidValue",
+    );
+  });
+
+  it("cannot grow a multi-valued attribute past its limit one operation at a time", async () => {
+    const user = await createUser(tenant, { userName: "growth@contoso.com" });
+    const batch = (from: number) => Array.from({ length: 60 }, (_, i) => ({ value: `r${from + i}` }));
+    expect((await patch(user.id, ops({ op: "add", path: "roles", value: batch(0) }))).status).toBe(200);
+    await expectScimError(
+      await patch(user.id, ops({ op: "add", path: "roles", value: batch(60) })),
+      400,
+      "invalidValue",
+    );
+  });
+
   it("bumps meta.version and lastModified on every change", async () => {
     const user = await createUser(tenant, { userName: "version@contoso.com" });
     const res = await patch(user.id, ops({ op: "replace", path: "title", value: "T" }));
@@ -194,6 +222,17 @@ describe("adoption of existing account users", () => {
     });
     expect(res.status).toBe(201);
     expect((await res.json<ScimUser>()).id).toBe(portal.id);
+  });
+
+  it("prefers the portal user whose email is the userName over one matching the work email", async () => {
+    const older = await portalUser(tenant, "older@contoso.com");
+    const exact = await portalUser(tenant, "exact@contoso.com");
+    const res = await scim(tenant, "POST", "/Users", {
+      body: { userName: "exact@contoso.com", emails: [{ type: "work", value: "older@contoso.com" }] },
+    });
+    expect(res.status).toBe(201);
+    expect((await res.json<ScimUser>()).id).toBe(exact.id);
+    expect(await managedBy(tenant, older.id)).toBe("portal");
   });
 
   it("a POST colliding with an Entra-managed user's userName is 409 uniqueness", async () => {

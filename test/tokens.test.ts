@@ -51,7 +51,8 @@ describe("SCIM authentication", () => {
   it("answers an unknown tenant exactly like a wrong token", async () => {
     const tenant = await createTenant();
     const unknown = await probe({ ...tenant, base: "/scim/v2/00000000-0000-4000-8000-000000000000" });
-    const wrong = await probe({ ...tenant, token: `${tenant.token.slice(0, -1)}A` });
+    const last = tenant.token.at(-1) === "A" ? "B" : "A";
+    const wrong = await probe({ ...tenant, token: `${tenant.token.slice(0, -1)}${last}` });
     await expectRefused(unknown.clone());
     expect(await unknown.text()).toBe(await wrong.text());
   });
@@ -157,6 +158,19 @@ describe("token lifecycle", () => {
         )
       ).status,
     ).toBe(200);
+  });
+
+  it("never extends a token already inside a grace period by rotating again", async () => {
+    const tenant = await createTenant();
+    await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: { graceSeconds: 600 } });
+    await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: { graceSeconds: 86_400 } });
+    expect((await probe(tenant)).status).toBe(200);
+    await expectRefused(
+      await probe(
+        tenant,
+        fetchAt(() => Date.now() + 601_000),
+      ),
+    );
   });
 
   it("turning the Azure AD option off refuses the tenant's tokens", async () => {

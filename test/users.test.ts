@@ -241,6 +241,23 @@ describe("bad input", () => {
     await expectScimError(await scim(tenant, "GET", path), 400, scimType);
   });
 
+  it("rejects a bad attributes list before writing anything", async () => {
+    const before = await countRows(tenant.tenantId);
+    await expectScimError(
+      await scim(tenant, "POST", "/Users?attributes=bogus", { body: { userName: "proj@x.com" } }),
+      400,
+      "invalidValue",
+    );
+    expect(await countRows(tenant.tenantId)).toBe(before);
+  });
+
+  it("rejects custom extension values nested too deeply", async () => {
+    let deep: unknown = "x";
+    for (let i = 0; i < 40; i++) deep = [deep];
+    const body = { userName: "deep@x.com", "urn:ietf:params:scim:schemas:extension:Custom:2.0:User": { x: deep } };
+    await expectScimError(await scim(tenant, "POST", "/Users", { body }), 400, "invalidValue");
+  });
+
   it("records failed requests for the operator, without bodies", async () => {
     await scim(tenant, "POST", "/Users", { body: { displayName: "secret-value" }, fetch: fetchAt(Date.now) });
     const log = await (await admin("GET", `/tenants/${tenant.tenantId}/requests`)).json<{
@@ -314,6 +331,16 @@ describe("paging and projection", () => {
     expect(emails.Resources[0]?.emails).toEqual([{ type: "work", value: "p0@contoso.com" }]);
     const values = await list("attributes=emails.value&count=1");
     expect(values.Resources[0]?.emails).toEqual([{ value: "p0@contoso.com" }, { value: "p0@home.example" }]);
+  });
+
+  it("merges several sub-attribute selectors of one attribute, and excludes only filtered elements", async () => {
+    const both = await list("attributes=emails.value,emails.type&count=1");
+    expect(both.Resources[0]?.emails).toEqual([
+      { value: "p0@contoso.com", type: "work" },
+      { value: "p0@home.example", type: "home" },
+    ]);
+    const noHome = await list('excludedAttributes=emails[type eq "home"]&count=1');
+    expect(noHome.Resources[0]?.emails).toEqual([{ type: "work", value: "p0@contoso.com" }]);
   });
 
   it("drops excluded attributes, on lists and on GET by id", async () => {

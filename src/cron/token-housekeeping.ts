@@ -14,6 +14,8 @@ export const HOUSEKEEPING_BATCH_SIZE = 50;
 export const TOKEN_METADATA_RETENTION_MS = 90 * 86_400_000;
 /** The failed-request log is for diagnosing a live Entra job, not an archive. */
 export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
+/** Old failed-request rows deleted per run (on the `at` index): far more than failing jobs write in a day. */
+export const FAILED_REQUEST_PURGE_BATCH = 50_000;
 
 export interface HousekeepingReport {
   expired: number;
@@ -75,7 +77,7 @@ export async function runTokenHousekeeping(opts: HousekeepingOptions): Promise<H
           .select({ id: failedRequests.id })
           .from(failedRequests)
           .where(lt(failedRequests.at, now - FAILED_REQUEST_RETENTION_MS))
-          .limit(limit * 20),
+          .limit(FAILED_REQUEST_PURGE_BATCH),
       ),
     )
     .returning({ id: failedRequests.id });
@@ -91,7 +93,7 @@ export async function runTokenHousekeeping(opts: HousekeepingOptions): Promise<H
       graceEnded < limit &&
       expiringSoon < limit &&
       purged.length < limit &&
-      purgedRequests.length < limit * 20,
+      purgedRequests.length < FAILED_REQUEST_PURGE_BATCH,
   };
   logEvent("info", "token_housekeeping", { ...report });
   return report;

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { SQLiteAsyncDialect, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { parseScimDateTime } from "../scim/datetime";
 import { badRequest } from "../scim/errors";
 import type { CompareOp, Filter, FilterValue } from "../scim/filter/ast";
@@ -28,6 +28,9 @@ export type IndexedColumn =
   | { kind: "literal"; value: string };
 
 const invalid = (detail: string) => badRequest("invalidFilter", detail);
+const dialect = new SQLiteAsyncDialect();
+/** D1 allows 100 bound parameters per statement; the page query adds tenant, limit and offset. */
+const MAX_FILTER_PARAMETERS = 90;
 const ELEMENT = sql.raw("e.value");
 
 /**
@@ -36,7 +39,11 @@ const ELEMENT = sql.raw("e.value");
  * attributes become EXISTS over json_each so a value path's conditions hold on one element.
  */
 export function filterToSql(filter: Filter, table: FilterTable): SQL {
-  return translate(filter, table, undefined);
+  const condition = translate(filter, table, undefined);
+  if (dialect.sqlToQuery(condition).params.length > MAX_FILTER_PARAMETERS) {
+    throw invalid("Filter is too complex; split it into simpler queries.");
+  }
+  return condition;
 }
 
 /** `parent` is set inside a value path: paths are then sub-attributes of the current element `e`. */
@@ -159,7 +166,7 @@ function indexedLeaf(
 ) {
   const def = resolved.sub ?? resolved.attr;
   const expr = indexed.kind === "literal" ? sql`${indexed.value}` : sql`${indexed.column}`;
-  if (filter.kind === "present") return sql`(${expr} IS NOT NULL)`;
+  if (filter.kind === "present") return sql`(${expr} IS NOT NULL AND ${expr} != '')`;
   const { op, value } = filter;
   if (value === null) return nullCompare(op, expr);
   switch (indexed.kind) {
@@ -211,13 +218,16 @@ function stringCompare(op: CompareOp, expr: SQL, operand: string, indexed = fals
       // A range keeps an indexed column on its index; substr would scan.
       return indexed
         ? sql`(${expr} >= ${operand} AND ${expr} < ${operand + MAX_CHAR})`
-        : sql`(substr(${expr}, 1, ${operand.length}) = ${operand})`;
+        : sql`(substr(${expr}, 1, ${codePoints(operand)}) = ${operand})`;
     case "ew":
-      return sql`(substr(${expr}, ${-operand.length}) = ${operand} AND length(${expr}) >= ${operand.length})`;
+      return sql`(substr(${expr}, ${-codePoints(operand)}) = ${operand} AND length(${expr}) >= ${codePoints(operand)})`;
     default:
       return compare(op, expr, operand, ["eq", "ne", "gt", "ge", "lt", "le"]);
   }
 }
+
+/** SQLite's substr/length count characters; JavaScript's length counts UTF-16 units (emoji are two). */
+const codePoints = (text: string) => [...text].length;
 
 function booleanOperand(value: FilterValue, op: CompareOp) {
   if (op !== "eq" && op !== "ne") throw invalid(`"${op}" does not apply to a boolean.`);

@@ -50,7 +50,13 @@ export function insertToken(db: Database, row: typeof accessTokens.$inferInsert)
 export function revokeTokens(db: Database, ids: string[], until: number, now: number, reason: string) {
   return db
     .update(accessTokens)
-    .set({ revokedAt: until, revokeReason: reason, ...(until <= now ? { status: "revoked" as const } : {}) })
+    .set({
+      // A token already inside an earlier, shorter grace period keeps its earlier end: rotating again must never
+      // extend the life of a token that may be compromised.
+      revokedAt: sql`min(coalesce(${accessTokens.revokedAt}, ${until}), ${until})`,
+      revokeReason: reason,
+      ...(until <= now ? { status: "revoked" as const } : {}),
+    })
     .where(inArray(accessTokens.id, ids));
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
+import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
 import { runRawBatch } from "./batch";
 import type { Database } from "./client";
@@ -105,6 +106,14 @@ interface WriteContext {
 const managerExists = (tenantId: string, managerId: string | null) =>
   sql`(${managerId} IS NULL OR EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${tenantId} AND m.id = ${managerId}))`;
 
+/**
+ * For updates: the manager is checked only when it changes. A user whose manager was deleted can still be
+ * updated (Entra disables such users too); a new manager must exist in the tenant.
+ */
+const managerAcceptable = (tenantId: string, managerId: string | null) =>
+  sql`(${managerId} IS NULL OR ${managerId} IS json_extract(u.data, ${`$."${ENTERPRISE_USER_SCHEMA_ID}"."manager"."value"`})
+    OR EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${tenantId} AND m.id = ${managerId}))`;
+
 const rowColumns = (u: PreparedUser) => ({
   user_name: u.userName,
   user_name_key: u.userNameKey,
@@ -140,7 +149,7 @@ export async function insertUser(
   const managerOk = managerExists(ctx.tenantId, user.managerId);
   const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
-      ORDER BY p.created_at, p.id LIMIT 1)`;
+      ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
   const adopt = managedBy === "azure-ad";
   const [, inserted, , adopted] = await runRawBatch(db, [
     sql`
@@ -198,7 +207,7 @@ export async function updateUser(
   expectedVersion?: number,
 ): Promise<WriteOutcome> {
   const c = rowColumns(user);
-  const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerExists(ctx.tenantId, user.managerId)}
+  const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerAcceptable(ctx.tenantId, user.managerId)}
     ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
   const [, updated, probe] = await runRawBatch(db, [
     sql`
@@ -210,8 +219,8 @@ export async function updateUser(
       UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
-    sql`SELECT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}) AS found,
-      ${managerExists(ctx.tenantId, user.managerId)} AS managerFound`,
+    sql`SELECT count(*) AS found, coalesce(max(${managerAcceptable(ctx.tenantId, user.managerId)}), 0) AS managerFound
+      FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
   ]);
   const record = updated?.results[0] as UserRecord | undefined;
   if (record) return { ok: true, record };

@@ -3,7 +3,7 @@ import { badRequest } from "./errors";
 import type { Filter } from "./filter/ast";
 import { fold, foldDocument } from "./fold";
 import { type PatchOperation, parsePatchPath } from "./patch";
-import { normalizeResource, type ResourceDocument } from "./resource-input";
+import { assertWithinLimits, normalizeResource, type ResourceDocument } from "./resource-input";
 import { GROUP_SCHEMA_ID } from "./schema/group";
 import { GROUP_RESOURCE_TYPE } from "./schema/resource-types";
 
@@ -43,6 +43,7 @@ export function prepareGroup(body: unknown): PreparedGroup {
 }
 
 export function prepareGroupDocument(doc: ResourceDocument): Omit<PreparedGroup, "memberIds"> {
+  assertWithinLimits(doc);
   const displayName = doc.displayName;
   if (typeof displayName !== "string" || displayName.trim() === "") {
     throw badRequest("invalidValue", "displayName is required and must be a non-empty string.");

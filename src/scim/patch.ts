@@ -177,7 +177,13 @@ function applyAt(doc: ResourceDocument, operation: PatchOperation, target: Targe
   const value = normalizeValue(attr, operation.value, label);
   if (attr.multiValued && operation.op === "add") {
     const existing = Array.isArray(current) ? current : [];
-    const added = (Array.isArray(value) ? value : []).filter((item) => !existing.some((e) => sameJson(e, item)));
+    const seen = new Set(existing.map((e) => JSON.stringify(e)));
+    const added = (Array.isArray(value) ? value : []).filter((item) => {
+      const key = JSON.stringify(item);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     return write(doc, target.keys, [...existing, ...added]);
   }
   // RFC 7644 §3.5.2.1/3: sub-attributes of a complex value not named in the operation are left unchanged.

@@ -63,10 +63,17 @@ export function project<T extends Record<string, unknown>>(
   if (projection.include) {
     out = Object.fromEntries(Object.entries(resource).filter(([k]) => ALWAYS.has(k)));
     for (const selector of projection.include) copySelected(resource, out, selector);
+    for (const [key, value] of Object.entries(out)) {
+      if (Array.isArray(value)) {
+        const kept = value.filter((e) => !isPlainObject(e) || Object.keys(e).length > 0);
+        if (kept.length > 0) out[key] = kept;
+        else delete out[key];
+      }
+    }
   }
   if (projection.exclude) {
     out = structuredClone(out);
-    for (const { path } of projection.exclude) removePath(out, path.keys);
+    for (const selector of projection.exclude) removeSelected(out, selector);
   }
   return out;
 }
@@ -81,19 +88,28 @@ function copySelected(from: Record<string, unknown>, to: Record<string, unknown>
   }
   const [second] = rest as [string];
   if (Array.isArray(source)) {
-    const picked = source
-      .filter(isPlainObject)
-      .map((e) => ({ [second]: e[second] }))
-      .filter((e) => e[second] !== undefined);
-    if (picked.length > 0) to[first] = picked;
+    // Several sub-attribute selectors of one attribute (emails.value,emails.type) fill the same elements; empty
+    // ones are dropped once every selector has run.
+    const current = to[first];
+    const aligned = Array.isArray(current) && current.length === source.length ? current : source.map(() => ({}));
+    to[first] = source.map((e, i) => {
+      const base = isPlainObject(aligned[i]) ? aligned[i] : {};
+      return isPlainObject(e) && e[second] !== undefined ? { ...base, [second]: e[second] } : base;
+    });
   } else if (isPlainObject(source) && source[second] !== undefined) {
     to[first] = { ...(isPlainObject(to[first]) ? to[first] : {}), [second]: source[second] };
   }
 }
 
-function removePath(doc: Record<string, unknown>, keys: string[]) {
-  const [first, second] = keys as [string, string?];
+function removeSelected(doc: Record<string, unknown>, { path, filter }: Selector) {
+  const [first, second] = path.keys as [string, string?];
   if (ALWAYS.has(first)) return;
+  if (filter && Array.isArray(doc[first])) {
+    const kept = (doc[first] as unknown[]).filter((e) => !matchesElement(filter, e, path.attr));
+    if (kept.length > 0) doc[first] = kept;
+    else delete doc[first];
+    return;
+  }
   if (second === undefined) {
     delete doc[first];
     return;

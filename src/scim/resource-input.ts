@@ -12,6 +12,25 @@ export const MAX_BINARY_LENGTH = 16_384;
 export const MAX_MULTI_VALUES = 100;
 /** Serialized size (characters of JSON) of one custom extension attribute's value. */
 export const MAX_EXTENSION_BYTES = 16_384;
+/** Nesting of a custom extension value; SQLite's JSON functions refuse very deep documents. */
+export const MAX_EXTENSION_DEPTH = 16;
+/** A whole stored document, however it was built up (POST, PUT or many PATCHes); D1 rows stay small. */
+export const MAX_DOCUMENT_CHARS = 64 * 1024;
+
+/** Limits that PATCH could otherwise grow past one operation at a time. */
+export function assertWithinLimits(doc: ResourceDocument) {
+  const containers = [doc, ...Object.values(doc).filter(isPlainObject)];
+  for (const container of containers) {
+    for (const [key, value] of Object.entries(container)) {
+      if (Array.isArray(value) && value.length > MAX_MULTI_VALUES) {
+        throw invalidValue(`"${key}" has more than ${MAX_MULTI_VALUES} values.`);
+      }
+    }
+  }
+  if (JSON.stringify(doc).length > MAX_DOCUMENT_CHARS) {
+    throw invalidValue(`The resource is larger than ${MAX_DOCUMENT_CHARS} characters of JSON.`);
+  }
+}
 
 export type ResourceDocument = Record<string, unknown>;
 
@@ -150,7 +169,13 @@ function normalizeString(def: AttributeDef, value: unknown, label: string) {
 /** Custom extension attributes have no published type: any JSON value is kept, within a size bound. */
 function normalizeCustom(value: unknown, label: string) {
   if (JSON.stringify(value).length > MAX_EXTENSION_BYTES) throw invalidValue(`"${label}" is too large.`);
+  if (depth(value) > MAX_EXTENSION_DEPTH) throw invalidValue(`"${label}" is nested too deeply.`);
   return value;
+}
+
+function depth(value: unknown): number {
+  if (value === null || typeof value !== "object") return 0;
+  return 1 + Math.max(0, ...Object.values(value).map(depth));
 }
 
 function normalizeComplex(def: AttributeDef, value: unknown, label: string): Record<string, unknown> | undefined {

@@ -1,7 +1,7 @@
 import { isPlainObject } from "./coerce";
 import { badRequest } from "./errors";
 import { fold, foldDocument } from "./fold";
-import { normalizeResource, type ResourceDocument } from "./resource-input";
+import { assertWithinLimits, normalizeResource, type ResourceDocument } from "./resource-input";
 import { USER_RESOURCE_TYPE } from "./schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID, USER_SCHEMA_ID } from "./schema/user";
 
@@ -33,6 +33,7 @@ export function prepareUser(body: unknown): PreparedUser {
 }
 
 export function prepareDocument(doc: ResourceDocument): PreparedUser {
+  assertWithinLimits(doc);
   const userName = doc.userName;
   if (typeof userName !== "string" || userName.trim() === "") {
     throw badRequest("invalidValue", "userName is required and must be a non-empty string.");

@@ -140,7 +140,11 @@ async function endGrants(kv: KVNamespace, previous: TokenRow[], until: number, n
       writeGrant(
         kv,
         t.tokenHash,
-        { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd({ ...t, revokedAt: until }) },
+        {
+          tenantId: t.tenantId,
+          tokenId: t.id,
+          expiresAt: effectiveEnd({ ...t, revokedAt: Math.min(t.revokedAt ?? until, until) }),
+        },
         now,
       ),
     ),

@@ -19,21 +19,16 @@ import { fold, foldDocument } from "../../scim/fold";
 import { prepareGroup, toGroupDelta, toScimGroup } from "../../scim/groups";
 import { listResponse, parsePage } from "../../scim/paging";
 import { parsePatchBody } from "../../scim/patch";
-import { type Projection, parseProjection, project } from "../../scim/projection";
+import { type Projection, project } from "../../scim/projection";
 import { GROUP_RESOURCE_TYPE } from "../../scim/schema/resource-types";
 import { queryParams, readJsonBody } from "./body";
+import { projectionFor } from "./projection";
 import { scimJson } from "./respond";
 import { scimBaseUrl, writeContext } from "./users";
 
 type Ctx = Context<AppEnv>;
 
 const groupNotFound = (id: string) => notFound(`Group ${id} not found.`);
-
-function projectionOf(c: Ctx) {
-  const params = queryParams(c.req.url);
-  const projection = parseProjection(GROUP_RESOURCE_TYPE, params.attributes, params.excludedattributes);
-  return { params, projection, withMembers: wantsMembers(projection) };
-}
 
 /** `excludedAttributes=members` (Entra's every group read) or an `attributes` list without it: skip the table. */
 function wantsMembers({ include, exclude }: Projection) {
@@ -59,8 +54,11 @@ async function checked(c: Ctx, write: Promise<GroupWrite>, id: string, memberIds
 
 /** `/scim/v2/:tenantId/Groups`: one D1 round trip per operation after authentication, PATCH included. */
 export const groupRoutes = new Hono<AppEnv>()
+  .use("*", projectionFor(GROUP_RESOURCE_TYPE))
   .get("/", async (c) => {
-    const { params, projection, withMembers } = projectionOf(c);
+    const params = queryParams(c.req.url);
+    const { projection } = c.var;
+    const withMembers = wantsMembers(projection);
     const page = parsePage(params.startindex, params.count);
     const where = params.filter ? filterToSql(parseFilter(params.filter), GROUP_FILTER_TABLE) : undefined;
     const { records, total, members } = await listGroups(
@@ -95,12 +93,12 @@ export const groupRoutes = new Hono<AppEnv>()
       group.displayName,
     );
     const resource = toScimGroup(written.record, written.members, scimBaseUrl(c));
-    return scimJson(c, project(resource, projectionOf(c).projection), 201, { Location: resource.meta.location });
+    return scimJson(c, project(resource, c.var.projection), 201, { Location: resource.meta.location });
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");
-    const { projection, withMembers } = projectionOf(c);
-    const found = await findGroup(c.var.db, c.var.tenantId, id, withMembers);
+    const { projection } = c.var;
+    const found = await findGroup(c.var.db, c.var.tenantId, id, wantsMembers(projection));
     if (!found) throw groupNotFound(id);
     return scimJson(c, project(toScimGroup(found.record, found.members, scimBaseUrl(c)), projection));
   })
@@ -114,16 +112,14 @@ export const groupRoutes = new Hono<AppEnv>()
       group.memberIds,
       group.displayName,
     );
-    return scimJson(
-      c,
-      project(toScimGroup(written.record, written.members, scimBaseUrl(c)), projectionOf(c).projection),
-    );
+    return scimJson(c, project(toScimGroup(written.record, written.members, scimBaseUrl(c)), c.var.projection));
   })
   .patch("/:id", async (c) => {
     const id = c.req.param("id");
     const delta = toGroupDelta(parsePatchBody(await readJsonBody(c)));
     const displayName = typeof delta.set.displayName === "string" ? delta.set.displayName : undefined;
-    const { params, projection } = projectionOf(c);
+    const params = queryParams(c.req.url);
+    const { projection } = c.var;
     // Entra expects 204; the resource comes back only when the client asks for attributes.
     const withResource = params.attributes !== undefined || params.excludedattributes !== undefined;
     const written = await checked(

@@ -17,10 +17,11 @@ import { badRequest, conflict, notFound, ScimError } from "../../scim/errors";
 import { parseFilter } from "../../scim/filter/parse";
 import { listResponse, parsePage } from "../../scim/paging";
 import { applyPatch, parsePatchBody } from "../../scim/patch";
-import { parseProjection, project } from "../../scim/projection";
+import { project } from "../../scim/projection";
 import { USER_RESOURCE_TYPE } from "../../scim/schema/resource-types";
 import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../../scim/users";
 import { queryParams, readJsonBody } from "./body";
+import { projectionFor } from "./projection";
 import { scimJson } from "./respond";
 
 type Ctx = Context<AppEnv>;
@@ -30,8 +31,6 @@ const MAX_PATCH_ATTEMPTS = 3;
 
 export const scimBaseUrl = (c: Ctx) => `${new URL(c.req.url).origin}/scim/v2/${c.var.tenantId}`;
 export const writeContext = (c: Ctx) => ({ tenantId: c.var.tenantId, now: c.var.now, actor: `token:${c.var.tokenId}` });
-const projectionOf = (params: Record<string, string>) =>
-  parseProjection(USER_RESOURCE_TYPE, params.attributes, params.excludedattributes);
 
 const userNotFound = (id: string) => notFound(`User ${id} not found.`);
 const managerNotFound = (user: PreparedUser) =>
@@ -44,10 +43,11 @@ const userNameTaken = (user: PreparedUser) =>
  * conditional write); see docs/performance.md.
  */
 export const userRoutes = new Hono<AppEnv>()
+  .use("*", projectionFor(USER_RESOURCE_TYPE))
   .get("/", async (c) => {
     const params = queryParams(c.req.url);
     const page = parsePage(params.startindex, params.count);
-    const projection = projectionOf(params);
+    const { projection } = c.var;
     const where = params.filter ? filterToSql(parseFilter(params.filter), USER_FILTER_TABLE) : undefined;
     const { db, tenantId } = c.var;
     if (page.count === 0) return scimJson(c, listResponse([], await countUsers(db, tenantId, where), page));
@@ -135,6 +135,6 @@ function respondUser(
   status: 200 | 201 = 200,
   headers: Record<string, string> = {},
 ) {
-  const projected = project(resource, projectionOf(queryParams(c.req.url)));
+  const projected = project(resource, c.var.projection);
   return scimJson(c, projected, status, headers);
 }
