@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import { createDb } from "./db/client";
 import type { AppEnv, Clock } from "./env";
 import { AdminError, adminErrorResponse } from "./http/admin/errors";
@@ -18,6 +19,11 @@ export interface AppOptions {
 export function createApp({ clock = Date.now }: AppOptions = {}) {
   const app = new Hono<AppEnv>({ getPath: canonicalPath });
 
+  // Security headers on every response; directory data and tokens must never sit in a shared cache.
+  app.use("*", secureHeaders(), async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
   app.use("*", async (c, next) => {
     c.set("db", createDb(c.env.DB));
     c.set("now", clock());
@@ -37,6 +43,26 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
 
 const isScimPath = (path: string) => path.startsWith("/scim/");
 
+/** Long enough for a D1 or KV hiccup to pass; Entra retries failed requests on its own schedule anyway. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * D1 and KV failures that are not the request's fault (network, overload, restarts). SQLite errors (constraint,
+ * syntax) are bugs or client errors handled earlier, and stay 500 so they are seen.
+ */
+function isStorageUnavailable(error: Error): boolean {
+  const messages = [error.message, (error.cause as Error | undefined)?.message ?? ""].join(" ");
+  if (/SQLITE_/.test(messages)) return false;
+  return /D1_|D1 DB|KV (GET|PUT|DELETE|LIST)|network connection lost|overloaded|storage .*reset|too many subrequests/i.test(
+    messages,
+  );
+}
+
+function withRetryAfter(response: Response) {
+  response.headers.set("Retry-After", String(RETRY_AFTER_SECONDS));
+  return response;
+}
+
 /**
  * The one place errors become responses. Expected failures arrive as ScimError/AdminError; Hono's own
  * HTTPExceptions (malformed JSON, body limits) are translated; anything else is a bug, logged and answered 500.
@@ -50,6 +76,13 @@ function renderError(error: Error, scim: boolean): Response {
           new ScimError(error.status, error.message, error.status === 400 ? "invalidSyntax" : undefined),
         )
       : adminErrorResponse(new AdminError(400, "invalid_request", error.message));
+  }
+  if (isStorageUnavailable(error)) {
+    logEvent("warn", "storage_unavailable", { message: error.message });
+    const unavailable = "Storage is temporarily unavailable; nothing was changed. Retry shortly.";
+    return scim
+      ? scimErrorResponse(new ScimError(503, unavailable, undefined, { "Retry-After": String(RETRY_AFTER_SECONDS) }))
+      : withRetryAfter(adminErrorResponse(new AdminError(503, "storage_unavailable", unavailable)));
   }
   logEvent("error", "unhandled_error", { message: error.message, stack: error.stack });
   return scim

@@ -43,8 +43,20 @@ const membersOf = (tenantId: string, groupIds: SQL) => sql`
   WHERE gm.tenant_id = ${tenantId} AND gm.group_id IN ${groupIds}
   ORDER BY gm.group_id, gm.member_id`;
 
-const groupExists = (tenantId: string, id: string) =>
-  sql`EXISTS (SELECT 1 FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id})`;
+const groupExists = (tenantId: string, id: string, version?: number) =>
+  sql`EXISTS (SELECT 1 FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}${
+    version === undefined ? sql`` : sql` AND version = ${version}`
+  })`;
+
+/** Why a guarded group write did nothing: no such group, a version that moved on (If-Match), or bad members. */
+const probe = (tenantId: string, id: string, version?: number) =>
+  sql`SELECT ${groupExists(tenantId, id)} AS found, ${groupExists(tenantId, id, version)} AS current`;
+
+function failure(result: D1Result<Record<string, unknown>> | undefined): GroupWrite {
+  const why = rows<{ found: number; current: number }>(result)[0];
+  if (!why?.found) return { ok: false, reason: "notFound" };
+  return { ok: false, reason: why.current ? "unknownMembers" : "versionConflict" };
+}
 
 /**
  * True when every id in `ids` is a user of the tenant. Ids travel as one JSON array parameter read with
@@ -102,7 +114,7 @@ export async function listGroups(
 
 export type GroupWrite =
   | { ok: true; record: GroupRecord; members: MemberRecord[] }
-  | { ok: false; reason: "notFound" | "unknownMembers" };
+  | { ok: false; reason: "notFound" | "unknownMembers" | "versionConflict" };
 
 /** POST: the group, its members and the audit row, all only if every member is a user of the tenant. */
 export async function insertGroup(
@@ -139,10 +151,11 @@ export async function replaceGroup(
   ctx: WriteContext,
   id: string,
   group: PreparedGroup,
+  expectedVersion?: number,
 ): Promise<GroupWrite> {
-  const guard = sql`${groupExists(ctx.tenantId, id)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
+  const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
   const ids = JSON.stringify(group.memberIds);
-  const [, updated, , , probe, members] = await runRawBatch(db, [
+  const [, updated, , , why, members] = await runRawBatch(db, [
     audit(
       ctx,
       "group.replaced",
@@ -159,12 +172,11 @@ export async function replaceGroup(
     sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
       AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${guard}`,
     insertMembers(ctx, id, group.memberIds, guard),
-    sql`SELECT ${groupExists(ctx.tenantId, id)} AS found`,
+    probe(ctx.tenantId, id, expectedVersion),
     membersOf(ctx.tenantId, sql`(${id})`),
   ]);
   const record = rows<GroupRecord>(updated)[0];
-  if (record) return { ok: true, record, members: rows<MemberRecord>(members) };
-  return { ok: false, reason: rows<{ found: number }>(probe)[0]?.found ? "unknownMembers" : "notFound" };
+  return record ? { ok: true, record, members: rows<MemberRecord>(members) } : failure(why);
 }
 
 /**
@@ -179,12 +191,13 @@ export async function patchGroup(
   id: string,
   group: { delta: GroupDelta; displayNameKey?: string; folded: Record<string, unknown> },
   withResource: boolean,
+  expectedVersion?: number,
 ): Promise<GroupWrite> {
   const { delta } = group;
   const added = [...delta.add];
   const removed = [...delta.remove];
-  const guard = sql`${groupExists(ctx.tenantId, id)} AND ${allUsers(ctx.tenantId, added)}`;
-  const [, updated, , , probe, members] = await runRawBatch(db, [
+  const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, added)}`;
+  const [, updated, , , why, members] = await runRawBatch(db, [
     audit(
       ctx,
       "group.updated",
@@ -203,12 +216,11 @@ export async function patchGroup(
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
           AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${guard}`,
     insertMembers(ctx, id, added, guard),
-    sql`SELECT ${groupExists(ctx.tenantId, id)} AS found`,
+    probe(ctx.tenantId, id, expectedVersion),
     ...(withResource ? [membersOf(ctx.tenantId, sql`(${id})`)] : []),
   ]);
   const record = rows<GroupRecord>(updated)[0];
-  if (record) return { ok: true, record, members: rows<MemberRecord>(members) };
-  return { ok: false, reason: rows<{ found: number }>(probe)[0]?.found ? "unknownMembers" : "notFound" };
+  return record ? { ok: true, record, members: rows<MemberRecord>(members) } : failure(why);
 }
 
 /** In-place JSON edits of the stored document for the attributes a PATCH sets or removes (no read needed). */
@@ -241,7 +253,8 @@ function attributeUpdates({
 }
 
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
-export async function deleteGroup(db: Database, ctx: WriteContext, id: string) {
+export async function deleteGroup(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
+  const guard = groupExists(ctx.tenantId, id, expectedVersion);
   const [, , deleted] = await runRawBatch(db, [
     audit(
       ctx,
@@ -250,10 +263,10 @@ export async function deleteGroup(db: Database, ctx: WriteContext, id: string) {
       sql`(SELECT json_object('displayName', display_name, 'memberCount',
         (SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}))
         FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
-      groupExists(ctx.tenantId, id),
+      guard,
     ),
-    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}`,
-    sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} RETURNING id`,
+    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`,
+    sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} RETURNING id`,
   ]);
   return (deleted?.results.length ?? 0) > 0;
 }

@@ -230,18 +230,18 @@ export async function updateUser(
 }
 
 /** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */
-export async function deleteUser(db: Database, ctx: WriteContext, id: string) {
+export async function deleteUser(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
+  const version = expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
   const [, deleted] = await runRawBatch(db, [
     sql`
       INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
       SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.deleted', 'User', id,
         json_object('userName', user_name, 'managedBy', managed_by)
-      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
-    db
-      .delete(users)
-      .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id)))
-      .returning({ id: users.id }),
-    db.delete(groupMembers).where(and(eq(groupMembers.tenantId, ctx.tenantId), eq(groupMembers.memberId, id))),
+      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version}`,
+    sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
+    // Memberships go only if the user did (it may have survived a version check).
+    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id}
+      AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
   ]);
   return (deleted?.results.length ?? 0) > 0;
 }

@@ -7,12 +7,8 @@ import { logRoutes } from "./logs";
 import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
 
-/** The operator API. Every response is private: one of them carries a token's plaintext. */
+/** The operator API (responses are `no-store` like every response: one of them carries a token's plaintext). */
 export const adminRouter = new Hono<AppEnv>()
-  .use("*", async (c, next) => {
-    await next();
-    c.header("Cache-Control", "no-store");
-  })
   .use("*", adminAuth)
   .route("/tenants", tenantRoutes)
   .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)

@@ -8,7 +8,7 @@ import { scimJson } from "./respond";
 import { scimBaseUrl } from "./users";
 
 /** What this server supports, stated once; flipped as features land. */
-const CAPABILITIES = { patch: true, etag: false };
+const CAPABILITIES = { patch: true, etag: true };
 
 const all = <T>(items: T[]) => listResponse(items, items.length, { startIndex: 1, count: items.length });
 

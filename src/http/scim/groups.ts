@@ -22,6 +22,7 @@ import { parsePatchBody } from "../../scim/patch";
 import { type Projection, project } from "../../scim/projection";
 import { GROUP_RESOURCE_TYPE } from "../../scim/schema/resource-types";
 import { queryParams, readJsonBody } from "./body";
+import { checkIfMatch, etagOf, hasIfMatch, notModified, preconditionFailed } from "./preconditions";
 import { projectionFor } from "./projection";
 import { scimJson } from "./respond";
 import { scimBaseUrl, writeContext } from "./users";
@@ -48,8 +49,27 @@ async function checked(c: Ctx, write: Promise<GroupWrite>, id: string, memberIds
   }
   if (outcome.ok) return outcome;
   if (outcome.reason === "notFound") throw groupNotFound(id);
+  if (outcome.reason === "versionConflict") throw preconditionFailed();
   const missing = await missingUsers(c.var.db, c.var.tenantId, memberIds);
   throw badRequest("invalidValue", `members are not users of this tenant: ${missing.join(", ")}.`);
+}
+
+function respondGroup(
+  c: Ctx,
+  resource: ReturnType<typeof toScimGroup>,
+  status: 200 | 201 = 200,
+  headers: Record<string, string> = {},
+) {
+  return scimJson(c, project(resource, c.var.projection), status, { ETag: resource.meta.version, ...headers });
+}
+
+/** With If-Match: read the version first (an extra D1 call only for clients that ask), then write on it. */
+async function ifMatchVersion(c: Ctx, id: string) {
+  if (!hasIfMatch(c)) return undefined;
+  const found = await findGroup(c.var.db, c.var.tenantId, id, false);
+  if (!found) throw groupNotFound(id);
+  checkIfMatch(c, found.record.version);
+  return found.record.version;
 }
 
 /** `/scim/v2/:tenantId/Groups`: one D1 round trip per operation after authentication, PATCH included. */
@@ -93,26 +113,28 @@ export const groupRoutes = new Hono<AppEnv>()
       group.displayName,
     );
     const resource = toScimGroup(written.record, written.members, scimBaseUrl(c));
-    return scimJson(c, project(resource, c.var.projection), 201, { Location: resource.meta.location });
+    return respondGroup(c, resource, 201, { Location: resource.meta.location });
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");
     const { projection } = c.var;
     const found = await findGroup(c.var.db, c.var.tenantId, id, wantsMembers(projection));
     if (!found) throw groupNotFound(id);
-    return scimJson(c, project(toScimGroup(found.record, found.members, scimBaseUrl(c)), projection));
+    const unchanged = notModified(c, found.record.version);
+    if (unchanged) return unchanged;
+    return respondGroup(c, toScimGroup(found.record, found.members, scimBaseUrl(c)));
   })
   .put("/:id", async (c) => {
     const id = c.req.param("id");
     const group = prepareGroup(await readJsonBody(c));
     const written = await checked(
       c,
-      replaceGroup(c.var.db, writeContext(c), id, group),
+      replaceGroup(c.var.db, writeContext(c), id, group, await ifMatchVersion(c, id)),
       id,
       group.memberIds,
       group.displayName,
     );
-    return scimJson(c, project(toScimGroup(written.record, written.members, scimBaseUrl(c)), c.var.projection));
+    return respondGroup(c, toScimGroup(written.record, written.members, scimBaseUrl(c)));
   })
   .patch("/:id", async (c) => {
     const id = c.req.param("id");
@@ -134,22 +156,23 @@ export const groupRoutes = new Hono<AppEnv>()
           folded: foldDocument(delta.set, GROUP_RESOURCE_TYPE),
         },
         withResource,
+        await ifMatchVersion(c, id),
       ),
       id,
       [...delta.add],
       displayName,
     );
-    if (!withResource) return c.body(null, 204);
-    return scimJson(
+    if (!withResource) return c.body(null, 204, { ETag: etagOf(written.record.version) });
+    return respondGroup(
       c,
-      project(
-        toScimGroup(written.record, wantsMembers(projection) ? written.members : undefined, scimBaseUrl(c)),
-        projection,
-      ),
+      toScimGroup(written.record, wantsMembers(projection) ? written.members : undefined, scimBaseUrl(c)),
     );
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
-    if (!(await deleteGroup(c.var.db, writeContext(c), id))) throw groupNotFound(id);
+    const expectedVersion = await ifMatchVersion(c, id);
+    if (!(await deleteGroup(c.var.db, writeContext(c), id, expectedVersion))) {
+      throw expectedVersion === undefined ? groupNotFound(id) : preconditionFailed();
+    }
     return c.body(null, 204);
   });

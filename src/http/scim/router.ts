@@ -6,12 +6,13 @@ import { scimBodyLimit } from "./body";
 import { discoveryRoutes } from "./discovery";
 import { failedRequestLog } from "./failed-requests";
 import { groupRoutes } from "./groups";
+import { tenantRateLimit } from "./rate-limit";
 import { userRoutes } from "./users";
 
 /** Everything under a tenant's SCIM base URL: authenticated first, failures logged, then routed. */
 export const scimRouter = new Hono<AppEnv>()
   .use("/:tenantId", scimAuth)
-  .use("/:tenantId/*", scimAuth, failedRequestLog, scimBodyLimit)
+  .use("/:tenantId/*", scimAuth, failedRequestLog, tenantRateLimit, scimBodyLimit)
   .route("/:tenantId", discoveryRoutes)
   .route("/:tenantId/Users", userRoutes)
   .route("/:tenantId/Groups", groupRoutes)

@@ -21,6 +21,7 @@ import { project } from "../../scim/projection";
 import { USER_RESOURCE_TYPE } from "../../scim/schema/resource-types";
 import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../../scim/users";
 import { queryParams, readJsonBody } from "./body";
+import { checkIfMatch, hasIfMatch, notModified, preconditionFailed } from "./preconditions";
 import { projectionFor } from "./projection";
 import { scimJson } from "./respond";
 
@@ -74,12 +75,18 @@ export const userRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     const found = await findUserWithGroups(c.var.db, c.var.tenantId, id);
     if (!found) throw userNotFound(id);
+    const unchanged = notModified(c, found.record.version);
+    if (unchanged) return unchanged;
     return respondUser(c, toScimUser(found.record, scimBaseUrl(c), found.groups));
   })
   .put("/:id", async (c) => {
     const id = c.req.param("id");
     const user = prepareUser(await readJsonBody(c));
-    const outcome = await unlessTaken(user, updateUser(c.var.db, writeContext(c), id, user, "user.replaced"));
+    const expectedVersion = await ifMatchVersion(c, id);
+    const outcome = await unlessTaken(
+      user,
+      updateUser(c.var.db, writeContext(c), id, user, "user.replaced", expectedVersion),
+    );
     return respondWritten(c, user, outcome, 200, id);
   })
   .patch("/:id", async (c) => {
@@ -91,6 +98,7 @@ export const userRoutes = new Hono<AppEnv>()
     for (let attempt = 1; ; attempt++) {
       const current = await findUser(db, tenantId, id);
       if (!current) throw userNotFound(id);
+      checkIfMatch(c, current.version);
       const doc = applyPatch(JSON.parse(current.data), operations, USER_RESOURCE_TYPE);
       const user = prepareDocument(doc);
       if (current.managedBy === "azure-ad" && JSON.stringify(doc) === current.data) {
@@ -100,15 +108,32 @@ export const userRoutes = new Hono<AppEnv>()
         user,
         updateUser(db, writeContext(c), id, user, "user.updated", current.version),
       );
-      if (outcome.ok || outcome.reason !== "versionConflict") return respondWritten(c, user, outcome, 200, id);
+      if (outcome.ok || outcome.reason !== "versionConflict" || hasIfMatch(c)) {
+        return respondWritten(c, user, outcome, 200, id);
+      }
       if (attempt === MAX_PATCH_ATTEMPTS) throw new ScimError(409, `User ${id} is being changed concurrently; retry.`);
     }
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
-    if (!(await deleteUser(c.var.db, writeContext(c), id))) throw userNotFound(id);
+    const expectedVersion = await ifMatchVersion(c, id);
+    if (!(await deleteUser(c.var.db, writeContext(c), id, expectedVersion))) {
+      throw expectedVersion === undefined ? userNotFound(id) : preconditionFailed();
+    }
     return c.body(null, 204);
   });
+
+/**
+ * With If-Match, a PUT or DELETE first reads the version (one extra D1 call, only for clients that ask) and then
+ * writes conditionally on it, so a change in between is a 412, never overwritten.
+ */
+async function ifMatchVersion(c: Ctx, id: string) {
+  if (!hasIfMatch(c)) return undefined;
+  const current = await findUser(c.var.db, c.var.tenantId, id);
+  if (!current) throw userNotFound(id);
+  checkIfMatch(c, current.version);
+  return current.version;
+}
 
 async function unlessTaken(user: PreparedUser, write: Promise<WriteOutcome>) {
   try {
@@ -123,6 +148,7 @@ function respondWritten(c: Ctx, user: PreparedUser, outcome: WriteOutcome, statu
   if (!outcome.ok) {
     if (outcome.reason === "notFound") throw userNotFound(id);
     if (outcome.reason === "managerNotFound") throw managerNotFound(user);
+    if (hasIfMatch(c)) throw preconditionFailed();
     throw new ScimError(409, `User ${id} was changed concurrently; retry.`);
   }
   const resource = toScimUser(outcome.record, scimBaseUrl(c));
@@ -136,5 +162,5 @@ function respondUser(
   headers: Record<string, string> = {},
 ) {
   const projected = project(resource, c.var.projection);
-  return scimJson(c, projected, status, headers);
+  return scimJson(c, projected, status, { ETag: resource.meta.version, ...headers });
 }
