@@ -1,0 +1,333 @@
+/**
+ * Property-based tests (fast-check) against the real worker: random and mutated bodies, PATCH operations,
+ * filters, query strings, methods and headers. On failure fast-check prints the seed and the shrunk case;
+ * rerun with `FC_SEED=<seed>`.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
+import { createTenant, ORIGIN, type TestTenant } from "./support/http";
+import { createUser, type ScimUser } from "./support/users";
+
+const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
+const runs = (numRuns: number) => ({ numRuns, seed, endOnFailure: true });
+
+// The rate limiter is replaced so thousands of requests in seconds exercise the code, not the budget.
+const app = createApp();
+const bindings = { ...env, TENANT_RATE_LIMITER: { limit: async () => ({ success: true }) } };
+async function send(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(
+    new Request(`${ORIGIN}${path}`, { method, body: init.body, headers: init.headers }),
+    bindings,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+let tenant: TestTenant;
+let userId: string;
+let groupId: string;
+const auth = () => ({ Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" });
+
+beforeAll(async () => {
+  tenant = await createTenant("Fuzz");
+  userId = (
+    await createUser(tenant, { userName: "fuzz-anchor@contoso.com", emails: [{ type: "work", value: "a@x.com" }] })
+  ).id;
+  const group = await send("POST", `${tenant.base}/Groups`, {
+    body: JSON.stringify({ displayName: "Fuzz anchor", members: [{ value: userId }] }),
+    headers: auth(),
+  });
+  groupId = (await group.json<{ id: string }>()).id;
+});
+
+/** The tenant's stored resources; a rejected request must leave them byte-identical. */
+async function resources() {
+  const out: unknown[] = [];
+  for (const table of ["users", "groups", "group_members", "audit_events"]) {
+    out.push(
+      (await env.DB.prepare(`select * from ${table} where tenant_id = ? order by rowid`).bind(tenant.tenantId).all())
+        .results,
+    );
+  }
+  return JSON.stringify(out);
+}
+
+/** RFC 7644 §3.12 pairs each scimType with 400, except uniqueness (409). */
+const SCIM_TYPE_STATUS: Record<string, number> = {
+  invalidFilter: 400,
+  tooMany: 400,
+  uniqueness: 409,
+  mutability: 400,
+  invalidSyntax: 400,
+  invalidPath: 400,
+  noTarget: 400,
+  invalidValue: 400,
+  invalidVers: 400,
+  sensitive: 400,
+};
+
+async function expectWellFormed(res: Response) {
+  expect(res.status).toBeLessThan(500);
+  if (res.status < 400) return;
+  expect(res.headers.get("Content-Type")).toBe("application/scim+json");
+  const body = await res.json<{ schemas: string[]; status: string; scimType?: string }>();
+  expect(body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:Error"]);
+  expect(body.status).toBe(String(res.status));
+  if (body.scimType !== undefined) expect(SCIM_TYPE_STATUS[body.scimType]).toBe(res.status);
+}
+
+const NAMES = [
+  "userName",
+  "USERNAME",
+  "name",
+  "name.givenName",
+  "displayName",
+  "emails",
+  "phoneNumbers",
+  "active",
+  "externalId",
+  "title",
+  "roles",
+  "groups",
+  "members",
+  "manager",
+  "id",
+  "meta",
+  "schemas",
+  "addresses",
+  "x509Certificates",
+  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+  "urn:ietf:params:scim:schemas:extension:Acme:2.0:User",
+  "urn:ietf:params:scim:schemas:extension:Acme:2.0:User:badge",
+  "bogus",
+];
+const PATHS = [
+  ...NAMES,
+  'emails[type eq "work"].value',
+  'emails[type eq "work"]',
+  'members[value eq "x"]',
+  "name.familyName",
+  'phoneNumbers[type eq "mobile" or type eq "work"].value',
+  "emails.value",
+  "meta.created",
+  "manager.value",
+  "emails[",
+  "a..b",
+  "",
+];
+const value = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom("True", "False", "", [{ value: "x" }], [{ $ref: null, value: "False" }], { value: "v" }),
+);
+const documentLike = fc.dictionary(fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 })), value, {
+  maxKeys: 8,
+});
+const body = fc.oneof(
+  { weight: 4, arbitrary: documentLike.map((d) => JSON.stringify(d)) },
+  { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+);
+const operation = fc.record(
+  {
+    op: fc.oneof(
+      fc.constantFrom("add", "replace", "remove", "Add", "Replace", "Remove", "REMOVE"),
+      fc.string({ maxLength: 6 }),
+    ),
+    path: fc.oneof(fc.constantFrom(...PATHS), fc.string({ maxLength: 20 })),
+    value,
+  },
+  { requiredKeys: ["op"] },
+);
+const patchBody = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc
+      .array(operation, { maxLength: 5 })
+      .map((Operations) => JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations })),
+  },
+  { weight: 1, arbitrary: body },
+);
+
+describe("random and mutated input never breaks the service", () => {
+  const targets: [string, string, () => string, fc.Arbitrary<string>][] = [
+    ["POST", "/Users", () => "/Users", body],
+    ["PUT", "/Users/{id}", () => `/Users/${userId}`, body],
+    ["PATCH", "/Users/{id}", () => `/Users/${userId}`, patchBody],
+    ["POST", "/Groups", () => "/Groups", body],
+    ["PUT", "/Groups/{id}", () => `/Groups/${groupId}`, body],
+    ["PATCH", "/Groups/{id}", () => `/Groups/${groupId}`, patchBody],
+  ];
+  it.each(targets)(
+    "%s %s: no 5xx, well-formed errors, rejected requests change nothing",
+    async (method, _, path, arbitrary) => {
+      await fc.assert(
+        fc.asyncProperty(arbitrary, async (text) => {
+          const before = await resources();
+          const res = await send(method, `${tenant.base}${path()}`, { body: text, headers: auth() });
+          await expectWellFormed(res.clone());
+          if (res.status >= 400) expect(await resources()).toBe(before);
+        }),
+        runs(250),
+      );
+    },
+  );
+
+  const attr = fc.constantFrom(
+    ...NAMES,
+    "emails.value",
+    "name.familyName",
+    "meta.created",
+    "meta.lastModified",
+    "members.value",
+  );
+  const compValue = fc.oneof(
+    fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
+    fc.constantFrom("true", "false", "null", "42", "2020-01-01T00:00:00Z", "bare"),
+  );
+  const leaf = fc.oneof(
+    fc
+      .tuple(attr, fc.constantFrom("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "EQ", "xx"), compValue)
+      .map(([a, o, v]) => `${a} ${o} ${v}`),
+    attr.map((a) => `${a} pr`),
+    fc
+      .tuple(fc.constantFrom("emails", "phoneNumbers", "members", "name"), compValue)
+      .map(([a, v]) => `${a}[type eq ${v}]`),
+  );
+  const filter = fc.letrec<{ f: string }>((tie) => ({
+    f: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      leaf,
+      fc.tuple(tie("f"), fc.constantFrom("and", "or", "AND"), tie("f")).map(([a, o, b]) => `${a} ${o} ${b}`),
+      tie("f").map((f) => `not (${f})`),
+      tie("f").map((f) => `(${f})`),
+    ),
+  })).f;
+  const mutated = fc
+    .tuple(filter, fc.nat(40), fc.string({ maxLength: 3 }))
+    .map(([f, at, junk]) => f.slice(0, at) + junk + f.slice(at));
+
+  it.each(["Users", "Groups"])("filters on /%s: 200 or 400 invalidFilter, never 5xx", async (resource) => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(filter, mutated, fc.string({ maxLength: 30 })), async (text) => {
+        const res = await send("GET", `${tenant.base}/${resource}?filter=${encodeURIComponent(text)}`, {
+          headers: auth(),
+        });
+        await expectWellFormed(res.clone());
+        expect([200, 400]).toContain(res.status);
+      }),
+      runs(400),
+    );
+  });
+
+  it("query strings, methods and headers: no 5xx", async () => {
+    const params = fc.dictionary(
+      fc.constantFrom("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "Filter", "x"),
+      fc.oneof(
+        fc.string({ maxLength: 10 }),
+        fc.constantFrom("-1", "0", "1e9", 'emails[type eq "work"]', "members", "%", "+"),
+      ),
+      { maxKeys: 4 },
+    );
+    const method = fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
+    const path = fc.constantFrom(
+      "/Users",
+      `/Users/${userId}x`,
+      "/Groups",
+      "/Schemas",
+      "/ResourceTypes/Group",
+      "/users/",
+      "/Bulk",
+      "/Me",
+    );
+    const headers = fc.record(
+      {
+        "Content-Type": fc.constantFrom(
+          "application/scim+json",
+          "application/json; charset=utf-8",
+          "text/plain",
+          "application/xml",
+          "",
+        ),
+        "If-Match": fc.constantFrom('W/"1"', "*", "garbage", '"9"'),
+        Accept: fc.constantFrom("application/scim+json", "*/*", "text/html"),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(method, path, params, headers, fc.option(body), async (m, p, q, h, b) => {
+        const query = new URLSearchParams(q).toString();
+        const withBody = m !== "GET" && m !== "HEAD" && b !== null;
+        const res = await send(m, `${tenant.base}${p}${query ? `?${query}` : ""}`, {
+          body: withBody ? b : undefined,
+          headers: { ...auth(), ...h },
+        });
+        expect(res.status).toBeLessThan(500);
+      }),
+      runs(300),
+    );
+  });
+});
+
+describe("PATCH and the equivalent PUT give the same resource", () => {
+  const text = fc.string({ minLength: 1, maxLength: 10 });
+  const scalars = {
+    displayName: text,
+    title: text,
+    nickName: text,
+    preferredLanguage: fc.constantFrom("en-US", "ja-JP"),
+    active: fc.boolean(),
+  };
+  const attributes = fc.record(
+    {
+      ...scalars,
+      name: fc.record({ givenName: text, familyName: text }, { requiredKeys: [] }),
+      emails: fc.uniqueArray(fc.record({ type: fc.constantFrom("work", "home"), value: text }), {
+        maxLength: 2,
+        selector: (e) => e.type,
+      }),
+    },
+    { requiredKeys: [] },
+  );
+  let n = 0;
+
+  it("for random starting points and targets", async () => {
+    await fc.assert(
+      fc.asyncProperty(attributes, attributes, async (start, target) => {
+        n++;
+        const userName = `equiv${n}@contoso.com`;
+        const create = async () => (await createUser(tenant, { userName, ...start })).id;
+        const a = await create();
+        const viaPut = await send("PUT", `${tenant.base}/Users/${a}`, {
+          body: JSON.stringify({ userName, ...target }),
+          headers: auth(),
+        });
+        expect(viaPut.status).toBe(200);
+        await send("DELETE", `${tenant.base}/Users/${a}`, { headers: auth() });
+        const b = await create();
+        const names = ["displayName", "title", "nickName", "preferredLanguage", "active", "name", "emails"] as const;
+        // Equivalent of replacing the whole resource: clear each attribute, then add the target's value.
+        const Operations = names.flatMap((key) => [
+          { op: "remove", path: key },
+          ...(key in target ? [{ op: "add", path: key, value: target[key] }] : []),
+        ]);
+        const viaPatch = await send("PATCH", `${tenant.base}/Users/${b}`, {
+          body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations }),
+          headers: auth(),
+        });
+        expect(viaPatch.status).toBe(200);
+        const strip = ({ id: _, meta: __, ...rest }: ScimUser) => rest;
+        const put = strip(await viaPut.json<ScimUser>());
+        const patched = strip(await viaPatch.json<ScimUser>());
+        expect(patched).toEqual(put);
+        await send("DELETE", `${tenant.base}/Users/${b}`, { headers: auth() });
+      }),
+      runs(60),
+    );
+  });
+});
