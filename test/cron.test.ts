@@ -53,8 +53,14 @@ describe("token housekeeping", () => {
       expiringSoon: 1,
       purgedTokens: 1,
       purgedFailedRequests: 1,
+      kvSwept: 2,
       done: true,
     });
+    // A KV entry that survived its token's revocation (a failed delete) is removed by the next run's sweep.
+    await env.TOKENS.put(
+      "token:hash-grace-over",
+      JSON.stringify({ tenantId, tokenId: "grace-over", expiresAt: NOW + DAY }),
+    );
     const statuses = await env.DB.prepare(
       "select id, status, expiry_warned_at from access_tokens where tenant_id = ? order by id",
     )
@@ -90,8 +96,10 @@ describe("token housekeeping", () => {
       expiringSoon: 0,
       purgedTokens: 0,
       purgedFailedRequests: 0,
+      kvSwept: 2,
       done: true,
     });
+    expect(await env.TOKENS.get("token:hash-grace-over")).toBeNull();
   });
 
   it("works in bounded batches and says when work remains", async () => {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNotNull, isNull, lt, lte, sql } from "drizzle-orm";
 import { auditInsert } from "../db/audit";
 import { runBatch } from "../db/batch";
 import type { Database } from "../db/client";
@@ -23,6 +23,8 @@ export interface HousekeepingReport {
   expiringSoon: number;
   purgedTokens: number;
   purgedFailedRequests: number;
+  /** KV entries deleted again for tokens that ended recently, in case a delete at revocation time failed. */
+  kvSwept: number;
   /** False when a step hit its batch size: more work remains for the next run. */
   done: boolean;
 }
@@ -48,6 +50,7 @@ export async function runTokenHousekeeping(opts: HousekeepingOptions): Promise<H
     and(isNotNull(accessTokens.revokedAt), lte(accessTokens.revokedAt, now)),
   );
   const expiringSoon = await warnExpiringSoon(opts, limit);
+  const kvSwept = await sweepEndedGrants(opts, limit);
 
   const purgeBefore = now - TOKEN_METADATA_RETENTION_MS;
   const purged = await db
@@ -88,6 +91,7 @@ export async function runTokenHousekeeping(opts: HousekeepingOptions): Promise<H
     expiringSoon,
     purgedTokens: purged.length,
     purgedFailedRequests: purgedRequests.length,
+    kvSwept,
     done:
       expired < limit &&
       graceEnded < limit &&
@@ -139,6 +143,27 @@ async function endTokens(
     rows.map((t) => t.tokenHash),
   );
   return rows.length;
+}
+
+/** Ended tokens whose KV entry might have survived (a failed delete) are deleted again for two days; idempotent. */
+export const KV_SWEEP_WINDOW_MS = 2 * 86_400_000;
+
+async function sweepEndedGrants({ db, kv, now }: HousekeepingOptions, limit: number) {
+  const ended = await db
+    .select({ tokenHash: accessTokens.tokenHash })
+    .from(accessTokens)
+    .where(
+      and(
+        inArray(accessTokens.status, ["revoked", "expired"]),
+        gt(sql`coalesce(${accessTokens.revokedAt}, ${accessTokens.expiresAt})`, now - KV_SWEEP_WINDOW_MS),
+      ),
+    )
+    .limit(limit * 20);
+  await deleteGrants(
+    kv,
+    ended.map((t) => t.tokenHash),
+  );
+  return ended.length;
 }
 
 /** Once per token: an audit event, a log line and, when configured, a webhook notice. */
