@@ -56,11 +56,6 @@ describe("token housekeeping", () => {
       kvSwept: 2,
       done: true,
     });
-    // A KV entry that survived its token's revocation (a failed delete) is removed by the next run's sweep.
-    await env.TOKENS.put(
-      "token:hash-grace-over",
-      JSON.stringify({ tenantId, tokenId: "grace-over", expiresAt: NOW + DAY }),
-    );
     const statuses = await env.DB.prepare(
       "select id, status, expiry_warned_at from access_tokens where tenant_id = ? order by id",
     )
@@ -89,6 +84,11 @@ describe("token housekeeping", () => {
       ]),
     );
 
+    // A KV entry that survived its token's revocation (a failed delete) is removed by the next run's sweep.
+    await env.TOKENS.put(
+      "token:hash-grace-over",
+      JSON.stringify({ tenantId, tokenId: "grace-over", expiresAt: NOW + DAY }),
+    );
     const again = await runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW });
     expect(again).toEqual({
       expired: 0,
