@@ -10,10 +10,25 @@ const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const counter = countingD1(env.DB);
 const app = createApp();
 
+/** KV reads per request: authentication must cost at most one. */
+let kvReads = 0;
+const countingKv = new Proxy(env.TOKENS, {
+  get(target, prop) {
+    const value = Reflect.get(target, prop);
+    if (prop === "get") {
+      return (...args: unknown[]) => {
+        kvReads++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    }
+    return typeof value === "function" ? value.bind(target) : value;
+  },
+});
+
 /** The worker with the counting D1 binding; waits for waitUntil work so nothing leaks into the next count. */
 async function counted(request: Request) {
   const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, DB: counter.db }, ctx);
+  const response = await app.fetch(request, { ...env, DB: counter.db, TOKENS: countingKv }, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -109,11 +124,12 @@ describe("membership changes cost the same at 10 and 10,000 members", () => {
   });
 });
 
-describe("D1 round trips per request, after authentication (docs/performance.md)", () => {
+describe("D1 round trips per request after authentication, and one KV read (docs/performance.md)", () => {
   let tenant: TestTenant;
   let userId: string;
   const call = async (method: string, path: string, body?: unknown) => {
     counter.reset();
+    kvReads = 0;
     const res = await counted(
       new Request(`https://scim.test${tenant.base}${path}`, {
         method,
@@ -125,6 +141,7 @@ describe("D1 round trips per request, after authentication (docs/performance.md)
       }),
     );
     expect(res.status).toBeLessThan(300);
+    expect(kvReads).toBe(1);
     return counter.cost.calls;
   };
 
