@@ -1,0 +1,86 @@
+// Starting and stopping a worker under `wrangler dev` for scripts (conformance, bench): own port, own local state.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+
+export const WRANGLER_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+};
+const WRANGLER = "node_modules/.bin/wrangler";
+
+export function freePort() {
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** `wrangler d1 …` against the local state in `persistTo`; throws with wrangler's output on failure. */
+export function d1(persistTo, args, config) {
+  const run = spawnSync(
+    WRANGLER,
+    ["d1", ...args, "--local", "--persist-to", persistTo, ...(config ? ["--config", config] : [])],
+    { env: WRANGLER_ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (run.status !== 0) throw new Error(`wrangler d1 ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
+}
+
+/**
+ * Starts `wrangler dev` and resolves once it answers. The returned `stop()` ends the whole process group
+ * (wrangler, esbuild, workerd).
+ */
+export async function startWorker({ persistTo, vars = {}, config, ready = "/" }) {
+  const port = await freePort();
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn"];
+  if (config) args.push("--config", config);
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  const child = spawn(WRANGLER, args, { env: WRANGLER_ENV, stdio: ["ignore", "ignore", "inherit"], detached: true });
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+  };
+  process.on("exit", stop);
+  const origin = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 120; i++) {
+    try {
+      await fetch(`${origin}${ready}`);
+      return { origin, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  stop();
+  throw new Error("wrangler dev did not start within 60 s");
+}
+
+/** The local runtime occasionally drops a keep-alive connection; a fresh one succeeds. */
+export async function withRetry(request) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Admin API call with the given key; throws on a non-2xx answer. */
+export async function adminCall(origin, key, method, path, body) {
+  const res = await withRetry(() =>
+    fetch(`${origin}/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
