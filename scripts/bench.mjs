@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+// `npm run bench`: seeds tenants in bulk straight into a fresh local D1, runs the worker and a floor worker under
+// `wrangler dev`, drives them with autocannon and reports throughput as ratios: each operation against the floor
+// (one D1 row by primary key in the same runtime), and each operation at a large tenant against a small one.
+// Medians of several short runs; absolute numbers depend on the machine and are not the point.
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import autocannon from "autocannon";
+import { d1, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
+
+const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
+const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
+const BIG_GROUP = 10_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
+const CONNECTIONS = 10;
+
+const state = mkdtempSync(join(tmpdir(), "scim-bench-"));
+process.on("exit", () => rmSync(state, { recursive: true, force: true }));
+const root = resolve(".");
+
+// --- configuration: the real wrangler.toml with absolute paths and a rate limit out of the way ------------------
+const mainConfig = join(state, "wrangler.toml");
+writeFileSync(
+  mainConfig,
+  readFileSync("wrangler.toml", "utf8")
+    .replace('main = "src/index.ts"', `main = "${root}/src/index.ts"`)
+    .replace('migrations_dir = "migrations"', `migrations_dir = "${root}/migrations"`)
+    .replace(/simple = \{ limit = \d+, period = (\d+) \}/, "simple = { limit = 100000000, period = $1 }"),
+);
+const floorConfig = join(state, "floor.toml");
+writeFileSync(
+  floorConfig,
+  `name = "bench-floor"\nmain = "${root}/bench/floor-worker.ts"\ncompatibility_date = "2026-04-20"\n\n` +
+    `[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edge-scim"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`,
+);
+
+// --- bulk seed, straight into the local D1 ------------------------------------------------------------------
+const tenants = { small: seedTenant("small", SMALL), large: seedTenant("large", LARGE) };
+const seedSql = [
+  tenants.small.sql,
+  tenants.large.sql,
+  groupSql("large", "g10", 10, 1),
+  groupSql("large", "g10k", BIG_GROUP, 1),
+].join("\n");
+writeFileSync(join(state, "seed.sql"), seedSql);
+console.log(
+  `Seeding ${SMALL.toLocaleString()} and ${LARGE.toLocaleString()} users, groups of 10 and ${BIG_GROUP.toLocaleString()} members…`,
+);
+d1(state, ["migrations", "apply", "DB"], mainConfig);
+d1(state, ["execute", "DB", "--file", join(state, "seed.sql")], mainConfig);
+
+function seedTenant(name, users) {
+  const token = `scimtok_${randomBytes(32).toString("base64url")}`;
+  const hash = createHash("sha256").update(token).digest("hex");
+  const now = Date.now();
+  const doc = (folded) =>
+    `json_object('userName', 'user' || n || '@${folded ? "bench.example" : "Bench.Example"}', 'externalId', 'ext' || n, ` +
+    `'displayName', '${folded ? "user" : "User"} ' || n, 'emails', json_array(json_object('type', 'work', 'value', 'user' || n || '@bench.example')))`;
+  const sql = `
+INSERT INTO tenants (id, name, azure_ad_enabled, created_at, updated_at) VALUES ('${name}', '${name}', 1, ${now}, ${now});
+INSERT INTO integrations (tenant_id, created_at) VALUES ('${name}', ${now});
+INSERT INTO access_tokens (id, tenant_id, token_hash, status, created_at, expires_at) VALUES ('${name}-token', '${name}', '${hash}', 'active', ${now}, ${now + 86_400_000});
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${users})
+INSERT INTO users (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key, active, managed_by, data, folded, version, created_at, updated_at)
+SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n || '@bench.example', 'ext' || n, 'user ' || n,
+  'user' || n || '@bench.example', 1, 'azure-ad', ${doc(false)}, ${doc(true)}, 1, ${now} + n, ${now} + n FROM seq;`;
+  return { name, token, users, sql, base: `/scim/v2/${name}` };
+}
+
+function groupSql(tenant, id, members, from) {
+  const now = Date.now();
+  return `
+INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at)
+  VALUES ('${id}', '${tenant}', '${id}', '${id}', json_object('displayName', '${id}'), json_object('displayName', '${id}'), ${now}, ${now});
+WITH RECURSIVE seq(n) AS (SELECT ${from} UNION ALL SELECT n + 1 FROM seq WHERE n < ${from + members - 1})
+INSERT INTO group_members (tenant_id, group_id, member_id, created_at) SELECT '${tenant}', '${id}', '${tenant}-u' || n, ${now} FROM seq;`;
+}
+
+// --- load generation ------------------------------------------------------------------------------------------
+const random = (max) => 1 + Math.floor(Math.random() * max);
+let counter = 0;
+
+/** Median req/s of RUNS short autocannon runs; any non-2xx response fails the benchmark (it would measure errors). */
+async function measure(origin, requests, headers = {}) {
+  const rates = [];
+  for (let run = 0; run < RUNS; run++) {
+    // A request's own headers replace autocannon's defaults, so authentication is merged into each one.
+    const withAuth = requests.map(({ setupRequest, ...r }) => ({
+      ...r,
+      headers: { ...headers, ...r.headers },
+      ...(setupRequest && {
+        setupRequest: (req, context) => {
+          const built = setupRequest(req, context);
+          return { ...built, headers: { ...headers, ...built.headers } };
+        },
+      }),
+    }));
+    const result = await autocannon({ url: origin, connections: CONNECTIONS, duration: DURATION, requests: withAuth });
+    if (result.non2xx > 0 || result.errors > 0) {
+      const sample = { ...requests[0], ...(requests[0].setupRequest?.({}) ?? {}) };
+      const res = await fetch(`${origin}${sample.path}`, {
+        method: sample.method,
+        headers: { ...headers, ...sample.headers },
+        body: sample.body,
+      });
+      throw new Error(
+        `${result.non2xx} non-2xx, ${result.errors} errors; e.g. ${sample.method} ${sample.path} → ${res.status} ${await res.text()}`,
+      );
+    }
+    rates.push(result.requests.average);
+  }
+  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+}
+
+const json = { "Content-Type": "application/scim+json" };
+const patchOps = (...Operations) =>
+  JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
+/** A request rebuilt each time; `context` is autocannon's per-connection state (for multi-request sequences). */
+const dynamic = (method, build) => ({ method, setupRequest: (req, context) => ({ ...req, ...build(context) }) });
+
+const operations = (t) => ({
+  "GET /Users/{id}": [dynamic("GET", () => ({ path: `${t.base}/Users/${t.name}-u${random(t.users)}` }))],
+  "filter externalId eq": [
+    dynamic("GET", () => ({ path: `${t.base}/Users?filter=externalId+eq+%22ext${random(t.users)}%22` })),
+  ],
+  "filter userName eq": [
+    dynamic("GET", () => ({ path: `${t.base}/Users?filter=userName+eq+%22user${random(t.users)}%40bench.example%22` })),
+  ],
+  "PATCH /Users/{id}": [
+    dynamic("PATCH", () => ({
+      // Distinct users in flight: concurrent PATCHes of one user would measure the version-conflict path.
+      path: `${t.base}/Users/${t.name}-u${(++counter % t.users) + 1}`,
+      headers: json,
+      body: patchOps({ op: "replace", path: "title", value: `t${counter}` }),
+    })),
+  ],
+});
+
+const results = [];
+const record = (section, name, rate, reference) => results.push({ section, name, rate, reference });
+
+const auth = (t) => ({ Authorization: `Bearer ${t.token}` });
+let server;
+try {
+  // The floor, alone in the runtime.
+  server = await startWorker({ persistTo: state, config: floorConfig, ready: "/?id=x" });
+  const floor = await measure(server.origin, [dynamic("GET", () => ({ path: `/?id=large-u${random(LARGE)}` }))]);
+  server.stop();
+  record("floor", "one D1 row by primary key (floor worker)", floor);
+
+  server = await startWorker({ persistTo: state, config: mainConfig, vars: { ADMIN_API_KEY: "bench" } });
+  for (const t of Object.values(tenants)) await fetch(`${server.origin}${t.base}/Users?count=0`, { headers: auth(t) });
+
+  const perScale = {};
+  for (const t of [tenants.small, tenants.large]) {
+    for (const [name, requests] of Object.entries(operations(t))) {
+      const rate = await measure(server.origin, requests, auth(t));
+      perScale[`${name}@${t.name}`] = rate;
+      record("vs floor", `${name} (${t.users.toLocaleString()} users)`, rate, floor);
+    }
+  }
+  for (const name of Object.keys(operations(tenants.small))) {
+    record(
+      "scale",
+      `${name}: ${SMALL.toLocaleString()} vs ${LARGE.toLocaleString()} users`,
+      perScale[`${name}@large`],
+      perScale[`${name}@small`],
+    );
+  }
+
+  const t = tenants.large;
+  let next = BIG_GROUP + 1;
+  const memberAdd = (group) => [
+    dynamic("PATCH", () => ({
+      path: `${t.base}/Groups/${group}`,
+      headers: json,
+      body: patchOps({ op: "add", path: "members", value: [{ value: `large-u${next++}` }] }),
+    })),
+  ];
+  let removeNext = 1;
+  const memberRemove = (group) => [
+    dynamic("PATCH", () => ({
+      path: `${t.base}/Groups/${group}`,
+      headers: json,
+      body: patchOps({ op: "remove", path: `members[value eq "large-u${removeNext++}"]` }),
+    })),
+  ];
+  const add10 = await measure(server.origin, memberAdd("g10"), auth(t));
+  const add10k = await measure(server.origin, memberAdd("g10k"), auth(t));
+  record("vs floor", "member add (10-member group)", add10, floor);
+  record("vs floor", `member add (${BIG_GROUP.toLocaleString()}-member group)`, add10k, floor);
+  record("scale", `member add: 10 vs ${BIG_GROUP.toLocaleString()} members`, add10k, add10);
+  removeNext = BIG_GROUP + 1;
+  const remove10k = await measure(server.origin, memberRemove("g10k"), auth(t));
+  record("vs floor", `member remove (${BIG_GROUP.toLocaleString()}-member group)`, remove10k, floor);
+
+  const listStart = await measure(
+    server.origin,
+    [{ method: "GET", path: `${t.base}/Users?startIndex=1&count=100` }],
+    auth(t),
+  );
+  const listDeep = await measure(
+    server.origin,
+    [{ method: "GET", path: `${t.base}/Users?startIndex=${LARGE - 100}&count=100` }],
+    auth(t),
+  );
+  record("vs floor", "list page of 100, near the start", listStart, floor);
+  record("vs floor", `list page of 100, at ${(LARGE - 100).toLocaleString()}`, listDeep, floor);
+  record("scale", "list page: start vs deep", listDeep, listStart);
+
+  // Entra's initial sync for a new user: match by externalId, match by userName, create.
+  let syncUser = 0;
+  const initialSync = [
+    dynamic("GET", (context) => {
+      context.user = ++syncUser;
+      return { path: `${t.base}/Users?filter=externalId+eq+%22new${context.user}%22` };
+    }),
+    dynamic("GET", (context) => ({
+      path: `${t.base}/Users?filter=userName+eq+%22new${context.user}%40bench.example%22`,
+    })),
+    dynamic("POST", (context) => ({
+      path: `${t.base}/Users`,
+      headers: json,
+      body: JSON.stringify({
+        userName: `new${context.user}@bench.example`,
+        externalId: `new${context.user}`,
+        active: true,
+      }),
+    })),
+  ];
+  record(
+    "vs floor",
+    "Entra initial sync mix (filter, filter, POST)",
+    await measure(server.origin, initialSync, auth(t)),
+    floor,
+  );
+  // Incremental cycle: attribute update, deactivation, member removal.
+  const incremental = [
+    dynamic("PATCH", () => ({
+      path: `${t.base}/Users/large-u${(++counter % LARGE) + 1}`,
+      headers: json,
+      body: patchOps({ op: "Replace", path: "displayName", value: `D${counter}` }),
+    })),
+    dynamic("PATCH", () => ({
+      path: `${t.base}/Users/large-u${(++counter % LARGE) + 1}`,
+      headers: json,
+      body: patchOps({ op: "Replace", path: "active", value: "False" }),
+    })),
+    dynamic("PATCH", () => ({
+      path: `${t.base}/Groups/g10k`,
+      headers: json,
+      body: patchOps({ op: "remove", path: `members[value eq "large-u${removeNext++}"]` }),
+    })),
+  ];
+  record(
+    "vs floor",
+    "Entra incremental mix (update, deactivate, member remove)",
+    await measure(server.origin, incremental, auth(t)),
+    floor,
+  );
+} finally {
+  server?.stop();
+}
+
+// --- bundle size -------------------------------------------------------------------------------------------------
+const build = spawnSync("node_modules/.bin/wrangler", ["deploy", "--dry-run", "--outdir", join(state, "dist")], {
+  env: WRANGLER_ENV,
+  encoding: "utf8",
+});
+const bundle = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+ KiB)/.exec(build.stdout + build.stderr);
+
+// --- report --------------------------------------------------------------------------------------------------
+const lines = [];
+const row = (...cells) => lines.push(`| ${cells.join(" | ")} |`);
+lines.push("| section | measurement | req/s (median) | ratio |", "| --- | --- | ---: | ---: |");
+for (const r of results) {
+  const ratio = r.reference ? (r.section === "scale" ? r.reference / r.rate : r.rate / r.reference) : 1;
+  row(r.section, r.name, r.rate.toFixed(0), ratio.toFixed(2));
+}
+row("bundle", "wrangler deploy --dry-run", bundle ? `${bundle[1]} (gzip ${bundle[2]})` : "n/a", "");
+const table = lines.join("\n");
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+console.log(
+  `\n${table}\n\nvs floor: operation req/s ÷ floor req/s (higher is better). scale: cost at the large size ÷ cost at the small size (req/s small ÷ req/s large; 1.0 = flat).\n${machine}`,
+);
+writeFileSync(
+  "BENCHMARKS.md",
+  `# Benchmarks
+
+Reproduce: \`npm ci && npm run bench\` (about ${Math.ceil(((15 + 3) * RUNS * DURATION) / 60) + 1} minutes). Environment variables
+\`BENCH_SMALL\`, \`BENCH_LARGE\`, \`BENCH_RUNS\` and \`BENCH_SECONDS\` change the sizes and the run length.
+
+Machine: ${machine}. Local runtime: \`wrangler dev\` (workerd with the local D1 simulator, a SQLite file on disk),
+${CONNECTIONS} autocannon connections on the same machine, median of ${RUNS} runs of ${DURATION} s each. The machines are
+shared and noisy: read ratios, not absolute numbers.
+
+- **vs floor**: the operation's requests/s divided by the floor's: a minimal worker in the same runtime answering one
+  D1 row by primary key. Goal for reads ≥ 0.7; writes are reported.
+- **scale**: requests/s at the small size divided by requests/s at the large size, i.e. how much more a request costs
+  at 100,000 users (or 10,000 members, or deep in the list) than at 1,000 (or 10, or the first page). Goal ≤ 1.5.
+
+${table}
+
+${readFileSync("docs/performance.md", "utf8").includes("## Reading the numbers") ? "See docs/performance.md for what the numbers mean and what remains." : ""}
+`,
+);
