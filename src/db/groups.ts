@@ -65,7 +65,9 @@ function failure(result: D1Result<Record<string, unknown>> | undefined): GroupWr
 const allUsers = (tenantId: string, ids: string[]) =>
   ids.length === 0
     ? sql`1`
-    : sql`((SELECT count(*) FROM ${users} WHERE tenant_id = ${tenantId} AND id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))) = ${ids.length})`;
+    : // Driven from the id list (primary-key lookups), never from the tenant's users: cost follows the ids named.
+      sql`((SELECT count(*) FROM json_each(${JSON.stringify(ids)}) j
+        WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND u.tenant_id = ${tenantId})) = ${ids.length})`;
 
 const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard: SQL) => sql`
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
@@ -98,10 +100,11 @@ export async function listGroups(
   limit: number,
   withMembers: boolean,
 ) {
-  const where = filter ? sql`tenant_id = ${tenantId} AND ${filter}` : sql`tenant_id = ${tenantId}`;
+  const where = filter ? sql`tenant_id = ${tenantId} AND (${filter})` : sql`tenant_id = ${tenantId}`;
   const page = sql`SELECT id FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`;
   const [pageRows, total, members] = await runRawBatch(db, [
-    sql`SELECT ${RECORD} FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`,
+    // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
+    sql`SELECT ${RECORD} FROM ${groups} WHERE id IN ${sql`(${page})`} ${PAGE_ORDER}`,
     sql`SELECT count(*) AS n FROM ${groups} WHERE ${where}`,
     ...(withMembers && limit > 0 ? [membersOf(tenantId, sql`(${page})`)] : []),
   ]);
@@ -274,7 +277,8 @@ export async function deleteGroup(db: Database, ctx: WriteContext, id: string, e
 /** Which of `ids` are not users of the tenant: only on the error path, to name them in the 400. */
 export async function missingUsers(db: Database, tenantId: string, ids: string[]) {
   const [found] = await runRawBatch(db, [
-    sql`SELECT id FROM ${users} WHERE tenant_id = ${tenantId} AND id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
+    sql`SELECT j.value AS id FROM json_each(${JSON.stringify(ids)}) j
+      WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND u.tenant_id = ${tenantId})`,
   ]);
   const present = new Set(rows<{ id: string }>(found).map((r) => r.id));
   return ids.filter((id) => !present.has(id));

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
@@ -80,19 +80,33 @@ export async function listUsers(
   offset: number,
   limit: number,
 ) {
-  const where = and(eq(users.tenantId, tenantId), filter);
+  const where = tenantScoped(tenantId, filter);
+  const order = [asc(users.createdAt), asc(users.id)];
+  // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
+  const page = db
+    .select({ id: users.id })
+    .from(users)
+    .where(where)
+    .orderBy(...order)
+    .limit(limit)
+    .offset(offset);
   const [rows, [total]] = await db.batch([
-    db.select(RECORD).from(users).where(where).orderBy(asc(users.createdAt), asc(users.id)).limit(limit).offset(offset),
+    db
+      .select(RECORD)
+      .from(users)
+      .where(inArray(users.id, page))
+      .orderBy(...order),
     db.select({ n: count() }).from(users).where(where),
   ]);
   return { rows, total: total?.n ?? 0 };
 }
 
+/** The tenant condition and the client's filter, parenthesised so no operator in the filter can escape it. */
+const tenantScoped = (tenantId: string, filter: SQL | undefined) =>
+  and(eq(users.tenantId, tenantId), filter && sql`(${filter})`);
+
 export async function countUsers(db: Database, tenantId: string, filter: SQL | undefined) {
-  const [row] = await db
-    .select({ n: count() })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), filter));
+  const [row] = await db.select({ n: count() }).from(users).where(tenantScoped(tenantId, filter));
   return row?.n ?? 0;
 }
 
