@@ -101,12 +101,13 @@ export async function listGroups(
   withMembers: boolean,
 ) {
   const where = filter ? sql`tenant_id = ${tenantId} AND (${filter})` : sql`tenant_id = ${tenantId}`;
-  const page = sql`SELECT id FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`;
+  const page = sql`SELECT id, created_at FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`;
   const [pageRows, total, members] = await runRawBatch(db, [
     // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
-    sql`SELECT ${RECORD} FROM ${groups} WHERE id IN ${sql`(${page})`} ${PAGE_ORDER}`,
+    sql`SELECT g.id, g.data, g.version, g.created_at AS createdAt, g.updated_at AS updatedAt
+      FROM (${page}) p JOIN ${groups} g ON g.id = p.id ORDER BY p.created_at, p.id`,
     sql`SELECT count(*) AS n FROM ${groups} WHERE ${where}`,
-    ...(withMembers && limit > 0 ? [membersOf(tenantId, sql`(${page})`)] : []),
+    ...(withMembers && limit > 0 ? [membersOf(tenantId, sql`(SELECT id FROM (${page}))`)] : []),
   ]);
   return {
     records: rows<GroupRecord>(pageRows),

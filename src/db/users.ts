@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
@@ -81,21 +81,21 @@ export async function listUsers(
   limit: number,
 ) {
   const where = tenantScoped(tenantId, filter);
-  const order = [asc(users.createdAt), asc(users.id)];
-  // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
   const page = db
-    .select({ id: users.id })
+    .select({ pageId: users.id, pageCreatedAt: users.createdAt })
     .from(users)
     .where(where)
-    .orderBy(...order)
+    .orderBy(asc(users.createdAt), asc(users.id))
     .limit(limit)
-    .offset(offset);
+    .offset(offset)
+    .as("page");
+  // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; full rows are read for the page alone.
   const [rows, [total]] = await db.batch([
     db
       .select(RECORD)
-      .from(users)
-      .where(inArray(users.id, page))
-      .orderBy(...order),
+      .from(page)
+      .innerJoin(users, eq(users.id, page.pageId))
+      .orderBy(asc(page.pageCreatedAt), asc(page.pageId)),
     db.select({ n: count() }).from(users).where(where),
   ]);
   return { rows, total: total?.n ?? 0 };
