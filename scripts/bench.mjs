@@ -4,39 +4,31 @@
 // (one D1 row by primary key in the same runtime), and each operation at a large tenant against a small one.
 // Medians of several short runs; absolute numbers depend on the machine and are not the point.
 import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import autocannon from "autocannon";
+import { join } from "node:path";
+import {
+  CONNECTIONS,
+  DURATION,
+  dynamic,
+  json,
+  measure,
+  patchOps,
+  RUNS,
+  random,
+  seedTenant,
+  writeBenchConfigs,
+} from "./lib/bench-kit.mjs";
 import { d1, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const BIG_GROUP = 10_000;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
-const CONNECTIONS = 10;
 
 const state = mkdtempSync(join(tmpdir(), "scim-bench-"));
 process.on("exit", () => rmSync(state, { recursive: true, force: true }));
-const root = resolve(".");
 
-// --- configuration: the real wrangler.toml with absolute paths and a rate limit out of the way ------------------
-const mainConfig = join(state, "wrangler.toml");
-writeFileSync(
-  mainConfig,
-  readFileSync("wrangler.toml", "utf8")
-    .replace('main = "src/index.ts"', `main = "${root}/src/index.ts"`)
-    .replace('migrations_dir = "migrations"', `migrations_dir = "${root}/migrations"`)
-    .replace(/simple = \{ limit = \d+, period = (\d+) \}/, "simple = { limit = 100000000, period = $1 }"),
-);
-const floorConfig = join(state, "floor.toml");
-writeFileSync(
-  floorConfig,
-  `name = "bench-floor"\nmain = "${root}/bench/floor-worker.ts"\ncompatibility_date = "2026-04-20"\n\n` +
-    `[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edge-scim"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`,
-);
+const { main: mainConfig, floor: floorConfig } = writeBenchConfigs(state);
 
 // --- bulk seed, straight into the local D1 ------------------------------------------------------------------
 const tenants = { small: seedTenant("small", SMALL), large: seedTenant("large", LARGE) };
@@ -53,24 +45,6 @@ console.log(
 d1(state, ["migrations", "apply", "DB"], mainConfig);
 d1(state, ["execute", "DB", "--file", join(state, "seed.sql")], mainConfig);
 
-function seedTenant(name, users) {
-  const token = `scimtok_${randomBytes(32).toString("base64url")}`;
-  const hash = createHash("sha256").update(token).digest("hex");
-  const now = Date.now();
-  const doc = (folded) =>
-    `json_object('userName', 'user' || n || '@${folded ? "bench.example" : "Bench.Example"}', 'externalId', 'ext' || n, ` +
-    `'displayName', '${folded ? "user" : "User"} ' || n, 'emails', json_array(json_object('type', 'work', 'value', 'user' || n || '@bench.example')))`;
-  const sql = `
-INSERT INTO tenants (id, name, azure_ad_enabled, created_at, updated_at) VALUES ('${name}', '${name}', 1, ${now}, ${now});
-INSERT INTO integrations (tenant_id, created_at) VALUES ('${name}', ${now});
-INSERT INTO access_tokens (id, tenant_id, token_hash, status, created_at, expires_at) VALUES ('${name}-token', '${name}', '${hash}', 'active', ${now}, ${now + 86_400_000});
-WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${users})
-INSERT INTO users (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key, active, managed_by, data, folded, version, created_at, updated_at)
-SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n || '@bench.example', 'ext' || n, 'user ' || n,
-  'user' || n || '@bench.example', 1, 'azure-ad', ${doc(false)}, ${doc(true)}, 1, ${now} + n, ${now} + n FROM seq;`;
-  return { name, token, users, sql, base: `/scim/v2/${name}` };
-}
-
 function groupSql(tenant, id, members, from) {
   const now = Date.now();
   return `
@@ -80,47 +54,7 @@ WITH RECURSIVE seq(n) AS (SELECT ${from} UNION ALL SELECT n + 1 FROM seq WHERE n
 INSERT INTO group_members (tenant_id, group_id, member_id, created_at) SELECT '${tenant}', '${id}', '${tenant}-u' || n, ${now} FROM seq;`;
 }
 
-// --- load generation ------------------------------------------------------------------------------------------
-const random = (max) => 1 + Math.floor(Math.random() * max);
 let counter = 0;
-
-/** Median req/s of RUNS short autocannon runs; any non-2xx response fails the benchmark (it would measure errors). */
-async function measure(origin, requests, headers = {}) {
-  const rates = [];
-  for (let run = 0; run < RUNS; run++) {
-    // A request's own headers replace autocannon's defaults, so authentication is merged into each one.
-    const withAuth = requests.map(({ setupRequest, ...r }) => ({
-      ...r,
-      headers: { ...headers, ...r.headers },
-      ...(setupRequest && {
-        setupRequest: (req, context) => {
-          const built = setupRequest(req, context);
-          return { ...built, headers: { ...headers, ...built.headers } };
-        },
-      }),
-    }));
-    const result = await autocannon({ url: origin, connections: CONNECTIONS, duration: DURATION, requests: withAuth });
-    if (result.non2xx > 0 || result.errors > 0) {
-      const sample = { ...requests[0], ...(requests[0].setupRequest?.({}) ?? {}) };
-      const res = await fetch(`${origin}${sample.path}`, {
-        method: sample.method,
-        headers: { ...headers, ...sample.headers },
-        body: sample.body,
-      });
-      throw new Error(
-        `${result.non2xx} non-2xx, ${result.errors} errors; e.g. ${sample.method} ${sample.path} → ${res.status} ${await res.text()}`,
-      );
-    }
-    rates.push(result.requests.average);
-  }
-  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
-}
-
-const json = { "Content-Type": "application/scim+json" };
-const patchOps = (...Operations) =>
-  JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
-/** A request rebuilt each time; `context` is autocannon's per-connection state (for multi-request sequences). */
-const dynamic = (method, build) => ({ method, setupRequest: (req, context) => ({ ...req, ...build(context) }) });
 
 const operations = (t) => ({
   "GET /Users/{id}": [dynamic("GET", () => ({ path: `${t.base}/Users/${t.name}-u${random(t.users)}` }))],
@@ -149,8 +83,10 @@ try {
   // The floor, alone in the runtime.
   server = await startWorker({ persistTo: state, config: floorConfig, ready: "/?id=x" });
   const floor = await measure(server.origin, [dynamic("GET", () => ({ path: `/?id=large-u${random(LARGE)}` }))]);
+  const runtime = await measure(server.origin, [{ method: "GET", path: "/static" }]);
   server.stop();
   record("floor", "one D1 row by primary key (floor worker)", floor);
+  record("floor", "no D1 at all (floor worker, /static)", runtime, floor);
 
   server = await startWorker({ persistTo: state, config: mainConfig, vars: { ADMIN_API_KEY: "bench" } });
   for (const t of Object.values(tenants)) await fetch(`${server.origin}${t.base}/Users?count=0`, { headers: auth(t) });

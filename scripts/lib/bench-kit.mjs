@@ -1,0 +1,94 @@
+// Shared by `npm run bench` and `npm run bench:peer`: bulk seed SQL for our D1 and the autocannon measurement loop.
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import autocannon from "autocannon";
+
+export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+export const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
+export const CONNECTIONS = 10;
+
+/**
+ * Wrangler configs in `dir`: the real wrangler.toml with absolute paths and the rate limit out of the way (a
+ * benchmark measures the code, not the budget), and the floor worker on the same local D1.
+ */
+export function writeBenchConfigs(dir) {
+  const root = resolve(".");
+  const main = join(dir, "wrangler.toml");
+  writeFileSync(
+    main,
+    readFileSync("wrangler.toml", "utf8")
+      .replace('main = "src/index.ts"', `main = "${root}/src/index.ts"`)
+      .replace('migrations_dir = "migrations"', `migrations_dir = "${root}/migrations"`)
+      .replace(/simple = \{ limit = \d+, period = (\d+) \}/, "simple = { limit = 100000000, period = $1 }"),
+  );
+  const floor = join(dir, "floor.toml");
+  writeFileSync(
+    floor,
+    `name = "bench-floor"\nmain = "${root}/bench/floor-worker.ts"\ncompatibility_date = "2026-04-20"\n\n` +
+      `[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edge-scim"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`,
+  );
+  return { main, floor };
+}
+
+/**
+ * A tenant with `users` users as one SQL script (recursive CTE), and a token for it: user n has id `<name>-u<n>`,
+ * userName `user<n>@Bench.Example`, externalId `ext<n>`.
+ */
+export function seedTenant(name, users) {
+  const token = `scimtok_${randomBytes(32).toString("base64url")}`;
+  const hash = createHash("sha256").update(token).digest("hex");
+  const now = Date.now();
+  const doc = (folded) =>
+    `json_object('userName', 'user' || n || '@${folded ? "bench.example" : "Bench.Example"}', 'externalId', 'ext' || n, ` +
+    `'displayName', '${folded ? "user" : "User"} ' || n, 'emails', json_array(json_object('type', 'work', 'value', 'user' || n || '@bench.example')))`;
+  const sql = `
+INSERT INTO tenants (id, name, azure_ad_enabled, created_at, updated_at) VALUES ('${name}', '${name}', 1, ${now}, ${now});
+INSERT INTO integrations (tenant_id, created_at) VALUES ('${name}', ${now});
+INSERT INTO access_tokens (id, tenant_id, token_hash, status, created_at, expires_at) VALUES ('${name}-token', '${name}', '${hash}', 'active', ${now}, ${now + 86_400_000});
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${users})
+INSERT INTO users (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key, active, managed_by, data, folded, version, created_at, updated_at)
+SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n || '@bench.example', 'ext' || n, 'user ' || n,
+  'user' || n || '@bench.example', 1, 'azure-ad', ${doc(false)}, ${doc(true)}, 1, ${now} + n, ${now} + n FROM seq;`;
+  return { name, token, users, sql, base: `/scim/v2/${name}` };
+}
+
+export const random = (max) => 1 + Math.floor(Math.random() * max);
+
+/** Median req/s of RUNS short autocannon runs; any non-2xx response fails the benchmark (it would measure errors). */
+export async function measure(origin, requests, headers = {}) {
+  const rates = [];
+  for (let run = 0; run < RUNS; run++) {
+    // A request's own headers replace autocannon's defaults, so authentication is merged into each one.
+    const withAuth = requests.map(({ setupRequest, ...r }) => ({
+      ...r,
+      headers: { ...headers, ...r.headers },
+      ...(setupRequest && {
+        setupRequest: (req, context) => {
+          const built = setupRequest(req, context);
+          return { ...built, headers: { ...headers, ...built.headers } };
+        },
+      }),
+    }));
+    const result = await autocannon({ url: origin, connections: CONNECTIONS, duration: DURATION, requests: withAuth });
+    if (result.non2xx > 0 || result.errors > 0) {
+      const sample = { ...requests[0], ...(requests[0].setupRequest?.({}) ?? {}) };
+      const res = await fetch(`${origin}${sample.path}`, {
+        method: sample.method,
+        headers: { ...headers, ...sample.headers },
+        body: sample.body,
+      });
+      throw new Error(
+        `${result.non2xx} non-2xx, ${result.errors} errors; e.g. ${sample.method} ${sample.path} → ${res.status} ${await res.text()}`,
+      );
+    }
+    rates.push(result.requests.average);
+  }
+  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+}
+
+export const json = { "Content-Type": "application/scim+json" };
+export const patchOps = (...Operations) =>
+  JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
+/** A request rebuilt each time; `context` is autocannon's per-connection state (for multi-request sequences). */
+export const dynamic = (method, build) => ({ method, setupRequest: (req, context) => ({ ...req, ...build(context) }) });
