@@ -32,15 +32,21 @@ export function d1(persistTo, args, config) {
 }
 
 /**
- * Starts `wrangler dev` and resolves once it answers. The returned `stop()` ends the whole process group
- * (wrangler, esbuild, workerd).
+ * Starts `wrangler dev` and resolves once it answers. A free port can be taken between probing and binding (the
+ * runtime opens ports of its own), and wrangler then exits: that start is retried on another port. The returned
+ * `stop()` ends the whole process group (wrangler, esbuild, workerd).
  */
-export async function startWorker({ persistTo, vars = {}, config, ready = "/" }) {
+export async function startWorker(options, attempts = 3) {
+  const { persistTo, vars = {}, config, ready = "/" } = options;
   const port = await freePort();
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn"];
   if (config) args.push("--config", config);
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const child = spawn(WRANGLER, args, { env: WRANGLER_ENV, stdio: ["ignore", "ignore", "inherit"], detached: true });
+  let exited = false;
+  child.on("exit", () => {
+    exited = true;
+  });
   const stop = () => {
     try {
       process.kill(-child.pid, "SIGTERM");
@@ -48,15 +54,16 @@ export async function startWorker({ persistTo, vars = {}, config, ready = "/" })
   };
   process.on("exit", stop);
   const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 120 && !exited; i++) {
     try {
       await fetch(`${origin}${ready}`);
-      return { origin, stop };
+      if (!exited) return { origin, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
   stop();
+  if (exited && attempts > 1) return startWorker(options, attempts - 1);
   throw new Error("wrangler dev did not start within 60 s");
 }
 
