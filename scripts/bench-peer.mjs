@@ -84,13 +84,15 @@ const rates = { ours: {}, peer: {} };
 const floorWorker = await startWorker({ persistTo: state, config: floorConfig, ready: "/static" });
 let floor;
 try {
-  floor = await measure(floorWorker.origin, [dynamic("GET", () => ({ path: `/?id=peer-u${random(USERS)}` }))]);
+  const floorRequests = [dynamic("GET", () => ({ path: `/?id=peer-u${random(USERS)}` }))];
+  await warmUp(floorWorker.origin, floorRequests);
+  floor = await measure(floorWorker.origin, floorRequests);
 } finally {
   floorWorker.stop();
 }
 const worker = await startWorker({ persistTo: state, config, vars: { ADMIN_API_KEY: "bench" } });
 try {
-  await fetch(`${worker.origin}${ours.base}/Users?count=0`, { headers: { Authorization: `Bearer ${ours.token}` } });
+  await warmUp(worker.origin, workload(ours.base)["GET /Users/{id}"], { Authorization: `Bearer ${ours.token}` });
   for (const [name, requests] of Object.entries(workload(ours.base))) {
     rates.ours[name] = await measure(worker.origin, requests, { Authorization: `Bearer ${ours.token}` });
   }
@@ -107,6 +109,7 @@ const peer = spawn("node", ["server.mjs"], {
 process.on("exit", () => peer.kill());
 await new Promise((ready) => peer.stdout.on("data", (chunk) => String(chunk).includes("peer ready") && ready()));
 try {
+  await warmUp(`http://127.0.0.1:${port}`, workload("/scim/v2")["GET /Users/{id}"], { Authorization: "Bearer T" });
   for (const [name, requests] of Object.entries(workload("/scim/v2"))) {
     rates.peer[name] = await measure(`http://127.0.0.1:${port}`, requests, { Authorization: "Bearer T" });
   }

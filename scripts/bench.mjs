@@ -17,6 +17,7 @@ import {
   RUNS,
   random,
   seedTenant,
+  warmUp,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
 import { d1, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
@@ -82,14 +83,16 @@ let server;
 try {
   // The floor, alone in the runtime.
   server = await startWorker({ persistTo: state, config: floorConfig, ready: "/?id=x" });
-  const floor = await measure(server.origin, [dynamic("GET", () => ({ path: `/?id=large-u${random(LARGE)}` }))]);
+  const floorRequests = [dynamic("GET", () => ({ path: `/?id=large-u${random(LARGE)}` }))];
+  await warmUp(server.origin, floorRequests);
+  const floor = await measure(server.origin, floorRequests);
   const runtime = await measure(server.origin, [{ method: "GET", path: "/static" }]);
   server.stop();
   record("floor", "one D1 row by primary key (floor worker)", floor);
   record("floor", "no D1 at all (floor worker, /static)", runtime, floor);
 
   server = await startWorker({ persistTo: state, config: mainConfig, vars: { ADMIN_API_KEY: "bench" } });
-  for (const t of Object.values(tenants)) await fetch(`${server.origin}${t.base}/Users?count=0`, { headers: auth(t) });
+  for (const t of Object.values(tenants)) await warmUp(server.origin, operations(t)["GET /Users/{id}"], auth(t));
 
   const perScale = {};
   for (const t of [tenants.small, tenants.large]) {

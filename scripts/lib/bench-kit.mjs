@@ -55,10 +55,15 @@ SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n
 
 export const random = (max) => 1 + Math.floor(Math.random() * max);
 
+/** Load that is not measured: the first seconds after a start pay for JIT warm-up and cold storage pages. */
+export async function warmUp(origin, requests, headers = {}) {
+  await measure(origin, requests, headers, { runs: 1, duration: 2 });
+}
+
 /** Median req/s of RUNS short autocannon runs; any non-2xx response fails the benchmark (it would measure errors). */
-export async function measure(origin, requests, headers = {}) {
+export async function measure(origin, requests, headers = {}, { runs = RUNS, duration = DURATION } = {}) {
   const rates = [];
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < runs; run++) {
     // A request's own headers replace autocannon's defaults, so authentication is merged into each one.
     const withAuth = requests.map(({ setupRequest, ...r }) => ({
       ...r,
@@ -70,7 +75,7 @@ export async function measure(origin, requests, headers = {}) {
         },
       }),
     }));
-    const result = await autocannon({ url: origin, connections: CONNECTIONS, duration: DURATION, requests: withAuth });
+    const result = await autocannon({ url: origin, connections: CONNECTIONS, duration, requests: withAuth });
     if (result.non2xx > 0 || result.errors > 0) {
       const sample = { ...requests[0], ...(requests[0].setupRequest?.({}) ?? {}) };
       const res = await fetch(`${origin}${sample.path}`, {
