@@ -15,6 +15,7 @@ import {
   RUNS,
   random,
   seedTenant,
+  warmUp,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
 import { d1, freePort, startWorker } from "./lib/local-worker.mjs";

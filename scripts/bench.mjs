@@ -94,21 +94,20 @@ try {
   server = await startWorker({ persistTo: state, config: mainConfig, vars: { ADMIN_API_KEY: "bench" } });
   for (const t of Object.values(tenants)) await warmUp(server.origin, operations(t)["GET /Users/{id}"], auth(t));
 
-  const perScale = {};
-  for (const t of [tenants.small, tenants.large]) {
-    for (const [name, requests] of Object.entries(operations(t))) {
-      const rate = await measure(server.origin, requests, auth(t));
-      perScale[`${name}@${t.name}`] = rate;
-      record("vs floor", `${name} (${t.users.toLocaleString()} users)`, rate, floor);
-    }
-  }
+  // Small and large runs alternate, so drift on a shared machine (warm-up, neighbours) hits both sizes alike.
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   for (const name of Object.keys(operations(tenants.small))) {
-    record(
-      "scale",
-      `${name}: ${SMALL.toLocaleString()} vs ${LARGE.toLocaleString()} users`,
-      perScale[`${name}@large`],
-      perScale[`${name}@small`],
-    );
+    const samples = { small: [], large: [] };
+    for (let run = 0; run < RUNS; run++) {
+      for (const t of [tenants.small, tenants.large]) {
+        samples[t.name].push(await measure(server.origin, operations(t)[name], auth(t), { runs: 1 }));
+      }
+    }
+    for (const t of [tenants.small, tenants.large]) {
+      record("vs floor", `${name} (${t.users.toLocaleString()} users)`, median(samples[t.name]), floor);
+    }
+    const scale = `${name}: ${SMALL.toLocaleString()} vs ${LARGE.toLocaleString()} users`;
+    record("scale", scale, median(samples.large), median(samples.small));
   }
 
   const t = tenants.large;
@@ -128,8 +127,13 @@ try {
       body: patchOps({ op: "remove", path: `members[value eq "large-u${removeNext++}"]` }),
     })),
   ];
-  const add10 = await measure(server.origin, memberAdd("g10"), auth(t));
-  const add10k = await measure(server.origin, memberAdd("g10k"), auth(t));
+  const adds = { g10: [], g10k: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const group of ["g10", "g10k"])
+      adds[group].push(await measure(server.origin, memberAdd(group), auth(t), { runs: 1 }));
+  }
+  const add10 = median(adds.g10);
+  const add10k = median(adds.g10k);
   record("vs floor", "member add (10-member group)", add10, floor);
   record("vs floor", `member add (${BIG_GROUP.toLocaleString()}-member group)`, add10k, floor);
   record("scale", `member add: 10 vs ${BIG_GROUP.toLocaleString()} members`, add10k, add10);
