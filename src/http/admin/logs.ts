@@ -1,10 +1,8 @@
 import { type Context, Hono } from "hono";
 import { listAuditEvents } from "../../db/audit";
 import { listFailedRequests } from "../../db/failed-requests";
-import { findTenant } from "../../db/tenants";
 import type { AppEnv } from "../../env";
-import { tenantNotFound } from "./errors";
-import { iso, numericCursor, parseListQuery } from "./wire";
+import { existingTenantId, iso, numericCursor, parseListQuery } from "./wire";
 
 /** `GET /admin/tenants/:tenantId/audit` and `/requests`, newest first, keyset-paged. */
 export const logRoutes = new Hono<AppEnv>()
@@ -26,9 +24,7 @@ export const logRoutes = new Hono<AppEnv>()
   });
 
 async function listParams(c: Context<AppEnv>) {
-  const tenantId = c.req.param("tenantId") as string;
   const { cursor, limit } = parseListQuery(c.req.query());
   const beforeId = numericCursor(cursor);
-  if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
-  return { tenantId, beforeId, limit };
+  return { tenantId: await existingTenantId(c), beforeId, limit };
 }

@@ -9,7 +9,7 @@ import { deleteGrants } from "../../tokens/grants";
 import { revokeAllTokens } from "../../tokens/lifecycle";
 import { tenantNotFound } from "./errors";
 import { jsonBody } from "./validate";
-import { parseListQuery, toTenantWire } from "./wire";
+import { listBody, parseListQuery, toTenantWire } from "./wire";
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
 const CreateTenant = v.object({ name: Name, azureAdEnabled: v.optional(v.boolean(), false) });
@@ -28,10 +28,7 @@ export const tenantRoutes = new Hono<AppEnv>()
   })
   .get("/", async (c) => {
     const { cursor, limit } = parseListQuery(c.req.query());
-    const rows = await listTenants(c.var.db, cursor, limit);
-    const items = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? (items.at(-1)?.id ?? null) : null;
-    return c.json({ items: items.map(toTenantWire), nextCursor });
+    return c.json(listBody(await listTenants(c.var.db, cursor, limit), limit, toTenantWire));
   })
   .get("/:tenantId", async (c) => {
     const tenant = await findTenant(c.var.db, c.req.param("tenantId"));

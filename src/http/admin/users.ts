@@ -1,12 +1,11 @@
 import { Hono } from "hono";
 import * as v from "valibot";
-import { findTenant } from "../../db/tenants";
 import { findUser, insertUser, isUniqueViolation, listUsersAfter } from "../../db/users";
 import type { AppEnv } from "../../env";
 import { prepareDocument } from "../../scim/users";
-import { AdminError, tenantNotFound } from "./errors";
+import { AdminError } from "./errors";
 import { jsonBody } from "./validate";
-import { iso, parseListQuery } from "./wire";
+import { existingTenantId, iso, listBody, parseListQuery } from "./wire";
 
 const CreateUser = v.object({
   email: v.pipe(v.string(), v.trim(), v.email("must be an email address"), v.maxLength(320)),
@@ -45,8 +44,7 @@ function toAdminUser(row: AdminUserRow) {
 export const userAdminRoutes = new Hono<AppEnv>()
   .post("/", jsonBody(CreateUser), async (c) => {
     const { db, now } = c.var;
-    const tenantId = c.req.param("tenantId") as string;
-    if (!(await findTenant(db, tenantId))) throw tenantNotFound();
+    const tenantId = await existingTenantId(c);
     const { email, displayName } = c.req.valid("json");
     const user = prepareDocument({
       userName: email,
@@ -66,19 +64,12 @@ export const userAdminRoutes = new Hono<AppEnv>()
     }
   })
   .get("/", async (c) => {
-    const tenantId = c.req.param("tenantId") as string;
     const { cursor, limit } = parseListQuery(c.req.query());
-    if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
-    const rows = await listUsersAfter(c.var.db, tenantId, cursor, limit);
-    const items = rows.slice(0, limit);
-    return c.json({
-      items: items.map(toAdminUser),
-      nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null,
-    });
+    const tenantId = await existingTenantId(c);
+    return c.json(listBody(await listUsersAfter(c.var.db, tenantId, cursor, limit), limit, toAdminUser));
   })
   .get("/:userId", async (c) => {
-    const tenantId = c.req.param("tenantId") as string;
-    if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
+    const tenantId = await existingTenantId(c);
     const row = await findUser(c.var.db, tenantId, c.req.param("userId"));
     if (!row) throw new AdminError(404, "user_not_found", "No user with this id in this tenant.");
     return c.json(toAdminUser(row));

@@ -1,6 +1,9 @@
+import type { Context } from "hono";
 import * as v from "valibot";
 import type { TenantRow } from "../../db/tenants";
-import { AdminError } from "./errors";
+import { findTenant } from "../../db/tenants";
+import type { AppEnv } from "../../env";
+import { AdminError, tenantNotFound } from "./errors";
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -45,4 +48,17 @@ export function numericCursor(cursor: string | undefined) {
   if (cursor === undefined) return undefined;
   if (!/^\d{1,15}$/.test(cursor)) throw new AdminError(400, "invalid_cursor", "cursor is not one this API issued.");
   return Number(cursor);
+}
+
+/** Keyset list body: the query fetched `limit + 1` rows, so one extra row means another page exists. */
+export function listBody<Row extends { id: string }, Wire>(rows: Row[], limit: number, toWire: (row: Row) => Wire) {
+  const items = rows.slice(0, limit);
+  return { items: items.map(toWire), nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** The `:tenantId` of a tenant-scoped admin route, after checking the tenant exists (404 tenant_not_found). */
+export async function existingTenantId(c: Context<AppEnv>) {
+  const tenantId = c.req.param("tenantId") as string;
+  if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
+  return tenantId;
 }
