@@ -33,9 +33,9 @@ it("applies each migration over data written by the previous schema without losi
     k: string;
   }>();
   expect(keys.results).toEqual([
-    { id: "none", k: "" },
+    { id: "none", k: null },
     { id: "one", k: "one@x" },
-    { id: "two", k: "" },
+    { id: "two", k: "a@x" },
   ]);
   expect(await env.DB.prepare("SELECT count(*) AS n FROM group_members").first("n")).toBe(1);
   expect(await env.DB.prepare("SELECT count(*) AS n FROM groups").first("n")).toBe(1);

@@ -63,9 +63,11 @@ function translate(filter: Filter, table: FilterTable, parent: AttributeDef | un
         throw invalid(`"${resolved.attr.name}" is not a complex attribute and takes no [filter].`);
       }
       if (resolved.attr.name === table.membership?.attr) return table.membership.exists(membershipId(filter.filter));
+      const shortcut = workEmailShortcut(filter, table);
+      if (shortcut) return shortcut;
       const inner = translate(filter.filter, table, resolved.attr);
-      const general = withElement(table, resolved, inner, resolved.attr.multiValued);
-      return workEmailShortcut(filter, table, general) ?? general;
+      if (!resolved.attr.multiValued) return withElement(table, resolved, inner, false);
+      return withElement(table, resolved, inner, true);
     }
     case "present":
     case "compare": {
@@ -255,17 +257,8 @@ function membershipId(filter: Filter): string {
   throw invalid('Memberships are filtered with value eq "<id>" only.');
 }
 
-/**
- * Entra's match on the work email reads the indexed column instead of scanning every user's emails. The column
- * holds the work email of users with exactly one (Entra's case: types are unique); users with none or several
- * hold '' and are checked in full, so the result is exact. One index lookup on two keys: SQLite would not use the
- * index for an OR with an IS NULL branch (checked with EXPLAIN QUERY PLAN).
- */
-function workEmailShortcut(
-  filter: Extract<Filter, { kind: "valuePath" }>,
-  table: FilterTable,
-  general: SQL,
-): SQL | undefined {
+/** Entra's match on the work email reads the indexed column instead of scanning every user's emails. */
+function workEmailShortcut(filter: Extract<Filter, { kind: "valuePath" }>, table: FilterTable): SQL | undefined {
   if (
     !table.workEmail ||
     filter.path.attr.toLowerCase() !== "emails" ||
@@ -283,5 +276,5 @@ function workEmailShortcut(
   const type = terms.find((t) => isCompare(t, "type"));
   const value = terms.find((t) => isCompare(t, "value"));
   if (!type || !value || type === value || fold(String(type.value)) !== "work") return;
-  return sql`(${table.workEmail} IN (${fold(String(value.value))}, '') AND (${table.workEmail} != '' OR ${general}))`;
+  return sql`(${table.workEmail} = ${fold(String(value.value))})`;
 }

@@ -162,7 +162,7 @@ export async function insertUser(
   const c = rowColumns(user);
   const managerOk = managerExists(ctx.tenantId, user.managerId);
   const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
-      AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey || user.userNameKey})
+      AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
   const adopt = managedBy === "azure-ad";
   const [, inserted, , adopted] = await runRawBatch(db, [

@@ -13,8 +13,7 @@ export interface PreparedUser {
   userNameKey: string;
   externalId: string | null;
   displayNameKey: string | null;
-  /** The folded work email when the user has exactly one, else '' (see db/filter-sql.ts). */
-  workEmailKey: string;
+  workEmailKey: string | null;
   active: boolean;
   managerId: string | null;
 }
@@ -48,21 +47,17 @@ export function prepareDocument(doc: ResourceDocument): PreparedUser {
     userNameKey: fold(userName),
     externalId: typeof doc.externalId === "string" ? doc.externalId : null,
     displayNameKey: typeof doc.displayName === "string" ? fold(doc.displayName) : null,
-    workEmailKey: workEmail(doc) ?? "",
+    workEmailKey: workEmail(doc),
     active: doc.active !== false,
     managerId: typeof manager === "string" ? manager : null,
   };
 }
 
-/**
- * The work email when there is exactly one (Entra maps userPrincipalName there and requires unique types); null
- * for none or several.
- */
+/** The first email typed "work" (Entra maps userPrincipalName there); Entra requires types to be unique. */
 function workEmail(doc: ResourceDocument): string | null {
   if (!Array.isArray(doc.emails)) return null;
-  const work = doc.emails.filter((e) => isPlainObject(e) && typeof e.type === "string" && fold(e.type) === "work");
-  const [only] = work;
-  return work.length === 1 && isPlainObject(only) && typeof only.value === "string" ? fold(only.value) : null;
+  const work = doc.emails.find((e) => isPlainObject(e) && typeof e.type === "string" && fold(e.type) === "work");
+  return isPlainObject(work) && typeof work.value === "string" ? fold(work.value) : null;
 }
 
 /** Storage → wire: schemas, id, attributes in stored order, `manager.$ref`, and server-owned meta. */
