@@ -76,6 +76,39 @@ describe("versioned writes (ETags)", () => {
     expect((await scim(tenant, "DELETE", `/Users/${user.id}`, { headers: { "If-Match": "*" } })).status).toBe(204);
   });
 
+  it("applies membership changes made under a matching If-Match (not only the attributes)", async () => {
+    const member = await createUser(tenant, { userName: "ifmatch-member@contoso.com" });
+    const other = await createUser(tenant, { userName: "ifmatch-other@contoso.com" });
+    const group = await (await scim(tenant, "POST", "/Groups", { body: { displayName: "If-Match members" } })).json<{
+      id: string;
+      meta: { version: string };
+    }>();
+    const members = async () =>
+      (
+        await env.DB.prepare("select member_id from group_members where group_id = ? order by member_id")
+          .bind(group.id)
+          .all<{ member_id: string }>()
+      ).results.map((r) => r.member_id);
+    const patched = await scim(tenant, "PATCH", `/Groups/${group.id}`, {
+      body: ops({ op: "add", path: "members", value: [{ value: member.id }] }),
+      headers: { "If-Match": group.meta.version },
+    });
+    expect(patched.status).toBe(204);
+    expect(await members()).toEqual([member.id]);
+    const put = await scim(tenant, "PUT", `/Groups/${group.id}`, {
+      body: { displayName: "If-Match members", members: [{ value: other.id }] },
+      headers: { "If-Match": patched.headers.get("ETag") as string },
+    });
+    expect(put.status).toBe(200);
+    expect(await members()).toEqual([other.id]);
+    const removed = await scim(tenant, "PATCH", `/Groups/${group.id}`, {
+      body: ops({ op: "remove", path: "members" }),
+      headers: { "If-Match": "*" },
+    });
+    expect(removed.status).toBe(204);
+    expect(await members()).toEqual([]);
+  });
+
   it("does the same for groups", async () => {
     const group = await (await scim(tenant, "POST", "/Groups", { body: { displayName: "Versioned" } })).json<{
       id: string;

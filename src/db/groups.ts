@@ -159,7 +159,7 @@ export async function replaceGroup(
 ): Promise<GroupWrite> {
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
   const ids = JSON.stringify(group.memberIds);
-  const [, updated, , , why, members] = await runRawBatch(db, [
+  const [, , , updated, why, members] = await runRawBatch(db, [
     audit(
       ctx,
       "group.replaced",
@@ -167,15 +167,17 @@ export async function replaceGroup(
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length})`,
       guard,
     ),
+    // Member statements run before the group row's version changes: the guard (which may name the version read
+    // for If-Match) must hold for every statement of the batch or for none.
+    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
+      AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${guard}`,
+    insertMembers(ctx, id, group.memberIds, guard),
     sql`
       UPDATE ${groups} SET display_name = ${group.displayName}, display_name_key = ${group.displayNameKey},
         external_id = ${group.externalId}, data = ${JSON.stringify(group.doc)}, folded = ${JSON.stringify(group.folded)},
         version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
-    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
-      AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${guard}`,
-    insertMembers(ctx, id, group.memberIds, guard),
     probe(ctx.tenantId, id, expectedVersion),
     membersOf(ctx.tenantId, sql`(${id})`),
   ]);
@@ -201,7 +203,7 @@ export async function patchGroup(
   const added = [...delta.add];
   const removed = [...delta.remove];
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, added)}`;
-  const [, updated, , , why, members] = await runRawBatch(db, [
+  const [, , , updated, why, members] = await runRawBatch(db, [
     audit(
       ctx,
       "group.updated",
@@ -212,14 +214,15 @@ export async function patchGroup(
         'removedCount', ${delta.reset ? sql`(SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})` : removed.length})`,
       guard,
     ),
-    sql`UPDATE ${groups} SET ${attributeUpdates(group)} version = version + 1, updated_at = ${ctx.now}
-      WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
-      RETURNING ${RECORD}`,
+    // Member statements first, while the guard's version still holds (see replaceGroup).
     delta.reset
       ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
           AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${guard}`,
     insertMembers(ctx, id, added, guard),
+    sql`UPDATE ${groups} SET ${attributeUpdates(group)} version = version + 1, updated_at = ${ctx.now}
+      WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
+      RETURNING ${RECORD}`,
     probe(ctx.tenantId, id, expectedVersion),
     ...(withResource ? [membersOf(ctx.tenantId, sql`(${id})`)] : []),
   ]);

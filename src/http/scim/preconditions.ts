@@ -13,8 +13,11 @@ function parseEtags(header: string | undefined): number[] | "any" | undefined {
 
 const matches = (etags: number[] | "any", version: number) => etags === "any" || etags.includes(version);
 
-/** True when the client sent If-Match, so a write must first check the version it names. */
-export const hasIfMatch = (c: Context) => c.req.header("If-Match") !== undefined;
+/** True when the client sent If-Match naming versions, so a write must be conditional on the one it read. */
+export const hasIfMatch = (c: Context) => {
+  const header = c.req.header("If-Match");
+  return header !== undefined && header.trim() !== "*";
+};
 
 /** 412 unless the resource's current version is one the client's If-Match names (or there is no If-Match). */
 export function checkIfMatch(c: Context, version: number) {
