@@ -79,10 +79,19 @@ function renderError(error: Error, scim: boolean): Response {
   }
   if (isStorageUnavailable(error)) {
     logEvent("warn", "storage_unavailable", { message: error.message });
-    const unavailable = "Storage is temporarily unavailable; nothing was changed. Retry shortly.";
+    // SCIM writes are single atomic batches, so a failed SCIM request changed nothing. Admin operations also touch
+    // KV after D1 and may have half-happened; they are safe to retry.
     return scim
-      ? scimErrorResponse(new ScimError(503, unavailable, undefined, { "Retry-After": String(RETRY_AFTER_SECONDS) }))
-      : withRetryAfter(adminErrorResponse(new AdminError(503, "storage_unavailable", unavailable)));
+      ? scimErrorResponse(
+          new ScimError(503, "Storage is temporarily unavailable; nothing was changed. Retry shortly.", undefined, {
+            "Retry-After": String(RETRY_AFTER_SECONDS),
+          }),
+        )
+      : withRetryAfter(
+          adminErrorResponse(
+            new AdminError(503, "storage_unavailable", "Storage is temporarily unavailable; retry the request."),
+          ),
+        );
   }
   logEvent("error", "unhandled_error", { message: error.message, stack: error.stack });
   return scim

@@ -165,7 +165,7 @@ describe("D1 round trips per request after authentication, and one KV read (docs
       { Operations: [{ op: "replace", path: "active", value: false }] },
       2,
     ],
-    ["POST /Groups with a member", "POST", () => "/Groups", { displayName: "Budget", members: [] }, 1],
+    ["POST /Groups", "POST", () => "/Groups", { displayName: "Budget", members: [] }, 1],
     [
       "GET /Groups by displayName",
       "GET",

@@ -259,6 +259,31 @@ describe("group lifecycle and bad input", () => {
     await expectScimError(await scim(tenant, "PATCH", `/Groups/${group.id}`, { body }), 400, scimType);
   });
 
+  it("refuses an empty displayName in PATCH, and writes nothing for operations that change nothing", async () => {
+    const group = await newGroup();
+    for (const value of ["", "   "]) {
+      await expectScimError(
+        await scim(tenant, "PATCH", `/Groups/${group.id}`, {
+          body: ops({ op: "replace", path: "displayName", value }),
+        }),
+        400,
+        "invalidValue",
+      );
+    }
+    const noop = await scim(tenant, "PATCH", `/Groups/${group.id}`, { body: ops({ op: "add", value: { bogus: 1 } }) });
+    expect(noop.status).toBe(204);
+    expect(noop.headers.get("ETag")).toBe('W/"1"');
+  });
+
+  it("moves a group's version on when a member is deleted", async () => {
+    const temp = await createUser(tenant, { userName: `version-member${n}@contoso.com` });
+    const group = await newGroup({ members: [{ value: temp.id }] });
+    expect((await scim(tenant, "DELETE", `/Users/${temp.id}`)).status).toBe(204);
+    const read = await scim(tenant, "GET", `/Groups/${group.id}`, { headers: { "If-None-Match": group.meta.version } });
+    expect(read.status).toBe(200);
+    expect(read.headers.get("ETag")).toBe('W/"2"');
+  });
+
   it("filters groups by member and users by group; fills users' groups", async () => {
     const group = await newGroup({ members: [{ value: uid(3) }] });
     const byMember = await (

@@ -6,7 +6,7 @@ import { applyD1Migrations, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 
-it("applies each migration over data written by the previous schema without losing rows", async () => {
+it("applies the newest migration over data written by the previous schema without losing rows", async () => {
   await reset();
   const migrations = env.TEST_MIGRATIONS;
   await applyD1Migrations(env.DB, migrations.slice(0, -1));

@@ -93,6 +93,7 @@ export async function runTokenHousekeeping(opts: HousekeepingOptions): Promise<H
     purgedFailedRequests: purgedRequests.length,
     kvSwept,
     done:
+      kvSwept < limit * 4 &&
       expired < limit &&
       graceEnded < limit &&
       expiringSoon < limit &&
@@ -158,7 +159,8 @@ async function sweepEndedGrants({ db, kv, now }: HousekeepingOptions, limit: num
         gt(sql`coalesce(${accessTokens.revokedAt}, ${accessTokens.expiresAt})`, now - KV_SWEEP_WINDOW_MS),
       ),
     )
-    .limit(limit * 20);
+    .orderBy(sql`coalesce(${accessTokens.revokedAt}, ${accessTokens.expiresAt}) desc`)
+    .limit(limit * 4);
   await deleteGrants(
     kv,
     ended.map((t) => t.tokenHash),

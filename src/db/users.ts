@@ -253,7 +253,12 @@ export async function deleteUser(db: Database, ctx: WriteContext, id: string, ex
         json_object('userName', user_name, 'managedBy', managed_by)
       FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version}`,
     sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
-    // Memberships go only if the user did (it may have survived a version check).
+    // Memberships go only if the user did (it may have survived a version check); the groups that lose a member
+    // change, so their version moves on (ETags stay truthful).
+    sql`UPDATE ${groups} SET version = version + 1, updated_at = ${ctx.now}
+      WHERE tenant_id = ${ctx.tenantId}
+        AND id IN (SELECT group_id FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id})
+        AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
     sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id}
       AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
   ]);

@@ -92,6 +92,10 @@ export interface GroupDelta {
   remove: Set<string>;
 }
 
+/** A delta that changes nothing (no operations, or only unknown path-less keys): no write, no version bump. */
+export const isEmptyDelta = (delta: GroupDelta) =>
+  !delta.reset && delta.add.size + delta.remove.size + delta.unset.length + Object.keys(delta.set).length === 0;
+
 export function toGroupDelta(operations: PatchOperation[]): GroupDelta {
   const delta: GroupDelta = { set: {}, unset: [], reset: false, add: new Set(), remove: new Set() };
   for (const operation of operations) {
@@ -135,7 +139,10 @@ function applyGroupOp(delta: GroupDelta, operation: PatchOperation, target: Retu
       return;
     }
     const doc = normalizeResource({ [target.attr.name]: operation.value }, GROUP_RESOURCE_TYPE);
-    if (doc[target.attr.name] === undefined) throw badRequest("invalidValue", `${label} needs a value.`);
+    const value = doc[target.attr.name];
+    if (value === undefined || (typeof value === "string" && value.trim() === "")) {
+      throw badRequest("invalidValue", `${label} needs a non-empty value.`);
+    }
     delta.set[target.attr.name] = doc[target.attr.name];
     delta.unset = delta.unset.filter((k) => k !== target.attr.name);
     return;

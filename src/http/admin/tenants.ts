@@ -59,10 +59,12 @@ export const tenantRoutes = new Hono<AppEnv>()
     const tenantId = c.req.param("tenantId");
     if (!(await findTenant(db, tenantId))) throw tenantNotFound();
     const live = await listLiveTokens(db, tenantId, now);
-    await runBatch(db, purgeTenantStatements(db, tenantId));
+    // KV first: if a delete fails the request fails with the token rows still in D1, so a retry (or the cron's
+    // sweep) can find them; purging D1 first could leave a KV entry nothing knows about.
     await deleteGrants(
       c.env.TOKENS,
       live.map((t) => t.tokenHash),
     );
+    await runBatch(db, purgeTenantStatements(db, tenantId));
     return c.body(null, 204);
   });

@@ -16,7 +16,7 @@ import type { AppEnv } from "../../env";
 import { badRequest, conflict, notFound } from "../../scim/errors";
 import { parseFilter } from "../../scim/filter/parse";
 import { fold, foldDocument } from "../../scim/fold";
-import { prepareGroup, toGroupDelta, toScimGroup } from "../../scim/groups";
+import { isEmptyDelta, type MemberRecord, prepareGroup, toGroupDelta, toScimGroup } from "../../scim/groups";
 import { listResponse, parsePage } from "../../scim/paging";
 import { parsePatchBody } from "../../scim/patch";
 import { type Projection, project } from "../../scim/projection";
@@ -90,15 +90,15 @@ export const groupRoutes = new Hono<AppEnv>()
       withMembers,
     );
     const base = scimBaseUrl(c);
+    // One pass over the page's members (ordered by group), not one scan per group.
+    const byGroup = new Map<string, MemberRecord[]>();
+    for (const m of members ?? []) {
+      const list = byGroup.get(m.groupId);
+      if (list) list.push(m);
+      else byGroup.set(m.groupId, [m]);
+    }
     const resources = records.map((r) =>
-      project(
-        toScimGroup(
-          r,
-          members?.filter((m) => m.groupId === r.id),
-          base,
-        ),
-        projection,
-      ),
+      project(toScimGroup(r, members ? (byGroup.get(r.id) ?? []) : undefined, base), projection),
     );
     return scimJson(c, listResponse(resources, total, page));
   })
@@ -139,6 +139,13 @@ export const groupRoutes = new Hono<AppEnv>()
   .patch("/:id", async (c) => {
     const id = c.req.param("id");
     const delta = toGroupDelta(parsePatchBody(await readJsonBody(c)));
+    if (isEmptyDelta(delta)) {
+      // Nothing to change (an empty Operations list is a no-op): no write and no new version.
+      const found = await findGroup(c.var.db, c.var.tenantId, id, false);
+      if (!found) throw groupNotFound(id);
+      checkIfMatch(c, found.record.version);
+      return c.body(null, 204, { ETag: etagOf(found.record.version) });
+    }
     const displayName = typeof delta.set.displayName === "string" ? delta.set.displayName : undefined;
     const params = queryParams(c.req.url);
     const { projection } = c.var;

@@ -75,7 +75,8 @@ export const userRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     const found = await findUserWithGroups(c.var.db, c.var.tenantId, id);
     if (!found) throw userNotFound(id);
-    const unchanged = notModified(c, found.record.version);
+    // `groups` changes without the user's version moving, so only a user without groups can be "not modified".
+    const unchanged = found.groups.length === 0 ? notModified(c, found.record.version) : undefined;
     if (unchanged) return unchanged;
     return respondUser(c, toScimUser(found.record, scimBaseUrl(c), found.groups));
   })
