@@ -198,7 +198,7 @@ try {
         headers: json,
         body: JSON.stringify({ displayName: `sync${context.group}` }),
       })),
-      onResponse: (status, body, context) => {
+      onResponse: (_status, body, context) => {
         context.groupId = JSON.parse(body).id;
       },
     },
