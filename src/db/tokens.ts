@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { accessTokens, integrations, tenants } from "./schema";
+import { accessTokens, tenants } from "./schema";
 
 export type TokenRow = typeof accessTokens.$inferSelect;
 
@@ -70,9 +70,4 @@ export async function recordTokenUse(db: Database, tokenId: string, now: number,
         or(isNull(accessTokens.lastUsedAt), lte(accessTokens.lastUsedAt, now - resolutionMs)),
       ),
     );
-}
-
-export async function findIntegration(db: Database, tenantId: string) {
-  const [row] = await db.select().from(integrations).where(eq(integrations.tenantId, tenantId));
-  return row ?? null;
 }

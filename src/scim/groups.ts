@@ -6,6 +6,7 @@ import { type PatchOperation, parsePatchPath } from "./patch";
 import { assertWithinLimits, normalizeResource, type ResourceDocument } from "./resource-input";
 import { GROUP_SCHEMA_ID } from "./schema/group";
 import { GROUP_RESOURCE_TYPE } from "./schema/resource-types";
+import { weakEtag } from "./version";
 
 /** Members one request may name (POST, PUT or one PATCH). Bounds a request's D1 work; documented in the README. */
 export const MAX_MEMBERS_PER_REQUEST = 1000;
@@ -211,7 +212,7 @@ export function toScimGroup(record: GroupRecord, members: MemberRecord[] | undef
       created: new Date(record.createdAt).toISOString(),
       lastModified: new Date(record.updatedAt).toISOString(),
       location,
-      version: `W/"${record.version}"`,
+      version: weakEtag(record.version),
     },
   };
 }

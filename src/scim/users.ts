@@ -4,6 +4,7 @@ import { fold, foldDocument } from "./fold";
 import { assertWithinLimits, normalizeResource, type ResourceDocument } from "./resource-input";
 import { USER_RESOURCE_TYPE } from "./schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID, USER_SCHEMA_ID } from "./schema/user";
+import { weakEtag } from "./version";
 
 /** What storage needs to write a user: the document and the folded keys its indexes are built on. */
 export interface PreparedUser {
@@ -89,10 +90,7 @@ export function toScimUser(record: UserRecord, baseUrl: string, groups?: { id: s
       created: new Date(record.createdAt).toISOString(),
       lastModified: new Date(record.updatedAt).toISOString(),
       location,
-      version: userVersion(record),
+      version: weakEtag(record.version),
     },
   };
 }
-
-/** Weak ETag (RFC 7644 §3.14): changes on every write because the stored version does. */
-export const userVersion = (record: Pick<UserRecord, "id" | "version">) => `W/"${record.version}"`;

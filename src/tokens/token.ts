@@ -17,11 +17,7 @@ export function looksLikeToken(candidate: string): boolean {
 }
 
 export async function hashToken(token: string): Promise<string> {
-  return sha256Hex(token);
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -21,8 +21,9 @@ import { listResponse, parsePage } from "../../scim/paging";
 import { parsePatchBody } from "../../scim/patch";
 import { type Projection, project } from "../../scim/projection";
 import { GROUP_RESOURCE_TYPE } from "../../scim/schema/resource-types";
+import { weakEtag } from "../../scim/version";
 import { queryParams, readJsonBody } from "./body";
-import { checkIfMatch, etagOf, hasIfMatch, notModified, preconditionFailed } from "./preconditions";
+import { checkIfMatch, hasIfMatch, notModified, preconditionFailed } from "./preconditions";
 import { projectionFor } from "./projection";
 import { scimJson } from "./respond";
 import { scimBaseUrl, writeContext } from "./users";
@@ -144,7 +145,7 @@ export const groupRoutes = new Hono<AppEnv>()
       const found = await findGroup(c.var.db, c.var.tenantId, id, false);
       if (!found) throw groupNotFound(id);
       checkIfMatch(c, found.record.version);
-      return c.body(null, 204, { ETag: etagOf(found.record.version) });
+      return c.body(null, 204, { ETag: weakEtag(found.record.version) });
     }
     const displayName = typeof delta.set.displayName === "string" ? delta.set.displayName : undefined;
     const params = queryParams(c.req.url);
@@ -169,7 +170,7 @@ export const groupRoutes = new Hono<AppEnv>()
       [...delta.add],
       displayName,
     );
-    if (!withResource) return c.body(null, 204, { ETag: etagOf(written.record.version) });
+    if (!withResource) return c.body(null, 204, { ETag: weakEtag(written.record.version) });
     return respondGroup(
       c,
       toScimGroup(written.record, wantsMembers(projection) ? written.members : undefined, scimBaseUrl(c)),

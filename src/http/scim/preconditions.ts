@@ -1,8 +1,6 @@
 import type { Context } from "hono";
 import { ScimError } from "../../scim/errors";
-
-/** RFC 7644 §3.14 weak ETags: the stored version, which every write increments. */
-export const etagOf = (version: number) => `W/"${version}"`;
+import { weakEtag } from "../../scim/version";
 
 /** The versions an If-Match / If-None-Match header names; "any" for `*`; undefined when the header is absent. */
 function parseEtags(header: string | undefined): number[] | "any" | undefined {
@@ -29,7 +27,7 @@ export function checkIfMatch(c: Context, version: number) {
 export function notModified(c: Context, version: number): Response | undefined {
   const etags = parseEtags(c.req.header("If-None-Match"));
   if (etags === undefined || !matches(etags, version)) return undefined;
-  return new Response(null, { status: 304, headers: { ETag: etagOf(version) } });
+  return new Response(null, { status: 304, headers: { ETag: weakEtag(version) } });
 }
 
 export const preconditionFailed = () =>
