@@ -11,6 +11,8 @@ export default defineConfig(async () => ({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
           ADMIN_API_KEY: "test-admin-key-0123456789",
+          // Replays a failing property-based run: FC_SEED=<seed> npm test (test/fuzz.test.ts).
+          FC_SEED: process.env.FC_SEED ?? "",
         },
       },
     }),

@@ -1,14 +1,11 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../src/app";
-import { countingD1 } from "./support/d1-counter";
-import { createTenant, scim, type TestTenant } from "./support/http";
+import { countingD1 } from "./support/d1-intercept";
+import { createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 
 const BIG = 10_000;
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const counter = countingD1(env.DB);
-const app = createApp();
 
 /** KV reads per request: authentication must cost at most one. */
 let kvReads = 0;
@@ -25,13 +22,8 @@ const countingKv = new Proxy(env.TOKENS, {
   },
 });
 
-/** The worker with the counting D1 binding; waits for waitUntil work so nothing leaks into the next count. */
-async function counted(request: Request) {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, DB: counter.db, TOKENS: countingKv }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+/** The worker with the counting bindings. */
+const counted = fetchWith({ bindings: { DB: counter.db, TOKENS: countingKv } });
 
 /** Users and memberships straight into D1 in bulk (recursive CTE), not through the API. */
 async function seedGroup(tenantId: string, groupId: string, size: number) {

@@ -1,32 +1,22 @@
 /**
  * Property-based tests (fast-check) against the real worker: random and mutated bodies, PATCH operations,
  * filters, query strings, methods and headers. On failure fast-check prints the seed and the shrunk case;
- * rerun with `FC_SEED=<seed>`.
+ * rerun with `FC_SEED=<seed> npm test`.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../src/app";
-import { createTenant, ORIGIN, type TestTenant } from "./support/http";
+import { createTenant, fetchWith, ORIGIN, type TestTenant } from "./support/http";
+import { tenantSnapshot } from "./support/storage";
 import { createUser, type ScimUser } from "./support/users";
 
-const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
+const seed = env.FC_SEED ? Number(env.FC_SEED) : undefined;
 const runs = (numRuns: number) => ({ numRuns, seed, endOnFailure: true });
 
 // The rate limiter is replaced so thousands of requests in seconds exercise the code, not the budget.
-const app = createApp();
-const bindings = { ...env, TENANT_RATE_LIMITER: { limit: async () => ({ success: true }) } };
-async function send(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
-  const ctx = createExecutionContext();
-  const res = await app.fetch(
-    new Request(`${ORIGIN}${path}`, { method, body: init.body, headers: init.headers }),
-    bindings,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const fetch = fetchWith({ bindings: { TENANT_RATE_LIMITER: { limit: async () => ({ success: true }) } } });
+const send = (method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) =>
+  fetch(new Request(`${ORIGIN}${path}`, { method, body: init.body, headers: init.headers }));
 
 let tenant: TestTenant;
 let userId: string;
@@ -46,16 +36,7 @@ beforeAll(async () => {
 });
 
 /** The tenant's stored resources; a rejected request must leave them byte-identical. */
-async function resources() {
-  const out: unknown[] = [];
-  for (const table of ["users", "groups", "group_members", "audit_events"]) {
-    out.push(
-      (await env.DB.prepare(`select * from ${table} where tenant_id = ? order by rowid`).bind(tenant.tenantId).all())
-        .results,
-    );
-  }
-  return JSON.stringify(out);
-}
+const resources = () => tenantSnapshot(tenant.tenantId, ["users", "groups", "group_members", "audit_events"]);
 
 /** RFC 7644 §3.12 pairs each scimType with 400, except uniqueness (409). */
 const SCIM_TYPE_STATUS: Record<string, number> = {

@@ -6,32 +6,14 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { admin, createTenant, fetchAt, ORIGIN, scim, type TestTenant, workerFetch } from "./support/http";
+import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
-const TABLES = [
-  "tenants",
-  "integrations",
-  "access_tokens",
-  "users",
-  "groups",
-  "group_members",
-  "audit_events",
-  "failed_requests",
-];
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/** Every stored row of one tenant, in a stable order: the thing that must not change. */
-async function snapshot(tenantId: string) {
-  const out: Record<string, unknown> = {};
-  for (const table of TABLES) {
-    const column = table === "tenants" ? "id" : "tenant_id";
-    out[table] = (
-      await env.DB.prepare(`select * from ${table} where ${column} = ? order by rowid`).bind(tenantId).all()
-    ).results;
-  }
-  return JSON.stringify(out);
-}
+/** Every stored row of one tenant: the thing that must not change. */
+const snapshot = (tenantId: string) => tenantSnapshot(tenantId);
 
 interface Victim extends TestTenant {
   userId: string;

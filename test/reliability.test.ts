@@ -1,8 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createApp } from "../src/app";
-import { admin, createTenant, expectScimError, ORIGIN, scim, type TestTenant } from "./support/http";
+import { failingD1 } from "./support/d1-intercept";
+import { admin, createTenant, expectScimError, fetchWith, ORIGIN, scim, type TestTenant } from "./support/http";
+import { tenantSnapshot } from "./support/storage";
 import { createUser, filterUsers, type ScimUser } from "./support/users";
 
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -13,26 +13,11 @@ beforeAll(async () => {
   tenant = await createTenant("Reliability");
 });
 
-/** The worker with some bindings replaced; waits for waitUntil work. */
-function withBindings(overrides: Partial<Env>) {
-  const app = createApp();
-  return async (request: Request) => {
-    const ctx = createExecutionContext();
-    const response = await app.fetch(request, { ...env, ...overrides }, ctx);
-    await waitOnExecutionContext(ctx);
-    return response;
-  };
-}
+const withBindings = (bindings: Partial<Env>) => fetchWith({ bindings });
 
-async function tenantRows(tenantId: string) {
-  const tables = ["users", "groups", "group_members", "audit_events", "access_tokens", "integrations"];
-  const out: unknown[] = [];
-  for (const t of tables)
-    out.push(
-      (await env.DB.prepare(`select * from ${t} where tenant_id = ? order by rowid`).bind(tenantId).all()).results,
-    );
-  return JSON.stringify(out);
-}
+/** The tenant's data a failed write must leave untouched (the failed-request log may legitimately grow). */
+const tenantRows = (tenantId: string) =>
+  tenantSnapshot(tenantId, ["users", "groups", "group_members", "audit_events", "access_tokens", "integrations"]);
 
 describe("versioned writes (ETags)", () => {
   it("sends the version as an ETag and answers If-None-Match with 304", async () => {
@@ -172,50 +157,6 @@ describe("rate limiting", () => {
   });
 });
 
-/** A D1 binding whose N-th call (statement or batch) fails the way D1 does when the network drops. */
-function failingD1(failOn: number): D1Database {
-  let calls = 0;
-  const fail = () => {
-    calls++;
-    if (calls === failOn) throw new Error("D1_ERROR: Network connection lost.");
-  };
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement =>
-    new Proxy(statement, {
-      get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
-        if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
-          return async (...args: unknown[]) => {
-            fail();
-            return (target[prop] as (...a: unknown[]) => Promise<unknown>)(...args);
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  const originals = new WeakMap<object, D1PreparedStatement>();
-  return new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "prepare") {
-        return (query: string) => {
-          const real = target.prepare(query);
-          const proxy = wrap(real);
-          originals.set(proxy, real);
-          return proxy;
-        };
-      }
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          fail();
-          return target.batch(statements.map((s) => originals.get(s) ?? s));
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
-
 describe("faults: a storage failure mid-request is a 503 with Retry-After and no partial write", () => {
   let n = 0;
   /** Fresh resources per case, so a request that succeeds (fewer calls than the failure point) breaks nothing. */
@@ -251,7 +192,7 @@ describe("faults: a storage failure mid-request is a 503 with Retry-After and no
     for (let failOn = 1; failOn <= calls; failOn++) {
       const [method, path, body] = build(await fixtures());
       const before = await tenantRows(tenant.tenantId);
-      const res = await scim(tenant, method, path, { body, fetch: withBindings({ DB: failingD1(failOn) }) });
+      const res = await scim(tenant, method, path, { body, fetch: withBindings({ DB: failingD1(env.DB, failOn) }) });
       expect(res.headers.get("Retry-After")).toBe("5");
       await expectScimError(res, 503);
       expect(await tenantRows(tenant.tenantId)).toBe(before);
@@ -271,7 +212,10 @@ describe("faults: a storage failure mid-request is a 503 with Retry-After and no
   });
 
   it("an admin request hit by a D1 failure is a 503 with a stable code", async () => {
-    const res = await admin("POST", "/tenants", { body: { name: "x" }, fetch: withBindings({ DB: failingD1(1) }) });
+    const res = await admin("POST", "/tenants", {
+      body: { name: "x" },
+      fetch: withBindings({ DB: failingD1(env.DB, 1) }),
+    });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { code: "storage_unavailable" } });
   });
@@ -315,7 +259,7 @@ describe("secrets hygiene", () => {
     await scim({ ...t, token: rotated.token }, "POST", "/Users", { body: { displayName: "no userName" }, fetch });
     await scim({ ...t, token: rotated.token }, "GET", "/Users?filter=bogus", { fetch });
     await admin("GET", "/tenants", { fetch, headers: {} });
-    await scim({ ...t, token: rotated.token }, "GET", "/Users", { fetch: withBindings({ DB: failingD1(1) }) });
+    await scim({ ...t, token: rotated.token }, "GET", "/Users", { fetch: withBindings({ DB: failingD1(env.DB, 1) }) });
     const stored = await Promise.all(
       ["audit_events", "failed_requests", "access_tokens"].map(async (table) =>
         JSON.stringify((await env.DB.prepare(`select * from ${table}`).all()).results),

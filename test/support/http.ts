@@ -10,16 +10,22 @@ type Fetch = (request: Request) => Promise<Response>;
 /** The deployed worker's fetch, as Entra reaches it. */
 export const workerFetch: Fetch = (request) => exports.default.fetch(request);
 
-/** The same app with its own clock, for tests that move time (expiry, grace periods). Waits for waitUntil work. */
-export function fetchAt(clock: Clock): Fetch {
+/**
+ * The same app with its own clock and/or some bindings replaced (failing or counting D1, a stub rate limiter).
+ * Waits for waitUntil work, so nothing a request left behind leaks into the next assertion.
+ */
+export function fetchWith({ clock, bindings = {} }: { clock?: Clock; bindings?: Partial<Env> }): Fetch {
   const app = createApp({ clock });
   return async (request) => {
     const ctx = createExecutionContext();
-    const response = await app.fetch(request, env, ctx);
+    const response = await app.fetch(request, { ...env, ...bindings }, ctx);
     await waitOnExecutionContext(ctx);
     return response;
   };
 }
+
+/** For tests that move time (expiry, grace periods) instead of sleeping. */
+export const fetchAt = (clock: Clock) => fetchWith({ clock });
 
 interface Call {
   body?: unknown;
