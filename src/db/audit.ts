@@ -17,19 +17,11 @@ export function auditInsert(db: Database, event: AuditEvent) {
   return db.insert(auditEvents).values(event);
 }
 
-export async function listAuditEvents(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
-  const rows = await db
+export function listAuditEvents(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
+  return db
     .select()
     .from(auditEvents)
     .where(and(eq(auditEvents.tenantId, tenantId), beforeId === undefined ? undefined : lt(auditEvents.id, beforeId)))
     .orderBy(desc(auditEvents.id))
     .limit(limit + 1);
-  return page(rows, limit);
-}
-
-/** Keyset page: one extra row tells whether another page exists without a COUNT. */
-export function page<T extends { id: number | string }>(rows: T[], limit: number) {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, next: rows.length > limit && last ? last.id : null };
 }

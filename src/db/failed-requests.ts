@@ -1,5 +1,4 @@
 import { and, desc, eq, lt } from "drizzle-orm";
-import { page } from "./audit";
 import type { Database } from "./client";
 import { failedRequests } from "./schema";
 
@@ -9,8 +8,8 @@ export async function recordFailedRequest(db: Database, row: FailedRequest) {
   await db.insert(failedRequests).values(row);
 }
 
-export async function listFailedRequests(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
-  const rows = await db
+export function listFailedRequests(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
+  return db
     .select()
     .from(failedRequests)
     .where(
@@ -18,5 +17,4 @@ export async function listFailedRequests(db: Database, tenantId: string, beforeI
     )
     .orderBy(desc(failedRequests.id))
     .limit(limit + 1);
-  return page(rows, limit);
 }

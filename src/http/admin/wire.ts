@@ -50,10 +50,15 @@ export function numericCursor(cursor: string | undefined) {
   return Number(cursor);
 }
 
-/** Keyset list body: the query fetched `limit + 1` rows, so one extra row means another page exists. */
-export function listBody<Row extends { id: string }, Wire>(rows: Row[], limit: number, toWire: (row: Row) => Wire) {
+/** Keyset list body: the query fetched `limit + 1` rows, so one extra row means another page exists (no COUNT). */
+export function listBody<Row extends { id: string | number }, Wire>(
+  rows: Row[],
+  limit: number,
+  toWire: (row: Row) => Wire,
+) {
   const items = rows.slice(0, limit);
-  return { items: items.map(toWire), nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+  const last = items.at(-1);
+  return { items: items.map(toWire), nextCursor: rows.length > limit && last ? String(last.id) : null };
 }
 
 /** The `:tenantId` of a tenant-scoped admin route, after checking the tenant exists (404 tenant_not_found). */
