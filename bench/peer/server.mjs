@@ -1,9 +1,9 @@
-// The peer for `npm run bench:peer`: SCIMMY + scimmy-routers on Node (express), backed by SQLite (better-sqlite3),
+// The peer for `npm run bench:peer`: SCIMMY + scimmy-routers on Node (express), backed by SQLite (node:sqlite),
 // with the same users as our benchmark tenant. Installed into a temporary folder by scripts/bench-peer.mjs; not a
 // dependency of the project. Lookups by id, userName and externalId use SQLite indexes, as ours use D1's;
 // any other filter falls back to SCIMMY's in-memory matching over all users (SCIMMY's own model).
 import { randomUUID } from "node:crypto";
-import Database from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 import express from "express";
 import SCIMMY from "scimmy";
 import SCIMMYRouters from "scimmy-routers";
@@ -12,26 +12,27 @@ const TOKEN = process.env.TOKEN ?? "T";
 const PORT = Number(process.env.PORT ?? 18788);
 const USERS = Number(process.env.SEED ?? 0);
 
-const db = new Database(process.env.DB_FILE ?? ":memory:");
-db.pragma("journal_mode = WAL");
+const db = new DatabaseSync(process.env.DB_FILE ?? ":memory:");
+db.exec("PRAGMA journal_mode = WAL");
 db.exec(`CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, user_name_key TEXT NOT NULL UNIQUE, external_id TEXT, data TEXT NOT NULL);
   CREATE INDEX IF NOT EXISTS users_external_id ON users (external_id);`);
 const insert = db.prepare("INSERT INTO users (id, user_name_key, external_id, data) VALUES (?, ?, ?, ?)");
-db.transaction(() => {
-  const now = new Date().toISOString();
-  for (let n = 1; n <= USERS; n++) {
-    const user = {
-      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
-      id: `peer-u${n}`,
-      userName: `user${n}@Bench.Example`,
-      externalId: `ext${n}`,
-      displayName: `User ${n}`,
-      emails: [{ type: "work", value: `user${n}@bench.example` }],
-      meta: { created: now, lastModified: now },
-    };
-    insert.run(user.id, user.userName.toLowerCase(), user.externalId, JSON.stringify(user));
-  }
-})();
+const now = new Date().toISOString();
+// One transaction for the seed, as a bulk load would be.
+db.exec("BEGIN");
+for (let n = 1; n <= USERS; n++) {
+  const user = {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    id: `peer-u${n}`,
+    userName: `user${n}@Bench.Example`,
+    externalId: `ext${n}`,
+    displayName: `User ${n}`,
+    emails: [{ type: "work", value: `user${n}@bench.example` }],
+    meta: { created: now, lastModified: now },
+  };
+  insert.run(user.id, user.userName.toLowerCase(), user.externalId, JSON.stringify(user));
+}
+db.exec("COMMIT");
 
 const byId = db.prepare("SELECT data FROM users WHERE id = ?");
 const byUserName = db.prepare("SELECT data FROM users WHERE user_name_key = ?");
