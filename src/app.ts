@@ -3,13 +3,14 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { createDb } from "./db/client";
 import type { AppEnv, Clock } from "./env";
-import { AdminError, adminErrorResponse } from "./http/admin/errors";
+import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
 import { canonicalPath } from "./http/scim/paths";
 import { scimErrorResponse } from "./http/scim/respond";
 import { scimRouter } from "./http/scim/router";
 import { logEvent } from "./lib/log";
 import { ScimError } from "./scim/errors";
+import { AdminError } from "./services/errors";
 
 export interface AppOptions {
   /** Defaults to the real clock; tests pass their own to reach expiry without sleeping. */
@@ -35,7 +36,7 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
   app.notFound((c) =>
     isScimPath(c.req.path)
       ? scimErrorResponse(new ScimError(404, "No such SCIM endpoint."))
-      : adminErrorResponse(new AdminError(404, "not_found", "No such route.")),
+      : adminErrorResponse(new AdminError("not_found", "No such route.")),
   );
   app.onError((error, c) => renderError(error, isScimPath(c.req.path)));
   return app;
@@ -75,7 +76,7 @@ function renderError(error: Error, scim: boolean): Response {
       ? scimErrorResponse(
           new ScimError(error.status, error.message, error.status === 400 ? "invalidSyntax" : undefined),
         )
-      : adminErrorResponse(new AdminError(400, "invalid_request", error.message));
+      : adminErrorResponse(new AdminError("invalid_request", error.message));
   }
   if (isStorageUnavailable(error)) {
     logEvent("warn", "storage_unavailable", { message: error.message });
@@ -89,12 +90,12 @@ function renderError(error: Error, scim: boolean): Response {
         )
       : withRetryAfter(
           adminErrorResponse(
-            new AdminError(503, "storage_unavailable", "Storage is temporarily unavailable; retry the request."),
+            new AdminError("storage_unavailable", "Storage is temporarily unavailable; retry the request."),
           ),
         );
   }
   logEvent("error", "unhandled_error", { message: error.message, stack: error.stack });
   return scim
     ? scimErrorResponse(new ScimError(500, "Internal server error."))
-    : adminErrorResponse(new AdminError(500, "internal_error", "Internal server error."));
+    : adminErrorResponse(new AdminError("internal_error", "Internal server error."));
 }

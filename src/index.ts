@@ -1,6 +1,6 @@
 import { createApp } from "./app";
-import { runTokenHousekeeping } from "./cron/token-housekeeping";
 import { createDb } from "./db/client";
+import { runTokenHousekeeping } from "./services/housekeeping";
 
 const app = createApp();
 
@@ -8,12 +8,10 @@ export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(
-      runTokenHousekeeping({
-        db: createDb(env.DB),
-        kv: env.TOKENS,
-        now: controller.scheduledTime,
-        notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL || undefined,
-      }),
+      runTokenHousekeeping(
+        { db: createDb(env.DB), kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
+        { notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL || undefined },
+      ),
     );
   },
 } satisfies ExportedHandler<Env>;

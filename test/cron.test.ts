@@ -1,9 +1,9 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runTokenHousekeeping } from "../src/cron/token-housekeeping";
 import { createDb } from "../src/db/client";
 import worker from "../src/index";
+import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { admin, createTenant } from "./support/http";
 
 const DAY = 86_400_000;
@@ -26,6 +26,10 @@ async function seedToken(id: string, tenantId: string, fields: Record<string, nu
   await env.TOKENS.put(`token:hash-${id}`, JSON.stringify({ tenantId, tokenId: id, expiresAt: row.expires_at }));
 }
 
+/** The housekeeping use case as the scheduled handler runs it, at NOW. */
+const housekeeping = (opts: { batchSize?: number; notifyWebhookUrl?: string } = {}) =>
+  runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW, actor: "cron" }, opts);
+
 describe("token housekeeping", () => {
   let tenantId: string;
 
@@ -46,7 +50,7 @@ describe("token housekeeping", () => {
   });
 
   it("expires, ends grace periods, warns once, purges, and reports what it did", async () => {
-    const report = await runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW });
+    const report = await housekeeping();
     expect(report).toEqual({
       expired: 1,
       graceEnded: 1,
@@ -89,7 +93,7 @@ describe("token housekeeping", () => {
       "token:hash-grace-over",
       JSON.stringify({ tenantId, tokenId: "grace-over", expiresAt: NOW + DAY }),
     );
-    const again = await runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW });
+    const again = await housekeeping();
     expect(again).toEqual({
       expired: 0,
       graceEnded: 0,
@@ -104,10 +108,9 @@ describe("token housekeeping", () => {
 
   it("works in bounded batches and says when work remains", async () => {
     for (let i = 0; i < 3; i++) await seedToken(`batch-${i}`, tenantId, { expires_at: NOW + DAY });
-    const db = createDb(env.DB);
-    const first = await runTokenHousekeeping({ db, kv: env.TOKENS, now: NOW, batchSize: 2 });
+    const first = await housekeeping({ batchSize: 2 });
     expect(first).toMatchObject({ expiringSoon: 2, done: false });
-    const second = await runTokenHousekeeping({ db, kv: env.TOKENS, now: NOW, batchSize: 2 });
+    const second = await housekeeping({ batchSize: 2 });
     expect(second).toMatchObject({ expiringSoon: 1, done: true });
   });
 
@@ -120,12 +123,7 @@ describe("token housekeeping", () => {
       return new Response(null, { status: 204 });
     }) as typeof fetch;
     try {
-      await runTokenHousekeeping({
-        db: createDb(env.DB),
-        kv: env.TOKENS,
-        now: NOW,
-        notifyWebhookUrl: "https://hooks.test/x",
-      });
+      await housekeeping({ notifyWebhookUrl: "https://hooks.test/x" });
     } finally {
       globalThis.fetch = original;
     }

@@ -1,20 +1,39 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, is, lt, SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { auditEvents } from "./schema";
 
-export interface AuditEvent {
+/** Who writes, for which tenant, when: every write of a use case carries it, and its audit row records it. */
+export interface WriteContext {
   tenantId: string;
-  at: number;
+  now: number;
   actor: string;
-  action: string;
-  resourceType?: string;
-  resourceId?: string;
-  detail?: Record<string, unknown>;
 }
 
-/** An audit insert to put in the same batch as the change it records, so neither lands without the other. */
-export function auditInsert(db: Database, event: AuditEvent) {
-  return db.insert(auditEvents).values(event);
+export interface AuditEntry {
+  action: string;
+  resourceType?: string;
+  /** A value, or an expression over `from` (e.g. the id of the row being written). */
+  resourceId?: string | SQL;
+  /** A JSON-serialisable object, or an SQL expression yielding JSON text. */
+  detail?: Record<string, unknown> | SQL;
+  /**
+   * `FROM … WHERE …` or a bare `WHERE guard`: the row is written once per row this selects, so an audit row lands
+   * exactly when the change it records does (D1 has no transactions to check first).
+   */
+  from?: SQL;
+}
+
+/** The one way an audit row is written: an INSERT … SELECT placed in the same batch as the change it records. */
+export function auditRow(ctx: WriteContext, entry: AuditEntry): SQL {
+  const detail =
+    entry.detail === undefined
+      ? sql`NULL`
+      : is(entry.detail, SQL)
+        ? entry.detail
+        : sql`json(${JSON.stringify(entry.detail)})`;
+  return sql`INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
+    SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
+      ${entry.resourceId ?? null}, ${detail} ${entry.from ?? sql``}`;
 }
 
 export function listAuditEvents(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {

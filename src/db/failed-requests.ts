@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import type { Database } from "./client";
 import { failedRequests } from "./schema";
 
@@ -17,4 +17,18 @@ export function listFailedRequests(db: Database, tenantId: string, beforeId: num
     )
     .orderBy(desc(failedRequests.id))
     .limit(limit + 1);
+}
+
+/** Deletes up to `limit` log rows older than `before` (on the `at` index); returns how many. */
+export async function purgeFailedRequests(db: Database, before: number, limit: number) {
+  const purged = await db
+    .delete(failedRequests)
+    .where(
+      inArray(
+        failedRequests.id,
+        db.select({ id: failedRequests.id }).from(failedRequests).where(lt(failedRequests.at, before)).limit(limit),
+      ),
+    )
+    .returning({ id: failedRequests.id });
+  return purged.length;
 }

@@ -1,12 +1,14 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { Filter } from "../scim/filter/ast";
 import type { GroupDelta, GroupRecord, MemberRecord, PreparedGroup } from "../scim/groups";
 import { GROUP_RESOURCE_TYPE } from "../scim/schema/resource-types";
-import { runRawBatch } from "./batch";
+import { auditRow, type WriteContext } from "./audit";
+import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
-import type { FilterTable } from "./filter-sql";
-import { auditEvents, groupMembers, groups, users } from "./schema";
+import { type FilterTable, filterToSql } from "./filter-sql";
+import { groupMembers, groups, users } from "./schema";
 
-export const GROUP_FILTER_TABLE: FilterTable = {
+const GROUP_FILTER_TABLE: FilterTable = {
   rt: GROUP_RESOURCE_TYPE,
   folded: groups.folded,
   columns: {
@@ -25,12 +27,6 @@ export const GROUP_FILTER_TABLE: FilterTable = {
       })`,
   },
 };
-
-interface WriteContext {
-  tenantId: string;
-  now: number;
-  actor: string;
-}
 
 const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
 const PAGE_ORDER = sql`ORDER BY created_at, id`;
@@ -52,8 +48,8 @@ const groupExists = (tenantId: string, id: string, version?: number) =>
 const probe = (tenantId: string, id: string, version?: number) =>
   sql`SELECT ${groupExists(tenantId, id)} AS found, ${groupExists(tenantId, id, version)} AS current`;
 
-function failure(result: D1Result<Record<string, unknown>> | undefined): GroupWrite {
-  const why = rows<{ found: number; current: number }>(result)[0];
+function failure(result: D1Result<RawRow> | undefined): GroupWrite {
+  const why = rowsOf(result)[0];
   if (!why?.found) return { ok: false, reason: "notFound" };
   return { ok: false, reason: why.current ? "unknownMembers" : "versionConflict" };
 }
@@ -73,19 +69,32 @@ const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard:
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
   SELECT ${ctx.tenantId}, ${groupId}, value, ${ctx.now} FROM json_each(${JSON.stringify(ids)}) WHERE ${guard}`;
 
-const audit = (ctx: WriteContext, action: string, groupId: string, detail: SQL, guard: SQL) => sql`
-  INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
-  SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${action}, 'Group', ${groupId}, ${detail} WHERE ${guard}`;
+const audit = (ctx: WriteContext, action: string, groupId: string, detail: SQL, guard: SQL) =>
+  auditRow(ctx, { action, resourceType: "Group", resourceId: groupId, detail, from: sql`WHERE ${guard}` });
 
-const rows = <T>(result: D1Result<Record<string, unknown>> | undefined) => (result?.results ?? []) as T[];
+/** Raw D1 rows as the records the protocol layer reads. */
+const toGroupRecord = (row: RawRow): GroupRecord => ({
+  id: String(row.id),
+  data: String(row.data),
+  version: Number(row.version),
+  createdAt: Number(row.createdAt),
+  updatedAt: Number(row.updatedAt),
+});
+const toMemberRecord = (row: RawRow): MemberRecord => ({
+  groupId: String(row.groupId),
+  memberId: String(row.memberId),
+  display: row.display === null ? null : String(row.display),
+});
+const groupRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).map(toGroupRecord);
+const memberRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).map(toMemberRecord);
 
 export async function findGroup(db: Database, tenantId: string, id: string, withMembers: boolean) {
-  const [group, members] = await runRawBatch(db, [
+  const [group, members] = await runBatch(db, [
     sql`SELECT ${RECORD} FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}`,
     ...(withMembers ? [membersOf(tenantId, sql`(${id})`)] : []),
   ]);
-  const record = rows<GroupRecord>(group)[0];
-  return record ? { record, members: withMembers ? rows<MemberRecord>(members) : undefined } : null;
+  const record = groupRecords(group)[0];
+  return record ? { record, members: withMembers ? memberRecords(members) : undefined } : null;
 }
 
 /**
@@ -95,14 +104,16 @@ export async function findGroup(db: Database, tenantId: string, id: string, with
 export async function listGroups(
   db: Database,
   tenantId: string,
-  filter: SQL | undefined,
+  filter: Filter | undefined,
   offset: number,
   limit: number,
   withMembers: boolean,
 ) {
-  const where = filter ? sql`tenant_id = ${tenantId} AND (${filter})` : sql`tenant_id = ${tenantId}`;
+  const where = filter
+    ? sql`tenant_id = ${tenantId} AND (${filterToSql(filter, GROUP_FILTER_TABLE)})`
+    : sql`tenant_id = ${tenantId}`;
   const page = sql`SELECT id, created_at FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`;
-  const [pageRows, total, members] = await runRawBatch(db, [
+  const [pageRows, total, members] = await runBatch(db, [
     // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
     sql`SELECT g.id, g.data, g.version, g.created_at AS createdAt, g.updated_at AS updatedAt
       FROM (${page}) p JOIN ${groups} g ON g.id = p.id ORDER BY p.created_at, p.id`,
@@ -110,9 +121,9 @@ export async function listGroups(
     ...(withMembers && limit > 0 ? [membersOf(tenantId, sql`(SELECT id FROM (${page}))`)] : []),
   ]);
   return {
-    records: rows<GroupRecord>(pageRows),
-    total: Number(rows<{ n: number }>(total)[0]?.n ?? 0),
-    members: withMembers ? rows<MemberRecord>(members) : undefined,
+    records: groupRecords(pageRows),
+    total: Number(rowsOf(total)[0]?.n ?? 0),
+    members: withMembers ? memberRecords(members) : undefined,
   };
 }
 
@@ -128,7 +139,7 @@ export async function insertGroup(
   group: PreparedGroup,
 ): Promise<GroupWrite> {
   const membersOk = allUsers(ctx.tenantId, group.memberIds);
-  const [inserted, , , members] = await runRawBatch(db, [
+  const [inserted, , , members] = await runBatch(db, [
     sql`
       INSERT INTO ${groups} (id, tenant_id, display_name, display_name_key, external_id, data, folded, version, created_at, updated_at)
       SELECT ${id}, ${ctx.tenantId}, ${group.displayName}, ${group.displayNameKey}, ${group.externalId},
@@ -145,8 +156,8 @@ export async function insertGroup(
     ),
     membersOf(ctx.tenantId, sql`(${id})`),
   ]);
-  const record = rows<GroupRecord>(inserted)[0];
-  return record ? { ok: true, record, members: rows<MemberRecord>(members) } : { ok: false, reason: "unknownMembers" };
+  const record = groupRecords(inserted)[0];
+  return record ? { ok: true, record, members: memberRecords(members) } : { ok: false, reason: "unknownMembers" };
 }
 
 /** PUT: attributes and the member set replaced, in one round trip; only the difference touches the table. */
@@ -159,7 +170,7 @@ export async function replaceGroup(
 ): Promise<GroupWrite> {
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
   const ids = JSON.stringify(group.memberIds);
-  const [, , , updated, why, members] = await runRawBatch(db, [
+  const [, , , updated, why, members] = await runBatch(db, [
     audit(
       ctx,
       "group.replaced",
@@ -181,8 +192,8 @@ export async function replaceGroup(
     probe(ctx.tenantId, id, expectedVersion),
     membersOf(ctx.tenantId, sql`(${id})`),
   ]);
-  const record = rows<GroupRecord>(updated)[0];
-  return record ? { ok: true, record, members: rows<MemberRecord>(members) } : failure(why);
+  const record = groupRecords(updated)[0];
+  return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
 }
 
 /**
@@ -203,7 +214,7 @@ export async function patchGroup(
   const added = [...delta.add];
   const removed = [...delta.remove];
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, added)}`;
-  const [, , , updated, why, members] = await runRawBatch(db, [
+  const [, , , updated, why, members] = await runBatch(db, [
     audit(
       ctx,
       "group.updated",
@@ -226,8 +237,8 @@ export async function patchGroup(
     probe(ctx.tenantId, id, expectedVersion),
     ...(withResource ? [membersOf(ctx.tenantId, sql`(${id})`)] : []),
   ]);
-  const record = rows<GroupRecord>(updated)[0];
-  return record ? { ok: true, record, members: rows<MemberRecord>(members) } : failure(why);
+  const record = groupRecords(updated)[0];
+  return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
 }
 
 /** In-place JSON edits of the stored document for the attributes a PATCH sets or removes (no read needed). */
@@ -262,7 +273,7 @@ function attributeUpdates({
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
 export async function deleteGroup(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
   const guard = groupExists(ctx.tenantId, id, expectedVersion);
-  const [, , deleted] = await runRawBatch(db, [
+  const [, , deleted] = await runBatch(db, [
     audit(
       ctx,
       "group.deleted",
@@ -275,16 +286,16 @@ export async function deleteGroup(db: Database, ctx: WriteContext, id: string, e
     sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`,
     sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} RETURNING id`,
   ]);
-  return (deleted?.results.length ?? 0) > 0;
+  return rowsOf(deleted).length > 0;
 }
 
 /** Which of `ids` are not users of the tenant: only on the error path, to name them in the 400. */
 export async function missingUsers(db: Database, tenantId: string, ids: string[]) {
-  const [found] = await runRawBatch(db, [
+  const [found] = await runBatch(db, [
     sql`SELECT j.value AS id FROM json_each(${JSON.stringify(ids)}) j
       WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND u.tenant_id = ${tenantId})`,
   ]);
-  const present = new Set(rows<{ id: string }>(found).map((r) => r.id));
+  const present = new Set(rowsOf(found).map((r) => String(r.id)));
   return ids.filter((id) => !present.has(id));
 }
 
@@ -296,7 +307,7 @@ export async function listGroupsWithCounts(
   limit: number,
   id?: string,
 ) {
-  const [result] = await runRawBatch(db, [
+  const [result] = await runBatch(db, [
     sql`SELECT g.id, g.display_name AS displayName, g.external_id AS externalId, g.created_at AS createdAt,
         g.updated_at AS updatedAt,
         (SELECT count(*) FROM ${groupMembers} gm WHERE gm.tenant_id = g.tenant_id AND gm.group_id = g.id) AS memberCount
@@ -305,12 +316,12 @@ export async function listGroupsWithCounts(
       ${afterId === undefined ? sql`` : sql`AND g.id > ${afterId}`}
       ORDER BY g.id LIMIT ${limit + 1}`,
   ]);
-  return rows<{
-    id: string;
-    displayName: string;
-    externalId: string | null;
-    createdAt: number;
-    updatedAt: number;
-    memberCount: number;
-  }>(result);
+  return rowsOf(result).map((row) => ({
+    id: String(row.id),
+    displayName: String(row.displayName),
+    externalId: row.externalId === null ? null : String(row.externalId),
+    createdAt: Number(row.createdAt),
+    updatedAt: Number(row.updatedAt),
+    memberCount: Number(row.memberCount),
+  }));
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { accessTokens, tenants } from "./schema";
 
@@ -70,4 +70,73 @@ export async function recordTokenUse(db: Database, tokenId: string, now: number,
         or(isNull(accessTokens.lastUsedAt), lte(accessTokens.lastUsedAt, now - resolutionMs)),
       ),
     );
+}
+
+/** Active tokens past their end (`expired`: expiry reached; `graceEnded`: a revocation's grace period over). */
+export function tokensToEnd(db: Database, kind: "expired" | "graceEnded", now: number, limit: number) {
+  const ended =
+    kind === "expired"
+      ? lte(accessTokens.expiresAt, now)
+      : and(isNotNull(accessTokens.revokedAt), lte(accessTokens.revokedAt, now));
+  return db
+    .select()
+    .from(accessTokens)
+    .where(and(eq(accessTokens.status, "active"), ended))
+    .limit(limit);
+}
+
+export function setTokenStatus(db: Database, ids: string[], status: "expired" | "revoked") {
+  return db.update(accessTokens).set({ status }).where(inArray(accessTokens.id, ids));
+}
+
+/** Active tokens entering the warning window that have not been warned about yet. */
+export function tokensToWarn(db: Database, now: number, windowMs: number, limit: number) {
+  return db
+    .select()
+    .from(accessTokens)
+    .where(
+      and(
+        eq(accessTokens.status, "active"),
+        isNull(accessTokens.expiryWarnedAt),
+        isNull(accessTokens.revokedAt),
+        lte(accessTokens.expiresAt, now + windowMs),
+      ),
+    )
+    .limit(limit);
+}
+
+export function markExpiryWarned(db: Database, ids: string[], now: number) {
+  return db.update(accessTokens).set({ expiryWarnedAt: now }).where(inArray(accessTokens.id, ids));
+}
+
+/** The instant an ended token stopped working, as SQL: its revocation, else its expiry. */
+const endedAt = sql`coalesce(${accessTokens.revokedAt}, ${accessTokens.expiresAt})`;
+const ended = inArray(accessTokens.status, ["revoked", "expired"]);
+
+/** Hashes of tokens that ended within `windowMs`, newest first. */
+export function recentlyEndedTokens(db: Database, now: number, windowMs: number, limit: number) {
+  return db
+    .select({ tokenHash: accessTokens.tokenHash })
+    .from(accessTokens)
+    .where(and(ended, gt(endedAt, now - windowMs)))
+    .orderBy(sql`${endedAt} desc`)
+    .limit(limit);
+}
+
+/** Deletes up to `limit` ended tokens that ended before `before`; returns how many. */
+export async function purgeEndedTokens(db: Database, before: number, limit: number) {
+  const purged = await db
+    .delete(accessTokens)
+    .where(
+      inArray(
+        accessTokens.id,
+        db
+          .select({ id: accessTokens.id })
+          .from(accessTokens)
+          .where(and(ended, lt(endedAt, before)))
+          .limit(limit),
+      ),
+    )
+    .returning({ id: accessTokens.id });
+  return purged.length;
 }

@@ -1,17 +1,19 @@
-import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+import type { Filter } from "../scim/filter/ast";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
-import { runRawBatch } from "./batch";
+import { auditRow, type WriteContext } from "./audit";
+import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
-import type { FilterTable } from "./filter-sql";
-import { auditEvents, groupMembers, groups, users } from "./schema";
+import { type FilterTable, filterToSql } from "./filter-sql";
+import { groupMembers, groups, users } from "./schema";
 
 export type UserRow = typeof users.$inferSelect;
 export type ManagedBy = UserRow["managedBy"];
 
 /** The users table as filters see it: indexed columns shadow the document where Entra matches. */
-export const USER_FILTER_TABLE: FilterTable = {
+const USER_FILTER_TABLE: FilterTable = {
   rt: USER_RESOURCE_TYPE,
   folded: users.folded,
   workEmail: users.workEmailKey,
@@ -76,7 +78,7 @@ export async function findUser(db: Database, tenantId: string, id: string) {
 export async function listUsers(
   db: Database,
   tenantId: string,
-  filter: SQL | undefined,
+  filter: Filter | undefined,
   offset: number,
   limit: number,
 ) {
@@ -102,18 +104,12 @@ export async function listUsers(
 }
 
 /** The tenant condition and the client's filter, parenthesised so no operator in the filter can escape it. */
-const tenantScoped = (tenantId: string, filter: SQL | undefined) =>
-  and(eq(users.tenantId, tenantId), filter && sql`(${filter})`);
+const tenantScoped = (tenantId: string, filter: Filter | undefined) =>
+  and(eq(users.tenantId, tenantId), filter && sql`(${filterToSql(filter, USER_FILTER_TABLE)})`);
 
-export async function countUsers(db: Database, tenantId: string, filter: SQL | undefined) {
+export async function countUsers(db: Database, tenantId: string, filter: Filter | undefined) {
   const [row] = await db.select({ n: count() }).from(users).where(tenantScoped(tenantId, filter));
   return row?.n ?? 0;
-}
-
-interface WriteContext {
-  tenantId: string;
-  now: number;
-  actor: string;
 }
 
 /** True when the prepared user names no manager, or one that exists in the same tenant. */
@@ -141,6 +137,15 @@ const rowColumns = (u: PreparedUser) => ({
 
 const RETURNING = sql`RETURNING id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
 
+/** A row from RETURNING (raw D1 values) as the record the protocol layer reads. */
+const toUserRecord = (row: RawRow): UserRecord => ({
+  id: String(row.id),
+  data: String(row.data),
+  version: Number(row.version),
+  createdAt: Number(row.createdAt),
+  updatedAt: Number(row.updatedAt),
+});
+
 export type WriteOutcome =
   | { ok: true; record: UserRecord }
   | { ok: false; reason: "notFound" | "managerNotFound" | "versionConflict" };
@@ -165,12 +170,14 @@ export async function insertUser(
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
   const adopt = managedBy === "azure-ad";
-  const [, inserted, , adopted] = await runRawBatch(db, [
-    sql`
-      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
-      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.adopted', 'User', u.id,
-        json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))
-      FROM ${users} u WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`,
+  const [, inserted, , adopted] = await runBatch(db, [
+    auditRow(ctx, {
+      action: "user.adopted",
+      resourceType: "User",
+      resourceId: sql`u.id`,
+      detail: sql`json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))`,
+      from: sql`FROM ${users} u WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`,
+    }),
     sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
@@ -178,19 +185,21 @@ export async function insertUser(
         ${c.work_email_key}, ${c.active}, ${managedBy}, ${c.data}, ${c.folded}, 1, ${ctx.now}, ${ctx.now}
       WHERE ${managerOk} AND NOT (${adopt ? 1 : 0} AND EXISTS ${portalMatch})
       ${RETURNING}`,
-    sql`
-      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
-      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.created', 'User', id,
-        json_object('userName', user_name, 'managedBy', managed_by, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))
-      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
+    auditRow(ctx, {
+      action: "user.created",
+      resourceType: "User",
+      resourceId: sql`id`,
+      detail: sql`json_object('userName', user_name, 'managedBy', managed_by, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))`,
+      from: sql`FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
+    }),
     sql`
       UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}
       ${RETURNING}`,
   ]);
-  const record = (inserted?.results[0] ?? adopted?.results[0]) as UserRecord | undefined;
-  return record
-    ? ({ ok: true, record, adopted: !inserted?.results[0] } as const)
+  const row = rowsOf(inserted)[0] ?? rowsOf(adopted)[0];
+  return row
+    ? ({ ok: true, record: toUserRecord(row), adopted: rowsOf(inserted).length === 0 } as const)
     : ({ ok: false, reason: "managerNotFound" } as const);
 }
 
@@ -223,12 +232,14 @@ export async function updateUser(
   const c = rowColumns(user);
   const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerAcceptable(ctx.tenantId, user.managerId)}
     ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
-  const [, updated, probe] = await runRawBatch(db, [
-    sql`
-      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
-      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${action}, 'User', u.id,
-        json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))
-      FROM ${users} u WHERE ${target}`,
+  const [, updated, probe] = await runBatch(db, [
+    auditRow(ctx, {
+      action,
+      resourceType: "User",
+      resourceId: sql`u.id`,
+      detail: sql`json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))`,
+      from: sql`FROM ${users} u WHERE ${target}`,
+    }),
     sql`
       UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
@@ -236,9 +247,9 @@ export async function updateUser(
     sql`SELECT count(*) AS found, coalesce(max(${managerAcceptable(ctx.tenantId, user.managerId)}), 0) AS managerFound
       FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
   ]);
-  const record = updated?.results[0] as UserRecord | undefined;
-  if (record) return { ok: true, record };
-  const why = probe?.results[0];
+  const row = rowsOf(updated)[0];
+  if (row) return { ok: true, record: toUserRecord(row) };
+  const why = rowsOf(probe)[0];
   if (!why?.found) return { ok: false, reason: "notFound" };
   return { ok: false, reason: why.managerFound ? "versionConflict" : "managerNotFound" };
 }
@@ -246,12 +257,14 @@ export async function updateUser(
 /** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */
 export async function deleteUser(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
   const version = expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
-  const [, deleted] = await runRawBatch(db, [
-    sql`
-      INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
-      SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, 'user.deleted', 'User', id,
-        json_object('userName', user_name, 'managedBy', managed_by)
-      FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version}`,
+  const [, deleted] = await runBatch(db, [
+    auditRow(ctx, {
+      action: "user.deleted",
+      resourceType: "User",
+      resourceId: sql`id`,
+      detail: sql`json_object('userName', user_name, 'managedBy', managed_by)`,
+      from: sql`FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version}`,
+    }),
     sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
     // Memberships go only if the user did (it may have survived a version check); the groups that lose a member
     // change, so their version moves on (ETags stay truthful).
@@ -262,7 +275,7 @@ export async function deleteUser(db: Database, ctx: WriteContext, id: string, ex
     sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id}
       AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
   ]);
-  return (deleted?.results.length ?? 0) > 0;
+  return rowsOf(deleted).length > 0;
 }
 
 /** D1 reports unique-index violations only as text (drizzle wraps it in `cause`). */

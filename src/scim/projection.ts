@@ -19,6 +19,16 @@ export interface Projection {
 
 const ALWAYS = new Set(["schemas", "id"]);
 
+/**
+ * Whether a response under this projection shows the top-level attribute `name`: an `attributes` list must name it
+ * and `excludedAttributes` must not. Lets storage skip what nobody will see (Entra reads groups with
+ * `excludedAttributes=members`).
+ */
+export function shows({ include, exclude }: Projection, name: string) {
+  if (exclude?.some((s) => s.path.keys[0] === name)) return false;
+  return !include || include.some((s) => s.path.keys[0] === name);
+}
+
 /** RFC 7644 §3.4.2.5. A list that names no attribute of the resource is a client error, not an empty response. */
 export function parseProjection(rt: ResourceTypeDef, attributes?: string, excluded?: string): Projection {
   return { include: parseSelectors(rt, attributes), exclude: parseSelectors(rt, excluded) };

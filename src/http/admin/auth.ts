@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
-import { AdminError } from "./errors";
+import { AdminError } from "../../services/errors";
 
 /**
  * `Authorization: Bearer <ADMIN_API_KEY>`. Both sides are hashed first so the comparison is over equal-length
@@ -10,7 +10,7 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_API_KEY;
   const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
   if (!expected || !presented || !(await digestsEqual(presented, expected))) {
-    throw new AdminError(401, "unauthorized", "A valid admin API key is required (Authorization: Bearer <key>).");
+    throw new AdminError("unauthorized", "A valid admin API key is required (Authorization: Bearer <key>).");
   }
   await next();
 });

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import { listGroupsWithCounts } from "../../db/groups";
 import type { AppEnv } from "../../env";
-import { AdminError } from "./errors";
-import { existingTenantId, iso, listBody, parseListQuery } from "./wire";
+import { getTenantGroup, listTenantGroups } from "../../services/groups";
+import { operatorContext, tenantParam } from "./context";
+import { iso, listBody, parseListQuery } from "./wire";
 
-type GroupRow = Awaited<ReturnType<typeof listGroupsWithCounts>>[number];
+type GroupRow = Awaited<ReturnType<typeof getTenantGroup>>;
 
 const toAdminGroup = (g: GroupRow) => ({
   id: g.id,
@@ -19,12 +19,10 @@ const toAdminGroup = (g: GroupRow) => ({
 export const groupAdminRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const { cursor, limit } = parseListQuery(c.req.query());
-    const tenantId = await existingTenantId(c);
-    return c.json(listBody(await listGroupsWithCounts(c.var.db, tenantId, cursor, limit), limit, toAdminGroup));
+    return c.json(
+      listBody(await listTenantGroups(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminGroup),
+    );
   })
-  .get("/:groupId", async (c) => {
-    const tenantId = await existingTenantId(c);
-    const [group] = await listGroupsWithCounts(c.var.db, tenantId, undefined, 1, c.req.param("groupId"));
-    if (!group) throw new AdminError(404, "group_not_found", "No group with this id in this tenant.");
-    return c.json(toAdminGroup(group));
-  });
+  .get("/:groupId", async (c) =>
+    c.json(toAdminGroup(await getTenantGroup(operatorContext(c), tenantParam(c), c.req.param("groupId")))),
+  );

@@ -1,6 +1,6 @@
 import { vValidator } from "@hono/valibot-validator";
 import type { GenericSchema } from "valibot";
-import { AdminError } from "./errors";
+import { AdminError } from "../../services/errors";
 
 /** valibot-validated JSON body whose failures become admin errors naming the offending field. */
 export function jsonBody<T extends GenericSchema>(schema: T) {
@@ -8,6 +8,6 @@ export function jsonBody<T extends GenericSchema>(schema: T) {
     if (result.success) return;
     const issue = result.issues[0];
     const field = issue.path?.map((p) => String(p.key)).join(".");
-    throw new AdminError(400, "invalid_request", field ? `${field}: ${issue.message}` : issue.message);
+    throw new AdminError("invalid_request", field ? `${field}: ${issue.message}` : issue.message);
   });
 }

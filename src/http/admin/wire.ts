@@ -1,13 +1,10 @@
-import type { Context } from "hono";
 import * as v from "valibot";
-import type { TenantRow } from "../../db/tenants";
-import { findTenant } from "../../db/tenants";
-import type { AppEnv } from "../../env";
-import { AdminError, tenantNotFound } from "./errors";
+import { AdminError } from "../../services/errors";
+import type { Tenant } from "../../services/tenants";
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toTenantWire(t: TenantRow) {
+export function toTenantWire(t: Tenant) {
   return {
     id: t.id,
     name: t.name,
@@ -38,7 +35,7 @@ export function parseListQuery(query: Record<string, string>) {
   const result = v.safeParse(ListQuery, { cursor: query.cursor, limit: query.limit });
   if (!result.success) {
     const issue = result.issues[0];
-    throw new AdminError(400, "invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
+    throw new AdminError("invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
   }
   return { cursor: result.output.cursor, limit: result.output.limit ?? DEFAULT_LIST_LIMIT };
 }
@@ -46,7 +43,7 @@ export function parseListQuery(query: Record<string, string>) {
 /** Numeric keyset cursors (audit and request logs); anything else is a client error, not a 500. */
 export function numericCursor(cursor: string | undefined) {
   if (cursor === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(cursor)) throw new AdminError(400, "invalid_cursor", "cursor is not one this API issued.");
+  if (!/^\d{1,15}$/.test(cursor)) throw new AdminError("invalid_cursor", "cursor is not one this API issued.");
   return Number(cursor);
 }
 
@@ -59,11 +56,4 @@ export function listBody<Row extends { id: string | number }, Wire>(
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(toWire), nextCursor: rows.length > limit && last ? String(last.id) : null };
-}
-
-/** The `:tenantId` of a tenant-scoped admin route, after checking the tenant exists (404 tenant_not_found). */
-export async function existingTenantId(c: Context<AppEnv>) {
-  const tenantId = c.req.param("tenantId") as string;
-  if (!(await findTenant(c.var.db, tenantId))) throw tenantNotFound();
-  return tenantId;
 }

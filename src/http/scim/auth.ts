@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { unauthorized } from "../../scim/errors";
-import { authenticateToken } from "../../tokens/authenticate";
+import { authenticateToken } from "../../services/authenticate";
 
 /**
  * Bearer authentication for `/scim/v2/:tenantId/*`. Hono's `bearerAuth` answers a malformed header with a plain

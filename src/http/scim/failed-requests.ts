@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import { recordFailedRequest } from "../../db/failed-requests";
 import type { AppEnv } from "../../env";
 import { logEvent } from "../../lib/log";
+import { recordFailedRequest } from "../../services/logs";
 
 const MAX_DETAIL_LENGTH = 500;
 

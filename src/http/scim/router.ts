@@ -5,9 +5,8 @@ import { scimAuth } from "./auth";
 import { scimBodyLimit } from "./body";
 import { discoveryRoutes } from "./discovery";
 import { failedRequestLog } from "./failed-requests";
-import { groupRoutes } from "./groups";
 import { tenantRateLimit } from "./rate-limit";
-import { userRoutes } from "./users";
+import { groupRoutes, userRoutes } from "./resources";
 
 /** Everything under a tenant's SCIM base URL: authenticated first, failures logged, then routed. */
 export const scimRouter = new Hono<AppEnv>()

@@ -1,7 +1,7 @@
 import type { Database } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
-import { REFILL_TTL_SECONDS, readGrant, writeGrant } from "./grants";
-import { hashToken, looksLikeToken } from "./token";
+import { REFILL_TTL_SECONDS, readGrant, writeGrant } from "../tokens/grants";
+import { hashToken, looksLikeToken } from "../tokens/token";
 
 /** Last-used times are kept to this resolution, so a busy provisioning job causes one write per token per window. */
 export const LAST_USED_RESOLUTION_MS = 5 * 60_000;

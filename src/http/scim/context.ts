@@ -1,0 +1,13 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import type { ScimContext } from "../../services/context";
+import { scimBaseUrl } from "../urls";
+
+/** What a SCIM use case runs with: the authenticated tenant, acting as the token that made the request. */
+export const scimContext = (c: Context<AppEnv>): ScimContext => ({
+  db: c.var.db,
+  tenantId: c.var.tenantId,
+  now: c.var.now,
+  actor: `token:${c.var.tokenId}`,
+  baseUrl: scimBaseUrl(c.req.url, c.var.tenantId),
+});

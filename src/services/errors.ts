@@ -1,0 +1,37 @@
+/**
+ * The admin API's error vocabulary, closed: every code a client can see, with the one status it always comes
+ * with. Adding a code means adding it here, which makes the status map (and the README's table) say what it is.
+ */
+export const ADMIN_ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_cursor: 400,
+  unauthorized: 401,
+  not_found: 404,
+  tenant_not_found: 404,
+  integration_not_found: 404,
+  user_not_found: 404,
+  group_not_found: 404,
+  azure_ad_disabled: 409,
+  integration_exists: 409,
+  user_exists: 409,
+  internal_error: 500,
+  storage_unavailable: 503,
+} as const satisfies Record<string, 400 | 401 | 404 | 409 | 500 | 503>;
+
+export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
+
+/** Admin API errors: `{ "error": { "code", "message" } }`, the status following from the code. */
+export class AdminError extends Error {
+  readonly status: (typeof ADMIN_ERROR_STATUS)[AdminErrorCode];
+
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AdminError";
+    this.status = ADMIN_ERROR_STATUS[code];
+  }
+}
+
+export const tenantNotFound = () => new AdminError("tenant_not_found", "No tenant with this id.");

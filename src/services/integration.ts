@@ -1,0 +1,68 @@
+import { auditRow } from "../db/audit";
+import { deleteIntegration, findTenantWithIntegration, insertIntegration, releaseManagedUsers } from "../db/tenants";
+import { listLiveTokens } from "../db/tokens";
+import { forTenant, type OperatorContext } from "./context";
+import { AdminError, tenantNotFound } from "./errors";
+import { EXPIRY_WARNING_MS, issueToken, revokeAllTokens, rotateToken } from "./tokens";
+
+const integrationMissing = () =>
+  new AdminError("integration_not_found", "This tenant has no Azure AD integration; create it first.");
+const azureAdDisabled = () =>
+  new AdminError("azure_ad_disabled", "The tenant's Azure AD option is off; enable it before issuing tokens.");
+
+/** The tenant with its integration, or the admin error saying which of the two is missing. */
+async function requireIntegration(ctx: OperatorContext, tenantId: string) {
+  const found = await findTenantWithIntegration(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  if (!found.integration) throw integrationMissing();
+  return { tenant: found.tenant, integration: found.integration };
+}
+
+/** Creates the Azure AD integration and its first token, in one batch. */
+export async function createIntegration(ctx: OperatorContext, tenantId: string, ttlSeconds: number) {
+  const found = await findTenantWithIntegration(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  if (!found.tenant.azureAdEnabled) throw azureAdDisabled();
+  if (found.integration) {
+    throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
+  }
+  return issueToken(ctx, tenantId, ttlSeconds, [
+    insertIntegration(ctx.db, tenantId, ctx.now),
+    auditRow(forTenant(ctx, tenantId), { action: "integration.created" }),
+  ]);
+}
+
+/** The integration and its tokens: the current one is the newest live token; older live ones are in a grace period. */
+export async function getIntegration(ctx: OperatorContext, tenantId: string) {
+  const { tenant, integration } = await requireIntegration(ctx, tenantId);
+  const [current, ...inGrace] = await listLiveTokens(ctx.db, tenantId, ctx.now);
+  return {
+    azureAdEnabled: tenant.azureAdEnabled,
+    createdAt: integration.createdAt,
+    current: current ?? null,
+    expiringSoon: current ? current.expiresAt - ctx.now <= EXPIRY_WARNING_MS : false,
+    inGrace,
+  };
+}
+
+/** "Regenerate access token": a new token; the old ones stop now or after `graceSeconds`. */
+export async function regenerateToken(
+  ctx: OperatorContext,
+  tenantId: string,
+  ttlSeconds: number,
+  graceSeconds: number,
+) {
+  const { tenant } = await requireIntegration(ctx, tenantId);
+  if (!tenant.azureAdEnabled) throw azureAdDisabled();
+  return rotateToken(ctx, tenantId, ttlSeconds, graceSeconds);
+}
+
+/** Revokes every token and removes the integration; Entra's users are handed back to the product, none deleted. */
+export async function removeIntegration(ctx: OperatorContext, tenantId: string) {
+  await requireIntegration(ctx, tenantId);
+  await revokeAllTokens(ctx, tenantId, "integration_deleted", [
+    deleteIntegration(ctx.db, tenantId),
+    releaseManagedUsers(ctx.db, tenantId, ctx.now),
+    auditRow(forTenant(ctx, tenantId), { action: "integration.deleted" }),
+  ]);
+}

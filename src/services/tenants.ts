@@ -1,0 +1,72 @@
+import { auditRow } from "../db/audit";
+import { runBatch } from "../db/batch";
+import type { Database } from "../db/client";
+import {
+  findTenant,
+  insertTenant,
+  listTenants as listTenantRows,
+  purgeTenantStatements,
+  type TenantRow,
+  updateTenant as updateTenantRow,
+} from "../db/tenants";
+import { listLiveTokens } from "../db/tokens";
+import { deleteGrants } from "../tokens/grants";
+import { forTenant, type OperatorContext } from "./context";
+import { tenantNotFound } from "./errors";
+import { revokeAllTokens } from "./tokens";
+
+export type Tenant = TenantRow;
+
+/** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
+export async function requireTenant(db: Database, tenantId: string) {
+  const tenant = await findTenant(db, tenantId);
+  if (!tenant) throw tenantNotFound();
+  return tenant;
+}
+
+export async function createTenant(ctx: OperatorContext, input: { name: string; azureAdEnabled: boolean }) {
+  const tenant: Tenant = { id: crypto.randomUUID(), ...input, createdAt: ctx.now, updatedAt: ctx.now };
+  await runBatch(ctx.db, [
+    insertTenant(ctx.db, tenant),
+    auditRow(forTenant(ctx, tenant.id), { action: "tenant.created", detail: input }),
+  ]);
+  return tenant;
+}
+
+export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number) =>
+  listTenantRows(ctx.db, after, limit);
+
+export const getTenant = (ctx: OperatorContext, tenantId: string) => requireTenant(ctx.db, tenantId);
+
+/** Turning the Azure AD option off refuses the tenant's tokens in the same step, not at the next housekeeping run. */
+export async function updateTenant(
+  ctx: OperatorContext,
+  tenantId: string,
+  changes: { name?: string; azureAdEnabled?: boolean },
+) {
+  const before = await requireTenant(ctx.db, tenantId);
+  const statements = [
+    updateTenantRow(ctx.db, tenantId, { ...changes, updatedAt: ctx.now }),
+    auditRow(forTenant(ctx, tenantId), { action: "tenant.updated", detail: changes }),
+  ];
+  if (before.azureAdEnabled && changes.azureAdEnabled === false) {
+    await revokeAllTokens(ctx, tenantId, "azure_ad_disabled", statements);
+  } else {
+    await runBatch(ctx.db, statements);
+  }
+  return { ...before, ...changes, updatedAt: ctx.now };
+}
+
+/**
+ * Removes the tenant and everything it owns. KV first: if a delete fails the request fails with the token rows still
+ * in D1, so a retry (or housekeeping's sweep) can find them; purging D1 first could leave a KV entry nothing knows.
+ */
+export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
+  await requireTenant(ctx.db, tenantId);
+  const live = await listLiveTokens(ctx.db, tenantId, ctx.now);
+  await deleteGrants(
+    ctx.kv,
+    live.map((t) => t.tokenHash),
+  );
+  await runBatch(ctx.db, purgeTenantStatements(ctx.db, tenantId));
+}

@@ -1,0 +1,179 @@
+import {
+  countUsers,
+  deleteUser as deleteUserRow,
+  findUser,
+  findUserWithGroups,
+  insertUser,
+  isUniqueViolation,
+  listUsers as listUserRows,
+  listUsersAfter,
+  type ManagedBy,
+  updateUser,
+  type WriteOutcome,
+} from "../db/users";
+import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
+import { parseFilter } from "../scim/filter/parse";
+import type { Page } from "../scim/paging";
+import { applyPatch, parsePatchBody } from "../scim/patch";
+import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
+import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
+import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../scim/users";
+import { forTenant, type OperatorContext, type ScimContext } from "./context";
+import { AdminError } from "./errors";
+import { requireTenant } from "./tenants";
+
+/** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
+export const DIRECTORY_MANAGED: ManagedBy = "azure-ad";
+export const PORTAL_MANAGED: ManagedBy = "portal";
+
+/** A PATCH that loses the version race this many times answers 409 instead of spinning. */
+const MAX_PATCH_ATTEMPTS = 3;
+
+export type ScimUser = ReturnType<typeof toScimUser>;
+
+const userNotFound = (id: string) => notFound(`User ${id} not found.`);
+const managerNotFound = (user: PreparedUser) =>
+  badRequest("invalidValue", `manager "${user.managerId}" does not name a user of this tenant.`);
+const userNameTaken = (user: PreparedUser) =>
+  conflict(`userName "${user.userName}" is already in use by another user of this tenant.`);
+
+/** GET /Users: one D1 round trip (the page and the total), or only the count for `count=0`. */
+export async function listUsers(ctx: ScimContext, query: { filter?: string; page: Page }) {
+  const filter = query.filter === undefined ? undefined : parseFilter(query.filter);
+  if (query.page.count === 0) return { resources: [], total: await countUsers(ctx.db, ctx.tenantId, filter) };
+  const { rows, total } = await listUserRows(ctx.db, ctx.tenantId, filter, query.page.startIndex - 1, query.page.count);
+  return { resources: rows.map((r) => toScimUser(r, ctx.baseUrl)), total };
+}
+
+/**
+ * GET /Users/{id} with its read-only `groups`. `groups` changes without the user's version moving, so only a user
+ * without groups may be answered "not modified".
+ */
+export async function getUser(ctx: ScimContext, id: string) {
+  const found = await findUserWithGroups(ctx.db, ctx.tenantId, id);
+  if (!found) throw userNotFound(id);
+  return {
+    resource: toScimUser(found.record, ctx.baseUrl, found.groups),
+    version: found.record.version,
+    cacheable: found.groups.length === 0,
+  };
+}
+
+/** POST /Users, adoption of a portal user with the same userName or work email included. */
+export async function createUser(ctx: ScimContext, body: unknown) {
+  const user = prepareUser(body);
+  const outcome = await unlessTaken(user, insertUser(ctx.db, ctx, crypto.randomUUID(), user, DIRECTORY_MANAGED));
+  return written(ctx, user, outcome, undefined);
+}
+
+/** PUT /Users/{id}: the whole resource replaced, conditionally on If-Match's version when one is named. */
+export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
+  const user = prepareUser(body);
+  const expectedVersion = await versionNamedBy(ctx, id, ifMatch);
+  const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion));
+  return written(ctx, user, outcome, ifMatch, id);
+}
+
+/**
+ * PATCH /Users/{id}: read, apply in memory, write only if the version is still the one read, so a concurrent
+ * change is never overwritten. A lost race re-reads and re-applies; one that keeps losing is told to retry.
+ */
+export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
+  const operations = parsePatchBody(body);
+  for (let attempt = 1; ; attempt++) {
+    const current = await findUser(ctx.db, ctx.tenantId, id);
+    if (!current) throw userNotFound(id);
+    checkIfMatch(ifMatch, current.version);
+    const doc = applyPatch(JSON.parse(current.data), operations, USER_RESOURCE_TYPE);
+    const user = prepareDocument(doc);
+    // Nothing changes for a directory user: no write, no new version. (A portal user's first SCIM write adopts it.)
+    if (current.managedBy === DIRECTORY_MANAGED && JSON.stringify(doc) === current.data) {
+      return toScimUser(current, ctx.baseUrl);
+    }
+    const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.updated", current.version));
+    if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
+      return written(ctx, user, outcome, ifMatch, id);
+    }
+    if (attempt === MAX_PATCH_ATTEMPTS) throw new ScimError(409, `User ${id} is being changed concurrently; retry.`);
+  }
+}
+
+/** DELETE /Users/{id}, its memberships with it. */
+export async function deleteUser(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
+  const expectedVersion = await versionNamedBy(ctx, id, ifMatch);
+  if (!(await deleteUserRow(ctx.db, ctx, id, expectedVersion))) {
+    throw expectedVersion === undefined ? userNotFound(id) : preconditionFailed();
+  }
+}
+
+/**
+ * With If-Match naming versions, a write first reads the version (one extra D1 call, only for clients that ask)
+ * and is then conditional on it, so a change in between is a 412, never overwritten.
+ */
+async function versionNamedBy(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
+  if (!namesVersions(ifMatch)) return undefined;
+  const current = await findUser(ctx.db, ctx.tenantId, id);
+  if (!current) throw userNotFound(id);
+  checkIfMatch(ifMatch, current.version);
+  return current.version;
+}
+
+async function unlessTaken<T>(user: PreparedUser, write: Promise<T>) {
+  try {
+    return await write;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw userNameTaken(user);
+    throw error;
+  }
+}
+
+function written(ctx: ScimContext, user: PreparedUser, outcome: WriteOutcome, ifMatch: EtagSet | undefined, id = "") {
+  if (outcome.ok) return toScimUser(outcome.record, ctx.baseUrl);
+  if (outcome.reason === "notFound") throw userNotFound(id);
+  if (outcome.reason === "managerNotFound") throw managerNotFound(user);
+  if (namesVersions(ifMatch)) throw preconditionFailed();
+  throw new ScimError(409, `User ${id} was changed concurrently; retry.`);
+}
+
+/** The product's own user (admin API): userName = email, one primary work email, managed by the portal. */
+export async function createPortalUser(
+  ctx: OperatorContext,
+  tenantId: string,
+  input: { email: string; displayName?: string },
+) {
+  await requireTenant(ctx.db, tenantId);
+  const user = prepareDocument({
+    userName: input.email,
+    ...(input.displayName ? { displayName: input.displayName } : {}),
+    emails: [{ value: input.email, type: "work", primary: true }],
+    active: true,
+  });
+  try {
+    const outcome = await insertUser(ctx.db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL_MANAGED);
+    if (!outcome.ok) throw new Error("portal users name no manager");
+    const row = await findUser(ctx.db, tenantId, outcome.record.id);
+    if (!row) throw new Error("user vanished after insert");
+    return row;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AdminError("user_exists", "A user with this email already exists.");
+    throw error;
+  }
+}
+
+/** Every user of a tenant, Entra's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
+export async function listTenantUsers(
+  ctx: OperatorContext,
+  tenantId: string,
+  after: string | undefined,
+  limit: number,
+) {
+  await requireTenant(ctx.db, tenantId);
+  return listUsersAfter(ctx.db, tenantId, after, limit);
+}
+
+export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
+  await requireTenant(ctx.db, tenantId);
+  const row = await findUser(ctx.db, tenantId, id);
+  if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
+  return row;
+}
