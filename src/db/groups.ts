@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { Filter } from "../scim/filter/ast";
+import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupDelta, GroupRecord, MemberRecord, PreparedGroup } from "../scim/groups";
 import { GROUP_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { auditRow, type WriteContext } from "./audit";
@@ -20,7 +20,6 @@ const GROUP_FILTER_TABLE: FilterTable = {
     "meta.resourcetype": { kind: "literal", value: "Group" },
   },
   membership: {
-    attr: "members",
     exists: (id) =>
       sql`EXISTS (SELECT 1 FROM ${groupMembers} gm WHERE gm.tenant_id = ${groups.tenantId} AND gm.group_id = ${groups.id}${
         id === null ? sql`` : sql` AND gm.member_id = ${id}`
@@ -104,7 +103,7 @@ export async function findGroup(db: Database, tenantId: string, id: string, with
 export async function listGroups(
   db: Database,
   tenantId: string,
-  filter: Filter | undefined,
+  filter: CheckedFilter | undefined,
   offset: number,
   limit: number,
   withMembers: boolean,

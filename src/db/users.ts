@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, sql } from "drizzle-orm";
-import type { Filter } from "../scim/filter/ast";
+import type { CheckedFilter } from "../scim/filter/check";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
@@ -18,7 +18,6 @@ const USER_FILTER_TABLE: FilterTable = {
   folded: users.folded,
   workEmail: users.workEmailKey,
   membership: {
-    attr: "groups",
     exists: (id) =>
       sql`EXISTS (SELECT 1 FROM ${groupMembers} gm WHERE gm.tenant_id = ${users.tenantId} AND gm.member_id = ${users.id}${
         id === null ? sql`` : sql` AND gm.group_id = ${id}`
@@ -78,7 +77,7 @@ export async function findUser(db: Database, tenantId: string, id: string) {
 export async function listUsers(
   db: Database,
   tenantId: string,
-  filter: Filter | undefined,
+  filter: CheckedFilter | undefined,
   offset: number,
   limit: number,
 ) {
@@ -104,10 +103,10 @@ export async function listUsers(
 }
 
 /** The tenant condition and the client's filter, parenthesised so no operator in the filter can escape it. */
-const tenantScoped = (tenantId: string, filter: Filter | undefined) =>
+const tenantScoped = (tenantId: string, filter: CheckedFilter | undefined) =>
   and(eq(users.tenantId, tenantId), filter && sql`(${filterToSql(filter, USER_FILTER_TABLE)})`);
 
-export async function countUsers(db: Database, tenantId: string, filter: Filter | undefined) {
+export async function countUsers(db: Database, tenantId: string, filter: CheckedFilter | undefined) {
   const [row] = await db.select({ n: count() }).from(users).where(tenantScoped(tenantId, filter));
   return row?.n ?? 0;
 }

@@ -1,6 +1,6 @@
 import { isPlainObject } from "./coerce";
 import { badRequest } from "./errors";
-import type { Filter } from "./filter/ast";
+import type { ElementFilter } from "./filter/check";
 import { fold, foldDocument } from "./fold";
 import { type PatchOperation, parsePatchPath } from "./patch";
 import { assertWithinLimits, normalizeResource, type ResourceDocument } from "./resource-input";
@@ -151,7 +151,7 @@ function applyGroupOp(delta: GroupDelta, operation: PatchOperation, target: Retu
   if (target.sub) throw badRequest("invalidPath", `"${label}": change members as a whole or by members[value eq "…"].`);
   if (target.filter) {
     if (operation.op !== "remove") throw badRequest("invalidPath", `"${label}": add members with path "members".`);
-    for (const id of filterValues(target.filter, label)) removeMember(delta, id);
+    for (const id of filterValues(target.filter.checked, label)) removeMember(delta, id);
     return;
   }
   if (operation.op === "remove" && operation.value === undefined) {
@@ -176,12 +176,12 @@ function removeMember(delta: GroupDelta, id: string) {
 }
 
 /** `members[value eq "a"]`, or several joined by `or`. */
-function filterValues(filter: Filter, label: string): string[] {
+function filterValues(filter: ElementFilter, label: string): string[] {
   if (filter.kind === "or") return [...filterValues(filter.left, label), ...filterValues(filter.right, label)];
   if (
     filter.kind === "compare" &&
     filter.op === "eq" &&
-    filter.path.attr.toLowerCase() === "value" &&
+    filter.path[0] === "value" &&
     typeof filter.value === "string"
   ) {
     return [filter.value];

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { isPlainObject } from "./coerce";
 import { badRequest } from "./errors";
 import type { Filter } from "./filter/ast";
+import { checkElementFilter, type ElementFilter } from "./filter/check";
 import { matchesElement } from "./filter/match";
 import { parseFilter } from "./filter/parse";
 import {
@@ -60,7 +61,8 @@ interface Target {
   /** Keys to the attribute itself (one level, or two for an extension attribute). */
   keys: string[];
   attr: AttributeDef;
-  filter?: Filter;
+  /** The element filter, as written (it describes the element to create when none matches) and as checked. */
+  filter?: { written: Filter; checked: ElementFilter };
   sub?: AttributeDef;
 }
 
@@ -94,7 +96,12 @@ export function parsePatchPath(path: string, rt: ResourceTypeDef): Target {
   if (resolved.attr.mutability === "readOnly" || sub?.mutability === "readOnly") {
     throw badRequest("mutability", `"${path}" is read-only.`);
   }
-  return { keys: resolved.keys, attr: resolved.attr, filter, sub };
+  return {
+    keys: resolved.keys,
+    attr: resolved.attr,
+    filter: filter && { written: filter, checked: checkElementFilter(filter, resolved.attr) },
+    sub,
+  };
 }
 
 /**
@@ -148,17 +155,17 @@ function applyAt(doc: ResourceDocument, operation: PatchOperation, target: Targe
 
   if (filter && attr.multiValued) {
     const items = Array.isArray(current) ? [...current] : [];
-    let matched = indexesMatching(items, filter, attr);
+    let matched = indexesMatching(items, filter.checked);
     if (matched.length === 0) {
       // Entra's add/replace on emails[type eq "work"].value when no work email exists must create it.
-      items.push(elementFromFilter(filter, attr, label));
+      items.push(elementFromFilter(filter.written, attr, label));
       matched = [items.length - 1];
     }
     for (const i of matched) items[i] = updateElement(items[i], target, operation.value, label);
     return write(doc, target.keys, items);
   }
   if (filter) {
-    if (!isPlainObject(current) || !matchesElement(filter, current, attr)) {
+    if (!isPlainObject(current) || !matchesElement(filter.checked, current)) {
       throw badRequest("noTarget", `"${label}" matches no value.`);
     }
     return write(doc, target.keys, updateElement(current, target, operation.value, label));
@@ -197,7 +204,7 @@ function remove(doc: ResourceDocument, operation: PatchOperation, target: Target
   const { attr, sub, filter } = target;
   if (filter && attr.multiValued) {
     if (!Array.isArray(current)) return;
-    const matched = new Set(indexesMatching(current, filter, attr));
+    const matched = new Set(indexesMatching(current, filter.checked));
     // Clearing an element's value (Entra: remove emails[type eq "work"].value) removes the element.
     const kept = current.flatMap((item, i) => {
       if (!matched.has(i)) return [item];
@@ -208,7 +215,7 @@ function remove(doc: ResourceDocument, operation: PatchOperation, target: Target
     return write(doc, target.keys, kept);
   }
   if (filter) {
-    if (isPlainObject(current) && matchesElement(filter, current, attr)) {
+    if (isPlainObject(current) && matchesElement(filter.checked, current)) {
       write(doc, target.keys, sub ? withSub(current, sub, undefined) : undefined);
     }
     return;
@@ -255,8 +262,8 @@ function withSub(item: unknown, sub: AttributeDef, value: unknown) {
   return Object.keys(next).length > 0 ? next : undefined;
 }
 
-function indexesMatching(items: unknown[], filter: Filter, attr: AttributeDef) {
-  return items.flatMap((item, i) => (matchesElement(filter, item, attr) ? [i] : []));
+function indexesMatching(items: unknown[], filter: ElementFilter) {
+  return items.flatMap((item, i) => (matchesElement(filter, item) ? [i] : []));
 }
 
 /** The element a filter describes, from its `sub eq value` terms joined by `and`; anything else names no target. */

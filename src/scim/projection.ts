@@ -1,6 +1,6 @@
 import { isPlainObject } from "./coerce";
 import { badRequest } from "./errors";
-import type { Filter } from "./filter/ast";
+import { checkElementFilter, type ElementFilter } from "./filter/check";
 import { matchesElement } from "./filter/match";
 import { parseFilter } from "./filter/parse";
 import { type ResolvedPath, resolvePath, splitAttrPath } from "./schema/resolve";
@@ -9,7 +9,7 @@ import type { ResourceTypeDef } from "./schema/resource-types";
 /** One entry of `attributes`/`excludedAttributes`: a path, optionally with an element filter (`emails[type eq "work"]`). */
 interface Selector {
   path: ResolvedPath;
-  filter?: Filter;
+  filter?: ElementFilter;
 }
 
 export interface Projection {
@@ -44,7 +44,7 @@ function parseSelectors(rt: ResourceTypeDef, list: string | undefined): Selector
     if (bracket === -1) return { path };
     if (!item.endsWith("]") || path.sub)
       throw badRequest("invalidValue", `"${item}" is not a valid attribute selector.`);
-    return { path, filter: parseFilter(item.slice(bracket + 1, -1)) };
+    return { path, filter: checkElementFilter(parseFilter(item.slice(bracket + 1, -1)), path.attr) };
   });
 }
 
@@ -93,7 +93,7 @@ function copySelected(from: Record<string, unknown>, to: Record<string, unknown>
   const source = from[first];
   if (source === undefined) return;
   if (rest.length === 0) {
-    to[first] = filter && Array.isArray(source) ? source.filter((e) => matchesElement(filter, e, path.attr)) : source;
+    to[first] = filter && Array.isArray(source) ? source.filter((e) => matchesElement(filter, e)) : source;
     return;
   }
   const [second] = rest as [string];
@@ -115,7 +115,7 @@ function removeSelected(doc: Record<string, unknown>, { path, filter }: Selector
   const [first, second] = path.keys as [string, string?];
   if (ALWAYS.has(first)) return;
   if (filter && Array.isArray(doc[first])) {
-    const kept = (doc[first] as unknown[]).filter((e) => !matchesElement(filter, e, path.attr));
+    const kept = (doc[first] as unknown[]).filter((e) => !matchesElement(filter, e));
     if (kept.length > 0) doc[first] = kept;
     else delete doc[first];
     return;

@@ -11,7 +11,6 @@ import {
 } from "../db/groups";
 import { isUniqueViolation } from "../db/users";
 import { badRequest, conflict, notFound } from "../scim/errors";
-import { parseFilter } from "../scim/filter/parse";
 import { fold, foldDocument } from "../scim/fold";
 import { isEmptyDelta, type MemberRecord, prepareGroup, toGroupDelta, toScimGroup } from "../scim/groups";
 import type { Page } from "../scim/paging";
@@ -21,6 +20,7 @@ import { type Projection, shows } from "../scim/projection";
 import { GROUP_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import type { OperatorContext, ScimContext } from "./context";
 import { AdminError } from "./errors";
+import { withFilter } from "./filters";
 import { requireTenant } from "./tenants";
 
 export type ScimGroup = ReturnType<typeof toScimGroup>;
@@ -29,15 +29,10 @@ const groupNotFound = (id: string) => notFound(`Group ${id} not found.`);
 
 /** GET /Groups: the page, the total and (unless the projection hides them) the page's members, in one round trip. */
 export async function listGroups(ctx: ScimContext, query: { filter?: string; page: Page; projection: Projection }) {
-  const filter = query.filter === undefined ? undefined : parseFilter(query.filter);
   const withMembers = shows(query.projection, "members");
-  const { records, total, members } = await listGroupRows(
-    ctx.db,
-    ctx.tenantId,
-    filter,
-    query.page.startIndex - 1,
-    query.page.count,
-    withMembers,
+  const { startIndex, count } = query.page;
+  const { records, total, members } = await withFilter(query.filter, GROUP_RESOURCE_TYPE, (filter) =>
+    listGroupRows(ctx.db, ctx.tenantId, filter, startIndex - 1, count, withMembers),
   );
   // One pass over the page's members (ordered by group), not one scan per group.
   const byGroup = new Map<string, MemberRecord[]>();

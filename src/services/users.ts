@@ -12,7 +12,6 @@ import {
   type WriteOutcome,
 } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
-import { parseFilter } from "../scim/filter/parse";
 import type { Page } from "../scim/paging";
 import { applyPatch, parsePatchBody } from "../scim/patch";
 import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
@@ -20,6 +19,7 @@ import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../scim/users";
 import { forTenant, type OperatorContext, type ScimContext } from "./context";
 import { AdminError } from "./errors";
+import { withFilter } from "./filters";
 import { requireTenant } from "./tenants";
 
 /** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
@@ -38,11 +38,13 @@ const userNameTaken = (user: PreparedUser) =>
   conflict(`userName "${user.userName}" is already in use by another user of this tenant.`);
 
 /** GET /Users: one D1 round trip (the page and the total), or only the count for `count=0`. */
-export async function listUsers(ctx: ScimContext, query: { filter?: string; page: Page }) {
-  const filter = query.filter === undefined ? undefined : parseFilter(query.filter);
-  if (query.page.count === 0) return { resources: [], total: await countUsers(ctx.db, ctx.tenantId, filter) };
-  const { rows, total } = await listUserRows(ctx.db, ctx.tenantId, filter, query.page.startIndex - 1, query.page.count);
-  return { resources: rows.map((r) => toScimUser(r, ctx.baseUrl)), total };
+export function listUsers(ctx: ScimContext, query: { filter?: string; page: Page }) {
+  const { startIndex, count } = query.page;
+  return withFilter(query.filter, USER_RESOURCE_TYPE, async (filter) => {
+    if (count === 0) return { resources: [], total: await countUsers(ctx.db, ctx.tenantId, filter) };
+    const { rows, total } = await listUserRows(ctx.db, ctx.tenantId, filter, startIndex - 1, count);
+    return { resources: rows.map((r) => toScimUser(r, ctx.baseUrl)), total };
+  });
 }
 
 /**

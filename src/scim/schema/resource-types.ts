@@ -9,6 +9,11 @@ export interface ResourceTypeDef {
   description: string;
   schema: SchemaDef;
   extensions: SchemaDef[];
+  /**
+   * The attribute that is a relationship to other resources rather than data of this one (a user's `groups`, a
+   * group's `members`): filterable by `value eq "<id>"` or presence only.
+   */
+  membership: string;
 }
 
 export const USER_RESOURCE_TYPE: ResourceTypeDef = {
@@ -17,6 +22,7 @@ export const USER_RESOURCE_TYPE: ResourceTypeDef = {
   description: "User Account",
   schema: USER_SCHEMA,
   extensions: [ENTERPRISE_USER_SCHEMA],
+  membership: "groups",
 };
 
 export const GROUP_RESOURCE_TYPE: ResourceTypeDef = {
@@ -25,6 +31,7 @@ export const GROUP_RESOURCE_TYPE: ResourceTypeDef = {
   description: "Group",
   schema: GROUP_SCHEMA,
   extensions: [],
+  membership: "members",
 };
 
 export const RESOURCE_TYPES = [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE];
