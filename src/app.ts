@@ -45,7 +45,7 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
 const isScimPath = (path: string) => path.startsWith("/scim/");
 
 /** Long enough for a D1 or KV hiccup to pass; Entra retries failed requests on its own schedule anyway. */
-const RETRY_AFTER_SECONDS = 5;
+export const RETRY_AFTER_SECONDS = 5;
 
 /**
  * D1 and KV failures that are not the request's fault (network, overload, restarts). SQLite errors (constraint,
@@ -73,9 +73,7 @@ function renderError(error: Error, scim: boolean): Response {
   if (error instanceof AdminError) return adminErrorResponse(error);
   if (error instanceof HTTPException && error.status < 500) {
     return scim
-      ? scimErrorResponse(
-          new ScimError(error.status, error.message, error.status === 400 ? "invalidSyntax" : undefined),
-        )
+      ? scimErrorResponse(new ScimError(error.status === 400 ? "invalidSyntax" : error.status, error.message))
       : adminErrorResponse(new AdminError("invalid_request", error.message));
   }
   if (isStorageUnavailable(error)) {
@@ -84,7 +82,7 @@ function renderError(error: Error, scim: boolean): Response {
     // KV after D1 and may have half-happened; they are safe to retry.
     return scim
       ? scimErrorResponse(
-          new ScimError(503, "Storage is temporarily unavailable; nothing was changed. Retry shortly.", undefined, {
+          new ScimError(503, "Storage is temporarily unavailable; nothing was changed. Retry shortly.", {
             "Retry-After": String(RETRY_AFTER_SECONDS),
           }),
         )

@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { SCIM_TYPE_STATUS, type ScimType } from "../src/scim/errors";
 import { createTenant, fetchWith, ORIGIN, type TestTenant } from "./support/http";
 import { tenantSnapshot } from "./support/storage";
 import { createUser, type ScimUser } from "./support/users";
@@ -38,20 +39,6 @@ beforeAll(async () => {
 /** The tenant's stored resources; a rejected request must leave them byte-identical. */
 const resources = () => tenantSnapshot(tenant.tenantId, ["users", "groups", "group_members", "audit_events"]);
 
-/** RFC 7644 §3.12 pairs each scimType with 400, except uniqueness (409). */
-const SCIM_TYPE_STATUS: Record<string, number> = {
-  invalidFilter: 400,
-  tooMany: 400,
-  uniqueness: 409,
-  mutability: 400,
-  invalidSyntax: 400,
-  invalidPath: 400,
-  noTarget: 400,
-  invalidValue: 400,
-  invalidVers: 400,
-  sensitive: 400,
-};
-
 async function expectWellFormed(res: Response) {
   expect(res.status).toBeLessThan(500);
   if (res.status < 400) return;
@@ -59,7 +46,7 @@ async function expectWellFormed(res: Response) {
   const body = await res.json<{ schemas: string[]; status: string; scimType?: string }>();
   expect(body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:Error"]);
   expect(body.status).toBe(String(res.status));
-  if (body.scimType !== undefined) expect(SCIM_TYPE_STATUS[body.scimType]).toBe(res.status);
+  if (body.scimType !== undefined) expect(SCIM_TYPE_STATUS[body.scimType as ScimType]).toBe(res.status);
 }
 
 const NAMES = [

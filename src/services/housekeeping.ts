@@ -25,6 +25,8 @@ export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
 export const FAILED_REQUEST_PURGE_BATCH = 50_000;
 /** Ended tokens whose KV entry might have survived (a failed delete) are deleted again for two days; idempotent. */
 export const KV_SWEEP_WINDOW_MS = 2 * 86_400_000;
+/** The sweep handles this many times the batch size per run: its deletes are cheap and idempotent. */
+export const KV_SWEEP_BATCH_FACTOR = 4;
 
 export interface HousekeepingReport {
   expired: number;
@@ -70,7 +72,7 @@ export async function runTokenHousekeeping(
     purgedFailedRequests,
     kvSwept,
     done:
-      kvSwept < limit * 4 &&
+      kvSwept < limit * KV_SWEEP_BATCH_FACTOR &&
       expired < limit &&
       graceEnded < limit &&
       expiringSoon < limit &&
@@ -108,7 +110,7 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
 }
 
 async function sweepEndedGrants(ctx: OperatorContext, limit: number) {
-  const ended = await recentlyEndedTokens(ctx.db, ctx.now, KV_SWEEP_WINDOW_MS, limit * 4);
+  const ended = await recentlyEndedTokens(ctx.db, ctx.now, KV_SWEEP_WINDOW_MS, limit * KV_SWEEP_BATCH_FACTOR);
   await deleteGrants(
     ctx.kv,
     ended.map((t) => t.tokenHash),

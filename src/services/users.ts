@@ -27,7 +27,7 @@ export const DIRECTORY_MANAGED: ManagedBy = "azure-ad";
 export const PORTAL_MANAGED: ManagedBy = "portal";
 
 /** A PATCH that loses the version race this many times answers 409 instead of spinning. */
-const MAX_PATCH_ATTEMPTS = 3;
+export const MAX_PATCH_ATTEMPTS = 3;
 
 export type ScimUser = ReturnType<typeof toScimUser>;
 

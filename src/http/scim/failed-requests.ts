@@ -3,7 +3,7 @@ import type { AppEnv } from "../../env";
 import { logEvent } from "../../lib/log";
 import { recordFailedRequest } from "../../services/logs";
 
-const MAX_DETAIL_LENGTH = 500;
+export const MAX_DETAIL_LENGTH = 500;
 
 /**
  * Records authenticated SCIM requests that failed (method, path, status, scimType, detail; never bodies or

@@ -17,7 +17,7 @@ export const tenantRateLimit = createMiddleware<AppEnv>(async (c, next) => {
       1,
       Math.ceil(RATE_LIMIT_PERIOD_SECONDS - ((c.var.now / 1000) % RATE_LIMIT_PERIOD_SECONDS)),
     );
-    throw new ScimError(429, `Too many requests for this tenant; retry in ${retryAfter} s.`, undefined, {
+    throw new ScimError(429, `Too many requests for this tenant; retry in ${retryAfter} s.`, {
       "Retry-After": String(retryAfter),
     });
   }

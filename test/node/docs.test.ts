@@ -1,0 +1,163 @@
+// The published reference against the code. docs/limits.md is generated here from the constants that enforce each
+// limit, so it cannot drift: a changed constant fails this test until `npm run docs:limits` rewrites the file. The
+// admin error table in docs/api.md is prose, checked against the closed list of codes.
+import { readFileSync } from "node:fs";
+import { expect, it } from "vitest";
+import { RETRY_AFTER_SECONDS } from "../../src/app";
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
+import { MAX_BODY_BYTES } from "../../src/http/scim/body";
+import { MAX_DETAIL_LENGTH } from "../../src/http/scim/failed-requests";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
+import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from "../../src/scim/filter/parse";
+import { MAX_MEMBERS_PER_REQUEST } from "../../src/scim/groups";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/scim/paging";
+import { MAX_PATCH_OPERATIONS } from "../../src/scim/patch";
+import {
+  MAX_BINARY_LENGTH,
+  MAX_DOCUMENT_CHARS,
+  MAX_EXTENSION_BYTES,
+  MAX_EXTENSION_DEPTH,
+  MAX_MULTI_VALUES,
+  MAX_STRING_LENGTH,
+} from "../../src/scim/resource-input";
+import { LAST_USED_RESOLUTION_MS } from "../../src/services/authenticate";
+import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
+import {
+  FAILED_REQUEST_PURGE_BATCH,
+  FAILED_REQUEST_RETENTION_MS,
+  HOUSEKEEPING_BATCH_SIZE,
+  KV_SWEEP_BATCH_FACTOR,
+  KV_SWEEP_WINDOW_MS,
+  TOKEN_METADATA_RETENTION_MS,
+} from "../../src/services/housekeeping";
+import {
+  defaultTokenTtl,
+  EXPIRY_WARNING_MS,
+  MAX_GRACE_SECONDS,
+  MAX_TOKEN_TTL_SECONDS,
+  MIN_TOKEN_TTL_SECONDS,
+} from "../../src/services/tokens";
+import { MAX_PATCH_ATTEMPTS } from "../../src/services/users";
+import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
+
+const n = (value: number) => value.toLocaleString("en-US");
+const bytes = (value: number) => (value % 1024 === 0 ? `${n(value / 1024)} KiB` : `${n(value)} bytes`);
+function duration(ms: number) {
+  for (const [unit, size] of [
+    ["day", 86_400_000],
+    ["hour", 3_600_000],
+    ["minute", 60_000],
+    ["second", 1000],
+  ] as const) {
+    if (ms % size === 0) return `${n(ms / size)} ${unit}${ms === size ? "" : "s"}`;
+  }
+  return `${n(ms)} ms`;
+}
+
+/** The per-tenant rate limit as wrangler.toml declares the binding (the one place it is configured). */
+function rateLimit() {
+  const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+  const match = /name = "TENANT_RATE_LIMITER"[^[]*simple = \{ limit = (\d+), period = (\d+) \}/.exec(toml);
+  if (!match) throw new Error("TENANT_RATE_LIMITER not found in wrangler.toml");
+  return { limit: Number(match[1]), period: Number(match[2]) };
+}
+
+type Row = [limit: string, value: string, whenExceeded: string];
+
+function sections(): [string, Row[]][] {
+  const rate = rateLimit();
+  return [
+    [
+      "SCIM requests",
+      [
+        ["Request body", bytes(MAX_BODY_BYTES), "`413`"],
+        ["Operations per PATCH", n(MAX_PATCH_OPERATIONS), "`400 invalidSyntax`"],
+        ["Filter length", `${n(MAX_FILTER_LENGTH)} characters`, "`400 invalidFilter`"],
+        ["Filter nesting (parentheses, `not`, value paths)", n(MAX_FILTER_DEPTH), "`400 invalidFilter`"],
+        ["Comparisons per filter", n(MAX_FILTER_TERMS), "`400 invalidFilter`"],
+        ["Members named in one request (POST, PUT or PATCH)", n(MAX_MEMBERS_PER_REQUEST), "`400 invalidValue`"],
+        ["Resources per page (`count`)", `${n(MAX_PAGE_SIZE)} (default ${n(DEFAULT_PAGE_SIZE)})`, "capped"],
+        ["Values of one multi-valued attribute", n(MAX_MULTI_VALUES), "`400 invalidValue`"],
+        ["String attribute", `${n(MAX_STRING_LENGTH)} characters`, "`400 invalidValue`"],
+        ["Binary attribute", `${n(MAX_BINARY_LENGTH)} characters`, "`400 invalidValue`"],
+        [
+          "Custom extension attribute",
+          `${bytes(MAX_EXTENSION_BYTES)} of JSON, nested ${n(MAX_EXTENSION_DEPTH)} deep`,
+          "`400 invalidValue`",
+        ],
+        ["Stored resource", `${n(MAX_DOCUMENT_CHARS)} characters of JSON`, "`400 invalidValue`"],
+        [
+          "Requests per tenant and Cloudflare location",
+          `${n(rate.limit)} per ${rate.period} s (${n(rate.limit / rate.period)}/s sustained)`,
+          `\`429\` with \`Retry-After\` (window of ${RATE_LIMIT_PERIOD_SECONDS} s)`,
+        ],
+        ["PATCH attempts when the user changes concurrently", n(MAX_PATCH_ATTEMPTS), "`409`, retry"],
+        ["Storage (D1, KV) unavailable", `Retry-After ${RETRY_AFTER_SECONDS} s`, "`503`, nothing changed"],
+      ],
+    ],
+    [
+      "Admin API",
+      [
+        [
+          "Items per list page (`limit`)",
+          `${n(MAX_LIST_LIMIT)} (default ${n(DEFAULT_LIST_LIMIT)})`,
+          "`400 invalid_request`",
+        ],
+        [
+          "Token lifetime (`ttlSeconds`)",
+          `${duration(MIN_TOKEN_TTL_SECONDS * 1000)} to ${duration(MAX_TOKEN_TTL_SECONDS * 1000)} (default ${duration(defaultTokenTtl(undefined) * 1000)}, or \`TOKEN_DEFAULT_TTL_SECONDS\`)`,
+          "`400 invalid_request`",
+        ],
+        [
+          "Rotation grace period (`graceSeconds`)",
+          `0 to ${duration(MAX_GRACE_SECONDS * 1000)}`,
+          "`400 invalid_request`",
+        ],
+      ],
+    ],
+    [
+      "Tokens and housekeeping",
+      [
+        ["Expiry warning ahead of a token's end", duration(EXPIRY_WARNING_MS), "once per token"],
+        ["`lastUsedAt` resolution", duration(LAST_USED_RESOLUTION_MS), "coarser writes"],
+        ["Life of a KV entry written back after a miss", duration(REFILL_TTL_SECONDS * 1000), "re-read from D1"],
+        ["Tokens handled per housekeeping step and run", n(HOUSEKEEPING_BATCH_SIZE), "rest next run"],
+        [
+          "KV sweep: tokens re-deleted per run, and how far back",
+          `${n(HOUSEKEEPING_BATCH_SIZE * KV_SWEEP_BATCH_FACTOR)}, ${duration(KV_SWEEP_WINDOW_MS)}`,
+          "rest next run",
+        ],
+        ["Metadata of ended tokens kept", duration(TOKEN_METADATA_RETENTION_MS), "deleted"],
+        ["Failed-request log kept", duration(FAILED_REQUEST_RETENTION_MS), "deleted"],
+        ["Failed-request rows purged per run", n(FAILED_REQUEST_PURGE_BATCH), "rest next run"],
+        ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
+      ],
+    ],
+  ];
+}
+
+function render() {
+  const lines = [
+    "# Limits",
+    "",
+    "Generated by `test/node/docs.test.ts` from the constants that enforce each limit (`npm run docs:limits`",
+    "rewrites it; the test fails while it differs).",
+  ];
+  for (const [title, rows] of sections()) {
+    lines.push("", `## ${title}`, "", "| limit | value | beyond it |", "| --- | --- | --- |");
+    for (const [limit, value, beyond] of rows) lines.push(`| ${limit} | ${value} | ${beyond} |`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+it("docs/limits.md states the limits the code enforces", async () => {
+  await expect(render()).toMatchFileSnapshot("../../docs/limits.md");
+});
+
+it("docs/api.md lists every admin error code with its status, and no other", () => {
+  const doc = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
+  const documented = Object.fromEntries(
+    [...doc.matchAll(/^\| (\d{3}) +\| `([a-z_]+)` +\|/gm)].map((m) => [m[2], Number(m[1])]),
+  );
+  expect(documented).toEqual(ADMIN_ERROR_STATUS);
+});
