@@ -30,12 +30,15 @@ export default defineConfig(async () => ({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/node/**"],
+          exclude: ["test/node/**", "test/unit/**"],
+          // Random order within each file (the seed is printed; --sequence.seed=<n> replays it): no test may
+          // depend on what another left behind.
+          sequence: { shuffle: { files: false, tests: true } },
           setupFiles: ["./test/support/apply-migrations.ts"],
         },
       },
-      // The project's own tooling (scripts/), on Node.
-      { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" } },
+      // Pure protocol code (test/unit) and the project's tooling (test/node), on Node: no runtime needed.
+      { test: { name: "node", include: ["test/unit/**/*.test.ts", "test/node/**/*.test.ts"], environment: "node" } },
     ],
   },
 }));

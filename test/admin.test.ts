@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createTenant, ORIGIN, workerFetch } from "./support/http";
+import { admin, createTenant, ORIGIN, request, workerFetch } from "./support/http";
 
 interface Tenant {
   id: string;
@@ -23,18 +23,14 @@ describe("admin authentication", () => {
     ["wrong scheme", "Basic dGVzdA=="],
     ["malformed header", "Bearer"],
   ])("refuses %s with 401 and a JSON error", async (_, auth) => {
-    const res = await workerFetch(
-      new Request(`${ORIGIN}/admin/tenants`, { headers: auth ? { Authorization: auth } : {} }),
-    );
+    const res = await workerFetch(request("GET", "/admin/tenants", { auth: auth || undefined }));
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
   });
 
   it("refuses a SCIM token on admin routes", async () => {
     const { token } = await createTenant();
-    const res = await workerFetch(
-      new Request(`${ORIGIN}/admin/tenants`, { headers: { Authorization: `Bearer ${token}` } }),
-    );
+    const res = await workerFetch(request("GET", "/admin/tenants", { auth: `Bearer ${token}` }));
     expect(res.status).toBe(401);
   });
 });

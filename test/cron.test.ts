@@ -1,28 +1,35 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createScheduledController,
+  reset,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import worker from "../src/index";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { admin, createTenant } from "./support/http";
+import { seedRows } from "./support/seed";
 
 const DAY = 86_400_000;
 // Relative to the real clock, so the tenant's freshly issued token is neither expired nor expiring at NOW.
 const NOW = Date.now() + DAY;
 
+/** A token row and its KV grant, in any state the tests need (the admin API only issues fresh ones). */
 async function seedToken(id: string, tenantId: string, fields: Record<string, number | string | null>) {
   const row = {
+    id,
+    tenant_id: tenantId,
+    token_hash: `hash-${id}`,
     status: "active",
     created_at: NOW - 400 * DAY,
     expires_at: NOW + 300 * DAY,
     revoked_at: null,
     ...fields,
   };
-  await env.DB.prepare(
-    "insert into access_tokens (id, tenant_id, token_hash, status, created_at, expires_at, revoked_at) values (?, ?, ?, ?, ?, ?, ?)",
-  )
-    .bind(id, tenantId, `hash-${id}`, row.status, row.created_at, row.expires_at, row.revoked_at)
-    .run();
+  await seedRows("access_tokens", [row]);
   await env.TOKENS.put(`token:hash-${id}`, JSON.stringify({ tenantId, tokenId: id, expiresAt: row.expires_at }));
 }
 
@@ -33,8 +40,14 @@ const housekeeping = (opts: { batchSize?: number; notifyWebhookUrl?: string } = 
 describe("token housekeeping", () => {
   let tenantId: string;
 
-  beforeAll(async () => {
+  // Housekeeping works across all tenants, so each test starts from empty storage and seeds its own tokens.
+  beforeEach(async () => {
+    await reset();
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
     ({ tenantId } = await createTenant("Cron"));
+  });
+
+  async function seedMixedTokens() {
     await seedToken("expired", tenantId, { expires_at: NOW - DAY });
     await seedToken("grace-over", tenantId, { revoked_at: NOW - 1000 });
     await seedToken("in-grace", tenantId, { revoked_at: NOW + 3_600_000 });
@@ -42,14 +55,14 @@ describe("token housekeeping", () => {
     await seedToken("later", tenantId, { expires_at: NOW + 20 * DAY });
     await seedToken("old-revoked", tenantId, { status: "revoked", revoked_at: NOW - 100 * DAY });
     await seedToken("recent-revoked", tenantId, { status: "revoked", revoked_at: NOW - 10 * DAY });
-    await env.DB.prepare(
-      "insert into failed_requests (tenant_id, at, method, path, status) values (?, ?, 'GET', '/x', 400), (?, ?, 'GET', '/y', 400)",
-    )
-      .bind(tenantId, NOW - 31 * DAY, tenantId, NOW - DAY)
-      .run();
-  });
+    await seedRows("failed_requests", [
+      { tenant_id: tenantId, at: NOW - 31 * DAY, method: "GET", path: "/x", status: 400 },
+      { tenant_id: tenantId, at: NOW - DAY, method: "GET", path: "/y", status: 400 },
+    ]);
+  }
 
   it("expires, ends grace periods, warns once, purges, and reports what it did", async () => {
+    await seedMixedTokens();
     const report = await housekeeping();
     expect(report).toEqual({
       expired: 1,

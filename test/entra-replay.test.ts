@@ -1,13 +1,11 @@
 /**
- * Replays every request shape of ../shared/docs/entra-scim.md §1.1–1.9, §1.17 and §3, in both PATCH dialects
- * (default and aadOptscim062020), checking status, headers, body and the follow-up GET Entra relies on.
+ * Replays the user requests Entra sends (test/fixtures/entra.ts, from Microsoft's documentation), in both PATCH
+ * dialects (default and aadOptscim062020), checking status, headers, body and the follow-up GET Entra relies on.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import { ENTERPRISE, PROBE_GUID, patchBody, USER_SCHEMA, userPatches } from "./fixtures/entra";
 import { createTenant, expectScimError, scim, type TestTenant } from "./support/http";
 import { createUser, filterUsers, type ListResponse, type ScimUser } from "./support/users";
-
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 let tenant: TestTenant;
 let user: ScimUser;
@@ -17,7 +15,7 @@ beforeEach(async () => {
   tenant ??= await createTenant("Replay");
   seq++;
   user = await createUser(tenant, {
-    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+    schemas: [USER_SCHEMA, ENTERPRISE],
     externalId: `replay${seq}`,
     userName: `replay${seq}@contoso.com`,
     active: true,
@@ -28,8 +26,7 @@ beforeEach(async () => {
 });
 
 async function patch(operations: unknown[], id = user.id) {
-  const res = await scim(tenant, "PATCH", `/Users/${id}`, { body: { schemas: [PATCH_OP], Operations: operations } });
-  return res;
+  return scim(tenant, "PATCH", `/Users/${id}`, { body: patchBody(operations) });
 }
 
 async function patched(operations: unknown[]) {
@@ -42,10 +39,10 @@ async function patched(operations: unknown[]) {
   return read;
 }
 
-describe("§1.1–1.4 connection test, matching, create and read", () => {
+describe("Test Connection, matching, create and read", () => {
   it("probes with a GUID in both matching attributes and gets empty ListResponses", async () => {
     for (const attr of ["externalId", "userName"]) {
-      const res = await scim(tenant, "GET", `/Users?filter=${attr}+eq+%22cf4d78e8-cc4f-4d5d-b8b9-183561c0104a%22`);
+      const res = await scim(tenant, "GET", `/Users?filter=${attr}+eq+%22${PROBE_GUID}%22`);
       expect(res.status).toBe(200);
       expect(await res.json<ListResponse>()).toMatchObject({ totalResults: 0, Resources: [] });
     }
@@ -71,12 +68,9 @@ describe("§1.1–1.4 connection test, matching, create and read", () => {
   });
 });
 
-describe("§1.5 multi-valued updates with filter paths", () => {
+describe("multi-valued updates with filter paths", () => {
   it("replaces the work email and the family name (documented request)", async () => {
-    const after = await patched([
-      { op: "Replace", path: 'emails[type eq "work"].value', value: "updatedEmail@microsoft.com" },
-      { op: "Replace", path: "name.familyName", value: "updatedFamilyName" },
-    ]);
+    const after = await patched(userPatches.workEmailAndFamilyName);
     expect(after.emails).toEqual([{ primary: true, type: "work", value: "updatedEmail@microsoft.com" }]);
     expect(after.name).toEqual({ formatted: "Given Family", familyName: "updatedFamilyName", givenName: "Given" });
     expect(
@@ -85,12 +79,7 @@ describe("§1.5 multi-valued updates with filter paths", () => {
   });
 
   it("creates a missing typed element, leaves siblings alone, and lands several ops in one element", async () => {
-    const after = await patched([
-      { op: "Add", path: 'phoneNumbers[type eq "work"].value', value: "+1 555 0101" },
-      { op: "Add", path: 'emails[type eq "home"].value', value: "home@example.com" },
-      { op: "add", path: 'emails[type eq "home"].primary', value: "false" },
-      { op: "add", path: 'emails[type eq "home"].display', value: "Home" },
-    ]);
+    const after = await patched(userPatches.newTypedElements);
     expect(after.phoneNumbers).toEqual([
       { type: "mobile", value: "+1 555 0100" },
       { type: "work", value: "+1 555 0101" },
@@ -102,43 +91,30 @@ describe("§1.5 multi-valued updates with filter paths", () => {
   });
 
   it("clears the targeted value on the legacy remove-with-value shape", async () => {
-    const after = await patched([{ op: "Remove", path: 'phoneNumbers[type eq "mobile"].value', value: "+1 555 0100" }]);
+    const after = await patched(userPatches.removeMobileWithValue);
     expect(after.phoneNumbers).toBeUndefined();
   });
 });
 
-describe("§1.6 single-valued and enterprise updates", () => {
+describe("single-valued and enterprise updates", () => {
   it("replaces userName with a bare string", async () => {
-    const after = await patched([{ op: "Replace", path: "userName", value: `renamed${seq}@testuser.com` }]);
+    const after = await patched(userPatches.userName(String(seq)));
     expect(after.userName).toBe(`renamed${seq}@testuser.com`);
     expect((await filterUsers(tenant, `userName eq "RENAMED${seq}@testuser.com"`)).totalResults).toBe(1);
   });
 
-  it.each([
-    ["Add", "nickName"],
-    ["add", "nickName"],
-  ])("adds a single value with op %s (both dialects)", async (op, path) => {
-    expect((await patched([{ op, path, value: "Babs" }])).nickName).toBe("Babs");
+  it.each(["Add", "add"] as const)("adds a single value with op %s (both dialects)", async (op) => {
+    expect((await patched(userPatches.nickName(op))).nickName).toBe("Babs");
   });
 
   it("adds URN-qualified enterprise attributes", async () => {
-    const after = await patched([
-      { op: "Add", path: `${ENTERPRISE}:department`, value: "Retail" },
-      { op: "Replace", path: `${ENTERPRISE}:employeeNumber`, value: "701984" },
-    ]);
+    const after = await patched(userPatches.enterprise);
     expect(after[ENTERPRISE]).toEqual({ department: "Retail", employeeNumber: "701984" });
     expect(after.schemas).toContain(ENTERPRISE);
   });
 
-  it("replaces several attributes one operation each (default dialect, §3.2)", async () => {
-    const after = await patched([
-      { op: "Replace", path: "displayName", value: "Pvlo" },
-      { op: "Replace", path: 'emails[type eq "work"].value', value: "TestBcwqnm@test.microsoft.com" },
-      { op: "Replace", path: "name.givenName", value: "Gtfd" },
-      { op: "Replace", path: "name.familyName", value: "Pkqf" },
-      { op: "Replace", path: "externalId", value: "Eqpj" },
-      { op: "Replace", path: `${ENTERPRISE}:employeeNumber`, value: "Eqpj" },
-    ]);
+  it("replaces several attributes one operation each (default dialect)", async () => {
+    const after = await patched(userPatches.oneReplaceEach);
     expect(after).toMatchObject({
       displayName: "Pvlo",
       externalId: "Eqpj",
@@ -148,20 +124,9 @@ describe("§1.6 single-valued and enterprise updates", () => {
   });
 });
 
-describe("§1.7 path-less operations whose keys are paths (aadOptscim062020)", () => {
+describe("path-less operations whose keys are paths (aadOptscim062020)", () => {
   it("applies dotted and URN keys as paths, never as literal keys", async () => {
-    const after = await patched([
-      { op: "replace", path: 'emails[type eq "work"].value', value: "TestMhvaes@test.microsoft.com" },
-      {
-        op: "replace",
-        value: {
-          displayName: "Bjfe",
-          "name.givenName": "Kkom",
-          "name.familyName": "Unua",
-          [`${ENTERPRISE}:employeeNumber`]: "Aklq",
-        },
-      },
-    ]);
+    const after = await patched(userPatches.pathlessKeysArePaths);
     expect(after).toMatchObject({
       displayName: "Bjfe",
       name: { givenName: "Kkom", familyName: "Unua", formatted: "Given Family" },
@@ -171,10 +136,7 @@ describe("§1.7 path-less operations whose keys are paths (aadOptscim062020)", (
   });
 
   it("accepts the add form and RFC nested objects", async () => {
-    const after = await patched([
-      { op: "add", value: { displayName: "Foo Bar", title: "Bar Foo", "name.formatted": "Foo Bar" } },
-      { op: "replace", value: { name: { familyName: "Nested" }, [ENTERPRISE]: { department: "Ops" } } },
-    ]);
+    const after = await patched(userPatches.pathlessAddAndNested);
     expect(after).toMatchObject({
       displayName: "Foo Bar",
       title: "Bar Foo",
@@ -184,37 +146,13 @@ describe("§1.7 path-less operations whose keys are paths (aadOptscim062020)", (
   });
 
   it("mixes a boolean active into the object (old flag sample)", async () => {
-    const after = await patched([
-      { op: "replace", value: { active: false, userName: `someone${seq}` } },
-      { op: "replace", path: 'emails[type eq "work"].primary', value: true },
-    ]);
+    const after = await patched(userPatches.pathlessActive(String(seq)));
     expect(after).toMatchObject({ active: false, userName: `someone${seq}` });
   });
 });
 
-describe("§1.8 deactivation and reactivation, every shape", () => {
-  it.each([
-    [
-      "tutorial: boolean, Replace",
-      { op: "Replace", path: "active", value: false },
-      { op: "Replace", path: "active", value: true },
-    ],
-    [
-      "default job: string False",
-      { op: "Replace", path: "active", value: "False" },
-      { op: "Replace", path: "active", value: "True" },
-    ],
-    [
-      "flag: boolean, lower-case",
-      { op: "replace", path: "active", value: false },
-      { op: "replace", path: "active", value: true },
-    ],
-    [
-      "legacy 2017: wrapped",
-      { op: "Replace", path: "active", value: [{ $ref: null, value: "False" }] },
-      { op: "Replace", path: "active", value: [{ $ref: null, value: "True" }] },
-    ],
-  ])("%s", async (_, off, on) => {
+describe("deactivation and reactivation, every shape", () => {
+  it.each(Object.entries(userPatches.deactivation))("%s", async (_, [off, on]) => {
     expect((await patched([off])).active).toBe(false);
     expect((await filterUsers(tenant, `userName eq "replay${seq}@contoso.com"`)).Resources[0]?.active).toBe(false);
     expect((await filterUsers(tenant, `externalId eq "replay${seq}" and active eq false`)).totalResults).toBe(1);
@@ -222,15 +160,12 @@ describe("§1.8 deactivation and reactivation, every shape", () => {
   });
 
   it("accepts the legacy re-sent userName in the same request", async () => {
-    const after = await patched([
-      { op: "Add", path: "userName", value: [{ $ref: null, value: `replay${seq}@contoso.com` }] },
-      { op: "Replace", path: "active", value: [{ $ref: null, value: "False" }] },
-    ]);
+    const after = await patched(userPatches.legacyResentUserName(`replay${seq}@contoso.com`));
     expect(after).toMatchObject({ userName: `replay${seq}@contoso.com`, active: false });
   });
 });
 
-describe("§1.9 delete", () => {
+describe("delete", () => {
   it("answers 204, then 404", async () => {
     expect((await scim(tenant, "DELETE", `/Users/${user.id}`)).status).toBe(204);
     await expectScimError(await scim(tenant, "GET", `/Users/${user.id}`), 404);
@@ -238,19 +173,17 @@ describe("§1.9 delete", () => {
   });
 });
 
-describe("§1.17 manager", () => {
+describe("manager", () => {
   it("accepts the documented array, a plain string and a URN path; returns an object; clears it both ways", async () => {
     const boss = await createUser(tenant, { userName: `boss${seq}@contoso.com` });
     const ref = { value: boss.id, $ref: expect.stringContaining(`/Users/${boss.id}`) };
-    let after = await patched([
-      { op: "Add", path: "manager", value: [{ $ref: `http://x/scim/Users/${boss.id}`, value: boss.id }] },
-    ]);
+    let after = await patched(userPatches.manager.documentedArray(boss.id));
     expect((after[ENTERPRISE] as { manager: unknown }).manager).toEqual(ref);
-    after = await patched([{ op: "Replace", path: `${ENTERPRISE}:manager`, value: "" }]);
+    after = await patched(userPatches.manager.clearWithEmptyString);
     expect(after[ENTERPRISE]).toBeUndefined();
-    after = await patched([{ op: "Add", path: `${ENTERPRISE}:manager`, value: boss.id }]);
+    after = await patched(userPatches.manager.plainString(boss.id));
     expect((after[ENTERPRISE] as { manager: unknown }).manager).toEqual(ref);
-    after = await patched([{ op: "remove", path: `manager[value eq "${boss.id}"]` }]);
+    after = await patched(userPatches.manager.removeByFilter(boss.id));
     expect(after[ENTERPRISE]).toBeUndefined();
   });
 

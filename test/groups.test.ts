@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createGroupBody, groupPatches, patchBody } from "./fixtures/entra";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
 import { createUser, type ListResponse, type ScimUser } from "./support/users";
 
@@ -42,15 +43,10 @@ const storedMembers = async (id: string) =>
       .all<{ member_id: string }>()
   ).results.map((r) => r.member_id);
 
-describe("Entra's group flow (entra-scim.md §1.10–1.16)", () => {
+describe("Entra's group flow (test/fixtures/entra.ts)", () => {
   it("creates a group empty with Entra's extra schema URI and returns members: []", async () => {
     const res = await scim(tenant, "POST", "/Groups", {
-      body: {
-        schemas: [GROUP, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
-        externalId: "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
-        displayName: "displayName",
-        meta: { resourceType: "Group" },
-      },
+      body: createGroupBody,
     });
     expect(res.status).toBe(201);
     const group = await res.json<ScimGroup>();
@@ -85,14 +81,11 @@ describe("Entra's group flow (entra-scim.md §1.10–1.16)", () => {
   it("adds members (both dialects), ignores ones already present, answers 204", async () => {
     const group = await newGroup();
     let res = await scim(tenant, "PATCH", `/Groups/${group.id}`, {
-      body: ops({ op: "Add", path: "members", value: [{ $ref: null, value: uid(0) }] }),
+      body: patchBody(groupPatches.addMember(uid(0))),
     });
     expect(res.status).toBe(204);
     res = await scim(tenant, "PATCH", `/Groups/${group.id}`, {
-      body: ops(
-        { op: "add", path: "members", value: [{ value: uid(1) }, { value: uid(0) }] },
-        { op: "add", path: "members", value: [{ value: uid(2) }] },
-      ),
+      body: patchBody([...groupPatches.addMembers([uid(1), uid(0)]), ...groupPatches.addMembers([uid(2)])]),
     });
     expect(res.status).toBe(204);
     expect(await memberIds(group.id)).toEqual([uid(0), uid(1), uid(2)].sort());
@@ -108,12 +101,12 @@ describe("Entra's group flow (entra-scim.md §1.10–1.16)", () => {
   it("removes members in both dialects: a value array removes only those, a filter removes one", async () => {
     const group = await newGroup({ members: [0, 1, 2, 3].map((i) => ({ value: uid(i) })) });
     let res = await scim(tenant, "PATCH", `/Groups/${group.id}`, {
-      body: ops({ op: "Remove", path: "members", value: [{ $ref: null, value: uid(0) }] }),
+      body: patchBody(groupPatches.removeMembersByValue([uid(0)])),
     });
     expect(res.status).toBe(204);
     expect(await memberIds(group.id)).toEqual([uid(1), uid(2), uid(3)].sort());
     res = await scim(tenant, "PATCH", `/Groups/${group.id}`, {
-      body: ops({ op: "remove", path: `members[value eq "${uid(1)}"]` }),
+      body: patchBody(groupPatches.removeMemberByFilter(uid(1))),
     });
     expect(res.status).toBe(204);
     expect(await memberIds(group.id)).toEqual([uid(2), uid(3)].sort());

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { admin, createTenant, fetchAt, ORIGIN, scim, type TestTenant, workerFetch } from "./support/http";
+import { admin, createTenant, fetchAt, request, scim, type TestTenant, workerFetch } from "./support/http";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
@@ -101,16 +101,8 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/groups/{g}"],
 ];
 
-function request(method: string, path: string, body: unknown, auth: string | undefined) {
-  const headers: Record<string, string> = {};
-  if (auth !== undefined) headers.Authorization = auth;
-  if (body !== undefined) headers["Content-Type"] = "application/scim+json";
-  return new Request(`${ORIGIN}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const build = (method: string, path: string, body: unknown, auth: string | undefined) =>
+  request(method, path, { auth, body, headers: body === undefined ? {} : { "Content-Type": "application/scim+json" } });
 
 const fill = (path: string) =>
   path.replaceAll("{u}", victim.userId).replaceAll("{g}", victim.groupId).replaceAll("{t}", victim.tenantId);
@@ -130,7 +122,7 @@ const CREDENTIALS: [string, () => string | undefined, typeof workerFetch?][] = [
 describe.each(CREDENTIALS)("SCIM routes with %s", (_, auth, fetch = workerFetch) => {
   it.each(SCIM_ROUTES)("%s %s → 401, nothing leaked or changed", async (method, path, body) => {
     const before = await snapshot(victim.tenantId);
-    const res = await fetch(request(method, `${victim.base}${fill(path)}`, body, auth()));
+    const res = await fetch(build(method, `${victim.base}${fill(path)}`, body, auth()));
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
     const text = await res.text();
@@ -146,7 +138,7 @@ describe.each([
 ])("admin routes with %s", (_, auth) => {
   it.each(ADMIN_ROUTES)("%s %s → 401, nothing changed", async (method, path, body) => {
     const before = await snapshot(victim.tenantId);
-    const res = await workerFetch(request(method, fill(path), body, auth()));
+    const res = await workerFetch(build(method, fill(path), body, auth()));
     expect(res.status).toBe(401);
     const text = await res.text();
     for (const secret of victim.secrets) expect(text).not.toContain(secret);
@@ -159,7 +151,7 @@ describe("the right token with another tenant's resource ids", () => {
 
   it.each(byId)("%s %s → 404, nothing leaked or changed", async (method, path, body) => {
     const before = await snapshot(victim.tenantId);
-    const res = await workerFetch(request(method, `${attacker.base}${fill(path)}`, body, `Bearer ${attacker.token}`));
+    const res = await workerFetch(build(method, `${attacker.base}${fill(path)}`, body, `Bearer ${attacker.token}`));
     expect(res.status).toBe(404);
     const text = await res.text();
     for (const secret of victim.secrets) expect(text).not.toContain(secret);
@@ -189,7 +181,7 @@ describe("the right token with another tenant's resource ids", () => {
   ])("refuses %s from another tenant with 400", async (_, method, path, body) => {
     const before = await snapshot(victim.tenantId);
     const target = typeof path === "function" ? path() : path;
-    const res = await workerFetch(request(method, `${attacker.base}${target}`, body(), `Bearer ${attacker.token}`));
+    const res = await workerFetch(build(method, `${attacker.base}${target}`, body(), `Bearer ${attacker.token}`));
     expect(res.status).toBe(400);
     const text = await res.text();
     for (const secret of victim.secrets) expect(text).not.toContain(secret);

@@ -5,28 +5,44 @@
 import { applyD1Migrations, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { seedRows } from "./support/seed";
 
 it("applies the newest migration over data written by the previous schema without losing rows", async () => {
   await reset();
   const migrations = env.TEST_MIGRATIONS;
   await applyD1Migrations(env.DB, migrations.slice(0, -1));
   const now = Date.now();
-  const insertUser = env.DB.prepare(
-    `INSERT INTO users (id, tenant_id, user_name, user_name_key, work_email_key, managed_by, data, folded, created_at, updated_at)
-     VALUES (?, 't', ?, ?, ?, 'azure-ad', ?, ?, ?, ?)`,
-  );
   const emails = (list: string[]) => JSON.stringify({ emails: list.map((value) => ({ type: "work", value })) });
-  await env.DB.batch([
-    insertUser.bind("one", "one", "one", "one@x", emails(["one@x"]), emails(["one@x"]), now, now),
-    insertUser.bind("none", "none", "none", null, "{}", "{}", now, now),
-    insertUser.bind("two", "two", "two", "a@x", emails(["a@x", "b@x"]), emails(["a@x", "b@x"]), now, now),
-    env.DB.prepare(
-      "INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at) VALUES ('g', 't', 'G', 'g', '{}', '{}', ?, ?)",
-    ).bind(now, now),
-    env.DB.prepare(
-      "INSERT INTO group_members (tenant_id, group_id, member_id, created_at) VALUES ('t', 'g', 'one', ?)",
-    ).bind(now),
+  const user = (id: string, workEmail: string | null, list: string[]) => ({
+    id,
+    tenant_id: "t",
+    user_name: id,
+    user_name_key: id,
+    work_email_key: workEmail,
+    managed_by: "azure-ad",
+    data: list.length ? emails(list) : "{}",
+    folded: list.length ? emails(list) : "{}",
+    created_at: now,
+    updated_at: now,
+  });
+  await seedRows("users", [
+    user("one", "one@x", ["one@x"]),
+    user("none", null, []),
+    user("two", "a@x", ["a@x", "b@x"]),
   ]);
+  await seedRows("groups", [
+    {
+      id: "g",
+      tenant_id: "t",
+      display_name: "G",
+      display_name_key: "g",
+      data: "{}",
+      folded: "{}",
+      created_at: now,
+      updated_at: now,
+    },
+  ]);
+  await seedRows("group_members", [{ tenant_id: "t", group_id: "g", member_id: "one", created_at: now }]);
   await applyD1Migrations(env.DB, migrations);
   const keys = await env.DB.prepare("SELECT id, work_email_key AS k FROM users ORDER BY id").all<{
     id: string;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { failingD1 } from "./support/d1-intercept";
-import { admin, createTenant, expectScimError, fetchWith, ORIGIN, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, expectScimError, fetchWith, request, scim, type TestTenant } from "./support/http";
 import { tenantSnapshot } from "./support/storage";
 import { createUser, filterUsers, type ScimUser } from "./support/users";
 
@@ -138,7 +138,7 @@ describe("rate limiting", () => {
     const fetch = withBindings({
       TENANT_RATE_LIMITER: { limit: async ({ key }) => ({ success: keys.push(key) <= 2 }) },
     });
-    const anonymous = await fetch(new Request(`${ORIGIN}${tenant.base}/Users`));
+    const anonymous = await fetch(request("GET", `${tenant.base}/Users`));
     expect(anonymous.status).toBe(401);
     expect(keys).toEqual([]);
     expect((await scim(tenant, "GET", "/Users?count=0", { fetch })).status).toBe(200);

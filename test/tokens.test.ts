@@ -6,6 +6,7 @@ import {
   expectScimError,
   fetchAt,
   ORIGIN,
+  request,
   scim,
   type TestTenant,
   workerFetch,
@@ -42,9 +43,7 @@ describe("SCIM authentication", () => {
     ["a random string", "Bearer hello"],
   ])("refuses %s with a SCIM 401", async (_, auth) => {
     const { base } = await createTenant();
-    const res = await workerFetch(
-      new Request(`${ORIGIN}${base}/Users`, { headers: auth === undefined ? {} : { Authorization: auth } }),
-    );
+    const res = await workerFetch(request("GET", `${base}/Users`, { auth }));
     await expectRefused(res);
   });
 

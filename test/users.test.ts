@@ -1,11 +1,13 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createUserBody } from "./fixtures/entra";
 import {
   admin,
   createTenant,
   expectScimError,
   fetchAt,
   ORIGIN,
+  request,
   scim,
   type TestTenant,
   workerFetch,
@@ -13,23 +15,6 @@ import {
 import { createUser, filterUsers, type ListResponse, type ScimUser } from "./support/users";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-/** Entra's documented create body (entra-scim.md §1.2), with our mapping's phones and language. */
-const entraUser = (suffix: string) => ({
-  schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", `${ENTERPRISE}`],
-  externalId: `jdoe-${suffix}`,
-  userName: `jdoe-${suffix}@contoso.com`,
-  active: true,
-  emails: [{ primary: true, type: "work", value: `jdoe-${suffix}@contoso.com` }],
-  meta: { resourceType: "User" },
-  name: { formatted: "John Doe", familyName: "Doe", givenName: "John" },
-  phoneNumbers: [
-    { type: "mobile", value: "+1 555 0100" },
-    { type: "work", value: "+1 555 0101" },
-  ],
-  preferredLanguage: "en-US",
-  roles: [],
-});
 
 const countRows = async (tenantId: string) =>
   env.DB.prepare("select count(*) as n from users where tenant_id = ?").bind(tenantId).first<number>("n");
@@ -58,7 +43,7 @@ describe("Entra's provisioning flow", () => {
   });
 
   it("matches, creates, then finds and reads the user back exactly as sent", async () => {
-    const body = entraUser("1");
+    const body = createUserBody("1");
     expect((await filterUsers(tenant, `externalId eq "${body.externalId}"`)).totalResults).toBe(0);
     expect((await filterUsers(tenant, `userName eq "${body.userName}"`)).totalResults).toBe(0);
     const res = await scim(tenant, "POST", "/Users", { body });
@@ -426,7 +411,7 @@ describe("discovery", () => {
   });
 
   it("requires authentication like every SCIM path", async () => {
-    const res = await workerFetch(new Request(`${ORIGIN}${tenant.base}/ServiceProviderConfig`));
+    const res = await workerFetch(request("GET", `${tenant.base}/ServiceProviderConfig`));
     await expectScimError(res, 401);
   });
 });

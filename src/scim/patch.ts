@@ -119,7 +119,8 @@ export function applyPatch(doc: ResourceDocument, operations: PatchOperation[], 
 
 /**
  * Path-less add/replace: each key of `value` is itself a path. Entra writes `"name.givenName"` and URN-qualified
- * keys (entra-scim.md §1.7); RFC clients nest objects. Unknown keys are ignored, as in POST.
+ * keys (aadOptscim062020; test/fixtures/entra.ts has the requests); RFC clients nest objects. Unknown keys are
+ * ignored, as in POST.
  */
 function applyPathless(doc: ResourceDocument, operation: PatchOperation, rt: ResourceTypeDef) {
   if (operation.op === "remove") throw badRequest("noTarget", "remove needs a path.");

@@ -33,19 +33,25 @@ interface Call {
   fetch?: Fetch;
 }
 
-function send(
+/**
+ * The one way tests build a request to the worker: a path on its origin, an optional `Authorization` value, a body
+ * as JSON (or a string sent as is) and exactly the headers given.
+ */
+export function request(
   method: string,
   path: string,
-  auth: string | undefined,
-  { body, headers = {}, fetch = workerFetch }: Call,
+  { auth, body, headers = {} }: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
 ) {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (auth !== undefined) (init.headers as Record<string, string>).Authorization = auth;
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)["Content-Type"] ??= "application/json";
-  }
-  return fetch(new Request(`${ORIGIN}${path}`, init));
+  return new Request(`${ORIGIN}${path}`, {
+    method,
+    headers: auth === undefined ? headers : { ...headers, Authorization: auth },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+function send(method: string, path: string, auth: string, { body, headers = {}, fetch = workerFetch }: Call) {
+  const withType = body === undefined ? headers : { "Content-Type": "application/json", ...headers };
+  return fetch(request(method, path, { auth, body, headers: withType }));
 }
 
 export const admin = (method: string, path: string, call: Call = {}) =>
