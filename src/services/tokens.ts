@@ -88,19 +88,20 @@ async function prepareToken(
   const tokenId = crypto.randomUUID();
   const expiresAt = ctx.now + ttlSeconds * 1000;
   const { action, ...detail } = audit;
+  const statements: Statement[] = [
+    insertToken(ctx.db, { id: tokenId, tenantId, tokenHash: hash, status: "active", createdAt: ctx.now, expiresAt }),
+    auditRow(forTenant(ctx, tenantId), {
+      action,
+      resourceType: "AccessToken",
+      resourceId: tokenId,
+      detail: { expiresAt: new Date(expiresAt).toISOString(), ...detail },
+    }),
+  ];
   return {
     hash,
     issued: { token, tokenId, expiresAt } satisfies IssuedToken,
     grant: { tenantId, tokenId, expiresAt },
-    statements: [
-      insertToken(ctx.db, { id: tokenId, tenantId, tokenHash: hash, status: "active", createdAt: ctx.now, expiresAt }),
-      auditRow(forTenant(ctx, tenantId), {
-        action,
-        resourceType: "AccessToken",
-        resourceId: tokenId,
-        detail: { expiresAt: new Date(expiresAt).toISOString(), ...detail },
-      }),
-    ] as Statement[],
+    statements,
   };
 }
 
