@@ -2,11 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { CompareOp } from "../scim/filter/ast";
 import type { CheckedFilter, ElementFilter, Leaf } from "../scim/filter/check";
-import type { ResourceTypeDef } from "../scim/schema/resource-types";
 
 /** How a resource table exposes itself to filters: its folded document and the indexed columns that shadow it. */
 export interface FilterTable {
-  rt: ResourceTypeDef;
   folded: SQLiteColumn;
   /** Keyed by lower-case dotted path (`username`, `meta.created`). */
   columns: Record<string, IndexedColumn>;
@@ -57,13 +55,15 @@ function translate(filter: CheckedFilter, table: FilterTable): SQL {
     case "membership":
       return table.membership.exists(filter.id);
     case "element": {
-      if (!filter.filter) return withElement(table, filter.path, sql`1`, true);
+      if (!filter.filter) return withElement(table, filter.path, sql`1`, filter.multiValued);
       const shortcut = workEmailShortcut(filter, table);
       if (shortcut) return shortcut;
       return withElement(table, filter.path, translateElement(filter.filter), filter.multiValued);
     }
     default: {
       const indexed = table.columns[filter.path.join(".").toLowerCase()];
+      // meta is not in the stored document: a table without the column would silently match nothing.
+      if (!indexed && filter.path[0] === "meta") throw new Error(`no column for ${filter.path.join(".")}`);
       if (!indexed) return leaf(filter, jsonValue(sql`${table.folded}`, filter.path));
       if (indexed.kind === "literal") return leaf(filter, sql`${indexed.value}`);
       return leaf(filter, sql`${indexed.column}`, indexed.kind === "folded" || indexed.kind === "exact");
@@ -104,8 +104,8 @@ function leaf(filter: Leaf, expr: SQL, indexed = false): SQL {
   if (filter.kind === "present") return sql`(${expr} IS NOT NULL AND ${expr} != '')`;
   const { op, operand } = filter;
   if (operand.type === "null") return op === "eq" ? sql`(${expr} IS NULL)` : sql`(${expr} IS NOT NULL)`;
-  if (operand.type === "string") return stringCompare(op, expr, String(operand.value), indexed);
-  return compare(op, expr, operand.type === "boolean" ? (operand.value ? 1 : 0) : Number(operand.value));
+  if (operand.type === "string") return stringCompare(op, expr, operand.value, indexed);
+  return compare(op, expr, operand.type === "boolean" ? (operand.value ? 1 : 0) : operand.value);
 }
 
 /** An ordered comparison; the checker admitted only operators that apply to the operand's type. */
@@ -154,8 +154,13 @@ function workEmailShortcut(filter: Extract<CheckedFilter, { kind: "element" }>, 
   const terms = filter.filter?.kind === "and" ? [filter.filter.left, filter.filter.right] : [];
   if (!table.workEmail || filter.path.join(".") !== "emails" || terms.length !== 2) return undefined;
   const equals = (f: ElementFilter | undefined, sub: string) =>
-    f?.kind === "compare" && f.op === "eq" && f.path.join(".") === sub && f.operand.type === "string"
-      ? String(f.operand.value)
+    // Only a literal written as a string: `value eq 5` takes the general path.
+    f?.kind === "compare" &&
+    f.op === "eq" &&
+    f.path.join(".") === sub &&
+    f.operand.type === "string" &&
+    typeof f.value === "string"
+      ? f.operand.value
       : undefined;
   const type = equals(terms[0], "type") ?? equals(terms[1], "type");
   const value = equals(terms[0], "value") ?? equals(terms[1], "value");

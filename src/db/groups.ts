@@ -1,7 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupDelta, GroupRecord, MemberRecord, PreparedGroup } from "../scim/groups";
-import { GROUP_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
@@ -9,7 +8,6 @@ import { type FilterTable, filterToSql } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
 
 const GROUP_FILTER_TABLE: FilterTable = {
-  rt: GROUP_RESOURCE_TYPE,
   folded: groups.folded,
   columns: {
     id: { kind: "exact", column: groups.id },

@@ -1,6 +1,5 @@
 import { and, asc, count, eq, gt, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
-import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
 import { auditRow, type WriteContext } from "./audit";
@@ -14,7 +13,6 @@ export type ManagedBy = UserRow["managedBy"];
 
 /** The users table as filters see it: indexed columns shadow the document where Entra matches. */
 const USER_FILTER_TABLE: FilterTable = {
-  rt: USER_RESOURCE_TYPE,
   folded: users.folded,
   workEmail: users.workEmailKey,
   membership: {

@@ -4,7 +4,10 @@
  */
 export const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-/** RFC 7644 §3.12: every scimType comes with 400, except uniqueness (409). Errors name a scimType, never a status. */
+/**
+ * RFC 7644 §3.12: every scimType comes with 400, except uniqueness (409). An error with a scimType takes its status
+ * from here, so the two cannot disagree.
+ */
 export const SCIM_TYPE_STATUS = {
   invalidFilter: 400,
   tooMany: 400,

@@ -15,12 +15,13 @@ import { fold, foldDocument } from "../scim/fold";
 import { isEmptyDelta, type MemberRecord, prepareGroup, toGroupDelta, toScimGroup } from "../scim/groups";
 import type { Page } from "../scim/paging";
 import { parsePatchBody } from "../scim/patch";
-import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
+import { checkIfMatch, type EtagSet, preconditionFailed } from "../scim/preconditions";
 import { type Projection, shows } from "../scim/projection";
 import { GROUP_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import type { OperatorContext, ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
+import { versionNamedBy } from "./preconditions";
 import { requireTenant } from "./tenants";
 
 export type ScimGroup = ReturnType<typeof toScimGroup>;
@@ -65,7 +66,7 @@ export async function createGroup(ctx: ScimContext, body: unknown) {
 /** PUT /Groups/{id}: attributes and the member set replaced; only the difference touches the membership table. */
 export async function replaceGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const group = prepareGroup(body);
-  const write = replaceGroupRows(ctx.db, ctx, id, group, await versionNamedBy(ctx, id, ifMatch));
+  const write = replaceGroupRows(ctx.db, ctx, id, group, await versionToMatch(ctx, id, ifMatch));
   const written = await checked(ctx, write, id, group.memberIds, group.displayName);
   return toScimGroup(written.record, written.members, ctx.baseUrl);
 }
@@ -80,7 +81,7 @@ export async function patchGroup(
   body: unknown,
   ifMatch: EtagSet | undefined,
   request: { projection: Projection; resourceAsked: boolean },
-): Promise<ScimGroup | { version: number }> {
+): Promise<{ resource: ScimGroup } | { version: number }> {
   const delta = toGroupDelta(parsePatchBody(body));
   if (isEmptyDelta(delta)) {
     const found = await findGroup(ctx.db, ctx.tenantId, id, false);
@@ -99,28 +100,28 @@ export async function patchGroup(
       folded: foldDocument(delta.set, GROUP_RESOURCE_TYPE),
     },
     request.resourceAsked,
-    await versionNamedBy(ctx, id, ifMatch),
+    await versionToMatch(ctx, id, ifMatch),
   );
   const written = await checked(ctx, write, id, [...delta.add], displayName);
   if (!request.resourceAsked) return { version: written.record.version };
-  return toScimGroup(written.record, shows(request.projection, "members") ? written.members : undefined, ctx.baseUrl);
+  const members = shows(request.projection, "members") ? written.members : undefined;
+  return { resource: toScimGroup(written.record, members, ctx.baseUrl) };
 }
 
 export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
-  const expectedVersion = await versionNamedBy(ctx, id, ifMatch);
+  const expectedVersion = await versionToMatch(ctx, id, ifMatch);
   if (!(await deleteGroupRow(ctx.db, ctx, id, expectedVersion))) {
     throw expectedVersion === undefined ? groupNotFound(id) : preconditionFailed();
   }
 }
 
-/** With If-Match naming versions: read the version first (an extra D1 call only for clients that ask), then write on it. */
-async function versionNamedBy(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
-  if (!namesVersions(ifMatch)) return undefined;
-  const found = await findGroup(ctx.db, ctx.tenantId, id, false);
-  if (!found) throw groupNotFound(id);
-  checkIfMatch(ifMatch, found.record.version);
-  return found.record.version;
-}
+/** The version If-Match is checked against, read only when If-Match names versions. */
+const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) =>
+  versionNamedBy(
+    ifMatch,
+    async () => (await findGroup(ctx.db, ctx.tenantId, id, false))?.record.version,
+    () => groupNotFound(id),
+  );
 
 /** A write's outcome as the protocol's errors. Unknown members are a 400 naming them (read only on this path). */
 async function checked(ctx: ScimContext, write: Promise<GroupWrite>, id: string, memberIds: string[], name?: string) {

@@ -12,7 +12,7 @@ import {
 } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
-import type { OperatorContext } from "./context";
+import { forTenant, type OperatorContext } from "./context";
 import { EXPIRY_WARNING_MS } from "./tokens";
 
 /** Rows handled per step and run; a run stays far below the Workers subrequest limit and is resumed next day. */
@@ -91,15 +91,12 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
   await runBatch(db, [
     setTokenStatus(db, ids(rows), kind === "expired" ? "expired" : "revoked"),
     ...rows.map((t) =>
-      auditRow(
-        { tenantId: t.tenantId, now, actor: ctx.actor },
-        {
-          action: kind === "expired" ? "token.expired" : "token.revoked",
-          resourceType: "AccessToken",
-          resourceId: t.id,
-          detail: kind === "expired" ? {} : { reason: "grace_period_ended" },
-        },
-      ),
+      auditRow(forTenant(ctx, t.tenantId), {
+        action: kind === "expired" ? "token.expired" : "token.revoked",
+        resourceType: "AccessToken",
+        resourceId: t.id,
+        detail: kind === "expired" ? {} : { reason: "grace_period_ended" },
+      }),
     ),
   ]);
   await deleteGrants(
@@ -126,15 +123,12 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number, notifyWebho
   await runBatch(db, [
     markExpiryWarned(db, ids(rows), now),
     ...rows.map((t) =>
-      auditRow(
-        { tenantId: t.tenantId, now, actor: ctx.actor },
-        {
-          action: "token.expiring_soon",
-          resourceType: "AccessToken",
-          resourceId: t.id,
-          detail: { expiresAt: new Date(t.expiresAt).toISOString() },
-        },
-      ),
+      auditRow(forTenant(ctx, t.tenantId), {
+        action: "token.expiring_soon",
+        resourceType: "AccessToken",
+        resourceId: t.id,
+        detail: { expiresAt: new Date(t.expiresAt).toISOString() },
+      }),
     ),
   ]);
   for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));

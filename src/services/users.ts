@@ -20,6 +20,7 @@ import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../
 import { forTenant, type OperatorContext, type ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
+import { versionNamedBy } from "./preconditions";
 import { requireTenant } from "./tenants";
 
 /** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
@@ -71,7 +72,7 @@ export async function createUser(ctx: ScimContext, body: unknown) {
 /** PUT /Users/{id}: the whole resource replaced, conditionally on If-Match's version when one is named. */
 export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const user = prepareUser(body);
-  const expectedVersion = await versionNamedBy(ctx, id, ifMatch);
+  const expectedVersion = await versionToMatch(ctx, id, ifMatch);
   const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion));
   return written(ctx, user, outcome, ifMatch, id);
 }
@@ -90,11 +91,11 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
     const user = prepareDocument(doc);
     // Nothing changes for a directory user: no write, no new version. (A portal user's first SCIM write adopts it.)
     if (current.managedBy === DIRECTORY_MANAGED && JSON.stringify(doc) === current.data) {
-      return toScimUser(current, ctx.baseUrl);
+      return { resource: toScimUser(current, ctx.baseUrl) };
     }
     const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.updated", current.version));
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
-      return written(ctx, user, outcome, ifMatch, id);
+      return { resource: written(ctx, user, outcome, ifMatch, id) };
     }
     if (attempt === MAX_PATCH_ATTEMPTS) throw new ScimError(409, `User ${id} is being changed concurrently; retry.`);
   }
@@ -102,23 +103,19 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
 
 /** DELETE /Users/{id}, its memberships with it. */
 export async function deleteUser(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
-  const expectedVersion = await versionNamedBy(ctx, id, ifMatch);
+  const expectedVersion = await versionToMatch(ctx, id, ifMatch);
   if (!(await deleteUserRow(ctx.db, ctx, id, expectedVersion))) {
     throw expectedVersion === undefined ? userNotFound(id) : preconditionFailed();
   }
 }
 
-/**
- * With If-Match naming versions, a write first reads the version (one extra D1 call, only for clients that ask)
- * and is then conditional on it, so a change in between is a 412, never overwritten.
- */
-async function versionNamedBy(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
-  if (!namesVersions(ifMatch)) return undefined;
-  const current = await findUser(ctx.db, ctx.tenantId, id);
-  if (!current) throw userNotFound(id);
-  checkIfMatch(ifMatch, current.version);
-  return current.version;
-}
+/** The version If-Match is checked against, read only when If-Match names versions. */
+const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) =>
+  versionNamedBy(
+    ifMatch,
+    async () => (await findUser(ctx.db, ctx.tenantId, id))?.version,
+    () => userNotFound(id),
+  );
 
 async function unlessTaken<T>(user: PreparedUser, write: Promise<T>) {
   try {

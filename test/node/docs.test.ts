@@ -6,7 +6,6 @@ import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
-import { MAX_DETAIL_LENGTH } from "../../src/http/scim/failed-requests";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from "../../src/scim/filter/parse";
 import { MAX_MEMBERS_PER_REQUEST } from "../../src/scim/groups";
@@ -30,6 +29,7 @@ import {
   KV_SWEEP_WINDOW_MS,
   TOKEN_METADATA_RETENTION_MS,
 } from "../../src/services/housekeeping";
+import { MAX_DETAIL_LENGTH } from "../../src/services/logs";
 import {
   defaultTokenTtl,
   EXPIRY_WARNING_MS,

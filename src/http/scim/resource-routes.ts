@@ -36,7 +36,7 @@ export interface ResourceUseCases<R extends Resource> {
     body: unknown,
     ifMatch: EtagSet | undefined,
     request: { projection: Projection; resourceAsked: boolean },
-  ): Promise<R | { version: number }>;
+  ): Promise<{ resource: R } | { version: number }>;
   remove(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined): Promise<void>;
 }
 
@@ -81,8 +81,8 @@ export function resourceRoutes<R extends Resource>(rt: ResourceTypeDef, useCases
         projection: c.var.projection,
         resourceAsked,
       });
-      if (!("meta" in result)) return c.body(null, 204, { ETag: weakEtag(result.version) });
-      return respond(c, result);
+      if ("resource" in result) return respond(c, result.resource);
+      return c.body(null, 204, { ETag: weakEtag(result.version) });
     })
     .delete("/:id", async (c) => {
       await useCases.remove(scimContext(c), c.req.param("id"), ifMatch(c));

@@ -35,12 +35,19 @@ export type Leaf =
   | { kind: "present"; path: string[]; def: AttributeDef }
   | { kind: "compare"; path: string[]; def: AttributeDef; op: CompareOp; operand: Operand; value: FilterValue };
 
-export type Operand = { type: "null" } | { type: "boolean" | "number" | "string"; value: boolean | number | string };
+export type Operand =
+  | { type: "null" }
+  | { type: "boolean"; value: boolean }
+  | { type: "number"; value: number }
+  | { type: "string"; value: string };
 
 const invalid = (detail: string) => badRequest("invalidFilter", detail);
 
-/** meta sub-attributes a filter may name; the others (location, version) are not kept where filters look. */
-const FILTERABLE_META = new Set(["created", "lastModified", "resourceType"]);
+/**
+ * meta sub-attributes a filter may name. meta is not part of the stored document, so every table that serves
+ * filters has an indexed column for each of these (db/filter-sql.ts refuses to translate one it lacks).
+ */
+export const FILTERABLE_META = new Set(["created", "lastModified", "resourceType"]);
 const ORDERED_OPS: CompareOp[] = ["eq", "ne", "gt", "ge", "lt", "le"];
 
 /** Resolves and validates a parsed filter for a resource type; any problem is a 400 invalidFilter naming it. */
@@ -74,7 +81,11 @@ export function checkFilter(filter: Filter, rt: ResourceTypeDef): CheckedFilter 
         return { kind: "membership", id: membershipId(filter) };
       }
       if (resolved.keys[0] === "meta" && !FILTERABLE_META.has(resolved.sub?.name ?? "")) {
-        throw invalid(`meta.${resolved.sub?.name ?? ""} is not filterable.`);
+        throw invalid(
+          resolved.sub
+            ? `meta.${resolved.sub.name} is not filterable.`
+            : `meta is filtered by a sub-attribute: ${[...FILTERABLE_META].join(", ")}.`,
+        );
       }
       if (resolved.attr.multiValued) {
         // `emails.value eq "x"`, `emails eq "x"` (the value sub-attribute implied), `emails pr`: a condition on

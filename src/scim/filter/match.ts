@@ -29,7 +29,7 @@ function compareValue(op: string, actual: unknown, operand: Operand, def: Attrib
   if (operand.type === "null") return op === "eq" ? actual == null : actual != null;
   if (actual === undefined || actual === null) return op === "ne";
   if (operand.type === "boolean") return op === "eq" ? actual === operand.value : actual !== operand.value;
-  const b = operand.value as number | string;
+  const b = operand.value;
   let a: number | string = typeof actual === "number" ? actual : String(actual);
   if (def.type === "dateTime") a = parseScimDateTime(String(actual)) ?? Number.NaN;
   else if (!def.caseExact && typeof a === "string") a = fold(a);
