@@ -52,12 +52,27 @@ export const RETRY_AFTER_SECONDS = 5;
  * syntax) are bugs or client errors handled earlier, and stay 500 so they are seen.
  */
 function isStorageUnavailable(error: Error): boolean {
-  const messages = [error.message, (error.cause as Error | undefined)?.message ?? ""].join(" ");
-  if (/SQLITE_/.test(messages)) return false;
-  return /D1_|D1 DB|KV (GET|PUT|DELETE|LIST)|network connection lost|overloaded|storage .*reset|too many subrequests/i.test(
-    messages,
+  // Plain substring tests: these messages can carry request input (query parameters), so no backtracking regex.
+  const messages = [error.message, (error.cause as Error | undefined)?.message ?? ""].join(" ").toLowerCase();
+  if (messages.includes("sqlite_")) return false;
+  const storageReset = messages.indexOf("storage ");
+  return (
+    STORAGE_FAILURES.some((marker) => messages.includes(marker)) ||
+    (storageReset !== -1 && messages.indexOf("reset", storageReset) !== -1)
   );
 }
+
+const STORAGE_FAILURES = [
+  "d1_",
+  "d1 db",
+  "kv get",
+  "kv put",
+  "kv delete",
+  "kv list",
+  "network connection lost",
+  "overloaded",
+  "too many subrequests",
+];
 
 function withRetryAfter(response: Response) {
   response.headers.set("Retry-After", String(RETRY_AFTER_SECONDS));

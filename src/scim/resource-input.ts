@@ -16,6 +16,26 @@ export const MAX_EXTENSION_BYTES = 16_384;
 export const MAX_EXTENSION_DEPTH = 16;
 /** A whole stored document, however it was built up (POST, PUT or many PATCHes); D1 rows stay small. */
 export const MAX_DOCUMENT_CHARS = 64 * 1024;
+/**
+ * Nesting of a whole request body. A SCIM resource nests four levels; a custom extension value adds at most
+ * MAX_EXTENSION_DEPTH. Checked once, before anything walks the body recursively.
+ */
+export const MAX_BODY_DEPTH = MAX_EXTENSION_DEPTH + 8;
+
+/**
+ * Whether `value` nests at most `max` levels of arrays and objects. Iterative, and it stops at the first level too
+ * deep, so a hostile body cannot exhaust the stack here or in any walk that runs after it.
+ */
+export function nestsWithin(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, level] = next;
+    if (item === null || typeof item !== "object") continue;
+    if (level + 1 > max) return false;
+    for (const child of Object.values(item)) pending.push([child, level + 1]);
+  }
+  return true;
+}
 
 /** Limits that PATCH could otherwise grow past one operation at a time. */
 export function assertWithinLimits(doc: ResourceDocument) {
@@ -169,13 +189,10 @@ function normalizeString(def: AttributeDef, value: unknown, label: string) {
 /** Custom extension attributes have no published type: any JSON value is kept, within a size bound. */
 function normalizeCustom(value: unknown, label: string) {
   if (JSON.stringify(value).length > MAX_EXTENSION_BYTES) throw invalidValue(`"${label}" is too large.`);
-  if (depth(value) > MAX_EXTENSION_DEPTH) throw invalidValue(`"${label}" is nested too deeply.`);
+  if (!nestsWithin(value, MAX_EXTENSION_DEPTH)) {
+    throw invalidValue(`"${label}" is nested more than ${MAX_EXTENSION_DEPTH} levels deep.`);
+  }
   return value;
-}
-
-function depth(value: unknown): number {
-  if (value === null || typeof value !== "object") return 0;
-  return 1 + Math.max(0, ...Object.values(value).map(depth));
 }
 
 function normalizeComplex(def: AttributeDef, value: unknown, label: string): Record<string, unknown> | undefined {

@@ -24,5 +24,7 @@ export async function hashToken(token: string): Promise<string> {
 function base64Url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const base64 = btoa(binary).replaceAll("+", "-").replaceAll("/", "_");
+  const padding = base64.indexOf("=");
+  return padding === -1 ? base64 : base64.slice(0, padding);
 }

@@ -13,6 +13,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/scim/paging";
 import { MAX_PATCH_OPERATIONS } from "../../src/scim/patch";
 import {
   MAX_BINARY_LENGTH,
+  MAX_BODY_DEPTH,
   MAX_DOCUMENT_CHARS,
   MAX_EXTENSION_BYTES,
   MAX_EXTENSION_DEPTH,
@@ -71,6 +72,7 @@ function sections(): [string, Row[]][] {
       "SCIM requests",
       [
         ["Request body", bytes(MAX_BODY_BYTES), "`413`"],
+        ["Request body nesting (arrays and objects)", `${n(MAX_BODY_DEPTH)} levels`, "`400 invalidValue`"],
         ["Operations per PATCH", n(MAX_PATCH_OPERATIONS), "`400 invalidSyntax`"],
         ["Filter length", `${n(MAX_FILTER_LENGTH)} characters`, "`400 invalidFilter`"],
         ["Filter nesting (parentheses, `not`, value paths)", n(MAX_FILTER_DEPTH), "`400 invalidFilter`"],

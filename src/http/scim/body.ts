@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { badRequest, ScimError } from "../../scim/errors";
+import { MAX_BODY_DEPTH, nestsWithin } from "../../scim/resource-input";
 
 /** Largest accepted SCIM request body. A full user is a few KiB; this leaves room for big group member batches. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -19,11 +20,16 @@ export async function readJsonBody(c: Context): Promise<unknown> {
     throw new ScimError(415, "Content-Type must be application/scim+json or application/json.");
   }
   const text = await c.req.text();
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw badRequest("invalidSyntax", "The request body is not valid JSON.");
   }
+  if (!nestsWithin(body, MAX_BODY_DEPTH)) {
+    throw badRequest("invalidValue", `The request body nests more than ${MAX_BODY_DEPTH} levels deep.`);
+  }
+  return body;
 }
 
 /** Query parameters decoded as form data (`+` is a space, as Entra encodes filters), names case-insensitive. */

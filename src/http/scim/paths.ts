@@ -15,10 +15,16 @@ const RESOURCE_SEGMENTS = new Map([
 const SCIM_PATH = /^\/scim\/v2\/([^/]+)\/([^/]+)(\/.*)?$/i;
 
 export function canonicalPath(request: Request): string {
-  let path = new URL(request.url).pathname;
-  if (path.length > 1 && path.endsWith("/")) path = path.replace(/\/+$/, "");
+  const path = withoutTrailingSlashes(new URL(request.url).pathname);
   const match = SCIM_PATH.exec(path);
   if (!match) return path;
   const [, tenantId, segment = "", rest = ""] = match;
   return `/scim/v2/${tenantId}/${RESOURCE_SEGMENTS.get(segment.toLowerCase()) ?? segment}${rest}`;
+}
+
+/** A loop, not `/\/+$/`: that regex retries from every slash of a long run, quadratic in the path's length. */
+function withoutTrailingSlashes(path: string) {
+  let end = path.length;
+  while (end > 1 && path[end - 1] === "/") end--;
+  return path.slice(0, end);
 }

@@ -1,0 +1,107 @@
+/**
+ * Hardening, by class of defect: each test is written against the class (every route, every place), so a variant
+ * of the reported example fails it too. docs/security.md maps each limit to its test here.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
+import { createTenant, expectScimError, request, scim, type TestTenant, workerFetch } from "./support/http";
+import { tenantSnapshot } from "./support/storage";
+import { createUser } from "./support/users";
+
+const CUSTOM = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User";
+const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/** The tenant's resources and their audit trail (the failed-request log legitimately records refusals). */
+const resources = () => tenantSnapshot(tenant.tenantId, ["users", "groups", "group_members", "audit_events"]);
+
+let tenant: TestTenant;
+let userId: string;
+let groupId: string;
+
+beforeAll(async () => {
+  tenant = await createTenant("Hardening");
+  userId = (await createUser(tenant, { userName: "target@contoso.com" })).id;
+  const group = await scim(tenant, "POST", "/Groups", { body: { displayName: "Target" } });
+  groupId = (await group.json<{ id: string }>()).id;
+});
+
+/** JSON text of a value nested `levels` arrays deep: two bytes a level, so deep bodies stay under the size limit. */
+const nestedArrays = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
+const HOLE = "__VALUE__";
+/** The body with its `HOLE` replaced by raw JSON text (building a deep value as an object would overflow here). */
+const withValue = (body: unknown, json: string) => JSON.stringify(body).replace(`"${HOLE}"`, json);
+
+/** Every SCIM write, with a place (`v`) in its body where a client controls an arbitrary JSON value. */
+const writes: [string, string, () => string, (v: string) => unknown][] = [
+  ["POST /Users (extension value)", "POST", () => "/Users", (v) => ({ userName: "deep@x", [CUSTOM]: { badge: v } })],
+  ["POST /Users (core attribute)", "POST", () => "/Users", (v) => ({ userName: "deep@x", name: v })],
+  ["PUT /Users/{id}", "PUT", () => `/Users/${userId}`, (v) => ({ userName: "target@contoso.com", emails: v })],
+  [
+    "PATCH /Users/{id}",
+    "PATCH",
+    () => `/Users/${userId}`,
+    (v) => ({ schemas: [PATCH_OP], Operations: [{ op: "add", path: `${CUSTOM}:badge`, value: v }] }),
+  ],
+  ["POST /Groups", "POST", () => "/Groups", (v) => ({ displayName: "Deep", members: v })],
+  ["PUT /Groups/{id}", "PUT", () => `/Groups/${groupId}`, (v) => ({ displayName: "Target", externalId: v })],
+  [
+    "PATCH /Groups/{id}",
+    "PATCH",
+    () => `/Groups/${groupId}`,
+    (v) => ({ schemas: [PATCH_OP], Operations: [{ op: "add", path: "members", value: v }] }),
+  ],
+  ["a bare array body", "POST", () => "/Users", (v) => v],
+];
+
+describe("request JSON is bounded in depth before anything walks it (no stack overflow, no 500)", () => {
+  it.each(
+    writes.flatMap(([name, method, path, body]) =>
+      [5_000, 60_000].map((levels) => [`${name}, ${levels} deep`, method, path, body, levels] as const),
+    ),
+  )("%s", async (_, method, path, body, levels) => {
+    const before = await resources();
+    const res = await scim(tenant, method, path(), { body: withValue(body(HOLE), nestedArrays(levels)) });
+    await expectScimError(res, 400, "invalidValue");
+    expect(await resources()).toBe(before);
+  });
+
+  it("accepts custom extension values up to the published depth, and refuses one level more", async () => {
+    const objects = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+    const body = (n: string, levels: number) =>
+      withValue({ userName: `${n}@x`, [CUSTOM]: { badge: HOLE } }, objects(levels));
+    expect((await scim(tenant, "POST", "/Users", { body: body("at-limit", MAX_EXTENSION_DEPTH) })).status).toBe(201);
+    const over = await scim(tenant, "POST", "/Users", { body: body("over", MAX_EXTENSION_DEPTH + 1) });
+    await expectScimError(over, 400, "invalidValue");
+  });
+});
+
+describe("every query parameter is validated before any write (no 4xx after a commit)", () => {
+  const badQueries = [
+    'attributes=emails[bogus eq "x"]',
+    "attributes=nickname2",
+    "excludedAttributes=emails[primary gt true]",
+    "excludedAttributes=name.middle",
+  ];
+  it.each(
+    writes
+      .filter(([name]) => !name.startsWith("a bare"))
+      .flatMap(([name, method, path, body]) =>
+        badQueries.map((query) => [`${name}?${query}`, method, path, body, query] as const),
+      ),
+  )("%s", async (_, method, path, body, query) => {
+    const before = await resources();
+    const res = await scim(tenant, method, `${path()}?${query}`, { body: body('"valid"') });
+    expect(res.status).toBe(400);
+    expect(await resources()).toBe(before);
+  });
+});
+
+describe("request paths are handled in linear time (test/node/regex.test.ts checks every regular expression)", () => {
+  it.each([
+    ["15,000 trailing slashes", (base: string) => `${base}/Users${"/".repeat(15_000)}`],
+    ["15,000 slashes then a segment", (base: string) => `${base}${"/".repeat(15_000)}x/`],
+  ])("%s: a normal answer", async (_, path) => {
+    const res = await workerFetch(request("GET", path(tenant.base), { auth: `Bearer ${tenant.token}` }));
+    expect(res.status).toBeLessThan(500);
+  });
+});
