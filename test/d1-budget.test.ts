@@ -118,6 +118,7 @@ describe("membership changes cost the same at 10 and 10,000 members", () => {
 describe("D1 round trips per request after authentication, and one KV read (docs/performance.md)", () => {
   let tenant: TestTenant;
   let userId: string;
+  let groupId: string;
   let n = 0;
   const call = async (method: string, path: string, body?: unknown) => {
     counter.reset();
@@ -140,7 +141,8 @@ describe("D1 round trips per request after authentication, and one KV read (docs
       body: { userName: `budget${n}@contoso.com`, externalId: `budget${n}` },
     });
     userId = (await user.json<{ id: string }>()).id;
-    await scim(tenant, "POST", "/Groups", { body: { displayName: `Budget ${n}` } });
+    const group = await scim(tenant, "POST", "/Groups", { body: { displayName: `Budget ${n}` } });
+    groupId = (await group.json<{ id: string }>()).id;
   });
 
   it.each([
@@ -157,6 +159,20 @@ describe("D1 round trips per request after authentication, and one KV read (docs
       2,
     ],
     ["POST /Groups", "POST", () => "/Groups", () => ({ displayName: `Other ${n}`, members: [] }), 1],
+    [
+      "PATCH /Groups/{id} members only",
+      "PATCH",
+      () => `/Groups/${groupId}`,
+      () => ({ Operations: [{ op: "add", path: "members", value: [{ value: userId }] }] }),
+      1,
+    ],
+    [
+      "PATCH /Groups/{id} renaming",
+      "PATCH",
+      () => `/Groups/${groupId}`,
+      () => ({ Operations: [{ op: "replace", path: "displayName", value: `Renamed ${n}` }] }),
+      2,
+    ],
     [
       "GET /Groups by displayName",
       "GET",

@@ -105,3 +105,58 @@ describe("request paths are handled in linear time (test/node/regex.test.ts chec
     expect(res.status).toBeLessThan(500);
   });
 });
+
+describe("no valid request reaches an SQLite limit (bound parameters, statement size)", () => {
+  const GROUP_EXTENSION = "urn:ietf:params:scim:schemas:extension:Acme:2.0:Group";
+  const many = (n: number, op: (i: number) => unknown) => Array.from({ length: n }, (_, i) => op(i));
+  const patches: [string, () => string, unknown[]][] = [
+    [
+      "the same optional attribute removed 100 times",
+      () => `/Groups/${groupId}`,
+      many(100, () => ({ op: "remove", path: "externalId" })),
+    ],
+    [
+      "100 distinct extension attributes",
+      () => `/Groups/${groupId}`,
+      many(100, (i) => ({ op: "add", path: `${GROUP_EXTENSION}:a${i}`, value: `v${i}` })),
+    ],
+    [
+      "100 renames",
+      () => `/Groups/${groupId}`,
+      many(100, (i) => ({ op: "replace", path: "displayName", value: `Target ${i}` })),
+    ],
+    [
+      "100 member removals by filter",
+      () => `/Groups/${groupId}`,
+      many(100, (i) => ({ op: "remove", path: `members[value eq "absent-${i}"]` })),
+    ],
+    [
+      "the same user attribute removed 100 times",
+      () => `/Users/${userId}`,
+      many(100, () => ({ op: "remove", path: "title" })),
+    ],
+    [
+      "100 distinct user extension attributes",
+      () => `/Users/${userId}`,
+      many(100, (i) => ({ op: "add", path: `${CUSTOM}:a${i}`, value: `v${i}` })),
+    ],
+  ];
+  it.each(patches)("PATCH with %s succeeds", async (_, path, operations) => {
+    const res = await scim(tenant, "PATCH", path(), { body: { schemas: [PATCH_OP], Operations: operations } });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+  });
+
+  it("an extension path never reaches the group's core attributes", async () => {
+    const path = `/Groups/${groupId}`;
+    const ext = `${GROUP_EXTENSION}:displayName`;
+    for (const operation of [
+      { op: "replace", path: ext, value: "Shadow" },
+      { op: "remove", path: ext },
+    ]) {
+      const res = await scim(tenant, "PATCH", path, { body: { schemas: [PATCH_OP], Operations: [operation] } });
+      expect(res.status).toBe(204);
+      const group = await (await scim(tenant, "GET", path)).json<{ displayName: string }>();
+      expect(group.displayName).toMatch(/^Target/);
+    }
+  });
+});

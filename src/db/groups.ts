@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
-import type { GroupDelta, GroupRecord, MemberRecord, PreparedGroup } from "../scim/groups";
+import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../scim/groups";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
@@ -181,9 +181,7 @@ export async function replaceGroup(
       AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${guard}`,
     insertMembers(ctx, id, group.memberIds, guard),
     sql`
-      UPDATE ${groups} SET display_name = ${group.displayName}, display_name_key = ${group.displayNameKey},
-        external_id = ${group.externalId}, data = ${JSON.stringify(group.doc)}, folded = ${JSON.stringify(group.folded)},
-        version = version + 1, updated_at = ${ctx.now}
+      UPDATE ${groups} SET ${documentColumns(group)} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
     probe(ctx.tenantId, id, expectedVersion),
@@ -194,78 +192,56 @@ export async function replaceGroup(
 }
 
 /**
- * PATCH as a delta, in one round trip and without reading the member list: the group row is updated (attributes,
- * version), removed members are deleted by id (or all of them on a reset), added ones inserted with
- * INSERT OR IGNORE. Membership changes commute, so concurrent PATCHes never lose a member. The same number of
- * statements runs for a group of ten members or ten thousand.
+ * PATCH in one round trip and without reading the member list: removed members are deleted by id (or all of them on
+ * a reset), added ones inserted with INSERT OR IGNORE, so concurrent PATCHes never lose a member, and the same
+ * number of statements runs for a group of ten members or ten thousand. When the group's attributes changed, the
+ * new document (prepared from the version read, which `expectedVersion` then guards) is written whole: request
+ * input reaches SQL only as whole-document and JSON-list parameters, so no request can exceed D1's bound-parameter
+ * limit however many operations it holds.
  */
 export async function patchGroup(
   db: Database,
   ctx: WriteContext,
   id: string,
-  group: { delta: GroupDelta; displayNameKey?: string; folded: Record<string, unknown> },
+  change: { members: MemberDelta; document?: Omit<PreparedGroup, "memberIds">; changed: string[] },
   withResource: boolean,
   expectedVersion?: number,
 ): Promise<GroupWrite> {
-  const { delta } = group;
-  const added = [...delta.add];
-  const removed = [...delta.remove];
+  const { members, document } = change;
+  const added = [...members.add];
+  const removed = [...members.remove];
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, added)}`;
-  const [, , , updated, why, members] = await runBatch(db, [
+  const [, , , updated, why, memberRows] = await runBatch(db, [
     audit(
       ctx,
       "group.updated",
       id,
-      sql`json_object('changed', json(${JSON.stringify([...Object.keys(delta.set), ...delta.unset])}),
+      sql`json_object('changed', json(${JSON.stringify(change.changed)}),
         'added', json(${JSON.stringify(added)}), 'removed', json(${JSON.stringify(removed)}),
-        'removedAll', json(${delta.reset ? "true" : "false"}),
-        'removedCount', ${delta.reset ? sql`(SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})` : removed.length})`,
+        'removedAll', json(${members.reset ? "true" : "false"}),
+        'removedCount', ${members.reset ? sql`(SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})` : removed.length})`,
       guard,
     ),
     // Member statements first, while the guard's version still holds (see replaceGroup).
-    delta.reset
+    members.reset
       ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
           AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${guard}`,
     insertMembers(ctx, id, added, guard),
-    sql`UPDATE ${groups} SET ${attributeUpdates(group)} version = version + 1, updated_at = ${ctx.now}
+    sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
     probe(ctx.tenantId, id, expectedVersion),
     ...(withResource ? [membersOf(ctx.tenantId, sql`(${id})`)] : []),
   ]);
   const record = groupRecords(updated)[0];
-  return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
+  return record ? { ok: true, record, members: memberRecords(memberRows) } : failure(why);
 }
 
-/** In-place JSON edits of the stored document for the attributes a PATCH sets or removes (no read needed). */
-function attributeUpdates({
-  delta,
-  displayNameKey,
-  folded,
-}: {
-  delta: GroupDelta;
-  displayNameKey?: string;
-  folded: Record<string, unknown>;
-}) {
-  let data = sql`data`;
-  let foldedDoc = sql`folded`;
-  for (const [key, value] of Object.entries(delta.set)) {
-    data = sql`json_set(${data}, ${`$."${key}"`}, json(${JSON.stringify(value)}))`;
-    foldedDoc = sql`json_set(${foldedDoc}, ${`$."${key}"`}, json(${JSON.stringify(folded[key])}))`;
-  }
-  for (const key of delta.unset) {
-    data = sql`json_remove(${data}, ${`$."${key}"`})`;
-    foldedDoc = sql`json_remove(${foldedDoc}, ${`$."${key}"`})`;
-  }
-  const columns: SQL[] = [sql`data = ${data},`, sql`folded = ${foldedDoc},`];
-  if (typeof delta.set.displayName === "string") {
-    columns.push(sql`display_name = ${delta.set.displayName}, display_name_key = ${displayNameKey},`);
-  }
-  if ("externalId" in delta.set) columns.push(sql`external_id = ${delta.set.externalId},`);
-  if (delta.unset.includes("externalId")) columns.push(sql`external_id = NULL,`);
-  return sql.join(columns, sql` `);
-}
+/** The columns a group's document sets, for a write of the whole document. */
+const documentColumns = (group: Omit<PreparedGroup, "memberIds">) =>
+  sql`display_name = ${group.displayName}, display_name_key = ${group.displayNameKey},
+    external_id = ${group.externalId}, data = ${JSON.stringify(group.doc)}, folded = ${JSON.stringify(group.folded)},`;
 
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
 export async function deleteGroup(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {

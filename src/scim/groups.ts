@@ -82,72 +82,67 @@ export function memberIds(value: unknown): string[] {
 }
 
 /**
- * A group PATCH as a membership delta plus attribute changes, so storage never reads the member list: each
- * operation updates the running delta in order (`reset` = every current member is removed first).
+ * A group PATCH split in two. Membership changes become a delta that storage applies by id, never reading the member
+ * list (`reset` = every current member is removed first); the operations on the group's own attributes are applied
+ * to its stored document like any resource's (scim/patch.ts), so extension paths address the extension, never the
+ * core, and the document is written whole.
  */
-export interface GroupDelta {
-  set: ResourceDocument;
-  unset: string[];
+export interface GroupPatch {
+  attributes: PatchOperation[];
+  members: MemberDelta;
+}
+
+export interface MemberDelta {
   reset: boolean;
   add: Set<string>;
   remove: Set<string>;
 }
 
-/** A delta that changes nothing (no operations, or only unknown path-less keys): no write, no version bump. */
-export const isEmptyDelta = (delta: GroupDelta) =>
-  !delta.reset && delta.add.size + delta.remove.size + delta.unset.length + Object.keys(delta.set).length === 0;
+export const changesMembers = (delta: MemberDelta) => delta.reset || delta.add.size + delta.remove.size > 0;
 
-export function toGroupDelta(operations: PatchOperation[]): GroupDelta {
-  const delta: GroupDelta = { set: {}, unset: [], reset: false, add: new Set(), remove: new Set() };
+export function splitGroupPatch(operations: PatchOperation[]): GroupPatch {
+  const members: MemberDelta = { reset: false, add: new Set(), remove: new Set() };
+  const attributes: PatchOperation[] = [];
   for (const operation of operations) {
     if (operation.path === undefined) {
       if (operation.op === "remove") throw badRequest("noTarget", "remove needs a path.");
       if (!isPlainObject(operation.value))
         throw badRequest("invalidValue", "An operation without a path needs an object value.");
-      for (const [key, value] of Object.entries(operation.value)) {
-        if (/^(schemas|id|meta)$/i.test(key)) continue;
-        const target = tryTarget(key);
-        if (target) applyGroupOp(delta, { op: operation.op, path: key, value }, target);
-      }
+      const { members: value, rest } = takeMembers(operation.value);
+      if (value !== undefined) applyMemberOp(members, { op: operation.op, path: "members", value }, "members");
+      if (Object.keys(rest).length > 0) attributes.push({ op: operation.op, value: rest });
+      continue;
+    }
+    const target = parsePatchPath(operation.path, GROUP_RESOURCE_TYPE);
+    if (target.attr.name === "members" && target.keys.length === 1) {
+      applyMemberOp(members, operation, operation.path, target);
     } else {
-      applyGroupOp(delta, operation, parsePatchPath(operation.path, GROUP_RESOURCE_TYPE));
+      attributes.push(operation);
     }
   }
-  if (delta.add.size + delta.remove.size > MAX_MEMBERS_PER_REQUEST) {
+  if (members.add.size + members.remove.size > MAX_MEMBERS_PER_REQUEST) {
     throw badRequest("invalidValue", `At most ${MAX_MEMBERS_PER_REQUEST} members per request.`);
   }
-  return delta;
+  return { attributes, members };
 }
 
-function tryTarget(key: string) {
-  try {
-    return parsePatchPath(key, GROUP_RESOURCE_TYPE);
-  } catch (error) {
-    if ((error as { scimType?: string }).scimType === "invalidPath") return undefined;
-    throw error;
+/** A path-less value's `members` key (any case) apart from the attributes beside it. */
+function takeMembers(value: Record<string, unknown>) {
+  const rest: Record<string, unknown> = {};
+  let members: unknown;
+  for (const [key, v] of Object.entries(value)) {
+    if (key.toLowerCase() === "members") members = v;
+    else rest[key] = v;
   }
+  return { members, rest };
 }
 
-function applyGroupOp(delta: GroupDelta, operation: PatchOperation, target: ReturnType<typeof parsePatchPath>) {
-  const label = operation.path ?? target.attr.name;
-  if (target.attr.name !== "members") {
-    if (target.sub) throw badRequest("invalidPath", `"${label}" names no attribute of Group.`);
-    if (operation.op === "remove") {
-      if (target.attr.required)
-        throw badRequest("invalidValue", `${target.attr.name} is required and cannot be removed.`);
-      delta.unset.push(target.attr.name);
-      delete delta.set[target.attr.name];
-      return;
-    }
-    const doc = normalizeResource({ [target.attr.name]: operation.value }, GROUP_RESOURCE_TYPE);
-    const value = doc[target.attr.name];
-    if (value === undefined || (typeof value === "string" && value.trim() === "")) {
-      throw badRequest("invalidValue", `${label} needs a non-empty value.`);
-    }
-    delta.set[target.attr.name] = doc[target.attr.name];
-    delta.unset = delta.unset.filter((k) => k !== target.attr.name);
-    return;
-  }
+function applyMemberOp(
+  delta: MemberDelta,
+  operation: PatchOperation,
+  label: string,
+  target = parsePatchPath("members", GROUP_RESOURCE_TYPE),
+) {
   if (target.sub) throw badRequest("invalidPath", `"${label}": change members as a whole or by members[value eq "…"].`);
   if (target.filter) {
     if (operation.op !== "remove") throw badRequest("invalidPath", `"${label}": add members with path "members".`);
@@ -165,12 +160,12 @@ function applyGroupOp(delta: GroupDelta, operation: PatchOperation, target: Retu
   else for (const id of ids) removeMember(delta, id);
 }
 
-function addMember(delta: GroupDelta, id: string) {
+function addMember(delta: MemberDelta, id: string) {
   delta.add.add(id);
   delta.remove.delete(id);
 }
 
-function removeMember(delta: GroupDelta, id: string) {
+function removeMember(delta: MemberDelta, id: string) {
   delta.remove.add(id);
   delta.add.delete(id);
 }
@@ -194,7 +189,7 @@ export function toScimGroup(record: GroupRecord, members: MemberRecord[] | undef
   const doc = JSON.parse(record.data) as ResourceDocument;
   const location = `${baseUrl}/Groups/${record.id}`;
   return {
-    schemas: [GROUP_SCHEMA_ID],
+    schemas: [GROUP_SCHEMA_ID, ...Object.keys(doc).filter((k) => k.startsWith("urn:"))],
     id: record.id,
     ...doc,
     ...(members

@@ -117,6 +117,12 @@ export function applyPatch(doc: ResourceDocument, operations: PatchOperation[], 
   return next;
 }
 
+/** Top-level attributes whose values differ between two documents (added, removed or changed), for audit rows. */
+export function changedAttributes(before: ResourceDocument, after: ResourceDocument): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}
+
 /**
  * Path-less add/replace: each key of `value` is itself a path. Entra writes `"name.givenName"` and URN-qualified
  * keys (aadOptscim062020; test/fixtures/entra.ts has the requests); RFC clients nest objects. Unknown keys are

@@ -10,18 +10,24 @@ import {
   replaceGroup as replaceGroupRows,
 } from "../db/groups";
 import { isUniqueViolation } from "../db/users";
-import { badRequest, conflict, notFound } from "../scim/errors";
-import { fold, foldDocument } from "../scim/fold";
-import { isEmptyDelta, type MemberRecord, prepareGroup, toGroupDelta, toScimGroup } from "../scim/groups";
+import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
+import {
+  changesMembers,
+  type MemberRecord,
+  prepareGroup,
+  prepareGroupDocument,
+  splitGroupPatch,
+  toScimGroup,
+} from "../scim/groups";
 import type { Page } from "../scim/paging";
-import { parsePatchBody } from "../scim/patch";
-import { checkIfMatch, type EtagSet, preconditionFailed } from "../scim/preconditions";
+import { applyPatch, changedAttributes, parsePatchBody } from "../scim/patch";
+import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
 import { type Projection, shows } from "../scim/projection";
 import { GROUP_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import type { OperatorContext, ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
-import { versionNamedBy } from "./preconditions";
+import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
 import { requireTenant } from "./tenants";
 
 export type ScimGroup = ReturnType<typeof toScimGroup>;
@@ -59,7 +65,8 @@ export async function getGroup(ctx: ScimContext, id: string, projection: Project
 export async function createGroup(ctx: ScimContext, body: unknown) {
   const group = prepareGroup(body);
   const id = crypto.randomUUID();
-  const written = await checked(ctx, insertGroup(ctx.db, ctx, id, group), id, group.memberIds, group.displayName);
+  const outcome = await unlessTaken(insertGroup(ctx.db, ctx, id, group), group.displayName);
+  const written = await checked(ctx, outcome, id, group.memberIds);
   return toScimGroup(written.record, written.members, ctx.baseUrl);
 }
 
@@ -67,13 +74,15 @@ export async function createGroup(ctx: ScimContext, body: unknown) {
 export async function replaceGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const group = prepareGroup(body);
   const write = replaceGroupRows(ctx.db, ctx, id, group, await versionToMatch(ctx, id, ifMatch));
-  const written = await checked(ctx, write, id, group.memberIds, group.displayName);
+  const written = await checked(ctx, await unlessTaken(write, group.displayName), id, group.memberIds);
   return toScimGroup(written.record, written.members, ctx.baseUrl);
 }
 
 /**
- * PATCH /Groups/{id} as a delta, one round trip. Entra expects 204, so the answer is the new version alone unless
- * the client asked for attributes; an empty delta writes nothing and keeps the version.
+ * PATCH /Groups/{id}. Member changes alone (Entra's usual PATCH) are one round trip that never reads the member
+ * list. Changes to the group's attributes are applied to the stored document as for users: read, apply, write
+ * conditionally on the version read, re-applied on a lost race. Entra expects 204, so the answer is the new version
+ * alone unless the client asked for attributes; a PATCH that changes nothing writes nothing and keeps the version.
  */
 export async function patchGroup(
   ctx: ScimContext,
@@ -82,30 +91,48 @@ export async function patchGroup(
   ifMatch: EtagSet | undefined,
   request: { projection: Projection; resourceAsked: boolean },
 ): Promise<{ resource: ScimGroup } | { version: number }> {
-  const delta = toGroupDelta(parsePatchBody(body));
-  if (isEmptyDelta(delta)) {
+  const { attributes, members } = splitGroupPatch(parsePatchBody(body));
+  const answer = (written: Extract<GroupWrite, { ok: true }>) => {
+    if (!request.resourceAsked) return { version: written.record.version };
+    const shown = shows(request.projection, "members") ? written.members : undefined;
+    return { resource: toScimGroup(written.record, shown, ctx.baseUrl) };
+  };
+  if (attributes.length === 0) {
+    if (!changesMembers(members)) return { version: await currentVersion(ctx, id, ifMatch) };
+    const write = patchGroupRows(
+      ctx.db,
+      ctx,
+      id,
+      { members, changed: [] },
+      request.resourceAsked,
+      await versionToMatch(ctx, id, ifMatch),
+    );
+    return answer(await checked(ctx, await unlessTaken(write), id, [...members.add]));
+  }
+  for (let attempt = 1; ; attempt++) {
     const found = await findGroup(ctx.db, ctx.tenantId, id, false);
     if (!found) throw groupNotFound(id);
     checkIfMatch(ifMatch, found.record.version);
-    return { version: found.record.version };
+    const before = JSON.parse(found.record.data);
+    const document = prepareGroupDocument(applyPatch(before, attributes, GROUP_RESOURCE_TYPE));
+    const changed = changedAttributes(before, document.doc);
+    if (changed.length === 0 && !changesMembers(members)) return { version: found.record.version };
+    const change = { members, document: changed.length > 0 ? document : undefined, changed };
+    const write = patchGroupRows(ctx.db, ctx, id, change, request.resourceAsked, found.record.version);
+    const outcome = await unlessTaken(write, document.displayName);
+    if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
+      return answer(await checked(ctx, outcome, id, [...members.add]));
+    }
+    if (attempt === MAX_WRITE_ATTEMPTS) throw new ScimError(409, `Group ${id} is being changed concurrently; retry.`);
   }
-  const displayName = typeof delta.set.displayName === "string" ? delta.set.displayName : undefined;
-  const write = patchGroupRows(
-    ctx.db,
-    ctx,
-    id,
-    {
-      delta,
-      displayNameKey: displayName === undefined ? undefined : fold(displayName),
-      folded: foldDocument(delta.set, GROUP_RESOURCE_TYPE),
-    },
-    request.resourceAsked,
-    await versionToMatch(ctx, id, ifMatch),
-  );
-  const written = await checked(ctx, write, id, [...delta.add], displayName);
-  if (!request.resourceAsked) return { version: written.record.version };
-  const members = shows(request.projection, "members") ? written.members : undefined;
-  return { resource: toScimGroup(written.record, members, ctx.baseUrl) };
+}
+
+/** A PATCH that changes nothing: the group must exist (and match If-Match); its version stays. */
+async function currentVersion(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
+  const found = await findGroup(ctx.db, ctx.tenantId, id, false);
+  if (!found) throw groupNotFound(id);
+  checkIfMatch(ifMatch, found.record.version);
+  return found.record.version;
 }
 
 export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
@@ -123,16 +150,19 @@ const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefin
     () => groupNotFound(id),
   );
 
-/** A write's outcome as the protocol's errors. Unknown members are a 400 naming them (read only on this path). */
-async function checked(ctx: ScimContext, write: Promise<GroupWrite>, id: string, memberIds: string[], name?: string) {
-  let outcome: GroupWrite;
+/** A write, with the unique index on displayName as the protocol's 409. */
+async function unlessTaken(write: Promise<GroupWrite>, name?: string) {
   try {
-    outcome = await write;
+    return await write;
   } catch (error) {
     if (isUniqueViolation(error))
       throw conflict(`displayName "${name}" is already used by another group of this tenant.`);
     throw error;
   }
+}
+
+/** A write's outcome as the protocol's errors. Unknown members are a 400 naming them (read only on this path). */
+async function checked(ctx: ScimContext, outcome: GroupWrite, id: string, memberIds: string[]) {
   if (outcome.ok) return outcome;
   if (outcome.reason === "notFound") throw groupNotFound(id);
   if (outcome.reason === "versionConflict") throw preconditionFailed();

@@ -20,15 +20,12 @@ import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../
 import { forTenant, type OperatorContext, type ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
-import { versionNamedBy } from "./preconditions";
+import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
 import { requireTenant } from "./tenants";
 
 /** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
 export const DIRECTORY_MANAGED: ManagedBy = "azure-ad";
 export const PORTAL_MANAGED: ManagedBy = "portal";
-
-/** A PATCH that loses the version race this many times answers 409 instead of spinning. */
-export const MAX_PATCH_ATTEMPTS = 3;
 
 export type ScimUser = ReturnType<typeof toScimUser>;
 
@@ -97,7 +94,7 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
       return { resource: written(ctx, user, outcome, ifMatch, id) };
     }
-    if (attempt === MAX_PATCH_ATTEMPTS) throw new ScimError(409, `User ${id} is being changed concurrently; retry.`);
+    if (attempt === MAX_WRITE_ATTEMPTS) throw new ScimError(409, `User ${id} is being changed concurrently; retry.`);
   }
 }
 

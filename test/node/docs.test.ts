@@ -31,6 +31,7 @@ import {
   TOKEN_METADATA_RETENTION_MS,
 } from "../../src/services/housekeeping";
 import { MAX_DETAIL_LENGTH } from "../../src/services/logs";
+import { MAX_WRITE_ATTEMPTS } from "../../src/services/preconditions";
 import {
   defaultTokenTtl,
   EXPIRY_WARNING_MS,
@@ -38,7 +39,6 @@ import {
   MAX_TOKEN_TTL_SECONDS,
   MIN_TOKEN_TTL_SECONDS,
 } from "../../src/services/tokens";
-import { MAX_PATCH_ATTEMPTS } from "../../src/services/users";
 import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
 
 const n = (value: number) => value.toLocaleString("en-US");
@@ -93,7 +93,7 @@ function sections(): [string, Row[]][] {
           `${n(rate.limit)} per ${rate.period} s (${n(rate.limit / rate.period)}/s sustained)`,
           `\`429\` with \`Retry-After\` (window of ${RATE_LIMIT_PERIOD_SECONDS} s)`,
         ],
-        ["PATCH attempts when the user changes concurrently", n(MAX_PATCH_ATTEMPTS), "`409`, retry"],
+        ["PATCH attempts when the resource changes concurrently", n(MAX_WRITE_ATTEMPTS), "`409`, retry"],
         ["Storage (D1, KV) unavailable", `Retry-After ${RETRY_AFTER_SECONDS} s`, "`503`, nothing changed"],
       ],
     ],

@@ -1,7 +1,7 @@
 // Pure protocol transformations, table by table: POST/PUT bodies into stored documents, PATCH applied to a
 // document, group PATCH as a membership delta, and attribute projection.
 import { describe, expect, it } from "vitest";
-import { toGroupDelta } from "../../src/scim/groups";
+import { prepareGroupDocument, splitGroupPatch } from "../../src/scim/groups";
 import { applyPatch, type PatchOperation, parsePatchBody } from "../../src/scim/patch";
 import { parseProjection, project } from "../../src/scim/projection";
 import { normalizeResource } from "../../src/scim/resource-input";
@@ -10,6 +10,7 @@ import { expectScimError } from "./expect-scim-error";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const CUSTOM = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User";
+const GROUP_EXTENSION = "urn:ietf:params:scim:schemas:extension:Acme:2.0:Group";
 
 describe("normalizeResource", () => {
   it.each([
@@ -125,12 +126,12 @@ describe("applyPatch", () => {
   });
 });
 
-describe("toGroupDelta", () => {
-  const delta = (operations: PatchOperation[]) => {
-    const d = toGroupDelta(operations);
-    return { set: d.set, unset: d.unset, reset: d.reset, add: [...d.add], remove: [...d.remove] };
+describe("splitGroupPatch", () => {
+  const split = (operations: PatchOperation[]) => {
+    const { attributes, members } = splitGroupPatch(operations);
+    return { attributes, reset: members.reset, add: [...members.add], remove: [...members.remove] };
   };
-  const none = { set: {}, unset: [], reset: false, add: [], remove: [] };
+  const none = { attributes: [], reset: false, add: [], remove: [] };
   it.each<[string, PatchOperation[], object]>([
     ["add members", [{ op: "add", path: "members", value: [{ value: "u1" }, { value: "u2" }] }], { add: ["u1", "u2"] }],
     [
@@ -149,32 +150,76 @@ describe("toGroupDelta", () => {
       ],
       { remove: ["u1"] },
     ],
-    ["rename by path", [{ op: "replace", path: "displayName", value: "New" }], { set: { displayName: "New" } }],
     [
-      "path-less attributes",
-      [{ op: "replace", value: { externalId: "e1", unknown: 1 } }],
-      { set: { externalId: "e1" } },
+      "attribute operations go to the document",
+      [{ op: "replace", path: "displayName", value: "New" }],
+      { attributes: [{ op: "replace", path: "displayName", value: "New" }] },
     ],
-    ["remove an optional attribute", [{ op: "remove", path: "externalId" }], { unset: ["externalId"] }],
+    [
+      "a path-less value is split: members to the delta, the rest to the document",
+      [{ op: "add", value: { Members: [{ value: "u1" }], externalId: "e1" } }],
+      { attributes: [{ op: "add", value: { externalId: "e1" } }], add: ["u1"] },
+    ],
+    [
+      "an extension attribute named members is an attribute",
+      [{ op: "add", path: `${GROUP_EXTENSION}:members`, value: "x" }],
+      { attributes: [{ op: "add", path: `${GROUP_EXTENSION}:members`, value: "x" }] },
+    ],
     ["no operations", [], {}],
   ])("%s", (_, operations, expected) => {
-    expect(delta(operations)).toEqual({ ...none, ...expected });
+    expect(split(operations)).toEqual({ ...none, ...expected });
   });
 
   it.each<[string, PatchOperation[], "invalidValue" | "invalidPath" | "invalidFilter"]>([
-    ["removing the required displayName", [{ op: "remove", path: "displayName" }], "invalidValue"],
     ["a group as a member", [{ op: "add", path: "members", value: [{ value: "g", type: "Group" }] }], "invalidValue"],
     ["a member without a value", [{ op: "add", path: "members", value: [{ display: "x" }] }], "invalidValue"],
     ["adding by filter", [{ op: "add", path: 'members[value eq "u1"]', value: [] }], "invalidPath"],
     ["a member sub-attribute path", [{ op: "replace", path: "members.value", value: "x" }], "invalidPath"],
     ["selecting members by anything but the id", [{ op: "remove", path: 'members[display eq "x"]' }], "invalidFilter"],
   ])("refuses %s", (_, operations, scimType) => {
-    expectScimError(() => toGroupDelta(operations), scimType);
+    expectScimError(() => splitGroupPatch(operations), scimType);
   });
 
   it("bounds the members one request may name", () => {
     const value = Array.from({ length: 1001 }, (_, i) => ({ value: `u${i}` }));
-    expectScimError(() => toGroupDelta([{ op: "add", path: "members", value }]), "invalidValue", "At most 1000");
+    expectScimError(() => splitGroupPatch([{ op: "add", path: "members", value }]), "invalidValue", "At most 1000");
+  });
+});
+
+describe("a group's attributes under PATCH", () => {
+  const patched = (operations: PatchOperation[]) =>
+    prepareGroupDocument(
+      applyPatch(
+        { displayName: "Sales", externalId: "e" },
+        splitGroupPatch(operations).attributes,
+        GROUP_RESOURCE_TYPE,
+      ),
+    ).doc;
+
+  it.each<[string, PatchOperation[], object]>([
+    ["rename", [{ op: "replace", path: "displayName", value: "New" }], { displayName: "New", externalId: "e" }],
+    [
+      "remove an optional attribute, many times over",
+      Array(60).fill({ op: "remove", path: "externalId" }),
+      { displayName: "Sales" },
+    ],
+    [
+      "an extension path addresses the extension, never the core",
+      [{ op: "replace", path: `${GROUP_EXTENSION}:displayName`, value: "Ext" }],
+      { displayName: "Sales", externalId: "e", [GROUP_EXTENSION]: { displayName: "Ext" } },
+    ],
+    [
+      "removing an extension attribute leaves the core alone",
+      [{ op: "remove", path: `${GROUP_EXTENSION}:displayName` }],
+      { displayName: "Sales", externalId: "e" },
+    ],
+  ])("%s", (_, operations, expected) => {
+    expect(patched(operations)).toEqual(expected);
+  });
+
+  it("refuses to remove or empty the required displayName", () => {
+    expectScimError(() => patched([{ op: "remove", path: "displayName" }]), "invalidValue", "displayName is required");
+    expectScimError(() => patched([{ op: "replace", path: "displayName", value: "" }]), "invalidValue");
   });
 });
 
