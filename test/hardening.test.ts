@@ -2,9 +2,23 @@
  * Hardening, by class of defect: each test is written against the class (every route, every place), so a variant
  * of the reported example fails it too. docs/security.md maps each limit to its test here.
  */
+
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { recordFailedRequest } from "../src/db/failed-requests";
 import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
-import { createTenant, expectScimError, request, scim, type TestTenant, workerFetch } from "./support/http";
+import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
+import {
+  admin,
+  createTenant,
+  expectScimError,
+  fetchWith,
+  request,
+  scim,
+  type TestTenant,
+  workerFetch,
+} from "./support/http";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
@@ -158,5 +172,76 @@ describe("no valid request reaches an SQLite limit (bound parameters, statement 
       const group = await (await scim(tenant, "GET", path)).json<{ displayName: string }>();
       expect(group.displayName).toMatch(/^Target/);
     }
+  });
+});
+
+describe("the failed-request log costs a bounded number of writes and rows", () => {
+  const logRows = async (tenantId: string) =>
+    (
+      await env.DB.prepare("select path, detail, count, slot from failed_requests where tenant_id = ?")
+        .bind(tenantId)
+        .all<{ path: string; detail: string | null; count: number; slot: number }>()
+    ).results;
+
+  it("a refused flood writes nothing: the rate limiter runs before the log", async () => {
+    const flooded = await createTenant("Flooded");
+    const refusing = fetchWith({ bindings: { TENANT_RATE_LIMITER: { limit: async () => ({ success: false }) } } });
+    for (let i = 0; i < 20; i++) {
+      const res = await scim(flooded, "GET", `/Users/${"x".repeat(8_000)}${i}`, { fetch: refusing });
+      expect(res.status).toBe(429);
+    }
+    expect(await logRows(flooded.tenantId)).toEqual([]);
+  });
+
+  it("stores bounded paths and details however long the request", async () => {
+    const long = await createTenant("Long");
+    const at = (ms: number) => fetchWith({ clock: () => ms });
+    await scim(long, "GET", `/Users/${"y".repeat(8_000)}?filter=${"z".repeat(4_000)}`, { fetch: at(Date.now()) });
+    await scim(long, "POST", "/Users", { body: { userName: "u".repeat(5_000) }, fetch: at(Date.now()) });
+    const rows = await logRows(long.tenantId);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.path.length).toBeLessThanOrEqual(MAX_LOGGED_PATH_LENGTH);
+      expect(row.detail?.length ?? 0).toBeLessThanOrEqual(MAX_DETAIL_LENGTH);
+    }
+  });
+
+  it("aggregates identical failures into one row with their count, and coalesces rapid repeats", async () => {
+    const repeated = await createTenant("Repeated");
+    const start = Date.now();
+    // Spread out: every repeat is written, and each write adds to the same row.
+    for (let i = 0; i < 5; i++) {
+      await scim(repeated, "GET", "/Users/missing", { fetch: fetchWith({ clock: () => start + i * 60_000 }) });
+    }
+    expect(await logRows(repeated.tenantId)).toMatchObject([{ count: 5 }]);
+    // Rapid: within one isolate, repeats wait and are added to the next write.
+    const burst = fetchWith({ clock: () => start + 10 * 60_000 });
+    for (let i = 0; i < 10; i++) await scim(repeated, "GET", "/Users/missing", { fetch: burst });
+    await scim(repeated, "GET", "/Users/missing", { fetch: fetchWith({ clock: () => start + 20 * 60_000 }) });
+    expect(await logRows(repeated.tenantId)).toMatchObject([{ count: 16 }]);
+    const listed = await (await admin("GET", `/tenants/${repeated.tenantId}/requests`)).json<{ items: unknown[] }>();
+    expect(listed.items).toMatchObject([{ status: 404, count: 16, firstAt: new Date(start).toISOString() }]);
+  });
+
+  it("keeps one row per slot, so a tenant's log never exceeds its slots", async () => {
+    const slotted = await createTenant("Slotted");
+    const db = createDb(env.DB);
+    const failure = (fingerprint: string, at: number) => ({
+      tenantId: slotted.tenantId,
+      tokenId: slotted.tokenId,
+      at,
+      method: "GET",
+      path: `/x/${fingerprint}`,
+      status: 404,
+      scimType: null,
+      detail: null,
+      slot: 7,
+      fingerprint,
+      count: 1,
+    });
+    await recordFailedRequest(db, failure("a", 1));
+    await recordFailedRequest(db, failure("b", 2));
+    await recordFailedRequest(db, failure("b", 3));
+    expect(await logRows(slotted.tenantId)).toEqual([{ path: "/x/b", detail: null, count: 2, slot: 7 }]);
   });
 });

@@ -1,5 +1,6 @@
 import { listAuditEvents } from "../db/audit";
 import { listFailedRequests, recordFailedRequest } from "../db/failed-requests";
+import { sha256Hex } from "../lib/digest";
 import type { OperatorContext, TenantContext } from "./context";
 import { requireTenant } from "./tenants";
 
@@ -22,23 +23,55 @@ export async function listRequestFailures(
 
 /** Longest `detail` kept: enough to diagnose, bounded so a failing job cannot fill the log with text. */
 export const MAX_DETAIL_LENGTH = 500;
+/** Longest path (with query) kept; a longer one is cut and marked. An entry stays near 1 KiB. */
+export const MAX_LOGGED_PATH_LENGTH = 512;
+/** Rows a tenant's failed-request log holds at most: distinct recent failures, each with its count. */
+export const FAILED_REQUEST_SLOTS = 1000;
+/** An isolate writes a repeated failure at most this often; the repeats in between are added to the next write. */
+export const FAILURE_COALESCE_MS = 10_000;
+
+/**
+ * Per-isolate memory of when each failure was last written and how many repeats wait to be counted. It only thins
+ * out writes of a repeated failure; repeats still pending when the isolate ends are not counted, so `count` is a
+ * lower bound. Bounded: it is cleared when it grows past the slots of a few tenants.
+ */
+const recent = new Map<string, { writtenAt: number; pending: number }>();
+const MAX_REMEMBERED = 4 * FAILED_REQUEST_SLOTS;
 
 /**
  * Records a SCIM request that failed, for an operator diagnosing a quarantined Entra job: what was asked and what
- * was answered, never bodies or headers.
+ * was answered, never bodies or headers, each field bounded. Identical failures aggregate into one row; the log
+ * holds at most FAILED_REQUEST_SLOTS rows per tenant.
  */
 export async function recordRequestFailure(
   ctx: Omit<TenantContext, "actor"> & { tokenId: string },
   failure: { method: string; path: string; status: number; scimType?: string; detail?: string },
 ) {
+  const path = bounded(failure.path, MAX_LOGGED_PATH_LENGTH);
+  const detail = failure.detail === undefined ? null : bounded(failure.detail, MAX_DETAIL_LENGTH);
+  // A prefix of the digest is plenty to tell failures apart within one tenant's log.
+  const parts = [ctx.tenantId, failure.method, path, failure.status, failure.scimType, detail];
+  const fingerprint = (await sha256Hex(JSON.stringify(parts))).slice(0, 16);
+  const seen = recent.get(fingerprint);
+  if (seen && ctx.now - seen.writtenAt < FAILURE_COALESCE_MS) {
+    seen.pending++;
+    return;
+  }
+  if (recent.size >= MAX_REMEMBERED) recent.clear();
+  recent.set(fingerprint, { writtenAt: ctx.now, pending: 0 });
   await recordFailedRequest(ctx.db, {
     tenantId: ctx.tenantId,
     tokenId: ctx.tokenId,
     at: ctx.now,
     method: failure.method,
-    path: failure.path,
+    path,
     status: failure.status,
     scimType: failure.scimType ?? null,
-    detail: failure.detail?.slice(0, MAX_DETAIL_LENGTH) ?? null,
+    detail,
+    slot: Number.parseInt(fingerprint.slice(0, 8), 16) % FAILED_REQUEST_SLOTS,
+    fingerprint,
+    count: 1 + (seen?.pending ?? 0),
   });
 }
+
+const bounded = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

@@ -1,3 +1,5 @@
+import { sha256Hex } from "../lib/digest";
+
 /**
  * Access-token material. A token is `scimtok_` + 43 base64url characters (256 random bits). The fixed prefix
  * lets secret scanners recognise a leaked token; only its SHA-256 is ever stored.
@@ -16,10 +18,8 @@ export function looksLikeToken(candidate: string): boolean {
   return TOKEN_PATTERN.test(candidate);
 }
 
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** What is stored and looked up instead of the token: its SHA-256 (256 random bits need no salt or stretching). */
+export const hashToken = (token: string) => sha256Hex(token);
 
 function base64Url(bytes: Uint8Array): string {
   let binary = "";

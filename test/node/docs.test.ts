@@ -30,7 +30,12 @@ import {
   KV_SWEEP_WINDOW_MS,
   TOKEN_METADATA_RETENTION_MS,
 } from "../../src/services/housekeeping";
-import { MAX_DETAIL_LENGTH } from "../../src/services/logs";
+import {
+  FAILED_REQUEST_SLOTS,
+  FAILURE_COALESCE_MS,
+  MAX_DETAIL_LENGTH,
+  MAX_LOGGED_PATH_LENGTH,
+} from "../../src/services/logs";
 import { MAX_WRITE_ATTEMPTS } from "../../src/services/preconditions";
 import {
   defaultTokenTtl,
@@ -133,6 +138,13 @@ function sections(): [string, Row[]][] {
         ["Failed-request log kept", duration(FAILED_REQUEST_RETENTION_MS), "deleted"],
         ["Failed-request rows purged per run", n(FAILED_REQUEST_PURGE_BATCH), "rest next run"],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
+        ["Failed-request path (with query) stored", `${n(MAX_LOGGED_PATH_LENGTH)} characters`, "truncated"],
+        ["Failed-request rows per tenant", n(FAILED_REQUEST_SLOTS), "identical failures aggregate; others share slots"],
+        [
+          "Writes of one repeated failure per isolate",
+          `one per ${duration(FAILURE_COALESCE_MS)}`,
+          "repeats added to the next",
+        ],
       ],
     ],
   ];

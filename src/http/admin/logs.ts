@@ -14,8 +14,15 @@ export const logRoutes = new Hono<AppEnv>()
   .get("/requests", async (c) => {
     const { cursor, limit } = parseListQuery(c.req.query());
     const rows = await listRequestFailures(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
-    return c.json(listBody(rows, limit, toLogEntry));
+    return c.json(listBody(rows, limit, toFailureEntry));
   });
+
+/** A failed-request row as operators read it: how often the same failure happened, and from when to when. */
+const toFailureEntry = ({ slot: _, fingerprint: __, firstAt, ...entry }: FailureRow) => ({
+  ...toLogEntry(entry),
+  firstAt: iso(firstAt ?? entry.at),
+});
+type FailureRow = Awaited<ReturnType<typeof listRequestFailures>>[number];
 
 const toLogEntry = <T extends { tenantId: string; at: number }>({ tenantId: _, at, ...entry }: T) => ({
   ...entry,

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
+import { logEvent } from "../../lib/log";
 import { ScimError } from "../../scim/errors";
 
 /** The window configured for TENANT_RATE_LIMITER in wrangler.toml (Cloudflare allows 10 or 60 seconds). */
@@ -13,6 +14,8 @@ export const RATE_LIMIT_PERIOD_SECONDS = 10;
 export const tenantRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const { success } = await c.env.TENANT_RATE_LIMITER.limit({ key: c.var.tenantId });
   if (!success) {
+    // A log line, not a failed-request row: a refused flood must cost no D1 write.
+    logEvent("warn", "rate_limited", { tenantId: c.var.tenantId });
     const retryAfter = Math.max(
       1,
       Math.ceil(RATE_LIMIT_PERIOD_SECONDS - ((c.var.now / 1000) % RATE_LIMIT_PERIOD_SECONDS)),

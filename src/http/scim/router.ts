@@ -8,10 +8,13 @@ import { failedRequestLog } from "./failed-requests";
 import { tenantRateLimit } from "./rate-limit";
 import { groupRoutes, userRoutes } from "./resources";
 
-/** Everything under a tenant's SCIM base URL: authenticated first, failures logged, then routed. */
+/**
+ * Everything under a tenant's SCIM base URL: authenticated first, then rate-limited, then failures logged (so a
+ * refused flood costs no D1 write), then routed.
+ */
 export const scimRouter = new Hono<AppEnv>()
   .use("/:tenantId", scimAuth)
-  .use("/:tenantId/*", scimAuth, failedRequestLog, tenantRateLimit, scimBodyLimit)
+  .use("/:tenantId/*", scimAuth, tenantRateLimit, failedRequestLog, scimBodyLimit)
   .route("/:tenantId", discoveryRoutes)
   .route("/:tenantId/Users", userRoutes)
   .route("/:tenantId/Groups", groupRoutes)
