@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { countingD1 } from "./support/d1-intercept";
 import { createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { seedGroup } from "./support/seed";
 
 const BIG = 10_000;
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -24,27 +25,6 @@ const countingKv = new Proxy(env.TOKENS, {
 
 /** The worker with the counting bindings. */
 const counted = fetchWith({ bindings: { DB: counter.db, TOKENS: countingKv } });
-
-/** Users and memberships straight into D1 in bulk (recursive CTE), not through the API. */
-async function seedGroup(tenantId: string, groupId: string, size: number) {
-  const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at)
-       VALUES (?1, ?2, ?1, ?1, json_object('displayName', ?1), json_object('displayName', ?1), ?3, ?3)`,
-    ).bind(groupId, tenantId, now),
-    env.DB.prepare(
-      `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?3)
-       INSERT INTO users (id, tenant_id, user_name, user_name_key, managed_by, data, folded, created_at, updated_at)
-       SELECT ?1 || '-u' || n, ?2, ?1 || '-u' || n, ?1 || '-u' || n, 'azure-ad',
-         json_object('userName', ?1 || '-u' || n), json_object('userName', ?1 || '-u' || n), ?4, ?4 FROM seq`,
-    ).bind(groupId, tenantId, size, now),
-    env.DB.prepare(
-      `INSERT INTO group_members (tenant_id, group_id, member_id, created_at)
-       SELECT ?2, ?1, id, ?3 FROM users WHERE tenant_id = ?2 AND id LIKE ?1 || '-u%'`,
-    ).bind(groupId, tenantId, now),
-  ]);
-}
 
 describe("membership changes cost the same at 10 and 10,000 members", () => {
   let tenant: TestTenant;

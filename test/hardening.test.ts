@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { recordFailedRequest } from "../src/db/failed-requests";
+import { MAX_MEMBERSHIPS_PER_RESPONSE } from "../src/scim/groups";
 import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
 import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
 import {
@@ -19,6 +20,7 @@ import {
   type TestTenant,
   workerFetch,
 } from "./support/http";
+import { seedGroup, seedMemberOf } from "./support/seed";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
@@ -243,5 +245,51 @@ describe("the failed-request log costs a bounded number of writes and rows", () 
     await recordFailedRequest(db, failure("b", 2));
     await recordFailedRequest(db, failure("b", 3));
     expect(await logRows(slotted.tenantId)).toEqual([{ path: "/x/b", detail: null, count: 2, slot: 7 }]);
+  });
+});
+
+describe("every response is bounded: memberships per response", () => {
+  let big: TestTenant;
+  const MAX = MAX_MEMBERSHIPS_PER_RESPONSE;
+  beforeAll(async () => {
+    big = await createTenant("Big");
+    await seedGroup(big.tenantId, "at-limit", MAX);
+    await seedGroup(big.tenantId, "over", MAX + 1);
+  });
+
+  it.each([
+    ["GET a group", "/Groups/over"],
+    ["a list page", "/Groups?filter=displayName+eq+%22over%22"],
+    ["a list page adding up several groups", "/Groups?count=2"],
+  ])("%s with more members than a response may carry: 400 tooMany naming the way out", async (_, path) => {
+    const body = await expectScimError(await scim(big, "GET", path), 400, "tooMany");
+    expect(body.detail).toContain(`more than ${MAX} members`);
+    expect(body.detail).toContain("excludedAttributes=members");
+    const res = await scim(big, "GET", `${path}${path.includes("?") ? "&" : "?"}excludedAttributes=members`);
+    expect(res.status).toBe(200);
+  });
+
+  it("answers a group at the bound in full", async () => {
+    const group = await (await scim(big, "GET", "/Groups/at-limit")).json<{ members: unknown[] }>();
+    expect(group.members).toHaveLength(MAX);
+  });
+
+  it("refuses a PATCH whose answer would carry too many members before writing; Entra's 204 form is unaffected", async () => {
+    const add = {
+      schemas: [PATCH_OP],
+      Operations: [{ op: "add", path: "members", value: [{ value: "at-limit-u1" }] }],
+    };
+    const before = await tenantSnapshot(big.tenantId, ["group_members", "groups"]);
+    await expectScimError(await scim(big, "PATCH", "/Groups/over?attributes=members", { body: add }), 400, "tooMany");
+    expect(await tenantSnapshot(big.tenantId, ["group_members", "groups"])).toBe(before);
+    expect((await scim(big, "PATCH", "/Groups/over", { body: add })).status).toBe(204);
+  });
+
+  it("bounds a user's groups the same way", async () => {
+    const user = await createUser(big, { userName: "joiner@contoso.com" });
+    await seedMemberOf(big.tenantId, user.id, MAX + 1);
+    const body = await expectScimError(await scim(big, "GET", `/Users/${user.id}`), 400, "tooMany");
+    expect(body.detail).toContain("excludedAttributes=groups");
+    expect((await scim(big, "GET", `/Users/${user.id}?excludedAttributes=groups`)).status).toBe(200);
   });
 });

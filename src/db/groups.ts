@@ -28,13 +28,17 @@ const GROUP_FILTER_TABLE: FilterTable = {
 const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
 const PAGE_ORDER = sql`ORDER BY created_at, id`;
 
-/** Members with a display name, for the groups matched by `groupIds` (a subquery or one id). */
-const membersOf = (tenantId: string, groupIds: SQL) => sql`
+/**
+ * Members with a display name, for the groups matched by `groupIds` (a subquery or one id), at most `limit` of
+ * them: callers ask for one more than a response may carry, so a group too large to answer is found without
+ * reading it whole.
+ */
+const membersOf = (tenantId: string, groupIds: SQL, limit: number) => sql`
   SELECT gm.group_id AS groupId, gm.member_id AS memberId,
     coalesce(json_extract(u.data, '$.displayName'), u.user_name) AS display
   FROM ${groupMembers} gm JOIN ${users} u ON u.tenant_id = gm.tenant_id AND u.id = gm.member_id
   WHERE gm.tenant_id = ${tenantId} AND gm.group_id IN ${groupIds}
-  ORDER BY gm.group_id, gm.member_id`;
+  ORDER BY gm.group_id, gm.member_id LIMIT ${limit}`;
 
 const groupExists = (tenantId: string, id: string, version?: number) =>
   sql`EXISTS (SELECT 1 FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}${
@@ -85,18 +89,20 @@ const toMemberRecord = (row: RawRow): MemberRecord => ({
 const groupRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).map(toGroupRecord);
 const memberRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).map(toMemberRecord);
 
-export async function findGroup(db: Database, tenantId: string, id: string, withMembers: boolean) {
+/** The group and, when `memberLimit` is given, at most that many of its members. */
+export async function findGroup(db: Database, tenantId: string, id: string, memberLimit?: number) {
   const [group, members] = await runBatch(db, [
     sql`SELECT ${RECORD} FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}`,
-    ...(withMembers ? [membersOf(tenantId, sql`(${id})`)] : []),
+    ...(memberLimit === undefined ? [] : [membersOf(tenantId, sql`(${id})`, memberLimit)]),
   ]);
   const record = groupRecords(group)[0];
-  return record ? { record, members: withMembers ? memberRecords(members) : undefined } : null;
+  return record ? { record, members: memberLimit === undefined ? undefined : memberRecords(members) } : null;
 }
 
 /**
- * One round trip: the page, the total and, unless excluded, the page's members (selected by the same page
- * subquery, so the membership table is not touched at all for `excludedAttributes=members`).
+ * One round trip: the page, the total and, when `memberLimit` is given, at most that many of the page's members
+ * (selected by the same page subquery, so the membership table is not touched at all for
+ * `excludedAttributes=members`).
  */
 export async function listGroups(
   db: Database,
@@ -104,7 +110,7 @@ export async function listGroups(
   filter: CheckedFilter | undefined,
   offset: number,
   limit: number,
-  withMembers: boolean,
+  memberLimit: number | undefined,
 ) {
   const where = filter
     ? sql`tenant_id = ${tenantId} AND (${filterToSql(filter, GROUP_FILTER_TABLE)})`
@@ -115,12 +121,14 @@ export async function listGroups(
     sql`SELECT g.id, g.data, g.version, g.created_at AS createdAt, g.updated_at AS updatedAt
       FROM (${page}) p JOIN ${groups} g ON g.id = p.id ORDER BY p.created_at, p.id`,
     sql`SELECT count(*) AS n FROM ${groups} WHERE ${where}`,
-    ...(withMembers && limit > 0 ? [membersOf(tenantId, sql`(SELECT id FROM (${page}))`)] : []),
+    ...(memberLimit !== undefined && limit > 0
+      ? [membersOf(tenantId, sql`(SELECT id FROM (${page}))`, memberLimit)]
+      : []),
   ]);
   return {
     records: groupRecords(pageRows),
     total: Number(rowsOf(total)[0]?.n ?? 0),
-    members: withMembers ? memberRecords(members) : undefined,
+    members: memberLimit === undefined ? undefined : memberRecords(members),
   };
 }
 
@@ -151,7 +159,7 @@ export async function insertGroup(
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length}, 'added', json(${JSON.stringify(group.memberIds)}))`,
       groupExists(ctx.tenantId, id),
     ),
-    membersOf(ctx.tenantId, sql`(${id})`),
+    membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   ]);
   const record = groupRecords(inserted)[0];
   return record ? { ok: true, record, members: memberRecords(members) } : { ok: false, reason: "unknownMembers" };
@@ -185,7 +193,7 @@ export async function replaceGroup(
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
     probe(ctx.tenantId, id, expectedVersion),
-    membersOf(ctx.tenantId, sql`(${id})`),
+    membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   ]);
   const record = groupRecords(updated)[0];
   return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
@@ -204,7 +212,7 @@ export async function patchGroup(
   ctx: WriteContext,
   id: string,
   change: { members: MemberDelta; document?: Omit<PreparedGroup, "memberIds">; changed: string[] },
-  withResource: boolean,
+  memberLimit: number | undefined,
   expectedVersion?: number,
 ): Promise<GroupWrite> {
   const { members, document } = change;
@@ -232,7 +240,7 @@ export async function patchGroup(
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
     probe(ctx.tenantId, id, expectedVersion),
-    ...(withResource ? [membersOf(ctx.tenantId, sql`(${id})`)] : []),
+    ...(memberLimit === undefined ? [] : [membersOf(ctx.tenantId, sql`(${id})`, memberLimit)]),
   ]);
   const record = groupRecords(updated)[0];
   return record ? { ok: true, record, members: memberRecords(memberRows) } : failure(why);

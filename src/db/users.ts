@@ -45,8 +45,8 @@ const RECORD = {
   userName: users.userName,
 } as const;
 
-/** GET /Users/{id}: the user and its read-only `groups`, in one round trip. */
-export async function findUserWithGroups(db: Database, tenantId: string, id: string) {
+/** GET /Users/{id}: the user and (at most `groupLimit` of) its read-only `groups`, in one round trip. */
+export async function findUserWithGroups(db: Database, tenantId: string, id: string, groupLimit: number) {
   const [found, memberOf] = await db.batch([
     db
       .select(RECORD)
@@ -57,7 +57,8 @@ export async function findUserWithGroups(db: Database, tenantId: string, id: str
       .from(groupMembers)
       .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
       .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id)))
-      .orderBy(asc(groups.displayNameKey)),
+      .orderBy(asc(groups.displayNameKey))
+      .limit(groupLimit),
   ]);
   const record = found[0];
   return record ? { record, groups: memberOf } : null;

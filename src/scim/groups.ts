@@ -1,5 +1,5 @@
 import { isPlainObject } from "./coerce";
-import { badRequest } from "./errors";
+import { badRequest, ScimError } from "./errors";
 import type { ElementFilter } from "./filter/check";
 import { fold, foldDocument } from "./fold";
 import { type PatchOperation, parsePatchPath } from "./patch";
@@ -10,6 +10,18 @@ import { weakEtag } from "./version";
 
 /** Members one request may name (POST, PUT or one PATCH). Bounds a request's D1 work; documented in the README. */
 export const MAX_MEMBERS_PER_REQUEST = 1000;
+/**
+ * Memberships one response may carry: a group's members, a user's groups. About 1.3 MB of JSON, far inside a
+ * Worker's memory and CPU; a response that would carry more is refused (Entra always excludes members).
+ */
+export const MAX_MEMBERSHIPS_PER_RESPONSE = 10_000;
+
+/** RFC 7644 §3.4.2 `tooMany`, naming the bound and what to ask instead. */
+export const tooManyMemberships = (attribute: "members" | "groups", remedy: string) =>
+  new ScimError(
+    "tooMany",
+    `The response would carry more than ${MAX_MEMBERSHIPS_PER_RESPONSE} ${attribute}; ${remedy}.`,
+  );
 
 export interface PreparedGroup {
   doc: ResourceDocument;

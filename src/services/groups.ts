@@ -13,10 +13,13 @@ import { isUniqueViolation } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
 import {
   changesMembers,
+  MAX_MEMBERS_PER_REQUEST,
+  MAX_MEMBERSHIPS_PER_RESPONSE,
   type MemberRecord,
   prepareGroup,
   prepareGroupDocument,
   splitGroupPatch,
+  tooManyMemberships,
   toScimGroup,
 } from "../scim/groups";
 import type { Page } from "../scim/paging";
@@ -36,11 +39,14 @@ const groupNotFound = (id: string) => notFound(`Group ${id} not found.`);
 
 /** GET /Groups: the page, the total and (unless the projection hides them) the page's members, in one round trip. */
 export async function listGroups(ctx: ScimContext, query: { filter?: string; page: Page; projection: Projection }) {
-  const withMembers = shows(query.projection, "members");
+  const memberLimit = shows(query.projection, "members") ? MEMBER_READ_LIMIT : undefined;
   const { startIndex, count } = query.page;
   const { records, total, members } = await withFilter(query.filter, GROUP_RESOURCE_TYPE, (filter) =>
-    listGroupRows(ctx.db, ctx.tenantId, filter, startIndex - 1, count, withMembers),
+    listGroupRows(ctx.db, ctx.tenantId, filter, startIndex - 1, count, memberLimit),
   );
+  if ((members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
+    throw tooManyMemberships("members", "ask with excludedAttributes=members or a smaller count");
+  }
   // One pass over the page's members (ordered by group), not one scan per group.
   const byGroup = new Map<string, MemberRecord[]>();
   for (const m of members ?? []) {
@@ -53,8 +59,11 @@ export async function listGroups(ctx: ScimContext, query: { filter?: string; pag
 }
 
 export async function getGroup(ctx: ScimContext, id: string, projection: Projection) {
-  const found = await findGroup(ctx.db, ctx.tenantId, id, shows(projection, "members"));
+  const found = await findGroup(ctx.db, ctx.tenantId, id, shows(projection, "members") ? MEMBER_READ_LIMIT : undefined);
   if (!found) throw groupNotFound(id);
+  if ((found.members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
+    throw tooManyMemberships("members", "ask with excludedAttributes=members");
+  }
   return {
     resource: toScimGroup(found.record, found.members, ctx.baseUrl),
     version: found.record.version,
@@ -92,6 +101,11 @@ export async function patchGroup(
   request: { projection: Projection; resourceAsked: boolean },
 ): Promise<{ resource: ScimGroup } | { version: number }> {
   const { attributes, members } = splitGroupPatch(parsePatchBody(body));
+  const answersMembers = request.resourceAsked && shows(request.projection, "members");
+  // After a reset the answer carries only the members this request names, which are bounded already.
+  if (answersMembers && !members.reset) await refuseOversizedAnswer(ctx, id, members.add.size);
+  // Bounded even if members are added concurrently after the check above.
+  const memberLimit = answersMembers ? MAX_MEMBERSHIPS_PER_RESPONSE + MAX_MEMBERS_PER_REQUEST : undefined;
   const answer = (written: Extract<GroupWrite, { ok: true }>) => {
     if (!request.resourceAsked) return { version: written.record.version };
     const shown = shows(request.projection, "members") ? written.members : undefined;
@@ -104,13 +118,13 @@ export async function patchGroup(
       ctx,
       id,
       { members, changed: [] },
-      request.resourceAsked,
+      memberLimit,
       await versionToMatch(ctx, id, ifMatch),
     );
     return answer(await checked(ctx, await unlessTaken(write), id, [...members.add]));
   }
   for (let attempt = 1; ; attempt++) {
-    const found = await findGroup(ctx.db, ctx.tenantId, id, false);
+    const found = await findGroup(ctx.db, ctx.tenantId, id);
     if (!found) throw groupNotFound(id);
     checkIfMatch(ifMatch, found.record.version);
     const before = JSON.parse(found.record.data);
@@ -118,7 +132,7 @@ export async function patchGroup(
     const changed = changedAttributes(before, document.doc);
     if (changed.length === 0 && !changesMembers(members)) return { version: found.record.version };
     const change = { members, document: changed.length > 0 ? document : undefined, changed };
-    const write = patchGroupRows(ctx.db, ctx, id, change, request.resourceAsked, found.record.version);
+    const write = patchGroupRows(ctx.db, ctx, id, change, memberLimit, found.record.version);
     const outcome = await unlessTaken(write, document.displayName);
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
       return answer(await checked(ctx, outcome, id, [...members.add]));
@@ -127,9 +141,20 @@ export async function patchGroup(
   }
 }
 
+/** Reads one more member than a response may carry, so an oversized answer is found without reading it whole. */
+const MEMBER_READ_LIMIT = MAX_MEMBERSHIPS_PER_RESPONSE + 1;
+
+/** A PATCH whose answer would carry more members than a response may is refused before anything is written. */
+async function refuseOversizedAnswer(ctx: ScimContext, id: string, adding: number) {
+  const found = await findGroup(ctx.db, ctx.tenantId, id, MEMBER_READ_LIMIT);
+  if (found && (found.members?.length ?? 0) + adding > MAX_MEMBERSHIPS_PER_RESPONSE) {
+    throw tooManyMemberships("members", "ask without attributes, or with excludedAttributes=members");
+  }
+}
+
 /** A PATCH that changes nothing: the group must exist (and match If-Match); its version stays. */
 async function currentVersion(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
-  const found = await findGroup(ctx.db, ctx.tenantId, id, false);
+  const found = await findGroup(ctx.db, ctx.tenantId, id);
   if (!found) throw groupNotFound(id);
   checkIfMatch(ifMatch, found.record.version);
   return found.record.version;
@@ -146,7 +171,7 @@ export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: EtagSet
 const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) =>
   versionNamedBy(
     ifMatch,
-    async () => (await findGroup(ctx.db, ctx.tenantId, id, false))?.record.version,
+    async () => (await findGroup(ctx.db, ctx.tenantId, id))?.record.version,
     () => groupNotFound(id),
   );
 

@@ -12,9 +12,11 @@ import {
   type WriteOutcome,
 } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
+import { MAX_MEMBERSHIPS_PER_RESPONSE, tooManyMemberships } from "../scim/groups";
 import type { Page } from "../scim/paging";
 import { applyPatch, parsePatchBody } from "../scim/patch";
 import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
+import { type Projection, shows } from "../scim/projection";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../scim/users";
 import { forTenant, type OperatorContext, type ScimContext } from "./context";
@@ -46,12 +48,21 @@ export function listUsers(ctx: ScimContext, query: { filter?: string; page: Page
 }
 
 /**
- * GET /Users/{id} with its read-only `groups`. `groups` changes without the user's version moving, so only a user
- * without groups may be answered "not modified".
+ * GET /Users/{id} with its read-only `groups` unless the projection hides them (then memberships are not read).
+ * `groups` changes without the user's version moving, so only a user shown without groups may be answered "not
+ * modified".
  */
-export async function getUser(ctx: ScimContext, id: string) {
-  const found = await findUserWithGroups(ctx.db, ctx.tenantId, id);
+export async function getUser(ctx: ScimContext, id: string, projection: Projection) {
+  if (!shows(projection, "groups")) {
+    const record = await findUser(ctx.db, ctx.tenantId, id);
+    if (!record) throw userNotFound(id);
+    return { resource: toScimUser(record, ctx.baseUrl), version: record.version, cacheable: true };
+  }
+  const found = await findUserWithGroups(ctx.db, ctx.tenantId, id, MAX_MEMBERSHIPS_PER_RESPONSE + 1);
   if (!found) throw userNotFound(id);
+  if (found.groups.length > MAX_MEMBERSHIPS_PER_RESPONSE) {
+    throw tooManyMemberships("groups", "ask with excludedAttributes=groups");
+  }
   return {
     resource: toScimUser(found.record, ctx.baseUrl, found.groups),
     version: found.record.version,

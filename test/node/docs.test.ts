@@ -8,7 +8,7 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from "../../src/scim/filter/parse";
-import { MAX_MEMBERS_PER_REQUEST } from "../../src/scim/groups";
+import { MAX_MEMBERS_PER_REQUEST, MAX_MEMBERSHIPS_PER_RESPONSE } from "../../src/scim/groups";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/scim/paging";
 import { MAX_PATCH_OPERATIONS } from "../../src/scim/patch";
 import {
@@ -84,6 +84,11 @@ function sections(): [string, Row[]][] {
         ["Comparisons per filter", n(MAX_FILTER_TERMS), "`400 invalidFilter`"],
         ["Members named in one request (POST, PUT or PATCH)", n(MAX_MEMBERS_PER_REQUEST), "`400 invalidValue`"],
         ["Resources per page (`count`)", `${n(MAX_PAGE_SIZE)} (default ${n(DEFAULT_PAGE_SIZE)})`, "capped"],
+        [
+          "Memberships in one response (a group's `members`, a page's, a user's `groups`)",
+          n(MAX_MEMBERSHIPS_PER_RESPONSE),
+          "`400 tooMany` (use `excludedAttributes` or a smaller `count`)",
+        ],
         ["Values of one multi-valued attribute", n(MAX_MULTI_VALUES), "`400 invalidValue`"],
         ["String attribute", `${n(MAX_STRING_LENGTH)} characters`, "`400 invalidValue`"],
         ["Binary attribute", `${n(MAX_BINARY_LENGTH)} characters`, "`400 invalidValue`"],
