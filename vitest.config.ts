@@ -3,10 +3,12 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const ADMIN_API_KEY = "test-admin-key-0123456789";
-// wrangler.toml declares ADMIN_API_KEY a required secret, which wrangler looks for in .dev.vars or the environment
-// and warns about once per test file when absent (as in CI). The binding below is what the tests use: it wins over
-// whatever key a developer's .dev.vars holds.
+const TOKEN_SIGNING_KEYS = "test-signing-key-0123456789";
+// wrangler.toml declares both required secrets, which wrangler looks for in .dev.vars or the environment and warns
+// about once per test file when absent (as in CI). The bindings below are what the tests use: they win over
+// whatever a developer's .dev.vars holds.
 process.env.ADMIN_API_KEY ??= ADMIN_API_KEY;
+process.env.TOKEN_SIGNING_KEYS ??= TOKEN_SIGNING_KEYS;
 
 export default defineConfig(async () => ({
   test: {
@@ -21,6 +23,7 @@ export default defineConfig(async () => ({
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
                 ADMIN_API_KEY,
+                TOKEN_SIGNING_KEYS,
                 // Replays a failing property-based run: FC_SEED=<seed> npm test (test/fuzz.test.ts).
                 FC_SEED: process.env.FC_SEED ?? "",
               },

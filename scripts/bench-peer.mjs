@@ -7,8 +7,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  BENCH_SECRETS,
   DURATION,
   dynamic,
+  issueBenchToken,
   json,
   measure,
   patchOps,
@@ -90,8 +92,9 @@ try {
 } finally {
   floorWorker.stop();
 }
-const worker = await startWorker({ persistTo: state, config, vars: { ADMIN_API_KEY: "bench" } });
+const worker = await startWorker({ persistTo: state, config, vars: BENCH_SECRETS });
 try {
+  await issueBenchToken(worker.origin, ours);
   await warmUp(worker.origin, workload(ours.base)["GET /Users/{id}"], { Authorization: `Bearer ${ours.token}` });
   for (const [name, requests] of Object.entries(workload(ours.base))) {
     rates.ours[name] = await measure(worker.origin, requests, { Authorization: `Bearer ${ours.token}` });

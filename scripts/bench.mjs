@@ -8,9 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  BENCH_SECRETS,
   CONNECTIONS,
   DURATION,
   dynamic,
+  issueBenchToken,
   json,
   measure,
   patchOps,
@@ -91,7 +93,8 @@ try {
   record("floor", "one D1 row by primary key (floor worker)", floor);
   record("floor", "no D1 at all (floor worker, /static)", runtime, floor);
 
-  server = await startWorker({ persistTo: state, config: mainConfig, vars: { ADMIN_API_KEY: "bench" } });
+  server = await startWorker({ persistTo: state, config: mainConfig, vars: BENCH_SECRETS });
+  for (const t of Object.values(tenants)) await issueBenchToken(server.origin, t);
   for (const t of Object.values(tenants)) await warmUp(server.origin, operations(t)["GET /Users/{id}"], auth(t));
 
   // Small and large runs alternate, so drift on a shared machine (warm-up, neighbours) hits both sizes alike.

@@ -21,7 +21,10 @@ const adminKey = randomBytes(24).toString("base64url");
 process.on("exit", () => rmSync(state, { recursive: true, force: true }));
 
 d1(state, ["migrations", "apply", "DB"]);
-const server = await startWorker({ persistTo: state, vars: { ADMIN_API_KEY: adminKey } });
+const server = await startWorker({
+  persistTo: state,
+  vars: { ADMIN_API_KEY: adminKey, TOKEN_SIGNING_KEYS: randomBytes(32).toString("base64url") },
+});
 
 try {
   const results = [runSuite("ms", await newTenant("Conformance MS"))];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run dev`: local D1 migrated, an admin key in .dev.vars, a demo tenant with its integration, a fresh token
+// `npm run dev`: local D1 migrated, an admin key and a token signing key in .dev.vars, a demo tenant with its
+// integration, a fresh token
 // printed, then `wrangler dev` on 127.0.0.1:8787 (extra arguments are passed to wrangler).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,7 +20,8 @@ const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const adminKey = ensureAdminKey();
+const adminKey = ensureSecret("ADMIN_API_KEY", "adm_");
+ensureSecret("TOKEN_SIGNING_KEYS", "tsk_");
 const dev = spawn(
   wrangler,
   ["dev", "--ip", "127.0.0.1", "--port", port, ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port"))],
@@ -35,14 +37,15 @@ const origin = `http://127.0.0.1:${port}`;
 await waitForServer(origin);
 await setUpDemo(origin, adminKey);
 
-function ensureAdminKey() {
+/** A secret in .dev.vars: kept when set (and not the example's `change-me`), otherwise written as a random value. */
+function ensureSecret(name, prefix) {
   const text = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
-  const current = /^ADMIN_API_KEY=(.+)$/m.exec(text)?.[1]?.trim();
+  const current = new RegExp(`^${name}=(.+)$`, "m").exec(text)?.[1]?.trim();
   if (current && current !== "change-me") return current;
-  const key = `adm_${randomBytes(24).toString("base64url")}`;
-  const rest = text.replace(/^ADMIN_API_KEY=.*\n?/m, "");
-  writeFileSync(".dev.vars", `${rest}${rest && !rest.endsWith("\n") ? "\n" : ""}ADMIN_API_KEY=${key}\n`);
-  return key;
+  const value = `${prefix}${randomBytes(24).toString("base64url")}`;
+  const rest = text.replace(new RegExp(`^${name}=.*\n?`, "m"), "");
+  writeFileSync(".dev.vars", `${rest}${rest && !rest.endsWith("\n") ? "\n" : ""}${name}=${value}\n`);
+  return value;
 }
 
 async function waitForServer(url) {

@@ -115,7 +115,7 @@ describe("azure-ad integration", () => {
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     const issued = await res.json<{ scimBaseUrl: string; token: string; tokenId: string; expiresAt: string }>();
     expect(issued.scimBaseUrl).toBe(`${ORIGIN}/scim/v2/${tenant.id}`);
-    expect(issued.token).toMatch(/^scimtok_[A-Za-z0-9_-]{43}$/);
+    expect(issued.token).toMatch(/^scimtok_[A-Za-z0-9_-]{54}$/);
     const lifetime = Date.parse(issued.expiresAt) - Date.now();
     expect(lifetime).toBeGreaterThan(364 * 86_400_000);
     expect(lifetime).toBeLessThanOrEqual(365 * 86_400_000);

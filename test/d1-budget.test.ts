@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { countingD1 } from "./support/d1-intercept";
 import { createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { countingKv } from "./support/kv-intercept";
 import { seedGroup } from "./support/seed";
 
 const BIG = 10_000;
@@ -9,22 +10,10 @@ const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const counter = countingD1(env.DB);
 
 /** KV reads per request: authentication must cost at most one. */
-let kvReads = 0;
-const countingKv = new Proxy(env.TOKENS, {
-  get(target, prop) {
-    const value = Reflect.get(target, prop);
-    if (prop === "get") {
-      return (...args: unknown[]) => {
-        kvReads++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    }
-    return typeof value === "function" ? value.bind(target) : value;
-  },
-});
+const kvCount = countingKv(env.TOKENS);
 
 /** The worker with the counting bindings. */
-const counted = fetchWith({ bindings: { DB: counter.db, TOKENS: countingKv } });
+const counted = fetchWith({ bindings: { DB: counter.db, TOKENS: kvCount.kv } });
 
 describe("membership changes cost the same at 10 and 10,000 members", () => {
   let tenant: TestTenant;
@@ -102,10 +91,10 @@ describe("D1 round trips per request after authentication, and one KV read (docs
   let n = 0;
   const call = async (method: string, path: string, body?: unknown) => {
     counter.reset();
-    kvReads = 0;
+    kvCount.counter.reads = 0;
     const res = await scim(tenant, method, path, { body, fetch: counted });
     expect(res.status).toBeLessThan(300);
-    expect(kvReads).toBe(1);
+    expect(kvCount.counter.reads).toBe(1);
     return counter.cost.calls;
   };
 

@@ -1,8 +1,9 @@
 // Shared by `npm run bench` and `npm run bench:peer`: bulk seed SQL for our D1 and the autocannon measurement loop.
-import { createHash, randomBytes } from "node:crypto";
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
+import { adminCall } from "./local-worker.mjs";
 
 export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 export const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
@@ -31,26 +32,38 @@ export function writeBenchConfigs(dir) {
   return { main, floor };
 }
 
+/** The benchmark worker's secrets (local only). */
+export const BENCH_SECRETS = { ADMIN_API_KEY: "bench", TOKEN_SIGNING_KEYS: "bench-signing-key" };
+
 /**
- * A tenant with `users` users as one SQL script (recursive CTE), and a token for it: user n has id `<name>-u<n>`,
- * userName `user<n>@Bench.Example`, externalId `ext<n>`.
+ * A tenant with `users` users as one SQL script (recursive CTE): user n has id `<name>-u<n>`, userName
+ * `user<n>@Bench.Example`, externalId `ext<n>`. Its token comes from the admin API once the worker runs
+ * (issueBenchToken), so benchmarks authenticate exactly as Entra does.
  */
 export function seedTenant(name, users) {
-  const token = `scimtok_${randomBytes(32).toString("base64url")}`;
-  const hash = createHash("sha256").update(token).digest("hex");
   const now = Date.now();
   const doc = (folded) =>
     `json_object('userName', 'user' || n || '@${folded ? "bench.example" : "Bench.Example"}', 'externalId', 'ext' || n, ` +
     `'displayName', '${folded ? "user" : "User"} ' || n, 'emails', json_array(json_object('type', 'work', 'value', 'user' || n || '@bench.example')))`;
   const sql = `
 INSERT INTO tenants (id, name, azure_ad_enabled, created_at, updated_at) VALUES ('${name}', '${name}', 1, ${now}, ${now});
-INSERT INTO integrations (tenant_id, created_at) VALUES ('${name}', ${now});
-INSERT INTO access_tokens (id, tenant_id, token_hash, status, created_at, expires_at) VALUES ('${name}-token', '${name}', '${hash}', 'active', ${now}, ${now + 86_400_000});
 WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${users})
 INSERT INTO users (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key, active, managed_by, data, folded, version, created_at, updated_at)
 SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n || '@bench.example', 'ext' || n, 'user ' || n,
   'user' || n || '@bench.example', 1, 'azure-ad', ${doc(false)}, ${doc(true)}, 1, ${now} + n, ${now} + n FROM seq;`;
-  return { name, token, users, sql, base: `/scim/v2/${name}` };
+  return { name, token: "", users, sql, base: `/scim/v2/${name}` };
+}
+
+/** Creates the seeded tenant's integration through the admin API and keeps its signed token. */
+export async function issueBenchToken(origin, tenant) {
+  const issued = await adminCall(
+    origin,
+    BENCH_SECRETS.ADMIN_API_KEY,
+    "POST",
+    `/tenants/${tenant.name}/integrations/azure-ad`,
+    {},
+  );
+  tenant.token = issued.token;
 }
 
 export const random = (max) => 1 + Math.floor(Math.random() * max);

@@ -1,36 +1,67 @@
 import type { Database } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
+import { ScimError } from "../scim/errors";
 import { REFILL_TTL_SECONDS, readGrant, writeGrant } from "../tokens/grants";
-import { hashToken, looksLikeToken } from "../tokens/token";
+import { hashToken, hasValidMac, tokenKind } from "../tokens/token";
 
 /** Last-used times are kept to this resolution, so a busy provisioning job causes one write per token per window. */
 export const LAST_USED_RESOLUTION_MS = 5 * 60_000;
+/** A signed token that D1 says is not live is refused from memory for this long before D1 is asked again. */
+export const REFUSED_TOKEN_MEMORY_MS = 60_000;
+/** The one key the legacy-token limiter counts under: it bounds storage lookups for unsigned tokens in total. */
+export const LEGACY_LOOKUP_KEY = "legacy-token-lookup";
 
 /**
- * Per-isolate memory of when this isolate last recorded a token's use. It only throttles a bookkeeping write and
- * never answers an authentication question, so it cannot keep a revoked token working.
+ * Per-isolate memory: when this isolate last recorded a token's use (it only throttles a bookkeeping write), and
+ * which signed tokens D1 refused recently. A refusal is final (revoked, expired and deleted tokens never return),
+ * so remembering one can never refuse a live token; nothing here ever answers "yes".
  */
 const lastRecorded = new Map<string, number>();
+const refused = new Map<string, number>();
+const MAX_REMEMBERED = 10_000;
 
 interface AuthContext {
   db: Database;
   kv: KVNamespace;
   now: number;
   waitUntil: (promise: Promise<unknown>) => void;
+  /** The current signing key first, then the previous one during a key rotation. */
+  signingKeys: string[];
+  /** Bounds the storage lookups that unsigned (pre-signing) tokens can cause. */
+  legacyLimiter: RateLimit;
 }
 
 /**
- * Resolves a bearer token to its token id if it is live and belongs to `tenantId`; null otherwise. KV first (one
- * read); on a miss D1 is the record, and a live token is written back to KV so the next request stays on the
- * fast path. A token issued a moment ago therefore works everywhere at once, before KV has propagated.
+ * Resolves a bearer token to its token id if it is live and belongs to `tenantId`; null otherwise.
+ *
+ * A signed token is checked first against its MAC, which binds it to the tenant: a forged token, or a real one on
+ * another tenant's URL, costs no KV or D1 access at all. A genuine one is looked up in KV (one read); on a miss D1
+ * is the record and a live token is written back to KV, so a token issued a moment ago works everywhere at once,
+ * also while the tenant's URL is flooded with forgeries (they never reach storage).
+ *
+ * An unsigned token from before signing existed is looked up in KV as before; its D1 fallback runs only within the
+ * legacy limiter's budget (beyond it: 503 with Retry-After, which Entra retries).
  */
 export async function authenticateToken(ctx: AuthContext, token: string, tenantId: string) {
-  if (!looksLikeToken(token)) return null;
+  const kind = tokenKind(token);
+  if (kind === null) return null;
+  if (kind === "signed" && !(await hasValidMac(token, tenantId, ctx.signingKeys))) return null;
   const tokenHash = await hashToken(token);
   let grant = await readGrant(ctx.kv, tokenHash);
   if (!grant) {
+    if (kind === "signed" && ctx.now - (refused.get(tokenHash) ?? Number.NEGATIVE_INFINITY) < REFUSED_TOKEN_MEMORY_MS) {
+      return null;
+    }
+    if (kind === "legacy" && !(await ctx.legacyLimiter.limit({ key: LEGACY_LOOKUP_KEY })).success) {
+      throw new ScimError(503, "Too many lookups of unsigned tokens; retry shortly, or regenerate the token.", {
+        "Retry-After": "10",
+      });
+    }
     const row = await findLiveTokenByHash(ctx.db, tokenHash, ctx.now);
-    if (!row) return null;
+    if (!row) {
+      if (kind === "signed") remember(refused, tokenHash, ctx.now);
+      return null;
+    }
     grant = { tenantId: row.tenantId, tokenId: row.id, expiresAt: effectiveEnd(row) };
     ctx.waitUntil(writeGrant(ctx.kv, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS));
   }
@@ -42,6 +73,12 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
 function noteUse(ctx: AuthContext, tokenId: string) {
   const last = lastRecorded.get(tokenId);
   if (last !== undefined && ctx.now - last < LAST_USED_RESOLUTION_MS) return;
-  lastRecorded.set(tokenId, ctx.now);
+  remember(lastRecorded, tokenId, ctx.now);
   ctx.waitUntil(recordTokenUse(ctx.db, tokenId, ctx.now, LAST_USED_RESOLUTION_MS));
+}
+
+/** Bounded memory: cleared when full (forgetting only costs a repeated lookup or bookkeeping write). */
+function remember(map: Map<string, number>, key: string, at: number) {
+  if (map.size >= MAX_REMEMBERED) map.clear();
+  map.set(key, at);
 }

@@ -3,7 +3,7 @@ import { deleteIntegration, findTenantWithIntegration, insertIntegration, releas
 import { listLiveTokens } from "../db/tokens";
 import { forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
-import { EXPIRY_WARNING_MS, issueToken, revokeAllTokens, rotateToken } from "./tokens";
+import { EXPIRY_WARNING_MS, type IssuingContext, issueToken, revokeAllTokens, rotateToken } from "./tokens";
 
 const integrationMissing = () =>
   new AdminError("integration_not_found", "This tenant has no Azure AD integration; create it first.");
@@ -19,7 +19,7 @@ async function requireIntegration(ctx: OperatorContext, tenantId: string) {
 }
 
 /** Creates the Azure AD integration and its first token, in one batch. */
-export async function createIntegration(ctx: OperatorContext, tenantId: string, ttlSeconds: number) {
+export async function createIntegration(ctx: IssuingContext, tenantId: string, ttlSeconds: number) {
   const found = await findTenantWithIntegration(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
   if (!found.tenant.azureAdEnabled) throw azureAdDisabled();
@@ -46,12 +46,7 @@ export async function getIntegration(ctx: OperatorContext, tenantId: string) {
 }
 
 /** "Regenerate access token": a new token; the old ones stop now or after `graceSeconds`. */
-export async function regenerateToken(
-  ctx: OperatorContext,
-  tenantId: string,
-  ttlSeconds: number,
-  graceSeconds: number,
-) {
+export async function regenerateToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {
   const { tenant } = await requireIntegration(ctx, tenantId);
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
   return rotateToken(ctx, tenantId, ttlSeconds, graceSeconds);

@@ -5,6 +5,22 @@ import { deleteGrants, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext } from "./context";
 
+/** An operator context that can issue tokens: it holds the current signing key. */
+export type IssuingContext = OperatorContext & { signingKey: string };
+
+/**
+ * TOKEN_SIGNING_KEYS as configured: comma-separated, the current key first and, while rotating the key, the previous
+ * one after it (tokens signed with either verify). A deployment without a key is a configuration error.
+ */
+export function tokenSigningKeys(configured: string | undefined): string[] {
+  const keys = (configured ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (keys.length === 0) throw new Error("TOKEN_SIGNING_KEYS is not set");
+  return keys;
+}
+
 export const MIN_TOKEN_TTL_SECONDS = 300;
 export const MAX_TOKEN_TTL_SECONDS = 2 * 365 * 86_400;
 /** Long enough for a planned rotation across one of Entra's 40-minute cycles, short enough to bound exposure. */
@@ -22,7 +38,7 @@ export interface IssuedToken {
  * Issues a new token; the plaintext exists only in the return value. `alongside` are statements of the calling use
  * case that must land in the same batch (creating the integration row).
  */
-export async function issueToken(ctx: OperatorContext, tenantId: string, ttlSeconds: number, alongside: Statement[]) {
+export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, alongside: Statement[]) {
   const prepared = await prepareToken(ctx, tenantId, ttlSeconds);
   await runBatch(ctx.db, [...alongside, ...prepared.statements]);
   await writeGrant(ctx.kv, prepared.hash, prepared.grant, ctx.now);
@@ -33,7 +49,7 @@ export async function issueToken(ctx: OperatorContext, tenantId: string, ttlSeco
  * Replaces the tenant's live tokens with a new one. With `graceSeconds` 0 the old tokens are refused at once;
  * otherwise they keep working until the grace period ends (housekeeping then marks them revoked).
  */
-export async function rotateToken(ctx: OperatorContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {
+export async function rotateToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {
   const { db, kv, now } = ctx;
   const previous = await listLiveTokens(db, tenantId, now);
   const until = now + graceSeconds * 1000;
@@ -78,12 +94,12 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
 }
 
 async function prepareToken(
-  ctx: OperatorContext,
+  ctx: IssuingContext,
   tenantId: string,
   ttlSeconds: number,
   audit: Record<string, unknown> & { action: string } = { action: "token.created" },
 ) {
-  const token = generateToken();
+  const token = await generateToken(tenantId, ctx.signingKey);
   const hash = await hashToken(token);
   const tokenId = crypto.randomUUID();
   const expiresAt = ctx.now + ttlSeconds * 1000;

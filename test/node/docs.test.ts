@@ -20,7 +20,7 @@ import {
   MAX_MULTI_VALUES,
   MAX_STRING_LENGTH,
 } from "../../src/scim/resource-input";
-import { LAST_USED_RESOLUTION_MS } from "../../src/services/authenticate";
+import { LAST_USED_RESOLUTION_MS, REFUSED_TOKEN_MEMORY_MS } from "../../src/services/authenticate";
 import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
 import {
   FAILED_REQUEST_PURGE_BATCH,
@@ -60,18 +60,20 @@ function duration(ms: number) {
   return `${n(ms)} ms`;
 }
 
-/** The per-tenant rate limit as wrangler.toml declares the binding (the one place it is configured). */
-function rateLimit() {
+/** A rate-limit binding as wrangler.toml declares it (the one place it is configured). */
+function rateLimit(name: string) {
   const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
-  const match = /name = "TENANT_RATE_LIMITER"[^[]*simple = \{ limit = (\d+), period = (\d+) \}/.exec(toml);
-  if (!match) throw new Error("TENANT_RATE_LIMITER not found in wrangler.toml");
+  const block = toml.split("[[ratelimits]]").find((b) => b.includes(`name = "${name}"`));
+  const match = block && /simple = \{ limit = (\d+), period = (\d+) \}/.exec(block);
+  if (!match) throw new Error(`${name} not found in wrangler.toml`);
   return { limit: Number(match[1]), period: Number(match[2]) };
 }
 
 type Row = [limit: string, value: string, whenExceeded: string];
 
 function sections(): [string, Row[]][] {
-  const rate = rateLimit();
+  const rate = rateLimit("TENANT_RATE_LIMITER");
+  const legacy = rateLimit("LEGACY_AUTH_LIMITER");
   return [
     [
       "SCIM requests",
@@ -131,6 +133,12 @@ function sections(): [string, Row[]][] {
       "Tokens and housekeeping",
       [
         ["Expiry warning ahead of a token's end", duration(EXPIRY_WARNING_MS), "once per token"],
+        [
+          "D1 lookups for unsigned (pre-signing) tokens, whole service, per Cloudflare location",
+          `${n(legacy.limit)} per ${legacy.period} s`,
+          "`503` with `Retry-After`",
+        ],
+        ["A refused signed token remembered per isolate", duration(REFUSED_TOKEN_MEMORY_MS), "401 without D1"],
         ["`lastUsedAt` resolution", duration(LAST_USED_RESOLUTION_MS), "coarser writes"],
         ["Life of a KV entry written back after a miss", duration(REFILL_TTL_SECONDS * 1000), "re-read from D1"],
         ["Tokens handled per housekeeping step and run", n(HOUSEKEEPING_BATCH_SIZE), "rest next run"],

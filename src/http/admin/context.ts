@@ -1,13 +1,14 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import type { OperatorContext } from "../../services/context";
+import { type IssuingContext, tokenSigningKeys } from "../../services/tokens";
 
-/** What an operator use case runs with when the admin API calls it. */
-export const operatorContext = (c: Context<AppEnv>): OperatorContext => ({
+/** What an operator use case runs with when the admin API calls it (issuing tokens included). */
+export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
   db: c.var.db,
   kv: c.env.TOKENS,
   now: c.var.now,
   actor: "admin",
+  signingKey: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS)[0] as string,
 });
 
 /** The `:tenantId` of a tenant-scoped admin route (the use case checks the tenant exists). */

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { unauthorized } from "../../scim/errors";
 import { authenticateToken } from "../../services/authenticate";
+import { tokenSigningKeys } from "../../services/tokens";
 
 /**
  * Bearer authentication for `/scim/v2/:tenantId/*`. Hono's `bearerAuth` answers a malformed header with a plain
@@ -14,7 +15,14 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!token || !tenantId) throw unauthorized();
   const { db, now } = c.var;
   const tokenId = await authenticateToken(
-    { db, kv: c.env.TOKENS, now, waitUntil: (p) => c.executionCtx.waitUntil(p) },
+    {
+      db,
+      kv: c.env.TOKENS,
+      now,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+      signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
+      legacyLimiter: c.env.LEGACY_AUTH_LIMITER,
+    },
     token,
     tenantId,
   );

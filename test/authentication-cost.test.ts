@@ -1,0 +1,155 @@
+/**
+ * What a request costs before it is authenticated (defect: every forged token cost a D1 query). Signed tokens are
+ * checked against their MAC first, so forgeries never reach storage; unsigned tokens from before signing are
+ * bounded by the legacy limiter.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REFUSED_TOKEN_MEMORY_MS } from "../src/services/authenticate";
+import { hashToken } from "../src/tokens/token";
+import { countingD1 } from "./support/d1-intercept";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { countingKv } from "./support/kv-intercept";
+import { seedRows } from "./support/seed";
+
+const d1 = countingD1(env.DB);
+const kv = countingKv(env.TOKENS);
+const reset = () => {
+  d1.reset();
+  kv.counter.reads = 0;
+};
+
+/** A limiter stub allowing `allowed` calls, counting them all. */
+function limiter(allowed: number) {
+  const calls = { n: 0 };
+  return { binding: { limit: async () => ({ success: ++calls.n <= allowed }) } as RateLimit, calls };
+}
+
+const counted = (bindings: Partial<Env> = {}, clock?: () => number) =>
+  fetchWith({ clock, bindings: { DB: d1.db, TOKENS: kv.kv, ...bindings } });
+
+const randomChars = (n: number) =>
+  Array.from(
+    crypto.getRandomValues(new Uint8Array(n)),
+    (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[b % 64],
+  ).join("");
+
+let tenant: TestTenant;
+let other: TestTenant;
+
+beforeAll(async () => {
+  tenant = await createTenant("Victim");
+  other = await createTenant("Other");
+});
+
+const ROUTES = ["/Users", "/Users/x", "/Groups?filter=displayName+eq+%22x%22", "/ServiceProviderConfig", "/Schemas"];
+
+describe("a forged or misplaced signed token costs no storage access", () => {
+  it.each(ROUTES)("forged signed-shape tokens on %s: 401, no D1 call, no KV read", async (path) => {
+    reset();
+    const fetch = counted();
+    for (let i = 0; i < 30; i++) {
+      const res = await scim({ token: `scimtok_${randomChars(54)}`, base: tenant.base }, "GET", path, { fetch });
+      expect(res.status).toBe(401);
+    }
+    expect(d1.cost.calls).toBe(0);
+    expect(kv.counter.reads).toBe(0);
+  });
+
+  it("a real token on another tenant's URL: 401, no storage access", async () => {
+    reset();
+    const res = await scim({ token: other.token, base: tenant.base }, "GET", "/Users", { fetch: counted() });
+    expect(res.status).toBe(401);
+    expect(d1.cost.calls).toBe(0);
+    expect(kv.counter.reads).toBe(0);
+  });
+
+  it("a token issued a moment ago works at once, KV or not, while forgeries flood the URL", async () => {
+    const issued = await (
+      await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} })
+    ).json<{
+      token: string;
+    }>();
+    // As in a location KV has not reached yet.
+    await env.TOKENS.delete(`token:${await hashToken(issued.token)}`);
+    const fetch = counted({ LEGACY_AUTH_LIMITER: limiter(0).binding });
+    for (let i = 0; i < 20; i++)
+      await scim({ token: `scimtok_${randomChars(54)}`, base: tenant.base }, "GET", "/Users", { fetch });
+    const res = await scim({ token: issued.token, base: tenant.base }, "GET", "/Users?count=0", { fetch });
+    expect(res.status).toBe(200);
+    tenant.token = issued.token;
+  });
+
+  it("a revoked signed token reaches D1 at most once per isolate per memory period", async () => {
+    const t = await createTenant("Revoked");
+    await admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, { body: {} });
+    const start = Date.now();
+    reset();
+    for (let i = 0; i < 10; i++) {
+      const res = await scim(t, "GET", "/Users", { fetch: counted({}, () => start + i) });
+      expect(res.status).toBe(401);
+    }
+    expect(d1.cost.calls).toBe(1);
+    await scim(t, "GET", "/Users", { fetch: counted({}, () => start + REFUSED_TOKEN_MEMORY_MS + 1) });
+    expect(d1.cost.calls).toBe(2);
+  });
+});
+
+describe("unsigned tokens from before signing", () => {
+  /** A token in the old format, stored as the old code stored it (row and KV grant). */
+  async function legacyToken(t: TestTenant, inKv: boolean) {
+    const token = `scimtok_${randomChars(43)}`;
+    const hash = await hashToken(token);
+    const id = crypto.randomUUID();
+    const expiresAt = Date.now() + 86_400_000;
+    await seedRows("access_tokens", [
+      { id, tenant_id: t.tenantId, token_hash: hash, status: "active", created_at: Date.now(), expires_at: expiresAt },
+    ]);
+    if (inKv) await env.TOKENS.put(`token:${hash}`, JSON.stringify({ tenantId: t.tenantId, tokenId: id, expiresAt }));
+    return token;
+  }
+
+  it("keep working: from KV without any D1 lookup, and from D1 within the legacy budget", async () => {
+    const fromKv = await legacyToken(tenant, true);
+    reset();
+    expect(
+      (await scim({ token: fromKv, base: tenant.base }, "GET", "/Users?count=0", { fetch: counted() })).status,
+    ).toBe(200);
+    const fromD1 = await legacyToken(tenant, false);
+    const budget = limiter(5);
+    const res = await scim({ token: fromD1, base: tenant.base }, "GET", "/Users?count=0", {
+      fetch: counted({ LEGACY_AUTH_LIMITER: budget.binding }),
+    });
+    expect(res.status).toBe(200);
+    expect(budget.calls.n).toBe(1);
+  });
+
+  it("forged ones cost D1 only within the legacy budget; beyond it 503 with Retry-After, never a D1 call", async () => {
+    const budget = limiter(5);
+    const fetch = counted({ LEGACY_AUTH_LIMITER: budget.binding });
+    reset();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await scim({ token: `scimtok_${randomChars(43)}`, base: tenant.base }, "GET", "/Users", { fetch });
+      statuses.push(res.status);
+      if (res.status === 503) expect(res.headers.get("Retry-After")).toBe("10");
+    }
+    expect(d1.cost.calls).toBe(5);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 503)).toHaveLength(25);
+  });
+});
+
+describe("signing key rotation", () => {
+  it("tokens signed with the previous key work while it is listed, and stop when it is dropped", async () => {
+    const current = env.TOKEN_SIGNING_KEYS;
+    const res = await scim(tenant, "GET", "/Users?count=0", {
+      fetch: fetchWith({ bindings: { TOKEN_SIGNING_KEYS: `new-key,${current}` } }),
+    });
+    expect(res.status).toBe(200);
+    const dropped = await scim(tenant, "GET", "/Users?count=0", {
+      fetch: fetchWith({ bindings: { TOKEN_SIGNING_KEYS: "new-key" } }),
+    });
+    expect(dropped.status).toBe(401);
+  });
+});
