@@ -33,8 +33,10 @@ async function seedToken(id: string, tenantId: string, fields: Record<string, nu
   await env.TOKENS.put(`token:hash-${id}`, JSON.stringify({ tenantId, tokenId: id, expiresAt: row.expires_at }));
 }
 
+const NOTHING_LEFT = { expired: 0, graceEnded: 0, expiringSoon: 0, kvSweep: 0, purgeTokens: 0, purgeFailedRequests: 0 };
+
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
-const housekeeping = (opts: { batchSize?: number; notifyWebhookUrl?: string } = {}) =>
+const housekeeping = (opts: { batchSize?: number; notifyWebhookUrl?: string; subrequestBudget?: number } = {}) =>
   runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW, actor: "cron" }, opts);
 
 describe("token housekeeping", () => {
@@ -70,7 +72,9 @@ describe("token housekeeping", () => {
       expiringSoon: 1,
       purgedTokens: 1,
       purgedFailedRequests: 1,
-      kvSwept: 2,
+      // Every ended token's KV entry once more: the two ended now, and the two that were already revoked.
+      kvSwept: 4,
+      remaining: NOTHING_LEFT,
       done: true,
     });
     const statuses = await env.DB.prepare(
@@ -101,11 +105,8 @@ describe("token housekeeping", () => {
       ]),
     );
 
-    // A KV entry that survived its token's revocation (a failed delete) is removed by the next run's sweep.
-    await env.TOKENS.put(
-      "token:hash-grace-over",
-      JSON.stringify({ tenantId, tokenId: "grace-over", expiresAt: NOW + DAY }),
-    );
+    // An entry that survived its token's revocation (the delete at revocation time failed) is gone too.
+    expect(await env.TOKENS.get("token:hash-recent-revoked")).toBeNull();
     const again = await housekeeping();
     expect(again).toEqual({
       expired: 0,
@@ -113,18 +114,33 @@ describe("token housekeeping", () => {
       expiringSoon: 0,
       purgedTokens: 0,
       purgedFailedRequests: 0,
-      kvSwept: 2,
+      kvSwept: 0,
+      remaining: NOTHING_LEFT,
       done: true,
     });
-    expect(await env.TOKENS.get("token:hash-grace-over")).toBeNull();
   });
 
-  it("works in bounded batches and says when work remains", async () => {
-    for (let i = 0; i < 3; i++) await seedToken(`batch-${i}`, tenantId, { expires_at: NOW + DAY });
-    const first = await housekeeping({ batchSize: 2 });
-    expect(first).toMatchObject({ expiringSoon: 2, done: false });
+  it("works off a backlog in one run: 120 tokens entering the window are all warned, not one batch", async () => {
+    for (let i = 0; i < 120; i++) await seedToken(`backlog-${i}`, tenantId, { expires_at: NOW + DAY + i });
+    const report = await housekeeping();
+    expect(report).toMatchObject({ expiringSoon: 120, done: true });
+  });
+
+  it("when the budget runs out, warns the soonest to expire first and reports what is left for the next run", async () => {
+    await seedToken("late", tenantId, { expires_at: NOW + 9 * DAY });
+    await seedToken("sooner", tenantId, { expires_at: NOW + 2 * DAY });
+    await seedToken("soonest", tenantId, { expires_at: NOW + DAY });
+    // Room for the two ending steps' first (empty) batches and one warning batch of two.
+    const first = await housekeeping({ batchSize: 2, subrequestBudget: 4 + 4 + 2 });
+    expect(first).toMatchObject({ expiringSoon: 2, remaining: { expiringSoon: 1 }, done: false });
+    const warned = await env.DB.prepare(
+      "select id from access_tokens where expiry_warned_at is not null order by id",
+    ).all<{
+      id: string;
+    }>();
+    expect(warned.results.map((r) => r.id)).toEqual(["sooner", "soonest"]);
     const second = await housekeeping({ batchSize: 2 });
-    expect(second).toMatchObject({ expiringSoon: 1, done: true });
+    expect(second).toMatchObject({ expiringSoon: 1, remaining: NOTHING_LEFT, done: true });
   });
 
   it("posts a JSON notice to the webhook for tokens entering the warning window", async () => {
@@ -156,7 +172,7 @@ describe("token housekeeping", () => {
   it("runs from the scheduled handler", async () => {
     await seedToken("scheduled", tenantId, { expires_at: NOW + 60 * DAY });
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: NOW + 61 * DAY, cron: "17 3 * * *" }), env, ctx);
+    await worker.scheduled(createScheduledController({ scheduledTime: NOW + 61 * DAY, cron: "17 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
     const row = await env.DB.prepare("select status from access_tokens where id = 'scheduled'").first("status");
     expect(row).toBe("expired");

@@ -20,7 +20,7 @@ import {
   type TestTenant,
   workerFetch,
 } from "./support/http";
-import { seedGroup, seedMemberOf } from "./support/seed";
+import { seedGroup, seedMemberOf, seedRows } from "./support/seed";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
@@ -291,5 +291,30 @@ describe("every response is bounded: memberships per response", () => {
     const body = await expectScimError(await scim(big, "GET", `/Users/${user.id}`), 400, "tooMany");
     expect(body.detail).toContain("excludedAttributes=groups");
     expect((await scim(big, "GET", `/Users/${user.id}?excludedAttributes=groups`)).status).toBe(200);
+  });
+});
+
+describe("nothing of a deleted tenant stays usable", () => {
+  it("deleting a tenant removes the KV entries of all its tokens, ended ones included", async () => {
+    const leaving = await createTenant("Leaving");
+    // An ended token whose KV entry survived (its delete at revocation time failed).
+    await seedRows("access_tokens", [
+      {
+        id: "ended",
+        tenant_id: leaving.tenantId,
+        token_hash: "hash-ended",
+        status: "revoked",
+        created_at: 1,
+        expires_at: Date.now() + 86_400_000,
+        revoked_at: Date.now() - 1000,
+      },
+    ]);
+    await env.TOKENS.put(
+      "token:hash-ended",
+      JSON.stringify({ tenantId: leaving.tenantId, tokenId: "ended", expiresAt: Date.now() + 86_400_000 }),
+    );
+    expect((await admin("DELETE", `/tenants/${leaving.tenantId}`)).status).toBe(204);
+    expect(await env.TOKENS.get("token:hash-ended")).toBeNull();
+    expect((await scim(leaving, "GET", "/Users")).status).toBe(401);
   });
 });

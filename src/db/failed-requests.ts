@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { runBatch } from "./batch";
 import type { Database } from "./client";
 import { failedRequests } from "./schema";
@@ -61,4 +61,10 @@ export async function purgeFailedRequests(db: Database, before: number, limit: n
     )
     .returning({ id: failedRequests.id });
   return purged.length;
+}
+
+/** Log rows older than `before` (on the `at` index): what the purge still has to do. */
+export async function countFailedRequestsBefore(db: Database, before: number) {
+  const [row] = await db.select({ n: count() }).from(failedRequests).where(lt(failedRequests.at, before));
+  return row?.n ?? 0;
 }

@@ -41,11 +41,14 @@ export const accessTokens = sqliteTable(
     revokeReason: text("revoke_reason"),
     lastUsedAt: integer("last_used_at"),
     expiryWarnedAt: integer("expiry_warned_at"),
+    /** When housekeeping deleted the KV entry of this ended token once more (null: not yet). */
+    kvSweptAt: integer("kv_swept_at"),
   },
   (t) => [
     uniqueIndex("access_tokens_hash_idx").on(t.tokenHash),
     index("access_tokens_tenant_idx").on(t.tenantId, t.status),
     index("access_tokens_status_expiry_idx").on(t.status, t.expiresAt),
+    index("access_tokens_unswept_idx").on(t.status, t.kvSweptAt),
   ],
 );
 

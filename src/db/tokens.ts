@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { accessTokens, tenants } from "./schema";
 
@@ -72,16 +72,22 @@ export async function recordTokenUse(db: Database, tokenId: string, now: number,
     );
 }
 
-/** Active tokens past their end (`expired`: expiry reached; `graceEnded`: a revocation's grace period over). */
-export function tokensToEnd(db: Database, kind: "expired" | "graceEnded", now: number, limit: number) {
-  const ended =
+/** The condition for active tokens past their end (`expired`: expiry reached; `graceEnded`: grace period over). */
+const endedButActive = (kind: "expired" | "graceEnded", now: number) =>
+  and(
+    eq(accessTokens.status, "active"),
     kind === "expired"
       ? lte(accessTokens.expiresAt, now)
-      : and(isNotNull(accessTokens.revokedAt), lte(accessTokens.revokedAt, now));
+      : and(isNotNull(accessTokens.revokedAt), lte(accessTokens.revokedAt, now)),
+  );
+
+/** Active tokens past their end, the longest-ended first. */
+export function tokensToEnd(db: Database, kind: "expired" | "graceEnded", now: number, limit: number) {
   return db
     .select()
     .from(accessTokens)
-    .where(and(eq(accessTokens.status, "active"), ended))
+    .where(endedButActive(kind, now))
+    .orderBy(asc(kind === "expired" ? accessTokens.expiresAt : accessTokens.revokedAt))
     .limit(limit);
 }
 
@@ -90,19 +96,17 @@ export function setTokenStatus(db: Database, ids: string[], status: "expired" | 
 }
 
 /** Active tokens entering the warning window that have not been warned about yet. */
+const toWarn = (now: number, windowMs: number) =>
+  and(
+    eq(accessTokens.status, "active"),
+    isNull(accessTokens.expiryWarnedAt),
+    isNull(accessTokens.revokedAt),
+    lte(accessTokens.expiresAt, now + windowMs),
+  );
+
+/** Tokens to warn about, the soonest to expire first: at scale, the ones closest to breaking a job come first. */
 export function tokensToWarn(db: Database, now: number, windowMs: number, limit: number) {
-  return db
-    .select()
-    .from(accessTokens)
-    .where(
-      and(
-        eq(accessTokens.status, "active"),
-        isNull(accessTokens.expiryWarnedAt),
-        isNull(accessTokens.revokedAt),
-        lte(accessTokens.expiresAt, now + windowMs),
-      ),
-    )
-    .limit(limit);
+  return db.select().from(accessTokens).where(toWarn(now, windowMs)).orderBy(asc(accessTokens.expiresAt)).limit(limit);
 }
 
 export function markExpiryWarned(db: Database, ids: string[], now: number) {
@@ -112,31 +116,60 @@ export function markExpiryWarned(db: Database, ids: string[], now: number) {
 /** The instant an ended token stopped working, as SQL: its revocation, else its expiry. */
 const endedAt = sql`coalesce(${accessTokens.revokedAt}, ${accessTokens.expiresAt})`;
 const ended = inArray(accessTokens.status, ["revoked", "expired"]);
+const unswept = and(ended, isNull(accessTokens.kvSweptAt));
 
-/** Hashes of tokens that ended within `windowMs`, newest first. */
-export function recentlyEndedTokens(db: Database, now: number, windowMs: number, limit: number) {
+/** Ended tokens whose KV entry has not been deleted once more by housekeeping, the longest-ended first. */
+export function unsweptTokens(db: Database, limit: number) {
   return db
-    .select({ tokenHash: accessTokens.tokenHash })
+    .select({ id: accessTokens.id, tokenHash: accessTokens.tokenHash })
     .from(accessTokens)
-    .where(and(ended, gt(endedAt, now - windowMs)))
-    .orderBy(sql`${endedAt} desc`)
+    .where(unswept)
+    .orderBy(endedAt)
     .limit(limit);
 }
 
-/** Deletes up to `limit` ended tokens that ended before `before`; returns how many. */
+export function markKvSwept(db: Database, ids: string[], now: number) {
+  return db.update(accessTokens).set({ kvSweptAt: now }).where(inArray(accessTokens.id, ids));
+}
+
+/** Ended, swept tokens that ended before `before`: their metadata may go. */
+const purgeable = (before: number) => and(ended, isNotNull(accessTokens.kvSweptAt), lt(endedAt, before));
+
+/** Deletes up to `limit` purgeable tokens; returns how many. */
 export async function purgeEndedTokens(db: Database, before: number, limit: number) {
   const purged = await db
     .delete(accessTokens)
     .where(
       inArray(
         accessTokens.id,
-        db
-          .select({ id: accessTokens.id })
-          .from(accessTokens)
-          .where(and(ended, lt(endedAt, before)))
-          .limit(limit),
+        db.select({ id: accessTokens.id }).from(accessTokens).where(purgeable(before)).limit(limit),
       ),
     )
     .returning({ id: accessTokens.id });
   return purged.length;
+}
+
+/** What each housekeeping step still has to do, counted in one round trip (every condition is on an index). */
+export async function tokenBacklog(db: Database, now: number, warningMs: number, purgeBefore: number) {
+  const n = (where: ReturnType<typeof and>) => db.select({ n: count() }).from(accessTokens).where(where);
+  const [expired, graceEnded, expiringSoon, kvSweep, purgeTokens] = await db.batch([
+    n(endedButActive("expired", now)),
+    n(endedButActive("graceEnded", now)),
+    n(toWarn(now, warningMs)),
+    n(unswept),
+    n(purgeable(purgeBefore)),
+  ]);
+  const first = (rows: { n: number }[]) => rows[0]?.n ?? 0;
+  return {
+    expired: first(expired),
+    graceEnded: first(graceEnded),
+    expiringSoon: first(expiringSoon),
+    kvSweep: first(kvSweep),
+    purgeTokens: first(purgeTokens),
+  };
+}
+
+/** Every token of a tenant, whatever its state: deleting the tenant must leave none of their KV entries behind. */
+export function tenantTokenHashes(db: Database, tenantId: string) {
+  return db.select({ tokenHash: accessTokens.tokenHash }).from(accessTokens).where(eq(accessTokens.tenantId, tenantId));
 }

@@ -1,32 +1,36 @@
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
-import { purgeFailedRequests } from "../db/failed-requests";
+import { countFailedRequestsBefore, purgeFailedRequests } from "../db/failed-requests";
 import {
   markExpiryWarned,
+  markKvSwept,
   purgeEndedTokens,
-  recentlyEndedTokens,
   setTokenStatus,
   type TokenRow,
+  tokenBacklog,
   tokensToEnd,
   tokensToWarn,
+  unsweptTokens,
 } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
 import { EXPIRY_WARNING_MS } from "./tokens";
 
-/** Rows handled per step and run; a run stays far below the Workers subrequest limit and is resumed next day. */
+/** Rows handled per batch of a step; a step repeats its batch until it has nothing left or the run's budget is spent. */
 export const HOUSEKEEPING_BATCH_SIZE = 50;
+/**
+ * Subrequests one run may spend: D1 calls, KV deletes and webhook notices all count against the Workers limit of
+ * 1,000 per invocation; the rest of the headroom is for the run's own reads. Work beyond it waits for the next
+ * run, an hour later, and the report says how much.
+ */
+export const HOUSEKEEPING_SUBREQUEST_BUDGET = 800;
 /** Revoked and expired token metadata stays this long for audit questions ("which token was that?"). */
 export const TOKEN_METADATA_RETENTION_MS = 90 * 86_400_000;
 /** The failed-request log is for diagnosing a live Entra job, not an archive. */
 export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
-/** Old failed-request rows deleted per run (on the `at` index): far more than failing jobs write in a day. */
+/** Old failed-request rows deleted per batch (on the `at` index). */
 export const FAILED_REQUEST_PURGE_BATCH = 50_000;
-/** Ended tokens whose KV entry might have survived (a failed delete) are deleted again for two days; idempotent. */
-export const KV_SWEEP_WINDOW_MS = 2 * 86_400_000;
-/** The sweep handles this many times the batch size per run: its deletes are cheap and idempotent. */
-export const KV_SWEEP_BATCH_FACTOR = 4;
 
 export interface HousekeepingReport {
   expired: number;
@@ -34,36 +38,57 @@ export interface HousekeepingReport {
   expiringSoon: number;
   purgedTokens: number;
   purgedFailedRequests: number;
-  /** KV entries deleted again for tokens that ended recently, in case a delete at revocation time failed. */
+  /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
-  /** False when a step hit its batch size: more work remains for the next run. */
+  /** What each step still has to do after this run (all zero when `done`). */
+  remaining: {
+    expired: number;
+    graceEnded: number;
+    expiringSoon: number;
+    kvSweep: number;
+    purgeTokens: number;
+    purgeFailedRequests: number;
+  };
   done: boolean;
 }
 
 interface HousekeepingOptions {
   notifyWebhookUrl?: string;
   batchSize?: number;
+  subrequestBudget?: number;
 }
 
-/** The daily token housekeeping. Idempotent: every step selects only rows it has not handled yet. */
+/**
+ * Token housekeeping, run hourly. Each step works oldest (or soonest-expiring) first and repeats until it is done
+ * or the run's subrequest budget is spent; whatever is left is counted in the report and taken up by the next run.
+ * Idempotent: every step selects only rows it has not handled yet.
+ */
 export async function runTokenHousekeeping(
   ctx: OperatorContext,
   opts: HousekeepingOptions = {},
 ): Promise<HousekeepingReport> {
   const { db, now } = ctx;
   const limit = opts.batchSize ?? HOUSEKEEPING_BATCH_SIZE;
+  const budget = { left: opts.subrequestBudget ?? HOUSEKEEPING_SUBREQUEST_BUDGET };
+  const notices = opts.notifyWebhookUrl ? limit : 0;
+  const purgeBefore = now - TOKEN_METADATA_RETENTION_MS;
 
-  const expired = await endTokens(ctx, "expired", limit);
-  const graceEnded = await endTokens(ctx, "graceEnded", limit);
-  const expiringSoon = await warnExpiringSoon(ctx, limit, opts.notifyWebhookUrl);
-  const kvSwept = await sweepEndedGrants(ctx, limit);
-  const purgedTokens = await purgeEndedTokens(db, now - TOKEN_METADATA_RETENTION_MS, limit);
-  const purgedFailedRequests = await purgeFailedRequests(
-    db,
-    now - FAILED_REQUEST_RETENTION_MS,
-    FAILED_REQUEST_PURGE_BATCH,
+  // Costs per batch: a read, a write, and a KV delete (or webhook notice) per row.
+  const expired = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "expired", limit));
+  const graceEnded = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "graceEnded", limit));
+  const expiringSoon = await repeat(budget, 2 + notices, limit, () =>
+    warnExpiringSoon(ctx, limit, opts.notifyWebhookUrl),
+  );
+  const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
+  const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
+  const purgedFailedRequests = await repeat(budget, 1, FAILED_REQUEST_PURGE_BATCH, () =>
+    purgeFailedRequests(db, now - FAILED_REQUEST_RETENTION_MS, FAILED_REQUEST_PURGE_BATCH),
   );
 
+  const remaining = {
+    ...(await tokenBacklog(db, now, EXPIRY_WARNING_MS, purgeBefore)),
+    purgeFailedRequests: await countFailedRequestsBefore(db, now - FAILED_REQUEST_RETENTION_MS),
+  };
   const report: HousekeepingReport = {
     expired,
     graceEnded,
@@ -71,16 +96,23 @@ export async function runTokenHousekeeping(
     purgedTokens,
     purgedFailedRequests,
     kvSwept,
-    done:
-      kvSwept < limit * KV_SWEEP_BATCH_FACTOR &&
-      expired < limit &&
-      graceEnded < limit &&
-      expiringSoon < limit &&
-      purgedTokens < limit &&
-      purgedFailedRequests < FAILED_REQUEST_PURGE_BATCH,
+    remaining,
+    done: Object.values(remaining).every((n) => n === 0),
   };
-  logEvent("info", "token_housekeeping", { ...report });
+  logEvent(report.done ? "info" : "warn", "token_housekeeping", { ...report });
   return report;
+}
+
+/** Runs a batch step until it handles fewer than a full batch or the budget cannot pay for another batch. */
+async function repeat(budget: { left: number }, cost: number, full: number, step: () => Promise<number>) {
+  let total = 0;
+  while (budget.left >= cost) {
+    budget.left -= cost;
+    const handled = await step();
+    total += handled;
+    if (handled < full) break;
+  }
+  return total;
 }
 
 /** Marks tokens past their end and removes any KV entry left, so the fast path cannot outlive the record. */
@@ -106,13 +138,16 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
   return rows.length;
 }
 
+/** Every ended token's KV entry is deleted once more, then marked, so a failed delete at revocation time is repaired. */
 async function sweepEndedGrants(ctx: OperatorContext, limit: number) {
-  const ended = await recentlyEndedTokens(ctx.db, ctx.now, KV_SWEEP_WINDOW_MS, limit * KV_SWEEP_BATCH_FACTOR);
+  const rows = await unsweptTokens(ctx.db, limit);
+  if (rows.length === 0) return 0;
   await deleteGrants(
     ctx.kv,
-    ended.map((t) => t.tokenHash),
+    rows.map((t) => t.tokenHash),
   );
-  return ended.length;
+  await runBatch(ctx.db, [markKvSwept(ctx.db, ids(rows), ctx.now)]);
+  return rows.length;
 }
 
 /** Once per token: an audit event, a log line and, when configured, a webhook notice. */
@@ -154,4 +189,4 @@ async function notify(url: string, t: TokenRow) {
   }
 }
 
-const ids = (rows: TokenRow[]) => rows.map((t) => t.id);
+const ids = (rows: { id: string }[]) => rows.map((t) => t.id);

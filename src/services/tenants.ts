@@ -9,7 +9,7 @@ import {
   type TenantRow,
   updateTenant as updateTenantRow,
 } from "../db/tenants";
-import { listLiveTokens } from "../db/tokens";
+import { tenantTokenHashes } from "../db/tokens";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
@@ -58,15 +58,17 @@ export async function updateTenant(
 }
 
 /**
- * Removes the tenant and everything it owns. KV first: if a delete fails the request fails with the token rows still
- * in D1, so a retry (or housekeeping's sweep) can find them; purging D1 first could leave a KV entry nothing knows.
+ * Removes the tenant and everything it owns. KV first, for every token the tenant ever had that is still on record
+ * (not only the live ones: an ended token's entry may have survived a failed delete). If a delete fails the request
+ * fails with the token rows still in D1, so a retry (or housekeeping's sweep) can find them; purging D1 first could
+ * leave a KV entry nothing knows about.
  */
 export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
   await requireTenant(ctx.db, tenantId);
-  const live = await listLiveTokens(ctx.db, tenantId, ctx.now);
+  const tokens = await tenantTokenHashes(ctx.db, tenantId);
   await deleteGrants(
     ctx.kv,
-    live.map((t) => t.tokenHash),
+    tokens.map((t) => t.tokenHash),
   );
   await runBatch(ctx.db, purgeTenantStatements(ctx.db, tenantId));
 }
