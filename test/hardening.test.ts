@@ -10,6 +10,8 @@ import { recordFailedRequest } from "../src/db/failed-requests";
 import { MAX_MEMBERSHIPS_PER_RESPONSE } from "../src/scim/groups";
 import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
 import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
+import { hashToken } from "../src/tokens/token";
+import { raceAfter } from "./support/d1-intercept";
 import {
   admin,
   createTenant,
@@ -316,5 +318,58 @@ describe("nothing of a deleted tenant stays usable", () => {
     expect((await admin("DELETE", `/tenants/${leaving.tenantId}`)).status).toBe(204);
     expect(await env.TOKENS.get("token:hash-ended")).toBeNull();
     expect((await scim(leaving, "GET", "/Users")).status).toBe(401);
+  });
+});
+
+describe("revocation wins every race", () => {
+  /** Whether any token of the tenant could still authenticate: a live row, or a KV grant. */
+  async function usable(t: TestTenant) {
+    const rows = (
+      await env.DB.prepare("select token_hash, status, revoked_at from access_tokens where tenant_id = ?")
+        .bind(t.tenantId)
+        .all<{ token_hash: string; status: string; revoked_at: number | null }>()
+    ).results;
+    const grants = await Promise.all(rows.map((r) => env.TOKENS.get(`token:${r.token_hash}`)));
+    return {
+      liveRows: rows.filter((r) => r.status === "active" && r.revoked_at === null).length,
+      grants: grants.filter((g) => g !== null).length,
+    };
+  }
+  const switchOff = (t: TestTenant) => admin("PATCH", `/tenants/${t.tenantId}`, { body: { azureAdEnabled: false } });
+
+  it.each([
+    [
+      "after the rotation read the live tokens, before its batch",
+      (sql: string) => sql.startsWith("select") && sql.includes('from "access_tokens"'),
+      409,
+    ],
+    [
+      "after the rotation's batch, before its KV write",
+      (sql: string) => sql.includes('INSERT INTO "access_tokens"'),
+      409,
+    ],
+    ["after the rotation checked its token again", (sql: string) => sql.includes('inner join "tenants"'), 201],
+  ])("switching the option off %s leaves no usable token", async (_, matches, status) => {
+    const t = await createTenant("Race");
+    const racing = raceAfter(env.DB, matches, () => switchOff(t));
+    const res = await admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, {
+      body: {},
+      fetch: fetchWith({ bindings: { DB: racing } }),
+    });
+    expect(res.status).toBe(status);
+    expect(await usable(t)).toEqual({ liveRows: 0, grants: 0 });
+  });
+
+  it("a KV refill racing a revocation is taken back", async () => {
+    const t = await createTenant("Refill");
+    const hash = await hashToken(t.token);
+    // As in a location KV has not reached: the request falls back to D1 and writes the entry back.
+    await env.TOKENS.delete(`token:${hash}`);
+    const rotate = () => admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, { body: {} });
+    const racing = raceAfter(env.DB, (sql) => sql.includes('inner join "tenants"'), rotate);
+    const res = await scim(t, "GET", "/Users?count=0", { fetch: fetchWith({ bindings: { DB: racing } }) });
+    expect(res.status).toBe(200);
+    expect(await env.TOKENS.get(`token:${hash}`)).toBeNull();
+    expect((await scim(t, "GET", "/Users?count=0")).status).toBe(401);
   });
 });

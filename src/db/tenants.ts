@@ -11,6 +11,7 @@ import {
   tenants,
   users,
 } from "./schema";
+import { tenantEnabled } from "./tokens";
 
 export type TenantRow = typeof tenants.$inferSelect;
 
@@ -64,8 +65,9 @@ export function deleteIntegration(db: Database, tenantId: string) {
   return db.delete(integrations).where(eq(integrations.tenantId, tenantId));
 }
 
-export function insertIntegration(db: Database, tenantId: string, now: number) {
-  return db.insert(integrations).values({ tenantId, createdAt: now });
+/** The integration row, only while the tenant has the option on (checked in the batch, like the token's insert). */
+export function insertIntegration(tenantId: string, now: number) {
+  return sql`INSERT INTO ${integrations} (tenant_id, created_at) SELECT ${tenantId}, ${now} WHERE ${tenantEnabled(tenantId)}`;
 }
 
 /** Hands Entra-managed users back to the product when the integration goes away; nothing is deleted. */

@@ -42,8 +42,36 @@ export function listLiveTokens(db: Database, tenantId: string, now: number) {
     .orderBy(sql`${accessTokens.createdAt} desc`);
 }
 
-export function insertToken(db: Database, row: typeof accessTokens.$inferInsert) {
-  return db.insert(accessTokens).values(row);
+/** True while the tenant has the Azure AD option on: the guard of every statement that makes a token usable. */
+export const tenantEnabled = (tenantId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND azure_ad_enabled = 1)`;
+
+/**
+ * Inserts a token only while its tenant has the option on, checked inside the batch: a token issued concurrently
+ * with turning the option off never comes to exist. RETURNING says whether it did.
+ */
+export function insertTokenIfEnabled(row: {
+  id: string;
+  tenantId: string;
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+}) {
+  return sql`INSERT INTO ${accessTokens} (id, tenant_id, token_hash, status, created_at, expires_at)
+    SELECT ${row.id}, ${row.tenantId}, ${row.tokenHash}, 'active', ${row.createdAt}, ${row.expiresAt}
+    WHERE ${tenantEnabled(row.tenantId)} RETURNING id`;
+}
+
+/** Tokens of a tenant live at `now`, as an SQL condition (for statements that must see the batch's own writes). */
+export const liveTokensOf = (tenantId: string, now: number) => and(eq(accessTokens.tenantId, tenantId), liveAt(now));
+
+/**
+ * Revokes every token of the tenant live when the statement runs, including one a concurrent rotation committed a
+ * moment before, and returns their hashes so their KV entries can go too.
+ */
+export function revokeLiveTokens(tenantId: string, now: number, reason: string) {
+  return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}
+    WHERE ${liveTokensOf(tenantId, now)} RETURNING token_hash AS tokenHash`;
 }
 
 /** Ends the given tokens at `until` (now for an immediate revocation, later for a grace period). */

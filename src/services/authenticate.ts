@@ -1,7 +1,7 @@
 import type { Database } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
-import { REFILL_TTL_SECONDS, readGrant, writeGrant } from "../tokens/grants";
+import { deleteGrants, REFILL_TTL_SECONDS, readGrant, type TokenGrant, writeGrant } from "../tokens/grants";
 import { hashToken, hasValidMac, tokenKind } from "../tokens/token";
 
 /** Last-used times are kept to this resolution, so a busy provisioning job causes one write per token per window. */
@@ -63,11 +63,21 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
       return null;
     }
     grant = { tenantId: row.tenantId, tokenId: row.id, expiresAt: effectiveEnd(row) };
-    ctx.waitUntil(writeGrant(ctx.kv, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS));
+    ctx.waitUntil(refill(ctx, tokenHash, grant));
   }
   if (grant.tenantId !== tenantId || grant.expiresAt <= ctx.now) return null;
   noteUse(ctx, grant.tokenId);
   return grant.tokenId;
+}
+
+/**
+ * Writes a KV miss back, then reads D1 again: a revocation between the read above and this write deleted an entry
+ * that did not exist yet, so the refill is taken back if the token has ended meanwhile. The last KV operation on a
+ * revoked token is then always a delete, and the revocation window is KV's own propagation (see docs/security.md).
+ */
+async function refill(ctx: AuthContext, tokenHash: string, grant: TokenGrant) {
+  await writeGrant(ctx.kv, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS);
+  if (!(await findLiveTokenByHash(ctx.db, tokenHash, ctx.now))) await deleteGrants(ctx.kv, [tokenHash]);
 }
 
 function noteUse(ctx: AuthContext, tokenId: string) {

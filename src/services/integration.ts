@@ -1,14 +1,20 @@
+import { sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration, releaseManagedUsers } from "../db/tenants";
-import { listLiveTokens } from "../db/tokens";
+import { listLiveTokens, tenantEnabled } from "../db/tokens";
 import { forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
-import { EXPIRY_WARNING_MS, type IssuingContext, issueToken, revokeAllTokens, rotateToken } from "./tokens";
+import {
+  azureAdDisabled,
+  EXPIRY_WARNING_MS,
+  type IssuingContext,
+  issueToken,
+  revokeAllTokens,
+  rotateToken,
+} from "./tokens";
 
 const integrationMissing = () =>
   new AdminError("integration_not_found", "This tenant has no Azure AD integration; create it first.");
-const azureAdDisabled = () =>
-  new AdminError("azure_ad_disabled", "The tenant's Azure AD option is off; enable it before issuing tokens.");
 
 /** The tenant with its integration, or the admin error saying which of the two is missing. */
 async function requireIntegration(ctx: OperatorContext, tenantId: string) {
@@ -27,8 +33,8 @@ export async function createIntegration(ctx: IssuingContext, tenantId: string, t
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
   return issueToken(ctx, tenantId, ttlSeconds, [
-    insertIntegration(ctx.db, tenantId, ctx.now),
-    auditRow(forTenant(ctx, tenantId), { action: "integration.created" }),
+    insertIntegration(tenantId, ctx.now),
+    auditRow(forTenant(ctx, tenantId), { action: "integration.created", from: sql`WHERE ${tenantEnabled(tenantId)}` }),
   ]);
 }
 

@@ -1,9 +1,24 @@
+import { sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
-import { runBatch, type Statement } from "../db/batch";
-import { effectiveEnd, insertToken, listLiveTokens, revokeTokens, type TokenRow } from "../db/tokens";
+import { rowsOf, runBatch, type Statement } from "../db/batch";
+import { accessTokens } from "../db/schema";
+import {
+  effectiveEnd,
+  findLiveTokenByHash,
+  insertTokenIfEnabled,
+  listLiveTokens,
+  liveTokensOf,
+  revokeLiveTokens,
+  revokeTokens,
+  type TokenRow,
+} from "../db/tokens";
 import { deleteGrants, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext } from "./context";
+import { AdminError } from "./errors";
+
+export const azureAdDisabled = () =>
+  new AdminError("azure_ad_disabled", "The tenant's Azure AD option is off; enable it before issuing tokens.");
 
 /** An operator context that can issue tokens: it holds the current signing key. */
 export type IssuingContext = OperatorContext & { signingKey: string };
@@ -36,12 +51,14 @@ export interface IssuedToken {
 
 /**
  * Issues a new token; the plaintext exists only in the return value. `alongside` are statements of the calling use
- * case that must land in the same batch (creating the integration row).
+ * case that must land in the same batch (creating the integration row). The token is inserted only while the
+ * tenant has the option on (checked in the batch), so issuing can never outlive a concurrent switch-off.
  */
 export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, alongside: Statement[]) {
   const prepared = await prepareToken(ctx, tenantId, ttlSeconds);
-  await runBatch(ctx.db, [...alongside, ...prepared.statements]);
-  await writeGrant(ctx.kv, prepared.hash, prepared.grant, ctx.now);
+  const results = await runBatch(ctx.db, [...alongside, ...prepared.statements]);
+  if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
+  await publishGrant(ctx, prepared);
   return prepared.issued;
 }
 
@@ -60,37 +77,48 @@ export async function rotateToken(ctx: IssuingContext, tenantId: string, ttlSeco
   });
   const statements = [...prepared.statements];
   if (previous.length > 0) statements.push(revokeTokens(db, ids(previous), until, now, "regenerated"));
-  await runBatch(db, statements);
-  await writeGrant(kv, prepared.hash, prepared.grant, now);
+  const [inserted] = await runBatch(db, statements);
   await endGrants(kv, previous, until, now);
+  if (rowsOf(inserted).length === 0) throw azureAdDisabled();
+  await publishGrant(ctx, prepared);
   return prepared.issued;
 }
 
 /**
+ * Writes the new token's KV grant, then reads its row again: if a concurrent switch-off or revocation ended it
+ * between the batch and this write (its KV delete then ran before the grant existed), the grant is deleted again.
+ * Whatever the interleaving, the last KV operation on an ended token is a delete.
+ */
+async function publishGrant(ctx: IssuingContext, prepared: Awaited<ReturnType<typeof prepareToken>>) {
+  await writeGrant(ctx.kv, prepared.hash, prepared.grant, ctx.now);
+  if (!(await findLiveTokenByHash(ctx.db, prepared.hash, ctx.now))) {
+    await deleteGrants(ctx.kv, [prepared.hash]);
+    throw azureAdDisabled();
+  }
+}
+
+/**
  * Refuses every token of the tenant from now on (integration removed, option turned off), in the same batch as the
- * calling use case's own statements. D1 first, then KV: a failed KV delete leaves an entry that the D1 record no
- * longer backs, which housekeeping's sweep deletes again.
+ * calling use case's own statements. The revocation is by condition, not by a list read earlier, so a token a
+ * concurrent rotation committed a moment before is revoked too, and its KV entry deleted with the others. D1 first,
+ * then KV: a failed KV delete leaves an entry that the D1 record no longer backs, which housekeeping deletes again.
  */
 export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, reason: string, alongside: Statement[]) {
   const { db, kv, now } = ctx;
-  const live = await listLiveTokens(db, tenantId, now);
-  const statements = [...alongside];
-  if (live.length > 0) {
-    statements.push(
-      revokeTokens(db, ids(live), now, now, reason),
-      auditRow(forTenant(ctx, tenantId), {
-        action: "token.revoked",
-        resourceType: "AccessToken",
-        detail: { tokenIds: ids(live), reason },
-      }),
-    );
-  }
-  if (statements.length > 0) await runBatch(db, statements);
-  await deleteGrants(
-    kv,
-    live.map((t) => t.tokenHash),
-  );
-  return live.length;
+  const live = sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)})`;
+  const results = await runBatch(db, [
+    ...alongside,
+    auditRow(forTenant(ctx, tenantId), {
+      action: "token.revoked",
+      resourceType: "AccessToken",
+      detail: sql`json_object('tokenIds', (SELECT json_group_array(id) FROM ${live}), 'reason', ${reason})`,
+      from: sql`WHERE EXISTS ${live}`,
+    }),
+    revokeLiveTokens(tenantId, now, reason),
+  ]);
+  const revoked = rowsOf(results.at(-1)).map((row) => String(row.tokenHash));
+  await deleteGrants(kv, revoked);
+  return revoked.length;
 }
 
 async function prepareToken(
@@ -105,12 +133,13 @@ async function prepareToken(
   const expiresAt = ctx.now + ttlSeconds * 1000;
   const { action, ...detail } = audit;
   const statements: Statement[] = [
-    insertToken(ctx.db, { id: tokenId, tenantId, tokenHash: hash, status: "active", createdAt: ctx.now, expiresAt }),
+    insertTokenIfEnabled({ id: tokenId, tenantId, tokenHash: hash, createdAt: ctx.now, expiresAt }),
     auditRow(forTenant(ctx, tenantId), {
       action,
       resourceType: "AccessToken",
       resourceId: tokenId,
       detail: { expiresAt: new Date(expiresAt).toISOString(), ...detail },
+      from: sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE id = ${tokenId})`,
     }),
   ];
   return {

@@ -2,20 +2,23 @@
  * D1 bindings for tests that need to see or break what a request does to the database. Every `first/all/run/raw`
  * and every `batch` is one call (one network round trip in production).
  */
-type Hook = (statements: number) => void;
+/** Hooks see each call's SQL (one text, or one per statement of a batch); they may throw, or wait. */
+type Hook = (statements: number, sql: string[]) => void | Promise<void>;
+type AfterHook = (result: unknown, sql: string[]) => void | Promise<void>;
 
-/** A D1 binding that calls `before` ahead of each call (it may throw) and `after` with each call's result. */
-export function interceptD1(d1: D1Database, before: Hook, after: (result: unknown) => void = () => {}): D1Database {
+/** A D1 binding that calls `before` ahead of each call and `after` with each call's result. */
+export function interceptD1(d1: D1Database, before: Hook, after: AfterHook = () => {}): D1Database {
   const originals = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+  const texts = new WeakMap<object, string>();
+  const wrap = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
     const proxy = new Proxy(statement, {
       get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
+        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), query);
         if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
           return async (...args: unknown[]) => {
-            before(1);
+            await before(1, [query]);
             const result = await (target[prop] as (...a: unknown[]) => Promise<unknown>)(...args);
-            after(result);
+            await after(result, [query]);
             return result;
           };
         }
@@ -24,16 +27,18 @@ export function interceptD1(d1: D1Database, before: Hook, after: (result: unknow
       },
     });
     originals.set(proxy, statement);
+    texts.set(proxy, query);
     return proxy;
   };
   return new Proxy(d1, {
     get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrap(target.prepare(query));
+      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
-          before(statements.length);
+          const queries = statements.map((s) => texts.get(s) ?? "");
+          await before(statements.length, queries);
           const result = await target.batch(statements.map((s) => originals.get(s) ?? s));
-          after(result);
+          await after(result, queries);
           return result;
         };
       }
@@ -72,4 +77,21 @@ export function failingD1(d1: D1Database, failOn: number) {
   return interceptD1(d1, () => {
     if (++calls === failOn) throw new Error("D1_ERROR: Network connection lost.");
   });
+}
+
+/**
+ * Runs `action` once, right after the first D1 call whose SQL matches, before the request that made the call goes
+ * on: a concurrent request landing at exactly that point, for tests of interleavings.
+ */
+export function raceAfter(d1: D1Database, matches: (sql: string) => boolean, action: () => Promise<unknown>) {
+  let fired = false;
+  return interceptD1(
+    d1,
+    () => {},
+    async (_, sql) => {
+      if (fired || !sql.some(matches)) return;
+      fired = true;
+      await action();
+    },
+  );
 }
