@@ -96,10 +96,19 @@ const value = fc.oneof(
 const documentLike = fc.dictionary(fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 })), value, {
   maxKeys: 8,
 });
+/** A document with one value nested thousands of arrays or objects deep (as text: building it would overflow). */
+const deeplyNested = fc
+  .tuple(documentLike, fc.constantFrom(...NAMES), fc.integer({ min: 20, max: 20_000 }), fc.boolean())
+  .map(([doc, key, levels, arrays]) => {
+    const [open, close] = arrays ? ["[", "]"] : ['{"a":', "}"];
+    const deep = `${open.repeat(levels)}1${close.repeat(levels)}`;
+    return JSON.stringify({ ...doc, [key]: "__DEEP__" }).replace('"__DEEP__"', deep);
+  });
 const body = fc.oneof(
   { weight: 4, arbitrary: documentLike.map((d) => JSON.stringify(d)) },
   { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+  { weight: 1, arbitrary: deeplyNested },
 );
 const operation = fc.record(
   {
@@ -112,14 +121,19 @@ const operation = fc.record(
   },
   { requiredKeys: ["op"] },
 );
+const asPatch = (Operations: unknown[]) =>
+  JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 const patchBody = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc
-      .array(operation, { maxLength: 5 })
-      .map((Operations) => JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations })),
-  },
+  { weight: 5, arbitrary: fc.array(operation, { maxLength: 5 }).map(asPatch) },
   { weight: 1, arbitrary: body },
+  // Long lists, around the operation limit: one operation repeated, or many different ones.
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(operation, fc.integer({ min: 20, max: 120 }))
+      .map(([op, n]) => asPatch(Array.from({ length: n }, () => op))),
+  },
+  { weight: 1, arbitrary: fc.array(operation, { minLength: 60, maxLength: 110 }).map(asPatch) },
 );
 
 /**
@@ -205,19 +219,28 @@ describe("random and mutated input never breaks the service", { timeout: PROPERT
       fc.oneof(
         fc.string({ maxLength: 10 }),
         fc.constantFrom("-1", "0", "1e9", 'emails[type eq "work"]', "members", "%", "+"),
+        // Long values: past the filter length limit, long attribute lists.
+        fc.integer({ min: 500, max: 6_000 }).map((n) => "a".repeat(n)),
+        fc.integer({ min: 50, max: 1_000 }).map((n) => Array.from({ length: n }, () => "emails.value").join(",")),
       ),
       { maxKeys: 4 },
     );
     const method = fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
-    const path = fc.constantFrom(
-      "/Users",
-      `/Users/${userId}x`,
-      "/Groups",
-      "/Schemas",
-      "/ResourceTypes/Group",
-      "/users/",
-      "/Bulk",
-      "/Me",
+    const path = fc.oneof(
+      fc.constantFrom(
+        "/Users",
+        `/Users/${userId}x`,
+        "/Groups",
+        "/Schemas",
+        "/ResourceTypes/Group",
+        "/users/",
+        "/Bulk",
+        "/Me",
+      ),
+      // Long paths: slash runs (a regex on them once went quadratic), long ids, many segments.
+      fc.integer({ min: 100, max: 15_000 }).map((n) => `/Users${"/".repeat(n)}`),
+      fc.integer({ min: 100, max: 8_000 }).map((n) => `/Groups/${"g".repeat(n)}`),
+      fc.integer({ min: 10, max: 500 }).map((n) => "/a".repeat(n)),
     );
     const headers = fc.record(
       {
