@@ -182,9 +182,9 @@ describe("no valid request reaches an SQLite limit (bound parameters, statement 
 describe("the failed-request log costs a bounded number of writes and rows", () => {
   const logRows = async (tenantId: string) =>
     (
-      await env.DB.prepare("select path, detail, count, slot from failed_requests where tenant_id = ?")
+      await env.DB.prepare("select path, detail, count from failed_requests where tenant_id = ?")
         .bind(tenantId)
-        .all<{ path: string; detail: string | null; count: number; slot: number }>()
+        .all<{ path: string; detail: string | null; count: number }>()
     ).results;
 
   it("a refused flood writes nothing: the rate limiter runs before the log", async () => {
@@ -227,26 +227,36 @@ describe("the failed-request log costs a bounded number of writes and rows", () 
     expect(listed.items).toMatchObject([{ status: 404, count: 16, firstAt: new Date(start).toISOString() }]);
   });
 
-  it("keeps one row per slot, so a tenant's log never exceeds its slots", async () => {
-    const slotted = await createTenant("Slotted");
+  it("aggregates by fingerprint and keeps a tenant's newest rows up to the maximum", async () => {
+    const capped = await createTenant("Capped");
     const db = createDb(env.DB);
     const failure = (fingerprint: string, at: number) => ({
-      tenantId: slotted.tenantId,
-      tokenId: slotted.tokenId,
+      tenantId: capped.tenantId,
+      tokenId: capped.tokenId,
       at,
       method: "GET",
       path: `/x/${fingerprint}`,
       status: 404,
       scimType: null,
       detail: null,
-      slot: 7,
       fingerprint,
       count: 1,
     });
-    await recordFailedRequest(db, failure("a", 1));
-    await recordFailedRequest(db, failure("b", 2));
-    await recordFailedRequest(db, failure("b", 3));
-    expect(await logRows(slotted.tenantId)).toEqual([{ path: "/x/b", detail: null, count: 2, slot: 7 }]);
+    for (const [fingerprint, at] of [
+      ["a", 1],
+      ["b", 2],
+      ["b", 3],
+      ["c", 4],
+      ["d", 5],
+    ] as const) {
+      await recordFailedRequest(db, failure(fingerprint, at), 3);
+    }
+    const rows = await logRows(capped.tenantId);
+    expect(rows.map((r) => [r.path, r.count]).sort()).toEqual([
+      ["/x/b", 2],
+      ["/x/c", 1],
+      ["/x/d", 1],
+    ]);
   });
 });
 
@@ -322,7 +332,7 @@ describe("nothing of a deleted tenant stays usable", () => {
 });
 
 describe("revocation wins every race", () => {
-  /** Whether any token of the tenant could still authenticate: a live row, or a KV grant. */
+  /** Whether any token of the tenant could still authenticate: a live row (grace included), or a KV grant. */
   async function usable(t: TestTenant) {
     const rows = (
       await env.DB.prepare("select token_hash, status, revoked_at from access_tokens where tenant_id = ?")
@@ -330,43 +340,75 @@ describe("revocation wins every race", () => {
         .all<{ token_hash: string; status: string; revoked_at: number | null }>()
     ).results;
     const grants = await Promise.all(rows.map((r) => env.TOKENS.get(`token:${r.token_hash}`)));
-    return {
-      liveRows: rows.filter((r) => r.status === "active" && r.revoked_at === null).length,
-      grants: grants.filter((g) => g !== null).length,
-    };
+    const live = (r: (typeof rows)[number]) =>
+      r.status === "active" && (r.revoked_at === null || r.revoked_at > Date.now());
+    return { liveRows: rows.filter(live).length, grants: grants.filter((g) => g !== null).length };
   }
   const switchOff = (t: TestTenant) => admin("PATCH", `/tenants/${t.tenantId}`, { body: { azureAdEnabled: false } });
+  const rotate = (t: TestTenant, body: object, db?: D1Database) =>
+    admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, {
+      body,
+      ...(db ? { fetch: fetchWith({ bindings: { DB: db } }) } : {}),
+    });
+  const BEFORE_BATCH = (sql: string) => sql.includes('from "tenants"');
+  const AFTER_BATCH = (sql: string) => sql.includes('INSERT INTO "access_tokens"');
+  const AFTER_RECHECK = (sql: string) => sql.includes('inner join "integrations"');
 
   it.each([
-    [
-      "after the rotation read the live tokens, before its batch",
-      (sql: string) => sql.startsWith("select") && sql.includes('from "access_tokens"'),
-      409,
-    ],
-    [
-      "after the rotation's batch, before its KV write",
-      (sql: string) => sql.includes('INSERT INTO "access_tokens"'),
-      409,
-    ],
-    ["after the rotation checked its token again", (sql: string) => sql.includes('inner join "tenants"'), 201],
-  ])("switching the option off %s leaves no usable token", async (_, matches, status) => {
+    ["before the rotation's batch", BEFORE_BATCH, { graceSeconds: 0 }, 409],
+    ["after the rotation's batch, before its KV write", AFTER_BATCH, { graceSeconds: 0 }, 409],
+    ["after the rotation checked its token again", AFTER_RECHECK, { graceSeconds: 0 }, 201],
+    ["after a graceful rotation's batch", AFTER_BATCH, { graceSeconds: 3600 }, 409],
+    ["after a graceful rotation re-checked the old token's grace grant", AFTER_RECHECK, { graceSeconds: 3600 }, 409],
+  ])("switching the option off %s leaves no usable token", async (_, matches, body, status) => {
     const t = await createTenant("Race");
-    const racing = raceAfter(env.DB, matches, () => switchOff(t));
-    const res = await admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, {
-      body: {},
-      fetch: fetchWith({ bindings: { DB: racing } }),
-    });
+    const res = await rotate(
+      t,
+      body,
+      raceAfter(env.DB, matches, () => switchOff(t)),
+    );
     expect(res.status).toBe(status);
     expect(await usable(t)).toEqual({ liveRows: 0, grants: 0 });
   });
+
+  it.each([
+    ["before", BEFORE_BATCH],
+    ["after", AFTER_BATCH],
+  ])("removing the integration %s a rotation's batch leaves no usable token", async (_, matches) => {
+    const t = await createTenant("Removal");
+    const remove = () => admin("DELETE", `/tenants/${t.tenantId}/integrations/azure-ad`);
+    const res = await rotate(t, { graceSeconds: 0 }, raceAfter(env.DB, matches, remove));
+    expect(res.status).toBe(409);
+    expect(await usable(t)).toEqual({ liveRows: 0, grants: 0 });
+  });
+
+  it.each([
+    ["after", AFTER_BATCH],
+    ["after the re-check of", AFTER_RECHECK],
+  ])(
+    "two rotations at once leave exactly one usable token (the second lands %s the first's batch)",
+    async (_, matches) => {
+      const t = await createTenant("Twice");
+      const res = await rotate(
+        t,
+        { graceSeconds: 0 },
+        raceAfter(env.DB, matches, () => rotate(t, { graceSeconds: 0 })),
+      );
+      expect([201, 409]).toContain(res.status);
+      expect(await usable(t)).toEqual({ liveRows: 1, grants: 1 });
+    },
+  );
 
   it("a KV refill racing a revocation is taken back", async () => {
     const t = await createTenant("Refill");
     const hash = await hashToken(t.token);
     // As in a location KV has not reached: the request falls back to D1 and writes the entry back.
     await env.TOKENS.delete(`token:${hash}`);
-    const rotate = () => admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, { body: {} });
-    const racing = raceAfter(env.DB, (sql) => sql.includes('inner join "tenants"'), rotate);
+    const racing = raceAfter(
+      env.DB,
+      (sql) => sql.includes('inner join "tenants"'),
+      () => rotate(t, {}),
+    );
     const res = await scim(t, "GET", "/Users?count=0", { fetch: fetchWith({ bindings: { DB: racing } }) });
     expect(res.status).toBe(200);
     expect(await env.TOKENS.get(`token:${hash}`)).toBeNull();

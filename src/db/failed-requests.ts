@@ -12,29 +12,29 @@ export interface FailedRequest {
   status: number;
   scimType: string | null;
   detail: string | null;
-  /** Where in the tenant's bounded log it lands, and what makes two failures the same. */
-  slot: number;
+  /** What makes two failures the same. */
   fingerprint: string;
   /** Occurrences this write records (more than one when the caller coalesced repeats). */
   count: number;
 }
 
 /**
- * One batch: the failure becomes the slot's newest row, carrying the count and first time of the row it replaces
- * when that row recorded the same failure; every older row of the slot goes. A tenant's log therefore never holds
- * more rows than slots, and a failure repeated a million times is one row with its count.
+ * One batch: the failure becomes the newest row of its fingerprint, carrying the count and first time of the row it
+ * replaces; then the tenant's rows beyond the newest `maxRows` go. A failure repeated a million times is one row,
+ * and a tenant's log never holds more than `maxRows`.
  */
-export async function recordFailedRequest(db: Database, row: FailedRequest) {
-  const sameSlot = sql`tenant_id = ${row.tenantId} AND slot = ${row.slot}`;
+export async function recordFailedRequest(db: Database, row: FailedRequest, maxRows: number) {
+  const same = sql`tenant_id = ${row.tenantId} AND fingerprint = ${row.fingerprint}`;
   await runBatch(db, [
-    sql`INSERT INTO ${failedRequests} (tenant_id, at, token_id, method, path, status, scim_type, detail, slot,
-        fingerprint, count, first_at)
+    sql`INSERT INTO ${failedRequests} (tenant_id, at, token_id, method, path, status, scim_type, detail, fingerprint,
+        count, first_at)
       SELECT ${row.tenantId}, ${row.at}, ${row.tokenId}, ${row.method}, ${row.path}, ${row.status}, ${row.scimType},
-        ${row.detail}, ${row.slot}, ${row.fingerprint}, ${row.count} + coalesce(prev.count, 0), coalesce(prev.first_at, ${row.at})
-      FROM (SELECT 1) LEFT JOIN (SELECT count, first_at FROM ${failedRequests}
-        WHERE ${sameSlot} AND fingerprint = ${row.fingerprint} ORDER BY id DESC LIMIT 1) prev`,
-    sql`DELETE FROM ${failedRequests} WHERE ${sameSlot}
-      AND id < (SELECT max(id) FROM ${failedRequests} WHERE ${sameSlot})`,
+        ${row.detail}, ${row.fingerprint}, ${row.count} + coalesce(prev.count, 0), coalesce(prev.first_at, ${row.at})
+      FROM (SELECT 1) LEFT JOIN (SELECT count, first_at FROM ${failedRequests} WHERE ${same} ORDER BY id DESC LIMIT 1) prev`,
+    sql`DELETE FROM ${failedRequests} WHERE ${same} AND id < (SELECT max(id) FROM ${failedRequests} WHERE ${same})`,
+    // On the (tenant_id, id) index: walks at most `maxRows` entries to find where the kept rows end.
+    sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${row.tenantId} AND id <= (SELECT id FROM ${failedRequests}
+      WHERE tenant_id = ${row.tenantId} ORDER BY id DESC LIMIT 1 OFFSET ${maxRows})`,
   ]);
 }
 

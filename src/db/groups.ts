@@ -270,6 +270,14 @@ export async function deleteGroup(db: Database, ctx: WriteContext, id: string, e
   return rowsOf(deleted).length > 0;
 }
 
+/** How many members the group has, counting no further than `limit` (index-only, no user rows read). */
+export async function countMembersUpTo(db: Database, tenantId: string, id: string, limit: number) {
+  const [result] = await runBatch(db, [
+    sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND group_id = ${id} LIMIT ${limit})`,
+  ]);
+  return Number(rowsOf(result)[0]?.n ?? 0);
+}
+
 /** Which of `ids` are not users of the tenant: only on the error path, to name them in the 400. */
 export async function missingUsers(db: Database, tenantId: string, ids: string[]) {
   const [found] = await runBatch(db, [

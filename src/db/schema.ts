@@ -145,8 +145,8 @@ export const auditEvents = sqliteTable(
 
 /**
  * SCIM requests that failed, without bodies, so an operator can diagnose a quarantined Entra job. A bounded log per
- * tenant: each failure lands in one of a fixed number of slots chosen by its fingerprint, so identical failures
- * aggregate into one row (`count`, `first_at` … `at`) and the log never holds more rows than slots.
+ * tenant: identical failures (same fingerprint) aggregate into one row (`count`, `first_at` … `at`), and a tenant's
+ * oldest rows give way once it holds the maximum.
  */
 export const failedRequests = sqliteTable(
   "failed_requests",
@@ -160,7 +160,6 @@ export const failedRequests = sqliteTable(
     status: integer("status").notNull(),
     scimType: text("scim_type"),
     detail: text("detail"),
-    slot: integer("slot"),
     fingerprint: text("fingerprint"),
     count: integer("count").notNull().default(1),
     firstAt: integer("first_at"),
@@ -168,6 +167,6 @@ export const failedRequests = sqliteTable(
   (t) => [
     index("failed_requests_tenant_idx").on(t.tenantId, t.id),
     index("failed_requests_at_idx").on(t.at),
-    index("failed_requests_slot_idx").on(t.tenantId, t.slot),
+    index("failed_requests_fingerprint_idx").on(t.tenantId, t.fingerprint),
   ],
 );

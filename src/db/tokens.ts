@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { accessTokens, tenants } from "./schema";
+import { accessTokens, integrations, tenants } from "./schema";
 
 export type TokenRow = typeof accessTokens.$inferSelect;
 
@@ -17,7 +17,7 @@ function liveAt(now: number) {
   );
 }
 
-/** The D1 side of authentication, used when KV misses: a live token whose tenant still has the option on. */
+/** The D1 side of authentication, used when KV misses: a live token whose tenant still has the option and integration. */
 export async function findLiveTokenByHash(db: Database, tokenHash: string, now: number) {
   const [row] = await db
     .select({
@@ -28,6 +28,7 @@ export async function findLiveTokenByHash(db: Database, tokenHash: string, now: 
     })
     .from(accessTokens)
     .innerJoin(tenants, eq(tenants.id, accessTokens.tenantId))
+    .innerJoin(integrations, eq(integrations.tenantId, accessTokens.tenantId))
     .where(and(eq(accessTokens.tokenHash, tokenHash), liveAt(now), eq(tenants.azureAdEnabled, true)))
     .limit(1);
   return row ?? null;
@@ -42,13 +43,18 @@ export function listLiveTokens(db: Database, tenantId: string, now: number) {
     .orderBy(sql`${accessTokens.createdAt} desc`);
 }
 
-/** True while the tenant has the Azure AD option on: the guard of every statement that makes a token usable. */
+/** True while the tenant has the Azure AD option on: the guard of the statements that set an integration up. */
 export const tenantEnabled = (tenantId: string) =>
   sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND azure_ad_enabled = 1)`;
 
+/** True while the option is on and the integration exists: the guard of every statement that makes a token usable. */
+const integrationActive = (tenantId: string) =>
+  sql`${tenantEnabled(tenantId)} AND EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${tenantId})`;
+
 /**
- * Inserts a token only while its tenant has the option on, checked inside the batch: a token issued concurrently
- * with turning the option off never comes to exist. RETURNING says whether it did.
+ * Inserts a token only while its tenant has the option on and the integration exists, checked inside the batch: a
+ * token issued concurrently with turning the option off or removing the integration never comes to exist.
+ * RETURNING says whether it did.
  */
 export function insertTokenIfEnabled(row: {
   id: string;
@@ -59,7 +65,7 @@ export function insertTokenIfEnabled(row: {
 }) {
   return sql`INSERT INTO ${accessTokens} (id, tenant_id, token_hash, status, created_at, expires_at)
     SELECT ${row.id}, ${row.tenantId}, ${row.tokenHash}, 'active', ${row.createdAt}, ${row.expiresAt}
-    WHERE ${tenantEnabled(row.tenantId)} RETURNING id`;
+    WHERE ${integrationActive(row.tenantId)} RETURNING id`;
 }
 
 /** Tokens of a tenant live at `now`, as an SQL condition (for statements that must see the batch's own writes). */
@@ -74,19 +80,22 @@ export function revokeLiveTokens(tenantId: string, now: number, reason: string) 
     WHERE ${liveTokensOf(tenantId, now)} RETURNING token_hash AS tokenHash`;
 }
 
-/** Ends the given tokens at `until` (now for an immediate revocation, later for a grace period). */
-export function revokeTokens(db: Database, ids: string[], until: number, now: number, reason: string) {
-  return db
-    .update(accessTokens)
-    .set({
-      // A token already inside an earlier, shorter grace period keeps its earlier end: rotating again must never
-      // extend the life of a token that may be compromised.
-      revokedAt: sql`min(coalesce(${accessTokens.revokedAt}, ${until}), ${until})`,
-      revokeReason: reason,
-      ...(until <= now ? { status: "revoked" as const } : {}),
-    })
-    .where(inArray(accessTokens.id, ids));
+/**
+ * Ends every token of the tenant live when the statement runs, except `keepId` (the one a rotation just issued), at
+ * `until`: now, or the end of a grace period. By condition, not by a list read earlier, so two rotations at once
+ * leave one token, not two. A token already inside an earlier, shorter grace period keeps its earlier end: rotating
+ * again must never extend the life of a token that may be compromised. RETURNING gives what the KV side needs.
+ */
+export function supersedeLiveTokens(tenantId: string, keepId: string, until: number, now: number, reason: string) {
+  return sql`UPDATE ${accessTokens} SET revoked_at = min(coalesce(revoked_at, ${until}), ${until}),
+      revoke_reason = ${reason}, status = CASE WHEN ${until} <= ${now} THEN 'revoked' ELSE status END
+    WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
 }
+
+/** The ids of the tenant's live tokens other than `keepId`, as JSON (for an audit row in the same batch). */
+export const otherLiveTokenIds = (tenantId: string, keepId: string, now: number) =>
+  sql`(SELECT json_group_array(id) FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId})`;
 
 export async function recordTokenUse(db: Database, tokenId: string, now: number, resolutionMs: number) {
   await db
@@ -129,6 +138,7 @@ const toWarn = (now: number, windowMs: number) =>
     eq(accessTokens.status, "active"),
     isNull(accessTokens.expiryWarnedAt),
     isNull(accessTokens.revokedAt),
+    gt(accessTokens.expiresAt, now),
     lte(accessTokens.expiresAt, now + windowMs),
   );
 
@@ -197,7 +207,13 @@ export async function tokenBacklog(db: Database, now: number, warningMs: number,
   };
 }
 
-/** Every token of a tenant, whatever its state: deleting the tenant must leave none of their KV entries behind. */
+/**
+ * The tenant's tokens whose KV entry may still exist: live ones, and ended ones housekeeping has not swept yet.
+ * Deleting the tenant must leave none of their entries behind; swept ones have none.
+ */
 export function tenantTokenHashes(db: Database, tenantId: string) {
-  return db.select({ tokenHash: accessTokens.tokenHash }).from(accessTokens).where(eq(accessTokens.tenantId, tenantId));
+  return db
+    .select({ tokenHash: accessTokens.tokenHash })
+    .from(accessTokens)
+    .where(and(eq(accessTokens.tenantId, tenantId), isNull(accessTokens.kvSweptAt)));
 }

@@ -55,7 +55,9 @@ export function prepareGroup(body: unknown): PreparedGroup {
   return { ...prepareGroupDocument(doc), memberIds: memberIds(key && isPlainObject(body) ? body[key] : undefined) };
 }
 
-export function prepareGroupDocument(doc: ResourceDocument): Omit<PreparedGroup, "memberIds"> {
+export function prepareGroupDocument(input: ResourceDocument): Omit<PreparedGroup, "memberIds"> {
+  // Members live in their own table; the document never carries them, however it was built.
+  const { members: _, ...doc } = input;
   assertWithinLimits(doc);
   const displayName = doc.displayName;
   if (typeof displayName !== "string" || displayName.trim() === "") {
@@ -120,17 +122,18 @@ export function splitGroupPatch(operations: PatchOperation[]): GroupPatch {
       if (operation.op === "remove") throw badRequest("noTarget", "remove needs a path.");
       if (!isPlainObject(operation.value))
         throw badRequest("invalidValue", "An operation without a path needs an object value.");
-      const { members: value, rest } = takeMembers(operation.value);
-      if (value !== undefined) applyMemberOp(members, { op: operation.op, path: "members", value }, "members");
+      const rest: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(operation.value)) {
+        const target = memberTarget(key);
+        if (target) applyMemberOp(members, { op: operation.op, path: key, value }, key, target);
+        else rest[key] = value;
+      }
       if (Object.keys(rest).length > 0) attributes.push({ op: operation.op, value: rest });
       continue;
     }
-    const target = parsePatchPath(operation.path, GROUP_RESOURCE_TYPE);
-    if (target.attr.name === "members" && target.keys.length === 1) {
-      applyMemberOp(members, operation, operation.path, target);
-    } else {
-      attributes.push(operation);
-    }
+    const target = memberTarget(operation.path);
+    if (target) applyMemberOp(members, operation, operation.path, target);
+    else attributes.push(operation);
   }
   if (members.add.size + members.remove.size > MAX_MEMBERS_PER_REQUEST) {
     throw badRequest("invalidValue", `At most ${MAX_MEMBERS_PER_REQUEST} members per request.`);
@@ -138,22 +141,27 @@ export function splitGroupPatch(operations: PatchOperation[]): GroupPatch {
   return { attributes, members };
 }
 
-/** A path-less value's `members` key (any case) apart from the attributes beside it. */
-function takeMembers(value: Record<string, unknown>) {
-  const rest: Record<string, unknown> = {};
-  let members: unknown;
-  for (const [key, v] of Object.entries(value)) {
-    if (key.toLowerCase() === "members") members = v;
-    else rest[key] = v;
+/**
+ * The parsed path when it names the core `members` attribute (`members`, `MEMBERS`, `urn:…:core:2.0:Group:members`,
+ * `members[value eq "…"]`), so every spelling reaches the membership table; undefined for anything else, including a
+ * path that names no attribute (path-less keys the document ignores) and an extension's own `members`.
+ */
+function memberTarget(path: string) {
+  let target: ReturnType<typeof parsePatchPath>;
+  try {
+    target = parsePatchPath(path, GROUP_RESOURCE_TYPE);
+  } catch (error) {
+    if ((error as { scimType?: string }).scimType === "invalidPath") return undefined;
+    throw error;
   }
-  return { members, rest };
+  return target.attr.name === "members" && target.keys.length === 1 ? target : undefined;
 }
 
 function applyMemberOp(
   delta: MemberDelta,
   operation: PatchOperation,
   label: string,
-  target = parsePatchPath("members", GROUP_RESOURCE_TYPE),
+  target: ReturnType<typeof parsePatchPath>,
 ) {
   if (target.sub) throw badRequest("invalidPath", `"${label}": change members as a whole or by members[value eq "…"].`);
   if (target.filter) {

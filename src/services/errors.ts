@@ -14,6 +14,7 @@ export const ADMIN_ERROR_STATUS = {
   azure_ad_disabled: 409,
   integration_exists: 409,
   user_exists: 409,
+  token_superseded: 409,
   internal_error: 500,
   storage_unavailable: 503,
 } as const satisfies Record<string, 400 | 401 | 404 | 409 | 500 | 503>;

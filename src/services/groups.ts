@@ -1,4 +1,5 @@
 import {
+  countMembersUpTo,
   deleteGroup as deleteGroupRow,
   findGroup,
   type GroupWrite,
@@ -103,7 +104,7 @@ export async function patchGroup(
   const { attributes, members } = splitGroupPatch(parsePatchBody(body));
   const answersMembers = request.resourceAsked && shows(request.projection, "members");
   // After a reset the answer carries only the members this request names, which are bounded already.
-  if (answersMembers && !members.reset) await refuseOversizedAnswer(ctx, id, members.add.size);
+  if (answersMembers && !members.reset) await refuseOversizedAnswer(ctx, id, members.add.size - members.remove.size);
   // Bounded even if members are added concurrently after the check above.
   const memberLimit = answersMembers ? MAX_MEMBERSHIPS_PER_RESPONSE + MAX_MEMBERS_PER_REQUEST : undefined;
   const answer = (written: Extract<GroupWrite, { ok: true }>) => {
@@ -144,10 +145,14 @@ export async function patchGroup(
 /** Reads one more member than a response may carry, so an oversized answer is found without reading it whole. */
 const MEMBER_READ_LIMIT = MAX_MEMBERSHIPS_PER_RESPONSE + 1;
 
-/** A PATCH whose answer would carry more members than a response may is refused before anything is written. */
-async function refuseOversizedAnswer(ctx: ScimContext, id: string, adding: number) {
-  const found = await findGroup(ctx.db, ctx.tenantId, id, MEMBER_READ_LIMIT);
-  if (found && (found.members?.length ?? 0) + adding > MAX_MEMBERSHIPS_PER_RESPONSE) {
+/**
+ * A PATCH whose answer would carry more members than a response may is refused before anything is written. The
+ * count stops at the bound and reads no user rows; the net change is an estimate (a removal of an absent member still
+ * counts), which the response's own read limit then backs up.
+ */
+async function refuseOversizedAnswer(ctx: ScimContext, id: string, netChange: number) {
+  const current = await countMembersUpTo(ctx.db, ctx.tenantId, id, MEMBER_READ_LIMIT);
+  if (current + netChange > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("members", "ask without attributes, or with excludedAttributes=members");
   }
 }

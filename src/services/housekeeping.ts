@@ -115,7 +115,10 @@ async function repeat(budget: { left: number }, cost: number, full: number, step
   return total;
 }
 
-/** Marks tokens past their end and removes any KV entry left, so the fast path cannot outlive the record. */
+/**
+ * Marks tokens past their end and removes any KV entry left, so the fast path cannot outlive the record; once the
+ * deletes succeeded the tokens count as swept (a failed delete leaves them to the sweep).
+ */
 async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", limit: number) {
   const { db, kv, now } = ctx;
   const rows = await tokensToEnd(db, kind, now, limit);
@@ -135,6 +138,7 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
     kv,
     rows.map((t) => t.tokenHash),
   );
+  await runBatch(db, [markKvSwept(db, ids(rows), now)]);
   return rows.length;
 }
 

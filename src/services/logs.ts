@@ -26,22 +26,22 @@ export const MAX_DETAIL_LENGTH = 500;
 /** Longest path (with query) kept; a longer one is cut and marked. An entry stays near 1 KiB. */
 export const MAX_LOGGED_PATH_LENGTH = 512;
 /** Rows a tenant's failed-request log holds at most: distinct recent failures, each with its count. */
-export const FAILED_REQUEST_SLOTS = 1000;
+export const MAX_FAILED_REQUEST_ROWS = 1000;
 /** An isolate writes a repeated failure at most this often; the repeats in between are added to the next write. */
 export const FAILURE_COALESCE_MS = 10_000;
 
 /**
  * Per-isolate memory of when each failure was last written and how many repeats wait to be counted. It only thins
  * out writes of a repeated failure; repeats still pending when the isolate ends are not counted, so `count` is a
- * lower bound. Bounded: it is cleared when it grows past the slots of a few tenants.
+ * lower bound. Bounded: it is cleared when it grows past the log size of a few tenants.
  */
 const recent = new Map<string, { writtenAt: number; pending: number }>();
-const MAX_REMEMBERED = 4 * FAILED_REQUEST_SLOTS;
+const MAX_REMEMBERED = 4 * MAX_FAILED_REQUEST_ROWS;
 
 /**
  * Records a SCIM request that failed, for an operator diagnosing a quarantined Entra job: what was asked and what
  * was answered, never bodies or headers, each field bounded. Identical failures aggregate into one row; the log
- * holds at most FAILED_REQUEST_SLOTS rows per tenant.
+ * holds at most MAX_FAILED_REQUEST_ROWS rows per tenant, the oldest giving way.
  */
 export async function recordRequestFailure(
   ctx: Omit<TenantContext, "actor"> & { tokenId: string },
@@ -59,19 +59,22 @@ export async function recordRequestFailure(
   }
   if (recent.size >= MAX_REMEMBERED) recent.clear();
   recent.set(fingerprint, { writtenAt: ctx.now, pending: 0 });
-  await recordFailedRequest(ctx.db, {
-    tenantId: ctx.tenantId,
-    tokenId: ctx.tokenId,
-    at: ctx.now,
-    method: failure.method,
-    path,
-    status: failure.status,
-    scimType: failure.scimType ?? null,
-    detail,
-    slot: Number.parseInt(fingerprint.slice(0, 8), 16) % FAILED_REQUEST_SLOTS,
-    fingerprint,
-    count: 1 + (seen?.pending ?? 0),
-  });
+  await recordFailedRequest(
+    ctx.db,
+    {
+      tenantId: ctx.tenantId,
+      tokenId: ctx.tokenId,
+      at: ctx.now,
+      method: failure.method,
+      path,
+      status: failure.status,
+      scimType: failure.scimType ?? null,
+      detail,
+      fingerprint,
+      count: 1 + (seen?.pending ?? 0),
+    },
+    MAX_FAILED_REQUEST_ROWS,
+  );
 }
 
 const bounded = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

@@ -38,7 +38,10 @@ export const listTenants = (ctx: OperatorContext, after: string | undefined, lim
 
 export const getTenant = (ctx: OperatorContext, tenantId: string) => requireTenant(ctx.db, tenantId);
 
-/** Turning the Azure AD option off refuses the tenant's tokens in the same step, not at the next housekeeping run. */
+/**
+ * Turning the Azure AD option off refuses the tenant's tokens in the same step, not at the next housekeeping run,
+ * whatever the option was when read: a token issued between that read and this write is revoked too.
+ */
 export async function updateTenant(
   ctx: OperatorContext,
   tenantId: string,
@@ -49,7 +52,7 @@ export async function updateTenant(
     updateTenantRow(ctx.db, tenantId, { ...changes, updatedAt: ctx.now }),
     auditRow(forTenant(ctx, tenantId), { action: "tenant.updated", detail: changes }),
   ];
-  if (before.azureAdEnabled && changes.azureAdEnabled === false) {
+  if (changes.azureAdEnabled === false) {
     await revokeAllTokens(ctx, tenantId, "azure_ad_disabled", statements);
   } else {
     await runBatch(ctx.db, statements);

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { rowsOf, runBatch, type Statement } from "../db/batch";
 import { accessTokens } from "../db/schema";
@@ -6,11 +6,10 @@ import {
   effectiveEnd,
   findLiveTokenByHash,
   insertTokenIfEnabled,
-  listLiveTokens,
   liveTokensOf,
+  otherLiveTokenIds,
   revokeLiveTokens,
-  revokeTokens,
-  type TokenRow,
+  supersedeLiveTokens,
 } from "../db/tokens";
 import { deleteGrants, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
@@ -52,48 +51,55 @@ export interface IssuedToken {
 /**
  * Issues a new token; the plaintext exists only in the return value. `alongside` are statements of the calling use
  * case that must land in the same batch (creating the integration row). The token is inserted only while the
- * tenant has the option on (checked in the batch), so issuing can never outlive a concurrent switch-off.
+ * tenant has the option on and the integration exists (checked in the batch), so issuing cannot outlive a
+ * concurrent switch-off or removal.
  */
 export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, alongside: Statement[]) {
-  const prepared = await prepareToken(ctx, tenantId, ttlSeconds);
-  const results = await runBatch(ctx.db, [...alongside, ...prepared.statements]);
+  const token = await prepareToken(ctx, tenantId, ttlSeconds);
+  const results = await runBatch(ctx.db, [
+    ...alongside,
+    token.insert,
+    token.audit("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`),
+  ]);
   if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
-  await publishGrant(ctx, prepared);
-  return prepared.issued;
+  await publishGrant(ctx, token);
+  return token.issued;
 }
 
 /**
  * Replaces the tenant's live tokens with a new one. With `graceSeconds` 0 the old tokens are refused at once;
- * otherwise they keep working until the grace period ends (housekeeping then marks them revoked).
+ * otherwise they keep working until the grace period ends (housekeeping then marks them revoked). The old tokens are
+ * ended by condition in the same batch as the insert, so concurrent rotations leave exactly one live token.
  */
 export async function rotateToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {
-  const { db, kv, now } = ctx;
-  const previous = await listLiveTokens(db, tenantId, now);
+  const { db, now } = ctx;
   const until = now + graceSeconds * 1000;
-  const prepared = await prepareToken(ctx, tenantId, ttlSeconds, {
-    action: "token.regenerated",
-    previousTokenIds: ids(previous),
-    graceUntil: graceSeconds > 0 ? new Date(until).toISOString() : null,
-  });
-  const statements = [...prepared.statements];
-  if (previous.length > 0) statements.push(revokeTokens(db, ids(previous), until, now, "regenerated"));
-  const [inserted] = await runBatch(db, statements);
-  await endGrants(kv, previous, until, now);
+  const token = await prepareToken(ctx, tenantId, ttlSeconds);
+  const [inserted, , superseded] = await runBatch(db, [
+    token.insert,
+    token.audit(
+      "token.regenerated",
+      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', json(${otherLiveTokenIds(tenantId, token.issued.tokenId, now)}),
+        'graceUntil', ${graceSeconds > 0 ? new Date(until).toISOString() : null})`,
+    ),
+    supersedeLiveTokens(tenantId, token.issued.tokenId, until, now, "regenerated"),
+  ]);
+  await endGrants(ctx, rowsOf(superseded).map(toEndedToken), now);
   if (rowsOf(inserted).length === 0) throw azureAdDisabled();
-  await publishGrant(ctx, prepared);
-  return prepared.issued;
+  await publishGrant(ctx, token);
+  return token.issued;
 }
 
 /**
- * Writes the new token's KV grant, then reads its row again: if a concurrent switch-off or revocation ended it
- * between the batch and this write (its KV delete then ran before the grant existed), the grant is deleted again.
- * Whatever the interleaving, the last KV operation on an ended token is a delete.
+ * Writes the new token's KV grant, then reads its row again: if a concurrent switch-off, removal or rotation ended
+ * it between the batch and this write (its KV delete then ran before the grant existed), the grant is deleted
+ * again. Whatever the interleaving, the last KV operation on an ended token is a delete.
  */
-async function publishGrant(ctx: IssuingContext, prepared: Awaited<ReturnType<typeof prepareToken>>) {
-  await writeGrant(ctx.kv, prepared.hash, prepared.grant, ctx.now);
-  if (!(await findLiveTokenByHash(ctx.db, prepared.hash, ctx.now))) {
-    await deleteGrants(ctx.kv, [prepared.hash]);
-    throw azureAdDisabled();
+async function publishGrant(ctx: IssuingContext, token: Awaited<ReturnType<typeof prepareToken>>) {
+  await writeGrant(ctx.kv, token.hash, token.grant, ctx.now);
+  if (!(await findLiveTokenByHash(ctx.db, token.hash, ctx.now))) {
+    await deleteGrants(ctx.kv, [token.hash]);
+    throw new AdminError("token_superseded", "A concurrent change ended the new token; read the integration again.");
   }
 }
 
@@ -121,61 +127,60 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
   return revoked.length;
 }
 
-async function prepareToken(
-  ctx: IssuingContext,
-  tenantId: string,
-  ttlSeconds: number,
-  audit: Record<string, unknown> & { action: string } = { action: "token.created" },
-) {
+/** A new token's material and its statements: the conditional insert, and its audit row (only if it was inserted). */
+async function prepareToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number) {
   const token = await generateToken(tenantId, ctx.signingKey);
   const hash = await hashToken(token);
   const tokenId = crypto.randomUUID();
   const expiresAt = ctx.now + ttlSeconds * 1000;
-  const { action, ...detail } = audit;
-  const statements: Statement[] = [
-    insertTokenIfEnabled({ id: tokenId, tenantId, tokenHash: hash, createdAt: ctx.now, expiresAt }),
-    auditRow(forTenant(ctx, tenantId), {
-      action,
-      resourceType: "AccessToken",
-      resourceId: tokenId,
-      detail: { expiresAt: new Date(expiresAt).toISOString(), ...detail },
-      from: sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE id = ${tokenId})`,
-    }),
-  ];
   return {
     hash,
+    expiresAtIso: new Date(expiresAt).toISOString(),
     issued: { token, tokenId, expiresAt } satisfies IssuedToken,
     grant: { tenantId, tokenId, expiresAt },
-    statements,
+    insert: insertTokenIfEnabled({ id: tokenId, tenantId, tokenHash: hash, createdAt: ctx.now, expiresAt }),
+    audit: (action: string, detail: SQL) =>
+      auditRow(forTenant(ctx, tenantId), {
+        action,
+        resourceType: "AccessToken",
+        resourceId: tokenId,
+        detail,
+        from: sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE id = ${tokenId})`,
+      }),
   };
 }
 
-/** Old tokens leave KV now (no grace) or get their shortened end written so the fast path refuses them on time. */
-async function endGrants(kv: KVNamespace, previous: TokenRow[], until: number, now: number) {
-  if (until <= now) {
-    await deleteGrants(
-      kv,
-      previous.map((t) => t.tokenHash),
-    );
-    return;
-  }
-  await Promise.all(
-    previous.map((t) =>
-      writeGrant(
-        kv,
-        t.tokenHash,
-        {
-          tenantId: t.tenantId,
-          tokenId: t.id,
-          expiresAt: effectiveEnd({ ...t, revokedAt: Math.min(t.revokedAt ?? until, until) }),
-        },
-        now,
-      ),
-    ),
-  );
+interface EndedToken {
+  id: string;
+  tenantId: string;
+  tokenHash: string;
+  expiresAt: number;
+  revokedAt: number | null;
 }
 
-const ids = (rows: TokenRow[]) => rows.map((t) => t.id);
+const toEndedToken = (row: Record<string, unknown>): EndedToken => ({
+  id: String(row.id),
+  tenantId: String(row.tenantId),
+  tokenHash: String(row.tokenHash),
+  expiresAt: Number(row.expiresAt),
+  revokedAt: row.revokedAt === null ? null : Number(row.revokedAt),
+});
+
+/**
+ * Superseded tokens leave KV now (no grace), or get their shortened end written so the fast path refuses them on
+ * time; each written grant is then checked against D1 and taken back if something ended the token meanwhile.
+ */
+async function endGrants(ctx: OperatorContext, superseded: EndedToken[], now: number) {
+  const ending = superseded.filter((t) => effectiveEnd(t) <= now);
+  await deleteGrants(
+    ctx.kv,
+    ending.map((t) => t.tokenHash),
+  );
+  for (const t of superseded.filter((s) => effectiveEnd(s) > now)) {
+    await writeGrant(ctx.kv, t.tokenHash, { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t) }, now);
+    if (!(await findLiveTokenByHash(ctx.db, t.tokenHash, now))) await deleteGrants(ctx.kv, [t.tokenHash]);
+  }
+}
 
 /** A new token's lifetime when the request names none: the configured default when it is valid, else one year. */
 export function defaultTokenTtl(configured: string | undefined) {

@@ -30,9 +30,9 @@ import {
   TOKEN_METADATA_RETENTION_MS,
 } from "../../src/services/housekeeping";
 import {
-  FAILED_REQUEST_SLOTS,
   FAILURE_COALESCE_MS,
   MAX_DETAIL_LENGTH,
+  MAX_FAILED_REQUEST_ROWS,
   MAX_LOGGED_PATH_LENGTH,
 } from "../../src/services/logs";
 import { MAX_WRITE_ATTEMPTS } from "../../src/services/preconditions";
@@ -151,7 +151,7 @@ function sections(): [string, Row[]][] {
         ["Failed-request rows purged per batch", n(FAILED_REQUEST_PURGE_BATCH), "next batch"],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
         ["Failed-request path (with query) stored", `${n(MAX_LOGGED_PATH_LENGTH)} characters`, "truncated"],
-        ["Failed-request rows per tenant", n(FAILED_REQUEST_SLOTS), "identical failures aggregate; others share slots"],
+        ["Failed-request rows per tenant", n(MAX_FAILED_REQUEST_ROWS), "identical failures aggregate; the oldest go"],
         [
           "Writes of one repeated failure per isolate",
           `one per ${duration(FAILURE_COALESCE_MS)}`,

@@ -161,6 +161,11 @@ describe("splitGroupPatch", () => {
       { attributes: [{ op: "add", value: { externalId: "e1" } }], add: ["u1"] },
     ],
     [
+      "a path-less key naming the core members by URN goes to the delta",
+      [{ op: "add", value: { "urn:ietf:params:scim:schemas:core:2.0:Group:members": [{ value: "u2" }] } }],
+      { add: ["u2"] },
+    ],
+    [
       "an extension attribute named members is an attribute",
       [{ op: "add", path: `${GROUP_EXTENSION}:members`, value: "x" }],
       { attributes: [{ op: "add", path: `${GROUP_EXTENSION}:members`, value: "x" }] },

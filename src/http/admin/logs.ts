@@ -18,7 +18,7 @@ export const logRoutes = new Hono<AppEnv>()
   });
 
 /** A failed-request row as operators read it: how often the same failure happened, and from when to when. */
-const toFailureEntry = ({ slot: _, fingerprint: __, firstAt, ...entry }: FailureRow) => ({
+const toFailureEntry = ({ fingerprint: _, firstAt, ...entry }: FailureRow) => ({
   ...toLogEntry(entry),
   firstAt: iso(firstAt ?? entry.at),
 });
