@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { countingD1 } from "./support/d1-intercept";
-import { createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
 import { seedGroup } from "./support/seed";
 
@@ -152,5 +152,33 @@ describe("D1 round trips per request after authentication, and one KV read (docs
     ["DELETE /Users/{id}", "DELETE", () => `/Users/${userId}`, () => undefined, 1],
   ])("%s", async (_, method, path, body, budget) => {
     expect(await call(method, path(), body())).toBe(budget);
+  });
+});
+
+describe("admin reads of a tenant's data: one D1 round trip, the tenant check included", () => {
+  let tenantId: string;
+  beforeAll(async () => {
+    ({ tenantId } = await createTenant("Admin budget"));
+  });
+
+  it.each([
+    ["/users", 200],
+    ["/users/unknown", 404],
+    ["/groups", 200],
+    ["/groups/unknown", 404],
+    ["/audit", 200],
+    ["/requests", 200],
+  ])("GET /admin/tenants/{id}%s", async (path, status) => {
+    counter.reset();
+    const res = await admin("GET", `/tenants/${tenantId}${path}`, { fetch: counted });
+    expect(res.status).toBe(status);
+    expect(counter.cost.calls).toBe(1);
+  });
+
+  it("an unknown tenant is the same one round trip", async () => {
+    counter.reset();
+    const res = await admin("GET", "/tenants/unknown/users", { fetch: counted });
+    expect(await res.json()).toMatchObject({ error: { code: "tenant_not_found" } });
+    expect(counter.cost.calls).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../scim/groups";
 import { auditRow, type WriteContext } from "./audit";
@@ -288,29 +288,35 @@ export async function missingUsers(db: Database, tenantId: string, ids: string[]
   return ids.filter((id) => !present.has(id));
 }
 
-/** Admin view: groups with member counts, keyset-paged by id. */
-export async function listGroupsWithCounts(
+/**
+ * Admin view: groups with member counts, keyset-paged by id (`limit + 1` rows), or the one group `id`. Returned as
+ * a query so the caller can batch it with the tenant check.
+ */
+export function groupsWithCounts(
   db: Database,
   tenantId: string,
   afterId: string | undefined,
   limit: number,
   id?: string,
 ) {
-  const [result] = await runBatch(db, [
-    sql`SELECT g.id, g.display_name AS displayName, g.external_id AS externalId, g.created_at AS createdAt,
-        g.updated_at AS updatedAt,
-        (SELECT count(*) FROM ${groupMembers} gm WHERE gm.tenant_id = g.tenant_id AND gm.group_id = g.id) AS memberCount
-      FROM ${groups} g WHERE g.tenant_id = ${tenantId}
-      ${id === undefined ? sql`` : sql`AND g.id = ${id}`}
-      ${afterId === undefined ? sql`` : sql`AND g.id > ${afterId}`}
-      ORDER BY g.id LIMIT ${limit + 1}`,
-  ]);
-  return rowsOf(result).map((row) => ({
-    id: String(row.id),
-    displayName: String(row.displayName),
-    externalId: row.externalId === null ? null : String(row.externalId),
-    createdAt: Number(row.createdAt),
-    updatedAt: Number(row.updatedAt),
-    memberCount: Number(row.memberCount),
-  }));
+  return db
+    .select({
+      id: groups.id,
+      displayName: groups.displayName,
+      externalId: groups.externalId,
+      createdAt: groups.createdAt,
+      updatedAt: groups.updatedAt,
+      memberCount: sql<number>`(SELECT count(*) FROM ${groupMembers} gm
+        WHERE gm.tenant_id = ${groups.tenantId} AND gm.group_id = ${groups.id})`.mapWith(Number),
+    })
+    .from(groups)
+    .where(
+      and(
+        eq(groups.tenantId, tenantId),
+        id === undefined ? undefined : eq(groups.id, id),
+        afterId === undefined ? undefined : gt(groups.id, afterId),
+      ),
+    )
+    .orderBy(asc(groups.id))
+    .limit(limit + 1);
 }

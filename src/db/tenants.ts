@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Statement } from "./batch";
 import type { Database } from "./client";
 import {
@@ -28,6 +29,18 @@ export async function findTenantWithIntegration(db: Database, id: string) {
     .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
     .where(eq(tenants.id, id));
   return row ?? null;
+}
+
+/**
+ * A tenant-scoped read in one round trip with the check that the tenant exists: null when it does not, else the
+ * read's rows.
+ */
+export async function readIfTenantExists<T extends BatchItem<"sqlite">>(db: Database, tenantId: string, read: T) {
+  const [found, rows] = await db.batch([
+    db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)),
+    read,
+  ]);
+  return found.length > 0 ? rows : null;
 }
 
 export async function listTenants(db: Database, afterId: string | undefined, limit: number) {

@@ -69,7 +69,7 @@ export function insertTokenIfEnabled(row: {
 }
 
 /** Tokens of a tenant live at `now`, as an SQL condition (for statements that must see the batch's own writes). */
-export const liveTokensOf = (tenantId: string, now: number) => and(eq(accessTokens.tenantId, tenantId), liveAt(now));
+const liveTokensOf = (tenantId: string, now: number) => and(eq(accessTokens.tenantId, tenantId), liveAt(now));
 
 /**
  * Revokes every token of the tenant live when the statement runs, including one a concurrent rotation committed a
@@ -93,9 +93,20 @@ export function supersedeLiveTokens(tenantId: string, keepId: string, until: num
     RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
 }
 
-/** The ids of the tenant's live tokens other than `keepId`, as JSON (for an audit row in the same batch). */
-export const otherLiveTokenIds = (tenantId: string, keepId: string, now: number) =>
-  sql`(SELECT json_group_array(id) FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId})`;
+/** The tenant's live tokens (other than `exceptId`), as a subquery of ids for statements of the same batch. */
+const liveTokenIds = (tenantId: string, now: number, exceptId = "") =>
+  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${exceptId})`;
+
+/** Those ids as a JSON array, for an audit row's detail. */
+export const liveTokenIdsJson = (tenantId: string, now: number, exceptId?: string) =>
+  sql`(SELECT json_group_array(id) FROM ${liveTokenIds(tenantId, now, exceptId)})`;
+
+/** `WHERE` clause true while the tenant has a live token: guards an audit row of a revocation. */
+export const whileAnyLiveToken = (tenantId: string, now: number) => sql`WHERE EXISTS ${liveTokenIds(tenantId, now)}`;
+
+/** `WHERE` clause true once the token exists: guards the audit row of a conditional insert. */
+export const onceTokenExists = (tokenId: string) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE id = ${tokenId})`;
 
 export async function recordTokenUse(db: Database, tokenId: string, now: number, resolutionMs: number) {
   await db

@@ -64,11 +64,15 @@ export async function findUserWithGroups(db: Database, tenantId: string, id: str
   return record ? { record, groups: memberOf } : null;
 }
 
-export async function findUser(db: Database, tenantId: string, id: string) {
-  const [row] = await db
+/** The user `id` of the tenant, as a query (at most one row) a caller may batch. */
+export const selectUser = (db: Database, tenantId: string, id: string) =>
+  db
     .select(RECORD)
     .from(users)
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+
+export async function findUser(db: Database, tenantId: string, id: string) {
+  const [row] = await selectUser(db, tenantId, id);
   return row ?? null;
 }
 
@@ -283,7 +287,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Admin listing: keyset on id, so paging stays cheap however large the tenant is. */
-export async function listUsersAfter(db: Database, tenantId: string, afterId: string | undefined, limit: number) {
+export function listUsersAfter(db: Database, tenantId: string, afterId: string | undefined, limit: number) {
   return db
     .select(RECORD)
     .from(users)

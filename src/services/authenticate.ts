@@ -1,15 +1,16 @@
 import type { Database } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
-import { deleteGrants, REFILL_TTL_SECONDS, readGrant, type TokenGrant, writeGrant } from "../tokens/grants";
+import { REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
 import { hashToken, hasValidMac, tokenKind } from "../tokens/token";
+import { publishGrant } from "./tokens";
 
 /** Last-used times are kept to this resolution, so a busy provisioning job causes one write per token per window. */
 export const LAST_USED_RESOLUTION_MS = 5 * 60_000;
 /** A signed token that D1 says is not live is refused from memory for this long before D1 is asked again. */
 export const REFUSED_TOKEN_MEMORY_MS = 60_000;
 /** The one key the legacy-token limiter counts under: it bounds storage lookups for unsigned tokens in total. */
-export const LEGACY_LOOKUP_KEY = "legacy-token-lookup";
+const LEGACY_LOOKUP_KEY = "legacy-token-lookup";
 
 /**
  * Per-isolate memory: when this isolate last recorded a token's use (it only throttles a bookkeeping write), and
@@ -63,21 +64,13 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
       return null;
     }
     grant = { tenantId: row.tenantId, tokenId: row.id, expiresAt: effectiveEnd(row) };
-    ctx.waitUntil(refill(ctx, tokenHash, grant));
+    // Written back for a minute only, and confirmed against D1 after writing, so a refill racing a revocation is
+    // taken back at once (services/tokens.publishGrant).
+    ctx.waitUntil(publishGrant(ctx, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS));
   }
   if (grant.tenantId !== tenantId || grant.expiresAt <= ctx.now) return null;
   noteUse(ctx, grant.tokenId);
   return grant.tokenId;
-}
-
-/**
- * Writes a KV miss back, then reads D1 again: a revocation between the read above and this write deleted an entry
- * that did not exist yet, so the refill is taken back if the token has ended meanwhile. The last KV operation on a
- * revoked token is then always a delete, and the revocation window is KV's own propagation (see docs/security.md).
- */
-async function refill(ctx: AuthContext, tokenHash: string, grant: TokenGrant) {
-  await writeGrant(ctx.kv, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS);
-  if (!(await findLiveTokenByHash(ctx.db, tokenHash, ctx.now))) await deleteGrants(ctx.kv, [tokenHash]);
 }
 
 function noteUse(ctx: AuthContext, tokenId: string) {

@@ -3,9 +3,9 @@ import {
   deleteGroup as deleteGroupRow,
   findGroup,
   type GroupWrite,
+  groupsWithCounts,
   insertGroup,
   listGroups as listGroupRows,
-  listGroupsWithCounts,
   missingUsers,
   patchGroup as patchGroupRows,
   replaceGroup as replaceGroupRows,
@@ -32,7 +32,7 @@ import type { OperatorContext, ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { requireTenant } from "./tenants";
+import { readInTenant } from "./tenants";
 
 export type ScimGroup = ReturnType<typeof toScimGroup>;
 
@@ -201,19 +201,11 @@ async function checked(ctx: ScimContext, outcome: GroupWrite, id: string, member
 }
 
 /** The operator's view: a tenant's groups with member counts, keyset-paged by id (`limit + 1` rows). */
-export async function listTenantGroups(
-  ctx: OperatorContext,
-  tenantId: string,
-  after: string | undefined,
-  limit: number,
-) {
-  await requireTenant(ctx.db, tenantId);
-  return listGroupsWithCounts(ctx.db, tenantId, after, limit);
-}
+export const listTenantGroups = (ctx: OperatorContext, tenantId: string, after: string | undefined, limit: number) =>
+  readInTenant(ctx.db, tenantId, groupsWithCounts(ctx.db, tenantId, after, limit));
 
 export async function getTenantGroup(ctx: OperatorContext, tenantId: string, groupId: string) {
-  await requireTenant(ctx.db, tenantId);
-  const [group] = await listGroupsWithCounts(ctx.db, tenantId, undefined, 1, groupId);
+  const [group] = await readInTenant(ctx.db, tenantId, groupsWithCounts(ctx.db, tenantId, undefined, 1, groupId));
   if (!group) throw new AdminError("group_not_found", "No group with this id in this tenant.");
   return group;
 }

@@ -2,24 +2,19 @@ import { listAuditEvents } from "../db/audit";
 import { listFailedRequests, recordFailedRequest } from "../db/failed-requests";
 import { sha256Hex } from "../lib/digest";
 import type { OperatorContext, TenantContext } from "./context";
-import { requireTenant } from "./tenants";
+import { readInTenant } from "./tenants";
 
 /** A tenant's audit trail, newest first, keyset-paged on the row id (`limit + 1` rows). */
-export async function listAudit(ctx: OperatorContext, tenantId: string, beforeId: number | undefined, limit: number) {
-  await requireTenant(ctx.db, tenantId);
-  return listAuditEvents(ctx.db, tenantId, beforeId, limit);
-}
+export const listAudit = (ctx: OperatorContext, tenantId: string, beforeId: number | undefined, limit: number) =>
+  readInTenant(ctx.db, tenantId, listAuditEvents(ctx.db, tenantId, beforeId, limit));
 
 /** A tenant's failed SCIM requests, newest first, keyset-paged on the row id (`limit + 1` rows). */
-export async function listRequestFailures(
+export const listRequestFailures = (
   ctx: OperatorContext,
   tenantId: string,
   beforeId: number | undefined,
   limit: number,
-) {
-  await requireTenant(ctx.db, tenantId);
-  return listFailedRequests(ctx.db, tenantId, beforeId, limit);
-}
+) => readInTenant(ctx.db, tenantId, listFailedRequests(ctx.db, tenantId, beforeId, limit));
 
 /** Longest `detail` kept: enough to diagnose, bounded so a failing job cannot fill the log with text. */
 export const MAX_DETAIL_LENGTH = 500;

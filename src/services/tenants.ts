@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
 import type { Database } from "../db/client";
@@ -6,6 +7,7 @@ import {
   insertTenant,
   listTenants as listTenantRows,
   purgeTenantStatements,
+  readIfTenantExists,
   type TenantRow,
   updateTenant as updateTenantRow,
 } from "../db/tenants";
@@ -22,6 +24,13 @@ export async function requireTenant(db: Database, tenantId: string) {
   const tenant = await findTenant(db, tenantId);
   if (!tenant) throw tenantNotFound();
   return tenant;
+}
+
+/** A read of one tenant's data, in the same round trip as the check that the tenant exists (404 otherwise). */
+export async function readInTenant<T extends BatchItem<"sqlite">>(db: Database, tenantId: string, read: T) {
+  const rows = await readIfTenantExists(db, tenantId, read);
+  if (rows === null) throw tenantNotFound();
+  return rows;
 }
 
 export async function createTenant(ctx: OperatorContext, input: { name: string; azureAdEnabled: boolean }) {

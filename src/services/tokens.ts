@@ -1,17 +1,18 @@
 import { type SQL, sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { rowsOf, runBatch, type Statement } from "../db/batch";
-import { accessTokens } from "../db/schema";
+import type { Database } from "../db/client";
 import {
   effectiveEnd,
   findLiveTokenByHash,
   insertTokenIfEnabled,
-  liveTokensOf,
-  otherLiveTokenIds,
+  liveTokenIdsJson,
+  onceTokenExists,
   revokeLiveTokens,
   supersedeLiveTokens,
+  whileAnyLiveToken,
 } from "../db/tokens";
-import { deleteGrants, writeGrant } from "../tokens/grants";
+import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
@@ -62,7 +63,7 @@ export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSecon
     token.audit("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`),
   ]);
   if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
-  await publishGrant(ctx, token);
+  await publishNewToken(ctx, token);
   return token.issued;
 }
 
@@ -79,26 +80,38 @@ export async function rotateToken(ctx: IssuingContext, tenantId: string, ttlSeco
     token.insert,
     token.audit(
       "token.regenerated",
-      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', json(${otherLiveTokenIds(tenantId, token.issued.tokenId, now)}),
+      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', json(${liveTokenIdsJson(tenantId, now, token.issued.tokenId)}),
         'graceUntil', ${graceSeconds > 0 ? new Date(until).toISOString() : null})`,
     ),
     supersedeLiveTokens(tenantId, token.issued.tokenId, until, now, "regenerated"),
   ]);
   await endGrants(ctx, rowsOf(superseded).map(toEndedToken), now);
   if (rowsOf(inserted).length === 0) throw azureAdDisabled();
-  await publishGrant(ctx, token);
+  await publishNewToken(ctx, token);
   return token.issued;
 }
 
 /**
- * Writes the new token's KV grant, then reads its row again: if a concurrent switch-off, removal or rotation ended
- * it between the batch and this write (its KV delete then ran before the grant existed), the grant is deleted
- * again. Whatever the interleaving, the last KV operation on an ended token is a delete.
+ * Writes a KV grant, then reads the token's row again: if something ended the token between the D1 read or batch
+ * that led here and this write (a revocation's KV delete then ran before the grant existed), the grant is deleted
+ * again. Whatever the interleaving, the last KV operation on an ended token is a delete. Every grant is written this
+ * way: new tokens, shortened grace grants, refills after a KV miss. Returns whether the grant stands.
  */
-async function publishGrant(ctx: IssuingContext, token: Awaited<ReturnType<typeof prepareToken>>) {
-  await writeGrant(ctx.kv, token.hash, token.grant, ctx.now);
-  if (!(await findLiveTokenByHash(ctx.db, token.hash, ctx.now))) {
-    await deleteGrants(ctx.kv, [token.hash]);
+export async function publishGrant(
+  stores: { db: Database; kv: KVNamespace },
+  tokenHash: string,
+  grant: TokenGrant,
+  now: number,
+  maxTtlSeconds?: number,
+) {
+  await writeGrant(stores.kv, tokenHash, grant, now, maxTtlSeconds);
+  if (await findLiveTokenByHash(stores.db, tokenHash, now)) return true;
+  await deleteGrants(stores.kv, [tokenHash]);
+  return false;
+}
+
+async function publishNewToken(ctx: IssuingContext, token: Awaited<ReturnType<typeof prepareToken>>) {
+  if (!(await publishGrant(ctx, token.hash, token.grant, ctx.now))) {
     throw new AdminError("token_superseded", "A concurrent change ended the new token; read the integration again.");
   }
 }
@@ -111,20 +124,20 @@ async function publishGrant(ctx: IssuingContext, token: Awaited<ReturnType<typeo
  */
 export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, reason: string, alongside: Statement[]) {
   const { db, kv, now } = ctx;
-  const live = sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)})`;
   const results = await runBatch(db, [
     ...alongside,
     auditRow(forTenant(ctx, tenantId), {
       action: "token.revoked",
       resourceType: "AccessToken",
-      detail: sql`json_object('tokenIds', (SELECT json_group_array(id) FROM ${live}), 'reason', ${reason})`,
-      from: sql`WHERE EXISTS ${live}`,
+      detail: sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`,
+      from: whileAnyLiveToken(tenantId, now),
     }),
     revokeLiveTokens(tenantId, now, reason),
   ]);
-  const revoked = rowsOf(results.at(-1)).map((row) => String(row.tokenHash));
-  await deleteGrants(kv, revoked);
-  return revoked.length;
+  await deleteGrants(
+    kv,
+    rowsOf(results.at(-1)).map((row) => String(row.tokenHash)),
+  );
 }
 
 /** A new token's material and its statements: the conditional insert, and its audit row (only if it was inserted). */
@@ -145,7 +158,7 @@ async function prepareToken(ctx: IssuingContext, tenantId: string, ttlSeconds: n
         resourceType: "AccessToken",
         resourceId: tokenId,
         detail,
-        from: sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE id = ${tokenId})`,
+        from: onceTokenExists(tokenId),
       }),
   };
 }
@@ -177,8 +190,7 @@ async function endGrants(ctx: OperatorContext, superseded: EndedToken[], now: nu
     ending.map((t) => t.tokenHash),
   );
   for (const t of superseded.filter((s) => effectiveEnd(s) > now)) {
-    await writeGrant(ctx.kv, t.tokenHash, { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t) }, now);
-    if (!(await findLiveTokenByHash(ctx.db, t.tokenHash, now))) await deleteGrants(ctx.kv, [t.tokenHash]);
+    await publishGrant(ctx, t.tokenHash, { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t) }, now);
   }
 }
 

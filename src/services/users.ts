@@ -8,6 +8,7 @@ import {
   listUsers as listUserRows,
   listUsersAfter,
   type ManagedBy,
+  selectUser,
   updateUser,
   type WriteOutcome,
 } from "../db/users";
@@ -23,11 +24,11 @@ import { forTenant, type OperatorContext, type ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { requireTenant } from "./tenants";
+import { readInTenant, requireTenant } from "./tenants";
 
 /** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
-export const DIRECTORY_MANAGED: ManagedBy = "azure-ad";
-export const PORTAL_MANAGED: ManagedBy = "portal";
+const DIRECTORY_MANAGED: ManagedBy = "azure-ad";
+const PORTAL_MANAGED: ManagedBy = "portal";
 
 export type ScimUser = ReturnType<typeof toScimUser>;
 
@@ -168,19 +169,11 @@ export async function createPortalUser(
 }
 
 /** Every user of a tenant, Entra's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
-export async function listTenantUsers(
-  ctx: OperatorContext,
-  tenantId: string,
-  after: string | undefined,
-  limit: number,
-) {
-  await requireTenant(ctx.db, tenantId);
-  return listUsersAfter(ctx.db, tenantId, after, limit);
-}
+export const listTenantUsers = (ctx: OperatorContext, tenantId: string, after: string | undefined, limit: number) =>
+  readInTenant(ctx.db, tenantId, listUsersAfter(ctx.db, tenantId, after, limit));
 
 export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
-  await requireTenant(ctx.db, tenantId);
-  const row = await findUser(ctx.db, tenantId, id);
+  const [row] = await readInTenant(ctx.db, tenantId, selectUser(ctx.db, tenantId, id));
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
   return row;
 }

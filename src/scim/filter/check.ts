@@ -47,7 +47,7 @@ const invalid = (detail: string) => badRequest("invalidFilter", detail);
  * meta sub-attributes a filter may name. meta is not part of the stored document, so every table that serves
  * filters has an indexed column for each of these (db/filter-sql.ts refuses to translate one it lacks).
  */
-export const FILTERABLE_META = new Set(["created", "lastModified", "resourceType"]);
+const FILTERABLE_META = new Set(["created", "lastModified", "resourceType"]);
 const ORDERED_OPS: CompareOp[] = ["eq", "ne", "gt", "ge", "lt", "le"];
 
 /** Resolves and validates a parsed filter for a resource type; any problem is a 400 invalidFilter naming it. */
