@@ -38,12 +38,15 @@ describe("admin authentication", () => {
 describe("tenants", () => {
   it("creates, reads, lists, updates and deletes a tenant", async () => {
     const created = await newTenant({ name: "  Northwind  " });
+    const defaults = await (await admin("GET", "/quotas")).json<Record<string, number | null>>();
+    const unused = (quota: string) => ({ used: 0, limit: defaults[quota], source: "deployment" });
     expect(created).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "Northwind",
       azureAdEnabled: false,
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
+      quotas: { users: unused("users"), groups: unused("groups"), bytes: unused("bytes") },
     });
     expect(await (await admin("GET", `/tenants/${created.id}`)).json()).toEqual(created);
 
@@ -58,6 +61,7 @@ describe("tenants", () => {
       nextCursor: string | null;
     }>();
     expect(list.items.map((t) => t.id)).toContain(created.id);
+    expect(list.items.find((t) => t.id === created.id)).not.toHaveProperty("quotas");
 
     expect((await admin("DELETE", `/tenants/${created.id}`)).status).toBe(204);
     expect((await admin("GET", `/tenants/${created.id}`)).status).toBe(404);

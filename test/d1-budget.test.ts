@@ -57,7 +57,8 @@ describe("membership changes cost the same at 10 and 10,000 members", () => {
     expect(small.calls).toBe(1);
     expect(small.rowsRead).toBeGreaterThan(0);
     // Nothing scans the tenant's 10,000 users or the group's members: a handful of index lookups.
-    expect(big.rowsRead).toBeLessThan(20);
+    // (The quota trigger's lookups of the tenant's counters and the deployment's defaults are three of them.)
+    expect(big.rowsRead).toBeLessThan(25);
     expect(big).toEqual(small);
   });
 

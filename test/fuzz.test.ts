@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SCIM_TYPE_STATUS, type ScimType } from "../src/scim/errors";
 import { createTenant, fetchWith, request, type TestTenant } from "./support/http";
+import { recount, setLimits, usageOf } from "./support/quotas";
 import { tenantSnapshot } from "./support/storage";
 import { createUser, type ScimUser } from "./support/users";
 
@@ -325,6 +326,126 @@ describe("PATCH and the equivalent PUT give the same resource", { timeout: PROPE
         await send("DELETE", `${tenant.base}/Users/${b}`, { headers: auth() });
       }),
       runs(60),
+    );
+  });
+});
+
+describe("quota edges: limits at, just under and just over usage", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  let edge: TestTenant;
+  beforeAll(async () => {
+    edge = await createTenant("Quota edges");
+  });
+  const edgeAuth = () => ({ Authorization: `Bearer ${edge.token}`, "Content-Type": "application/scim+json" });
+  const ids = async (table: "users" | "groups") =>
+    (
+      await env.DB.prepare(`select id from ${table} where tenant_id = ? order by id`)
+        .bind(edge.tenantId)
+        .all<{ id: string }>()
+    ).results.map((r) => r.id);
+  /** Users whose `active` is false: a deactivation is the one write that may grow a tenant past its byte limit. */
+  const inactive = async () =>
+    new Set(
+      (
+        await env.DB.prepare("select id from users where tenant_id = ? and active = 0")
+          .bind(edge.tenantId)
+          .all<{ id: string }>()
+      ).results.map((r) => r.id),
+    );
+
+  /** A limit around the usage: already passed, exactly at it, or with a little room (more often); sometimes none. */
+  const around = (under: number, over: number) => fc.option(fc.integer({ min: -under, max: over }), { freq: 8 });
+  const limits = fc.record({ users: around(1, 3), groups: around(1, 3), bytes: around(500, 3_000) });
+  const pick = fc.nat(50);
+  let n = 0;
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("createUser" as const), title: fc.string({ maxLength: 400 }) }),
+    fc.record({ kind: fc.constant("portalUser" as const) }),
+    fc.record({ kind: fc.constant("patchUser" as const), pick, ops: fc.array(operation, { maxLength: 4 }) }),
+    fc.record({ kind: fc.constant("putUser" as const), pick, doc: documentLike }),
+    fc.record({ kind: fc.constant("deleteUser" as const), pick }),
+    fc.record({ kind: fc.constant("createGroup" as const), members: fc.array(pick, { maxLength: 6 }) }),
+    fc.record({
+      kind: fc.constant("patchGroup" as const),
+      pick,
+      add: fc.array(pick, { maxLength: 6 }),
+      remove: fc.array(pick, { maxLength: 3 }),
+      rename: fc.option(fc.string({ minLength: 1, maxLength: 300 })),
+    }),
+    fc.record({ kind: fc.constant("deleteGroup" as const), pick }),
+  );
+  type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
+
+  async function perform(o: Op): Promise<Response> {
+    const [users, groups] = [await ids("users"), await ids("groups")];
+    const user = (i: number) => users[i % Math.max(users.length, 1)] ?? "none";
+    const group = (i: number) => groups[i % Math.max(groups.length, 1)] ?? "none";
+    const scimSend = (method: string, path: string, body?: unknown) =>
+      send(method, `${edge.base}${path}`, {
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: edgeAuth(),
+      });
+    const members = (picks: number[]) => picks.map((i) => ({ value: user(i) }));
+    switch (o.kind) {
+      case "createUser":
+        return scimSend("POST", "/Users", { userName: `edge${++n}@contoso.com`, title: o.title });
+      case "portalUser":
+        return send("POST", `/admin/tenants/${edge.tenantId}/users`, {
+          body: JSON.stringify({ email: `portal${++n}@contoso.com` }),
+          headers: { Authorization: `Bearer ${env.ADMIN_API_KEY}`, "Content-Type": "application/json" },
+        });
+      case "patchUser":
+        return scimSend("PATCH", `/Users/${user(o.pick)}`, JSON.parse(asPatch(o.ops)));
+      case "putUser":
+        return scimSend("PUT", `/Users/${user(o.pick)}`, { userName: `edge${++n}@contoso.com`, ...o.doc });
+      case "deleteUser":
+        return scimSend("DELETE", `/Users/${user(o.pick)}`);
+      case "createGroup":
+        return scimSend("POST", "/Groups", { displayName: `edge group ${++n}`, members: members(o.members) });
+      case "patchGroup":
+        return scimSend("PATCH", `/Groups/${group(o.pick)}`, {
+          schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+          Operations: [
+            { op: "add", path: "members", value: members(o.add) },
+            { op: "remove", path: "members", value: members(o.remove) },
+            ...(o.rename === null ? [] : [{ op: "replace", path: "displayName", value: `${o.rename} ${++n}` }]),
+          ],
+        });
+      case "deleteGroup":
+        return scimSend("DELETE", `/Groups/${group(o.pick)}`);
+    }
+  }
+
+  it("counters stay true, refusals write nothing, and growth past a limit only ever comes from a deactivation", async () => {
+    await fc.assert(
+      fc.asyncProperty(limits, op, async (offsets, o) => {
+        const usage = await recount(edge.tenantId);
+        const limit = {
+          users: offsets.users === null ? null : Math.max(0, usage.users + offsets.users),
+          groups: offsets.groups === null ? null : Math.max(0, usage.groups + offsets.groups),
+          bytes: offsets.bytes === null ? null : Math.max(0, usage.bytes + offsets.bytes),
+        };
+        await setLimits(edge.tenantId, limit);
+        const before = await tenantSnapshot(edge.tenantId, ["users", "groups", "group_members", "tenant_quotas"]);
+        const inactiveBefore = await inactive();
+        const res = await perform(o);
+        expect(res.status).toBeLessThan(500);
+        const text = await res.text();
+        if (text.includes("Quota exceeded")) {
+          expect(await tenantSnapshot(edge.tenantId, ["users", "groups", "group_members", "tenant_quotas"])).toBe(
+            before,
+          );
+        }
+        const after = await recount(edge.tenantId);
+        expect(await usageOf(edge.tenantId)).toEqual(after);
+        for (const q of ["users", "groups", "bytes"] as const) {
+          const cap = limit[q];
+          if (cap === null || after[q] <= usage[q] || after[q] <= cap) continue;
+          // Over the limit and grown: allowed only for the bytes of a user just deactivated.
+          expect(q).toBe("bytes");
+          expect([...(await inactive())].some((id) => !inactiveBefore.has(id))).toBe(true);
+        }
+      }),
+      runs(150),
     );
   });
 });

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { adminRouter } from "../src/http/admin/router";
 import { admin, createTenant, fetchAt, request, scim, type TestTenant, workerFetch } from "./support/http";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
@@ -83,6 +84,8 @@ const SCIM_ROUTES: [string, string, unknown?][] = [
 ];
 
 const ADMIN_ROUTES: [string, string, unknown?][] = [
+  ["GET", "/admin/quotas"],
+  ["PATCH", "/admin/quotas", { users: 0 }],
   ["GET", "/admin/tenants"],
   ["POST", "/admin/tenants", { name: "x" }],
   ["GET", "/admin/tenants/{t}"],
@@ -100,6 +103,19 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/groups"],
   ["GET", "/admin/tenants/{t}/groups/{g}"],
 ];
+
+it("the admin route list above is every route the admin API serves", () => {
+  const served = adminRouter.routes
+    .filter((r) => r.method !== "ALL")
+    .map(
+      (r) =>
+        `${r.method} /admin${r.path
+          .replace(/:tenantId/g, "{t}")
+          .replace(/:userId/g, "{u}")
+          .replace(/:groupId/g, "{g}")}`,
+    );
+  expect(new Set(ADMIN_ROUTES.map(([method, path]) => `${method} ${path}`))).toEqual(new Set(served));
+});
 
 const build = (method: string, path: string, body: unknown, auth: string | undefined) =>
   request(method, path, { auth, body, headers: body === undefined ? {} : { "Content-Type": "application/scim+json" } });

@@ -5,6 +5,7 @@
 import { applyD1Migrations, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { recount } from "./support/quotas";
 import { seedRows } from "./support/seed";
 
 it("applies the newest migration over data written by the previous schema without losing rows", async () => {
@@ -55,4 +56,10 @@ it("applies the newest migration over data written by the previous schema withou
   ]);
   expect(await env.DB.prepare("SELECT count(*) AS n FROM group_members").first("n")).toBe(1);
   expect(await env.DB.prepare("SELECT count(*) AS n FROM groups").first("n")).toBe(1);
+  // Quotas (0007): the usage of data stored before the counters existed is counted once, when they arrive.
+  const counted = await env.DB.prepare(
+    "SELECT user_count AS users, group_count AS groups, stored_bytes AS bytes FROM tenant_quotas WHERE tenant_id = 't'",
+  ).first();
+  expect(counted).toEqual(await recount("t"));
+  expect(counted).toMatchObject({ users: 3, groups: 1 });
 });

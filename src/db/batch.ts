@@ -1,6 +1,7 @@
 import { is, SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
+import { QuotaExceededError, refusedQuota } from "./quotas";
 
 const dialect = new SQLiteAsyncDialect();
 
@@ -12,7 +13,8 @@ export type RawRow = Record<string, unknown>;
 /**
  * One D1 round trip for any number of statements, atomically: D1 has no BEGIN, so a batch is the transaction.
  * Runs straight on D1 and returns raw rows per statement, which the callers map to typed records; drizzle 0.45's
- * own batch cannot bind parameters of `db.all(sql…)` items.
+ * own batch cannot bind parameters of `db.all(sql…)` items. A write refused by a quota trigger (the whole batch
+ * undone) is thrown as a QuotaExceededError.
  */
 export async function runBatch(db: Database, statements: Statement[]) {
   if (statements.length === 0) throw new Error("runBatch needs at least one statement");
@@ -20,7 +22,12 @@ export async function runBatch(db: Database, statements: Statement[]) {
     const { sql, params } = is(q, SQL) ? dialect.sqlToQuery(q) : q.toSQL();
     return db.$client.prepare(sql).bind(...params);
   });
-  return db.$client.batch<RawRow>(prepared);
+  try {
+    return await db.$client.batch<RawRow>(prepared);
+  } catch (error) {
+    const quota = refusedQuota(error);
+    throw quota ? new QuotaExceededError(quota) : error;
+  }
 }
 
 /** The rows one statement of a batch returned. */

@@ -8,7 +8,17 @@
  *
  * Times are epoch milliseconds (INTEGER) throughout: cheap to compare, index and range-scan.
  */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * What a stored document takes for the bytes quota: the UTF-8 bytes of the document and of its case-folded copy.
+ * Virtual (computed when read, never stored), for the quota triggers.
+ */
+const documentBytes = () =>
+  integer("document_bytes").generatedAlwaysAs(sql`length(CAST(data AS BLOB)) + length(CAST(folded AS BLOB))`, {
+    mode: "virtual",
+  });
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
@@ -71,6 +81,7 @@ export const users = sqliteTable(
     managedBy: text("managed_by", { enum: ["portal", "azure-ad"] }).notNull(),
     data: text("data").notNull(),
     folded: text("folded").notNull(),
+    documentBytes: documentBytes(),
     version: integer("version").notNull().default(1),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -98,6 +109,7 @@ export const groups = sqliteTable(
     externalId: text("external_id"),
     data: text("data").notNull(),
     folded: text("folded").notNull(),
+    documentBytes: documentBytes(),
     version: integer("version").notNull().default(1),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -170,3 +182,32 @@ export const failedRequests = sqliteTable(
     index("failed_requests_fingerprint_idx").on(t.tenantId, t.fingerprint),
   ],
 );
+
+/**
+ * What a tenant's directory data takes, and the limits it may not grow past. The counters are kept by triggers on
+ * users, groups and group_members (migrations/0007_quota_triggers.sql), inside the statement that writes the row,
+ * so they cannot drift from the data and cost no query of their own; the same triggers refuse a write that grows a
+ * count past its limit, which fails the whole batch. A row appears with the tenant's first user or group.
+ * `max_*` null: the deployment's default (quota_defaults). Keyed by tenant, beside the data it counts, so it moves
+ * with that data.
+ *
+ * Triggers live outside this file (drizzle-kit does not model them) and a table rebuild by drizzle-kit drops them:
+ * test/quotas.test.ts fails if any is missing after the migrations.
+ */
+export const tenantQuotas = sqliteTable("tenant_quotas", {
+  tenantId: text("tenant_id").primaryKey(),
+  userCount: integer("user_count").notNull().default(0),
+  groupCount: integer("group_count").notNull().default(0),
+  storedBytes: integer("stored_bytes").notNull().default(0),
+  maxUsers: integer("max_users"),
+  maxGroups: integer("max_groups"),
+  maxBytes: integer("max_bytes"),
+});
+
+/** The deployment's default limits, one row (id 1); null: no limit. Set through the admin API. */
+export const quotaDefaults = sqliteTable("quota_defaults", {
+  id: integer("id").primaryKey(),
+  maxUsers: integer("max_users"),
+  maxGroups: integer("max_groups"),
+  maxBytes: integer("max_bytes"),
+});

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Statement } from "./batch";
 import type { Database } from "./client";
+import { deleteTenantQuotas, selectTenantQuotas } from "./quotas";
 import {
   accessTokens,
   auditEvents,
@@ -29,6 +30,15 @@ export async function findTenantWithIntegration(db: Database, id: string) {
     .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
     .where(eq(tenants.id, id));
   return row ?? null;
+}
+
+/** The tenant and its quotas (usage and limits), in one round trip. */
+export async function findTenantWithQuotas(db: Database, id: string) {
+  const [[tenant], [quotas]] = await db.batch([
+    db.select().from(tenants).where(eq(tenants.id, id)),
+    selectTenantQuotas(db, id),
+  ]);
+  return tenant ? { tenant, quotas } : null;
 }
 
 /**
@@ -63,6 +73,7 @@ export function updateTenant(db: Database, id: string, set: Partial<Omit<TenantR
 /** Everything a tenant owns, for offboarding. Later tables add their delete here, so nothing is left behind. */
 export function purgeTenantStatements(db: Database, tenantId: string): Statement[] {
   return [
+    deleteTenantQuotas(db, tenantId),
     db.delete(groupMembers).where(eq(groupMembers.tenantId, tenantId)),
     db.delete(groups).where(eq(groups.tenantId, tenantId)),
     db.delete(users).where(eq(users.tenantId, tenantId)),

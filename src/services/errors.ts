@@ -6,6 +6,7 @@ export const ADMIN_ERROR_STATUS = {
   invalid_request: 400,
   invalid_cursor: 400,
   unauthorized: 401,
+  quota_exceeded: 403,
   not_found: 404,
   tenant_not_found: 404,
   integration_not_found: 404,
@@ -17,7 +18,7 @@ export const ADMIN_ERROR_STATUS = {
   token_superseded: 409,
   internal_error: 500,
   storage_unavailable: 503,
-} as const satisfies Record<string, 400 | 401 | 404 | 409 | 500 | 503>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 

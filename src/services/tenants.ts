@@ -2,8 +2,10 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
 import type { Database } from "../db/client";
+import { type QuotaLimits, setTenantLimits } from "../db/quotas";
 import {
   findTenant,
+  findTenantWithQuotas,
   insertTenant,
   listTenants as listTenantRows,
   purgeTenantStatements,
@@ -15,9 +17,13 @@ import { tenantTokenHashes } from "../db/tokens";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
+import { type TenantQuotas, toTenantQuotas } from "./quotas";
 import { revokeAllTokens } from "./tokens";
 
 export type Tenant = TenantRow;
+
+/** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
+export type TenantWithQuotas = Tenant & { quotas: TenantQuotas };
 
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
 export async function requireTenant(db: Database, tenantId: string) {
@@ -33,32 +39,50 @@ export async function readInTenant<T extends BatchItem<"sqlite">>(db: Database, 
   return rows;
 }
 
-export async function createTenant(ctx: OperatorContext, input: { name: string; azureAdEnabled: boolean }) {
-  const tenant: Tenant = { id: crypto.randomUUID(), ...input, createdAt: ctx.now, updatedAt: ctx.now };
+export type TenantChanges = {
+  name?: string;
+  azureAdEnabled?: boolean;
+  /** Limits of the tenant's own; null hands a quota back to the deployment's default. */
+  quotas?: Partial<QuotaLimits>;
+};
+
+const namesLimits = (quotas: Partial<QuotaLimits> | undefined): quotas is Partial<QuotaLimits> =>
+  quotas !== undefined && Object.values(quotas).some((limit) => limit !== undefined);
+
+export async function createTenant(
+  ctx: OperatorContext,
+  input: { name: string; azureAdEnabled: boolean; quotas?: Partial<QuotaLimits> },
+): Promise<TenantWithQuotas> {
+  const { quotas, ...columns } = input;
+  const tenant: Tenant = { id: crypto.randomUUID(), ...columns, createdAt: ctx.now, updatedAt: ctx.now };
   await runBatch(ctx.db, [
     insertTenant(ctx.db, tenant),
+    ...(namesLimits(quotas) ? [setTenantLimits(tenant.id, quotas)] : []),
     auditRow(forTenant(ctx, tenant.id), { action: "tenant.created", detail: input }),
   ]);
-  return tenant;
+  return getTenant(ctx, tenant.id);
 }
 
 export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number) =>
   listTenantRows(ctx.db, after, limit);
 
-export const getTenant = (ctx: OperatorContext, tenantId: string) => requireTenant(ctx.db, tenantId);
+/** The tenant with its quotas, in one round trip. */
+export async function getTenant(ctx: OperatorContext, tenantId: string): Promise<TenantWithQuotas> {
+  const found = await findTenantWithQuotas(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  return { ...found.tenant, quotas: toTenantQuotas(found.quotas) };
+}
 
 /**
  * Turning the Azure AD option off refuses the tenant's tokens in the same step, not at the next housekeeping run,
  * whatever the option was when read: a token issued between that read and this write is revoked too.
  */
-export async function updateTenant(
-  ctx: OperatorContext,
-  tenantId: string,
-  changes: { name?: string; azureAdEnabled?: boolean },
-) {
-  const before = await requireTenant(ctx.db, tenantId);
+export async function updateTenant(ctx: OperatorContext, tenantId: string, changes: TenantChanges) {
+  const { quotas, ...columns } = changes;
+  await requireTenant(ctx.db, tenantId);
   const statements = [
-    updateTenantRow(ctx.db, tenantId, { ...changes, updatedAt: ctx.now }),
+    updateTenantRow(ctx.db, tenantId, { ...columns, updatedAt: ctx.now }),
+    ...(namesLimits(quotas) ? [setTenantLimits(tenantId, quotas)] : []),
     auditRow(forTenant(ctx, tenantId), { action: "tenant.updated", detail: changes }),
   ];
   if (changes.azureAdEnabled === false) {
@@ -66,7 +90,7 @@ export async function updateTenant(
   } else {
     await runBatch(ctx.db, statements);
   }
-  return { ...before, ...changes, updatedAt: ctx.now };
+  return getTenant(ctx, tenantId);
 }
 
 /**

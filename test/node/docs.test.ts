@@ -46,7 +46,16 @@ import {
 import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
 
 const n = (value: number) => value.toLocaleString("en-US");
-const bytes = (value: number) => (value % 1024 === 0 ? `${n(value / 1024)} KiB` : `${n(value)} bytes`);
+function bytes(value: number) {
+  for (const [unit, size] of [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const) {
+    if (value % size === 0) return `${n(value / size)} ${unit}`;
+  }
+  return `${n(value)} bytes`;
+}
 function duration(ms: number) {
   for (const [unit, size] of [
     ["day", 86_400_000],
@@ -68,11 +77,21 @@ function rateLimit(name: string) {
   return { limit: Number(match[1]), period: Number(match[2]) };
 }
 
+/** The deployment's default quotas on a fresh install, as the migration that creates them inserts them. */
+function installedQuotaDefaults() {
+  const sql = readFileSync(new URL("../../migrations/0007_quota_triggers.sql", import.meta.url), "utf8");
+  const match = /INSERT INTO `quota_defaults` \([^)]*\) VALUES \(1, (\d+), (\d+), (\d+)\)/.exec(sql);
+  if (!match) throw new Error("quota defaults not found in migrations/0007_quota_triggers.sql");
+  return { users: Number(match[1]), groups: Number(match[2]), bytes: Number(match[3]) };
+}
+
 type Row = [limit: string, value: string, whenExceeded: string];
 
 function sections(): [string, Row[]][] {
   const rate = rateLimit("TENANT_RATE_LIMITER");
   const legacy = rateLimit("LEGACY_AUTH_LIMITER");
+  const quotas = installedQuotaDefaults();
+  const refused = "`400` naming the quota (admin API: `403 quota_exceeded`); nothing written";
   return [
     [
       "SCIM requests",
@@ -106,6 +125,18 @@ function sections(): [string, Row[]][] {
         ],
         ["PATCH attempts when the resource changes concurrently", n(MAX_WRITE_ATTEMPTS), "`409`, retry"],
         ["Storage (D1, KV) unavailable", `Retry-After ${RETRY_AFTER_SECONDS} s`, "`503`, nothing changed"],
+      ],
+    ],
+    [
+      "Quotas per tenant (a fresh deployment's defaults; changed through the admin API)",
+      [
+        ["Users, portal users included", n(quotas.users), refused],
+        ["Groups", n(quotas.groups), refused],
+        [
+          "Stored bytes (documents and their folded copies in UTF-8, 72 per membership)",
+          bytes(quotas.bytes),
+          `${refused}; deactivations always go through`,
+        ],
       ],
     ],
     [

@@ -10,6 +10,7 @@ export const TENANT_TABLES = [
   "group_members",
   "audit_events",
   "failed_requests",
+  "tenant_quotas",
 ];
 
 /**

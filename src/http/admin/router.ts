@@ -4,12 +4,14 @@ import { adminAuth } from "./auth";
 import { groupAdminRoutes } from "./groups";
 import { integrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
+import { quotaRoutes } from "./quotas";
 import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
 
 /** The operator API (responses are `no-store` like every response: one of them carries a token's plaintext). */
 export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
+  .route("/quotas", quotaRoutes)
   .route("/tenants", tenantRoutes)
   .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
   .route("/tenants/:tenantId/users", userAdminRoutes)

@@ -3,12 +3,21 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
 import { operatorContext, tenantParam } from "./context";
+import { QuotaLimits } from "./quotas";
 import { jsonBody } from "./validate";
 import { listBody, parseListQuery, toTenantWire } from "./wire";
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
-const CreateTenant = v.object({ name: Name, azureAdEnabled: v.optional(v.boolean(), false) });
-const UpdateTenant = v.object({ name: v.optional(Name), azureAdEnabled: v.optional(v.boolean()) });
+const CreateTenant = v.object({
+  name: Name,
+  azureAdEnabled: v.optional(v.boolean(), false),
+  quotas: v.optional(QuotaLimits),
+});
+const UpdateTenant = v.object({
+  name: v.optional(Name),
+  azureAdEnabled: v.optional(v.boolean()),
+  quotas: v.optional(QuotaLimits),
+});
 
 export const tenantRoutes = new Hono<AppEnv>()
   .post("/", jsonBody(CreateTenant), async (c) =>

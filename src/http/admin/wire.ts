@@ -1,16 +1,18 @@
 import * as v from "valibot";
 import { AdminError } from "../../services/errors";
-import type { Tenant } from "../../services/tenants";
+import type { Tenant, TenantWithQuotas } from "../../services/tenants";
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toTenantWire(t: Tenant) {
+/** A tenant; read one at a time, with its quotas (usage, limit in force and where that limit comes from). */
+export function toTenantWire(t: Tenant | TenantWithQuotas) {
   return {
     id: t.id,
     name: t.name,
     azureAdEnabled: t.azureAdEnabled,
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
+    ...("quotas" in t ? { quotas: t.quotas } : {}),
   };
 }
 

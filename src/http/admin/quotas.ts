@@ -1,0 +1,25 @@
+import { Hono } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../../env";
+import { getQuotaDefaults, updateQuotaDefaults } from "../../services/quotas";
+import { operatorContext } from "./context";
+import { jsonBody } from "./validate";
+
+/** The largest limit accepted: SQLite integers go further, JSON numbers stay exact up to here. */
+const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
+
+const Limit = v.nullable(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0), v.maxValue(MAX_LIMIT)));
+
+/** `{ users?, groups?, bytes? }`: a number sets a limit, null removes it (a tenant's: back to the default). */
+export const QuotaLimits = v.strictObject({
+  users: v.optional(Limit),
+  groups: v.optional(Limit),
+  bytes: v.optional(Limit),
+});
+
+/** The deployment's default quotas, for every tenant without limits of its own. */
+export const quotaRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => c.json(await getQuotaDefaults(operatorContext(c))))
+  .patch("/", jsonBody(QuotaLimits), async (c) =>
+    c.json(await updateQuotaDefaults(operatorContext(c), c.req.valid("json"))),
+  );
