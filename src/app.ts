@@ -11,6 +11,7 @@ import { scimRouter } from "./http/scim/router";
 import { logEvent } from "./lib/log";
 import { ScimError } from "./scim/errors";
 import { AdminError } from "./services/errors";
+import { QuotaExceededError, refusalMessage } from "./services/quotas";
 
 export interface AppOptions {
   /** Defaults to the real clock; tests pass their own to reach expiry without sleeping. */
@@ -80,12 +81,19 @@ function withRetryAfter(response: Response) {
 }
 
 /**
- * The one place errors become responses. Expected failures arrive as ScimError/AdminError; Hono's own
- * HTTPExceptions (malformed JSON, body limits) are translated; anything else is a bug, logged and answered 500.
+ * The one place errors become responses. Expected failures arrive as ScimError/AdminError; a quota's refusal and
+ * Hono's own HTTPExceptions (malformed JSON, body limits) are translated here, whichever write or route they come
+ * from; anything else is a bug, logged and answered 500.
  */
 function renderError(error: Error, scim: boolean): Response {
   if (error instanceof ScimError) return scimErrorResponse(error);
   if (error instanceof AdminError) return adminErrorResponse(error);
+  if (error instanceof QuotaExceededError) {
+    const message = refusalMessage(error);
+    return scim
+      ? scimErrorResponse(new ScimError(400, `${message} Ask the vendor to raise it.`))
+      : adminErrorResponse(new AdminError("quota_exceeded", message));
+  }
   if (error instanceof HTTPException && error.status < 500) {
     return scim
       ? scimErrorResponse(new ScimError(error.status === 400 ? "invalidSyntax" : error.status, error.message))

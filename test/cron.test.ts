@@ -33,7 +33,15 @@ async function seedToken(id: string, tenantId: string, fields: Record<string, nu
   await env.TOKENS.put(`token:hash-${id}`, JSON.stringify({ tenantId, tokenId: id, expiresAt: row.expires_at }));
 }
 
-const NOTHING_LEFT = { expired: 0, graceEnded: 0, expiringSoon: 0, kvSweep: 0, purgeTokens: 0, purgeFailedRequests: 0 };
+const NOTHING_LEFT = {
+  expired: 0,
+  graceEnded: 0,
+  expiringSoon: 0,
+  kvSweep: 0,
+  purgeTokens: 0,
+  purgeFailedRequests: 0,
+  purgeAuditEvents: 0,
+};
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
 const housekeeping = (opts: { batchSize?: number; notifyWebhookUrl?: string; subrequestBudget?: number } = {}) =>
@@ -61,6 +69,10 @@ describe("token housekeeping", () => {
       { tenant_id: tenantId, at: NOW - 31 * DAY, method: "GET", path: "/x", status: 400 },
       { tenant_id: tenantId, at: NOW - DAY, method: "GET", path: "/y", status: 400 },
     ]);
+    await seedRows("audit_events", [
+      { tenant_id: tenantId, at: NOW - 366 * DAY, actor: "admin", action: "tenant.updated" },
+      { tenant_id: tenantId, at: NOW - 364 * DAY, actor: "admin", action: "tenant.updated" },
+    ]);
   }
 
   it("expires, ends grace periods, warns once, purges, and reports what it did", async () => {
@@ -72,6 +84,7 @@ describe("token housekeeping", () => {
       expiringSoon: 1,
       purgedTokens: 1,
       purgedFailedRequests: 1,
+      purgedAuditEvents: 1,
       // The two already revoked before this run (the two it ended had their entries deleted as they ended).
       kvSwept: 2,
       remaining: NOTHING_LEFT,
@@ -114,6 +127,7 @@ describe("token housekeeping", () => {
       expiringSoon: 0,
       purgedTokens: 0,
       purgedFailedRequests: 0,
+      purgedAuditEvents: 0,
       kvSwept: 0,
       remaining: NOTHING_LEFT,
       done: true,

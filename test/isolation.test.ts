@@ -13,8 +13,10 @@ import { createUser } from "./support/users";
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/** Every stored row of one tenant: the thing that must not change. */
-const snapshot = (tenantId: string) => tenantSnapshot(tenantId);
+/** Every stored row of one tenant, and the deployment's settings that apply to it: the thing that must not change. */
+const snapshot = async (tenantId: string) =>
+  (await tenantSnapshot(tenantId)) +
+  JSON.stringify((await env.DB.prepare("select * from quota_defaults").all()).results);
 
 interface Victim extends TestTenant {
   userId: string;

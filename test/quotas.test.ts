@@ -33,13 +33,13 @@ async function expectRefusal(res: Response, quota: Quota, limit: number) {
     const { error } = await res.json<{ error: { code: string; message: string } }>();
     expect(error.code).toBe("quota_exceeded");
     expect(error.message).toContain(`Quota exceeded (${quota})`);
-    expect(error.message).toContain(`at most ${limit} `);
+    expect(error.message).toContain(`its limit of ${limit} `);
     return;
   }
   const body = await res.json<{ status: string; scimType?: string; detail: string }>();
   expect({ status: res.status, scimType: body.scimType }).toEqual({ status: 400, scimType: undefined });
   expect(body.detail).toContain(`Quota exceeded (${quota})`);
-  expect(body.detail).toContain(`at most ${limit} `);
+  expect(body.detail).toContain(`its limit of ${limit} `);
 }
 
 interface GrowthCase {
@@ -150,11 +150,14 @@ describe("a tenant over its limits (lowered below what it stores)", () => {
   it("can still deactivate, reactivate, update in place, shrink, remove members and delete, but not grow", async () => {
     const t = await createTenant();
     const { user } = await newUser(t);
+    const { user: other } = await newUser(t);
+    const { user: third } = await newUser(t);
     await scim(t, "PATCH", `/Users/${user}`, { body: patchBody([{ op: "Add", path: "title", value: "aaaa" }]) });
-    const group = await createGroup(t, { members: [{ value: user }] });
+    const group = await createGroup(t, { members: [{ value: user }, { value: other }] });
     await setLimits(t.tenantId, { users: 0, groups: 0, bytes: 0 });
 
     const patchUser = (ops: unknown[]) => scim(t, "PATCH", `/Users/${user}`, { body: patchBody(ops) });
+    const patchGroup = (ops: unknown[]) => scim(t, "PATCH", `/Groups/${group}`, { body: patchBody(ops) });
     // Every shape in which Entra deactivates and reactivates ("false" is a byte longer than "true").
     for (const [off, on] of Object.values(userPatches.deactivation)) {
       expect((await patchUser([off])).status).toBe(200);
@@ -163,9 +166,22 @@ describe("a tenant over its limits (lowered below what it stores)", () => {
     expect((await patchUser([{ op: "Replace", path: "title", value: "bbbb" }])).status).toBe(200);
     expect((await patchUser([{ op: "Remove", path: "title" }])).status).toBe(200);
     await expectRefusal(await patchUser([{ op: "Add", path: "title", value: "longer" }]), "bytes", 0);
-    const removeMember = patchBody([{ op: "Remove", path: "members", value: [{ value: user }] }]);
-    expect((await scim(t, "PATCH", `/Groups/${group}`, { body: removeMember })).status).toBe(204);
+    // A deactivation passes for the bytes of the flag alone: it is no way to grow.
+    const deactivateAndGrow = [
+      { op: "Replace", path: "active", value: false },
+      { op: "Add", path: "title", value: "x".repeat(100) },
+    ];
+    await expectRefusal(await patchUser(deactivateAndGrow), "bytes", 0);
+    // Row by row: a member added is refused while over the limit, even with more removed by the same request.
+    const swap = [
+      { op: "Remove", path: "members", value: [{ value: user }, { value: other }] },
+      { op: "Add", path: "members", value: [{ value: third }] },
+    ];
+    await expectRefusal(await patchGroup(swap), "bytes", 0);
+    expect((await patchGroup([{ op: "Remove", path: "members", value: [{ value: user }] }])).status).toBe(204);
     expect((await scim(t, "DELETE", `/Users/${user}`)).status).toBe(204);
+    expect((await scim(t, "DELETE", `/Users/${other}`)).status).toBe(204);
+    expect((await scim(t, "DELETE", `/Users/${third}`)).status).toBe(204);
     expect((await scim(t, "DELETE", `/Groups/${group}`)).status).toBe(204);
     await expectCountersTrue(t.tenantId);
     expect(await usageOf(t.tenantId)).toEqual({ users: 0, groups: 0, bytes: 0 });

@@ -1,7 +1,7 @@
 import { is, SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
-import { QuotaExceededError, refusedQuota } from "./quotas";
+import { quotaRefusal } from "./quotas";
 
 const dialect = new SQLiteAsyncDialect();
 
@@ -25,8 +25,7 @@ export async function runBatch(db: Database, statements: Statement[]) {
   try {
     return await db.$client.batch<RawRow>(prepared);
   } catch (error) {
-    const quota = refusedQuota(error);
-    throw quota ? new QuotaExceededError(quota) : error;
+    throw quotaRefusal(error) ?? error;
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { runBatch } from "./batch";
 import type { Database } from "./client";
 import { failedRequests } from "./schema";
@@ -47,24 +47,4 @@ export function listFailedRequests(db: Database, tenantId: string, beforeId: num
     )
     .orderBy(desc(failedRequests.id))
     .limit(limit + 1);
-}
-
-/** Deletes up to `limit` log rows older than `before` (on the `at` index); returns how many. */
-export async function purgeFailedRequests(db: Database, before: number, limit: number) {
-  const purged = await db
-    .delete(failedRequests)
-    .where(
-      inArray(
-        failedRequests.id,
-        db.select({ id: failedRequests.id }).from(failedRequests).where(lt(failedRequests.at, before)).limit(limit),
-      ),
-    )
-    .returning({ id: failedRequests.id });
-  return purged.length;
-}
-
-/** Log rows older than `before` (on the `at` index): what the purge still has to do. */
-export async function countFailedRequestsBefore(db: Database, before: number) {
-  const [row] = await db.select({ n: count() }).from(failedRequests).where(lt(failedRequests.at, before));
-  return row?.n ?? 0;
 }

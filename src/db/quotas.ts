@@ -9,24 +9,31 @@ export type Quota = (typeof QUOTAS)[number];
 /** Limits by quota; null: no limit (deployment) or the deployment's default (tenant). */
 export type QuotaLimits = Record<Quota, number | null>;
 
-/** A write that a quota trigger refused; the batch it was part of left nothing behind. */
+/** A write that a quota trigger refused, with the limit in force; the batch it was part of left nothing behind. */
 export class QuotaExceededError extends Error {
-  constructor(readonly quota: Quota) {
-    super(`quota exceeded: ${quota}`);
+  constructor(
+    readonly quota: Quota,
+    readonly limit: number,
+  ) {
+    super(`quota exceeded: ${quota}, limit ${limit}`);
     this.name = "QuotaExceededError";
   }
 }
 
-const TRIGGER_MESSAGE = /quota exceeded: (users|groups|bytes)\b/;
+const TRIGGER_MESSAGE = /quota exceeded: (users|groups|bytes), limit (\d+)/;
 
-/** The quota a D1 error says a trigger refused (D1 reports it only as text; drizzle wraps it in `cause`), or null. */
-export function refusedQuota(error: unknown): Quota | null {
+/** The refusal a D1 error reports from a quota trigger (as text only; drizzle wraps it in `cause`), or null. */
+export function quotaRefusal(error: unknown): QuotaExceededError | null {
   for (const e of [error, (error as { cause?: unknown })?.cause]) {
     const match = e instanceof Error ? TRIGGER_MESSAGE.exec(e.message) : null;
-    if (match) return match[1] as Quota;
+    if (match) return new QuotaExceededError(match[1] as Quota, Number(match[2]));
   }
   return null;
 }
+
+/** True when `limits` names at least one quota (an empty change writes nothing). */
+export const namesLimits = (limits: Partial<QuotaLimits> | undefined): limits is Partial<QuotaLimits> =>
+  limits !== undefined && QUOTAS.some((q) => limits[q] !== undefined);
 
 const COLUMN = { users: "max_users", groups: "max_groups", bytes: "max_bytes" } as const satisfies Record<
   Quota,
@@ -58,11 +65,11 @@ export const selectTenantQuotas = (db: Database, tenantId: string) =>
 export type TenantQuotasRow = Awaited<ReturnType<typeof selectTenantQuotas>>[number];
 
 /**
- * Sets the named limits of a tenant (null: back to the deployment's default), leaving the others as they are; only
- * while the tenant exists, so a tenant deleted meanwhile leaves no row behind.
+ * Sets the named limits of a tenant (at least one; null: back to the deployment's default), leaving the others as
+ * they are; only while the tenant exists, so a tenant deleted meanwhile leaves no row behind.
  */
 export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>) {
-  const named = namedQuotas(limits);
+  const named = QUOTAS.filter((q) => limits[q] !== undefined);
   const columns = sql.join(
     named.map((q) => sql.raw(COLUMN[q])),
     sql`, `,
@@ -77,20 +84,13 @@ export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>) 
     ON CONFLICT (tenant_id) DO UPDATE SET ${updates}`;
 }
 
-function namedQuotas(limits: Partial<QuotaLimits>) {
-  const named = QUOTAS.filter((q) => limits[q] !== undefined);
-  if (named.length === 0) throw new Error("no limit named");
-  return named;
-}
-
 export async function readQuotaDefaults(db: Database): Promise<QuotaLimits> {
   const [row] = await db.select().from(quotaDefaults).where(eq(quotaDefaults.id, 1));
   return { users: row?.maxUsers ?? null, groups: row?.maxGroups ?? null, bytes: row?.maxBytes ?? null };
 }
 
-/** Sets the named deployment defaults, leaving the others as they are. */
+/** Sets the named deployment defaults (at least one), leaving the others as they are. */
 export async function writeQuotaDefaults(db: Database, limits: Partial<QuotaLimits>) {
-  namedQuotas(limits);
   const set = { maxUsers: limits.users, maxGroups: limits.groups, maxBytes: limits.bytes };
   await db
     .insert(quotaDefaults)

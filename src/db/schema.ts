@@ -139,7 +139,10 @@ export const groupMembers = sqliteTable(
   ],
 );
 
-/** Who did what, newest first by id. `actor` is `admin`, `cron` or `token:<tokenId>`. */
+/**
+ * Who did what, newest first by id. `actor` is `admin`, `cron` or `token:<tokenId>`. Kept for a fixed time
+ * (housekeeping purges older rows on the `at` index), so a busy tenant's log cannot grow without end.
+ */
 export const auditEvents = sqliteTable(
   "audit_events",
   {
@@ -152,7 +155,7 @@ export const auditEvents = sqliteTable(
     resourceId: text("resource_id"),
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  (t) => [index("audit_events_tenant_idx").on(t.tenantId, t.id)],
+  (t) => [index("audit_events_tenant_idx").on(t.tenantId, t.id), index("audit_events_at_idx").on(t.at)],
 );
 
 /**
@@ -188,8 +191,8 @@ export const failedRequests = sqliteTable(
  * users, groups and group_members (migrations/0007_quota_triggers.sql), inside the statement that writes the row,
  * so they cannot drift from the data and cost no query of their own; the same triggers refuse a write that grows a
  * count past its limit, which fails the whole batch. A row appears with the tenant's first user or group.
- * `max_*` null: the deployment's default (quota_defaults). Keyed by tenant, beside the data it counts, so it moves
- * with that data.
+ * `max_*` null: the deployment's default (quota_defaults). It lives in the database of the data it counts (the
+ * triggers can reach nothing else), so when a tenant's data moves to another database, this row moves with it.
  *
  * Triggers live outside this file (drizzle-kit does not model them) and a table rebuild by drizzle-kit drops them:
  * test/quotas.test.ts fails if any is missing after the migrations.

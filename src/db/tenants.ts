@@ -38,7 +38,8 @@ export async function findTenantWithQuotas(db: Database, id: string) {
     db.select().from(tenants).where(eq(tenants.id, id)),
     selectTenantQuotas(db, id),
   ]);
-  return tenant ? { tenant, quotas } : null;
+  // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
+  return tenant && quotas ? { tenant, quotas } : null;
 }
 
 /**

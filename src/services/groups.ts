@@ -32,7 +32,6 @@ import type { OperatorContext, ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { withinQuota } from "./quotas";
 import { readInTenant } from "./tenants";
 
 export type ScimGroup = ReturnType<typeof toScimGroup>;
@@ -76,7 +75,7 @@ export async function getGroup(ctx: ScimContext, id: string, projection: Project
 export async function createGroup(ctx: ScimContext, body: unknown) {
   const group = prepareGroup(body);
   const id = crypto.randomUUID();
-  const outcome = await unlessTaken(withinQuota(ctx, insertGroup(ctx.db, ctx, id, group)), group.displayName);
+  const outcome = await unlessTaken(insertGroup(ctx.db, ctx, id, group), group.displayName);
   const written = await checked(ctx, outcome, id, group.memberIds);
   return toScimGroup(written.record, written.members, ctx.baseUrl);
 }
@@ -84,7 +83,7 @@ export async function createGroup(ctx: ScimContext, body: unknown) {
 /** PUT /Groups/{id}: attributes and the member set replaced; only the difference touches the membership table. */
 export async function replaceGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const group = prepareGroup(body);
-  const write = withinQuota(ctx, replaceGroupRows(ctx.db, ctx, id, group, await versionToMatch(ctx, id, ifMatch)));
+  const write = replaceGroupRows(ctx.db, ctx, id, group, await versionToMatch(ctx, id, ifMatch));
   const written = await checked(ctx, await unlessTaken(write, group.displayName), id, group.memberIds);
   return toScimGroup(written.record, written.members, ctx.baseUrl);
 }
@@ -115,10 +114,13 @@ export async function patchGroup(
   };
   if (attributes.length === 0) {
     if (!changesMembers(members)) return { version: await currentVersion(ctx, id, ifMatch) };
-    const expectedVersion = await versionToMatch(ctx, id, ifMatch);
-    const write = withinQuota(
+    const write = patchGroupRows(
+      ctx.db,
       ctx,
-      patchGroupRows(ctx.db, ctx, id, { members, changed: [] }, memberLimit, expectedVersion),
+      id,
+      { members, changed: [] },
+      memberLimit,
+      await versionToMatch(ctx, id, ifMatch),
     );
     return answer(await checked(ctx, await unlessTaken(write), id, [...members.add]));
   }
@@ -131,7 +133,7 @@ export async function patchGroup(
     const changed = changedAttributes(before, document.doc);
     if (changed.length === 0 && !changesMembers(members)) return { version: found.record.version };
     const change = { members, document: changed.length > 0 ? document : undefined, changed };
-    const write = withinQuota(ctx, patchGroupRows(ctx.db, ctx, id, change, memberLimit, found.record.version));
+    const write = patchGroupRows(ctx.db, ctx, id, change, memberLimit, found.record.version);
     const outcome = await unlessTaken(write, document.displayName);
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
       return answer(await checked(ctx, outcome, id, [...members.add]));

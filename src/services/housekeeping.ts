@@ -1,6 +1,6 @@
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
-import { countFailedRequestsBefore, purgeFailedRequests } from "../db/failed-requests";
+import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
 import {
   markExpiryWarned,
   markKvSwept,
@@ -29,8 +29,13 @@ export const HOUSEKEEPING_SUBREQUEST_BUDGET = 800;
 export const TOKEN_METADATA_RETENTION_MS = 90 * 86_400_000;
 /** The failed-request log is for diagnosing a live Entra job, not an archive. */
 export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
-/** Old failed-request rows deleted per batch (on the `at` index). */
-export const FAILED_REQUEST_PURGE_BATCH = 50_000;
+/**
+ * The audit log answers "who changed what" for a year; beyond that it would only grow (a tenant's token can write
+ * rows as fast as the rate limit allows).
+ */
+export const AUDIT_RETENTION_MS = 365 * 86_400_000;
+/** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
+export const LOG_PURGE_BATCH = 50_000;
 
 export interface HousekeepingReport {
   expired: number;
@@ -38,6 +43,7 @@ export interface HousekeepingReport {
   expiringSoon: number;
   purgedTokens: number;
   purgedFailedRequests: number;
+  purgedAuditEvents: number;
   /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
   /** What each step still has to do after this run (all zero when `done`). */
@@ -48,6 +54,7 @@ export interface HousekeepingReport {
     kvSweep: number;
     purgeTokens: number;
     purgeFailedRequests: number;
+    purgeAuditEvents: number;
   };
   done: boolean;
 }
@@ -81,13 +88,15 @@ export async function runTokenHousekeeping(
   );
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
-  const purgedFailedRequests = await repeat(budget, 1, FAILED_REQUEST_PURGE_BATCH, () =>
-    purgeFailedRequests(db, now - FAILED_REQUEST_RETENTION_MS, FAILED_REQUEST_PURGE_BATCH),
-  );
+  const purgeLog = (log: TimedLog, before: number) =>
+    repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(db, log, before, LOG_PURGE_BATCH));
+  const purgedFailedRequests = await purgeLog("failedRequests", now - FAILED_REQUEST_RETENTION_MS);
+  const purgedAuditEvents = await purgeLog("auditEvents", now - AUDIT_RETENTION_MS);
 
   const remaining = {
     ...(await tokenBacklog(db, now, EXPIRY_WARNING_MS, purgeBefore)),
-    purgeFailedRequests: await countFailedRequestsBefore(db, now - FAILED_REQUEST_RETENTION_MS),
+    purgeFailedRequests: await countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
+    purgeAuditEvents: await countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
   };
   const report: HousekeepingReport = {
     expired,
@@ -95,6 +104,7 @@ export async function runTokenHousekeeping(
     expiringSoon,
     purgedTokens,
     purgedFailedRequests,
+    purgedAuditEvents,
     kvSwept,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),

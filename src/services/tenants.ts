@@ -2,7 +2,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
 import type { Database } from "../db/client";
-import { type QuotaLimits, setTenantLimits } from "../db/quotas";
+import { namesLimits, type QuotaLimits, setTenantLimits } from "../db/quotas";
 import {
   findTenant,
   findTenantWithQuotas,
@@ -45,9 +45,6 @@ export type TenantChanges = {
   /** Limits of the tenant's own; null hands a quota back to the deployment's default. */
   quotas?: Partial<QuotaLimits>;
 };
-
-const namesLimits = (quotas: Partial<QuotaLimits> | undefined): quotas is Partial<QuotaLimits> =>
-  quotas !== undefined && Object.values(quotas).some((limit) => limit !== undefined);
 
 export async function createTenant(
   ctx: OperatorContext,

@@ -24,7 +24,6 @@ import { forTenant, type OperatorContext, type ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { operatorWithinQuota, withinQuota } from "./quotas";
 import { readInTenant, requireTenant } from "./tenants";
 
 /** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
@@ -75,10 +74,7 @@ export async function getUser(ctx: ScimContext, id: string, projection: Projecti
 /** POST /Users, adoption of a portal user with the same userName or work email included. */
 export async function createUser(ctx: ScimContext, body: unknown) {
   const user = prepareUser(body);
-  const outcome = await unlessTaken(
-    user,
-    withinQuota(ctx, insertUser(ctx.db, ctx, crypto.randomUUID(), user, DIRECTORY_MANAGED)),
-  );
+  const outcome = await unlessTaken(user, insertUser(ctx.db, ctx, crypto.randomUUID(), user, DIRECTORY_MANAGED));
   return written(ctx, user, outcome, undefined);
 }
 
@@ -86,10 +82,7 @@ export async function createUser(ctx: ScimContext, body: unknown) {
 export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const user = prepareUser(body);
   const expectedVersion = await versionToMatch(ctx, id, ifMatch);
-  const outcome = await unlessTaken(
-    user,
-    withinQuota(ctx, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion)),
-  );
+  const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion));
   return written(ctx, user, outcome, ifMatch, id);
 }
 
@@ -109,10 +102,7 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
     if (current.managedBy === DIRECTORY_MANAGED && JSON.stringify(doc) === current.data) {
       return { resource: toScimUser(current, ctx.baseUrl) };
     }
-    const outcome = await unlessTaken(
-      user,
-      withinQuota(ctx, updateUser(ctx.db, ctx, id, user, "user.updated", current.version)),
-    );
+    const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.updated", current.version));
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
       return { resource: written(ctx, user, outcome, ifMatch, id) };
     }
@@ -167,8 +157,7 @@ export async function createPortalUser(
     active: true,
   });
   try {
-    const write = insertUser(ctx.db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL_MANAGED);
-    const outcome = await operatorWithinQuota(ctx, tenantId, write);
+    const outcome = await insertUser(ctx.db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL_MANAGED);
     if (!outcome.ok) throw new Error("portal users name no manager");
     const row = await findUser(ctx.db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");

@@ -23,10 +23,11 @@ import {
 import { LAST_USED_RESOLUTION_MS, REFUSED_TOKEN_MEMORY_MS } from "../../src/services/authenticate";
 import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
 import {
-  FAILED_REQUEST_PURGE_BATCH,
+  AUDIT_RETENTION_MS,
   FAILED_REQUEST_RETENTION_MS,
   HOUSEKEEPING_BATCH_SIZE,
   HOUSEKEEPING_SUBREQUEST_BUDGET,
+  LOG_PURGE_BATCH,
   TOKEN_METADATA_RETENTION_MS,
 } from "../../src/services/housekeeping";
 import {
@@ -179,7 +180,8 @@ function sections(): [string, Row[]][] {
         ],
         ["Metadata of ended tokens kept", duration(TOKEN_METADATA_RETENTION_MS), "deleted"],
         ["Failed-request log kept", duration(FAILED_REQUEST_RETENTION_MS), "deleted"],
-        ["Failed-request rows purged per batch", n(FAILED_REQUEST_PURGE_BATCH), "next batch"],
+        ["Audit log kept", duration(AUDIT_RETENTION_MS), "deleted"],
+        ["Log rows (failed requests, audit) purged per batch", n(LOG_PURGE_BATCH), "next batch"],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
         ["Failed-request path (with query) stored", `${n(MAX_LOGGED_PATH_LENGTH)} characters`, "truncated"],
         ["Failed-request rows per tenant", n(MAX_FAILED_REQUEST_ROWS), "identical failures aggregate; the oldest go"],

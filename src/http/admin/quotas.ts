@@ -11,7 +11,7 @@ const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
 const Limit = v.nullable(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0), v.maxValue(MAX_LIMIT)));
 
 /** `{ users?, groups?, bytes? }`: a number sets a limit, null removes it (a tenant's: back to the default). */
-export const QuotaLimits = v.strictObject({
+export const QuotaLimitsBody = v.strictObject({
   users: v.optional(Limit),
   groups: v.optional(Limit),
   bytes: v.optional(Limit),
@@ -20,6 +20,6 @@ export const QuotaLimits = v.strictObject({
 /** The deployment's default quotas, for every tenant without limits of its own. */
 export const quotaRoutes = new Hono<AppEnv>()
   .get("/", async (c) => c.json(await getQuotaDefaults(operatorContext(c))))
-  .patch("/", jsonBody(QuotaLimits), async (c) =>
+  .patch("/", jsonBody(QuotaLimitsBody), async (c) =>
     c.json(await updateQuotaDefaults(operatorContext(c), c.req.valid("json"))),
   );

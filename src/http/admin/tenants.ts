@@ -3,20 +3,20 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
 import { operatorContext, tenantParam } from "./context";
-import { QuotaLimits } from "./quotas";
+import { QuotaLimitsBody } from "./quotas";
 import { jsonBody } from "./validate";
 import { listBody, parseListQuery, toTenantWire } from "./wire";
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
-const CreateTenant = v.object({
+const CreateTenant = v.strictObject({
   name: Name,
   azureAdEnabled: v.optional(v.boolean(), false),
-  quotas: v.optional(QuotaLimits),
+  quotas: v.optional(QuotaLimitsBody),
 });
-const UpdateTenant = v.object({
+const UpdateTenant = v.strictObject({
   name: v.optional(Name),
   azureAdEnabled: v.optional(v.boolean()),
-  quotas: v.optional(QuotaLimits),
+  quotas: v.optional(QuotaLimitsBody),
 });
 
 export const tenantRoutes = new Hono<AppEnv>()
