@@ -4,7 +4,9 @@ import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../s
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
+import { eventRows, memberEvents, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
+import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
 
 const GROUP_FILTER_TABLE: FilterTable = {
@@ -40,8 +42,13 @@ const membersOf = (tenantId: string, groupIds: SQL, limit: number) => sql`
   WHERE gm.tenant_id = ${tenantId} AND gm.group_id IN ${groupIds}
   ORDER BY gm.group_id, gm.member_id LIMIT ${limit}`;
 
+/**
+ * The guard of every group write. `+tenant_id` keeps the tenant out of index selection: inside a larger statement
+ * SQLite otherwise plans this EXISTS as a join walking a (tenant_id, …) index until it meets the id, which reads
+ * more of the tenant's groups the more it has; by the primary key it is one lookup.
+ */
 const groupExists = (tenantId: string, id: string, version?: number) =>
-  sql`EXISTS (SELECT 1 FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}${
+  sql`EXISTS (SELECT 1 FROM ${groups} WHERE id = ${id} AND +tenant_id = ${tenantId}${
     version === undefined ? sql`` : sql` AND version = ${version}`
   })`;
 
@@ -69,6 +76,59 @@ const allUsers = (tenantId: string, ids: string[]) =>
 const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard: SQL) => sql`
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
   SELECT ${ctx.tenantId}, ${groupId}, value, ${ctx.now} FROM json_each(${JSON.stringify(ids)}) WHERE ${guard}`;
+
+/** Stored members of the group that are not among `ids` (a JSON array parameter). */
+const membersNotIn = (tenantId: string, groupId: string, ids: string) =>
+  sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND group_id = ${groupId}
+    AND member_id NOT IN (SELECT value FROM json_each(${ids}))`;
+
+/** Those of `ids` (a JSON array parameter) that are not members of the group yet. */
+const newMembers = (tenantId: string, groupId: string, ids: string) =>
+  sql`SELECT DISTINCT value AS member_id FROM json_each(${ids}) j WHERE NOT EXISTS (SELECT 1 FROM ${groupMembers}
+    WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id = j.value)`;
+
+/**
+ * The events of a group write, read before its statements under the same guard: the attribute change (when the
+ * document changes), then the members it removes and adds, as their net effect.
+ */
+function groupWriteEvents(
+  ctx: WriteContext,
+  groupId: string,
+  change: { document?: Omit<PreparedGroup, "memberIds">; removed?: { select: SQL; chunked: boolean }; added: string[] },
+  guard: SQL,
+): SQL[] {
+  const { document } = change;
+  const displayName = document
+    ? sql`${document.displayName}`
+    : sql`(SELECT display_name FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${groupId})`;
+  const group = { id: groupId, displayName };
+  return [
+    ...(document
+      ? [
+          eventRows(ctx, {
+            type: "group.updated",
+            resource: snapshotOf("x", { doc: JSON.stringify(document.doc), now: ctx.now }),
+            data: sql`json_object('changedAttributes', json(x.changed), 'previous', json(${valuesOf(sql`x.data`, sql`x.changed`)}))`,
+            from: sql`FROM (SELECT g.*, ${changedKeys(sql`g.data`, JSON.stringify(document.doc))} AS changed
+              FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${groupId} AND ${guard}) x
+              WHERE json_array_length(x.changed) > 0`,
+          }),
+        ]
+      : []),
+    ...(change.removed ? [memberEvents(ctx, "group.members_removed", group, change.removed, guard)] : []),
+    ...(change.added.length > 0
+      ? [
+          memberEvents(
+            ctx,
+            "group.members_added",
+            group,
+            { select: newMembers(ctx.tenantId, groupId, JSON.stringify(change.added)), chunked: false },
+            guard,
+          ),
+        ]
+      : []),
+  ];
+}
 
 const audit = (ctx: WriteContext, action: string, groupId: string, detail: SQL, guard: SQL) =>
   auditRow(ctx, { action, resourceType: "Group", resourceId: groupId, detail, from: sql`WHERE ${guard}` });
@@ -144,25 +204,41 @@ export async function insertGroup(
   group: PreparedGroup,
 ): Promise<GroupWrite> {
   const membersOk = allUsers(ctx.tenantId, group.memberIds);
-  const [inserted, , , members] = await runBatch(db, [
+  const created = groupExists(ctx.tenantId, id);
+  const results = await runBatch(db, [
     sql`
       INSERT INTO ${groups} (id, tenant_id, display_name, display_name_key, external_id, data, folded, version, created_at, updated_at)
       SELECT ${id}, ${ctx.tenantId}, ${group.displayName}, ${group.displayNameKey}, ${group.externalId},
         ${JSON.stringify(group.doc)}, ${JSON.stringify(group.folded)}, 1, ${ctx.now}, ${ctx.now}
       WHERE ${membersOk}
       RETURNING ${RECORD}`,
-    insertMembers(ctx, id, group.memberIds, groupExists(ctx.tenantId, id)),
+    eventRows(ctx, {
+      type: "group.created",
+      resource: snapshotOf("g"),
+      data: {},
+      from: sql`FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${id}`,
+    }),
+    memberEvents(
+      ctx,
+      "group.members_added",
+      { id, displayName: sql`${group.displayName}` },
+      { select: newMembers(ctx.tenantId, id, JSON.stringify(group.memberIds)), chunked: false },
+      created,
+    ),
+    insertMembers(ctx, id, group.memberIds, created),
     audit(
       ctx,
       "group.created",
       id,
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length}, 'added', json(${JSON.stringify(group.memberIds)}))`,
-      groupExists(ctx.tenantId, id),
+      created,
     ),
     membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   ]);
-  const record = groupRecords(inserted)[0];
-  return record ? { ok: true, record, members: memberRecords(members) } : { ok: false, reason: "unknownMembers" };
+  const record = groupRecords(results[0])[0];
+  return record
+    ? { ok: true, record, members: memberRecords(results.at(-1)) }
+    : { ok: false, reason: "unknownMembers" };
 }
 
 /** PUT: attributes and the member set replaced, in one round trip; only the difference touches the table. */
@@ -175,7 +251,17 @@ export async function replaceGroup(
 ): Promise<GroupWrite> {
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
   const ids = JSON.stringify(group.memberIds);
-  const [, , , updated, why, members] = await runBatch(db, [
+  const events = groupWriteEvents(
+    ctx,
+    id,
+    {
+      document: group,
+      removed: { select: membersNotIn(ctx.tenantId, id, ids), chunked: true },
+      added: group.memberIds,
+    },
+    guard,
+  );
+  const results = await runBatch(db, [
     audit(
       ctx,
       "group.replaced",
@@ -183,6 +269,7 @@ export async function replaceGroup(
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length})`,
       guard,
     ),
+    ...events,
     // Member statements run before the group row's version changes: the guard (which may name the version read
     // for If-Match) must hold for every statement of the batch or for none.
     sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
@@ -195,6 +282,7 @@ export async function replaceGroup(
     probe(ctx.tenantId, id, expectedVersion),
     membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   ]);
+  const [updated, why, members] = results.slice(-3);
   const record = groupRecords(updated)[0];
   return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
 }
@@ -219,7 +307,18 @@ export async function patchGroup(
   const added = [...members.add];
   const removed = [...members.remove];
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, added)}`;
-  const [, , , updated, why, memberRows] = await runBatch(db, [
+  // Statements for member events only where the request can have removed or added one.
+  const removedMembers = members.reset
+    ? { select: membersNotIn(ctx.tenantId, id, JSON.stringify(added)), chunked: true }
+    : removed.length > 0
+      ? {
+          select: sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
+            AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)}))`,
+          chunked: false,
+        }
+      : undefined;
+  const events = groupWriteEvents(ctx, id, { document, removed: removedMembers, added }, guard);
+  const results = await runBatch(db, [
     audit(
       ctx,
       "group.updated",
@@ -230,6 +329,7 @@ export async function patchGroup(
         'removedCount', ${members.reset ? sql`(SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})` : removed.length})`,
       guard,
     ),
+    ...events,
     // Member statements first, while the guard's version still holds (see replaceGroup).
     members.reset
       ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`
@@ -242,6 +342,7 @@ export async function patchGroup(
     probe(ctx.tenantId, id, expectedVersion),
     ...(memberLimit === undefined ? [] : [membersOf(ctx.tenantId, sql`(${id})`, memberLimit)]),
   ]);
+  const [updated, why, memberRows] = results.slice(events.length + 3);
   const record = groupRecords(updated)[0];
   return record ? { ok: true, record, members: memberRecords(memberRows) } : failure(why);
 }
@@ -254,7 +355,13 @@ const documentColumns = (group: Omit<PreparedGroup, "memberIds">) =>
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
 export async function deleteGroup(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
   const guard = groupExists(ctx.tenantId, id, expectedVersion);
-  const [, , deleted] = await runBatch(db, [
+  const [, , , deleted] = await runBatch(db, [
+    eventRows(ctx, {
+      type: "group.deleted",
+      resource: snapshotOf("g"),
+      data: {},
+      from: sql`FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${id} AND ${guard}`,
+    }),
     audit(
       ctx,
       "group.deleted",

@@ -214,3 +214,38 @@ export const quotaDefaults = sqliteTable("quota_defaults", {
   maxGroups: integer("max_groups"),
   maxBytes: integer("max_bytes"),
 });
+
+/**
+ * The change feed (transactional outbox): one row per provisioning change, written in the same batch as the change,
+ * so an event exists exactly when its change committed. `sequence` counts a tenant's events from 1 without gaps in
+ * commit order; it is the pull API's cursor and stays valid when the tenant's rows move to another database.
+ * `resource` is a snapshot of the user or group as stored (rendered as SCIM when read); `data` the rest of the
+ * payload. Kept for the retention period, purged by housekeeping on the `occurred_at` index.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    tenantId: text("tenant_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    id: text("id").notNull(),
+    type: text("type").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    resource: text("resource"),
+    data: text("data").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.sequence] }),
+    uniqueIndex("events_id_idx").on(t.id),
+    index("events_tenant_type_idx").on(t.tenantId, t.type, t.sequence),
+    index("events_occurred_idx").on(t.occurredAt),
+  ],
+);
+
+/**
+ * A tenant's feed beyond its rows: the highest sequence retention has purged, so numbering continues after a purge
+ * emptied the feed and a cursor from before it is recognised as expired.
+ */
+export const eventFeeds = sqliteTable("event_feeds", {
+  tenantId: text("tenant_id").primaryKey(),
+  purgedThrough: integer("purged_through").notNull().default(0),
+});

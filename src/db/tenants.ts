@@ -6,6 +6,8 @@ import { deleteTenantQuotas, selectTenantQuotas } from "./quotas";
 import {
   accessTokens,
   auditEvents,
+  eventFeeds,
+  events,
   failedRequests,
   groupMembers,
   groups,
@@ -82,6 +84,8 @@ export function purgeTenantStatements(db: Database, tenantId: string): Statement
     db.delete(integrations).where(eq(integrations.tenantId, tenantId)),
     db.delete(auditEvents).where(eq(auditEvents.tenantId, tenantId)),
     db.delete(failedRequests).where(eq(failedRequests.tenantId, tenantId)),
+    db.delete(events).where(eq(events.tenantId, tenantId)),
+    db.delete(eventFeeds).where(eq(eventFeeds.tenantId, tenantId)),
     db.delete(tenants).where(eq(tenants.id, tenantId)),
   ];
 }

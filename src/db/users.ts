@@ -1,11 +1,13 @@
-import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
+import { eventRows, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
+import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
 
 export type UserRow = typeof users.$inferSelect;
@@ -172,7 +174,7 @@ export async function insertUser(
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
   const adopt = managedBy === "azure-ad";
-  const [, inserted, , adopted] = await runBatch(db, [
+  const [, , inserted, , , adopted] = await runBatch(db, [
     auditRow(ctx, {
       action: "user.adopted",
       resourceType: "User",
@@ -180,6 +182,7 @@ export async function insertUser(
       detail: sql`json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))`,
       from: sql`FROM ${users} u WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`,
     }),
+    updateEvent(ctx, c, sql`${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`),
     sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
@@ -193,6 +196,12 @@ export async function insertUser(
       resourceId: sql`id`,
       detail: sql`json_object('userName', user_name, 'managedBy', managed_by, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))`,
       from: sql`FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
+    }),
+    eventRows(ctx, {
+      type: "user.created",
+      resource: snapshotOf("u"),
+      data: {},
+      from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
     }),
     sql`
       UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
@@ -211,12 +220,26 @@ const assignments = (c: ReturnType<typeof rowColumns>) =>
     display_name_key = ${c.display_name_key}, work_email_key = ${c.work_email_key}, active = ${c.active},
     data = ${c.data}, folded = ${c.folded}`;
 
-/** Names of top-level attributes that differ between the stored document `u.data` and `next` (JSON text). */
-const changedAttributes = (next: string) => sql`(SELECT json_group_array(key) FROM (
-    SELECT n.key FROM json_each(${next}) n
-      WHERE NOT EXISTS (SELECT 1 FROM json_each(u.data) o WHERE o.key = n.key AND o.type = n.type AND o.value IS n.value)
-    UNION
-    SELECT o.key FROM json_each(u.data) o WHERE NOT EXISTS (SELECT 1 FROM json_each(${next}) n WHERE n.key = o.key)))`;
+/** Top-level attributes that differ between the stored user `u` and the document `next` (JSON text). */
+const changedAttributes = (next: string) => changedKeys(sql`u.data`, next);
+
+/**
+ * The event of an update, read before it: which kind (adoption, deactivation, reactivation or a plain update), the
+ * changed attributes with their previous values, and the user as the write leaves it. None when nothing changes (a
+ * PUT identical to what is stored), unless the write adopts a portal user.
+ */
+function updateEvent(ctx: WriteContext, c: ReturnType<typeof rowColumns>, target: SQL) {
+  return eventRows(ctx, {
+    type: sql`CASE WHEN x.managed_by = 'portal' THEN 'user.adopted'
+      WHEN x.active = 1 AND ${c.active} = 0 THEN 'user.deactivated'
+      WHEN x.active = 0 AND ${c.active} = 1 THEN 'user.reactivated'
+      ELSE 'user.updated' END`,
+    resource: snapshotOf("x", { doc: c.data, now: ctx.now }),
+    data: sql`json_object('changedAttributes', json(x.changed), 'previous', json(${valuesOf(sql`x.data`, sql`x.changed`)}))`,
+    from: sql`FROM (SELECT u.*, ${changedAttributes(c.data)} AS changed FROM ${users} u WHERE ${target}) x
+      WHERE x.managed_by = 'portal' OR json_array_length(x.changed) > 0`,
+  });
+}
 
 /**
  * PUT (and PATCH's write) in one round trip. The audit row is computed from the old row before the update, under
@@ -234,7 +257,7 @@ export async function updateUser(
   const c = rowColumns(user);
   const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerAcceptable(ctx.tenantId, user.managerId)}
     ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
-  const [, updated, probe] = await runBatch(db, [
+  const [, , updated, probe] = await runBatch(db, [
     auditRow(ctx, {
       action,
       resourceType: "User",
@@ -242,6 +265,7 @@ export async function updateUser(
       detail: sql`json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))`,
       from: sql`FROM ${users} u WHERE ${target}`,
     }),
+    updateEvent(ctx, c, target),
     sql`
       UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
@@ -259,13 +283,27 @@ export async function updateUser(
 /** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */
 export async function deleteUser(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
   const version = expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
-  const [, deleted] = await runBatch(db, [
+  const exists = sql`EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`;
+  const [, , , deleted] = await runBatch(db, [
     auditRow(ctx, {
       action: "user.deleted",
       resourceType: "User",
       resourceId: sql`id`,
       detail: sql`json_object('userName', user_name, 'managedBy', managed_by)`,
       from: sql`FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version}`,
+    }),
+    // The groups it belonged to lose a member: one event each, before the user's own.
+    eventRows(ctx, {
+      type: "group.members_removed",
+      data: sql`json_object('group', json_object('id', g.id, 'displayName', g.display_name), 'members', json_array(${id}))`,
+      from: sql`FROM ${groupMembers} gm JOIN ${groups} g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+        WHERE gm.tenant_id = ${ctx.tenantId} AND gm.member_id = ${id} AND ${exists}`,
+      orderBy: sql`g.id`,
+    }),
+    eventRows(ctx, {
+      type: "user.deleted",
+      data: sql`json_object('user', json_object('id', u.id, 'userName', u.user_name, 'externalId', u.external_id))`,
+      from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id} ${version}`,
     }),
     sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
     // Memberships go only if the user did (it may have survived a version check); the groups that lose a member

@@ -1,5 +1,6 @@
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
+import { eventRows } from "../db/events";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
 import {
   markExpiryWarned,
@@ -135,14 +136,21 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
   if (rows.length === 0) return 0;
   await runBatch(db, [
     setTokenStatus(db, ids(rows), kind === "expired" ? "expired" : "revoked"),
-    ...rows.map((t) =>
+    ...rows.flatMap((t) => [
       auditRow(forTenant(ctx, t.tenantId), {
         action: kind === "expired" ? "token.expired" : "token.revoked",
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: kind === "expired" ? {} : { reason: "grace_period_ended" },
       }),
-    ),
+      eventRows(forTenant(ctx, t.tenantId), {
+        type: kind === "expired" ? "token.expired" : "token.revoked",
+        data:
+          kind === "expired"
+            ? { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() }
+            : { tokenIds: [t.id], reason: "grace_period_ended" },
+      }),
+    ]),
   ]);
   await deleteGrants(
     kv,
@@ -164,21 +172,25 @@ async function sweepEndedGrants(ctx: OperatorContext, limit: number) {
   return rows.length;
 }
 
-/** Once per token: an audit event, a log line and, when configured, a webhook notice. */
+/** Once per token: an audit event, a feed event, a log line and, when configured, a webhook notice. */
 async function warnExpiringSoon(ctx: OperatorContext, limit: number, notifyWebhookUrl: string | undefined) {
   const { db, now } = ctx;
   const rows = await tokensToWarn(db, now, EXPIRY_WARNING_MS, limit);
   if (rows.length === 0) return 0;
   await runBatch(db, [
     markExpiryWarned(db, ids(rows), now),
-    ...rows.map((t) =>
+    ...rows.flatMap((t) => [
       auditRow(forTenant(ctx, t.tenantId), {
         action: "token.expiring_soon",
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: { expiresAt: new Date(t.expiresAt).toISOString() },
       }),
-    ),
+      eventRows(forTenant(ctx, t.tenantId), {
+        type: "token.expiring_soon",
+        data: { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() },
+      }),
+    ]),
   ]);
   for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));
   if (notifyWebhookUrl) await Promise.all(rows.map((t) => notify(notifyWebhookUrl, t)));

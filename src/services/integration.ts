@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
+import { eventRows } from "../db/events";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration, releaseManagedUsers } from "../db/tenants";
 import { listLiveTokens, tenantEnabled } from "../db/tokens";
 import { forTenant, type OperatorContext } from "./context";
@@ -35,6 +36,11 @@ export async function createIntegration(ctx: IssuingContext, tenantId: string, t
   return issueToken(ctx, tenantId, ttlSeconds, [
     insertIntegration(tenantId, ctx.now),
     auditRow(forTenant(ctx, tenantId), { action: "integration.created", from: sql`WHERE ${tenantEnabled(tenantId)}` }),
+    eventRows(forTenant(ctx, tenantId), {
+      type: "integration.created",
+      data: { provider: "azure-ad" },
+      from: sql`WHERE ${tenantEnabled(tenantId)}`,
+    }),
   ]);
 }
 
@@ -65,5 +71,6 @@ export async function removeIntegration(ctx: OperatorContext, tenantId: string) 
     deleteIntegration(ctx.db, tenantId),
     releaseManagedUsers(ctx.db, tenantId, ctx.now),
     auditRow(forTenant(ctx, tenantId), { action: "integration.deleted" }),
+    eventRows(forTenant(ctx, tenantId), { type: "integration.deleted", data: { provider: "azure-ad" } }),
   ]);
 }

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { rowsOf, runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
+import { type EventType, eventRows } from "../db/events";
 import {
   effectiveEnd,
   findLiveTokenByHash,
@@ -61,6 +62,10 @@ export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSecon
     ...alongside,
     token.insert,
     token.audit("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`),
+    token.event(
+      "token.issued",
+      sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso})`,
+    ),
   ]);
   if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
   await publishNewToken(ctx, token);
@@ -76,12 +81,18 @@ export async function rotateToken(ctx: IssuingContext, tenantId: string, ttlSeco
   const { db, now } = ctx;
   const until = now + graceSeconds * 1000;
   const token = await prepareToken(ctx, tenantId, ttlSeconds);
-  const [inserted, , superseded] = await runBatch(db, [
+  const previous = sql`json(${liveTokenIdsJson(tenantId, now, token.issued.tokenId)})`;
+  const graceUntil = graceSeconds > 0 ? new Date(until).toISOString() : null;
+  const [inserted, , , superseded] = await runBatch(db, [
     token.insert,
     token.audit(
       "token.regenerated",
-      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', json(${liveTokenIdsJson(tenantId, now, token.issued.tokenId)}),
-        'graceUntil', ${graceSeconds > 0 ? new Date(until).toISOString() : null})`,
+      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
+    ),
+    token.event(
+      "token.rotated",
+      sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso},
+        'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
     ),
     supersedeLiveTokens(tenantId, token.issued.tokenId, until, now, "regenerated"),
   ]);
@@ -132,6 +143,11 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
       detail: sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`,
       from: whileAnyLiveToken(tenantId, now),
     }),
+    eventRows(forTenant(ctx, tenantId), {
+      type: "token.revoked",
+      data: sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`,
+      from: whileAnyLiveToken(tenantId, now),
+    }),
     revokeLiveTokens(tenantId, now, reason),
   ]);
   await deleteGrants(
@@ -140,7 +156,10 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
   );
 }
 
-/** A new token's material and its statements: the conditional insert, and its audit row (only if it was inserted). */
+/**
+ * A new token's material and its statements: the conditional insert, and its audit row and event (each only if the
+ * token was inserted). Events name tokens by id, never by value or hash.
+ */
 async function prepareToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number) {
   const token = await generateToken(tenantId, ctx.signingKey);
   const hash = await hashToken(token);
@@ -160,6 +179,8 @@ async function prepareToken(ctx: IssuingContext, tenantId: string, ttlSeconds: n
         detail,
         from: onceTokenExists(tokenId),
       }),
+    event: (type: EventType, data: SQL) =>
+      eventRows(forTenant(ctx, tenantId), { type, data, from: onceTokenExists(tokenId) }),
   };
 }
 

@@ -11,6 +11,8 @@ export const TENANT_TABLES = [
   "audit_events",
   "failed_requests",
   "tenant_quotas",
+  "events",
+  "event_feeds",
 ];
 
 /**
