@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { createDb } from "./db/client";
+import { eventRetentionMs } from "./services/events";
 import { runTokenHousekeeping } from "./services/housekeeping";
 
 const app = createApp();
@@ -10,7 +11,10 @@ export default {
     ctx.waitUntil(
       runTokenHousekeeping(
         { db: createDb(env.DB), kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
-        { notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL || undefined },
+        {
+          notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL || undefined,
+          eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS),
+        },
       ),
     );
   },

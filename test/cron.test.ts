@@ -41,6 +41,7 @@ const NOTHING_LEFT = {
   purgeTokens: 0,
   purgeFailedRequests: 0,
   purgeAuditEvents: 0,
+  purgeEvents: 0,
 };
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
@@ -85,6 +86,7 @@ describe("token housekeeping", () => {
       purgedTokens: 1,
       purgedFailedRequests: 1,
       purgedAuditEvents: 1,
+      purgedEvents: 0,
       // The two already revoked before this run (the two it ended had their entries deleted as they ended).
       kvSwept: 2,
       remaining: NOTHING_LEFT,
@@ -128,6 +130,7 @@ describe("token housekeeping", () => {
       purgedTokens: 0,
       purgedFailedRequests: 0,
       purgedAuditEvents: 0,
+      purgedEvents: 0,
       kvSwept: 0,
       remaining: NOTHING_LEFT,
       done: true,

@@ -99,6 +99,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["DELETE", "/admin/tenants/{t}/integrations/azure-ad"],
   ["GET", "/admin/tenants/{t}/audit"],
   ["GET", "/admin/tenants/{t}/requests"],
+  ["GET", "/admin/tenants/{t}/events"],
   ["POST", "/admin/tenants/{t}/users", { email: "x@x.example" }],
   ["GET", "/admin/tenants/{t}/users"],
   ["GET", "/admin/tenants/{t}/users/{u}"],

@@ -55,6 +55,23 @@ SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n
 }
 
 /** Creates the seeded tenant's integration through the admin API and keeps its signed token. */
+/** Walks a tenant's change feed from `after` to its end: how many events, and the cursor to continue from. */
+export async function feedFrom(origin, tenant, after) {
+  let cursor = after;
+  let events = 0;
+  for (;;) {
+    const page = await adminCall(
+      origin,
+      BENCH_SECRETS.ADMIN_API_KEY,
+      "GET",
+      `/tenants/${tenant.name}/events?limit=1000${cursor === undefined ? "" : `&after=${cursor}`}`,
+    );
+    events += page.items.length;
+    cursor = page.nextCursor;
+    if (page.items.length === 0) return { events, cursor };
+  }
+}
+
 export async function issueBenchToken(origin, tenant) {
   const issued = await adminCall(
     origin,
@@ -74,7 +91,7 @@ export async function warmUp(origin, requests, headers = {}) {
 }
 
 /** Median req/s of RUNS short autocannon runs; any non-2xx response fails the benchmark (it would measure errors). */
-export async function measure(origin, requests, headers = {}, { runs = RUNS, duration = DURATION } = {}) {
+export async function measure(origin, requests, headers = {}, { runs = RUNS, duration = DURATION, tally } = {}) {
   const rates = [];
   for (let run = 0; run < runs; run++) {
     // A request's own headers replace autocannon's defaults, so authentication is merged into each one.
@@ -101,6 +118,8 @@ export async function measure(origin, requests, headers = {}, { runs = RUNS, dur
       );
     }
     rates.push(result.requests.average);
+    // Requests answered, for counts per request (the change feed's events per write).
+    if (tally) tally.requests += result["2xx"];
   }
   return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
 }

@@ -1,6 +1,8 @@
 import { is, SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
-import { eventFeeds, events } from "./schema";
+import { runBatch } from "./batch";
+import type { Database } from "./client";
+import { eventFeeds, events, tenants } from "./schema";
 
 /** Every event type the feed carries (docs/events.md describes each payload). */
 export const EVENT_TYPES = [
@@ -70,15 +72,16 @@ export function eventRows(ctx: WriteContext, entry: EventEntry): SQL {
 }
 
 /**
- * The row `alias` (of users or groups) as an event's resource: as stored, or as a write is about to store it (`next`:
- * the new document), read before that write in the same batch.
+ * The row `alias` (of users or groups) as an event's resource, in the shape the SCIM renderers read (the document as
+ * JSON text): as stored, or as a write is about to store it (`next`: the new document), read before that write in
+ * the same batch.
  */
 export function snapshotOf(alias: string, next?: { doc: string; now: number }): SQL {
   const a = sql.raw(alias);
   return next
-    ? sql`json_object('id', ${a}.id, 'data', json(${next.doc}), 'version', ${a}.version + 1,
+    ? sql`json_object('id', ${a}.id, 'data', ${next.doc}, 'version', ${a}.version + 1,
         'createdAt', ${a}.created_at, 'updatedAt', ${next.now})`
-    : sql`json_object('id', ${a}.id, 'data', json(${a}.data), 'version', ${a}.version,
+    : sql`json_object('id', ${a}.id, 'data', ${a}.data, 'version', ${a}.version,
         'createdAt', ${a}.created_at, 'updatedAt', ${a}.updated_at)`;
 }
 
@@ -97,7 +100,8 @@ export function memberEvents(
 ): SQL {
   const chunks = members.chunked
     ? sql`SELECT json_group_array(member_id) AS ids, min(member_id) AS first FROM (
-        SELECT member_id, (row_number() OVER (ORDER BY member_id) - 1) / ${MAX_MEMBERS_PER_EVENT} AS n
+        -- CAST: D1 binds JavaScript numbers as reals, and real division would put every id in a chunk of its own.
+        SELECT member_id, CAST((row_number() OVER (ORDER BY member_id) - 1) / ${MAX_MEMBERS_PER_EVENT} AS INTEGER) AS n
         FROM (${members.select}) ORDER BY member_id)
       GROUP BY n`
     : sql`SELECT json_group_array(member_id) AS ids, min(member_id) AS first FROM (${members.select}) HAVING count(*) > 0`;
@@ -108,4 +112,83 @@ export function memberEvents(
     from: sql`FROM (${chunks}) chunk WHERE ${guard}`,
     orderBy: sql`chunk.first`,
   });
+}
+
+export interface StoredEvent {
+  sequence: number;
+  id: string;
+  type: EventType;
+  occurredAt: number;
+  resource: string | null;
+  data: string;
+}
+
+const toStoredEvent = (row: Record<string, unknown>): StoredEvent => ({
+  sequence: Number(row.sequence),
+  id: String(row.id),
+  type: String(row.type) as EventType,
+  occurredAt: Number(row.occurredAt),
+  resource: row.resource === null ? null : String(row.resource),
+  data: String(row.data),
+});
+
+const EVENT_COLUMNS = sql`sequence, id, type, occurred_at AS occurredAt, resource, data`;
+
+/**
+ * A page of the tenant's feed after sequence `after`, oldest first, with whether the tenant exists and how far
+ * retention has purged, in one round trip. With `types`, each type is read on its own index range up to `limit`
+ * rows and the ranges merged, so a rare type never walks the rest of the feed.
+ */
+export async function readFeed(
+  db: Database,
+  tenantId: string,
+  page: { after: number; limit: number; types?: readonly EventType[] },
+) {
+  const { after, limit, types } = page;
+  const range = (type?: EventType) =>
+    sql`SELECT ${EVENT_COLUMNS} FROM ${events} WHERE tenant_id = ${tenantId}${
+      type === undefined ? sql`` : sql` AND type = ${type}`
+    } AND sequence > ${after} ORDER BY sequence LIMIT ${limit}`;
+  const read =
+    types === undefined
+      ? range()
+      : sql`SELECT * FROM (${sql.join(
+          types.map((t) => sql`SELECT * FROM (${range(t)})`),
+          sql` UNION ALL `,
+        )}) ORDER BY sequence LIMIT ${limit}`;
+  const [tenant, feed, rows] = await runBatch(db, [
+    sql`SELECT 1 FROM ${tenants} WHERE id = ${tenantId}`,
+    sql`SELECT purged_through AS purgedThrough FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
+    read,
+  ]);
+  return {
+    tenantExists: (tenant?.results.length ?? 0) > 0,
+    purgedThrough: Number(feed?.results[0]?.purgedThrough ?? 0),
+    events: (rows?.results ?? []).map(toStoredEvent),
+  };
+}
+
+/** Up to `limit` events older than `before`, oldest first, as (tenant_id, sequence) pairs. */
+const expired = (before: number, limit: number) =>
+  sql`SELECT tenant_id, sequence FROM ${events} WHERE occurred_at < ${before}
+    ORDER BY occurred_at, tenant_id, sequence LIMIT ${limit}`;
+
+/**
+ * Deletes up to `limit` events older than `before`, raising each tenant's purge mark in the same batch (so numbering
+ * continues and older cursors are recognised); returns how many went.
+ */
+export async function purgeEventsBefore(db: Database, before: number, limit: number) {
+  const [, deleted] = await runBatch(db, [
+    sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through)
+      SELECT tenant_id, max(sequence) FROM (${expired(before, limit)}) WHERE true GROUP BY tenant_id
+      ON CONFLICT (tenant_id) DO UPDATE SET purged_through = max(purged_through, excluded.purged_through)`,
+    sql`DELETE FROM ${events} WHERE (tenant_id, sequence) IN (${expired(before, limit)}) RETURNING 1`,
+  ]);
+  return deleted?.results.length ?? 0;
+}
+
+/** Events older than `before` (on the `occurred_at` index): what the purge still has to do. */
+export async function countEventsBefore(db: Database, before: number) {
+  const [result] = await runBatch(db, [sql`SELECT count(*) AS n FROM ${events} WHERE occurred_at < ${before}`]);
+  return Number(result?.results[0]?.n ?? 0);
 }

@@ -16,9 +16,10 @@ export const ADMIN_ERROR_STATUS = {
   integration_exists: 409,
   user_exists: 409,
   token_superseded: 409,
+  cursor_expired: 410,
   internal_error: 500,
   storage_unavailable: 503,
-} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 500 | 503>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 

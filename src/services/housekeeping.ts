@@ -1,6 +1,6 @@
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
-import { eventRows } from "../db/events";
+import { countEventsBefore, eventRows, purgeEventsBefore } from "../db/events";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
 import {
   markExpiryWarned,
@@ -16,6 +16,7 @@ import {
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
+import { eventRetentionMs } from "./events";
 import { EXPIRY_WARNING_MS } from "./tokens";
 
 /** Rows handled per batch of a step; a step repeats its batch until it has nothing left or the run's budget is spent. */
@@ -35,7 +36,7 @@ export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
  * rows as fast as the rate limit allows).
  */
 export const AUDIT_RETENTION_MS = 365 * 86_400_000;
-/** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
+/** Old log rows (failed requests, audit events, feed events) deleted per batch (on their time index). */
 export const LOG_PURGE_BATCH = 50_000;
 
 export interface HousekeepingReport {
@@ -45,6 +46,7 @@ export interface HousekeepingReport {
   purgedTokens: number;
   purgedFailedRequests: number;
   purgedAuditEvents: number;
+  purgedEvents: number;
   /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
   /** What each step still has to do after this run (all zero when `done`). */
@@ -56,12 +58,15 @@ export interface HousekeepingReport {
     purgeTokens: number;
     purgeFailedRequests: number;
     purgeAuditEvents: number;
+    purgeEvents: number;
   };
   done: boolean;
 }
 
 interface HousekeepingOptions {
   notifyWebhookUrl?: string;
+  /** How long the change feed keeps events (default: services/events.ts). */
+  eventRetentionMs?: number;
   batchSize?: number;
   subrequestBudget?: number;
 }
@@ -93,11 +98,16 @@ export async function runTokenHousekeeping(
     repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(db, log, before, LOG_PURGE_BATCH));
   const purgedFailedRequests = await purgeLog("failedRequests", now - FAILED_REQUEST_RETENTION_MS);
   const purgedAuditEvents = await purgeLog("auditEvents", now - AUDIT_RETENTION_MS);
+  const eventsBefore = now - (opts.eventRetentionMs ?? eventRetentionMs(undefined));
+  const purgedEvents = await repeat(budget, 1, LOG_PURGE_BATCH, () =>
+    purgeEventsBefore(db, eventsBefore, LOG_PURGE_BATCH),
+  );
 
   const remaining = {
     ...(await tokenBacklog(db, now, EXPIRY_WARNING_MS, purgeBefore)),
     purgeFailedRequests: await countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
     purgeAuditEvents: await countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
+    purgeEvents: await countEventsBefore(db, eventsBefore),
   };
   const report: HousekeepingReport = {
     expired,
@@ -106,6 +116,7 @@ export async function runTokenHousekeeping(
     purgedTokens,
     purgedFailedRequests,
     purgedAuditEvents,
+    purgedEvents,
     kvSwept,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
+import { MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
@@ -22,6 +23,7 @@ import {
 } from "../../src/scim/resource-input";
 import { LAST_USED_RESOLUTION_MS, REFUSED_TOKEN_MEMORY_MS } from "../../src/services/authenticate";
 import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
+import { DEFAULT_EVENT_PAGE, DEFAULT_EVENT_RETENTION_DAYS, MAX_EVENT_PAGE } from "../../src/services/events";
 import {
   AUDIT_RETENTION_MS,
   FAILED_REQUEST_RETENTION_MS,
@@ -152,6 +154,17 @@ function sections(): [string, Row[]][] {
           "Token lifetime (`ttlSeconds`)",
           `${duration(MIN_TOKEN_TTL_SECONDS * 1000)} to ${duration(MAX_TOKEN_TTL_SECONDS * 1000)} (default ${duration(defaultTokenTtl(undefined) * 1000)}, or \`TOKEN_DEFAULT_TTL_SECONDS\`)`,
           "`400 invalid_request`",
+        ],
+        [
+          "Events per page of the change feed (`limit`)",
+          `${n(MAX_EVENT_PAGE)} (default ${n(DEFAULT_EVENT_PAGE)})`,
+          "`400 invalid_request`",
+        ],
+        ["User ids in one membership event", n(MAX_MEMBERS_PER_EVENT), "consecutive events"],
+        [
+          "Change feed kept",
+          `${n(DEFAULT_EVENT_RETENTION_DAYS)} days (\`EVENT_RETENTION_DAYS\`)`,
+          "purged hourly; older cursors `410 cursor_expired`",
         ],
         [
           "Rotation grace period (`graceSeconds`)",

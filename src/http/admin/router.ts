@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { adminAuth } from "./auth";
+import { eventRoutes } from "./events";
 import { groupAdminRoutes } from "./groups";
 import { integrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
@@ -16,4 +17,5 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
   .route("/tenants/:tenantId/users", userAdminRoutes)
   .route("/tenants/:tenantId/groups", groupAdminRoutes)
-  .route("/tenants/:tenantId", logRoutes);
+  .route("/tenants/:tenantId", logRoutes)
+  .route("/tenants/:tenantId", eventRoutes);

@@ -1,0 +1,72 @@
+import { EVENT_TYPES, type EventType, readFeed, type StoredEvent } from "../db/events";
+import { toScimGroup } from "../scim/groups";
+import { toScimUser } from "../scim/users";
+import type { OperatorContext } from "./context";
+import { AdminError, tenantNotFound } from "./errors";
+
+export { EVENT_TYPES, type EventType };
+
+/** Events per page of the pull API. */
+export const DEFAULT_EVENT_PAGE = 100;
+export const MAX_EVENT_PAGE = 1000;
+/** How long the feed keeps an event unless the deployment sets `EVENT_RETENTION_DAYS`. */
+export const DEFAULT_EVENT_RETENTION_DAYS = 30;
+
+/** The retention the deployment configured, when it is a whole number of days from 1 to 3,650; else the default. */
+export function eventRetentionMs(configured: string | undefined) {
+  const days = Number(configured);
+  const valid = configured !== undefined && Number.isInteger(days) && days >= 1 && days <= 3650;
+  return (valid ? days : DEFAULT_EVENT_RETENTION_DAYS) * 86_400_000;
+}
+
+export interface FeedEvent {
+  id: string;
+  type: EventType;
+  tenantId: string;
+  sequence: number;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A page of the tenant's feed, oldest first, strictly in commit order: the events after `after` (a sequence; none:
+ * from the oldest retained). `nextCursor` is where the next call resumes: the last event returned, or the same
+ * position when there is nothing new, so a consumer can poll with it forever. A cursor older than what retention
+ * purged is refused rather than silently skipping the events it missed.
+ */
+export async function readEvents(
+  ctx: OperatorContext,
+  tenantId: string,
+  query: { after?: number; limit: number; types?: readonly EventType[] },
+  scimBaseUrl: string,
+) {
+  const feed = await readFeed(ctx.db, tenantId, { ...query, after: query.after ?? 0 });
+  if (!feed.tenantExists) throw tenantNotFound();
+  const after = query.after ?? feed.purgedThrough;
+  if (after < feed.purgedThrough) {
+    throw new AdminError(
+      "cursor_expired",
+      `Events up to sequence ${feed.purgedThrough} are past retention; re-read the directory, then resume after ${feed.purgedThrough}.`,
+    );
+  }
+  const items = feed.events.map((e) => toFeedEvent(tenantId, e, scimBaseUrl));
+  return { items, nextCursor: String(items.at(-1)?.sequence ?? after) };
+}
+
+/** A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it. */
+function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: string): FeedEvent {
+  const data = JSON.parse(e.data) as Record<string, unknown>;
+  if (e.resource !== null) {
+    const record = JSON.parse(e.resource);
+    if (e.type.startsWith("user.")) data.user = toScimUser(record, scimBaseUrl);
+    else data.group = toScimGroup(record, undefined, scimBaseUrl);
+  }
+  return {
+    id: e.id,
+    type: e.type,
+    tenantId,
+    sequence: e.sequence,
+    occurredAt: new Date(e.occurredAt).toISOString(),
+    data,
+  };
+}
