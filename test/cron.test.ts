@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import worker from "../src/index";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { raceAfter } from "./support/d1-intercept";
 import { admin, createTenant } from "./support/http";
 import { seedRows } from "./support/seed";
 
@@ -120,6 +121,15 @@ describe("token housekeeping", () => {
       ]),
     );
 
+    // The same, as the tenant's change feed carries them: by token id, in the batch that ended or warned the token.
+    const feed = await (await admin("GET", `/tenants/${tenantId}/events?limit=1000`)).json<{
+      items: { type: string; data: Record<string, unknown> }[];
+    }>();
+    const byType = (type: string) => feed.items.filter((e) => e.type === type).map((e) => e.data);
+    expect(byType("token.expired")).toEqual([{ tokenId: "expired", expiresAt: expect.any(String) }]);
+    expect(byType("token.revoked")).toEqual([{ tokenIds: ["grace-over"], reason: "grace_period_ended" }]);
+    expect(byType("token.expiring_soon")).toEqual([{ tokenId: "soon", expiresAt: expect.any(String) }]);
+
     // An entry that survived its token's revocation (the delete at revocation time failed) is gone too.
     expect(await env.TOKENS.get("token:hash-recent-revoked")).toBeNull();
     const again = await housekeeping();
@@ -135,6 +145,24 @@ describe("token housekeeping", () => {
       remaining: NOTHING_LEFT,
       done: true,
     });
+  });
+
+  it("a token revoked between the read and the write keeps its revocation, with no expiry event", async () => {
+    await seedToken("racing", tenantId, { expires_at: NOW - DAY });
+    const revoke = () =>
+      env.DB.prepare(
+        "update access_tokens set status = 'revoked', revoked_at = ?, revoke_reason = 'test' where id = 'racing'",
+      )
+        .bind(NOW - 1)
+        .run();
+    const db = raceAfter(env.DB, (q) => q.includes('from "access_tokens"'), revoke);
+    await runTokenHousekeeping({ db: createDb(db), kv: env.TOKENS, now: NOW, actor: "cron" });
+    const row = await env.DB.prepare("select status, revoke_reason from access_tokens where id = 'racing'").first();
+    expect(row).toEqual({ status: "revoked", revoke_reason: "test" });
+    const feed = await (await admin("GET", `/tenants/${tenantId}/events?limit=1000`)).json<{
+      items: { type: string }[];
+    }>();
+    expect(feed.items.map((e) => e.type)).not.toContain("token.expired");
   });
 
   it("works off a backlog in one run: 120 tokens entering the window are all warned, not one batch", async () => {

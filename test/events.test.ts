@@ -8,8 +8,9 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
-import { admin, createTenant, scim, type TestTenant } from "./support/http";
-import { seedGroup } from "./support/seed";
+import { raceAfter } from "./support/d1-intercept";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { seedGroup, seedRows } from "./support/seed";
 
 interface FeedEvent {
   id: string;
@@ -148,6 +149,132 @@ describe("Entra's lifecycle, replayed", () => {
   });
 });
 
+describe("writes refused inside their batch", () => {
+  /** The events the tenant's feed gained while `act` ran. */
+  async function gained(t: TestTenant, act: () => Promise<void>) {
+    const before = (await walk(t, 1000)).length;
+    await act();
+    return types((await walk(t, 1000)).slice(before));
+  }
+  const racing = (matches: string, action: () => Promise<unknown>) =>
+    fetchWith({ bindings: { DB: raceAfter(env.DB, (q) => q.includes(matches), action) } });
+
+  it("a version that moved on between the read and the write (If-Match): only the other write's event", async () => {
+    const t = await createTenant();
+    const user = await json<{ id: string }>(await scim(t, "POST", "/Users", { body: createUserBody("v") }));
+    const group = await json<{ id: string }>(await scim(t, "POST", "/Groups", { body: { displayName: "V" } }));
+    const title = (value: string) => patchBody([{ op: "Add", path: "title", value }]);
+    let n = 0;
+    const concurrently = () => scim(t, "PATCH", `/Users/${user.id}`, { body: title(`theirs ${++n}`) });
+    const renameGroup = () =>
+      scim(t, "PATCH", `/Groups/${group.id}`, {
+        body: patchBody([{ op: "Replace", path: "displayName", value: "W" }]),
+      });
+    // PUT with If-Match: the version read, then a concurrent PATCH, then the write guarded by the version read.
+    const current = await json<{ meta: { version: string } }>(await scim(t, "GET", `/Users/${user.id}`));
+    expect(
+      await gained(t, async () => {
+        const res = await scim(t, "PUT", `/Users/${user.id}`, {
+          body: { ...createUserBody("v"), title: "mine" },
+          headers: { "If-Match": current.meta.version },
+          fetch: racing('from "users"', concurrently),
+        });
+        expect(res.status).toBe(412);
+      }),
+    ).toEqual(["user.updated"]);
+    // DELETE with If-Match, the same way.
+    const now = await json<{ meta: { version: string } }>(await scim(t, "GET", `/Users/${user.id}`));
+    expect(
+      await gained(t, async () => {
+        const res = await scim(t, "DELETE", `/Users/${user.id}`, {
+          headers: { "If-Match": now.meta.version },
+          fetch: racing('from "users"', concurrently),
+        });
+        expect(res.status).toBe(412);
+      }),
+    ).toEqual(["user.updated"]);
+    // A group's member PATCH with If-Match, racing a rename.
+    const g = await json<{ meta: { version: string } }>(await scim(t, "GET", `/Groups/${group.id}`));
+    expect(
+      await gained(t, async () => {
+        const res = await scim(t, "PATCH", `/Groups/${group.id}`, {
+          body: patchBody([{ op: "add", path: "members", value: [{ value: user.id }] }]),
+          headers: { "If-Match": g.meta.version },
+          fetch: racing('FROM "groups"', renameGroup),
+        });
+        expect(res.status).toBe(412);
+      }),
+    ).toEqual(["group.updated"]);
+  });
+
+  it("an unknown manager, unknown members or a quota: no event", async () => {
+    const t = await createTenant();
+    const user = await json<{ id: string }>(await scim(t, "POST", "/Users", { body: createUserBody("q") }));
+    const group = await json<{ id: string }>(await scim(t, "POST", "/Groups", { body: { displayName: "Q" } }));
+    const manager = { "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { manager: { value: "nobody" } } };
+    const attempts = async () => {
+      const answers = [
+        await scim(t, "PUT", `/Users/${user.id}`, { body: { ...createUserBody("q"), ...manager } }),
+        await scim(t, "POST", "/Groups", { body: { displayName: "Ghosts", members: [{ value: "ghost" }] } }),
+        await scim(t, "PATCH", `/Groups/${group.id}`, {
+          body: patchBody([{ op: "add", path: "members", value: [{ value: "ghost" }] }]),
+        }),
+      ];
+      expect(answers.map((r) => r.status)).toEqual([400, 400, 400]);
+      await admin("PATCH", `/tenants/${t.tenantId}`, { body: { quotas: { users: 1 } } });
+      expect((await scim(t, "POST", "/Users", { body: createUserBody("q2") })).status).toBe(400);
+    };
+    expect(await gained(t, attempts)).toEqual([]);
+  });
+
+  it("a group PUT identical to what is stored, members included: no event", async () => {
+    const t = await createTenant();
+    const user = await json<{ id: string }>(await scim(t, "POST", "/Users", { body: createUserBody("i") }));
+    const body = { displayName: "Same", externalId: "same", members: [{ value: user.id }] };
+    const group = await json<{ id: string }>(await scim(t, "POST", "/Groups", { body }));
+    expect(
+      await gained(t, async () => {
+        expect((await scim(t, "PUT", `/Groups/${group.id}`, { body })).status).toBe(200);
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe("the other types", () => {
+  it("user.reactivated, group.updated with previous values, group.deleted as last stored", async () => {
+    const t = await createTenant();
+    const user = await json<{ id: string }>(await scim(t, "POST", "/Users", { body: createUserBody("o") }));
+    const active = (value: boolean) => patchBody([{ op: "Replace", path: "active", value }]);
+    await scim(t, "PATCH", `/Users/${user.id}`, { body: active(false) });
+    await scim(t, "PATCH", `/Users/${user.id}`, { body: active(true) });
+    const group = await json<{ id: string }>(
+      await scim(t, "POST", "/Groups", { body: { displayName: "Old", externalId: "x1" } }),
+    );
+    const rename = patchBody([
+      { op: "Replace", path: "displayName", value: "New" },
+      { op: "Remove", path: "externalId" },
+    ]);
+    await scim(t, "PATCH", `/Groups/${group.id}`, { body: rename });
+    await scim(t, "DELETE", `/Groups/${group.id}`);
+    const events = (await walk(t, 1000)).slice(-6);
+    expect(types(events)).toEqual([
+      "user.created",
+      "user.deactivated",
+      "user.reactivated",
+      "group.created",
+      "group.updated",
+      "group.deleted",
+    ]);
+    const [, , reactivated, , updated, deleted] = events;
+    expect(reactivated?.data).toMatchObject({ changedAttributes: ["active"], previous: { active: false } });
+    expect(updated?.data.changedAttributes?.sort()).toEqual(["displayName", "externalId"]);
+    expect(updated?.data.previous).toEqual({ displayName: "Old", externalId: "x1" });
+    expect(updated?.data.group).toMatchObject({ displayName: "New" });
+    expect(updated?.data.group).not.toHaveProperty("externalId");
+    expect(deleted?.data.group).toMatchObject({ id: group.id, displayName: "New" });
+  });
+});
+
 describe("the feed's order", () => {
   it("has no gaps and no repeats under 50 concurrent writes", async () => {
     const t = await createTenant();
@@ -188,6 +315,32 @@ describe("the feed's order", () => {
     const filtered = all.filter((e) => wanted.split(",").includes(e.type));
     expect(await walk(t, 2, `&types=${wanted}`)).toEqual(filtered);
     expect(filtered).toHaveLength(8);
+  });
+
+  it("a reader of rare types moves with the feed; a cursor ahead of it is refused", async () => {
+    const t = await createTenant();
+    for (let i = 0; i < 3; i++) await scim(t, "POST", "/Users", { body: createUserBody(`rare${i}`) });
+    const newest = (await walk(t, 1000)).at(-1)?.sequence ?? 0;
+    // No group event at all: the page is empty, and the cursor moves to the feed's newest sequence anyway.
+    expect(await feed(t, "?types=group.deleted")).toEqual({ items: [], nextCursor: String(newest) });
+    const ahead = await admin("GET", `/tenants/${t.tenantId}/events?after=${newest + 1}`);
+    expect(ahead.status).toBe(400);
+    expect(await ahead.json()).toMatchObject({ error: { code: "invalid_cursor" } });
+  });
+
+  it("bounds a page by bytes as well as by count, and the walk still reaches every event", async () => {
+    const t = await createTenant();
+    // About 50 KiB of stored document per user: 4 MiB of events is about 80 of them.
+    const bulky = (n: number) => ({
+      ...createUserBody(`bulky${n}`),
+      emails: Array.from({ length: 100 }, (_, i) => ({ type: "other", value: `${"x".repeat(500)}${i}@bulky.example` })),
+    });
+    for (let i = 0; i < 90; i++) expect((await scim(t, "POST", "/Users", { body: bulky(i) })).status).toBe(201);
+    const first = await feed(t, "?limit=1000");
+    expect(first.items.length).toBeGreaterThan(10);
+    expect(first.items.length).toBeLessThan(92);
+    expect(first.nextCursor).toBe(String(first.items.at(-1)?.sequence));
+    expect((await walk(t, 1000)).map((e) => e.sequence)).toEqual(Array.from({ length: 92 }, (_, i) => i + 1));
   });
 
   it.each([
@@ -292,6 +445,27 @@ describe("token and integration events", () => {
 });
 
 describe("retention", () => {
+  it("purges each feed as a prefix, even where a later time carries an earlier sequence", async () => {
+    const t = await createTenant();
+    const base = (await walk(t, 1000)).length;
+    const day = 86_400_000;
+    const at = [40, 1, 40, 1].map((days) => Date.now() - days * day);
+    await seedRows(
+      "events",
+      at.map((occurred_at, i) => ({
+        tenant_id: t.tenantId,
+        sequence: base + i + 1,
+        id: `evt_seeded_${t.tenantId}_${i}`,
+        type: "user.deleted",
+        occurred_at,
+        data: "{}",
+      })),
+    );
+    await runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: Date.now(), actor: "cron" });
+    // Sequence base + 3 was past retention, so base + 2 goes with it although its time is recent.
+    expect((await feed(t)).items.map((e) => e.sequence)).toEqual([base + 4]);
+  });
+
   it("purges old events; an older cursor is refused, and numbering continues", async () => {
     const t = await createTenant();
     await scim(t, "POST", "/Users", { body: createUserBody("old") });

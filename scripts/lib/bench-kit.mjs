@@ -54,7 +54,6 @@ SELECT '${name}-u' || n, '${name}', 'user' || n || '@Bench.Example', 'user' || n
   return { name, token: "", users, sql, base: `/scim/v2/${name}` };
 }
 
-/** Creates the seeded tenant's integration through the admin API and keeps its signed token. */
 /** Walks a tenant's change feed from `after` to its end: how many events, and the cursor to continue from. */
 export async function feedFrom(origin, tenant, after) {
   let cursor = after;
@@ -72,6 +71,7 @@ export async function feedFrom(origin, tenant, after) {
   }
 }
 
+/** Creates the seeded tenant's integration through the admin API and keeps its signed token. */
 export async function issueBenchToken(origin, tenant) {
   const issued = await adminCall(
     origin,

@@ -4,7 +4,7 @@ import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../s
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
-import { eventRows, memberEvents, snapshotOf } from "./events";
+import { eventRows, MAX_MEMBERS_PER_EVENT, memberEvents, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
@@ -122,7 +122,10 @@ function groupWriteEvents(
             ctx,
             "group.members_added",
             group,
-            { select: newMembers(ctx.tenantId, groupId, JSON.stringify(change.added)), chunked: false },
+            {
+              select: newMembers(ctx.tenantId, groupId, JSON.stringify(change.added)),
+              chunked: change.added.length > MAX_MEMBERS_PER_EVENT,
+            },
             guard,
           ),
         ]
@@ -222,7 +225,10 @@ export async function insertGroup(
       ctx,
       "group.members_added",
       { id, displayName: sql`${group.displayName}` },
-      { select: newMembers(ctx.tenantId, id, JSON.stringify(group.memberIds)), chunked: false },
+      {
+        select: newMembers(ctx.tenantId, id, JSON.stringify(group.memberIds)),
+        chunked: group.memberIds.length > MAX_MEMBERS_PER_EVENT,
+      },
       created,
     ),
     insertMembers(ctx, id, group.memberIds, created),
@@ -314,7 +320,7 @@ export async function patchGroup(
       ? {
           select: sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
             AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)}))`,
-          chunked: false,
+          chunked: removed.length > MAX_MEMBERS_PER_EVENT,
         }
       : undefined;
   const events = groupWriteEvents(ctx, id, { document, removed: removedMembers, added }, guard);

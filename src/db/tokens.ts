@@ -47,9 +47,12 @@ export function listLiveTokens(db: Database, tenantId: string, now: number) {
 export const tenantEnabled = (tenantId: string) =>
   sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND azure_ad_enabled = 1)`;
 
+/** True while the tenant has its integration (the guard of what records its removal, too). */
+export const integrationExists = (tenantId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${tenantId})`;
+
 /** True while the option is on and the integration exists: the guard of every statement that makes a token usable. */
-const integrationActive = (tenantId: string) =>
-  sql`${tenantEnabled(tenantId)} AND EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${tenantId})`;
+const integrationActive = (tenantId: string) => sql`${tenantEnabled(tenantId)} AND ${integrationExists(tenantId)}`;
 
 /**
  * Inserts a token only while its tenant has the option on and the integration exists, checked inside the batch: a
@@ -139,9 +142,20 @@ export function tokensToEnd(db: Database, kind: "expired" | "graceEnded", now: n
     .limit(limit);
 }
 
-export function setTokenStatus(db: Database, ids: string[], status: "expired" | "revoked") {
-  return db.update(accessTokens).set({ status }).where(inArray(accessTokens.id, ids));
+/**
+ * Ends the tokens `ids` read by tokensToEnd, those still active and past their end only: a revocation that landed
+ * since the read stays as it is.
+ */
+export function endTokens(db: Database, ids: string[], kind: "expired" | "graceEnded", now: number) {
+  return db
+    .update(accessTokens)
+    .set({ status: kind === "expired" ? "expired" : "revoked" })
+    .where(and(inArray(accessTokens.id, ids), endedButActive(kind, now)));
 }
+
+/** `WHERE …` for a token's audit row and event: only while the update above still applies to it. */
+export const whileEnding = (id: string, kind: "expired" | "graceEnded", now: number) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${and(eq(accessTokens.id, id), endedButActive(kind, now))})`;
 
 /** Active tokens entering the warning window that have not been warned about yet. */
 const toWarn = (now: number, windowMs: number) =>
@@ -158,9 +172,17 @@ export function tokensToWarn(db: Database, now: number, windowMs: number, limit:
   return db.select().from(accessTokens).where(toWarn(now, windowMs)).orderBy(asc(accessTokens.expiresAt)).limit(limit);
 }
 
-export function markExpiryWarned(db: Database, ids: string[], now: number) {
-  return db.update(accessTokens).set({ expiryWarnedAt: now }).where(inArray(accessTokens.id, ids));
+/** Marks the tokens `ids` read by tokensToWarn as warned, those still due a warning only. */
+export function markExpiryWarned(db: Database, ids: string[], now: number, windowMs: number) {
+  return db
+    .update(accessTokens)
+    .set({ expiryWarnedAt: now })
+    .where(and(inArray(accessTokens.id, ids), toWarn(now, windowMs)));
 }
+
+/** `WHERE …` for a warning's audit row and event: only while the token is still due it. */
+export const whileUnwarned = (id: string, now: number, windowMs: number) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE ${and(eq(accessTokens.id, id), toWarn(now, windowMs))})`;
 
 /** The instant an ended token stopped working, as SQL: its revocation, else its expiry. */
 const endedAt = sql`coalesce(${accessTokens.revokedAt}, ${accessTokens.expiresAt})`;

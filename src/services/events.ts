@@ -1,4 +1,5 @@
 import { EVENT_TYPES, type EventType, readFeed, type StoredEvent } from "../db/events";
+import { logEvent } from "../lib/log";
 import { toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
 import type { OperatorContext } from "./context";
@@ -12,11 +13,15 @@ export const MAX_EVENT_PAGE = 1000;
 /** How long the feed keeps an event unless the deployment sets `EVENT_RETENTION_DAYS`. */
 export const DEFAULT_EVENT_RETENTION_DAYS = 30;
 
-/** The retention the deployment configured, when it is a whole number of days from 1 to 3,650; else the default. */
+/**
+ * The retention the deployment configured, when it is a whole number of days from 1 to 3,650; else the default,
+ * with a warning (a typo must not silently keep events for a different time than the operator meant).
+ */
 export function eventRetentionMs(configured: string | undefined) {
   const days = Number(configured);
-  const valid = configured !== undefined && Number.isInteger(days) && days >= 1 && days <= 3650;
-  return (valid ? days : DEFAULT_EVENT_RETENTION_DAYS) * 86_400_000;
+  const valid = Number.isInteger(days) && days >= 1 && days <= 3650;
+  if (!valid && configured) logEvent("warn", "invalid_event_retention", { configured });
+  return (valid && configured ? days : DEFAULT_EVENT_RETENTION_DAYS) * 86_400_000;
 }
 
 export interface FeedEvent {
@@ -30,9 +35,11 @@ export interface FeedEvent {
 
 /**
  * A page of the tenant's feed, oldest first, strictly in commit order: the events after `after` (a sequence; none:
- * from the oldest retained). `nextCursor` is where the next call resumes: the last event returned, or the same
- * position when there is nothing new, so a consumer can poll with it forever. A cursor older than what retention
- * purged is refused rather than silently skipping the events it missed.
+ * from the oldest retained). `nextCursor` is where the next call resumes: the last event returned or, when the page
+ * reached the end of the feed, its newest sequence at that moment (sequences are taken in commit order and the page
+ * is read in one snapshot, so nothing at or below it can appear later). A reader of rare types thus keeps moving and
+ * never falls behind retention while it misses nothing. A cursor older than what retention purged is refused rather
+ * than silently skipping the events it missed; one ahead of the feed was not issued for it.
  */
 export async function readEvents(
   ctx: OperatorContext,
@@ -49,8 +56,12 @@ export async function readEvents(
       `Events up to sequence ${feed.purgedThrough} are past retention; re-read the directory, then resume after ${feed.purgedThrough}.`,
     );
   }
+  if (after > feed.newest) {
+    throw new AdminError("invalid_cursor", `The feed's newest event is ${feed.newest}; the cursor is ahead of it.`);
+  }
   const items = feed.events.map((e) => toFeedEvent(tenantId, e, scimBaseUrl));
-  return { items, nextCursor: String(items.at(-1)?.sequence ?? after) };
+  const last = items.at(-1)?.sequence ?? after;
+  return { items, nextCursor: String(feed.more ? last : Math.max(last, feed.newest)) };
 }
 
 /** A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it. */

@@ -3,15 +3,17 @@ import { runBatch } from "../db/batch";
 import { countEventsBefore, eventRows, purgeEventsBefore } from "../db/events";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
 import {
+  endTokens as endTokenRows,
   markExpiryWarned,
   markKvSwept,
   purgeEndedTokens,
-  setTokenStatus,
   type TokenRow,
   tokenBacklog,
   tokensToEnd,
   tokensToWarn,
   unsweptTokens,
+  whileEnding,
+  whileUnwarned,
 } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
@@ -36,8 +38,10 @@ export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
  * rows as fast as the rate limit allows).
  */
 export const AUDIT_RETENTION_MS = 365 * 86_400_000;
-/** Old log rows (failed requests, audit events, feed events) deleted per batch (on their time index). */
+/** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
 export const LOG_PURGE_BATCH = 50_000;
+/** Old feed events deleted per batch: fewer, since one event can hold a whole user snapshot. */
+export const EVENT_PURGE_BATCH = 5_000;
 
 export interface HousekeepingReport {
   expired: number;
@@ -99,8 +103,8 @@ export async function runTokenHousekeeping(
   const purgedFailedRequests = await purgeLog("failedRequests", now - FAILED_REQUEST_RETENTION_MS);
   const purgedAuditEvents = await purgeLog("auditEvents", now - AUDIT_RETENTION_MS);
   const eventsBefore = now - (opts.eventRetentionMs ?? eventRetentionMs(undefined));
-  const purgedEvents = await repeat(budget, 1, LOG_PURGE_BATCH, () =>
-    purgeEventsBefore(db, eventsBefore, LOG_PURGE_BATCH),
+  const purgedEvents = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
+    purgeEventsBefore(db, eventsBefore, EVENT_PURGE_BATCH),
   );
 
   const remaining = {
@@ -145,14 +149,16 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
   const { db, kv, now } = ctx;
   const rows = await tokensToEnd(db, kind, now, limit);
   if (rows.length === 0) return 0;
+  // Audit rows and events first, each only while its token is still ending: a token revoked since the read above
+  // (or whose tenant was deleted) gets neither, and the update leaves it alone.
   await runBatch(db, [
-    setTokenStatus(db, ids(rows), kind === "expired" ? "expired" : "revoked"),
     ...rows.flatMap((t) => [
       auditRow(forTenant(ctx, t.tenantId), {
         action: kind === "expired" ? "token.expired" : "token.revoked",
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: kind === "expired" ? {} : { reason: "grace_period_ended" },
+        from: whileEnding(t.id, kind, now),
       }),
       eventRows(forTenant(ctx, t.tenantId), {
         type: kind === "expired" ? "token.expired" : "token.revoked",
@@ -160,8 +166,10 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
           kind === "expired"
             ? { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() }
             : { tokenIds: [t.id], reason: "grace_period_ended" },
+        from: whileEnding(t.id, kind, now),
       }),
     ]),
+    endTokenRows(db, ids(rows), kind, now),
   ]);
   await deleteGrants(
     kv,
@@ -189,19 +197,21 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number, notifyWebho
   const rows = await tokensToWarn(db, now, EXPIRY_WARNING_MS, limit);
   if (rows.length === 0) return 0;
   await runBatch(db, [
-    markExpiryWarned(db, ids(rows), now),
     ...rows.flatMap((t) => [
       auditRow(forTenant(ctx, t.tenantId), {
         action: "token.expiring_soon",
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: { expiresAt: new Date(t.expiresAt).toISOString() },
+        from: whileUnwarned(t.id, now, EXPIRY_WARNING_MS),
       }),
       eventRows(forTenant(ctx, t.tenantId), {
         type: "token.expiring_soon",
         data: { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() },
+        from: whileUnwarned(t.id, now, EXPIRY_WARNING_MS),
       }),
     ]),
+    markExpiryWarned(db, ids(rows), now, EXPIRY_WARNING_MS),
   ]);
   for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));
   if (notifyWebhookUrl) await Promise.all(rows.map((t) => notify(notifyWebhookUrl, t)));

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { eventRows } from "../db/events";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration, releaseManagedUsers } from "../db/tenants";
-import { listLiveTokens, tenantEnabled } from "../db/tokens";
+import { integrationExists, listLiveTokens, tenantEnabled } from "../db/tokens";
 import { forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import {
@@ -67,10 +67,17 @@ export async function regenerateToken(ctx: IssuingContext, tenantId: string, ttl
 /** Revokes every token and removes the integration; Entra's users are handed back to the product, none deleted. */
 export async function removeIntegration(ctx: OperatorContext, tenantId: string) {
   await requireIntegration(ctx, tenantId);
+  // The record of the removal first, only while there is an integration to remove (a concurrent removal may have
+  // taken it since the check above).
+  const whileIntegrated = sql`WHERE ${integrationExists(tenantId)}`;
   await revokeAllTokens(ctx, tenantId, "integration_deleted", [
+    auditRow(forTenant(ctx, tenantId), { action: "integration.deleted", from: whileIntegrated }),
+    eventRows(forTenant(ctx, tenantId), {
+      type: "integration.deleted",
+      data: { provider: "azure-ad" },
+      from: whileIntegrated,
+    }),
     deleteIntegration(ctx.db, tenantId),
     releaseManagedUsers(ctx.db, tenantId, ctx.now),
-    auditRow(forTenant(ctx, tenantId), { action: "integration.deleted" }),
-    eventRows(forTenant(ctx, tenantId), { type: "integration.deleted", data: { provider: "azure-ad" } }),
   ]);
 }
