@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
-import { MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
+import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
@@ -26,6 +26,7 @@ import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
 import { DEFAULT_EVENT_PAGE, DEFAULT_EVENT_RETENTION_DAYS, MAX_EVENT_PAGE } from "../../src/services/events";
 import {
   AUDIT_RETENTION_MS,
+  EVENT_PURGE_BATCH,
   FAILED_REQUEST_RETENTION_MS,
   HOUSEKEEPING_BATCH_SIZE,
   HOUSEKEEPING_SUBREQUEST_BUDGET,
@@ -157,8 +158,8 @@ function sections(): [string, Row[]][] {
         ],
         [
           "Events per page of the change feed (`limit`)",
-          `${n(MAX_EVENT_PAGE)} (default ${n(DEFAULT_EVENT_PAGE)})`,
-          "`400 invalid_request`",
+          `${n(MAX_EVENT_PAGE)} (default ${n(DEFAULT_EVENT_PAGE)}), at most ${bytes(MAX_EVENT_PAGE_BYTES)} of them`,
+          "`400 invalid_request`; a page cut by bytes continues at its `nextCursor`",
         ],
         ["User ids in one membership event", n(MAX_MEMBERS_PER_EVENT), "consecutive events"],
         [
@@ -195,6 +196,7 @@ function sections(): [string, Row[]][] {
         ["Failed-request log kept", duration(FAILED_REQUEST_RETENTION_MS), "deleted"],
         ["Audit log kept", duration(AUDIT_RETENTION_MS), "deleted"],
         ["Log rows (failed requests, audit) purged per batch", n(LOG_PURGE_BATCH), "next batch"],
+        ["Change-feed events purged per batch", n(EVENT_PURGE_BATCH), "next batch"],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
         ["Failed-request path (with query) stored", `${n(MAX_LOGGED_PATH_LENGTH)} characters`, "truncated"],
         ["Failed-request rows per tenant", n(MAX_FAILED_REQUEST_ROWS), "identical failures aggregate; the oldest go"],
