@@ -4,11 +4,13 @@ import { defineConfig } from "vitest/config";
 
 const ADMIN_API_KEY = "test-admin-key-0123456789";
 const TOKEN_SIGNING_KEYS = "test-signing-key-0123456789";
+const WEBHOOK_SECRETS_KEY = "test-webhook-secrets-key-0123456789";
 // wrangler.toml declares both required secrets, which wrangler looks for in .dev.vars or the environment and warns
 // about once per test file when absent (as in CI). The bindings below are what the tests use: they win over
 // whatever a developer's .dev.vars holds.
 process.env.ADMIN_API_KEY ??= ADMIN_API_KEY;
 process.env.TOKEN_SIGNING_KEYS ??= TOKEN_SIGNING_KEYS;
+process.env.WEBHOOK_SECRETS_KEY ??= WEBHOOK_SECRETS_KEY;
 
 export default defineConfig(async () => ({
   test: {
@@ -24,6 +26,9 @@ export default defineConfig(async () => ({
                 TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
                 ADMIN_API_KEY,
                 TOKEN_SIGNING_KEYS,
+                WEBHOOK_SECRETS_KEY,
+                // Webhook tests deliver to a receiver on loopback over http (test/support/receiver.ts).
+                WEBHOOKS_ALLOW_HTTP: "true",
                 // Replays a failing property-based run: FC_SEED=<seed> npm test (test/fuzz.test.ts).
                 FC_SEED: process.env.FC_SEED ?? "",
               },
@@ -38,6 +43,7 @@ export default defineConfig(async () => ({
           // depend on what another left behind.
           sequence: { shuffle: { files: false, tests: true } },
           setupFiles: ["./test/support/apply-migrations.ts"],
+          globalSetup: ["./test/support/receiver.ts"],
         },
       },
       // Pure protocol code (test/unit) and the project's tooling (test/node), on Node: no runtime needed.

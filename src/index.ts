@@ -1,13 +1,22 @@
 import { createApp } from "./app";
 import { createDb } from "./db/client";
+import { deliveryContext, handleWebhookBatch } from "./queue";
 import { eventRetentionMs } from "./services/events";
 import { runTokenHousekeeping } from "./services/housekeeping";
+import { relay, type WebhookMessage } from "./services/webhook-delivery";
 
 const app = createApp();
+
+/** The hourly cron of wrangler.toml; its other cron (every few minutes) is the webhook relay. */
+export const HOUSEKEEPING_CRON = "17 * * * *";
 
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
+    if (controller.cron !== HOUSEKEEPING_CRON) {
+      ctx.waitUntil(relay(deliveryContext(env)));
+      return;
+    }
     ctx.waitUntil(
       runTokenHousekeeping(
         { db: createDb(env.DB), kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
@@ -18,4 +27,5 @@ export default {
       ),
     );
   },
-} satisfies ExportedHandler<Env>;
+  queue: (batch, env) => handleWebhookBatch(batch as MessageBatch<WebhookMessage>, env),
+} satisfies ExportedHandler<Env, WebhookMessage>;

@@ -43,6 +43,7 @@ const NOTHING_LEFT = {
   purgeFailedRequests: 0,
   purgeAuditEvents: 0,
   purgeEvents: 0,
+  purgeDeliveries: 0,
 };
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
@@ -88,6 +89,7 @@ describe("token housekeeping", () => {
       purgedFailedRequests: 1,
       purgedAuditEvents: 1,
       purgedEvents: 0,
+      purgedDeliveries: 0,
       // The two already revoked before this run (the two it ended had their entries deleted as they ended).
       kvSwept: 2,
       remaining: NOTHING_LEFT,
@@ -141,6 +143,7 @@ describe("token housekeeping", () => {
       purgedFailedRequests: 0,
       purgedAuditEvents: 0,
       purgedEvents: 0,
+      purgedDeliveries: 0,
       kvSwept: 0,
       remaining: NOTHING_LEFT,
       done: true,

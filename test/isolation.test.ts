@@ -13,10 +13,14 @@ import { createUser } from "./support/users";
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/** Every stored row of one tenant, and the deployment's settings that apply to it: the thing that must not change. */
+/**
+ * Every stored row of one tenant, and the deployment-wide rows an admin route could change (quota defaults, webhook
+ * endpoints): the thing that must not change.
+ */
 const snapshot = async (tenantId: string) =>
   (await tenantSnapshot(tenantId)) +
-  JSON.stringify((await env.DB.prepare("select * from quota_defaults").all()).results);
+  JSON.stringify((await env.DB.prepare("select * from quota_defaults").all()).results) +
+  JSON.stringify((await env.DB.prepare("select * from webhook_endpoints order by id").all()).results);
 
 interface Victim extends TestTenant {
   userId: string;
@@ -88,6 +92,14 @@ const SCIM_ROUTES: [string, string, unknown?][] = [
 const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/quotas"],
   ["PATCH", "/admin/quotas", { users: 0 }],
+  ["POST", "/admin/webhooks", { url: "https://hooks.example/x" }],
+  ["GET", "/admin/webhooks"],
+  ["GET", "/admin/webhooks/{w}"],
+  ["PATCH", "/admin/webhooks/{w}", { enabled: false }],
+  ["DELETE", "/admin/webhooks/{w}"],
+  ["POST", "/admin/webhooks/{w}/secret", {}],
+  ["GET", "/admin/webhooks/{w}/deliveries"],
+  ["POST", "/admin/webhooks/{w}/replay", { tenantId: "{t}" }],
   ["GET", "/admin/tenants"],
   ["POST", "/admin/tenants", { name: "x" }],
   ["GET", "/admin/tenants/{t}"],
@@ -115,7 +127,8 @@ it("the admin route list above is every route the admin API serves", () => {
         `${r.method} /admin${r.path
           .replace(/:tenantId/g, "{t}")
           .replace(/:userId/g, "{u}")
-          .replace(/:groupId/g, "{g}")}`,
+          .replace(/:groupId/g, "{g}")
+          .replace(/:id/g, "{w}")}`,
     );
   expect(new Set(ADMIN_ROUTES.map(([method, path]) => `${method} ${path}`))).toEqual(new Set(served));
 });
@@ -124,7 +137,11 @@ const build = (method: string, path: string, body: unknown, auth: string | undef
   request(method, path, { auth, body, headers: body === undefined ? {} : { "Content-Type": "application/scim+json" } });
 
 const fill = (path: string) =>
-  path.replaceAll("{u}", victim.userId).replaceAll("{g}", victim.groupId).replaceAll("{t}", victim.tenantId);
+  path
+    .replaceAll("{u}", victim.userId)
+    .replaceAll("{g}", victim.groupId)
+    .replaceAll("{t}", victim.tenantId)
+    .replaceAll("{w}", "a-webhook");
 
 const CREDENTIALS: [string, () => string | undefined, typeof workerFetch?][] = [
   ["no Authorization header", () => undefined],

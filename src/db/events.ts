@@ -123,7 +123,7 @@ export interface StoredEvent {
   data: string;
 }
 
-const toStoredEvent = (row: Record<string, unknown>): StoredEvent => ({
+export const toStoredEvent = (row: Record<string, unknown>): StoredEvent => ({
   sequence: Number(row.sequence),
   id: String(row.id),
   type: String(row.type) as EventType,

@@ -243,9 +243,73 @@ export const events = sqliteTable(
 
 /**
  * A tenant's feed beyond its rows: the highest sequence retention has purged, so numbering continues after a purge
- * emptied the feed and a cursor from before it is recognised as expired.
+ * emptied the feed and a cursor from before it is recognised as expired; and how far webhooks have taken it.
  */
 export const eventFeeds = sqliteTable("event_feeds", {
   tenantId: text("tenant_id").primaryKey(),
   purgedThrough: integer("purged_through").notNull().default(0),
+  /** How far webhooks have fanned the feed out into deliveries (sequences are taken in commit order). */
+  fannedOutThrough: integer("fanned_out_through").notNull().default(0),
 });
+
+/**
+ * Where the change feed is pushed: an HTTPS endpoint, the events and tenants it wants (null: all), and its signing
+ * secret sealed with WEBHOOK_SECRETS_KEY (src/webhooks/secrets.ts), the previous one too while a rotation's grace
+ * period lasts. `origin` is where events' SCIM locations point: the origin the endpoint was registered through.
+ */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  origin: text("origin").notNull(),
+  secret: text("secret").notNull(),
+  previousSecret: text("previous_secret"),
+  previousSecretUntil: integer("previous_secret_until"),
+  eventTypes: text("event_types", { mode: "json" }).$type<string[]>(),
+  tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  /** First failed attempt since the last success: an endpoint failing for days is disabled. */
+  failingSince: integer("failing_since"),
+  lastSuccessAt: integer("last_success_at"),
+  disabledAt: integer("disabled_at"),
+  disabledReason: text("disabled_reason"),
+});
+
+/**
+ * One event owed to one endpoint, with its attempts (the last few, as JSON) and where it stands. Keyed by the
+ * event's place in its tenant's feed, so a fan-out that runs twice owes it once.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    endpointId: text("endpoint_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    state: text("state", { enum: ["pending", "retrying", "succeeded", "failed", "dead", "cancelled"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    log: text("log", { mode: "json" }).$type<DeliveryAttempt[]>().notNull(),
+    nextAttemptAt: integer("next_attempt_at"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.endpointId, t.tenantId, t.sequence] }),
+    // Listing an endpoint's deliveries newest first (rowid order within the index), by state or all of them.
+    index("webhook_deliveries_endpoint_state_idx").on(t.endpointId, t.state),
+    index("webhook_deliveries_due_idx").on(t.state, t.nextAttemptAt),
+    index("webhook_deliveries_created_idx").on(t.createdAt),
+  ],
+);
+
+/** One attempt at a delivery, as the delivery log shows it. */
+export interface DeliveryAttempt {
+  at: number;
+  /** HTTP status, or null when no response came (timeout, connection refused). */
+  status: number | null;
+  latencyMs: number;
+  /** A short excerpt of the response body or the error. */
+  error?: string;
+}

@@ -65,7 +65,7 @@ export async function readEvents(
 }
 
 /** A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it. */
-function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: string): FeedEvent {
+export function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: string): FeedEvent {
   const data = JSON.parse(e.data) as Record<string, unknown>;
   if (e.resource !== null) {
     const record = JSON.parse(e.resource);

@@ -15,6 +15,7 @@ import {
   whileEnding,
   whileUnwarned,
 } from "../db/tokens";
+import { countDeliveriesBefore, purgeDeliveriesBefore } from "../db/webhooks";
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
@@ -51,6 +52,8 @@ export interface HousekeepingReport {
   purgedFailedRequests: number;
   purgedAuditEvents: number;
   purgedEvents: number;
+  /** Webhook deliveries past the feed's retention (their events are gone too). */
+  purgedDeliveries: number;
   /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
   /** What each step still has to do after this run (all zero when `done`). */
@@ -63,6 +66,7 @@ export interface HousekeepingReport {
     purgeFailedRequests: number;
     purgeAuditEvents: number;
     purgeEvents: number;
+    purgeDeliveries: number;
   };
   done: boolean;
 }
@@ -106,12 +110,16 @@ export async function runTokenHousekeeping(
   const purgedEvents = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
     purgeEventsBefore(db, eventsBefore, EVENT_PURGE_BATCH),
   );
+  const purgedDeliveries = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
+    purgeDeliveriesBefore(db, eventsBefore, EVENT_PURGE_BATCH),
+  );
 
   const remaining = {
     ...(await tokenBacklog(db, now, EXPIRY_WARNING_MS, purgeBefore)),
     purgeFailedRequests: await countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
     purgeAuditEvents: await countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
     purgeEvents: await countEventsBefore(db, eventsBefore),
+    purgeDeliveries: await countDeliveriesBefore(db, eventsBefore),
   };
   const report: HousekeepingReport = {
     expired,
@@ -121,6 +129,7 @@ export async function runTokenHousekeeping(
     purgedFailedRequests,
     purgedAuditEvents,
     purgedEvents,
+    purgedDeliveries,
     kvSwept,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),

@@ -1,3 +1,4 @@
+import { fromBase64Url, toBase64Url } from "../lib/base64";
 import { sha256Hex } from "../lib/digest";
 
 /**
@@ -29,7 +30,7 @@ export async function generateToken(tenantId: string, signingKey: string): Promi
   const bytes = new Uint8Array(RANDOM_BYTES + MAC_BYTES);
   bytes.set(random);
   bytes.set(mac, RANDOM_BYTES);
-  return TOKEN_PREFIX + base64Url(bytes);
+  return TOKEN_PREFIX + toBase64Url(bytes);
 }
 
 /**
@@ -41,7 +42,7 @@ export async function hasValidMac(token: string, tenantId: string, keys: string[
   const bytes = fromBase64Url(text);
   // 40 bytes leave 4 unused bits in the last character: only the canonical spelling is the token, so one token
   // cannot be replayed under 16 different hashes.
-  if (bytes.length !== RANDOM_BYTES + MAC_BYTES || base64Url(bytes) !== text) return false;
+  if (bytes.length !== RANDOM_BYTES + MAC_BYTES || toBase64Url(bytes) !== text) return false;
   const random = bytes.slice(0, RANDOM_BYTES);
   const presented = bytes.slice(RANDOM_BYTES);
   for (const key of keys) {
@@ -70,17 +71,4 @@ async function macOf(secret: string, tenantId: string, random: Uint8Array) {
   message.set(tenant);
   message.set(random, tenant.length);
   return new Uint8Array(await crypto.subtle.sign("HMAC", await key, message)).slice(0, MAC_BYTES);
-}
-
-function base64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  const base64 = btoa(binary).replaceAll("+", "-").replaceAll("/", "_");
-  const padding = base64.indexOf("=");
-  return padding === -1 ? base64 : base64.slice(0, padding);
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { type IssuingContext, tokenSigningKeys } from "../../services/tokens";
+import type { WebhookMessage } from "../../services/webhook-delivery";
+import { allowsHttpWebhooks, type WebhookAdminContext } from "../../services/webhooks";
 
 /** What an operator use case runs with when the admin API calls it (issuing tokens included). */
 export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
@@ -13,3 +15,11 @@ export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
 
 /** The `:tenantId` of a tenant-scoped admin route (the use case checks the tenant exists). */
 export const tenantParam = (c: Context<AppEnv>) => c.req.param("tenantId") as string;
+
+/** The same, with what webhook use cases need: the key that seals signing secrets, the queue, the URL policy. */
+export const webhookContext = (c: Context<AppEnv>): WebhookAdminContext => ({
+  ...operatorContext(c),
+  secretsKey: c.env.WEBHOOK_SECRETS_KEY,
+  queue: c.env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
+  allowHttp: allowsHttpWebhooks(c.env),
+});

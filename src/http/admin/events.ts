@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
+import { scimBaseUrl } from "../../lib/urls";
 import { AdminError } from "../../services/errors";
 import { DEFAULT_EVENT_PAGE, EVENT_TYPES, MAX_EVENT_PAGE, readEvents } from "../../services/events";
-import { scimBaseUrl } from "../urls";
 import { operatorContext, tenantParam } from "./context";
 
 const Whole = v.pipe(v.string(), v.regex(/^\d{1,15}$/, "must be a whole number"), v.transform(Number));

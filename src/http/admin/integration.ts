@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
+import { scimBaseUrl } from "../../lib/urls";
 import { createIntegration, getIntegration, regenerateToken, removeIntegration } from "../../services/integration";
 import {
   defaultTokenTtl,
@@ -9,7 +10,6 @@ import {
   MAX_TOKEN_TTL_SECONDS,
   MIN_TOKEN_TTL_SECONDS,
 } from "../../services/tokens";
-import { scimBaseUrl } from "../urls";
 import { operatorContext, tenantParam } from "./context";
 import { jsonBody } from "./validate";
 import { iso } from "./wire";

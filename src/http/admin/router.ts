@@ -1,5 +1,6 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
+import { nudgeFeed } from "../feed-nudge";
 import { adminAuth } from "./auth";
 import { eventRoutes } from "./events";
 import { groupAdminRoutes } from "./groups";
@@ -8,11 +9,17 @@ import { logRoutes } from "./logs";
 import { quotaRoutes } from "./quotas";
 import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
+import { webhookRoutes } from "./webhooks";
+
+const tenantOfPath = (c: Context<AppEnv>) => c.req.param("tenantId");
 
 /** The operator API (responses are `no-store` like every response: one of them carries a token's plaintext). */
 export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
+  .use("/tenants/:tenantId", nudgeFeed(tenantOfPath))
+  .use("/tenants/:tenantId/*", nudgeFeed(tenantOfPath))
   .route("/quotas", quotaRoutes)
+  .route("/webhooks", webhookRoutes)
   .route("/tenants", tenantRoutes)
   .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
   .route("/tenants/:tenantId/users", userAdminRoutes)

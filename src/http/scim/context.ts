@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { scimBaseUrl } from "../../lib/urls";
 import type { ScimContext } from "../../services/context";
-import { scimBaseUrl } from "../urls";
 
 /** What a SCIM use case runs with: the authenticated tenant, acting as the token that made the request. */
 export const scimContext = (c: Context<AppEnv>): ScimContext => ({

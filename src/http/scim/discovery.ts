@@ -1,10 +1,10 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
+import { scimBaseUrl } from "../../lib/urls";
 import { allSchemas, resourceTypeDocument, schemaDocument, serviceProviderConfig } from "../../scim/discovery";
 import { notFound } from "../../scim/errors";
 import { listResponse } from "../../scim/paging";
 import { RESOURCE_TYPES } from "../../scim/schema/resource-types";
-import { scimBaseUrl } from "../urls";
 import { scimJson } from "./respond";
 
 /** What this server supports, stated once; flipped as features land. */

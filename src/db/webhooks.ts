@@ -1,0 +1,275 @@
+import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { type RawRow, rowsOf, runBatch } from "./batch";
+import type { Database } from "./client";
+import { type StoredEvent, toStoredEvent } from "./events";
+import { type DeliveryAttempt, eventFeeds, events, tenants, webhookDeliveries, webhookEndpoints } from "./schema";
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type DeliveryState = DeliveryRow["state"];
+
+/** Where a delivery stands: the endpoint, the tenant's event (by its place in the feed). */
+export interface DeliveryKey {
+  endpointId: string;
+  tenantId: string;
+  sequence: number;
+}
+
+export const insertEndpoint = (db: Database, row: EndpointRow) => db.insert(webhookEndpoints).values(row);
+
+export async function findEndpoint(db: Database, id: string) {
+  const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  return row ?? null;
+}
+
+export const listEndpoints = (db: Database, afterId: string | undefined, limit: number) =>
+  db
+    .select()
+    .from(webhookEndpoints)
+    .where(afterId === undefined ? undefined : gt(webhookEndpoints.id, afterId))
+    .orderBy(webhookEndpoints.id)
+    .limit(limit + 1);
+
+export async function updateEndpoint(db: Database, id: string, set: Partial<Omit<EndpointRow, "id">>) {
+  const [row] = await db.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning();
+  return row ?? null;
+}
+
+/** The endpoint and what it is owed, in one batch; true when there was one. */
+export async function deleteEndpoint(db: Database, id: string) {
+  const [, deleted] = await db.batch([
+    db.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id)),
+    db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).returning({ id: webhookEndpoints.id }),
+  ]);
+  return deleted.length > 0;
+}
+
+/** Deliveries of an endpoint, newest first (by rowid), optionally in one state; `limit + 1` rows. */
+export function listDeliveries(
+  db: Database,
+  endpointId: string,
+  state: DeliveryState | undefined,
+  beforeRowid: number | undefined,
+  limit: number,
+) {
+  return db
+    .select({ rowid: sql<number>`${webhookDeliveries}.rowid`.mapWith(Number), delivery: webhookDeliveries })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.endpointId, endpointId),
+        state === undefined ? undefined : eq(webhookDeliveries.state, state),
+        beforeRowid === undefined ? undefined : lt(sql`${webhookDeliveries}.rowid`, beforeRowid),
+      ),
+    )
+    .orderBy(desc(sql`${webhookDeliveries}.rowid`))
+    .limit(limit + 1);
+}
+
+/** Endpoints in service that take a tenant's events (tenant filter applied; type filters are the caller's). */
+const endpointsFor = (tenantId: string) =>
+  sql`SELECT id, event_types AS eventTypes, created_at AS createdAt FROM ${webhookEndpoints}
+    WHERE disabled_at IS NULL
+      AND (tenant_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(tenant_ids) WHERE value = ${tenantId}))`;
+
+export interface FanoutEndpoint {
+  id: string;
+  eventTypes: string[] | null;
+  createdAt: number;
+}
+
+const toFanoutEndpoint = (row: RawRow): FanoutEndpoint => ({
+  id: String(row.id),
+  eventTypes: row.eventTypes === null ? null : (JSON.parse(String(row.eventTypes)) as string[]),
+  createdAt: Number(row.createdAt),
+});
+
+/** What fanning an event out needs of it: not its payload, which the delivery reads when it sends. */
+const EVENT_REFERENCE = sql`sequence, id, type, occurred_at AS occurredAt, NULL AS resource, '{}' AS data`;
+
+/**
+ * What a fan-out step needs, in one round trip: the endpoints that take the tenant's events and the events after
+ * `after` (the tenant's fan-out cursor when `after` is null), oldest first.
+ */
+export async function readFanout(db: Database, tenantId: string, after: number | null, limit: number) {
+  const from =
+    after === null
+      ? sql`coalesce((SELECT fanned_out_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}), 0)`
+      : sql`${after}`;
+  const [endpoints, found] = await runBatch(db, [
+    endpointsFor(tenantId),
+    sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${from}
+      ORDER BY sequence LIMIT ${limit}`,
+  ]);
+  return { endpoints: rowsOf(endpoints).map(toFanoutEndpoint), events: rowsOf(found).map(toStoredEvent) };
+}
+
+export interface NewDelivery {
+  endpointId: string;
+  sequence: number;
+  eventId: string;
+  eventType: string;
+}
+
+/**
+ * Records deliveries owed (pending, due now) and moves the tenant's fan-out cursor to `through`, in one batch.
+ * With `reset` (a replay) a delivery already on record is owed again; otherwise one already on record stays as it
+ * is. Returns the deliveries this call made due, which the caller sends: a fan-out that runs twice sends each once.
+ */
+export async function recordFanout(
+  db: Database,
+  tenantId: string,
+  owed: NewDelivery[],
+  through: number | null,
+  now: number,
+  reset = false,
+) {
+  const rows = JSON.stringify(owed.map((d) => [d.endpointId, d.sequence, d.eventId, d.eventType]));
+  const conflict = reset
+    ? sql`ON CONFLICT DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ${now}, updated_at = ${now}`
+    : sql`ON CONFLICT DO NOTHING`;
+  const statements = [
+    sql`INSERT INTO ${webhookDeliveries} (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log,
+        next_attempt_at, created_at, updated_at)
+      SELECT value ->> 0, ${tenantId}, value ->> 1, value ->> 2, value ->> 3, 'pending', 0, '[]', ${now}, ${now}, ${now}
+      FROM json_each(${rows}) WHERE true
+      ${conflict}
+      RETURNING endpoint_id AS endpointId, sequence`,
+    ...(through === null
+      ? []
+      : [
+          sql`INSERT INTO ${eventFeeds} (tenant_id, fanned_out_through) VALUES (${tenantId}, ${through})
+            ON CONFLICT (tenant_id) DO UPDATE SET fanned_out_through = max(fanned_out_through, excluded.fanned_out_through)`,
+        ]),
+  ];
+  const [made] = await runBatch(db, statements);
+  return rowsOf(made).map((r) => ({ endpointId: String(r.endpointId), tenantId, sequence: Number(r.sequence) }));
+}
+
+/** A delivery with its endpoint and event, in one round trip. */
+export async function readDelivery(db: Database, key: DeliveryKey) {
+  const [delivery, endpoint, event] = await db.batch([
+    db
+      .select()
+      .from(webhookDeliveries)
+      .where(
+        and(
+          eq(webhookDeliveries.endpointId, key.endpointId),
+          eq(webhookDeliveries.tenantId, key.tenantId),
+          eq(webhookDeliveries.sequence, key.sequence),
+        ),
+      ),
+    db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, key.endpointId)),
+    db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenantId, key.tenantId), eq(events.sequence, key.sequence))),
+  ]);
+  const e = event[0];
+  return {
+    delivery: delivery[0] ?? null,
+    endpoint: endpoint[0] ?? null,
+    event: e ? ({ ...e, type: e.type as StoredEvent["type"] } satisfies StoredEvent) : null,
+  };
+}
+
+/** What one attempt changes: the delivery's state and log, and the endpoint's health. */
+export interface AttemptRecord {
+  state: DeliveryState;
+  attempts: number;
+  log: DeliveryAttempt[];
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  endpoint: Partial<Pick<EndpointRow, "failingSince" | "lastSuccessAt" | "disabledAt" | "disabledReason">>;
+}
+
+export async function recordAttempt(db: Database, key: DeliveryKey, record: AttemptRecord, now: number) {
+  const { endpoint, ...delivery } = record;
+  await db.batch([
+    db
+      .update(webhookDeliveries)
+      .set({ ...delivery, updatedAt: now })
+      .where(
+        and(
+          eq(webhookDeliveries.endpointId, key.endpointId),
+          eq(webhookDeliveries.tenantId, key.tenantId),
+          eq(webhookDeliveries.sequence, key.sequence),
+        ),
+      ),
+    db
+      .update(webhookEndpoints)
+      .set({ ...endpoint, updatedAt: now })
+      .where(eq(webhookEndpoints.id, key.endpointId)),
+  ]);
+}
+
+/** Ends a delivery without an attempt (its endpoint or event is gone). */
+export const closeDelivery = (db: Database, key: DeliveryKey, state: "cancelled", now: number) =>
+  db
+    .update(webhookDeliveries)
+    .set({ state, nextAttemptAt: null, updatedAt: now })
+    .where(
+      and(
+        eq(webhookDeliveries.endpointId, key.endpointId),
+        eq(webhookDeliveries.tenantId, key.tenantId),
+        eq(webhookDeliveries.sequence, key.sequence),
+      ),
+    );
+
+/**
+ * Deliveries whose message should have been handled by `overdueBefore` but was not (a lost message, a consumer that
+ * crashed between recording and sending), taken for re-sending: their due time moves to `retakeAt`, so the next
+ * relay does not take them again while the new message is on its way.
+ */
+export async function takeOverdueDeliveries(db: Database, overdueBefore: number, retakeAt: number, limit: number) {
+  const [taken] = await runBatch(db, [
+    sql`UPDATE ${webhookDeliveries} SET next_attempt_at = ${retakeAt}
+      WHERE rowid IN (SELECT rowid FROM ${webhookDeliveries}
+        WHERE state IN ('pending', 'retrying') AND next_attempt_at < ${overdueBefore} LIMIT ${limit})
+      RETURNING endpoint_id AS endpointId, tenant_id AS tenantId, sequence`,
+  ]);
+  return rowsOf(taken).map(
+    (r): DeliveryKey => ({
+      endpointId: String(r.endpointId),
+      tenantId: String(r.tenantId),
+      sequence: Number(r.sequence),
+    }),
+  );
+}
+
+/** Tenants with events older than `before` that webhooks have not fanned out yet (their nudge was lost). */
+export async function tenantsBehind(db: Database, before: number, limit: number) {
+  const [rows] = await runBatch(db, [
+    sql`SELECT t.id FROM ${tenants} t LEFT JOIN ${eventFeeds} f ON f.tenant_id = t.id
+      WHERE EXISTS (SELECT 1 FROM ${events} e WHERE e.tenant_id = t.id
+        AND e.sequence > coalesce(f.fanned_out_through, 0) AND e.occurred_at < ${before})
+      LIMIT ${limit}`,
+  ]);
+  return rowsOf(rows).map((r) => String(r.id));
+}
+
+/** Deletes up to `limit` deliveries recorded before `before`; returns how many. */
+export async function purgeDeliveriesBefore(db: Database, before: number, limit: number) {
+  const [deleted] = await runBatch(db, [
+    sql`DELETE FROM ${webhookDeliveries} WHERE rowid IN (SELECT rowid FROM ${webhookDeliveries}
+      WHERE created_at < ${before} LIMIT ${limit}) RETURNING 1`,
+  ]);
+  return rowsOf(deleted).length;
+}
+
+/** Deliveries recorded before `before`: what the purge still has to do. */
+export async function countDeliveriesBefore(db: Database, before: number) {
+  const [counted] = await runBatch(db, [
+    sql`SELECT count(*) AS n FROM ${webhookDeliveries} WHERE created_at < ${before}`,
+  ]);
+  return Number(rowsOf(counted)[0]?.n ?? 0);
+}
+
+/** Cancels what a disabled or deleted endpoint was still owed. */
+export const cancelOwed = (db: Database, endpointId: string, now: number) =>
+  db
+    .update(webhookDeliveries)
+    .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
+    .where(
+      and(eq(webhookDeliveries.endpointId, endpointId), inArray(webhookDeliveries.state, ["pending", "retrying"])),
+    );

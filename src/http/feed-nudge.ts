@@ -1,0 +1,22 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { logEvent } from "../lib/log";
+
+/**
+ * After a write that succeeded, the tenant's feed may hold new events: the webhook queue is told which tenant, after
+ * the response and without a D1 call (the consumer finds the events from the tenant's fan-out cursor). A lost nudge
+ * costs minutes, not events: the relay fans out what is left behind.
+ */
+export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 300) return;
+    const tenantId = tenantOf(c);
+    if (!tenantId) return;
+    c.executionCtx.waitUntil(
+      c.env.WEBHOOK_QUEUE.send({ kind: "fanout", tenantId }).catch((error: unknown) =>
+        logEvent("warn", "webhook_nudge_failed", { tenantId, error: String(error) }),
+      ),
+    );
+  };
+}

@@ -1,0 +1,262 @@
+import type { Database } from "../db/client";
+import type { StoredEvent } from "../db/events";
+import {
+  cancelOwed,
+  closeDelivery,
+  type DeliveryKey,
+  type FanoutEndpoint,
+  type NewDelivery,
+  readDelivery,
+  readFanout,
+  recordAttempt,
+  recordFanout,
+  takeOverdueDeliveries,
+  tenantsBehind,
+} from "../db/webhooks";
+import { logEvent } from "../lib/log";
+import { scimBaseUrl } from "../lib/urls";
+import { nextDelaySeconds, retryAfterSeconds } from "../webhooks/schedule";
+import { openSecret } from "../webhooks/secrets";
+import { webhookHeaders } from "../webhooks/signature";
+import { toFeedEvent } from "./events";
+
+/**
+ * The queue's messages. They carry references, never event bodies (a message is at most 128 KB; an event with a
+ * user's snapshot can come close): a nudge that a tenant's feed has new events, one delivery (an endpoint and an
+ * event's place in a tenant's feed), or one page of a replay.
+ */
+export type WebhookMessage =
+  | { kind: "fanout"; tenantId: string }
+  | ({ kind: "deliver" } & DeliveryKey)
+  | { kind: "replay"; endpointId: string; tenantId: string; after: number };
+
+export interface DeliveryContext {
+  db: Database;
+  queue: Queue<WebhookMessage>;
+  /** WEBHOOK_SECRETS_KEY, which opens the sealed signing secrets. */
+  secretsKey: string;
+  now: () => number;
+}
+
+/** Events fanned out (or replayed) per step; a longer backlog continues in a message of its own. */
+export const FANOUT_PAGE = 100;
+/** How long an endpoint may take to answer one delivery. */
+export const DELIVERY_TIMEOUT_MS = 15_000;
+/** An endpoint failing every attempt this long is disabled, with the reason shown and logged. */
+export const DISABLE_AFTER_MS = 5 * 86_400_000;
+/** Attempts kept in a delivery's log, and what is kept of a failed answer's body. */
+export const MAX_LOGGED_ATTEMPTS = 20;
+export const MAX_EXCERPT_CHARS = 256;
+/** The relay's patience: what the queue has not handled after this long is sent again. */
+export const RELAY_AFTER_MS = 5 * 60_000;
+
+const takes = (endpoint: FanoutEndpoint, event: StoredEvent) =>
+  endpoint.eventTypes === null || endpoint.eventTypes.includes(event.type);
+
+const owedTo = (endpoint: FanoutEndpoint, event: StoredEvent): NewDelivery => ({
+  endpointId: endpoint.id,
+  sequence: event.sequence,
+  eventId: event.id,
+  eventType: event.type,
+});
+
+/** Messages in batches of 100, the most one `sendBatch` takes. */
+async function sendAll(queue: Queue<WebhookMessage>, messages: WebhookMessage[]) {
+  for (let i = 0; i < messages.length; i += 100) {
+    await queue.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+  }
+}
+
+/**
+ * Turns a tenant's new events into deliveries: one per event and endpoint that takes it (an endpoint receives the
+ * events that occur once it exists; older ones by replay), recorded with the fan-out cursor in one batch, then sent.
+ * Recording first means a crash before sending leaves due deliveries the relay finds; a second run records and
+ * sends nothing twice.
+ */
+export async function fanOut(ctx: DeliveryContext, tenantId: string) {
+  const { endpoints, events } = await readFanout(ctx.db, tenantId, null, FANOUT_PAGE);
+  const last = events.at(-1);
+  if (!last) return;
+  const owed = events.flatMap((e) =>
+    endpoints.filter((ep) => e.occurredAt >= ep.createdAt && takes(ep, e)).map((ep) => owedTo(ep, e)),
+  );
+  const made = await recordFanout(ctx.db, tenantId, owed, last.sequence, ctx.now());
+  await sendAll(
+    ctx.queue,
+    made.map((key) => ({ kind: "deliver", ...key })),
+  );
+  if (events.length === FANOUT_PAGE) await ctx.queue.send({ kind: "fanout", tenantId });
+}
+
+/** One page of a replay: the tenant's events after `after` that the endpoint takes, owed (again) and sent. */
+export async function replayPage(ctx: DeliveryContext, message: Extract<WebhookMessage, { kind: "replay" }>) {
+  const { endpoints, events } = await readFanout(ctx.db, message.tenantId, message.after, FANOUT_PAGE);
+  const endpoint = endpoints.find((ep) => ep.id === message.endpointId);
+  const last = events.at(-1);
+  if (!endpoint || !last) return;
+  const owed = events.filter((e) => takes(endpoint, e)).map((e) => owedTo(endpoint, e));
+  const made = await recordFanout(ctx.db, message.tenantId, owed, null, ctx.now(), true);
+  await sendAll(
+    ctx.queue,
+    made.map((key) => ({ kind: "deliver", ...key })),
+  );
+  if (events.length === FANOUT_PAGE) await ctx.queue.send({ ...message, after: last.sequence });
+}
+
+/** What the consumer does with a delivery's message: done, or again after a delay. */
+export type DeliveryOutcome = { retryInSeconds: number } | { done: true };
+const DONE: DeliveryOutcome = { done: true };
+
+/**
+ * One attempt at one delivery, Standard Webhooks style: the event as the pull API shows it, signed with the
+ * endpoint's secret (and the previous one during a rotation's grace period). 2xx is success; a redirect is a failure
+ * (never followed); 410 disables the endpoint; anything else is retried on the schedule (a 429's or 503's
+ * Retry-After honoured) until the delivery is out of attempts or the endpoint has failed for days.
+ */
+export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<DeliveryOutcome> {
+  const now = ctx.now();
+  const { delivery, endpoint, event } = await readDelivery(ctx.db, key);
+  if (!delivery || (delivery.state !== "pending" && delivery.state !== "retrying")) return DONE;
+  if (!endpoint || endpoint.disabledAt !== null || !event) {
+    await closeDelivery(ctx.db, key, "cancelled", now);
+    return DONE;
+  }
+  const secrets = [await openSecret(endpoint.secret, ctx.secretsKey)];
+  if (endpoint.previousSecret && (endpoint.previousSecretUntil ?? 0) > now) {
+    secrets.push(await openSecret(endpoint.previousSecret, ctx.secretsKey));
+  }
+  const body = JSON.stringify(toFeedEvent(key.tenantId, event, scimBaseUrl(endpoint.origin, key.tenantId)));
+  const answer = await post(endpoint.url, body, await webhookHeaders(secrets, event.id, Math.floor(now / 1000), body));
+  const attempts = delivery.attempts + 1;
+  const log = [...delivery.log, { at: now, ...answer.attempt }].slice(-MAX_LOGGED_ATTEMPTS);
+  const status = answer.attempt.status;
+  const record = { attempts, log, nextAttemptAt: null, deliveredAt: null };
+
+  if (status !== null && status >= 200 && status < 300) {
+    await recordAttempt(
+      ctx.db,
+      key,
+      { ...record, state: "succeeded", deliveredAt: now, endpoint: { failingSince: null, lastSuccessAt: now } },
+      now,
+    );
+    return DONE;
+  }
+  const failingSince = endpoint.failingSince ?? now;
+  const disabledReason =
+    status === 410
+      ? "410 Gone: the endpoint asked to receive no more events"
+      : now - failingSince >= DISABLE_AFTER_MS
+        ? `every attempt failed since ${new Date(failingSince).toISOString()}; the last: ${describe(answer.attempt)}`
+        : null;
+  if (disabledReason) {
+    await recordAttempt(
+      ctx.db,
+      key,
+      { ...record, state: "failed", endpoint: { failingSince, disabledAt: now, disabledReason } },
+      now,
+    );
+    await cancelOwed(ctx.db, endpoint.id, now);
+    logEvent("warn", "webhook_endpoint_disabled", { endpointId: endpoint.id, reason: disabledReason });
+    return DONE;
+  }
+  const honoured = status === 429 || status === 503 ? answer.retryAfterSeconds : null;
+  const delay = nextDelaySeconds(attempts, honoured);
+  await recordAttempt(
+    ctx.db,
+    key,
+    delay === null
+      ? { ...record, state: "dead", endpoint: { failingSince } }
+      : { ...record, state: "retrying", nextAttemptAt: now + delay * 1000, endpoint: { failingSince } },
+    now,
+  );
+  return delay === null ? DONE : { retryInSeconds: delay };
+}
+
+const describe = (attempt: { status: number | null; error?: string }) =>
+  attempt.status === null ? (attempt.error ?? "no answer") : `HTTP ${attempt.status}`;
+
+/** The POST itself: bounded in time, redirects not followed, at most a short excerpt of a failure's body kept. */
+async function post(url: string, body: string, headers: Record<string, string>) {
+  const started = Date.now();
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", "user-agent": "edge-scim-webhooks/1" },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    const ok = res.status >= 200 && res.status < 300;
+    const excerpt = ok ? undefined : await readExcerpt(res);
+    if (ok) await res.body?.cancel();
+    return {
+      attempt: { status: res.status, latencyMs: Date.now() - started, ...(excerpt ? { error: excerpt } : {}) },
+      retryAfterSeconds: retryAfterSeconds(res.headers.get("retry-after"), Date.now()),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return {
+      attempt: { status: null, latencyMs: Date.now() - started, error: message.slice(0, MAX_EXCERPT_CHARS) },
+      retryAfterSeconds: null,
+    };
+  }
+}
+
+/** The first characters of a body, without reading the rest. */
+async function readExcerpt(res: Response) {
+  const reader = res.body?.getReader();
+  if (!reader) return undefined;
+  const decoder = new TextDecoder();
+  let text = "";
+  while (text.length < MAX_EXCERPT_CHARS) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text.slice(0, MAX_EXCERPT_CHARS) || undefined;
+}
+
+/**
+ * The relay (every few minutes): what the queue should have handled by now and did not, sent again. Tenants whose
+ * new events were never fanned out (a lost nudge; token events of the hourly job, which nudges no one) get a
+ * fan-out; due deliveries nobody attempted get their message again. Duplicates are possible, losses are not.
+ */
+export async function relay(ctx: DeliveryContext, limit = 500) {
+  const now = ctx.now();
+  const behind = await tenantsBehind(ctx.db, now - 60_000, limit);
+  const overdue = await takeOverdueDeliveries(ctx.db, now - RELAY_AFTER_MS, now, limit);
+  await sendAll(ctx.queue, [
+    ...behind.map((tenantId): WebhookMessage => ({ kind: "fanout", tenantId })),
+    ...overdue.map((key): WebhookMessage => ({ kind: "deliver", ...key })),
+  ]);
+  const report = { tenantsFannedOut: behind.length, deliveriesResent: overdue.length };
+  logEvent(behind.length + overdue.length > 0 ? "warn" : "info", "webhook_relay", report);
+  return report;
+}
+
+/** The queue gave up on a message the consumer kept failing on (storage down for hours): logged, and closed. */
+export async function deadLetter(ctx: DeliveryContext, message: WebhookMessage) {
+  logEvent("error", "webhook_message_dead", { ...message });
+  if (message.kind === "deliver") {
+    await recordDeadLetter(ctx.db, message, ctx.now());
+  }
+}
+
+async function recordDeadLetter(db: Database, key: DeliveryKey, now: number) {
+  const { delivery } = await readDelivery(db, key);
+  if (!delivery || (delivery.state !== "pending" && delivery.state !== "retrying")) return;
+  await recordAttempt(
+    db,
+    key,
+    {
+      state: "dead",
+      attempts: delivery.attempts,
+      log: delivery.log,
+      nextAttemptAt: null,
+      deliveredAt: null,
+      endpoint: {},
+    },
+    now,
+  );
+}

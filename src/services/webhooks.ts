@@ -1,0 +1,156 @@
+import {
+  cancelOwed,
+  type DeliveryState,
+  deleteEndpoint,
+  type EndpointRow,
+  findEndpoint,
+  insertEndpoint,
+  listDeliveries as listDeliveryRows,
+  listEndpoints,
+  updateEndpoint,
+} from "../db/webhooks";
+import { logEvent } from "../lib/log";
+import { endpointUrlProblem } from "../webhooks/endpoint-url";
+import { generateSecret, sealSecret } from "../webhooks/secrets";
+import type { OperatorContext } from "./context";
+import { AdminError } from "./errors";
+import type { EventType } from "./events";
+import { requireTenant } from "./tenants";
+import type { WebhookMessage } from "./webhook-delivery";
+
+/** What the operator's webhook use cases run with, beyond storage: the sealing key, the queue, the URL policy. */
+export interface WebhookAdminContext extends OperatorContext {
+  secretsKey: string;
+  queue: Queue<WebhookMessage>;
+  allowHttp: boolean;
+}
+
+/** WEBHOOKS_ALLOW_HTTP: only the exact string "true" (set by `npm run dev`, never in wrangler.toml) allows http. */
+export const allowsHttpWebhooks = (env: { WEBHOOKS_ALLOW_HTTP?: string }) => env.WEBHOOKS_ALLOW_HTTP === "true";
+
+/** How long the previous secret keeps signing after a rotation unless the request says otherwise, and at most. */
+export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
+export const MAX_SECRET_GRACE_SECONDS = 7 * 86_400;
+
+export type Endpoint = Omit<EndpointRow, "secret" | "previousSecret">;
+
+const notFound = () => new AdminError("webhook_not_found", "No webhook endpoint with this id.");
+
+const withoutSecrets = ({ secret: _, previousSecret: __, ...endpoint }: EndpointRow): Endpoint => endpoint;
+
+function checkedUrl(ctx: WebhookAdminContext, url: string) {
+  const problem = endpointUrlProblem(url, ctx.allowHttp);
+  if (problem) throw new AdminError("invalid_request", `url: ${problem}`);
+  return url;
+}
+
+export interface EndpointInput {
+  url: string;
+  eventTypes?: EventType[] | null;
+  tenantIds?: string[] | null;
+}
+
+/**
+ * Registers an endpoint; the answer carries its signing secret, the only time it is shown. `origin` (the admin
+ * request's) is where the events' SCIM locations will point, as the pull API's do when called on that host.
+ */
+export async function createWebhook(ctx: WebhookAdminContext, input: EndpointInput, origin: string) {
+  const secret = generateSecret();
+  const row: EndpointRow = {
+    id: crypto.randomUUID(),
+    url: checkedUrl(ctx, input.url),
+    origin,
+    secret: await sealSecret(secret, ctx.secretsKey),
+    previousSecret: null,
+    previousSecretUntil: null,
+    eventTypes: input.eventTypes ?? null,
+    tenantIds: input.tenantIds ?? null,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    failingSince: null,
+    lastSuccessAt: null,
+    disabledAt: null,
+    disabledReason: null,
+  };
+  await insertEndpoint(ctx.db, row);
+  logEvent("info", "webhook_created", { endpointId: row.id, actor: ctx.actor });
+  return { ...withoutSecrets(row), secret };
+}
+
+export async function getWebhook(ctx: OperatorContext, id: string) {
+  const row = await findEndpoint(ctx.db, id);
+  if (!row) throw notFound();
+  return withoutSecrets(row);
+}
+
+export const listWebhooks = async (ctx: OperatorContext, after: string | undefined, limit: number) =>
+  (await listEndpoints(ctx.db, after, limit)).map(withoutSecrets);
+
+/**
+ * Changes an endpoint's URL or filters, or puts a disabled one back in service (`enabled: true`, which forgets its
+ * failures); `enabled: false` takes it out of service and cancels what it is owed.
+ */
+export async function updateWebhook(
+  ctx: WebhookAdminContext,
+  id: string,
+  changes: Partial<EndpointInput> & { enabled?: boolean },
+) {
+  const { enabled, url, ...filters } = changes;
+  const row = await updateEndpoint(ctx.db, id, {
+    ...filters,
+    ...(url === undefined ? {} : { url: checkedUrl(ctx, url) }),
+    ...(enabled === true ? { disabledAt: null, disabledReason: null, failingSince: null } : {}),
+    ...(enabled === false ? { disabledAt: ctx.now, disabledReason: "disabled by the operator" } : {}),
+    updatedAt: ctx.now,
+  });
+  if (!row) throw notFound();
+  if (enabled === false) await cancelOwed(ctx.db, id, ctx.now);
+  return withoutSecrets(row);
+}
+
+export async function deleteWebhook(ctx: OperatorContext, id: string) {
+  if (!(await deleteEndpoint(ctx.db, id))) throw notFound();
+}
+
+/**
+ * A new signing secret, shown once. The previous one keeps signing beside it (two signatures per delivery) for
+ * `graceSeconds`, so the receiver can switch without missing an event; 0 ends it at once.
+ */
+export async function rotateWebhookSecret(ctx: WebhookAdminContext, id: string, graceSeconds: number) {
+  const current = await findEndpoint(ctx.db, id);
+  if (!current) throw notFound();
+  const secret = generateSecret();
+  const row = await updateEndpoint(ctx.db, id, {
+    secret: await sealSecret(secret, ctx.secretsKey),
+    previousSecret: graceSeconds > 0 ? current.secret : null,
+    previousSecretUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null,
+    updatedAt: ctx.now,
+  });
+  if (!row) throw notFound();
+  logEvent("info", "webhook_secret_rotated", { endpointId: id, actor: ctx.actor, graceSeconds });
+  return { ...withoutSecrets(row), secret };
+}
+
+export async function listWebhookDeliveries(
+  ctx: OperatorContext,
+  id: string,
+  query: { state?: DeliveryState; before?: number; limit: number },
+) {
+  await getWebhook(ctx, id);
+  return listDeliveryRows(ctx.db, id, query.state, query.before, query.limit);
+}
+
+/**
+ * Sends a tenant's events after `after` to the endpoint again (those its filters take), from the queue, a page at a
+ * time; each is owed anew, so a delivery that already succeeded or died is attempted again.
+ */
+export async function replayWebhook(ctx: WebhookAdminContext, id: string, tenantId: string, after: number) {
+  const endpoint = await getWebhook(ctx, id);
+  await requireTenant(ctx.db, tenantId);
+  if (endpoint.disabledAt !== null) {
+    throw new AdminError("webhook_disabled", "The endpoint is disabled; enable it before replaying.");
+  }
+  await ctx.queue.send({ kind: "replay", endpointId: id, tenantId, after });
+  logEvent("info", "webhook_replay", { endpointId: id, tenantId, after, actor: ctx.actor });
+  return { endpointId: id, tenantId, after };
+}

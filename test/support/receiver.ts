@@ -1,0 +1,64 @@
+/**
+ * A real HTTP receiver for webhook tests, started once in Node (vitest globalSetup) and reached by the worker over
+ * the network as any vendor's endpoint would be. Each path `/hooks/<name>` is an endpoint whose behaviour the URL
+ * sets: `?fail=N` answers the first N requests with `status` (default 500; `retryAfter` adds a Retry-After
+ * header), `?redirect=1` answers 302; everything else gets 204. `GET /received/<name>` lists what arrived.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Received {
+  headers: Record<string, string>;
+  body: string;
+  answered: number;
+  at: number;
+}
+
+let server: Server;
+const received = new Map<string, Received[]>();
+
+export async function setup({ provide }: { provide: (key: "receiverOrigin", value: string) => void }) {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://receiver");
+    const [, kind, name = ""] = url.pathname.split("/");
+    if (req.method === "GET" && kind === "received") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(received.get(name) ?? []));
+      return;
+    }
+    let body = "";
+    req.on("data", (chunk) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      const list = received.get(name) ?? [];
+      const fail = Number(url.searchParams.get("fail") ?? 0);
+      const answered = url.searchParams.get("redirect")
+        ? 302
+        : list.length < fail
+          ? Number(url.searchParams.get("status") ?? 500)
+          : 204;
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      list.push({ headers, body, answered, at: Date.now() });
+      received.set(name, list);
+      const retryAfter = url.searchParams.get("retryAfter");
+      res.writeHead(answered, {
+        ...(answered === 302 ? { location: "http://127.0.0.1:9/elsewhere" } : {}),
+        ...(retryAfter && answered >= 400 ? { "retry-after": retryAfter } : {}),
+      });
+      res.end(answered >= 400 ? `refused by the test receiver (${answered})` : undefined);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  provide("receiverOrigin", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+}
+
+export async function teardown() {
+  await new Promise((resolve) => server.close(resolve));
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    receiverOrigin: string;
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Webhooks end to end: real local D1 and Queues, a real HTTP receiver (test/support/receiver.ts) reached over the
+ * network, and every delivery verified with the `standardwebhooks` package rather than with our own code.
+ */
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, inject, it } from "vitest";
+import { deliveryContext } from "../src/queue";
+import { relay } from "../src/services/webhook-delivery";
+import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import type { Received } from "./support/receiver";
+
+const receiver = inject("receiverOrigin");
+let unique = 0;
+
+interface Registered {
+  id: string;
+  secret: string;
+  name: string;
+}
+interface FeedEvent {
+  id: string;
+  type: string;
+  sequence: number;
+  tenantId: string;
+}
+
+/** A receiver endpoint (`query` sets how it answers) registered for the tenant's events. */
+async function register(t: TestTenant | null, query = "", extra: Record<string, unknown> = {}): Promise<Registered> {
+  const name = `hook${++unique}-${crypto.randomUUID().slice(0, 8)}`;
+  const res = await admin("POST", "/webhooks", {
+    body: { url: `${receiver}/hooks/${name}${query}`, ...(t ? { tenantIds: [t.tenantId] } : {}), ...extra },
+  });
+  expect(res.status).toBe(201);
+  return { ...(await res.json<{ id: string; secret: string }>()), name };
+}
+
+const receivedBy = async (hook: Registered) =>
+  (await (await fetch(`${receiver}/received/${hook.name}`)).json()) as Received[];
+
+/** Waits (polling the receiver) until `done` holds for what it received. */
+async function until(hook: Registered, done: (r: Received[]) => boolean, timeoutMs = 25_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await receivedBy(hook);
+    if (done(got)) return got;
+    if (Date.now() > end) throw new Error(`timed out; received ${JSON.stringify(got.map((r) => r.answered))}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The deliveries that succeeded, each verified with the standardwebhooks package against `secret`. */
+function verified(got: Received[], secret: string) {
+  const wh = new Webhook(secret);
+  return got
+    .filter((r) => r.answered < 300)
+    .map((r) => wh.verify(r.body, r.headers) as FeedEvent & Record<string, unknown>);
+}
+
+const feedAfter = async (t: TestTenant, after: number) =>
+  (await (await admin("GET", `/tenants/${t.tenantId}/events?after=${after}&limit=1000`)).json<{ items: FeedEvent[] }>())
+    .items;
+const newest = async (t: TestTenant) => (await feedAfter(t, 0)).at(-1)?.sequence ?? 0;
+
+describe("webhook endpoints", () => {
+  it("are created with a secret shown once and sealed at rest, read, listed, changed and deleted", async () => {
+    const hook = await register(null, "", { eventTypes: ["user.created"] });
+    expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    const read = await (await admin("GET", `/webhooks/${hook.id}`)).json<Record<string, unknown>>();
+    expect(read).toMatchObject({ id: hook.id, eventTypes: ["user.created"], tenantIds: null, enabled: true });
+    expect(JSON.stringify(read)).not.toContain(hook.secret.slice(6));
+    const stored = await env.DB.prepare("select secret from webhook_endpoints where id = ?")
+      .bind(hook.id)
+      .first<string>("secret");
+    expect(stored).toMatch(/^v1\./);
+    expect(stored).not.toContain(hook.secret.slice(6));
+    const list = await (await admin("GET", "/webhooks?limit=200")).json<{ items: { id: string }[] }>();
+    expect(list.items.map((e) => e.id)).toContain(hook.id);
+    const patched = await admin("PATCH", `/webhooks/${hook.id}`, { body: { eventTypes: null, enabled: false } });
+    expect(await patched.json()).toMatchObject({
+      eventTypes: null,
+      enabled: false,
+      disabledReason: "disabled by the operator",
+    });
+    expect((await admin("DELETE", `/webhooks/${hook.id}`)).status).toBe(204);
+    expect((await admin("GET", `/webhooks/${hook.id}`)).status).toBe(404);
+  });
+
+  it.each([
+    ["plain http to a public host", "http://example.com/hook"],
+    ["credentials in the URL", "https://user:pass@example.com/hook"],
+    ["not a URL", "hook"],
+    ["another scheme", "ftp://example.com/hook"],
+  ])("refuse %s with 400", async (_, url) => {
+    const res = await admin("POST", "/webhooks", { body: { url } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
+  });
+
+  it('refuse http:// even to loopback unless WEBHOOKS_ALLOW_HTTP is "true"', async () => {
+    const strict = fetchWith({ bindings: { WEBHOOKS_ALLOW_HTTP: undefined } });
+    const res = await admin("POST", "/webhooks", { body: { url: `${receiver}/hooks/strict` }, fetch: strict });
+    expect(res.status).toBe(400);
+    expect((await admin("POST", "/webhooks", { body: { url: "https://hooks.example/x" }, fetch: strict })).status).toBe(
+      201,
+    );
+  });
+});
+
+describe("Entra's lifecycle, pushed", () => {
+  it("reaches a receiver that fails its first deliveries as exactly the feed's events, verified", async () => {
+    const t = await createTenant();
+    const from = await newest(t);
+    const hook = await register(t, "?fail=2");
+    const ada = await (await scim(t, "POST", "/Users", { body: createUserBody("ada") })).json<{ id: string }>();
+    expect((await scim(t, "POST", "/Users", { body: createUserBody("ada") })).status).toBe(409);
+    await scim(t, "PATCH", `/Users/${ada.id}`, { body: patchBody(userPatches.workEmailAndFamilyName) });
+    await scim(t, "PATCH", `/Users/${ada.id}`, {
+      body: patchBody([{ op: "Replace", path: "active", value: "False" }]),
+    });
+    const group = await (await scim(t, "POST", "/Groups", { body: createGroupBody })).json<{ id: string }>();
+    const add = patchBody([{ op: "Add", path: "members", value: [{ value: ada.id }] }]);
+    await scim(t, "PATCH", `/Groups/${group.id}`, { body: add });
+    await scim(t, "DELETE", `/Users/${ada.id}`);
+
+    const feed = await feedAfter(t, from);
+    expect(feed.length).toBe(7);
+    const got = await until(hook, (r) => r.filter((x) => x.answered < 300).length >= feed.length);
+    expect(got.filter((r) => r.answered >= 500)).toHaveLength(2);
+    const delivered = verified(got, hook.secret);
+    // Each event once (the refused duplicate POST delivered nothing), and the order restored by sequence.
+    expect(delivered.map((e) => e.id).sort()).toEqual(feed.map((e) => e.id).sort());
+    expect([...delivered].sort((a, b) => a.sequence - b.sequence)).toEqual(feed);
+    for (const r of got.filter((x) => x.answered < 300)) {
+      expect(r.headers["webhook-id"]).toBe(JSON.parse(r.body).id);
+      expect(r.headers["content-type"]).toBe("application/json");
+    }
+    // The failed attempts kept the event's id; the retry came with a fresh timestamp.
+    for (const failed of got.filter((r) => r.answered >= 500)) {
+      const retried = got.find((r) => r.answered < 300 && r.headers["webhook-id"] === failed.headers["webhook-id"]);
+      expect(Number(retried?.headers["webhook-timestamp"])).toBeGreaterThan(
+        Number(failed.headers["webhook-timestamp"]),
+      );
+    }
+
+    // The delivery log shows the failures and the retries.
+    const log = await (await admin("GET", `/webhooks/${hook.id}/deliveries?limit=200`)).json<{
+      items: { state: string; attemptCount: number; attempts: { status: number }[] }[];
+    }>();
+    expect(log.items).toHaveLength(feed.length);
+    expect(log.items.every((d) => d.state === "succeeded")).toBe(true);
+    const retried = log.items.filter((d) => d.attemptCount === 2);
+    expect(retried).toHaveLength(2);
+    for (const d of retried) expect(d.attempts.map((a) => a.status)).toEqual([500, 204]);
+    const byState = await (await admin("GET", `/webhooks/${hook.id}/deliveries?state=retrying`)).json<{ items: [] }>();
+    expect(byState.items).toEqual([]);
+  }, 40_000);
+});
+
+describe("delivery outcomes", () => {
+  it("410 disables the endpoint, with the reason shown", async () => {
+    const t = await createTenant();
+    const hook = await register(t, "?fail=1000&status=410");
+    await scim(t, "POST", "/Users", { body: createUserBody("gone") });
+    await until(hook, (r) => r.length >= 1);
+    const read = async () => (await admin("GET", `/webhooks/${hook.id}`)).json<Record<string, unknown>>();
+    await expect.poll(read, { timeout: 10_000 }).toMatchObject({ enabled: false });
+    expect((await read()).disabledReason).toMatch(/^410 Gone/);
+    await scim(t, "POST", "/Users", { body: createUserBody("gone2") });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await receivedBy(hook)).toHaveLength(1);
+  }, 30_000);
+
+  it("a redirect is a failure, never followed; the answer's excerpt is logged", async () => {
+    const t = await createTenant();
+    const hook = await register(t, "?redirect=1", { eventTypes: ["user.created"] });
+    await scim(t, "POST", "/Users", { body: createUserBody("redirected") });
+    await until(hook, (r) => r.length >= 1);
+    const deliveries = async () =>
+      (await admin("GET", `/webhooks/${hook.id}/deliveries`)).json<{
+        items: { state: string; attempts: { status: number }[] }[];
+      }>();
+    await expect.poll(async () => (await deliveries()).items[0]?.state, { timeout: 10_000 }).toBe("retrying");
+    expect((await deliveries()).items[0]?.attempts.map((a) => a.status)).toEqual([302]);
+  }, 30_000);
+
+  it("a rotated secret: both sign during the grace period, and each verifies", async () => {
+    const t = await createTenant();
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    const res = await admin("POST", `/webhooks/${hook.id}/secret`, { body: { graceSeconds: 3600 } });
+    expect(res.status).toBe(201);
+    const { secret } = await res.json<{ secret: string }>();
+    expect(secret).not.toBe(hook.secret);
+    await scim(t, "POST", "/Users", { body: createUserBody("rotated") });
+    const [delivery] = await until(hook, (r) => r.length >= 1);
+    expect(delivery?.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+    expect(verified([delivery as Received], secret)).toHaveLength(1);
+    expect(verified([delivery as Received], hook.secret)).toHaveLength(1);
+    expect(() => verified([delivery as Received], `whsec_${btoa("x".repeat(32))}`)).toThrow();
+  }, 30_000);
+});
+
+describe("replay and relay", () => {
+  it("replay re-sends a tenant's events from a cursor", async () => {
+    const t = await createTenant();
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    for (let i = 0; i < 3; i++) await scim(t, "POST", "/Users", { body: createUserBody(`replay${i}`) });
+    const first = await until(hook, (r) => r.length >= 3);
+    const sequences = verified(first, hook.secret)
+      .map((e) => e.sequence)
+      .sort((a, b) => a - b);
+    const after = sequences[0] as number;
+    const res = await admin("POST", `/webhooks/${hook.id}/replay`, { body: { tenantId: t.tenantId, after } });
+    expect(res.status).toBe(202);
+    const again = await until(hook, (r) => r.length >= 5);
+    expect(
+      verified(again.slice(3), hook.secret)
+        .map((e) => e.sequence)
+        .sort((a, b) => a - b),
+    ).toEqual(sequences.slice(1));
+  }, 30_000);
+
+  it("a lost nudge costs minutes, not events: the relay fans out what was left behind", async () => {
+    const t = await createTenant();
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    // Setting the tenant up nudged the queue too: let that fan-out finish first.
+    const fannedOut = () =>
+      env.DB.prepare("select fanned_out_through from event_feeds where tenant_id = ?")
+        .bind(t.tenantId)
+        .first("fanned_out_through");
+    const settled = await newest(t);
+    await expect.poll(fannedOut, { timeout: 10_000 }).toBe(settled);
+    // The write's nudge to the queue is lost.
+    const dropping = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+    const lost = fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } });
+    expect((await scim(t, "POST", "/Users", { body: createUserBody("lost"), fetch: lost })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await receivedBy(hook)).toHaveLength(0);
+    // The relay, two minutes on.
+    const report = await relay({ ...deliveryContext(env), now: () => Date.now() + 120_000 });
+    expect(report.tenantsFannedOut).toBeGreaterThanOrEqual(1);
+    const got = await until(hook, (r) => r.length >= 1);
+    expect(verified(got, hook.secret).map((e) => e.type)).toEqual(["user.created"]);
+  }, 30_000);
+});
