@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm run dev`: local D1 migrated, an admin key and a token signing key in .dev.vars, a demo tenant with its
-// integration, a fresh token
-// printed, then `wrangler dev` on 127.0.0.1:8787 (extra arguments are passed to wrangler).
+// `npm run dev`: local D1 migrated, the secrets in .dev.vars (admin key, token signing key, webhook sealing key)
+// and webhooks to local http receivers allowed, a demo tenant with its integration, a fresh token printed, then
+// `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments are passed to wrangler).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,6 +22,9 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const adminKey = ensureSecret("ADMIN_API_KEY", "adm_");
 ensureSecret("TOKEN_SIGNING_KEYS", "tsk_");
+ensureSecret("WEBHOOK_SECRETS_KEY", "whk_");
+// Local receivers (`npm run events:tail`) listen on http://127.0.0.1; deployed endpoints must be https.
+ensureDevVar("WEBHOOKS_ALLOW_HTTP", () => "true");
 const dev = spawn(
   wrangler,
   ["dev", "--ip", "127.0.0.1", "--port", port, ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port"))],
@@ -39,10 +42,15 @@ await setUpDemo(origin, adminKey);
 
 /** A secret in .dev.vars: kept when set (and not the example's `change-me`), otherwise written as a random value. */
 function ensureSecret(name, prefix) {
+  return ensureDevVar(name, () => `${prefix}${randomBytes(24).toString("base64url")}`);
+}
+
+/** A variable in .dev.vars: kept when set (and not `change-me`), otherwise written with the value `make` gives. */
+function ensureDevVar(name, make) {
   const text = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
   const current = new RegExp(`^${name}=(.+)$`, "m").exec(text)?.[1]?.trim();
   if (current && current !== "change-me") return current;
-  const value = `${prefix}${randomBytes(24).toString("base64url")}`;
+  const value = make();
   const rest = text.replace(new RegExp(`^${name}=.*\n?`, "m"), "");
   writeFileSync(".dev.vars", `${rest}${rest && !rest.endsWith("\n") ? "\n" : ""}${name}=${value}\n`);
   return value;
@@ -89,6 +97,7 @@ async function setUpDemo(url, key) {
 │ Secret Token  : ${issued.body.token}
 │
 │ curl -H "Authorization: Bearer ${issued.body.token}" "${issued.body.scimBaseUrl}/Users?filter=userName+eq+%22x%22"
+│ Watch changes arrive as signed webhooks: npm run events:tail   (in another terminal)
 └ (a new token is issued at every start; the previous one stops working)
 `);
 }
