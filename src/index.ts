@@ -2,17 +2,16 @@ import { createApp } from "./app";
 import { createDb } from "./db/client";
 import { deliveryContext, handleWebhookBatch } from "./queue";
 import { eventRetentionMs } from "./services/events";
-import { runTokenHousekeeping } from "./services/housekeeping";
+import { HOUSEKEEPING_CRON, runTokenHousekeeping } from "./services/housekeeping";
 import { relay, type WebhookMessage } from "./services/webhook-delivery";
 
 const app = createApp();
 
-/** The hourly cron of wrangler.toml; its other cron (every few minutes) is the webhook relay. */
-export const HOUSEKEEPING_CRON = "17 * * * *";
-
+// The entry module exports handlers only: workerd treats every named export as an entrypoint.
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
+    // wrangler.toml's other cron (every few minutes) is the webhook relay.
     if (controller.cron !== HOUSEKEEPING_CRON) {
       ctx.waitUntil(relay(deliveryContext(env)));
       return;

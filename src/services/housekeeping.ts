@@ -22,6 +22,9 @@ import { forTenant, type OperatorContext } from "./context";
 import { eventRetentionMs } from "./events";
 import { EXPIRY_WARNING_MS } from "./tokens";
 
+/** The hourly cron of wrangler.toml that runs housekeeping (test/node/docs.test.ts checks it is declared there). */
+export const HOUSEKEEPING_CRON = "17 * * * *";
+
 /** Rows handled per batch of a step; a step repeats its batch until it has nothing left or the run's budget is spent. */
 export const HOUSEKEEPING_BATCH_SIZE = 50;
 /**

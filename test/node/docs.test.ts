@@ -29,6 +29,7 @@ import {
   EVENT_PURGE_BATCH,
   FAILED_REQUEST_RETENTION_MS,
   HOUSEKEEPING_BATCH_SIZE,
+  HOUSEKEEPING_CRON,
   HOUSEKEEPING_SUBREQUEST_BUDGET,
   LOG_PURGE_BATCH,
   TOKEN_METADATA_RETENTION_MS,
@@ -226,6 +227,13 @@ function render() {
 
 it("docs/limits.md states the limits the code enforces", async () => {
   await expect(render()).toMatchFileSnapshot("../../docs/limits.md");
+});
+
+it("wrangler.toml declares the housekeeping cron the worker runs housekeeping on, and one other (the relay)", () => {
+  const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+  const crons = JSON.parse(/^crons = (\[.*\])$/m.exec(toml)?.[1] ?? "[]") as string[];
+  expect(crons).toContain(HOUSEKEEPING_CRON);
+  expect(crons).toHaveLength(2);
 });
 
 it("docs/api.md lists every admin error code with its status, and no other", () => {
