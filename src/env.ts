@@ -16,13 +16,3 @@ export interface AppEnv {
     projection: Projection;
   };
 }
-
-declare global {
-  /**
-   * A variable wrangler.toml must never declare (so `wrangler types` cannot see it): set only in .dev.vars by
-   * `npm run dev`, it lets webhooks target http:// on loopback (services/webhooks.ts).
-   */
-  interface Env {
-    WEBHOOKS_ALLOW_HTTP?: string;
-  }
-}

@@ -25,8 +25,8 @@ export interface WebhookAdminContext extends OperatorContext {
   allowHttp: boolean;
 }
 
-/** WEBHOOKS_ALLOW_HTTP: only the exact string "true" (set by `npm run dev`, never in wrangler.toml) allows http. */
-export const allowsHttpWebhooks = (env: { WEBHOOKS_ALLOW_HTTP?: string }) => env.WEBHOOKS_ALLOW_HTTP === "true";
+/** WEBHOOKS_ALLOW_HTTP: only the exact string "true" (.dev.vars of `npm run dev`; "false" in wrangler.toml) allows http. */
+export const allowsHttpWebhooks = (env: { WEBHOOKS_ALLOW_HTTP: string }) => env.WEBHOOKS_ALLOW_HTTP === "true";
 
 /** How long the previous secret keeps signing after a rotation unless the request says otherwise, and at most. */
 export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;

@@ -236,6 +236,11 @@ it("wrangler.toml declares the housekeeping cron the worker runs housekeeping on
   expect(crons).toHaveLength(2);
 });
 
+it('wrangler.toml never lets webhooks use plain http: WEBHOOKS_ALLOW_HTTP is "false" there', () => {
+  const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+  expect(/^WEBHOOKS_ALLOW_HTTP = "(.*)"$/m.exec(toml)?.[1]).toBe("false");
+});
+
 it("docs/api.md lists every admin error code with its status, and no other", () => {
   const doc = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
   const documented = Object.fromEntries(
