@@ -19,10 +19,7 @@ export default {
     ctx.waitUntil(
       runTokenHousekeeping(
         { db: createDb(env.DB), kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
-        {
-          notifyWebhookUrl: env.NOTIFY_WEBHOOK_URL || undefined,
-          eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS),
-        },
+        { eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS) },
       ),
     );
   },

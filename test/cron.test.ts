@@ -47,7 +47,7 @@ const NOTHING_LEFT = {
 };
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
-const housekeeping = (opts: { batchSize?: number; notifyWebhookUrl?: string; subrequestBudget?: number } = {}) =>
+const housekeeping = (opts: { batchSize?: number; subrequestBudget?: number } = {}) =>
   runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW, actor: "cron" }, opts);
 
 describe("token housekeeping", () => {
@@ -189,32 +189,6 @@ describe("token housekeeping", () => {
     expect(warned.results.map((r) => r.id)).toEqual(["sooner", "soonest"]);
     const second = await housekeeping({ batchSize: 2 });
     expect(second).toMatchObject({ expiringSoon: 1, remaining: NOTHING_LEFT, done: true });
-  });
-
-  it("posts a JSON notice to the webhook for tokens entering the warning window", async () => {
-    await seedToken("hooked", tenantId, { expires_at: NOW + 3 * DAY });
-    const received: unknown[] = [];
-    const original = globalThis.fetch;
-    globalThis.fetch = (async (input: RequestInfo, init?: RequestInit) => {
-      received.push({ url: String(input), body: JSON.parse(String(init?.body)) });
-      return new Response(null, { status: 204 });
-    }) as typeof fetch;
-    try {
-      await housekeeping({ notifyWebhookUrl: "https://hooks.test/x" });
-    } finally {
-      globalThis.fetch = original;
-    }
-    expect(received).toEqual([
-      {
-        url: "https://hooks.test/x",
-        body: {
-          event: "token.expiring_soon",
-          tenantId,
-          tokenId: "hooked",
-          expiresAt: new Date(NOW + 3 * DAY).toISOString(),
-        },
-      },
-    ]);
   });
 
   it("runs from the scheduled handler", async () => {

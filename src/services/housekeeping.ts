@@ -75,7 +75,6 @@ export interface HousekeepingReport {
 }
 
 interface HousekeepingOptions {
-  notifyWebhookUrl?: string;
   /** How long the change feed keeps events (default: services/events.ts). */
   eventRetentionMs?: number;
   batchSize?: number;
@@ -94,15 +93,12 @@ export async function runTokenHousekeeping(
   const { db, now } = ctx;
   const limit = opts.batchSize ?? HOUSEKEEPING_BATCH_SIZE;
   const budget = { left: opts.subrequestBudget ?? HOUSEKEEPING_SUBREQUEST_BUDGET };
-  const notices = opts.notifyWebhookUrl ? limit : 0;
   const purgeBefore = now - TOKEN_METADATA_RETENTION_MS;
 
-  // Costs per batch: a read, a write, and a KV delete (or webhook notice) per row.
+  // Costs per batch: a read, a write, and a KV delete per row (warnings: the read and the write).
   const expired = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "expired", limit));
   const graceEnded = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "graceEnded", limit));
-  const expiringSoon = await repeat(budget, 2 + notices, limit, () =>
-    warnExpiringSoon(ctx, limit, opts.notifyWebhookUrl),
-  );
+  const expiringSoon = await repeat(budget, 2, limit, () => warnExpiringSoon(ctx, limit));
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   const purgeLog = (log: TimedLog, before: number) =>
@@ -203,8 +199,11 @@ async function sweepEndedGrants(ctx: OperatorContext, limit: number) {
   return rows.length;
 }
 
-/** Once per token: an audit event, a feed event, a log line and, when configured, a webhook notice. */
-async function warnExpiringSoon(ctx: OperatorContext, limit: number, notifyWebhookUrl: string | undefined) {
+/**
+ * Once per token: a feed event (which webhooks deliver, signed and retried), an audit event and a log line. (The
+ * unsigned NOTIFY_WEBHOOK_URL notice this replaced is gone; docs/deploy.md says how to move to a webhook.)
+ */
+async function warnExpiringSoon(ctx: OperatorContext, limit: number) {
   const { db, now } = ctx;
   const rows = await tokensToWarn(db, now, EXPIRY_WARNING_MS, limit);
   if (rows.length === 0) return 0;
@@ -226,26 +225,11 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number, notifyWebho
     markExpiryWarned(db, ids(rows), now, EXPIRY_WARNING_MS),
   ]);
   for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));
-  if (notifyWebhookUrl) await Promise.all(rows.map((t) => notify(notifyWebhookUrl, t)));
   return rows.length;
 }
 
 function expiryNotice(t: TokenRow) {
   return { tenantId: t.tenantId, tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() };
-}
-
-/** A failed notice is logged, not retried: the audit event and log line already record the warning. */
-async function notify(url: string, t: TokenRow) {
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ event: "token.expiring_soon", ...expiryNotice(t) }),
-    });
-    if (!res.ok) logEvent("warn", "notify_webhook_failed", { status: res.status, tokenId: t.id });
-  } catch (error) {
-    logEvent("warn", "notify_webhook_failed", { error: String(error), tokenId: t.id });
-  }
 }
 
 const ids = (rows: { id: string }[]) => rows.map((t) => t.id);

@@ -48,7 +48,17 @@ import {
   MAX_TOKEN_TTL_SECONDS,
   MIN_TOKEN_TTL_SECONDS,
 } from "../../src/services/tokens";
+import {
+  DELIVERY_TIMEOUT_MS,
+  DISABLE_AFTER_MS,
+  FANOUT_PAGE,
+  MAX_EXCERPT_CHARS,
+  MAX_LOGGED_ATTEMPTS,
+  RELAY_AFTER_MS,
+} from "../../src/services/webhook-delivery";
+import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
 import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
+import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 
 const n = (value: number) => value.toLocaleString("en-US");
 function bytes(value: number) {
@@ -171,6 +181,27 @@ function sections(): [string, Row[]][] {
         [
           "Rotation grace period (`graceSeconds`)",
           `0 to ${duration(MAX_GRACE_SECONDS * 1000)}`,
+          "`400 invalid_request`",
+        ],
+      ],
+    ],
+    [
+      "Webhooks",
+      [
+        [
+          "Attempts per delivery",
+          `${n(MAX_ATTEMPTS)} over about ${(RETRY_DELAYS_SECONDS.reduce((a, b) => a + b, 0) / 86_400).toFixed(1)} days (5 s first, ±10 % jitter)`,
+          "`dead`",
+        ],
+        ["Time to answer one delivery", duration(DELIVERY_TIMEOUT_MS), "failure, retried"],
+        ["Every attempt failing for", duration(DISABLE_AFTER_MS), "endpoint disabled, reason shown"],
+        ["Attempts kept in a delivery's log", n(MAX_LOGGED_ATTEMPTS), "oldest dropped"],
+        ["Failed answer's body kept", `${n(MAX_EXCERPT_CHARS)} characters`, "cut"],
+        ["Events fanned out or replayed per queue message", n(FANOUT_PAGE), "next message"],
+        ["Relay (lost messages re-sent)", `every 5 minutes, after ${duration(RELAY_AFTER_MS)}`, "sent again"],
+        [
+          "Previous secret's grace period",
+          `0 to ${duration(MAX_SECRET_GRACE_SECONDS * 1000)} (default ${duration(DEFAULT_SECRET_GRACE_SECONDS * 1000)})`,
           "`400 invalid_request`",
         ],
       ],
