@@ -14,6 +14,7 @@ CREATE TABLE `webhook_deliveries` (
 	PRIMARY KEY(`endpoint_id`, `tenant_id`, `sequence`)
 );
 --> statement-breakpoint
+CREATE INDEX `webhook_deliveries_endpoint_idx` ON `webhook_deliveries` (`endpoint_id`);--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_endpoint_state_idx` ON `webhook_deliveries` (`endpoint_id`,`state`);--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`state`,`next_attempt_at`);--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_created_idx` ON `webhook_deliveries` (`created_at`);--> statement-breakpoint
@@ -29,6 +30,7 @@ CREATE TABLE `webhook_endpoints` (
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	`failing_since` integer,
+	`last_failure_at` integer,
 	`last_success_at` integer,
 	`disabled_at` integer,
 	`disabled_reason` text

@@ -23,11 +23,21 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const adminKey = ensureSecret("ADMIN_API_KEY", "adm_");
 ensureSecret("TOKEN_SIGNING_KEYS", "tsk_");
 ensureSecret("WEBHOOK_SECRETS_KEY", "whk_");
-// Local receivers (`npm run events:tail`) listen on http://127.0.0.1; deployed endpoints must be https.
-ensureDevVar("WEBHOOKS_ALLOW_HTTP", () => "true");
+// Local receivers (`npm run events:tail`) listen on http://127.0.0.1; deployed endpoints must be https. wrangler
+// takes from .dev.vars only what wrangler.toml declares, and this must never be declared there: it goes as a --var.
+const allowHttp = ensureDevVar("WEBHOOKS_ALLOW_HTTP", () => "true");
 const dev = spawn(
   wrangler,
-  ["dev", "--ip", "127.0.0.1", "--port", port, ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port"))],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    "--var",
+    `WEBHOOKS_ALLOW_HTTP:${allowHttp}`,
+    ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port")),
+  ],
   {
     env,
     stdio: ["inherit", "inherit", "inherit"],

@@ -58,11 +58,11 @@ function summary(event) {
 
 let webhook;
 const server = createServer((req, res) => {
-  let body = "";
-  req.on("data", (chunk) => {
-    body += chunk;
-  });
+  // Bytes first, text at the end: a character split between chunks must not be mangled.
+  const chunks = [];
+  req.on("data", (chunk) => chunks.push(chunk));
   req.on("end", () => {
+    const body = Buffer.concat(chunks).toString("utf8");
     try {
       const event = new Webhook(webhook.secret).verify(body, req.headers);
       console.log(asJson ? JSON.stringify(event, null, 2) : `✔ ${summary(event)}`);

@@ -16,3 +16,13 @@ export interface AppEnv {
     projection: Projection;
   };
 }
+
+declare global {
+  /**
+   * Never declared in wrangler.toml (so `wrangler types` does not see it): `npm run dev` passes "true" with
+   * `wrangler dev --var`, letting webhooks target http:// on loopback (services/webhooks.ts).
+   */
+  interface Env {
+    WEBHOOKS_ALLOW_HTTP?: string;
+  }
+}

@@ -11,8 +11,11 @@ import {
 
 /** The queue whose messages the queue gave up on (wrangler.toml `dead_letter_queue`). */
 export const DEAD_LETTER_QUEUE = "webhook-deliveries-dead";
-/** When processing a message throws (storage unavailable, a bug), it comes back after this long. */
-const FAILED_MESSAGE_DELAY_SECONDS = 30;
+/**
+ * When processing a message throws (storage unavailable, a bug), it comes back after 30 s, doubling with each of its
+ * attempts up to an hour: wrangler.toml's max_retries then spans about half a day before the dead-letter queue.
+ */
+const failedMessageDelay = (attempts: number) => Math.min(3600, 30 * 2 ** Math.max(0, attempts - 1));
 
 export const deliveryContext = (env: Env): DeliveryContext => ({
   db: createDb(env.DB),
@@ -53,7 +56,7 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, en
         message.ack();
       } catch (error) {
         logEvent("error", "webhook_message_failed", { ...body, error: String(error) });
-        message.retry({ delaySeconds: FAILED_MESSAGE_DELAY_SECONDS });
+        message.retry({ delaySeconds: failedMessageDelay(message.attempts) });
       }
     }),
   );

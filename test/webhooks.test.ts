@@ -5,8 +5,9 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
+import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
-import { relay } from "../src/services/webhook-delivery";
+import { deliver, fanOut, relay, type WebhookMessage } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import type { Received } from "./support/receiver";
@@ -62,6 +63,22 @@ const feedAfter = async (t: TestTenant, after: number) =>
   (await (await admin("GET", `/tenants/${t.tenantId}/events?after=${after}&limit=1000`)).json<{ items: FeedEvent[] }>())
     .items;
 const newest = async (t: TestTenant) => (await feedAfter(t, 0)).at(-1)?.sequence ?? 0;
+/**
+ * A tenant whose setup (integration and token events) has been fanned out: an endpoint registered now receives
+ * exactly what happens next.
+ */
+async function settledTenant() {
+  const t = await createTenant();
+  const settled = await newest(t);
+  await expect.poll(() => fannedOut(t), { timeout: 10_000 }).toBe(settled);
+  return t;
+}
+
+/** How far webhooks have fanned the tenant's feed out. */
+const fannedOut = (t: TestTenant) =>
+  env.DB.prepare("select fanned_out_through from event_feeds where tenant_id = ?")
+    .bind(t.tenantId)
+    .first("fanned_out_through");
 
 describe("webhook endpoints", () => {
   it("are created with a secret shown once and sealed at rest, read, listed, changed and deleted", async () => {
@@ -102,15 +119,16 @@ describe("webhook endpoints", () => {
     const strict = fetchWith({ bindings: { WEBHOOKS_ALLOW_HTTP: undefined } });
     const res = await admin("POST", "/webhooks", { body: { url: `${receiver}/hooks/strict` }, fetch: strict });
     expect(res.status).toBe(400);
-    expect((await admin("POST", "/webhooks", { body: { url: "https://hooks.example/x" }, fetch: strict })).status).toBe(
-      201,
-    );
+    const https = await admin("POST", "/webhooks", { body: { url: "https://hooks.example/x" }, fetch: strict });
+    expect(https.status).toBe(201);
+    // It would take every tenant's events; the other tests count theirs.
+    expect((await admin("DELETE", `/webhooks/${(await https.json<{ id: string }>()).id}`)).status).toBe(204);
   });
 });
 
 describe("Entra's lifecycle, pushed", () => {
   it("reaches a receiver that fails its first deliveries as exactly the feed's events, verified", async () => {
-    const t = await createTenant();
+    const t = await settledTenant();
     const from = await newest(t);
     const hook = await register(t, "?fail=2");
     const ada = await (await scim(t, "POST", "/Users", { body: createUserBody("ada") })).json<{ id: string }>();
@@ -160,15 +178,20 @@ describe("Entra's lifecycle, pushed", () => {
 
 describe("delivery outcomes", () => {
   it("410 disables the endpoint, with the reason shown", async () => {
-    const t = await createTenant();
+    const t = await settledTenant();
     const hook = await register(t, "?fail=1000&status=410");
     await scim(t, "POST", "/Users", { body: createUserBody("gone") });
     await until(hook, (r) => r.length >= 1);
     const read = async () => (await admin("GET", `/webhooks/${hook.id}`)).json<Record<string, unknown>>();
     await expect.poll(read, { timeout: 10_000 }).toMatchObject({ enabled: false });
     expect((await read()).disabledReason).toMatch(/^410 Gone/);
+    // A later event is fanned out, but owed to nobody: the endpoint is out of service.
     await scim(t, "POST", "/Users", { body: createUserBody("gone2") });
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await expect.poll(() => fannedOut(t), { timeout: 10_000 }).toBe(await newest(t));
+    const owed = await env.DB.prepare("select count(*) as n from webhook_deliveries where endpoint_id = ?")
+      .bind(hook.id)
+      .first("n");
+    expect(owed).toBe(1);
     expect(await receivedBy(hook)).toHaveLength(1);
   }, 30_000);
 
@@ -183,6 +206,55 @@ describe("delivery outcomes", () => {
       }>();
     await expect.poll(async () => (await deliveries()).items[0]?.state, { timeout: 10_000 }).toBe("retrying");
     expect((await deliveries()).items[0]?.attempts.map((a) => a.status)).toEqual([302]);
+  }, 30_000);
+
+  it("a 429's Retry-After puts the next attempt back as far as it asks", async () => {
+    const t = await createTenant();
+    const hook = await register(t, "?fail=1&status=429&retryAfter=40", { eventTypes: ["user.created"] });
+    const before = Date.now();
+    await scim(t, "POST", "/Users", { body: createUserBody("later") });
+    await until(hook, (r) => r.length >= 1);
+    const delivery = async () =>
+      (
+        await (
+          await admin("GET", `/webhooks/${hook.id}/deliveries`)
+        ).json<{ items: { state: string; nextAttemptAt: string }[] }>()
+      ).items[0];
+    await expect.poll(async () => (await delivery())?.state, { timeout: 10_000 }).toBe("retrying");
+    // The schedule alone would say 5 s.
+    expect(Date.parse((await delivery())?.nextAttemptAt ?? "")).toBeGreaterThanOrEqual(before + 40_000);
+  }, 30_000);
+
+  it("duplicate messages for one delivery post it once", async () => {
+    const t = await settledTenant();
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    // The write's own nudge is held back, so the fan-out below is the only one.
+    const held = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+    await scim(t, "POST", "/Users", {
+      body: createUserBody("once"),
+      fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: held } }),
+    });
+    const recorded: DeliveryKey[] = [];
+    const capture = {
+      send: async () => {},
+      sendBatch: async (batch: { body: WebhookMessage }[]) => {
+        for (const { body } of batch) if (body.kind === "deliver") recorded.push(body);
+      },
+    } as unknown as Queue<WebhookMessage>;
+    const ctx = { ...deliveryContext(env), queue: capture };
+    await fanOut(ctx, t.tenantId);
+    expect(recorded.map((r) => [r.endpointId, r.sequence])).toEqual([[hook.id, await newest(t)]]);
+    const key = recorded[0] as DeliveryKey;
+    // Three copies of the message at once, as a relay, a retry and the queue's redelivery could make them.
+    await Promise.all([deliver(ctx, key), deliver(ctx, key), deliver(ctx, key)]);
+    expect(await receivedBy(hook)).toHaveLength(1);
+    const [row] = (
+      await admin("GET", `/webhooks/${hook.id}/deliveries`).then((r) =>
+        r.json<{ items: { state: string; attemptCount: number; attempts: unknown[] }[] }>(),
+      )
+    ).items;
+    expect(row).toMatchObject({ state: "succeeded", attemptCount: 1 });
+    expect(row?.attempts).toHaveLength(1);
   }, 30_000);
 
   it("a rotated secret: both sign during the grace period, and each verifies", async () => {
@@ -222,15 +294,8 @@ describe("replay and relay", () => {
   }, 30_000);
 
   it("a lost nudge costs minutes, not events: the relay fans out what was left behind", async () => {
-    const t = await createTenant();
+    const t = await settledTenant();
     const hook = await register(t, "", { eventTypes: ["user.created"] });
-    // Setting the tenant up nudged the queue too: let that fan-out finish first.
-    const fannedOut = () =>
-      env.DB.prepare("select fanned_out_through from event_feeds where tenant_id = ?")
-        .bind(t.tenantId)
-        .first("fanned_out_through");
-    const settled = await newest(t);
-    await expect.poll(fannedOut, { timeout: 10_000 }).toBe(settled);
     // The write's nudge to the queue is lost.
     const dropping = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
     const lost = fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } });

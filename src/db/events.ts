@@ -187,6 +187,18 @@ export async function readFeed(
   };
 }
 
+/** Whether the tenant exists, and how far retention has purged its feed: one round trip. */
+export async function feedPosition(db: Database, tenantId: string) {
+  const [tenant, feed] = await runBatch(db, [
+    sql`SELECT 1 FROM ${tenants} WHERE id = ${tenantId}`,
+    sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough`,
+  ]);
+  return {
+    tenantExists: (tenant?.results.length ?? 0) > 0,
+    purgedThrough: Number(feed?.results[0]?.purgedThrough ?? 0),
+  };
+}
+
 /** Up to `limit` events older than `before`, oldest first: the tenants they belong to and how far each goes. */
 const expiredMarks = (before: number, limit: number) =>
   sql`SELECT tenant_id, max(sequence) AS mark FROM (SELECT tenant_id, sequence FROM ${events}

@@ -268,8 +268,10 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
-  /** First failed attempt since the last success: an endpoint failing for days is disabled. */
+  /** First failed attempt of the current run of failures: an endpoint failing for days is disabled. */
   failingSince: integer("failing_since"),
+  /** The latest failed attempt: a run of failures ends with a success, or after a quiet day. */
+  lastFailureAt: integer("last_failure_at"),
   lastSuccessAt: integer("last_success_at"),
   disabledAt: integer("disabled_at"),
   disabledReason: text("disabled_reason"),
@@ -297,7 +299,8 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.endpointId, t.tenantId, t.sequence] }),
-    // Listing an endpoint's deliveries newest first (rowid order within the index), by state or all of them.
+    // Listing an endpoint's deliveries newest first: rowid order within each index, all of them or by state.
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId),
     index("webhook_deliveries_endpoint_state_idx").on(t.endpointId, t.state),
     index("webhook_deliveries_due_idx").on(t.state, t.nextAttemptAt),
     index("webhook_deliveries_created_idx").on(t.createdAt),

@@ -7,6 +7,7 @@ import { type DeliveryAttempt, eventFeeds, events, tenants, webhookDeliveries, w
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliveryState = DeliveryRow["state"];
+export const DELIVERY_STATES = webhookDeliveries.state.enumValues;
 
 /** Where a delivery stands: the endpoint, the tenant's event (by its place in the feed). */
 export interface DeliveryKey {
@@ -14,6 +15,14 @@ export interface DeliveryKey {
   tenantId: string;
   sequence: number;
 }
+
+/** The one delivery `key` names. */
+const deliveryWhere = (key: DeliveryKey) =>
+  and(
+    eq(webhookDeliveries.endpointId, key.endpointId),
+    eq(webhookDeliveries.tenantId, key.tenantId),
+    eq(webhookDeliveries.sequence, key.sequence),
+  );
 
 export const insertEndpoint = (db: Database, row: EndpointRow) => db.insert(webhookEndpoints).values(row);
 
@@ -35,12 +44,15 @@ export async function updateEndpoint(db: Database, id: string, set: Partial<Omit
   return row ?? null;
 }
 
-/** The endpoint and what it is owed, in one batch; true when there was one. */
+/**
+ * Deletes the endpoint, true when there was one. Its deliveries stay until retention purges them (deleting a busy
+ * endpoint's whole history in one statement could outlast D1's time limit); a message for one cancels it.
+ */
 export async function deleteEndpoint(db: Database, id: string) {
-  const [, deleted] = await db.batch([
-    db.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id)),
-    db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).returning({ id: webhookEndpoints.id }),
-  ]);
+  const deleted = await db
+    .delete(webhookEndpoints)
+    .where(eq(webhookEndpoints.id, id))
+    .returning({ id: webhookEndpoints.id });
   return deleted.length > 0;
 }
 
@@ -68,20 +80,18 @@ export function listDeliveries(
 
 /** Endpoints in service that take a tenant's events (tenant filter applied; type filters are the caller's). */
 const endpointsFor = (tenantId: string) =>
-  sql`SELECT id, event_types AS eventTypes, created_at AS createdAt FROM ${webhookEndpoints}
+  sql`SELECT id, event_types AS eventTypes FROM ${webhookEndpoints}
     WHERE disabled_at IS NULL
       AND (tenant_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(tenant_ids) WHERE value = ${tenantId}))`;
 
 export interface FanoutEndpoint {
   id: string;
   eventTypes: string[] | null;
-  createdAt: number;
 }
 
 const toFanoutEndpoint = (row: RawRow): FanoutEndpoint => ({
   id: String(row.id),
   eventTypes: row.eventTypes === null ? null : (JSON.parse(String(row.eventTypes)) as string[]),
-  createdAt: Number(row.createdAt),
 });
 
 /** What fanning an event out needs of it: not its payload, which the delivery reads when it sends. */
@@ -126,7 +136,8 @@ export async function recordFanout(
 ) {
   const rows = JSON.stringify(owed.map((d) => [d.endpointId, d.sequence, d.eventId, d.eventType]));
   const conflict = reset
-    ? sql`ON CONFLICT DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ${now}, updated_at = ${now}`
+    ? sql`ON CONFLICT DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ${now}, delivered_at = NULL,
+        updated_at = ${now}`
     : sql`ON CONFLICT DO NOTHING`;
   const statements = [
     sql`INSERT INTO ${webhookDeliveries} (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log,
@@ -146,19 +157,25 @@ export async function recordFanout(
   return rowsOf(made).map((r) => ({ endpointId: String(r.endpointId), tenantId, sequence: Number(r.sequence) }));
 }
 
-/** A delivery with its endpoint and event, in one round trip. */
-export async function readDelivery(db: Database, key: DeliveryKey) {
-  const [delivery, endpoint, event] = await db.batch([
+/**
+ * Takes the next attempt at a delivery, if it is due: its attempt count goes up and it is leased until `leaseUntil`,
+ * so a duplicate message (a relay's, a replay's, the queue's own redelivery) finds it taken and does not post again.
+ * In the same round trip: the delivery as it stands, its endpoint and its event.
+ */
+export async function claimAttempt(db: Database, key: DeliveryKey, now: number, leaseUntil: number) {
+  const [claimed, delivery, endpoint, event] = await db.batch([
     db
-      .select()
-      .from(webhookDeliveries)
+      .update(webhookDeliveries)
+      .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, nextAttemptAt: leaseUntil, updatedAt: now })
       .where(
         and(
-          eq(webhookDeliveries.endpointId, key.endpointId),
-          eq(webhookDeliveries.tenantId, key.tenantId),
-          eq(webhookDeliveries.sequence, key.sequence),
+          deliveryWhere(key),
+          inArray(webhookDeliveries.state, ["pending", "retrying"]),
+          sql`coalesce(${webhookDeliveries.nextAttemptAt}, 0) <= ${now}`,
         ),
-      ),
+      )
+      .returning(),
+    db.select().from(webhookDeliveries).where(deliveryWhere(key)),
     db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, key.endpointId)),
     db
       .select()
@@ -167,54 +184,65 @@ export async function readDelivery(db: Database, key: DeliveryKey) {
   ]);
   const e = event[0];
   return {
-    delivery: delivery[0] ?? null,
+    claimed: claimed[0] ?? null,
+    current: delivery[0] ?? null,
     endpoint: endpoint[0] ?? null,
     event: e ? ({ ...e, type: e.type as StoredEvent["type"] } satisfies StoredEvent) : null,
   };
 }
 
-/** What one attempt changes: the delivery's state and log, and the endpoint's health. */
+/** What one attempt changes: the delivery's state and log, and, when it changed, the endpoint's health. */
 export interface AttemptRecord {
   state: DeliveryState;
-  attempts: number;
   log: DeliveryAttempt[];
   nextAttemptAt: number | null;
   deliveredAt: number | null;
-  endpoint: Partial<Pick<EndpointRow, "failingSince" | "lastSuccessAt" | "disabledAt" | "disabledReason">>;
+  endpoint?: Partial<
+    Pick<EndpointRow, "failingSince" | "lastFailureAt" | "lastSuccessAt" | "disabledAt" | "disabledReason">
+  >;
 }
 
-export async function recordAttempt(db: Database, key: DeliveryKey, record: AttemptRecord, now: number) {
+/**
+ * Records the attempt `attempts` claimed, only if nothing took the delivery since (a replay resets it): a stale
+ * writer never overwrites a newer outcome.
+ */
+export async function recordAttempt(
+  db: Database,
+  key: DeliveryKey,
+  attempts: number,
+  record: AttemptRecord,
+  now: number,
+) {
   const { endpoint, ...delivery } = record;
   await db.batch([
     db
       .update(webhookDeliveries)
       .set({ ...delivery, updatedAt: now })
-      .where(
-        and(
-          eq(webhookDeliveries.endpointId, key.endpointId),
-          eq(webhookDeliveries.tenantId, key.tenantId),
-          eq(webhookDeliveries.sequence, key.sequence),
-        ),
-      ),
-    db
-      .update(webhookEndpoints)
-      .set({ ...endpoint, updatedAt: now })
-      .where(eq(webhookEndpoints.id, key.endpointId)),
+      .where(and(deliveryWhere(key), eq(webhookDeliveries.attempts, attempts))),
+    ...(endpoint
+      ? [
+          db
+            .update(webhookEndpoints)
+            .set({ ...endpoint, updatedAt: now })
+            .where(eq(webhookEndpoints.id, key.endpointId)),
+        ]
+      : []),
   ]);
 }
 
 /** Ends a delivery without an attempt (its endpoint or event is gone). */
-export const closeDelivery = (db: Database, key: DeliveryKey, state: "cancelled", now: number) =>
+export const cancelDelivery = (db: Database, key: DeliveryKey, now: number) =>
   db
     .update(webhookDeliveries)
-    .set({ state, nextAttemptAt: null, updatedAt: now })
-    .where(
-      and(
-        eq(webhookDeliveries.endpointId, key.endpointId),
-        eq(webhookDeliveries.tenantId, key.tenantId),
-        eq(webhookDeliveries.sequence, key.sequence),
-      ),
-    );
+    .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
+    .where(and(deliveryWhere(key), inArray(webhookDeliveries.state, ["pending", "retrying"])));
+
+/** Makes a delivery due again now, for the relay to send (the queue gave up on its message). */
+export const releaseDelivery = (db: Database, key: DeliveryKey, now: number) =>
+  db
+    .update(webhookDeliveries)
+    .set({ nextAttemptAt: now, updatedAt: now })
+    .where(and(deliveryWhere(key), inArray(webhookDeliveries.state, ["pending", "retrying"])));
 
 /**
  * Deliveries whose message should have been handled by `overdueBefore` but was not (a lost message, a consumer that

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { logEvent } from "../lib/log";
+import { feedNudge, type WebhookMessage } from "../services/webhook-delivery";
 
 /**
  * After a write that succeeded, the tenant's feed may hold new events: the webhook queue is told which tenant, after
@@ -14,9 +15,9 @@ export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined):
     const tenantId = tenantOf(c);
     if (!tenantId) return;
     c.executionCtx.waitUntil(
-      c.env.WEBHOOK_QUEUE.send({ kind: "fanout", tenantId }).catch((error: unknown) =>
-        logEvent("warn", "webhook_nudge_failed", { tenantId, error: String(error) }),
-      ),
+      (c.env.WEBHOOK_QUEUE as Queue<WebhookMessage>)
+        .send(feedNudge(tenantId))
+        .catch((error: unknown) => logEvent("warn", "webhook_nudge_failed", { tenantId, error: String(error) })),
     );
   };
 }

@@ -1,21 +1,23 @@
 import type { Database } from "../db/client";
 import type { StoredEvent } from "../db/events";
 import {
+  type AttemptRecord,
+  cancelDelivery,
   cancelOwed,
-  closeDelivery,
+  claimAttempt,
   type DeliveryKey,
   type FanoutEndpoint,
   type NewDelivery,
-  readDelivery,
   readFanout,
   recordAttempt,
   recordFanout,
+  releaseDelivery,
   takeOverdueDeliveries,
   tenantsBehind,
 } from "../db/webhooks";
 import { logEvent } from "../lib/log";
 import { scimBaseUrl } from "../lib/urls";
-import { nextDelaySeconds, retryAfterSeconds } from "../webhooks/schedule";
+import { MAX_MESSAGE_DELAY_SECONDS, nextDelaySeconds, retryAfterSeconds } from "../webhooks/schedule";
 import { openSecret } from "../webhooks/secrets";
 import { webhookHeaders } from "../webhooks/signature";
 import { toFeedEvent } from "./events";
@@ -38,12 +40,18 @@ export interface DeliveryContext {
   now: () => number;
 }
 
-/** Events fanned out (or replayed) per step; a longer backlog continues in a message of its own. */
+/** Events fanned out (or replayed) per step at most; a longer backlog continues in a message of its own. */
 export const FANOUT_PAGE = 100;
+/** Deliveries one fan-out step may record and send: with many endpoints, fewer events per step. */
+const FANOUT_DELIVERIES = 1000;
 /** How long an endpoint may take to answer one delivery. */
 export const DELIVERY_TIMEOUT_MS = 15_000;
+/** A claimed attempt's lease: a crash mid-attempt leaves the delivery to the relay once it runs out. */
+const ATTEMPT_LEASE_MS = DELIVERY_TIMEOUT_MS + 45_000;
 /** An endpoint failing every attempt this long is disabled, with the reason shown and logged. */
 export const DISABLE_AFTER_MS = 5 * 86_400_000;
+/** A failure this long after the previous one starts a new run of failures (the endpoint was quiet, not down). */
+const QUIET_GAP_MS = 86_400_000;
 /** Attempts kept in a delivery's log, and what is kept of a failed answer's body. */
 export const MAX_LOGGED_ATTEMPTS = 20;
 export const MAX_EXCERPT_CHARS = 256;
@@ -60,6 +68,9 @@ const owedTo = (endpoint: FanoutEndpoint, event: StoredEvent): NewDelivery => ({
   eventType: event.type,
 });
 
+/** The nudge a successful write sends (http/feed-nudge.ts): the tenant's feed has news. */
+export const feedNudge = (tenantId: string): WebhookMessage => ({ kind: "fanout", tenantId });
+
 /** Messages in batches of 100, the most one `sendBatch` takes. */
 async function sendAll(queue: Queue<WebhookMessage>, messages: WebhookMessage[]) {
   for (let i = 0; i < messages.length; i += 100) {
@@ -67,25 +78,28 @@ async function sendAll(queue: Queue<WebhookMessage>, messages: WebhookMessage[])
   }
 }
 
+const sendDeliveries = (queue: Queue<WebhookMessage>, keys: DeliveryKey[]) =>
+  sendAll(
+    queue,
+    keys.map((key) => ({ kind: "deliver", ...key })),
+  );
+
 /**
- * Turns a tenant's new events into deliveries: one per event and endpoint that takes it (an endpoint receives the
- * events that occur once it exists; older ones by replay), recorded with the fan-out cursor in one batch, then sent.
- * Recording first means a crash before sending leaves due deliveries the relay finds; a second run records and
- * sends nothing twice.
+ * Turns a tenant's new events into deliveries: one per event and endpoint in service that takes it, recorded with
+ * the fan-out cursor in one batch, then sent. An endpoint so receives the events fanned out once it exists (within
+ * seconds of their commit); earlier ones by replay. Recording first means a crash before sending leaves due
+ * deliveries the relay finds; a second run records and sends nothing twice. The cursor moves even when no endpoint
+ * takes the tenant, so registering one later does not deliver the past.
  */
 export async function fanOut(ctx: DeliveryContext, tenantId: string) {
-  const { endpoints, events } = await readFanout(ctx.db, tenantId, null, FANOUT_PAGE);
+  const { endpoints } = await readFanout(ctx.db, tenantId, null, 0);
+  const page = Math.max(1, Math.min(FANOUT_PAGE, Math.floor(FANOUT_DELIVERIES / Math.max(1, endpoints.length))));
+  const { events } = await readFanout(ctx.db, tenantId, null, page);
   const last = events.at(-1);
   if (!last) return;
-  const owed = events.flatMap((e) =>
-    endpoints.filter((ep) => e.occurredAt >= ep.createdAt && takes(ep, e)).map((ep) => owedTo(ep, e)),
-  );
-  const made = await recordFanout(ctx.db, tenantId, owed, last.sequence, ctx.now());
-  await sendAll(
-    ctx.queue,
-    made.map((key) => ({ kind: "deliver", ...key })),
-  );
-  if (events.length === FANOUT_PAGE) await ctx.queue.send({ kind: "fanout", tenantId });
+  const owed = events.flatMap((e) => endpoints.filter((ep) => takes(ep, e)).map((ep) => owedTo(ep, e)));
+  await sendDeliveries(ctx.queue, await recordFanout(ctx.db, tenantId, owed, last.sequence, ctx.now()));
+  if (events.length === page) await ctx.queue.send(feedNudge(tenantId));
 }
 
 /** One page of a replay: the tenant's events after `after` that the endpoint takes, owed (again) and sent. */
@@ -95,11 +109,7 @@ export async function replayPage(ctx: DeliveryContext, message: Extract<WebhookM
   const last = events.at(-1);
   if (!endpoint || !last) return;
   const owed = events.filter((e) => takes(endpoint, e)).map((e) => owedTo(endpoint, e));
-  const made = await recordFanout(ctx.db, message.tenantId, owed, null, ctx.now(), true);
-  await sendAll(
-    ctx.queue,
-    made.map((key) => ({ kind: "deliver", ...key })),
-  );
+  await sendDeliveries(ctx.queue, await recordFanout(ctx.db, message.tenantId, owed, null, ctx.now(), true));
   if (events.length === FANOUT_PAGE) await ctx.queue.send({ ...message, after: last.sequence });
 }
 
@@ -107,69 +117,78 @@ export async function replayPage(ctx: DeliveryContext, message: Extract<WebhookM
 export type DeliveryOutcome = { retryInSeconds: number } | { done: true };
 const DONE: DeliveryOutcome = { done: true };
 
+/** A message delay that waits until `at`, in hops no longer than the queue allows. */
+const waitUntil = (at: number, now: number): DeliveryOutcome => ({
+  retryInSeconds: Math.max(1, Math.min(MAX_MESSAGE_DELAY_SECONDS, Math.ceil((at - now) / 1000))),
+});
+
 /**
  * One attempt at one delivery, Standard Webhooks style: the event as the pull API shows it, signed with the
- * endpoint's secret (and the previous one during a rotation's grace period). 2xx is success; a redirect is a failure
- * (never followed); 410 disables the endpoint; anything else is retried on the schedule (a 429's or 503's
- * Retry-After honoured) until the delivery is out of attempts or the endpoint has failed for days.
+ * endpoint's secret (and the previous one during a rotation's grace period). The attempt is claimed first, so a
+ * duplicate message never posts twice or overwrites the outcome, and a message that arrives before the delivery is
+ * due waits again. 2xx is success; a redirect is a failure (never followed); 410 disables the endpoint; anything else
+ * is retried on the schedule (a 429's or 503's Retry-After honoured) until the delivery is out of attempts or the
+ * endpoint has failed for days.
  */
 export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<DeliveryOutcome> {
   const now = ctx.now();
-  const { delivery, endpoint, event } = await readDelivery(ctx.db, key);
-  if (!delivery || (delivery.state !== "pending" && delivery.state !== "retrying")) return DONE;
+  const { claimed, current, endpoint, event } = await claimAttempt(ctx.db, key, now, now + ATTEMPT_LEASE_MS);
+  if (!claimed) {
+    const waiting = current && (current.state === "pending" || current.state === "retrying");
+    return waiting && current.nextAttemptAt !== null && current.nextAttemptAt > now
+      ? waitUntil(current.nextAttemptAt, now)
+      : DONE;
+  }
   if (!endpoint || endpoint.disabledAt !== null || !event) {
-    await closeDelivery(ctx.db, key, "cancelled", now);
+    await cancelDelivery(ctx.db, key, now);
     return DONE;
   }
-  const secrets = [await openSecret(endpoint.secret, ctx.secretsKey)];
+  const secrets = [await openSecret(endpoint.secret, ctx.secretsKey, endpoint.id)];
   if (endpoint.previousSecret && (endpoint.previousSecretUntil ?? 0) > now) {
-    secrets.push(await openSecret(endpoint.previousSecret, ctx.secretsKey));
+    secrets.push(await openSecret(endpoint.previousSecret, ctx.secretsKey, endpoint.id));
   }
   const body = JSON.stringify(toFeedEvent(key.tenantId, event, scimBaseUrl(endpoint.origin, key.tenantId)));
   const answer = await post(endpoint.url, body, await webhookHeaders(secrets, event.id, Math.floor(now / 1000), body));
-  const attempts = delivery.attempts + 1;
-  const log = [...delivery.log, { at: now, ...answer.attempt }].slice(-MAX_LOGGED_ATTEMPTS);
+  const log = [...claimed.log, { at: now, ...answer.attempt }].slice(-MAX_LOGGED_ATTEMPTS);
   const status = answer.attempt.status;
-  const record = { attempts, log, nextAttemptAt: null, deliveredAt: null };
+  const record = { log, nextAttemptAt: null, deliveredAt: null };
+  const save = (outcome: AttemptRecord) => recordAttempt(ctx.db, key, claimed.attempts, outcome, now);
 
   if (status !== null && status >= 200 && status < 300) {
-    await recordAttempt(
-      ctx.db,
-      key,
-      { ...record, state: "succeeded", deliveredAt: now, endpoint: { failingSince: null, lastSuccessAt: now } },
-      now,
-    );
+    // The endpoint's row is written only when its health changes, or its last success is a minute old.
+    const healthy = endpoint.failingSince === null && now - (endpoint.lastSuccessAt ?? 0) < 60_000;
+    await save({
+      ...record,
+      state: "succeeded",
+      deliveredAt: now,
+      endpoint: healthy ? undefined : { failingSince: null, lastFailureAt: null, lastSuccessAt: now },
+    });
     return DONE;
   }
-  const failingSince = endpoint.failingSince ?? now;
+  const quiet = endpoint.lastFailureAt === null || now - endpoint.lastFailureAt > QUIET_GAP_MS;
+  const failingSince = quiet ? now : (endpoint.failingSince ?? now);
   const disabledReason =
     status === 410
       ? "410 Gone: the endpoint asked to receive no more events"
       : now - failingSince >= DISABLE_AFTER_MS
         ? `every attempt failed since ${new Date(failingSince).toISOString()}; the last: ${describe(answer.attempt)}`
         : null;
+  const health = { failingSince, lastFailureAt: now };
   if (disabledReason) {
-    await recordAttempt(
-      ctx.db,
-      key,
-      { ...record, state: "failed", endpoint: { failingSince, disabledAt: now, disabledReason } },
-      now,
-    );
-    await cancelOwed(ctx.db, endpoint.id, now);
     logEvent("warn", "webhook_endpoint_disabled", { endpointId: endpoint.id, reason: disabledReason });
+    await save({ ...record, state: "failed", endpoint: { ...health, disabledAt: now, disabledReason } });
+    await cancelOwed(ctx.db, endpoint.id, now);
     return DONE;
   }
   const honoured = status === 429 || status === 503 ? answer.retryAfterSeconds : null;
-  const delay = nextDelaySeconds(attempts, honoured);
-  await recordAttempt(
-    ctx.db,
-    key,
-    delay === null
-      ? { ...record, state: "dead", endpoint: { failingSince } }
-      : { ...record, state: "retrying", nextAttemptAt: now + delay * 1000, endpoint: { failingSince } },
-    now,
-  );
-  return delay === null ? DONE : { retryInSeconds: delay };
+  const delay = nextDelaySeconds(claimed.attempts, honoured);
+  if (delay === null) {
+    await save({ ...record, state: "dead", endpoint: health });
+    return DONE;
+  }
+  const due = now + delay * 1000;
+  await save({ ...record, state: "retrying", nextAttemptAt: due, endpoint: health });
+  return waitUntil(due, now);
 }
 
 const describe = (attempt: { status: number | null; error?: string }) =>
@@ -227,7 +246,7 @@ export async function relay(ctx: DeliveryContext, limit = 500) {
   const behind = await tenantsBehind(ctx.db, now - 60_000, limit);
   const overdue = await takeOverdueDeliveries(ctx.db, now - RELAY_AFTER_MS, now, limit);
   await sendAll(ctx.queue, [
-    ...behind.map((tenantId): WebhookMessage => ({ kind: "fanout", tenantId })),
+    ...behind.map(feedNudge),
     ...overdue.map((key): WebhookMessage => ({ kind: "deliver", ...key })),
   ]);
   const report = { tenantsFannedOut: behind.length, deliveriesResent: overdue.length };
@@ -235,28 +254,12 @@ export async function relay(ctx: DeliveryContext, limit = 500) {
   return report;
 }
 
-/** The queue gave up on a message the consumer kept failing on (storage down for hours): logged, and closed. */
+/**
+ * The queue gave up on a message the consumer kept failing on (storage unavailable for a long while, a sealing key
+ * that does not open the secret): logged, and a delivery made due again for the relay to send. Nothing is marked
+ * dead here; only the schedule ends a delivery.
+ */
 export async function deadLetter(ctx: DeliveryContext, message: WebhookMessage) {
   logEvent("error", "webhook_message_dead", { ...message });
-  if (message.kind === "deliver") {
-    await recordDeadLetter(ctx.db, message, ctx.now());
-  }
-}
-
-async function recordDeadLetter(db: Database, key: DeliveryKey, now: number) {
-  const { delivery } = await readDelivery(db, key);
-  if (!delivery || (delivery.state !== "pending" && delivery.state !== "retrying")) return;
-  await recordAttempt(
-    db,
-    key,
-    {
-      state: "dead",
-      attempts: delivery.attempts,
-      log: delivery.log,
-      nextAttemptAt: null,
-      deliveredAt: null,
-      endpoint: {},
-    },
-    now,
-  );
+  if (message.kind === "deliver") await releaseDelivery(ctx.db, message, ctx.now());
 }

@@ -1,5 +1,7 @@
+import { feedPosition } from "../db/events";
 import {
   cancelOwed,
+  DELIVERY_STATES,
   type DeliveryState,
   deleteEndpoint,
   type EndpointRow,
@@ -13,9 +15,8 @@ import { logEvent } from "../lib/log";
 import { endpointUrlProblem } from "../webhooks/endpoint-url";
 import { generateSecret, sealSecret } from "../webhooks/secrets";
 import type { OperatorContext } from "./context";
-import { AdminError } from "./errors";
+import { AdminError, tenantNotFound } from "./errors";
 import type { EventType } from "./events";
-import { requireTenant } from "./tenants";
 import type { WebhookMessage } from "./webhook-delivery";
 
 /** What the operator's webhook use cases run with, beyond storage: the sealing key, the queue, the URL policy. */
@@ -25,12 +26,14 @@ export interface WebhookAdminContext extends OperatorContext {
   allowHttp: boolean;
 }
 
-/** WEBHOOKS_ALLOW_HTTP: only the exact string "true" (.dev.vars of `npm run dev`; "false" in wrangler.toml) allows http. */
-export const allowsHttpWebhooks = (env: { WEBHOOKS_ALLOW_HTTP: string }) => env.WEBHOOKS_ALLOW_HTTP === "true";
+/** WEBHOOKS_ALLOW_HTTP: only the exact string "true" (`npm run dev`; never wrangler.toml) allows http. */
+export const allowsHttpWebhooks = (env: { WEBHOOKS_ALLOW_HTTP?: string }) => env.WEBHOOKS_ALLOW_HTTP === "true";
 
 /** How long the previous secret keeps signing after a rotation unless the request says otherwise, and at most. */
 export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
 export const MAX_SECRET_GRACE_SECONDS = 7 * 86_400;
+
+export { DELIVERY_STATES };
 
 export type Endpoint = Omit<EndpointRow, "secret" | "previousSecret">;
 
@@ -38,10 +41,11 @@ const notFound = () => new AdminError("webhook_not_found", "No webhook endpoint 
 
 const withoutSecrets = ({ secret: _, previousSecret: __, ...endpoint }: EndpointRow): Endpoint => endpoint;
 
+/** The URL as the policy accepts it, normalised (what is stored is what the parser will read again). */
 function checkedUrl(ctx: WebhookAdminContext, url: string) {
   const problem = endpointUrlProblem(url, ctx.allowHttp);
   if (problem) throw new AdminError("invalid_request", `url: ${problem}`);
-  return url;
+  return new URL(url).href;
 }
 
 export interface EndpointInput {
@@ -56,11 +60,12 @@ export interface EndpointInput {
  */
 export async function createWebhook(ctx: WebhookAdminContext, input: EndpointInput, origin: string) {
   const secret = generateSecret();
+  const id = crypto.randomUUID();
   const row: EndpointRow = {
-    id: crypto.randomUUID(),
+    id,
     url: checkedUrl(ctx, input.url),
     origin,
-    secret: await sealSecret(secret, ctx.secretsKey),
+    secret: await sealSecret(secret, ctx.secretsKey, id),
     previousSecret: null,
     previousSecretUntil: null,
     eventTypes: input.eventTypes ?? null,
@@ -68,6 +73,7 @@ export async function createWebhook(ctx: WebhookAdminContext, input: EndpointInp
     createdAt: ctx.now,
     updatedAt: ctx.now,
     failingSince: null,
+    lastFailureAt: null,
     lastSuccessAt: null,
     disabledAt: null,
     disabledReason: null,
@@ -87,8 +93,9 @@ export const listWebhooks = async (ctx: OperatorContext, after: string | undefin
   (await listEndpoints(ctx.db, after, limit)).map(withoutSecrets);
 
 /**
- * Changes an endpoint's URL or filters, or puts a disabled one back in service (`enabled: true`, which forgets its
- * failures); `enabled: false` takes it out of service and cancels what it is owed.
+ * Changes an endpoint's URL or filters, or puts a disabled one back in service (`enabled: true`); either forgets its
+ * failures. `enabled: false` takes it out of service and cancels what it is owed (a reason already given, such as
+ * a 410, stays). Events while an endpoint is out of service are not owed to it: replay them after enabling.
  */
 export async function updateWebhook(
   ctx: WebhookAdminContext,
@@ -96,11 +103,16 @@ export async function updateWebhook(
   changes: Partial<EndpointInput> & { enabled?: boolean },
 ) {
   const { enabled, url, ...filters } = changes;
+  const current = await findEndpoint(ctx.db, id);
+  if (!current) throw notFound();
+  const fresh = { failingSince: null, lastFailureAt: null };
   const row = await updateEndpoint(ctx.db, id, {
     ...filters,
-    ...(url === undefined ? {} : { url: checkedUrl(ctx, url) }),
-    ...(enabled === true ? { disabledAt: null, disabledReason: null, failingSince: null } : {}),
-    ...(enabled === false ? { disabledAt: ctx.now, disabledReason: "disabled by the operator" } : {}),
+    ...(url === undefined ? {} : { url: checkedUrl(ctx, url), ...fresh }),
+    ...(enabled === true ? { disabledAt: null, disabledReason: null, ...fresh } : {}),
+    ...(enabled === false && current.disabledAt === null
+      ? { disabledAt: ctx.now, disabledReason: "disabled by the operator" }
+      : {}),
     updatedAt: ctx.now,
   });
   if (!row) throw notFound();
@@ -121,7 +133,7 @@ export async function rotateWebhookSecret(ctx: WebhookAdminContext, id: string, 
   if (!current) throw notFound();
   const secret = generateSecret();
   const row = await updateEndpoint(ctx.db, id, {
-    secret: await sealSecret(secret, ctx.secretsKey),
+    secret: await sealSecret(secret, ctx.secretsKey, id),
     previousSecret: graceSeconds > 0 ? current.secret : null,
     previousSecretUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null,
     updatedAt: ctx.now,
@@ -142,13 +154,24 @@ export async function listWebhookDeliveries(
 
 /**
  * Sends a tenant's events after `after` to the endpoint again (those its filters take), from the queue, a page at a
- * time; each is owed anew, so a delivery that already succeeded or died is attempted again.
+ * time; each is owed anew, so a delivery that already succeeded or died is attempted again. The events keep their
+ * ids: a receiver that deduplicates on `webhook-id` must forget the ones it wants again.
  */
 export async function replayWebhook(ctx: WebhookAdminContext, id: string, tenantId: string, after: number) {
   const endpoint = await getWebhook(ctx, id);
-  await requireTenant(ctx.db, tenantId);
   if (endpoint.disabledAt !== null) {
     throw new AdminError("webhook_disabled", "The endpoint is disabled; enable it before replaying.");
+  }
+  if (endpoint.tenantIds !== null && !endpoint.tenantIds.includes(tenantId)) {
+    throw new AdminError("invalid_request", "tenantId: the endpoint does not take this tenant's events.");
+  }
+  const { tenantExists, purgedThrough } = await feedPosition(ctx.db, tenantId);
+  if (!tenantExists) throw tenantNotFound();
+  if (after < purgedThrough) {
+    throw new AdminError(
+      "cursor_expired",
+      `Events up to sequence ${purgedThrough} are past retention; replay from ${purgedThrough} at the earliest.`,
+    );
   }
   await ctx.queue.send({ kind: "replay", endpointId: id, tenantId, after });
   logEvent("info", "webhook_replay", { endpointId: id, tenantId, after, actor: ctx.actor });

@@ -1,6 +1,6 @@
 /**
  * Which URLs a webhook may target: https only, so events (directory data) never cross the network in clear. With
- * `allowHttp` (WEBHOOKS_ALLOW_HTTP, set by `npm run dev` for local receivers, never in wrangler.toml) http:// is
+ * `allowHttp` (WEBHOOKS_ALLOW_HTTP, passed by `npm run dev` for local receivers, never in wrangler.toml) http:// is
  * accepted for loopback hosts alone. Credentials in the URL are refused: they would be stored and shown in clear.
  */
 export function endpointUrlProblem(text: string, allowHttp: boolean): string | null {

@@ -3,7 +3,8 @@ import { fromBase64, toBase64 } from "../lib/base64";
 /**
  * Webhook signing secrets (Standard Webhooks: `whsec_` + base64 of random bytes). The API shows a secret once; D1
  * keeps it sealed with AES-256-GCM under a key derived from the Worker secret WEBHOOK_SECRETS_KEY, so a copy of the
- * database (or a leaked admin key, which can read endpoints) does not give anyone the power to sign.
+ * database (or a leaked admin key, which can read endpoints) does not give anyone the power to sign. The endpoint's
+ * id is the sealing's associated data: a sealed secret copied onto another endpoint's row does not open.
  */
 export const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
@@ -31,21 +32,21 @@ function sealingKey(material: string) {
 }
 
 /** `v1.<iv>.<ciphertext>`, base64: what D1 stores. */
-export async function sealSecret(secret: string, material: string): Promise<string> {
+export async function sealSecret(secret: string, material: string, endpointId: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv },
+    { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(endpointId) },
     await sealingKey(material),
     new TextEncoder().encode(secret),
   );
   return `${SEALED_VERSION}.${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`;
 }
 
-export async function openSecret(sealed: string, material: string): Promise<string> {
+export async function openSecret(sealed: string, material: string, endpointId: string): Promise<string> {
   const [version, iv, data] = sealed.split(".");
   if (version !== SEALED_VERSION || !iv || !data) throw new Error("not a sealed webhook secret");
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: fromBase64(iv) },
+    { name: "AES-GCM", iv: fromBase64(iv), additionalData: new TextEncoder().encode(endpointId) },
     await sealingKey(material),
     fromBase64(data),
   );

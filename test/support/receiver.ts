@@ -26,11 +26,11 @@ export async function setup({ provide }: { provide: (key: "receiverOrigin", valu
       res.end(JSON.stringify(received.get(name) ?? []));
       return;
     }
-    let body = "";
-    req.on("data", (chunk) => {
-      body += chunk;
-    });
+    // Bytes first, text at the end: a character split between chunks must not be mangled.
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
       const list = received.get(name) ?? [];
       const fail = Number(url.searchParams.get("fail") ?? 0);
       const answered = url.searchParams.get("redirect")

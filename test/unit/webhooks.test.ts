@@ -24,7 +24,7 @@ describe("retry schedule", () => {
     }
   });
 
-  it("honours a longer Retry-After, never beyond a queue message's 24 hours", () => {
+  it("honours a longer Retry-After, never beyond a day", () => {
     expect(nextDelaySeconds(1, 120, low)).toBe(120);
     expect(nextDelaySeconds(3, 1, low)).toBe(1620);
     expect(nextDelaySeconds(1, 10 * 86_400, low)).toBe(86_400);

@@ -6,6 +6,7 @@ import { EVENT_TYPES } from "../../services/events";
 import {
   createWebhook,
   DEFAULT_SECRET_GRACE_SECONDS,
+  DELIVERY_STATES,
   deleteWebhook,
   type Endpoint,
   getWebhook,
@@ -46,7 +47,6 @@ const Replay = v.strictObject({
   tenantId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   after: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
 });
-const DELIVERY_STATES = ["pending", "retrying", "succeeded", "failed", "dead", "cancelled"] as const;
 
 /** An endpoint as operators read it; its secret never appears here (only once, when made or rotated). */
 const toWebhookWire = (e: Endpoint) => ({
