@@ -81,7 +81,7 @@ webhook = await admin("POST", "/webhooks", {
   ...(types ? { eventTypes: types } : {}),
 });
 console.log(`Receiving on ${url} (webhook ${webhook.id}); signatures checked with standardwebhooks. Ctrl-C to stop.`);
-console.log("Events that occur from now on arrive here; earlier ones: POST /admin/webhooks/{id}/replay.");
+console.log("Events fanned out from now on arrive here; earlier ones: POST /admin/webhooks/{id}/replay.");
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
