@@ -7,7 +7,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
-import { deliver, fanOut, relay, type WebhookMessage } from "../src/services/webhook-delivery";
+import { deadLetter, deliver, fanOut, relay, type WebhookMessage } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import type { Received } from "./support/receiver";
@@ -255,6 +255,46 @@ describe("delivery outcomes", () => {
     ).items;
     expect(row).toMatchObject({ state: "succeeded", attemptCount: 1 });
     expect(row?.attempts).toHaveLength(1);
+  }, 30_000);
+
+  it("an endpoint failing for five days is disabled with the reason; a dead-lettered message goes back to the relay", async () => {
+    const t = await settledTenant();
+    const hook = await register(t, "?fail=1000&status=500", { eventTypes: ["user.created"] });
+    const held = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+    await scim(t, "POST", "/Users", {
+      body: createUserBody("failing"),
+      fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: held } }),
+    });
+    const recorded: DeliveryKey[] = [];
+    const capture = {
+      send: async () => {},
+      sendBatch: async (batch: { body: WebhookMessage }[]) => {
+        for (const { body } of batch) if (body.kind === "deliver") recorded.push(body);
+      },
+    } as unknown as Queue<WebhookMessage>;
+    const ctx = { ...deliveryContext(env), queue: capture };
+    await fanOut(ctx, t.tenantId);
+    const key = recorded[0] as DeliveryKey;
+    // The queue gave up on the message: the delivery is due again for the relay, not dead.
+    await deadLetter(ctx, { kind: "deliver", ...key });
+    const state = () =>
+      env.DB.prepare("select state from webhook_deliveries where endpoint_id = ? and sequence = ?")
+        .bind(key.endpointId, key.sequence)
+        .first("state");
+    expect(await state()).toBe("pending");
+    // Failing since six days, the last failure an hour ago: this failure disables it.
+    const day = 86_400_000;
+    await env.DB.prepare("update webhook_endpoints set failing_since = ?, last_failure_at = ? where id = ?")
+      .bind(Date.now() - 6 * day, Date.now() - 3_600_000, hook.id)
+      .run();
+    expect(await deliver(ctx, key)).toEqual({ done: true });
+    const read = await (await admin("GET", `/webhooks/${hook.id}`)).json<{
+      enabled: boolean;
+      disabledReason: string;
+    }>();
+    expect(read.enabled).toBe(false);
+    expect(read.disabledReason).toMatch(/^every attempt failed since .*; the last: HTTP 500$/);
+    expect(await state()).toBe("failed");
   }, 30_000);
 
   it("a rotated secret: both sign during the grace period, and each verifies", async () => {
