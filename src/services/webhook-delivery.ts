@@ -92,14 +92,17 @@ const sendDeliveries = (queue: Queue<WebhookMessage>, keys: DeliveryKey[]) =>
  * takes the tenant, so registering one later does not deliver the past.
  */
 export async function fanOut(ctx: DeliveryContext, tenantId: string) {
-  const { endpoints } = await readFanout(ctx.db, tenantId, null, 0);
-  const page = Math.max(1, Math.min(FANOUT_PAGE, Math.floor(FANOUT_DELIVERIES / Math.max(1, endpoints.length))));
-  const { events } = await readFanout(ctx.db, tenantId, null, page);
+  const found = await readFanout(ctx.db, tenantId, null, FANOUT_PAGE);
+  // With many endpoints, fewer events per step (the rest continue in the next message).
+  const page = Math.max(1, Math.floor(FANOUT_DELIVERIES / Math.max(1, found.endpoints.length)));
+  const events = found.events.slice(0, page);
   const last = events.at(-1);
   if (!last) return;
-  const owed = events.flatMap((e) => endpoints.filter((ep) => takes(ep, e)).map((ep) => owedTo(ep, e)));
+  const owed = events.flatMap((e) => found.endpoints.filter((ep) => takes(ep, e)).map((ep) => owedTo(ep, e)));
   await sendDeliveries(ctx.queue, await recordFanout(ctx.db, tenantId, owed, last.sequence, ctx.now()));
-  if (events.length === page) await ctx.queue.send(feedNudge(tenantId));
+  if (found.events.length > events.length || found.events.length === FANOUT_PAGE) {
+    await ctx.queue.send(feedNudge(tenantId));
+  }
 }
 
 /** One page of a replay: the tenant's events after `after` that the endpoint takes, owed (again) and sent. */
