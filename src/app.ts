@@ -5,6 +5,8 @@ import { createDb } from "./db/client";
 import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
+import { portalErrorResponse } from "./http/portal/errors";
+import { portalRouter } from "./http/portal/router";
 import { canonicalPath } from "./http/scim/paths";
 import { scimErrorResponse } from "./http/scim/respond";
 import { scimRouter } from "./http/scim/router";
@@ -33,17 +35,24 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
   });
   app.route("/admin", adminRouter);
   app.route("/scim/v2", scimRouter);
+  app.route("/portal", portalRouter);
 
   app.notFound((c) =>
     isScimPath(c.req.path)
       ? scimErrorResponse(new ScimError(404, "No such SCIM endpoint."))
       : adminErrorResponse(new AdminError("not_found", "No such route.")),
   );
-  app.onError((error, c) => renderError(error, isScimPath(c.req.path)));
+  app.onError((error, c) => {
+    if (!isPortalPath(c.req.path)) return renderError(error, isScimPath(c.req.path));
+    const { response, expected } = portalErrorResponse(c, error, isStorageUnavailable(error));
+    if (!expected) logEvent("error", "unhandled_error", { message: error.message, stack: error.stack });
+    return response;
+  });
   return app;
 }
 
 const isScimPath = (path: string) => path.startsWith("/scim/");
+const isPortalPath = (path: string) => path === "/portal" || path.startsWith("/portal/");
 
 /** Long enough for a D1 or KV hiccup to pass; Entra retries failed requests on its own schedule anyway. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -1,4 +1,5 @@
 import type { Database } from "./db/client";
+import type { PortalVariables } from "./http/portal/session";
 import type { Projection } from "./scim/projection";
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
@@ -14,6 +15,8 @@ export interface AppEnv {
     tokenId: string;
     /** `attributes` / `excludedAttributes`, parsed before any work so a bad list never follows a committed write. */
     projection: Projection;
+    /** Set by the portal's session middleware: the signed-in tenant's session and its page frame. */
+    portal: PortalVariables;
   };
 }
 

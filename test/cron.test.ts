@@ -44,6 +44,7 @@ const NOTHING_LEFT = {
   purgeAuditEvents: 0,
   purgeEvents: 0,
   purgeDeliveries: 0,
+  purgePortal: 0,
 };
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
@@ -90,6 +91,7 @@ describe("token housekeeping", () => {
       purgedAuditEvents: 1,
       purgedEvents: 0,
       purgedDeliveries: 0,
+      purgedPortal: 0,
       // The two already revoked before this run (the two it ended had their entries deleted as they ended).
       kvSwept: 2,
       remaining: NOTHING_LEFT,
@@ -144,6 +146,7 @@ describe("token housekeeping", () => {
       purgedAuditEvents: 0,
       purgedEvents: 0,
       purgedDeliveries: 0,
+      purgedPortal: 0,
       kvSwept: 0,
       remaining: NOTHING_LEFT,
       done: true,

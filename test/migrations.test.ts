@@ -1,7 +1,8 @@
 /**
  * Migrations against seeded data (stack.md: D1 ignores PRAGMA foreign_keys inside a migration, so a table rebuild
  * could lose rows): apply the migrations before the quota counters, seed data as that schema stored it, apply every
- * later one (the newest included), and check nothing was lost or left behind and the counters caught up.
+ * later one (the newest included), and check nothing was lost or left behind and the counters and adoption times
+ * caught up.
  */
 import { applyD1Migrations, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -48,6 +49,15 @@ it("applies the later migrations over data written by an earlier schema without 
     },
   ]);
   await seedRows("group_members", [{ tenant_id: "t", group_id: "g", member_id: "one", created_at: now }]);
+  const adoption = (resourceId: string, at: number) => ({
+    tenant_id: "t",
+    at,
+    actor: "scim",
+    action: "user.adopted",
+    resource_type: "User",
+    resource_id: resourceId,
+  });
+  await seedRows("audit_events", [adoption("two", now - 10), adoption("two", now - 5), adoption("deleted", now)]);
   await applyD1Migrations(env.DB, migrations);
   const keys = await env.DB.prepare("SELECT id, work_email_key AS k FROM users ORDER BY id").all<{
     id: string;
@@ -66,4 +76,11 @@ it("applies the later migrations over data written by an earlier schema without 
   ).first();
   expect(counted).toEqual(await recount("t"));
   expect(counted).toMatchObject({ users: 3, groups: 1 });
+  // Adoption times (0012), from the audit log's adoptions: the latest one of each user still there.
+  const adopted = await env.DB.prepare("SELECT id, adopted_at AS at FROM users ORDER BY id").all();
+  expect(adopted.results).toEqual([
+    { id: "none", at: null },
+    { id: "one", at: null },
+    { id: "two", at: now - 5 },
+  ]);
 });

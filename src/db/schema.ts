@@ -79,6 +79,8 @@ export const users = sqliteTable(
     workEmailKey: text("work_email_key"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     managedBy: text("managed_by", { enum: ["portal", "azure-ad"] }).notNull(),
+    /** When a SCIM write took this portal user over (null for users Entra created); cleared when handed back. */
+    adoptedAt: integer("adopted_at"),
     data: text("data").notNull(),
     folded: text("folded").notNull(),
     documentBytes: documentBytes(),
@@ -316,3 +318,38 @@ export interface DeliveryAttempt {
   /** A short excerpt of the response body or the error. */
   error?: string;
 }
+
+/**
+ * Single-use setup links for the customer's portal, by the SHA-256 of their secret (the secret itself is only in
+ * the URL handed to the vendor). Redeeming one sets `used_at` and names the session it started, in one conditional
+ * statement, so two redemptions of the same link cannot both succeed.
+ */
+export const portalLinks = sqliteTable(
+  "portal_links",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    /** The id of the session the redemption started. */
+    sessionId: text("session_id"),
+    /** Where the customer goes back to in the vendor's product; checked against PORTAL_RETURN_ORIGINS. */
+    returnUrl: text("return_url"),
+  },
+  (t) => [index("portal_links_tenant_idx").on(t.tenantId), index("portal_links_expires_idx").on(t.expiresAt)],
+);
+
+/** A customer's portal session, by the SHA-256 of the cookie's value; it only ever reaches its own tenant. */
+export const portalSessions = sqliteTable(
+  "portal_sessions",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    endedAt: integer("ended_at"),
+    returnUrl: text("return_url"),
+  },
+  (t) => [index("portal_sessions_tenant_idx").on(t.tenantId), index("portal_sessions_expires_idx").on(t.expiresAt)],
+);

@@ -12,6 +12,8 @@ import {
   groupMembers,
   groups,
   integrations,
+  portalLinks,
+  portalSessions,
   tenants,
   users,
 } from "./schema";
@@ -86,6 +88,8 @@ export function purgeTenantStatements(db: Database, tenantId: string): Statement
     db.delete(failedRequests).where(eq(failedRequests.tenantId, tenantId)),
     db.delete(events).where(eq(events.tenantId, tenantId)),
     db.delete(eventFeeds).where(eq(eventFeeds.tenantId, tenantId)),
+    db.delete(portalLinks).where(eq(portalLinks.tenantId, tenantId)),
+    db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
     db.delete(tenants).where(eq(tenants.id, tenantId)),
   ];
 }
@@ -103,6 +107,6 @@ export function insertIntegration(tenantId: string, now: number) {
 export function releaseManagedUsers(db: Database, tenantId: string, now: number) {
   return db
     .update(users)
-    .set({ managedBy: "portal", updatedAt: now, version: sql`${users.version} + 1` })
+    .set({ managedBy: "portal", adoptedAt: null, updatedAt: now, version: sql`${users.version} + 1` })
     .where(and(eq(users.tenantId, tenantId), eq(users.managedBy, "azure-ad")));
 }

@@ -204,7 +204,7 @@ export async function insertUser(
       from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
     }),
     sql`
-      UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
+      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}
       ${RETURNING}`,
   ]);
@@ -213,6 +213,10 @@ export async function insertUser(
     ? ({ ok: true, record: toUserRecord(row), adopted: rowsOf(inserted).length === 0 } as const)
     : ({ ok: false, reason: "managerNotFound" } as const);
 }
+
+/** A SCIM write makes the user the directory's; a portal user taken over that way is marked adopted, then. */
+const takeOver = (now: number) =>
+  sql`managed_by = 'azure-ad', adopted_at = CASE WHEN u.managed_by = 'portal' THEN ${now} ELSE u.adopted_at END`;
 
 /** Column assignments shared by every write of a prepared user. */
 const assignments = (c: ReturnType<typeof rowColumns>) =>
@@ -267,7 +271,7 @@ export async function updateUser(
     }),
     updateEvent(ctx, c, target),
     sql`
-      UPDATE ${users} AS u SET ${assignments(c)}, managed_by = 'azure-ad', version = u.version + 1, updated_at = ${ctx.now}
+      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
     sql`SELECT count(*) AS found, coalesce(max(${managerAcceptable(ctx.tenantId, user.managerId)}), 0) AS managerFound

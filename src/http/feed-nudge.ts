@@ -11,7 +11,8 @@ import { feedNudge, type WebhookMessage } from "../services/webhook-delivery";
 export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
-    if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 300) return;
+    // A portal form that succeeded answers with a page or a redirect (303); errors are 4xx and 5xx.
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 400) return;
     const tenantId = tenantOf(c);
     if (!tenantId) return;
     c.executionCtx.waitUntil(

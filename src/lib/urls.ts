@@ -4,3 +4,21 @@
  */
 export const scimBaseUrl = (requestUrl: string, tenantId: string) =>
   `${new URL(requestUrl).origin}/scim/v2/${tenantId}`;
+
+/** PORTAL_RETURN_ORIGINS as configured: comma-separated origins, compared exactly (scheme, host and port). */
+export const allowedOrigins = (configured: string | undefined) =>
+  (configured ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+
+/**
+ * A way back to the vendor's product, or null when `url` is not an absolute http(s) URL on one of the allowed
+ * origins: a setup page must never become an open redirect to wherever a link's minter said.
+ */
+export function allowedReturnUrl(url: string, origins: string[]) {
+  if (!URL.canParse(url)) return null;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return null;
+  return origins.includes(parsed.origin) ? parsed.href : null;
+}

@@ -1,6 +1,7 @@
 import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
 import { countEventsBefore, eventRows, purgeEventsBefore } from "../db/events";
+import { countPortalBefore, purgePortalBefore } from "../db/portal";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
 import {
   endTokens as endTokenRows,
@@ -43,6 +44,8 @@ export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
  */
 export const AUDIT_RETENTION_MS = 365 * 86_400_000;
 /** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
+/** Expired setup links and portal sessions are kept a day (a support question about one can still be answered). */
+export const PORTAL_RETENTION_MS = 86_400_000;
 export const LOG_PURGE_BATCH = 50_000;
 /** Old feed events deleted per batch: fewer, since one event can hold a whole user snapshot. */
 export const EVENT_PURGE_BATCH = 5_000;
@@ -57,6 +60,8 @@ export interface HousekeepingReport {
   purgedEvents: number;
   /** Webhook deliveries past the feed's retention (their events are gone too). */
   purgedDeliveries: number;
+  /** Portal setup links and sessions a day past their expiry. */
+  purgedPortal: number;
   /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
   /** What each step still has to do after this run (all zero when `done`). */
@@ -70,6 +75,7 @@ export interface HousekeepingReport {
     purgeAuditEvents: number;
     purgeEvents: number;
     purgeDeliveries: number;
+    purgePortal: number;
   };
   done: boolean;
 }
@@ -113,12 +119,18 @@ export async function runTokenHousekeeping(
     purgeDeliveriesBefore(db, eventsBefore, EVENT_PURGE_BATCH),
   );
 
+  const portalBefore = now - PORTAL_RETENTION_MS;
+  const purgedPortal = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
+    purgePortalBefore(db, portalBefore, EVENT_PURGE_BATCH),
+  );
+
   const remaining = {
     ...(await tokenBacklog(db, now, EXPIRY_WARNING_MS, purgeBefore)),
     purgeFailedRequests: await countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
     purgeAuditEvents: await countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
     purgeEvents: await countEventsBefore(db, eventsBefore),
     purgeDeliveries: await countDeliveriesBefore(db, eventsBefore),
+    purgePortal: await countPortalBefore(db, portalBefore),
   };
   const report: HousekeepingReport = {
     expired,
@@ -129,6 +141,7 @@ export async function runTokenHousekeeping(
     purgedAuditEvents,
     purgedEvents,
     purgedDeliveries,
+    purgedPortal,
     kvSwept,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),

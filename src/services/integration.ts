@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { eventRows } from "../db/events";
+import { readIntegrationStatus } from "../db/integration-status";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration, releaseManagedUsers } from "../db/tenants";
 import { integrationExists, listLiveTokens, tenantEnabled } from "../db/tokens";
 import { forTenant, type OperatorContext } from "./context";
@@ -56,6 +57,26 @@ export async function getIntegration(ctx: OperatorContext, tenantId: string) {
     inGrace,
   };
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Everything the customer's integration page shows (and the operator console will): whether the integration is on,
+ * its tokens, when the directory last called, what it provisioned, and its failures of the last 24 hours.
+ */
+export async function integrationStatus(ctx: OperatorContext, tenantId: string) {
+  const status = await readIntegrationStatus(ctx.db, tenantId, ctx.now, ctx.now - DAY_MS);
+  if (!status) throw tenantNotFound();
+  const [current, ...inGrace] = status.tokens;
+  return {
+    ...status,
+    current: current ?? null,
+    inGrace,
+    expiringSoon: current ? current.expiresAt - ctx.now <= EXPIRY_WARNING_MS : false,
+  };
+}
+
+export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;
 
 /** "Regenerate access token": a new token; the old ones stop now or after `graceSeconds`. */
 export async function regenerateToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {

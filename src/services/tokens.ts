@@ -39,8 +39,11 @@ export function tokenSigningKeys(configured: string | undefined): string[] {
 
 export const MIN_TOKEN_TTL_SECONDS = 300;
 export const MAX_TOKEN_TTL_SECONDS = 2 * 365 * 86_400;
-/** Long enough for a planned rotation across one of Entra's 40-minute cycles, short enough to bound exposure. */
-export const MAX_GRACE_SECONDS = 86_400;
+/**
+ * A week: a customer's admin may have to wait for a change window to paste the new token into Entra (the portal
+ * offers an hour, a day or a week); long grace is a choice made at rotation, the default is none.
+ */
+export const MAX_GRACE_SECONDS = 7 * 86_400;
 /** Entra quarantines a job whose token expired; warn two weeks ahead so someone can rotate in time. */
 export const EXPIRY_WARNING_MS = 14 * 86_400_000;
 

@@ -32,6 +32,7 @@ import {
   HOUSEKEEPING_CRON,
   HOUSEKEEPING_SUBREQUEST_BUDGET,
   LOG_PURGE_BATCH,
+  PORTAL_RETENTION_MS,
   TOKEN_METADATA_RETENTION_MS,
 } from "../../src/services/housekeeping";
 import {
@@ -40,6 +41,12 @@ import {
   MAX_FAILED_REQUEST_ROWS,
   MAX_LOGGED_PATH_LENGTH,
 } from "../../src/services/logs";
+import {
+  DEFAULT_LINK_TTL_SECONDS,
+  DEFAULT_SESSION_HOURS,
+  MAX_LINK_TTL_SECONDS,
+  MIN_LINK_TTL_SECONDS,
+} from "../../src/services/portal";
 import { MAX_WRITE_ATTEMPTS } from "../../src/services/preconditions";
 import {
   defaultTokenTtl,
@@ -183,6 +190,23 @@ function sections(): [string, Row[]][] {
           `0 to ${duration(MAX_GRACE_SECONDS * 1000)}`,
           "`400 invalid_request`",
         ],
+      ],
+    ],
+    [
+      "Portal",
+      [
+        [
+          "Setup link lifetime (`ttlSeconds`)",
+          `${duration(MIN_LINK_TTL_SECONDS * 1000)} to ${duration(MAX_LINK_TTL_SECONDS * 1000)} (default ${duration(DEFAULT_LINK_TTL_SECONDS * 1000)})`,
+          "`400 invalid_request`",
+        ],
+        ["Uses of a setup link", "1", "expiry page"],
+        [
+          "Portal session",
+          `1 to 24 hours (\`PORTAL_SESSION_HOURS\`, default ${DEFAULT_SESSION_HOURS})`,
+          "404 page; a new link is needed",
+        ],
+        ["Expired links and sessions kept", duration(PORTAL_RETENTION_MS), "deleted"],
       ],
     ],
     [

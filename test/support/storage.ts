@@ -13,6 +13,8 @@ export const TENANT_TABLES = [
   "tenant_quotas",
   "events",
   "event_feeds",
+  "portal_links",
+  "portal_sessions",
 ];
 
 /**

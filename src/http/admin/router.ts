@@ -6,6 +6,7 @@ import { eventRoutes } from "./events";
 import { groupAdminRoutes } from "./groups";
 import { integrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
+import { portalLinkRoutes } from "./portal-links";
 import { quotaRoutes } from "./quotas";
 import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
@@ -24,5 +25,6 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
   .route("/tenants/:tenantId/users", userAdminRoutes)
   .route("/tenants/:tenantId/groups", groupAdminRoutes)
+  .route("/tenants/:tenantId/portal-links", portalLinkRoutes)
   .route("/tenants/:tenantId", logRoutes)
   .route("/tenants/:tenantId", eventRoutes);

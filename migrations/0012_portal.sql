@@ -1,0 +1,30 @@
+CREATE TABLE `portal_links` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`expires_at` integer NOT NULL,
+	`used_at` integer,
+	`session_id` text,
+	`return_url` text
+);
+--> statement-breakpoint
+CREATE INDEX `portal_links_tenant_idx` ON `portal_links` (`tenant_id`);--> statement-breakpoint
+CREATE INDEX `portal_links_expires_idx` ON `portal_links` (`expires_at`);--> statement-breakpoint
+CREATE TABLE `portal_sessions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`expires_at` integer NOT NULL,
+	`ended_at` integer,
+	`return_url` text
+);
+--> statement-breakpoint
+CREATE INDEX `portal_sessions_tenant_idx` ON `portal_sessions` (`tenant_id`);--> statement-breakpoint
+CREATE INDEX `portal_sessions_expires_idx` ON `portal_sessions` (`expires_at`);--> statement-breakpoint
+ALTER TABLE `users` ADD `adopted_at` integer;--> statement-breakpoint
+-- Hand-added backfill: users adopted before this column existed, from the audit log's adoption records (kept 365
+-- days, so older adoptions stay uncounted). One pass over the adoptions, not a lookup per user.
+UPDATE `users` SET `adopted_at` = `a`.`at`
+FROM (SELECT `tenant_id`, `resource_id`, max(`at`) AS `at` FROM `audit_events` WHERE `action` = 'user.adopted'
+  GROUP BY `tenant_id`, `resource_id`) AS `a`
+WHERE `users`.`tenant_id` = `a`.`tenant_id` AND `users`.`id` = `a`.`resource_id` AND `users`.`managed_by` = 'azure-ad';

@@ -1,0 +1,109 @@
+import { and, count, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { portalLinks, portalSessions, tenants } from "./schema";
+
+export type PortalLinkRow = typeof portalLinks.$inferSelect;
+
+/** A new link's row, written only while its tenant exists (RETURNING tells the caller whether it was). */
+export const insertLink = (row: Omit<PortalLinkRow, "usedAt" | "sessionId">) =>
+  sql`INSERT INTO ${portalLinks} (id, tenant_id, created_at, expires_at, return_url)
+    SELECT ${row.id}, ${row.tenantId}, ${row.createdAt}, ${row.expiresAt}, ${row.returnUrl}
+    WHERE EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${row.tenantId})
+    RETURNING id`;
+
+/** True once the link `linkId` exists: the guard of its audit row. */
+export const whileLinkExists = (linkId: string) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${portalLinks} WHERE id = ${linkId})`;
+
+/** A link that can still be redeemed: unused, unexpired, its tenant still there. */
+export async function findOpenLink(db: Database, linkId: string, now: number) {
+  const [row] = await db
+    .select({ tenantId: portalLinks.tenantId, expiresAt: portalLinks.expiresAt })
+    .from(portalLinks)
+    .innerJoin(tenants, eq(tenants.id, portalLinks.tenantId))
+    .where(and(eq(portalLinks.id, linkId), isNull(portalLinks.usedAt), gt(portalLinks.expiresAt, now)));
+  return row ?? null;
+}
+
+/**
+ * Redemption: marks the link used and names the session it starts, in one conditional UPDATE, so of two concurrent
+ * redemptions exactly one matches. The session is inserted from the link only if the link names this session.
+ */
+export function redeemLinkStatements(linkId: string, session: { id: string; now: number; expiresAt: number }) {
+  return [
+    sql`UPDATE ${portalLinks} SET used_at = ${session.now}, session_id = ${session.id}
+      WHERE id = ${linkId} AND used_at IS NULL AND expires_at > ${session.now}
+        AND EXISTS (SELECT 1 FROM ${tenants} t WHERE t.id = ${portalLinks.tenantId})
+      RETURNING tenant_id AS tenantId`,
+    sql`INSERT INTO ${portalSessions} (id, tenant_id, created_at, expires_at, return_url)
+      SELECT ${session.id}, tenant_id, ${session.now}, ${session.expiresAt}, return_url FROM ${portalLinks}
+      WHERE id = ${linkId} AND session_id = ${session.id}`,
+  ];
+}
+
+/** The guard of the redemption's audit row: the link was redeemed into this session. */
+export const whileRedeemedInto = (linkId: string, sessionId: string) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${portalLinks} WHERE id = ${linkId} AND session_id = ${sessionId})`;
+
+/** A live session with its tenant's name: none once it expired, was ended, or its tenant was deleted. */
+export async function findLiveSession(db: Database, sessionId: string, now: number) {
+  const [row] = await db
+    .select({
+      tenantId: portalSessions.tenantId,
+      tenantName: tenants.name,
+      expiresAt: portalSessions.expiresAt,
+      returnUrl: portalSessions.returnUrl,
+    })
+    .from(portalSessions)
+    .innerJoin(tenants, eq(tenants.id, portalSessions.tenantId))
+    .where(and(eq(portalSessions.id, sessionId), isNull(portalSessions.endedAt), gt(portalSessions.expiresAt, now)));
+  return row ?? null;
+}
+
+export const endSession = (sessionId: string, now: number) =>
+  sql`UPDATE ${portalSessions} SET ended_at = ${now} WHERE id = ${sessionId} AND ended_at IS NULL`;
+
+/** The guard of the audit row of a sign-out: the session had not ended yet. */
+export const whileSessionOpen = (sessionId: string) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${portalSessions} WHERE id = ${sessionId} AND ended_at IS NULL)`;
+
+/**
+ * Deletes up to `limit` links and sessions that expired before `before`, oldest first on their `expires_at`
+ * indexes; returns how many.
+ */
+export async function purgePortalBefore(db: Database, before: number, limit: number) {
+  const [links, sessions] = await db.batch([
+    db
+      .delete(portalLinks)
+      .where(
+        inArray(
+          portalLinks.id,
+          db.select({ id: portalLinks.id }).from(portalLinks).where(lt(portalLinks.expiresAt, before)).limit(limit),
+        ),
+      )
+      .returning({ id: portalLinks.id }),
+    db
+      .delete(portalSessions)
+      .where(
+        inArray(
+          portalSessions.id,
+          db
+            .select({ id: portalSessions.id })
+            .from(portalSessions)
+            .where(lt(portalSessions.expiresAt, before))
+            .limit(limit),
+        ),
+      )
+      .returning({ id: portalSessions.id }),
+  ]);
+  return links.length + sessions.length;
+}
+
+/** Links and sessions that expired before `before`: what the purge still has to do. */
+export async function countPortalBefore(db: Database, before: number) {
+  const [[links], [sessions]] = await db.batch([
+    db.select({ n: count() }).from(portalLinks).where(lt(portalLinks.expiresAt, before)),
+    db.select({ n: count() }).from(portalSessions).where(lt(portalSessions.expiresAt, before)),
+  ]);
+  return (links?.n ?? 0) + (sessions?.n ?? 0);
+}

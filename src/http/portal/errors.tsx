@@ -1,0 +1,74 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../../env";
+import { AdminError } from "../../services/errors";
+import { QuotaExceededError, refusalMessage } from "../../services/quotas";
+import { nonceOf } from "./context";
+import { portalPaths } from "./paths";
+import { ProblemPage } from "./views/access";
+
+/** A refusal the portal shows as a page with this status and text. */
+export class PortalRefusal extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 410,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PortalRefusal";
+  }
+}
+
+/** The portal's page for a use case's refusal: the admin API's message, which is written for people already. */
+const ADMIN_TITLES: Partial<Record<AdminError["code"], string>> = {
+  azure_ad_disabled: "Provisioning is not available",
+  integration_exists: "The integration is already set up",
+  integration_not_found: "There is no integration",
+  token_superseded: "The token changed meanwhile",
+};
+
+interface Problem {
+  status: ContentfulStatusCode;
+  title: string;
+  message: string;
+}
+
+/**
+ * What a failed portal request shows. `expected` tells app.ts whether the failure is one the portal anticipates (a
+ * refusal) or a fault to log.
+ */
+export function portalProblem(error: Error, storageUnavailable: boolean): Problem & { expected: boolean } {
+  if (error instanceof PortalRefusal) {
+    return { status: error.status, title: error.title, message: error.message, expected: true };
+  }
+  if (error instanceof AdminError && error.status < 500) {
+    const title = ADMIN_TITLES[error.code] ?? "That did not work";
+    return { status: error.status, title, message: error.message, expected: true };
+  }
+  if (error instanceof QuotaExceededError) {
+    return { status: 403, title: "Limit reached", message: refusalMessage(error), expected: true };
+  }
+  if (error instanceof HTTPException && error.status === 403) {
+    // hono/csrf: the form was posted from another site (or without Origin and Sec-Fetch-Site).
+    const message = "This form was sent from another site, so it was not accepted. Use the page itself.";
+    return { status: 403, title: "Request refused", message, expected: true };
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return { status: error.status, title: "Request refused", message: error.message, expected: true };
+  }
+  if (storageUnavailable) {
+    const message = "The service is briefly unavailable; nothing was changed. Try again in a moment.";
+    return { status: 503, title: "Try again shortly", message, expected: true };
+  }
+  return { status: 500, title: "Something went wrong", message: "The request failed; try again.", expected: false };
+}
+
+/** The page of a failed portal request, with the way back to its tenant's integration when it came from there. */
+export function portalErrorResponse(c: Context<AppEnv>, error: Error, storageUnavailable: boolean) {
+  const { expected, ...problem } = portalProblem(error, storageUnavailable);
+  const tenantId = /^\/portal\/([0-9a-f-]{36})(\/|$)/.exec(c.req.path)?.[1];
+  const back = tenantId && c.var.portal ? portalPaths.home(tenantId) : undefined;
+  const body = ProblemPage({ nonce: nonceOf(c), ...problem, back });
+  return { response: c.html(body, problem.status as ContentfulStatusCode), expected };
+}

@@ -1,0 +1,100 @@
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../../env";
+import { toBase64Url } from "../../lib/base64";
+import { findPortalSession } from "../../services/portal";
+import { nonceOf, portalContext } from "./context";
+import { PortalRefusal } from "./errors";
+import { portalPaths } from "./paths";
+import { NoSessionPage } from "./views/access";
+import type { SessionFrame } from "./views/layout";
+
+/** The link's secret between opening it and pressing Continue: never in the address bar after the first GET. */
+export const LINK_COOKIE = "portal_link";
+export const SESSION_COOKIE = "portal_session";
+/** How long the Continue step may take; the link's own expiry still applies. */
+const LINK_COOKIE_SECONDS = 15 * 60;
+
+/**
+ * `Secure` everywhere but plain http on a loopback address, which is `npm run dev` (browsers refuse to store a
+ * Secure cookie from an insecure origin, and 127.0.0.1 is what dev prints).
+ */
+function secureCookies(c: Context) {
+  const url = new URL(c.req.url);
+  return !(url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost"));
+}
+
+/**
+ * HttpOnly (script never sees the secrets), SameSite=Lax (the link arrives from mail or the vendor's app, a
+ * cross-site navigation, yet cross-site POSTs carry no cookie).
+ */
+const cookieOptions = (c: Context, path: string, maxAge: number) =>
+  ({ path, maxAge, httpOnly: true, secure: secureCookies(c), sameSite: "Lax" }) as const;
+
+export function holdLinkSecret(c: Context, secret: string, expiresInSeconds: number) {
+  setCookie(c, LINK_COOKIE, secret, cookieOptions(c, "/portal", Math.min(expiresInSeconds, LINK_COOKIE_SECONDS)));
+}
+
+export const heldLinkSecret = (c: Context) => getCookie(c, LINK_COOKIE);
+
+/** After redemption: the link's cookie goes, the session's is scoped to its tenant's pages. */
+export function startSessionCookie(c: Context, session: { sessionSecret: string; tenantId: string; maxAge: number }) {
+  deleteCookie(c, LINK_COOKIE, { path: "/portal", secure: secureCookies(c) });
+  setCookie(
+    c,
+    SESSION_COOKIE,
+    session.sessionSecret,
+    cookieOptions(c, portalPaths.tenant(session.tenantId), session.maxAge),
+  );
+}
+
+export function endSessionCookie(c: Context, tenantId: string) {
+  deleteCookie(c, SESSION_COOKIE, { path: portalPaths.tenant(tenantId), secure: secureCookies(c) });
+}
+
+/**
+ * A form's CSRF token: derived from the secret the browser holds in an HttpOnly cookie (the session's, or the link's
+ * on the Continue step), so only a page this worker rendered for that browser can carry it. A second line behind
+ * the Origin check, for browsers or proxies that drop Origin.
+ */
+export async function csrfToken(secret: string) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`csrf:${secret}`));
+  return toBase64Url(new Uint8Array(digest));
+}
+
+/** Compares in constant time, so the check leaks nothing of the expected token. */
+export async function csrfMatches(secret: string, presented: unknown) {
+  if (typeof presented !== "string") return false;
+  const expected = new TextEncoder().encode(await csrfToken(secret));
+  const given = new TextEncoder().encode(presented);
+  return expected.byteLength === given.byteLength && crypto.subtle.timingSafeEqual(expected, given);
+}
+
+/**
+ * Every page under `/portal/{tenantId}`: a live session of that tenant, or the 404 page (the same whether the tenant
+ * exists, the session ended, or the cookie names another tenant's session). Forms must carry the session's CSRF
+ * token. The page's frame (tenant, way back, token) is set for the handler.
+ */
+export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
+  const tenantId = c.req.param("tenantId");
+  const secret = getCookie(c, SESSION_COOKIE);
+  const session = secret ? await findPortalSession(portalContext(c), secret) : null;
+  if (!secret || !session || session.tenantId !== tenantId) {
+    return c.html(NoSessionPage({ nonce: nonceOf(c) }), 404);
+  }
+  const csrf = await csrfToken(secret);
+  if (c.req.method === "POST" && !(await csrfMatches(secret, (await c.req.parseBody()).csrf))) {
+    throw new PortalRefusal(403, "This form has expired", "Reload the page and try again.");
+  }
+  c.set("portal", {
+    sessionSecret: secret,
+    frame: { tenantId: session.tenantId, tenantName: session.tenantName, returnUrl: session.returnUrl, csrf },
+  });
+  await next();
+});
+
+export interface PortalVariables {
+  sessionSecret: string;
+  frame: SessionFrame;
+}

@@ -1,0 +1,300 @@
+import type { IntegrationStatus } from "../../../services/integration";
+import { portalPaths } from "../paths";
+import { ActionForm, CopyField, Page, type SessionFrame, When } from "./layout";
+
+interface FramedProps {
+  nonce: string;
+  frame: SessionFrame;
+}
+
+/** The grace periods the portal offers when regenerating; none (the compromise case) is the default. */
+export const GRACE_CHOICES = [
+  { value: "0", label: "Stop the old token now", hint: "Choose this if the token may have been exposed." },
+  { value: "3600", label: "Keep the old token working for 1 hour", hint: "Time to paste the new one into Entra." },
+  { value: "86400", label: "Keep the old token working for 1 day", hint: "" },
+  { value: "604800", label: "Keep the old token working for 7 days", hint: "For a planned change window." },
+] as const;
+
+export type Notice = "disabled" | null;
+
+const EntraLogo = () => (
+  <span class="logo" aria-hidden="true">
+    A
+  </span>
+);
+
+/** Integrations: the Azure AD integration's status and what can be done with it, or the way to add it. */
+export function IntegrationsPage({
+  nonce,
+  frame,
+  status,
+  scimBaseUrl,
+  notice,
+}: FramedProps & { status: IntegrationStatus; scimBaseUrl: string; notice: Notice }) {
+  const { tenantId } = frame;
+  const enabled = status.integration !== null;
+  return (
+    <Page title="Integrations" nonce={nonce} frame={frame} tab="integrations">
+      <h1>Integrations</h1>
+      {notice === "disabled" && (
+        <div class="notice ok" role="status">
+          <strong>Integration disabled.</strong>
+          The access token no longer works, and users it provisioned are managed in the product again.
+        </div>
+      )}
+      <section class="card" aria-labelledby="azure-ad">
+        <div class="card-head">
+          <EntraLogo />
+          <h2 id="azure-ad">Microsoft Azure Active Directory</h2>
+          <span class={`badge ${enabled ? "on" : "off"}`}>{enabled ? "Enabled" : "Not set up"}</span>
+        </div>
+        {enabled ? (
+          <EnabledIntegration status={status} scimBaseUrl={scimBaseUrl} tenantId={tenantId} />
+        ) : !status.tenant.azureAdEnabled ? (
+          <p>
+            Provisioning from Microsoft Entra ID is not available for your account yet. Ask your account manager to turn
+            it on.
+          </p>
+        ) : (
+          <>
+            <p>
+              Provision users and groups automatically from Microsoft Entra ID (Azure AD) or Okta: new people get
+              accounts, changes flow in, and people who leave are deactivated.
+            </p>
+            <div class="actions">
+              <a class="button" href={portalPaths.add(tenantId)}>
+                Add integration
+              </a>
+              <a class="button secondary" href={portalPaths.guide(tenantId)}>
+                Read the setup guide
+              </a>
+            </div>
+          </>
+        )}
+      </section>
+    </Page>
+  );
+}
+
+function EnabledIntegration({
+  status,
+  scimBaseUrl,
+  tenantId,
+}: {
+  status: IntegrationStatus;
+  scimBaseUrl: string;
+  tenantId: string;
+}) {
+  const { current, inGrace, users } = status;
+  return (
+    <>
+      {current && status.expiringSoon && (
+        <div class="notice warn" role="status">
+          <strong>The access token expires soon.</strong>
+          It stops working on <When at={current.expiresAt} />. Regenerate it and paste the new one into Entra before
+          then, or provisioning stops.
+        </div>
+      )}
+      {!current && (
+        <div class="notice danger" role="status">
+          <strong>No working access token.</strong>
+          Provisioning fails until you regenerate the token and paste it into Entra.
+        </div>
+      )}
+      <dl class="stats">
+        <div>
+          <dt>Active users</dt>
+          <dd>{users.active}</dd>
+        </div>
+        <div>
+          <dt>Inactive users</dt>
+          <dd>{users.inactive}</dd>
+        </div>
+        <div>
+          <dt>Adopted users</dt>
+          <dd>{users.adopted}</dd>
+        </div>
+        <div>
+          <dt>Groups</dt>
+          <dd>{status.groups}</dd>
+        </div>
+        <div>
+          <dt>Failed requests, 24 h</dt>
+          <dd>{status.failures}</dd>
+        </div>
+      </dl>
+      <dl class="facts">
+        <dt>Last call from your directory</dt>
+        <dd>
+          {status.lastCalledAt === null ? "Never. Run Test Connection in Entra." : <When at={status.lastCalledAt} />}
+        </dd>
+        <dt>Access token</dt>
+        <dd>
+          {current ? (
+            <>
+              Works until <When at={current.expiresAt} />. Shown only when it was created.
+            </>
+          ) : (
+            "None"
+          )}
+        </dd>
+        {inGrace.map((token) => (
+          <>
+            <dt>Previous token</dt>
+            <dd>
+              Keeps working until <When at={token.revokedAt ?? token.expiresAt} />
+            </dd>
+          </>
+        ))}
+        <dt>Enabled since</dt>
+        <dd>{status.integration && <When at={status.integration.createdAt} />}</dd>
+      </dl>
+      <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra calls it the Tenant URL." />
+      <div class="actions">
+        <a class="button" href={portalPaths.regenerate(tenantId)}>
+          Regenerate access token
+        </a>
+        <a class="button danger" href={portalPaths.disable(tenantId)}>
+          Disable integration
+        </a>
+      </div>
+    </>
+  );
+}
+
+/** Add integration: the provider to connect (Entra; Okta uses the same SCIM endpoint), then Apply. */
+export function AddIntegrationPage({ nonce, frame }: FramedProps) {
+  return (
+    <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
+      <h1>Add integration</h1>
+      <ActionForm action={portalPaths.create(frame.tenantId)} csrf={frame.csrf}>
+        <fieldset>
+          <legend>Identity provider</legend>
+          <label class="choice">
+            <input type="radio" name="provider" value="azure-ad" checked />
+            <span>
+              Microsoft Azure Active Directory
+              <small>Microsoft Entra ID. Okta connects the same way (see the setup guide).</small>
+            </span>
+          </label>
+        </fieldset>
+        <p>
+          Applying creates your SCIM base URL and access token. The token is shown <strong>once</strong>; have your
+          identity provider's provisioning settings open to paste it.
+        </p>
+        <div class="actions">
+          <button class="button" type="submit">
+            Apply
+          </button>
+          <a class="button secondary" href={portalPaths.home(frame.tenantId)}>
+            Cancel
+          </a>
+        </div>
+      </ActionForm>
+    </Page>
+  );
+}
+
+/** The one page that shows a token: after adding the integration or regenerating. */
+export function TokenIssuedPage({
+  nonce,
+  frame,
+  scimBaseUrl,
+  token,
+  expiresAt,
+  regenerated,
+}: FramedProps & { scimBaseUrl: string; token: string; expiresAt: number; regenerated: boolean }) {
+  return (
+    <Page title={regenerated ? "New access token" : "Integration added"} nonce={nonce} frame={frame} narrow>
+      <h1>{regenerated ? "New access token" : "Integration added"}</h1>
+      <div class="notice warn" role="alert">
+        <strong>Copy the token now: it will not be shown again.</strong>
+        {regenerated
+          ? "Paste it into Entra's Secret Token field and save; until then Entra's provisioning uses the old one."
+          : "Paste both values into Entra's provisioning settings, then run Test Connection."}
+      </div>
+      <div class="card">
+        <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra: Tenant URL." />
+        <CopyField
+          id="access-token"
+          label="Access token"
+          value={token}
+          hint="Entra: Secret Token. Works until the date below."
+        />
+        <dl class="facts">
+          <dt>Expires</dt>
+          <dd>
+            <When at={expiresAt} />
+          </dd>
+        </dl>
+        <div class="actions">
+          <a class="button" href={portalPaths.home(frame.tenantId)}>
+            Done
+          </a>
+          <a class="button secondary" href={portalPaths.guide(frame.tenantId)}>
+            Setup guide
+          </a>
+        </div>
+      </div>
+    </Page>
+  );
+}
+
+/** Regenerate access token → Apply: a confirmation, with how long the old token may keep working. */
+export function RegeneratePage({ nonce, frame }: FramedProps) {
+  return (
+    <Page title="Regenerate access token" nonce={nonce} frame={frame} tab="integrations" narrow>
+      <h1>Regenerate access token</h1>
+      <p>
+        A new token replaces the current one. Entra keeps using the old token until you paste the new one into its
+        provisioning settings.
+      </p>
+      <ActionForm action={portalPaths.regenerate(frame.tenantId)} csrf={frame.csrf}>
+        <fieldset>
+          <legend>The old token</legend>
+          {GRACE_CHOICES.map((choice, i) => (
+            <label class="choice">
+              <input type="radio" name="grace" value={choice.value} checked={i === 0} />
+              <span>
+                {choice.label}
+                {choice.hint && <small>{choice.hint}</small>}
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <div class="actions">
+          <button class="button" type="submit">
+            Apply
+          </button>
+          <a class="button secondary" href={portalPaths.home(frame.tenantId)}>
+            Cancel
+          </a>
+        </div>
+      </ActionForm>
+    </Page>
+  );
+}
+
+/** Disable integration: a confirmation that says what happens to the provisioned users. */
+export function DisablePage({ nonce, frame }: FramedProps) {
+  return (
+    <Page title="Disable integration" nonce={nonce} frame={frame} tab="integrations" narrow>
+      <h1>Disable integration</h1>
+      <div class="notice danger">
+        <strong>Provisioning from your directory stops.</strong>
+        The access token stops working at once. Users it provisioned are not deleted: they return to being managed in
+        the product, where their access can be changed by hand.
+      </div>
+      <ActionForm action={portalPaths.disable(frame.tenantId)} csrf={frame.csrf}>
+        <div class="actions">
+          <button class="button danger" type="submit">
+            Disable integration
+          </button>
+          <a class="button secondary" href={portalPaths.home(frame.tenantId)}>
+            Cancel
+          </a>
+        </div>
+      </ActionForm>
+    </Page>
+  );
+}

@@ -1,0 +1,114 @@
+import { auditRow } from "../db/audit";
+import { rowsOf, runBatch } from "../db/batch";
+import {
+  endSession,
+  findLiveSession,
+  findOpenLink,
+  insertLink,
+  redeemLinkStatements,
+  whileLinkExists,
+  whileRedeemedInto,
+  whileSessionOpen,
+} from "../db/portal";
+import { toBase64Url } from "../lib/base64";
+import { sha256Hex } from "../lib/digest";
+import { forTenant, type OperatorContext } from "./context";
+import { tenantNotFound } from "./errors";
+
+/** WorkOS's portal links last minutes too: long enough to open a mail, short enough that a leaked one is dead. */
+export const DEFAULT_LINK_TTL_SECONDS = 300;
+export const MIN_LINK_TTL_SECONDS = 5;
+export const MAX_LINK_TTL_SECONDS = 86_400;
+/** A portal session's lifetime when PORTAL_SESSION_HOURS names none (or an unusable value). */
+export const DEFAULT_SESSION_HOURS = 4;
+
+/** The customer's admin in the portal: what their changes are recorded as, in the audit log and in events. */
+export const PORTAL_ACTOR = "portal";
+
+/** A session's lifetime from PORTAL_SESSION_HOURS: whole hours from 1 to 24, else the default. */
+export function sessionTtlMs(configured: string | undefined) {
+  const hours = Number(configured);
+  return (Number.isInteger(hours) && hours >= 1 && hours <= 24 ? hours : DEFAULT_SESSION_HOURS) * 3_600_000;
+}
+
+/**
+ * A random secret (256 bits, base64url) and the id it is stored under: its SHA-256, so what D1 holds cannot be
+ * turned back into a working link or cookie.
+ */
+async function newSecret() {
+  const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+  return { secret, id: await sha256Hex(secret) };
+}
+
+/** The stored id of a presented secret (a link's or a session's). */
+const idOf = (secret: string) => sha256Hex(secret);
+
+/**
+ * The vendor's backend mints a setup link for one tenant: single use, valid for `ttlSeconds`. The secret is only in
+ * the return value; the audit log records that a link was made and until when, never the link.
+ */
+export async function createSetupLink(
+  ctx: OperatorContext,
+  tenantId: string,
+  options: { ttlSeconds: number; returnUrl: string | null },
+) {
+  const { secret, id } = await newSecret();
+  const expiresAt = ctx.now + options.ttlSeconds * 1000;
+  const [inserted] = await runBatch(ctx.db, [
+    insertLink({ id, tenantId, createdAt: ctx.now, expiresAt, returnUrl: options.returnUrl }),
+    auditRow(forTenant(ctx, tenantId), {
+      action: "portal.link_created",
+      detail: { expiresAt: new Date(expiresAt).toISOString(), returnUrl: options.returnUrl },
+      from: whileLinkExists(id),
+    }),
+  ]);
+  if (rowsOf(inserted).length === 0) throw tenantNotFound();
+  return { secret, expiresAt };
+}
+
+/**
+ * A link that can still be redeemed, with its expiry, or null. Opening a link must not use it up: mail scanners
+ * open links too.
+ */
+export async function openSetupLink(ctx: OperatorContext, secret: string) {
+  const link = await findOpenLink(ctx.db, await idOf(secret), ctx.now);
+  return link && { expiresAt: link.expiresAt };
+}
+
+/**
+ * Redeems a link into a new session, once: a used, expired or unknown link (or one whose tenant is gone) gives null.
+ * Two round trips: the link's tenant (for the audit row), then the conditional redemption that decides.
+ */
+export async function redeemSetupLink(ctx: OperatorContext, linkSecret: string, sessionTtl: number) {
+  const linkId = await idOf(linkSecret);
+  const link = await findOpenLink(ctx.db, linkId, ctx.now);
+  if (!link) return null;
+  const session = await newSecret();
+  const expiresAt = ctx.now + sessionTtl;
+  const [redeemed] = await runBatch(ctx.db, [
+    ...redeemLinkStatements(linkId, { id: session.id, now: ctx.now, expiresAt }),
+    auditRow(forTenant(ctx, link.tenantId), {
+      action: "portal.session_started",
+      detail: { expiresAt: new Date(expiresAt).toISOString() },
+      from: whileRedeemedInto(linkId, session.id),
+    }),
+  ]);
+  if (rowsOf(redeemed).length === 0) return null;
+  return { sessionSecret: session.secret, tenantId: link.tenantId, expiresAt };
+}
+
+export type PortalSession = NonNullable<Awaited<ReturnType<typeof findLiveSession>>>;
+
+/** The live session a cookie names, or null (expired, ended, its tenant deleted, or never issued). */
+export async function findPortalSession(ctx: OperatorContext, sessionSecret: string) {
+  return findLiveSession(ctx.db, await idOf(sessionSecret), ctx.now);
+}
+
+/** Signing out: the session stops at once, whatever the cookie's own expiry. */
+export async function endPortalSession(ctx: OperatorContext, sessionSecret: string, tenantId: string) {
+  const sessionId = await idOf(sessionSecret);
+  await runBatch(ctx.db, [
+    auditRow(forTenant(ctx, tenantId), { action: "portal.session_ended", from: whileSessionOpen(sessionId) }),
+    endSession(sessionId, ctx.now),
+  ]);
+}

@@ -1,0 +1,477 @@
+/**
+ * The customer's portal over HTTP, as a browser speaks it (cookies, form posts, Origin): setup links, sessions, the
+ * integration pages, and what they must never do. Real Chromium runs the same flow in test/e2e.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { portalRouter } from "../src/http/portal/router";
+import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { admin, createTenant, fetchAt, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
+import {
+  browser,
+  cookiePair,
+  csrfOf,
+  mintLink,
+  type PortalSession,
+  setCookie,
+  signIn,
+  submit,
+  tokenOf,
+  view,
+} from "./support/portal";
+import { tenantSnapshot } from "./support/storage";
+
+async function newTenant(name: string, azureAdEnabled = true) {
+  const res = await admin("POST", "/tenants", { body: { name, azureAdEnabled } });
+  return (await res.json<{ id: string }>()).id;
+}
+
+const probeScim = (tenantId: string, token: string, fetch = workerFetch) =>
+  scim({ token, base: `/scim/v2/${tenantId}` }, "GET", "/Users?count=1", { fetch });
+
+async function addIntegration(session: PortalSession) {
+  const res = await submit(session, "/integrations");
+  expect(res.status).toBe(200);
+  return tokenOf(await res.text());
+}
+
+describe("setup links", () => {
+  it("are minted for 5 minutes by default and at most 24 hours", async () => {
+    const tenantId = await newTenant("Links");
+    const before = Date.now();
+    const link = await mintLink(tenantId);
+    expect(link.url).toMatch(new RegExp(`^${ORIGIN}/portal/links/[A-Za-z0-9_-]{43}$`));
+    const ttl = Date.parse(link.expiresAt) - before;
+    expect(ttl).toBeGreaterThan(299_000);
+    expect(ttl).toBeLessThanOrEqual(301_000);
+    for (const ttlSeconds of [86_401, 4, 1.5]) {
+      const res = await admin("POST", `/tenants/${tenantId}/portal-links`, { body: { ttlSeconds } });
+      expect(res.status).toBe(400);
+    }
+    expect((await admin("POST", `/tenants/${tenantId}/portal-links`, { body: { ttlSeconds: 86_400 } })).status).toBe(
+      201,
+    );
+    expect((await admin("POST", `/tenants/${crypto.randomUUID()}/portal-links`, { body: {} })).status).toBe(404);
+  });
+
+  it("accept a returnUrl only on an allowed origin, and offer it as the way back", async () => {
+    const fetch = fetchWith({ bindings: { PORTAL_RETURN_ORIGINS: "https://app.vendor.test, https://eu.vendor.test" } });
+    const tenantId = await newTenant("Returning");
+    for (const returnUrl of [
+      "https://evil.test/x",
+      "javascript:alert(1)",
+      "https://app.vendor.test.evil.test/",
+      "/x",
+    ]) {
+      const res = await admin("POST", `/tenants/${tenantId}/portal-links`, { body: { returnUrl }, fetch });
+      expect(res.status, returnUrl).toBe(400);
+    }
+    const link = await mintLink(tenantId, { returnUrl: "https://eu.vendor.test/settings?tab=sso" }, fetch);
+    const session = await signIn(link.url, fetch);
+    const page = await (await view(session, "/integrations", fetch)).text();
+    expect(page).toContain('href="https://eu.vendor.test/settings?tab=sso"');
+    const signedOut = await (await submit(session, "/sign-out", {}, fetch)).text();
+    expect(signedOut).toContain('href="https://eu.vendor.test/settings?tab=sso"');
+  });
+
+  it("move the secret into an HttpOnly cookie and show a Continue step naming no tenant", async () => {
+    const tenantId = await newTenant("Northwind Secret Name");
+    const { url } = await mintLink(tenantId);
+    // Opening twice (a mail scanner, then the admin) does not use the link up.
+    for (let i = 0; i < 2; i++) {
+      const opened = await workerFetch(browser("GET", url));
+      expect(opened.status).toBe(303);
+      expect(opened.headers.get("Location")).toBe("/portal/continue");
+      const cookie = setCookie(opened, "portal_link") ?? "";
+      expect(cookie).toContain(url.split("/").at(-1));
+      expect(cookie).toMatch(/; Max-Age=\d+; Path=\/portal; HttpOnly; Secure; SameSite=Lax$/);
+      const step = await workerFetch(browser("GET", "/portal/continue", { cookie: cookiePair(cookie) }));
+      expect(step.status).toBe(200);
+      const html = await step.text();
+      expect(html).toContain("Continue");
+      expect(html).not.toContain("Northwind");
+    }
+  });
+
+  it("work once: a second redemption, a reopened link and a replayed Continue show the expiry page", async () => {
+    const tenantId = await newTenant("Once Only Ltd");
+    const { url } = await mintLink(tenantId);
+    const opened = await workerFetch(browser("GET", url));
+    const cookie = cookiePair(setCookie(opened, "portal_link"));
+    const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
+    const first = await workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }));
+    expect(first.status).toBe(303);
+    expect(setCookie(first, "portal_link")).toMatch(/^portal_link=; Max-Age=0; Path=\/portal/);
+    for (const again of [
+      browser("POST", "/portal/sessions", { cookie, form: { csrf } }),
+      browser("GET", url),
+      browser("GET", "/portal/continue", { cookie }),
+    ]) {
+      const res = await workerFetch(again);
+      expect(res.status).toBe(410);
+      const html = await res.text();
+      expect(html).toContain("This link has expired");
+      expect(html).not.toContain("Once Only");
+      expect(html).not.toContain(tenantId);
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+  });
+
+  it("are redeemed by exactly one of many concurrent Continues", async () => {
+    const tenantId = await newTenant("Racing");
+    const { url } = await mintLink(tenantId);
+    const cookie = cookiePair(setCookie(await workerFetch(browser("GET", url)), "portal_link"));
+    const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([303, ...Array(11).fill(410)]);
+    const sessions = await env.DB.prepare("select count(*) as n from portal_sessions where tenant_id = ?")
+      .bind(tenantId)
+      .first("n");
+    expect(sessions).toBe(1);
+  });
+
+  it("expire: after their time, opening, continuing and redeeming all show the expiry page", async () => {
+    const tenantId = await newTenant("Late");
+    const { url } = await mintLink(tenantId, { ttlSeconds: 60 });
+    const cookie = cookiePair(setCookie(await workerFetch(browser("GET", url)), "portal_link"));
+    const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
+    const later = fetchAt(() => Date.now() + 61_000);
+    expect((await later(browser("GET", url))).status).toBe(410);
+    expect((await later(browser("GET", "/portal/continue", { cookie }))).status).toBe(410);
+    expect((await later(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))).status).toBe(410);
+  });
+
+  it("that were forged, or whose tenant is gone, show the same expiry page", async () => {
+    const forged = await workerFetch(browser("GET", `/portal/links/${"A".repeat(43)}`));
+    expect(forged.status).toBe(410);
+    const expiredBody = await forged.text();
+    const tenantId = await newTenant("Deleted Soon");
+    const { url } = await mintLink(tenantId);
+    await admin("DELETE", `/tenants/${tenantId}`);
+    const gone = await workerFetch(browser("GET", url));
+    expect(gone.status).toBe(410);
+    expect((await gone.text()).replace(/nonce="[^"]+"/, "")).toBe(expiredBody.replace(/nonce="[^"]+"/, ""));
+  });
+
+  it("leave no secret in D1 or the audit log: links, sessions and tokens are stored as hashes or not at all", async () => {
+    const tenantId = await newTenant("Hashes");
+    const { url } = await mintLink(tenantId);
+    const session = await signIn(url);
+    const token = await addIntegration(session);
+    const stored = await tenantSnapshot(tenantId);
+    for (const secret of [url.split("/").at(-1) as string, session.cookie.split("=")[1] as string, token]) {
+      expect(stored).not.toContain(secret);
+    }
+    const actions = await env.DB.prepare("select action, actor from audit_events where tenant_id = ? order by id")
+      .bind(tenantId)
+      .all();
+    expect(actions.results).toEqual([
+      { action: "tenant.created", actor: "admin" },
+      { action: "portal.link_created", actor: "admin" },
+      { action: "portal.session_started", actor: "portal" },
+      { action: "integration.created", actor: "portal" },
+      { action: "token.created", actor: "portal" },
+    ]);
+  });
+});
+
+describe("sessions", () => {
+  it("are HttpOnly, SameSite=Lax and Secure cookies scoped to their tenant's pages, not Secure on local http", async () => {
+    const tenantId = await newTenant("Cookies");
+    const { url } = await mintLink(tenantId);
+    const opened = await workerFetch(browser("GET", url));
+    const cookie = cookiePair(setCookie(opened, "portal_link"));
+    const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
+    const redeemed = await workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }));
+    expect(setCookie(redeemed, "portal_session")).toMatch(
+      new RegExp(
+        `^portal_session=[A-Za-z0-9_-]{43}; Max-Age=14400; Path=/portal/${tenantId}; HttpOnly; Secure; SameSite=Lax$`,
+      ),
+    );
+    // `npm run dev` serves http://127.0.0.1, where a browser would drop a Secure cookie.
+    const { pathname } = new URL((await mintLink(tenantId)).url);
+    const local = await workerFetch(new Request(`http://127.0.0.1:8787${pathname}`, { redirect: "manual" }));
+    expect(setCookie(local, "portal_link")).toMatch(/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it("end after PORTAL_SESSION_HOURS, at sign-out, and with their tenant", async () => {
+    const tenantId = await newTenant("Ending");
+    const session = await signIn((await mintLink(tenantId)).url);
+    expect((await view(session, "/integrations")).status).toBe(200);
+    expect(
+      (
+        await view(
+          session,
+          "/integrations",
+          fetchAt(() => Date.now() + 4 * 3_600_000 + 1000),
+        )
+      ).status,
+    ).toBe(404);
+
+    const short = fetchWith({ bindings: { PORTAL_SESSION_HOURS: "1" } });
+    const hourLong = await signIn((await mintLink(tenantId)).url, short);
+    expect(
+      (
+        await view(
+          hourLong,
+          "/integrations",
+          fetchAt(() => Date.now() + 3_600_000 + 1000),
+        )
+      ).status,
+    ).toBe(404);
+
+    const signedOut = await submit(session, "/sign-out");
+    expect(signedOut.status).toBe(200);
+    expect(setCookie(signedOut, "portal_session")).toMatch(/^portal_session=; Max-Age=0; Path=\/portal\//);
+    expect((await view(session, "/integrations")).status).toBe(404);
+
+    const other = await signIn((await mintLink(tenantId)).url);
+    await admin("DELETE", `/tenants/${tenantId}`);
+    expect((await view(other, "/integrations")).status).toBe(404);
+  });
+
+  it("are purged with their links by housekeeping a day after they expired", async () => {
+    const tenantId = await newTenant("Purged");
+    await signIn((await mintLink(tenantId)).url);
+    await mintLink(tenantId);
+    const rows = () =>
+      env.DB.prepare(
+        "select (select count(*) from portal_links where tenant_id = ?1) + (select count(*) from portal_sessions where tenant_id = ?1) as n",
+      )
+        .bind(tenantId)
+        .first("n");
+    const housekeeping = (at: number) =>
+      runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: at, actor: "cron" });
+    await housekeeping(Date.now() + 4 * 3_600_000 + 1000);
+    expect(await rows()).toBe(3);
+    const report = await housekeeping(Date.now() + 4 * 3_600_000 + 86_400_000 + 1000);
+    expect(report.purgedPortal).toBeGreaterThanOrEqual(3);
+    expect(report.remaining.purgePortal).toBe(0);
+    expect(await rows()).toBe(0);
+  });
+
+  it("answer 404 on another tenant's pages, showing and changing nothing of it", async () => {
+    const mine = await signIn((await mintLink(await newTenant("Attacker Co"))).url);
+    const victim = await createTenant("Victim Holdings");
+    const before = await tenantSnapshot(victim.tenantId);
+    const stolen = { ...mine, tenantId: victim.tenantId };
+    for (const [method, path] of PORTAL_TENANT_ROUTES) {
+      const res = method === "GET" ? await view(stolen, path) : await submit(stolen, path, { grace: "0" });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(await res.text()).not.toContain("Victim");
+    }
+    expect(await tenantSnapshot(victim.tenantId)).toBe(before);
+    expect((await probeScim(victim.tenantId, victim.token)).status).toBe(200);
+  });
+
+  it("refuse forms from another origin, without Origin, or without the page's CSRF token", async () => {
+    const session = await signIn((await mintLink(await newTenant("Forgery Target"))).url);
+    const before = await tenantSnapshot(session.tenantId);
+    const path = `/portal/${session.tenantId}/integrations`;
+    const attempts = [
+      browser("POST", path, { cookie: session.cookie, form: { csrf: session.csrf }, origin: "https://evil.test" }),
+      browser("POST", path, { cookie: session.cookie, form: { csrf: session.csrf }, origin: null }),
+      browser("POST", path, { cookie: session.cookie, form: { csrf: "x".repeat(43) } }),
+      browser("POST", path, { cookie: session.cookie, form: {} }),
+    ];
+    for (const attempt of attempts) {
+      const res = await workerFetch(attempt);
+      expect(res.status).toBe(403);
+      expect(res.headers.get("Content-Type")).toContain("text/html");
+    }
+    // JSON is not a form: Hono's Origin check lets it through, the CSRF token does not.
+    const json = await workerFetch(
+      new Request(`${ORIGIN}${path}`, {
+        method: "POST",
+        headers: { Cookie: session.cookie, "Content-Type": "application/json" },
+        body: JSON.stringify({ csrf: session.csrf }),
+      }),
+    );
+    expect(json.status).toBe(403);
+    expect(await tenantSnapshot(session.tenantId)).toBe(before);
+  });
+
+  it("serve pages under a strict CSP whose nonce is the script's", async () => {
+    const session = await signIn((await mintLink(await newTenant("Headers"))).url);
+    const res = await view(session, "/integrations");
+    const csp = res.headers.get("Content-Security-Policy") ?? "";
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("form-action 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(await res.text()).toContain(`<script src="/portal/assets/portal.js" nonce="${nonce}"`);
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+  });
+});
+
+describe("the integration page", () => {
+  it("adds the integration, shows the token once, and the token provisions over SCIM", async () => {
+    const session = await signIn((await mintLink(await newTenant("Contoso Portal"))).url);
+    const token = await addIntegration(session);
+    const scimUser = {
+      userName: "ada@contoso.example",
+      active: true,
+      emails: [{ type: "work", value: "ada@contoso.example" }],
+    };
+    const created = await scim({ token, base: `/scim/v2/${session.tenantId}` }, "POST", "/Users", { body: scimUser });
+    expect(created.status).toBe(201);
+    const page = await (await view(session, "/integrations")).text();
+    expect(page).not.toContain(token);
+    expect(page).toContain("Enabled");
+    expect(page).toContain(`${ORIGIN}/scim/v2/${session.tenantId}`);
+    expect(page).toMatch(/<dt>Active users<\/dt><dd>1<\/dd>/);
+    expect(page).not.toContain("Never. Run Test Connection");
+    // Applying twice (a refreshed page re-posting) shows what happened instead of a second token.
+    const again = await submit(session, "/integrations");
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("already set up");
+  });
+
+  it("counts active, inactive and adopted users, groups and the day's failed requests", async () => {
+    const tenantId = await newTenant("Counting");
+    const session = await signIn((await mintLink(tenantId)).url);
+    const tenant = { token: await addIntegration(session), base: `/scim/v2/${tenantId}` };
+    await admin("POST", `/tenants/${tenantId}/users`, { body: { email: "grace@counting.example" } });
+    await scim(tenant, "POST", "/Users", { body: { userName: "grace@counting.example" } });
+    await scim(tenant, "POST", "/Users", { body: { userName: "off@counting.example", active: false } });
+    await scim(tenant, "POST", "/Groups", { body: { displayName: "Staff" } });
+    // Failed requests are recorded after the response (waitUntil): this fetch waits for that.
+    await scim(tenant, "POST", "/Users", { body: { displayName: "No userName" }, fetch: fetchWith({}) });
+    const page = await (await view(session, "/integrations")).text();
+    const stat = (label: string) => new RegExp(`<dt>${label}</dt><dd>(\\d+)</dd>`).exec(page)?.[1];
+    expect([stat("Active users"), stat("Inactive users"), stat("Adopted users"), stat("Groups")]).toEqual([
+      "1",
+      "1",
+      "1",
+      "1",
+    ]);
+    expect(stat("Failed requests, 24 h")).toBe("1");
+  });
+
+  it("regenerates without grace: the old token stops at once, the new one works", async () => {
+    const session = await signIn((await mintLink(await newTenant("Compromised"))).url);
+    const old = await addIntegration(session);
+    const confirm = await view(session, "/integrations/azure-ad/regenerate");
+    expect(await confirm.text()).toMatch(/name="grace" value="0" checked/);
+    const res = await submit(session, "/integrations/azure-ad/regenerate", { grace: "0" });
+    expect(res.status).toBe(200);
+    const fresh = tokenOf(await res.text());
+    expect((await probeScim(session.tenantId, old)).status).toBe(401);
+    expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
+  });
+
+  it("regenerates with a grace period: both work until it ends, then only the new one", async () => {
+    const session = await signIn((await mintLink(await newTenant("Planned"))).url);
+    const old = await addIntegration(session);
+    const fresh = tokenOf(await (await submit(session, "/integrations/azure-ad/regenerate", { grace: "3600" })).text());
+    expect((await probeScim(session.tenantId, old)).status).toBe(200);
+    expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
+    expect(await (await view(session, "/integrations")).text()).toContain("Previous token");
+    const after = fetchAt(() => Date.now() + 3_601_000);
+    expect((await probeScim(session.tenantId, old, after)).status).toBe(401);
+    expect((await probeScim(session.tenantId, fresh, after)).status).toBe(200);
+  });
+
+  it("offers a week of grace at most, and refuses other values", async () => {
+    const session = await signIn((await mintLink(await newTenant("Week"))).url);
+    const old = await addIntegration(session);
+    for (const grace of ["7200", "", "604801"]) {
+      expect((await submit(session, "/integrations/azure-ad/regenerate", { grace })).status).toBe(400);
+    }
+    await submit(session, "/integrations/azure-ad/regenerate", { grace: "604800" });
+    expect(
+      (
+        await probeScim(
+          session.tenantId,
+          old,
+          fetchAt(() => Date.now() + 604_000_000),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await probeScim(
+          session.tenantId,
+          old,
+          fetchAt(() => Date.now() + 604_801_000),
+        )
+      ).status,
+    ).toBe(401);
+  });
+
+  it("warns when the token expires within 14 days", async () => {
+    const session = await signIn((await mintLink(await newTenant("Expiring"))).url);
+    await addIntegration(session);
+    expect(await (await view(session, "/integrations")).text()).not.toContain("expires soon");
+    const path = `/tenants/${session.tenantId}/integrations/azure-ad/token`;
+    await admin("POST", path, { body: { ttlSeconds: 13 * 86_400 } });
+    expect(await (await view(session, "/integrations")).text()).toContain("The access token expires soon");
+  });
+
+  it("disables after confirmation: the token stops and Entra's users return to the product", async () => {
+    const session = await signIn((await mintLink(await newTenant("Leaving"))).url);
+    const token = await addIntegration(session);
+    await scim({ token, base: `/scim/v2/${session.tenantId}` }, "POST", "/Users", {
+      body: { userName: "x@leaving.example" },
+    });
+    expect(await (await view(session, "/integrations/azure-ad/disable")).text()).toContain("return to being managed");
+    const res = await submit(session, "/integrations/azure-ad/disable");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("Location")).toBe(`/portal/${session.tenantId}/integrations?done=disabled`);
+    expect((await probeScim(session.tenantId, token)).status).toBe(401);
+    const managed = await env.DB.prepare("select managed_by from users where tenant_id = ?")
+      .bind(session.tenantId)
+      .first();
+    expect(managed).toEqual({ managed_by: "portal" });
+    const page = await (await view(session, `/integrations?done=disabled`)).text();
+    expect(page).toContain("Integration disabled.");
+    expect(page).toContain("Add integration");
+  });
+
+  it("says so when the vendor has not turned provisioning on", async () => {
+    const session = await signIn((await mintLink(await newTenant("Not Yet", false))).url);
+    const page = await (await view(session, "/integrations")).text();
+    expect(page).toContain("not available for your account");
+    const res = await submit(session, "/integrations");
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain("Provisioning is not available");
+  });
+
+  it("has a setup guide for Entra and Okta with the tenant's own URL", async () => {
+    const session = await signIn((await mintLink(await newTenant("Guided"))).url);
+    const entra = await (await view(session, "/guide")).text();
+    expect(entra).toContain(`value="${ORIGIN}/scim/v2/${session.tenantId}"`);
+    for (const step of ["Non-gallery", "Automatic", "Test Connection", "Sync only assigned users and groups"]) {
+      expect(entra).toContain(step);
+    }
+    expect(entra).toMatch(/<code>displayName<\/code><\/td><td><code>name\.formatted<\/code>/);
+    const okta = await (await view(session, "/guide?idp=okta")).text();
+    expect(okta).toContain("SCIM connector base URL");
+    expect(okta).toContain('aria-current="page">Okta</a>');
+  });
+});
+
+/** Every signed-in portal route (GET pages and form posts), checked against the router below. */
+const PORTAL_TENANT_ROUTES: ["GET" | "POST", string][] = [
+  ["GET", ""],
+  ["GET", "/integrations"],
+  ["GET", "/integrations/new"],
+  ["POST", "/integrations"],
+  ["GET", "/integrations/azure-ad/regenerate"],
+  ["POST", "/integrations/azure-ad/regenerate"],
+  ["GET", "/integrations/azure-ad/disable"],
+  ["POST", "/integrations/azure-ad/disable"],
+  ["GET", "/guide"],
+  ["POST", "/sign-out"],
+];
+
+it("the portal route list above is every signed-in route the portal serves", () => {
+  const served = portalRouter.routes
+    .filter((r) => r.method !== "ALL" && r.path.startsWith("/:tenantId"))
+    .map((r) => `${r.method} ${r.path.replace(/^\/:tenantId\{.*?\{12\}\}/, "")}`);
+  expect(new Set(PORTAL_TENANT_ROUTES.map(([method, path]) => `${method} ${path}`))).toEqual(new Set(served));
+});
