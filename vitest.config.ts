@@ -38,7 +38,7 @@ export default defineConfig(async () => ({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/node/**", "test/unit/**"],
+          exclude: ["test/node/**", "test/unit/**", "test/e2e/**"],
           // Random order within each file (the seed is printed; --sequence.seed=<n> replays it): no test may
           // depend on what another left behind.
           sequence: { shuffle: { files: false, tests: true } },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run dev`: local D1 migrated, the secrets in .dev.vars (admin key, token signing key, webhook sealing key)
-// and webhooks to local http receivers allowed, a demo tenant with its integration, a fresh token printed, then
-// `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments are passed to wrangler).
+// and webhooks to local http receivers allowed, a demo tenant with its integration, a fresh token and a portal
+// setup link printed, then `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments go to wrangler).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -99,12 +99,17 @@ async function setUpDemo(url, key) {
   let issued = await call("POST", `/tenants/${tenant.id}/integrations/azure-ad`, {});
   if (issued.status === 409) issued = await call("POST", `/tenants/${tenant.id}/integrations/azure-ad/token`, {});
   if (issued.status !== 201) throw new Error(`could not issue a demo token: ${JSON.stringify(issued.body)}`);
+  // An hour rather than the default 5 minutes: time to start reading before opening it.
+  const link = await call("POST", `/tenants/${tenant.id}/portal-links`, { ttlSeconds: 3600 });
+  if (link.status !== 201) throw new Error(`could not mint a setup link: ${JSON.stringify(link.body)}`);
   console.log(`
 ┌ Local SCIM service ready
 │ Admin API key : ${key}
 │ Demo tenant   : ${tenant.id}
 │ Tenant URL    : ${issued.body.scimBaseUrl}
 │ Secret Token  : ${issued.body.token}
+│ Setup link    : ${link.body.url}
+│                 (the customer's portal: works once, for an hour; mint more with POST /admin/tenants/{id}/portal-links)
 │
 │ curl -H "Authorization: Bearer ${issued.body.token}" "${issued.body.scimBaseUrl}/Users?filter=userName+eq+%22x%22"
 │ Watch changes arrive as signed webhooks: npm run events:tail   (in another terminal)

@@ -14,6 +14,7 @@ export const PORTAL_CSS = `
   color: var(--ink); background: var(--wash);
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; }
 a { color: var(--brand); }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
