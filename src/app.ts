@@ -5,7 +5,7 @@ import { createDb } from "./db/client";
 import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
-import { portalErrorResponse } from "./http/portal/errors";
+import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/portal/errors";
 import { portalRouter } from "./http/portal/router";
 import { canonicalPath } from "./http/scim/paths";
 import { scimErrorResponse } from "./http/scim/respond";
@@ -37,11 +37,11 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
   app.route("/scim/v2", scimRouter);
   app.route("/portal", portalRouter);
 
-  app.notFound((c) =>
-    isScimPath(c.req.path)
-      ? scimErrorResponse(new ScimError(404, "No such SCIM endpoint."))
-      : adminErrorResponse(new AdminError("not_found", "No such route.")),
-  );
+  app.notFound((c) => {
+    if (isScimPath(c.req.path)) return scimErrorResponse(new ScimError(404, "No such SCIM endpoint."));
+    if (isPortalPath(c.req.path)) return portalErrorResponse(c, PAGE_NOT_FOUND(), false).response;
+    return adminErrorResponse(new AdminError("not_found", "No such route."));
+  });
   app.onError((error, c) => {
     if (!isPortalPath(c.req.path)) return renderError(error, isScimPath(c.req.path));
     const { response, expected } = portalErrorResponse(c, error, isStorageUnavailable(error));

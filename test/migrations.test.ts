@@ -49,15 +49,23 @@ it("applies the later migrations over data written by an earlier schema without 
     },
   ]);
   await seedRows("group_members", [{ tenant_id: "t", group_id: "g", member_id: "one", created_at: now }]);
-  const adoption = (resourceId: string, at: number) => ({
+  const audit = (resourceId: string, at: number, action: string, adopted?: boolean) => ({
     tenant_id: "t",
     at,
     actor: "scim",
-    action: "user.adopted",
+    action,
     resource_type: "User",
     resource_id: resourceId,
+    detail: adopted === undefined ? null : JSON.stringify({ changed: ["active"], adopted }),
   });
-  await seedRows("audit_events", [adoption("two", now - 10), adoption("two", now - 5), adoption("deleted", now)]);
+  await seedRows("audit_events", [
+    audit("two", now - 10, "user.adopted"),
+    audit("two", now - 5, "user.adopted"),
+    audit("deleted", now, "user.adopted"),
+    // A PATCH that took "one" over, and a later plain update of "none" (not an adoption).
+    audit("one", now - 7, "user.updated", true),
+    audit("none", now - 3, "user.updated", false),
+  ]);
   await applyD1Migrations(env.DB, migrations);
   const keys = await env.DB.prepare("SELECT id, work_email_key AS k FROM users ORDER BY id").all<{
     id: string;
@@ -76,11 +84,11 @@ it("applies the later migrations over data written by an earlier schema without 
   ).first();
   expect(counted).toEqual(await recount("t"));
   expect(counted).toMatchObject({ users: 3, groups: 1 });
-  // Adoption times (0012), from the audit log's adoptions: the latest one of each user still there.
+  // Adoption times (0012), from the audit log's adoptions by POST, PUT or PATCH: the latest of each user still there.
   const adopted = await env.DB.prepare("SELECT id, adopted_at AS at FROM users ORDER BY id").all();
   expect(adopted.results).toEqual([
     { id: "none", at: null },
-    { id: "one", at: null },
+    { id: "one", at: now - 7 },
     { id: "two", at: now - 5 },
   ]);
 });

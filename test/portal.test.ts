@@ -4,9 +4,13 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { runBatch } from "../src/db/batch";
 import { createDb } from "../src/db/client";
+import { redeemLinkStatements } from "../src/db/portal";
 import { portalRouter } from "../src/http/portal/router";
+import { sha256Hex } from "../src/lib/digest";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { countingD1 } from "./support/d1-intercept";
 import { admin, createTenant, fetchAt, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
 import {
   browser,
@@ -14,6 +18,7 @@ import {
   csrfOf,
   mintLink,
   type PortalSession,
+  regenerate,
   setCookie,
   signIn,
   submit,
@@ -133,6 +138,20 @@ describe("setup links", () => {
     expect(sessions).toBe(1);
   });
 
+  it("are redeemed once at the statement level: a second redemption batch matches nothing", async () => {
+    const tenantId = await newTenant("Statements");
+    const { url } = await mintLink(tenantId);
+    const linkId = await sha256Hex(url.split("/").at(-1) as string);
+    const now = Date.now();
+    const redeem = (sessionId: string) =>
+      runBatch(createDb(env.DB), redeemLinkStatements(linkId, { id: sessionId, now, expiresAt: now + 60_000 }));
+    const [first] = await redeem("session-a");
+    const [second] = await redeem("session-b");
+    expect([first?.results?.length, second?.results?.length]).toEqual([1, 0]);
+    const sessions = await env.DB.prepare("select id from portal_sessions where tenant_id = ?").bind(tenantId).all();
+    expect(sessions.results).toEqual([{ id: "session-a" }]);
+  });
+
   it("expire: after their time, opening, continuing and redeeming all show the expiry page", async () => {
     const tenantId = await newTenant("Late");
     const { url } = await mintLink(tenantId, { ttlSeconds: 60 });
@@ -150,9 +169,19 @@ describe("setup links", () => {
     const expiredBody = await forged.text();
     const tenantId = await newTenant("Deleted Soon");
     const { url } = await mintLink(tenantId);
-    await admin("DELETE", `/tenants/${tenantId}`);
+    // The tenant row alone: the link's own guard must refuse it, not the purge that deletes links with tenants.
+    await env.DB.prepare("delete from tenants where id = ?").bind(tenantId).run();
     const gone = await workerFetch(browser("GET", url));
     expect(gone.status).toBe(410);
+    // Deleted between the Continue step and its POST: the redemption's own guard refuses it.
+    const late = await newTenant("Deleted Later");
+    const cookie = cookiePair(setCookie(await workerFetch(browser("GET", (await mintLink(late)).url)), "portal_link"));
+    const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
+    await env.DB.prepare("delete from tenants where id = ?").bind(late).run();
+    expect((await workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))).status).toBe(410);
+    expect(
+      await env.DB.prepare("select count(*) as n from portal_sessions where tenant_id = ?").bind(late).first("n"),
+    ).toBe(0);
     expect((await gone.text()).replace(/nonce="[^"]+"/, "")).toBe(expiredBody.replace(/nonce="[^"]+"/, ""));
   });
 
@@ -294,6 +323,27 @@ describe("sessions", () => {
     expect(await tenantSnapshot(session.tenantId)).toBe(before);
   });
 
+  it("drop the way back when its origin is no longer allowed", async () => {
+    const allowed = fetchWith({ bindings: { PORTAL_RETURN_ORIGINS: "https://app.vendor.test/" } });
+    const tenantId = await newTenant("Narrowed");
+    const session = await signIn((await mintLink(tenantId, { returnUrl: "https://app.vendor.test/x" }, allowed)).url);
+    expect(await (await view(session, "/integrations", allowed)).text()).toContain('href="https://app.vendor.test/x"');
+    expect(await (await view(session, "/integrations")).text()).not.toContain("app.vendor.test");
+  });
+
+  it("answer unknown portal paths and oversized forms with pages, not JSON", async () => {
+    const session = await signIn((await mintLink(await newTenant("Pages"))).url);
+    for (const path of ["/portal/nope", `/portal/${session.tenantId}/nope`, "/portal"]) {
+      const res = await workerFetch(browser("GET", path, { cookie: session.cookie }));
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("Content-Type")).toContain("text/html");
+      expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    }
+    const big = await submit(session, "/integrations", { padding: "x".repeat(20_000) });
+    expect(big.status).toBe(413);
+    expect(await big.text()).toContain("Request too large");
+  });
+
   it("serve pages under a strict CSP whose nonce is the script's", async () => {
     const session = await signIn((await mintLink(await newTenant("Headers"))).url);
     const res = await view(session, "/integrations");
@@ -336,20 +386,36 @@ describe("the integration page", () => {
     const session = await signIn((await mintLink(tenantId)).url);
     const tenant = { token: await addIntegration(session), base: `/scim/v2/${tenantId}` };
     await admin("POST", `/tenants/${tenantId}/users`, { body: { email: "grace@counting.example" } });
-    await scim(tenant, "POST", "/Users", { body: { userName: "grace@counting.example" } });
-    await scim(tenant, "POST", "/Users", { body: { userName: "off@counting.example", active: false } });
+    await admin("POST", `/tenants/${tenantId}/users`, { body: { email: "still.portal@counting.example" } });
+    for (const [userName, active] of [
+      ["grace@counting.example", true],
+      ["a@counting.example", true],
+      ["b@counting.example", true],
+      ["c@counting.example", false],
+      ["d@counting.example", false],
+    ] as const) {
+      expect((await scim(tenant, "POST", "/Users", { body: { userName, active } })).status).toBe(201);
+    }
     await scim(tenant, "POST", "/Groups", { body: { displayName: "Staff" } });
+    await scim(tenant, "POST", "/Groups", { body: { displayName: "Admins" } });
     // Failed requests are recorded after the response (waitUntil): this fetch waits for that.
     await scim(tenant, "POST", "/Users", { body: { displayName: "No userName" }, fetch: fetchWith({}) });
+    // A failure first seen two days ago and repeated 50 times since counts once for the day: it was seen today.
+    const now = Date.now();
+    await env.DB.prepare(
+      "insert into failed_requests (tenant_id, at, method, path, status, count, first_at) values (?, ?, 'GET', '/Users', 400, 50, ?)",
+    )
+      .bind(tenantId, now, now - 2 * 86_400_000)
+      .run();
     const page = await (await view(session, "/integrations")).text();
     const stat = (label: string) => new RegExp(`<dt>${label}</dt><dd>(\\d+)</dd>`).exec(page)?.[1];
-    expect([stat("Active users"), stat("Inactive users"), stat("Adopted users"), stat("Groups")]).toEqual([
-      "1",
-      "1",
-      "1",
-      "1",
-    ]);
-    expect(stat("Failed requests, 24 h")).toBe("1");
+    expect({
+      active: stat("Active users"),
+      inactive: stat("Inactive users"),
+      adopted: stat("Adopted users"),
+      groups: stat("Groups"),
+      failures: stat("Failed requests, 24 h"),
+    }).toEqual({ active: "3", inactive: "2", adopted: "1", groups: "2", failures: "2" });
   });
 
   it("regenerates without grace: the old token stops at once, the new one works", async () => {
@@ -357,7 +423,7 @@ describe("the integration page", () => {
     const old = await addIntegration(session);
     const confirm = await view(session, "/integrations/azure-ad/regenerate");
     expect(await confirm.text()).toMatch(/name="grace" value="0" checked/);
-    const res = await submit(session, "/integrations/azure-ad/regenerate", { grace: "0" });
+    const res = await regenerate(session, "0");
     expect(res.status).toBe(200);
     const fresh = tokenOf(await res.text());
     expect((await probeScim(session.tenantId, old)).status).toBe(401);
@@ -367,7 +433,7 @@ describe("the integration page", () => {
   it("regenerates with a grace period: both work until it ends, then only the new one", async () => {
     const session = await signIn((await mintLink(await newTenant("Planned"))).url);
     const old = await addIntegration(session);
-    const fresh = tokenOf(await (await submit(session, "/integrations/azure-ad/regenerate", { grace: "3600" })).text());
+    const fresh = tokenOf(await (await regenerate(session, "3600")).text());
     expect((await probeScim(session.tenantId, old)).status).toBe(200);
     expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
     expect(await (await view(session, "/integrations")).text()).toContain("Previous token");
@@ -376,13 +442,49 @@ describe("the integration page", () => {
     expect((await probeScim(session.tenantId, fresh, after)).status).toBe(200);
   });
 
+  it("refuses a regeneration sent twice (a reload), so the token just pasted into Entra keeps working", async () => {
+    const session = await signIn((await mintLink(await newTenant("Reloading"))).url);
+    await addIntegration(session);
+    const confirm = await (await view(session, "/integrations/azure-ad/regenerate")).text();
+    const replaces = /name="replaces" value="([^"]*)"/.exec(confirm)?.[1] ?? "";
+    const form = { grace: "0", replaces };
+    const fresh = tokenOf(await (await submit(session, "/integrations/azure-ad/regenerate", form)).text());
+    const again = await submit(session, "/integrations/azure-ad/regenerate", form);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("The token was already regenerated");
+    expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
+  });
+
+  it("says on the new token's page until when the old one works, and warns of a token ending within 14 days", async () => {
+    const shortLived = fetchWith({ bindings: { TOKEN_DEFAULT_TTL_SECONDS: String(10 * 86_400) } });
+    const session = await signIn((await mintLink(await newTenant("Notices"))).url);
+    const added = await (await submit(session, "/integrations", {}, shortLived)).text();
+    expect(added).toContain("This token expires within 14 days");
+    const graced = await (await regenerate(session, "86400")).text();
+    expect(graced).toContain("The old token keeps working until");
+    expect(graced).not.toContain("expires within 14 days");
+    expect(await (await regenerate(session, "0")).text()).toContain("The old token has stopped working");
+  });
+
+  it("shows an integration whose provisioning the vendor turned off as turned off, without regeneration", async () => {
+    const session = await signIn((await mintLink(await newTenant("Suspended"))).url);
+    await addIntegration(session);
+    await admin("PATCH", `/tenants/${session.tenantId}`, { body: { azureAdEnabled: false } });
+    const page = await (await view(session, "/integrations")).text();
+    expect(page).toContain("Turned off");
+    expect(page).not.toContain("Regenerate access token");
+    const refused = await regenerate(session, "0");
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain("Provisioning from your directory is turned off for your account");
+  });
+
   it("offers a week of grace at most, and refuses other values", async () => {
     const session = await signIn((await mintLink(await newTenant("Week"))).url);
     const old = await addIntegration(session);
     for (const grace of ["7200", "", "604801"]) {
-      expect((await submit(session, "/integrations/azure-ad/regenerate", { grace })).status).toBe(400);
+      expect((await regenerate(session, grace)).status).toBe(400);
     }
-    await submit(session, "/integrations/azure-ad/regenerate", { grace: "604800" });
+    await regenerate(session, "604800");
     expect(
       (
         await probeScim(
@@ -439,6 +541,19 @@ describe("the integration page", () => {
     const res = await submit(session, "/integrations");
     expect(res.status).toBe(409);
     expect(await res.text()).toContain("Provisioning is not available");
+  });
+
+  it("costs two D1 round trips: the session, then everything the page shows in one batch", async () => {
+    const counter = countingD1(env.DB);
+    const counted = fetchWith({ bindings: { DB: counter.db } });
+    const session = await signIn((await mintLink(await newTenant("Budget"))).url);
+    await addIntegration(session);
+    counter.reset();
+    expect((await view(session, "/integrations", counted)).status).toBe(200);
+    expect(counter.cost.calls).toBe(2);
+    counter.reset();
+    expect((await view(session, "/guide", counted)).status).toBe(200);
+    expect(counter.cost.calls).toBe(1);
   });
 
   it("has a setup guide for Entra and Okta with the tenant's own URL", async () => {

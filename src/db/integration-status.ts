@@ -4,7 +4,12 @@ import type { Database } from "./client";
 import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
 import { listLiveTokens } from "./tokens";
 
-const count = (condition: SQL | SQLiteColumn) => sql<number>`coalesce(sum(${condition}), 0)`.mapWith(Number);
+/**
+ * A sum as a named column: a batch maps rows by column name, so two aggregates whose SQL reads alike (`= ?`) would
+ * otherwise land in one field.
+ */
+const total = (name: string, value: SQL | SQLiteColumn) =>
+  sql<number>`coalesce(sum(${value}), 0)`.mapWith(Number).as(name);
 
 /**
  * What a tenant's integration page shows, in one round trip: the tenant and its integration, its live tokens, when
@@ -30,15 +35,22 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
       .where(eq(accessTokens.tenantId, tenantId)),
     db
       .select({
-        active: count(sql`${users.active} = 1`),
-        inactive: count(sql`${users.active} = 0`),
-        adopted: count(sql`${users.adoptedAt} IS NOT NULL`),
+        active: total("active_users", sql`${users.active} = 1`),
+        inactive: total("inactive_users", sql`${users.active} = 0`),
+        adopted: total("adopted_users", sql`${users.adoptedAt} IS NOT NULL`),
       })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.managedBy, "azure-ad"))),
     db.select({ groups: tenantQuotas.groupCount }).from(tenantQuotas).where(eq(tenantQuotas.tenantId, tenantId)),
     db
-      .select({ failures: count(failedRequests.count) })
+      // A row counts repeats of one failure since its first; one that began before the window counts once (it
+      // was seen in the window, how often there is unknown), so the figure never overstates the day.
+      .select({
+        failures: total(
+          "failures",
+          sql`CASE WHEN coalesce(${failedRequests.firstAt}, ${failedRequests.at}) >= ${failuresSince} THEN ${failedRequests.count} ELSE 1 END`,
+        ),
+      })
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
   ]);

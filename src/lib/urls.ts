@@ -5,12 +5,16 @@
 export const scimBaseUrl = (requestUrl: string, tenantId: string) =>
   `${new URL(requestUrl).origin}/scim/v2/${tenantId}`;
 
-/** PORTAL_RETURN_ORIGINS as configured: comma-separated origins, compared exactly (scheme, host and port). */
+/**
+ * PORTAL_RETURN_ORIGINS as configured: comma-separated origins, each compared exactly (scheme, host and port) once
+ * normalised, so `https://App.example.com/` names the same origin as `https://app.example.com`.
+ */
 export const allowedOrigins = (configured: string | undefined) =>
   (configured ?? "")
     .split(",")
     .map((origin) => origin.trim())
-    .filter(Boolean);
+    .filter((origin) => URL.canParse(origin))
+    .map((origin) => new URL(origin).origin);
 
 /**
  * A way back to the vendor's product, or null when `url` is not an absolute http(s) URL on one of the allowed

@@ -44,11 +44,13 @@ export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
  */
 export const AUDIT_RETENTION_MS = 365 * 86_400_000;
 /** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
-/** Expired setup links and portal sessions are kept a day (a support question about one can still be answered). */
-export const PORTAL_RETENTION_MS = 86_400_000;
 export const LOG_PURGE_BATCH = 50_000;
 /** Old feed events deleted per batch: fewer, since one event can hold a whole user snapshot. */
 export const EVENT_PURGE_BATCH = 5_000;
+/** Expired setup links and portal sessions are kept a day (a support question about one can still be answered). */
+export const PORTAL_RETENTION_MS = 86_400_000;
+/** Links and sessions (each) deleted per purge batch. */
+export const PORTAL_PURGE_BATCH = 5_000;
 
 export interface HousekeepingReport {
   expired: number;
@@ -120,8 +122,8 @@ export async function runTokenHousekeeping(
   );
 
   const portalBefore = now - PORTAL_RETENTION_MS;
-  const purgedPortal = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
-    purgePortalBefore(db, portalBefore, EVENT_PURGE_BATCH),
+  const purgedPortal = await repeat(budget, 1, PORTAL_PURGE_BATCH, () =>
+    purgePortalBefore(db, portalBefore, PORTAL_PURGE_BATCH),
   );
 
   const remaining = {

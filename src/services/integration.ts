@@ -48,13 +48,19 @@ export async function createIntegration(ctx: IssuingContext, tenantId: string, t
 /** The integration and its tokens: the current one is the newest live token; older live ones are in a grace period. */
 export async function getIntegration(ctx: OperatorContext, tenantId: string) {
   const { tenant, integration } = await requireIntegration(ctx, tenantId);
-  const [current, ...inGrace] = await listLiveTokens(ctx.db, tenantId, ctx.now);
   return {
     azureAdEnabled: tenant.azureAdEnabled,
     createdAt: integration.createdAt,
+    ...tokenStanding(await listLiveTokens(ctx.db, tenantId, ctx.now), ctx.now),
+  };
+}
+
+/** Live tokens, newest first, as the integration presents them: the current one, those in grace, the warning. */
+function tokenStanding<T extends { expiresAt: number }>([current, ...inGrace]: T[], now: number) {
+  return {
     current: current ?? null,
-    expiringSoon: current ? current.expiresAt - ctx.now <= EXPIRY_WARNING_MS : false,
     inGrace,
+    expiringSoon: current ? current.expiresAt - now <= EXPIRY_WARNING_MS : false,
   };
 }
 
@@ -67,22 +73,37 @@ const DAY_MS = 86_400_000;
 export async function integrationStatus(ctx: OperatorContext, tenantId: string) {
   const status = await readIntegrationStatus(ctx.db, tenantId, ctx.now, ctx.now - DAY_MS);
   if (!status) throw tenantNotFound();
-  const [current, ...inGrace] = status.tokens;
-  return {
-    ...status,
-    current: current ?? null,
-    inGrace,
-    expiringSoon: current ? current.expiresAt - ctx.now <= EXPIRY_WARNING_MS : false,
-  };
+  return { ...status, ...tokenStanding(status.tokens, ctx.now) };
 }
 
 export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;
 
 /** "Regenerate access token": a new token; the old ones stop now or after `graceSeconds`. */
-export async function regenerateToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {
+export async function regenerateToken(
+  ctx: IssuingContext,
+  tenantId: string,
+  ttlSeconds: number,
+  graceSeconds: number,
+  options: { replacing?: string | null } = {},
+) {
   const { tenant } = await requireIntegration(ctx, tenantId);
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
-  return rotateToken(ctx, tenantId, ttlSeconds, graceSeconds);
+  if (options.replacing !== undefined) await expectCurrentToken(ctx, tenantId, options.replacing);
+  const issued = await rotateToken(ctx, tenantId, ttlSeconds, graceSeconds);
+  return { ...issued, graceUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null };
+}
+
+/**
+ * A regeneration that names the token it replaces happens only while that token (or none, for null) is the current
+ * one: a form sent twice (a reload, a second click) must not rotate again and end the token just pasted into Entra.
+ * Checked before the rotation, not in its batch: two rotations racing each other are both wanted, as on the admin
+ * API.
+ */
+async function expectCurrentToken(ctx: OperatorContext, tenantId: string, tokenId: string | null) {
+  const [current] = await listLiveTokens(ctx.db, tenantId, ctx.now);
+  if ((current?.id ?? null) !== tokenId) {
+    throw new AdminError("token_superseded", "The token this request meant to replace has been replaced already.");
+  }
 }
 
 /** Revokes every token and removes the integration; Entra's users are handed back to the product, none deleted. */

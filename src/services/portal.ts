@@ -94,7 +94,7 @@ export async function redeemSetupLink(ctx: OperatorContext, linkSecret: string, 
     }),
   ]);
   if (rowsOf(redeemed).length === 0) return null;
-  return { sessionSecret: session.secret, tenantId: link.tenantId, expiresAt };
+  return { sessionSecret: session.secret, tenantId: link.tenantId };
 }
 
 export type PortalSession = NonNullable<Awaited<ReturnType<typeof findLiveSession>>>;

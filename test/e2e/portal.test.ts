@@ -3,7 +3,7 @@
  * the SCIM base URL and token, regenerate), and what the portal must refuse. Tokens read from the page are used
  * for real SCIM calls on the same worker.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   admin,
@@ -154,6 +154,31 @@ describe("the seed's flow", () => {
     await context.close();
   });
 
+  it("sends a form once, however often it is clicked before the next page arrives", async () => {
+    const { tenantId, url } = await tenantWithLink("Double Click");
+    const { context } = await newContext(browser);
+    const page = await context.newPage();
+    const posts: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST") posts.push(request.url());
+    });
+    await page.goto(url);
+    // A slow connection: the answer takes a while, and the admin clicks Continue again meanwhile.
+    await page.route("**/portal/sessions", async (route) => {
+      await new Promise((r) => setTimeout(r, 700));
+      await route.continue();
+    });
+    await page.evaluate(async () => {
+      const button = document.querySelector("button[type=submit]") as HTMLButtonElement;
+      button.click();
+      await new Promise((r) => setTimeout(r, 300));
+      button.click();
+    });
+    await expect.poll(() => page.url()).toBe(`${origin()}/portal/${tenantId}/integrations`);
+    expect(posts).toEqual([`${origin()}/portal/sessions`]);
+    await context.close();
+  });
+
   it("can be done with the keyboard alone", async () => {
     const { url } = await tenantWithLink("Keyboard");
     const { context } = await newContext(browser);
@@ -208,9 +233,16 @@ describe("setup links and sessions", () => {
     const { context } = await newContext(browser);
     const page = await context.newPage();
     await redeem(page, mine.url);
+    // The browser scopes the cookie to its tenant's path; a copy of it planted on the other tenant's path (as an
+    // attacker with their own session could) must meet the server's check too.
+    const [session] = await context.cookies();
+    await context.addCookies([{ ...(session as Cookie), path: `/portal/${other.tenantId}` }]);
     for (const path of ["integrations", "guide", "integrations/azure-ad/regenerate"]) {
       const res = await page.goto(`${origin()}/portal/${other.tenantId}/${path}`);
       expect(res?.status()).toBe(404);
+      expect(res?.request().headers().cookie ?? (await res?.request().allHeaders())?.cookie).toContain(
+        "portal_session=",
+      );
       expect(await page.content()).not.toContain("Litware");
     }
     await expectAccessible(page);
@@ -254,6 +286,8 @@ describe("setup links and sessions", () => {
       page.getByRole("button", { name: "Win a prize" }).click(),
     ]);
     expect(response.status()).toBe(403);
+    await expect.poll(() => page.getByRole("heading", { name: "Request refused" }).isVisible()).toBe(true);
+    await expectAccessible(page);
     const integration = await admin<{ tokenId: string | null }>("GET", `/tenants/${tenantId}/integrations/azure-ad`);
     expect(integration.tokenId).not.toBeNull();
     await context.close();

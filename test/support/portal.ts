@@ -90,3 +90,10 @@ export function tokenOf(html: string) {
   if (!token) throw new Error("no token on the page");
   return token;
 }
+
+/** Regenerate access token → Apply, as the confirmation page sends it (with the token it replaces). */
+export async function regenerate(session: PortalSession, grace: string, fetch: Fetch = workerFetch) {
+  const confirm = await (await view(session, "/integrations/azure-ad/regenerate", fetch)).text();
+  const replaces = /name="replaces" value="([^"]*)"/.exec(confirm)?.[1] ?? "";
+  return submit(session, "/integrations/azure-ad/regenerate", { grace, replaces }, fetch);
+}

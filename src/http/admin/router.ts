@@ -17,7 +17,7 @@ const tenantOfPath = (c: Context<AppEnv>) => c.req.param("tenantId");
 /** The operator API (responses are `no-store` like every response: one of them carries a token's plaintext). */
 export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
-  .use("/tenants/:tenantId", nudgeFeed(tenantOfPath))
+  // `/*` covers the bare tenant path too (PATCH and DELETE of the tenant): one nudge per write.
   .use("/tenants/:tenantId/*", nudgeFeed(tenantOfPath))
   .route("/quotas", quotaRoutes)
   .route("/webhooks", webhookRoutes)

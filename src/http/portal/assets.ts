@@ -79,6 +79,7 @@ ol.steps li { margin-bottom: .6rem; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1rem; font-size: .95rem; }
 th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
+td:first-child code { white-space: nowrap; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; background: var(--wash);
   padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
 .muted { color: var(--muted); }
@@ -97,10 +98,21 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 `;
 
 /**
- * Copy buttons, the one thing that needs script: they are rendered hidden and shown here, so a page without script
+ * Copy buttons, the one thing that needs script, and a guard against sending a form twice (a double click on
+ * Continue or Apply; the server refuses a repeated regeneration on its own, see RegeneratePage). Copy buttons: they are rendered hidden and shown here, so a page without script
  * never offers a button that does nothing. The result is announced through the page's live region.
  */
 export const PORTAL_JS = `
+for (const form of document.querySelectorAll("form")) {
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.sent) event.preventDefault();
+    form.dataset.sent = "1";
+  });
+}
+// A page restored from the back/forward cache may be used again.
+addEventListener("pageshow", (event) => {
+  if (event.persisted) for (const form of document.forms) delete form.dataset.sent;
+});
 for (const button of document.querySelectorAll("button[data-copy]")) {
   button.hidden = false;
   button.addEventListener("click", async () => {

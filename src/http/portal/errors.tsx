@@ -11,7 +11,7 @@ import { ProblemPage } from "./views/access";
 /** A refusal the portal shows as a page with this status and text. */
 export class PortalRefusal extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 409 | 410,
+    readonly status: 400 | 403 | 404 | 413,
     readonly title: string,
     message: string,
   ) {
@@ -20,12 +20,33 @@ export class PortalRefusal extends Error {
   }
 }
 
-/** The portal's page for a use case's refusal: the admin API's message, which is written for people already. */
-const ADMIN_TITLES: Partial<Record<AdminError["code"], string>> = {
-  azure_ad_disabled: "Provisioning is not available",
-  integration_exists: "The integration is already set up",
-  integration_not_found: "There is no integration",
-  token_superseded: "The token changed meanwhile",
+export const PAGE_NOT_FOUND = () =>
+  new PortalRefusal(404, "Page not found", "There is no such page. Open the setup link you were sent again.");
+
+/**
+ * The use cases' refusals the portal can meet, said for the customer's admin (the admin API's messages are for the
+ * vendor's operators).
+ */
+const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; message: string }>> = {
+  azure_ad_disabled: {
+    title: "Provisioning is not available",
+    message: "Provisioning from your directory is turned off for your account. Ask your account manager to turn it on.",
+  },
+  integration_exists: {
+    title: "The integration is already set up",
+    message:
+      "Its access token was shown once, when it was added. If it was not copied into Entra, regenerate the token.",
+  },
+  integration_not_found: {
+    title: "There is no integration",
+    message: "The integration was removed meanwhile. Add it again from the integration page.",
+  },
+  token_superseded: {
+    title: "The token was already regenerated",
+    message:
+      "This form was sent before, or someone else regenerated the token meanwhile. The integration page shows the current token's state; regenerate again from there if needed.",
+  },
+  tenant_not_found: { title: "Page not found", message: "This account no longer exists." },
 };
 
 interface Problem {
@@ -43,8 +64,8 @@ export function portalProblem(error: Error, storageUnavailable: boolean): Proble
     return { status: error.status, title: error.title, message: error.message, expected: true };
   }
   if (error instanceof AdminError && error.status < 500) {
-    const title = ADMIN_TITLES[error.code] ?? "That did not work";
-    return { status: error.status, title, message: error.message, expected: true };
+    const wording = FOR_THE_CUSTOMER[error.code] ?? { title: "That did not work", message: error.message };
+    return { status: error.status, ...wording, expected: true };
   }
   if (error instanceof QuotaExceededError) {
     return { status: 403, title: "Limit reached", message: refusalMessage(error), expected: true };

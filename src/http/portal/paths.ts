@@ -9,9 +9,9 @@ export const portalPaths = {
   stylesheet: "/portal/assets/portal.css",
   script: "/portal/assets/portal.js",
   tenant: (tenantId: string) => `/portal/${tenantId}`,
+  /** The integrations page; a POST to it adds the integration. */
   home: (tenantId: string) => `/portal/${tenantId}/integrations`,
   add: (tenantId: string) => `/portal/${tenantId}/integrations/new`,
-  create: (tenantId: string) => `/portal/${tenantId}/integrations`,
   regenerate: (tenantId: string) => `/portal/${tenantId}/integrations/azure-ad/regenerate`,
   disable: (tenantId: string) => `/portal/${tenantId}/integrations/azure-ad/disable`,
   guide: (tenantId: string, idp?: "okta") => `/portal/${tenantId}/guide${idp ? `?idp=${idp}` : ""}`,

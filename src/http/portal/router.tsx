@@ -1,11 +1,18 @@
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
-import { createIntegration, integrationStatus, regenerateToken, removeIntegration } from "../../services/integration";
+import {
+  createIntegration,
+  getIntegration,
+  integrationStatus,
+  regenerateToken,
+  removeIntegration,
+} from "../../services/integration";
 import { endPortalSession, openSetupLink, redeemSetupLink, sessionTtlMs } from "../../services/portal";
-import { defaultTokenTtl } from "../../services/tokens";
+import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
 import { nudgeFeed } from "../feed-nudge";
 import { PORTAL_CSS, PORTAL_JS } from "./assets";
 import { nonceOf, portalContext } from "./context";
@@ -37,6 +44,17 @@ const TENANT = "/:tenantId{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 const tenantOf = (c: Context<AppEnv>) => c.req.param("tenantId") as string;
 const page = (c: Context<AppEnv>) => ({ nonce: nonceOf(c), frame: c.var.portal.frame });
 
+/** What the token page shows of a token just issued: the values to paste, and whether it ends within 14 days. */
+const tokenShown = (c: Context<AppEnv>, tenantId: string, issued: IssuedToken) => ({
+  scimBaseUrl: scimBaseUrl(c.req.url, tenantId),
+  token: issued.token,
+  expiresAt: issued.expiresAt,
+  expiringSoon: issued.expiresAt - c.var.now <= EXPIRY_WARNING_MS,
+});
+
+/** Forms carry a choice and two tokens: a few kilobytes is plenty, and nothing larger is read. */
+const FORM_LIMIT_BYTES = 16 * 1024;
+
 /**
  * The customer's portal: a setup link becomes a session (GET shows a Continue step, POST redeems), then the
  * integration pages of that one tenant. Server-rendered; the only script is the copy buttons'.
@@ -57,6 +75,12 @@ export const portalRouter = new Hono<AppEnv>()
     }),
     // Forms are accepted from this origin only (Origin, or Sec-Fetch-Site where a browser sends no Origin).
     csrf(),
+    bodyLimit({
+      maxSize: FORM_LIMIT_BYTES,
+      onError: () => {
+        throw new PortalRefusal(413, "Request too large", "The form sent more than this page ever sends.");
+      },
+    }),
   )
   .get("/assets/portal.css", (c) => c.body(PORTAL_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }))
   .get("/assets/portal.js", (c) => c.body(PORTAL_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }))
@@ -86,7 +110,7 @@ export const portalRouter = new Hono<AppEnv>()
     startSessionCookie(c, { ...session, maxAge: ttl / 1000 });
     return c.redirect(portalPaths.home(session.tenantId), 303);
   })
-  .use(TENANT, requireSession, nudgeFeed(tenantOf))
+  // `/*` covers the bare tenant path too.
   .use(`${TENANT}/*`, requireSession, nudgeFeed(tenantOf))
   .get(TENANT, (c) => c.redirect(portalPaths.home(tenantOf(c)), 303))
   .get(`${TENANT}/integrations`, async (c) => {
@@ -98,25 +122,24 @@ export const portalRouter = new Hono<AppEnv>()
   .get(`${TENANT}/integrations/new`, (c) => c.html(AddIntegrationPage(page(c))))
   .post(`${TENANT}/integrations`, async (c) => {
     const tenantId = tenantOf(c);
-    const issued = await createIntegration(
-      portalContext(c),
-      tenantId,
-      defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS),
-    );
-    return c.html(
-      TokenIssuedPage({ ...page(c), ...issued, scimBaseUrl: scimBaseUrl(c.req.url, tenantId), regenerated: false }),
-    );
+    const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+    const issued = await createIntegration(portalContext(c), tenantId, ttl);
+    return c.html(TokenIssuedPage({ ...page(c), ...tokenShown(c, tenantId, issued) }));
   })
-  .get(`${TENANT}/integrations/azure-ad/regenerate`, (c) => c.html(RegeneratePage(page(c))))
+  .get(`${TENANT}/integrations/azure-ad/regenerate`, async (c) => {
+    const { current } = await getIntegration(portalContext(c), tenantOf(c));
+    return c.html(RegeneratePage({ ...page(c), replaces: current?.id ?? "" }));
+  })
   .post(`${TENANT}/integrations/azure-ad/regenerate`, async (c) => {
     const tenantId = tenantOf(c);
-    const chosen = String((await c.req.parseBody()).grace);
-    const grace = GRACE_CHOICES.find((choice) => choice.value === chosen);
+    const form = await c.req.parseBody();
+    const grace = GRACE_CHOICES.find((choice) => choice.value === form.grace);
     if (!grace) throw new PortalRefusal(400, "Choose what happens to the old token", "Pick one of the options.");
     const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
-    const issued = await regenerateToken(portalContext(c), tenantId, ttl, Number(grace.value));
+    const replacing = typeof form.replaces === "string" && form.replaces !== "" ? form.replaces : null;
+    const issued = await regenerateToken(portalContext(c), tenantId, ttl, Number(grace.value), { replacing });
     return c.html(
-      TokenIssuedPage({ ...page(c), ...issued, scimBaseUrl: scimBaseUrl(c.req.url, tenantId), regenerated: true }),
+      TokenIssuedPage({ ...page(c), ...tokenShown(c, tenantId, issued), rotation: { graceUntil: issued.graceUntil } }),
     );
   })
   .get(`${TENANT}/integrations/azure-ad/disable`, (c) => c.html(DisablePage(page(c))))

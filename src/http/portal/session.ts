@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { toBase64Url } from "../../lib/base64";
+import { allowedOrigins, allowedReturnUrl } from "../../lib/urls";
 import { findPortalSession } from "../../services/portal";
 import { nonceOf, portalContext } from "./context";
 import { PortalRefusal } from "./errors";
@@ -53,6 +54,10 @@ export function endSessionCookie(c: Context, tenantId: string) {
   deleteCookie(c, SESSION_COOKIE, { path: portalPaths.tenant(tenantId), secure: secureCookies(c) });
 }
 
+/** The link's returnUrl, while its origin is still allowed (the list may have shrunk since the link was minted). */
+export const wayBack = (c: Context<AppEnv>, returnUrl: string | null) =>
+  returnUrl === null ? null : allowedReturnUrl(returnUrl, allowedOrigins(c.env.PORTAL_RETURN_ORIGINS));
+
 /**
  * A form's CSRF token: derived from the secret the browser holds in an HttpOnly cookie (the session's, or the link's
  * on the Continue step), so only a page this worker rendered for that browser can carry it. A second line behind
@@ -89,7 +94,12 @@ export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
   }
   c.set("portal", {
     sessionSecret: secret,
-    frame: { tenantId: session.tenantId, tenantName: session.tenantName, returnUrl: session.returnUrl, csrf },
+    frame: {
+      tenantId: session.tenantId,
+      tenantName: session.tenantName,
+      returnUrl: wayBack(c, session.returnUrl),
+      csrf,
+    },
   });
   await next();
 });

@@ -3,18 +3,24 @@ import { CopyField, Page, type SessionFrame } from "./layout";
 
 export type GuideIdp = "entra" | "okta";
 
-/** The mappings this service expects from Entra (its defaults, plus displayName → name.formatted). */
+const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/** The user mappings this service expects from Entra: the README's table, with displayName → name.formatted too. */
 const ENTRA_MAPPINGS = [
-  ["mailNickname", "externalId", "Matching precedence 1"],
-  ["userPrincipalName", "userName", "Matching precedence 2"],
-  ["Not([IsSoftDeleted])", "active", "Deactivates people who leave"],
+  ["mailNickname", "externalId", "Matching, precedence 1"],
+  ["userPrincipalName", "userName", "Matching, precedence 2"],
+  ["Not([IsSoftDeleted])", "active", "Expression mapping: deactivates people who leave"],
   ["userPrincipalName", 'emails[type eq "work"].value', ""],
+  ["displayName", "displayName", ""],
+  ["displayName", "name.formatted", "Add this mapping"],
   ["givenName", "name.givenName", ""],
   ["surname", "name.familyName", ""],
-  ["displayName", "name.formatted", "Add this mapping"],
   ["mobile", 'phoneNumbers[type eq "mobile"].value', ""],
   ["telephoneNumber", 'phoneNumbers[type eq "work"].value', ""],
   ["preferredLanguage", "preferredLanguage", ""],
+  ["jobTitle", "title", ""],
+  ["department", `${ENTERPRISE}:department`, ""],
+  ["manager", `${ENTERPRISE}:manager`, ""],
 ] as const;
 
 /** Step-by-step setup for Entra or Okta, with this tenant's own SCIM base URL filled in. */
@@ -107,8 +113,14 @@ function EntraSteps() {
         </tbody>
       </table>
       <p class="muted">
-        Enterprise extension attributes (employeeNumber, department, manager and others) are accepted too. Groups are
-        provisioned with their members when you assign groups to the application.
+        Other enterprise extension attributes (employeeNumber, costCenter and the rest) and custom extension attributes
+        are accepted too.
+      </p>
+      <h3>Groups</h3>
+      <p>
+        Keep <strong>Provision Microsoft Entra ID Groups</strong> on, with Entra's default mappings:{" "}
+        <code>displayName</code> (matching), <code>objectId → externalId</code> and <code>members</code>. Assigned
+        groups arrive with their members.
       </p>
     </>
   );

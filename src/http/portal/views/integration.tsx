@@ -32,7 +32,8 @@ export function IntegrationsPage({
   notice,
 }: FramedProps & { status: IntegrationStatus; scimBaseUrl: string; notice: Notice }) {
   const { tenantId } = frame;
-  const enabled = status.integration !== null;
+  const enabled = status.integration !== null && status.tenant.azureAdEnabled;
+  const suspended = status.integration !== null && !status.tenant.azureAdEnabled;
   return (
     <Page title="Integrations" nonce={nonce} frame={frame} tab="integrations">
       <h1>Integrations</h1>
@@ -46,10 +47,24 @@ export function IntegrationsPage({
         <div class="card-head">
           <EntraLogo />
           <h2 id="azure-ad">Microsoft Azure Active Directory</h2>
-          <span class={`badge ${enabled ? "on" : "off"}`}>{enabled ? "Enabled" : "Not set up"}</span>
+          <span class={`badge ${enabled ? "on" : "off"}`}>
+            {enabled ? "Enabled" : suspended ? "Turned off" : "Not set up"}
+          </span>
         </div>
         {enabled ? (
           <EnabledIntegration status={status} scimBaseUrl={scimBaseUrl} tenantId={tenantId} />
+        ) : suspended ? (
+          <>
+            <p>
+              Provisioning from your directory has been turned off for your account, and its access tokens no longer
+              work. Ask your account manager to turn it back on; then regenerate the token here.
+            </p>
+            <div class="actions">
+              <a class="button danger" href={portalPaths.disable(tenantId)}>
+                Disable integration
+              </a>
+            </div>
+          </>
         ) : !status.tenant.azureAdEnabled ? (
           <p>
             Provisioning from Microsoft Entra ID is not available for your account yet. Ask your account manager to turn
@@ -167,7 +182,7 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
   return (
     <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Add integration</h1>
-      <ActionForm action={portalPaths.create(frame.tenantId)} csrf={frame.csrf}>
+      <ActionForm action={portalPaths.home(frame.tenantId)} csrf={frame.csrf}>
         <fieldset>
           <legend>Identity provider</legend>
           <label class="choice">
@@ -195,24 +210,55 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
   );
 }
 
-/** The one page that shows a token: after adding the integration or regenerating. */
+/**
+ * The one page that shows a token: after adding the integration, or after a rotation (whose old token keeps
+ * working until `graceUntil`, or stopped at once).
+ */
 export function TokenIssuedPage({
   nonce,
   frame,
   scimBaseUrl,
   token,
   expiresAt,
-  regenerated,
-}: FramedProps & { scimBaseUrl: string; token: string; expiresAt: number; regenerated: boolean }) {
+  expiringSoon,
+  rotation,
+}: FramedProps & {
+  scimBaseUrl: string;
+  token: string;
+  expiresAt: number;
+  expiringSoon: boolean;
+  rotation?: { graceUntil: number | null };
+}) {
+  const title = rotation ? "New access token" : "Integration added";
   return (
-    <Page title={regenerated ? "New access token" : "Integration added"} nonce={nonce} frame={frame} narrow>
-      <h1>{regenerated ? "New access token" : "Integration added"}</h1>
+    <Page title={title} nonce={nonce} frame={frame} narrow>
+      <h1>{title}</h1>
       <div class="notice warn" role="alert">
         <strong>Copy the token now: it will not be shown again.</strong>
-        {regenerated
-          ? "Paste it into Entra's Secret Token field and save; until then Entra's provisioning uses the old one."
+        {rotation
+          ? "Paste it into Entra's Secret Token field and save."
           : "Paste both values into Entra's provisioning settings, then run Test Connection."}
       </div>
+      {rotation &&
+        (rotation.graceUntil === null ? (
+          <div class="notice danger" role="status">
+            <strong>The old token has stopped working.</strong>
+            Provisioning fails until the new token is saved in Entra.
+          </div>
+        ) : (
+          <div class="notice ok" role="status">
+            <strong>
+              The old token keeps working until <When at={rotation.graceUntil} />.
+            </strong>
+            Save the new one in Entra before then.
+          </div>
+        ))}
+      {expiringSoon && (
+        <div class="notice warn" role="status">
+          <strong>This token expires within 14 days.</strong>
+          Plan its regeneration: Entra stops provisioning when its token expires.
+        </div>
+      )}
       <div class="card">
         <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra: Tenant URL." />
         <CopyField
@@ -241,7 +287,7 @@ export function TokenIssuedPage({
 }
 
 /** Regenerate access token → Apply: a confirmation, with how long the old token may keep working. */
-export function RegeneratePage({ nonce, frame }: FramedProps) {
+export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { replaces: string }) {
   return (
     <Page title="Regenerate access token" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Regenerate access token</h1>
@@ -250,6 +296,8 @@ export function RegeneratePage({ nonce, frame }: FramedProps) {
         provisioning settings.
       </p>
       <ActionForm action={portalPaths.regenerate(frame.tenantId)} csrf={frame.csrf}>
+        {/* The token this form replaces: sent twice (a reload), it is refused instead of rotating again. */}
+        <input type="hidden" name="replaces" value={replaces} />
         <fieldset>
           <legend>The old token</legend>
           {GRACE_CHOICES.map((choice, i) => (
