@@ -14,11 +14,16 @@ const port = portArg >= 0 ? args[portArg + 1] : "8787";
 const persistArg = args.indexOf("--persist-to");
 const persist = persistArg >= 0 ? ["--persist-to", args[persistArg + 1]] : [];
 
+// wrangler prints its whole migration table once per migration: shown only when applying fails.
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
   env,
-  stdio: ["ignore", "inherit", "inherit"],
+  encoding: "utf8",
 });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+if (migrate.status !== 0) {
+  process.stderr.write(`${migrate.stdout}${migrate.stderr}`);
+  process.exit(migrate.status ?? 1);
+}
+console.log(/No migrations to apply/.test(migrate.stdout) ? "D1: up to date" : "D1: migrations applied");
 
 const adminKey = ensureSecret("ADMIN_API_KEY", "adm_");
 ensureSecret("TOKEN_SIGNING_KEYS", "tsk_");

@@ -73,7 +73,7 @@ fieldset { border: none; padding: 0; margin: 0 0 1rem; }
   border-radius: 8px; margin-bottom: .5rem; background: var(--paper); }
 .choice input { margin-top: .3rem; }
 .choice span { display: block; }
-.choice small { color: var(--muted); }
+.choice small { display: block; color: var(--muted); }
 ol.steps { padding-left: 1.25rem; }
 ol.steps li { margin-bottom: .6rem; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1rem; font-size: .95rem; }
@@ -129,3 +129,6 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
   });
 }
 `;
+
+/** The tab's icon (browsers ask for one; without it every page load logs a 404). */
+export const PORTAL_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2456c9"/><path d="M9 11h14M9 16h14M9 21h9" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/></svg>`;

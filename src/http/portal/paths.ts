@@ -8,6 +8,7 @@ export const portalPaths = {
   sessions: "/portal/sessions",
   stylesheet: "/portal/assets/portal.css",
   script: "/portal/assets/portal.js",
+  icon: "/portal/assets/icon.svg",
   tenant: (tenantId: string) => `/portal/${tenantId}`,
   /** The integrations page; a POST to it adds the integration. */
   home: (tenantId: string) => `/portal/${tenantId}/integrations`,

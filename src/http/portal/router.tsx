@@ -14,7 +14,7 @@ import {
 import { endPortalSession, openSetupLink, redeemSetupLink, sessionTtlMs } from "../../services/portal";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
 import { nudgeFeed } from "../feed-nudge";
-import { PORTAL_CSS, PORTAL_JS } from "./assets";
+import { PORTAL_CSS, PORTAL_ICON, PORTAL_JS } from "./assets";
 import { nonceOf, portalContext } from "./context";
 import { PortalRefusal } from "./errors";
 import { portalPaths } from "./paths";
@@ -84,6 +84,7 @@ export const portalRouter = new Hono<AppEnv>()
   )
   .get("/assets/portal.css", (c) => c.body(PORTAL_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }))
   .get("/assets/portal.js", (c) => c.body(PORTAL_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }))
+  .get("/assets/icon.svg", (c) => c.body(PORTAL_ICON, 200, { "Content-Type": "image/svg+xml" }))
   .get("/links/:secret", async (c) => {
     const secret = c.req.param("secret");
     const link = await openSetupLink(portalContext(c), secret);

@@ -188,7 +188,7 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
           <label class="choice">
             <input type="radio" name="provider" value="azure-ad" checked />
             <span>
-              Microsoft Azure Active Directory
+              Microsoft Azure Active Directory{" "}
               <small>Microsoft Entra ID. Okta connects the same way (see the setup guide).</small>
             </span>
           </label>
@@ -231,7 +231,7 @@ export function TokenIssuedPage({
 }) {
   const title = rotation ? "New access token" : "Integration added";
   return (
-    <Page title={title} nonce={nonce} frame={frame} narrow>
+    <Page title={title} nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>{title}</h1>
       <div class="notice warn" role="alert">
         <strong>Copy the token now: it will not be shown again.</strong>
@@ -305,7 +305,7 @@ export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { repla
               <input type="radio" name="grace" value={choice.value} checked={i === 0} />
               <span>
                 {choice.label}
-                {choice.hint && <small>{choice.hint}</small>}
+                {choice.hint && <small> {choice.hint}</small>}
               </span>
             </label>
           ))}

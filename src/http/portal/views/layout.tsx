@@ -31,6 +31,7 @@ export function Page({ title, nonce, frame, tab, narrow, children }: PageProps) 
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="robots" content="noindex" />
           <title>{`${title} · Directory sync`}</title>
+          <link rel="icon" href={portalPaths.icon} type="image/svg+xml" />
           <link rel="stylesheet" href={portalPaths.stylesheet} />
           <script src={portalPaths.script} nonce={nonce} defer />
         </head>
