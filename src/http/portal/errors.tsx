@@ -59,7 +59,7 @@ interface Problem {
  * What a failed portal request shows. `expected` tells app.ts whether the failure is one the portal anticipates (a
  * refusal) or a fault to log.
  */
-export function portalProblem(error: Error, storageUnavailable: boolean): Problem & { expected: boolean } {
+function portalProblem(error: Error, storageUnavailable: boolean): Problem & { expected: boolean } {
   if (error instanceof PortalRefusal) {
     return { status: error.status, title: error.title, message: error.message, expected: true };
   }

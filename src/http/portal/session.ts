@@ -12,8 +12,8 @@ import { NoSessionPage } from "./views/access";
 import type { SessionFrame } from "./views/layout";
 
 /** The link's secret between opening it and pressing Continue: never in the address bar after the first GET. */
-export const LINK_COOKIE = "portal_link";
-export const SESSION_COOKIE = "portal_session";
+const LINK_COOKIE = "portal_link";
+const SESSION_COOKIE = "portal_session";
 /** How long the Continue step may take; the link's own expiry still applies. */
 const LINK_COOKIE_SECONDS = 15 * 60;
 
@@ -55,7 +55,7 @@ export function endSessionCookie(c: Context, tenantId: string) {
 }
 
 /** The link's returnUrl, while its origin is still allowed (the list may have shrunk since the link was minted). */
-export const wayBack = (c: Context<AppEnv>, returnUrl: string | null) =>
+const wayBack = (c: Context<AppEnv>, returnUrl: string | null) =>
   returnUrl === null ? null : allowedReturnUrl(returnUrl, allowedOrigins(c.env.PORTAL_RETURN_ORIGINS));
 
 /**
