@@ -12,7 +12,8 @@ CREATE INDEX `portal_links_tenant_idx` ON `portal_links` (`tenant_id`);--> state
 CREATE INDEX `portal_links_expires_idx` ON `portal_links` (`expires_at`);--> statement-breakpoint
 CREATE TABLE `portal_sessions` (
 	`id` text PRIMARY KEY NOT NULL,
-	`tenant_id` text NOT NULL,
+	`tenant_id` text,
+	`role` text DEFAULT 'customer' NOT NULL,
 	`created_at` integer NOT NULL,
 	`expires_at` integer NOT NULL,
 	`ended_at` integer,
@@ -22,6 +23,7 @@ CREATE TABLE `portal_sessions` (
 CREATE INDEX `portal_sessions_tenant_idx` ON `portal_sessions` (`tenant_id`);--> statement-breakpoint
 CREATE INDEX `portal_sessions_expires_idx` ON `portal_sessions` (`expires_at`);--> statement-breakpoint
 ALTER TABLE `users` ADD `adopted_at` integer;--> statement-breakpoint
+CREATE INDEX `audit_events_resource_idx` ON `audit_events` (`tenant_id`,`resource_id`,`id`);--> statement-breakpoint
 -- Hand-added backfill: users adopted before this column existed, from the audit log's adoption records (kept 365
 -- days, so older adoptions stay uncounted): a POST's `user.adopted`, or a PUT's or PATCH's row marked adopted (Entra
 -- usually finds a user by filter, then PATCHes it). One pass over the audit log, not a lookup per user.

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run dev`: local D1 migrated, the secrets in .dev.vars (admin key, token signing key, webhook sealing key)
-// and webhooks to local http receivers allowed, a demo tenant with its integration, a fresh token and a portal
-// setup link printed, then `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments go to wrangler).
+// and webhooks to local http receivers allowed, a demo tenant with its integration; prints a fresh token, a portal
+// setup link and the console's address; `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments go to
+// wrangler).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -113,6 +114,7 @@ async function setUpDemo(url, key) {
 │ Demo tenant   : ${tenant.id}
 │ Tenant URL    : ${issued.body.scimBaseUrl}
 │ Secret Token  : ${issued.body.token}
+│ Console       : ${url}/console   (sign in with the admin API key)
 │ Setup link    : ${link.body.url}
 │                 (the customer's portal: works once, for an hour; mint more with POST /admin/tenants/{id}/portal-links)
 │

@@ -5,6 +5,7 @@ import { createDb } from "./db/client";
 import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
+import { consoleRouter } from "./http/console/router";
 import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/portal/errors";
 import { portalRouter } from "./http/portal/router";
 import { canonicalPath } from "./http/scim/paths";
@@ -36,6 +37,7 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
   app.route("/admin", adminRouter);
   app.route("/scim/v2", scimRouter);
   app.route("/portal", portalRouter);
+  app.route("/console", consoleRouter);
 
   app.notFound((c) => {
     if (isScimPath(c.req.path)) return scimErrorResponse(new ScimError(404, "No such SCIM endpoint."));
@@ -52,7 +54,9 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
 }
 
 const isScimPath = (path: string) => path.startsWith("/scim/");
-const isPortalPath = (path: string) => path === "/portal" || path.startsWith("/portal/");
+/** The pages (the customer's portal, the operator's console): errors are pages too. */
+const isPortalPath = (path: string) =>
+  ["/portal", "/console"].some((root) => path === root || path.startsWith(`${root}/`));
 
 /** Long enough for a D1 or KV hiccup to pass; Entra retries failed requests on its own schedule anyway. */
 export const RETRY_AFTER_SECONDS = 5;

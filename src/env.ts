@@ -1,5 +1,5 @@
 import type { Database } from "./db/client";
-import type { PortalVariables } from "./http/portal/session";
+import type { OperatorVariables, PortalVariables } from "./http/portal/session";
 import type { Projection } from "./scim/projection";
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
@@ -17,6 +17,8 @@ export interface AppEnv {
     projection: Projection;
     /** Set by the portal's session middleware: the signed-in tenant's session and its page frame. */
     portal: PortalVariables;
+    /** Set by the console's session middleware: the operator's session and its forms' token. */
+    operator: OperatorVariables;
   };
 }
 

@@ -285,12 +285,21 @@ describe("sessions", () => {
   it("answer 404 on another tenant's pages, showing and changing nothing of it", async () => {
     const mine = await signIn((await mintLink(await newTenant("Attacker Co"))).url);
     const victim = await createTenant("Victim Holdings");
+    const user = await (await scim(victim, "POST", "/Users", { body: { userName: "victim@victim.example" } })).json<{
+      id: string;
+    }>();
+    const group = await (
+      await scim(victim, "POST", "/Groups", { body: { displayName: "Victim Group", members: [{ value: user.id }] } })
+    ).json<{ id: string }>();
     const before = await tenantSnapshot(victim.tenantId);
     const stolen = { ...mine, tenantId: victim.tenantId };
-    for (const [method, path] of PORTAL_TENANT_ROUTES) {
+    for (const [method, route] of PORTAL_TENANT_ROUTES) {
+      const path = route.replace(":userId", user.id).replace(":groupId", group.id);
       const res = method === "GET" ? await view(stolen, path) : await submit(stolen, path, { grace: "0" });
       expect(res.status, `${method} ${path}`).toBe(404);
-      expect(await res.text()).not.toContain("Victim");
+      const html = await res.text();
+      expect(html).not.toContain("Victim");
+      expect(html).not.toContain("victim@");
     }
     expect(await tenantSnapshot(victim.tenantId)).toBe(before);
     expect((await probeScim(victim.tenantId, victim.token)).status).toBe(200);
@@ -581,6 +590,11 @@ const PORTAL_TENANT_ROUTES: ["GET" | "POST", string][] = [
   ["GET", "/integrations/azure-ad/disable"],
   ["POST", "/integrations/azure-ad/disable"],
   ["GET", "/guide"],
+  ["GET", "/users"],
+  ["GET", "/users/:userId"],
+  ["GET", "/groups"],
+  ["GET", "/groups/:groupId"],
+  ["GET", "/activity"],
   ["POST", "/sign-out"],
 ];
 

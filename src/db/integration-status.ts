@@ -1,6 +1,7 @@
 import { and, eq, gte, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
+import { countLiveSessions } from "./portal";
 import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
 import { listLiveTokens } from "./tokens";
 
@@ -13,12 +14,12 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
 
 /**
  * What a tenant's integration page shows, in one round trip: the tenant and its integration, its live tokens, when
- * the directory last called, the users it provisions (active, inactive, adopted), its groups, and its failed
- * requests since `failuresSince`. Counting users reads the tenant's directory users once (no counter is kept for
+ * the directory last called, the users it provisions (active, inactive, adopted), its groups, its failed requests
+ * since `failuresSince`, and its open portal sessions. Counting users reads the tenant's directory users once (no counter is kept for
  * them: every SCIM write would pay for a page seen now and then).
  */
 export async function readIntegrationStatus(db: Database, tenantId: string, now: number, failuresSince: number) {
-  const [found, tokens, [calls], [provisioned], [groupTotal], [failures]] = await db.batch([
+  const [found, tokens, [calls], [provisioned], [groupTotal], [failures], [sessions]] = await db.batch([
     db
       .select({
         tenant: tenants,
@@ -29,10 +30,7 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
       .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
       .where(eq(tenants.id, tenantId)),
     listLiveTokens(db, tenantId, now),
-    db
-      .select({ lastCalledAt: sql<number | null>`max(${accessTokens.lastUsedAt})` })
-      .from(accessTokens)
-      .where(eq(accessTokens.tenantId, tenantId)),
+    lastCall(db, tenantId),
     db
       .select({
         active: total("active_users", sql`${users.active} = 1`),
@@ -53,6 +51,7 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
       })
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
+    countLiveSessions(db, tenantId, now),
   ]);
   const [row] = found;
   if (!row) return null;
@@ -64,5 +63,14 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
     users: provisioned ?? { active: 0, inactive: 0, adopted: 0 },
     groups: groupTotal?.groups ?? 0,
     failures: failures?.failures ?? 0,
+    /** Open customer portal sessions (the operator can end them). */
+    liveSessions: sessions?.n ?? 0,
   };
 }
+
+/** When the directory last called, with any of the tenant's tokens (each token's use is kept to the minute). */
+export const lastCall = (db: Database, tenantId: string) =>
+  db
+    .select({ lastCalledAt: sql<number | null>`max(${accessTokens.lastUsedAt})`.as("last_called_at") })
+    .from(accessTokens)
+    .where(eq(accessTokens.tenantId, tenantId));

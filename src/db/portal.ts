@@ -56,9 +56,38 @@ export async function findLiveSession(db: Database, sessionId: string, now: numb
     })
     .from(portalSessions)
     .innerJoin(tenants, eq(tenants.id, portalSessions.tenantId))
-    .where(and(eq(portalSessions.id, sessionId), isNull(portalSessions.endedAt), gt(portalSessions.expiresAt, now)));
+    .where(and(eq(portalSessions.id, sessionId), live(now), eq(portalSessions.role, "customer")));
   return row ?? null;
 }
+
+const live = (now: number) => and(isNull(portalSessions.endedAt), gt(portalSessions.expiresAt, now));
+
+/** An operator's session (the console), tenant-less. */
+export const insertOperatorSession = (row: { id: string; createdAt: number; expiresAt: number }) =>
+  sql`INSERT INTO ${portalSessions} (id, tenant_id, role, created_at, expires_at) VALUES (${row.id}, NULL, 'operator', ${row.createdAt}, ${row.expiresAt})`;
+
+export async function operatorSessionIsLive(db: Database, sessionId: string, now: number) {
+  const [row] = await db
+    .select({ id: portalSessions.id })
+    .from(portalSessions)
+    .where(and(eq(portalSessions.id, sessionId), live(now), eq(portalSessions.role, "operator")));
+  return row !== undefined;
+}
+
+/** Live customer sessions of a tenant (what the operator can end). */
+export const countLiveSessions = (db: Database, tenantId: string, now: number) =>
+  db
+    .select({ n: sql<number>`count(*)`.mapWith(Number).as("live_sessions") })
+    .from(portalSessions)
+    .where(and(eq(portalSessions.tenantId, tenantId), live(now), eq(portalSessions.role, "customer")));
+
+/** `FROM … WHERE …` of a tenant's live customer sessions. */
+export const liveSessionsOf = (tenantId: string, now: number) =>
+  sql`FROM ${portalSessions} WHERE tenant_id = ${tenantId} AND role = 'customer' AND ended_at IS NULL AND expires_at > ${now}`;
+
+/** Ends every live customer session of a tenant at once (a link reached the wrong person, staff changed). */
+export const endTenantSessions = (tenantId: string, now: number) =>
+  sql`UPDATE ${portalSessions} SET ended_at = ${now} WHERE id IN (SELECT id ${liveSessionsOf(tenantId, now)}) RETURNING id`;
 
 export const endSession = (sessionId: string, now: number) =>
   sql`UPDATE ${portalSessions} SET ended_at = ${now} WHERE id = ${sessionId} AND ended_at IS NULL`;

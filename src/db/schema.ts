@@ -157,7 +157,12 @@ export const auditEvents = sqliteTable(
     resourceId: text("resource_id"),
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  (t) => [index("audit_events_tenant_idx").on(t.tenantId, t.id), index("audit_events_at_idx").on(t.at)],
+  (t) => [
+    index("audit_events_tenant_idx").on(t.tenantId, t.id),
+    index("audit_events_at_idx").on(t.at),
+    // A user's or group's history on its page, newest first, without walking the tenant's whole log.
+    index("audit_events_resource_idx").on(t.tenantId, t.resourceId, t.id),
+  ],
 );
 
 /**
@@ -340,12 +345,19 @@ export const portalLinks = sqliteTable(
   (t) => [index("portal_links_tenant_idx").on(t.tenantId), index("portal_links_expires_idx").on(t.expiresAt)],
 );
 
-/** A customer's portal session, by the SHA-256 of the cookie's value; it only ever reaches its own tenant. */
+/**
+ * A portal session, by the SHA-256 of the cookie's value: a customer's, which only ever reaches its own tenant, or an
+ * operator's (the console, signed in with the admin key), which has no tenant.
+ */
 export const portalSessions = sqliteTable(
   "portal_sessions",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
+    /** The customer's tenant; null for an operator's session. */
+    tenantId: text("tenant_id"),
+    role: text("role", { enum: ["customer", "operator"] })
+      .notNull()
+      .default("customer"),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     endedAt: integer("ended_at"),

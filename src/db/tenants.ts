@@ -58,11 +58,17 @@ export async function readIfTenantExists<T extends BatchItem<"sqlite">>(db: Data
   return found.length > 0 ? rows : null;
 }
 
-export async function listTenants(db: Database, afterId: string | undefined, limit: number) {
+/** Tenants by id after `afterId`, `limit + 1` of them; `nameContains` matches names case-insensitively (a scan). */
+export async function listTenants(db: Database, afterId: string | undefined, limit: number, nameContains?: string) {
   return db
     .select()
     .from(tenants)
-    .where(afterId === undefined ? undefined : gt(tenants.id, afterId))
+    .where(
+      and(
+        afterId === undefined ? undefined : gt(tenants.id, afterId),
+        nameContains ? sql`instr(lower(${tenants.name}), lower(${nameContains})) > 0` : undefined,
+      ),
+    )
     .orderBy(asc(tenants.id))
     .limit(limit + 1);
 }

@@ -301,3 +301,32 @@ export const cancelOwed = (db: Database, endpointId: string, now: number) =>
     .where(
       and(eq(webhookDeliveries.endpointId, endpointId), inArray(webhookDeliveries.state, ["pending", "retrying"])),
     );
+
+/**
+ * A tenant's deliveries since `since`, counted by state (on the created-at index, then the tenant), and the
+ * endpoints that take its events (all tenants', or those naming it).
+ */
+export async function tenantDeliveryHealth(db: Database, tenantId: string, since: number) {
+  const [states, endpoints] = await db.batch([
+    db
+      .select({ state: webhookDeliveries.state, count: sql<number>`count(*)`.mapWith(Number).as("deliveries") })
+      .from(webhookDeliveries)
+      .where(and(gt(webhookDeliveries.createdAt, since), eq(webhookDeliveries.tenantId, tenantId)))
+      .groupBy(webhookDeliveries.state),
+    db
+      .select({
+        id: webhookEndpoints.id,
+        url: webhookEndpoints.url,
+        failingSince: webhookEndpoints.failingSince,
+        disabledAt: webhookEndpoints.disabledAt,
+        disabledReason: webhookEndpoints.disabledReason,
+      })
+      .from(webhookEndpoints)
+      .where(
+        sql`${webhookEndpoints.tenantIds} IS NULL
+          OR EXISTS (SELECT 1 FROM json_each(${webhookEndpoints.tenantIds}) WHERE value = ${tenantId})`,
+      )
+      .orderBy(webhookEndpoints.url),
+  ]);
+  return { states, endpoints };
+}

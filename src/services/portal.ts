@@ -1,10 +1,15 @@
+import { sql } from "drizzle-orm";
 import { auditRow } from "../db/audit";
 import { rowsOf, runBatch } from "../db/batch";
 import {
   endSession,
+  endTenantSessions,
   findLiveSession,
   findOpenLink,
   insertLink,
+  insertOperatorSession,
+  liveSessionsOf,
+  operatorSessionIsLive,
   redeemLinkStatements,
   whileLinkExists,
   whileRedeemedInto,
@@ -12,6 +17,7 @@ import {
 } from "../db/portal";
 import { toBase64Url } from "../lib/base64";
 import { sha256Hex } from "../lib/digest";
+import { logEvent } from "../lib/log";
 import { forTenant, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
 
@@ -24,6 +30,8 @@ export const DEFAULT_SESSION_HOURS = 4;
 
 /** The customer's admin in the portal: what their changes are recorded as, in the audit log and in events. */
 export const PORTAL_ACTOR = "portal";
+/** The vendor's operator in the console. */
+export const CONSOLE_ACTOR = "console";
 
 /** A session's lifetime from PORTAL_SESSION_HOURS: whole hours from 1 to 24, else the default. */
 export function sessionTtlMs(configured: string | undefined) {
@@ -111,4 +119,38 @@ export async function endPortalSession(ctx: OperatorContext, sessionSecret: stri
     auditRow(forTenant(ctx, tenantId), { action: "portal.session_ended", from: whileSessionOpen(sessionId) }),
     endSession(sessionId, ctx.now),
   ]);
+}
+
+/**
+ * An operator signed in to the console (the caller checked the admin key): a tenant-less session of the same kind
+ * as a customer's. Logged, not audited: the audit log is per tenant.
+ */
+export async function startOperatorSession(ctx: OperatorContext, sessionTtl: number) {
+  const session = await newSecret();
+  await runBatch(ctx.db, [
+    insertOperatorSession({ id: session.id, createdAt: ctx.now, expiresAt: ctx.now + sessionTtl }),
+  ]);
+  logEvent("info", "console_sign_in", { sessionId: session.id.slice(0, 12) });
+  return session.secret;
+}
+
+export const operatorSessionLive = async (ctx: OperatorContext, sessionSecret: string) =>
+  operatorSessionIsLive(ctx.db, await idOf(sessionSecret), ctx.now);
+
+export async function endOperatorSession(ctx: OperatorContext, sessionSecret: string) {
+  await runBatch(ctx.db, [endSession(await idOf(sessionSecret), ctx.now)]);
+}
+
+/** The operator ends every live portal session of a tenant, recorded with how many, in one batch; returns how many. */
+export async function endCustomerSessions(ctx: OperatorContext, tenantId: string) {
+  const live = liveSessionsOf(tenantId, ctx.now);
+  const [, ended] = await runBatch(ctx.db, [
+    auditRow(forTenant(ctx, tenantId), {
+      action: "portal.sessions_ended",
+      detail: sql`json_object('count', (SELECT count(*) ${live}))`,
+      from: sql`WHERE EXISTS (SELECT 1 ${live})`,
+    }),
+    endTenantSessions(tenantId, ctx.now),
+  ]);
+  return rowsOf(ended).length;
 }

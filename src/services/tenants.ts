@@ -25,6 +25,9 @@ export type Tenant = TenantRow;
 /** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
 export type TenantWithQuotas = Tenant & { quotas: TenantQuotas };
 
+/** The tenant, or null (a page decides what its absence shows). */
+export const findTenantById = (ctx: OperatorContext, tenantId: string) => findTenant(ctx.db, tenantId);
+
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
 export async function requireTenant(db: Database, tenantId: string) {
   const tenant = await findTenant(db, tenantId);
@@ -60,8 +63,8 @@ export async function createTenant(
   return getTenant(ctx, tenant.id);
 }
 
-export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number) =>
-  listTenantRows(ctx.db, after, limit);
+export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number, nameContains?: string) =>
+  listTenantRows(ctx.db, after, limit, nameContains);
 
 /** The tenant with its quotas, in one round trip. */
 export async function getTenant(ctx: OperatorContext, tenantId: string): Promise<TenantWithQuotas> {

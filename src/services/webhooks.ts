@@ -9,6 +9,7 @@ import {
   insertEndpoint,
   listDeliveries as listDeliveryRows,
   listEndpoints,
+  tenantDeliveryHealth,
   updateEndpoint,
 } from "../db/webhooks";
 import { logEvent } from "../lib/log";
@@ -177,3 +178,15 @@ export async function replayWebhook(ctx: WebhookAdminContext, id: string, tenant
   logEvent("info", "webhook_replay", { endpointId: id, tenantId, after, actor: ctx.actor });
   return { endpointId: id, tenantId, after };
 }
+
+/** How the change feed's webhooks are doing for one tenant over the last day (the operator's activity page). */
+export async function webhookHealth(ctx: OperatorContext, tenantId: string) {
+  const { states, endpoints } = await tenantDeliveryHealth(ctx.db, tenantId, ctx.now - 86_400_000);
+  const counted = new Map(states.map((s) => [s.state, s.count]));
+  return {
+    states: DELIVERY_STATES.map((state) => [state, counted.get(state) ?? 0] as const),
+    endpoints,
+  };
+}
+
+export type WebhookHealth = Awaited<ReturnType<typeof webhookHealth>>;

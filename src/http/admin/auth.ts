@@ -15,7 +15,8 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-async function digestsEqual(a: string, b: string) {
+/** Compares two secrets in constant time (the admin API's key check, and the console's sign-in). */
+export async function digestsEqual(a: string, b: string) {
   const encoder = new TextEncoder();
   const [da, db] = await Promise.all([
     crypto.subtle.digest("SHA-256", encoder.encode(a)),

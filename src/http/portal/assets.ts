@@ -74,6 +74,19 @@ fieldset { border: none; padding: 0; margin: 0 0 1rem; }
 .choice input { margin-top: .3rem; }
 .choice span { display: block; }
 .choice small { display: block; color: var(--muted); }
+select, input[type="search"], input[type="password"], input[type="text"] { font: inherit; padding: .5rem .65rem;
+  border: 1px solid #8a94a6; border-radius: 8px; background: var(--paper); color: var(--ink); }
+.search { margin-bottom: 1rem; }
+.filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; }
+.filters .field { margin-bottom: .5rem; }
+.filters .button { margin-bottom: .5rem; }
+pre.document { background: var(--wash); border-radius: 8px; padding: 1rem; overflow-x: auto; margin: 0;
+  font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+ul.failures { list-style: none; padding: 0; margin: 0; }
+ul.failures li { border-top: 1px solid var(--line); padding: .75rem 0; }
+ul.failures li:first-child { border-top: none; padding-top: 0; }
+ul.failures p { margin: 0 0 .35rem; }
+.button[disabled] { opacity: .55; cursor: not-allowed; }
 ol.steps { padding-left: 1.25rem; }
 ol.steps li { margin-bottom: .6rem; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1rem; font-size: .95rem; }

@@ -1,11 +1,17 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { PORTAL_ACTOR } from "../../services/portal";
+import { CONSOLE_ACTOR, PORTAL_ACTOR } from "../../services/portal";
 import type { IssuingContext } from "../../services/tokens";
 import { operatorContext } from "../admin/context";
 
-/** The portal runs the operator's use cases for the one tenant of its session, recorded as the portal's doing. */
-export const portalContext = (c: Context<AppEnv>): IssuingContext => ({ ...operatorContext(c), actor: PORTAL_ACTOR });
+/**
+ * The pages run the admin API's use cases: for the customer's one tenant, recorded as the portal's doing, or for
+ * the vendor's operator in the console (signed in: `c.var.operator` is set), recorded as the console's.
+ */
+export const pageContext = (c: Context<AppEnv>): IssuingContext => ({
+  ...operatorContext(c),
+  actor: c.get("operator") ? CONSOLE_ACTOR : PORTAL_ACTOR,
+});
 
 /** The nonce secureHeaders put in this response's CSP (set before any handler runs). */
 export const nonceOf = (c: Context<AppEnv>) => c.get("secureHeadersNonce") ?? "";

@@ -5,7 +5,6 @@ import type { AppEnv } from "../../env";
 import { AdminError } from "../../services/errors";
 import { QuotaExceededError, refusalMessage } from "../../services/quotas";
 import { nonceOf } from "./context";
-import { portalPaths } from "./paths";
 import { ProblemPage } from "./views/access";
 
 /** A refusal the portal shows as a page with this status and text. */
@@ -47,6 +46,8 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
       "This form was sent before, or someone else regenerated the token meanwhile. The integration page shows the current token's state; regenerate again from there if needed.",
   },
   tenant_not_found: { title: "Page not found", message: "This account no longer exists." },
+  user_not_found: { title: "Page not found", message: "There is no such user in this account (any more)." },
+  group_not_found: { title: "Page not found", message: "There is no such group in this account (any more)." },
 };
 
 interface Problem {
@@ -88,8 +89,7 @@ function portalProblem(error: Error, storageUnavailable: boolean): Problem & { e
 /** The page of a failed portal request, with the way back to its tenant's integration when it came from there. */
 export function portalErrorResponse(c: Context<AppEnv>, error: Error, storageUnavailable: boolean) {
   const { expected, ...problem } = portalProblem(error, storageUnavailable);
-  const tenantId = /^\/portal\/([0-9a-f-]{36})(\/|$)/.exec(c.req.path)?.[1];
-  const back = tenantId && c.var.portal ? portalPaths.home(tenantId) : undefined;
+  const back = c.var.portal?.frame.paths.home;
   const body = ProblemPage({ nonce: nonceOf(c), ...problem, back });
   return { response: c.html(body, problem.status as ContentfulStatusCode), expected };
 }

@@ -1,6 +1,7 @@
 /**
- * The portal's URLs in one place. A signed-in page lives under its tenant's path, and so does its session cookie:
- * the browser sends a session only to its own tenant's pages, and an admin can hold sessions for two tenants.
+ * The pages' URLs in one place. A tenant's pages exist twice with the same views: under the portal for the
+ * customer's admin (`/portal/{tenantId}`, where their session cookie is scoped, so the browser sends a session only
+ * to its own tenant's pages) and under the console for the vendor's operators (`/console/tenants/{tenantId}`).
  */
 export const portalPaths = {
   link: (secret: string) => `/portal/links/${secret}`,
@@ -10,11 +11,34 @@ export const portalPaths = {
   script: "/portal/assets/portal.js",
   icon: "/portal/assets/icon.svg",
   tenant: (tenantId: string) => `/portal/${tenantId}`,
-  /** The integrations page; a POST to it adds the integration. */
-  home: (tenantId: string) => `/portal/${tenantId}/integrations`,
-  add: (tenantId: string) => `/portal/${tenantId}/integrations/new`,
-  regenerate: (tenantId: string) => `/portal/${tenantId}/integrations/azure-ad/regenerate`,
-  disable: (tenantId: string) => `/portal/${tenantId}/integrations/azure-ad/disable`,
-  guide: (tenantId: string, idp?: "okta") => `/portal/${tenantId}/guide${idp ? `?idp=${idp}` : ""}`,
   signOut: (tenantId: string) => `/portal/${tenantId}/sign-out`,
 };
+
+export const consolePaths = {
+  home: "/console",
+  signIn: "/console/sign-in",
+  signOut: "/console/sign-out",
+  tenants: (query = "") => `/console/tenants${query}`,
+  tenant: (tenantId: string) => `/console/tenants/${tenantId}`,
+  setupLinks: (tenantId: string) => `/console/tenants/${tenantId}/setup-links`,
+  endSessions: (tenantId: string) => `/console/tenants/${tenantId}/end-sessions`,
+  option: (tenantId: string) => `/console/tenants/${tenantId}/azure-ad-option`,
+};
+
+/** The pages of one tenant under `base` (a POST to `home` adds the integration). */
+export function areaPaths(base: string) {
+  return {
+    home: `${base}/integrations`,
+    add: `${base}/integrations/new`,
+    regenerate: `${base}/integrations/azure-ad/regenerate`,
+    disable: `${base}/integrations/azure-ad/disable`,
+    guide: (idp?: "okta") => `${base}/guide${idp ? `?idp=${idp}` : ""}`,
+    users: (query = "") => `${base}/users${query}`,
+    user: (userId: string) => `${base}/users/${encodeURIComponent(userId)}`,
+    groups: (query = "") => `${base}/groups${query}`,
+    group: (groupId: string, query = "") => `${base}/groups/${encodeURIComponent(groupId)}${query}`,
+    activity: (query = "") => `${base}/activity${query}`,
+  };
+}
+
+export type AreaPaths = ReturnType<typeof areaPaths>;

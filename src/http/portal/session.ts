@@ -4,10 +4,11 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { toBase64Url } from "../../lib/base64";
 import { allowedOrigins, allowedReturnUrl } from "../../lib/urls";
-import { findPortalSession } from "../../services/portal";
-import { nonceOf, portalContext } from "./context";
+import { findPortalSession, operatorSessionLive } from "../../services/portal";
+import { findTenantById } from "../../services/tenants";
+import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
-import { portalPaths } from "./paths";
+import { areaPaths, consolePaths, portalPaths } from "./paths";
 import { NoSessionPage } from "./views/access";
 import type { SessionFrame } from "./views/layout";
 
@@ -77,27 +78,87 @@ export async function csrfMatches(secret: string, presented: unknown) {
 }
 
 /**
- * Every page under `/portal/{tenantId}`: a live session of that tenant, or the 404 page (the same whether the tenant
- * exists, the session ended, or the cookie names another tenant's session). Forms must carry the session's CSRF
- * token. The page's frame (tenant, way back, token) is set for the handler.
+ * Every page under `/portal/{tenantId}`: a live customer session of that tenant, or the 404 page (the same whether
+ * the tenant exists, the session ended, or the cookie names another tenant's session). Forms must carry the
+ * session's CSRF token. The page's frame (tenant, where its pages live, way back, token) is set for the handler.
  */
-export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
+export const requireCustomerSession = createMiddleware<AppEnv>(async (c, next) => {
   const tenantId = c.req.param("tenantId");
   const secret = getCookie(c, SESSION_COOKIE);
-  const session = secret ? await findPortalSession(portalContext(c), secret) : null;
+  const session = secret ? await findPortalSession(pageContext(c), secret) : null;
   if (!secret || !session || session.tenantId !== tenantId) {
     return c.html(NoSessionPage({ nonce: nonceOf(c) }), 404);
   }
-  const csrf = await csrfToken(secret);
-  if (c.req.method === "POST" && !(await csrfMatches(secret, (await c.req.parseBody()).csrf))) {
-    throw new PortalRefusal(403, "This form has expired", "Reload the page and try again.");
-  }
+  await refuseForgedForm(c, secret);
   c.set("portal", {
     sessionSecret: secret,
     frame: {
-      tenantId: session.tenantId,
+      tenantId,
       tenantName: session.tenantName,
+      paths: areaPaths(portalPaths.tenant(tenantId)),
+      operator: false,
+      signOut: portalPaths.signOut(tenantId),
       returnUrl: wayBack(c, session.returnUrl),
+      csrf: await csrfToken(secret),
+    },
+  });
+  await next();
+});
+
+/** A form (POST) must carry the token derived from the session's secret. */
+async function refuseForgedForm(c: Context<AppEnv>, secret: string) {
+  if (c.req.method === "POST" && !(await csrfMatches(secret, (await c.req.parseBody()).csrf))) {
+    throw new PortalRefusal(403, "This form has expired", "Reload the page and try again.");
+  }
+}
+
+/** The console's session: an operator's, scoped to `/console`. */
+const CONSOLE_COOKIE = "console_session";
+
+export function startConsoleCookie(c: Context, sessionSecret: string, maxAge: number) {
+  setCookie(c, CONSOLE_COOKIE, sessionSecret, cookieOptions(c, consolePaths.home, maxAge));
+}
+
+export function endConsoleCookie(c: Context) {
+  deleteCookie(c, CONSOLE_COOKIE, { path: consolePaths.home, secure: secureCookies(c) });
+}
+
+/** The console cookie's secret, when it names a live operator session. */
+export async function liveConsoleSecret(c: Context<AppEnv>) {
+  const secret = getCookie(c, CONSOLE_COOKIE);
+  return secret && (await operatorSessionLive(pageContext(c), secret)) ? secret : null;
+}
+
+/**
+ * Every console page but sign-in: a live operator session (a customer's session is never one, whatever its cookie
+ * is called), else back to the sign-in form. Forms carry the session's CSRF token, as in the portal.
+ */
+export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
+  const secret = await liveConsoleSecret(c);
+  if (!secret) {
+    if (c.req.method === "GET") return c.redirect(consolePaths.home, 303);
+    throw new PortalRefusal(403, "Signed out", "Your console session has ended. Sign in again.");
+  }
+  await refuseForgedForm(c, secret);
+  c.set("operator", { sessionSecret: secret, csrf: await csrfToken(secret) });
+  await next();
+});
+
+/** A tenant's pages in the console: the tenant must exist (404 page otherwise); the frame points at the console. */
+export const operatorTenantFrame = createMiddleware<AppEnv>(async (c, next) => {
+  const tenantId = c.req.param("tenantId") as string;
+  const tenant = await findTenantById(pageContext(c), tenantId);
+  if (!tenant) throw new PortalRefusal(404, "Page not found", "There is no tenant with this id.");
+  const { sessionSecret, csrf } = c.var.operator;
+  c.set("portal", {
+    sessionSecret,
+    frame: {
+      tenantId,
+      tenantName: tenant.name,
+      paths: areaPaths(consolePaths.tenant(tenantId)),
+      operator: true,
+      signOut: consolePaths.signOut,
+      returnUrl: null,
       csrf,
     },
   });
@@ -107,4 +168,9 @@ export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
 export interface PortalVariables {
   sessionSecret: string;
   frame: SessionFrame;
+}
+
+export interface OperatorVariables {
+  sessionSecret: string;
+  csrf: string;
 }

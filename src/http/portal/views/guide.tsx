@@ -1,27 +1,7 @@
-import { portalPaths } from "../paths";
+import { ENTRA_MAPPINGS } from "../../../scim/entra-mappings";
 import { CopyField, Page, type SessionFrame } from "./layout";
 
 export type GuideIdp = "entra" | "okta";
-
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-/** The user mappings this service expects from Entra: the README's table, with displayName → name.formatted too. */
-const ENTRA_MAPPINGS = [
-  ["mailNickname", "externalId", "Matching, precedence 1"],
-  ["userPrincipalName", "userName", "Matching, precedence 2"],
-  ["Not([IsSoftDeleted])", "active", "Expression mapping: deactivates people who leave"],
-  ["userPrincipalName", 'emails[type eq "work"].value', ""],
-  ["displayName", "displayName", ""],
-  ["displayName", "name.formatted", "Add this mapping"],
-  ["givenName", "name.givenName", ""],
-  ["surname", "name.familyName", ""],
-  ["mobile", 'phoneNumbers[type eq "mobile"].value', ""],
-  ["telephoneNumber", 'phoneNumbers[type eq "work"].value', ""],
-  ["preferredLanguage", "preferredLanguage", ""],
-  ["jobTitle", "title", ""],
-  ["department", `${ENTERPRISE}:department`, ""],
-  ["manager", `${ENTERPRISE}:manager`, ""],
-] as const;
 
 /** Step-by-step setup for Entra or Okta, with this tenant's own SCIM base URL filled in. */
 export function GuidePage({
@@ -36,8 +16,8 @@ export function GuidePage({
   scimBaseUrl: string;
 }) {
   const tabs = [
-    { idp: "entra", label: "Microsoft Entra ID", href: portalPaths.guide(frame.tenantId) },
-    { idp: "okta", label: "Okta", href: portalPaths.guide(frame.tenantId, "okta") },
+    { idp: "entra", label: "Microsoft Entra ID", href: frame.paths.guide() },
+    { idp: "okta", label: "Okta", href: frame.paths.guide("okta") },
   ] as const;
   return (
     <Page title="Setup guide" nonce={nonce} frame={frame} tab="guide">

@@ -1,5 +1,6 @@
 import type { IntegrationStatus } from "../../../services/integration";
-import { portalPaths } from "../paths";
+import type { AreaPaths } from "../paths";
+import { OperatorPanel } from "./console";
 import { ActionForm, CopyField, Page, type SessionFrame, When } from "./layout";
 
 interface FramedProps {
@@ -15,7 +16,18 @@ export const GRACE_CHOICES = [
   { value: "604800", label: "Keep the old token working for 7 days", hint: "For a planned change window." },
 ] as const;
 
-export type Notice = "disabled" | null;
+/** What the page confirms after a change that redirected to it (`?done=…`). */
+export const NOTICES = {
+  disabled: [
+    "Integration disabled.",
+    "The access token no longer works, and users it provisioned are managed in the product again.",
+  ],
+  "sessions-ended": ["The customer's sessions were ended.", "Their next visit needs a new setup link."],
+  "option-on": ["The Azure AD option is on.", "The customer can add the integration, or regenerate its token."],
+  "option-off": ["The Azure AD option is off.", "Every token of this tenant stopped working."],
+} as const;
+
+export type Notice = keyof typeof NOTICES;
 
 const EntraLogo = () => (
   <span class="logo" aria-hidden="true">
@@ -30,17 +42,16 @@ export function IntegrationsPage({
   status,
   scimBaseUrl,
   notice,
-}: FramedProps & { status: IntegrationStatus; scimBaseUrl: string; notice: Notice }) {
-  const { tenantId } = frame;
+}: FramedProps & { status: IntegrationStatus; scimBaseUrl: string; notice: Notice | null }) {
   const enabled = status.integration !== null && status.tenant.azureAdEnabled;
   const suspended = status.integration !== null && !status.tenant.azureAdEnabled;
   return (
     <Page title="Integrations" nonce={nonce} frame={frame} tab="integrations">
       <h1>Integrations</h1>
-      {notice === "disabled" && (
+      {notice && (
         <div class="notice ok" role="status">
-          <strong>Integration disabled.</strong>
-          The access token no longer works, and users it provisioned are managed in the product again.
+          <strong>{NOTICES[notice][0]}</strong>
+          {NOTICES[notice][1]}
         </div>
       )}
       <section class="card" aria-labelledby="azure-ad">
@@ -52,7 +63,7 @@ export function IntegrationsPage({
           </span>
         </div>
         {enabled ? (
-          <EnabledIntegration status={status} scimBaseUrl={scimBaseUrl} tenantId={tenantId} />
+          <EnabledIntegration status={status} scimBaseUrl={scimBaseUrl} paths={frame.paths} />
         ) : suspended ? (
           <>
             <p>
@@ -60,7 +71,7 @@ export function IntegrationsPage({
               work. Ask your account manager to turn it back on; then regenerate the token here.
             </p>
             <div class="actions">
-              <a class="button danger" href={portalPaths.disable(tenantId)}>
+              <a class="button danger" href={frame.paths.disable}>
                 Disable integration
               </a>
             </div>
@@ -77,16 +88,19 @@ export function IntegrationsPage({
               accounts, changes flow in, and people who leave are deactivated.
             </p>
             <div class="actions">
-              <a class="button" href={portalPaths.add(tenantId)}>
+              <a class="button" href={frame.paths.add}>
                 Add integration
               </a>
-              <a class="button secondary" href={portalPaths.guide(tenantId)}>
+              <a class="button secondary" href={frame.paths.guide()}>
                 Read the setup guide
               </a>
             </div>
           </>
         )}
       </section>
+      {frame.operator && (
+        <OperatorPanel frame={frame} azureAdEnabled={status.tenant.azureAdEnabled} liveSessions={status.liveSessions} />
+      )}
     </Page>
   );
 }
@@ -94,11 +108,11 @@ export function IntegrationsPage({
 function EnabledIntegration({
   status,
   scimBaseUrl,
-  tenantId,
+  paths,
 }: {
   status: IntegrationStatus;
   scimBaseUrl: string;
-  tenantId: string;
+  paths: AreaPaths;
 }) {
   const { current, inGrace, users } = status;
   return (
@@ -166,10 +180,10 @@ function EnabledIntegration({
       </dl>
       <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra calls it the Tenant URL." />
       <div class="actions">
-        <a class="button" href={portalPaths.regenerate(tenantId)}>
+        <a class="button" href={paths.regenerate}>
           Regenerate access token
         </a>
-        <a class="button danger" href={portalPaths.disable(tenantId)}>
+        <a class="button danger" href={paths.disable}>
           Disable integration
         </a>
       </div>
@@ -182,7 +196,7 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
   return (
     <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Add integration</h1>
-      <ActionForm action={portalPaths.home(frame.tenantId)} csrf={frame.csrf}>
+      <ActionForm action={frame.paths.home} csrf={frame.csrf}>
         <fieldset>
           <legend>Identity provider</legend>
           <label class="choice">
@@ -201,7 +215,7 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
           <button class="button" type="submit">
             Apply
           </button>
-          <a class="button secondary" href={portalPaths.home(frame.tenantId)}>
+          <a class="button secondary" href={frame.paths.home}>
             Cancel
           </a>
         </div>
@@ -274,10 +288,10 @@ export function TokenIssuedPage({
           </dd>
         </dl>
         <div class="actions">
-          <a class="button" href={portalPaths.home(frame.tenantId)}>
+          <a class="button" href={frame.paths.home}>
             Done
           </a>
-          <a class="button secondary" href={portalPaths.guide(frame.tenantId)}>
+          <a class="button secondary" href={frame.paths.guide()}>
             Setup guide
           </a>
         </div>
@@ -295,7 +309,7 @@ export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { repla
         A new token replaces the current one. Entra keeps using the old token until you paste the new one into its
         provisioning settings.
       </p>
-      <ActionForm action={portalPaths.regenerate(frame.tenantId)} csrf={frame.csrf}>
+      <ActionForm action={frame.paths.regenerate} csrf={frame.csrf}>
         {/* The token this form replaces: sent twice (a reload), it is refused instead of rotating again. */}
         <input type="hidden" name="replaces" value={replaces} />
         <fieldset>
@@ -314,7 +328,7 @@ export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { repla
           <button class="button" type="submit">
             Apply
           </button>
-          <a class="button secondary" href={portalPaths.home(frame.tenantId)}>
+          <a class="button secondary" href={frame.paths.home}>
             Cancel
           </a>
         </div>
@@ -333,12 +347,12 @@ export function DisablePage({ nonce, frame }: FramedProps) {
         The access token stops working at once. Users it provisioned are not deleted: they return to being managed in
         the product, where their access can be changed by hand.
       </div>
-      <ActionForm action={portalPaths.disable(frame.tenantId)} csrf={frame.csrf}>
+      <ActionForm action={frame.paths.disable} csrf={frame.csrf}>
         <div class="actions">
           <button class="button danger" type="submit">
             Disable integration
           </button>
-          <a class="button secondary" href={portalPaths.home(frame.tenantId)}>
+          <a class="button secondary" href={frame.paths.home}>
             Cancel
           </a>
         </div>

@@ -1,27 +1,44 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
-import { portalPaths } from "../paths";
+import { type AreaPaths, consolePaths, portalPaths } from "../paths";
 
-/** What the signed-in frame of a page needs: whose portal it is, the way back, and the token its forms carry. */
+/**
+ * What the signed-in frame of a tenant's page needs: whose pages they are, where they live (the customer's portal
+ * or the operator's console), where signing out goes, the way back, and the token its forms carry.
+ */
 export interface SessionFrame {
   tenantId: string;
   tenantName: string;
+  paths: AreaPaths;
+  operator: boolean;
+  signOut: string;
   returnUrl: string | null;
   csrf: string;
 }
+
+/** The console's frame outside any tenant: signing out, and the forms' token. */
+export interface ConsoleFrame {
+  csrf: string;
+}
+
+export type Tab = "integrations" | "users" | "groups" | "activity" | "guide" | "tenants";
 
 interface PageProps {
   title: string;
   nonce: string;
   frame?: SessionFrame;
+  console?: ConsoleFrame;
   /** The tab of the signed-in navigation this page belongs to. */
-  tab?: "integrations" | "guide";
+  tab?: Tab;
   narrow?: boolean;
   children: Child;
 }
 
 /** Every portal page: one stylesheet and one script from this worker (the script allowed by the page's nonce). */
-export function Page({ title, nonce, frame, tab, narrow, children }: PageProps) {
+export function Page({ title, nonce, frame, console: operator, tab, narrow, children }: PageProps) {
+  const current = (name: Tab) => (tab === name ? "page" : undefined);
+  const csrf = frame?.csrf ?? operator?.csrf;
+  const signOut = frame?.signOut ?? (operator ? consolePaths.signOut : undefined);
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -42,17 +59,22 @@ export function Page({ title, nonce, frame, tab, narrow, children }: PageProps) 
           <header class="top">
             <div class="bar">
               <div class="brand">
-                Directory sync
+                {frame?.operator || operator ? "Directory sync console" : "Directory sync"}
                 {frame && <small>{frame.tenantName}</small>}
               </div>
+              {(frame?.operator || operator) && (
+                <a class="button secondary" href={consolePaths.tenants()} aria-current={current("tenants")}>
+                  All tenants
+                </a>
+              )}
               {frame?.returnUrl && (
                 <a class="button secondary" href={frame.returnUrl}>
                   Back to {new URL(frame.returnUrl).host}
                 </a>
               )}
-              {frame && (
-                <form method="post" action={portalPaths.signOut(frame.tenantId)}>
-                  <input type="hidden" name="csrf" value={frame.csrf} />
+              {signOut && csrf && (
+                <form method="post" action={signOut}>
+                  <input type="hidden" name="csrf" value={csrf} />
                   <button class="button link" type="submit">
                     Sign out
                   </button>
@@ -60,11 +82,20 @@ export function Page({ title, nonce, frame, tab, narrow, children }: PageProps) 
               )}
             </div>
             {frame && (
-              <nav class="tabs" aria-label="Portal">
-                <a href={portalPaths.home(frame.tenantId)} aria-current={tab === "integrations" ? "page" : undefined}>
+              <nav class="tabs" aria-label={frame.operator ? "Tenant" : "Portal"}>
+                <a href={frame.paths.home} aria-current={current("integrations")}>
                   Integrations
                 </a>
-                <a href={portalPaths.guide(frame.tenantId)} aria-current={tab === "guide" ? "page" : undefined}>
+                <a href={frame.paths.users()} aria-current={current("users")}>
+                  Users
+                </a>
+                <a href={frame.paths.groups()} aria-current={current("groups")}>
+                  Groups
+                </a>
+                <a href={frame.paths.activity()} aria-current={current("activity")}>
+                  Activity
+                </a>
+                <a href={frame.paths.guide()} aria-current={current("guide")}>
                   Setup guide
                 </a>
               </nav>

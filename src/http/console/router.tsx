@@ -1,0 +1,108 @@
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { logEvent } from "../../lib/log";
+import {
+  createSetupLink,
+  endCustomerSessions,
+  endOperatorSession,
+  MAX_LINK_TTL_SECONDS,
+  MIN_LINK_TTL_SECONDS,
+  sessionTtlMs,
+  startOperatorSession,
+} from "../../services/portal";
+import { createTenant, listTenants, updateTenant } from "../../services/tenants";
+import { digestsEqual } from "../admin/auth";
+import { nudgeFeed } from "../feed-nudge";
+import { nonceOf, pageContext } from "../portal/context";
+import { PortalRefusal } from "../portal/errors";
+import { consolePaths, portalPaths } from "../portal/paths";
+import { pageSecurity } from "../portal/security";
+import {
+  endConsoleCookie,
+  liveConsoleSecret,
+  operatorTenantFrame,
+  requireOperator,
+  startConsoleCookie,
+} from "../portal/session";
+import { TENANT, tenantPages } from "../portal/tenant-pages";
+import { SetupLinkPage, SignInPage, TenantsPage } from "../portal/views/console";
+
+const TENANTS_PAGE = 50;
+
+const tenantOf = (c: Context<AppEnv>) => c.req.param("tenantId") as string;
+const consoleFrame = (c: Context<AppEnv>) => ({ csrf: c.var.operator.csrf });
+
+/** A checkbox or choice of a form: "on" when ticked. */
+const ticked = (value: unknown) => value === "on";
+
+/**
+ * The vendor's operators in a browser: sign in with the admin API key, find or create tenants, and run any tenant's
+ * integration on the same pages the customer sees, plus what only the vendor may do (setup links, ending the
+ * customer's sessions, the Azure AD option). Sessions and CSRF are the portal's, marked as an operator's.
+ */
+export const consoleRouter = new Hono<AppEnv>()
+  .use("*", ...pageSecurity)
+  .get("/", async (c) =>
+    (await liveConsoleSecret(c)) ? c.redirect(consolePaths.tenants(), 303) : c.html(SignInPage({ nonce: nonceOf(c) })),
+  )
+  // No CSRF token before there is a session: the Origin check (pageSecurity) is what guards this form.
+  .post("/sign-in", async (c) => {
+    const key = (await c.req.parseBody()).key;
+    const expected = c.env.ADMIN_API_KEY;
+    if (typeof key !== "string" || !expected || !(await digestsEqual(key, expected))) {
+      logEvent("warn", "console_sign_in_refused", {});
+      return c.html(SignInPage({ nonce: nonceOf(c), refused: true }), 401);
+    }
+    const ttl = sessionTtlMs(c.env.PORTAL_SESSION_HOURS);
+    startConsoleCookie(c, await startOperatorSession(pageContext(c), ttl), ttl / 1000);
+    return c.redirect(consolePaths.tenants(), 303);
+  })
+  .use("/sign-out", requireOperator)
+  .post("/sign-out", async (c) => {
+    await endOperatorSession(pageContext(c), c.var.operator.sessionSecret);
+    endConsoleCookie(c);
+    return c.redirect(consolePaths.home, 303);
+  })
+  // `/*` covers `/tenants` itself too.
+  .use("/tenants/*", requireOperator)
+  .get("/tenants", async (c) => {
+    const query = (c.req.query("q") ?? "").trim().slice(0, 200);
+    const after = c.req.query("after");
+    const rows = await listTenants(pageContext(c), after, TENANTS_PAGE, query || undefined);
+    const tenants = rows.slice(0, TENANTS_PAGE);
+    const last = tenants.at(-1);
+    const next =
+      rows.length > TENANTS_PAGE && last
+        ? consolePaths.tenants(`?${new URLSearchParams({ ...(query ? { q: query } : {}), after: last.id })}`)
+        : null;
+    return c.html(TenantsPage({ nonce: nonceOf(c), console: consoleFrame(c), tenants, query, next }));
+  })
+  .post("/tenants", async (c) => {
+    const form = await c.req.parseBody();
+    const name = typeof form.name === "string" ? form.name.trim() : "";
+    if (name.length === 0 || name.length > 200) {
+      throw new PortalRefusal(400, "A name is needed", "Give the tenant a name of 1 to 200 characters.");
+    }
+    const tenant = await createTenant(pageContext(c), { name, azureAdEnabled: ticked(form.azureAdEnabled) });
+    return c.redirect(consolePaths.tenant(tenant.id), 303);
+  })
+  .use(`/tenants${TENANT}/*`, operatorTenantFrame, nudgeFeed(tenantOf))
+  .post(`/tenants${TENANT}/setup-links`, async (c) => {
+    const ttlSeconds = Number((await c.req.parseBody()).ttlSeconds);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_LINK_TTL_SECONDS || ttlSeconds > MAX_LINK_TTL_SECONDS) {
+      throw new PortalRefusal(400, "Choose how long the link works", "Pick one of the options.");
+    }
+    const link = await createSetupLink(pageContext(c), tenantOf(c), { ttlSeconds, returnUrl: null });
+    const url = `${new URL(c.req.url).origin}${portalPaths.link(link.secret)}`;
+    return c.html(SetupLinkPage({ nonce: nonceOf(c), frame: c.var.portal.frame, url, expiresAt: link.expiresAt }));
+  })
+  .post(`/tenants${TENANT}/end-sessions`, async (c) => {
+    await endCustomerSessions(pageContext(c), tenantOf(c));
+    return c.redirect(`${c.var.portal.frame.paths.home}?done=sessions-ended`, 303);
+  })
+  .post(`/tenants${TENANT}/azure-ad-option`, async (c) => {
+    const on = (await c.req.parseBody()).enabled === "on";
+    await updateTenant(pageContext(c), tenantOf(c), { azureAdEnabled: on });
+    return c.redirect(`${c.var.portal.frame.paths.home}?done=option-${on ? "on" : "off"}`, 303);
+  })
+  .route(`/tenants${TENANT}`, tenantPages);

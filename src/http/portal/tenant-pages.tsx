@@ -1,0 +1,147 @@
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { scimBaseUrl } from "../../lib/urls";
+import {
+  getActivity,
+  getDirectoryGroup,
+  getDirectoryUser,
+  listDirectoryGroups,
+  listDirectoryUsers,
+} from "../../services/directory";
+import {
+  createIntegration,
+  getIntegration,
+  integrationStatus,
+  regenerateToken,
+  removeIntegration,
+} from "../../services/integration";
+import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
+import { webhookHealth } from "../../services/webhooks";
+import { nonceOf, pageContext } from "./context";
+import { PortalRefusal } from "./errors";
+import { ActivityPage, KINDS, STATUSES, WINDOWS } from "./views/activity";
+import { GroupPage, GroupsPage, UserPage, UsersPage } from "./views/directory";
+import { GuidePage } from "./views/guide";
+import {
+  AddIntegrationPage,
+  DisablePage,
+  GRACE_CHOICES,
+  IntegrationsPage,
+  NOTICES,
+  type Notice,
+  RegeneratePage,
+  TokenIssuedPage,
+} from "./views/integration";
+
+/** Tenant ids are UUIDs; the pattern keeps the fixed paths beside a tenant's pages (`/portal/links/…`) out. */
+export const TENANT = "/:tenantId{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}}";
+
+const frameOf = (c: Context<AppEnv>) => c.var.portal.frame;
+const tenantOf = (c: Context<AppEnv>) => frameOf(c).tenantId;
+const page = (c: Context<AppEnv>) => ({ nonce: nonceOf(c), frame: frameOf(c) });
+
+/** What the token page shows of a token just issued: the values to paste, and whether it ends within 14 days. */
+const tokenShown = (c: Context<AppEnv>, issued: IssuedToken) => ({
+  scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)),
+  token: issued.token,
+  expiresAt: issued.expiresAt,
+  expiringSoon: issued.expiresAt - c.var.now <= EXPIRY_WARNING_MS,
+});
+
+/**
+ * One tenant's pages, mounted twice: under the portal for the customer's admin and under the console for the
+ * vendor's operators. The middleware in front sets the session's frame (the tenant, where its pages live, the
+ * forms' token) after checking the session may see this tenant; the use cases are the admin API's.
+ */
+export const tenantPages = new Hono<AppEnv>()
+  .get("/", (c) => c.redirect(frameOf(c).paths.home, 303))
+  .get("/integrations", async (c) => {
+    const status = await integrationStatus(pageContext(c), tenantOf(c));
+    const done = c.req.query("done");
+    const notice = done !== undefined && Object.hasOwn(NOTICES, done) ? (done as Notice) : null;
+    return c.html(IntegrationsPage({ ...page(c), status, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)), notice }));
+  })
+  .get("/integrations/new", (c) => c.html(AddIntegrationPage(page(c))))
+  .post("/integrations", async (c) => {
+    const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+    const issued = await createIntegration(pageContext(c), tenantOf(c), ttl);
+    return c.html(TokenIssuedPage({ ...page(c), ...tokenShown(c, issued) }));
+  })
+  .get("/integrations/azure-ad/regenerate", async (c) => {
+    const { current } = await getIntegration(pageContext(c), tenantOf(c));
+    return c.html(RegeneratePage({ ...page(c), replaces: current?.id ?? "" }));
+  })
+  .post("/integrations/azure-ad/regenerate", async (c) => {
+    const form = await c.req.parseBody();
+    const grace = GRACE_CHOICES.find((choice) => choice.value === form.grace);
+    if (!grace) throw new PortalRefusal(400, "Choose what happens to the old token", "Pick one of the options.");
+    const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+    const replacing = typeof form.replaces === "string" && form.replaces !== "" ? form.replaces : null;
+    const issued = await regenerateToken(pageContext(c), tenantOf(c), ttl, Number(grace.value), { replacing });
+    return c.html(
+      TokenIssuedPage({ ...page(c), ...tokenShown(c, issued), rotation: { graceUntil: issued.graceUntil } }),
+    );
+  })
+  .get("/integrations/azure-ad/disable", (c) => c.html(DisablePage(page(c))))
+  .post("/integrations/azure-ad/disable", async (c) => {
+    await removeIntegration(pageContext(c), tenantOf(c));
+    return c.redirect(`${frameOf(c).paths.home}?done=disabled`, 303);
+  })
+  .get("/guide", (c) => {
+    const idp = c.req.query("idp") === "okta" ? "okta" : "entra";
+    return c.html(GuidePage({ ...page(c), idp, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)) }));
+  })
+  .get("/users", async (c) => {
+    const search = (c.req.query("search") ?? "").slice(0, 320);
+    const list = await listDirectoryUsers(pageContext(c), tenantOf(c), { search, after: c.req.query("after") });
+    return c.html(UsersPage({ ...page(c), list, search }));
+  })
+  .get("/users/:userId", async (c) => {
+    const detail = await getDirectoryUser(pageContext(c), tenantOf(c), c.req.param("userId"));
+    return c.html(UserPage({ ...page(c), detail }));
+  })
+  .get("/groups", async (c) => {
+    const list = await listDirectoryGroups(pageContext(c), tenantOf(c), c.req.query("after"));
+    return c.html(GroupsPage({ ...page(c), list }));
+  })
+  .get("/groups/:groupId", async (c) => {
+    const detail = await getDirectoryGroup(pageContext(c), tenantOf(c), c.req.param("groupId"), c.req.query("after"));
+    return c.html(GroupPage({ ...page(c), detail }));
+  })
+  .get("/activity", async (c) => {
+    const filters = {
+      kind: KINDS.find(([key]) => key === c.req.query("kind"))?.[0] ?? "",
+      status: STATUSES.find(([key]) => key === c.req.query("status"))?.[0] ?? "",
+      window: WINDOWS.find(([key]) => key === c.req.query("window"))?.[0] ?? "24h",
+    };
+    const windowMs = WINDOWS.find(([key]) => key === filters.window)?.[2] ?? null;
+    const before = (name: string) => {
+      const value = Number(c.req.query(name));
+      return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+    };
+    const ctx = pageContext(c);
+    const activity = await getActivity(ctx, tenantOf(c), {
+      actionPrefix: filters.kind || undefined,
+      status: filters.status ? Number(filters.status) : undefined,
+      since: windowMs === null ? undefined : c.var.now - windowMs,
+      auditBefore: before("auditBefore"),
+      failuresBefore: before("failuresBefore"),
+    });
+    const webhooks = frameOf(c).operator ? await webhookHealth(ctx, tenantOf(c)) : null;
+    // The next page of one list keeps the other where it is.
+    const link = (name: string, id: number | null) =>
+      id === null
+        ? null
+        : frameOf(c).paths.activity(
+            `?${new URLSearchParams({ ...filters, ...pick(c.req.query(), ["auditBefore", "failuresBefore"]), [name]: String(id) })}`,
+          );
+    const more = {
+      audit: link("auditBefore", activity.audit.next),
+      failures: link("failuresBefore", activity.failures.next),
+    };
+    return c.html(ActivityPage({ ...page(c), activity, filters, webhooks, more }));
+  });
+
+/** The named entries of a query, those present. */
+const pick = (query: Record<string, string>, names: string[]) =>
+  Object.fromEntries(names.filter((n) => query[n] !== undefined).map((n) => [n, query[n] as string]));

@@ -1,0 +1,306 @@
+import type {
+  getDirectoryGroup,
+  getDirectoryUser,
+  listDirectoryGroups,
+  listDirectoryUsers,
+} from "../../../services/directory";
+import { Page, type SessionFrame, When } from "./layout";
+
+type Users = Awaited<ReturnType<typeof listDirectoryUsers>>;
+type UserDetail = Awaited<ReturnType<typeof getDirectoryUser>>;
+type Groups = Awaited<ReturnType<typeof listDirectoryGroups>>;
+type GroupDetail = Awaited<ReturnType<typeof getDirectoryGroup>>;
+
+interface FramedProps {
+  nonce: string;
+  frame: SessionFrame;
+}
+
+const query = (params: Record<string, string | undefined>) => {
+  const defined = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== "");
+  return defined.length ? `?${new URLSearchParams(defined)}` : "";
+};
+
+/** Who manages a user, and its state, as badges. */
+function UserBadges({ user }: { user: { active: boolean; managedBy: string; adoptedAt: number | null } }) {
+  return (
+    <>
+      <span class={`badge ${user.active ? "on" : "off"}`}>{user.active ? "Active" : "Inactive"}</span>{" "}
+      <span class="badge off">{user.managedBy === "azure-ad" ? "Directory" : "Product"}</span>
+      {user.adoptedAt !== null && (
+        <>
+          {" "}
+          <span class="badge off">Adopted</span>
+        </>
+      )}
+    </>
+  );
+}
+
+export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: Users; search: string }) {
+  return (
+    <Page title="Users" nonce={nonce} frame={frame} tab="users">
+      <h1>Users</h1>
+      <section class="card" aria-labelledby="user-list">
+        <h2 id="user-list" class="visually-hidden">
+          User list
+        </h2>
+        <form method="get" action={frame.paths.users()} class="search">
+          <label for="search">userName or email starts with</label>
+          <div class="copy">
+            <input id="search" name="search" type="search" value={search} autocomplete="off" />
+            <button class="button secondary" type="submit">
+              Search
+            </button>
+          </div>
+        </form>
+        {list.users.length === 0 ? (
+          <p class="muted">{search ? "No user's userName or email starts with that." : "No users yet."}</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">userName</th>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.users.map((user) => (
+                <tr>
+                  <td>
+                    <a href={frame.paths.user(user.id)}>{user.userName}</a>
+                  </td>
+                  <td>{user.displayName ?? ""}</td>
+                  <td>{user.email ?? ""}</td>
+                  <td>
+                    <UserBadges user={user} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {list.next && (
+          <a class="button secondary" href={frame.paths.users(query({ search, after: list.next }))}>
+            Next page
+          </a>
+        )}
+      </section>
+    </Page>
+  );
+}
+
+/** A user: its state, its groups, its attributes exactly as stored, and what happened to it. */
+export function UserPage({ nonce, frame, detail }: FramedProps & { detail: UserDetail }) {
+  const { user, memberOf, history } = detail;
+  return (
+    <Page title={user.userName} nonce={nonce} frame={frame} tab="users">
+      <p>
+        <a href={frame.paths.users()}>← All users</a>
+      </p>
+      <h1>{user.userName}</h1>
+      <section class="card" aria-labelledby="summary">
+        <h2 id="summary">Summary</h2>
+        <p>
+          <UserBadges user={user} />
+        </p>
+        <dl class="facts">
+          <dt>Name</dt>
+          <dd>{user.displayName ?? "—"}</dd>
+          <dt>Email</dt>
+          <dd>{user.email ?? "—"}</dd>
+          <dt>Created</dt>
+          <dd>
+            <When at={user.createdAt} />
+          </dd>
+          <dt>Last changed</dt>
+          <dd>
+            <When at={user.updatedAt} />
+          </dd>
+          {user.adoptedAt !== null && (
+            <>
+              <dt>Adopted</dt>
+              <dd>
+                <When at={user.adoptedAt} /> (created in the product, then matched by the directory)
+              </dd>
+            </>
+          )}
+          <dt>Id</dt>
+          <dd>
+            <code>{user.id}</code>
+          </dd>
+        </dl>
+      </section>
+      <section class="card" aria-labelledby="groups">
+        <h2 id="groups">Groups</h2>
+        {memberOf.length === 0 ? (
+          <p class="muted">In no group.</p>
+        ) : (
+          <ul>
+            {memberOf.map((group) => (
+              <li>
+                <a href={frame.paths.group(group.id)}>{group.displayName}</a>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section class="card" aria-labelledby="attributes">
+        <h2 id="attributes">Attributes as stored</h2>
+        <pre class="document">{JSON.stringify(JSON.parse(user.data), null, 2)}</pre>
+      </section>
+      <HistoryCard history={history} />
+    </Page>
+  );
+}
+
+export function GroupsPage({ nonce, frame, list }: FramedProps & { list: Groups }) {
+  return (
+    <Page title="Groups" nonce={nonce} frame={frame} tab="groups">
+      <h1>Groups</h1>
+      <section class="card" aria-labelledby="group-list">
+        <h2 id="group-list" class="visually-hidden">
+          Group list
+        </h2>
+        {list.groups.length === 0 ? (
+          <p class="muted">No groups yet. Groups arrive when they are assigned to the application in Entra.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Members</th>
+                <th scope="col">Last changed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.groups.map((group) => (
+                <tr>
+                  <td>
+                    <a href={frame.paths.group(group.id)}>{group.displayName}</a>
+                  </td>
+                  <td>{group.memberCount}</td>
+                  <td>
+                    <When at={group.updatedAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {list.next && (
+          <a class="button secondary" href={frame.paths.groups(query({ after: list.next }))}>
+            Next page
+          </a>
+        )}
+      </section>
+    </Page>
+  );
+}
+
+export function GroupPage({ nonce, frame, detail }: FramedProps & { detail: GroupDetail }) {
+  const { group, members, next } = detail;
+  return (
+    <Page title={group.displayName} nonce={nonce} frame={frame} tab="groups">
+      <p>
+        <a href={frame.paths.groups()}>← All groups</a>
+      </p>
+      <h1>{group.displayName}</h1>
+      <section class="card" aria-labelledby="members">
+        <h2 id="members">{group.memberCount === 1 ? "1 member" : `${group.memberCount} members`}</h2>
+        {members.length === 0 ? (
+          <p class="muted">No members.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">userName</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.map((member) => (
+                <tr>
+                  <td>
+                    <a href={frame.paths.user(member.id)}>{member.userName}</a>
+                  </td>
+                  <td>
+                    <span class={`badge ${member.active ? "on" : "off"}`}>{member.active ? "Active" : "Inactive"}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {next && (
+          <a class="button secondary" href={frame.paths.group(group.id, query({ after: next }))}>
+            Next members
+          </a>
+        )}
+      </section>
+    </Page>
+  );
+}
+
+interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown> | null;
+}
+
+/** Who did what, said for people: the directory (a token), the customer's admin, the vendor. */
+export function actorLabel(actor: string) {
+  if (actor.startsWith("token:")) return "Directory (SCIM)";
+  return (
+    { portal: "Customer admin", console: "Vendor (console)", admin: "Vendor (API)", cron: "Housekeeping" }[actor] ??
+    actor
+  );
+}
+
+export function HistoryCard({ history }: { history: AuditRow[] }) {
+  return (
+    <section class="card" aria-labelledby="history">
+      <h2 id="history">History</h2>
+      {history.length === 0 ? <p class="muted">Nothing recorded.</p> : <AuditTable rows={history} />}
+    </section>
+  );
+}
+
+export function AuditTable({ rows }: { rows: AuditRow[] }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">What</th>
+          <th scope="col">Who</th>
+          <th scope="col">Changed</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr>
+            <td>
+              <When at={row.at} />
+            </td>
+            <td>
+              <code>{row.action}</code>
+            </td>
+            <td>{actorLabel(row.actor)}</td>
+            <td>{changedOf(row.detail)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The attribute names a change touched, when its audit row lists them. */
+function changedOf(detail: Record<string, unknown> | null) {
+  const changed = detail?.changed ?? detail?.attributes;
+  return Array.isArray(changed) ? changed.join(", ") : "";
+}

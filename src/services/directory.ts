@@ -1,0 +1,122 @@
+import { auditPage, directoryUser, directoryUsers, failurePage, groupMemberPage, type LogQuery } from "../db/directory";
+import { groupsWithCounts } from "../db/groups";
+import { lastCall } from "../db/integration-status";
+import { listLiveTokens } from "../db/tokens";
+import { failureHint } from "../scim/failure-hints";
+import { fold } from "../scim/fold";
+import type { OperatorContext } from "./context";
+import { AdminError } from "./errors";
+
+/**
+ * What the directory pages show, for the customer's admin and the vendor's operator alike: users and groups as
+ * stored, with paging, and the provisioning history. The caller has checked that the tenant exists and may be seen.
+ */
+
+export const DIRECTORY_PAGE = 50;
+const HISTORY_ENTRIES = 20;
+
+interface StoredUser {
+  displayName?: string;
+  emails?: { value?: string; type?: string; primary?: boolean }[];
+}
+
+/** The work (else primary, else first) email and the display name of a stored document. */
+function summary(data: string) {
+  const doc = JSON.parse(data) as StoredUser;
+  const email =
+    doc.emails?.find((e) => e.type?.toLowerCase() === "work") ?? doc.emails?.find((e) => e.primary) ?? doc.emails?.[0];
+  return { displayName: doc.displayName ?? null, email: email?.value ?? null };
+}
+
+/** A page of users in userName order; `search` keeps those whose userName or work email starts with it. */
+export async function listDirectoryUsers(
+  ctx: OperatorContext,
+  tenantId: string,
+  options: { search?: string; after?: string },
+) {
+  const prefix = options.search ? fold(options.search.trim()) : undefined;
+  const rows = await directoryUsers(ctx.db, tenantId, { prefix, afterKey: options.after, limit: DIRECTORY_PAGE });
+  const page = rows.slice(0, DIRECTORY_PAGE);
+  return {
+    users: page.map((row) => ({ ...row, ...summary(row.data) })),
+    next: rows.length > DIRECTORY_PAGE ? (page.at(-1)?.userNameKey ?? null) : null,
+  };
+}
+
+export async function getDirectoryUser(ctx: OperatorContext, tenantId: string, userId: string) {
+  const found = await directoryUser(ctx.db, tenantId, userId, HISTORY_ENTRIES);
+  if (!found) throw new AdminError("user_not_found", "No user with this id in this account.");
+  return { ...found, user: { ...found.user, ...summary(found.user.data) } };
+}
+
+/** A page of groups with their member counts. */
+export async function listDirectoryGroups(ctx: OperatorContext, tenantId: string, after: string | undefined) {
+  const rows = await groupsWithCounts(ctx.db, tenantId, after, DIRECTORY_PAGE);
+  const page = rows.slice(0, DIRECTORY_PAGE);
+  return { groups: page, next: rows.length > DIRECTORY_PAGE ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** A group, a page of its members, and its history, in one round trip. */
+export async function getDirectoryGroup(
+  ctx: OperatorContext,
+  tenantId: string,
+  groupId: string,
+  afterMember: string | undefined,
+) {
+  const [[group], members] = await ctx.db.batch([
+    groupsWithCounts(ctx.db, tenantId, undefined, 1, groupId),
+    groupMemberPage(ctx.db, tenantId, groupId, afterMember, DIRECTORY_PAGE),
+  ]);
+  if (!group) throw new AdminError("group_not_found", "No group with this id in this account.");
+  const page = members.slice(0, DIRECTORY_PAGE);
+  return { group, members: page, next: members.length > DIRECTORY_PAGE ? (page.at(-1)?.id ?? null) : null };
+}
+
+export interface ActivityQuery {
+  /** Audit actions starting with this (`user.`, `group.`, `token.`, …). */
+  actionPrefix?: string;
+  /** Failed requests with this status. */
+  status?: number;
+  since?: number;
+  auditBefore?: number;
+  failuresBefore?: number;
+}
+
+/** The provisioning history and the failed requests (each with its hint) in one round trip, newest first. */
+export async function getActivity(ctx: OperatorContext, tenantId: string, query: ActivityQuery) {
+  const window: Omit<LogQuery, "beforeId"> = { since: query.since, limit: DIRECTORY_PAGE };
+  const [audit, failures, [current], [call]] = await ctx.db.batch([
+    auditPage(ctx.db, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
+    failurePage(ctx.db, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
+    listLiveTokens(ctx.db, tenantId, ctx.now),
+    lastCall(ctx.db, tenantId),
+  ]);
+  const pageOf = <T extends { id: number }>(rows: T[]) => ({
+    rows: rows.slice(0, DIRECTORY_PAGE),
+    next: rows.length > DIRECTORY_PAGE ? (rows[DIRECTORY_PAGE - 1]?.id ?? null) : null,
+  });
+  const failed = pageOf(failures);
+  return {
+    audit: pageOf(audit),
+    failures: { ...failed, rows: failed.rows.map((row) => ({ ...row, hint: failureHint(row) })) },
+    unusedToken: unusedToken(current, call?.lastCalledAt ?? null, ctx.now),
+  };
+}
+
+/** Entra's cycle: a token unused for longer than this after its creation was probably never pasted in. */
+export const ENTRA_CYCLE_MS = 40 * 60_000;
+
+/**
+ * Requests with a token that no longer works are refused before anything is recorded for a tenant (they may not
+ * come from it), so a rotation nobody pasted into Entra shows here instead: the current token has not been used,
+ * though the directory called before and has had a whole cycle to use it.
+ */
+function unusedToken(
+  current: { createdAt: number; lastUsedAt: number | null } | undefined,
+  lastCalledAt: number | null,
+  now: number,
+) {
+  if (!current || current.lastUsedAt !== null || lastCalledAt === null) return null;
+  if (now - current.createdAt < ENTRA_CYCLE_MS) return null;
+  return { createdAt: current.createdAt, lastCalledAt };
+}
