@@ -300,7 +300,7 @@ describe("setup links and sessions", () => {
     await redeem(page, url);
     await page.getByRole("link", { name: "Add integration" }).click();
     await page.getByRole("button", { name: "Apply" }).click();
-    for (const path of ["integrations", "guide", "integrations/azure-ad/regenerate"]) {
+    for (const path of ["integrations", "guide", "integrations/azure-ad/regenerate", "users", "groups", "activity"]) {
       await page.goto(page.url().replace(/\/portal\/([^/]+)\/.*/, `/portal/$1/${path}`));
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     }

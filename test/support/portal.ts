@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { admin, ORIGIN, workerFetch } from "./http";
 
 type Fetch = (request: Request) => Promise<Response>;
@@ -97,3 +98,28 @@ export async function regenerate(session: PortalSession, grace: string, fetch: F
   const replaces = /name="replaces" value="([^"]*)"/.exec(confirm)?.[1] ?? "";
   return submit(session, "/integrations/azure-ad/regenerate", { grace, replaces }, fetch);
 }
+
+export interface ConsoleSession {
+  cookie: string;
+  csrf: string;
+}
+
+/** Signs in to the console with the admin key, as an operator does. */
+export async function consoleSignIn(fetch: Fetch = workerFetch): Promise<ConsoleSession> {
+  const res = await fetch(browser("POST", "/console/sign-in", { form: { key: env.ADMIN_API_KEY } }));
+  if (res.status !== 303) throw new Error(`console sign-in failed: ${res.status}`);
+  const cookie = cookiePair(setCookie(res, "console_session"));
+  const page = await fetch(browser("GET", "/console/tenants", { cookie }));
+  return { cookie, csrf: csrfOf(await page.text()) };
+}
+
+/** A console page, or a form post of one (its CSRF token included unless `form` says otherwise). */
+export const consoleGet = (session: ConsoleSession, path: string, fetch: Fetch = workerFetch) =>
+  fetch(browser("GET", `/console${path}`, { cookie: session.cookie }));
+
+export const consolePost = (
+  session: ConsoleSession,
+  path: string,
+  form: Record<string, string> = {},
+  fetch: Fetch = workerFetch,
+) => fetch(browser("POST", `/console${path}`, { cookie: session.cookie, form: { csrf: session.csrf, ...form } }));

@@ -25,7 +25,7 @@ header.top { background: var(--paper); border-bottom: 1px solid var(--line); }
   flex-wrap: wrap; }
 .brand { font-weight: 700; margin-right: auto; }
 .brand small { display: block; font-weight: 400; color: var(--muted); font-size: .85rem; }
-nav.tabs { max-width: 64rem; margin: 0 auto; padding: 0 1.25rem; display: flex; gap: .25rem; }
+nav.tabs { max-width: 64rem; margin: 0 auto; padding: 0 1.25rem; display: flex; flex-wrap: wrap; gap: 0 .25rem; }
 nav.tabs a { padding: .6rem .9rem; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; }
 nav.tabs a[aria-current="page"] { color: var(--ink); border-bottom-color: var(--brand); font-weight: 600; }
 main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
@@ -99,6 +99,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
 @media (max-width: 720px) {
   .card { padding: 1rem; }
+  nav.tabs { padding: 0 .5rem; }
+  nav.tabs a { padding: .5rem .6rem; }
   dl.facts { grid-template-columns: 1fr; gap: 0; }
   dl.facts dd { margin-bottom: .6rem; }
   .copy { flex-direction: column; }

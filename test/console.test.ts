@@ -1,0 +1,333 @@
+/**
+ * The operator's console over HTTP (cookies, form posts, Origin), and the directory and activity pages both
+ * audiences share. Real Chromium runs an operator's whole session in test/e2e/console.test.ts.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { countingD1 } from "./support/d1-intercept";
+import { admin, createTenant, fetchAt, fetchWith, scim, type TestTenant, workerFetch } from "./support/http";
+import {
+  browser,
+  type ConsoleSession,
+  consoleGet,
+  consolePost,
+  consoleSignIn,
+  mintLink,
+  setCookie,
+  signIn,
+  view,
+} from "./support/portal";
+
+const waiting = fetchWith({});
+
+async function tenantPage(session: ConsoleSession, tenantId: string, path = "/integrations") {
+  const res = await consoleGet(session, `/tenants/${tenantId}${path}`);
+  return { status: res.status, html: await res.text() };
+}
+
+describe("signing in", () => {
+  it("accepts the admin key and sets an operator session cookie scoped to /console", async () => {
+    const res = await workerFetch(browser("POST", "/console/sign-in", { form: { key: env.ADMIN_API_KEY } }));
+    expect(res.status).toBe(303);
+    expect(res.headers.get("Location")).toBe("/console/tenants");
+    expect(setCookie(res, "console_session")).toMatch(
+      /^console_session=[A-Za-z0-9_-]{43}; Max-Age=14400; Path=\/console; HttpOnly; Secure; SameSite=Lax$/,
+    );
+  });
+
+  it("refuses a wrong key with the same page whatever is wrong, and sets no cookie", async () => {
+    const pages = [];
+    for (const key of ["", "wrong", `${env.ADMIN_API_KEY}x`, env.ADMIN_API_KEY.slice(0, -1)]) {
+      const res = await workerFetch(browser("POST", "/console/sign-in", { form: { key } }));
+      expect(res.status).toBe(401);
+      expect(res.headers.getSetCookie()).toEqual([]);
+      pages.push((await res.text()).replace(/nonce="[^"]+"/, ""));
+    }
+    expect(new Set(pages).size).toBe(1);
+    expect(pages[0]).toContain("That key was not accepted.");
+  });
+
+  it("refuses a sign-in form posted from another site", async () => {
+    const res = await workerFetch(
+      browser("POST", "/console/sign-in", { form: { key: env.ADMIN_API_KEY }, origin: "https://evil.test" }),
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("sends anyone without an operator session to the sign-in form, a customer's session included", async () => {
+    const customer = await signIn((await mintLink((await createTenant("Customer Co")).tenantId)).url);
+    const secret = customer.cookie.split("=")[1] as string;
+    for (const cookie of [undefined, `console_session=${secret}`, customer.cookie, "console_session=forged"]) {
+      const page = await workerFetch(browser("GET", "/console/tenants", { cookie }));
+      expect(page.status).toBe(303);
+      expect(page.headers.get("Location")).toBe("/console");
+      const form = await workerFetch(browser("POST", "/console/tenants", { cookie, form: { name: "x" } }));
+      expect(form.status).toBe(403);
+    }
+    expect((await workerFetch(browser("GET", "/console"))).status).toBe(200);
+  });
+
+  it("ends at sign-out and after PORTAL_SESSION_HOURS", async () => {
+    const session = await consoleSignIn();
+    expect(
+      (
+        await consoleGet(
+          session,
+          "/tenants",
+          fetchAt(() => Date.now() + 4 * 3_600_000 + 1000),
+        )
+      ).status,
+    ).toBe(303);
+    expect((await consolePost(session, "/sign-out")).status).toBe(303);
+    expect((await consoleGet(session, "/tenants")).status).toBe(303);
+  });
+});
+
+describe("tenants", () => {
+  it("are created from a form, found by name and paged", async () => {
+    const session = await consoleSignIn();
+    const created = await consolePost(session, "/tenants", { name: "Pagingsearch Console", azureAdEnabled: "on" });
+    expect(created.status).toBe(303);
+    const tenantId = /\/console\/tenants\/([0-9a-f-]{36})$/.exec(created.headers.get("Location") ?? "")?.[1] ?? "";
+    const tenant = await (await admin("GET", `/tenants/${tenantId}`)).json<{ name: string; azureAdEnabled: boolean }>();
+    expect(tenant).toMatchObject({ name: "Pagingsearch Console", azureAdEnabled: true });
+    expect((await consolePost(session, "/tenants", { name: "  " })).status).toBe(400);
+
+    for (let i = 0; i < 50; i++) await admin("POST", "/tenants", { body: { name: `Pagingsearch ${i}` } });
+    const first = await (await consoleGet(session, "/tenants?q=pagingsearch")).text();
+    const next = /href="(\/console\/tenants\?q=pagingsearch&amp;after=[^"]+)"/.exec(first)?.[1];
+    expect(next).toBeDefined();
+    const second = await (await consoleGet(session, (next as string).replace("&amp;", "&").slice(8))).text();
+    const names = (html: string) => [...html.matchAll(/>(Pagingsearch [^<]*)<\/a>/g)].map((m) => m[1]);
+    expect(names(first).length).toBe(50);
+    expect(new Set([...names(first), ...names(second)]).size).toBe(51);
+    expect(await (await consoleGet(session, "/tenants?q=no-such-name")).text()).toContain("name contains that.");
+  });
+
+  it("run the customer's integration page with an operator panel; changes are the console's", async () => {
+    const session = await consoleSignIn();
+    const { id } = await (await admin("POST", "/tenants", { body: { name: "Operated", azureAdEnabled: true } })).json<{
+      id: string;
+    }>();
+    const page = await tenantPage(session, id);
+    expect(page.html).toContain("Create setup link");
+    const added = await consolePost(session, `/tenants/${id}/integrations`);
+    expect(added.status).toBe(200);
+    const token = /id="access-token"[^>]*value="([^"]+)"/.exec(await added.text())?.[1] as string;
+    expect((await scim({ token, base: `/scim/v2/${id}` }, "GET", "/Users")).status).toBe(200);
+    const actors = await env.DB.prepare(
+      "select distinct actor from audit_events where tenant_id = ? and action like 'integration.%'",
+    )
+      .bind(id)
+      .all();
+    expect(actors.results).toEqual([{ actor: "console" }]);
+  });
+
+  it("mint setup links the customer can use, and end the customer's sessions", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Linked");
+    const minted = await consolePost(session, `/tenants/${tenant.tenantId}/setup-links`, { ttlSeconds: "3600" });
+    expect(minted.status).toBe(200);
+    const url = /id="setup-link"[^>]*value="([^"]+)"/.exec(await minted.text())?.[1] as string;
+    const customer = await signIn(url);
+    expect(customer.tenantId).toBe(tenant.tenantId);
+    expect((await consolePost(session, `/tenants/${tenant.tenantId}/setup-links`, { ttlSeconds: "1" })).status).toBe(
+      400,
+    );
+
+    expect((await tenantPage(session, tenant.tenantId)).html).toContain("1 customer session is open.");
+    const ended = await consolePost(session, `/tenants/${tenant.tenantId}/end-sessions`);
+    expect(ended.headers.get("Location")).toBe(`/console/tenants/${tenant.tenantId}/integrations?done=sessions-ended`);
+    expect((await view(customer, "/integrations")).status).toBe(404);
+    expect((await tenantPage(session, tenant.tenantId)).html).toContain("0 customer sessions are open.");
+  });
+
+  it("turn the Azure AD option off (every token stops) and on", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Switched");
+    await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" });
+    expect((await scim(tenant, "GET", "/Users")).status).toBe(401);
+    const off = (await tenantPage(session, tenant.tenantId, "/integrations?done=option-off")).html;
+    expect(off).toContain("The Azure AD option is off.");
+    expect(off).toContain("Turn the option on");
+    await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "on" });
+    expect((await tenantPage(session, tenant.tenantId)).html).toContain("Turn the option off");
+  });
+
+  it("answer 404 pages for unknown tenants, users and groups", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Missing Things");
+    expect((await tenantPage(session, crypto.randomUUID())).status).toBe(404);
+    expect((await tenantPage(session, tenant.tenantId, `/users/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await tenantPage(session, tenant.tenantId, `/groups/${crypto.randomUUID()}`)).status).toBe(404);
+  });
+});
+
+describe("directory pages (customer and operator)", () => {
+  async function populated(name: string) {
+    const tenant = await createTenant(name);
+    await admin("POST", `/tenants/${tenant.tenantId}/users`, { body: { email: "adopted@dir.example" } });
+    const ids: Record<string, string> = {};
+    for (const [userName, email, active] of [
+      ["adopted@dir.example", "adopted@dir.example", true],
+      ["alice@dir.example", "a.smith@mail.example", true],
+      ["bob@dir.example", "bob@dir.example", false],
+    ] as const) {
+      const res = await scim(tenant, "POST", "/Users", {
+        body: { userName, active, displayName: userName.split("@")[0], emails: [{ type: "work", value: email }] },
+      });
+      ids[userName] = (await res.json<{ id: string }>()).id;
+    }
+    await scim(tenant, "PATCH", `/Users/${ids["alice@dir.example"]}`, {
+      body: {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "replace", path: "title", value: "Engineer" }],
+      },
+    });
+    const group = await (
+      await scim(tenant, "POST", "/Groups", {
+        body: {
+          displayName: "Engineers",
+          members: [{ value: ids["alice@dir.example"] }, { value: ids["bob@dir.example"] }],
+        },
+      })
+    ).json<{ id: string }>();
+    return { tenant, ids, groupId: group.id };
+  }
+
+  it("list users with badges, and find them by userName or email prefix", async () => {
+    const { tenant } = await populated("Directory Co");
+    const customer = await signIn((await mintLink(tenant.tenantId)).url);
+    const all = await (await view(customer, "/users")).text();
+    expect([...all.matchAll(/<td><a href="[^"]+">([^<]+)<\/a><\/td>/g)].map((m) => m[1])).toEqual([
+      "adopted@dir.example",
+      "alice@dir.example",
+      "bob@dir.example",
+    ]);
+    expect(all).toContain("Adopted");
+    expect(all).toContain("Inactive");
+    const byName = await (await view(customer, "/users?search=ALI")).text();
+    const byEmail = await (await view(customer, "/users?search=a.smith")).text();
+    for (const html of [byName, byEmail]) {
+      expect(html).toContain("alice@dir.example");
+      expect(html).not.toContain("bob@dir.example");
+    }
+    expect(await (await view(customer, "/users?search=zzz")).text()).toContain("userName or email starts with that.");
+  });
+
+  it("page users by userName", async () => {
+    const tenant = await createTenant("Many Users");
+    for (let i = 0; i < 52; i++) {
+      await scim(tenant, "POST", "/Users", { body: { userName: `user${String(i).padStart(2, "0")}@many.example` } });
+    }
+    const session = await consoleSignIn();
+    const first = (await tenantPage(session, tenant.tenantId, "/users")).html;
+    const next = /href="([^"]+\/users\?after=[^"]+)"/.exec(first)?.[1]?.replace(/&amp;/g, "&") as string;
+    const second = await (await workerFetch(browser("GET", next, { cookie: session.cookie }))).text();
+    const names = (html: string) => [...html.matchAll(/>(user\d\d@many\.example)</g)].map((m) => m[1]);
+    expect(names(first)).toHaveLength(50);
+    expect(names(second)).toEqual(["user50@many.example", "user51@many.example"]);
+  });
+
+  it("show a user's stored attributes, groups and history", async () => {
+    const { tenant, ids } = await populated("Detail Co");
+    const session = await consoleSignIn();
+    const { html } = await tenantPage(session, tenant.tenantId, `/users/${ids["alice@dir.example"]}`);
+    expect(html).toContain("&quot;title&quot;: &quot;Engineer&quot;");
+    expect(html).toContain(">Engineers</a>");
+    expect(html).toContain("<code>user.created</code>");
+    expect(html).toContain("<code>user.updated</code>");
+    expect(html).toContain("Directory (SCIM)");
+    const adopted = (await tenantPage(session, tenant.tenantId, `/users/${ids["adopted@dir.example"]}`)).html;
+    expect(adopted).toContain("created in the product, then matched by the directory");
+  });
+
+  it("list groups with member counts, and a group's members", async () => {
+    const { tenant, groupId } = await populated("Groups Co");
+    const customer = await signIn((await mintLink(tenant.tenantId)).url);
+    const list = await (await view(customer, "/groups")).text();
+    expect(list).toMatch(/>Engineers<\/a><\/td><td>2<\/td>/);
+    const group = await (await view(customer, `/groups/${groupId}`)).text();
+    expect(group).toContain("2 members");
+    expect(group).toContain("alice@dir.example");
+    expect(group).toContain("bob@dir.example");
+  });
+
+  it("cost two D1 round trips a page: the session, then the page's data", async () => {
+    const { tenant, ids, groupId } = await populated("Budget Co");
+    const customer = await signIn((await mintLink(tenant.tenantId)).url);
+    const counter = countingD1(env.DB);
+    const counted = fetchWith({ bindings: { DB: counter.db } });
+    for (const path of ["/users", `/users/${ids["alice@dir.example"]}`, "/groups", `/groups/${groupId}`, "/activity"]) {
+      counter.reset();
+      expect((await view(customer, path, counted)).status).toBe(200);
+      expect(counter.cost.calls, path).toBe(2);
+    }
+  });
+});
+
+describe("activity", () => {
+  async function failing(tenant: TestTenant) {
+    await scim(tenant, "POST", "/Users", { body: { userName: "taken@act.example" }, fetch: waiting });
+    await scim(tenant, "POST", "/Users", { body: { userName: "taken@act.example" }, fetch: waiting });
+    await scim(tenant, "POST", "/Users", { body: { displayName: "no userName" }, fetch: waiting });
+  }
+
+  it("shows failed requests with what to do, and the changes, filtered by kind, status and time", async () => {
+    const tenant = await createTenant("Activity Co");
+    await failing(tenant);
+    const customer = await signIn((await mintLink(tenant.tenantId)).url);
+    const page = await (await view(customer, "/activity")).text();
+    expect(page).toContain("A user with this userName already exists");
+    expect(page).toContain("matches an existing user first by externalId");
+    expect(page).toContain("search=taken%40act.example");
+    expect(page).toContain("Entra sent a value that was refused");
+    expect(page).toContain("userPrincipalName → userName");
+    expect(page).toContain("<code>user.created</code>");
+
+    const conflicts = await (await view(customer, "/activity?status=409")).text();
+    expect(conflicts).toContain("A user with this userName already exists");
+    expect(conflicts).not.toContain("Entra sent a value that was refused");
+    const tokens = await (await view(customer, "/activity?kind=token.")).text();
+    expect(tokens).toContain("<code>token.created</code>");
+    expect(tokens).not.toContain("<code>user.created</code>");
+    const later = fetchAt(() => Date.now() + 2 * 3_600_000);
+    const lastHour = await (await view(customer, "/activity?window=1h", later)).text();
+    expect(lastHour).toContain("No failed requests in this window.");
+    expect(lastHour).toContain("Nothing in this window.");
+  });
+
+  it("warns when Entra has not used a regenerated token for a whole cycle", async () => {
+    const tenant = await createTenant("Unpasted");
+    await scim(tenant, "GET", "/Users");
+    await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} });
+    const customer = await signIn((await mintLink(tenant.tenantId)).url);
+    expect(await (await view(customer, "/activity")).text()).not.toContain("has not used the current token");
+    const later = fetchAt(() => Date.now() + 41 * 60_000);
+    expect(await (await view(customer, "/activity", later)).text()).toContain("has not used the current token");
+  });
+
+  it("shows webhook delivery health to the operator only", async () => {
+    const tenant = await createTenant("Hooked");
+    await admin("POST", "/webhooks", {
+      body: { url: "https://hooks.example/x", tenantIds: [tenant.tenantId] },
+    });
+    const session = await consoleSignIn();
+    const operatorView = (await tenantPage(session, tenant.tenantId, "/activity")).html;
+    expect(operatorView).toContain("Webhook deliveries, last 24 hours");
+    expect(operatorView).toContain("https://hooks.example/x");
+    const customer = await signIn((await mintLink(tenant.tenantId)).url);
+    expect(await (await view(customer, "/activity")).text()).not.toContain("Webhook deliveries");
+  });
+});
+
+it("a console cookie does not open a customer's pages", async () => {
+  const session = await consoleSignIn();
+  const tenant = await createTenant("Separate");
+  const secret = session.cookie.split("=")[1] as string;
+  const res = await workerFetch(
+    browser("GET", `/portal/${tenant.tenantId}/integrations`, { cookie: `portal_session=${secret}` }),
+  );
+  expect(res.status).toBe(404);
+});
