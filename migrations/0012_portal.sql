@@ -14,6 +14,7 @@ CREATE TABLE `portal_sessions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text,
 	`role` text DEFAULT 'customer' NOT NULL,
+	`key_digest` text,
 	`created_at` integer NOT NULL,
 	`expires_at` integer NOT NULL,
 	`ended_at` integer,

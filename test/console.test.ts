@@ -68,6 +68,43 @@ describe("signing in", () => {
     expect((await workerFetch(browser("GET", "/console"))).status).toBe(200);
   });
 
+  it("ends when the admin key is rotated: a session opened with a leaked key stops with it", async () => {
+    const session = await consoleSignIn();
+    expect((await consoleGet(session, "/tenants")).status).toBe(200);
+    const rotated = fetchWith({ bindings: { ADMIN_API_KEY: `${env.ADMIN_API_KEY}-rotated` } });
+    expect((await consoleGet(session, "/tenants", rotated)).status).toBe(303);
+  });
+
+  it("refuses every console form without the session's CSRF token or from another origin", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Forms");
+    const before = await env.DB.prepare("select count(*) as n from tenants").first("n");
+    const forms: [string, Record<string, string>][] = [
+      ["/tenants", { name: "Forged" }],
+      [`/tenants/${tenant.tenantId}/setup-links`, { ttlSeconds: "300" }],
+      [`/tenants/${tenant.tenantId}/end-sessions`, {}],
+      [`/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" }],
+      [`/tenants/${tenant.tenantId}/integrations/azure-ad/disable`, {}],
+      ["/sign-out", {}],
+    ];
+    for (const [path, form] of forms) {
+      for (const attempt of [
+        browser("POST", `/console${path}`, { cookie: session.cookie, form }),
+        browser("POST", `/console${path}`, { cookie: session.cookie, form: { ...form, csrf: "x".repeat(43) } }),
+        browser("POST", `/console${path}`, {
+          cookie: session.cookie,
+          form: { ...form, csrf: session.csrf },
+          origin: "https://evil.test",
+        }),
+      ]) {
+        expect((await workerFetch(attempt)).status, path).toBe(403);
+      }
+    }
+    expect(await env.DB.prepare("select count(*) as n from tenants").first("n")).toBe(before);
+    expect((await scim(tenant, "GET", "/Users")).status).toBe(200);
+    expect((await consoleGet(session, "/tenants")).status).toBe(200);
+  });
+
   it("ends at sign-out and after PORTAL_SESSION_HOURS", async () => {
     const session = await consoleSignIn();
     expect(
@@ -213,7 +250,9 @@ describe("directory pages (customer and operator)", () => {
       expect(html).toContain("alice@dir.example");
       expect(html).not.toContain("bob@dir.example");
     }
-    expect(await (await view(customer, "/users?search=zzz")).text()).toContain("userName or email starts with that.");
+    expect(await (await view(customer, "/users?search=zzz")).text()).toContain(
+      "userName or work email starts with that.",
+    );
   });
 
   it("page users by userName", async () => {
@@ -228,6 +267,31 @@ describe("directory pages (customer and operator)", () => {
     const names = (html: string) => [...html.matchAll(/>(user\d\d@many\.example)</g)].map((m) => m[1]);
     expect(names(first)).toHaveLength(50);
     expect(names(second)).toEqual(["user50@many.example", "user51@many.example"]);
+  });
+
+  it("page a search through every match once, in userName order, when it matches by email", async () => {
+    const tenant = await createTenant("Search Paging");
+    // Work emails share a prefix; userNames sort in another order than the emails.
+    for (let i = 0; i < 53; i++) {
+      const userName = `${String.fromCharCode(122 - (i % 26))}${i}@names.example`;
+      await scim(tenant, "POST", "/Users", {
+        body: { userName, emails: [{ type: "work", value: `team-${String(i).padStart(2, "0")}@mail.example` }] },
+      });
+    }
+    await scim(tenant, "POST", "/Users", { body: { userName: "outsider@names.example" } });
+    const session = await consoleSignIn();
+    const seen: string[] = [];
+    let path: string | undefined = `/tenants/${tenant.tenantId}/users?search=TEAM-`;
+    while (path) {
+      const html: string = (await tenantPage(session, tenant.tenantId, path.replace(`/tenants/${tenant.tenantId}`, "")))
+        .html;
+      seen.push(...[...html.matchAll(/<td><a href="[^"]+">([^<]+)<\/a><\/td>/g)].map((m) => m[1] as string));
+      path = /href="\/console(\/tenants\/[^"]+\/users\?[^"]*after=[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&");
+    }
+    expect(seen).toHaveLength(53);
+    expect(new Set(seen).size).toBe(53);
+    expect(seen).toEqual([...seen].sort());
+    expect(seen).not.toContain("outsider@names.example");
   });
 
   it("show a user's stored attributes, groups and history", async () => {
@@ -259,11 +323,18 @@ describe("directory pages (customer and operator)", () => {
     const customer = await signIn((await mintLink(tenant.tenantId)).url);
     const counter = countingD1(env.DB);
     const counted = fetchWith({ bindings: { DB: counter.db } });
+    const operator = await consoleSignIn();
     for (const path of ["/users", `/users/${ids["alice@dir.example"]}`, "/groups", `/groups/${groupId}`, "/activity"]) {
       counter.reset();
       expect((await view(customer, path, counted)).status).toBe(200);
-      expect(counter.cost.calls, path).toBe(2);
+      expect(counter.cost.calls, `portal ${path}`).toBe(2);
+      counter.reset();
+      expect((await consoleGet(operator, `/tenants/${tenant.tenantId}${path}`, counted)).status).toBe(200);
+      expect(counter.cost.calls, `console ${path}`).toBe(2);
     }
+    counter.reset();
+    expect((await consoleGet(operator, `/tenants/${tenant.tenantId}/integrations`, counted)).status).toBe(200);
+    expect(counter.cost.calls).toBe(2);
   });
 });
 
@@ -298,6 +369,15 @@ describe("activity", () => {
     expect(lastHour).toContain("Nothing in this window.");
   });
 
+  it("shows a customer no notice of an operator's action, whatever the link says", async () => {
+    const customer = await signIn((await mintLink((await createTenant("Spoofed")).tenantId)).url);
+    for (const done of ["option-off", "sessions-ended", "option-on"]) {
+      const html = await (await view(customer, `/integrations?done=${done}`)).text();
+      expect(html).not.toContain('class="notice ok"');
+    }
+    expect(await (await view(customer, "/integrations?done=disabled")).text()).toContain("Integration disabled.");
+  });
+
   it("warns when Entra has not used a regenerated token for a whole cycle", async () => {
     const tenant = await createTenant("Unpasted");
     await scim(tenant, "GET", "/Users");
@@ -313,10 +393,26 @@ describe("activity", () => {
     await admin("POST", "/webhooks", {
       body: { url: "https://hooks.example/x", tenantIds: [tenant.tenantId] },
     });
+    const endpoint = await (await admin("GET", "/webhooks")).json<{ items: { id: string; url: string }[] }>();
+    const endpointId = endpoint.items.find((e) => e.url === "https://hooks.example/x")?.id as string;
+    const now = Date.now();
+    // Deliveries as the fan-out writes them: two delivered, one retrying, and one of another tenant's.
+    const delivery = env.DB.prepare(
+      `insert into webhook_deliveries (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log, created_at, updated_at)
+       values (?, ?, ?, ?, 'user.created', ?, 1, '[]', ?, ?)`,
+    );
+    await env.DB.batch([
+      delivery.bind(endpointId, tenant.tenantId, 1, "evt_1", "succeeded", now, now),
+      delivery.bind(endpointId, tenant.tenantId, 2, "evt_2", "succeeded", now, now),
+      delivery.bind(endpointId, tenant.tenantId, 3, "evt_3", "retrying", now, now),
+      delivery.bind(endpointId, crypto.randomUUID(), 1, "evt_4", "succeeded", now, now),
+    ]);
     const session = await consoleSignIn();
     const operatorView = (await tenantPage(session, tenant.tenantId, "/activity")).html;
     expect(operatorView).toContain("Webhook deliveries, last 24 hours");
     expect(operatorView).toContain("https://hooks.example/x");
+    expect(operatorView).toMatch(/<dt>succeeded<\/dt><dd>2<\/dd>/);
+    expect(operatorView).toMatch(/<dt>retrying<\/dt><dd>1<\/dd>/);
     const customer = await signIn((await mintLink(tenant.tenantId)).url);
     expect(await (await view(customer, "/activity")).text()).not.toContain("Webhook deliveries");
   });

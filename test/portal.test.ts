@@ -301,6 +301,12 @@ describe("sessions", () => {
       expect(html).not.toContain("Victim");
       expect(html).not.toContain("victim@");
     }
+    // The victim's user and group on the attacker's own (signed-in) pages: the directory reads are tenant-scoped.
+    for (const path of [`/users/${user.id}`, `/groups/${group.id}`]) {
+      const res = await view(mine, path);
+      expect(res.status, path).toBe(404);
+      expect(await res.text()).not.toContain("victim");
+    }
     expect(await tenantSnapshot(victim.tenantId)).toBe(before);
     expect((await probeScim(victim.tenantId, victim.token)).status).toBe(200);
   });

@@ -62,7 +62,7 @@ export async function directoryUser(db: Database, tenantId: string, userId: stri
 }
 
 /** The newest audit entries about one resource (on the (tenant, resource, id) index). */
-export const resourceHistory = (db: Database, tenantId: string, resourceId: string, limit: number) =>
+const resourceHistory = (db: Database, tenantId: string, resourceId: string, limit: number) =>
   db
     .select()
     .from(auditEvents)
@@ -94,8 +94,9 @@ export const groupMemberPage = (
 
 /**
  * Rows of a tenant's log (audit or failed requests) newest first, before `beforeId`, since `since`. The time bound
- * becomes an id bound (ids grow with time) taken on the log's `at` index, so the newest-first walk on the tenant's
- * index stops at the window's start instead of reading the tenant's whole history.
+ * becomes an id bound (ids grow with time): the first row at or after `since`, one step on the log's `at` index.
+ * The newest-first walk on the tenant's (tenant, id) index then stops at the window's start; without a window (or
+ * for a kind that is rare in it) it reads as far back as it must to fill a page.
  */
 function logWindow(
   log: typeof auditEvents | typeof failedRequests,
@@ -105,7 +106,7 @@ function logWindow(
   const firstId =
     options.since === undefined
       ? undefined
-      : sql`${log.id} > coalesce((SELECT max(id) FROM ${log} WHERE at < ${options.since}), 0)`;
+      : sql`${log.id} >= coalesce((SELECT id FROM ${log} WHERE at >= ${options.since} ORDER BY at LIMIT 1), ${Number.MAX_SAFE_INTEGER})`;
   return and(
     eq(log.tenantId, tenantId),
     options.beforeId === undefined ? undefined : lt(log.id, options.beforeId),

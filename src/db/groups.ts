@@ -420,7 +420,9 @@ export function groupsWithCounts(
       createdAt: groups.createdAt,
       updatedAt: groups.updatedAt,
       memberCount: sql<number>`(SELECT count(*) FROM ${groupMembers} gm
-        WHERE gm.tenant_id = ${groups.tenantId} AND gm.group_id = ${groups.id})`.mapWith(Number),
+        WHERE gm.tenant_id = ${groups.tenantId} AND gm.group_id = ${groups.id})`
+        .mapWith(Number)
+        .as("member_count"),
     })
     .from(groups)
     .where(

@@ -62,16 +62,43 @@ export async function findLiveSession(db: Database, sessionId: string, now: numb
 
 const live = (now: number) => and(isNull(portalSessions.endedAt), gt(portalSessions.expiresAt, now));
 
-/** An operator's session (the console), tenant-less. */
-export const insertOperatorSession = (row: { id: string; createdAt: number; expiresAt: number }) =>
-  sql`INSERT INTO ${portalSessions} (id, tenant_id, role, created_at, expires_at) VALUES (${row.id}, NULL, 'operator', ${row.createdAt}, ${row.expiresAt})`;
+/** An operator's session (the console): tenant-less, tied to the admin key it was opened with. */
+export const insertOperatorSession = (row: { id: string; keyDigest: string; createdAt: number; expiresAt: number }) =>
+  sql`INSERT INTO ${portalSessions} (id, tenant_id, role, key_digest, created_at, expires_at)
+    VALUES (${row.id}, NULL, 'operator', ${row.keyDigest}, ${row.createdAt}, ${row.expiresAt})`;
 
-export async function operatorSessionIsLive(db: Database, sessionId: string, now: number) {
-  const [row] = await db
+const operatorSession = (db: Database, sessionId: string, keyDigest: string, now: number) =>
+  db
     .select({ id: portalSessions.id })
     .from(portalSessions)
-    .where(and(eq(portalSessions.id, sessionId), live(now), eq(portalSessions.role, "operator")));
-  return row !== undefined;
+    .where(
+      and(
+        eq(portalSessions.id, sessionId),
+        live(now),
+        eq(portalSessions.role, "operator"),
+        eq(portalSessions.keyDigest, keyDigest),
+      ),
+    );
+
+/**
+ * Whether an operator's session is live (opened with the current key), and, for a tenant's page, the tenant: one
+ * round trip.
+ */
+export async function findOperatorSession(
+  db: Database,
+  sessionId: string,
+  keyDigest: string,
+  now: number,
+  tenantId?: string,
+) {
+  if (tenantId === undefined) {
+    return { live: (await operatorSession(db, sessionId, keyDigest, now)).length > 0, tenant: null };
+  }
+  const [session, [tenant]] = await db.batch([
+    operatorSession(db, sessionId, keyDigest, now),
+    db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId)),
+  ]);
+  return { live: session.length > 0, tenant: tenant ?? null };
 }
 
 /** Live customer sessions of a tenant (what the operator can end). */

@@ -358,6 +358,11 @@ export const portalSessions = sqliteTable(
     role: text("role", { enum: ["customer", "operator"] })
       .notNull()
       .default("customer"),
+    /**
+     * An operator's session: the SHA-256 of the admin key it was opened with. The session works only while that is
+     * still the key, so rotating a leaked key ends the sessions opened with it.
+     */
+    keyDigest: text("key_digest"),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     endedAt: integer("ended_at"),

@@ -58,7 +58,10 @@ export async function readIfTenantExists<T extends BatchItem<"sqlite">>(db: Data
   return found.length > 0 ? rows : null;
 }
 
-/** Tenants by id after `afterId`, `limit + 1` of them; `nameContains` matches names case-insensitively (a scan). */
+/**
+ * Tenants by id after `afterId`, `limit + 1` of them; `nameContains` matches names regardless of ASCII case (SQLite's
+ * lower() folds ASCII only), by a scan of the tenants.
+ */
 export async function listTenants(db: Database, afterId: string | undefined, limit: number, nameContains?: string) {
   return db
     .select()

@@ -303,11 +303,12 @@ export const cancelOwed = (db: Database, endpointId: string, now: number) =>
     );
 
 /**
- * A tenant's deliveries since `since`, counted by state (on the created-at index, then the tenant), and the
- * endpoints that take its events (all tenants', or those naming it).
+ * A tenant's deliveries since `since` by state (on the created-at index, then filtered by tenant: the window's
+ * deliveries of every tenant are read), and the endpoints that take its events (all tenants', or those naming it).
+ * Statements for the caller's batch.
  */
-export async function tenantDeliveryHealth(db: Database, tenantId: string, since: number) {
-  const [states, endpoints] = await db.batch([
+export function tenantDeliveryHealth(db: Database, tenantId: string, since: number) {
+  return [
     db
       .select({ state: webhookDeliveries.state, count: sql<number>`count(*)`.mapWith(Number).as("deliveries") })
       .from(webhookDeliveries)
@@ -327,6 +328,5 @@ export async function tenantDeliveryHealth(db: Database, tenantId: string, since
           OR EXISTS (SELECT 1 FROM json_each(${webhookEndpoints.tenantIds}) WHERE value = ${tenantId})`,
       )
       .orderBy(webhookEndpoints.url),
-  ]);
-  return { states, endpoints };
+  ] as const;
 }

@@ -22,3 +22,6 @@ export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined):
     );
   };
 }
+
+/** The nudge of routes whose path names the tenant (`:tenantId`): the admin API's, the portal's, the console's. */
+export const nudgeTenantOfPath = nudgeFeed((c) => c.req.param("tenantId"));

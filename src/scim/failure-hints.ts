@@ -31,7 +31,8 @@ export function failureHint(f: FailureFacts): FailureHint {
       advice: group
         ? "Entra tried to create a group whose displayName another group of this account already has. Rename one of them in Entra, or remove the stale group here."
         : "Entra matches an existing user first by externalId (mailNickname), then by userName (userPrincipalName); a user the product created with the same email is adopted, not duplicated. This user conflicts with another directory user that has the same userName but a different externalId: check that user, and remove it if it is a leftover, or fix the mapping so both sides agree.",
-      name: quoted,
+      // A user's userName, to look it up among the users (groups have no search).
+      name: group ? undefined : quoted,
     };
   }
   if (f.status === 409 || f.status === 412) {
@@ -56,7 +57,9 @@ export function failureHint(f: FailureFacts): FailureHint {
     };
   }
   if (f.status === 400) {
-    const attribute = /^"?([A-Za-z][\w:.]*)/.exec(detail)?.[1]?.split(".")[0] ?? "";
+    // The attribute the detail starts with: `emails…`, `"title"…`, or an extension's `urn:…:2.0:User:department`.
+    const named = /^"?([A-Za-z][\w:.]*)/.exec(detail)?.[1] ?? "";
+    const attribute = (named.startsWith("urn:") ? named.slice(named.lastIndexOf(":") + 1) : named).split(".")[0] ?? "";
     const mapped = attribute ? mappingsFor(attribute) : [];
     const mapping = mapped.map(([source, target]) => `${source} → ${target}`).join(", ");
     return {

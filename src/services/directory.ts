@@ -6,25 +6,25 @@ import { failureHint } from "../scim/failure-hints";
 import { fold } from "../scim/fold";
 import type { OperatorContext } from "./context";
 import { AdminError } from "./errors";
+import { webhookHealth, webhookHealthReads } from "./webhooks";
 
 /**
  * What the directory pages show, for the customer's admin and the vendor's operator alike: users and groups as
  * stored, with paging, and the provisioning history. The caller has checked that the tenant exists and may be seen.
  */
 
-export const DIRECTORY_PAGE = 50;
+const DIRECTORY_PAGE = 50;
 const HISTORY_ENTRIES = 20;
 
 interface StoredUser {
   displayName?: string;
-  emails?: { value?: string; type?: string; primary?: boolean }[];
+  emails?: { value?: string; type?: string }[];
 }
 
-/** The work (else primary, else first) email and the display name of a stored document. */
+/** The work email (what the search looks at) and the display name of a stored document. */
 function summary(data: string) {
   const doc = JSON.parse(data) as StoredUser;
-  const email =
-    doc.emails?.find((e) => e.type?.toLowerCase() === "work") ?? doc.emails?.find((e) => e.primary) ?? doc.emails?.[0];
+  const email = doc.emails?.find((e) => e.type?.toLowerCase() === "work");
   return { displayName: doc.displayName ?? null, email: email?.value ?? null };
 }
 
@@ -56,7 +56,7 @@ export async function listDirectoryGroups(ctx: OperatorContext, tenantId: string
   return { groups: page, next: rows.length > DIRECTORY_PAGE ? (page.at(-1)?.id ?? null) : null };
 }
 
-/** A group, a page of its members, and its history, in one round trip. */
+/** A group and a page of its members, in one round trip. */
 export async function getDirectoryGroup(
   ctx: OperatorContext,
   tenantId: string,
@@ -82,14 +82,18 @@ export interface ActivityQuery {
   failuresBefore?: number;
 }
 
-/** The provisioning history and the failed requests (each with its hint) in one round trip, newest first. */
-export async function getActivity(ctx: OperatorContext, tenantId: string, query: ActivityQuery) {
+/**
+ * The provisioning history and the failed requests (each with its hint), newest first, whether Entra uses the
+ * current token, and (for the operator, `withWebhooks`) webhook delivery health: one round trip.
+ */
+export async function getActivity(ctx: OperatorContext, tenantId: string, query: ActivityQuery, withWebhooks: boolean) {
   const window: Omit<LogQuery, "beforeId"> = { since: query.since, limit: DIRECTORY_PAGE };
-  const [audit, failures, [current], [call]] = await ctx.db.batch([
+  const [audit, failures, [current], [call], states, endpoints] = await ctx.db.batch([
     auditPage(ctx.db, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
     failurePage(ctx.db, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
     listLiveTokens(ctx.db, tenantId, ctx.now),
     lastCall(ctx.db, tenantId),
+    ...webhookHealthReads(ctx, tenantId),
   ]);
   const pageOf = <T extends { id: number }>(rows: T[]) => ({
     rows: rows.slice(0, DIRECTORY_PAGE),
@@ -100,11 +104,12 @@ export async function getActivity(ctx: OperatorContext, tenantId: string, query:
     audit: pageOf(audit),
     failures: { ...failed, rows: failed.rows.map((row) => ({ ...row, hint: failureHint(row) })) },
     unusedToken: unusedToken(current, call?.lastCalledAt ?? null, ctx.now),
+    webhooks: withWebhooks ? webhookHealth(states, endpoints) : null,
   };
 }
 
 /** Entra's cycle: a token unused for longer than this after its creation was probably never pasted in. */
-export const ENTRA_CYCLE_MS = 40 * 60_000;
+const ENTRA_CYCLE_MS = 40 * 60_000;
 
 /**
  * Requests with a token that no longer works are refused before anything is recorded for a tenant (they may not

@@ -6,10 +6,10 @@ import {
   endTenantSessions,
   findLiveSession,
   findOpenLink,
+  findOperatorSession,
   insertLink,
   insertOperatorSession,
   liveSessionsOf,
-  operatorSessionIsLive,
   redeemLinkStatements,
   whileLinkExists,
   whileRedeemedInto,
@@ -123,19 +123,24 @@ export async function endPortalSession(ctx: OperatorContext, sessionSecret: stri
 
 /**
  * An operator signed in to the console (the caller checked the admin key): a tenant-less session of the same kind
- * as a customer's. Logged, not audited: the audit log is per tenant.
+ * as a customer's, tied to the key (`keyDigest`) so rotating the key ends it. Logged, not audited: the audit log is
+ * per tenant.
  */
-export async function startOperatorSession(ctx: OperatorContext, sessionTtl: number) {
+export async function startOperatorSession(ctx: OperatorContext, keyDigest: string, sessionTtl: number) {
   const session = await newSecret();
-  await runBatch(ctx.db, [
-    insertOperatorSession({ id: session.id, createdAt: ctx.now, expiresAt: ctx.now + sessionTtl }),
-  ]);
+  const row = { id: session.id, keyDigest, createdAt: ctx.now, expiresAt: ctx.now + sessionTtl };
+  await runBatch(ctx.db, [insertOperatorSession(row)]);
   logEvent("info", "console_sign_in", { sessionId: session.id.slice(0, 12) });
   return session.secret;
 }
 
-export const operatorSessionLive = async (ctx: OperatorContext, sessionSecret: string) =>
-  operatorSessionIsLive(ctx.db, await idOf(sessionSecret), ctx.now);
+/** An operator's session still open under the current key, with the tenant a page names (null if none). */
+export const findConsoleSession = async (
+  ctx: OperatorContext,
+  sessionSecret: string,
+  keyDigest: string,
+  tenantId?: string,
+) => findOperatorSession(ctx.db, await idOf(sessionSecret), keyDigest, ctx.now, tenantId);
 
 export async function endOperatorSession(ctx: OperatorContext, sessionSecret: string) {
   await runBatch(ctx.db, [endSession(await idOf(sessionSecret), ctx.now)]);

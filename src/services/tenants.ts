@@ -25,9 +25,6 @@ export type Tenant = TenantRow;
 /** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
 export type TenantWithQuotas = Tenant & { quotas: TenantQuotas };
 
-/** The tenant, or null (a page decides what its absence shows). */
-export const findTenantById = (ctx: OperatorContext, tenantId: string) => findTenant(ctx.db, tenantId);
-
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
 export async function requireTenant(db: Database, tenantId: string) {
   const tenant = await findTenant(db, tenantId);

@@ -179,9 +179,15 @@ export async function replayWebhook(ctx: WebhookAdminContext, id: string, tenant
   return { endpointId: id, tenantId, after };
 }
 
-/** How the change feed's webhooks are doing for one tenant over the last day (the operator's activity page). */
-export async function webhookHealth(ctx: OperatorContext, tenantId: string) {
-  const { states, endpoints } = await tenantDeliveryHealth(ctx.db, tenantId, ctx.now - 86_400_000);
+/** Webhook delivery health of one tenant over the last day, as statements for the caller's batch. */
+export const webhookHealthReads = (ctx: OperatorContext, tenantId: string) =>
+  tenantDeliveryHealth(ctx.db, tenantId, ctx.now - 86_400_000);
+
+/** The rows of webhookHealthReads as the page shows them: every state counted, the endpoints. */
+export function webhookHealth(
+  states: { state: DeliveryState; count: number }[],
+  endpoints: Pick<EndpointRow, "id" | "url" | "failingSince" | "disabledAt" | "disabledReason">[],
+) {
   const counted = new Map(states.map((s) => [s.state, s.count]));
   return {
     states: DELIVERY_STATES.map((state) => [state, counted.get(state) ?? 0] as const),
@@ -189,4 +195,4 @@ export async function webhookHealth(ctx: OperatorContext, tenantId: string) {
   };
 }
 
-export type WebhookHealth = Awaited<ReturnType<typeof webhookHealth>>;
+export type WebhookHealth = ReturnType<typeof webhookHealth>;

@@ -4,9 +4,9 @@
  * the same directory pages, and never the console.
  */
 
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { expectAccessible, launch, newContext, origin, scim, screenshot } from "./browser";
+import { DESKTOP, expectAccessible, launch, newContext, origin, PHONE, scim, screenshot } from "./browser";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -30,11 +30,13 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect.poll(() => page.getByText("That key was not accepted.").isVisible()).toBe(true);
   expect(await context.cookies()).toEqual([]);
+  await expectAccessible(page);
   await screenshot(page, "8-console-sign-in");
 
   await page.getByLabel("Admin API key").fill(inject("adminKey"));
   await page.getByRole("button", { name: "Sign in" }).click();
   await heading(page, "Tenants").toBe(true);
+  await expectAccessible(page);
 
   // Create a tenant, then add its integration from its page.
   await page.getByLabel("Customer name").fill("Northwind Traders");
@@ -68,7 +70,7 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
   await expect.poll(() => page.getByRole("link", { name: "nancy@northwind.example" }).isVisible()).toBe(true);
   await expectAccessible(page);
   await screenshot(page, "9-users");
-  await page.getByLabel("userName or email starts with").fill("and");
+  await page.getByLabel("userName or work email starts with").fill("and");
   await page.getByRole("button", { name: "Search" }).click();
   await expect.poll(() => page.getByRole("link", { name: "nancy@northwind.example" }).count()).toBe(0);
   await page.getByRole("link", { name: "andrew@northwind.example" }).click();
@@ -77,6 +79,23 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
   await expect.poll(() => page.getByText('"userName": "andrew@northwind.example"').isVisible()).toBe(true);
   await expectAccessible(page);
   await screenshot(page, "10-user");
+
+  // Entra pushes a group; its page lists the members.
+  const andrew = await (
+    await scim(tenantUrl, token, "GET", '/Users?filter=userName+eq+"andrew@northwind.example"')
+  ).json();
+  const group = await scim(tenantUrl, token, "POST", "/Groups", {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+    displayName: "Sales",
+    members: [{ value: (andrew as { Resources: { id: string }[] }).Resources[0]?.id }],
+  });
+  expect(group.status).toBe(201);
+  await page.getByRole("link", { name: "Groups" }).click();
+  await heading(page, "Groups").toBe(true);
+  await expectAccessible(page);
+  await page.getByRole("link", { name: "Sales" }).click();
+  await heading(page, "1 member").toBe(true);
+  await expectAccessible(page);
 
   // The failing request, with what to do about it, and a way to the user it collided with.
   await page.getByRole("link", { name: "Activity" }).click();
@@ -107,13 +126,26 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
   await theirs.getByRole("link", { name: "Activity" }).click();
   await expect.poll(() => theirs.getByText("A user with this userName already exists").isVisible()).toBe(true);
   await expectAccessible(theirs);
-  // The customer's session does not open the console.
+  // The customer's session does not open the console, even planted where the console looks for its own.
+  const [customerSession] = await customer.context.cookies();
+  await customer.context.addCookies([{ ...(customerSession as Cookie), name: "console_session", path: "/console" }]);
   await theirs.goto(`${origin()}/console/tenants`);
   await heading(theirs, "Directory sync console").toBe(true);
   expect(await theirs.getByLabel("Admin API key").isVisible()).toBe(true);
+  const missing = await theirs.goto(`${origin()}/portal/${tenantId}/users/${crypto.randomUUID()}`);
+  expect(missing?.status()).toBe(404);
+  await expectAccessible(theirs);
+
+  // Every console page fits a phone's width, with data in it.
+  await page.setViewportSize(PHONE);
+  for (const path of ["", "/integrations", "/users", "/groups", "/activity", "/guide"]) {
+    await page.goto(`${origin()}/console/tenants${path ? `/${tenantId}${path}` : ""}`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(PHONE.width);
+  }
+  await page.setViewportSize(DESKTOP);
+  await page.goto(`${origin()}/console/tenants/${tenantId}/integrations`);
 
   // The operator ends the customer's sessions; the customer's next page is gone.
-  await page.getByRole("link", { name: "Done" }).click();
   await page.getByRole("button", { name: "End the customer's sessions" }).click();
   await expect.poll(() => page.getByText("The customer's sessions were ended.").isVisible()).toBe(true);
   const after = await theirs.goto(`${origin()}/portal/${tenantId}/users`);

@@ -32,7 +32,7 @@ describe("failure hints", () => {
       },
       "A group with this name already exists",
       "Rename one of them",
-      "Staff",
+      undefined,
     ],
     [
       { status: 409, detail: "User u was changed concurrently; retry." },

@@ -1,6 +1,6 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { nudgeFeed } from "../feed-nudge";
+import { nudgeTenantOfPath } from "../feed-nudge";
 import { adminAuth } from "./auth";
 import { eventRoutes } from "./events";
 import { groupAdminRoutes } from "./groups";
@@ -12,13 +12,11 @@ import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 
-const tenantOfPath = (c: Context<AppEnv>) => c.req.param("tenantId");
-
 /** The operator API (responses are `no-store` like every response: one of them carries a token's plaintext). */
 export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
   // `/*` covers the bare tenant path too (PATCH and DELETE of the tenant): one nudge per write.
-  .use("/tenants/:tenantId/*", nudgeFeed(tenantOfPath))
+  .use("/tenants/:tenantId/*", nudgeTenantOfPath)
   .route("/quotas", quotaRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/tenants", tenantRoutes)

@@ -12,16 +12,16 @@ import {
 } from "../../services/portal";
 import { createTenant, listTenants, updateTenant } from "../../services/tenants";
 import { digestsEqual } from "../admin/auth";
-import { nudgeFeed } from "../feed-nudge";
+import { nudgeTenantOfPath } from "../feed-nudge";
 import { nonceOf, pageContext } from "../portal/context";
 import { PortalRefusal } from "../portal/errors";
 import { consolePaths, portalPaths } from "../portal/paths";
 import { pageSecurity } from "../portal/security";
 import {
+  consoleKeyDigest,
   endConsoleCookie,
-  liveConsoleSecret,
-  operatorTenantFrame,
   requireOperator,
+  signedInToConsole,
   startConsoleCookie,
 } from "../portal/session";
 import { TENANT, tenantPages } from "../portal/tenant-pages";
@@ -29,10 +29,9 @@ import { SetupLinkPage, SignInPage, TenantsPage } from "../portal/views/console"
 
 const TENANTS_PAGE = 50;
 
-const tenantOf = (c: Context<AppEnv>) => c.req.param("tenantId") as string;
 const consoleFrame = (c: Context<AppEnv>) => ({ csrf: c.var.operator.csrf });
 
-/** A checkbox or choice of a form: "on" when ticked. */
+/** A checkbox or an on/off choice of a form. */
 const ticked = (value: unknown) => value === "on";
 
 /**
@@ -43,7 +42,7 @@ const ticked = (value: unknown) => value === "on";
 export const consoleRouter = new Hono<AppEnv>()
   .use("*", ...pageSecurity)
   .get("/", async (c) =>
-    (await liveConsoleSecret(c)) ? c.redirect(consolePaths.tenants(), 303) : c.html(SignInPage({ nonce: nonceOf(c) })),
+    (await signedInToConsole(c)) ? c.redirect(consolePaths.tenants(), 303) : c.html(SignInPage({ nonce: nonceOf(c) })),
   )
   // No CSRF token before there is a session: the Origin check (pageSecurity) is what guards this form.
   .post("/sign-in", async (c) => {
@@ -54,7 +53,8 @@ export const consoleRouter = new Hono<AppEnv>()
       return c.html(SignInPage({ nonce: nonceOf(c), refused: true }), 401);
     }
     const ttl = sessionTtlMs(c.env.PORTAL_SESSION_HOURS);
-    startConsoleCookie(c, await startOperatorSession(pageContext(c), ttl), ttl / 1000);
+    const secret = await startOperatorSession(pageContext(c), await consoleKeyDigest(c), ttl);
+    startConsoleCookie(c, secret, ttl / 1000);
     return c.redirect(consolePaths.tenants(), 303);
   })
   .use("/sign-out", requireOperator)
@@ -63,8 +63,7 @@ export const consoleRouter = new Hono<AppEnv>()
     endConsoleCookie(c);
     return c.redirect(consolePaths.home, 303);
   })
-  // `/*` covers `/tenants` itself too.
-  .use("/tenants/*", requireOperator)
+  .use("/tenants", requireOperator)
   .get("/tenants", async (c) => {
     const query = (c.req.query("q") ?? "").trim().slice(0, 200);
     const after = c.req.query("after");
@@ -86,23 +85,24 @@ export const consoleRouter = new Hono<AppEnv>()
     const tenant = await createTenant(pageContext(c), { name, azureAdEnabled: ticked(form.azureAdEnabled) });
     return c.redirect(consolePaths.tenant(tenant.id), 303);
   })
-  .use(`/tenants${TENANT}/*`, operatorTenantFrame, nudgeFeed(tenantOf))
+  // `/*` covers the bare tenant path too.
+  .use(`/tenants${TENANT}/*`, requireOperator, nudgeTenantOfPath)
   .post(`/tenants${TENANT}/setup-links`, async (c) => {
     const ttlSeconds = Number((await c.req.parseBody()).ttlSeconds);
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_LINK_TTL_SECONDS || ttlSeconds > MAX_LINK_TTL_SECONDS) {
       throw new PortalRefusal(400, "Choose how long the link works", "Pick one of the options.");
     }
-    const link = await createSetupLink(pageContext(c), tenantOf(c), { ttlSeconds, returnUrl: null });
+    const link = await createSetupLink(pageContext(c), c.var.portal.frame.tenantId, { ttlSeconds, returnUrl: null });
     const url = `${new URL(c.req.url).origin}${portalPaths.link(link.secret)}`;
     return c.html(SetupLinkPage({ nonce: nonceOf(c), frame: c.var.portal.frame, url, expiresAt: link.expiresAt }));
   })
   .post(`/tenants${TENANT}/end-sessions`, async (c) => {
-    await endCustomerSessions(pageContext(c), tenantOf(c));
+    await endCustomerSessions(pageContext(c), c.var.portal.frame.tenantId);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=sessions-ended`, 303);
   })
   .post(`/tenants${TENANT}/azure-ad-option`, async (c) => {
-    const on = (await c.req.parseBody()).enabled === "on";
-    await updateTenant(pageContext(c), tenantOf(c), { azureAdEnabled: on });
+    const on = ticked((await c.req.parseBody()).enabled);
+    await updateTenant(pageContext(c), c.var.portal.frame.tenantId, { azureAdEnabled: on });
     return c.redirect(`${c.var.portal.frame.paths.home}?done=option-${on ? "on" : "off"}`, 303);
   })
   .route(`/tenants${TENANT}`, tenantPages);

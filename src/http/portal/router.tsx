@@ -1,7 +1,7 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { endPortalSession, openSetupLink, redeemSetupLink, sessionTtlMs } from "../../services/portal";
-import { nudgeFeed } from "../feed-nudge";
+import { nudgeTenantOfPath } from "../feed-nudge";
 import { PORTAL_CSS, PORTAL_ICON, PORTAL_JS } from "./assets";
 import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
@@ -18,8 +18,6 @@ import {
 } from "./session";
 import { TENANT, tenantPages } from "./tenant-pages";
 import { ContinuePage, ExpiredLinkPage, SignedOutPage } from "./views/access";
-
-const tenantOf = (c: Context<AppEnv>) => c.req.param("tenantId") as string;
 
 /**
  * The customer's portal: a setup link becomes a session (GET shows a Continue step, POST redeems), then the
@@ -57,7 +55,7 @@ export const portalRouter = new Hono<AppEnv>()
     return c.redirect(areaPaths(portalPaths.tenant(session.tenantId)).home, 303);
   })
   // `/*` covers the bare tenant path too.
-  .use(`${TENANT}/*`, requireCustomerSession, nudgeFeed(tenantOf))
+  .use(`${TENANT}/*`, requireCustomerSession, nudgeTenantOfPath)
   .post(`${TENANT}/sign-out`, async (c) => {
     const { sessionSecret, frame } = c.var.portal;
     await endPortalSession(pageContext(c), sessionSecret, frame.tenantId);

@@ -3,9 +3,9 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { toBase64Url } from "../../lib/base64";
+import { sha256Hex } from "../../lib/digest";
 import { allowedOrigins, allowedReturnUrl } from "../../lib/urls";
-import { findPortalSession, operatorSessionLive } from "../../services/portal";
-import { findTenantById } from "../../services/tenants";
+import { findConsoleSession, findPortalSession } from "../../services/portal";
 import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
 import { areaPaths, consolePaths, portalPaths } from "./paths";
@@ -123,45 +123,50 @@ export function endConsoleCookie(c: Context) {
   deleteCookie(c, CONSOLE_COOKIE, { path: consolePaths.home, secure: secureCookies(c) });
 }
 
-/** The console cookie's secret, when it names a live operator session. */
-export async function liveConsoleSecret(c: Context<AppEnv>) {
+/** What an operator's session is tied to: the current admin key, hashed (with a label, so it is no other digest). */
+export const consoleKeyDigest = (c: Context<AppEnv>) => sha256Hex(`console-session:${c.env.ADMIN_API_KEY ?? ""}`);
+
+/** The console cookie's secret when it names an operator session opened with the current key, and the tenant. */
+async function consoleSession(c: Context<AppEnv>, tenantId?: string) {
   const secret = getCookie(c, CONSOLE_COOKIE);
-  return secret && (await operatorSessionLive(pageContext(c), secret)) ? secret : null;
+  if (!secret || !c.env.ADMIN_API_KEY) return null;
+  const found = await findConsoleSession(pageContext(c), secret, await consoleKeyDigest(c), tenantId);
+  return found.live ? { secret, tenant: found.tenant } : null;
 }
+
+export const signedInToConsole = async (c: Context<AppEnv>) => (await consoleSession(c)) !== null;
 
 /**
  * Every console page but sign-in: a live operator session (a customer's session is never one, whatever its cookie
- * is called), else back to the sign-in form. Forms carry the session's CSRF token, as in the portal.
+ * is called), else back to the sign-in form. On a tenant's pages the tenant is read in the same round trip (a 404
+ * page when it does not exist) and the frame points its pages at the console. Forms carry the session's CSRF
+ * token, as in the portal.
  */
 export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
-  const secret = await liveConsoleSecret(c);
-  if (!secret) {
+  const tenantId = c.req.param("tenantId");
+  const session = await consoleSession(c, tenantId);
+  if (!session) {
     if (c.req.method === "GET") return c.redirect(consolePaths.home, 303);
     throw new PortalRefusal(403, "Signed out", "Your console session has ended. Sign in again.");
   }
-  await refuseForgedForm(c, secret);
-  c.set("operator", { sessionSecret: secret, csrf: await csrfToken(secret) });
-  await next();
-});
-
-/** A tenant's pages in the console: the tenant must exist (404 page otherwise); the frame points at the console. */
-export const operatorTenantFrame = createMiddleware<AppEnv>(async (c, next) => {
-  const tenantId = c.req.param("tenantId") as string;
-  const tenant = await findTenantById(pageContext(c), tenantId);
-  if (!tenant) throw new PortalRefusal(404, "Page not found", "There is no tenant with this id.");
-  const { sessionSecret, csrf } = c.var.operator;
-  c.set("portal", {
-    sessionSecret,
-    frame: {
-      tenantId,
-      tenantName: tenant.name,
-      paths: areaPaths(consolePaths.tenant(tenantId)),
-      operator: true,
-      signOut: consolePaths.signOut,
-      returnUrl: null,
-      csrf,
-    },
-  });
+  await refuseForgedForm(c, session.secret);
+  const csrf = await csrfToken(session.secret);
+  c.set("operator", { sessionSecret: session.secret, csrf });
+  if (tenantId !== undefined) {
+    if (!session.tenant) throw new PortalRefusal(404, "Page not found", "There is no tenant with this id.");
+    c.set("portal", {
+      sessionSecret: session.secret,
+      frame: {
+        tenantId,
+        tenantName: session.tenant.name,
+        paths: areaPaths(consolePaths.tenant(tenantId)),
+        operator: true,
+        signOut: consolePaths.signOut,
+        returnUrl: null,
+        csrf,
+      },
+    });
+  }
   await next();
 });
 

@@ -16,7 +16,6 @@ import {
   removeIntegration,
 } from "../../services/integration";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
-import { webhookHealth } from "../../services/webhooks";
 import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
 import { ActivityPage, KINDS, STATUSES, WINDOWS } from "./views/activity";
@@ -58,7 +57,10 @@ export const tenantPages = new Hono<AppEnv>()
   .get("/integrations", async (c) => {
     const status = await integrationStatus(pageContext(c), tenantOf(c));
     const done = c.req.query("done");
-    const notice = done !== undefined && Object.hasOwn(NOTICES, done) ? (done as Notice) : null;
+    // Only what this viewer's own actions can lead to: a link cannot make a customer's page claim an operator did
+    // something.
+    const allowed: readonly Notice[] = frameOf(c).operator ? (Object.keys(NOTICES) as Notice[]) : ["disabled"];
+    const notice = allowed.find((n) => n === done) ?? null;
     return c.html(IntegrationsPage({ ...page(c), status, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)), notice }));
   })
   .get("/integrations/new", (c) => c.html(AddIntegrationPage(page(c))))
@@ -119,15 +121,14 @@ export const tenantPages = new Hono<AppEnv>()
       const value = Number(c.req.query(name));
       return Number.isSafeInteger(value) && value > 0 ? value : undefined;
     };
-    const ctx = pageContext(c);
-    const activity = await getActivity(ctx, tenantOf(c), {
+    const query = {
       actionPrefix: filters.kind || undefined,
       status: filters.status ? Number(filters.status) : undefined,
       since: windowMs === null ? undefined : c.var.now - windowMs,
       auditBefore: before("auditBefore"),
       failuresBefore: before("failuresBefore"),
-    });
-    const webhooks = frameOf(c).operator ? await webhookHealth(ctx, tenantOf(c)) : null;
+    };
+    const activity = await getActivity(pageContext(c), tenantOf(c), query, frameOf(c).operator);
     // The next page of one list keeps the other where it is.
     const link = (name: string, id: number | null) =>
       id === null
@@ -139,7 +140,7 @@ export const tenantPages = new Hono<AppEnv>()
       audit: link("auditBefore", activity.audit.next),
       failures: link("failuresBefore", activity.failures.next),
     };
-    return c.html(ActivityPage({ ...page(c), activity, filters, webhooks, more }));
+    return c.html(ActivityPage({ ...page(c), activity, filters, more }));
   });
 
 /** The named entries of a query, those present. */

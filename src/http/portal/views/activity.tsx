@@ -30,12 +30,6 @@ export const WINDOWS = [
   ["all", "Everything kept", null],
 ] as const;
 
-export interface ActivityFilters {
-  kind: string;
-  status: string;
-  window: string;
-}
-
 function Select({
   id,
   label,
@@ -70,18 +64,16 @@ export function ActivityPage({
   frame,
   activity,
   filters,
-  webhooks,
   more,
 }: {
   nonce: string;
   frame: SessionFrame;
   activity: Activity;
-  filters: ActivityFilters;
-  webhooks: WebhookHealth | null;
+  filters: { kind: string; status: string; window: string };
   /** Links to the next page of each list, when there is one. */
   more: { audit: string | null; failures: string | null };
 }) {
-  const { audit, failures, unusedToken } = activity;
+  const { audit, failures, unusedToken, webhooks } = activity;
   return (
     <Page title="Activity" nonce={nonce} frame={frame} tab="activity">
       <h1>Activity</h1>

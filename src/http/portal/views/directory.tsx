@@ -46,7 +46,7 @@ export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: 
           User list
         </h2>
         <form method="get" action={frame.paths.users()} class="search">
-          <label for="search">userName or email starts with</label>
+          <label for="search">userName or work email starts with</label>
           <div class="copy">
             <input id="search" name="search" type="search" value={search} autocomplete="off" />
             <button class="button secondary" type="submit">
@@ -55,14 +55,14 @@ export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: 
           </div>
         </form>
         {list.users.length === 0 ? (
-          <p class="muted">{search ? "No user's userName or email starts with that." : "No users yet."}</p>
+          <p class="muted">{search ? "No user's userName or work email starts with that." : "No users yet."}</p>
         ) : (
           <table>
             <thead>
               <tr>
                 <th scope="col">userName</th>
                 <th scope="col">Name</th>
-                <th scope="col">Email</th>
+                <th scope="col">Work email</th>
                 <th scope="col">State</th>
               </tr>
             </thead>
@@ -253,7 +253,7 @@ interface AuditRow {
 }
 
 /** Who did what, said for people: the directory (a token), the customer's admin, the vendor. */
-export function actorLabel(actor: string) {
+function actorLabel(actor: string) {
   if (actor.startsWith("token:")) return "Directory (SCIM)";
   return (
     { portal: "Customer admin", console: "Vendor (console)", admin: "Vendor (API)", cron: "Housekeeping" }[actor] ??
@@ -261,7 +261,7 @@ export function actorLabel(actor: string) {
   );
 }
 
-export function HistoryCard({ history }: { history: AuditRow[] }) {
+function HistoryCard({ history }: { history: AuditRow[] }) {
   return (
     <section class="card" aria-labelledby="history">
       <h2 id="history">History</h2>

@@ -16,7 +16,7 @@ export interface SessionFrame {
   csrf: string;
 }
 
-/** The console's frame outside any tenant: signing out, and the forms' token. */
+/** The console's frame outside any tenant: the forms' token (signing out is the console's one path). */
 export interface ConsoleFrame {
   csrf: string;
 }
