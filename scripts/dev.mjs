@@ -75,7 +75,8 @@ function ensureDevVar(name, make) {
 async function waitForServer(url) {
   for (let i = 0; i < 120; i++) {
     try {
-      await fetch(`${url}/admin/tenants`);
+      // A public asset: probing an admin route would log a 401 at every start.
+      await fetch(`${url}/portal/assets/icon.svg`);
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 500));

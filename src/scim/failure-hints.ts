@@ -30,7 +30,7 @@ export function failureHint(f: FailureFacts): FailureHint {
       title: group ? "A group with this name already exists" : "A user with this userName already exists",
       advice: group
         ? "Entra tried to create a group whose displayName another group of this account already has. Rename one of them in Entra, or remove the stale group here."
-        : "Entra matches an existing user first by externalId (mailNickname), then by userName (userPrincipalName); a user the product created with the same email is adopted, not duplicated. This user conflicts with another directory user that has the same userName but a different externalId: check that user, and remove it if it is a leftover, or fix the mapping so both sides agree.",
+        : "Entra matches an existing user first by externalId (mailNickname), then by userName (userPrincipalName); a user the product created with the same email is adopted, not duplicated. Here Entra tried to create a user although another user of this account already has its userName, so it did not match that user (a different or missing externalId, or a repeated create). Check that user: remove it if it is a leftover, or fix the mapping so both sides agree.",
       // A user's userName, to look it up among the users (groups have no search).
       name: group ? undefined : quoted,
     };

@@ -33,8 +33,8 @@ export function ExpiredLinkPage({ nonce }: { nonce: string }) {
       <div class="card">
         <h1>This link has expired</h1>
         <p>
-          Setup links work once and only for a few minutes. Ask for a new one from the product that sent it to you
-          (usually its settings page, or your account manager).
+          Setup links work once, for a limited time: this one has been used already or has run out. Ask for a new one
+          from the product that sent it to you (usually its settings page, or your account manager).
         </p>
       </div>
     </Page>

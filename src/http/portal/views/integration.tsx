@@ -153,7 +153,7 @@ function EnabledIntegration({
         </div>
       </dl>
       <dl class="facts">
-        <dt>Last call from your directory</dt>
+        <dt>Last call from the directory</dt>
         <dd>
           {status.lastCalledAt === null ? "Never. Run Test Connection in Entra." : <When at={status.lastCalledAt} />}
         </dd>
