@@ -43,6 +43,8 @@ export default defineConfig(async () => ({
           // depend on what another left behind.
           sequence: { shuffle: { files: false, tests: true } },
           setupFiles: ["./test/support/apply-migrations.ts"],
+          // One line per request (src/http/request-log.ts) would bury every other line the tests print.
+          onConsoleLog: (log: string) => !log.includes('"event":"request"'),
           globalSetup: ["./test/support/receiver.ts"],
         },
       },

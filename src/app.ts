@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { createDb } from "./db/client";
 import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
 import { consoleRouter } from "./http/console/router";
 import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/portal/errors";
 import { portalRouter } from "./http/portal/router";
+import { requestLog } from "./http/request-log";
 import { canonicalPath } from "./http/scim/paths";
 import { scimErrorResponse } from "./http/scim/respond";
 import { scimRouter } from "./http/scim/router";
@@ -29,8 +29,7 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
     await next();
     c.header("Cache-Control", "no-store");
   });
-  app.use("*", async (c, next) => {
-    c.set("db", createDb(c.env.DB));
+  app.use("*", requestLog, async (c, next) => {
     c.set("now", clock());
     await next();
   });
