@@ -118,6 +118,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/groups"],
   ["GET", "/admin/tenants/{t}/groups/{g}"],
   ["POST", "/admin/tenants/{t}/portal-links", {}],
+  ["GET", "/admin/tenants/{t}/export"],
 ];
 
 it("the admin route list above is every route the admin API serves", () => {

@@ -3,6 +3,7 @@ import type { AppEnv } from "../../env";
 import { nudgeTenantOfPath } from "../feed-nudge";
 import { adminAuth } from "./auth";
 import { eventRoutes } from "./events";
+import { exportRoutes } from "./export";
 import { groupAdminRoutes } from "./groups";
 import { integrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
@@ -24,5 +25,6 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/users", userAdminRoutes)
   .route("/tenants/:tenantId/groups", groupAdminRoutes)
   .route("/tenants/:tenantId/portal-links", portalLinkRoutes)
+  .route("/tenants/:tenantId/export", exportRoutes)
   .route("/tenants/:tenantId", logRoutes)
   .route("/tenants/:tenantId", eventRoutes);
