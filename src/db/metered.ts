@@ -2,7 +2,9 @@
  * A D1 binding that counts what a request costs: calls (each one network round trip in production), statements,
  * and the rows D1 reports reading and writing. Hand-written because no library wraps D1 for this: a Proxy over the
  * binding and its statements, which hands D1 its own statement objects back when batching (D1 refuses others).
- * Rows come from D1's result metadata, which `all`, `run` and `batch` carry; `first` and `raw` report none.
+ * Rows come from D1's result metadata, which `all`, `run` and `batch` carry; `first` and `raw` (drizzle's typed
+ * selects outside a batch) report none. `exec`, `dump` and `withSession` pass through uncounted: nothing here uses
+ * them.
  */
 export interface D1Usage {
   calls: number;
@@ -14,9 +16,12 @@ export interface D1Usage {
 export function meteredD1(d1: D1Database) {
   const usage: D1Usage = { calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0 };
   const originals = new WeakMap<object, D1PreparedStatement>();
-  const count = (statements: number, results: unknown) => {
+  // A call counts when it is made (a failed one was a round trip too); its rows when it answers.
+  const begin = (statements: number) => {
     usage.calls++;
     usage.statements += statements;
+  };
+  const count = (results: unknown) => {
     for (const result of Array.isArray(results) ? results : [results]) {
       const meta = (result as Partial<D1Result> | null)?.meta;
       usage.rowsRead += meta?.rows_read ?? 0;
@@ -29,8 +34,9 @@ export function meteredD1(d1: D1Database) {
         if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
         if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
           return async (...args: unknown[]) => {
+            begin(1);
             const result = await (target[prop] as (...a: unknown[]) => Promise<unknown>)(...args);
-            count(1, prop === "all" || prop === "run" ? result : null);
+            if (prop === "all" || prop === "run") count(result);
             return result;
           };
         }
@@ -46,8 +52,9 @@ export function meteredD1(d1: D1Database) {
       if (prop === "prepare") return (query: string) => wrap(target.prepare(query));
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
+          begin(statements.length);
           const results = await target.batch(statements.map((s) => originals.get(s) ?? s));
-          count(statements.length, results);
+          count(results);
           return results;
         };
       }

@@ -1,5 +1,6 @@
 import type { Database } from "../db/client";
 import { type Cursor, memberPage, resourcePage } from "../db/export";
+import { logEvent } from "../lib/log";
 import { type GroupRecord, toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
 import type { OperatorContext } from "./context";
@@ -17,16 +18,31 @@ const encoder = new TextEncoder();
  * A tenant as NDJSON: one line per resource, `{"type":"User"|"Group","resource":{…SCIM representation…}}`, users
  * then groups in creation order. Read and written page by page as the client takes it (a pull stream), so memory
  * stays at one page. A group's members are written into its line page by page, so a 10,000-member group is never
- * held whole. 404 (tenant_not_found) is decided before the first byte.
+ * held whole. 404 (tenant_not_found) is decided before the first byte. Pages are read one after another, not in one
+ * transaction: a change during the export may show in one line and not another (D1 Time Travel gives a consistent
+ * copy). Each group costs its own member query: the Worker's limit of 1,000 queries per invocation bounds an export
+ * to about 900 groups (next step: reading several groups' members per query).
  */
 export async function exportTenant(ctx: OperatorContext, tenantId: string, baseUrl: string) {
   await requireTenant(ctx.db, tenantId);
   const lines = resourceLines(ctx.db, tenantId, baseUrl);
+  let chunks = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await lines.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
+      try {
+        const next = await lines.next();
+        if (next.done) {
+          logEvent("info", "export_completed", { tenantId, chunks });
+          controller.close();
+        } else {
+          chunks++;
+          controller.enqueue(encoder.encode(next.value));
+        }
+      } catch (error) {
+        // The client sees a broken transfer, not a file that merely looks short.
+        logEvent("error", "export_failed", { tenantId, chunks, message: String(error) });
+        controller.error(error);
+      }
     },
     async cancel() {
       await lines.return(undefined);
@@ -47,11 +63,11 @@ async function* resourceLines(db: Database, tenantId: string, baseUrl: string): 
 /** One group's line, its members written page by page. */
 async function* groupLine(db: Database, tenantId: string, group: GroupRecord, baseUrl: string) {
   // The group rendered with no members, split where they go; its members are written in between, page by page.
-  // `"members":[]` can only be the key itself: inside a JSON string a quote is always escaped.
-  const [head, tail] = JSON.stringify({ type: "Group", resource: toScimGroup(group, [], baseUrl) }).split(
-    '"members":[]',
-  );
-  yield `${head}"members":[`;
+  // The split is at the last `"members":[]`: the top-level key comes after every attribute of the document (should
+  // one ever hold the same text) and only `meta` follows it.
+  const line = JSON.stringify({ type: "Group", resource: toScimGroup(group, [], baseUrl) });
+  const split = line.lastIndexOf('"members":[]');
+  yield `${line.slice(0, split)}"members":[`;
   let afterMember: string | null = null;
   let first = true;
   for (;;) {
@@ -63,7 +79,7 @@ async function* groupLine(db: Database, tenantId: string, group: GroupRecord, ba
     afterMember = members.at(-1)?.memberId ?? null;
     if (members.length < EXPORT_PAGE) break;
   }
-  yield `]${tail}\n`;
+  yield `]${line.slice(split + '"members":[]'.length)}\n`;
 }
 
 async function* pages(db: Database, kind: "users" | "groups", tenantId: string) {
