@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { countingD1 } from "./support/d1-intercept";
-import { admin, createTenant, fetchAt, fetchWith, scim, type TestTenant, workerFetch } from "./support/http";
+import { admin, createTenant, fetchLater, fetchWith, scim, type TestTenant, workerFetch } from "./support/http";
 import {
   browser,
   type ConsoleSession,
@@ -107,15 +107,7 @@ describe("signing in", () => {
 
   it("ends at sign-out and after PORTAL_SESSION_HOURS", async () => {
     const session = await consoleSignIn();
-    expect(
-      (
-        await consoleGet(
-          session,
-          "/tenants",
-          fetchAt(() => Date.now() + 4 * 3_600_000 + 1000),
-        )
-      ).status,
-    ).toBe(303);
+    expect((await consoleGet(session, "/tenants", fetchLater(4 * 3_600_000 + 1000))).status).toBe(303);
     expect((await consolePost(session, "/sign-out")).status).toBe(303);
     expect((await consoleGet(session, "/tenants")).status).toBe(303);
   });
@@ -363,7 +355,7 @@ describe("activity", () => {
     const tokens = await (await view(customer, "/activity?kind=token.")).text();
     expect(tokens).toContain("<code>token.created</code>");
     expect(tokens).not.toContain("<code>user.created</code>");
-    const later = fetchAt(() => Date.now() + 2 * 3_600_000);
+    const later = fetchLater(2 * 3_600_000);
     const lastHour = await (await view(customer, "/activity?window=1h", later)).text();
     expect(lastHour).toContain("No failed requests in this window.");
     expect(lastHour).toContain("Nothing in this window.");
@@ -384,7 +376,7 @@ describe("activity", () => {
     await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} });
     const customer = await signIn((await mintLink(tenant.tenantId)).url);
     expect(await (await view(customer, "/activity")).text()).not.toContain("has not used the current token");
-    const later = fetchAt(() => Date.now() + 41 * 60_000);
+    const later = fetchLater(41 * 60_000);
     expect(await (await view(customer, "/activity", later)).text()).toContain("has not used the current token");
   });
 

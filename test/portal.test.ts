@@ -11,7 +11,7 @@ import { portalRouter } from "../src/http/portal/router";
 import { sha256Hex } from "../src/lib/digest";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { countingD1 } from "./support/d1-intercept";
-import { admin, createTenant, fetchAt, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
+import { admin, createTenant, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
 import {
   browser,
   cookiePair,
@@ -157,7 +157,7 @@ describe("setup links", () => {
     const { url } = await mintLink(tenantId, { ttlSeconds: 60 });
     const cookie = cookiePair(setCookie(await workerFetch(browser("GET", url)), "portal_link"));
     const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
-    const later = fetchAt(() => Date.now() + 61_000);
+    const later = fetchLater(61_000);
     expect((await later(browser("GET", url))).status).toBe(410);
     expect((await later(browser("GET", "/portal/continue", { cookie }))).status).toBe(410);
     expect((await later(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))).status).toBe(410);
@@ -230,27 +230,11 @@ describe("sessions", () => {
     const tenantId = await newTenant("Ending");
     const session = await signIn((await mintLink(tenantId)).url);
     expect((await view(session, "/integrations")).status).toBe(200);
-    expect(
-      (
-        await view(
-          session,
-          "/integrations",
-          fetchAt(() => Date.now() + 4 * 3_600_000 + 1000),
-        )
-      ).status,
-    ).toBe(404);
+    expect((await view(session, "/integrations", fetchLater(4 * 3_600_000 + 1000))).status).toBe(404);
 
     const short = fetchWith({ bindings: { PORTAL_SESSION_HOURS: "1" } });
     const hourLong = await signIn((await mintLink(tenantId)).url, short);
-    expect(
-      (
-        await view(
-          hourLong,
-          "/integrations",
-          fetchAt(() => Date.now() + 3_600_000 + 1000),
-        )
-      ).status,
-    ).toBe(404);
+    expect((await view(hourLong, "/integrations", fetchLater(3_600_000 + 1000))).status).toBe(404);
 
     const signedOut = await submit(session, "/sign-out");
     expect(signedOut.status).toBe(200);
@@ -452,7 +436,7 @@ describe("the integration page", () => {
     expect((await probeScim(session.tenantId, old)).status).toBe(200);
     expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
     expect(await (await view(session, "/integrations")).text()).toContain("Previous token");
-    const after = fetchAt(() => Date.now() + 3_601_000);
+    const after = fetchLater(3_601_000);
     expect((await probeScim(session.tenantId, old, after)).status).toBe(401);
     expect((await probeScim(session.tenantId, fresh, after)).status).toBe(200);
   });
@@ -500,24 +484,8 @@ describe("the integration page", () => {
       expect((await regenerate(session, grace)).status).toBe(400);
     }
     await regenerate(session, "604800");
-    expect(
-      (
-        await probeScim(
-          session.tenantId,
-          old,
-          fetchAt(() => Date.now() + 604_000_000),
-        )
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await probeScim(
-          session.tenantId,
-          old,
-          fetchAt(() => Date.now() + 604_801_000),
-        )
-      ).status,
-    ).toBe(401);
+    expect((await probeScim(session.tenantId, old, fetchLater(604_000_000))).status).toBe(200);
+    expect((await probeScim(session.tenantId, old, fetchLater(604_801_000))).status).toBe(401);
   });
 
   it("warns when the token expires within 14 days", async () => {

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { auditEvents, failedRequests, groupMembers, groups, users } from "./schema";
+import { auditEvents, failedRequests, groupMembers, users } from "./schema";
+import { groupsOfUser } from "./users";
 
 /** The end of a prefix range on a folded key: every key starting with `prefix` sorts below it. */
 const prefixEnd = (prefix: string) => `${prefix}\u{10FFFF}`;
@@ -50,12 +51,7 @@ export async function directoryUser(db: Database, tenantId: string, userId: stri
       .select({ ...DIRECTORY_USER, createdAt: users.createdAt })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.id, userId))),
-    db
-      .select({ id: groups.id, displayName: groups.displayName })
-      .from(groupMembers)
-      .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
-      .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, userId)))
-      .orderBy(asc(groups.displayNameKey)),
+    groupsOfUser(db, tenantId, userId),
     resourceHistory(db, tenantId, userId, auditLimit),
   ]);
   return user ? { user, memberOf, history } : null;

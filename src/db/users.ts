@@ -54,17 +54,21 @@ export async function findUserWithGroups(db: Database, tenantId: string, id: str
       .select(RECORD)
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.id, id))),
-    db
-      .select({ id: groups.id, displayName: groups.displayName })
-      .from(groupMembers)
-      .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
-      .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, id)))
-      .orderBy(asc(groups.displayNameKey))
-      .limit(groupLimit),
+    groupsOfUser(db, tenantId, id).limit(groupLimit),
   ]);
   const record = found[0];
   return record ? { record, groups: memberOf } : null;
 }
+
+/** The groups a user is a member of, by display name, as a query a caller may limit and batch. */
+export const groupsOfUser = (db: Database, tenantId: string, userId: string) =>
+  db
+    .select({ id: groups.id, displayName: groups.displayName })
+    .from(groupMembers)
+    .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
+    .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.memberId, userId)))
+    .orderBy(asc(groups.displayNameKey))
+    .$dynamic();
 
 /** The user `id` of the tenant, as a query (at most one row) a caller may batch. */
 export const selectUser = (db: Database, tenantId: string, id: string) =>

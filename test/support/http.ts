@@ -27,6 +27,9 @@ export function fetchWith({ clock, bindings = {} }: { clock?: Clock; bindings?: 
 /** For tests that move time (expiry, grace periods) instead of sleeping. */
 export const fetchAt = (clock: Clock) => fetchWith({ clock });
 
+/** The app as it will be `ms` from now. */
+export const fetchLater = (ms: number) => fetchAt(() => Date.now() + ms);
+
 interface Call {
   body?: unknown;
   headers?: Record<string, string>;

@@ -26,45 +26,31 @@ export function ContinuePage({ nonce, csrf }: { nonce: string; csrf: string }) {
   );
 }
 
-/** A used, expired or forged link, or a link cookie that is gone: the same page, naming no tenant. */
-export function ExpiredLinkPage({ nonce }: { nonce: string }) {
+/**
+ * A page that only says something: what happened, and where to go from here when there is somewhere. Every
+ * refusal, expiry and sign-out of the portal and the console is one.
+ */
+function MessagePage({
+  nonce,
+  title,
+  heading = title,
+  message,
+  link,
+}: {
+  nonce: string;
+  title: string;
+  heading?: string;
+  message: string;
+  link?: { href: string; label: string; primary?: boolean };
+}) {
   return (
-    <Page title="This link has expired" nonce={nonce} narrow>
+    <Page title={title} nonce={nonce} narrow>
       <div class="card">
-        <h1>This link has expired</h1>
-        <p>
-          Setup links work once, for a limited time: this one has been used already or has run out. Ask for a new one
-          from the product that sent it to you (usually its settings page, or your account manager).
-        </p>
-      </div>
-    </Page>
-  );
-}
-
-/** No live session for this tenant's pages: the same 404 whether the tenant exists or not. */
-export function NoSessionPage({ nonce }: { nonce: string }) {
-  return (
-    <Page title="Page not found" nonce={nonce} narrow>
-      <div class="card">
-        <h1>Page not found</h1>
-        <p>
-          This page does not exist, or your setup session has ended. Sessions last a few hours; open a new setup link
-          from the product that sent you here.
-        </p>
-      </div>
-    </Page>
-  );
-}
-
-export function SignedOutPage({ nonce, returnUrl }: { nonce: string; returnUrl: string | null }) {
-  return (
-    <Page title="Signed out" nonce={nonce} narrow>
-      <div class="card">
-        <h1>You are signed out</h1>
-        <p>Your setup session has ended. To change the integration again, open a new setup link.</p>
-        {returnUrl && (
-          <a class="button" href={returnUrl}>
-            Back to {new URL(returnUrl).host}
+        <h1>{heading}</h1>
+        <p>{message}</p>
+        {link && (
+          <a class={link.primary ? "button" : "button secondary"} href={link.href}>
+            {link.label}
           </a>
         )}
       </div>
@@ -72,8 +58,35 @@ export function SignedOutPage({ nonce, returnUrl }: { nonce: string; returnUrl: 
   );
 }
 
+/** A used, expired or forged link, or a link cookie that is gone: the same page, naming no tenant. */
+export const ExpiredLinkPage = ({ nonce }: { nonce: string }) =>
+  MessagePage({
+    nonce,
+    title: "This link has expired",
+    message:
+      "Setup links work once, for a limited time: this one has been used already or has run out. Ask for a new one from the product that sent it to you (usually its settings page, or your account manager).",
+  });
+
+/** No live session for this tenant's pages: the same 404 whether the tenant exists or not. */
+export const NoSessionPage = ({ nonce }: { nonce: string }) =>
+  MessagePage({
+    nonce,
+    title: "Page not found",
+    message:
+      "This page does not exist, or your setup session has ended. Sessions last a few hours; open a new setup link from the product that sent you here.",
+  });
+
+export const SignedOutPage = ({ nonce, returnUrl }: { nonce: string; returnUrl: string | null }) =>
+  MessagePage({
+    nonce,
+    title: "Signed out",
+    heading: "You are signed out",
+    message: "Your setup session has ended. To change the integration again, open a new setup link.",
+    link: returnUrl ? { href: returnUrl, label: `Back to ${new URL(returnUrl).host}`, primary: true } : undefined,
+  });
+
 /** A request the portal refused or could not complete, said plainly, with the way back when there is one. */
-export function ProblemPage({
+export const ProblemPage = ({
   nonce,
   title,
   message,
@@ -83,18 +96,4 @@ export function ProblemPage({
   title: string;
   message: string;
   back?: string;
-}) {
-  return (
-    <Page title={title} nonce={nonce} narrow>
-      <div class="card">
-        <h1>{title}</h1>
-        <p>{message}</p>
-        {back && (
-          <a class="button secondary" href={back}>
-            Back to the integration
-          </a>
-        )}
-      </div>
-    </Page>
-  );
-}
+}) => MessagePage({ nonce, title, message, link: back ? { href: back, label: "Back to the integration" } : undefined });

@@ -1,6 +1,6 @@
 import type { Tenant } from "../../../services/tenants";
 import { consolePaths } from "../paths";
-import { ActionForm, type ConsoleFrame, CopyField, Page, type SessionFrame, When } from "./layout";
+import { ActionForm, Choice, type ConsoleFrame, CopyField, Page, type SessionFrame, When } from "./layout";
 
 /** Signing in with the admin API key; a wrong key gets the same words whatever was wrong with it. */
 export function SignInPage({ nonce, refused }: { nonce: string; refused?: boolean }) {
@@ -104,12 +104,14 @@ export function TenantsPage({
               <input id="name" name="name" type="text" required maxlength={200} autocomplete="off" />
             </div>
           </div>
-          <label class="choice">
-            <input type="checkbox" name="azureAdEnabled" value="on" checked />
-            <span>
-              Azure AD option on <small>The customer can add the Microsoft Entra ID (or Okta) integration.</small>
-            </span>
-          </label>
+          <Choice
+            type="checkbox"
+            name="azureAdEnabled"
+            value="on"
+            checked
+            label="Azure AD option on"
+            hint="The customer can add the Microsoft Entra ID (or Okta) integration."
+          />
           <div class="actions">
             <button class="button" type="submit">
               Create tenant

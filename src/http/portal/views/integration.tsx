@@ -1,7 +1,7 @@
 import type { IntegrationStatus } from "../../../services/integration";
 import type { AreaPaths } from "../paths";
 import { OperatorPanel } from "./console";
-import { ActionForm, CopyField, Page, type SessionFrame, When } from "./layout";
+import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 
 interface FramedProps {
   nonce: string;
@@ -199,26 +199,20 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
       <ActionForm action={frame.paths.home} csrf={frame.csrf}>
         <fieldset>
           <legend>Identity provider</legend>
-          <label class="choice">
-            <input type="radio" name="provider" value="azure-ad" checked />
-            <span>
-              Microsoft Azure Active Directory{" "}
-              <small>Microsoft Entra ID. Okta connects the same way (see the setup guide).</small>
-            </span>
-          </label>
+          <Choice
+            type="radio"
+            name="provider"
+            value="azure-ad"
+            checked
+            label="Microsoft Azure Active Directory"
+            hint="Microsoft Entra ID. Okta connects the same way (see the setup guide)."
+          />
         </fieldset>
         <p>
           Applying creates your SCIM base URL and access token. The token is shown <strong>once</strong>; have your
           identity provider's provisioning settings open to paste it.
         </p>
-        <div class="actions">
-          <button class="button" type="submit">
-            Apply
-          </button>
-          <a class="button secondary" href={frame.paths.home}>
-            Cancel
-          </a>
-        </div>
+        <FormActions submit="Apply" cancel={frame.paths.home} />
       </ActionForm>
     </Page>
   );
@@ -315,23 +309,10 @@ export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { repla
         <fieldset>
           <legend>The old token</legend>
           {GRACE_CHOICES.map((choice, i) => (
-            <label class="choice">
-              <input type="radio" name="grace" value={choice.value} checked={i === 0} />
-              <span>
-                {choice.label}
-                {choice.hint && <small> {choice.hint}</small>}
-              </span>
-            </label>
+            <Choice type="radio" name="grace" checked={i === 0} {...choice} />
           ))}
         </fieldset>
-        <div class="actions">
-          <button class="button" type="submit">
-            Apply
-          </button>
-          <a class="button secondary" href={frame.paths.home}>
-            Cancel
-          </a>
-        </div>
+        <FormActions submit="Apply" cancel={frame.paths.home} />
       </ActionForm>
     </Page>
   );
@@ -348,14 +329,7 @@ export function DisablePage({ nonce, frame }: FramedProps) {
         the product, where their access can be changed by hand.
       </div>
       <ActionForm action={frame.paths.disable} csrf={frame.csrf}>
-        <div class="actions">
-          <button class="button danger" type="submit">
-            Disable integration
-          </button>
-          <a class="button secondary" href={frame.paths.home}>
-            Cancel
-          </a>
-        </div>
+        <FormActions submit="Disable integration" cancel={frame.paths.home} danger />
       </ActionForm>
     </Page>
   );

@@ -83,21 +83,11 @@ export function Page({ title, nonce, frame, console: operator, tab, narrow, chil
             </div>
             {frame && (
               <nav class="tabs" aria-label={frame.operator ? "Tenant" : "Portal"}>
-                <a href={frame.paths.home} aria-current={current("integrations")}>
-                  Integrations
-                </a>
-                <a href={frame.paths.users()} aria-current={current("users")}>
-                  Users
-                </a>
-                <a href={frame.paths.groups()} aria-current={current("groups")}>
-                  Groups
-                </a>
-                <a href={frame.paths.activity()} aria-current={current("activity")}>
-                  Activity
-                </a>
-                <a href={frame.paths.guide()} aria-current={current("guide")}>
-                  Setup guide
-                </a>
+                {tabsOf(frame.paths).map(([name, href, label]) => (
+                  <a href={href} aria-current={current(name)}>
+                    {label}
+                  </a>
+                ))}
               </nav>
             )}
           </header>
@@ -108,6 +98,49 @@ export function Page({ title, nonce, frame, console: operator, tab, narrow, chil
         </body>
       </html>
     </>
+  );
+}
+
+/** A tenant's navigation: each tab's name, address and label. */
+const tabsOf = (paths: AreaPaths): [Tab, string, string][] => [
+  ["integrations", paths.home, "Integrations"],
+  ["users", paths.users(), "Users"],
+  ["groups", paths.groups(), "Groups"],
+  ["activity", paths.activity(), "Activity"],
+  ["guide", paths.guide(), "Setup guide"],
+];
+
+/** The buttons that end a confirmation or form: do it, or go back without doing anything. */
+export function FormActions({ submit, cancel, danger }: { submit: string; cancel: string; danger?: boolean }) {
+  return (
+    <div class="actions">
+      <button class={danger ? "button danger" : "button"} type="submit">
+        {submit}
+      </button>
+      <a class="button secondary" href={cancel}>
+        Cancel
+      </a>
+    </div>
+  );
+}
+
+/** One choice of a form: a radio button or checkbox with its label and, below it, what it means. */
+export function Choice(props: {
+  type: "radio" | "checkbox";
+  name: string;
+  value: string;
+  checked?: boolean;
+  label: string;
+  hint?: string;
+}) {
+  return (
+    <label class="choice">
+      <input type={props.type} name={props.name} value={props.value} checked={props.checked} />
+      <span>
+        {props.label}
+        {props.hint && <small> {props.hint}</small>}
+      </span>
+    </label>
   );
 }
 
