@@ -15,6 +15,7 @@ import {
   mintLink,
   setCookie,
   signIn,
+  tokenOf,
   view,
 } from "./support/portal";
 
@@ -143,7 +144,7 @@ describe("tenants", () => {
     expect(page.html).toContain("Create setup link");
     const added = await consolePost(session, `/tenants/${id}/integrations`);
     expect(added.status).toBe(200);
-    const token = /id="access-token"[^>]*value="([^"]+)"/.exec(await added.text())?.[1] as string;
+    const token = tokenOf(await added.text());
     expect((await scim({ token, base: `/scim/v2/${id}` }, "GET", "/Users")).status).toBe(200);
     const actors = await env.DB.prepare(
       "select distinct actor from audit_events where tenant_id = ? and action like 'integration.%'",

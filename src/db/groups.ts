@@ -82,6 +82,11 @@ const membersNotIn = (tenantId: string, groupId: string, ids: string) =>
   sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND group_id = ${groupId}
     AND member_id NOT IN (SELECT value FROM json_each(${ids}))`;
 
+/** The group's members among `ids` (a JSON array parameter). */
+const membersIn = (tenantId: string, groupId: string, ids: string) =>
+  sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND group_id = ${groupId}
+    AND member_id IN (SELECT value FROM json_each(${ids}))`;
+
 /** Those of `ids` (a JSON array parameter) that are not members of the group yet. */
 const newMembers = (tenantId: string, groupId: string, ids: string) =>
   sql`SELECT DISTINCT value AS member_id FROM json_each(${ids}) j WHERE NOT EXISTS (SELECT 1 FROM ${groupMembers}
@@ -318,8 +323,7 @@ export async function patchGroup(
     ? { select: membersNotIn(ctx.tenantId, id, JSON.stringify(added)), chunked: true }
     : removed.length > 0
       ? {
-          select: sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
-            AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)}))`,
+          select: membersIn(ctx.tenantId, id, JSON.stringify(removed)),
           chunked: removed.length > MAX_MEMBERS_PER_EVENT,
         }
       : undefined;
@@ -340,7 +344,7 @@ export async function patchGroup(
     members.reset
       ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
-          AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${guard}`,
+          AND member_id IN (${membersIn(ctx.tenantId, id, JSON.stringify(removed))}) AND ${guard}`,
     insertMembers(ctx, id, added, guard),
     sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}

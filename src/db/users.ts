@@ -178,15 +178,17 @@ export async function insertUser(
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
   const adopt = managedBy === "azure-ad";
+  // The portal user this create takes over, when it adopts one.
+  const adoptTarget = sql`${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`;
   const [, , inserted, , , adopted] = await runBatch(db, [
     auditRow(ctx, {
       action: "user.adopted",
       resourceType: "User",
       resourceId: sql`u.id`,
       detail: sql`json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))`,
-      from: sql`FROM ${users} u WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`,
+      from: sql`FROM ${users} u WHERE ${adoptTarget}`,
     }),
-    updateEvent(ctx, c, sql`${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`),
+    updateEvent(ctx, c, adoptTarget),
     sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
@@ -209,7 +211,7 @@ export async function insertUser(
     }),
     sql`
       UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
-      WHERE ${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}
+      WHERE ${adoptTarget}
       ${RETURNING}`,
   ]);
   const row = rowsOf(inserted)[0] ?? rowsOf(adopted)[0];

@@ -6,7 +6,7 @@ import { fromBase64, toBase64 } from "../lib/base64";
  * database (or a leaked admin key, which can read endpoints) does not give anyone the power to sign. The endpoint's
  * id is the sealing's associated data: a sealed secret copied onto another endpoint's row does not open.
  */
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
 const SEALED_VERSION = "v1";
 
