@@ -1,4 +1,4 @@
-import { is, SQL, sql } from "drizzle-orm";
+import { count, is, lt, SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
 import { runBatch } from "./batch";
 import type { Database } from "./client";
@@ -52,8 +52,11 @@ export interface EventEntry {
  * alone) with no counter row to update.
  */
 const lastSequence = (tenantId: string) =>
-  sql`max(coalesce((SELECT max(sequence) FROM ${events} WHERE tenant_id = ${tenantId}), 0),
-    coalesce((SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}), 0))`;
+  sql`max(coalesce((SELECT max(sequence) FROM ${events} WHERE tenant_id = ${tenantId}), 0), ${purgedThrough(tenantId)})`;
+
+/** The highest sequence retention has purged (0 when nothing was). */
+const purgedThrough = (tenantId: string) =>
+  sql`coalesce((SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}), 0)`;
 
 /**
  * The one way events are written: an INSERT … SELECT placed in the batch of the change it records. The statement
@@ -135,9 +138,6 @@ export const toStoredEvent = (row: Record<string, unknown>): StoredEvent => ({
 /** A page holds at most this many bytes of stored events (besides at least one event), whatever `limit` says. */
 export const MAX_EVENT_PAGE_BYTES = 4 * 1024 * 1024;
 
-const purgedThrough = (tenantId: string) =>
-  sql`coalesce((SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}), 0)`;
-
 /**
  * A page of the tenant's feed after sequence `after` (never before what retention purged), oldest first, in one
  * round trip with what the reader needs around it: whether the tenant exists, the purge mark, the feed's newest
@@ -170,9 +170,7 @@ export async function readFeed(
     WHERE running - size < ${MAX_EVENT_PAGE_BYTES} ORDER BY sequence`;
   const [tenant, feed, rows] = await runBatch(db, [
     sql`SELECT 1 FROM ${tenants} WHERE id = ${tenantId}`,
-    sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough,
-      max(coalesce((SELECT max(sequence) FROM ${events} WHERE tenant_id = ${tenantId}), 0), ${purgedThrough(tenantId)})
-        AS newest`,
+    sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough, ${lastSequence(tenantId)} AS newest`,
     read,
   ]);
   const found = rows?.results ?? [];
@@ -225,7 +223,5 @@ export async function purgeEventsBefore(db: Database, before: number, limit: num
 }
 
 /** Events older than `before` (on the `occurred_at` index): what the purge still has to do. */
-export async function countEventsBefore(db: Database, before: number) {
-  const [result] = await runBatch(db, [sql`SELECT count(*) AS n FROM ${events} WHERE occurred_at < ${before}`]);
-  return Number(result?.results[0]?.n ?? 0);
-}
+export const countEventsBefore = (db: Database, before: number) =>
+  db.select({ n: count() }).from(events).where(lt(events.occurredAt, before));

@@ -155,11 +155,9 @@ export async function purgePortalBefore(db: Database, before: number, limit: num
   return links.length + sessions.length;
 }
 
-/** Links and sessions that expired before `before`: what the purge still has to do. */
-export async function countPortalBefore(db: Database, before: number) {
-  const [[links], [sessions]] = await db.batch([
+/** Links and sessions that expired before `before` (what the purge still has to do), as queries for a batch. */
+export const countPortalBefore = (db: Database, before: number) =>
+  [
     db.select({ n: count() }).from(portalLinks).where(lt(portalLinks.expiresAt, before)),
     db.select({ n: count() }).from(portalSessions).where(lt(portalSessions.expiresAt, before)),
-  ]);
-  return (links?.n ?? 0) + (sessions?.n ?? 0);
-}
+  ] as const;

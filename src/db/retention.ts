@@ -16,9 +16,8 @@ export async function purgeLogBefore(db: Database, log: TimedLog, before: number
   return purged.length;
 }
 
-/** Rows of `log` older than `before`: what the purge still has to do. */
-export async function countLogBefore(db: Database, log: TimedLog, before: number) {
+/** Rows of `log` older than `before` (what the purge still has to do), as a query for the caller's batch. */
+export function countLogBefore(db: Database, log: TimedLog, before: number) {
   const table = LOGS[log];
-  const [row] = await db.select({ n: count() }).from(table).where(lt(table.at, before));
-  return row?.n ?? 0;
+  return db.select({ n: count() }).from(table).where(lt(table.at, before));
 }

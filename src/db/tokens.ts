@@ -220,24 +220,19 @@ export async function purgeEndedTokens(db: Database, before: number, limit: numb
   return purged.length;
 }
 
-/** What each housekeeping step still has to do, counted in one round trip (every condition is on an index). */
-export async function tokenBacklog(db: Database, now: number, warningMs: number, purgeBefore: number) {
+/**
+ * What each token step of housekeeping still has to do, as count queries for the caller's batch (every condition is
+ * on an index).
+ */
+export function tokenBacklogCounts(db: Database, now: number, warningMs: number, purgeBefore: number) {
   const n = (where: ReturnType<typeof and>) => db.select({ n: count() }).from(accessTokens).where(where);
-  const [expired, graceEnded, expiringSoon, kvSweep, purgeTokens] = await db.batch([
+  return [
     n(endedButActive("expired", now)),
     n(endedButActive("graceEnded", now)),
     n(toWarn(now, warningMs)),
     n(unswept),
     n(purgeable(purgeBefore)),
-  ]);
-  const first = (rows: { n: number }[]) => rows[0]?.n ?? 0;
-  return {
-    expired: first(expired),
-    graceEnded: first(graceEnded),
-    expiringSoon: first(expiringSoon),
-    kvSweep: first(kvSweep),
-    purgeTokens: first(purgeTokens),
-  };
+  ] as const;
 }
 
 /**

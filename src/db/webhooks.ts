@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
 import { type StoredEvent, toStoredEvent } from "./events";
@@ -286,12 +286,8 @@ export async function purgeDeliveriesBefore(db: Database, before: number, limit:
 }
 
 /** Deliveries recorded before `before`: what the purge still has to do. */
-export async function countDeliveriesBefore(db: Database, before: number) {
-  const [counted] = await runBatch(db, [
-    sql`SELECT count(*) AS n FROM ${webhookDeliveries} WHERE created_at < ${before}`,
-  ]);
-  return Number(rowsOf(counted)[0]?.n ?? 0);
-}
+export const countDeliveriesBefore = (db: Database, before: number) =>
+  db.select({ n: count() }).from(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before));
 
 /** Cancels what a disabled or deleted endpoint was still owed. */
 export const cancelOwed = (db: Database, endpointId: string, now: number) =>

@@ -9,7 +9,7 @@ import {
   markKvSwept,
   purgeEndedTokens,
   type TokenRow,
-  tokenBacklog,
+  tokenBacklogCounts,
   tokensToEnd,
   tokensToWarn,
   unsweptTokens,
@@ -126,13 +126,28 @@ export async function runTokenHousekeeping(
     purgePortalBefore(db, portalBefore, PORTAL_PURGE_BATCH),
   );
 
+  // What is left for the next run, counted in one round trip.
+  const counts = await db.batch([
+    ...tokenBacklogCounts(db, now, EXPIRY_WARNING_MS, purgeBefore),
+    countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
+    countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
+    countEventsBefore(db, eventsBefore),
+    countDeliveriesBefore(db, eventsBefore),
+    ...countPortalBefore(db, portalBefore),
+  ]);
+  const [expiredLeft, graceLeft, warnLeft, sweepLeft, tokensLeft, failed, audit, feed, deliveries, links, sessions] =
+    counts.map((rows) => rows[0]?.n ?? 0);
   const remaining = {
-    ...(await tokenBacklog(db, now, EXPIRY_WARNING_MS, purgeBefore)),
-    purgeFailedRequests: await countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
-    purgeAuditEvents: await countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
-    purgeEvents: await countEventsBefore(db, eventsBefore),
-    purgeDeliveries: await countDeliveriesBefore(db, eventsBefore),
-    purgePortal: await countPortalBefore(db, portalBefore),
+    expired: expiredLeft ?? 0,
+    graceEnded: graceLeft ?? 0,
+    expiringSoon: warnLeft ?? 0,
+    kvSweep: sweepLeft ?? 0,
+    purgeTokens: tokensLeft ?? 0,
+    purgeFailedRequests: failed ?? 0,
+    purgeAuditEvents: audit ?? 0,
+    purgeEvents: feed ?? 0,
+    purgeDeliveries: deliveries ?? 0,
+    purgePortal: (links ?? 0) + (sessions ?? 0),
   };
   const report: HousekeepingReport = {
     expired,
