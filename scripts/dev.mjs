@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { migrateAll } from "./migrate.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const wrangler = "node_modules/.bin/wrangler";
@@ -15,16 +16,13 @@ const port = portArg >= 0 ? args[portArg + 1] : "8787";
 const persistArg = args.indexOf("--persist-to");
 const persist = persistArg >= 0 ? ["--persist-to", args[persistArg + 1]] : [];
 
-// wrangler prints its whole migration table once per migration: shown only when applying fails.
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
-  env,
-  encoding: "utf8",
-});
-if (migrate.status !== 0) {
-  process.stderr.write(`${migrate.stdout}${migrate.stderr}`);
-  process.exit(migrate.status ?? 1);
+// Every database (control and data), as `npm run db:migrate:local` does.
+try {
+  console.log(`D1: ${migrateAll("--local", persist, env).join(", ")}`);
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
 }
-console.log(/No migrations to apply/.test(migrate.stdout) ? "D1: up to date" : "D1: migrations applied");
 
 const adminKey = ensureSecret("ADMIN_API_KEY", "adm_");
 ensureSecret("TOKEN_SIGNING_KEYS", "tsk_");

@@ -1,4 +1,5 @@
 import type { Database } from "./db/client";
+import type { Databases } from "./db/databases";
 import type { OperatorVariables, PortalVariables } from "./http/portal/session";
 import type { Projection } from "./scim/projection";
 
@@ -8,11 +9,16 @@ export type Clock = () => number;
 export interface AppEnv {
   Bindings: Env;
   Variables: {
-    db: Database;
+    /** Every D1 database of the deployment, metered (src/http/request-log.ts). */
+    databases: Databases;
     now: number;
-    /** Set by the SCIM auth middleware: the authenticated tenant and the token that made the request. */
+    /**
+     * Set by the SCIM auth middleware: the authenticated tenant, the token that made the request, and the tenant's
+     * data database (named by the token's grant).
+     */
     tenantId: string;
     tokenId: string;
+    db: Database;
     /** `attributes` / `excludedAttributes`, parsed before any work so a bad list never follows a committed write. */
     projection: Projection;
     /** Set by the portal's session middleware: the signed-in tenant's session and its page frame. */

@@ -1,9 +1,13 @@
 import { createApp } from "./app";
-import { createDb } from "./db/client";
+import { openDatabases } from "./db/databases";
 import { deliveryContext, handleWebhookBatch } from "./queue";
 import { eventRetentionMs } from "./services/events";
 import { HOUSEKEEPING_CRON, runTokenHousekeeping } from "./services/housekeeping";
+import { drainOutbox } from "./services/relay";
 import { relay, type WebhookMessage } from "./services/webhook-delivery";
+
+/** Outbox passes of the every-few-minutes relay (30 entries each): a backlog left by a data database's outage. */
+const RELAY_PASSES = 20;
 
 const app = createApp();
 
@@ -11,14 +15,17 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    // wrangler.toml's other cron (every few minutes) is the webhook relay.
+    // wrangler.toml's other cron (every few minutes) relays: the outbox into the data databases, then what the
+    // webhook queue did not handle.
     if (controller.cron !== HOUSEKEEPING_CRON) {
-      ctx.waitUntil(relay(deliveryContext(env)));
+      const delivery = deliveryContext(env);
+      ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES).then(() => relay(delivery)));
       return;
     }
+    const databases = openDatabases(env);
     ctx.waitUntil(
       runTokenHousekeeping(
-        { db: createDb(env.DB), kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
+        { db: databases.control, databases, kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
         { eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS) },
       ),
     );

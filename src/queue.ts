@@ -1,4 +1,4 @@
-import { createDb } from "./db/client";
+import { openDatabases } from "./db/databases";
 import { logEvent } from "./lib/log";
 import {
   type DeliveryContext,
@@ -17,12 +17,16 @@ export const DEAD_LETTER_QUEUE = "webhook-deliveries-dead";
  */
 const failedMessageDelay = (attempts: number) => Math.min(3600, 30 * 2 ** Math.max(0, attempts - 1));
 
-export const deliveryContext = (env: Env): DeliveryContext => ({
-  db: createDb(env.DB),
-  queue: env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
-  secretsKey: env.WEBHOOK_SECRETS_KEY,
-  now: Date.now,
-});
+export const deliveryContext = (env: Env): DeliveryContext => {
+  const databases = openDatabases(env);
+  return {
+    db: databases.control,
+    databases,
+    queue: env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
+    secretsKey: env.WEBHOOK_SECRETS_KEY,
+    now: Date.now,
+  };
+};
 
 /**
  * The one place queue messages become use cases. Messages of a batch run concurrently (one slow endpoint does not

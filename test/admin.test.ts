@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { DATABASES } from "./support/databases";
 import { admin, createTenant, ORIGIN, request, workerFetch } from "./support/http";
 
 interface Tenant {
@@ -44,6 +45,7 @@ describe("tenants", () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "Northwind",
       azureAdEnabled: false,
+      database: expect.stringMatching(/^DATA_[12]$/),
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
       quotas: { users: unused("users"), groups: unused("groups"), bytes: unused("bytes") },
@@ -79,7 +81,9 @@ describe("tenants", () => {
       for (const t of page.items) seen.add(t.id);
       cursor = page.nextCursor;
     } while (cursor);
-    const total = await env.DB.prepare("select count(*) as n from tenants").first<{ n: number }>();
+    const total = await env.DB.prepare("select count(*) as n from tenants where deleted_at is null").first<{
+      n: number;
+    }>();
     expect(seen.size).toBe(total?.n);
   });
 
@@ -151,9 +155,11 @@ describe("azure-ad integration", () => {
       .map((b) => b.toString(16).padStart(2, "0"))
       .join("");
     expect(await env.TOKENS.get(`token:${hash}`, "json")).toMatchObject({ tokenId });
-    for (const table of ["access_tokens", "audit_events", "tenants", "integrations", "failed_requests"]) {
-      const rows = await env.DB.prepare(`select * from ${table}`).all();
-      expect(JSON.stringify(rows.results)).not.toContain(token.slice(8));
+    for (const db of Object.values(DATABASES)) {
+      for (const table of ["access_tokens", "audit_events", "tenants", "integrations", "failed_requests", "events"]) {
+        const rows = await db.prepare(`select * from ${table}`).all();
+        expect(JSON.stringify(rows.results)).not.toContain(token.slice(8));
+      }
     }
   });
 

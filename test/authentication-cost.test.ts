@@ -7,12 +7,12 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REFUSED_TOKEN_MEMORY_MS } from "../src/services/authenticate";
 import { hashToken } from "../src/tokens/token";
-import { countingD1 } from "./support/d1-intercept";
+import { countingDatabases } from "./support/d1-intercept";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
 import { seedRows } from "./support/seed";
 
-const d1 = countingD1(env.DB);
+const d1 = countingDatabases();
 const kv = countingKv(env.TOKENS);
 const reset = () => {
   d1.reset();
@@ -26,7 +26,7 @@ function limiter(allowed: number) {
 }
 
 const counted = (bindings: Partial<Env> = {}, clock?: () => number) =>
-  fetchWith({ clock, bindings: { DB: d1.db, TOKENS: kv.kv, ...bindings } });
+  fetchWith({ clock, bindings: { ...d1.bindings, TOKENS: kv.kv, ...bindings } });
 
 const randomChars = (n: number) =>
   Array.from(

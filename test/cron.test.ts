@@ -1,16 +1,10 @@
-import {
-  applyD1Migrations,
-  createExecutionContext,
-  createScheduledController,
-  reset,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, reset, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
 import worker from "../src/index";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { raceAfter } from "./support/d1-intercept";
+import { applyAllMigrations, cronContext } from "./support/databases";
 import { admin, createTenant } from "./support/http";
 import { seedRows } from "./support/seed";
 
@@ -45,11 +39,13 @@ const NOTHING_LEFT = {
   purgeEvents: 0,
   purgeDeliveries: 0,
   purgePortal: 0,
+  relay: 0,
+  deletions: 0,
 };
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
 const housekeeping = (opts: { batchSize?: number; subrequestBudget?: number } = {}) =>
-  runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: NOW, actor: "cron" }, opts);
+  runTokenHousekeeping(cronContext(NOW), opts);
 
 describe("token housekeeping", () => {
   let tenantId: string;
@@ -57,7 +53,7 @@ describe("token housekeeping", () => {
   // Housekeeping works across all tenants, so each test starts from empty storage and seeds its own tokens.
   beforeEach(async () => {
     await reset();
-    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+    await applyAllMigrations();
     ({ tenantId } = await createTenant("Cron"));
   });
 
@@ -94,6 +90,9 @@ describe("token housekeeping", () => {
       purgedPortal: 0,
       // The two already revoked before this run (the two it ended had their entries deleted as they ended).
       kvSwept: 2,
+      // The audit rows and events of the expiry, the end of the grace period and the warning, into the data database.
+      relayed: 3,
+      deletionsFinished: 0,
       remaining: NOTHING_LEFT,
       done: true,
     });
@@ -148,6 +147,8 @@ describe("token housekeeping", () => {
       purgedDeliveries: 0,
       purgedPortal: 0,
       kvSwept: 0,
+      relayed: 0,
+      deletionsFinished: 0,
       remaining: NOTHING_LEFT,
       done: true,
     });
@@ -162,7 +163,7 @@ describe("token housekeeping", () => {
         .bind(NOW - 1)
         .run();
     const db = raceAfter(env.DB, (q) => q.includes('from "access_tokens"'), revoke);
-    await runTokenHousekeeping({ db: createDb(db), kv: env.TOKENS, now: NOW, actor: "cron" });
+    await runTokenHousekeeping(cronContext(NOW, db));
     const row = await env.DB.prepare("select status, revoke_reason from access_tokens where id = 'racing'").first();
     expect(row).toEqual({ status: "revoked", revoke_reason: "test" });
     const feed = await (await admin("GET", `/tenants/${tenantId}/events?limit=1000`)).json<{

@@ -1,19 +1,21 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { countingD1 } from "./support/d1-intercept";
+import { countingDatabases } from "./support/d1-intercept";
+import { tenantDb } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
 import { seedGroup } from "./support/seed";
 
 const BIG = 10_000;
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const counter = countingD1(env.DB);
+// Every database counted: the control database (authentication on a KV miss) and both data databases.
+const counter = countingDatabases();
 
 /** KV reads per request: authentication must cost at most one. */
 const kvCount = countingKv(env.TOKENS);
 
 /** The worker with the counting bindings. */
-const counted = fetchWith({ bindings: { DB: counter.db, TOKENS: kvCount.kv } });
+const counted = fetchWith({ bindings: { ...counter.bindings, TOKENS: kvCount.kv } });
 
 describe("membership changes cost the same at 10 and 10,000 members", () => {
   let tenant: TestTenant;
@@ -44,9 +46,9 @@ describe("membership changes cost the same at 10 and 10,000 members", () => {
   const addMember = (id: string) => ({ op: "add", path: "members", value: [{ value: id }] });
 
   it("seeded the big group in bulk", async () => {
-    const n = await env.DB.prepare(
-      "select count(*) as n from group_members where group_id = 'big' and member_id like 'big-u%'",
-    ).first("n");
+    const n = await (await tenantDb(tenant.tenantId))
+      .prepare("select count(*) as n from group_members where group_id = 'big' and member_id like 'big-u%'")
+      .first("n");
     expect(n).toBe(BIG);
   });
 
@@ -157,7 +159,7 @@ describe("D1 round trips per request after authentication, and one KV read (docs
   });
 });
 
-describe("admin reads of a tenant's data: one D1 round trip, the tenant check included", () => {
+describe("admin reads of a tenant's data: the tenant in the control database, then the read in its data database", () => {
   let tenantId: string;
   beforeAll(async () => {
     ({ tenantId } = await createTenant("Admin budget"));
@@ -174,10 +176,10 @@ describe("admin reads of a tenant's data: one D1 round trip, the tenant check in
     counter.reset();
     const res = await admin("GET", `/tenants/${tenantId}${path}`, { fetch: counted });
     expect(res.status).toBe(status);
-    expect(counter.cost.calls).toBe(1);
+    expect(counter.cost.calls).toBe(2);
   });
 
-  it("an unknown tenant is the same one round trip", async () => {
+  it("an unknown tenant costs the one round trip to the control database", async () => {
     counter.reset();
     const res = await admin("GET", "/tenants/unknown/users", { fetch: counted });
     expect(await res.json()).toMatchObject({ error: { code: "tenant_not_found" } });

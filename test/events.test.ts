@@ -3,12 +3,13 @@
  * read through `GET /admin/tenants/{id}/events`. The replay follows Entra's lifecycle as fixtures; each event is
  * checked for its type, its payload and its place in the sequence.
  */
+
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
-import { raceAfter } from "./support/d1-intercept";
+import { racingDatabases } from "./support/d1-intercept";
+import { cronContext } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { seedGroup, seedRows } from "./support/seed";
 
@@ -160,7 +161,7 @@ describe("writes refused inside their batch", () => {
     return types((await walk(t, 1000)).slice(before));
   }
   const racing = (matches: string, action: () => Promise<unknown>) =>
-    fetchWith({ bindings: { DB: raceAfter(env.DB, (q) => q.includes(matches), action) } });
+    fetchWith({ bindings: racingDatabases((q) => q.includes(matches), action) });
 
   it("a version that moved on between the read and the write (If-Match): only the other write's event", async () => {
     const t = await createTenant();
@@ -464,7 +465,7 @@ describe("retention", () => {
         data: "{}",
       })),
     );
-    await runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: Date.now(), actor: "cron" });
+    await runTokenHousekeeping(cronContext(Date.now()));
     // Sequence base + 3 was past retention, so base + 2 goes with it although its time is recent.
     expect((await feed(t)).items.map((e) => e.sequence)).toEqual([base + 4]);
   });
@@ -475,7 +476,7 @@ describe("retention", () => {
     const old = await walk(t, 1000);
     // The hourly run, a month on: everything so far is past the 30-day default.
     const later = Date.now() + 31 * 86_400_000;
-    const report = await runTokenHousekeeping({ db: createDb(env.DB), kv: env.TOKENS, now: later, actor: "cron" });
+    const report = await runTokenHousekeeping(cronContext(later));
     expect(report.purgedEvents).toBeGreaterThanOrEqual(old.length);
     const gone = await admin("GET", `/tenants/${t.tenantId}/events?after=0`);
     expect(gone.status).toBe(410);

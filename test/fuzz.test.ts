@@ -3,10 +3,12 @@
  * filters, query strings, methods and headers. On failure fast-check prints the seed and the shrunk case;
  * rerun with `FC_SEED=<seed> npm test`.
  */
+
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SCIM_TYPE_STATUS, type ScimType } from "../src/scim/errors";
+import { tenantDb } from "./support/databases";
 import { createTenant, fetchWith, request, type TestTenant } from "./support/http";
 import { recount, setLimits, usageOf } from "./support/quotas";
 import { tenantSnapshot } from "./support/storage";
@@ -333,13 +335,19 @@ describe("PATCH and the equivalent PUT give the same resource", { timeout: PROPE
 describe("quota edges: limits at, just under and just over usage", { timeout: PROPERTY_TIMEOUT_MS }, () => {
   const ids = async (t: TestTenant, table: "users" | "groups") =>
     (
-      await env.DB.prepare(`select id from ${table} where tenant_id = ? order by id`)
+      await (
+        await tenantDb(t.tenantId)
+      )
+        .prepare(`select id from ${table} where tenant_id = ? order by id`)
         .bind(t.tenantId)
         .all<{ id: string }>()
     ).results.map((r) => r.id);
   /** Users whose `active` is false: a deactivation may add the bytes of its flag even past the limit. */
   const inactive = async (t: TestTenant) =>
-    (await env.DB.prepare("select count(*) as n from users where tenant_id = ? and active = 0")
+    (await (
+      await tenantDb(t.tenantId)
+    )
+      .prepare("select count(*) as n from users where tenant_id = ? and active = 0")
       .bind(t.tenantId)
       .first<number>("n")) ?? 0;
   const stored = (t: TestTenant) => tenantSnapshot(t.tenantId, ["users", "groups", "group_members", "tenant_quotas"]);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createGroupBody, groupPatches, patchBody } from "./fixtures/entra";
+import { tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
 import { createUser, type ListResponse, type ScimUser } from "./support/users";
 
@@ -38,7 +39,10 @@ const memberIds = async (id: string) =>
   ((await (await scim(tenant, "GET", `/Groups/${id}`)).json<ScimGroup>()).members ?? []).map((m) => m.value).sort();
 const storedMembers = async (id: string) =>
   (
-    await env.DB.prepare("select member_id from group_members where group_id = ? order by member_id")
+    await (
+      await tenantDb(tenant.tenantId)
+    )
+      .prepare("select member_id from group_members where group_id = ? order by member_id")
       .bind(id)
       .all<{ member_id: string }>()
   ).results.map((r) => r.member_id);
@@ -212,7 +216,9 @@ describe("group lifecycle and bad input", () => {
     expect((await (await scim(tenant, "GET", `/Groups/${group.id}`)).json<ScimGroup>()).displayName).toBe(
       group.displayName,
     );
-    const before = await env.DB.prepare("select count(*) as n from groups where tenant_id = ?")
+    const db = await tenantDb(tenant.tenantId);
+    const before = await db
+      .prepare("select count(*) as n from groups where tenant_id = ?")
       .bind(tenant.tenantId)
       .first("n");
     await expectScimError(
@@ -221,7 +227,7 @@ describe("group lifecycle and bad input", () => {
       "invalidValue",
     );
     expect(
-      await env.DB.prepare("select count(*) as n from groups where tenant_id = ?").bind(tenant.tenantId).first("n"),
+      await db.prepare("select count(*) as n from groups where tenant_id = ?").bind(tenant.tenantId).first("n"),
     ).toBe(before);
   });
 
@@ -328,7 +334,8 @@ describe("group lifecycle and bad input", () => {
         scim(tenant, "PATCH", `/Groups/${group.id}`, { body: ops({ op: "replace", path: "displayName", value }) }),
       ),
     );
-    const row = await env.DB.prepare("select display_name, display_name_key, data from groups where id = ?")
+    const row = await (await tenantDb(tenant.tenantId))
+      .prepare("select display_name, display_name_key, data from groups where id = ?")
       .bind(group.id)
       .first<{ display_name: string; display_name_key: string; data: string }>();
     expect(names).toContain(row?.display_name);

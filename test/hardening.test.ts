@@ -12,6 +12,7 @@ import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
 import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
 import { hashToken } from "../src/tokens/token";
 import { raceAfter } from "./support/d1-intercept";
+import { tenantDb } from "./support/databases";
 import {
   admin,
   createTenant,
@@ -182,7 +183,10 @@ describe("no valid request reaches an SQLite limit (bound parameters, statement 
 describe("the failed-request log costs a bounded number of writes and rows", () => {
   const logRows = async (tenantId: string) =>
     (
-      await env.DB.prepare("select path, detail, count from failed_requests where tenant_id = ?")
+      await (
+        await tenantDb(tenantId)
+      )
+        .prepare("select path, detail, count from failed_requests where tenant_id = ?")
         .bind(tenantId)
         .all<{ path: string; detail: string | null; count: number }>()
     ).results;
@@ -229,7 +233,7 @@ describe("the failed-request log costs a bounded number of writes and rows", () 
 
   it("aggregates by fingerprint and keeps a tenant's newest rows up to the maximum", async () => {
     const capped = await createTenant("Capped");
-    const db = createDb(env.DB);
+    const db = createDb(await tenantDb(capped.tenantId));
     const failure = (fingerprint: string, at: number) => ({
       tenantId: capped.tenantId,
       tokenId: capped.tokenId,

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
 import { createUser, filterUsers, type ScimUser } from "./support/users";
 
@@ -13,7 +14,10 @@ beforeAll(async () => {
 const patch = (id: string, body: unknown) => scim(tenant, "PATCH", `/Users/${id}`, { body });
 const ops = (...operations: unknown[]) => ({ schemas: [PATCH_OP], Operations: operations });
 const stored = async (id: string) =>
-  env.DB.prepare("select data, version from users where id = ?").bind(id).first<{ data: string; version: number }>();
+  (await tenantDb(tenant.tenantId))
+    .prepare("select data, version from users where id = ?")
+    .bind(id)
+    .first<{ data: string; version: number }>();
 
 describe("PATCH bad input applies nothing", () => {
   let user: ScimUser;

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { failingD1 } from "./support/d1-intercept";
+import { failingD1, failingDatabases } from "./support/d1-intercept";
+import { DATABASES, tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, fetchWith, request, scim, type TestTenant } from "./support/http";
 import { tenantSnapshot } from "./support/storage";
 import { createUser, filterUsers, type ScimUser } from "./support/users";
@@ -70,7 +71,10 @@ describe("versioned writes (ETags)", () => {
     }>();
     const members = async () =>
       (
-        await env.DB.prepare("select member_id from group_members where group_id = ? order by member_id")
+        await (
+          await tenantDb(tenant.tenantId)
+        )
+          .prepare("select member_id from group_members where group_id = ? order by member_id")
           .bind(group.id)
           .all<{ member_id: string }>()
       ).results.map((r) => r.member_id);
@@ -192,7 +196,7 @@ describe("faults: a storage failure mid-request is a 503 with Retry-After and no
     for (let failOn = 1; failOn <= calls; failOn++) {
       const [method, path, body] = build(await fixtures());
       const before = await tenantRows(tenant.tenantId);
-      const res = await scim(tenant, method, path, { body, fetch: withBindings({ DB: failingD1(env.DB, failOn) }) });
+      const res = await scim(tenant, method, path, { body, fetch: withBindings(failingDatabases(failOn)) });
       expect(res.headers.get("Retry-After")).toBe("5");
       await expectScimError(res, 503);
       expect(await tenantRows(tenant.tenantId)).toBe(before);
@@ -231,7 +235,8 @@ describe("faults: a storage failure mid-request is a 503 with Retry-After and no
     const add = ops({ op: "add", path: "members", value: [{ value: id }] });
     expect((await scim(tenant, "PATCH", `/Groups/${groupId}`, { body: add })).status).toBe(204);
     expect((await scim(tenant, "PATCH", `/Groups/${groupId}`, { body: add })).status).toBe(204);
-    const members = await env.DB.prepare("select count(*) as n from group_members where group_id = ? and member_id = ?")
+    const members = await (await tenantDb(tenant.tenantId))
+      .prepare("select count(*) as n from group_members where group_id = ? and member_id = ?")
       .bind(groupId, id)
       .first("n");
     expect(members).toBe(1);
@@ -259,10 +264,12 @@ describe("secrets hygiene", () => {
     await scim({ ...t, token: rotated.token }, "POST", "/Users", { body: { displayName: "no userName" }, fetch });
     await scim({ ...t, token: rotated.token }, "GET", "/Users?filter=bogus", { fetch });
     await admin("GET", "/tenants", { fetch, headers: {} });
-    await scim({ ...t, token: rotated.token }, "GET", "/Users", { fetch: withBindings({ DB: failingD1(env.DB, 1) }) });
+    await scim({ ...t, token: rotated.token }, "GET", "/Users", { fetch: withBindings(failingDatabases(1)) });
     const stored = await Promise.all(
-      ["audit_events", "failed_requests", "access_tokens"].map(async (table) =>
-        JSON.stringify((await env.DB.prepare(`select * from ${table}`).all()).results),
+      Object.values(DATABASES).flatMap((db) =>
+        ["audit_events", "failed_requests", "access_tokens", "events", "relay_outbox"].map(async (table) =>
+          JSON.stringify((await db.prepare(`select * from ${table}`).all()).results),
+        ),
       ),
     );
     for (const secret of [t.token, rotated.token, env.ADMIN_API_KEY]) {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { tenantDb } from "./support/databases";
 import {
   admin,
   createTenant,
@@ -203,14 +204,22 @@ describe("token lifecycle", () => {
     expect((await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad`, { body: {} })).status).toBe(201);
   });
 
-  it("deleting the tenant purges its tokens from D1 and KV", async () => {
+  it("deleting the tenant ends its tokens in D1 and KV at once, and purges its data", async () => {
     const tenant = await createTenant();
     const hash = await tokenHash(tenant.token);
+    const data = await tenantDb(tenant.tenantId);
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}`)).status).toBe(204);
     await expectRefused(await probe(tenant));
     expect(await env.TOKENS.get(`token:${hash}`)).toBeNull();
-    for (const table of ["access_tokens", "audit_events", "integrations", "users"]) {
-      const n = await env.DB.prepare(`select count(*) as n from ${table} where tenant_id = ?`)
+    const live = await env.DB.prepare(
+      "select count(*) as n from access_tokens where tenant_id = ? and status = 'active'",
+    )
+      .bind(tenant.tenantId)
+      .first("n");
+    expect(live).toBe(0);
+    for (const table of ["audit_events", "users", "events"]) {
+      const n = await data
+        .prepare(`select count(*) as n from ${table} where tenant_id = ?`)
         .bind(tenant.tenantId)
         .first("n");
       expect(n, table).toBe(0);

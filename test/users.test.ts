@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createUserBody } from "./fixtures/entra";
+import { tenantDb } from "./support/databases";
 import {
   admin,
   createTenant,
@@ -17,7 +18,10 @@ import { createUser, filterUsers, type ListResponse, type ScimUser } from "./sup
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 const countRows = async (tenantId: string) =>
-  env.DB.prepare("select count(*) as n from users where tenant_id = ?").bind(tenantId).first<number>("n");
+  (await tenantDb(tenantId))
+    .prepare("select count(*) as n from users where tenant_id = ?")
+    .bind(tenantId)
+    .first<number>("n");
 
 describe("Entra's provisioning flow", () => {
   let tenant: TestTenant;

@@ -76,7 +76,7 @@ async function settledTenant() {
 
 /** How far webhooks have fanned the tenant's feed out. */
 const fannedOut = (t: TestTenant) =>
-  env.DB.prepare("select fanned_out_through from event_feeds where tenant_id = ?")
+  env.DB.prepare("select fanned_out_through from webhook_cursors where tenant_id = ?")
     .bind(t.tenantId)
     .first("fanned_out_through");
 

@@ -21,6 +21,8 @@ export interface AuditEntry {
    * exactly when the change it records does (D1 has no transactions to check first).
    */
   from?: SQL;
+  /** The relay_outbox entry the row comes from (a control-plane change): a second application writes nothing. */
+  relayId?: string;
 }
 
 /** The one way an audit row is written: an INSERT … SELECT placed in the same batch as the change it records. */
@@ -31,9 +33,9 @@ export function auditRow(ctx: WriteContext, entry: AuditEntry): SQL {
       : is(entry.detail, SQL)
         ? entry.detail
         : sql`json(${JSON.stringify(entry.detail)})`;
-  return sql`INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail)
+  return sql`INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail, relay_id)
     SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
-      ${entry.resourceId ?? null}, ${detail} ${entry.from ?? sql``}`;
+      ${entry.resourceId ?? null}, ${detail}, ${entry.relayId ?? null} ${entry.from ?? sql``}`;
 }
 
 export function listAuditEvents(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {

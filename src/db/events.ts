@@ -2,7 +2,7 @@ import { count, is, lt, SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
 import { runBatch } from "./batch";
 import type { Database } from "./client";
-import { eventFeeds, events, tenants } from "./schema";
+import { eventFeeds, events } from "./schema";
 
 /** Every event type the feed carries (docs/events.md describes each payload). */
 export const EVENT_TYPES = [
@@ -44,6 +44,8 @@ export interface EventEntry {
   from?: SQL;
   /** The order of several events one statement writes. */
   orderBy?: SQL;
+  /** The event's id, for one relayed from the control database (services/relay.ts); otherwise a new one. */
+  id?: string;
 }
 
 /**
@@ -58,19 +60,22 @@ const lastSequence = (tenantId: string) =>
 const purgedThrough = (tenantId: string) =>
   sql`coalesce((SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}), 0)`;
 
+/** A new event id, made by SQLite so a statement writing several events gives each its own. */
+export const newEventId = sql`'evt_' || lower(hex(randomblob(16)))`;
+
 /**
  * The one way events are written: an INSERT … SELECT placed in the batch of the change it records. The statement
  * reads the table it writes, so SQLite computes every row (and the last sequence, once) before inserting any.
  *
- * Events of the control plane (integration, tokens) are written the same way into the same feed while tenants have
- * one database; when a tenant's data lives apart from its control rows, those need a relay into the tenant's feed.
+ * Events of the control plane (integration, tokens) reach the feed through the relay (services/relay.ts), which
+ * writes them this way too, with the id their outbox entry gave them.
  */
 export function eventRows(ctx: WriteContext, entry: EventEntry): SQL {
   const type = is(entry.type, SQL) ? entry.type : sql`${entry.type}`;
   const data = is(entry.data, SQL) ? entry.data : sql`json(${JSON.stringify(entry.data)})`;
   return sql`INSERT INTO ${events} (tenant_id, sequence, id, type, occurred_at, resource, data)
     SELECT ${ctx.tenantId}, ${lastSequence(ctx.tenantId)} + row_number() OVER (${entry.orderBy ? sql`ORDER BY ${entry.orderBy}` : sql``}),
-      'evt_' || lower(hex(randomblob(16))), ${type}, ${ctx.now}, ${entry.resource ?? sql`NULL`}, ${data}
+      ${entry.id ?? newEventId}, ${type}, ${ctx.now}, ${entry.resource ?? sql`NULL`}, ${data}
     ${entry.from ?? sql``}`;
 }
 
@@ -140,7 +145,7 @@ export const MAX_EVENT_PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * A page of the tenant's feed after sequence `after` (never before what retention purged), oldest first, in one
- * round trip with what the reader needs around it: whether the tenant exists, the purge mark, the feed's newest
+ * round trip (to the tenant's data database) with what the reader needs around it: the purge mark, the feed's newest
  * sequence, and whether the page stopped short of `limit` only because of its byte budget. With `types`, each type
  * is read on its own index range up to `limit` rows and the ranges merged, so a rare type never walks the rest of
  * the feed (4 parameters a type: 18 types stay under D1's 100 per statement).
@@ -168,15 +173,13 @@ export async function readFeed(
   const read = sql`SELECT * FROM (SELECT *, sum(size) OVER (ORDER BY sequence ROWS UNBOUNDED PRECEDING) AS running,
       count(*) OVER () AS candidates FROM (${candidates}))
     WHERE running - size < ${MAX_EVENT_PAGE_BYTES} ORDER BY sequence`;
-  const [tenant, feed, rows] = await runBatch(db, [
-    sql`SELECT 1 FROM ${tenants} WHERE id = ${tenantId}`,
+  const [feed, rows] = await runBatch(db, [
     sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough, ${lastSequence(tenantId)} AS newest`,
     read,
   ]);
   const found = rows?.results ?? [];
   const status = feed?.results[0];
   return {
-    tenantExists: (tenant?.results.length ?? 0) > 0,
     purgedThrough: Number(status?.purgedThrough ?? 0),
     newest: Number(status?.newest ?? 0),
     events: found.map(toStoredEvent),
@@ -185,16 +188,10 @@ export async function readFeed(
   };
 }
 
-/** Whether the tenant exists, and how far retention has purged its feed: one round trip. */
-export async function feedPosition(db: Database, tenantId: string) {
-  const [tenant, feed] = await runBatch(db, [
-    sql`SELECT 1 FROM ${tenants} WHERE id = ${tenantId}`,
-    sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough`,
-  ]);
-  return {
-    tenantExists: (tenant?.results.length ?? 0) > 0,
-    purgedThrough: Number(feed?.results[0]?.purgedThrough ?? 0),
-  };
+/** How far retention has purged the tenant's feed. */
+export async function feedPurgedThrough(db: Database, tenantId: string) {
+  const [feed] = await runBatch(db, [sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough`]);
+  return Number(feed?.results[0]?.purgedThrough ?? 0);
 }
 
 /** Up to `limit` events older than `before`, oldest first: the tenants they belong to and how far each goes. */

@@ -1,4 +1,4 @@
-import { and, eq, gte, type SQL, sql } from "drizzle-orm";
+import { and, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 import { countLiveSessions } from "./portal";
@@ -13,13 +13,19 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
   sql<number>`coalesce(sum(${value}), 0)`.mapWith(Number).as(name);
 
 /**
- * What a tenant's integration page shows, in one round trip: the tenant and its integration, its live tokens, when
- * the directory last called, the users it provisions (active, inactive, adopted), its groups, its failed requests
- * since `failuresSince`, and its open portal sessions. Counting users reads the tenant's directory users once (no counter is kept for
- * them: every SCIM write would pay for a page seen now and then).
+ * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
+ * its integration, its live tokens, when the directory last called, its open portal sessions; the users it
+ * provisions (active, inactive, adopted), its groups, its failed requests since `failuresSince`. Counting users
+ * reads the tenant's directory users once (no counter is kept for them: every SCIM write would pay for a page seen
+ * now and then).
  */
-export async function readIntegrationStatus(db: Database, tenantId: string, now: number, failuresSince: number) {
-  const [found, tokens, [calls], [provisioned], [groupTotal], [failures], [sessions]] = await db.batch([
+export async function readIntegrationStatus(
+  { control: db, data }: { control: Database; data: Database },
+  tenantId: string,
+  now: number,
+  failuresSince: number,
+) {
+  const controlReads = db.batch([
     db
       .select({
         tenant: tenants,
@@ -28,10 +34,13 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
       })
       .from(tenants)
       .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
-      .where(eq(tenants.id, tenantId)),
+      .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt))),
     listLiveTokens(db, tenantId, now),
     lastCall(db, tenantId),
-    db
+    countLiveSessions(db, tenantId, now),
+  ]);
+  const dataReads = data.batch([
+    data
       .select({
         active: total("active_users", sql`${users.active} = 1`),
         inactive: total("inactive_users", sql`${users.active} = 0`),
@@ -39,8 +48,8 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
       })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.managedBy, "azure-ad"))),
-    db.select({ groups: tenantQuotas.groupCount }).from(tenantQuotas).where(eq(tenantQuotas.tenantId, tenantId)),
-    db
+    data.select({ groups: tenantQuotas.groupCount }).from(tenantQuotas).where(eq(tenantQuotas.tenantId, tenantId)),
+    data
       // A row counts repeats of one failure since its first; one that began before the window counts once (it
       // was seen in the window, how often there is unknown), so the figure never overstates the day.
       .select({
@@ -51,7 +60,10 @@ export async function readIntegrationStatus(db: Database, tenantId: string, now:
       })
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
-    countLiveSessions(db, tenantId, now),
+  ]);
+  const [[found, tokens, [calls], [sessions]], [[provisioned], [groupTotal], [failures]]] = await Promise.all([
+    controlReads,
+    dataReads,
   ]);
   const [row] = found;
   if (!row) return null;

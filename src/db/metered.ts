@@ -13,8 +13,10 @@ export interface D1Usage {
   rowsWritten: number;
 }
 
-export function meteredD1(d1: D1Database) {
-  const usage: D1Usage = { calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0 };
+export const noUsage = (): D1Usage => ({ calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0 });
+
+/** `d1`, counting into `usage`. */
+export function meteredD1(d1: D1Database, usage: D1Usage = noUsage()) {
   const originals = new WeakMap<object, D1PreparedStatement>();
   // A call counts when it is made (a failed one was a round trip too); its rows when it answers.
   const begin = (statements: number) => {

@@ -8,7 +8,7 @@ export type PortalLinkRow = typeof portalLinks.$inferSelect;
 export const insertLink = (row: Omit<PortalLinkRow, "usedAt" | "sessionId">) =>
   sql`INSERT INTO ${portalLinks} (id, tenant_id, created_at, expires_at, return_url)
     SELECT ${row.id}, ${row.tenantId}, ${row.createdAt}, ${row.expiresAt}, ${row.returnUrl}
-    WHERE EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${row.tenantId})
+    WHERE EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${row.tenantId} AND deleted_at IS NULL)
     RETURNING id`;
 
 /** True once the link `linkId` exists: the guard of its audit row. */
@@ -21,7 +21,14 @@ export async function findOpenLink(db: Database, linkId: string, now: number) {
     .select({ tenantId: portalLinks.tenantId, expiresAt: portalLinks.expiresAt })
     .from(portalLinks)
     .innerJoin(tenants, eq(tenants.id, portalLinks.tenantId))
-    .where(and(eq(portalLinks.id, linkId), isNull(portalLinks.usedAt), gt(portalLinks.expiresAt, now)));
+    .where(
+      and(
+        eq(portalLinks.id, linkId),
+        isNull(portalLinks.usedAt),
+        gt(portalLinks.expiresAt, now),
+        isNull(tenants.deletedAt),
+      ),
+    );
   return row ?? null;
 }
 
@@ -33,7 +40,7 @@ export function redeemLinkStatements(linkId: string, session: { id: string; now:
   return [
     sql`UPDATE ${portalLinks} SET used_at = ${session.now}, session_id = ${session.id}
       WHERE id = ${linkId} AND used_at IS NULL AND expires_at > ${session.now}
-        AND EXISTS (SELECT 1 FROM ${tenants} t WHERE t.id = ${portalLinks.tenantId})
+        AND EXISTS (SELECT 1 FROM ${tenants} t WHERE t.id = ${portalLinks.tenantId} AND t.deleted_at IS NULL)
       RETURNING tenant_id AS tenantId`,
     sql`INSERT INTO ${portalSessions} (id, tenant_id, created_at, expires_at, return_url)
       SELECT ${session.id}, tenant_id, ${session.now}, ${session.expiresAt}, return_url FROM ${portalLinks}
@@ -51,12 +58,15 @@ export async function findLiveSession(db: Database, sessionId: string, now: numb
     .select({
       tenantId: portalSessions.tenantId,
       tenantName: tenants.name,
+      database: tenants.database,
       expiresAt: portalSessions.expiresAt,
       returnUrl: portalSessions.returnUrl,
     })
     .from(portalSessions)
     .innerJoin(tenants, eq(tenants.id, portalSessions.tenantId))
-    .where(and(eq(portalSessions.id, sessionId), live(now), eq(portalSessions.role, "customer")));
+    .where(
+      and(eq(portalSessions.id, sessionId), live(now), eq(portalSessions.role, "customer"), isNull(tenants.deletedAt)),
+    );
   return row ?? null;
 }
 
@@ -96,7 +106,10 @@ export async function findOperatorSession(
   }
   const [session, [tenant]] = await db.batch([
     operatorSession(db, sessionId, keyDigest, now),
-    db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId)),
+    db
+      .select({ id: tenants.id, name: tenants.name, database: tenants.database })
+      .from(tenants)
+      .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt))),
   ]);
   return { live: session.length > 0, tenant: tenant ?? null };
 }

@@ -1,6 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { quotaDefaults, tenantQuotas, tenants } from "./schema";
+import { quotaDefaults, tenantQuotas } from "./schema";
 
 /** What a quota limits. The triggers of migrations/0007_quota_triggers.sql raise `quota exceeded: <quota>`. */
 export const QUOTAS = ["users", "groups", "bytes"] as const;
@@ -66,9 +66,9 @@ export type TenantQuotasRow = Awaited<ReturnType<typeof selectTenantQuotas>>[num
 
 /**
  * Sets the named limits of a tenant (at least one; null: back to the deployment's default), leaving the others as
- * they are; only while the tenant exists, so a tenant deleted meanwhile leaves no row behind.
+ * they are, while `guard` holds (the relay's: not applied before).
  */
-export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>) {
+export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>, guard: SQL) {
   const named = QUOTAS.filter((q) => limits[q] !== undefined);
   const columns = sql.join(
     named.map((q) => sql.raw(COLUMN[q])),
@@ -80,7 +80,7 @@ export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>) 
   );
   const updates = sql.raw(named.map((q) => `${COLUMN[q]} = excluded.${COLUMN[q]}`).join(", "));
   return sql`INSERT INTO ${tenantQuotas} (tenant_id, ${columns}) SELECT ${tenantId}, ${values}
-    WHERE EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId})
+    WHERE ${guard}
     ON CONFLICT (tenant_id) DO UPDATE SET ${updates}`;
 }
 
@@ -97,7 +97,3 @@ export async function writeQuotaDefaults(db: Database, limits: Partial<QuotaLimi
     .values({ id: 1, ...set })
     .onConflictDoUpdate({ target: quotaDefaults.id, set });
 }
-
-/** Offboarding: the tenant's counters go first, so the triggers of the deletes that follow have nothing to update. */
-export const deleteTenantQuotas = (db: Database, tenantId: string) =>
-  db.delete(tenantQuotas).where(eq(tenantQuotas.tenantId, tenantId));

@@ -2,6 +2,13 @@
  * D1 tables. Every row that belongs to a customer account carries `tenant_id`, and every index a tenant query
  * touches starts with it, so one tenant's rows are never scanned on behalf of another.
  *
+ * Every database has this one schema (one migration set), in one of two roles (src/db/databases.ts): the control
+ * database (binding DB) holds the deployment and its tenants: `tenants`, `integrations`, `access_tokens`,
+ * `relay_outbox`, the webhook tables and the portal's; a data database holds tenants' directories: `users`,
+ * `groups`, `group_members`, `audit_events`, `failed_requests`, `events`, `event_feeds` and the quota tables. A
+ * tenant's directory lives in the data database `tenants.database` names. The control database is also a data
+ * database (named DB), which is where tenants created before the split keep their directories.
+ *
  * No foreign keys on purpose: when drizzle-kit rebuilds a table it emits `PRAGMA foreign_keys=OFF`, which D1
  * ignores inside a migration, so an `ON DELETE CASCADE` would silently delete child rows during a schema change.
  * Offboarding purges a tenant's rows explicitly in one batch instead (db/tenants.ts).
@@ -20,13 +27,50 @@ const documentBytes = () =>
     mode: "virtual",
   });
 
-export const tenants = sqliteTable("tenants", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull(),
-  azureAdEnabled: integer("azure_ad_enabled", { mode: "boolean" }).notNull().default(false),
-  createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
-});
+export const tenants = sqliteTable(
+  "tenants",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    azureAdEnabled: integer("azure_ad_enabled", { mode: "boolean" }).notNull().default(false),
+    /**
+     * The data database holding the tenant's directory (a binding name). The default is the control database's own
+     * name: where every tenant created before data databases existed keeps its data.
+     */
+    database: text("database").notNull().default("DB"),
+    /** Set when the tenant is deleted: it is gone for every reader, while its data is purged in chunks. */
+    deletedAt: integer("deleted_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("tenants_database_idx").on(t.database, t.deletedAt)],
+);
+
+/**
+ * Audit rows and events of control-plane changes (integration, tokens, tenant settings), on their way to the
+ * tenant's data database: written in the batch of the change they record (so one exists exactly when the change
+ * does), applied to the data database by the relay (services/relay.ts) and then deleted. `id` is the event id the
+ * entry becomes, and the key that makes applying it twice a no-op (audit_events.relay_id).
+ */
+export const relayOutbox = sqliteTable(
+  "relay_outbox",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    resourceType: text("resource_type"),
+    resourceId: text("resource_id"),
+    detail: text("detail"),
+    /** The event the change emits (null: an audit row only) and its payload (JSON text). */
+    eventType: text("event_type"),
+    eventData: text("event_data"),
+    /** A change to the tenant's data that goes with it (JSON, services/relay.ts RelayEffect), or null. */
+    effect: text("effect"),
+  },
+  (t) => [index("relay_outbox_tenant_idx").on(t.tenantId)],
+);
 
 /** One row while a tenant has the Azure AD (Entra ID) provisioning integration set up. */
 export const integrations = sqliteTable("integrations", {
@@ -156,8 +200,11 @@ export const auditEvents = sqliteTable(
     resourceType: text("resource_type"),
     resourceId: text("resource_id"),
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** The relay_outbox entry this row came from (control-plane changes): applying an entry twice writes it once. */
+    relayId: text("relay_id"),
   },
   (t) => [
+    uniqueIndex("audit_events_relay_idx").on(t.relayId),
     index("audit_events_tenant_idx").on(t.tenantId, t.id),
     index("audit_events_at_idx").on(t.at),
     // A user's or group's history on its page, newest first, without walking the tenant's whole log.
@@ -250,12 +297,19 @@ export const events = sqliteTable(
 
 /**
  * A tenant's feed beyond its rows: the highest sequence retention has purged, so numbering continues after a purge
- * emptied the feed and a cursor from before it is recognised as expired; and how far webhooks have taken it.
+ * emptied the feed and a cursor from before it is recognised as expired.
  */
 export const eventFeeds = sqliteTable("event_feeds", {
   tenantId: text("tenant_id").primaryKey(),
   purgedThrough: integer("purged_through").notNull().default(0),
-  /** How far webhooks have fanned the feed out into deliveries (sequences are taken in commit order). */
+});
+
+/**
+ * How far webhooks have fanned each tenant's feed out into deliveries (sequences are taken in commit order). In the
+ * control database with the deliveries, so recording deliveries and moving the cursor is one batch.
+ */
+export const webhookCursors = sqliteTable("webhook_cursors", {
+  tenantId: text("tenant_id").primaryKey(),
   fannedOutThrough: integer("fanned_out_through").notNull().default(0),
 });
 

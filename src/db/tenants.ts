@@ -1,28 +1,27 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Statement } from "./batch";
+import { and, asc, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { rowsOf, runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
-import { deleteTenantQuotas, selectTenantQuotas } from "./quotas";
 import {
   accessTokens,
-  auditEvents,
-  eventFeeds,
-  events,
-  failedRequests,
-  groupMembers,
-  groups,
   integrations,
   portalLinks,
   portalSessions,
+  relayOutbox,
   tenants,
-  users,
+  webhookCursors,
 } from "./schema";
 import { tenantEnabled } from "./tokens";
 
 export type TenantRow = typeof tenants.$inferSelect;
 
+/** Not deleted: a deleted tenant is gone for every reader while its data is purged. */
+const present = isNull(tenants.deletedAt);
+
 export async function findTenant(db: Database, id: string) {
-  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  const [row] = await db
+    .select()
+    .from(tenants)
+    .where(and(eq(tenants.id, id), present));
   return row ?? null;
 }
 
@@ -32,30 +31,18 @@ export async function findTenantWithIntegration(db: Database, id: string) {
     .select({ tenant: tenants, integration: integrations })
     .from(tenants)
     .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
-    .where(eq(tenants.id, id));
+    .where(and(eq(tenants.id, id), present));
   return row ?? null;
 }
 
-/** The tenant and its quotas (usage and limits), in one round trip. */
-export async function findTenantWithQuotas(db: Database, id: string) {
-  const [[tenant], [quotas]] = await db.batch([
-    db.select().from(tenants).where(eq(tenants.id, id)),
-    selectTenantQuotas(db, id),
-  ]);
-  // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
-  return tenant && quotas ? { tenant, quotas } : null;
-}
-
-/**
- * A tenant-scoped read in one round trip with the check that the tenant exists: null when it does not, else the
- * read's rows.
- */
-export async function readIfTenantExists<T extends BatchItem<"sqlite">>(db: Database, tenantId: string, read: T) {
-  const [found, rows] = await db.batch([
-    db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)),
-    read,
-  ]);
-  return found.length > 0 ? rows : null;
+/** Tenants (not deleted) per database. */
+export async function tenantCounts(db: Database) {
+  const rows = await db
+    .select({ database: tenants.database, n: count() })
+    .from(tenants)
+    .where(present)
+    .groupBy(tenants.database);
+  return new Map(rows.map((r) => [r.database, r.n]));
 }
 
 /**
@@ -68,6 +55,7 @@ export async function listTenants(db: Database, afterId: string | undefined, lim
     .from(tenants)
     .where(
       and(
+        present,
         afterId === undefined ? undefined : gt(tenants.id, afterId),
         nameContains ? sql`instr(lower(${tenants.name}), lower(${nameContains})) > 0` : undefined,
       ),
@@ -84,19 +72,70 @@ export function updateTenant(db: Database, id: string, set: Partial<Omit<TenantR
   return db.update(tenants).set(set).where(eq(tenants.id, id)).returning();
 }
 
-/** Everything a tenant owns, for offboarding. Later tables add their delete here, so nothing is left behind. */
-export function purgeTenantStatements(db: Database, tenantId: string): Statement[] {
+/**
+ * The first step of deleting a tenant, in the control database: the tenant is marked deleted (gone for every
+ * reader), its tokens stop working, its setup links and portal sessions end, and relay entries not yet applied are
+ * dropped (its data is about to go). Only if the tenant is not deleted already; RETURNING says whether it was.
+ */
+export function markTenantDeleted(db: Database, tenantId: string, now: number): Statement[] {
   return [
-    deleteTenantQuotas(db, tenantId),
-    db.delete(groupMembers).where(eq(groupMembers.tenantId, tenantId)),
-    db.delete(groups).where(eq(groups.tenantId, tenantId)),
-    db.delete(users).where(eq(users.tenantId, tenantId)),
+    sql`UPDATE ${tenants} SET deleted_at = ${now}, updated_at = ${now} WHERE id = ${tenantId} AND deleted_at IS NULL
+      RETURNING id`,
+    db
+      .update(accessTokens)
+      .set({ status: "revoked", revokedAt: now, revokeReason: "tenant_deleted" })
+      .where(and(eq(accessTokens.tenantId, tenantId), eq(accessTokens.status, "active"))),
+    db.delete(portalLinks).where(eq(portalLinks.tenantId, tenantId)),
+    db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
+    db.delete(relayOutbox).where(eq(relayOutbox.tenantId, tenantId)),
+  ];
+}
+
+/** Deleted tenants whose deletion is not finished, the oldest first. */
+export const deletedTenants = (db: Database, limit: number) =>
+  db
+    .select({ id: tenants.id, database: tenants.database, deletedAt: tenants.deletedAt })
+    .from(tenants)
+    .where(isNotNull(tenants.deletedAt))
+    .orderBy(asc(tenants.deletedAt))
+    .limit(limit);
+
+/** The tables of a data database that hold a tenant's rows, in the order a purge empties them. */
+const DATA_TABLES = [
+  "tenant_quotas",
+  "group_members",
+  "groups",
+  "users",
+  "audit_events",
+  "failed_requests",
+  "events",
+  "event_feeds",
+];
+
+/**
+ * One chunk of purging a tenant's data: up to `limit` rows of each table in one batch, so a tenant of any size is
+ * purged in steps that each stay within D1's limits. Counters go first, so the quota triggers of the deletes that
+ * follow have nothing to update. Returns how many rows went (0: nothing was left).
+ */
+export async function purgeTenantDataChunk(db: Database, tenantId: string, limit: number) {
+  const results = await runBatch(
+    db,
+    DATA_TABLES.map(
+      (table) =>
+        sql`DELETE FROM ${sql.identifier(table)} WHERE rowid IN (SELECT rowid FROM ${sql.identifier(table)}
+          WHERE tenant_id = ${tenantId} LIMIT ${limit}) RETURNING 1`,
+    ),
+  );
+  return results.reduce((sum, r) => sum + rowsOf(r).length, 0);
+}
+
+/** The last step: the tenant's rows in the control database, the tenant's own included. */
+export function purgeTenantControlStatements(db: Database, tenantId: string): Statement[] {
+  return [
     db.delete(accessTokens).where(eq(accessTokens.tenantId, tenantId)),
     db.delete(integrations).where(eq(integrations.tenantId, tenantId)),
-    db.delete(auditEvents).where(eq(auditEvents.tenantId, tenantId)),
-    db.delete(failedRequests).where(eq(failedRequests.tenantId, tenantId)),
-    db.delete(events).where(eq(events.tenantId, tenantId)),
-    db.delete(eventFeeds).where(eq(eventFeeds.tenantId, tenantId)),
+    db.delete(webhookCursors).where(eq(webhookCursors.tenantId, tenantId)),
+    db.delete(relayOutbox).where(eq(relayOutbox.tenantId, tenantId)),
     db.delete(portalLinks).where(eq(portalLinks.tenantId, tenantId)),
     db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
     db.delete(tenants).where(eq(tenants.id, tenantId)),
@@ -112,10 +151,6 @@ export function insertIntegration(tenantId: string, now: number) {
   return sql`INSERT INTO ${integrations} (tenant_id, created_at) SELECT ${tenantId}, ${now} WHERE ${tenantEnabled(tenantId)}`;
 }
 
-/** Hands Entra-managed users back to the product when the integration goes away; nothing is deleted. */
-export function releaseManagedUsers(db: Database, tenantId: string, now: number) {
-  return db
-    .update(users)
-    .set({ managedBy: "portal", adoptedAt: null, updatedAt: now, version: sql`${users.version} + 1` })
-    .where(and(eq(users.tenantId, tenantId), eq(users.managedBy, "azure-ad")));
-}
+/** Deletions not finished (what housekeeping still has to do), as a query for a batch. */
+export const countDeletedTenants = (db: Database) =>
+  db.select({ n: count() }).from(tenants).where(isNotNull(tenants.deletedAt));

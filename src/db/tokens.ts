@@ -17,7 +17,10 @@ function liveAt(now: number) {
   );
 }
 
-/** The D1 side of authentication, used when KV misses: a live token whose tenant still has the option and integration. */
+/**
+ * The D1 side of authentication, used when KV misses: a live token whose tenant still has the option and integration
+ * (and is not being deleted), with the tenant's data database.
+ */
 export async function findLiveTokenByHash(db: Database, tokenHash: string, now: number) {
   const [row] = await db
     .select({
@@ -25,11 +28,19 @@ export async function findLiveTokenByHash(db: Database, tokenHash: string, now: 
       tenantId: accessTokens.tenantId,
       expiresAt: accessTokens.expiresAt,
       revokedAt: accessTokens.revokedAt,
+      database: tenants.database,
     })
     .from(accessTokens)
     .innerJoin(tenants, eq(tenants.id, accessTokens.tenantId))
     .innerJoin(integrations, eq(integrations.tenantId, accessTokens.tenantId))
-    .where(and(eq(accessTokens.tokenHash, tokenHash), liveAt(now), eq(tenants.azureAdEnabled, true)))
+    .where(
+      and(
+        eq(accessTokens.tokenHash, tokenHash),
+        liveAt(now),
+        eq(tenants.azureAdEnabled, true),
+        isNull(tenants.deletedAt),
+      ),
+    )
     .limit(1);
   return row ?? null;
 }
@@ -43,9 +54,12 @@ export function listLiveTokens(db: Database, tenantId: string, now: number) {
     .orderBy(sql`${accessTokens.createdAt} desc`);
 }
 
-/** True while the tenant has the Azure AD option on: the guard of the statements that set an integration up. */
+/**
+ * True while the tenant has the Azure AD option on (and is not being deleted): the guard of the statements that set
+ * an integration up.
+ */
 export const tenantEnabled = (tenantId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND azure_ad_enabled = 1)`;
+  sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND azure_ad_enabled = 1 AND deleted_at IS NULL)`;
 
 /** True while the tenant has its integration (the guard of what records its removal, too). */
 export const integrationExists = (tenantId: string) =>

@@ -1,8 +1,8 @@
-import { and, count, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
 import { type StoredEvent, toStoredEvent } from "./events";
-import { type DeliveryAttempt, eventFeeds, events, tenants, webhookDeliveries, webhookEndpoints } from "./schema";
+import { type DeliveryAttempt, events, tenants, webhookCursors, webhookDeliveries, webhookEndpoints } from "./schema";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -98,20 +98,30 @@ const toFanoutEndpoint = (row: RawRow): FanoutEndpoint => ({
 const EVENT_REFERENCE = sql`sequence, id, type, occurred_at AS occurredAt, NULL AS resource, '{}' AS data`;
 
 /**
- * What a fan-out step needs, in one round trip: the endpoints that take the tenant's events and the events after
- * `after` (the tenant's fan-out cursor when `after` is null), oldest first.
+ * What a fan-out step needs of the control database, in one round trip: the tenant's data database (null: no such
+ * tenant, or it is being deleted), its fan-out cursor, and the endpoints that take its events.
  */
-export async function readFanout(db: Database, tenantId: string, after: number | null, limit: number) {
-  const from =
-    after === null
-      ? sql`coalesce((SELECT fanned_out_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}), 0)`
-      : sql`${after}`;
-  const [endpoints, found] = await runBatch(db, [
+export async function readFanoutTargets(db: Database, tenantId: string) {
+  const [tenant, cursor, endpoints] = await runBatch(db, [
+    sql`SELECT database FROM ${tenants} WHERE id = ${tenantId} AND deleted_at IS NULL`,
+    sql`SELECT fanned_out_through AS through FROM ${webhookCursors} WHERE tenant_id = ${tenantId}`,
     endpointsFor(tenantId),
-    sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${from}
+  ]);
+  const database = rowsOf(tenant)[0]?.database;
+  return {
+    database: database === undefined ? null : String(database),
+    cursor: Number(rowsOf(cursor)[0]?.through ?? 0),
+    endpoints: rowsOf(endpoints).map(toFanoutEndpoint),
+  };
+}
+
+/** The tenant's events after `after`, oldest first (references only), from its data database. */
+export async function readEventsAfter(db: Database, tenantId: string, after: number, limit: number) {
+  const [found] = await runBatch(db, [
+    sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after}
       ORDER BY sequence LIMIT ${limit}`,
   ]);
-  return { endpoints: rowsOf(endpoints).map(toFanoutEndpoint), events: rowsOf(found).map(toStoredEvent) };
+  return rowsOf(found).map(toStoredEvent);
 }
 
 export interface NewDelivery {
@@ -149,7 +159,7 @@ export async function recordFanout(
     ...(through === null
       ? []
       : [
-          sql`INSERT INTO ${eventFeeds} (tenant_id, fanned_out_through) VALUES (${tenantId}, ${through})
+          sql`INSERT INTO ${webhookCursors} (tenant_id, fanned_out_through) VALUES (${tenantId}, ${through})
             ON CONFLICT (tenant_id) DO UPDATE SET fanned_out_through = max(fanned_out_through, excluded.fanned_out_through)`,
         ]),
   ];
@@ -160,10 +170,11 @@ export async function recordFanout(
 /**
  * Takes the next attempt at a delivery, if it is due: its attempt count goes up and it is leased until `leaseUntil`,
  * so a duplicate message (a relay's, a replay's, the queue's own redelivery) finds it taken and does not post again.
- * In the same round trip: the delivery as it stands, its endpoint and its event.
+ * In the same round trip: the delivery as it stands, its endpoint, and the data database of its tenant (null: the
+ * tenant is gone).
  */
 export async function claimAttempt(db: Database, key: DeliveryKey, now: number, leaseUntil: number) {
-  const [claimed, delivery, endpoint, event] = await db.batch([
+  const [claimed, delivery, endpoint, tenant] = await db.batch([
     db
       .update(webhookDeliveries)
       .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, nextAttemptAt: leaseUntil, updatedAt: now })
@@ -178,17 +189,25 @@ export async function claimAttempt(db: Database, key: DeliveryKey, now: number, 
     db.select().from(webhookDeliveries).where(deliveryWhere(key)),
     db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, key.endpointId)),
     db
-      .select()
-      .from(events)
-      .where(and(eq(events.tenantId, key.tenantId), eq(events.sequence, key.sequence))),
+      .select({ database: tenants.database })
+      .from(tenants)
+      .where(and(eq(tenants.id, key.tenantId), isNull(tenants.deletedAt))),
   ]);
-  const e = event[0];
   return {
     claimed: claimed[0] ?? null,
     current: delivery[0] ?? null,
     endpoint: endpoint[0] ?? null,
-    event: e ? ({ ...e, type: e.type as StoredEvent["type"] } satisfies StoredEvent) : null,
+    database: tenant[0]?.database ?? null,
   };
+}
+
+/** The event a delivery sends, from its tenant's data database (null: past retention, or purged). */
+export async function findEvent(db: Database, key: DeliveryKey): Promise<StoredEvent | null> {
+  const [e] = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.tenantId, key.tenantId), eq(events.sequence, key.sequence)));
+  return e ? { ...e, type: e.type as StoredEvent["type"] } : null;
 }
 
 /** What one attempt changes: the delivery's state and log, and, when it changed, the endpoint's health. */
@@ -265,13 +284,28 @@ export async function takeOverdueDeliveries(db: Database, overdueBefore: number,
   );
 }
 
-/** Tenants with events older than `before` that webhooks have not fanned out yet (their nudge was lost). */
-export async function tenantsBehind(db: Database, before: number, limit: number) {
+/**
+ * The relay's view of every tenant's fan-out, from the control database: id, data database and cursor, a page of
+ * tenants at a time in id order (the relay walks them all, page by page).
+ */
+export async function fanoutCursors(db: Database, afterId: string, limit: number) {
   const [rows] = await runBatch(db, [
-    sql`SELECT t.id FROM ${tenants} t LEFT JOIN ${eventFeeds} f ON f.tenant_id = t.id
-      WHERE EXISTS (SELECT 1 FROM ${events} e WHERE e.tenant_id = t.id
-        AND e.sequence > coalesce(f.fanned_out_through, 0) AND e.occurred_at < ${before})
-      LIMIT ${limit}`,
+    sql`SELECT t.id, t.database, coalesce(c.fanned_out_through, 0) AS through
+      FROM ${tenants} t LEFT JOIN ${webhookCursors} c ON c.tenant_id = t.id
+      WHERE t.id > ${afterId} AND t.deleted_at IS NULL ORDER BY t.id LIMIT ${limit}`,
+  ]);
+  return rowsOf(rows).map((r) => ({ id: String(r.id), database: String(r.database), through: Number(r.through) }));
+}
+
+/**
+ * Of the tenants given with their cursors (all in this data database), those with an event older than `before` past
+ * their cursor: their fan-out nudge was lost. One query, each tenant a lookup on the feed's primary key.
+ */
+export async function tenantsBehind(db: Database, cursors: { id: string; through: number }[], before: number) {
+  const [rows] = await runBatch(db, [
+    sql`SELECT value ->> 0 AS id FROM json_each(${JSON.stringify(cursors.map((c) => [c.id, c.through]))}) j
+      WHERE EXISTS (SELECT 1 FROM ${events} e WHERE e.tenant_id = j.value ->> 0
+        AND e.sequence > j.value ->> 1 AND e.occurred_at < ${before})`,
   ]);
   return rowsOf(rows).map((r) => String(r.id));
 }

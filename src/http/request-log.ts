@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
-import { createDb } from "../db/client";
-import { meteredD1 } from "../db/metered";
+import { openDatabases } from "../db/databases";
+import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import type { AppEnv } from "../env";
 import { logEvent } from "../lib/log";
 
@@ -14,7 +14,7 @@ const TENANT_IN_PATH =
 /**
  * One structured line per request, and its id on the response (`X-Request-Id`, Cloudflare's ray id when there is
  * one): what a request cost, for operations. Ids only: the route's template, never its path with values, no
- * query string, no personal data. The request's D1 binding is metered here, so every use case's calls are counted:
+ * query string, no personal data. The request's D1 bindings are metered here, so every use case's calls are counted:
  * those made before the response, that is. Work after it (`waitUntil`: the token's last-used time, the failed-request
  * log) and a streamed body's reads (the export logs its own end) are not in the line.
  */
@@ -23,9 +23,17 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const ray = c.req.header("cf-ray");
   // Cloudflare's ray id when the request came through Cloudflare; anything else a client sent is not trusted.
   const requestId = ray && CF_RAY.test(ray) ? ray : crypto.randomUUID();
-  const metered = meteredD1(c.env.DB);
-  c.set("db", createDb(metered.db));
+  const usage = new Map<string, D1Usage>();
+  c.set(
+    "databases",
+    openDatabases(c.env, (d1, name) => {
+      const counted = noUsage();
+      usage.set(name, counted);
+      return meteredD1(d1, counted).db;
+    }),
+  );
   await next();
+  const used = [...usage].filter(([, u]) => u.calls > 0);
   c.res.headers.set("X-Request-Id", requestId);
   logEvent("info", "request", {
     requestId,
@@ -34,6 +42,11 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     status: c.res.status,
     tenantId: c.get("tenantId") ?? TENANT_IN_PATH.exec(c.req.path)?.[1] ?? null,
     durationMs: Date.now() - started,
-    d1: metered.usage,
+    // The databases the request called, and what it cost in all.
+    databases: used.map(([name]) => name),
+    d1: used.reduce((sum, [, u]) => {
+      for (const key of Object.keys(sum) as (keyof D1Usage)[]) sum[key] += u[key];
+      return sum;
+    }, noUsage()),
   });
 });

@@ -1,7 +1,7 @@
 import type { Database } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
-import { REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
+import { grantDatabase, REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
 import { hashToken, hasValidMac, tokenKind } from "../tokens/token";
 import { publishGrant } from "./tokens";
 
@@ -33,7 +33,8 @@ interface AuthContext {
 }
 
 /**
- * Resolves a bearer token to its token id if it is live and belongs to `tenantId`; null otherwise.
+ * Resolves a bearer token to its token id and the tenant's data database if it is live and belongs to `tenantId`;
+ * null otherwise. `db` is the control database.
  *
  * A signed token is checked first against its MAC, which binds it to the tenant: a forged token, or a real one on
  * another tenant's URL, costs no KV or D1 access at all. A genuine one is looked up in KV (one read); on a miss D1
@@ -63,14 +64,14 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
       if (kind === "signed") remember(refused, tokenHash, ctx.now);
       return null;
     }
-    grant = { tenantId: row.tenantId, tokenId: row.id, expiresAt: effectiveEnd(row) };
+    grant = { tenantId: row.tenantId, tokenId: row.id, expiresAt: effectiveEnd(row), database: row.database };
     // Written back for a minute only, and confirmed against D1 after writing, so a refill racing a revocation is
     // taken back at once (services/tokens.publishGrant).
     ctx.waitUntil(publishGrant(ctx, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS));
   }
   if (grant.tenantId !== tenantId || grant.expiresAt <= ctx.now) return null;
   noteUse(ctx, grant.tokenId);
-  return grant.tokenId;
+  return { tokenId: grant.tokenId, database: grantDatabase(grant) };
 }
 
 function noteUse(ctx: AuthContext, tokenId: string) {

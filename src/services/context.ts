@@ -1,7 +1,8 @@
 import type { WriteContext } from "../db/audit";
 import type { Database } from "../db/client";
+import type { Databases } from "../db/databases";
 
-/** What every use case runs with: storage, the tenant it acts for, who acts and when. */
+/** What every use case runs with: storage (the tenant's data database), the tenant it acts for, who acts and when. */
 export interface TenantContext extends WriteContext {
   db: Database;
 }
@@ -11,9 +12,13 @@ export interface ScimContext extends TenantContext {
   baseUrl: string;
 }
 
-/** An operator's use case (admin API, console, cron): it names the tenant it acts on, and reaches KV too. */
+/**
+ * An operator's use case (admin API, console, cron): it names the tenant it acts on, and reaches KV too. `db` is the
+ * control database; a tenant's data is in `databases.data(tenant.database)` (dataOf).
+ */
 export interface OperatorContext {
   db: Database;
+  databases: Databases;
   kv: KVNamespace;
   now: number;
   actor: string;
@@ -24,3 +29,12 @@ export const forTenant = (ctx: OperatorContext, tenantId: string): WriteContext 
   now: ctx.now,
   actor: ctx.actor,
 });
+
+/** Where a tenant's data is: what a use case needs of a tenant to reach its users, groups, logs and feed. */
+export interface TenantPlacement {
+  id: string;
+  database: string;
+}
+
+/** The data database of a tenant the use case has already found. */
+export const dataOf = (ctx: OperatorContext, tenant: TenantPlacement) => ctx.databases.data(tenant.database);

@@ -4,7 +4,7 @@ import { lastCall } from "../db/integration-status";
 import { listLiveTokens } from "../db/tokens";
 import { failureHint } from "../scim/failure-hints";
 import { fold } from "../scim/fold";
-import type { OperatorContext } from "./context";
+import { dataOf, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
 import { webhookHealth, webhookHealthReads } from "./webhooks";
 
@@ -31,11 +31,15 @@ function summary(data: string) {
 /** A page of users in userName order; `search` keeps those whose userName or work email starts with it. */
 export async function listDirectoryUsers(
   ctx: OperatorContext,
-  tenantId: string,
+  tenant: TenantPlacement,
   options: { search?: string; after?: string },
 ) {
   const prefix = options.search ? fold(options.search.trim()) : undefined;
-  const rows = await directoryUsers(ctx.db, tenantId, { prefix, afterKey: options.after, limit: DIRECTORY_PAGE });
+  const rows = await directoryUsers(dataOf(ctx, tenant), tenant.id, {
+    prefix,
+    afterKey: options.after,
+    limit: DIRECTORY_PAGE,
+  });
   const page = rows.slice(0, DIRECTORY_PAGE);
   return {
     users: page.map((row) => ({ ...row, ...summary(row.data) })),
@@ -43,15 +47,15 @@ export async function listDirectoryUsers(
   };
 }
 
-export async function getDirectoryUser(ctx: OperatorContext, tenantId: string, userId: string) {
-  const found = await directoryUser(ctx.db, tenantId, userId, HISTORY_ENTRIES);
+export async function getDirectoryUser(ctx: OperatorContext, tenant: TenantPlacement, userId: string) {
+  const found = await directoryUser(dataOf(ctx, tenant), tenant.id, userId, HISTORY_ENTRIES);
   if (!found) throw new AdminError("user_not_found", "No user with this id in this account.");
   return { ...found, user: { ...found.user, ...summary(found.user.data) } };
 }
 
 /** A page of groups with their member counts. */
-export async function listDirectoryGroups(ctx: OperatorContext, tenantId: string, after: string | undefined) {
-  const rows = await groupsWithCounts(ctx.db, tenantId, after, DIRECTORY_PAGE);
+export async function listDirectoryGroups(ctx: OperatorContext, tenant: TenantPlacement, after: string | undefined) {
+  const rows = await groupsWithCounts(dataOf(ctx, tenant), tenant.id, after, DIRECTORY_PAGE);
   const page = rows.slice(0, DIRECTORY_PAGE);
   return { groups: page, next: rows.length > DIRECTORY_PAGE ? (page.at(-1)?.id ?? null) : null };
 }
@@ -59,13 +63,14 @@ export async function listDirectoryGroups(ctx: OperatorContext, tenantId: string
 /** A group and a page of its members, in one round trip. */
 export async function getDirectoryGroup(
   ctx: OperatorContext,
-  tenantId: string,
+  tenant: TenantPlacement,
   groupId: string,
   afterMember: string | undefined,
 ) {
-  const [[group], members] = await ctx.db.batch([
-    groupsWithCounts(ctx.db, tenantId, undefined, 1, groupId),
-    groupMemberPage(ctx.db, tenantId, groupId, afterMember, DIRECTORY_PAGE),
+  const db = dataOf(ctx, tenant);
+  const [[group], members] = await db.batch([
+    groupsWithCounts(db, tenant.id, undefined, 1, groupId),
+    groupMemberPage(db, tenant.id, groupId, afterMember, DIRECTORY_PAGE),
   ]);
   if (!group) throw new AdminError("group_not_found", "No group with this id in this account.");
   const page = members.slice(0, DIRECTORY_PAGE);
@@ -84,16 +89,28 @@ export interface ActivityQuery {
 
 /**
  * The provisioning history and the failed requests (each with its hint), newest first, whether Entra uses the
- * current token, and (for the operator, `withWebhooks`) webhook delivery health: one round trip.
+ * current token, and (for the operator, `withWebhooks`) webhook delivery health: two concurrent round trips, to the
+ * tenant's data database (the logs) and to the control database (tokens, webhooks).
  */
-export async function getActivity(ctx: OperatorContext, tenantId: string, query: ActivityQuery, withWebhooks: boolean) {
+export async function getActivity(
+  ctx: OperatorContext,
+  tenant: TenantPlacement,
+  query: ActivityQuery,
+  withWebhooks: boolean,
+) {
+  const tenantId = tenant.id;
+  const data = dataOf(ctx, tenant);
   const window: Omit<LogQuery, "beforeId"> = { since: query.since, limit: DIRECTORY_PAGE };
-  const [audit, failures, [current], [call], states, endpoints] = await ctx.db.batch([
-    auditPage(ctx.db, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
-    failurePage(ctx.db, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
-    listLiveTokens(ctx.db, tenantId, ctx.now),
-    lastCall(ctx.db, tenantId),
-    ...webhookHealthReads(ctx, tenantId),
+  const [[audit, failures], [[current], [call], states, endpoints]] = await Promise.all([
+    data.batch([
+      auditPage(data, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
+      failurePage(data, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
+    ]),
+    ctx.db.batch([
+      listLiveTokens(ctx.db, tenantId, ctx.now),
+      lastCall(ctx.db, tenantId),
+      ...webhookHealthReads(ctx, tenantId),
+    ]),
   ]);
   const pageOf = <T extends { id: number }>(rows: T[]) => ({
     rows: rows.slice(0, DIRECTORY_PAGE),

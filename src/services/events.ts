@@ -2,8 +2,9 @@ import { EVENT_TYPES, type EventType, readFeed, type StoredEvent } from "../db/e
 import { logEvent } from "../lib/log";
 import { toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
-import type { OperatorContext } from "./context";
-import { AdminError, tenantNotFound } from "./errors";
+import { dataOf, type OperatorContext } from "./context";
+import { AdminError } from "./errors";
+import { requireTenant } from "./tenants";
 
 export { EVENT_TYPES, type EventType };
 
@@ -47,8 +48,8 @@ export async function readEvents(
   query: { after?: number; limit: number; types?: readonly EventType[] },
   scimBaseUrl: string,
 ) {
-  const feed = await readFeed(ctx.db, tenantId, { ...query, after: query.after ?? 0 });
-  if (!feed.tenantExists) throw tenantNotFound();
+  const tenant = await requireTenant(ctx, tenantId);
+  const feed = await readFeed(dataOf(ctx, tenant), tenantId, { ...query, after: query.after ?? 0 });
   const after = query.after ?? feed.purgedThrough;
   if (after < feed.purgedThrough) {
     throw new AdminError(

@@ -3,7 +3,7 @@ import { type Cursor, memberPage, resourcePage } from "../db/export";
 import { logEvent } from "../lib/log";
 import { type GroupRecord, toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
-import type { OperatorContext } from "./context";
+import { dataOf, type OperatorContext } from "./context";
 import { requireTenant } from "./tenants";
 
 /**
@@ -24,8 +24,8 @@ const encoder = new TextEncoder();
  * to about 900 groups (next step: reading several groups' members per query).
  */
 export async function exportTenant(ctx: OperatorContext, tenantId: string, baseUrl: string) {
-  await requireTenant(ctx.db, tenantId);
-  const lines = resourceLines(ctx.db, tenantId, baseUrl);
+  const tenant = await requireTenant(ctx, tenantId);
+  const lines = resourceLines(dataOf(ctx, tenant), tenantId, baseUrl);
   let chunks = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

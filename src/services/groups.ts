@@ -202,10 +202,10 @@ async function checked(ctx: ScimContext, outcome: GroupWrite, id: string, member
 
 /** The operator's view: a tenant's groups with member counts, keyset-paged by id (`limit + 1` rows). */
 export const listTenantGroups = (ctx: OperatorContext, tenantId: string, after: string | undefined, limit: number) =>
-  readInTenant(ctx.db, tenantId, groupsWithCounts(ctx.db, tenantId, after, limit));
+  readInTenant(ctx, tenantId, (db) => groupsWithCounts(db, tenantId, after, limit));
 
 export async function getTenantGroup(ctx: OperatorContext, tenantId: string, groupId: string) {
-  const [group] = await readInTenant(ctx.db, tenantId, groupsWithCounts(ctx.db, tenantId, undefined, 1, groupId));
+  const [group] = await readInTenant(ctx, tenantId, (db) => groupsWithCounts(db, tenantId, undefined, 1, groupId));
   if (!group) throw new AdminError("group_not_found", "No group with this id in this tenant.");
   return group;
 }

@@ -1,8 +1,10 @@
-import { auditRow } from "../db/audit";
 import { runBatch } from "../db/batch";
-import { countEventsBefore, eventRows, purgeEventsBefore } from "../db/events";
+import type { Database } from "../db/client";
+import { countEventsBefore, purgeEventsBefore } from "../db/events";
 import { countPortalBefore, purgePortalBefore } from "../db/portal";
+import { countOutbox, outboxRow } from "../db/relay";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
+import { countDeletedTenants } from "../db/tenants";
 import {
   endTokens as endTokenRows,
   markExpiryWarned,
@@ -21,6 +23,8 @@ import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
 import { eventRetentionMs } from "./events";
+import { RELAY_PAGE, relayOutbox } from "./relay";
+import { continueDeletions } from "./tenant-deletion";
 import { EXPIRY_WARNING_MS } from "./tokens";
 
 /** The hourly cron of wrangler.toml that runs housekeeping (test/node/docs.test.ts checks it is declared there). */
@@ -66,6 +70,10 @@ export interface HousekeepingReport {
   purgedPortal: number;
   /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
+  /** Outbox entries the relay applied to data databases (those a request could not relay itself). */
+  relayed: number;
+  /** Deleted tenants whose data and control rows are now all gone. */
+  deletionsFinished: number;
   /** What each step still has to do after this run (all zero when `done`). */
   remaining: {
     expired: number;
@@ -78,6 +86,8 @@ export interface HousekeepingReport {
     purgeEvents: number;
     purgeDeliveries: number;
     purgePortal: number;
+    relay: number;
+    deletions: number;
   };
   done: boolean;
 }
@@ -90,9 +100,10 @@ interface HousekeepingOptions {
 }
 
 /**
- * Token housekeeping, run hourly. Each step works oldest (or soonest-expiring) first and repeats until it is done
- * or the run's subrequest budget is spent; whatever is left is counted in the report and taken up by the next run.
- * Idempotent: every step selects only rows it has not handled yet.
+ * Housekeeping, run hourly: tokens and the control database's retention, every data database's retention, the
+ * relay's leftovers and unfinished tenant deletions. Each step works oldest (or soonest-expiring) first and repeats
+ * until it is done or the run's subrequest budget is spent; whatever is left is counted in the report and taken up
+ * by the next run. Idempotent: every step selects only rows it has not handled yet.
  */
 export async function runTokenHousekeeping(
   ctx: OperatorContext,
@@ -109,13 +120,24 @@ export async function runTokenHousekeeping(
   const expiringSoon = await repeat(budget, 2, limit, () => warnExpiringSoon(ctx, limit));
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
+  // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
+  const relayed = await repeat(budget, 3, RELAY_PAGE, async () => (await relayOutbox(ctx)).applied);
+  const deletions = budget.left >= 2 ? await continueDeletions(ctx, Math.floor(budget.left / 2)) : null;
+  budget.left -= 2 * (deletions?.steps ?? 0);
+
+  const dataDatabases = ctx.databases.names.map((name) => ctx.databases.data(name));
+  const eachData = async (step: (data: Database) => Promise<number>) => {
+    let total = 0;
+    for (const data of dataDatabases) total += await step(data);
+    return total;
+  };
   const purgeLog = (log: TimedLog, before: number) =>
-    repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(db, log, before, LOG_PURGE_BATCH));
+    eachData((data) => repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(data, log, before, LOG_PURGE_BATCH)));
   const purgedFailedRequests = await purgeLog("failedRequests", now - FAILED_REQUEST_RETENTION_MS);
   const purgedAuditEvents = await purgeLog("auditEvents", now - AUDIT_RETENTION_MS);
   const eventsBefore = now - (opts.eventRetentionMs ?? eventRetentionMs(undefined));
-  const purgedEvents = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
-    purgeEventsBefore(db, eventsBefore, EVENT_PURGE_BATCH),
+  const purgedEvents = await eachData((data) =>
+    repeat(budget, 1, EVENT_PURGE_BATCH, () => purgeEventsBefore(data, eventsBefore, EVENT_PURGE_BATCH)),
   );
   const purgedDeliveries = await repeat(budget, 1, EVENT_PURGE_BATCH, () =>
     purgeDeliveriesBefore(db, eventsBefore, EVENT_PURGE_BATCH),
@@ -126,17 +148,29 @@ export async function runTokenHousekeeping(
     purgePortalBefore(db, portalBefore, PORTAL_PURGE_BATCH),
   );
 
-  // What is left for the next run, counted in one round trip.
-  const counts = await db.batch([
-    ...tokenBacklogCounts(db, now, EXPIRY_WARNING_MS, purgeBefore),
-    countLogBefore(db, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
-    countLogBefore(db, "auditEvents", now - AUDIT_RETENTION_MS),
-    countEventsBefore(db, eventsBefore),
-    countDeliveriesBefore(db, eventsBefore),
-    ...countPortalBefore(db, portalBefore),
+  // What is left for the next run: one round trip to the control database and one to each data database.
+  const first = (rows: { n: number }[][]) => rows.map((r) => r[0]?.n ?? 0);
+  const [controlCounts, ...dataCounts] = await Promise.all([
+    db.batch([
+      ...tokenBacklogCounts(db, now, EXPIRY_WARNING_MS, purgeBefore),
+      countDeliveriesBefore(db, eventsBefore),
+      ...countPortalBefore(db, portalBefore),
+      countOutbox(db),
+      countDeletedTenants(db),
+    ]),
+    ...dataDatabases.map((data) =>
+      data.batch([
+        countLogBefore(data, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
+        countLogBefore(data, "auditEvents", now - AUDIT_RETENTION_MS),
+        countEventsBefore(data, eventsBefore),
+      ]),
+    ),
   ]);
-  const [expiredLeft, graceLeft, warnLeft, sweepLeft, tokensLeft, failed, audit, feed, deliveries, links, sessions] =
-    counts.map((rows) => rows[0]?.n ?? 0);
+  const [expiredLeft, graceLeft, warnLeft, sweepLeft, tokensLeft, deliveries, links, sessions, outbox, deleted] =
+    first(controlCounts);
+  const [failed, audit, feed] = dataCounts
+    .map(first)
+    .reduce((sum, counts) => sum.map((n, i) => n + (counts[i] ?? 0)), [0, 0, 0]);
   const remaining = {
     expired: expiredLeft ?? 0,
     graceEnded: graceLeft ?? 0,
@@ -148,6 +182,8 @@ export async function runTokenHousekeeping(
     purgeEvents: feed ?? 0,
     purgeDeliveries: deliveries ?? 0,
     purgePortal: (links ?? 0) + (sessions ?? 0),
+    relay: outbox ?? 0,
+    deletions: deleted ?? 0,
   };
   const report: HousekeepingReport = {
     expired,
@@ -160,6 +196,8 @@ export async function runTokenHousekeeping(
     purgedDeliveries,
     purgedPortal,
     kvSwept,
+    relayed,
+    deletionsFinished: deletions?.finished ?? 0,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),
   };
@@ -190,23 +228,22 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
   // Audit rows and events first, each only while its token is still ending: a token revoked since the read above
   // (or whose tenant was deleted) gets neither, and the update leaves it alone.
   await runBatch(db, [
-    ...rows.flatMap((t) => [
-      auditRow(forTenant(ctx, t.tenantId), {
+    ...rows.map((t) =>
+      outboxRow(forTenant(ctx, t.tenantId), {
         action: kind === "expired" ? "token.expired" : "token.revoked",
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: kind === "expired" ? {} : { reason: "grace_period_ended" },
+        event: {
+          type: kind === "expired" ? "token.expired" : "token.revoked",
+          data:
+            kind === "expired"
+              ? { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() }
+              : { tokenIds: [t.id], reason: "grace_period_ended" },
+        },
         from: whileEnding(t.id, kind, now),
       }),
-      eventRows(forTenant(ctx, t.tenantId), {
-        type: kind === "expired" ? "token.expired" : "token.revoked",
-        data:
-          kind === "expired"
-            ? { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() }
-            : { tokenIds: [t.id], reason: "grace_period_ended" },
-        from: whileEnding(t.id, kind, now),
-      }),
-    ]),
+    ),
     endTokenRows(db, ids(rows), kind, now),
   ]);
   await deleteGrants(
@@ -238,20 +275,16 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number) {
   const rows = await tokensToWarn(db, now, EXPIRY_WARNING_MS, limit);
   if (rows.length === 0) return 0;
   await runBatch(db, [
-    ...rows.flatMap((t) => [
-      auditRow(forTenant(ctx, t.tenantId), {
+    ...rows.map((t) =>
+      outboxRow(forTenant(ctx, t.tenantId), {
         action: "token.expiring_soon",
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: { expiresAt: new Date(t.expiresAt).toISOString() },
+        event: { type: "token.expiring_soon", data: { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() } },
         from: whileUnwarned(t.id, now, EXPIRY_WARNING_MS),
       }),
-      eventRows(forTenant(ctx, t.tenantId), {
-        type: "token.expiring_soon",
-        data: { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() },
-        from: whileUnwarned(t.id, now, EXPIRY_WARNING_MS),
-      }),
-    ]),
+    ),
     markExpiryWarned(db, ids(rows), now, EXPIRY_WARNING_MS),
   ]);
   for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));

@@ -1,10 +1,9 @@
 import { sql } from "drizzle-orm";
-import { auditRow } from "../db/audit";
-import { eventRows } from "../db/events";
 import { readIntegrationStatus } from "../db/integration-status";
-import { deleteIntegration, findTenantWithIntegration, insertIntegration, releaseManagedUsers } from "../db/tenants";
+import { outboxRow } from "../db/relay";
+import { deleteIntegration, findTenantWithIntegration, insertIntegration } from "../db/tenants";
 import { integrationExists, listLiveTokens, tenantEnabled } from "../db/tokens";
-import { forTenant, type OperatorContext } from "./context";
+import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import {
   azureAdDisabled,
@@ -34,12 +33,11 @@ export async function createIntegration(ctx: IssuingContext, tenantId: string, t
   if (found.integration) {
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
-  return issueToken(ctx, tenantId, ttlSeconds, [
+  return issueToken(ctx, found.tenant, ttlSeconds, [
     insertIntegration(tenantId, ctx.now),
-    auditRow(forTenant(ctx, tenantId), { action: "integration.created", from: sql`WHERE ${tenantEnabled(tenantId)}` }),
-    eventRows(forTenant(ctx, tenantId), {
-      type: "integration.created",
-      data: { provider: "azure-ad" },
+    outboxRow(forTenant(ctx, tenantId), {
+      action: "integration.created",
+      event: { type: "integration.created", data: { provider: "azure-ad" } },
       from: sql`WHERE ${tenantEnabled(tenantId)}`,
     }),
   ]);
@@ -70,8 +68,13 @@ const DAY_MS = 86_400_000;
  * Everything the customer's integration page shows (and the operator console will): whether the integration is on,
  * its tokens, when the directory last called, what it provisioned, and its failures of the last 24 hours.
  */
-export async function integrationStatus(ctx: OperatorContext, tenantId: string) {
-  const status = await readIntegrationStatus(ctx.db, tenantId, ctx.now, ctx.now - DAY_MS);
+export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlacement) {
+  const status = await readIntegrationStatus(
+    { control: ctx.db, data: dataOf(ctx, tenant) },
+    tenant.id,
+    ctx.now,
+    ctx.now - DAY_MS,
+  );
   if (!status) throw tenantNotFound();
   return { ...status, ...tokenStanding(status.tokens, ctx.now) };
 }
@@ -89,7 +92,7 @@ export async function regenerateToken(
   const { tenant } = await requireIntegration(ctx, tenantId);
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
   if (options.replacing !== undefined) await expectCurrentToken(ctx, tenantId, options.replacing);
-  const issued = await rotateToken(ctx, tenantId, ttlSeconds, graceSeconds);
+  const issued = await rotateToken(ctx, tenant, ttlSeconds, graceSeconds);
   return { ...issued, graceUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null };
 }
 
@@ -113,13 +116,12 @@ export async function removeIntegration(ctx: OperatorContext, tenantId: string) 
   // taken it since the check above).
   const whileIntegrated = sql`WHERE ${integrationExists(tenantId)}`;
   await revokeAllTokens(ctx, tenantId, "integration_deleted", [
-    auditRow(forTenant(ctx, tenantId), { action: "integration.deleted", from: whileIntegrated }),
-    eventRows(forTenant(ctx, tenantId), {
-      type: "integration.deleted",
-      data: { provider: "azure-ad" },
+    outboxRow(forTenant(ctx, tenantId), {
+      action: "integration.deleted",
+      event: { type: "integration.deleted", data: { provider: "azure-ad" } },
+      effect: { releaseManagedUsers: true },
       from: whileIntegrated,
     }),
     deleteIntegration(ctx.db, tenantId),
-    releaseManagedUsers(ctx.db, tenantId, ctx.now),
   ]);
 }

@@ -6,7 +6,7 @@ import { readInTenant } from "./tenants";
 
 /** A tenant's audit trail, newest first, keyset-paged on the row id (`limit + 1` rows). */
 export const listAudit = (ctx: OperatorContext, tenantId: string, beforeId: number | undefined, limit: number) =>
-  readInTenant(ctx.db, tenantId, listAuditEvents(ctx.db, tenantId, beforeId, limit));
+  readInTenant(ctx, tenantId, (db) => listAuditEvents(db, tenantId, beforeId, limit));
 
 /** A tenant's failed SCIM requests, newest first, keyset-paged on the row id (`limit + 1` rows). */
 export const listRequestFailures = (
@@ -14,7 +14,7 @@ export const listRequestFailures = (
   tenantId: string,
   beforeId: number | undefined,
   limit: number,
-) => readInTenant(ctx.db, tenantId, listFailedRequests(ctx.db, tenantId, beforeId, limit));
+) => readInTenant(ctx, tenantId, (db) => listFailedRequests(db, tenantId, beforeId, limit));
 
 /** Longest `detail` kept: enough to diagnose, bounded so a failing job cannot fill the log with text. */
 export const MAX_DETAIL_LENGTH = 500;

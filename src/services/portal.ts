@@ -1,5 +1,4 @@
 import { sql } from "drizzle-orm";
-import { auditRow } from "../db/audit";
 import { rowsOf, runBatch } from "../db/batch";
 import {
   endSession,
@@ -15,11 +14,13 @@ import {
   whileRedeemedInto,
   whileSessionOpen,
 } from "../db/portal";
+import { outboxRow } from "../db/relay";
 import { toBase64Url } from "../lib/base64";
 import { sha256Hex } from "../lib/digest";
 import { logEvent } from "../lib/log";
 import { forTenant, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
+import { commitAndRelay } from "./relay";
 
 /** WorkOS's portal links last minutes too: long enough to open a mail, short enough that a leaked one is dead. */
 export const DEFAULT_LINK_TTL_SECONDS = 300;
@@ -62,9 +63,9 @@ export async function createSetupLink(
 ) {
   const { secret, id } = await newSecret();
   const expiresAt = ctx.now + options.ttlSeconds * 1000;
-  const [inserted] = await runBatch(ctx.db, [
+  const [inserted] = await commitAndRelay(ctx, tenantId, [
     insertLink({ id, tenantId, createdAt: ctx.now, expiresAt, returnUrl: options.returnUrl }),
-    auditRow(forTenant(ctx, tenantId), {
+    outboxRow(forTenant(ctx, tenantId), {
       action: "portal.link_created",
       detail: { expiresAt: new Date(expiresAt).toISOString(), returnUrl: options.returnUrl },
       from: whileLinkExists(id),
@@ -93,9 +94,9 @@ export async function redeemSetupLink(ctx: OperatorContext, linkSecret: string, 
   if (!link) return null;
   const session = await newSecret();
   const expiresAt = ctx.now + sessionTtl;
-  const [redeemed] = await runBatch(ctx.db, [
+  const [redeemed] = await commitAndRelay(ctx, link.tenantId, [
     ...redeemLinkStatements(linkId, { id: session.id, now: ctx.now, expiresAt }),
-    auditRow(forTenant(ctx, link.tenantId), {
+    outboxRow(forTenant(ctx, link.tenantId), {
       action: "portal.session_started",
       detail: { expiresAt: new Date(expiresAt).toISOString() },
       from: whileRedeemedInto(linkId, session.id),
@@ -115,8 +116,8 @@ export async function findPortalSession(ctx: OperatorContext, sessionSecret: str
 /** Signing out: the session stops at once, whatever the cookie's own expiry. */
 export async function endPortalSession(ctx: OperatorContext, sessionSecret: string, tenantId: string) {
   const sessionId = await idOf(sessionSecret);
-  await runBatch(ctx.db, [
-    auditRow(forTenant(ctx, tenantId), { action: "portal.session_ended", from: whileSessionOpen(sessionId) }),
+  await commitAndRelay(ctx, tenantId, [
+    outboxRow(forTenant(ctx, tenantId), { action: "portal.session_ended", from: whileSessionOpen(sessionId) }),
     endSession(sessionId, ctx.now),
   ]);
 }
@@ -149,8 +150,8 @@ export async function endOperatorSession(ctx: OperatorContext, sessionSecret: st
 /** The operator ends every live portal session of a tenant, recorded with how many, in one batch; returns how many. */
 export async function endCustomerSessions(ctx: OperatorContext, tenantId: string) {
   const live = liveSessionsOf(tenantId, ctx.now);
-  const [, ended] = await runBatch(ctx.db, [
-    auditRow(forTenant(ctx, tenantId), {
+  const [, ended] = await commitAndRelay(ctx, tenantId, [
+    outboxRow(forTenant(ctx, tenantId), {
       action: "portal.sessions_ended",
       detail: sql`json_object('count', (SELECT count(*) ${live}))`,
       from: sql`WHERE EXISTS (SELECT 1 ${live})`,

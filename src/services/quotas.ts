@@ -49,7 +49,9 @@ export const getQuotaDefaults = (ctx: OperatorContext) => readQuotaDefaults(ctx.
  */
 export async function updateQuotaDefaults(ctx: OperatorContext, limits: Partial<QuotaLimits>) {
   if (namesLimits(limits)) {
-    await writeQuotaDefaults(ctx.db, limits);
+    // Every data database keeps its copy (its quota triggers read it there); the control database is one of them
+    // and is read back. Writing is idempotent: a request that failed part way is repeated.
+    await Promise.all(ctx.databases.names.map((name) => writeQuotaDefaults(ctx.databases.data(name), limits)));
     logEvent("info", "quota_defaults_updated", { actor: ctx.actor, limits });
   }
   return readQuotaDefaults(ctx.db);

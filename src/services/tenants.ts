@@ -1,42 +1,45 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import { auditRow } from "../db/audit";
-import { runBatch } from "../db/batch";
 import type { Database } from "../db/client";
-import { namesLimits, type QuotaLimits, setTenantLimits } from "../db/quotas";
+import { namesLimits, type QuotaLimits, selectTenantQuotas } from "../db/quotas";
+import { outboxRow } from "../db/relay";
 import {
   findTenant,
-  findTenantWithQuotas,
   insertTenant,
   listTenants as listTenantRows,
-  purgeTenantStatements,
-  readIfTenantExists,
   type TenantRow,
+  tenantCounts,
   updateTenant as updateTenantRow,
 } from "../db/tenants";
-import { tenantTokenHashes } from "../db/tokens";
-import { deleteGrants } from "../tokens/grants";
-import { forTenant, type OperatorContext } from "./context";
-import { tenantNotFound } from "./errors";
+import { dataOf, forTenant, type OperatorContext } from "./context";
+import { AdminError, tenantNotFound } from "./errors";
 import { type TenantQuotas, toTenantQuotas } from "./quotas";
+import { commitAndRelay } from "./relay";
 import { revokeAllTokens } from "./tokens";
 
-export type Tenant = TenantRow;
+export type Tenant = Omit<TenantRow, "deletedAt">;
 
 /** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
 export type TenantWithQuotas = Tenant & { quotas: TenantQuotas };
 
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
-export async function requireTenant(db: Database, tenantId: string) {
-  const tenant = await findTenant(db, tenantId);
-  if (!tenant) throw tenantNotFound();
+export async function requireTenant(ctx: OperatorContext, tenantId: string): Promise<Tenant> {
+  const found = await findTenant(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const { deletedAt: _, ...tenant } = found;
   return tenant;
 }
 
-/** A read of one tenant's data, in the same round trip as the check that the tenant exists (404 otherwise). */
-export async function readInTenant<T extends BatchItem<"sqlite">>(db: Database, tenantId: string, read: T) {
-  const rows = await readIfTenantExists(db, tenantId, read);
-  if (rows === null) throw tenantNotFound();
-  return rows;
+/**
+ * A read of one tenant's data: the tenant from the control database (404 if there is none), then the read in its
+ * data database. Two round trips; they cannot be one, since the first says where the second goes.
+ */
+export async function readInTenant<T extends BatchItem<"sqlite">>(
+  ctx: OperatorContext,
+  tenantId: string,
+  read: (db: Database) => T,
+): Promise<Awaited<T>> {
+  const tenant = await requireTenant(ctx, tenantId);
+  return (await read(dataOf(ctx, tenant))) as Awaited<T>;
 }
 
 export type TenantChanges = {
@@ -46,16 +49,47 @@ export type TenantChanges = {
   quotas?: Partial<QuotaLimits>;
 };
 
+/**
+ * Where a new tenant's data goes: the database the operator names (data residency), else the automatic placement
+ * database with the fewest tenants (the first of them on a tie). Tenants, not rows, are what is balanced: a database's
+ * load is the provisioning its tenants do, and a new tenant's size is unknown until its first sync.
+ */
+async function placeTenant(ctx: OperatorContext, requested: string | undefined) {
+  if (requested !== undefined) {
+    if (!ctx.databases.has(requested)) {
+      throw new AdminError(
+        "invalid_request",
+        `database: no data database is named ${requested} (GET /admin/databases).`,
+      );
+    }
+    return requested;
+  }
+  const counts = await tenantCounts(ctx.db);
+  const load = (name: string) => counts.get(name) ?? 0;
+  return ctx.databases.automatic.reduce((best, name) => (load(name) < load(best) ? name : best));
+}
+
 export async function createTenant(
   ctx: OperatorContext,
-  input: { name: string; azureAdEnabled: boolean; quotas?: Partial<QuotaLimits> },
+  input: { name: string; azureAdEnabled: boolean; quotas?: Partial<QuotaLimits>; database?: string },
 ): Promise<TenantWithQuotas> {
-  const { quotas, ...columns } = input;
-  const tenant: Tenant = { id: crypto.randomUUID(), ...columns, createdAt: ctx.now, updatedAt: ctx.now };
-  await runBatch(ctx.db, [
+  const { quotas, database: requested, ...columns } = input;
+  const database = await placeTenant(ctx, requested);
+  const tenant: TenantRow = {
+    id: crypto.randomUUID(),
+    ...columns,
+    database,
+    deletedAt: null,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  };
+  await commitAndRelay(ctx, tenant.id, [
     insertTenant(ctx.db, tenant),
-    ...(namesLimits(quotas) ? [setTenantLimits(tenant.id, quotas)] : []),
-    auditRow(forTenant(ctx, tenant.id), { action: "tenant.created", detail: input }),
+    outboxRow(forTenant(ctx, tenant.id), {
+      action: "tenant.created",
+      detail: { ...input, database },
+      ...(namesLimits(quotas) ? { effect: { limits: quotas } } : {}),
+    }),
   ]);
   return getTenant(ctx, tenant.id);
 }
@@ -63,45 +97,35 @@ export async function createTenant(
 export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number, nameContains?: string) =>
   listTenantRows(ctx.db, after, limit, nameContains);
 
-/** The tenant with its quotas, in one round trip. */
+/** The tenant with its quotas: the tenant from the control database, its quotas from its data database. */
 export async function getTenant(ctx: OperatorContext, tenantId: string): Promise<TenantWithQuotas> {
-  const found = await findTenantWithQuotas(ctx.db, tenantId);
-  if (!found) throw tenantNotFound();
-  return { ...found.tenant, quotas: toTenantQuotas(found.quotas) };
+  const tenant = await requireTenant(ctx, tenantId);
+  const [quotas] = await selectTenantQuotas(dataOf(ctx, tenant), tenantId);
+  // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
+  if (!quotas) throw new Error("the quotas query answered no row");
+  return { ...tenant, quotas: toTenantQuotas(quotas) };
 }
 
 /**
  * Turning the Azure AD option off refuses the tenant's tokens in the same step, not at the next housekeeping run,
- * whatever the option was when read: a token issued between that read and this write is revoked too.
+ * whatever the option was when read: a token issued between that read and this write is revoked too. Limits live in
+ * the data database (the quota triggers read them there) and reach it with the change's audit row.
  */
 export async function updateTenant(ctx: OperatorContext, tenantId: string, changes: TenantChanges) {
   const { quotas, ...columns } = changes;
-  await requireTenant(ctx.db, tenantId);
+  await requireTenant(ctx, tenantId);
   const statements = [
     updateTenantRow(ctx.db, tenantId, { ...columns, updatedAt: ctx.now }),
-    ...(namesLimits(quotas) ? [setTenantLimits(tenantId, quotas)] : []),
-    auditRow(forTenant(ctx, tenantId), { action: "tenant.updated", detail: changes }),
+    outboxRow(forTenant(ctx, tenantId), {
+      action: "tenant.updated",
+      detail: changes,
+      ...(namesLimits(quotas) ? { effect: { limits: quotas } } : {}),
+    }),
   ];
   if (changes.azureAdEnabled === false) {
     await revokeAllTokens(ctx, tenantId, "azure_ad_disabled", statements);
   } else {
-    await runBatch(ctx.db, statements);
+    await commitAndRelay(ctx, tenantId, statements);
   }
   return getTenant(ctx, tenantId);
-}
-
-/**
- * Removes the tenant and everything it owns. KV first, for every token the tenant ever had that is still on record
- * (not only the live ones: an ended token's entry may have survived a failed delete). If a delete fails the request
- * fails with the token rows still in D1, so a retry (or housekeeping's sweep) can find them; purging D1 first could
- * leave a KV entry nothing knows about.
- */
-export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
-  await requireTenant(ctx.db, tenantId);
-  const tokens = await tenantTokenHashes(ctx.db, tenantId);
-  await deleteGrants(
-    ctx.kv,
-    tokens.map((t) => t.tokenHash),
-  );
-  await runBatch(ctx.db, purgeTenantStatements(ctx.db, tenantId));
 }

@@ -1,8 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
-import { auditRow } from "../db/audit";
-import { rowsOf, runBatch, type Statement } from "../db/batch";
+import { rowsOf, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
-import { type EventType, eventRows } from "../db/events";
+import type { EventType } from "../db/events";
+import { outboxRow } from "../db/relay";
 import {
   effectiveEnd,
   findLiveTokenByHash,
@@ -15,8 +15,9 @@ import {
 } from "../db/tokens";
 import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
-import { forTenant, type OperatorContext } from "./context";
+import { forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
+import { commitAndRelay } from "./relay";
 
 export const azureAdDisabled = () =>
   new AdminError("azure_ad_disabled", "The tenant's Azure AD option is off; enable it before issuing tokens.");
@@ -59,16 +60,18 @@ export interface IssuedToken {
  * tenant has the option on and the integration exists (checked in the batch), so issuing cannot outlive a
  * concurrent switch-off or removal.
  */
-export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, alongside: Statement[]) {
-  const token = await prepareToken(ctx, tenantId, ttlSeconds);
-  const results = await runBatch(ctx.db, [
+export async function issueToken(
+  ctx: IssuingContext,
+  tenant: TenantPlacement,
+  ttlSeconds: number,
+  alongside: Statement[],
+) {
+  const token = await prepareToken(ctx, tenant, ttlSeconds);
+  const data = sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso})`;
+  const results = await commitAndRelay(ctx, tenant.id, [
     ...alongside,
     token.insert,
-    token.audit("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`),
-    token.event(
-      "token.issued",
-      sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso})`,
-    ),
+    token.record("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`, "token.issued", data),
   ]);
   if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
   await publishNewToken(ctx, token);
@@ -80,26 +83,29 @@ export async function issueToken(ctx: IssuingContext, tenantId: string, ttlSecon
  * otherwise they keep working until the grace period ends (housekeeping then marks them revoked). The old tokens are
  * ended by condition in the same batch as the insert, so concurrent rotations leave exactly one live token.
  */
-export async function rotateToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number, graceSeconds: number) {
-  const { db, now } = ctx;
+export async function rotateToken(
+  ctx: IssuingContext,
+  tenant: TenantPlacement,
+  ttlSeconds: number,
+  graceSeconds: number,
+) {
+  const { now } = ctx;
   const until = now + graceSeconds * 1000;
-  const token = await prepareToken(ctx, tenantId, ttlSeconds);
-  const previous = sql`json(${liveTokenIdsJson(tenantId, now, token.issued.tokenId)})`;
+  const token = await prepareToken(ctx, tenant, ttlSeconds);
+  const previous = sql`json(${liveTokenIdsJson(tenant.id, now, token.issued.tokenId)})`;
   const graceUntil = graceSeconds > 0 ? new Date(until).toISOString() : null;
-  const [inserted, , , superseded] = await runBatch(db, [
+  const [inserted, , superseded] = await commitAndRelay(ctx, tenant.id, [
     token.insert,
-    token.audit(
+    token.record(
       "token.regenerated",
       sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
-    ),
-    token.event(
       "token.rotated",
       sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso},
         'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
     ),
-    supersedeLiveTokens(tenantId, token.issued.tokenId, until, now, "regenerated"),
+    supersedeLiveTokens(tenant.id, token.issued.tokenId, until, now, "regenerated"),
   ]);
-  await endGrants(ctx, rowsOf(superseded).map(toEndedToken), now);
+  await endGrants(ctx, tenant, rowsOf(superseded).map(toEndedToken), now);
   if (rowsOf(inserted).length === 0) throw azureAdDisabled();
   await publishNewToken(ctx, token);
   return token.issued;
@@ -137,18 +143,15 @@ async function publishNewToken(ctx: IssuingContext, token: Awaited<ReturnType<ty
  * then KV: a failed KV delete leaves an entry that the D1 record no longer backs, which housekeeping deletes again.
  */
 export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, reason: string, alongside: Statement[]) {
-  const { db, kv, now } = ctx;
-  const results = await runBatch(db, [
+  const { kv, now } = ctx;
+  const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`;
+  const results = await commitAndRelay(ctx, tenantId, [
     ...alongside,
-    auditRow(forTenant(ctx, tenantId), {
+    outboxRow(forTenant(ctx, tenantId), {
       action: "token.revoked",
       resourceType: "AccessToken",
-      detail: sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`,
-      from: whileAnyLiveToken(tenantId, now),
-    }),
-    eventRows(forTenant(ctx, tenantId), {
-      type: "token.revoked",
-      data: sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`,
+      detail: revoked,
+      event: { type: "token.revoked", data: revoked },
       from: whileAnyLiveToken(tenantId, now),
     }),
     revokeLiveTokens(tenantId, now, reason),
@@ -160,10 +163,11 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
 }
 
 /**
- * A new token's material and its statements: the conditional insert, and its audit row and event (each only if the
- * token was inserted). Events name tokens by id, never by value or hash.
+ * A new token's material and its statements: the conditional insert, and the outbox entry of its audit row and event
+ * (only if the token was inserted). Events name tokens by id, never by value or hash.
  */
-async function prepareToken(ctx: IssuingContext, tenantId: string, ttlSeconds: number) {
+async function prepareToken(ctx: IssuingContext, tenant: TenantPlacement, ttlSeconds: number) {
+  const tenantId = tenant.id;
   const token = await generateToken(tenantId, ctx.signingKey);
   const hash = await hashToken(token);
   const tokenId = crypto.randomUUID();
@@ -172,18 +176,17 @@ async function prepareToken(ctx: IssuingContext, tenantId: string, ttlSeconds: n
     hash,
     expiresAtIso: new Date(expiresAt).toISOString(),
     issued: { token, tokenId, expiresAt } satisfies IssuedToken,
-    grant: { tenantId, tokenId, expiresAt },
+    grant: { tenantId, tokenId, expiresAt, database: tenant.database },
     insert: insertTokenIfEnabled({ id: tokenId, tenantId, tokenHash: hash, createdAt: ctx.now, expiresAt }),
-    audit: (action: string, detail: SQL) =>
-      auditRow(forTenant(ctx, tenantId), {
+    record: (action: string, detail: SQL, type: EventType, data: SQL) =>
+      outboxRow(forTenant(ctx, tenantId), {
         action,
         resourceType: "AccessToken",
         resourceId: tokenId,
         detail,
+        event: { type, data },
         from: onceTokenExists(tokenId),
       }),
-    event: (type: EventType, data: SQL) =>
-      eventRows(forTenant(ctx, tenantId), { type, data, from: onceTokenExists(tokenId) }),
   };
 }
 
@@ -207,14 +210,15 @@ const toEndedToken = (row: Record<string, unknown>): EndedToken => ({
  * Superseded tokens leave KV now (no grace), or get their shortened end written so the fast path refuses them on
  * time; each written grant is then checked against D1 and taken back if something ended the token meanwhile.
  */
-async function endGrants(ctx: OperatorContext, superseded: EndedToken[], now: number) {
+async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, superseded: EndedToken[], now: number) {
   const ending = superseded.filter((t) => effectiveEnd(t) <= now);
   await deleteGrants(
     ctx.kv,
     ending.map((t) => t.tokenHash),
   );
   for (const t of superseded.filter((s) => effectiveEnd(s) > now)) {
-    await publishGrant(ctx, t.tokenHash, { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t) }, now);
+    const grant = { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t), database: tenant.database };
+    await publishGrant(ctx, t.tokenHash, grant, now);
   }
 }
 

@@ -20,7 +20,7 @@ import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from ".
 import { type Projection, shows } from "../scim/projection";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../scim/users";
-import { forTenant, type OperatorContext, type ScimContext } from "./context";
+import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
@@ -149,7 +149,7 @@ export async function createPortalUser(
   tenantId: string,
   input: { email: string; displayName?: string },
 ) {
-  await requireTenant(ctx.db, tenantId);
+  const db = dataOf(ctx, await requireTenant(ctx, tenantId));
   const user = prepareDocument({
     userName: input.email,
     ...(input.displayName ? { displayName: input.displayName } : {}),
@@ -157,9 +157,9 @@ export async function createPortalUser(
     active: true,
   });
   try {
-    const outcome = await insertUser(ctx.db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL_MANAGED);
+    const outcome = await insertUser(db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL_MANAGED);
     if (!outcome.ok) throw new Error("portal users name no manager");
-    const row = await findUser(ctx.db, tenantId, outcome.record.id);
+    const row = await findUser(db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");
     return row;
   } catch (error) {
@@ -170,10 +170,10 @@ export async function createPortalUser(
 
 /** Every user of a tenant, Entra's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
 export const listTenantUsers = (ctx: OperatorContext, tenantId: string, after: string | undefined, limit: number) =>
-  readInTenant(ctx.db, tenantId, listUsersAfter(ctx.db, tenantId, after, limit));
+  readInTenant(ctx, tenantId, (db) => listUsersAfter(db, tenantId, after, limit));
 
 export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
-  const [row] = await readInTenant(ctx.db, tenantId, selectUser(ctx.db, tenantId, id));
+  const [row] = await readInTenant(ctx, tenantId, (db) => selectUser(db, tenantId, id));
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
   return row;
 }

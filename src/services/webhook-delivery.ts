@@ -1,4 +1,5 @@
 import type { Database } from "../db/client";
+import type { Databases } from "../db/databases";
 import type { StoredEvent } from "../db/events";
 import {
   type AttemptRecord,
@@ -7,8 +8,11 @@ import {
   claimAttempt,
   type DeliveryKey,
   type FanoutEndpoint,
+  fanoutCursors,
+  findEvent,
   type NewDelivery,
-  readFanout,
+  readEventsAfter,
+  readFanoutTargets,
   recordAttempt,
   recordFanout,
   releaseDelivery,
@@ -33,7 +37,9 @@ export type WebhookMessage =
   | { kind: "replay"; endpointId: string; tenantId: string; after: number };
 
 export interface DeliveryContext {
+  /** The control database (endpoints, deliveries, cursors); events are in each tenant's data database. */
   db: Database;
+  databases: Databases;
   queue: Queue<WebhookMessage>;
   /** WEBHOOK_SECRETS_KEY, which opens the sealed signing secrets. */
   secretsKey: string;
@@ -92,7 +98,7 @@ const sendDeliveries = (queue: Queue<WebhookMessage>, keys: DeliveryKey[]) =>
  * takes the tenant, so registering one later does not deliver the past.
  */
 export async function fanOut(ctx: DeliveryContext, tenantId: string) {
-  const found = await readFanout(ctx.db, tenantId, null, FANOUT_PAGE);
+  const found = await readFanout(ctx, tenantId, null);
   // With many endpoints, fewer events per step (the rest continue in the next message).
   const page = Math.max(1, Math.floor(FANOUT_DELIVERIES / Math.max(1, found.endpoints.length)));
   const events = found.events.slice(0, page);
@@ -105,9 +111,24 @@ export async function fanOut(ctx: DeliveryContext, tenantId: string) {
   }
 }
 
+/**
+ * The endpoints that take a tenant's events (control database) and its events after `after`, or after its fan-out
+ * cursor when `after` is null (its data database): two round trips, the second only when the tenant exists. The
+ * cursor and the deliveries it governs are both in the control database, so recording a step stays one batch.
+ */
+async function readFanout(ctx: DeliveryContext, tenantId: string, after: number | null) {
+  const targets = await readFanoutTargets(ctx.db, tenantId);
+  if (targets.database === null) return { endpoints: targets.endpoints, events: [] };
+  const data = ctx.databases.data(targets.database);
+  return {
+    endpoints: targets.endpoints,
+    events: await readEventsAfter(data, tenantId, after ?? targets.cursor, FANOUT_PAGE),
+  };
+}
+
 /** One page of a replay: the tenant's events after `after` that the endpoint takes, owed (again) and sent. */
 export async function replayPage(ctx: DeliveryContext, message: Extract<WebhookMessage, { kind: "replay" }>) {
-  const { endpoints, events } = await readFanout(ctx.db, message.tenantId, message.after, FANOUT_PAGE);
+  const { endpoints, events } = await readFanout(ctx, message.tenantId, message.after);
   const endpoint = endpoints.find((ep) => ep.id === message.endpointId);
   const last = events.at(-1);
   if (!endpoint || !last) return;
@@ -135,13 +156,14 @@ const waitUntil = (at: number, now: number): DeliveryOutcome => ({
  */
 export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<DeliveryOutcome> {
   const now = ctx.now();
-  const { claimed, current, endpoint, event } = await claimAttempt(ctx.db, key, now, now + ATTEMPT_LEASE_MS);
+  const { claimed, current, endpoint, database } = await claimAttempt(ctx.db, key, now, now + ATTEMPT_LEASE_MS);
   if (!claimed) {
     const waiting = current && (current.state === "pending" || current.state === "retrying");
     return waiting && current.nextAttemptAt !== null && current.nextAttemptAt > now
       ? waitUntil(current.nextAttemptAt, now)
       : DONE;
   }
+  const event = database === null ? null : await findEvent(ctx.databases.data(database), key);
   if (!endpoint || endpoint.disabledAt !== null || !event) {
     await cancelDelivery(ctx.db, key, now);
     return DONE;
@@ -246,7 +268,7 @@ async function readExcerpt(res: Response) {
  */
 export async function relay(ctx: DeliveryContext, limit = 500) {
   const now = ctx.now();
-  const behind = await tenantsBehind(ctx.db, now - 60_000, limit);
+  const behind = await lostNudges(ctx, now - 60_000, limit);
   const overdue = await takeOverdueDeliveries(ctx.db, now - RELAY_AFTER_MS, now, limit);
   await sendAll(ctx.queue, [
     ...behind.map(feedNudge),
@@ -265,4 +287,28 @@ export async function relay(ctx: DeliveryContext, limit = 500) {
 export async function deadLetter(ctx: DeliveryContext, message: WebhookMessage) {
   logEvent("error", "webhook_message_dead", { ...message });
   if (message.kind === "deliver") await releaseDelivery(ctx.db, message, ctx.now());
+}
+
+/** Tenants walked per page when looking for lost nudges: a page's cursors are one JSON parameter per database. */
+const CURSOR_PAGE = 500;
+
+/**
+ * Tenants (at most `limit`) with events older than `before` past their fan-out cursor, whose nudge was lost: every
+ * tenant's cursor is read from the control database a page at a time, and each page's tenants are checked in their
+ * data databases (one query per database holding some of them).
+ */
+async function lostNudges(ctx: DeliveryContext, before: number, limit: number) {
+  const behind: string[] = [];
+  let after = "";
+  while (behind.length < limit) {
+    const page = await fanoutCursors(ctx.db, after, CURSOR_PAGE);
+    const byDatabase = Map.groupBy(page, (t) => t.database);
+    for (const [name, cursors] of byDatabase) {
+      behind.push(...(await tenantsBehind(ctx.databases.data(name), cursors, before)));
+    }
+    const last = page.at(-1);
+    if (!last || page.length < CURSOR_PAGE) break;
+    after = last.id;
+  }
+  return behind.slice(0, limit);
 }

@@ -1,4 +1,4 @@
-import { feedPosition } from "../db/events";
+import { feedPurgedThrough } from "../db/events";
 import {
   cancelOwed,
   DELIVERY_STATES,
@@ -15,9 +15,10 @@ import {
 import { logEvent } from "../lib/log";
 import { endpointUrlProblem } from "../webhooks/endpoint-url";
 import { generateSecret, sealSecret } from "../webhooks/secrets";
-import type { OperatorContext } from "./context";
-import { AdminError, tenantNotFound } from "./errors";
+import { dataOf, type OperatorContext } from "./context";
+import { AdminError } from "./errors";
 import type { EventType } from "./events";
+import { requireTenant } from "./tenants";
 import type { WebhookMessage } from "./webhook-delivery";
 
 /** What the operator's webhook use cases run with, beyond storage: the sealing key, the queue, the URL policy. */
@@ -166,8 +167,7 @@ export async function replayWebhook(ctx: WebhookAdminContext, id: string, tenant
   if (endpoint.tenantIds !== null && !endpoint.tenantIds.includes(tenantId)) {
     throw new AdminError("invalid_request", "tenantId: the endpoint does not take this tenant's events.");
   }
-  const { tenantExists, purgedThrough } = await feedPosition(ctx.db, tenantId);
-  if (!tenantExists) throw tenantNotFound();
+  const purgedThrough = await feedPurgedThrough(dataOf(ctx, await requireTenant(ctx, tenantId)), tenantId);
   if (after < purgedThrough) {
     throw new AdminError(
       "cursor_expired",

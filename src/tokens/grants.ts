@@ -1,3 +1,5 @@
+import { CONTROL_DATABASE } from "../db/databases";
+
 /**
  * The KV fast path for authentication. Key `token:<sha256 hex>`; value says which tenant and token it is and when
  * it stops working. KV entries expire on their own at the token's end, but authentication still checks
@@ -8,7 +10,15 @@ export interface TokenGrant {
   tokenId: string;
   /** Epoch ms at which the token stops working (expiry, or the end of a rotation grace period). */
   expiresAt: number;
+  /**
+   * The tenant's data database, so a SCIM request is routed without reading the control database. Absent in grants
+   * written before data databases existed: those tenants' data is in the control database (grantDatabase).
+   */
+  database?: string;
 }
+
+/** Where a grant routes its requests. */
+export const grantDatabase = (grant: TokenGrant) => grant.database ?? CONTROL_DATABASE;
 
 /** KV refuses an `expirationTtl` below 60 seconds. */
 const KV_MIN_EXPIRATION_TTL_SECONDS = 60;

@@ -1,5 +1,4 @@
-import { applyD1Migrations } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { applyAllMigrations } from "./databases";
 
 // Each test file gets fresh storage; applying is idempotent, so running it per file is safe.
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+await applyAllMigrations();

@@ -1,3 +1,5 @@
+import { DATABASES, type DatabaseName } from "./databases";
+
 /**
  * D1 bindings for tests that need to see or break what a request does to the database. Every `first/all/run/raw`
  * and every `batch` is one call (one network round trip in production).
@@ -54,9 +56,10 @@ export interface D1Cost {
   rowsRead: number;
 }
 
-/** Counts calls, statements (inside batches too) and rows read, from D1's own result metadata. */
-export function countingD1(d1: D1Database) {
-  const cost: D1Cost = { calls: 0, statements: 0, rowsRead: 0 };
+const noCost = (): D1Cost => ({ calls: 0, statements: 0, rowsRead: 0 });
+
+/** Counts calls, statements (inside batches too) and rows read, from D1's own result metadata, into `cost`. */
+export function countingD1(d1: D1Database, cost: D1Cost = noCost()) {
   const db = interceptD1(
     d1,
     (statements) => {
@@ -68,30 +71,62 @@ export function countingD1(d1: D1Database) {
         cost.rowsRead += (r as D1Result | null)?.meta?.rows_read ?? 0;
     },
   );
-  return { db, cost, reset: () => Object.assign(cost, { calls: 0, statements: 0, rowsRead: 0 }) };
+  return { db, cost, reset: () => Object.assign(cost, noCost()) };
 }
 
-/** Fails the N-th call the way D1 does when the network drops. */
-export function failingD1(d1: D1Database, failOn: number) {
-  let calls = 0;
+/** Fails the N-th call (counted in `calls`, which several bindings may share) the way D1 does when the network drops. */
+export function failingD1(d1: D1Database, failOn: number, calls = { n: 0 }) {
   return interceptD1(d1, () => {
-    if (++calls === failOn) throw new Error("D1_ERROR: Network connection lost.");
+    if (++calls.n === failOn) throw new Error("D1_ERROR: Network connection lost.");
   });
+}
+
+/** Every database of the test deployment, each wrapped by `wrap`: bindings to pass to the worker. */
+const eachDatabase = (wrap: (d1: D1Database) => D1Database) =>
+  Object.fromEntries(Object.entries(DATABASES).map(([name, d1]) => [name, wrap(d1)])) as Record<
+    DatabaseName,
+    D1Database
+  >;
+
+/** Every database counted into one cost: a call to any of them is a round trip. */
+export function countingDatabases() {
+  const cost = noCost();
+  return {
+    bindings: eachDatabase((d1) => countingD1(d1, cost).db),
+    cost,
+    reset: () => Object.assign(cost, noCost()),
+  };
+}
+
+/** Every database, failing the N-th call made to any of them. */
+export function failingDatabases(failOn: number) {
+  const calls = { n: 0 };
+  return eachDatabase((d1) => failingD1(d1, failOn, calls));
 }
 
 /**
  * Runs `action` once, right after the first D1 call whose SQL matches, before the request that made the call goes
  * on: a concurrent request landing at exactly that point, for tests of interleavings.
  */
-export function raceAfter(d1: D1Database, matches: (sql: string) => boolean, action: () => Promise<unknown>) {
-  let fired = false;
+export function raceAfter(
+  d1: D1Database,
+  matches: (sql: string) => boolean,
+  action: () => Promise<unknown>,
+  once = { fired: false },
+) {
   return interceptD1(
     d1,
     () => {},
     async (_, sql) => {
-      if (fired || !sql.some(matches)) return;
-      fired = true;
+      if (once.fired || !sql.some(matches)) return;
+      once.fired = true;
       await action();
     },
   );
+}
+
+/** raceAfter over every database: the action runs once, after the first matching call to any of them. */
+export function racingDatabases(matches: (sql: string) => boolean, action: () => Promise<unknown>) {
+  const once = { fired: false };
+  return eachDatabase((d1) => raceAfter(d1, matches, action, once));
 }

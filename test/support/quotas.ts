@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { tenantDb } from "./databases";
 import { admin } from "./http";
 
 export type Quota = "users" | "groups" | "bytes";
@@ -13,10 +13,11 @@ const utf8 = (text: string) => new TextEncoder().encode(text).length;
  * docs/api.md defines them (documents and folded copies in UTF-8, plus each membership's two ids).
  */
 export async function recount(tenantId: string): Promise<Usage> {
-  const [users, groups, members] = await env.DB.batch<Record<string, string>>([
-    env.DB.prepare("SELECT data, folded FROM users WHERE tenant_id = ?").bind(tenantId),
-    env.DB.prepare("SELECT data, folded FROM groups WHERE tenant_id = ?").bind(tenantId),
-    env.DB.prepare("SELECT group_id, member_id FROM group_members WHERE tenant_id = ?").bind(tenantId),
+  const db = await tenantDb(tenantId);
+  const [users, groups, members] = await db.batch<Record<string, string>>([
+    db.prepare("SELECT data, folded FROM users WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("SELECT data, folded FROM groups WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("SELECT group_id, member_id FROM group_members WHERE tenant_id = ?").bind(tenantId),
   ]);
   const sum = (rows: Record<string, string>[]) =>
     rows.reduce(

@@ -1,16 +1,18 @@
-import { env } from "cloudflare:workers";
+import { dbFor, tenantDb } from "./databases";
 
 /**
  * Rows straight into D1, bypassing the API, for states the API cannot produce (a token that ended months ago, a
- * row written by an older schema). Keys are column names; one batch, so the rows land together.
+ * row written by an older schema): into the control database or the data database of the first row's tenant. Keys
+ * are column names; one batch, so the rows land together.
  */
 export async function seedRows(table: string, rows: Record<string, unknown>[]) {
-  await env.DB.batch(
+  const db = await dbFor(table, String(rows[0]?.tenant_id ?? ""));
+  await db.batch(
     rows.map((row) => {
       const columns = Object.keys(row);
-      return env.DB.prepare(
-        `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
-      ).bind(...Object.values(row));
+      return db
+        .prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
+        .bind(...Object.values(row));
     }),
   );
 }
@@ -21,37 +23,49 @@ export async function seedRows(table: string, rows: Record<string, unknown>[]) {
  */
 export async function seedGroup(tenantId: string, groupId: string, size: number) {
   const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare(
-      `INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at)
+  const db = await tenantDb(tenantId);
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at)
        VALUES (?1, ?2, ?1, ?1, json_object('displayName', ?1), json_object('displayName', ?1), ?3, ?3)`,
-    ).bind(groupId, tenantId, now),
-    env.DB.prepare(
-      `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?3)
+      )
+      .bind(groupId, tenantId, now),
+    db
+      .prepare(
+        `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?3)
        INSERT INTO users (id, tenant_id, user_name, user_name_key, managed_by, data, folded, created_at, updated_at)
        SELECT ?1 || '-u' || n, ?2, ?1 || '-u' || n, ?1 || '-u' || n, 'azure-ad',
          json_object('userName', ?1 || '-u' || n), json_object('userName', ?1 || '-u' || n), ?4, ?4 FROM seq`,
-    ).bind(groupId, tenantId, size, now),
-    env.DB.prepare(
-      `INSERT INTO group_members (tenant_id, group_id, member_id, created_at)
+      )
+      .bind(groupId, tenantId, size, now),
+    db
+      .prepare(
+        `INSERT INTO group_members (tenant_id, group_id, member_id, created_at)
        SELECT ?2, ?1, id, ?3 FROM users WHERE tenant_id = ?2 AND id LIKE ?1 || '-u%'`,
-    ).bind(groupId, tenantId, now),
+      )
+      .bind(groupId, tenantId, now),
   ]);
 }
 
 /** One user in `count` groups (`<userId>-g<n>`), in one batch. */
 export async function seedMemberOf(tenantId: string, userId: string, count: number) {
   const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare(
-      `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?3)
+  const db = await tenantDb(tenantId);
+  await db.batch([
+    db
+      .prepare(
+        `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?3)
        INSERT INTO groups (id, tenant_id, display_name, display_name_key, data, folded, created_at, updated_at)
        SELECT ?1 || '-g' || n, ?2, ?1 || '-g' || n, ?1 || '-g' || n,
          json_object('displayName', ?1 || '-g' || n), json_object('displayName', ?1 || '-g' || n), ?4, ?4 FROM seq`,
-    ).bind(userId, tenantId, count, now),
-    env.DB.prepare(
-      `INSERT INTO group_members (tenant_id, group_id, member_id, created_at)
+      )
+      .bind(userId, tenantId, count, now),
+    db
+      .prepare(
+        `INSERT INTO group_members (tenant_id, group_id, member_id, created_at)
        SELECT ?2, id, ?1, ?3 FROM groups WHERE tenant_id = ?2 AND id LIKE ?1 || '-g%'`,
-    ).bind(userId, tenantId, now),
+      )
+      .bind(userId, tenantId, now),
   ]);
 }

@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
+import { DATABASES, type DatabaseName, isControlTable, placementOf } from "./databases";
 
-/** Every table that holds a tenant's data. */
+/** Every table that holds a tenant's rows, in the control database or the tenant's data database. */
 export const TENANT_TABLES = [
   "tenants",
   "integrations",
@@ -15,18 +15,23 @@ export const TENANT_TABLES = [
   "event_feeds",
   "portal_links",
   "portal_sessions",
+  "relay_outbox",
+  "webhook_cursors",
 ];
 
 /**
  * The tenant's rows in the given tables, in a stable order, as one string: compare before and after a request
- * that must change nothing.
+ * that must change nothing. Data tables are read in the tenant's data database: `database`, or where the control
+ * database places it now (name it when the tenant may be gone by the time of the snapshot).
  */
-export async function tenantSnapshot(tenantId: string, tables: string[] = TENANT_TABLES) {
+export async function tenantSnapshot(tenantId: string, tables: string[] = TENANT_TABLES, database?: DatabaseName) {
+  const data = DATABASES[database ?? (await placementOf(tenantId))];
   const out: Record<string, unknown> = {};
   for (const table of tables) {
     const column = table === "tenants" ? "id" : "tenant_id";
+    const db = isControlTable(table) ? DATABASES.DB : data;
     out[table] = (
-      await env.DB.prepare(`select * from ${table} where ${column} = ? order by rowid`).bind(tenantId).all()
+      await db.prepare(`select * from ${table} where ${column} = ? order by rowid`).bind(tenantId).all()
     ).results;
   }
   return JSON.stringify(out);

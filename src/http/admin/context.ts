@@ -6,7 +6,8 @@ import { allowsHttpWebhooks, type WebhookAdminContext } from "../../services/web
 
 /** What an operator use case runs with when the admin API calls it (issuing tokens included). */
 export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
-  db: c.var.db,
+  db: c.var.databases.control,
+  databases: c.var.databases,
   kv: c.env.TOKENS,
   now: c.var.now,
   actor: "admin",

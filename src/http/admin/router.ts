@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { nudgeTenantOfPath } from "../feed-nudge";
 import { adminAuth } from "./auth";
+import { databaseRoutes } from "./databases";
 import { eventRoutes } from "./events";
 import { exportRoutes } from "./export";
 import { groupAdminRoutes } from "./groups";
@@ -18,6 +19,7 @@ export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
   // `/*` covers the bare tenant path too (PATCH and DELETE of the tenant): one nudge per write.
   .use("/tenants/:tenantId/*", nudgeTenantOfPath)
+  .route("/databases", databaseRoutes)
   .route("/quotas", quotaRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/tenants", tenantRoutes)

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
+import { deleteTenant } from "../../services/tenant-deletion";
+import { createTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
 import { operatorContext, tenantParam } from "./context";
 import { QuotaLimitsBody } from "./quotas";
 import { jsonBody } from "./validate";
@@ -12,6 +13,8 @@ const CreateTenant = v.strictObject({
   name: Name,
   azureAdEnabled: v.optional(v.boolean(), false),
   quotas: v.optional(QuotaLimitsBody),
+  /** A data database by name (GET /admin/databases); none: the least loaded of the automatic ones. */
+  database: v.optional(v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be a database's binding name"))),
 });
 const UpdateTenant = v.strictObject({
   name: v.optional(Name),

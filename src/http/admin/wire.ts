@@ -10,6 +10,7 @@ export function toTenantWire(t: Tenant | TenantWithQuotas) {
     id: t.id,
     name: t.name,
     azureAdEnabled: t.azureAdEnabled,
+    database: t.database,
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
     ...("quotas" in t ? { quotas: t.quotas } : {}),

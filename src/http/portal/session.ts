@@ -5,6 +5,7 @@ import type { AppEnv } from "../../env";
 import { toBase64Url } from "../../lib/base64";
 import { sha256Hex } from "../../lib/digest";
 import { allowedOrigins, allowedReturnUrl } from "../../lib/urls";
+import type { TenantPlacement } from "../../services/context";
 import { findConsoleSession, findPortalSession } from "../../services/portal";
 import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
@@ -92,6 +93,7 @@ export const requireCustomerSession = createMiddleware<AppEnv>(async (c, next) =
   await refuseForgedForm(c, secret);
   c.set("portal", {
     sessionSecret: secret,
+    tenant: { id: tenantId, database: session.database },
     frame: {
       tenantId,
       tenantName: session.tenantName,
@@ -156,6 +158,7 @@ export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
     if (!session.tenant) throw new PortalRefusal(404, "Page not found", "There is no tenant with this id.");
     c.set("portal", {
       sessionSecret: session.secret,
+      tenant: { id: tenantId, database: session.tenant.database },
       frame: {
         tenantId,
         tenantName: session.tenant.name,
@@ -172,6 +175,8 @@ export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
 
 export interface PortalVariables {
   sessionSecret: string;
+  /** The tenant the pages show, and where its data is. */
+  tenant: TenantPlacement;
   frame: SessionFrame;
 }
 

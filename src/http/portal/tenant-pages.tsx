@@ -37,6 +37,8 @@ export const TENANT = "/:tenantId{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 const frameOf = (c: Context<AppEnv>) => c.var.portal.frame;
 const tenantOf = (c: Context<AppEnv>) => frameOf(c).tenantId;
+/** The tenant with where its data is, for the pages that read it. */
+const placementOf = (c: Context<AppEnv>) => c.var.portal.tenant;
 const page = (c: Context<AppEnv>) => ({ nonce: nonceOf(c), frame: frameOf(c) });
 
 /** What the token page shows of a token just issued: the values to paste, and whether it ends within 14 days. */
@@ -55,7 +57,7 @@ const tokenShown = (c: Context<AppEnv>, issued: IssuedToken) => ({
 export const tenantPages = new Hono<AppEnv>()
   .get("/", (c) => c.redirect(frameOf(c).paths.home, 303))
   .get("/integrations", async (c) => {
-    const status = await integrationStatus(pageContext(c), tenantOf(c));
+    const status = await integrationStatus(pageContext(c), placementOf(c));
     const done = c.req.query("done");
     // Only what this viewer's own actions can lead to: a link cannot make a customer's page claim an operator did
     // something.
@@ -95,19 +97,24 @@ export const tenantPages = new Hono<AppEnv>()
   })
   .get("/users", async (c) => {
     const search = (c.req.query("search") ?? "").slice(0, 320);
-    const list = await listDirectoryUsers(pageContext(c), tenantOf(c), { search, after: c.req.query("after") });
+    const list = await listDirectoryUsers(pageContext(c), placementOf(c), { search, after: c.req.query("after") });
     return c.html(UsersPage({ ...page(c), list, search }));
   })
   .get("/users/:userId", async (c) => {
-    const detail = await getDirectoryUser(pageContext(c), tenantOf(c), c.req.param("userId"));
+    const detail = await getDirectoryUser(pageContext(c), placementOf(c), c.req.param("userId"));
     return c.html(UserPage({ ...page(c), detail }));
   })
   .get("/groups", async (c) => {
-    const list = await listDirectoryGroups(pageContext(c), tenantOf(c), c.req.query("after"));
+    const list = await listDirectoryGroups(pageContext(c), placementOf(c), c.req.query("after"));
     return c.html(GroupsPage({ ...page(c), list }));
   })
   .get("/groups/:groupId", async (c) => {
-    const detail = await getDirectoryGroup(pageContext(c), tenantOf(c), c.req.param("groupId"), c.req.query("after"));
+    const detail = await getDirectoryGroup(
+      pageContext(c),
+      placementOf(c),
+      c.req.param("groupId"),
+      c.req.query("after"),
+    );
     return c.html(GroupPage({ ...page(c), detail }));
   })
   .get("/activity", async (c) => {
@@ -128,7 +135,7 @@ export const tenantPages = new Hono<AppEnv>()
       auditBefore: before("auditBefore"),
       failuresBefore: before("failuresBefore"),
     };
-    const activity = await getActivity(pageContext(c), tenantOf(c), query, frameOf(c).operator);
+    const activity = await getActivity(pageContext(c), placementOf(c), query, frameOf(c).operator);
     // The next page of one list keeps the other where it is.
     const link = (name: string, id: number | null) =>
       id === null

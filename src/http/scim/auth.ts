@@ -13,10 +13,10 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
   const tenantId = c.req.param("tenantId");
   if (!token || !tenantId) throw unauthorized();
-  const { db, now } = c.var;
-  const tokenId = await authenticateToken(
+  const { databases, now } = c.var;
+  const granted = await authenticateToken(
     {
-      db,
+      db: databases.control,
       kv: c.env.TOKENS,
       now,
       waitUntil: (p) => c.executionCtx.waitUntil(p),
@@ -26,8 +26,9 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
     token,
     tenantId,
   );
-  if (!tokenId) throw unauthorized();
+  if (!granted) throw unauthorized();
   c.set("tenantId", tenantId);
-  c.set("tokenId", tokenId);
+  c.set("tokenId", granted.tokenId);
+  c.set("db", databases.data(granted.database));
   await next();
 });

@@ -1,0 +1,66 @@
+import { createDb, type Database } from "./client";
+
+/**
+ * The control database's binding. It is a data database too: tenants created before data databases existed keep
+ * their directories there (`tenants.database` defaults to this name), and a deployment without DATA_* bindings
+ * places every tenant there.
+ */
+export const CONTROL_DATABASE = "DB";
+
+/** A data database's binding: DATA_<NAME> in wrangler.toml. Its binding name is its name everywhere else. */
+const DATA_BINDING = /^DATA_[A-Z0-9_]+$/;
+
+/**
+ * The deployment's D1 databases, opened once per request (or per batch of queue messages, or cron run): the control
+ * database, and every data database by name. `wrap` lets the request log meter every binding.
+ */
+export interface Databases {
+  control: Database;
+  /** Every data database, the control database first, then the DATA_* bindings by name. */
+  names: readonly string[];
+  /** Where a tenant is placed when its creation names no database (AUTO_PLACEMENT, else every DATA_* database). */
+  automatic: readonly string[];
+  /** The data database `name`; an unknown name is a configuration error (a binding removed while in use). */
+  data(name: string): Database;
+  has(name: string): boolean;
+}
+
+export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => D1Database = (d1) => d1): Databases {
+  const bindings = new Map<string, D1Database>([[CONTROL_DATABASE, env.DB]]);
+  for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (DATA_BINDING.test(name) && isD1(value)) bindings.set(name, value);
+  }
+  const opened = new Map<string, Database>();
+  const data = (name: string) => {
+    const binding = bindings.get(name);
+    if (!binding) throw new Error(`No D1 binding for the data database ${name}`);
+    let db = opened.get(name);
+    if (!db) {
+      db = createDb(wrap(binding, name));
+      opened.set(name, db);
+    }
+    return db;
+  };
+  const names = [...bindings.keys()];
+  const dataBindings = names.filter((n) => n !== CONTROL_DATABASE);
+  const configured = (env.AUTO_PLACEMENT ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = configured.filter((n) => !bindings.has(n));
+  if (unknown.length > 0) throw new Error(`AUTO_PLACEMENT names databases without a binding: ${unknown.join(", ")}`);
+  return {
+    control: data(CONTROL_DATABASE),
+    names,
+    automatic: configured.length > 0 ? configured : dataBindings.length > 0 ? dataBindings : [CONTROL_DATABASE],
+    data,
+    has: (name) => bindings.has(name),
+  };
+}
+
+/** Bindings carry no type tag at runtime: a D1 binding is what prepares statements and runs batches. */
+const isD1 = (value: unknown): value is D1Database =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as D1Database).prepare === "function" &&
+  typeof (value as D1Database).batch === "function";

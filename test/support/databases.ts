@@ -1,0 +1,51 @@
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { openDatabases } from "../../src/db/databases";
+import type { OperatorContext } from "../../src/services/context";
+
+/** The tables of the control database; every other table is a data database's (src/db/schema.ts). */
+const CONTROL_TABLES = new Set([
+  "tenants",
+  "integrations",
+  "access_tokens",
+  "relay_outbox",
+  "webhook_endpoints",
+  "webhook_deliveries",
+  "webhook_cursors",
+  "portal_links",
+  "portal_sessions",
+]);
+
+export const isControlTable = (table: string) => CONTROL_TABLES.has(table);
+
+/** Every database of the test deployment, by binding name: the control database and the two data databases. */
+export const DATABASES = { DB: env.DB, DATA_1: env.DATA_1, DATA_2: env.DATA_2 } as const;
+export type DatabaseName = keyof typeof DATABASES;
+
+/** Where the tenant's data is (tenants.database); a tenant the control database does not know: its own. */
+export async function placementOf(tenantId: string): Promise<DatabaseName> {
+  // `*`: the migrations test seeds rows under a schema from before tenants had a database.
+  const row = await env.DB.prepare("SELECT * FROM tenants WHERE id = ?").bind(tenantId).first<{
+    database?: DatabaseName;
+  }>();
+  return row?.database ?? "DB";
+}
+
+/** The D1 binding of the tenant's data database, for tests that read or seed its rows directly. */
+export const tenantDb = async (tenantId: string) => DATABASES[await placementOf(tenantId)];
+
+/** The binding that holds `table`'s rows of this tenant. */
+export const dbFor = async (table: string, tenantId: string) => (isControlTable(table) ? env.DB : tenantDb(tenantId));
+
+/** The migrations on every database (each test file starts from empty storage; `reset()` empties it again). */
+export const applyAllMigrations = () =>
+  Promise.all(Object.values(DATABASES).map((db) => applyD1Migrations(db, env.TEST_MIGRATIONS)));
+
+/**
+ * An operator context as the cron builds it (src/index.ts), at `now`, optionally over another control database
+ * binding (one that races or fails), for tests that run housekeeping directly.
+ */
+export function cronContext(now: number, control: D1Database = env.DB): OperatorContext {
+  const databases = openDatabases({ ...env, DB: control });
+  return { db: databases.control, databases, kv: env.TOKENS, now, actor: "cron" };
+}
