@@ -3,7 +3,7 @@
 // and webhooks to local http receivers allowed, a demo tenant with its integration; prints a fresh token, a portal
 // setup link and the console's address; `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments go to
 // wrangler).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { migrateAll } from "./migrate.mjs";

@@ -3,7 +3,6 @@
  * however large the tenant (a 100,000-user tenant with a 100,000-member group included).
  */
 
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { EXPORT_PAGE } from "../src/services/export";
 import { interceptD1 } from "./support/d1-intercept";

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createGroupBody, groupPatches, patchBody } from "./fixtures/entra";
 import { tenantDb } from "./support/databases";

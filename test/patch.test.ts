@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";

@@ -5,7 +5,6 @@
  * the count would fail here.
  */
 
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
