@@ -39,7 +39,12 @@ export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
   // A concurrent deletion marked it first; that one answers for it.
   if (rowsOf(marked).length === 0) throw tenantNotFound();
   logEvent("info", "tenant_deleted", { tenantId, database: tenant.database, actor: ctx.actor });
-  await continueDeletion(ctx, { ...tenant, deletedAt: ctx.now }, REQUEST_STEPS);
+  // The deletion stands from the mark on; a purge step that fails is housekeeping's to repeat.
+  try {
+    await continueDeletion(ctx, { ...tenant, deletedAt: ctx.now }, REQUEST_STEPS);
+  } catch (error) {
+    logEvent("warn", "tenant_purge_deferred", { tenantId, error: String(error) });
+  }
 }
 
 /**

@@ -67,9 +67,12 @@ export interface TestTenant {
   base: string;
 }
 
-/** A tenant with the Azure AD option on and its integration created: what an operator sets up for a customer. */
-export async function createTenant(name = "Contoso"): Promise<TestTenant> {
-  const tenant = await (await admin("POST", "/tenants", { body: { name, azureAdEnabled: true } })).json<{
+/**
+ * A tenant with the Azure AD option on and its integration created: what an operator sets up for a customer.
+ * `database` places it on that data database (else the service chooses).
+ */
+export async function createTenant(name = "Contoso", placement: { database?: string } = {}): Promise<TestTenant> {
+  const tenant = await (await admin("POST", "/tenants", { body: { name, azureAdEnabled: true, ...placement } })).json<{
     id: string;
   }>();
   const res = await admin("POST", `/tenants/${tenant.id}/integrations/azure-ad`, { body: {} });

@@ -1,0 +1,313 @@
+/**
+ * Past one database: tenants placed on data databases (explicitly and by load), isolated across them, routed by
+ * their token's grant; control-plane changes crossing into the data databases through the relay, and tenant
+ * deletion crossing back, each surviving injected failures.
+ */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
+import { countingD1, interceptD1 } from "./support/d1-intercept";
+import { cronContext, DATABASES, type DatabaseName, isControlTable, placementOf } from "./support/databases";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { seedGroup } from "./support/seed";
+import { TENANT_TABLES, tenantSnapshot } from "./support/storage";
+
+interface DatabaseItem {
+  name: string;
+  automaticPlacement: boolean;
+  tenantCount: number;
+  userCount: number;
+  groupCount: number;
+  storedBytes: number;
+  sizeBytes: number | null;
+}
+
+const databases = async () => (await (await admin("GET", "/databases")).json<{ items: DatabaseItem[] }>()).items;
+
+const newTenant = async (body: Record<string, unknown>) => {
+  const res = await admin("POST", "/tenants", { body: { name: "Placed", ...body } });
+  return { status: res.status, body: await res.json<{ id: string; database: string; error?: { code: string } }>() };
+};
+
+/** The tenant's feed, oldest first. */
+const feed = async (t: TestTenant) =>
+  (
+    await (
+      await admin("GET", `/tenants/${t.tenantId}/events?limit=1000`)
+    ).json<{
+      items: { id: string; type: string; sequence: number }[];
+    }>()
+  ).items;
+
+const outbox = (tenantId: string) =>
+  env.DB.prepare("select count(*) as n from relay_outbox where tenant_id = ?").bind(tenantId).first<number>("n");
+
+/** The every-few-minutes cron: the outbox relay, then the webhook relay. */
+async function relayCron() {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** A binding of `name` whose calls fail, the way D1 does when the network drops, when their SQL matches. */
+const failingWhen = (name: DatabaseName, matches: (sql: string) => boolean) =>
+  interceptD1(DATABASES[name], (_, sql) => {
+    if (sql.some(matches)) throw new Error("D1_ERROR: Network connection lost.");
+  });
+
+describe("placement", () => {
+  it("lists the databases: the control database and the two data databases, the latter placed on automatically", async () => {
+    const items = await databases();
+    expect(items.map((d) => [d.name, d.automaticPlacement])).toEqual([
+      ["DB", false],
+      ["DATA_1", true],
+      ["DATA_2", true],
+    ]);
+    for (const d of items) expect(d.sizeBytes).toBeGreaterThan(0);
+  });
+
+  it("places a tenant where the operator says, and says where", async () => {
+    for (const database of ["DATA_2", "DATA_1", "DB"]) {
+      const created = await newTenant({ database });
+      expect(created.status).toBe(201);
+      expect(created.body.database).toBe(database);
+      const read = await (await admin("GET", `/tenants/${created.body.id}`)).json<{ database: string }>();
+      expect(read.database).toBe(database);
+      expect(await placementOf(created.body.id)).toBe(database);
+    }
+  });
+
+  it("refuses a database that does not exist, or a name no binding can have", async () => {
+    for (const database of ["DATA_9", "data_1", ""]) {
+      const before = await env.DB.prepare("select count(*) as n from tenants").first("n");
+      const created = await newTenant({ database });
+      expect(created.status).toBe(400);
+      expect(created.body.error?.code).toBe("invalid_request");
+      expect(await env.DB.prepare("select count(*) as n from tenants").first("n")).toBe(before);
+    }
+  });
+
+  it("otherwise places a tenant on the automatic database with the fewest tenants", async () => {
+    for (let i = 0; i < 4; i++) {
+      const counts = Object.fromEntries((await databases()).map((d) => [d.name, d.tenantCount]));
+      const fewest = (counts.DATA_1 ?? 0) <= (counts.DATA_2 ?? 0) ? "DATA_1" : "DATA_2";
+      const created = await newTenant({});
+      expect(created.body.database).toBe(fewest);
+      const after = Object.fromEntries((await databases()).map((d) => [d.name, d.tenantCount]));
+      expect(after[fewest]).toBe((counts[fewest] ?? 0) + 1);
+    }
+  });
+
+  it("counts what each database holds from its own quota counters", async () => {
+    const before = Object.fromEntries((await databases()).map((d) => [d.name, d]));
+    const t = await createTenant("Counted", { database: "DATA_2" });
+    for (const n of [1, 2, 3]) await scim(t, "POST", "/Users", { body: { userName: `counted${n}@placed.example` } });
+    await scim(t, "POST", "/Groups", { body: { displayName: "Counted" } });
+    const after = Object.fromEntries((await databases()).map((d) => [d.name, d]));
+    expect(after.DATA_2?.userCount).toBe((before.DATA_2?.userCount ?? 0) + 3);
+    expect(after.DATA_2?.groupCount).toBe((before.DATA_2?.groupCount ?? 0) + 1);
+    expect(after.DATA_2?.storedBytes).toBeGreaterThan(before.DATA_2?.storedBytes ?? 0);
+    expect(after.DATA_1?.userCount).toBe(before.DATA_1?.userCount);
+  });
+});
+
+describe("isolation across databases", () => {
+  it("keeps each tenant's rows in its own data database and the control rows in the control database", async () => {
+    const one = await createTenant("One", { database: "DATA_1" });
+    const two = await createTenant("Two", { database: "DATA_2" });
+    // The same directory object in both: matching keys are per tenant, so both succeed, each in its own database.
+    const body = { userName: "same@both.example", externalId: "same" };
+    const [a, b] = [await scim(one, "POST", "/Users", { body }), await scim(two, "POST", "/Users", { body })];
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const idOf = async (res: Response) => (await res.json<{ id: string }>()).id;
+    const [aId, bId] = [await idOf(a), await idOf(b)];
+    expect((await scim(one, "GET", `/Users/${bId}`)).status).toBe(404);
+    expect((await scim(two, "GET", `/Users/${aId}`)).status).toBe(404);
+    for (const [t, own] of [
+      [one, "DATA_1"],
+      [two, "DATA_2"],
+    ] as const) {
+      for (const [name, db] of Object.entries(DATABASES)) {
+        for (const table of TENANT_TABLES) {
+          const column = table === "tenants" ? "id" : "tenant_id";
+          const n = await db
+            .prepare(`select count(*) as n from ${table} where ${column} = ?`)
+            .bind(t.tenantId)
+            .first("n");
+          const home = isControlTable(table) ? "DB" : own;
+          // Every table the tenant has rows in is in its home database; nothing of it anywhere else.
+          if (name !== home) expect(n, `${table} in ${name}`).toBe(0);
+        }
+      }
+      const users = await DATABASES[own]
+        .prepare("select count(*) as n from users where tenant_id = ?")
+        .bind(t.tenantId)
+        .first("n");
+      expect(users).toBe(1);
+    }
+  });
+
+  it("routes a SCIM request by the token's grant: only the tenant's data database is called", async () => {
+    const t = await createTenant("Routed", { database: "DATA_2" });
+    await scim(t, "POST", "/Users", { body: { userName: "routed@placed.example" } });
+    const counted = Object.fromEntries(Object.entries(DATABASES).map(([name, d1]) => [name, countingD1(d1)]));
+    const fetch = fetchWith({ bindings: Object.fromEntries(Object.entries(counted).map(([n, c]) => [n, c.db])) });
+    // Warm the token's last-used bookkeeping (a control write after the response, once per five minutes).
+    await scim(t, "GET", "/Users?count=0", { fetch });
+    for (const c of Object.values(counted)) c.reset();
+    expect((await scim(t, "GET", '/Users?filter=userName eq "routed@placed.example"', { fetch })).status).toBe(200);
+    expect(counted.DATA_2?.cost.calls).toBe(1);
+    expect(counted.DB?.cost.calls).toBe(0);
+    expect(counted.DATA_1?.cost.calls).toBe(0);
+  });
+});
+
+describe("control-plane changes reach the tenant's feed through the relay", () => {
+  const rotate = (t: TestTenant, fetch?: ReturnType<typeof fetchWith>) =>
+    admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad/token`, { body: {}, fetch });
+  const typesOf = async (t: TestTenant) => (await feed(t)).map((e) => e.type);
+  /** Sequences from 1 without a gap, and no event twice. */
+  const expectGapFree = async (t: TestTenant) => {
+    const events = await feed(t);
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  };
+
+  it("applies a change's audit row and event at once", async () => {
+    const t = await createTenant("Relayed");
+    expect(await typesOf(t)).toEqual(["integration.created", "token.issued"]);
+    expect(await outbox(t.tenantId)).toBe(0);
+    await expectGapFree(t);
+  });
+
+  it("a data database failing after the change committed: the change stands, the cron relays its event once", async () => {
+    const t = await createTenant("Data Down");
+    const placed = await placementOf(t.tenantId);
+    const down = fetchWith({ bindings: { [placed]: failingWhen(placed, (q) => q.includes("relay_id")) } });
+    const res = await rotate(t, down);
+    expect(res.status).toBe(201);
+    const { token } = await res.json<{ token: string }>();
+    expect((await scim({ ...t, token }, "GET", "/Users?count=0")).status).toBe(200);
+    expect(await typesOf(t)).toEqual(["integration.created", "token.issued"]);
+    expect(await outbox(t.tenantId)).toBe(1);
+    // A SCIM write meanwhile takes the next sequence; the relayed event follows it.
+    await scim({ ...t, token }, "POST", "/Users", { body: { userName: "meanwhile@relay.example" } });
+    await relayCron();
+    await relayCron();
+    expect(await typesOf(t)).toEqual(["integration.created", "token.issued", "user.created", "token.rotated"]);
+    expect(await outbox(t.tenantId)).toBe(0);
+    await expectGapFree(t);
+  });
+
+  it("the control database failing after the relay applied: applying again writes nothing twice", async () => {
+    const t = await createTenant("Delete Fails");
+    const stuck = fetchWith({ bindings: { DB: failingWhen("DB", (q) => q.startsWith('DELETE FROM "relay_outbox"')) } });
+    expect((await rotate(t, stuck)).status).toBe(201);
+    expect(await outbox(t.tenantId)).toBe(1);
+    expect(await typesOf(t)).toEqual(["integration.created", "token.issued", "token.rotated"]);
+    await relayCron();
+    expect(await outbox(t.tenantId)).toBe(0);
+    expect(await typesOf(t)).toEqual(["integration.created", "token.issued", "token.rotated"]);
+    const audit = await (await admin("GET", `/tenants/${t.tenantId}/audit`)).json<{ items: { action: string }[] }>();
+    expect(audit.items.filter((a) => a.action === "token.regenerated")).toHaveLength(1);
+    await expectGapFree(t);
+  });
+
+  it("the control batch failing: nothing happened anywhere", async () => {
+    const t = await createTenant("Batch Fails");
+    const before = await tenantSnapshot(t.tenantId);
+    const res = await rotate(t, fetchWith({ bindings: { DB: failingWhen("DB", (q) => q.includes("relay_outbox")) } }));
+    expect(res.status).toBe(503);
+    expect(await tenantSnapshot(t.tenantId)).toBe(before);
+  });
+
+  it("an effect goes with its entry: limits set while the data database is down apply when the relay runs", async () => {
+    const t = await createTenant("Limits Later");
+    const placed = await placementOf(t.tenantId);
+    const down = fetchWith({ bindings: { [placed]: failingWhen(placed, (q) => q.includes("relay_id")) } });
+    const res = await admin("PATCH", `/tenants/${t.tenantId}`, { body: { quotas: { users: 0 } }, fetch: down });
+    expect(res.status).toBe(200);
+    expect(await outbox(t.tenantId)).toBe(1);
+    await relayCron();
+    const quotas = await (await admin("GET", `/tenants/${t.tenantId}`)).json<{
+      quotas: { users: { limit: number } };
+    }>();
+    expect(quotas.quotas.users.limit).toBe(0);
+    expect((await scim(t, "POST", "/Users", { body: { userName: "over@limit.example" } })).status).toBe(400);
+  });
+});
+
+describe("deleting a tenant", () => {
+  const settled = () => runTokenHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS + 1000));
+  const empty = JSON.stringify(Object.fromEntries(TENANT_TABLES.map((table) => [table, []])));
+
+  it("is gone at once, its data purged in bounded steps, its control rows after the settle time", async () => {
+    const t = await createTenant("Large Leaver");
+    const placed = await placementOf(t.tenantId);
+    await seedGroup(t.tenantId, "leavers", 3000);
+    let largest = 0;
+    const watched = interceptD1(
+      DATABASES[placed],
+      () => {},
+      (result) => {
+        for (const r of Array.isArray(result) ? result : [result])
+          largest = Math.max(largest, (r as D1Result | null)?.meta?.changes ?? 0);
+      },
+    );
+    expect(
+      (await admin("DELETE", `/tenants/${t.tenantId}`, { fetch: fetchWith({ bindings: { [placed]: watched } }) }))
+        .status,
+    ).toBe(204);
+    expect((await admin("GET", `/tenants/${t.tenantId}`)).status).toBe(404);
+    expect((await scim(t, "GET", "/Users")).status).toBe(401);
+    // 3,000 users and 3,000 memberships, 500 of each table per step: never one statement over the whole tenant.
+    expect(largest).toBeLessThanOrEqual(500);
+    expect(largest).toBeGreaterThan(0);
+    await settled();
+    expect(await tenantSnapshot(t.tenantId, TENANT_TABLES, placed)).toBe(empty);
+  });
+
+  it("resumes from the mark when a purge step fails", async () => {
+    const t = await createTenant("Interrupted");
+    const placed = await placementOf(t.tenantId);
+    await seedGroup(t.tenantId, "interrupted", 1200);
+    let calls = 0;
+    const flaky = interceptD1(DATABASES[placed], () => {
+      if (++calls === 2) throw new Error("D1_ERROR: Network connection lost.");
+    });
+    expect(
+      (await admin("DELETE", `/tenants/${t.tenantId}`, { fetch: fetchWith({ bindings: { [placed]: flaky } }) })).status,
+    ).toBe(204);
+    expect((await admin("GET", `/tenants/${t.tenantId}`)).status).toBe(404);
+    const left = await DATABASES[placed]
+      .prepare("select count(*) as n from users where tenant_id = ?")
+      .bind(t.tenantId)
+      .first("n");
+    expect(left).toBeGreaterThan(0);
+    const report = await settled();
+    expect(report.remaining.deletions).toBe(0);
+    expect(await tenantSnapshot(t.tenantId, TENANT_TABLES, placed)).toBe(empty);
+  });
+
+  it("purges a write that a cached grant let through after the deletion", async () => {
+    const t = await createTenant("Late Write");
+    const placed = await placementOf(t.tenantId);
+    const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(t.token)))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    const grant = await env.TOKENS.get(`token:${hash}`);
+    expect((await admin("DELETE", `/tenants/${t.tenantId}`)).status).toBe(204);
+    // A location whose KV cache still holds the grant for up to a minute.
+    await env.TOKENS.put(`token:${hash}`, grant as string);
+    expect((await scim(t, "POST", "/Users", { body: { userName: "late@write.example" } })).status).toBe(201);
+    await env.TOKENS.delete(`token:${hash}`);
+    // Before the settle time housekeeping purges the data again but keeps the mark; after it, everything goes.
+    await runTokenHousekeeping(cronContext(Date.now()));
+    expect(await env.DB.prepare("select count(*) as n from tenants where id = ?").bind(t.tenantId).first("n")).toBe(1);
+    await settled();
+    expect(await tenantSnapshot(t.tenantId, TENANT_TABLES, placed)).toBe(empty);
+  });
+});

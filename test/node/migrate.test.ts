@@ -1,0 +1,49 @@
+// scripts/migrate.mjs: every D1 database of wrangler.toml (or of one environment) gets the one migration set, with
+// the caller's extra arguments; run for real against local storage in a folder of its own.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs script, without types
+import { d1Bindings, migrationCommands } from "../../scripts/migrate.mjs";
+
+const CONFIG = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+const ROOT = new URL("../..", import.meta.url).pathname;
+const persist = mkdtempSync(join(tmpdir(), "migrate-"));
+afterAll(() => rmSync(persist, { recursive: true, force: true }));
+
+describe("migrate", () => {
+  it("migrates the control database and every data database, passing extra arguments through", () => {
+    expect(d1Bindings(CONFIG)).toEqual(["DB", "DATA_1", "DATA_2"]);
+    expect(migrationCommands(CONFIG, "--local", ["--persist-to", "x"])).toEqual(
+      ["DB", "DATA_1", "DATA_2"].map((b) => ["d1", "migrations", "apply", b, "--local", "--persist-to", "x"]),
+    );
+  });
+
+  it("takes an environment's own databases, which are not inherited from the top level", () => {
+    const config = `${CONFIG}\n[env.staging]\n[[env.staging.d1_databases]]\nbinding = "DB"\ndatabase_name = "s"\ndatabase_id = "1"\n[[env.staging.d1_databases]]\nbinding = "DATA_EU"\ndatabase_name = "s-eu"\ndatabase_id = "2"\n`;
+    expect(migrationCommands(config, "--remote", ["--env", "staging"]).map((c: string[]) => c[3])).toEqual([
+      "DB",
+      "DATA_EU",
+    ]);
+    expect(() => d1Bindings(CONFIG, "production")).toThrow("[env.production]");
+  });
+
+  it("applies the migrations to each local database", () => {
+    const run = () =>
+      spawnSync(process.execPath, ["scripts/migrate.mjs", "--local", "--persist-to", persist], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+        timeout: 120_000,
+      });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout.trim().split("\n")).toEqual([
+      "DB: migrations applied",
+      "DATA_1: migrations applied",
+      "DATA_2: migrations applied",
+    ]);
+  }, 180_000);
+});
