@@ -46,7 +46,7 @@ writeFileSync(join(state, "seed.sql"), seedSql);
 console.log(
   `Seeding ${SMALL.toLocaleString()} and ${LARGE.toLocaleString()} users, groups of 10 and ${BIG_GROUP.toLocaleString()} members…`,
 );
-d1(state, ["migrations", "apply", "DB"], mainConfig);
+for (const binding of ["DB", "DATA_1", "DATA_2"]) d1(state, ["migrations", "apply", binding], mainConfig);
 d1(state, ["execute", "DB", "--file", join(state, "seed.sql")], mainConfig);
 
 function groupSql(tenant, id, members, from) {
@@ -265,8 +265,8 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.
 console.log(
   `\n${table}\n\nvs floor: operation req/s ÷ floor req/s (higher is better). scale: cost at the large size ÷ cost at the small size (req/s small ÷ req/s large; 1.0 = flat).\n${machine}`,
 );
-// The peer section (npm run bench:peer) is kept when this part is rewritten.
-const peerSection = /## Peer comparison[\s\S]*$/.exec(
+// The sections of npm run bench:spread and bench:peer are kept when this part is rewritten.
+const peerSection = /## (?:Spread over data databases|Peer comparison)[\s\S]*$/.exec(
   existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "",
 )?.[0];
 writeFileSync(

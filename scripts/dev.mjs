@@ -110,7 +110,7 @@ async function setUpDemo(url, key) {
   console.log(`
 ┌ Local SCIM service ready
 │ Admin API key : ${key}
-│ Demo tenant   : ${tenant.id}
+│ Demo tenant   : ${tenant.id} (data in ${tenant.database}; GET /admin/databases lists them)
 │ Tenant URL    : ${issued.body.scimBaseUrl}
 │ Secret Token  : ${issued.body.token}
 │ Console       : ${url}/console   (sign in with the admin API key)

@@ -2,7 +2,9 @@
  * One structured log line per request, with its id on the response: route template (never the path's values or
  * query), status, tenant, duration and what D1 cost.
  */
+
 import { afterEach, expect, it, vi } from "vitest";
+import { placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim } from "./support/http";
 
 afterEach(() => vi.restoreAllMocks());
@@ -36,6 +38,8 @@ it("logs each request once with its id, template, status, tenant and D1 cost, an
     route: "/scim/v2/:tenantId/Users",
     status: 200,
     tenantId: tenant.tenantId,
+    // Only the tenant's data database: the grant routed the request, the control database was not read.
+    databases: [await placementOf(tenant.tenantId)],
     d1: { calls: 1, rowsWritten: 0 },
   });
   expect(typeof line?.durationMs).toBe("number");

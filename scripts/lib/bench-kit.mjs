@@ -20,7 +20,7 @@ export function writeBenchConfigs(dir) {
     main,
     readFileSync("wrangler.toml", "utf8")
       .replace('main = "src/index.ts"', `main = "${root}/src/index.ts"`)
-      .replace('migrations_dir = "migrations"', `migrations_dir = "${root}/migrations"`)
+      .replaceAll('migrations_dir = "migrations"', `migrations_dir = "${root}/migrations"`)
       .replace(/simple = \{ limit = \d+, period = (\d+) \}/, "simple = { limit = 100000000, period = $1 }"),
   );
   const floor = join(dir, "floor.toml");
