@@ -14,6 +14,9 @@ process.env.WEBHOOK_SECRETS_KEY ??= WEBHOOK_SECRETS_KEY;
 
 export default defineConfig(async () => ({
   test: {
+    // One line per request (src/http/request-log.ts) would bury every other line the tests print. Read from the root
+    // config only: the reporter, not a project, prints the logs.
+    onConsoleLog: (log: string) => !log.includes('"event":"request"'),
     projects: [
       {
         // The service, inside workerd with local D1 and KV.
@@ -43,8 +46,6 @@ export default defineConfig(async () => ({
           // depend on what another left behind.
           sequence: { shuffle: { files: false, tests: true } },
           setupFiles: ["./test/support/apply-migrations.ts"],
-          // One line per request (src/http/request-log.ts) would bury every other line the tests print.
-          onConsoleLog: (log: string) => !log.includes('"event":"request"'),
           globalSetup: ["./test/support/receiver.ts"],
         },
       },

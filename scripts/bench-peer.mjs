@@ -20,7 +20,7 @@ import {
   warmUp,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
-import { d1, freePort, startWorker } from "./lib/local-worker.mjs";
+import { d1, freePort, migrateLocal, startWorker } from "./lib/local-worker.mjs";
 
 const USERS = Number(process.env.BENCH_PEER_USERS ?? 10_000);
 // SQLite is Node's own node:sqlite: no native module to build against the running Node's headers.
@@ -49,7 +49,7 @@ process.on("exit", () => rmSync(state, { recursive: true, force: true }));
 const { main: config, floor: floorConfig } = writeBenchConfigs(state);
 const ours = seedTenant("peer", USERS);
 writeFileSync(join(state, "seed.sql"), ours.sql);
-d1(state, ["migrations", "apply", "DB"], config);
+migrateLocal(state, config);
 d1(state, ["execute", "DB", "--file", join(state, "seed.sql")], config);
 
 // --- the workload, the same for both ---------------------------------------------------------------------------------

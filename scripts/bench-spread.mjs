@@ -19,7 +19,7 @@ import {
   RUNS,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
-import { adminCall, d1, startWorker } from "./lib/local-worker.mjs";
+import { adminCall, migrateLocal, startWorker } from "./lib/local-worker.mjs";
 
 /** Busy tenants in each layout: enough that each database of the spread layout serves several at once. */
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 4);
@@ -27,7 +27,7 @@ const TENANTS = Number(process.env.BENCH_TENANTS ?? 4);
 const state = mkdtempSync(join(tmpdir(), "scim-spread-"));
 process.on("exit", () => rmSync(state, { recursive: true, force: true }));
 const { main: config } = writeBenchConfigs(state);
-for (const binding of ["DB", "DATA_1", "DATA_2"]) d1(state, ["migrations", "apply", binding], config);
+migrateLocal(state, config);
 
 const key = BENCH_SECRETS.ADMIN_API_KEY;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

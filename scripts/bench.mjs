@@ -23,7 +23,7 @@ import {
   warmUp,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
-import { d1, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
+import { d1, migrateLocal, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
@@ -46,7 +46,7 @@ writeFileSync(join(state, "seed.sql"), seedSql);
 console.log(
   `Seeding ${SMALL.toLocaleString()} and ${LARGE.toLocaleString()} users, groups of 10 and ${BIG_GROUP.toLocaleString()} members…`,
 );
-for (const binding of ["DB", "DATA_1", "DATA_2"]) d1(state, ["migrations", "apply", binding], mainConfig);
+migrateLocal(state, mainConfig);
 d1(state, ["execute", "DB", "--file", join(state, "seed.sql")], mainConfig);
 
 function groupSql(tenant, id, members, from) {

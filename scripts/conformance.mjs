@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { adminCall, d1, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
+import { adminCall, migrateLocal, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
 
 const runner = resolve(process.env.SCIM_SUITES ?? "../shared/external/run-external-suites.sh");
 if (!existsSync(runner)) {
@@ -20,7 +20,7 @@ const outDir = join(state, "reports");
 const adminKey = randomBytes(24).toString("base64url");
 process.on("exit", () => rmSync(state, { recursive: true, force: true }));
 
-d1(state, ["migrations", "apply", "DB"]);
+migrateLocal(state);
 const server = await startWorker({
   persistTo: state,
   vars: { ADMIN_API_KEY: adminKey, TOKEN_SIGNING_KEYS: randomBytes(32).toString("base64url") },

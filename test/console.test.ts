@@ -133,6 +133,9 @@ describe("tenants", () => {
     const names = (html: string) => [...html.matchAll(/>(Pagingsearch [^<]*)<\/a>/g)].map((m) => m[1]);
     expect(names(first).length).toBe(50);
     expect(new Set([...names(first), ...names(second)]).size).toBe(51);
+    // Each row says where the tenant's data is: both data databases take new tenants.
+    const placed = new Set([...first.matchAll(/<code>(DATA_\d)<\/code>/g)].map((m) => m[1]));
+    expect(placed).toEqual(new Set(["DATA_1", "DATA_2"]));
     expect(await (await consoleGet(session, "/tenants?q=no-such-name")).text()).toContain("name contains that.");
   });
 

@@ -28,13 +28,16 @@ interface Victim extends TestTenant {
   secrets: string[];
 }
 
+type Attacker = TestTenant & { userId: string; groupId: string };
+
 let victim: Victim;
-let attacker: TestTenant & { userId: string; groupId: string };
+/** Attackers in the victim's data database (sharing its tables) and in the other one. */
+const attackers: Record<"same" | "other", Attacker> = {} as Record<"same" | "other", Attacker>;
 let revokedToken: string;
 let expiringToken: string;
 
 beforeAll(async () => {
-  const a = await createTenant("Victim");
+  const a = await createTenant("Victim", { database: "DATA_1" });
   const boss = await createUser(a, { userName: "victim-boss@victim.example", displayName: "Victim Boss" });
   const user = await createUser(a, {
     userName: "victim.user@victim.example",
@@ -57,12 +60,17 @@ beforeAll(async () => {
     groupId: group.id,
     secrets: ["victim.user@victim.example", "Victim User", "victim-ext", "Victim Group", "victim-boss@victim.example"],
   };
-  const b = await createTenant("Attacker");
-  const bUser = await createUser(b, { userName: "attacker@attacker.example" });
-  const bGroup = await (await scim(b, "POST", "/Groups", { body: { displayName: "Attacker Group" } })).json<{
-    id: string;
-  }>();
-  attacker = { ...b, userId: bUser.id, groupId: bGroup.id };
+  for (const [where, database] of [
+    ["same", "DATA_1"],
+    ["other", "DATA_2"],
+  ] as const) {
+    const b = await createTenant("Attacker", { database });
+    const bUser = await createUser(b, { userName: "attacker@attacker.example" });
+    const bGroup = await (await scim(b, "POST", "/Groups", { body: { displayName: "Attacker Group" } })).json<{
+      id: string;
+    }>();
+    attackers[where] = { ...b, userId: bUser.id, groupId: bGroup.id };
+  }
 });
 
 /** Every SCIM route, with a body where it takes one. `{u}`/`{g}` are filled with the ids under test. */
@@ -154,7 +162,8 @@ const CREDENTIALS: [string, () => string | undefined, typeof workerFetch?][] = [
   ["an unknown token", () => "Bearer scimtok_0000000000000000000000000000000000000000000"],
   ["a revoked token", () => `Bearer ${revokedToken}`],
   ["an expired token", () => `Bearer ${expiringToken}`, fetchAt(() => Date.now() + 301_000)],
-  ["another tenant's valid token", () => `Bearer ${attacker.token}`],
+  ["another tenant's valid token", () => `Bearer ${attackers.same.token}`],
+  ["a valid token of a tenant in another data database", () => `Bearer ${attackers.other.token}`],
   ["the admin key", () => `Bearer ${env.ADMIN_API_KEY}`],
 ];
 
@@ -185,7 +194,14 @@ describe.each([
   });
 });
 
-describe("the right token with another tenant's resource ids", () => {
+describe.each([
+  ["in the victim's data database", "same"],
+  ["in another data database", "other"],
+] as const)("the right token of a tenant %s, with the victim's resource ids", (_, where) => {
+  let attacker: Attacker;
+  beforeAll(() => {
+    attacker = attackers[where];
+  });
   const byId = SCIM_ROUTES.filter(([, path]) => path.includes("{"));
 
   it.each(byId)("%s %s → 404, nothing leaked or changed", async (method, path, body) => {

@@ -1,6 +1,8 @@
 // Starting and stopping a worker under `wrangler dev` for scripts (conformance, bench): own port, own local state.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { d1Bindings } from "../migrate.mjs";
 
 export const WRANGLER_ENV = {
   ...process.env,
@@ -29,6 +31,13 @@ export function d1(persistTo, args, config) {
   );
   if (run.status !== 0) throw new Error(`wrangler d1 ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
   return run.stdout;
+}
+
+/** The migrations on every D1 database of `config` (default: wrangler.toml), in the local state at `persistTo`. */
+export function migrateLocal(persistTo, config) {
+  for (const binding of d1Bindings(readFileSync(config ?? "wrangler.toml", "utf8"))) {
+    d1(persistTo, ["migrations", "apply", binding], config);
+  }
 }
 
 /**

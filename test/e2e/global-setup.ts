@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { d1, startWorker } from "../../scripts/lib/local-worker.mjs";
+import { migrateLocal, startWorker } from "../../scripts/lib/local-worker.mjs";
 
 /** The vendor's product, where a setup link's returnUrl may lead (PORTAL_RETURN_ORIGINS). */
 export const VENDOR_ORIGIN = "https://app.vendor.example";
@@ -20,7 +20,7 @@ export async function setup({
   provide: <K extends "origin" | "adminKey">(key: K, value: string) => void;
 }) {
   state = mkdtempSync(join(tmpdir(), "scim-e2e-"));
-  d1(state, ["migrations", "apply", "DB"]);
+  migrateLocal(state);
   const adminKey = randomBytes(24).toString("base64url");
   const worker = await startWorker({
     persistTo: state,

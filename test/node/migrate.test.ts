@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs script, without types
 import { d1Bindings, migrationCommands } from "../../scripts/migrate.mjs";
 
 const CONFIG = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
@@ -23,10 +22,7 @@ describe("migrate", () => {
 
   it("takes an environment's own databases, which are not inherited from the top level", () => {
     const config = `${CONFIG}\n[env.staging]\n[[env.staging.d1_databases]]\nbinding = "DB"\ndatabase_name = "s"\ndatabase_id = "1"\n[[env.staging.d1_databases]]\nbinding = "DATA_EU"\ndatabase_name = "s-eu"\ndatabase_id = "2"\n`;
-    expect(migrationCommands(config, "--remote", ["--env", "staging"]).map((c: string[]) => c[3])).toEqual([
-      "DB",
-      "DATA_EU",
-    ]);
+    expect(migrationCommands(config, "--remote", ["--env", "staging"]).map((c) => c[3])).toEqual(["DB", "DATA_EU"]);
     expect(() => d1Bindings(CONFIG, "production")).toThrow("[env.production]");
   });
 

@@ -67,6 +67,7 @@ export function TenantsPage({
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Azure AD option</th>
+                <th scope="col">Database</th>
                 <th scope="col">Created</th>
                 <th scope="col">Id</th>
               </tr>
@@ -78,6 +79,9 @@ export function TenantsPage({
                     <a href={consolePaths.tenant(t.id)}>{t.name}</a>
                   </td>
                   <td>{t.azureAdEnabled ? "On" : "Off"}</td>
+                  <td>
+                    <code>{t.database}</code>
+                  </td>
                   <td>
                     <When at={t.createdAt} />
                   </td>
