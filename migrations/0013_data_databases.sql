@@ -23,6 +23,7 @@ CREATE UNIQUE INDEX `audit_events_relay_idx` ON `audit_events` (`relay_id`);--> 
 ALTER TABLE `tenants` ADD `database` text DEFAULT 'DB' NOT NULL;--> statement-breakpoint
 ALTER TABLE `tenants` ADD `deleted_at` integer;--> statement-breakpoint
 CREATE INDEX `tenants_database_idx` ON `tenants` (`database`,`deleted_at`);--> statement-breakpoint
+CREATE INDEX `tenants_deleted_idx` ON `tenants` (`deleted_at`);--> statement-breakpoint
 -- Webhook cursors move to the control database (with the deliveries they govern); tenants created before this
 -- migration have their feeds in this same database, so their cursors are copied as they are.
 INSERT INTO `webhook_cursors` (`tenant_id`, `fanned_out_through`)

@@ -19,7 +19,9 @@ export default {
     // webhook queue did not handle.
     if (controller.cron !== HOUSEKEEPING_CRON) {
       const delivery = deliveryContext(env);
-      ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES).then(() => relay(delivery)));
+      // Each on its own: a failing relay of the outbox must not keep the webhook relay from running.
+      ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES));
+      ctx.waitUntil(relay(delivery));
       return;
     }
     const databases = openDatabases(env);

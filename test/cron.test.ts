@@ -163,7 +163,7 @@ describe("token housekeeping", () => {
         .bind(NOW - 1)
         .run();
     const db = raceAfter(env.DB, (q) => q.includes('from "access_tokens"'), revoke);
-    await runTokenHousekeeping(cronContext(NOW, db));
+    await runTokenHousekeeping(cronContext(NOW, { DB: db }));
     const row = await env.DB.prepare("select status, revoke_reason from access_tokens where id = 'racing'").first();
     expect(row).toEqual({ status: "revoked", revoke_reason: "test" });
     const feed = await (await admin("GET", `/tenants/${tenantId}/events?limit=1000`)).json<{

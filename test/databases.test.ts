@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { drainOutbox } from "../src/services/relay";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import { countingD1, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, isControlTable, placementOf } from "./support/databases";
@@ -222,6 +223,48 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
     const res = await rotate(t, fetchWith({ bindings: { DB: failingWhen("DB", (q) => q.includes("relay_outbox")) } }));
     expect(res.status).toBe(503);
     expect(await tenantSnapshot(t.tenantId)).toBe(before);
+  });
+
+  it("one data database down holds up no other: the cron relays the rest, then the backlog once it is back", async () => {
+    const [stuck, healthy] = [
+      await createTenant("Stuck", { database: "DATA_1" }),
+      await createTenant("Healthy", { database: "DATA_2" }),
+    ];
+    const down = (name: DatabaseName) => failingWhen(name, (q) => q.includes("relay_id"));
+    // More entries waiting for DATA_1 than the relay takes in one page, all older than DATA_2's.
+    for (let i = 0; i < 31; i++)
+      expect((await rotate(stuck, fetchWith({ bindings: { DATA_1: down("DATA_1") } }))).status).toBe(201);
+    expect((await rotate(healthy, fetchWith({ bindings: { DATA_2: down("DATA_2") } }))).status).toBe(201);
+    expect([await outbox(stuck.tenantId), await outbox(healthy.tenantId)]).toEqual([31, 1]);
+    await drainOutbox(cronContext(Date.now(), { DATA_1: down("DATA_1") }), 20);
+    expect([await outbox(stuck.tenantId), await outbox(healthy.tenantId)]).toEqual([31, 0]);
+    expect(await typesOf(healthy)).toEqual(["integration.created", "token.issued", "token.rotated"]);
+    await drainOutbox(cronContext(Date.now()), 20);
+    expect(await outbox(stuck.tenantId)).toBe(0);
+    expect((await typesOf(stuck)).filter((t) => t === "token.rotated")).toHaveLength(31);
+    await expectGapFree(stuck);
+  });
+
+  it("Entra's users are handed back when a removal is relayed late, but not those a new integration touched since", async () => {
+    const t = await createTenant("Late Removal");
+    const placed = await placementOf(t.tenantId);
+    const before = await (await scim(t, "POST", "/Users", { body: { userName: "before@late.example" } })).json<{
+      id: string;
+    }>();
+    const down = fetchWith({ bindings: { [placed]: failingWhen(placed, (q) => q.includes("relay_id")) } });
+    expect((await admin("DELETE", `/tenants/${t.tenantId}/integrations/azure-ad`, { fetch: down })).status).toBe(204);
+    const again = await admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad`, { body: {}, fetch: down });
+    const { token } = await again.json<{ token: string }>();
+    const after = await (
+      await scim({ ...t, token }, "POST", "/Users", { body: { userName: "after@late.example" } })
+    ).json<{ id: string }>();
+    expect(await outbox(t.tenantId)).toBeGreaterThan(0);
+    await relayCron();
+    const managedBy = (id: string) =>
+      DATABASES[placed].prepare("select managed_by from users where id = ?").bind(id).first("managed_by");
+    expect(await managedBy(before.id)).toBe("portal");
+    expect(await managedBy(after.id)).toBe("azure-ad");
+    expect(await typesOf(t)).toContain("integration.deleted");
   });
 
   it("an effect goes with its entry: limits set while the data database is down apply when the relay runs", async () => {

@@ -25,14 +25,13 @@ export interface AuditEntry {
   relayId?: string;
 }
 
+/** A JSON value for a statement: an object serialised and bound, an SQL expression as it is, or NULL. */
+export const jsonValue = (value: Record<string, unknown> | SQL | undefined) =>
+  value === undefined ? sql`NULL` : is(value, SQL) ? value : sql`json(${JSON.stringify(value)})`;
+
 /** The one way an audit row is written: an INSERT … SELECT placed in the same batch as the change it records. */
 export function auditRow(ctx: WriteContext, entry: AuditEntry): SQL {
-  const detail =
-    entry.detail === undefined
-      ? sql`NULL`
-      : is(entry.detail, SQL)
-        ? entry.detail
-        : sql`json(${JSON.stringify(entry.detail)})`;
+  const detail = jsonValue(entry.detail);
   return sql`INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail, relay_id)
     SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
       ${entry.resourceId ?? null}, ${detail}, ${entry.relayId ?? null} ${entry.from ?? sql``}`;

@@ -1,5 +1,5 @@
 import { count, is, lt, SQL, sql } from "drizzle-orm";
-import type { WriteContext } from "./audit";
+import { jsonValue, type WriteContext } from "./audit";
 import { runBatch } from "./batch";
 import type { Database } from "./client";
 import { eventFeeds, events } from "./schema";
@@ -72,7 +72,7 @@ export const newEventId = sql`'evt_' || lower(hex(randomblob(16)))`;
  */
 export function eventRows(ctx: WriteContext, entry: EventEntry): SQL {
   const type = is(entry.type, SQL) ? entry.type : sql`${entry.type}`;
-  const data = is(entry.data, SQL) ? entry.data : sql`json(${JSON.stringify(entry.data)})`;
+  const data = jsonValue(entry.data);
   return sql`INSERT INTO ${events} (tenant_id, sequence, id, type, occurred_at, resource, data)
     SELECT ${ctx.tenantId}, ${lastSequence(ctx.tenantId)} + row_number() OVER (${entry.orderBy ? sql`ORDER BY ${entry.orderBy}` : sql``}),
       ${entry.id ?? newEventId}, ${type}, ${ctx.now}, ${entry.resource ?? sql`NULL`}, ${data}

@@ -2,7 +2,10 @@ import { eq, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { quotaDefaults, tenantQuotas } from "./schema";
 
-/** What a quota limits. The triggers of migrations/0007_quota_triggers.sql raise `quota exceeded: <quota>`. */
+/**
+ * What a quota limits. The triggers of migrations/0007_quota_triggers.sql (the insert triggers as 0013 recreated
+ * them) raise `quota exceeded: <quota>`.
+ */
 export const QUOTAS = ["users", "groups", "bytes"] as const;
 export type Quota = (typeof QUOTAS)[number];
 

@@ -1,5 +1,5 @@
-import { and, count, eq, inArray, is, isNull, SQL, sql } from "drizzle-orm";
-import { type AuditEntry, auditRow, type WriteContext } from "./audit";
+import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
+import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
 import { type EventType, eventRows, newEventId } from "./events";
@@ -18,9 +18,6 @@ export interface RelayEntry extends Omit<AuditEntry, "relayId"> {
   effect?: RelayEffect;
 }
 
-const json = (value: Record<string, unknown> | SQL | undefined) =>
-  value === undefined ? sql`NULL` : is(value, SQL) ? value : sql`json(${JSON.stringify(value)})`;
-
 /**
  * The outbox row of a control-plane change, for the batch of that change in the control database: an INSERT …
  * SELECT under the same guard (`from`) the audit row had, so the entry exists exactly when the change does. Its id
@@ -30,25 +27,46 @@ export function outboxRow(ctx: WriteContext, entry: RelayEntry): SQL {
   return sql`INSERT INTO ${relayOutbox} (id, tenant_id, at, actor, action, resource_type, resource_id, detail,
       event_type, event_data, effect)
     SELECT ${newEventId}, ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
-      ${entry.resourceId ?? null}, ${json(entry.detail)}, ${entry.event?.type ?? null}, ${json(entry.event?.data)},
+      ${entry.resourceId ?? null}, ${jsonValue(entry.detail)}, ${entry.event?.type ?? null}, ${jsonValue(entry.event?.data)},
       ${entry.effect ? JSON.stringify(entry.effect) : null}
     ${entry.from ?? sql``}`;
 }
 
-export type OutboxRow = typeof relayOutbox.$inferSelect & { database: string };
+export type OutboxEntry = typeof relayOutbox.$inferSelect;
 
-/**
- * Entries waiting to be applied, oldest first, with the data database of their tenant (one of them, or all); a
- * deleted tenant's entries are deleted with it, not applied.
- */
-export function pendingOutbox(db: Database, tenantId: string | undefined, limit: number) {
+/** A relay's scope: one tenant's entries (after its change), or one data database's (the cron). */
+export type OutboxScope = { tenantId: string } | { database: string };
+
+/** Entries that can be applied: those of tenants that are not deleted (a deleted tenant's entries go with it). */
+const applicable = (scope?: OutboxScope) =>
+  and(
+    isNull(tenants.deletedAt),
+    scope === undefined
+      ? undefined
+      : "tenantId" in scope
+        ? eq(relayOutbox.tenantId, scope.tenantId)
+        : eq(tenants.database, scope.database),
+  );
+
+/** Entries waiting to be applied in `scope`, oldest first, with their tenant's data database. */
+export function pendingOutbox(db: Database, scope: OutboxScope, limit: number) {
   return db
     .select({ entry: relayOutbox, database: tenants.database })
     .from(relayOutbox)
     .innerJoin(tenants, eq(tenants.id, relayOutbox.tenantId))
-    .where(and(tenantId === undefined ? undefined : eq(relayOutbox.tenantId, tenantId), isNull(tenants.deletedAt)))
+    .where(applicable(scope))
     .orderBy(sql`${relayOutbox}.rowid`)
     .limit(limit);
+}
+
+/** The data databases with entries waiting, so the cron relays each on its own (one down holds up no other). */
+export async function databasesWithPending(db: Database) {
+  const rows = await db
+    .selectDistinct({ database: tenants.database })
+    .from(relayOutbox)
+    .innerJoin(tenants, eq(tenants.id, relayOutbox.tenantId))
+    .where(applicable());
+  return rows.map((r) => r.database);
 }
 
 /**
@@ -57,7 +75,7 @@ export function pendingOutbox(db: Database, tenantId: string | undefined, limit:
  * after applying, before deleting — is written once. The event keeps the entry's id and takes the next sequence of
  * the tenant's feed when it lands.
  */
-export async function applyOutbox(db: Database, entries: (typeof relayOutbox.$inferSelect)[]) {
+export async function applyOutbox(db: Database, entries: OutboxEntry[]) {
   const statements = entries.flatMap((entry): Statement[] => {
     const ctx: WriteContext = { tenantId: entry.tenantId, now: entry.at, actor: entry.actor };
     const unapplied = sql`NOT EXISTS (SELECT 1 FROM ${auditEvents} WHERE relay_id = ${entry.id})`;
@@ -89,10 +107,14 @@ export async function applyOutbox(db: Database, entries: (typeof relayOutbox.$in
 
 function effectStatement(db: Database, ctx: WriteContext, effect: RelayEffect, unapplied: SQL): Statement {
   if ("limits" in effect) return setTenantLimits(ctx.tenantId, effect.limits, unapplied);
+  // Only users unchanged since the integration went: applied late, after a new integration's sync touched some, the
+  // release must not take those back from it.
   return db
     .update(users)
     .set({ managedBy: "portal", adoptedAt: null, updatedAt: ctx.now, version: sql`${users.version} + 1` })
-    .where(and(eq(users.tenantId, ctx.tenantId), eq(users.managedBy, "azure-ad"), unapplied));
+    .where(
+      and(eq(users.tenantId, ctx.tenantId), eq(users.managedBy, "azure-ad"), lte(users.updatedAt, ctx.now), unapplied),
+    );
 }
 
 /** Removes applied entries from the outbox. */
@@ -104,4 +126,9 @@ export async function deleteOutbox(db: Database, ids: string[]) {
 }
 
 /** Entries not applied yet (what the cron's relay still has to do), as a query for a batch. */
-export const countOutbox = (db: Database) => db.select({ n: count() }).from(relayOutbox);
+export const countOutbox = (db: Database) =>
+  db
+    .select({ n: count() })
+    .from(relayOutbox)
+    .innerJoin(tenants, eq(tenants.id, relayOutbox.tenantId))
+    .where(applicable());

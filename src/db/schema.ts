@@ -11,7 +11,7 @@
  *
  * No foreign keys on purpose: when drizzle-kit rebuilds a table it emits `PRAGMA foreign_keys=OFF`, which D1
  * ignores inside a migration, so an `ON DELETE CASCADE` would silently delete child rows during a schema change.
- * Offboarding purges a tenant's rows explicitly in one batch instead (db/tenants.ts).
+ * Offboarding purges a tenant's rows explicitly instead, in bounded steps (services/tenant-deletion.ts).
  *
  * Times are epoch milliseconds (INTEGER) throughout: cheap to compare, index and range-scan.
  */
@@ -43,7 +43,11 @@ export const tenants = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("tenants_database_idx").on(t.database, t.deletedAt)],
+  (t) => [
+    index("tenants_database_idx").on(t.database, t.deletedAt),
+    // Housekeeping's walk over unfinished deletions, oldest first.
+    index("tenants_deleted_idx").on(t.deletedAt),
+  ],
 );
 
 /**

@@ -68,9 +68,18 @@ export function insertTenant(db: Database, row: TenantRow) {
   return db.insert(tenants).values(row);
 }
 
+/** Changes a tenant that is not deleted (a change racing the deletion changes nothing). */
 export function updateTenant(db: Database, id: string, set: Partial<Omit<TenantRow, "id" | "createdAt">>) {
-  return db.update(tenants).set(set).where(eq(tenants.id, id)).returning();
+  return db
+    .update(tenants)
+    .set(set)
+    .where(and(eq(tenants.id, id), present))
+    .returning();
 }
+
+/** `WHERE …` true while the tenant exists and is not deleted: the guard of a tenant change's outbox entry. */
+export const whileTenantPresent = (tenantId: string) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND deleted_at IS NULL)`;
 
 /**
  * The first step of deleting a tenant, in the control database: the tenant is marked deleted (gone for every

@@ -23,7 +23,8 @@ import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
 import { eventRetentionMs } from "./events";
-import { RELAY_PAGE, relayOutbox } from "./relay";
+import { syncQuotaDefaults } from "./quotas";
+import { drainOutbox } from "./relay";
 import { continueDeletions } from "./tenant-deletion";
 import { EXPIRY_WARNING_MS } from "./tokens";
 
@@ -70,7 +71,10 @@ export interface HousekeepingReport {
   purgedPortal: number;
   /** KV entries of ended tokens deleted once more, in case a delete at revocation time failed. */
   kvSwept: number;
-  /** Outbox entries the relay applied to data databases (those a request could not relay itself). */
+  /**
+   * Outbox entries the relay applied to data databases: housekeeping's own (token expiries, warnings) and any a
+   * request could not relay itself.
+   */
   relayed: number;
   /** Deleted tenants whose data and control rows are now all gone. */
   deletionsFinished: number;
@@ -121,7 +125,9 @@ export async function runTokenHousekeeping(
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
-  const relayed = await repeat(budget, 3, RELAY_PAGE, async () => (await relayOutbox(ctx)).applied);
+  budget.left -= 1 + (await syncQuotaDefaults(ctx));
+  const relay = await drainOutbox(ctx, Math.floor(budget.left / 3));
+  budget.left -= 3 * relay.passes;
   const deletions = budget.left >= 2 ? await continueDeletions(ctx, Math.floor(budget.left / 2)) : null;
   budget.left -= 2 * (deletions?.steps ?? 0);
 
@@ -196,7 +202,7 @@ export async function runTokenHousekeeping(
     purgedDeliveries,
     purgedPortal,
     kvSwept,
-    relayed,
+    relayed: relay.applied,
     deletionsFinished: deletions?.finished ?? 0,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),
@@ -225,8 +231,8 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
   const { db, kv, now } = ctx;
   const rows = await tokensToEnd(db, kind, now, limit);
   if (rows.length === 0) return 0;
-  // Audit rows and events first, each only while its token is still ending: a token revoked since the read above
-  // (or whose tenant was deleted) gets neither, and the update leaves it alone.
+  // The outbox entries (audit row and event) first, each only while its token is still ending: a token revoked since
+  // the read above (or whose tenant was deleted) gets none, and the update leaves it alone.
   await runBatch(db, [
     ...rows.map((t) =>
       outboxRow(forTenant(ctx, t.tenantId), {

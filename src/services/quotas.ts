@@ -44,6 +44,18 @@ export const refusalMessage = (refusal: QuotaExceededError) =>
 export const getQuotaDefaults = (ctx: OperatorContext) => readQuotaDefaults(ctx.db);
 
 /**
+ * Copies the control database's defaults into every data database, where the quota triggers read them: repairs a
+ * change that reached only some, and gives a database added later the deployment's defaults rather than those its
+ * first migration wrote. Housekeeping runs it; one write per data database, idempotent.
+ */
+export async function syncQuotaDefaults(ctx: OperatorContext) {
+  const defaults = await readQuotaDefaults(ctx.db);
+  const others = ctx.databases.names.filter((name) => ctx.databases.data(name) !== ctx.db);
+  await Promise.all(others.map((name) => writeQuotaDefaults(ctx.databases.data(name), defaults)));
+  return others.length;
+}
+
+/**
  * The deployment's defaults, for every tenant without a limit of its own; null removes a limit. They change every
  * such tenant's limits at once, and no tenant's audit log is the place for that: it is logged instead.
  */

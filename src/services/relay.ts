@@ -1,7 +1,7 @@
 import { runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import type { Databases } from "../db/databases";
-import { applyOutbox, deleteOutbox, type OutboxRow, pendingOutbox } from "../db/relay";
+import { applyOutbox, databasesWithPending, deleteOutbox, type OutboxScope, pendingOutbox } from "../db/relay";
 import { logEvent } from "../lib/log";
 
 /**
@@ -21,31 +21,32 @@ interface RelayStores {
   databases: Databases;
 }
 
-/** One pass over the outbox (one tenant's entries, or everyone's): what was applied, and what failed to be. */
-export async function relayOutbox(ctx: RelayStores, tenantId?: string) {
-  const rows = await pendingOutbox(ctx.db, tenantId, RELAY_PAGE);
-  const byDatabase = Map.groupBy(
-    rows.map((r): OutboxRow => ({ ...r.entry, database: r.database })),
-    (r) => r.database,
-  );
-  const outcomes = await Promise.allSettled(
-    [...byDatabase].map(async ([name, entries]) => {
-      await applyOutbox(ctx.databases.data(name), entries);
-      return entries.map((e) => e.id);
-    }),
-  );
-  const applied = outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value : []));
-  for (const o of outcomes) {
-    if (o.status === "rejected") logEvent("warn", "relay_failed", { tenantId, error: String(o.reason) });
+/** One pass over the entries of `scope` (one data database's, at most a page): what was applied, what was not. */
+export async function relayOutbox(ctx: RelayStores, scope: OutboxScope) {
+  const rows = await pendingOutbox(ctx.db, scope, RELAY_PAGE);
+  const first = rows[0];
+  if (!first) return { applied: 0, more: false };
+  try {
+    await applyOutbox(
+      ctx.databases.data(first.database),
+      rows.map((r) => r.entry),
+    );
+  } catch (error) {
+    logEvent("warn", "relay_failed", { ...scope, database: first.database, error: String(error) });
+    return { applied: 0, more: false };
   }
-  if (applied.length > 0) await deleteOutbox(ctx.db, applied);
-  return { applied: applied.length, failed: rows.length - applied.length, more: rows.length === RELAY_PAGE };
+  await deleteOutbox(
+    ctx.db,
+    rows.map((r) => r.entry.id),
+  );
+  return { applied: rows.length, more: rows.length === RELAY_PAGE };
 }
 
 /**
  * A control-plane change: its batch (with its outbox entries) in the control database, then the tenant's entries
  * relayed at once, so the admin API's answer and the tenant's feed agree. The change is committed when the batch
- * is; if relaying fails, the answer still stands and the cron finishes the relay.
+ * is; if relaying fails, the answer still stands and the cron finishes the relay. A change with KV side effects
+ * (tokens) runs its batch, then KV, then relayNow: a revocation never waits on a data database.
  */
 export async function commitAndRelay(ctx: RelayStores, tenantId: string, statements: Statement[]) {
   const results = await runBatch(ctx.db, statements);
@@ -56,20 +57,27 @@ export async function commitAndRelay(ctx: RelayStores, tenantId: string, stateme
 /** Relays the tenant's outbox entries now, as far as storage allows; what is left waits for the cron. */
 export async function relayNow(ctx: RelayStores, tenantId: string) {
   try {
-    let pass = await relayOutbox(ctx, tenantId);
-    while (pass.more && pass.failed === 0) pass = await relayOutbox(ctx, tenantId);
+    let pass = await relayOutbox(ctx, { tenantId });
+    while (pass.more) pass = await relayOutbox(ctx, { tenantId });
   } catch (error) {
     logEvent("warn", "relay_deferred", { tenantId, error: String(error) });
   }
 }
 
-/** The cron's relay: passes over every tenant's entries until the outbox is empty, a pass fails, or `passes` ran. */
+/**
+ * The cron's relay: every data database with entries waiting, each on its own (one that fails holds up no other),
+ * page by page, within `passes` in all (each pass about three calls). Returns the entries applied and passes run.
+ */
 export async function drainOutbox(ctx: RelayStores, passes: number) {
   let applied = 0;
-  for (let i = 0; i < passes; i++) {
-    const pass = await relayOutbox(ctx);
-    applied += pass.applied;
-    if (!pass.more || pass.failed > 0) break;
+  let ran = 0;
+  for (const database of await databasesWithPending(ctx.db)) {
+    let pass = { applied: 0, more: true };
+    while (pass.more && ran < passes) {
+      ran++;
+      pass = await relayOutbox(ctx, { database });
+      applied += pass.applied;
+    }
   }
-  return applied;
+  return { applied, passes: ran };
 }

@@ -9,6 +9,7 @@ import {
   type TenantRow,
   tenantCounts,
   updateTenant as updateTenantRow,
+  whileTenantPresent,
 } from "../db/tenants";
 import { dataOf, forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
@@ -120,6 +121,7 @@ export async function updateTenant(ctx: OperatorContext, tenantId: string, chang
       action: "tenant.updated",
       detail: changes,
       ...(namesLimits(quotas) ? { effect: { limits: quotas } } : {}),
+      from: whileTenantPresent(tenantId),
     }),
   ];
   if (changes.azureAdEnabled === false) {

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { rowsOf, type Statement } from "../db/batch";
+import { rowsOf, runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import type { EventType } from "../db/events";
 import { outboxRow } from "../db/relay";
@@ -17,7 +17,7 @@ import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
-import { commitAndRelay } from "./relay";
+import { relayNow } from "./relay";
 
 export const azureAdDisabled = () =>
   new AdminError("azure_ad_disabled", "The tenant's Azure AD option is off; enable it before issuing tokens.");
@@ -68,13 +68,18 @@ export async function issueToken(
 ) {
   const token = await prepareToken(ctx, tenant, ttlSeconds);
   const data = sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso})`;
-  const results = await commitAndRelay(ctx, tenant.id, [
+  const results = await runBatch(ctx.db, [
     ...alongside,
     token.insert,
     token.record("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`, "token.issued", data),
   ]);
   if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
-  await publishNewToken(ctx, token);
+  // KV first, whatever happens: the audit row and event follow (relayNow never throws).
+  try {
+    await publishNewToken(ctx, token);
+  } finally {
+    await relayNow(ctx, tenant.id);
+  }
   return token.issued;
 }
 
@@ -94,7 +99,7 @@ export async function rotateToken(
   const token = await prepareToken(ctx, tenant, ttlSeconds);
   const previous = sql`json(${liveTokenIdsJson(tenant.id, now, token.issued.tokenId)})`;
   const graceUntil = graceSeconds > 0 ? new Date(until).toISOString() : null;
-  const [inserted, , superseded] = await commitAndRelay(ctx, tenant.id, [
+  const [inserted, , superseded] = await runBatch(ctx.db, [
     token.insert,
     token.record(
       "token.regenerated",
@@ -105,9 +110,13 @@ export async function rotateToken(
     ),
     supersedeLiveTokens(tenant.id, token.issued.tokenId, until, now, "regenerated"),
   ]);
-  await endGrants(ctx, tenant, rowsOf(superseded).map(toEndedToken), now);
-  if (rowsOf(inserted).length === 0) throw azureAdDisabled();
-  await publishNewToken(ctx, token);
+  try {
+    await endGrants(ctx, tenant, rowsOf(superseded).map(toEndedToken), now);
+    if (rowsOf(inserted).length === 0) throw azureAdDisabled();
+    await publishNewToken(ctx, token);
+  } finally {
+    await relayNow(ctx, tenant.id);
+  }
   return token.issued;
 }
 
@@ -145,7 +154,7 @@ async function publishNewToken(ctx: IssuingContext, token: Awaited<ReturnType<ty
 export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, reason: string, alongside: Statement[]) {
   const { kv, now } = ctx;
   const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`;
-  const results = await commitAndRelay(ctx, tenantId, [
+  const results = await runBatch(ctx.db, [
     ...alongside,
     outboxRow(forTenant(ctx, tenantId), {
       action: "token.revoked",
@@ -156,10 +165,14 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
     }),
     revokeLiveTokens(tenantId, now, reason),
   ]);
-  await deleteGrants(
-    kv,
-    rowsOf(results.at(-1)).map((row) => String(row.tokenHash)),
-  );
+  try {
+    await deleteGrants(
+      kv,
+      rowsOf(results.at(-1)).map((row) => String(row.tokenHash)),
+    );
+  } finally {
+    await relayNow(ctx, tenantId);
+  }
 }
 
 /**

@@ -42,10 +42,10 @@ export const applyAllMigrations = () =>
   Promise.all(Object.values(DATABASES).map((db) => applyD1Migrations(db, env.TEST_MIGRATIONS)));
 
 /**
- * An operator context as the cron builds it (src/index.ts), at `now`, optionally over another control database
- * binding (one that races or fails), for tests that run housekeeping directly.
+ * An operator context as the cron builds it (src/index.ts), at `now`, optionally over other bindings (ones that race
+ * or fail), for tests that run housekeeping or the relay directly.
  */
-export function cronContext(now: number, control: D1Database = env.DB): OperatorContext {
-  const databases = openDatabases({ ...env, DB: control });
+export function cronContext(now: number, bindings: Partial<Record<DatabaseName, D1Database>> = {}): OperatorContext {
+  const databases = openDatabases({ ...env, ...bindings });
   return { db: databases.control, databases, kv: env.TOKENS, now, actor: "cron" };
 }
