@@ -21,9 +21,16 @@ describe("migrate", () => {
   });
 
   it("takes an environment's own databases, which are not inherited from the top level", () => {
-    const config = `${CONFIG}\n[env.staging]\n[[env.staging.d1_databases]]\nbinding = "DB"\ndatabase_name = "s"\ndatabase_id = "1"\n[[env.staging.d1_databases]]\nbinding = "DATA_EU"\ndatabase_name = "s-eu"\ndatabase_id = "2"\n`;
-    expect(migrationCommands(config, "--remote", ["--env", "staging"]).map((c) => c[3])).toEqual(["DB", "DATA_EU"]);
-    expect(() => d1Bindings(CONFIG, "production")).toThrow("[env.production]");
+    expect(migrationCommands(CONFIG, "--remote", ["--env", "staging"])).toEqual(
+      ["DB", "DATA_1", "DATA_2"].map((b) => ["d1", "migrations", "apply", b, "--remote", "--env", "staging"]),
+    );
+    const extra = CONFIG.replace(
+      '[[env.staging.d1_databases]]\nbinding = "DATA_2"',
+      '[[env.staging.d1_databases]]\nbinding = "DATA_EU"\ndatabase_name = "eu"\ndatabase_id = "1"\n\n[[env.staging.d1_databases]]\nbinding = "DATA_2"',
+    );
+    expect(d1Bindings(extra, "staging")).toEqual(["DB", "DATA_1", "DATA_EU", "DATA_2"]);
+    expect(d1Bindings(extra)).toEqual(["DB", "DATA_1", "DATA_2"]);
+    expect(() => d1Bindings(CONFIG, "qa")).toThrow("[env.qa]");
   });
 
   it("applies the migrations to each local database", () => {

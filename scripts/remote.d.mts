@@ -1,0 +1,26 @@
+// Types of remote.mjs for the TypeScript that uses it (its test).
+export interface Step {
+  run: string[];
+  record?: { table: string; binding: string; field: string };
+  /** Secrets generated and uploaded with the deploy (`--secrets-file`). */
+  secrets?: string[];
+  /** Output that means the resource exists already: not a failure. */
+  exists?: string;
+}
+export declare function environmentOf(configText: string, args: string[]): string;
+export declare function resourcesOf(
+  configText: string,
+  envName: string,
+): {
+  databases: { binding: string; name: string; created: boolean }[];
+  kv: { binding: string; created: boolean }[];
+  queues: string[];
+  secrets: string[];
+};
+export declare function writeId(
+  configText: string,
+  target: { envName: string; table: string; binding: string; field: string; id: string },
+): string;
+export declare function createdId(output: string, field: string): string;
+export declare function deploySteps(envName: string, secrets?: string[]): Step[];
+export declare function setupSteps(configText: string, envName: string, existing?: { secrets: string[] }): Step[];
