@@ -99,6 +99,7 @@ const SCIM_ROUTES: [string, string, unknown?][] = [
 
 const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/databases"],
+  ["GET", "/admin/openapi.json"],
   ["GET", "/admin/quotas"],
   ["PATCH", "/admin/quotas", { users: 0 }],
   ["POST", "/admin/webhooks", { url: "https://hooks.example/x" }],

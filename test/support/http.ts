@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { createApp } from "../../src/app";
 import type { Clock } from "../../src/env";
+import { checkAdminResponse } from "./openapi";
 
 export const ORIGIN = "https://scim.test";
 
@@ -57,8 +58,12 @@ function send(method: string, path: string, auth: string, { body, headers = {}, 
   return fetch(request(method, path, { auth, body, headers: withType }));
 }
 
-export const admin = (method: string, path: string, call: Call = {}) =>
-  send(method, `/admin${path}`, `Bearer ${env.ADMIN_API_KEY}`, call);
+/** An admin API call with the admin key; its response is checked against the OpenAPI document (support/openapi.ts). */
+export async function admin(method: string, path: string, call: Call = {}) {
+  const response = await send(method, `/admin${path}`, `Bearer ${env.ADMIN_API_KEY}`, call);
+  await checkAdminResponse(method, `${ORIGIN}/admin${path}`, response);
+  return response;
+}
 
 export interface TestTenant {
   tenantId: string;

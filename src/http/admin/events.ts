@@ -5,6 +5,7 @@ import { scimBaseUrl } from "../../lib/urls";
 import { AdminError } from "../../services/errors";
 import { DEFAULT_EVENT_PAGE, EVENT_TYPES, MAX_EVENT_PAGE, readEvents } from "../../services/events";
 import { operatorContext, tenantParam } from "./context";
+import { documented, Instant } from "./openapi";
 
 const Whole = v.pipe(v.string(), v.regex(/^\d{1,15}$/, "must be a whole number"), v.transform(Number));
 
@@ -21,15 +22,43 @@ const EventQuery = v.object({
   ),
 });
 
-/** `GET /admin/tenants/:tenantId/events?after=&limit=&types=`: the tenant's change feed (docs/events.md). */
-export const eventRoutes = new Hono<AppEnv>().get("/events", async (c) => {
-  const { after, limit, types } = c.req.query();
-  const parsed = v.safeParse(EventQuery, { after, limit, types });
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    throw new AdminError("invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
-  }
-  const tenantId = tenantParam(c);
-  const query = { ...parsed.output, limit: parsed.output.limit ?? DEFAULT_EVENT_PAGE };
-  return c.json(await readEvents(operatorContext(c), tenantId, query, scimBaseUrl(c.req.url, tenantId)));
+const FeedPage = v.strictObject({
+  items: v.array(
+    v.strictObject({
+      id: v.string(),
+      type: v.picklist(EVENT_TYPES),
+      tenantId: v.string(),
+      sequence: v.number(),
+      occurredAt: Instant,
+      data: v.record(v.string(), v.unknown()),
+    }),
+  ),
+  nextCursor: v.string(),
 });
+
+/** `GET /admin/tenants/:tenantId/events?after=&limit=&types=`: the tenant's change feed (docs/events.md). */
+export const eventRoutes = new Hono<AppEnv>().get(
+  "/events",
+  documented({
+    summary: "The tenant's change feed after a cursor, oldest first",
+    tags: ["events"],
+    responses: { 200: FeedPage },
+    errors: [404, 410],
+    parameters: [
+      { name: "after", in: "query", schema: { type: "integer", minimum: 0 }, description: "A sequence (nextCursor)." },
+      { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_EVENT_PAGE } },
+      { name: "types", in: "query", schema: { type: "string" }, description: "Event types, comma-separated." },
+    ],
+  }),
+  async (c) => {
+    const { after, limit, types } = c.req.query();
+    const parsed = v.safeParse(EventQuery, { after, limit, types });
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      throw new AdminError("invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
+    }
+    const tenantId = tenantParam(c);
+    const query = { ...parsed.output, limit: parsed.output.limit ?? DEFAULT_EVENT_PAGE };
+    return c.json(await readEvents(operatorContext(c), tenantId, query, scimBaseUrl(c.req.url, tenantId)));
+  },
+);

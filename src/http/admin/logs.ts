@@ -1,30 +1,62 @@
 import { Hono } from "hono";
+import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { listAudit, listRequestFailures } from "../../services/logs";
 import { operatorContext, tenantParam } from "./context";
+import { documented, Instant, LIST_PARAMETERS, ListOf } from "./openapi";
 import { iso, listBody, numericCursor, parseListQuery } from "./wire";
+
+const AuditEntry = v.strictObject({
+  id: v.number(),
+  at: Instant,
+  actor: v.string(),
+  action: v.string(),
+  resourceType: v.nullable(v.string()),
+  resourceId: v.nullable(v.string()),
+  detail: v.nullable(v.record(v.string(), v.unknown())),
+});
+const FailureEntry = v.strictObject({
+  id: v.number(),
+  at: Instant,
+  firstAt: Instant,
+  tokenId: v.nullable(v.string()),
+  method: v.string(),
+  path: v.string(),
+  status: v.number(),
+  scimType: v.nullable(v.string()),
+  detail: v.nullable(v.string()),
+  count: v.number(),
+});
+const tags = ["logs"];
+const logDoc = (summary: string, item: v.GenericSchema) =>
+  documented({ summary, tags, responses: { 200: ListOf(item) }, errors: [404], parameters: LIST_PARAMETERS });
 
 /** `GET /admin/tenants/:tenantId/audit` and `/requests`, newest first, keyset-paged. */
 export const logRoutes = new Hono<AppEnv>()
-  .get("/audit", async (c) => {
+  .get("/audit", logDoc("The tenant's audit log, newest first", AuditEntry), async (c) => {
     const { cursor, limit } = parseListQuery(c.req.query());
     const rows = await listAudit(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
-    return c.json(listBody(rows, limit, toLogEntry));
+    return c.json(listBody(rows, limit, toAuditEntry));
   })
-  .get("/requests", async (c) => {
+  .get("/requests", logDoc("The tenant's failed SCIM requests, newest first", FailureEntry), async (c) => {
     const { cursor, limit } = parseListQuery(c.req.query());
     const rows = await listRequestFailures(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
     return c.json(listBody(rows, limit, toFailureEntry));
   });
 
-/** A failed-request row as operators read it: how often the same failure happened, and from when to when. */
-const toFailureEntry = ({ fingerprint: _, firstAt, ...entry }: FailureRow) => ({
-  ...toLogEntry(entry),
-  firstAt: iso(firstAt ?? entry.at),
-});
-type FailureRow = Awaited<ReturnType<typeof listRequestFailures>>[number];
-
-const toLogEntry = <T extends { tenantId: string; at: number }>({ tenantId: _, at, ...entry }: T) => ({
+type AuditRow = Awaited<ReturnType<typeof listAudit>>[number];
+/** An audit row as operators read it (the relay's bookkeeping key stays inside). */
+const toAuditEntry = ({ tenantId: _, relayId: __, at, ...entry }: AuditRow): v.InferOutput<typeof AuditEntry> => ({
   ...entry,
   at: iso(at),
 });
+
+type FailureRow = Awaited<ReturnType<typeof listRequestFailures>>[number];
+/** A failed-request row as operators read it: how often the same failure happened, and from when to when. */
+const toFailureEntry = ({
+  tenantId: _,
+  fingerprint: __,
+  at,
+  firstAt,
+  ...entry
+}: FailureRow): v.InferOutput<typeof FailureEntry> => ({ ...entry, at: iso(at), firstAt: iso(firstAt ?? at) });

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { getQuotaDefaults, updateQuotaDefaults } from "../../services/quotas";
 import { operatorContext } from "./context";
+import { documented } from "./openapi";
 import { jsonBody } from "./validate";
 
 /** The largest limit accepted: SQLite integers go further, JSON numbers stay exact up to here. */
@@ -17,9 +18,23 @@ export const QuotaLimitsBody = v.strictObject({
   bytes: v.optional(Limit),
 });
 
+const QuotaDefaults = v.strictObject({
+  users: v.nullable(v.number()),
+  groups: v.nullable(v.number()),
+  bytes: v.nullable(v.number()),
+});
+const tags = ["quotas"];
+
 /** The deployment's default quotas, for every tenant without limits of its own. */
 export const quotaRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => c.json(await getQuotaDefaults(operatorContext(c))))
-  .patch("/", jsonBody(QuotaLimitsBody), async (c) =>
-    c.json(await updateQuotaDefaults(operatorContext(c), c.req.valid("json"))),
+  .get(
+    "/",
+    documented({ summary: "The deployment's default quotas", tags, responses: { 200: QuotaDefaults } }),
+    async (c) => c.json(await getQuotaDefaults(operatorContext(c))),
+  )
+  .patch(
+    "/",
+    documented({ summary: "Change the default quotas (null: no limit)", tags, responses: { 200: QuotaDefaults } }),
+    jsonBody(QuotaLimitsBody),
+    async (c) => c.json(await updateQuotaDefaults(operatorContext(c), c.req.valid("json"))),
   );

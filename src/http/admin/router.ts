@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { openAPIRouteHandler } from "hono-openapi";
 import type { AppEnv } from "../../env";
 import { nudgeTenantOfPath } from "../feed-nudge";
 import { adminAuth } from "./auth";
@@ -8,6 +9,7 @@ import { exportRoutes } from "./export";
 import { groupAdminRoutes } from "./groups";
 import { integrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
+import { DOCUMENTATION } from "./openapi";
 import { portalLinkRoutes } from "./portal-links";
 import { quotaRoutes } from "./quotas";
 import { tenantRoutes } from "./tenants";
@@ -30,3 +32,12 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/export", exportRoutes)
   .route("/tenants/:tenantId", logRoutes)
   .route("/tenants/:tenantId", eventRoutes);
+
+/**
+ * `GET /admin/openapi.json`: the OpenAPI 3.1 description of every route above, generated from them. Behind the admin
+ * key like the rest of /admin: it lists every operator capability, and only holders of the key can use any of them.
+ */
+adminRouter.get(
+  "/openapi.json",
+  openAPIRouteHandler(adminRouter, { documentation: DOCUMENTATION, exclude: ["/openapi.json"] }),
+);

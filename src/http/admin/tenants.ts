@@ -4,9 +4,17 @@ import type { AppEnv } from "../../env";
 import { deleteTenant } from "../../services/tenant-deletion";
 import { createTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
 import { operatorContext, tenantParam } from "./context";
+import { documented, LIST_PARAMETERS, ListOf } from "./openapi";
 import { QuotaLimitsBody } from "./quotas";
 import { jsonBody } from "./validate";
-import { listBody, parseListQuery, toTenantWire } from "./wire";
+import {
+  listBody,
+  parseListQuery,
+  TenantWire,
+  TenantWithQuotasWire,
+  toTenantWire,
+  toTenantWithQuotasWire,
+} from "./wire";
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
 const CreateTenant = v.strictObject({
@@ -22,19 +30,64 @@ const UpdateTenant = v.strictObject({
   quotas: v.optional(QuotaLimitsBody),
 });
 
+const tags = ["tenants"];
+
 export const tenantRoutes = new Hono<AppEnv>()
-  .post("/", jsonBody(CreateTenant), async (c) =>
-    c.json(toTenantWire(await createTenant(operatorContext(c), c.req.valid("json"))), 201),
+  .post(
+    "/",
+    documented({
+      summary: "Create a tenant, placed on a data database",
+      tags,
+      responses: { 201: TenantWithQuotasWire },
+    }),
+    jsonBody(CreateTenant),
+    async (c) => c.json(toTenantWithQuotasWire(await createTenant(operatorContext(c), c.req.valid("json"))), 201),
   )
-  .get("/", async (c) => {
-    const { cursor, limit } = parseListQuery(c.req.query());
-    return c.json(listBody(await listTenants(operatorContext(c), cursor, limit), limit, toTenantWire));
-  })
-  .get("/:tenantId", async (c) => c.json(toTenantWire(await getTenant(operatorContext(c), tenantParam(c)))))
-  .patch("/:tenantId", jsonBody(UpdateTenant), async (c) =>
-    c.json(toTenantWire(await updateTenant(operatorContext(c), tenantParam(c), c.req.valid("json")))),
+  .get(
+    "/",
+    documented({
+      summary: "List tenants by id",
+      tags,
+      responses: { 200: ListOf(TenantWire) },
+      parameters: LIST_PARAMETERS,
+    }),
+    async (c) => {
+      const { cursor, limit } = parseListQuery(c.req.query());
+      return c.json(listBody(await listTenants(operatorContext(c), cursor, limit), limit, toTenantWire));
+    },
   )
-  .delete("/:tenantId", async (c) => {
-    await deleteTenant(operatorContext(c), tenantParam(c));
-    return c.body(null, 204);
-  });
+  .get(
+    "/:tenantId",
+    documented({
+      summary: "A tenant with its quotas and database",
+      tags,
+      responses: { 200: TenantWithQuotasWire },
+      errors: [404],
+    }),
+    async (c) => c.json(toTenantWithQuotasWire(await getTenant(operatorContext(c), tenantParam(c)))),
+  )
+  .patch(
+    "/:tenantId",
+    documented({
+      summary: "Change a tenant's name, Azure AD option or quotas",
+      tags,
+      responses: { 200: TenantWithQuotasWire },
+      errors: [404],
+    }),
+    jsonBody(UpdateTenant),
+    async (c) =>
+      c.json(toTenantWithQuotasWire(await updateTenant(operatorContext(c), tenantParam(c), c.req.valid("json")))),
+  )
+  .delete(
+    "/:tenantId",
+    documented({
+      summary: "Delete a tenant (its data is purged in steps)",
+      tags,
+      responses: { 204: null },
+      errors: [404],
+    }),
+    async (c) => {
+      await deleteTenant(operatorContext(c), tenantParam(c));
+      return c.body(null, 204);
+    },
+  );

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { createPortalUser, getTenantUser, listTenantUsers } from "../../services/users";
 import { operatorContext, tenantParam } from "./context";
+import { documented, Instant, LIST_PARAMETERS, ListOf } from "./openapi";
 import { jsonBody } from "./validate";
 import { iso, listBody, parseListQuery } from "./wire";
 
@@ -21,7 +22,19 @@ interface AdminUserRow {
   updatedAt: number;
 }
 
-function toAdminUser(row: AdminUserRow) {
+const AdminUser = v.strictObject({
+  id: v.string(),
+  userName: v.string(),
+  email: v.nullable(v.string()),
+  displayName: v.nullable(v.string()),
+  managedBy: v.picklist(["portal", "azure-ad"]),
+  active: v.boolean(),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+const tags = ["directory"];
+
+function toAdminUser(row: AdminUserRow): v.InferOutput<typeof AdminUser> {
   const doc = JSON.parse(row.data) as { displayName?: string; emails?: { value?: string; type?: string }[] };
   const email = doc.emails?.find((e) => e.type?.toLowerCase() === "work") ?? doc.emails?.[0];
   return {
@@ -29,7 +42,7 @@ function toAdminUser(row: AdminUserRow) {
     userName: row.userName,
     email: email?.value ?? null,
     displayName: doc.displayName ?? null,
-    managedBy: row.managedBy,
+    managedBy: row.managedBy as "portal" | "azure-ad",
     active: row.active,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
@@ -41,15 +54,34 @@ function toAdminUser(row: AdminUserRow) {
  * `userName eq` match finds them and its first write takes them over.
  */
 export const userAdminRoutes = new Hono<AppEnv>()
-  .post("/", jsonBody(CreateUser), async (c) =>
-    c.json(toAdminUser(await createPortalUser(operatorContext(c), tenantParam(c), c.req.valid("json"))), 201),
+  .post(
+    "/",
+    documented({
+      summary: "Create a product (portal) user",
+      tags,
+      responses: { 201: AdminUser },
+      errors: [403, 404, 409],
+    }),
+    jsonBody(CreateUser),
+    async (c) =>
+      c.json(toAdminUser(await createPortalUser(operatorContext(c), tenantParam(c), c.req.valid("json"))), 201),
   )
-  .get("/", async (c) => {
-    const { cursor, limit } = parseListQuery(c.req.query());
-    return c.json(
-      listBody(await listTenantUsers(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminUser),
-    );
-  })
-  .get("/:userId", async (c) =>
+  .get(
+    "/",
+    documented({
+      summary: "The tenant's users, Entra's included",
+      tags,
+      responses: { 200: ListOf(AdminUser) },
+      errors: [404],
+      parameters: LIST_PARAMETERS,
+    }),
+    async (c) => {
+      const { cursor, limit } = parseListQuery(c.req.query());
+      return c.json(
+        listBody(await listTenantUsers(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminUser),
+      );
+    },
+  )
+  .get("/:userId", documented({ summary: "One user", tags, responses: { 200: AdminUser }, errors: [404] }), async (c) =>
     c.json(toAdminUser(await getTenantUser(operatorContext(c), tenantParam(c), c.req.param("userId")))),
   );

@@ -18,6 +18,7 @@ import {
   updateWebhook,
 } from "../../services/webhooks";
 import { operatorContext, webhookContext } from "./context";
+import { documented, Instant, LIST_PARAMETERS, ListOf, MaybeInstant } from "./openapi";
 import { jsonBody } from "./validate";
 import { iso, listBody, numericCursor, parseListQuery } from "./wire";
 
@@ -48,8 +49,47 @@ const Replay = v.strictObject({
   after: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
 });
 
+const WebhookWire = v.strictObject({
+  id: v.string(),
+  url: v.string(),
+  eventTypes: v.nullable(v.array(v.string())),
+  tenantIds: v.nullable(v.array(v.string())),
+  enabled: v.boolean(),
+  disabledAt: MaybeInstant,
+  disabledReason: v.nullable(v.string()),
+  failingSince: MaybeInstant,
+  lastSuccessAt: MaybeInstant,
+  previousSecretUntil: MaybeInstant,
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+/** Made or rotated: the only answers that carry the signing secret. */
+const WebhookWithSecret = v.strictObject({ ...WebhookWire.entries, secret: v.string() });
+const DeliveryWire = v.strictObject({
+  id: v.number(),
+  tenantId: v.string(),
+  sequence: v.number(),
+  eventId: v.string(),
+  eventType: v.string(),
+  state: v.picklist(DELIVERY_STATES),
+  attempts: v.array(
+    v.strictObject({
+      at: Instant,
+      status: v.nullable(v.number()),
+      latencyMs: v.number(),
+      error: v.optional(v.string()),
+    }),
+  ),
+  attemptCount: v.number(),
+  nextAttemptAt: MaybeInstant,
+  deliveredAt: MaybeInstant,
+  createdAt: Instant,
+});
+const ReplayAccepted = v.strictObject({ endpointId: v.string(), tenantId: v.string(), after: v.number() });
+const tags = ["webhooks"];
+
 /** An endpoint as operators read it; its secret never appears here (only once, when made or rotated). */
-const toWebhookWire = (e: Endpoint) => ({
+const toWebhookWire = (e: Endpoint): v.InferOutput<typeof WebhookWire> => ({
   id: e.id,
   url: e.url,
   eventTypes: e.eventTypes,
@@ -65,7 +105,7 @@ const toWebhookWire = (e: Endpoint) => ({
 });
 
 type DeliveryRow = Awaited<ReturnType<typeof listWebhookDeliveries>>[number];
-const toDeliveryWire = ({ rowid, delivery: d }: DeliveryRow) => ({
+const toDeliveryWire = ({ rowid, delivery: d }: DeliveryRow): v.InferOutput<typeof DeliveryWire> => ({
   id: rowid,
   tenantId: d.tenantId,
   sequence: d.sequence,
@@ -81,47 +121,114 @@ const toDeliveryWire = ({ rowid, delivery: d }: DeliveryRow) => ({
 
 /** `/admin/webhooks`: endpoints the change feed is pushed to (docs/events.md, "Webhooks"). */
 export const webhookRoutes = new Hono<AppEnv>()
-  .post("/", jsonBody(CreateWebhook), async (c) => {
-    const created = await createWebhook(webhookContext(c), c.req.valid("json"), new URL(c.req.url).origin);
-    return c.json({ ...toWebhookWire(created), secret: created.secret }, 201);
-  })
-  .get("/", async (c) => {
-    const { cursor, limit } = parseListQuery(c.req.query());
-    return c.json(listBody(await listWebhooks(operatorContext(c), cursor, limit), limit, toWebhookWire));
-  })
-  .get("/:id", async (c) => c.json(toWebhookWire(await getWebhook(operatorContext(c), c.req.param("id")))))
-  .patch("/:id", jsonBody(UpdateWebhook), async (c) =>
-    c.json(toWebhookWire(await updateWebhook(webhookContext(c), c.req.param("id"), c.req.valid("json")))),
+  .post(
+    "/",
+    documented({
+      summary: "Register an endpoint; its signing secret is shown once",
+      tags,
+      responses: { 201: WebhookWithSecret },
+    }),
+    jsonBody(CreateWebhook),
+    async (c) => {
+      const created = await createWebhook(webhookContext(c), c.req.valid("json"), new URL(c.req.url).origin);
+      return c.json({ ...toWebhookWire(created), secret: created.secret }, 201);
+    },
   )
-  .delete("/:id", async (c) => {
-    await deleteWebhook(operatorContext(c), c.req.param("id"));
-    return c.body(null, 204);
-  })
-  .post("/:id/secret", jsonBody(RotateSecret), async (c) => {
-    const grace = c.req.valid("json").graceSeconds ?? DEFAULT_SECRET_GRACE_SECONDS;
-    const rotated = await rotateWebhookSecret(webhookContext(c), c.req.param("id"), grace);
-    return c.json({ ...toWebhookWire(rotated), secret: rotated.secret }, 201);
-  })
-  .get("/:id/deliveries", async (c) => {
-    const { cursor, limit } = parseListQuery(c.req.query());
-    const state = c.req.query("state");
-    if (state !== undefined && !(DELIVERY_STATES as readonly string[]).includes(state)) {
-      throw new AdminError("invalid_request", `state: must be one of ${DELIVERY_STATES.join(", ")}`);
-    }
-    const rows = await listWebhookDeliveries(operatorContext(c), c.req.param("id"), {
-      state: state as (typeof DELIVERY_STATES)[number] | undefined,
-      before: numericCursor(cursor),
-      limit,
-    });
-    return c.json(
-      listBody(
-        rows.map((r) => ({ ...r, id: r.rowid })),
+  .get(
+    "/",
+    documented({
+      summary: "The endpoints",
+      tags,
+      responses: { 200: ListOf(WebhookWire) },
+      parameters: LIST_PARAMETERS,
+    }),
+    async (c) => {
+      const { cursor, limit } = parseListQuery(c.req.query());
+      return c.json(listBody(await listWebhooks(operatorContext(c), cursor, limit), limit, toWebhookWire));
+    },
+  )
+  .get(
+    "/:id",
+    documented({ summary: "One endpoint", tags, responses: { 200: WebhookWire }, errors: [404] }),
+    async (c) => c.json(toWebhookWire(await getWebhook(operatorContext(c), c.req.param("id")))),
+  )
+  .patch(
+    "/:id",
+    documented({
+      summary: "Change an endpoint, or turn it off and on",
+      tags,
+      responses: { 200: WebhookWire },
+      errors: [404],
+    }),
+    jsonBody(UpdateWebhook),
+    async (c) => c.json(toWebhookWire(await updateWebhook(webhookContext(c), c.req.param("id"), c.req.valid("json")))),
+  )
+  .delete(
+    "/:id",
+    documented({ summary: "Delete an endpoint", tags, responses: { 204: null }, errors: [404] }),
+    async (c) => {
+      await deleteWebhook(operatorContext(c), c.req.param("id"));
+      return c.body(null, 204);
+    },
+  )
+  .post(
+    "/:id/secret",
+    documented({
+      summary: "Rotate the signing secret; the old one signs too during graceSeconds",
+      tags,
+      responses: { 201: WebhookWithSecret },
+      errors: [404],
+    }),
+    jsonBody(RotateSecret),
+    async (c) => {
+      const grace = c.req.valid("json").graceSeconds ?? DEFAULT_SECRET_GRACE_SECONDS;
+      const rotated = await rotateWebhookSecret(webhookContext(c), c.req.param("id"), grace);
+      return c.json({ ...toWebhookWire(rotated), secret: rotated.secret }, 201);
+    },
+  )
+  .get(
+    "/:id/deliveries",
+    documented({
+      summary: "An endpoint's deliveries, newest first",
+      tags,
+      responses: { 200: ListOf(DeliveryWire) },
+      errors: [404],
+      parameters: [
+        ...LIST_PARAMETERS,
+        { name: "state", in: "query", schema: { type: "string", enum: DELIVERY_STATES } },
+      ],
+    }),
+    async (c) => {
+      const { cursor, limit } = parseListQuery(c.req.query());
+      const state = c.req.query("state");
+      if (state !== undefined && !(DELIVERY_STATES as readonly string[]).includes(state)) {
+        throw new AdminError("invalid_request", `state: must be one of ${DELIVERY_STATES.join(", ")}`);
+      }
+      const rows = await listWebhookDeliveries(operatorContext(c), c.req.param("id"), {
+        state: state as (typeof DELIVERY_STATES)[number] | undefined,
+        before: numericCursor(cursor),
         limit,
-        toDeliveryWire,
-      ),
-    );
-  })
-  .post("/:id/replay", jsonBody(Replay), async (c) => {
-    const { tenantId, after } = c.req.valid("json");
-    return c.json(await replayWebhook(webhookContext(c), c.req.param("id"), tenantId, after), 202);
-  });
+      });
+      return c.json(
+        listBody(
+          rows.map((r) => ({ ...r, id: r.rowid })),
+          limit,
+          toDeliveryWire,
+        ),
+      );
+    },
+  )
+  .post(
+    "/:id/replay",
+    documented({
+      summary: "Send a tenant's events after a sequence to the endpoint again",
+      tags,
+      responses: { 202: ReplayAccepted },
+      errors: [404, 409, 410],
+    }),
+    jsonBody(Replay),
+    async (c) => {
+      const { tenantId, after } = c.req.valid("json");
+      return c.json(await replayWebhook(webhookContext(c), c.req.param("id"), tenantId, after), 202);
+    },
+  );

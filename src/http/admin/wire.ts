@@ -1,21 +1,50 @@
 import * as v from "valibot";
 import { AdminError } from "../../services/errors";
 import type { Tenant, TenantWithQuotas } from "../../services/tenants";
+import { Instant } from "./openapi";
 
-export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** A tenant; read one at a time, with its quotas (usage, limit in force and where that limit comes from). */
-export function toTenantWire(t: Tenant | TenantWithQuotas) {
-  return {
-    id: t.id,
-    name: t.name,
-    azureAdEnabled: t.azureAdEnabled,
-    database: t.database,
-    createdAt: iso(t.createdAt),
-    updatedAt: iso(t.updatedAt),
-    ...("quotas" in t ? { quotas: t.quotas } : {}),
-  };
+/** An epoch-ms instant as ISO 8601 (null stays null). */
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null) {
+  return ms === null ? null : new Date(ms).toISOString();
 }
+
+const QuotaState = v.strictObject({
+  used: v.number(),
+  limit: v.nullable(v.number()),
+  source: v.picklist(["tenant", "deployment"]),
+});
+
+/** A tenant as lists show it. */
+export const TenantWire = v.strictObject({
+  id: v.string(),
+  name: v.string(),
+  azureAdEnabled: v.boolean(),
+  database: v.string(),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+
+/** A tenant read one at a time: with its quotas (usage, limit in force and where that limit comes from). */
+export const TenantWithQuotasWire = v.strictObject({
+  ...TenantWire.entries,
+  quotas: v.strictObject({ users: QuotaState, groups: QuotaState, bytes: QuotaState }),
+});
+
+export const toTenantWire = (t: Tenant): v.InferOutput<typeof TenantWire> => ({
+  id: t.id,
+  name: t.name,
+  azureAdEnabled: t.azureAdEnabled,
+  database: t.database,
+  createdAt: iso(t.createdAt),
+  updatedAt: iso(t.updatedAt),
+});
+
+export const toTenantWithQuotasWire = (t: TenantWithQuotas): v.InferOutput<typeof TenantWithQuotasWire> => ({
+  ...toTenantWire(t),
+  quotas: t.quotas,
+});
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 200;
