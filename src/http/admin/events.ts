@@ -2,13 +2,14 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
-import { AdminError } from "../../services/errors";
 import { DEFAULT_EVENT_PAGE, EVENT_TYPES, MAX_EVENT_PAGE, readEvents } from "../../services/events";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant } from "./openapi";
+import { queryOf } from "./validate";
 
 const Whole = v.pipe(v.string(), v.regex(/^\d{1,15}$/, "must be a whole number"), v.transform(Number));
 
+/** `?after=` a sequence (a nextCursor), `&limit=`, `&types=` comma-separated event types. */
 const EventQuery = v.object({
   after: v.optional(Whole),
   limit: v.optional(v.pipe(Whole, v.minValue(1), v.maxValue(MAX_EVENT_PAGE))),
@@ -44,21 +45,12 @@ export const eventRoutes = new Hono<AppEnv>().get(
     tags: ["events"],
     responses: { 200: FeedPage },
     errors: [404, 410],
-    parameters: [
-      { name: "after", in: "query", schema: { type: "integer", minimum: 0 }, description: "A sequence (nextCursor)." },
-      { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_EVENT_PAGE } },
-      { name: "types", in: "query", schema: { type: "string" }, description: "Event types, comma-separated." },
-    ],
   }),
+  queryOf(EventQuery),
   async (c) => {
-    const { after, limit, types } = c.req.query();
-    const parsed = v.safeParse(EventQuery, { after, limit, types });
-    if (!parsed.success) {
-      const issue = parsed.issues[0];
-      throw new AdminError("invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
-    }
+    const parsed = c.req.valid("query");
     const tenantId = tenantParam(c);
-    const query = { ...parsed.output, limit: parsed.output.limit ?? DEFAULT_EVENT_PAGE };
+    const query = { ...parsed, limit: parsed.limit ?? DEFAULT_EVENT_PAGE };
     return c.json(await readEvents(operatorContext(c), tenantId, query, scimBaseUrl(c.req.url, tenantId)));
   },
 );

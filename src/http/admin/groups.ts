@@ -3,8 +3,9 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { getTenantGroup, listTenantGroups } from "../../services/groups";
 import { operatorContext, tenantParam } from "./context";
-import { documented, Instant, LIST_PARAMETERS, ListOf } from "./openapi";
-import { iso, listBody, parseListQuery } from "./wire";
+import { documented, Instant, ListOf } from "./openapi";
+import { queryOf } from "./validate";
+import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody } from "./wire";
 
 type GroupRow = Awaited<ReturnType<typeof getTenantGroup>>;
 
@@ -36,10 +37,10 @@ export const groupAdminRoutes = new Hono<AppEnv>()
       tags,
       responses: { 200: ListOf(AdminGroup) },
       errors: [404],
-      parameters: LIST_PARAMETERS,
     }),
+    queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit } = parseListQuery(c.req.query());
+      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
       return c.json(
         listBody(await listTenantGroups(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminGroup),
       );

@@ -3,8 +3,9 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { listAudit, listRequestFailures } from "../../services/logs";
 import { operatorContext, tenantParam } from "./context";
-import { documented, Instant, LIST_PARAMETERS, ListOf } from "./openapi";
-import { iso, listBody, numericCursor, parseListQuery } from "./wire";
+import { documented, Instant, ListOf } from "./openapi";
+import { queryOf } from "./validate";
+import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody, numericCursor } from "./wire";
 
 const AuditEntry = v.strictObject({
   id: v.number(),
@@ -29,20 +30,25 @@ const FailureEntry = v.strictObject({
 });
 const tags = ["logs"];
 const logDoc = (summary: string, item: v.GenericSchema) =>
-  documented({ summary, tags, responses: { 200: ListOf(item) }, errors: [404], parameters: LIST_PARAMETERS });
+  documented({ summary, tags, responses: { 200: ListOf(item) }, errors: [404] });
 
 /** `GET /admin/tenants/:tenantId/audit` and `/requests`, newest first, keyset-paged. */
 export const logRoutes = new Hono<AppEnv>()
-  .get("/audit", logDoc("The tenant's audit log, newest first", AuditEntry), async (c) => {
-    const { cursor, limit } = parseListQuery(c.req.query());
+  .get("/audit", logDoc("The tenant's audit log, newest first", AuditEntry), queryOf(ListQuery), async (c) => {
+    const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
     const rows = await listAudit(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
     return c.json(listBody(rows, limit, toAuditEntry));
   })
-  .get("/requests", logDoc("The tenant's failed SCIM requests, newest first", FailureEntry), async (c) => {
-    const { cursor, limit } = parseListQuery(c.req.query());
-    const rows = await listRequestFailures(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
-    return c.json(listBody(rows, limit, toFailureEntry));
-  });
+  .get(
+    "/requests",
+    logDoc("The tenant's failed SCIM requests, newest first", FailureEntry),
+    queryOf(ListQuery),
+    async (c) => {
+      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+      const rows = await listRequestFailures(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
+      return c.json(listBody(rows, limit, toFailureEntry));
+    },
+  );
 
 type AuditRow = Awaited<ReturnType<typeof listAudit>>[number];
 /** An audit row as operators read it (the relay's bookkeeping key stays inside). */

@@ -25,12 +25,6 @@ export const MaybeInstant = v.nullable(Instant);
 export const ListOf = <T extends v.GenericSchema>(item: T) =>
   v.strictObject({ items: v.array(item), nextCursor: v.nullable(v.string()) });
 
-/** `?cursor=&limit=` of every list (http/admin/wire.ts parseListQuery). */
-export const LIST_PARAMETERS = [
-  { name: "cursor", in: "query", schema: { type: "string" }, description: "The previous page's nextCursor." },
-  { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } },
-] as const;
-
 /** What every admin route can answer besides its own outcomes. */
 const ALWAYS = [400, 401, 500, 503] as const;
 
@@ -58,7 +52,6 @@ export interface RouteDoc {
   responses: Partial<Record<200 | 201 | 202 | 204, v.GenericSchema | null>>;
   /** Error statuses this route answers besides 400, 401, 500 and 503. */
   errors?: (403 | 404 | 409 | 410)[];
-  parameters?: readonly Record<string, unknown>[];
   /** A body that is not JSON (the export's NDJSON), by media type. */
   content?: Record<string, { schema: Record<string, unknown> }>;
 }
@@ -81,7 +74,6 @@ export function documented(doc: RouteDoc) {
   return describeRoute({
     summary: doc.summary,
     tags: doc.tags,
-    ...(doc.parameters ? { parameters: doc.parameters as never } : {}),
     responses: responses as never,
   });
 }

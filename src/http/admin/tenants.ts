@@ -4,12 +4,13 @@ import type { AppEnv } from "../../env";
 import { deleteTenant } from "../../services/tenant-deletion";
 import { createTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
 import { operatorContext, tenantParam } from "./context";
-import { documented, LIST_PARAMETERS, ListOf } from "./openapi";
+import { documented, ListOf } from "./openapi";
 import { QuotaLimitsBody } from "./quotas";
-import { jsonBody } from "./validate";
+import { jsonBody, queryOf } from "./validate";
 import {
+  DEFAULT_LIST_LIMIT,
+  ListQuery,
   listBody,
-  parseListQuery,
   TenantWire,
   TenantWithQuotasWire,
   toTenantWire,
@@ -49,10 +50,10 @@ export const tenantRoutes = new Hono<AppEnv>()
       summary: "List tenants by id",
       tags,
       responses: { 200: ListOf(TenantWire) },
-      parameters: LIST_PARAMETERS,
     }),
+    queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit } = parseListQuery(c.req.query());
+      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
       return c.json(listBody(await listTenants(operatorContext(c), cursor, limit), limit, toTenantWire));
     },
   )

@@ -3,9 +3,9 @@ import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { createPortalUser, getTenantUser, listTenantUsers } from "../../services/users";
 import { operatorContext, tenantParam } from "./context";
-import { documented, Instant, LIST_PARAMETERS, ListOf } from "./openapi";
-import { jsonBody } from "./validate";
-import { iso, listBody, parseListQuery } from "./wire";
+import { documented, Instant, ListOf } from "./openapi";
+import { jsonBody, queryOf } from "./validate";
+import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody } from "./wire";
 
 const CreateUser = v.object({
   email: v.pipe(v.string(), v.trim(), v.email("must be an email address"), v.maxLength(320)),
@@ -73,10 +73,10 @@ export const userAdminRoutes = new Hono<AppEnv>()
       tags,
       responses: { 200: ListOf(AdminUser) },
       errors: [404],
-      parameters: LIST_PARAMETERS,
     }),
+    queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit } = parseListQuery(c.req.query());
+      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
       return c.json(
         listBody(await listTenantUsers(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminUser),
       );

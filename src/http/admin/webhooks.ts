@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { AdminError } from "../../services/errors";
 import { EVENT_TYPES } from "../../services/events";
 import {
   createWebhook,
@@ -18,9 +17,9 @@ import {
   updateWebhook,
 } from "../../services/webhooks";
 import { operatorContext, webhookContext } from "./context";
-import { documented, Instant, LIST_PARAMETERS, ListOf, MaybeInstant } from "./openapi";
-import { jsonBody } from "./validate";
-import { iso, listBody, numericCursor, parseListQuery } from "./wire";
+import { documented, Instant, ListOf, MaybeInstant } from "./openapi";
+import { jsonBody, queryOf } from "./validate";
+import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody, numericCursor } from "./wire";
 
 const Url = v.pipe(v.string(), v.trim(), v.maxLength(2048));
 const EventTypes = v.nullable(
@@ -85,6 +84,10 @@ const DeliveryWire = v.strictObject({
   deliveredAt: MaybeInstant,
   createdAt: Instant,
 });
+const DeliveriesQuery = v.object({
+  ...ListQuery.entries,
+  state: v.optional(v.picklist(DELIVERY_STATES, `must be one of ${DELIVERY_STATES.join(", ")}`)),
+});
 const ReplayAccepted = v.strictObject({ endpointId: v.string(), tenantId: v.string(), after: v.number() });
 const tags = ["webhooks"];
 
@@ -140,10 +143,10 @@ export const webhookRoutes = new Hono<AppEnv>()
       summary: "The endpoints",
       tags,
       responses: { 200: ListOf(WebhookWire) },
-      parameters: LIST_PARAMETERS,
     }),
+    queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit } = parseListQuery(c.req.query());
+      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
       return c.json(listBody(await listWebhooks(operatorContext(c), cursor, limit), limit, toWebhookWire));
     },
   )
@@ -193,19 +196,12 @@ export const webhookRoutes = new Hono<AppEnv>()
       tags,
       responses: { 200: ListOf(DeliveryWire) },
       errors: [404],
-      parameters: [
-        ...LIST_PARAMETERS,
-        { name: "state", in: "query", schema: { type: "string", enum: DELIVERY_STATES } },
-      ],
     }),
+    queryOf(DeliveriesQuery),
     async (c) => {
-      const { cursor, limit } = parseListQuery(c.req.query());
-      const state = c.req.query("state");
-      if (state !== undefined && !(DELIVERY_STATES as readonly string[]).includes(state)) {
-        throw new AdminError("invalid_request", `state: must be one of ${DELIVERY_STATES.join(", ")}`);
-      }
+      const { cursor, limit = DEFAULT_LIST_LIMIT, state } = c.req.valid("query");
       const rows = await listWebhookDeliveries(operatorContext(c), c.req.param("id"), {
-        state: state as (typeof DELIVERY_STATES)[number] | undefined,
+        state,
         before: numericCursor(cursor),
         limit,
       });

@@ -49,7 +49,8 @@ export const toTenantWithQuotasWire = (t: TenantWithQuotas): v.InferOutput<typeo
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 200;
 
-const ListQuery = v.object({
+/** `?cursor=&limit=` for every admin list (limit: DEFAULT_LIST_LIMIT when absent); lists answer `{ items, nextCursor }`. */
+export const ListQuery = v.object({
   cursor: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
   limit: v.optional(
     v.pipe(
@@ -61,16 +62,6 @@ const ListQuery = v.object({
     ),
   ),
 });
-
-/** `?cursor=&limit=` for every admin list; lists answer `{ items, nextCursor }`. */
-export function parseListQuery(query: Record<string, string>) {
-  const result = v.safeParse(ListQuery, { cursor: query.cursor, limit: query.limit });
-  if (!result.success) {
-    const issue = result.issues[0];
-    throw new AdminError("invalid_request", `${issue.path?.[0]?.key ?? "query"}: ${issue.message}`);
-  }
-  return { cursor: result.output.cursor, limit: result.output.limit ?? DEFAULT_LIST_LIMIT };
-}
 
 /** Numeric keyset cursors (audit and request logs); anything else is a client error, not a 500. */
 export function numericCursor(cursor: string | undefined) {
