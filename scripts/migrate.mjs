@@ -44,6 +44,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error("usage: migrate.mjs --local|--remote [wrangler arguments]");
     process.exit(2);
   }
+  // The top level's ids are placeholders for local development: a remote migration names its environment.
+  if (mode === "--remote" && !extra.includes("--env")) {
+    console.error("name the environment: --remote --env staging|production");
+    process.exit(2);
+  }
   try {
     for (const line of migrateAll(mode, extra, { ...process.env, WRANGLER_SEND_METRICS: "false" })) console.log(line);
   } catch (error) {

@@ -4,9 +4,10 @@ export interface Step {
   record?: { table: string; binding: string; field: string };
   /** Secrets generated and uploaded with the deploy (`--secrets-file`). */
   secrets?: string[];
-  /** Output that means the resource exists already: not a failure. */
-  exists?: string;
+  /** Which answer means the resource exists already (ANSWERS): not a failure. */
+  existsIf?: "queue";
 }
+export declare const ANSWERS: { queue: RegExp; noWorker: RegExp };
 export declare function environmentOf(configText: string, args: string[]): string;
 export declare function resourcesOf(
   configText: string,

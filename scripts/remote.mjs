@@ -112,7 +112,7 @@ export function setupSteps(configText, envName, existing = { secrets: [] }) {
         record: { table: "kv_namespaces", binding: k.binding, field: "id" },
       })),
     // A queue that exists already is fine: queues are shared by name on the account.
-    ...queues.map((q) => ({ run: [WRANGLER, "queues", "create", q], exists: "already exists" })),
+    ...queues.map((q) => ({ run: [WRANGLER, "queues", "create", q], existsIf: "queue" })),
     ...deploySteps(
       envName,
       secrets.filter((s) => !existing.secrets.includes(s)),
@@ -120,23 +120,38 @@ export function setupSteps(configText, envName, existing = { secrets: [] }) {
   ];
 }
 
-function wrangler(args, exists) {
+/**
+ * What Cloudflare answers when a resource is there already (a queue's name is taken: code 11009) or absent (the
+ * Worker before its first deploy: code 10007), as wrangler prints it.
+ */
+export const ANSWERS = {
+  queue: /already (exists|taken)|\[code: 11009\]/i,
+  noWorker: /does not exist|not found|\[code: 10007\]/i,
+};
+
+function wrangler(args, existsIf) {
   const run = spawnSync(args[0], args.slice(1), {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
   const output = `${run.stdout}${run.stderr}`;
-  if (run.status !== 0 && !(exists && output.includes(exists))) throw new Error(`${args.join(" ")} failed:\n${output}`);
+  if (run.status !== 0 && !(existsIf && ANSWERS[existsIf].test(output))) {
+    throw new Error(`${args.join(" ")} failed:\n${output}`);
+  }
   return run.stdout;
 }
 
-/** The secrets the environment's Worker has (none before its first deploy, when listing them fails). */
+/**
+ * The secrets the environment's Worker has: none before its first deploy. Any other failure stops the setup: taking
+ * it for "none" would upload new signing and sealing keys over the live ones.
+ */
 function existingSecrets(envName) {
   try {
     const listed = JSON.parse(wrangler([WRANGLER, "secret", "list", "--env", envName, "--format", "json"]) || "[]");
     return { secrets: listed.map((s) => s.name) };
-  } catch {
-    return { secrets: [] };
+  } catch (error) {
+    if (ANSWERS.noWorker.test(String(error))) return { secrets: [] };
+    throw error;
   }
 }
 
@@ -149,8 +164,11 @@ function withSecretsFile(run, secrets) {
   try {
     const values = Object.fromEntries(secrets.map((name) => [name, randomBytes(SECRETS_SIZE).toString("base64url")]));
     writeFileSync(join(dir, "secrets.json"), JSON.stringify(values), { mode: 0o600 });
+    // Before the deploy: if it uploads the version and then fails (a trigger, a consumer), the key is live already.
+    if (values.ADMIN_API_KEY) {
+      console.log(`ADMIN_API_KEY uploaded with this deploy (shown once, keep it safe): ${values.ADMIN_API_KEY}`);
+    }
     run(["--secrets-file", join(dir, "secrets.json")]);
-    if (values.ADMIN_API_KEY) console.log(`ADMIN_API_KEY (shown once, keep it safe): ${values.ADMIN_API_KEY}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -165,7 +183,7 @@ function runSteps(steps, envName, dryRun) {
       withSecretsFile((extra) => wrangler([...step.run, ...extra]), step.secrets);
       continue;
     }
-    const output = wrangler(step.run, step.exists);
+    const output = wrangler(step.run, step.existsIf);
     if (step.record) {
       const id = createdId(output, step.record.field);
       writeFileSync(CONFIG, writeId(readFileSync(CONFIG, "utf8"), { envName, ...step.record, id }));

@@ -3,7 +3,15 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createdId, deploySteps, environmentOf, resourcesOf, setupSteps, writeId } from "../../scripts/remote.mjs";
+import {
+  ANSWERS,
+  createdId,
+  deploySteps,
+  environmentOf,
+  resourcesOf,
+  setupSteps,
+  writeId,
+} from "../../scripts/remote.mjs";
 
 const CONFIG = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -104,6 +112,14 @@ describe("later deploys", () => {
     ]);
   });
 
+  it("take Cloudflare's answers for a queue that exists and a Worker not deployed yet for what they are", () => {
+    expect(ANSWERS.queue.test("Queue name already taken [code: 11009]")).toBe(true);
+    expect(ANSWERS.queue.test("A queue with this name already exists")).toBe(true);
+    expect(ANSWERS.queue.test("Authentication error [code: 10000]")).toBe(false);
+    expect(ANSWERS.noWorker.test("This Worker does not exist on your account. [code: 10007]")).toBe(true);
+    expect(ANSWERS.noWorker.test("fetch failed: getaddrinfo ENOTFOUND api.cloudflare.com")).toBe(false);
+  });
+
   it("print their steps with --dry-run and refuse to run without an environment", () => {
     const run = (...args: string[]) =>
       spawnSync(process.execPath, ["scripts/remote.mjs", ...args], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
@@ -113,5 +129,9 @@ describe("later deploys", () => {
     const refused = run("deploy", "--dry-run");
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("name the environment");
+    const setup = run("setup", "--env", "staging", "--dry-run");
+    expect(setup.status).toBe(0);
+    expect(setup.stdout).toContain("would run: node_modules/.bin/wrangler d1 create edge-scim-staging-data-2");
+    expect(setup.stdout).toContain("(with new secrets: ADMIN_API_KEY, TOKEN_SIGNING_KEYS, WEBHOOK_SECRETS_KEY)");
   });
 });

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
-import { DEFAULT_EVENT_PAGE, EVENT_TYPES, MAX_EVENT_PAGE, readEvents } from "../../services/events";
+import { DEFAULT_EVENT_PAGE, EVENT_TYPES, type EventType, MAX_EVENT_PAGE, readEvents } from "../../services/events";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant } from "./openapi";
 import { queryOf } from "./validate";
@@ -12,13 +12,26 @@ const Whole = v.pipe(v.string(), v.regex(/^\d{1,15}$/, "must be a whole number")
 /** `?after=` a sequence (a nextCursor), `&limit=`, `&types=` comma-separated event types. */
 const EventQuery = v.object({
   after: v.optional(Whole),
-  limit: v.optional(v.pipe(Whole, v.minValue(1), v.maxValue(MAX_EVENT_PAGE))),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.description(`A whole number from 1 to ${MAX_EVENT_PAGE}.`),
+      v.regex(/^\d{1,15}$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1),
+      v.maxValue(MAX_EVENT_PAGE),
+    ),
+  ),
+  // One value, comma-separated (checked as a string, so the document describes what clients send).
   types: v.optional(
     v.pipe(
       v.string(),
-      v.transform((list) => [...new Set(list.split(","))]),
-      v.array(v.picklist(EVENT_TYPES, `must be event types (${EVENT_TYPES.join(", ")})`)),
-      v.minLength(1),
+      v.description(`Event types, comma-separated: ${EVENT_TYPES.join(", ")}.`),
+      v.check(
+        (list) => list.split(",").every((t) => (EVENT_TYPES as readonly string[]).includes(t)),
+        `must be event types (${EVENT_TYPES.join(", ")})`,
+      ),
+      v.transform((list) => [...new Set(list.split(","))] as EventType[]),
     ),
   ),
 });

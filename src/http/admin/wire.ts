@@ -55,6 +55,7 @@ export const ListQuery = v.object({
   limit: v.optional(
     v.pipe(
       v.string(),
+      v.description(`A whole number from 1 to ${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT}).`),
       v.regex(/^\d+$/, "must be a whole number"),
       v.transform(Number),
       v.minValue(1),
