@@ -2,13 +2,17 @@
  * Webhooks end to end: real local D1 and Queues, a real HTTP receiver (test/support/receiver.ts) reached over the
  * network, and every delivery verified with the `standardwebhooks` package rather than with our own code.
  */
+
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
+import { openDatabases } from "../src/db/databases";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
 import { deadLetter, deliver, fanOut, relay, type WebhookMessage } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
+import { failingD1 } from "./support/d1-intercept";
+import { DATABASES, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import type { Received } from "./support/receiver";
 
@@ -265,6 +269,26 @@ describe("delivery outcomes", () => {
     ).items;
     expect(row).toMatchObject({ state: "succeeded", attemptCount: 1 });
     expect(row?.attempts).toHaveLength(1);
+  }, 30_000);
+
+  it("a data database failing while the event is read spends no attempt and posts nothing", async () => {
+    const t = await settledTenant();
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    const { ctx, recorded } = await createdByHand(t, "unread");
+    const key = recorded[0] as DeliveryKey;
+    const placed = await placementOf(t.tenantId);
+    const down = failingD1(DATABASES[placed], 1);
+    const failing = { ...ctx, databases: openDatabases({ ...env, [placed]: down }) };
+    await expect(deliver(failing, key)).rejects.toThrow(/from "events"/);
+    const row = await env.DB.prepare(
+      "select state, attempts from webhook_deliveries where endpoint_id = ? and sequence = ?",
+    )
+      .bind(key.endpointId, key.sequence)
+      .first();
+    expect(row).toEqual({ state: "pending", attempts: 0 });
+    expect(await receivedBy(hook)).toHaveLength(0);
+    expect(await deliver(ctx, key)).toEqual({ done: true });
+    expect(await receivedBy(hook)).toHaveLength(1);
   }, 30_000);
 
   it("an endpoint failing for five days is disabled with the reason; a dead-lettered message goes back to the relay", async () => {

@@ -249,6 +249,22 @@ export async function recordAttempt(
   ]);
 }
 
+/**
+ * Gives back an attempt claimed by `attempts` when nothing was posted (its event could not be read: the tenant's
+ * data database failed), due again now, unless something took the delivery since.
+ */
+export const unclaimAttempt = (db: Database, key: DeliveryKey, attempts: number, now: number) =>
+  db
+    .update(webhookDeliveries)
+    .set({ attempts: attempts - 1, nextAttemptAt: now, updatedAt: now })
+    .where(
+      and(
+        deliveryWhere(key),
+        eq(webhookDeliveries.attempts, attempts),
+        inArray(webhookDeliveries.state, ["pending", "retrying"]),
+      ),
+    );
+
 /** Ends a delivery without an attempt (its endpoint or event is gone). */
 export const cancelDelivery = (db: Database, key: DeliveryKey, now: number) =>
   db

@@ -18,6 +18,7 @@ import {
   releaseDelivery,
   takeOverdueDeliveries,
   tenantsBehind,
+  unclaimAttempt,
 } from "../db/webhooks";
 import { logEvent } from "../lib/log";
 import { scimBaseUrl } from "../lib/urls";
@@ -163,7 +164,14 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
       ? waitUntil(current.nextAttemptAt, now)
       : DONE;
   }
-  const event = database === null ? null : await findEvent(ctx.databases.data(database), key);
+  let event: StoredEvent | null = null;
+  try {
+    event = database === null ? null : await findEvent(ctx.databases.data(database), key);
+  } catch (error) {
+    // Nothing was posted: the attempt is not spent (the queue brings the message back).
+    await unclaimAttempt(ctx.db, key, claimed.attempts, now);
+    throw error;
+  }
   if (!endpoint || endpoint.disabledAt !== null || !event) {
     await cancelDelivery(ctx.db, key, now);
     return DONE;
