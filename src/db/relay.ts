@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
-import { rowsOf, runBatch, type Statement } from "./batch";
+import { runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
 import { type EventType, eventRows, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits } from "./quotas";
@@ -119,10 +119,7 @@ function effectStatement(db: Database, ctx: WriteContext, effect: RelayEffect, u
 
 /** Removes applied entries from the outbox. */
 export async function deleteOutbox(db: Database, ids: string[]) {
-  const [deleted] = await runBatch(db, [
-    sql`DELETE FROM ${relayOutbox} WHERE ${inArray(relayOutbox.id, ids)} RETURNING 1`,
-  ]);
-  return rowsOf(deleted).length;
+  await runBatch(db, [sql`DELETE FROM ${relayOutbox} WHERE ${inArray(relayOutbox.id, ids)}`]);
 }
 
 /** Entries not applied yet (what the cron's relay still has to do), as a query for a batch. */

@@ -54,12 +54,20 @@ export function prepareDocument(doc: ResourceDocument): PreparedUser {
   };
 }
 
-/** The first email typed "work" (Entra maps userPrincipalName there); Entra requires types to be unique. */
-function workEmail(doc: ResourceDocument): string | null {
+/**
+ * The value of the first email typed "work" (Entra maps userPrincipalName there; Entra requires types to be unique),
+ * as stored: what pages show, and, folded, the key the search and Entra's matching use.
+ */
+export function workEmailValue(doc: ResourceDocument): string | null {
   if (!Array.isArray(doc.emails)) return null;
   const work = doc.emails.find((e) => isPlainObject(e) && typeof e.type === "string" && fold(e.type) === "work");
-  return isPlainObject(work) && typeof work.value === "string" ? fold(work.value) : null;
+  return isPlainObject(work) && typeof work.value === "string" ? work.value : null;
 }
+
+const workEmail = (doc: ResourceDocument) => {
+  const value = workEmailValue(doc);
+  return value === null ? null : fold(value);
+};
 
 /** Storage → wire: schemas, id, attributes in stored order, `manager.$ref`, and server-owned meta. */
 export function toScimUser(record: UserRecord, baseUrl: string, groups?: { id: string; displayName: string }[]) {

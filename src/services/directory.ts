@@ -4,6 +4,8 @@ import { lastCall } from "../db/integration-status";
 import { listLiveTokens } from "../db/tokens";
 import { failureHint } from "../scim/failure-hints";
 import { fold } from "../scim/fold";
+import type { ResourceDocument } from "../scim/resource-input";
+import { workEmailValue } from "../scim/users";
 import { dataOf, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
 import { webhookHealth, webhookHealthReads } from "./webhooks";
@@ -16,16 +18,10 @@ import { webhookHealth, webhookHealthReads } from "./webhooks";
 const DIRECTORY_PAGE = 50;
 const HISTORY_ENTRIES = 20;
 
-interface StoredUser {
-  displayName?: string;
-  emails?: { value?: string; type?: string }[];
-}
-
 /** The work email (what the search looks at) and the display name of a stored document. */
 function summary(data: string) {
-  const doc = JSON.parse(data) as StoredUser;
-  const email = doc.emails?.find((e) => e.type?.toLowerCase() === "work");
-  return { displayName: doc.displayName ?? null, email: email?.value ?? null };
+  const doc = JSON.parse(data) as ResourceDocument;
+  return { displayName: typeof doc.displayName === "string" ? doc.displayName : null, email: workEmailValue(doc) };
 }
 
 /** A page of users in userName order; `search` keeps those whose userName or work email starts with it. */
@@ -101,16 +97,14 @@ export async function getActivity(
   const tenantId = tenant.id;
   const data = dataOf(ctx, tenant);
   const window: Omit<LogQuery, "beforeId"> = { since: query.since, limit: DIRECTORY_PAGE };
+  const tokens = [listLiveTokens(ctx.db, tenantId, ctx.now), lastCall(ctx.db, tenantId)] as const;
+  // Webhook health reads the day's deliveries of every tenant: only for the operator, who is shown it.
   const [[audit, failures], [[current], [call], states, endpoints]] = await Promise.all([
     data.batch([
       auditPage(data, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
       failurePage(data, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
     ]),
-    ctx.db.batch([
-      listLiveTokens(ctx.db, tenantId, ctx.now),
-      lastCall(ctx.db, tenantId),
-      ...webhookHealthReads(ctx, tenantId),
-    ]),
+    withWebhooks ? ctx.db.batch([...tokens, ...webhookHealthReads(ctx, tenantId)]) : ctx.db.batch(tokens),
   ]);
   const pageOf = <T extends { id: number }>(rows: T[]) => ({
     rows: rows.slice(0, DIRECTORY_PAGE),
@@ -121,7 +115,7 @@ export async function getActivity(
     audit: pageOf(audit),
     failures: { ...failed, rows: failed.rows.map((row) => ({ ...row, hint: failureHint(row) })) },
     unusedToken: unusedToken(current, call?.lastCalledAt ?? null, ctx.now),
-    webhooks: withWebhooks ? webhookHealth(states, endpoints) : null,
+    webhooks: states && endpoints ? webhookHealth(states, endpoints) : null,
   };
 }
 

@@ -125,7 +125,7 @@ export async function runTokenHousekeeping(
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
-  budget.left -= 1 + (await syncQuotaDefaults(ctx));
+  budget.left -= 1 + (await syncQuotaDefaults(ctx)).written;
   const relay = await drainOutbox(ctx, Math.floor(budget.left / 3));
   budget.left -= 3 * relay.passes;
   const deletions = budget.left >= 2 ? await continueDeletions(ctx, Math.floor(budget.left / 2)) : null;

@@ -44,15 +44,16 @@ export const refusalMessage = (refusal: QuotaExceededError) =>
 export const getQuotaDefaults = (ctx: OperatorContext) => readQuotaDefaults(ctx.db);
 
 /**
- * Copies the control database's defaults into every data database, where the quota triggers read them: repairs a
- * change that reached only some, and gives a database added later the deployment's defaults rather than those its
- * first migration wrote. Housekeeping runs it; one write per data database, idempotent.
+ * Copies the control database's defaults (the deployment's record of them) into every other data database, where
+ * the quota triggers read them. A change runs it at once; housekeeping runs it every hour, which repairs a change
+ * that reached only some and gives a database added later the deployment's defaults rather than those its first
+ * migration wrote. One write per database, idempotent. Returns the defaults and how many databases it wrote.
  */
 export async function syncQuotaDefaults(ctx: OperatorContext) {
   const defaults = await readQuotaDefaults(ctx.db);
   const others = ctx.databases.names.filter((name) => ctx.databases.data(name) !== ctx.db);
   await Promise.all(others.map((name) => writeQuotaDefaults(ctx.databases.data(name), defaults)));
-  return others.length;
+  return { defaults, written: others.length };
 }
 
 /**
@@ -60,11 +61,8 @@ export async function syncQuotaDefaults(ctx: OperatorContext) {
  * such tenant's limits at once, and no tenant's audit log is the place for that: it is logged instead.
  */
 export async function updateQuotaDefaults(ctx: OperatorContext, limits: Partial<QuotaLimits>) {
-  if (namesLimits(limits)) {
-    // Every data database keeps its copy (its quota triggers read it there); the control database is one of them
-    // and is read back. Writing is idempotent: a request that failed part way is repeated.
-    await Promise.all(ctx.databases.names.map((name) => writeQuotaDefaults(ctx.databases.data(name), limits)));
-    logEvent("info", "quota_defaults_updated", { actor: ctx.actor, limits });
-  }
-  return readQuotaDefaults(ctx.db);
+  if (!namesLimits(limits)) return readQuotaDefaults(ctx.db);
+  await writeQuotaDefaults(ctx.db, limits);
+  logEvent("info", "quota_defaults_updated", { actor: ctx.actor, limits });
+  return (await syncQuotaDefaults(ctx)).defaults;
 }

@@ -92,16 +92,20 @@ export async function createTenant(
       ...(namesLimits(quotas) ? { effect: { limits: quotas } } : {}),
     }),
   ]);
-  return getTenant(ctx, tenant.id);
+  const { deletedAt: _, ...created } = tenant;
+  return withQuotas(ctx, created);
 }
 
 export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number, nameContains?: string) =>
   listTenantRows(ctx.db, after, limit, nameContains);
 
 /** The tenant with its quotas: the tenant from the control database, its quotas from its data database. */
-export async function getTenant(ctx: OperatorContext, tenantId: string): Promise<TenantWithQuotas> {
-  const tenant = await requireTenant(ctx, tenantId);
-  const [quotas] = await selectTenantQuotas(dataOf(ctx, tenant), tenantId);
+export const getTenant = async (ctx: OperatorContext, tenantId: string) =>
+  withQuotas(ctx, await requireTenant(ctx, tenantId));
+
+/** A tenant already read, with its quotas from its data database. */
+async function withQuotas(ctx: OperatorContext, tenant: Tenant): Promise<TenantWithQuotas> {
+  const [quotas] = await selectTenantQuotas(dataOf(ctx, tenant), tenant.id);
   // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
   if (!quotas) throw new Error("the quotas query answered no row");
   return { ...tenant, quotas: toTenantQuotas(quotas) };
