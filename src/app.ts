@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
+import { isFenceRefusal, TenantMovingError } from "./db/fence";
 import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
@@ -45,7 +46,7 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
   });
   app.onError((error, c) => {
     if (!isPortalPath(c.req.path)) return renderError(error, isScimPath(c.req.path));
-    const { response, expected } = portalErrorResponse(c, error, isStorageUnavailable(error));
+    const { response, expected } = portalErrorResponse(c, error, isStorageUnavailable(error) || isFenceRefusal(error));
     if (!expected) logEvent("error", "unhandled_error", { message: error.message, stack: error.stack });
     return response;
   });
@@ -59,6 +60,12 @@ const isPortalPath = (path: string) =>
 
 /** Long enough for a D1 or KV hiccup to pass; Entra retries failed requests on its own schedule anyway. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A request refused by a moving tenant's fence: its token's grant, cached for up to a minute, still routed it to the
+ * old database (services/tenant-move.ts).
+ */
+export const MOVE_RETRY_AFTER_SECONDS = 30;
 
 /**
  * D1 and KV failures that are not the request's fault (network, overload, restarts). SQLite errors (constraint,
@@ -87,8 +94,8 @@ const STORAGE_FAILURES = [
   "too many subrequests",
 ];
 
-function withRetryAfter(response: Response) {
-  response.headers.set("Retry-After", String(RETRY_AFTER_SECONDS));
+function withRetryAfter(response: Response, seconds = RETRY_AFTER_SECONDS) {
+  response.headers.set("Retry-After", String(seconds));
   return response;
 }
 
@@ -105,6 +112,14 @@ function renderError(error: Error, scim: boolean): Response {
     return scim
       ? scimErrorResponse(new ScimError(400, `${message} Ask the vendor to raise it.`))
       : adminErrorResponse(new AdminError("quota_exceeded", message));
+  }
+  if (isFenceRefusal(error)) {
+    // Entra retries a 503 on its own schedule; by then the token's grant routes to the tenant's new database.
+    const { message } = new TenantMovingError();
+    const headers = { "Retry-After": String(MOVE_RETRY_AFTER_SECONDS) };
+    return scim
+      ? scimErrorResponse(new ScimError(503, `${message} Nothing was read or changed.`, headers))
+      : withRetryAfter(adminErrorResponse(new AdminError("tenant_moving", message)), MOVE_RETRY_AFTER_SECONDS);
   }
   if (error instanceof HTTPException && error.status < 500) {
     return scim

@@ -1,9 +1,17 @@
 import { createApp } from "./app";
 import { openDatabases } from "./db/databases";
-import { deliveryContext, handleWebhookBatch } from "./queue";
+import {
+  deliveryContext,
+  handleMoveBatch,
+  handleWebhookBatch,
+  isMoveQueue,
+  type MoveMessage,
+  moveContext,
+} from "./queue";
 import { eventRetentionMs } from "./services/events";
 import { HOUSEKEEPING_CRON, runTokenHousekeeping } from "./services/housekeeping";
 import { drainOutbox } from "./services/relay";
+import { nudgeStalledMoves } from "./services/tenant-move";
 import { relay, type WebhookMessage } from "./services/webhook-delivery";
 
 /** Outbox passes of the every-few-minutes relay (30 entries each): a backlog left by a data database's outage. */
@@ -15,13 +23,14 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    // wrangler.toml's other cron (every few minutes) relays: the outbox into the data databases, then what the
-    // webhook queue did not handle.
+    // wrangler.toml's other cron (every few minutes) relays: the outbox into the data databases, what the webhook
+    // queue did not handle, and moves whose next step's message was lost.
     if (controller.cron !== HOUSEKEEPING_CRON) {
       const delivery = deliveryContext(env);
       // Each on its own: a failing relay of the outbox must not keep the webhook relay from running.
       ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES));
       ctx.waitUntil(relay(delivery));
+      ctx.waitUntil(nudgeStalledMoves(moveContext(env, controller.scheduledTime)));
       return;
     }
     const databases = openDatabases(env);
@@ -32,5 +41,8 @@ export default {
       ),
     );
   },
-  queue: (batch, env) => handleWebhookBatch(batch as MessageBatch<WebhookMessage>, env),
-} satisfies ExportedHandler<Env, WebhookMessage>;
+  queue: (batch, env) =>
+    isMoveQueue(batch.queue)
+      ? handleMoveBatch(batch as MessageBatch<MoveMessage>, env)
+      : handleWebhookBatch(batch as MessageBatch<WebhookMessage>, env),
+} satisfies ExportedHandler<Env, WebhookMessage | MoveMessage>;

@@ -1,5 +1,6 @@
 import { openDatabases } from "./db/databases";
 import { logEvent } from "./lib/log";
+import { type MoveContext, runMoveStep } from "./services/tenant-move";
 import {
   type DeliveryContext,
   deadLetter,
@@ -64,4 +65,51 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, en
       }
     }),
   );
+}
+
+/** A step of a tenant's move between data databases (src/services/tenant-move.ts). */
+export interface MoveMessage {
+  tenantId: string;
+}
+
+/** The move queue of wrangler.toml (each environment's name starts so). */
+export const isMoveQueue = (queue: string) => queue.startsWith("tenant-moves");
+
+/** Sends a move's next step, now or after a delay. */
+export const scheduleMoves =
+  (queue: Queue): MoveContext["schedule"] =>
+  async (tenantId, delaySeconds) => {
+    await (queue as Queue<MoveMessage>).send({ tenantId }, delaySeconds ? { delaySeconds } : undefined);
+  };
+
+export const moveContext = (env: Env, now = Date.now()): MoveContext => {
+  const databases = openDatabases(env);
+  return {
+    db: databases.control,
+    databases,
+    kv: env.TOKENS,
+    now,
+    actor: "move",
+    schedule: scheduleMoves(env.MOVE_QUEUE),
+  };
+};
+
+/**
+ * Each message is one step of one move; the step says whether another follows, and when (the settle time after the
+ * switch). A step never throws for its own failures (it records them and asks to be retried later); what does throw
+ * (the control database unreachable) is retried by the queue.
+ */
+export async function handleMoveBatch(batch: MessageBatch<MoveMessage>, env: Env) {
+  for (const message of batch.messages) {
+    const ctx = moveContext(env);
+    try {
+      const outcome = await runMoveStep(ctx, message.body.tenantId);
+      if (outcome.next === "now") await ctx.schedule(message.body.tenantId);
+      if (outcome.next === "later") await ctx.schedule(message.body.tenantId, outcome.delaySeconds);
+      message.ack();
+    } catch (error) {
+      logEvent("error", "tenant_move_message_failed", { ...message.body, error: String(error) });
+      message.retry({ delaySeconds: failedMessageDelay(message.attempts) });
+    }
+  }
 }

@@ -49,6 +49,7 @@ describe("tenants", () => {
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
       quotas: { users: unused("users"), groups: unused("groups"), bytes: unused("bytes") },
+      move: null,
     });
     expect(await (await admin("GET", `/tenants/${created.id}`)).json()).toEqual(created);
 

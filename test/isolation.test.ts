@@ -115,6 +115,8 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}"],
   ["PATCH", "/admin/tenants/{t}", { azureAdEnabled: false }],
   ["DELETE", "/admin/tenants/{t}"],
+  ["POST", "/admin/tenants/{t}/move", { database: "DATA_2" }],
+  ["DELETE", "/admin/tenants/{t}/move"],
   ["POST", "/admin/tenants/{t}/integrations/azure-ad", {}],
   ["GET", "/admin/tenants/{t}/integrations/azure-ad"],
   ["POST", "/admin/tenants/{t}/integrations/azure-ad/token", {}],

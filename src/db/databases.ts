@@ -1,4 +1,5 @@
 import { createDb, type Database } from "./client";
+import { fencedD1 } from "./fence";
 
 /**
  * The control database's binding. It is a data database too: tenants created before data databases existed keep
@@ -22,6 +23,12 @@ export interface Databases {
   automatic: readonly string[];
   /** The data database `name`; an unknown name is a configuration error (a binding removed while in use). */
   data(name: string): Database;
+  /**
+   * A tenant's data database as its requests and readers use it: behind the fence's probe (db/fence.ts), so a reader
+   * that found the tenant there a moment before its move switched databases is refused instead of reading stale rows.
+   * Only a move's own steps, retention and purges use `data` directly.
+   */
+  tenant(placement: { id: string; database: string }): Database;
   has(name: string): boolean;
 }
 
@@ -31,15 +38,27 @@ export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => 
     if (DATA_BINDING.test(name) && isD1(value)) bindings.set(name, value);
   }
   const opened = new Map<string, Database>();
+  const wrapped = new Map<string, D1Database>();
+  const metered = (name: string) => {
+    let d1 = wrapped.get(name);
+    if (!d1) {
+      d1 = wrap(binding(name), name);
+      wrapped.set(name, d1);
+    }
+    return d1;
+  };
   const data = (name: string) => {
-    const binding = bindings.get(name);
-    if (!binding) throw new Error(`No D1 binding for the data database ${name}`);
     let db = opened.get(name);
     if (!db) {
-      db = createDb(wrap(binding, name));
+      db = createDb(metered(name));
       opened.set(name, db);
     }
     return db;
+  };
+  const binding = (name: string) => {
+    const found = bindings.get(name);
+    if (!found) throw new Error(`No D1 binding for the data database ${name}`);
+    return found;
   };
   const names = [...bindings.keys()];
   const dataBindings = names.filter((n) => n !== CONTROL_DATABASE);
@@ -54,6 +73,7 @@ export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => 
     names,
     automatic: configured.length > 0 ? configured : dataBindings.length > 0 ? dataBindings : [CONTROL_DATABASE],
     data,
+    tenant: (placement) => createDb(fencedD1(metered(placement.database), placement.id)),
     has: (name) => bindings.has(name),
   };
 }

@@ -53,7 +53,7 @@ export interface EventEntry {
  * left. Read inside the writing statement, so events take consecutive numbers in commit order (a D1 batch runs
  * alone) with no counter row to update.
  */
-const lastSequence = (tenantId: string) =>
+export const lastSequence = (tenantId: string) =>
   sql`max(coalesce((SELECT max(sequence) FROM ${events} WHERE tenant_id = ${tenantId}), 0), ${purgedThrough(tenantId)})`;
 
 /** The highest sequence retention has purged (0 when nothing was). */

@@ -428,3 +428,71 @@ export const portalSessions = sqliteTable(
   },
   (t) => [index("portal_sessions_tenant_idx").on(t.tenantId), index("portal_sessions_expires_idx").on(t.expiresAt)],
 );
+
+/**
+ * A tenant's move from one data database to another (services/tenant-move.ts), in the control database: one row per
+ * tenant, the latest move, kept when it has ended so GET /admin/tenants/{id} can say how it went. `phase` is where
+ * the move stands; `state` whether its steps run (`running`), or stopped after repeated failures (`failed`) until
+ * an operator resumes or rolls it back. A step runs only while it holds the lease, so two deliveries of the same
+ * queue message never work on one move at once.
+ */
+export const tenantMoves = sqliteTable(
+  "tenant_moves",
+  {
+    tenantId: text("tenant_id").primaryKey(),
+    source: text("source").notNull(),
+    target: text("target").notNull(),
+    phase: text("phase", {
+      enum: [
+        "preparing",
+        "copying",
+        "catching_up",
+        "switching",
+        "settling",
+        "cleaning",
+        "done",
+        "rolling_back",
+        "rolled_back",
+      ],
+    }).notNull(),
+    state: text("state", { enum: ["running", "failed"] }).notNull(),
+    /** The source's feed position when the copy started: every change after it is caught up from the feed. */
+    startSequence: integer("start_sequence"),
+    /** The feed position the target has caught up to. */
+    caughtUpThrough: integer("caught_up_through"),
+    /** Rows copied so far, per table (JSON), and the last verification (JSON), for GET /admin/tenants/{id}. */
+    progress: text("progress", { mode: "json" }).$type<Record<string, number>>().notNull(),
+    verification: text("verification", { mode: "json" }).$type<Record<string, unknown>>(),
+    attempts: integer("attempts").notNull().default(0),
+    error: text("error"),
+    leaseUntil: integer("lease_until"),
+    startedAt: integer("started_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    fencedAt: integer("fenced_at"),
+    switchedAt: integer("switched_at"),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("tenant_moves_phase_idx").on(t.state, t.phase)],
+);
+
+/**
+ * Tenants this data database no longer serves (their data moved, or is being switched away): every write of their
+ * rows is refused by triggers, and every request routed here refuses itself through the probe (db/fence.ts), so a
+ * request that a cached token grant still sends here answers 503 instead of reading or writing stale data. The row
+ * stays after the tenant's rows are purged, until the tenant moves back here.
+ */
+export const tenantFences = sqliteTable("tenant_fences", {
+  tenantId: text("tenant_id").primaryKey(),
+  movedTo: text("moved_to").notNull(),
+  fencedAt: integer("fenced_at").notNull(),
+});
+
+/**
+ * A move's copy in its target data database: how far each table's copy has got (JSON: table → its last key), written
+ * in the same batch as the rows it covers, so a step that failed after writing never copies a chunk twice.
+ */
+export const tenantCopies = sqliteTable("tenant_copies", {
+  tenantId: text("tenant_id").primaryKey(),
+  source: text("source").notNull(),
+  cursors: text("cursors", { mode: "json" }).$type<Record<string, unknown[] | "done">>().notNull(),
+});

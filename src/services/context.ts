@@ -14,7 +14,8 @@ export interface ScimContext extends TenantContext {
 
 /**
  * An operator's use case (admin API, console, cron): it names the tenant it acts on, and reaches KV too. `db` is the
- * control database; a tenant's data is in `databases.data(tenant.database)` (dataOf).
+ * control database; a tenant's data is in its data database, behind the fence of
+ * a move (dataOf).
  */
 export interface OperatorContext {
   db: Database;
@@ -37,4 +38,4 @@ export interface TenantPlacement {
 }
 
 /** The data database of a tenant the use case has already found. */
-export const dataOf = (ctx: OperatorContext, tenant: TenantPlacement) => ctx.databases.data(tenant.database);
+export const dataOf = (ctx: OperatorContext, tenant: TenantPlacement) => ctx.databases.tenant(tenant);

@@ -13,14 +13,18 @@ export const ADMIN_ERROR_STATUS = {
   user_not_found: 404,
   group_not_found: 404,
   webhook_not_found: 404,
+  move_not_found: 404,
   azure_ad_disabled: 409,
   integration_exists: 409,
   user_exists: 409,
   token_superseded: 409,
   webhook_disabled: 409,
+  move_in_progress: 409,
+  move_switched: 409,
   cursor_expired: 410,
   internal_error: 500,
   storage_unavailable: 503,
+  tenant_moving: 503,
 } as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;

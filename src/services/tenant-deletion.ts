@@ -1,10 +1,11 @@
 import { rowsOf, runBatch } from "../db/batch";
+import { ENDED_PHASES, findMove } from "../db/moves";
 import { deletedTenants, markTenantDeleted, purgeTenantControlStatements, purgeTenantDataChunk } from "../db/tenants";
 import { tenantTokenHashes } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
-import { dataOf, type OperatorContext, type TenantPlacement } from "./context";
-import { tenantNotFound } from "./errors";
+import type { OperatorContext, TenantPlacement } from "./context";
+import { AdminError, tenantNotFound } from "./errors";
 import { requireTenant } from "./tenants";
 
 /**
@@ -30,6 +31,13 @@ const REQUEST_STEPS = 10;
  */
 export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
   const tenant = await requireTenant(ctx, tenantId);
+  const move = await findMove(ctx.db, tenantId);
+  if (move && !ENDED_PHASES.includes(move.phase)) {
+    throw new AdminError(
+      "move_in_progress",
+      "The tenant is moving between databases; let the move end or roll it back.",
+    );
+  }
   const tokens = await tenantTokenHashes(ctx.db, tenantId);
   await deleteGrants(
     ctx.kv,
@@ -56,7 +64,8 @@ export async function continueDeletion(
   tenant: TenantPlacement & { deletedAt: number },
   steps: number,
 ) {
-  const data = dataOf(ctx, tenant);
+  // Directly, not behind the fence: the purge's deletes pass it, and a deleted tenant has no readers left.
+  const data = ctx.databases.data(tenant.database);
   for (let step = 1; step <= steps; step++) {
     if ((await purgeTenantDataChunk(data, tenant.id, PURGE_CHUNK)) > 0) continue;
     if (ctx.now - tenant.deletedAt < DELETION_SETTLE_MS) return { steps: step, finished: false };

@@ -1,5 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
+import { findMove, type MoveRow } from "../db/moves";
 import { namesLimits, type QuotaLimits, selectTenantQuotas } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import {
@@ -20,7 +21,7 @@ import { revokeAllTokens } from "./tokens";
 export type Tenant = Omit<TenantRow, "deletedAt">;
 
 /** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
-export type TenantWithQuotas = Tenant & { quotas: TenantQuotas };
+export type TenantWithQuotas = Tenant & { quotas: TenantQuotas; move: MoveRow | null };
 
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
 export async function requireTenant(ctx: OperatorContext, tenantId: string): Promise<Tenant> {
@@ -103,12 +104,15 @@ export const listTenants = (ctx: OperatorContext, after: string | undefined, lim
 export const getTenant = async (ctx: OperatorContext, tenantId: string) =>
   withQuotas(ctx, await requireTenant(ctx, tenantId));
 
-/** A tenant already read, with its quotas from its data database. */
+/** A tenant already read, with its quotas from its data database and its latest move (in parallel). */
 async function withQuotas(ctx: OperatorContext, tenant: Tenant): Promise<TenantWithQuotas> {
-  const [quotas] = await selectTenantQuotas(dataOf(ctx, tenant), tenant.id);
+  const [[quotas], move] = await Promise.all([
+    selectTenantQuotas(dataOf(ctx, tenant), tenant.id),
+    findMove(ctx.db, tenant.id),
+  ]);
   // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
   if (!quotas) throw new Error("the quotas query answered no row");
-  return { ...tenant, quotas: toTenantQuotas(quotas) };
+  return { ...tenant, quotas: toTenantQuotas(quotas), move };
 }
 
 /**

@@ -120,7 +120,7 @@ export async function fanOut(ctx: DeliveryContext, tenantId: string) {
 async function readFanout(ctx: DeliveryContext, tenantId: string, after: number | null) {
   const targets = await readFanoutTargets(ctx.db, tenantId);
   if (targets.database === null) return { endpoints: targets.endpoints, events: [] };
-  const data = ctx.databases.data(targets.database);
+  const data = ctx.databases.tenant({ id: tenantId, database: targets.database });
   return {
     endpoints: targets.endpoints,
     events: await readEventsAfter(data, tenantId, after ?? targets.cursor, FANOUT_PAGE),
@@ -166,7 +166,7 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
   }
   let event: StoredEvent | null = null;
   try {
-    event = database === null ? null : await findEvent(ctx.databases.data(database), key);
+    event = database === null ? null : await findEvent(ctx.databases.tenant({ id: key.tenantId, database }), key);
   } catch (error) {
     // Nothing was posted: the attempt is not spent (the queue brings the message back).
     await unclaimAttempt(ctx.db, key, claimed.attempts, now);

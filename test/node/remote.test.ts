@@ -37,7 +37,11 @@ describe("environments", () => {
         ["DATA_2", `edge-scim${suffix}-data-2`],
       ]);
       expect(declared.kv.map((k) => k.binding)).toEqual(["TOKENS"]);
-      expect(declared.queues).toEqual([`webhook-deliveries${suffix}`, `webhook-deliveries${suffix}-dead`]);
+      expect(declared.queues).toEqual([
+        `webhook-deliveries${suffix}`,
+        `tenant-moves${suffix}`,
+        `webhook-deliveries${suffix}-dead`,
+      ]);
       expect(declared.secrets).toEqual(["ADMIN_API_KEY", "TOKEN_SIGNING_KEYS", "WEBHOOK_SECRETS_KEY"]);
     }
   });
@@ -52,6 +56,7 @@ describe("the first deploy", () => {
       "d1 create edge-scim-data-2",
       "kv namespace create TOKENS --env production",
       "queues create webhook-deliveries",
+      "queues create tenant-moves",
       "queues create webhook-deliveries-dead",
       "scripts/migrate.mjs --remote --env production",
       "deploy --env production",

@@ -14,6 +14,7 @@ const CONTROL_TABLES = new Set([
   "webhook_cursors",
   "portal_links",
   "portal_sessions",
+  "tenant_moves",
 ]);
 
 export const isControlTable = (table: string) => CONTROL_TABLES.has(table);

@@ -1,5 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { scheduleMoves } from "../../queue";
+import type { MoveContext } from "../../services/tenant-move";
 import { type IssuingContext, tokenSigningKeys } from "../../services/tokens";
 import type { WebhookMessage } from "../../services/webhook-delivery";
 import { allowsHttpWebhooks, type WebhookAdminContext } from "../../services/webhooks";
@@ -23,4 +25,10 @@ export const webhookContext = (c: Context<AppEnv>): WebhookAdminContext => ({
   secretsKey: c.env.WEBHOOK_SECRETS_KEY,
   queue: c.env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
   allowHttp: allowsHttpWebhooks(c.env),
+});
+
+/** The same, with the queue that runs a tenant move's steps. */
+export const moveContext = (c: Context<AppEnv>): MoveContext => ({
+  ...operatorContext(c),
+  schedule: scheduleMoves(c.env.MOVE_QUEUE),
 });

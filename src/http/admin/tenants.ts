@@ -2,8 +2,9 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { deleteTenant } from "../../services/tenant-deletion";
+import { rollBackMove, startMove } from "../../services/tenant-move";
 import { createTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
-import { operatorContext, tenantParam } from "./context";
+import { moveContext, operatorContext, tenantParam } from "./context";
 import { documented, ListOf } from "./openapi";
 import { QuotaLimitsBody } from "./quotas";
 import { jsonBody, queryOf } from "./validate";
@@ -11,20 +12,24 @@ import {
   DEFAULT_LIST_LIMIT,
   ListQuery,
   listBody,
+  MoveWire,
   TenantWire,
   TenantWithQuotasWire,
+  toMoveWire,
   toTenantWire,
   toTenantWithQuotasWire,
 } from "./wire";
 
+const DatabaseName = v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be a database's binding name"));
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
 const CreateTenant = v.strictObject({
   name: Name,
   azureAdEnabled: v.optional(v.boolean(), false),
   quotas: v.optional(QuotaLimitsBody),
   /** A data database by name (GET /admin/databases); none: the least loaded of the automatic ones. */
-  database: v.optional(v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be a database's binding name"))),
+  database: v.optional(DatabaseName),
 });
+const MoveTenant = v.strictObject({ database: DatabaseName });
 const UpdateTenant = v.strictObject({
   name: v.optional(Name),
   azureAdEnabled: v.optional(v.boolean()),
@@ -85,10 +90,31 @@ export const tenantRoutes = new Hono<AppEnv>()
       summary: "Delete a tenant (its data is purged in steps)",
       tags,
       responses: { 204: null },
-      errors: [404],
+      errors: [404, 409],
     }),
     async (c) => {
       await deleteTenant(operatorContext(c), tenantParam(c));
       return c.body(null, 204);
     },
+  )
+  .post(
+    "/:tenantId/move",
+    documented({
+      summary: "Move a tenant's data to another data database while Entra keeps writing (or resume a failed move)",
+      tags,
+      responses: { 202: MoveWire },
+      errors: [404, 409],
+    }),
+    jsonBody(MoveTenant),
+    async (c) => c.json(toMoveWire(await startMove(moveContext(c), tenantParam(c), c.req.valid("json").database)), 202),
+  )
+  .delete(
+    "/:tenantId/move",
+    documented({
+      summary: "Roll back a move that has not switched the tenant's requests yet",
+      tags,
+      responses: { 202: MoveWire },
+      errors: [404, 409],
+    }),
+    async (c) => c.json(toMoveWire(await rollBackMove(moveContext(c), tenantParam(c))), 202),
   );

@@ -1,7 +1,9 @@
 import * as v from "valibot";
+import type { MoveRow } from "../../db/moves";
 import { AdminError } from "../../services/errors";
+import { canRollBack } from "../../services/tenant-move";
 import type { Tenant, TenantWithQuotas } from "../../services/tenants";
-import { Instant } from "./openapi";
+import { Instant, MaybeInstant } from "./openapi";
 
 /** An epoch-ms instant as ISO 8601 (null stays null). */
 export function iso(ms: number): string;
@@ -26,10 +28,75 @@ export const TenantWire = v.strictObject({
   updatedAt: Instant,
 });
 
-/** A tenant read one at a time: with its quotas (usage, limit in force and where that limit comes from). */
+const Copied = v.strictObject({
+  users: v.number(),
+  groups: v.number(),
+  group_members: v.number(),
+  events: v.number(),
+  audit_events: v.number(),
+});
+
+/** The tenant's latest move between data databases (services/tenant-move.ts, docs/operations.md). */
+export const MoveWire = v.strictObject({
+  from: v.string(),
+  to: v.string(),
+  phase: v.picklist([
+    "preparing",
+    "copying",
+    "catching_up",
+    "switching",
+    "settling",
+    "cleaning",
+    "done",
+    "rolling_back",
+    "rolled_back",
+  ]),
+  state: v.pipe(
+    v.picklist(["running", "failed"]),
+    v.description("failed: stopped after repeated failures, until resumed (POST the move again) or rolled back"),
+  ),
+  canRollBack: v.pipe(v.boolean(), v.description("True until the tenant's requests are switched to the target")),
+  /** Rows copied so far per table, repeated copies of changed rows included. */
+  copied: Copied,
+  startSequence: v.nullable(v.number()),
+  caughtUpThrough: v.nullable(v.number()),
+  verification: v.nullable(v.record(v.string(), v.unknown())),
+  attempts: v.number(),
+  error: v.nullable(v.string()),
+  startedAt: Instant,
+  updatedAt: Instant,
+  fencedAt: MaybeInstant,
+  switchedAt: MaybeInstant,
+  finishedAt: MaybeInstant,
+});
+
+export const toMoveWire = (move: MoveRow): v.InferOutput<typeof MoveWire> => ({
+  from: move.source,
+  to: move.target,
+  phase: move.phase,
+  state: move.state,
+  canRollBack: canRollBack(move),
+  copied: { users: 0, groups: 0, group_members: 0, events: 0, audit_events: 0, ...move.progress },
+  startSequence: move.startSequence,
+  caughtUpThrough: move.caughtUpThrough,
+  verification: move.verification ?? null,
+  attempts: move.attempts,
+  error: move.error,
+  startedAt: iso(move.startedAt),
+  updatedAt: iso(move.updatedAt),
+  fencedAt: iso(move.fencedAt),
+  switchedAt: iso(move.switchedAt),
+  finishedAt: iso(move.finishedAt),
+});
+
+/**
+ * A tenant read one at a time: with its quotas (usage, limit in force and where that limit comes from) and its
+ * latest move (null: never moved).
+ */
 export const TenantWithQuotasWire = v.strictObject({
   ...TenantWire.entries,
   quotas: v.strictObject({ users: QuotaState, groups: QuotaState, bytes: QuotaState }),
+  move: v.nullable(MoveWire),
 });
 
 export const toTenantWire = (t: Tenant): v.InferOutput<typeof TenantWire> => ({
@@ -44,6 +111,7 @@ export const toTenantWire = (t: Tenant): v.InferOutput<typeof TenantWire> => ({
 export const toTenantWithQuotasWire = (t: TenantWithQuotas): v.InferOutput<typeof TenantWithQuotasWire> => ({
   ...toTenantWire(t),
   quotas: t.quotas,
+  move: t.move === null ? null : toMoveWire(t.move),
 });
 
 export const DEFAULT_LIST_LIMIT = 50;

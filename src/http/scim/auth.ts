@@ -29,6 +29,6 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!granted) throw unauthorized();
   c.set("tenantId", tenantId);
   c.set("tokenId", granted.tokenId);
-  c.set("db", databases.data(granted.database));
+  c.set("db", databases.tenant({ id: tenantId, database: granted.database }));
   await next();
 });

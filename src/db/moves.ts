@@ -1,0 +1,109 @@
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { rowsOf, runBatch } from "./batch";
+import type { Database } from "./client";
+import { tenantMoves, tenants } from "./schema";
+
+export type MoveRow = typeof tenantMoves.$inferSelect;
+export type MovePhase = MoveRow["phase"];
+
+/** Phases after which a move has ended; a tenant can start another. */
+export const ENDED_PHASES: readonly MovePhase[] = ["done", "rolled_back"];
+/** Phases from which a move can still be rolled back: the tenant's requests have not been switched to the target. */
+export const BEFORE_SWITCH: readonly MovePhase[] = ["preparing", "copying", "catching_up", "switching"];
+
+export async function findMove(db: Database, tenantId: string) {
+  const [row] = await db.select().from(tenantMoves).where(eq(tenantMoves.tenantId, tenantId));
+  return row ?? null;
+}
+
+/**
+ * Starts a move: a new row, or the tenant's ended one replaced. Conditional, so of two concurrent starts one wins;
+ * null when the tenant has a move that has not ended.
+ */
+export async function insertMove(db: Database, row: MoveRow) {
+  const [inserted] = await db
+    .insert(tenantMoves)
+    .values(row)
+    .onConflictDoUpdate({
+      target: tenantMoves.tenantId,
+      set: { ...row, tenantId: undefined },
+      setWhere: inArray(tenantMoves.phase, [...ENDED_PHASES]),
+    })
+    .returning();
+  return inserted ?? null;
+}
+
+/**
+ * Takes the move's lease for one step: only a running move, only when no other step holds it. The returned row is
+ * what the step works from.
+ */
+export async function claimMove(db: Database, tenantId: string, now: number, until: number) {
+  const [row] = await db
+    .update(tenantMoves)
+    .set({ leaseUntil: until })
+    .where(
+      and(
+        eq(tenantMoves.tenantId, tenantId),
+        eq(tenantMoves.state, "running"),
+        sql`${tenantMoves.phase} NOT IN ('done', 'rolled_back')`,
+        or(isNull(tenantMoves.leaseUntil), lte(tenantMoves.leaseUntil, now)),
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+/**
+ * Records a step's outcome, only if the move is still in the phase the step started from: an operator's rollback
+ * meanwhile wins, and the step's work is undone by the rollback. Returns whether it was recorded.
+ */
+export async function saveMove(db: Database, tenantId: string, from: MovePhase, set: Partial<MoveRow>) {
+  const rows = await db
+    .update(tenantMoves)
+    .set(set)
+    .where(and(eq(tenantMoves.tenantId, tenantId), eq(tenantMoves.phase, from)))
+    .returning({ tenantId: tenantMoves.tenantId });
+  return rows.length > 0;
+}
+
+/** Gives the lease back, whatever the phase (a rollback may have changed it meanwhile). */
+export const releaseMove = (db: Database, tenantId: string) =>
+  db.update(tenantMoves).set({ leaseUntil: null }).where(eq(tenantMoves.tenantId, tenantId));
+
+/**
+ * The switch, in one control batch: the move goes on to settling and the tenant's placement to the target, both only
+ * if the move is still switching (a rollback that came first keeps the tenant where it was).
+ */
+export async function switchMove(db: Database, move: MoveRow, set: Partial<MoveRow>) {
+  const [switched] = await runBatch(db, [
+    db
+      .update(tenantMoves)
+      .set({ ...set, phase: "settling" })
+      .where(and(eq(tenantMoves.tenantId, move.tenantId), eq(tenantMoves.phase, "switching")))
+      .returning({ tenantId: tenantMoves.tenantId }),
+    sql`UPDATE ${tenants} SET database = ${move.target}, updated_at = ${set.switchedAt ?? null}
+      WHERE id = ${move.tenantId} AND database = ${move.source}
+        AND EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${move.tenantId} AND phase = 'settling'
+          AND switched_at = ${set.switchedAt ?? null})`,
+  ]);
+  return rowsOf(switched).length > 0;
+}
+
+/**
+ * Running moves no step has touched since `before` and that nothing holds: their queue message was lost. A settling
+ * move waits on a delayed message by design; it counts only once it is overdue (`settledBefore`).
+ */
+export const stalledMoves = (db: Database, now: number, before: number, settledBefore: number) =>
+  db
+    .select({ tenantId: tenantMoves.tenantId })
+    .from(tenantMoves)
+    .where(
+      and(
+        eq(tenantMoves.state, "running"),
+        sql`${tenantMoves.phase} NOT IN ('done', 'rolled_back')`,
+        lte(tenantMoves.updatedAt, before),
+        or(sql`${tenantMoves.phase} <> 'settling'`, lte(tenantMoves.switchedAt, settledBefore)),
+        or(isNull(tenantMoves.leaseUntil), lte(tenantMoves.leaseUntil, now)),
+      ),
+    )
+    .limit(100);

@@ -1,0 +1,523 @@
+/**
+ * Moving a tenant between data databases while Entra keeps writing (services/tenant-move.ts): copy, catch up from
+ * the feed, fence, verify, switch, settle, clean up. The move's steps are run here one by one (as the queue would),
+ * interleaved with an Entra-like writer that retries every 503 as Entra does; then every row is compared.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { findMove, type MoveRow } from "../src/db/moves";
+import {
+  MAX_ATTEMPTS,
+  MOVE_SETTLE_MS,
+  type MoveContext,
+  nudgeStalledMoves,
+  runMoveStep,
+  startMove,
+} from "../src/services/tenant-move";
+import { createGroupBody, createUserBody, groupPatches, patchBody } from "./fixtures/entra";
+import { failingD1, raceAfter } from "./support/d1-intercept";
+import { cronContext, DATABASES, type DatabaseName, placementOf } from "./support/databases";
+import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { seedGroup } from "./support/seed";
+import type { ListResponse, ScimUser } from "./support/users";
+
+const controlDb = createDb(env.DB);
+
+/** A move context as the queue consumer builds it; steps are driven by the test, so nothing is sent. */
+const moveContext = (now = Date.now(), bindings: Partial<Record<DatabaseName, D1Database>> = {}): MoveContext => ({
+  ...cronContext(now, bindings),
+  actor: "admin",
+  schedule: async () => {},
+});
+
+const moveOf = async (tenantId: string) => (await findMove(controlDb, tenantId)) as MoveRow;
+
+/**
+ * Runs steps until `until` holds for the move (default: it ended), as the queue would; the settle wait is skipped by
+ * running that step with a clock past it. `bindings` can break databases for the steps.
+ */
+async function runSteps(
+  tenantId: string,
+  until: (move: MoveRow) => boolean = (m) => m.phase === "done" || m.phase === "rolled_back",
+  bindings: Partial<Record<DatabaseName, D1Database>> = {},
+  limit = 200,
+) {
+  for (let i = 0; i < limit; i++) {
+    const move = await moveOf(tenantId);
+    if (until(move)) return move;
+    const now = move.phase === "settling" ? (move.switchedAt ?? 0) + MOVE_SETTLE_MS : Date.now();
+    const outcome = await runMoveStep(moveContext(now, bindings), tenantId);
+    if (outcome.next === "none" && !until(await moveOf(tenantId))) {
+      const after = await moveOf(tenantId);
+      if (after.state === "failed") return after;
+    }
+  }
+  throw new Error(`the move did not get there: ${JSON.stringify(await moveOf(tenantId))}`);
+}
+
+/** Rows of the tenant in `db`, in a stable order; `without` drops columns a database numbers itself. */
+async function rows(db: D1Database, table: string, tenantId: string, order: string, without: string[] = []) {
+  const found = await db.prepare(`SELECT * FROM ${table} WHERE tenant_id = ? ORDER BY ${order}`).bind(tenantId).all();
+  return found.results.map((row) => Object.fromEntries(Object.entries(row).filter(([k]) => !without.includes(k))));
+}
+
+/** Every row of the tenant's data, table by table, as the two databases hold it. */
+async function dataRows(db: D1Database, tenantId: string) {
+  return {
+    users: await rows(db, "users", tenantId, "id"),
+    groups: await rows(db, "groups", tenantId, "id"),
+    group_members: await rows(db, "group_members", tenantId, "group_id, member_id"),
+    events: await rows(db, "events", tenantId, "sequence"),
+    event_feeds: await rows(db, "event_feeds", tenantId, "tenant_id"),
+    audit_events: await rows(db, "audit_events", tenantId, "id", ["id"]),
+    failed_requests: await rows(db, "failed_requests", tenantId, "id", ["id"]),
+    tenant_quotas: await rows(db, "tenant_quotas", tenantId, "tenant_id"),
+  };
+}
+
+const countIn = async (db: D1Database, table: string, tenantId: string) =>
+  Number(await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first("n"));
+
+/** A SCIM request retried on 503 as Entra does: each 503 must carry Retry-After and a SCIM error body. */
+async function entra(tenant: TestTenant, method: string, path: string, body?: unknown, seen = { unavailable: 0 }) {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const res = await scim(tenant, method, path, body === undefined ? {} : { body });
+    if (res.status !== 503) return res;
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect((await res.json<{ status: string }>()).status).toBe("503");
+    seen.unavailable++;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${method} ${path} was refused 500 times`);
+}
+
+interface Expected {
+  id: string;
+  familyName: string;
+  active: boolean;
+  version: number;
+}
+
+/**
+ * Entra's provisioning cycle against the tenant until `stop()`: match by userName (GET with a filter) and create
+ * when absent, update, deactivate, delete, and add and remove group members. Every acknowledged write is recorded in
+ * the model the test compares with afterwards.
+ */
+async function entraSync(tenant: TestTenant, stop: () => boolean, seen: { unavailable: number }) {
+  const users = new Map<string, Expected>();
+  const members = new Set<string>();
+  const group = await (await entra(tenant, "POST", "/Groups", { ...createGroupBody, displayName: "Movers" })).json<{
+    id: string;
+  }>();
+  let n = 0;
+  while (!stop() || n < 40) {
+    n++;
+    const name = `jdoe-m${n}@contoso.com`;
+    const matched = await entra(
+      tenant,
+      "GET",
+      `/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`,
+      undefined,
+      seen,
+    );
+    expect(matched.status).toBe(200);
+    // A late read that answered from a stale copy would find nothing for a user that exists: no duplicate then.
+    const found = (await matched.json<ListResponse>()).Resources;
+    expect(found).toEqual([]);
+    const created = await entra(tenant, "POST", "/Users", createUserBody(`m${n}`), seen);
+    expect(created.status).toBe(201);
+    const user = await created.json<ScimUser>();
+    users.set(user.id, { id: user.id, familyName: "Doe", active: true, version: 1 });
+    const previous = [...users.values()][n % users.size] as Expected;
+    const family = `Family-${n}`;
+    const patched = await entra(
+      tenant,
+      "PATCH",
+      `/Users/${previous.id}`,
+      patchBody([{ op: "Replace", path: "name.familyName", value: family }]),
+      seen,
+    );
+    expect(patched.status).toBe(200);
+    Object.assign(previous, { familyName: family, version: previous.version + 1 });
+    const added = await entra(tenant, "PATCH", `/Groups/${group.id}`, patchBody(groupPatches.addMember(user.id)), seen);
+    expect(added.status).toBe(204);
+    members.add(user.id);
+    if (n % 3 === 0) {
+      const off = await entra(
+        tenant,
+        "PATCH",
+        `/Users/${user.id}`,
+        patchBody([{ op: "Replace", path: "active", value: "False" }]),
+        seen,
+      );
+      expect(off.status).toBe(200);
+      Object.assign(users.get(user.id) as Expected, { active: false, version: 2 });
+    }
+    if (n % 5 === 0) {
+      const victim = [...users.values()][0] as Expected;
+      expect((await entra(tenant, "DELETE", `/Users/${victim.id}`, undefined, seen)).status).toBe(204);
+      users.delete(victim.id);
+      members.delete(victim.id);
+    }
+  }
+  return { users, members, group: group.id };
+}
+
+describe("a move under Entra's writes", () => {
+  it("copies, catches up, fences, verifies and switches: every row, id, version, membership and event intact", async () => {
+    const tenant = await createTenant("Moving", { database: "DATA_1" });
+    // A directory large enough for the copy to take many chunks (users and memberships), so writes land in between.
+    await seedGroup(tenant.tenantId, `big-${tenant.tenantId}`, 700);
+    const before = await dataRows(env.DATA_1, tenant.tenantId);
+    expect(before.users).toHaveLength(700);
+
+    const started = await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    expect(started).toMatchObject({ phase: "preparing", source: "DATA_1", target: "DATA_2", state: "running" });
+
+    let moving = true;
+    const seen = { unavailable: 0 };
+    const phases = new Set<string>();
+    // Both databases as the switch leaves them: right after the control batch that points the tenant at the target,
+    // before its grants are rewritten (until then no request can reach the target, and the source is fenced).
+    const atSwitch: { source?: unknown; target?: unknown } = {};
+    const control = raceAfter(
+      env.DB,
+      (sql) => sql.includes("SET database"),
+      async () => {
+        atSwitch.source = await dataRows(env.DATA_1, tenant.tenantId);
+        atSwitch.target = await dataRows(env.DATA_2, tenant.tenantId);
+      },
+    );
+    const [model] = await Promise.all([
+      entraSync(tenant, () => !moving, seen),
+      (async () => {
+        // One small step at a time, so Entra's writes land in every phase of the copy.
+        await runSteps(
+          tenant.tenantId,
+          (m) => {
+            phases.add(m.phase);
+            return m.phase === "settling";
+          },
+          { DB: control },
+        );
+        moving = false;
+      })(),
+    ]);
+    expect([...phases]).toEqual(expect.arrayContaining(["preparing", "copying", "catching_up", "switching"]));
+
+    const move = await moveOf(tenant.tenantId);
+    expect(move.phase).toBe("settling");
+    expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
+    // The feed's catch-up brought every change over: the verification found nothing to repair.
+    expect(move.verification).toMatchObject({ matches: true, repaired: 0 });
+    expect(Number(move.caughtUpThrough)).toBeGreaterThan(Number(move.startSequence));
+    console.log(
+      JSON.stringify({
+        moveUnderLoad: {
+          writesRefused503: seen.unavailable,
+          unavailableMs: (move.verification as { unavailableMs: number }).unavailableMs,
+          eventsCaughtUp: Number(move.caughtUpThrough) - Number(move.startSequence),
+        },
+      }),
+    );
+    const verification = move.verification as {
+      tables: Record<string, { sourceSha256: string; targetSha256: string; rows: number }>;
+    };
+    for (const t of Object.values(verification.tables)) expect(t.sourceSha256).toBe(t.targetSha256);
+
+    // At the switch the target held exactly the source's rows, table by table.
+    expect(atSwitch.source).toBeDefined();
+    expect(atSwitch.target).toEqual(atSwitch.source);
+    // The source stays frozen behind its fence while Entra's writes go on at the target.
+    expect(await dataRows(env.DATA_1, tenant.tenantId)).toEqual(atSwitch.source);
+    const target = await dataRows(env.DATA_2, tenant.tenantId);
+
+    // Nothing lost and nothing applied twice: every user Entra was told exists, at the version its writes made.
+    const stored = new Map(target.users.map((u) => [String(u.id), u]));
+    for (const expected of model.users.values()) {
+      const row = stored.get(expected.id);
+      expect(row, expected.id).toBeDefined();
+      expect(Number(row?.version)).toBe(expected.version);
+      expect(Boolean(row?.active)).toBe(expected.active);
+      expect(JSON.parse(String(row?.data)).name.familyName).toBe(expected.familyName);
+    }
+    expect(target.users).toHaveLength(700 + model.users.size);
+    const movers = target.group_members.filter((m) => m.group_id === model.group).map((m) => String(m.member_id));
+    expect(movers.sort()).toEqual([...model.members].sort());
+    // The feed: the same event ids at the same sequences, gap-free.
+    const sequences = target.events.map((e) => Number(e.sequence));
+    expect(sequences).toEqual(sequences.map((_, i) => (sequences[0] as number) + i));
+
+    // Reads and writes through the tenant's token reach the target now.
+    const read = await scim(tenant, "GET", `/Users/${[...model.users.keys()][0]}`);
+    expect(read.status).toBe(200);
+
+    // Settle, then clean up: the source keeps nothing of the tenant but its fence.
+    const done = await runSteps(tenant.tenantId);
+    expect(done.phase).toBe("done");
+    for (const table of ["users", "groups", "group_members", "events", "audit_events", "tenant_quotas"]) {
+      expect(await countIn(env.DATA_1, table, tenant.tenantId), table).toBe(0);
+    }
+    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(1);
+    expect(await countIn(env.DATA_2, "tenant_copies", tenant.tenantId)).toBe(0);
+    expect(await dataRows(env.DATA_2, tenant.tenantId)).toEqual(target);
+
+    const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
+      database: string;
+      move: Record<string, unknown>;
+    }>();
+    expect(shown.database).toBe("DATA_2");
+    expect(shown.move).toMatchObject({
+      from: "DATA_1",
+      to: "DATA_2",
+      phase: "done",
+      state: "running",
+      canRollBack: false,
+    });
+  });
+
+  it("a request a stale grant still routes to the source answers 503 with Retry-After, reads included", async () => {
+    const tenant = await createTenant("Stale", { database: "DATA_1" });
+    const user = await (await scim(tenant, "POST", "/Users", { body: createUserBody("stale") })).json<ScimUser>();
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    await runSteps(tenant.tenantId, (m) => m.phase === "settling");
+    // What a Cloudflare location that cached the grant before the switch still reads for a minute.
+    const key = `token:${await sha256(tenant.token)}`;
+    const grant = (await env.TOKENS.get<Record<string, unknown>>(key, "json")) as Record<string, unknown>;
+    expect(grant.database).toBe("DATA_2");
+    await env.TOKENS.put(key, JSON.stringify({ ...grant, database: "DATA_1" }));
+    for (const [method, path, body] of [
+      ["GET", `/Users/${user.id}`],
+      ["GET", `/Users?filter=${encodeURIComponent('userName eq "jdoe-stale@contoso.com"')}`],
+      ["GET", "/Groups"],
+      ["POST", "/Users", createUserBody("late")],
+      ["PATCH", `/Users/${user.id}`, patchBody([{ op: "Replace", path: "active", value: false }])],
+      ["DELETE", `/Users/${user.id}`],
+    ] as const) {
+      const res = await scim(tenant, method, path, body === undefined ? {} : { body });
+      expect(res.status, `${method} ${path}`).toBe(503);
+      expect(res.headers.get("Retry-After")).toBe("30");
+    }
+    // Nothing reached either database.
+    expect(await countIn(env.DATA_1, "users", tenant.tenantId)).toBe(1);
+    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(1);
+    await env.TOKENS.put(key, JSON.stringify(grant));
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+  });
+});
+
+async function sha256(text: string) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("the fence, in the source database itself", () => {
+  it("refuses writes of the tenant's rows and the probe every request starts with; other tenants pass", async () => {
+    const fenced = await createTenant("Fenced", { database: "DATA_1" });
+    const neighbour = await createTenant("Neighbour", { database: "DATA_1" });
+    await env.DATA_1.prepare("INSERT INTO tenant_fences (tenant_id, moved_to, fenced_at) VALUES (?, 'DATA_2', 0)")
+      .bind(fenced.tenantId)
+      .run();
+    const insertUser = (tenantId: string) =>
+      env.DATA_1.prepare(
+        `INSERT INTO users (id, tenant_id, user_name, user_name_key, managed_by, data, folded, created_at, updated_at)
+         VALUES (?1, ?2, 'x', 'x', 'azure-ad', '{}', '{}', 0, 0)`,
+      )
+        .bind(crypto.randomUUID(), tenantId)
+        .run();
+    const probe = (tenantId: string) =>
+      env.DATA_1.prepare("INSERT INTO tenant_fence_probe (tenant_id) VALUES (?)").bind(tenantId).run();
+    await expect(insertUser(fenced.tenantId)).rejects.toThrow(/tenant moving/);
+    await expect(probe(fenced.tenantId)).rejects.toThrow(/tenant moving/);
+    await expect(
+      env.DATA_1.prepare(
+        "INSERT INTO events (tenant_id, sequence, id, type, occurred_at, data) VALUES (?, 1, ?, 'user.created', 0, '{}')",
+      )
+        .bind(fenced.tenantId, crypto.randomUUID())
+        .run(),
+    ).rejects.toThrow(/tenant moving/);
+    await insertUser(neighbour.tenantId);
+    await probe(neighbour.tenantId);
+    // Deletes pass (retention, the purge of a moved tenant); the probe writes nothing.
+    expect(await countIn(env.DATA_1, "users", neighbour.tenantId)).toBe(1);
+    // Every route of the tenant refuses itself through the probe, reads included.
+    for (const path of ["/Users", "/Groups", "/Users/some-id"]) {
+      const res = await scim(fenced, "GET", path);
+      expect(res.status).toBe(503);
+    }
+    const adminRead = await admin("GET", `/tenants/${fenced.tenantId}/users`);
+    expect(adminRead.status).toBe(503);
+    expect((await adminRead.json<{ error: { code: string } }>()).error.code).toBe("tenant_moving");
+  });
+});
+
+describe("an interrupted move", () => {
+  /** A tenant with some of everything, moved from DATA_1 to DATA_2 up to `phase`. */
+  async function movingTo(phase: MoveRow["phase"]) {
+    const tenant = await createTenant("Interrupted", { database: "DATA_1" });
+    await seedGroup(tenant.tenantId, `g-${tenant.tenantId}`, 150);
+    const user = await (await scim(tenant, "POST", "/Users", { body: createUserBody("i") })).json<ScimUser>();
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    await runSteps(tenant.tenantId, (m) => m.phase === phase);
+    return { tenant, user };
+  }
+
+  /** The database whose failure interrupts a step of the phase: the one the phase works on first. */
+  const breaks = (phase: string): DatabaseName => (phase === "cleaning" ? "DATA_1" : "DATA_2");
+
+  for (const phase of ["preparing", "copying", "catching_up", "switching", "cleaning"] as const) {
+    it(`in ${phase}: the failure is shown, and the move resumes to the end with every row intact`, async () => {
+      const { tenant, user } = await movingTo(phase);
+      const failing = { [breaks(phase)]: failingD1(DATABASES[breaks(phase)], 1) };
+      expect(
+        await runMoveStep(moveContext(Date.now() + (phase === "cleaning" ? 0 : 0), failing), tenant.tenantId),
+      ).toMatchObject({
+        next: "later",
+      });
+      const failed = await moveOf(tenant.tenantId);
+      expect(failed.error).toMatch(/Network connection lost/);
+      expect(failed.attempts).toBe(1);
+      // A failure inside the unavailable window ends the window: the source serves the tenant again.
+      if (phase === "switching") {
+        expect(failed.phase).toBe("catching_up");
+        expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+        expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+      } else {
+        expect(failed.phase).toBe(phase);
+      }
+      const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{ move: { error: string } }>();
+      expect(shown.move.error).toMatch(/Network connection lost/);
+
+      const done = await runSteps(tenant.tenantId);
+      expect(done).toMatchObject({ phase: "done", attempts: 0, error: null });
+      expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
+      expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+      expect(await countIn(env.DATA_2, "group_members", tenant.tenantId)).toBe(150);
+      expect(await countIn(env.DATA_1, "users", tenant.tenantId)).toBe(0);
+      expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+    });
+  }
+
+  for (const phase of ["preparing", "copying", "catching_up", "switching"] as const) {
+    it(`in ${phase}: rolls back, leaving the tenant where it was, unfenced, and nothing in the target`, async () => {
+      const { tenant, user } = await movingTo(phase);
+      const before = await dataRows(env.DATA_1, tenant.tenantId);
+      if (phase === "switching") {
+        // The fence is up when the step dies: the rollback must take it down.
+        await env.DATA_1.prepare("INSERT INTO tenant_fences (tenant_id, moved_to, fenced_at) VALUES (?, 'DATA_2', 0)")
+          .bind(tenant.tenantId)
+          .run();
+      }
+      const rolling = await admin("DELETE", `/tenants/${tenant.tenantId}/move`);
+      expect(rolling.status).toBe(202);
+      expect(await rolling.json()).toMatchObject({ phase: "rolling_back", canRollBack: true });
+      const rolled = await runSteps(tenant.tenantId);
+      expect(rolled.phase).toBe("rolled_back");
+      expect(await placementOf(tenant.tenantId)).toBe("DATA_1");
+      for (const table of [
+        "users",
+        "groups",
+        "group_members",
+        "events",
+        "audit_events",
+        "tenant_quotas",
+        "tenant_copies",
+      ]) {
+        expect(await countIn(env.DATA_2, table, tenant.tenantId), table).toBe(0);
+      }
+      expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+      expect(await dataRows(env.DATA_1, tenant.tenantId)).toEqual(before);
+      const patched = await scim(tenant, "PATCH", `/Users/${user.id}`, {
+        body: patchBody([{ op: "Replace", path: "active", value: false }]),
+      });
+      expect(patched.status).toBe(200);
+      // A rolled-back tenant can move again.
+      await startMove(moveContext(), tenant.tenantId, "DATA_2");
+      expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+      expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+    });
+  }
+
+  it("after the switch it cannot be rolled back, only finished", async () => {
+    const { tenant } = await movingTo("settling");
+    const refused = await admin("DELETE", `/tenants/${tenant.tenantId}/move`);
+    expect(refused.status).toBe(409);
+    expect((await refused.json<{ error: { code: string } }>()).error.code).toBe("move_switched");
+  });
+
+  it("stops after repeated failures, says so, and resumes when the operator asks", async () => {
+    const { tenant } = await movingTo("copying");
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      await runMoveStep(moveContext(Date.now(), { DATA_2: failingD1(env.DATA_2, 1) }), tenant.tenantId);
+    }
+    const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
+      move: { state: string; canRollBack: boolean; attempts: number };
+    }>();
+    expect(shown.move).toMatchObject({ state: "failed", canRollBack: true, attempts: MAX_ATTEMPTS });
+    // A failed move does not run on its own.
+    expect(await runMoveStep(moveContext(), tenant.tenantId)).toEqual({ next: "none" });
+    // Another target is refused while it waits; the same one resumes it.
+    const other = await admin("POST", `/tenants/${tenant.tenantId}/move`, { body: { database: "DB" } });
+    expect(other.status).toBe(409);
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+  });
+});
+
+describe("the cron", () => {
+  it("sends the next step of a move whose message was lost, but not of one waiting out its settle time", async () => {
+    const lost = await createTenant("Lost", { database: "DATA_1" });
+    const settling = await createTenant("Settling", { database: "DATA_1" });
+    await startMove(moveContext(), lost.tenantId, "DATA_2");
+    await startMove(moveContext(), settling.tenantId, "DATA_2");
+    await runSteps(settling.tenantId, (m) => m.phase === "settling");
+    // Other tests' moves may be waiting too: only these two tenants' are looked at.
+    const mine = new Set([lost.tenantId, settling.tenantId]);
+    const sent: string[] = [];
+    const cron = (now: number) =>
+      nudgeStalledMoves({ ...moveContext(now), schedule: async (t) => void (mine.has(t) && sent.push(t)) });
+    await cron(Date.now());
+    expect(sent).toEqual([]);
+    // Three minutes later the first move has not been touched: its message was lost. The other waits five minutes.
+    await cron(Date.now() + 3 * 60_000);
+    expect(sent).toEqual([lost.tenantId]);
+    sent.length = 0;
+    await cron(Date.now() + MOVE_SETTLE_MS + 3 * 60_000);
+    expect(sent.sort()).toEqual([lost.tenantId, settling.tenantId].sort());
+  });
+});
+
+describe("the admin API", () => {
+  it("starts a move that the queue carries to the switch; refuses a second one, unknown databases and deletion", async () => {
+    const tenant = await createTenant("Queued", { database: "DATA_2" });
+    await scim(tenant, "POST", "/Users", { body: createUserBody("q") });
+    expect((await admin("POST", `/tenants/${tenant.tenantId}/move`, { body: { database: "DATA_9" } })).status).toBe(
+      400,
+    );
+    expect((await admin("POST", `/tenants/${tenant.tenantId}/move`, { body: { database: "DATA_2" } })).status).toBe(
+      400,
+    );
+    const started = await admin("POST", `/tenants/${tenant.tenantId}/move`, { body: { database: "DATA_1" } });
+    expect(started.status).toBe(202);
+    expect(await started.json()).toMatchObject({ from: "DATA_2", to: "DATA_1", phase: "preparing" });
+    const again = await admin("POST", `/tenants/${tenant.tenantId}/move`, { body: { database: "DB" } });
+    expect(again.status).toBe(409);
+    const deleting = await admin("DELETE", `/tenants/${tenant.tenantId}`);
+    expect(deleting.status).toBe(409);
+    // The queue's consumer runs the steps up to the settle wait after the switch.
+    for (let i = 0; i < 200 && (await moveOf(tenant.tenantId)).phase !== "settling"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
+      database: string;
+      move: { phase: string; copied: { users: number }; switchedAt: string };
+    }>();
+    expect(shown.database).toBe("DATA_1");
+    expect(shown.move.phase).toBe("settling");
+    expect(shown.move.copied.users).toBeGreaterThanOrEqual(1);
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}`)).status).toBe(204);
+  });
+});
