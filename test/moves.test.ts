@@ -4,9 +4,11 @@
  * interleaved with an Entra-like writer that retries every 503 as Entra does; then every row is compared.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { findMove, type MoveRow } from "../src/db/moves";
+import type { DeliveryKey } from "../src/db/webhooks";
+import { deliveryContext } from "../src/queue";
 import {
   MAX_ATTEMPTS,
   MOVE_SETTLE_MS,
@@ -15,11 +17,12 @@ import {
   runMoveStep,
   startMove,
 } from "../src/services/tenant-move";
+import { deliver, fanOut, type WebhookMessage } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, groupPatches, patchBody } from "./fixtures/entra";
-import { failingD1, raceAfter } from "./support/d1-intercept";
+import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf } from "./support/databases";
-import { admin, createTenant, scim, type TestTenant } from "./support/http";
-import { seedGroup } from "./support/seed";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { seedGroup, seedRows } from "./support/seed";
 import type { ListResponse, ScimUser } from "./support/users";
 
 const controlDb = createDb(env.DB);
@@ -181,6 +184,23 @@ describe("a move under Entra's writes", () => {
     // Both databases as the switch leaves them: right after the control batch that points the tenant at the target,
     // before its grants are rewritten (until then no request can reach the target, and the source is fenced).
     const atSwitch: { source?: unknown; target?: unknown } = {};
+    // Right after the fence goes up, inside the window: Entra's read, match and write all meet it.
+    const inWindow: number[] = [];
+    const fenceWatch = raceAfter(
+      env.DATA_1,
+      (sql) => sql.includes('INSERT INTO "tenant_fences"'),
+      async () => {
+        for (const [method, path, body] of [
+          ["GET", `/Users?filter=${encodeURIComponent('userName eq "jdoe-m1@contoso.com"')}`],
+          ["POST", "/Users", createUserBody("window")],
+          ["GET", "/Groups"],
+        ] as const) {
+          const res = await scim(tenant, method, path, body === undefined ? {} : { body });
+          expect(res.headers.get("Retry-After")).toBe("30");
+          inWindow.push(res.status);
+        }
+      },
+    );
     const control = raceAfter(
       env.DB,
       (sql) => sql.includes("SET database"),
@@ -199,7 +219,7 @@ describe("a move under Entra's writes", () => {
             phases.add(m.phase);
             return m.phase === "settling";
           },
-          { DB: control },
+          { DB: control, DATA_1: fenceWatch },
         );
         moving = false;
       })(),
@@ -209,6 +229,7 @@ describe("a move under Entra's writes", () => {
     const move = await moveOf(tenant.tenantId);
     expect(move.phase).toBe("settling");
     expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
+    expect(inWindow).toEqual([503, 503, 503]);
     // The feed's catch-up brought every change over: the verification found nothing to repair.
     expect(move.verification).toMatchObject({ matches: true, repaired: 0 });
     expect(Number(move.caughtUpThrough)).toBeGreaterThan(Number(move.startSequence));
@@ -463,6 +484,97 @@ describe("an interrupted move", () => {
     await startMove(moveContext(), tenant.tenantId, "DATA_2");
     expect((await runSteps(tenant.tenantId)).phase).toBe("done");
     expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+  });
+});
+
+describe("what a move keeps", () => {
+  it("feed cursors, event ids and sequences, and a webhook delivery still owed, which then delivers the same event", async () => {
+    const tenant = await createTenant("Kept", { database: "DATA_1" });
+    // The endpoint registered and the user's event fanned out into a delivery with its nudge lost, so it is still
+    // owed (pending in the control database) when the tenant moves.
+    const name = `moved-${crypto.randomUUID().slice(0, 8)}`;
+    const hook = await admin("POST", "/webhooks", {
+      body: {
+        url: `${inject("receiverOrigin")}/hooks/${name}`,
+        tenantIds: [tenant.tenantId],
+        eventTypes: ["user.created"],
+      },
+    });
+    expect(hook.status).toBe(201);
+    const dropping = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+    await scim(tenant, "POST", "/Users", {
+      body: createUserBody("kept"),
+      fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } }),
+    });
+    const owed: DeliveryKey[] = [];
+    const capture = {
+      send: async () => {},
+      sendBatch: async (batch: { body: WebhookMessage }[]) => {
+        for (const { body } of batch) if (body.kind === "deliver") owed.push(body);
+      },
+    } as unknown as Queue<WebhookMessage>;
+    await fanOut({ ...deliveryContext(env), queue: capture }, tenant.tenantId);
+    expect(owed).toHaveLength(1);
+    const feed = async (after: number) =>
+      (
+        await (
+          await admin("GET", `/tenants/${tenant.tenantId}/events?after=${after}`)
+        ).json<{
+          items: { id: string; sequence: number; type: string }[];
+        }>()
+      ).items;
+    const before = await feed(0);
+
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+    expect(await countIn(env.DATA_1, "events", tenant.tenantId)).toBe(0);
+
+    // The same events at the same sequences; a cursor from before the move reads on, and new events continue it.
+    expect(await feed(0)).toEqual(before);
+    const last = (before.at(-1) as { sequence: number }).sequence;
+    await scim(tenant, "POST", "/Users", { body: createUserBody("after") });
+    expect((await feed(last)).map((e) => [e.sequence, e.type])).toEqual([[last + 1, "user.created"]]);
+    // The delivery owed from before the move is made from the target, with the event's own id.
+    const outcome = await deliver({ ...deliveryContext(env), queue: capture }, owed[0] as DeliveryKey);
+    expect(outcome).not.toHaveProperty("retryInSeconds");
+    const received = (await (await fetch(`${inject("receiverOrigin")}/received/${name}`)).json()) as { body: string }[];
+    const created = before.find((e) => e.type === "user.created");
+    expect(received.map((r) => JSON.parse(r.body).id)).toEqual([created?.id]);
+  });
+});
+
+describe("large documents", () => {
+  it("are copied in chunks cut by size, not only by count, and arrive whole", async () => {
+    const tenant = await createTenant("Large", { database: "DATA_1" });
+    const now = Date.now();
+    // Twelve users of about 480 KB each (document and folded copy): 200 of them would be one 100 MB read.
+    const big = "x".repeat(240_000);
+    await seedRows(
+      "users",
+      Array.from({ length: 12 }, (_, i) => ({
+        id: `large-${i}-${tenant.tenantId}`,
+        tenant_id: tenant.tenantId,
+        user_name: `large${i}`,
+        user_name_key: `large${i}`,
+        managed_by: "azure-ad",
+        data: JSON.stringify({ userName: `large${i}`, title: big }),
+        folded: JSON.stringify({ username: `large${i}`, title: big }),
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+    const before = await dataRows(env.DATA_1, tenant.tenantId);
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    let userReads = 0;
+    const counted = interceptD1(env.DATA_1, (_, sql) => {
+      if (sql.some((q) => q.includes("running_") && q.includes('FROM "users"'))) userReads++;
+    });
+    const moved = await runSteps(tenant.tenantId, (m) => m.phase === "settling", { DATA_1: counted });
+    expect(moved.verification).toMatchObject({ matches: true, repaired: 0 });
+    // A read stops at the row that takes it past 1 MB: three of these a read, four reads for twelve (a read of
+    // every row, as the count alone allows, would be one).
+    expect(userReads).toBe(4);
+    expect((await dataRows(env.DATA_2, tenant.tenantId)).users).toEqual(before.users);
   });
 });
 

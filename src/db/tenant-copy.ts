@@ -35,18 +35,44 @@ export interface CopiedTable {
   unique?: string;
   /** The rows change after they are written (replace ranges), or are only ever appended (events, audit). */
   mutable: boolean;
-  /** Rows per chunk: a chunk's JSON stays well under D1's 2 MB per value (documents are at most 64 KiB each). */
+  /** Rows per chunk, at most; a chunk also stops at CHUNK_BYTES of the columns in `size`. */
   chunk: number;
+  /** The columns whose text makes a row large (documents, snapshots, details). */
+  size?: readonly string[];
   /** Audit rows: the target numbers them itself. */
   renumber?: boolean;
 }
 
 export const COPIED_TABLES: readonly CopiedTable[] = [
-  { name: "users", table: users, key: ["created_at", "id"], unique: "user_name_key", mutable: true, chunk: 100 },
-  { name: "groups", table: groups, key: ["created_at", "id"], unique: "display_name_key", mutable: true, chunk: 100 },
+  {
+    name: "users",
+    table: users,
+    key: ["created_at", "id"],
+    unique: "user_name_key",
+    mutable: true,
+    chunk: 200,
+    size: ["data", "folded"],
+  },
+  {
+    name: "groups",
+    table: groups,
+    key: ["created_at", "id"],
+    unique: "display_name_key",
+    mutable: true,
+    chunk: 200,
+    size: ["data", "folded"],
+  },
   { name: "group_members", table: groupMembers, key: ["group_id", "member_id"], mutable: true, chunk: 1000 },
-  { name: "events", table: events, key: ["sequence"], mutable: false, chunk: 100 },
-  { name: "audit_events", table: auditEvents, key: ["id"], mutable: false, chunk: 500, renumber: true },
+  { name: "events", table: events, key: ["sequence"], mutable: false, chunk: 200, size: ["resource", "data"] },
+  {
+    name: "audit_events",
+    table: auditEvents,
+    key: ["id"],
+    mutable: false,
+    chunk: 500,
+    renumber: true,
+    size: ["detail"],
+  },
 ];
 
 /** Brought over whole at the switch (finishingStatements): a small log whose rows are rewritten in place. */
@@ -85,37 +111,52 @@ export type Cursor = readonly unknown[] | null;
 const keyOf = (table: CopiedTable, row: RawRow) => table.key.map((k) => row[k]);
 
 /**
- * The source's next chunk of a table after `after`: full rows, in key order. The key index of each table starts
- * with the tenant (users_tenant_created_idx, the primary keys, audit_events_tenant_idx), so this is a range read.
+ * A chunk's rows stop once their documents reach this many bytes (besides at least one row): a SCIM body may be
+ * 256 KiB, so a count alone would not bound what one call reads.
  */
-export async function readChunk(
-  source: Database,
-  tenantId: string,
-  table: CopiedTable,
-  after: Cursor,
-  limit = table.chunk,
-) {
-  const read = sql`SELECT ${ids(table.renumber ? [...columnsOf(table), "id"] : columnsOf(table))} FROM ${table.table}
+const CHUNK_BYTES = 1_000_000;
+
+/**
+ * The source's next chunk of a table after `after`: full rows, in key order, at most `table.chunk` of them and about
+ * CHUNK_BYTES. The key index of each table starts with the tenant (users_tenant_created_idx, the primary keys,
+ * audit_events_tenant_idx), so this is a range read. `full`: more rows may follow.
+ */
+export async function readChunk(source: Database, tenantId: string, table: CopiedTable, after: Cursor) {
+  const columns = ids(table.renumber ? [...columnsOf(table), "id"] : columnsOf(table));
+  const size = table.size
+    ? sql.join(
+        table.size.map((c) => sql`length(CAST(coalesce(${sql.identifier(c)}, '') AS BLOB))`),
+        sql` + `,
+      )
+    : sql`0`;
+  const candidates = sql`SELECT ${columns}, ${size} AS size_ FROM ${table.table}
     WHERE tenant_id = ${tenantId}${after === null ? sql`` : sql` AND (${ids(table.key)}) > ${tuple(after)}`}
-    ORDER BY ${ids(table.key)} LIMIT ${limit}`;
-  const [result] = await runBatch(source, [read]);
-  const rows = rowsOf(result);
+    ORDER BY ${ids(table.key)} LIMIT ${table.chunk}`;
+  const [result] = await runBatch(source, [
+    sql`SELECT * FROM (SELECT *, sum(size_) OVER (ORDER BY ${ids(table.key)} ROWS UNBOUNDED PRECEDING) AS running_,
+        count(*) OVER () AS candidates_ FROM (${candidates}))
+      WHERE running_ - size_ < ${CHUNK_BYTES} ORDER BY ${ids(table.key)}`,
+  ]);
+  const found = rowsOf(result);
+  const candidatesRead = Number(found[0]?.candidates_ ?? 0);
+  const rows = found.map(({ size_: _s, running_: _r, candidates_: _c, ...row }) => row);
   return {
     rows,
     last: rows.length > 0 ? keyOf(table, rows[rows.length - 1] as RawRow) : after,
-    full: rows.length === limit,
+    full: candidatesRead === table.chunk || rows.length < candidatesRead,
   };
 }
 
-/** JSON values stay under this many bytes: one statement per slice of a chunk's rows. */
+/** JSON values stay under this many bytes (D1 takes 2 MB per value): one statement per slice of a chunk's rows. */
 const MAX_JSON_BYTES = 1_000_000;
+const utf8 = new TextEncoder();
 
 function slices(rows: RawRow[]) {
   const out: RawRow[][] = [];
   let current: RawRow[] = [];
   let bytes = 0;
   for (const row of rows) {
-    const size = JSON.stringify(row).length;
+    const size = utf8.encode(JSON.stringify(row)).length;
     if (current.length > 0 && bytes + size > MAX_JSON_BYTES) {
       out.push(current);
       current = [];
