@@ -22,6 +22,7 @@ CREATE TABLE `tenant_moves` (
 	`verification` text,
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`error` text,
+	`lease` text,
 	`lease_until` integer,
 	`started_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
@@ -30,7 +31,8 @@ CREATE TABLE `tenant_moves` (
 	`finished_at` integer
 );
 --> statement-breakpoint
-CREATE INDEX `tenant_moves_phase_idx` ON `tenant_moves` (`state`,`phase`);--> statement-breakpoint
+CREATE INDEX `tenant_moves_phase_idx` ON `tenant_moves` (`state`,`phase`);
+--> statement-breakpoint
 
 -- The fence (src/db/fence.ts). Each trigger body is one statement and its condition is in WHEN: remote migrations
 -- are known to mis-split multi-statement trigger bodies. Writes of a fenced tenant's rows are refused here, in the

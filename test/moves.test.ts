@@ -6,9 +6,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { createDb } from "../src/db/client";
-import { findMove, type MoveRow } from "../src/db/moves";
+import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
+import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import {
   MAX_ATTEMPTS,
   MOVE_SETTLE_MS,
@@ -23,6 +25,7 @@ import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { seedGroup, seedRows } from "./support/seed";
+import { TENANT_TABLES, tenantSnapshot } from "./support/storage";
 import type { ListResponse, ScimUser } from "./support/users";
 
 const controlDb = createDb(env.DB);
@@ -391,11 +394,7 @@ describe("an interrupted move", () => {
     it(`in ${phase}: the failure is shown, and the move resumes to the end with every row intact`, async () => {
       const { tenant, user } = await movingTo(phase);
       const failing = { [breaks(phase)]: failingD1(DATABASES[breaks(phase)], 1) };
-      expect(
-        await runMoveStep(moveContext(Date.now() + (phase === "cleaning" ? 0 : 0), failing), tenant.tenantId),
-      ).toMatchObject({
-        next: "later",
-      });
+      expect(await runMoveStep(moveContext(Date.now(), failing), tenant.tenantId)).toMatchObject({ next: "later" });
       const failed = await moveOf(tenant.tenantId);
       expect(failed.error).toMatch(/Network connection lost/);
       expect(failed.attempts).toBe(1);
@@ -459,6 +458,130 @@ describe("an interrupted move", () => {
       expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
     });
   }
+
+  it("a step that died inside the window: the next one takes the fence down, and the move goes on", async () => {
+    const { tenant, user } = await movingTo("switching");
+    // What a step killed after raising the fence leaves: the fence up, recorded, and no one holding the move.
+    await env.DB.prepare("UPDATE tenant_moves SET fenced_at = ? WHERE tenant_id = ?")
+      .bind(Date.now(), tenant.tenantId)
+      .run();
+    await env.DATA_1.prepare("INSERT INTO tenant_fences (tenant_id, moved_to, fenced_at) VALUES (?, 'DATA_2', 0)")
+      .bind(tenant.tenantId)
+      .run();
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(503);
+    expect(await runMoveStep(moveContext(), tenant.tenantId)).toMatchObject({ next: "later" });
+    expect(await moveOf(tenant.tenantId)).toMatchObject({ phase: "catching_up", fencedAt: null, attempts: 1 });
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+  });
+
+  it("a failure after the switch committed keeps the fence and the switch; the grants are written again", async () => {
+    const { tenant, user } = await movingTo("switching");
+    // KV refuses the grants' rewrite right after the control batch switched the tenant.
+    const failingKv = new Proxy(env.TOKENS, {
+      get: (target, prop) =>
+        prop === "put"
+          ? async () => {
+              throw new Error("KV PUT failed: 503 Service Unavailable");
+            }
+          : Reflect.get(target, prop).bind(target),
+    });
+    await runMoveStep({ ...moveContext(), kv: failingKv }, tenant.tenantId);
+    const move = await moveOf(tenant.tenantId);
+    expect(move.phase).toBe("settling");
+    expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
+    // The source stays fenced: its grant still routes there, and the request is refused, not written and lost.
+    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(1);
+    const key = `token:${await sha256(tenant.token)}`;
+    expect((await env.TOKENS.get<{ database: string }>(key, "json"))?.database).toBe("DATA_1");
+    const late = await scim(tenant, "PATCH", `/Users/${user.id}`, {
+      body: patchBody([{ op: "Replace", path: "active", value: false }]),
+    });
+    expect(late.status).toBe(503);
+    // The next step (settling) writes the grants again at once, before waiting out the settle time.
+    expect(await runMoveStep(moveContext(), tenant.tenantId)).toMatchObject({ next: "later" });
+    expect((await env.TOKENS.get<{ database: string }>(key, "json"))?.database).toBe("DATA_2");
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+  });
+
+  it("an operator's rollback while a step is inside the window wins: the step's switch does not happen", async () => {
+    const { tenant, user } = await movingTo("switching");
+    let rolledBack = 0;
+    const rollBackInWindow = raceAfter(
+      env.DATA_1,
+      (sql) => sql.includes('INSERT INTO "tenant_fences"'),
+      async () => {
+        // The operator's view inside the window: the move, and no quotas (the data is fenced for these moments).
+        const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
+          quotas: unknown;
+          move: { phase: string };
+        }>();
+        expect(shown).toMatchObject({ quotas: null, move: { phase: "switching" } });
+        rolledBack = (await admin("DELETE", `/tenants/${tenant.tenantId}/move`)).status;
+      },
+    );
+    expect(await runMoveStep(moveContext(Date.now(), { DATA_1: rollBackInWindow }), tenant.tenantId)).toEqual({
+      next: "now",
+    });
+    expect(rolledBack).toBe(202);
+    expect(await placementOf(tenant.tenantId)).toBe("DATA_1");
+    expect((await runSteps(tenant.tenantId)).phase).toBe("rolled_back");
+    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(0);
+  });
+
+  it("one step at a time: a second delivery finds the move held, and an expired hold is not released by its old step", async () => {
+    const { tenant } = await movingTo("copying");
+    const [a, b] = await Promise.all([
+      runMoveStep(moveContext(), tenant.tenantId),
+      runMoveStep(moveContext(), tenant.tenantId),
+    ]);
+    expect([a, b].filter((o) => o.next === "none")).toHaveLength(1);
+    // A step whose hold expired (two minutes) was overtaken by another: its late release leaves the new hold alone.
+    await env.DB.prepare("UPDATE tenant_moves SET lease = 'new', lease_until = ? WHERE tenant_id = ?")
+      .bind(Date.now() + 60_000, tenant.tenantId)
+      .run();
+    await releaseMove(controlDb, tenant.tenantId, "old");
+    expect((await moveOf(tenant.tenantId)).lease).toBe("new");
+    expect(await runMoveStep(moveContext(), tenant.tenantId)).toEqual({ next: "none" });
+    await releaseMove(controlDb, tenant.tenantId, "new");
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+  });
+
+  it("a write that changes nothing but the version has no event: the verification finds it and copies it again", async () => {
+    const { tenant, user } = await movingTo("catching_up");
+    const stored = await (await scim(tenant, "GET", `/Users/${user.id}`)).json<ScimUser>();
+    const { id: _, meta: __, ...body } = stored;
+    // Entra's PUT of what is already stored: the version moves on, the feed records nothing.
+    expect((await scim(tenant, "PUT", `/Users/${user.id}`, { body })).status).toBe(200);
+    const version = async (db: D1Database) =>
+      Number(await db.prepare("SELECT version FROM users WHERE id = ?").bind(user.id).first("version"));
+    expect(await version(env.DATA_1)).toBeGreaterThan(await version(env.DATA_2));
+    const moved = await runSteps(tenant.tenantId, (m) => m.phase === "settling");
+    expect(moved.verification).toMatchObject({ matches: true, repaired: 1 });
+    expect(await version(env.DATA_2)).toBe(await version(env.DATA_1));
+    expect((await dataRows(env.DATA_2, tenant.tenantId)).users).toEqual(
+      (await dataRows(env.DATA_1, tenant.tenantId)).users,
+    );
+  });
+
+  it("the integration removed while catching up: every user handed back is copied again, nothing left to repair", async () => {
+    const { tenant } = await movingTo("catching_up");
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(204);
+    const handedBack = await env.DATA_1.prepare(
+      "SELECT count(*) AS n FROM users WHERE tenant_id = ? AND managed_by = 'portal'",
+    )
+      .bind(tenant.tenantId)
+      .first("n");
+    expect(handedBack).toBe(151);
+    const moved = await runSteps(tenant.tenantId, (m) => m.phase === "settling");
+    expect(moved.verification).toMatchObject({ matches: true, repaired: 0 });
+    expect((await dataRows(env.DATA_2, tenant.tenantId)).users).toEqual(
+      (await dataRows(env.DATA_1, tenant.tenantId)).users,
+    );
+  });
 
   it("after the switch it cannot be rolled back, only finished", async () => {
     const { tenant } = await movingTo("settling");
@@ -575,6 +698,21 @@ describe("large documents", () => {
     // every row, as the count alone allows, would be one).
     expect(userReads).toBe(4);
     expect((await dataRows(env.DATA_2, tenant.tenantId)).users).toEqual(before.users);
+  });
+});
+
+describe("a moved tenant deleted", () => {
+  it("leaves nothing in either database: data, copy record, move and the old database's fence", async () => {
+    const tenant = await createTenant("Moved Then Gone", { database: "DATA_1" });
+    await scim(tenant, "POST", "/Users", { body: createUserBody("gone") });
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}`)).status).toBe(204);
+    await runTokenHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS + 1000));
+    const empty = JSON.stringify(Object.fromEntries(TENANT_TABLES.map((table) => [table, []])));
+    for (const database of ["DATA_1", "DATA_2"] as const) {
+      expect(await tenantSnapshot(tenant.tenantId, TENANT_TABLES, database), database).toBe(empty);
+    }
   });
 });
 

@@ -10,7 +10,8 @@ export const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 export const CONNECTIONS = 10;
 
 /**
- * Wrangler configs in `dir`: the real wrangler.toml with absolute paths and the rate limit out of the way (a
+ * Wrangler configs in `dir`: the real wrangler.toml with absolute paths (the entry point, migrations and `[alias]`
+ * targets) and the rate limit out of the way (a
  * benchmark measures the code, not the budget), and the floor worker on the same local D1.
  */
 export function writeBenchConfigs(dir) {
@@ -20,6 +21,7 @@ export function writeBenchConfigs(dir) {
     main,
     readFileSync("wrangler.toml", "utf8")
       .replace('main = "src/index.ts"', `main = "${root}/src/index.ts"`)
+      .replaceAll('= "./src/', `= "${root}/src/`)
       .replaceAll('migrations_dir = "migrations"', `migrations_dir = "${root}/migrations"`)
       .replace(/simple = \{ limit = \d+, period = (\d+) \}/, "simple = { limit = 100000000, period = $1 }"),
   );

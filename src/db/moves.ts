@@ -35,12 +35,12 @@ export async function insertMove(db: Database, row: MoveRow) {
 
 /**
  * Takes the move's lease for one step: only a running move, only when no other step holds it. The returned row is
- * what the step works from.
+ * what the step works from; `lease` is its hold on it.
  */
-export async function claimMove(db: Database, tenantId: string, now: number, until: number) {
+export async function claimMove(db: Database, tenantId: string, lease: string, now: number, until: number) {
   const [row] = await db
     .update(tenantMoves)
-    .set({ leaseUntil: until })
+    .set({ lease, leaseUntil: until })
     .where(
       and(
         eq(tenantMoves.tenantId, tenantId),
@@ -53,40 +53,68 @@ export async function claimMove(db: Database, tenantId: string, now: number, unt
   return row ?? null;
 }
 
-/**
- * Records a step's outcome, only if the move is still in the phase the step started from: an operator's rollback
- * meanwhile wins, and the step's work is undone by the rollback. Returns whether it was recorded.
- */
-export async function saveMove(db: Database, tenantId: string, from: MovePhase, set: Partial<MoveRow>) {
+/** Extends a lease the step still holds; false when it lost it (it expired and another step took the move). */
+export async function renewMove(db: Database, tenantId: string, lease: string, until: number) {
   const rows = await db
     .update(tenantMoves)
-    .set(set)
-    .where(and(eq(tenantMoves.tenantId, tenantId), eq(tenantMoves.phase, from)))
+    .set({ leaseUntil: until })
+    .where(and(eq(tenantMoves.tenantId, tenantId), eq(tenantMoves.lease, lease)))
     .returning({ tenantId: tenantMoves.tenantId });
   return rows.length > 0;
 }
 
-/** Gives the lease back, whatever the phase (a rollback may have changed it meanwhile). */
-export const releaseMove = (db: Database, tenantId: string) =>
-  db.update(tenantMoves).set({ leaseUntil: null }).where(eq(tenantMoves.tenantId, tenantId));
+/**
+ * Records a step's outcome, only if the move is still in the phase the step started from (an operator's rollback
+ * meanwhile wins, and the rollback undoes the step's work) and, for a step, while it holds the lease. Returns
+ * whether it was recorded.
+ */
+export async function saveMove(db: Database, tenantId: string, from: MovePhase, set: Partial<MoveRow>, lease?: string) {
+  const rows = await db
+    .update(tenantMoves)
+    .set(set)
+    .where(
+      and(
+        eq(tenantMoves.tenantId, tenantId),
+        eq(tenantMoves.phase, from),
+        lease === undefined ? undefined : eq(tenantMoves.lease, lease),
+      ),
+    )
+    .returning({ tenantId: tenantMoves.tenantId });
+  return rows.length > 0;
+}
+
+/** Gives the lease back, if the step still holds it (one that expired may be another step's by now). */
+export const releaseMove = (db: Database, tenantId: string, lease: string) =>
+  db
+    .update(tenantMoves)
+    .set({ lease: null, leaseUntil: null })
+    .where(and(eq(tenantMoves.tenantId, tenantId), eq(tenantMoves.lease, lease)));
 
 /**
- * The switch, in one control batch: the move goes on to settling and the tenant's placement to the target, both only
- * if the move is still switching (a rollback that came first keeps the tenant where it was).
+ * The switch, in one control batch: the tenant's placement goes to the target and the move on to settling, both
+ * only while the move is still switching under this step's lease and the tenant is where the move found it (a
+ * rollback that came first keeps the tenant where it was). True only if both happened.
  */
-export async function switchMove(db: Database, move: MoveRow, set: Partial<MoveRow>) {
-  const [switched] = await runBatch(db, [
+export async function switchMove(db: Database, move: MoveRow, lease: string, set: Partial<MoveRow>) {
+  const switching = sql`EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${move.tenantId}
+    AND phase = 'switching' AND lease = ${lease})`;
+  const [placed, moved] = await runBatch(db, [
+    sql`UPDATE ${tenants} SET database = ${move.target}, updated_at = ${set.updatedAt ?? null}
+      WHERE id = ${move.tenantId} AND database = ${move.source} AND ${switching} RETURNING id`,
     db
       .update(tenantMoves)
       .set({ ...set, phase: "settling" })
-      .where(and(eq(tenantMoves.tenantId, move.tenantId), eq(tenantMoves.phase, "switching")))
+      .where(
+        and(
+          eq(tenantMoves.tenantId, move.tenantId),
+          eq(tenantMoves.phase, "switching"),
+          eq(tenantMoves.lease, lease),
+          sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${move.tenantId} AND database = ${move.target})`,
+        ),
+      )
       .returning({ tenantId: tenantMoves.tenantId }),
-    sql`UPDATE ${tenants} SET database = ${move.target}, updated_at = ${set.switchedAt ?? null}
-      WHERE id = ${move.tenantId} AND database = ${move.source}
-        AND EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${move.tenantId} AND phase = 'settling'
-          AND switched_at = ${set.switchedAt ?? null})`,
   ]);
-  return rowsOf(switched).length > 0;
+  return rowsOf(placed).length > 0 && rowsOf(moved).length > 0;
 }
 
 /**

@@ -4,7 +4,7 @@ import { runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
 import { type EventType, eventRows, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits } from "./quotas";
-import { auditEvents, relayOutbox, tenants, users } from "./schema";
+import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema";
 
 /**
  * A change to a tenant's data that a control-plane change brings with it: limits set on the tenant (the quota
@@ -37,10 +37,15 @@ export type OutboxEntry = typeof relayOutbox.$inferSelect;
 /** A relay's scope: one tenant's entries (after its change), or one data database's (the cron). */
 export type OutboxScope = { tenantId: string } | { database: string };
 
-/** Entries that can be applied: those of tenants that are not deleted (a deleted tenant's entries go with it). */
+/**
+ * Entries that can be applied: those of tenants that are not deleted (a deleted tenant's entries go with it), and
+ * not inside a move's window (the source's fence would refuse them, and with them the batch of every other tenant of
+ * that database; they are applied to the target after the switch).
+ */
 const applicable = (scope?: OutboxScope) =>
   and(
     isNull(tenants.deletedAt),
+    sql`NOT EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${relayOutbox.tenantId} AND phase = 'switching')`,
     scope === undefined
       ? undefined
       : "tenantId" in scope

@@ -429,6 +429,9 @@ export const portalSessions = sqliteTable(
   (t) => [index("portal_sessions_tenant_idx").on(t.tenantId), index("portal_sessions_expires_idx").on(t.expiresAt)],
 );
 
+/** Rows a move has copied per table (rows copied again after they changed count again). */
+export type CopyProgress = Record<"users" | "groups" | "group_members" | "events" | "audit_events", number>;
+
 /**
  * A tenant's move from one data database to another (services/tenant-move.ts), in the control database: one row per
  * tenant, the latest move, kept when it has ended so GET /admin/tenants/{id} can say how it went. `phase` is where
@@ -461,10 +464,12 @@ export const tenantMoves = sqliteTable(
     /** The feed position the target has caught up to. */
     caughtUpThrough: integer("caught_up_through"),
     /** Rows copied so far, per table (JSON), and the last verification (JSON), for GET /admin/tenants/{id}. */
-    progress: text("progress", { mode: "json" }).$type<Record<string, number>>().notNull(),
+    progress: text("progress", { mode: "json" }).$type<CopyProgress>().notNull(),
     verification: text("verification", { mode: "json" }).$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),
     error: text("error"),
+    /** The step holding the move (a random id) and until when; a step renews it while it works. */
+    lease: text("lease"),
     leaseUntil: integer("lease_until"),
     startedAt: integer("started_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

@@ -14,6 +14,7 @@ import {
   tenantQuotas,
   users,
 } from "./schema";
+import { DATA_TABLES } from "./tenants";
 
 /**
  * Copying a tenant's rows from one data database to another (services/tenant-move.ts). D1 cannot read one database
@@ -169,25 +170,28 @@ function slices(rows: RawRow[]) {
   return out;
 }
 
-/** Inserts the rows (as read from the source) into the target; a row in the way of nothing but itself is skipped. */
-function insertRows(table: CopiedTable, rows: RawRow[]): Statement[] {
+/**
+ * Inserts the rows (as read from the source) into the target, only while `guard` holds; a row that conflicts (one
+ * the copy will replace) is skipped.
+ */
+function insertRows(table: CopiedTable, rows: RawRow[], guard: SQL | null = null): Statement[] {
   const columns = columnsOf(table);
   return slices(rows).map(
     (slice) => sql`INSERT INTO ${table.table} (${ids(columns)})
       SELECT ${sql.join(
         columns.map((c) => sql`value ->> ${c}`),
         sql`, `,
-      )} FROM json_each(${JSON.stringify(slice)}) WHERE true ON CONFLICT DO NOTHING`,
+      )} FROM json_each(${JSON.stringify(slice)}) WHERE ${guard ?? sql`true`} ON CONFLICT DO NOTHING`,
   );
 }
 
 /** Target rows holding a unique key one of `rows` brings: stale copies of rows that changed since. */
-function clearUniqueKeys(tenantId: string, table: CopiedTable, rows: RawRow[]): Statement[] {
+function clearUniqueKeys(tenantId: string, table: CopiedTable, rows: RawRow[], guard: SQL | null = null): Statement[] {
   if (!table.unique || rows.length === 0) return [];
   const keys = JSON.stringify(rows.map((r) => r[table.unique as string]));
   return [
     sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId}
-      AND ${sql.identifier(table.unique)} IN (SELECT value FROM json_each(${keys}))`,
+      AND ${sql.identifier(table.unique)} IN (SELECT value FROM json_each(${keys}))${guard ? sql` AND ${guard}` : sql``}`,
   ];
 }
 
@@ -200,30 +204,43 @@ export interface CopyCursor {
 /**
  * The target's statements for one chunk: the key range (`after`, `until`] (`"end"`: to the end of the table) of a
  * mutable table replaced by `rows`, or the rows appended, and (`cursor`) the table's cursor moved, in one batch.
+ * With a cursor, every statement applies only while the cursor still stands at `cursor.from`: of two steps copying
+ * the same chunk (one whose lease expired mid-call), the second writes nothing, so an append is never made twice.
  */
 export function writeChunk(
   tenantId: string,
   table: CopiedTable,
   range: { after: Cursor; until: Cursor | "end" },
   rows: RawRow[],
-  cursor?: CopyCursor,
+  cursor?: { from: Cursor; to: CopyCursor },
 ) {
   const bounds = and([
     range.after === null ? null : sql`(${ids(table.key)}) > ${tuple(range.after)}`,
     range.until === "end" || range.until === null ? null : sql`(${ids(table.key)}) <= ${tuple(range.until)}`,
   ]);
+  const guard = cursor ? cursorAt(tenantId, table.name, cursor.from) : null;
   return [
     ...(table.mutable
-      ? [sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId}${bounds ? sql` AND ${bounds}` : sql``}`]
+      ? [
+          sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId}${bounds ? sql` AND ${bounds}` : sql``}${
+            guard ? sql` AND ${guard}` : sql``
+          }`,
+        ]
       : []),
-    ...clearUniqueKeys(tenantId, table, rows),
+    ...clearUniqueKeys(tenantId, table, rows, guard),
     ...insertRows(
       table,
       rows.map((row) => withoutId(table, row)),
+      guard,
     ),
-    ...(cursor ? [setCursor(tenantId, table.name, cursor)] : []),
+    ...(cursor ? [sql`${setCursor(tenantId, table.name, cursor.to)} AND ${guard}`] : []),
   ];
 }
+
+/** True while the table's cursor in the copy record stands at `after` (the last statement of a chunk moves it). */
+const cursorAt = (tenantId: string, name: CopiedTable["name"], after: Cursor) =>
+  sql`EXISTS (SELECT 1 FROM ${tenantCopies} WHERE tenant_id = ${tenantId}
+    AND coalesce(cursors -> ${`$.${name}.after`}, 'null') = json(${JSON.stringify(after)}))`;
 
 /** Moves a table's cursor (null: the table's copy starts again from its first row). */
 export const setCursor = (tenantId: string, name: CopiedTable["name"], cursor: CopyCursor | null) =>
@@ -272,9 +289,7 @@ export function startCopy(tenantId: string, source: string): Statement[] {
 export async function holdsTenant(db: Database, tenantId: string) {
   const [result] = await runBatch(db, [
     sql`SELECT ${sql.join(
-      ["users", "groups", "group_members", "events", "audit_events", "failed_requests", "tenant_quotas"].map(
-        (t) => sql`EXISTS (SELECT 1 FROM ${sql.identifier(t)} WHERE tenant_id = ${tenantId})`,
-      ),
+      DATA_TABLES.map((t) => sql`EXISTS (SELECT 1 FROM ${sql.identifier(t)} WHERE tenant_id = ${tenantId})`),
       sql` OR `,
     )} AS held`,
   ]);
@@ -349,17 +364,22 @@ export async function resyncMemberships(source: Database, tenantId: string, pair
 
 /**
  * What the copy brings over whole at the switch, the source being fenced: the failed-request log (a bounded
- * diagnostic log whose rows are rewritten in place), the feed's purge mark (and the events retention purged since
- * they were copied), and the tenant's own limits (its counters are the target's triggers' own count).
+ * diagnostic log whose rows are rewritten in place), the feed's purge mark (the higher of the two, and the events
+ * retention purged up to it), and the tenant's own limits (its counters are the target's triggers' own count).
  */
-export async function finishingStatements(source: Database, tenantId: string): Promise<Statement[]> {
+export async function finishingStatements(source: Database, target: Database, tenantId: string): Promise<Statement[]> {
   const [failed, feed, quotas] = await runBatch(source, [
     sql`SELECT ${ids(columnsOf(FAILED_REQUESTS))} FROM ${failedRequests}
       WHERE tenant_id = ${tenantId} ORDER BY id`,
     sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
     sql`SELECT max_users, max_groups, max_bytes FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
   ]);
-  const mark = rowsOf(feed)[0];
+  const [targetFeed] = await runBatch(target, [
+    sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
+  ]);
+  // The higher of the two marks: retention may have run on the target first, and its purged events are not there.
+  const marks = [...rowsOf(feed), ...rowsOf(targetFeed)].map((r) => Number(r.purged_through));
+  const mark = marks.length > 0 ? { purged_through: Math.max(...marks) } : undefined;
   const purged = Number(mark?.purged_through ?? 0);
   const limits = rowsOf(quotas)[0] ?? { max_users: null, max_groups: null, max_bytes: null };
   return [
@@ -415,16 +435,17 @@ export async function fingerprintPage(
 }
 
 /**
- * The totals a verification compares besides the fingerprints: the feed's range and size, the audit rows written
- * since `auditSince` (older ones may be purged by retention on one side first), the failed-request log, and the
- * quota counters.
+ * The totals a verification compares besides the fingerprints: the feed's range and size after `eventsAfter` and
+ * the audit rows written since `auditSince` (retention may have purged older ones on one side only), the
+ * failed-request log, and the quota counters.
  */
-export async function tenantTotals(db: Database, tenantId: string, auditSince: number) {
+export async function tenantTotals(db: Database, tenantId: string, auditSince: number, eventsAfter: number) {
+  const kept = sql`tenant_id = ${tenantId} AND sequence > ${eventsAfter}`;
   const [result] = await runBatch(db, [
     sql`SELECT
-      (SELECT count(*) FROM ${events} WHERE tenant_id = ${tenantId}) AS events,
-      (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE tenant_id = ${tenantId}) AS lastSequence,
-      (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE tenant_id = ${tenantId}) AS firstSequence,
+      (SELECT count(*) FROM ${events} WHERE ${kept}) AS events,
+      (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
+      (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE ${kept}) AS firstSequence,
       (SELECT count(*) FROM ${auditEvents} WHERE tenant_id = ${tenantId} AND at >= ${auditSince}) AS audit,
       (SELECT count(*) FROM ${failedRequests} WHERE tenant_id = ${tenantId}) AS failedRequests,
       (SELECT json_array(user_count, group_count, stored_bytes) FROM ${tenantQuotas} WHERE tenant_id = ${tenantId})

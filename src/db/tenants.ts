@@ -7,6 +7,7 @@ import {
   portalLinks,
   portalSessions,
   relayOutbox,
+  tenantMoves,
   tenants,
   webhookCursors,
 } from "./schema";
@@ -110,7 +111,7 @@ export const deletedTenants = (db: Database, limit: number) =>
     .limit(limit);
 
 /** The tables of a data database that hold a tenant's rows, in the order a purge empties them. */
-const DATA_TABLES = [
+export const DATA_TABLES = [
   "tenant_quotas",
   "group_members",
   "groups",
@@ -147,6 +148,7 @@ export function purgeTenantControlStatements(db: Database, tenantId: string): St
     db.delete(relayOutbox).where(eq(relayOutbox.tenantId, tenantId)),
     db.delete(portalLinks).where(eq(portalLinks.tenantId, tenantId)),
     db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
+    db.delete(tenantMoves).where(eq(tenantMoves.tenantId, tenantId)),
     db.delete(tenants).where(eq(tenants.id, tenantId)),
   ];
 }

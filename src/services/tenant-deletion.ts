@@ -1,4 +1,5 @@
 import { rowsOf, runBatch } from "../db/batch";
+import { unfenceTenant } from "../db/fence";
 import { ENDED_PHASES, findMove } from "../db/moves";
 import { deletedTenants, markTenantDeleted, purgeTenantControlStatements, purgeTenantDataChunk } from "../db/tenants";
 import { tenantTokenHashes } from "../db/tokens";
@@ -69,6 +70,10 @@ export async function continueDeletion(
   for (let step = 1; step <= steps; step++) {
     if ((await purgeTenantDataChunk(data, tenant.id, PURGE_CHUNK)) > 0) continue;
     if (ctx.now - tenant.deletedAt < DELETION_SETTLE_MS) return { steps: step, finished: false };
+    // Fences the tenant left in databases it moved away from go too (one row each, where there is one).
+    await Promise.all(
+      ctx.databases.names.map((name) => runBatch(ctx.databases.data(name), [unfenceTenant(tenant.id)])),
+    );
     await runBatch(ctx.db, purgeTenantControlStatements(ctx.db, tenant.id));
     logEvent("info", "tenant_purged", { tenantId: tenant.id, database: tenant.database });
     return { steps: step, finished: true };

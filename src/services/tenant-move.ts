@@ -1,4 +1,5 @@
 import { runBatch } from "../db/batch";
+import { feedPurgedThrough } from "../db/events";
 import { fenceTenant, unfenceTenant } from "../db/fence";
 import {
   BEFORE_SWITCH,
@@ -9,10 +10,12 @@ import {
   type MovePhase,
   type MoveRow,
   releaseMove,
+  renewMove,
   saveMove,
   stalledMoves,
   switchMove,
 } from "../db/moves";
+import type { CopyProgress } from "../db/schema";
 import {
   COPIED_TABLES,
   type CopiedTable,
@@ -35,7 +38,7 @@ import {
   VERIFIED,
   writeChunk,
 } from "../db/tenant-copy";
-import { purgeTenantDataChunk } from "../db/tenants";
+import { findTenant, purgeTenantDataChunk } from "../db/tenants";
 import { effectiveEnd, listLiveTokens } from "../db/tokens";
 import { sha256Hex } from "../lib/digest";
 import { logEvent } from "../lib/log";
@@ -59,21 +62,26 @@ import { publishGrant } from "./tokens";
  *    audit rows, failed requests and quota counters. A page that differs is copied again and compared again. Then
  *    one control batch points the tenant at the target, and its token grants in KV are rewritten.
  * 5. settling: grants cached at Cloudflare's locations may still send requests to the source for a minute; they meet
- *    the fence (503, Retry-After). After MOVE_SETTLE_MS the grants are rewritten once more (a token issued during
- *    the switch may have published the old database) and
+ *    the fence (503, Retry-After). The grants are rewritten on entering (if the switch's own rewrite failed) and
+ *    once more after MOVE_SETTLE_MS (a token issued during the switch may have published the old database), then
  * 6. cleaning: the source's rows are purged in chunks; its fence stays, so a request that still arrives there can
  *    never read an empty directory and create a duplicate.
  *
- * Each step runs under the move's lease in a queue message (src/queue.ts) and does a bounded amount of work, then
- * sends the next message. Every step is safe to repeat. A step that fails is retried with backoff; after
- * MAX_ATTEMPTS in a row the move stops as `failed` until an operator resumes it (POST …/move again) or, before the
- * switch, rolls it back (DELETE …/move): the source unfenced, the target's copy purged.
+ * Each step runs in a queue message (src/queue.ts) under the move's lease, which it renews as it works and which
+ * every record it makes is conditional on, so two deliveries never work on one move at once. A step outside the
+ * window stops after STEP_CALLS D1 calls and sends the next message; the window's step runs to its end. Work is
+ * written so that repeating it converges (ranges replaced, appends guarded by their cursor, the switch
+ * conditional). A step that fails is retried with backoff: inside the window the fence comes down first and the move
+ * goes back to catching up. After MAX_ATTEMPTS in a row the move stops as `failed` (never while its fence may be
+ * up) until an operator resumes it (POST …/move again) or, before the switch, rolls it back (DELETE …/move): the
+ * source unfenced, the target's copy purged.
  */
 
 /** How long after the switch the source's rows stay: grants cached at a location live a minute at most. */
 export const MOVE_SETTLE_MS = 5 * 60_000;
-/** A step holds its move this long at most (a queue invocation doing one step takes seconds). */
+/** A step's hold on its move lasts this long unless renewed; a step renews it every RENEW_EVERY D1 calls. */
 const LEASE_MS = 2 * 60_000;
+const RENEW_EVERY = 50;
 /** D1 calls a step may spend before handing over to the next message (Workers allow 1,000 per invocation). */
 const STEP_CALLS = 400;
 /** The feed backlog at which the source is fenced: what the unavailable window has left to catch up. */
@@ -82,23 +90,17 @@ export const SWITCH_BACKLOG = 200;
 const CATCH_UP_PAGE = 200;
 /** Consecutive failed steps after which a move waits for an operator. */
 export const MAX_ATTEMPTS = 5;
-/** Ids re-copied per statement group while catching up. */
+/** Ids re-copied per source read while catching up. */
 const RESYNC_IDS = 200;
+/** Ids a round of catching up re-copies at most (a membership event names up to 1,000): the round stops there. */
+const ROUND_IDS = 2000;
 
 export interface MoveContext extends OperatorContext {
   /** Sends the move's next step (src/queue.ts). */
   schedule: (tenantId: string, delaySeconds?: number) => Promise<void>;
 }
 
-export interface MoveProgress {
-  users: number;
-  groups: number;
-  group_members: number;
-  events: number;
-  audit_events: number;
-}
-
-const noProgress = (): MoveProgress => ({ users: 0, groups: 0, group_members: 0, events: 0, audit_events: 0 });
+const noProgress = (): CopyProgress => ({ users: 0, groups: 0, group_members: 0, events: 0, audit_events: 0 });
 
 /** POST /admin/tenants/{id}/move: starts a move to `database`, or resumes a failed one to the same database. */
 export async function startMove(ctx: MoveContext, tenantId: string, database: string) {
@@ -123,10 +125,11 @@ export async function startMove(ctx: MoveContext, tenantId: string, database: st
     state: "running",
     startSequence: null,
     caughtUpThrough: null,
-    progress: noProgress() as unknown as Record<string, number>,
+    progress: noProgress(),
     verification: null,
     attempts: 0,
     error: null,
+    lease: null,
     leaseUntil: null,
     startedAt: ctx.now,
     updatedAt: ctx.now,
@@ -144,16 +147,16 @@ export async function startMove(ctx: MoveContext, tenantId: string, database: st
 export async function rollBackMove(ctx: MoveContext, tenantId: string) {
   await requireTenant(ctx, tenantId);
   const move = await findMove(ctx.db, tenantId);
-  if (!move || ENDED_PHASES.includes(move.phase) || move.phase === "rolling_back") {
-    if (move?.phase === "rolling_back") return move;
+  if (!move || ENDED_PHASES.includes(move.phase)) {
     throw new AdminError("move_not_found", "The tenant has no move to roll back.");
   }
-  if (!BEFORE_SWITCH.includes(move.phase)) {
+  if (!canRollBack(move)) {
     throw new AdminError(
       "move_switched",
       "The tenant's requests already go to the new database; the move can only finish (POST it again to resume).",
     );
   }
+  // From any phase before the switch, and again for a rollback that stopped after repeated failures.
   const rolled = await saveMove(ctx.db, tenantId, move.phase, {
     phase: "rolling_back",
     state: "running",
@@ -166,14 +169,44 @@ export async function rollBackMove(ctx: MoveContext, tenantId: string) {
   return (await findMove(ctx.db, tenantId)) as MoveRow;
 }
 
-/** A step's budget of D1 calls. */
-class Budget {
-  constructor(private left: number) {}
-  spend(calls = 1) {
-    this.left -= calls;
+/** A step that found another holding its move's lease: it stops, and that step's chain goes on. */
+class LeaseLost extends Error {
+  constructor() {
+    super("another step holds the move");
+    this.name = "LeaseLost";
   }
+}
+
+/** One step's hold on its move: the lease, renewed as calls are spent, and the step's budget of D1 calls. */
+class Step {
+  private calls = 0;
+  constructor(
+    readonly ctx: OperatorContext,
+    readonly move: MoveRow,
+    readonly lease: string,
+    private readonly limit: number,
+  ) {}
+
+  /** Counts `n` D1 calls about to be made; renews the lease every RENEW_EVERY calls (throws LeaseLost if gone). */
+  async spend(n = 1) {
+    const before = this.calls;
+    this.calls += n;
+    if (Math.floor(before / RENEW_EVERY) === Math.floor(this.calls / RENEW_EVERY)) return;
+    if (!(await renewMove(this.ctx.db, this.move.tenantId, this.lease, Date.now() + LEASE_MS))) throw new LeaseLost();
+  }
+
   get spent() {
-    return this.left <= 0;
+    return this.calls >= this.limit;
+  }
+
+  /** The same hold without a limit: the window's work runs to its end once the fence is up. */
+  unlimited() {
+    return new Step(this.ctx, this.move, this.lease, Number.POSITIVE_INFINITY);
+  }
+
+  /** Records `set`, if the move is still in `from` and this step still holds it. */
+  save(from: MovePhase, set: Partial<MoveRow>) {
+    return saveMove(this.ctx.db, this.move.tenantId, from, { ...set, updatedAt: this.ctx.now }, this.lease);
   }
 }
 
@@ -183,60 +216,77 @@ export type StepOutcome = { next: "now" } | { next: "later"; delaySeconds: numbe
 /**
  * One step of the tenant's move (a queue message): as much work as its budget allows, recorded, then whether to
  * continue. Never throws for a failed step: the failure is recorded and the move retried with backoff, or stopped.
+ * A message for a move another step holds is dropped: that step sends the next one when it ends.
  */
 export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promise<StepOutcome> {
-  const move = await claimMove(ctx.db, tenantId, ctx.now, ctx.now + LEASE_MS);
+  const lease = crypto.randomUUID();
+  const move = await claimMove(ctx.db, tenantId, lease, ctx.now, ctx.now + LEASE_MS);
   if (!move) return { next: "none" };
-  const budget = new Budget(STEP_CALLS);
+  const step = new Step(ctx, move, lease, STEP_CALLS);
   try {
-    const outcome = await advance(ctx, move, budget);
-    return outcome;
+    return await advance(step);
   } catch (error) {
-    return await recordFailure(ctx, move, error);
+    if (error instanceof LeaseLost) return { next: "none" };
+    return await recordFailure(step, error);
   } finally {
-    await releaseMove(ctx.db, tenantId).catch(() => undefined);
+    await releaseMove(ctx.db, tenantId, lease).catch(() => undefined);
   }
 }
 
-async function recordFailure(ctx: OperatorContext, move: MoveRow, error: unknown): Promise<StepOutcome> {
+async function recordFailure(step: Step, error: unknown): Promise<StepOutcome> {
+  const { move } = step;
   const attempts = move.attempts + 1;
-  const failed = attempts >= MAX_ATTEMPTS;
+  // Inside the window the move goes back to catching up, and the fence comes down at once (a move never stops as
+  // failed with its fence up: that would keep the tenant from its data until an operator came).
+  const inWindow = move.phase === "switching";
+  const failed = attempts >= MAX_ATTEMPTS && !inWindow && move.fencedAt === null;
   logEvent(failed ? "error" : "warn", "tenant_move_step_failed", {
     tenantId: move.tenantId,
     phase: move.phase,
     attempts,
     error: String(error),
   });
-  // A failure inside the unavailable window ends the window: the source serves the tenant again, and the switch
-  // is tried anew from catching up.
-  let phase = move.phase;
-  if (move.phase === "switching") {
-    await runBatch(ctx.databases.data(move.source), [unfenceTenant(move.tenantId)]).catch(() => undefined);
-    phase = "catching_up";
-  }
-  await saveMove(ctx.db, move.tenantId, move.phase, {
-    phase,
+  const saved = await step.save(move.phase, {
+    phase: inWindow ? "catching_up" : move.phase,
     attempts,
     error: String(error).slice(0, 500),
     state: failed ? "failed" : "running",
-    fencedAt: move.phase === "switching" ? null : move.fencedAt,
-    updatedAt: ctx.now,
   });
+  if (saved && inWindow) {
+    const lifted = await liftFence(step, { ...move, phase: "catching_up" }).catch(() => false);
+    // Lifting it is also catching up's first task: soon, if it failed here.
+    if (!lifted) return { next: "later", delaySeconds: 5 };
+  }
   return failed ? { next: "none" } : { next: "later", delaySeconds: Math.min(600, 15 * 2 ** attempts) };
 }
+
+/**
+ * Takes the source's fence down (a window that ended without a switch), if the tenant is still placed there, and
+ * records that it is down. Returns whether the fence is down.
+ */
+async function liftFence(step: Step, move: MoveRow) {
+  const tenant = await findTenant(step.ctx.db, move.tenantId);
+  if (tenant?.database !== move.source) return false;
+  await runBatch(source(step.ctx, move), [unfenceTenant(move.tenantId)]);
+  return step.save(move.phase, { fencedAt: null });
+}
+
+/** A phase's answer that a conditional record lost (a rollback came first): the next step sees what won. */
+const LOST = "lost";
 
 /**
  * Runs the move's current phase until its budget is spent, the phase changes (the next phase starts in the next
  * message, so each phase's progress is recorded and shown), the move waits, or it ends.
  */
-async function advance(ctx: OperatorContext, start: MoveRow, budget: Budget): Promise<StepOutcome> {
-  let move = start;
-  while (!budget.spent) {
-    const next = await PHASES[move.phase](ctx, move, budget);
+async function advance(step: Step): Promise<StepOutcome> {
+  let move = step.move;
+  while (!step.spent) {
+    const next = await PHASES[move.phase](step, move);
     if (next === null) return { next: "none" };
+    if (next === LOST) return { next: "now" };
     if ("wait" in next) return { next: "later", delaySeconds: next.wait };
-    const set = { ...next, attempts: 0, error: null, updatedAt: ctx.now };
-    if (!(await saveMove(ctx.db, move.tenantId, move.phase, set))) return { next: "now" };
+    const set = { ...next, attempts: 0, error: null };
+    if (!(await step.save(move.phase, set))) return { next: "now" };
     if (ENDED_PHASES.includes(set.phase ?? move.phase)) return { next: "none" };
     if (set.phase !== undefined && set.phase !== move.phase) return { next: "now" };
     move = { ...move, ...set };
@@ -244,141 +294,146 @@ async function advance(ctx: OperatorContext, start: MoveRow, budget: Budget): Pr
   return { next: "now" };
 }
 
-/** A phase's work: the move's changes to record (a new phase among them), or a wait, or null (nothing to do). */
-type Phase = (
-  ctx: OperatorContext,
-  move: MoveRow,
-  budget: Budget,
-) => Promise<Partial<MoveRow> | { wait: number } | null>;
+/** A phase's work: the move's changes to record (a new phase among them), a wait, LOST, or null (nothing to do). */
+type Phase = (step: Step, move: MoveRow) => Promise<Partial<MoveRow> | { wait: number } | typeof LOST | null>;
 
 const source = (ctx: OperatorContext, move: MoveRow) => ctx.databases.data(move.source);
 const target = (ctx: OperatorContext, move: MoveRow) => ctx.databases.data(move.target);
-const progressOf = (move: MoveRow): MoveProgress => ({ ...noProgress(), ...move.progress });
+const progressOf = (move: MoveRow): CopyProgress => ({ ...noProgress(), ...move.progress });
 
 const PHASES: Record<MovePhase, Phase> = {
-  async preparing(ctx, move, budget) {
-    const to = target(ctx, move);
+  async preparing(step, move) {
+    const to = target(step.ctx, move);
+    await step.spend(3);
     // Rows an earlier, interrupted move left in the target go first, so the copy starts from nothing.
     if ((await readCopy(to, move.tenantId)) === null && (await holdsTenant(to, move.tenantId))) {
-      budget.spend(2);
       await purgeTenantDataChunk(to, move.tenantId, 500);
       return {};
     }
-    const start = await lastSequenceIn(source(ctx, move), move.tenantId);
+    const start = await lastSequenceIn(source(step.ctx, move), move.tenantId);
     await runBatch(to, startCopy(move.tenantId, move.source));
-    budget.spend(3);
-    return { phase: "copying", startSequence: start, caughtUpThrough: start, progress: noProgress() as never };
+    return { phase: "copying", startSequence: start, caughtUpThrough: start, progress: noProgress() };
   },
 
-  async copying(ctx, move, budget) {
+  async copying(step, move) {
     const progress = progressOf(move);
-    const copy = await readCopy(target(ctx, move), move.tenantId);
-    budget.spend();
+    await step.spend();
+    const copy = await readCopy(target(step.ctx, move), move.tenantId);
     for (const table of COPIED_TABLES) {
       let cursor = copy?.cursors[table.name] ?? null;
-      while (!cursor?.done && !budget.spent) {
-        const copied = await copyChunk(ctx, move, table, cursor?.after ?? null);
-        budget.spend(2);
-        progress[table.name as keyof MoveProgress] += copied.rows;
-        cursor = { after: copied.after, done: copied.done };
+      while (!cursor?.done && !step.spent) {
+        const copied = await copyChunk(step, move, table, cursor?.after ?? null);
+        progress[table.name as keyof CopyProgress] += copied.rows;
+        cursor = { after: copied.after, done: copied.finished };
       }
-      if (!cursor?.done) return { progress: progress as never };
+      if (!cursor?.done) return { progress };
     }
-    return { phase: "catching_up", progress: progress as never };
+    return { phase: "catching_up", progress };
   },
 
-  async catching_up(ctx, move, budget) {
+  async catching_up(step, move) {
+    // A window that ended without a switch may have left the fence up: the tenant is served again first.
+    if (move.fencedAt !== null && !(await liftFence(step, move))) return LOST;
     const progress = progressOf(move);
-    const caught = await catchUp(ctx, move, budget, progress);
+    const caught = await catchUp(step, move, progress);
     if (caught.fullCopyNeeded) {
       // Users are copied again from their first row; the copying phase then comes back here.
-      await runBatch(target(ctx, move), [setCursor(move.tenantId, "users", null)]);
-      return { phase: "copying", caughtUpThrough: caught.through, progress: progress as never };
+      await step.spend();
+      await runBatch(target(step.ctx, move), [setCursor(move.tenantId, "users", null)]);
+      return { phase: "copying", caughtUpThrough: caught.through, progress, fencedAt: null };
     }
-    const backlog = (await lastSequenceIn(source(ctx, move), move.tenantId)) - caught.through;
-    budget.spend();
+    await step.spend();
+    const backlog = (await lastSequenceIn(source(step.ctx, move), move.tenantId)) - caught.through;
     return {
       caughtUpThrough: caught.through,
-      progress: progress as never,
+      progress,
+      fencedAt: null,
       ...(backlog <= SWITCH_BACKLOG && caught.appendsDone ? { phase: "switching" as const } : {}),
     };
   },
 
-  async switching(ctx, move) {
+  async switching(step, move) {
+    // The fence is recorded before it goes up: finding it recorded means an earlier step died inside the window.
+    if (move.fencedAt !== null) throw new Error("an earlier step ended inside the window without finishing it");
+    const { ctx } = step;
     const from = source(ctx, move);
     const to = target(ctx, move);
-    const fencedAt = move.fencedAt ?? ctx.now;
-    // Recorded before the fence goes up, so a step that dies after it is resumed (or rolled back) knowing it is up.
-    if (
-      move.fencedAt === null &&
-      !(await saveMove(ctx.db, move.tenantId, "switching", { fencedAt, updatedAt: ctx.now }))
-    ) {
-      return null;
-    }
+    const fencedAt = Date.now();
+    if (!(await step.save("switching", { fencedAt }))) return LOST;
+    await step.spend();
     await runBatch(from, [fenceTenant(move.tenantId, move.target, fencedAt)]);
-    const progress = progressOf(move);
     // The source is frozen now: catch up to its very end, whatever the budget says (the window is open).
-    const unlimited = new Budget(Number.POSITIVE_INFINITY);
-    let caught = await catchUp(ctx, { ...move, progress: progress as never }, unlimited, progress);
+    const window = step.unlimited();
+    const progress = progressOf(move);
+    let caught = await catchUp(window, move, progress);
     while (!caught.appendsDone || caught.fullCopyNeeded) {
-      if (caught.fullCopyNeeded) await recopy(ctx, move, "users", progress);
-      caught = await catchUp(ctx, { ...move, caughtUpThrough: caught.through }, unlimited, progress);
+      if (caught.fullCopyNeeded) await recopy(window, move, "users", progress);
+      caught = await catchUp(window, { ...move, caughtUpThrough: caught.through }, progress);
     }
-    await runBatch(to, await finishingStatements(from, move.tenantId));
-    const verification = await verify(ctx, move);
+    await window.spend(2);
+    await runBatch(to, await finishingStatements(from, to, move.tenantId));
+    const verification = await verify(window, move);
     if (!verification.matches) {
       throw new Error(`the copy does not match the source after repair: ${JSON.stringify(verification)}`);
     }
-    const switchedAt = ctx.now;
-    const switched = await switchMove(ctx.db, move, {
-      switchedAt,
+    const unavailableMs = Date.now() - fencedAt;
+    const switched = await switchMove(ctx.db, move, step.lease, {
+      switchedAt: ctx.now,
       caughtUpThrough: caught.through,
-      progress: progress as never,
-      verification: { ...verification, unavailableMs: Date.now() - fencedAt } as never,
+      progress,
+      verification: { ...verification, unavailableMs },
       attempts: 0,
       error: null,
       updatedAt: ctx.now,
     });
-    if (!switched) return null;
+    if (!switched) return LOST;
     logEvent("info", "tenant_move_switched", {
       tenantId: move.tenantId,
       source: move.source,
       target: move.target,
-      unavailableMs: Date.now() - fencedAt,
+      unavailableMs,
       repaired: verification.repaired,
     });
-    await republishGrants(ctx, move);
+    // The switch stands whatever happens next; settling rewrites the grants again if this fails.
+    try {
+      await republishGrants(ctx, move);
+    } catch (error) {
+      logEvent("warn", "tenant_move_grants_deferred", { tenantId: move.tenantId, error: String(error) });
+      return { wait: 0 };
+    }
     return { wait: MOVE_SETTLE_MS / 1000 };
   },
 
-  async settling(ctx, move) {
+  async settling(step, move) {
+    const { ctx } = step;
+    await republishGrants(ctx, move);
     const due = (move.switchedAt ?? ctx.now) + MOVE_SETTLE_MS;
     if (ctx.now < due) return { wait: Math.ceil((due - ctx.now) / 1000) };
-    await republishGrants(ctx, move);
     return { phase: "cleaning" };
   },
 
-  async cleaning(ctx, move, budget) {
-    while (!budget.spent) {
-      budget.spend();
-      if ((await purgeTenantDataChunk(source(ctx, move), move.tenantId, 500)) > 0) continue;
-      await runBatch(target(ctx, move), [endCopy(move.tenantId)]);
+  async cleaning(step, move) {
+    while (!step.spent) {
+      await step.spend();
+      if ((await purgeTenantDataChunk(source(step.ctx, move), move.tenantId, 500)) > 0) continue;
+      await runBatch(target(step.ctx, move), [endCopy(move.tenantId)]);
       logEvent("info", "tenant_move_finished", { tenantId: move.tenantId, source: move.source, target: move.target });
-      return { phase: "done", finishedAt: ctx.now };
+      return { phase: "done", finishedAt: step.ctx.now };
     }
     return {};
   },
 
-  async rolling_back(ctx, move, budget) {
-    await runBatch(source(ctx, move), [unfenceTenant(move.tenantId)]);
-    while (!budget.spent) {
-      budget.spend();
-      if ((await purgeTenantDataChunk(target(ctx, move), move.tenantId, 500)) > 0) continue;
-      await runBatch(target(ctx, move), [endCopy(move.tenantId)]);
+  async rolling_back(step, move) {
+    await step.spend();
+    await runBatch(source(step.ctx, move), [unfenceTenant(move.tenantId)]);
+    while (!step.spent) {
+      await step.spend();
+      if ((await purgeTenantDataChunk(target(step.ctx, move), move.tenantId, 500)) > 0) continue;
+      await runBatch(target(step.ctx, move), [endCopy(move.tenantId)]);
       logEvent("info", "tenant_move_rolled_back", { tenantId: move.tenantId, source: move.source });
-      return { phase: "rolled_back", finishedAt: ctx.now, fencedAt: null };
+      return { phase: "rolled_back", finishedAt: step.ctx.now, fencedAt: null };
     }
-    return {};
+    return { fencedAt: null };
   },
 
   done: async () => null,
@@ -387,84 +442,88 @@ const PHASES: Record<MovePhase, Phase> = {
 
 /**
  * Copies the next chunk of a table. A mutable table's last chunk replaces everything after its last key (rows the
- * target holds beyond the source's end are gone from the source); an append-only table never finishes, it has
- * caught up when a chunk comes back short.
+ * target holds beyond the source's end are gone from the source), and marks the table done; an append-only table
+ * never is, it has caught up (`finished`) when a chunk comes back short.
  */
-async function copyChunk(ctx: OperatorContext, move: MoveRow, table: CopiedTable, after: Cursor) {
-  const chunk = await readChunk(source(ctx, move), move.tenantId, table, after);
+async function copyChunk(step: Step, move: MoveRow, table: CopiedTable, after: Cursor) {
+  await step.spend(2);
+  const chunk = await readChunk(source(step.ctx, move), move.tenantId, table, after);
   const finished = !chunk.full;
   const until = finished && table.mutable ? "end" : chunk.last;
   const cursor = { after: chunk.last, done: finished && table.mutable };
-  await runBatch(target(ctx, move), writeChunk(move.tenantId, table, { after, until }, chunk.rows, cursor));
-  return { rows: chunk.rows.length, after: chunk.last, done: finished };
+  await runBatch(
+    target(step.ctx, move),
+    writeChunk(move.tenantId, table, { after, until }, chunk.rows, { from: after, to: cursor }),
+  );
+  return { rows: chunk.rows.length, after: chunk.last, finished };
 }
 
 /** Copies a mutable table again from its start, whole: a change the feed cannot pin to rows. */
-async function recopy(ctx: OperatorContext, move: MoveRow, name: "users", progress: MoveProgress) {
+async function recopy(step: Step, move: MoveRow, name: "users", progress: CopyProgress) {
   let after: Cursor = null;
   for (;;) {
-    const copied = await copyChunk(ctx, move, copiedTable(name), after);
+    const copied = await copyChunk(step, move, copiedTable(name), after);
     progress[name] += copied.rows;
-    if (copied.done) return;
+    if (copied.finished) return;
     after = copied.after;
   }
 }
 
 /**
  * One round of catching up: a page of the source's feed after the move's position, each user, group and membership
- * it names copied again as it now is, then the events and audit rows appended since. `fullCopyNeeded`: the page
- * holds a change the feed does not detail row by row (the integration's removal hands every Entra user back), so
- * users are copied again whole.
+ * it names copied again as it now is, then the events and audit rows appended since. A round stops after ROUND_IDS
+ * ids, at an event's end, so its work is bounded whatever the events name. `fullCopyNeeded`: the round holds a
+ * change the feed does not detail row by row (the integration's removal hands every Entra user back), so users are
+ * copied again whole.
  */
-async function catchUp(ctx: OperatorContext, move: MoveRow, budget: Budget, progress: MoveProgress) {
-  const from = source(ctx, move);
-  const to = target(ctx, move);
+async function catchUp(step: Step, move: MoveRow, progress: CopyProgress) {
+  const from = source(step.ctx, move);
+  const to = target(step.ctx, move);
   const after = move.caughtUpThrough ?? 0;
+  await step.spend();
   const page = await changesAfter(from, move.tenantId, after, CATCH_UP_PAGE);
-  budget.spend();
-  const touched = touchedBy(page);
-  const statements = [];
-  for (const ids of chunks([...touched.users], RESYNC_IDS)) {
-    statements.push(...(await resyncByIds(from, move.tenantId, copiedTable("users"), ids)));
+  let named = 0;
+  const round = page.filter((change, i) => {
+    named += 1 + change.members.length;
+    return i === 0 || named <= ROUND_IDS;
+  });
+  const touched = touchedBy(round);
+  const resyncs = [
+    ...chunks([...touched.users], RESYNC_IDS).map(
+      (ids) => () => resyncByIds(from, move.tenantId, copiedTable("users"), ids),
+    ),
+    ...chunks([...touched.groups], RESYNC_IDS).map(
+      (ids) => () => resyncByIds(from, move.tenantId, copiedTable("groups"), ids),
+    ),
+    ...chunks(touched.memberships, RESYNC_IDS).map((pairs) => () => resyncMemberships(from, move.tenantId, pairs)),
+  ];
+  for (const resync of resyncs) {
+    await step.spend(2);
+    await runBatch(to, await resync());
   }
-  for (const ids of chunks([...touched.groups], RESYNC_IDS)) {
-    statements.push(...(await resyncByIds(from, move.tenantId, copiedTable("groups"), ids)));
-  }
-  for (const pairs of chunks(touched.memberships, RESYNC_IDS)) {
-    statements.push(...(await resyncMemberships(from, move.tenantId, pairs)));
-  }
-  if (statements.length > 0) {
-    budget.spend(statements.length);
-    await runBatch(to, statements);
-  }
-  const appendsDone = await appendNew(ctx, move, budget, progress);
+  const appendsDone = await appendNew(step, move, progress);
   return {
-    through: page.at(-1)?.sequence ?? after,
+    through: round.at(-1)?.sequence ?? after,
     fullCopyNeeded: touched.allUsers,
-    appendsDone: appendsDone && page.length < CATCH_UP_PAGE,
+    appendsDone: appendsDone && round.length === page.length && page.length < CATCH_UP_PAGE,
   };
 }
 
 /** Copies the events and audit rows written at the source since the last copy of them; true once none are left. */
-async function appendNew(ctx: OperatorContext, move: MoveRow, budget: Budget, progress: MoveProgress) {
-  const copy = await readCopy(target(ctx, move), move.tenantId);
-  budget.spend();
-  let done = true;
+async function appendNew(step: Step, move: MoveRow, progress: CopyProgress) {
+  await step.spend();
+  const copy = await readCopy(target(step.ctx, move), move.tenantId);
   for (const table of COPIED_TABLES.filter((t) => !t.mutable)) {
     let after = copy?.cursors[table.name]?.after ?? null;
     for (;;) {
-      const copied = await copyChunk(ctx, move, table, after);
-      budget.spend(2);
-      progress[table.name as keyof MoveProgress] += copied.rows;
+      const copied = await copyChunk(step, move, table, after);
+      progress[table.name as keyof CopyProgress] += copied.rows;
       after = copied.after;
-      if (copied.done) break;
-      if (budget.spent) {
-        done = false;
-        break;
-      }
+      if (copied.finished) break;
+      if (step.spent) return false;
     }
   }
-  return done;
+  return true;
 }
 
 /** The rows a page of the feed says changed (docs/events.md describes each payload). */
@@ -493,7 +552,8 @@ const chunks = <T>(items: T[], size: number) =>
  * (replaced) and compared again. Each side's pages are hashed into one SHA-256 chain per table, and the totals of the
  * feed, audit log, failed requests and quota counters compared.
  */
-async function verify(ctx: OperatorContext, move: MoveRow) {
+async function verify(step: Step, move: MoveRow) {
+  const { ctx } = step;
   const from = source(ctx, move);
   const to = target(ctx, move);
   const tables: Record<string, { rows: number; sourceSha256: string; targetSha256: string }> = {};
@@ -505,12 +565,13 @@ async function verify(ctx: OperatorContext, move: MoveRow) {
     let sourceChain = "";
     let targetChain = "";
     for (;;) {
+      await step.spend(2);
       const page = await fingerprintPage(from, move.tenantId, name, after);
       const until = page.full && page.last !== null ? page.last : "end";
       let copy = await fingerprintPage(to, move.tenantId, name, after, until);
       if (copy.lines.join("\n") !== page.lines.join("\n")) {
         repaired++;
-        await repairRange(ctx, move, table, after, until);
+        await repairRange(step, move, table, after, until);
         copy = await fingerprintPage(to, move.tenantId, name, after, until);
       }
       sourceChain = await sha256Hex(sourceChain + page.lines.join("\n"));
@@ -521,10 +582,14 @@ async function verify(ctx: OperatorContext, move: MoveRow) {
     }
     tables[name] = { rows, sourceSha256: sourceChain, targetSha256: targetChain };
   }
+  // Retention runs on each database by itself: audit rows close to its cutoff, and events up to the higher of the
+  // two purge marks (the target's now: the finishing step took the higher), may be gone on one side only.
   const auditSince = ctx.now - AUDIT_RETENTION_MS + 3_600_000;
+  await step.spend(3);
+  const eventsAfter = await feedPurgedThrough(to, move.tenantId);
   const [sourceTotals, targetTotals] = await Promise.all([
-    tenantTotals(from, move.tenantId, auditSince),
-    tenantTotals(to, move.tenantId, auditSince),
+    tenantTotals(from, move.tenantId, auditSince, eventsAfter),
+    tenantTotals(to, move.tenantId, auditSince, eventsAfter),
   ]);
   const matches =
     Object.values(tables).every((t) => t.sourceSha256 === t.targetSha256) &&
@@ -534,7 +599,7 @@ async function verify(ctx: OperatorContext, move: MoveRow) {
 
 /** Copies a key range of a mutable table again, whatever its size, chunk by chunk. */
 async function repairRange(
-  ctx: OperatorContext,
+  step: Step,
   move: MoveRow,
   table: CopiedTable,
   after: Cursor,
@@ -543,7 +608,8 @@ async function repairRange(
   logEvent("warn", "tenant_move_repair", { tenantId: move.tenantId, table: table.name, after, until });
   let from = after;
   for (;;) {
-    const chunk = await readChunk(source(ctx, move), move.tenantId, table, from);
+    await step.spend(2);
+    const chunk = await readChunk(source(step.ctx, move), move.tenantId, table, from);
     const inRange =
       until === "end"
         ? chunk.rows
@@ -556,7 +622,7 @@ async function repairRange(
           );
     const reachedEnd = inRange.length < chunk.rows.length || !chunk.full;
     const last = reachedEnd ? until : chunk.last;
-    await runBatch(target(ctx, move), writeChunk(move.tenantId, table, { after: from, until: last }, inRange));
+    await runBatch(target(step.ctx, move), writeChunk(move.tenantId, table, { after: from, until: last }, inRange));
     if (reachedEnd) return;
     from = chunk.last;
   }

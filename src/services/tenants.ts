@@ -1,5 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
+import { isFenceRefusal } from "../db/fence";
 import { findMove, type MoveRow } from "../db/moves";
 import { namesLimits, type QuotaLimits, selectTenantQuotas } from "../db/quotas";
 import { outboxRow } from "../db/relay";
@@ -21,7 +22,8 @@ import { revokeAllTokens } from "./tokens";
 export type Tenant = Omit<TenantRow, "deletedAt">;
 
 /** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
-export type TenantWithQuotas = Tenant & { quotas: TenantQuotas; move: MoveRow | null };
+/** `quotas` is null while a move's window refuses the tenant's data (the move says how far it is). */
+export type TenantWithQuotas = Tenant & { quotas: TenantQuotas | null; move: MoveRow | null };
 
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
 export async function requireTenant(ctx: OperatorContext, tenantId: string): Promise<Tenant> {
@@ -106,13 +108,19 @@ export const getTenant = async (ctx: OperatorContext, tenantId: string) =>
 
 /** A tenant already read, with its quotas from its data database and its latest move (in parallel). */
 async function withQuotas(ctx: OperatorContext, tenant: Tenant): Promise<TenantWithQuotas> {
-  const [[quotas], move] = await Promise.all([
-    selectTenantQuotas(dataOf(ctx, tenant), tenant.id),
+  const [found, move] = await Promise.all([
+    selectTenantQuotas(dataOf(ctx, tenant), tenant.id).then(
+      ([row]) => row,
+      (error) => {
+        if (isFenceRefusal(error)) return null;
+        throw error;
+      },
+    ),
     findMove(ctx.db, tenant.id),
   ]);
   // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
-  if (!quotas) throw new Error("the quotas query answered no row");
-  return { ...tenant, quotas: toTenantQuotas(quotas), move };
+  if (found === undefined) throw new Error("the quotas query answered no row");
+  return { ...tenant, quotas: found === null ? null : toTenantQuotas(found), move };
 }
 
 /**

@@ -17,6 +17,9 @@ export const TENANT_TABLES = [
   "portal_sessions",
   "relay_outbox",
   "webhook_cursors",
+  "tenant_moves",
+  "tenant_fences",
+  "tenant_copies",
 ];
 
 /**

@@ -76,7 +76,7 @@ export const toMoveWire = (move: MoveRow): v.InferOutput<typeof MoveWire> => ({
   phase: move.phase,
   state: move.state,
   canRollBack: canRollBack(move),
-  copied: { users: 0, groups: 0, group_members: 0, events: 0, audit_events: 0, ...move.progress },
+  copied: move.progress,
   startSequence: move.startSequence,
   caughtUpThrough: move.caughtUpThrough,
   verification: move.verification ?? null,
@@ -95,7 +95,10 @@ export const toMoveWire = (move: MoveRow): v.InferOutput<typeof MoveWire> => ({
  */
 export const TenantWithQuotasWire = v.strictObject({
   ...TenantWire.entries,
-  quotas: v.strictObject({ users: QuotaState, groups: QuotaState, bytes: QuotaState }),
+  quotas: v.pipe(
+    v.nullable(v.strictObject({ users: QuotaState, groups: QuotaState, bytes: QuotaState })),
+    v.description("null while a move is switching the tenant's database (its data is fenced for those seconds)"),
+  ),
   move: v.nullable(MoveWire),
 });
 
