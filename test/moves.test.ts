@@ -8,7 +8,6 @@ import { describe, expect, inject, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
 import type { DeliveryKey } from "../src/db/webhooks";
-import { deliveryContext } from "../src/queue";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import {
@@ -19,14 +18,15 @@ import {
   runMoveStep,
   startMove,
 } from "../src/services/tenant-move";
-import { deliver, fanOut, type WebhookMessage } from "../src/services/webhook-delivery";
+import { deliver } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, groupPatches, patchBody } from "./fixtures/entra";
 import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf } from "./support/databases";
-import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { seedGroup, seedRows } from "./support/seed";
 import { TENANT_TABLES, tenantSnapshot } from "./support/storage";
 import type { ListResponse, ScimUser } from "./support/users";
+import { createdByHand } from "./support/webhooks";
 
 const controlDb = createDb(env.DB);
 
@@ -624,19 +624,7 @@ describe("what a move keeps", () => {
       },
     });
     expect(hook.status).toBe(201);
-    const dropping = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
-    await scim(tenant, "POST", "/Users", {
-      body: createUserBody("kept"),
-      fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } }),
-    });
-    const owed: DeliveryKey[] = [];
-    const capture = {
-      send: async () => {},
-      sendBatch: async (batch: { body: WebhookMessage }[]) => {
-        for (const { body } of batch) if (body.kind === "deliver") owed.push(body);
-      },
-    } as unknown as Queue<WebhookMessage>;
-    await fanOut({ ...deliveryContext(env), queue: capture }, tenant.tenantId);
+    const { ctx: delivery, recorded: owed } = await createdByHand(tenant, "kept");
     expect(owed).toHaveLength(1);
     const feed = async (after: number) =>
       (
@@ -658,7 +646,7 @@ describe("what a move keeps", () => {
     await scim(tenant, "POST", "/Users", { body: createUserBody("after") });
     expect((await feed(last)).map((e) => [e.sequence, e.type])).toEqual([[last + 1, "user.created"]]);
     // The delivery owed from before the move is made from the target, with the event's own id.
-    const outcome = await deliver({ ...deliveryContext(env), queue: capture }, owed[0] as DeliveryKey);
+    const outcome = await deliver(delivery, owed[0] as DeliveryKey);
     expect(outcome).not.toHaveProperty("retryInSeconds");
     const received = (await (await fetch(`${inject("receiverOrigin")}/received/${name}`)).json()) as { body: string }[];
     const created = before.find((e) => e.type === "user.created");

@@ -9,12 +9,13 @@ import { describe, expect, inject, it } from "vitest";
 import { openDatabases } from "../src/db/databases";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
-import { deadLetter, deliver, fanOut, relay, type WebhookMessage } from "../src/services/webhook-delivery";
+import { deadLetter, deliver, relay } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
 import { failingD1 } from "./support/d1-intercept";
 import { DATABASES, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import type { Received } from "./support/receiver";
+import { createdByHand, dropping } from "./support/webhooks";
 
 const receiver = inject("receiverOrigin");
 let unique = 0;
@@ -83,30 +84,6 @@ const fannedOut = (t: TestTenant) =>
   env.DB.prepare("select fanned_out_through from webhook_cursors where tenant_id = ?")
     .bind(t.tenantId)
     .first("fanned_out_through");
-
-/** A queue that takes messages and drops them: a nudge that is lost. */
-const dropping = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
-
-/**
- * A user created with its nudge held back, then fanned out by hand with a queue that only records: the deliveries
- * the fan-out would have sent, and the context to attempt them directly.
- */
-async function createdByHand(t: TestTenant, name: string) {
-  await scim(t, "POST", "/Users", {
-    body: createUserBody(name),
-    fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } }),
-  });
-  const recorded: DeliveryKey[] = [];
-  const capture = {
-    send: async () => {},
-    sendBatch: async (batch: { body: WebhookMessage }[]) => {
-      for (const { body } of batch) if (body.kind === "deliver") recorded.push(body);
-    },
-  } as unknown as Queue<WebhookMessage>;
-  const ctx = { ...deliveryContext(env), queue: capture };
-  await fanOut(ctx, t.tenantId);
-  return { ctx, recorded };
-}
 
 describe("webhook endpoints", () => {
   it("are created with a secret shown once and sealed at rest, read, listed, changed and deleted", async () => {

@@ -429,6 +429,19 @@ export const portalSessions = sqliteTable(
   (t) => [index("portal_sessions_tenant_idx").on(t.tenantId), index("portal_sessions_expires_idx").on(t.expiresAt)],
 );
 
+/** Where a move stands (services/tenant-move.ts describes each phase). */
+export const MOVE_PHASES = [
+  "preparing",
+  "copying",
+  "catching_up",
+  "switching",
+  "settling",
+  "cleaning",
+  "done",
+  "rolling_back",
+  "rolled_back",
+] as const;
+
 /** Rows a move has copied per table (rows copied again after they changed count again). */
 export type CopyProgress = Record<"users" | "groups" | "group_members" | "events" | "audit_events", number>;
 
@@ -445,19 +458,7 @@ export const tenantMoves = sqliteTable(
     tenantId: text("tenant_id").primaryKey(),
     source: text("source").notNull(),
     target: text("target").notNull(),
-    phase: text("phase", {
-      enum: [
-        "preparing",
-        "copying",
-        "catching_up",
-        "switching",
-        "settling",
-        "cleaning",
-        "done",
-        "rolling_back",
-        "rolled_back",
-      ],
-    }).notNull(),
+    phase: text("phase", { enum: MOVE_PHASES }).notNull(),
     state: text("state", { enum: ["running", "failed"] }).notNull(),
     /** The source's feed position when the copy started: every change after it is caught up from the feed. */
     startSequence: integer("start_sequence"),

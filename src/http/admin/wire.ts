@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { MoveRow } from "../../db/moves";
+import { MOVE_PHASES } from "../../db/schema";
 import { AdminError } from "../../services/errors";
 import { canRollBack } from "../../services/tenant-move";
 import type { Tenant, TenantWithQuotas } from "../../services/tenants";
@@ -40,17 +41,7 @@ const Copied = v.strictObject({
 export const MoveWire = v.strictObject({
   from: v.string(),
   to: v.string(),
-  phase: v.picklist([
-    "preparing",
-    "copying",
-    "catching_up",
-    "switching",
-    "settling",
-    "cleaning",
-    "done",
-    "rolling_back",
-    "rolled_back",
-  ]),
+  phase: v.picklist(MOVE_PHASES),
   state: v.pipe(
     v.picklist(["running", "failed"]),
     v.description("failed: stopped after repeated failures, until resumed (POST the move again) or rolled back"),
