@@ -1,6 +1,7 @@
 CREATE TABLE `tenant_copies` (
 	`tenant_id` text PRIMARY KEY NOT NULL,
 	`source` text NOT NULL,
+	`holder` text,
 	`cursors` text NOT NULL
 );
 --> statement-breakpoint
@@ -21,6 +22,7 @@ CREATE TABLE `tenant_moves` (
 	`progress` text NOT NULL,
 	`verification` text,
 	`attempts` integer DEFAULT 0 NOT NULL,
+	`window_failures` integer DEFAULT 0 NOT NULL,
 	`error` text,
 	`lease` text,
 	`lease_until` integer,

@@ -5,13 +5,17 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { runBatch } from "../src/db/batch";
 import { createDb } from "../src/db/client";
 import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
+import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
+import { purgeTenantDataChunk } from "../src/db/tenants";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import {
   MAX_ATTEMPTS,
+  MAX_WINDOW_FAILURES,
   MOVE_SETTLE_MS,
   type MoveContext,
   nudgeStalledMoves,
@@ -583,6 +587,60 @@ describe("an interrupted move", () => {
     );
   });
 
+  it("a window that keeps failing (a fault that stays) stops the move after three, with its fence down", async () => {
+    const { tenant, user } = await movingTo("switching");
+    // The source's counters disagree with its rows: no copy can match them, so every verification fails.
+    await env.DATA_1.prepare("UPDATE tenant_quotas SET user_count = user_count + 1 WHERE tenant_id = ?")
+      .bind(tenant.tenantId)
+      .run();
+    let fenced = 0;
+    const counting = interceptD1(env.DATA_1, (_, sql) => {
+      if (sql.some((q) => q.includes('INSERT INTO "tenant_fences"'))) fenced++;
+    });
+    const stopped = await runSteps(tenant.tenantId, (m) => m.state === "failed", { DATA_1: counting });
+    expect(stopped).toMatchObject({ phase: "catching_up", state: "failed", windowFailures: MAX_WINDOW_FAILURES });
+    expect(stopped.error).toMatch(/does not match/);
+    expect(fenced).toBe(MAX_WINDOW_FAILURES);
+    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+    // Once the fault is mended, the operator resumes it and it finishes.
+    await env.DATA_1.prepare("UPDATE tenant_quotas SET user_count = user_count - 1 WHERE tenant_id = ?")
+      .bind(tenant.tenantId)
+      .run();
+    expect((await admin("POST", `/tenants/${tenant.tenantId}/move`, { body: { database: "DATA_2" } })).status).toBe(
+      202,
+    );
+    expect((await runSteps(tenant.tenantId)).phase).toBe("done");
+  });
+
+  it("the integration removed just before the fence: the window copies every user again itself", async () => {
+    const { tenant } = await movingTo("switching");
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(204);
+    const moved = await runSteps(tenant.tenantId, (m) => m.phase === "settling");
+    expect(moved.verification).toMatchObject({ matches: true, repaired: 0 });
+    expect((await dataRows(env.DATA_2, tenant.tenantId)).users).toEqual(
+      (await dataRows(env.DATA_1, tenant.tenantId)).users,
+    );
+  });
+
+  it("a rollback inside the window, then the window's step fails: the rollback goes on at once and takes the fence down", async () => {
+    const { tenant, user } = await movingTo("switching");
+    const calls = { n: 0 };
+    const rollBackThenFail = interceptD1(env.DATA_2, async () => {
+      // The window's first call to the target: the operator rolls back just then, and the call fails.
+      if (++calls.n === 1) {
+        expect((await admin("DELETE", `/tenants/${tenant.tenantId}/move`)).status).toBe(202);
+        throw new Error("D1_ERROR: Network connection lost.");
+      }
+    });
+    expect(await runMoveStep(moveContext(Date.now(), { DATA_2: rollBackThenFail }), tenant.tenantId)).toEqual({
+      next: "now",
+    });
+    expect((await runSteps(tenant.tenantId)).phase).toBe("rolled_back");
+    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+  });
+
   it("after the switch it cannot be rolled back, only finished", async () => {
     const { tenant } = await movingTo("settling");
     const refused = await admin("DELETE", `/tenants/${tenant.tenantId}/move`);
@@ -651,6 +709,38 @@ describe("what a move keeps", () => {
     const received = (await (await fetch(`${inject("receiverOrigin")}/received/${name}`)).json()) as { body: string }[];
     const created = before.find((e) => e.type === "user.created");
     expect(received.map((r) => JSON.parse(r.body).id)).toEqual([created?.id]);
+  });
+});
+
+describe("the copy's guards, in the target database", () => {
+  it("a chunk written twice appends once, and a step that lost the copy to another writes nothing", async () => {
+    const tenant = await createTenant("Guarded", { database: "DATA_1" });
+    for (const n of [1, 2, 3]) await scim(tenant, "POST", "/Users", { body: createUserBody(`guard${n}`) });
+    const source = createDb(env.DATA_1);
+    const target = createDb(env.DATA_2);
+    await runBatch(target, startCopy(tenant.tenantId, "DATA_1", "step-a"));
+    const audit = copiedTable("audit_events");
+    const chunk = await readChunk(source, tenant.tenantId, audit, null);
+    expect(chunk.rows.length).toBeGreaterThan(3);
+    const write = (lease: string) =>
+      writeChunk(tenant.tenantId, lease, audit, { after: null, until: chunk.last }, chunk.rows, {
+        from: null,
+        to: { after: chunk.last, done: false },
+      });
+    // The same chunk twice, as two deliveries of one step would: the second finds the cursor moved on.
+    await runBatch(target, write("step-a"));
+    await runBatch(target, write("step-a"));
+    expect(await countIn(env.DATA_2, "audit_events", tenant.tenantId)).toBe(chunk.rows.length);
+    // Step b takes the copy over; step a, overtaken, writes nothing more, in any table.
+    await runBatch(target, [holdCopy(tenant.tenantId, "step-b")]);
+    const users = copiedTable("users");
+    const read = await readChunk(source, tenant.tenantId, users, null);
+    await runBatch(target, writeChunk(tenant.tenantId, "step-a", users, { after: null, until: "end" }, read.rows));
+    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(0);
+    await runBatch(target, writeChunk(tenant.tenantId, "step-b", users, { after: null, until: "end" }, read.rows));
+    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(3);
+    await purgeTenantDataChunk(target, tenant.tenantId, 500);
+    await runBatch(target, [endCopy(tenant.tenantId)]);
   });
 });
 

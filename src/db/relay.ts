@@ -39,13 +39,14 @@ export type OutboxScope = { tenantId: string } | { database: string };
 
 /**
  * Entries that can be applied: those of tenants that are not deleted (a deleted tenant's entries go with it), and
- * not inside a move's window (the source's fence would refuse them, and with them the batch of every other tenant of
- * that database; they are applied to the target after the switch).
+ * not behind a move's fence before its switch (the source would refuse them, and with them the batch of every other
+ * tenant of that database; they are applied once the fence is down, or to the target after the switch).
  */
 const applicable = (scope?: OutboxScope) =>
   and(
     isNull(tenants.deletedAt),
-    sql`NOT EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${relayOutbox.tenantId} AND phase = 'switching')`,
+    sql`NOT EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${relayOutbox.tenantId}
+      AND fenced_at IS NOT NULL AND switched_at IS NULL)`,
     scope === undefined
       ? undefined
       : "tenantId" in scope

@@ -468,6 +468,11 @@ export const tenantMoves = sqliteTable(
     progress: text("progress", { mode: "json" }).$type<CopyProgress>().notNull(),
     verification: text("verification", { mode: "json" }).$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),
+    /**
+     * Windows (switching) that ended without a switch since the last switch attempt succeeded: the move stops as
+     * failed after a few, rather than taking the tenant's data away again every retry for a fault that stays.
+     */
+    windowFailures: integer("window_failures").notNull().default(0),
     error: text("error"),
     /** The step holding the move (a random id) and until when; a step renews it while it works. */
     lease: text("lease"),
@@ -495,10 +500,13 @@ export const tenantFences = sqliteTable("tenant_fences", {
 
 /**
  * A move's copy in its target data database: how far each table's copy has got (JSON: table → its last key), written
- * in the same batch as the rows it covers, so a step that failed after writing never copies a chunk twice.
+ * in the same batch as the rows it covers, so a step that failed after writing never copies a chunk twice. `holder`
+ * is the lease of the step allowed to write the copy (every copy write is conditional on it), then `switched`: a step
+ * overtaken after its lease expired can write nothing, before the switch or after it.
  */
 export const tenantCopies = sqliteTable("tenant_copies", {
   tenantId: text("tenant_id").primaryKey(),
   source: text("source").notNull(),
+  holder: text("holder"),
   cursors: text("cursors", { mode: "json" }).$type<Record<string, unknown[] | "done">>().notNull(),
 });

@@ -195,6 +195,14 @@ function clearUniqueKeys(tenantId: string, table: CopiedTable, rows: RawRow[], g
   ];
 }
 
+/** True while the step holding `lease` holds the copy (tenant_copies.holder): the guard of every copy write. */
+const heldBy = (tenantId: string, lease: string) =>
+  sql`EXISTS (SELECT 1 FROM ${tenantCopies} WHERE tenant_id = ${tenantId} AND holder = ${lease})`;
+
+/** A step takes the copy over from whichever step held it before (one whose lease expired can write no more). */
+export const holdCopy = (tenantId: string, lease: string): Statement =>
+  sql`UPDATE ${tenantCopies} SET holder = ${lease} WHERE tenant_id = ${tenantId}`;
+
 /** Where a table's copy stands: the key of the last row copied (null: none yet), and whether the table is done. */
 export interface CopyCursor {
   after: Cursor;
@@ -204,11 +212,13 @@ export interface CopyCursor {
 /**
  * The target's statements for one chunk: the key range (`after`, `until`] (`"end"`: to the end of the table) of a
  * mutable table replaced by `rows`, or the rows appended, and (`cursor`) the table's cursor moved, in one batch.
- * With a cursor, every statement applies only while the cursor still stands at `cursor.from`: of two steps copying
- * the same chunk (one whose lease expired mid-call), the second writes nothing, so an append is never made twice.
+ * Every statement applies only while the step holding `lease` holds the copy and (with a cursor) the cursor still
+ * stands at `cursor.from`: of two steps copying the same chunk, the second writes nothing, so an append is never
+ * made twice, and a step overtaken after its lease expired writes nothing at all.
  */
 export function writeChunk(
   tenantId: string,
+  lease: string,
   table: CopiedTable,
   range: { after: Cursor; until: Cursor | "end" },
   rows: RawRow[],
@@ -218,13 +228,11 @@ export function writeChunk(
     range.after === null ? null : sql`(${ids(table.key)}) > ${tuple(range.after)}`,
     range.until === "end" || range.until === null ? null : sql`(${ids(table.key)}) <= ${tuple(range.until)}`,
   ]);
-  const guard = cursor ? cursorAt(tenantId, table.name, cursor.from) : null;
+  const guard = and([heldBy(tenantId, lease), cursor ? cursorAt(tenantId, table.name, cursor.from) : null]) as SQL;
   return [
     ...(table.mutable
       ? [
-          sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId}${bounds ? sql` AND ${bounds}` : sql``}${
-            guard ? sql` AND ${guard}` : sql``
-          }`,
+          sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId}${bounds ? sql` AND ${bounds}` : sql``} AND ${guard}`,
         ]
       : []),
     ...clearUniqueKeys(tenantId, table, rows, guard),
@@ -246,6 +254,10 @@ const cursorAt = (tenantId: string, name: CopiedTable["name"], after: Cursor) =>
 export const setCursor = (tenantId: string, name: CopiedTable["name"], cursor: CopyCursor | null) =>
   sql`UPDATE ${tenantCopies} SET cursors = json_set(cursors, ${`$.${name}`}, json(${JSON.stringify(cursor)}))
     WHERE tenant_id = ${tenantId}`;
+
+/** A table's copy starts again from its first row (a change the feed does not detail row by row). */
+export const restartTable = (tenantId: string, lease: string, name: CopiedTable["name"]) =>
+  sql`${setCursor(tenantId, name, null)} AND ${heldBy(tenantId, lease)}`;
 
 const withoutId = (table: CopiedTable, row: RawRow) => {
   if (!table.renumber) return row;
@@ -273,11 +285,11 @@ export async function readCopy(target: Database, tenantId: string) {
  * Sets the target up for a copy: no fence of an earlier move away from it, an empty copy record, and the tenant's
  * limits lifted while rows arrive (the source accepted them all; its limits are copied at the switch).
  */
-export function startCopy(tenantId: string, source: string): Statement[] {
+export function startCopy(tenantId: string, source: string, lease: string): Statement[] {
   return [
     sql`DELETE FROM tenant_fences WHERE tenant_id = ${tenantId}`,
-    sql`INSERT INTO ${tenantCopies} (tenant_id, source, cursors) VALUES (${tenantId}, ${source}, '{}')
-      ON CONFLICT (tenant_id) DO UPDATE SET source = excluded.source, cursors = '{}'`,
+    sql`INSERT INTO ${tenantCopies} (tenant_id, source, holder, cursors) VALUES (${tenantId}, ${source}, ${lease}, '{}')
+      ON CONFLICT (tenant_id) DO UPDATE SET source = excluded.source, holder = excluded.holder, cursors = '{}'`,
     sql`INSERT INTO ${tenantQuotas} (tenant_id, max_users, max_groups, max_bytes)
       VALUES (${tenantId}, ${Number.MAX_SAFE_INTEGER}, ${Number.MAX_SAFE_INTEGER}, ${Number.MAX_SAFE_INTEGER})
       ON CONFLICT (tenant_id) DO UPDATE SET max_users = excluded.max_users, max_groups = excluded.max_groups,
@@ -330,7 +342,13 @@ export async function changesAfter(db: Database, tenantId: string, after: number
 }
 
 /** The source's rows of the given ids (users, groups), and the target's statements that make them match it. */
-export async function resyncByIds(source: Database, tenantId: string, table: CopiedTable, wanted: string[]) {
+export async function resyncByIds(
+  source: Database,
+  tenantId: string,
+  lease: string,
+  table: CopiedTable,
+  wanted: string[],
+) {
   const list = JSON.stringify(wanted);
   const [result] = await runBatch(source, [
     sql`SELECT ${ids(columnsOf(table))} FROM ${table.table}
@@ -339,26 +357,29 @@ export async function resyncByIds(source: Database, tenantId: string, table: Cop
   const rows = rowsOf(result);
   const gone = JSON.stringify(wanted.filter((id) => !rows.some((r) => r.id === id)));
   const membershipColumn = table.name === "users" ? "member_id" : "group_id";
+  const held = heldBy(tenantId, lease);
   return [
-    sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId} AND id IN (SELECT value FROM json_each(${list}))`,
-    ...clearUniqueKeys(tenantId, table, rows),
-    ...insertRows(table, rows),
+    sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId} AND id IN (SELECT value FROM json_each(${list}))
+      AND ${held}`,
+    ...clearUniqueKeys(tenantId, table, rows, held),
+    ...insertRows(table, rows, held),
     // A user or group that is gone took its memberships with it.
     sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${tenantId}
-      AND ${sql.identifier(membershipColumn)} IN (SELECT value FROM json_each(${gone}))`,
+      AND ${sql.identifier(membershipColumn)} IN (SELECT value FROM json_each(${gone})) AND ${held}`,
   ];
 }
 
 /** The source's memberships among `pairs` ([group, member]), and the target's statements that make them match. */
-export async function resyncMemberships(source: Database, tenantId: string, pairs: [string, string][]) {
+export async function resyncMemberships(source: Database, tenantId: string, lease: string, pairs: [string, string][]) {
   const list = JSON.stringify(pairs);
   const named = sql`(group_id, member_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${list}))`;
   const [result] = await runBatch(source, [
     sql`SELECT ${ids(columnsOf(copiedTable("group_members")))} FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND ${named}`,
   ]);
+  const held = heldBy(tenantId, lease);
   return [
-    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND ${named}`,
-    ...insertRows(copiedTable("group_members"), rowsOf(result)),
+    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND ${named} AND ${held}`,
+    ...insertRows(copiedTable("group_members"), rowsOf(result), held),
   ];
 }
 
@@ -367,7 +388,12 @@ export async function resyncMemberships(source: Database, tenantId: string, pair
  * diagnostic log whose rows are rewritten in place), the feed's purge mark (the higher of the two, and the events
  * retention purged up to it), and the tenant's own limits (its counters are the target's triggers' own count).
  */
-export async function finishingStatements(source: Database, target: Database, tenantId: string): Promise<Statement[]> {
+export async function finishingStatements(
+  source: Database,
+  target: Database,
+  tenantId: string,
+  lease: string,
+): Promise<Statement[]> {
   const [failed, feed, quotas] = await runBatch(source, [
     sql`SELECT ${ids(columnsOf(FAILED_REQUESTS))} FROM ${failedRequests}
       WHERE tenant_id = ${tenantId} ORDER BY id`,
@@ -382,16 +408,17 @@ export async function finishingStatements(source: Database, target: Database, te
   const mark = marks.length > 0 ? { purged_through: Math.max(...marks) } : undefined;
   const purged = Number(mark?.purged_through ?? 0);
   const limits = rowsOf(quotas)[0] ?? { max_users: null, max_groups: null, max_bytes: null };
+  const held = heldBy(tenantId, lease);
   return [
-    sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${tenantId}`,
-    ...insertRows(FAILED_REQUESTS, rowsOf(failed)),
+    sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND ${held}`,
+    ...insertRows(FAILED_REQUESTS, rowsOf(failed), held),
     mark === undefined
-      ? sql`DELETE FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`
-      : sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through) VALUES (${tenantId}, ${purged})
+      ? sql`DELETE FROM ${eventFeeds} WHERE tenant_id = ${tenantId} AND ${held}`
+      : sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through) SELECT ${tenantId}, ${purged} WHERE ${held}
         ON CONFLICT (tenant_id) DO UPDATE SET purged_through = excluded.purged_through`,
-    sql`DELETE FROM ${events} WHERE tenant_id = ${tenantId} AND sequence <= ${purged}`,
+    sql`DELETE FROM ${events} WHERE tenant_id = ${tenantId} AND sequence <= ${purged} AND ${held}`,
     sql`UPDATE ${tenantQuotas} SET max_users = ${limits.max_users}, max_groups = ${limits.max_groups},
-      max_bytes = ${limits.max_bytes} WHERE tenant_id = ${tenantId}`,
+      max_bytes = ${limits.max_bytes} WHERE tenant_id = ${tenantId} AND ${held}`,
   ];
 }
 

@@ -26,13 +26,14 @@ import {
   type FeedChange,
   fingerprintPage,
   finishingStatements,
+  holdCopy,
   holdsTenant,
   lastSequenceIn,
   readChunk,
   readCopy,
+  restartTable,
   resyncByIds,
   resyncMemberships,
-  setCursor,
   startCopy,
   tenantTotals,
   VERIFIED,
@@ -90,6 +91,8 @@ export const SWITCH_BACKLOG = 200;
 const CATCH_UP_PAGE = 200;
 /** Consecutive failed steps after which a move waits for an operator. */
 export const MAX_ATTEMPTS = 5;
+/** Windows in a row that ended without a switch after which a move waits for an operator (its fence down). */
+export const MAX_WINDOW_FAILURES = 3;
 /** Ids re-copied per source read while catching up. */
 const RESYNC_IDS = 200;
 /** Ids a round of catching up re-copies at most (a membership event names up to 1,000): the round stops there. */
@@ -109,7 +112,12 @@ export async function startMove(ctx: MoveContext, tenantId: string, database: st
   const current = await findMove(ctx.db, tenantId);
   if (current && !ENDED_PHASES.includes(current.phase)) {
     if (current.state === "failed" && current.target === database) {
-      await saveMove(ctx.db, tenantId, current.phase, { state: "running", attempts: 0, updatedAt: ctx.now });
+      await saveMove(ctx.db, tenantId, current.phase, {
+        state: "running",
+        attempts: 0,
+        windowFailures: 0,
+        updatedAt: ctx.now,
+      });
       await ctx.schedule(tenantId);
       logEvent("info", "tenant_move_resumed", { tenantId, phase: current.phase, actor: ctx.actor });
       return (await findMove(ctx.db, tenantId)) as MoveRow;
@@ -128,6 +136,7 @@ export async function startMove(ctx: MoveContext, tenantId: string, database: st
     progress: noProgress(),
     verification: null,
     attempts: 0,
+    windowFailures: 0,
     error: null,
     lease: null,
     leaseUntil: null,
@@ -180,6 +189,8 @@ class LeaseLost extends Error {
 /** One step's hold on its move: the lease, renewed as calls are spent, and the step's budget of D1 calls. */
 class Step {
   private calls = 0;
+  private renewedAt = Date.now();
+  private renewedCalls = 0;
   constructor(
     readonly ctx: OperatorContext,
     readonly move: MoveRow,
@@ -187,12 +198,17 @@ class Step {
     private readonly limit: number,
   ) {}
 
-  /** Counts `n` D1 calls about to be made; renews the lease every RENEW_EVERY calls (throws LeaseLost if gone). */
+  /**
+   * Counts `n` D1 calls about to be made; renews the lease after RENEW_EVERY calls or a quarter of its time, whichever
+   * comes first (throws LeaseLost if another step has it).
+   */
   async spend(n = 1) {
-    const before = this.calls;
     this.calls += n;
-    if (Math.floor(before / RENEW_EVERY) === Math.floor(this.calls / RENEW_EVERY)) return;
-    if (!(await renewMove(this.ctx.db, this.move.tenantId, this.lease, Date.now() + LEASE_MS))) throw new LeaseLost();
+    const now = Date.now();
+    if (this.calls - this.renewedCalls < RENEW_EVERY && now - this.renewedAt < LEASE_MS / 4) return;
+    if (!(await renewMove(this.ctx.db, this.move.tenantId, this.lease, now + LEASE_MS))) throw new LeaseLost();
+    this.renewedAt = now;
+    this.renewedCalls = this.calls;
   }
 
   get spent() {
@@ -224,40 +240,77 @@ export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promi
   if (!move) return { next: "none" };
   const step = new Step(ctx, move, lease, STEP_CALLS);
   try {
+    // A tenant deleted while it moved (a deletion racing the move's start): the copy is undone.
+    if (canRollBack(move) && move.phase !== "rolling_back" && !(await findTenant(ctx.db, tenantId))) {
+      return (await step.save(move.phase, { phase: "rolling_back" })) ? { next: "now" } : { next: "none" };
+    }
+    // This step takes the target's copy over: a step overtaken after its lease expired can write to it no more.
+    if (COPY_WRITERS.includes(move.phase)) await runBatch(target(ctx, move), [holdCopy(tenantId, lease)]);
     return await advance(step);
   } catch (error) {
     if (error instanceof LeaseLost) return { next: "none" };
-    return await recordFailure(step, error);
+    return await recordFailure(step, error).catch((failure) => lastResort(step, failure));
   } finally {
     await releaseMove(ctx.db, tenantId, lease).catch(() => undefined);
   }
 }
 
+/** The phases whose steps write the target's copy (and so take it over first). */
+const COPY_WRITERS: readonly MovePhase[] = ["copying", "catching_up", "switching", "rolling_back"];
+
+/**
+ * A failed step: recorded, and retried with backoff, or stopped. Inside the window the move goes back to catching up
+ * and the fence comes down at once; after MAX_WINDOW_FAILURES windows in a row it stops there (a fault that stays,
+ * such as a verification that keeps failing, must not take the tenant's data away again at every retry). A move
+ * never stops as failed while its fence may be up: that would keep the tenant from its data until an operator came.
+ */
 async function recordFailure(step: Step, error: unknown): Promise<StepOutcome> {
   const { move } = step;
   const attempts = move.attempts + 1;
-  // Inside the window the move goes back to catching up, and the fence comes down at once (a move never stops as
-  // failed with its fence up: that would keep the tenant from its data until an operator came).
   const inWindow = move.phase === "switching";
-  const failed = attempts >= MAX_ATTEMPTS && !inWindow && move.fencedAt === null;
+  const windowFailures = move.windowFailures + (inWindow ? 1 : 0);
+  const failed = inWindow ? windowFailures >= MAX_WINDOW_FAILURES : attempts >= MAX_ATTEMPTS && !fenceMayBeUp(move);
   logEvent(failed ? "error" : "warn", "tenant_move_step_failed", {
     tenantId: move.tenantId,
     phase: move.phase,
     attempts,
+    windowFailures,
     error: String(error),
   });
   const saved = await step.save(move.phase, {
     phase: inWindow ? "catching_up" : move.phase,
     attempts,
+    windowFailures,
     error: String(error).slice(0, 500),
-    state: failed ? "failed" : "running",
+    state: failed && !inWindow ? "failed" : "running",
   });
-  if (saved && inWindow) {
-    const lifted = await liftFence(step, { ...move, phase: "catching_up" }).catch(() => false);
-    // Lifting it is also catching up's first task: soon, if it failed here.
-    if (!lifted) return { next: "later", delaySeconds: 5 };
+  // Another record came first (an operator's rollback): the next step sees what won.
+  if (!saved) return { next: "now" };
+  if (inWindow) {
+    // Lifting it is also catching up's first task: soon, if it fails here.
+    if (!(await liftFence(step, { ...move, phase: "catching_up" }).catch(() => false))) {
+      return { next: "later", delaySeconds: 5 };
+    }
+    if (failed) {
+      await step.save("catching_up", { state: "failed" });
+      return { next: "none" };
+    }
+    return { next: "later", delaySeconds: Math.min(3600, 60 * 2 ** windowFailures) };
   }
   return failed ? { next: "none" } : { next: "later", delaySeconds: Math.min(600, 15 * 2 ** attempts) };
+}
+
+/** Before the switch, a recorded fence may still be up (a window that ended without one, a rollback's start). */
+const fenceMayBeUp = (move: MoveRow) => move.fencedAt !== null && canRollBack(move);
+
+/**
+ * When even recording a failure failed (the control database is down): the fence, if this step raised it, is taken
+ * down all the same (liftFence checks the placement first), and the step comes back soon.
+ */
+async function lastResort(step: Step, failure: unknown): Promise<StepOutcome> {
+  logEvent("error", "tenant_move_failure_unrecorded", { tenantId: step.move.tenantId, error: String(failure) });
+  if (step.move.phase === "switching") await liftFence(step, step.move).catch(() => false);
+  return { next: "later", delaySeconds: 5 };
 }
 
 /**
@@ -266,7 +319,8 @@ async function recordFailure(step: Step, error: unknown): Promise<StepOutcome> {
  */
 async function liftFence(step: Step, move: MoveRow) {
   const tenant = await findTenant(step.ctx.db, move.tenantId);
-  if (tenant?.database !== move.source) return false;
+  // Placed elsewhere already: the switch happened, and the fence must stay (a deleted tenant has nothing to keep).
+  if (tenant !== null && tenant.database !== move.source) return false;
   await runBatch(source(step.ctx, move), [unfenceTenant(move.tenantId)]);
   return step.save(move.phase, { fencedAt: null });
 }
@@ -311,7 +365,7 @@ const PHASES: Record<MovePhase, Phase> = {
       return {};
     }
     const start = await lastSequenceIn(source(step.ctx, move), move.tenantId);
-    await runBatch(to, startCopy(move.tenantId, move.source));
+    await runBatch(to, startCopy(move.tenantId, move.source, step.lease));
     return { phase: "copying", startSequence: start, caughtUpThrough: start, progress: noProgress() };
   },
 
@@ -339,7 +393,7 @@ const PHASES: Record<MovePhase, Phase> = {
     if (caught.fullCopyNeeded) {
       // Users are copied again from their first row; the copying phase then comes back here.
       await step.spend();
-      await runBatch(target(step.ctx, move), [setCursor(move.tenantId, "users", null)]);
+      await runBatch(target(step.ctx, move), [restartTable(move.tenantId, step.lease, "users")]);
       return { phase: "copying", caughtUpThrough: caught.through, progress, fencedAt: null };
     }
     await step.spend();
@@ -367,11 +421,15 @@ const PHASES: Record<MovePhase, Phase> = {
     const progress = progressOf(move);
     let caught = await catchUp(window, move, progress);
     while (!caught.appendsDone || caught.fullCopyNeeded) {
-      if (caught.fullCopyNeeded) await recopy(window, move, "users", progress);
+      if (caught.fullCopyNeeded) {
+        await window.spend();
+        await runBatch(to, [restartTable(move.tenantId, step.lease, "users")]);
+        await recopy(window, move, "users", progress);
+      }
       caught = await catchUp(window, { ...move, caughtUpThrough: caught.through }, progress);
     }
     await window.spend(2);
-    await runBatch(to, await finishingStatements(from, to, move.tenantId));
+    await runBatch(to, await finishingStatements(from, to, move.tenantId, step.lease));
     const verification = await verify(window, move);
     if (!verification.matches) {
       throw new Error(`the copy does not match the source after repair: ${JSON.stringify(verification)}`);
@@ -383,6 +441,7 @@ const PHASES: Record<MovePhase, Phase> = {
       progress,
       verification: { ...verification, unavailableMs },
       attempts: 0,
+      windowFailures: 0,
       error: null,
       updatedAt: ctx.now,
     });
@@ -426,6 +485,7 @@ const PHASES: Record<MovePhase, Phase> = {
   async rolling_back(step, move) {
     await step.spend();
     await runBatch(source(step.ctx, move), [unfenceTenant(move.tenantId)]);
+    if (move.fencedAt !== null && !(await step.save("rolling_back", { fencedAt: null }))) return LOST;
     while (!step.spent) {
       await step.spend();
       if ((await purgeTenantDataChunk(target(step.ctx, move), move.tenantId, 500)) > 0) continue;
@@ -453,7 +513,7 @@ async function copyChunk(step: Step, move: MoveRow, table: CopiedTable, after: C
   const cursor = { after: chunk.last, done: finished && table.mutable };
   await runBatch(
     target(step.ctx, move),
-    writeChunk(move.tenantId, table, { after, until }, chunk.rows, { from: after, to: cursor }),
+    writeChunk(move.tenantId, step.lease, table, { after, until }, chunk.rows, { from: after, to: cursor }),
   );
   return { rows: chunk.rows.length, after: chunk.last, finished };
 }
@@ -490,12 +550,14 @@ async function catchUp(step: Step, move: MoveRow, progress: CopyProgress) {
   const touched = touchedBy(round);
   const resyncs = [
     ...chunks([...touched.users], RESYNC_IDS).map(
-      (ids) => () => resyncByIds(from, move.tenantId, copiedTable("users"), ids),
+      (ids) => () => resyncByIds(from, move.tenantId, step.lease, copiedTable("users"), ids),
     ),
     ...chunks([...touched.groups], RESYNC_IDS).map(
-      (ids) => () => resyncByIds(from, move.tenantId, copiedTable("groups"), ids),
+      (ids) => () => resyncByIds(from, move.tenantId, step.lease, copiedTable("groups"), ids),
     ),
-    ...chunks(touched.memberships, RESYNC_IDS).map((pairs) => () => resyncMemberships(from, move.tenantId, pairs)),
+    ...chunks(touched.memberships, RESYNC_IDS).map(
+      (pairs) => () => resyncMemberships(from, move.tenantId, step.lease, pairs),
+    ),
   ];
   for (const resync of resyncs) {
     await step.spend(2);
@@ -622,7 +684,10 @@ async function repairRange(
           );
     const reachedEnd = inRange.length < chunk.rows.length || !chunk.full;
     const last = reachedEnd ? until : chunk.last;
-    await runBatch(target(step.ctx, move), writeChunk(move.tenantId, table, { after: from, until: last }, inRange));
+    await runBatch(
+      target(step.ctx, move),
+      writeChunk(move.tenantId, step.lease, table, { after: from, until: last }, inRange),
+    );
     if (reachedEnd) return;
     from = chunk.last;
   }

@@ -53,6 +53,10 @@ export const MoveWire = v.strictObject({
   caughtUpThrough: v.nullable(v.number()),
   verification: v.nullable(v.record(v.string(), v.unknown())),
   attempts: v.number(),
+  windowFailures: v.pipe(
+    v.number(),
+    v.description("Windows in a row that ended without a switch; at 3 the move stops as failed, its fence down"),
+  ),
   error: v.nullable(v.string()),
   startedAt: Instant,
   updatedAt: Instant,
@@ -72,6 +76,7 @@ export const toMoveWire = (move: MoveRow): v.InferOutput<typeof MoveWire> => ({
   caughtUpThrough: move.caughtUpThrough,
   verification: move.verification ?? null,
   attempts: move.attempts,
+  windowFailures: move.windowFailures,
   error: move.error,
   startedAt: iso(move.startedAt),
   updatedAt: iso(move.updatedAt),
