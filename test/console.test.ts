@@ -86,6 +86,8 @@ describe("signing in", () => {
       [`/tenants/${tenant.tenantId}/setup-links`, { ttlSeconds: "300" }],
       [`/tenants/${tenant.tenantId}/end-sessions`, {}],
       [`/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" }],
+      [`/tenants/${tenant.tenantId}/move`, { database: "DATA_2" }],
+      [`/tenants/${tenant.tenantId}/move/roll-back`, {}],
       [`/tenants/${tenant.tenantId}/integrations/azure-ad/disable`, {}],
       ["/sign-out", {}],
     ];
@@ -186,6 +188,31 @@ describe("tenants", () => {
     expect(off).toContain("Turn the option on");
     await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "on" });
     expect((await tenantPage(session, tenant.tenantId)).html).toContain("Turn the option off");
+  });
+
+  it("show where the tenant's data is, start a move, show it, and roll it back", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Relocated", { database: "DATA_1" });
+    const before = (await tenantPage(session, tenant.tenantId)).html;
+    expect(before).toContain("The directory, logs and change feed are in <code>DATA_1</code>.");
+    expect(before).toContain('<option value="DATA_2">DATA_2</option>');
+    expect(before).not.toContain('<option value="DATA_1">');
+    // The move's steps are held back (its queue drops them), so the page can be read while it waits to start.
+    const held = fetchWith({ bindings: { MOVE_QUEUE: { send: async () => {} } as unknown as Queue } });
+    const started = await consolePost(session, `/tenants/${tenant.tenantId}/move`, { database: "DATA_2" }, held);
+    expect(started.headers.get("Location")).toBe(`/console/tenants/${tenant.tenantId}/integrations?done=move-started`);
+    const moving = (await tenantPage(session, tenant.tenantId, "/integrations?done=move-started")).html;
+    expect(moving).toContain("The move has started.");
+    expect(moving).toContain("Moving from <code>DATA_1</code> to <code>DATA_2</code>: preparing the target.");
+    expect(moving).toContain("Roll the move back");
+    // A second move while this one runs is refused with the reason.
+    const again = await consolePost(session, `/tenants/${tenant.tenantId}/move`, { database: "DB" }, held);
+    expect(again.status).toBe(409);
+    const rolled = await consolePost(session, `/tenants/${tenant.tenantId}/move/roll-back`, {}, held);
+    expect(rolled.headers.get("Location")).toBe(
+      `/console/tenants/${tenant.tenantId}/integrations?done=move-rolling-back`,
+    );
+    expect((await tenantPage(session, tenant.tenantId)).html).toContain("rolling back.");
   });
 
   it("answer 404 pages for unknown tenants, users and groups", async () => {

@@ -2,7 +2,7 @@ import { and, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 import { countLiveSessions } from "./portal";
-import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
+import { accessTokens, failedRequests, integrations, tenantMoves, tenantQuotas, tenants, users } from "./schema";
 import { listLiveTokens } from "./tokens";
 
 /**
@@ -14,7 +14,7 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
 
 /**
  * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
- * its integration, its live tokens, when the directory last called, its open portal sessions; the users it
+ * its integration, its live tokens, when the directory last called, its open portal sessions, its latest move; the users it
  * provisions (active, inactive, adopted), its groups, its failed requests since `failuresSince`. Counting users
  * reads the tenant's directory users once (no counter is kept for them: every SCIM write would pay for a page seen
  * now and then).
@@ -38,6 +38,7 @@ export async function readIntegrationStatus(
     listLiveTokens(db, tenantId, now),
     lastCall(db, tenantId),
     countLiveSessions(db, tenantId, now),
+    db.select().from(tenantMoves).where(eq(tenantMoves.tenantId, tenantId)),
   ]);
   const dataReads = data.batch([
     data
@@ -61,7 +62,7 @@ export async function readIntegrationStatus(
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
   ]);
-  const [[found, tokens, [calls], [sessions]], [[provisioned], [groupTotal], [failures]]] = await Promise.all([
+  const [[found, tokens, [calls], [sessions], [move]], [[provisioned], [groupTotal], [failures]]] = await Promise.all([
     controlReads,
     dataReads,
   ]);
@@ -77,6 +78,8 @@ export async function readIntegrationStatus(
     failures: failures?.failures ?? 0,
     /** Open customer portal sessions (the operator can end them). */
     liveSessions: sessions?.n ?? 0,
+    /** The tenant's latest move between data databases (the operator's console shows it). */
+    move: move ?? null,
   };
 }
 

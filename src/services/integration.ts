@@ -76,7 +76,7 @@ export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlac
     ctx.now - DAY_MS,
   );
   if (!status) throw tenantNotFound();
-  return { ...status, ...tokenStanding(status.tokens, ctx.now) };
+  return { ...status, ...tokenStanding(status.tokens, ctx.now), databases: ctx.databases.names };
 }
 
 export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { logEvent } from "../../lib/log";
+import { scheduleMoves } from "../../queue";
 import {
   createSetupLink,
   endCustomerSessions,
@@ -10,6 +11,7 @@ import {
   sessionTtlMs,
   startOperatorSession,
 } from "../../services/portal";
+import { rollBackMove, startMove } from "../../services/tenant-move";
 import { createTenant, listTenants, updateTenant } from "../../services/tenants";
 import { digestsEqual } from "../admin/auth";
 import { nudgeTenantOfPath } from "../feed-nudge";
@@ -30,6 +32,9 @@ import { SetupLinkPage, SignInPage, TenantsPage } from "../portal/views/console"
 const TENANTS_PAGE = 50;
 
 const consoleFrame = (c: Context<AppEnv>) => ({ csrf: c.var.operator.csrf });
+
+/** A move started or rolled back from the console: the console's actor, and the queue that runs the move. */
+const consoleMoveContext = (c: Context<AppEnv>) => ({ ...pageContext(c), schedule: scheduleMoves(c.env.MOVE_QUEUE) });
 
 /** A checkbox or an on/off choice of a form. */
 const ticked = (value: unknown) => value === "on";
@@ -99,6 +104,15 @@ export const consoleRouter = new Hono<AppEnv>()
   .post(`/tenants${TENANT}/end-sessions`, async (c) => {
     await endCustomerSessions(pageContext(c), c.var.portal.frame.tenantId);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=sessions-ended`, 303);
+  })
+  .post(`/tenants${TENANT}/move`, async (c) => {
+    const database = String((await c.req.parseBody()).database ?? "");
+    await startMove(consoleMoveContext(c), c.var.portal.frame.tenantId, database);
+    return c.redirect(`${c.var.portal.frame.paths.home}?done=move-started`, 303);
+  })
+  .post(`/tenants${TENANT}/move/roll-back`, async (c) => {
+    await rollBackMove(consoleMoveContext(c), c.var.portal.frame.tenantId);
+    return c.redirect(`${c.var.portal.frame.paths.home}?done=move-rolling-back`, 303);
   })
   .post(`/tenants${TENANT}/azure-ad-option`, async (c) => {
     const on = ticked((await c.req.parseBody()).enabled);

@@ -23,6 +23,8 @@ export const consolePaths = {
   setupLinks: (tenantId: string) => `/console/tenants/${tenantId}/setup-links`,
   endSessions: (tenantId: string) => `/console/tenants/${tenantId}/end-sessions`,
   option: (tenantId: string) => `/console/tenants/${tenantId}/azure-ad-option`,
+  move: (tenantId: string) => `/console/tenants/${tenantId}/move`,
+  rollBack: (tenantId: string) => `/console/tenants/${tenantId}/move/roll-back`,
 };
 
 /** The pages of one tenant under `base` (a POST to `home` adds the integration). */

@@ -1,3 +1,5 @@
+import type { MoveRow } from "../../../db/moves";
+import { canRollBack } from "../../../services/tenant-move";
 import type { Tenant } from "../../../services/tenants";
 import { consolePaths } from "../paths";
 import { ActionForm, Choice, type ConsoleFrame, CopyField, Page, type SessionFrame, When } from "./layout";
@@ -132,10 +134,12 @@ export function OperatorPanel({
   frame,
   azureAdEnabled,
   liveSessions,
+  placement,
 }: {
   frame: SessionFrame;
   azureAdEnabled: boolean;
   liveSessions: number;
+  placement: Placement;
 }) {
   const { tenantId, csrf } = frame;
   return (
@@ -176,7 +180,89 @@ export function OperatorPanel({
           {azureAdEnabled ? "Turn the option off" : "Turn the option on"}
         </button>
       </ActionForm>
+      <DatabasePanel frame={frame} placement={placement} />
     </section>
+  );
+}
+
+interface Placement {
+  database: string;
+  databases: readonly string[];
+  move: MoveRow | null;
+}
+
+/** How each phase of a move reads to an operator (docs/operations.md, "Moving a tenant"). */
+const PHASE_WORDS: Record<MoveRow["phase"], string> = {
+  preparing: "preparing the target",
+  copying: "copying while Entra keeps writing",
+  catching_up: "catching up with the latest changes",
+  switching: "switching (requests wait a few seconds)",
+  settling: "switched; waiting for cached routes to expire",
+  cleaning: "switched; removing the old copy",
+  done: "done",
+  rolling_back: "rolling back",
+  rolled_back: "rolled back",
+};
+
+/** Where the tenant's data is, its move if one runs (with what the operator can do), or the form to start one. */
+function DatabasePanel({ frame, placement }: { frame: SessionFrame; placement: Placement }) {
+  const { tenantId, csrf } = frame;
+  const { database, databases, move } = placement;
+  const running = move !== null && move.phase !== "done" && move.phase !== "rolled_back";
+  return (
+    <>
+      <h3>Data database</h3>
+      <p>
+        The directory, logs and change feed are in <code>{database}</code>.
+      </p>
+      {running ? (
+        <>
+          <p class={move.state === "failed" ? "notice danger" : "notice"} role="status">
+            <strong>
+              Moving from <code>{move.source}</code> to <code>{move.target}</code>: {PHASE_WORDS[move.phase]}
+              {move.state === "failed" ? ", stopped after repeated failures." : "."}
+            </strong>
+            {move.error && <span> Last error: {move.error}</span>}
+          </p>
+          {move.state === "failed" && move.phase !== "rolling_back" && (
+            <ActionForm action={consolePaths.move(tenantId)} csrf={csrf}>
+              <input type="hidden" name="database" value={move.target} />
+              <button class="button" type="submit">
+                Resume the move
+              </button>
+            </ActionForm>
+          )}
+          {canRollBack(move) && (move.phase !== "rolling_back" || move.state === "failed") && (
+            <ActionForm action={consolePaths.rollBack(tenantId)} csrf={csrf}>
+              <button class="button secondary" type="submit">
+                Roll the move back
+              </button>
+            </ActionForm>
+          )}
+        </>
+      ) : (
+        <ActionForm action={consolePaths.move(tenantId)} csrf={csrf}>
+          {move && (
+            <p class="muted">
+              Last move: <code>{move.source}</code> to <code>{move.target}</code>, {PHASE_WORDS[move.phase]}.
+            </p>
+          )}
+          <div class="field">
+            <label for="database">Move to</label>
+            <select id="database" name="database">
+              {databases
+                .filter((name) => name !== database)
+                .map((name) => (
+                  <option value={name}>{name}</option>
+                ))}
+            </select>
+          </div>
+          <button class="button secondary" type="submit" disabled={databases.length < 2}>
+            Move the tenant's data
+          </button>
+        </ActionForm>
+      )}
+    </>
   );
 }
 

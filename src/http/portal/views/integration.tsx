@@ -25,6 +25,11 @@ export const NOTICES = {
   "sessions-ended": ["The customer's sessions were ended.", "Their next visit needs a new setup link."],
   "option-on": ["The Azure AD option is on.", "The customer can add the integration, or regenerate its token."],
   "option-off": ["The Azure AD option is off.", "Every token of this tenant stopped working."],
+  "move-started": [
+    "The move has started.",
+    "Entra keeps provisioning while the data is copied; the switch itself takes seconds. Reload to follow it.",
+  ],
+  "move-rolling-back": ["The move is being rolled back.", "The tenant stays where it was; the copy is removed."],
 } as const;
 
 export type Notice = keyof typeof NOTICES;
@@ -99,7 +104,12 @@ export function IntegrationsPage({
         )}
       </section>
       {frame.operator && (
-        <OperatorPanel frame={frame} azureAdEnabled={status.tenant.azureAdEnabled} liveSessions={status.liveSessions} />
+        <OperatorPanel
+          frame={frame}
+          azureAdEnabled={status.tenant.azureAdEnabled}
+          liveSessions={status.liveSessions}
+          placement={{ database: status.tenant.database, databases: status.databases, move: status.move }}
+        />
       )}
     </Page>
   );
