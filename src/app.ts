@@ -65,7 +65,7 @@ export const RETRY_AFTER_SECONDS = 5;
  * A request refused by a moving tenant's fence: its token's grant, cached for up to a minute, still routed it to the
  * old database (services/tenant-move.ts).
  */
-export const MOVE_RETRY_AFTER_SECONDS = 30;
+const MOVE_RETRY_AFTER_SECONDS = 30;
 
 /**
  * D1 and KV failures that are not the request's fault (network, overload, restarts). SQLite errors (constraint,

@@ -61,17 +61,22 @@ export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => 
     return found;
   };
   const names = [...bindings.keys()];
-  const dataBindings = names.filter((n) => n !== CONTROL_DATABASE);
-  const configured = (env.AUTO_PLACEMENT ?? "")
-    .split(",")
-    .map((n) => n.trim())
-    .filter(Boolean);
-  const unknown = configured.filter((n) => !bindings.has(n));
-  if (unknown.length > 0) throw new Error(`AUTO_PLACEMENT names databases without a binding: ${unknown.join(", ")}`);
   return {
     control: data(CONTROL_DATABASE),
     names,
-    automatic: configured.length > 0 ? configured : dataBindings.length > 0 ? dataBindings : [CONTROL_DATABASE],
+    // Read when a tenant is placed or the databases listed, not on every request: a mistake in the setting then
+    // fails those operator calls, and no SCIM request.
+    get automatic() {
+      const dataBindings = names.filter((n) => n !== CONTROL_DATABASE);
+      const configured = (env.AUTO_PLACEMENT ?? "")
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const unknown = configured.filter((n) => !bindings.has(n));
+      if (unknown.length > 0)
+        throw new Error(`AUTO_PLACEMENT names databases without a binding: ${unknown.join(", ")}`);
+      return configured.length > 0 ? configured : dataBindings.length > 0 ? dataBindings : [CONTROL_DATABASE];
+    },
     data,
     tenant: (placement) => createDb(fencedD1(metered(placement.database), placement.id)),
     has: (name) => bindings.has(name),

@@ -1,8 +1,9 @@
 import { and, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
+import { moveOf } from "./moves";
 import { countLiveSessions } from "./portal";
-import { accessTokens, failedRequests, integrations, tenantMoves, tenantQuotas, tenants, users } from "./schema";
+import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
 import { listLiveTokens } from "./tokens";
 
 /**
@@ -38,7 +39,7 @@ export async function readIntegrationStatus(
     listLiveTokens(db, tenantId, now),
     lastCall(db, tenantId),
     countLiveSessions(db, tenantId, now),
-    db.select().from(tenantMoves).where(eq(tenantMoves.tenantId, tenantId)),
+    moveOf(db, tenantId),
   ]);
   const dataReads = data.batch([
     data

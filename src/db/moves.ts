@@ -11,8 +11,12 @@ export const ENDED_PHASES: readonly MovePhase[] = ["done", "rolled_back"];
 /** Phases from which a move can still be rolled back: the tenant's requests have not been switched to the target. */
 export const BEFORE_SWITCH: readonly MovePhase[] = ["preparing", "copying", "catching_up", "switching"];
 
+/** The tenant's latest move, as a query a batch can carry (findMove reads it alone). */
+export const moveOf = (db: Database, tenantId: string) =>
+  db.select().from(tenantMoves).where(eq(tenantMoves.tenantId, tenantId));
+
 export async function findMove(db: Database, tenantId: string) {
-  const [row] = await db.select().from(tenantMoves).where(eq(tenantMoves.tenantId, tenantId));
+  const [row] = await moveOf(db, tenantId);
   return row ?? null;
 }
 

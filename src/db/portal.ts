@@ -1,6 +1,7 @@
 import { and, count, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { portalLinks, portalSessions, tenants } from "./schema";
+import { whileTenantPresent } from "./tenants";
 
 export type PortalLinkRow = typeof portalLinks.$inferSelect;
 
@@ -8,7 +9,7 @@ export type PortalLinkRow = typeof portalLinks.$inferSelect;
 export const insertLink = (row: Omit<PortalLinkRow, "usedAt" | "sessionId">) =>
   sql`INSERT INTO ${portalLinks} (id, tenant_id, created_at, expires_at, return_url)
     SELECT ${row.id}, ${row.tenantId}, ${row.createdAt}, ${row.expiresAt}, ${row.returnUrl}
-    WHERE EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${row.tenantId} AND deleted_at IS NULL)
+    ${whileTenantPresent(row.tenantId)}
     RETURNING id`;
 
 /** True once the link `linkId` exists: the guard of its audit row. */

@@ -2,7 +2,7 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
-import { lastSequence } from "./events";
+import { feedPurgedThrough, lastSequence } from "./events";
 import {
   auditEvents,
   eventFeeds,
@@ -251,7 +251,7 @@ const cursorAt = (tenantId: string, name: CopiedTable["name"], after: Cursor) =>
     AND coalesce(cursors -> ${`$.${name}.after`}, 'null') = json(${JSON.stringify(after)}))`;
 
 /** Moves a table's cursor (null: the table's copy starts again from its first row). */
-export const setCursor = (tenantId: string, name: CopiedTable["name"], cursor: CopyCursor | null) =>
+const setCursor = (tenantId: string, name: CopiedTable["name"], cursor: CopyCursor | null) =>
   sql`UPDATE ${tenantCopies} SET cursors = json_set(cursors, ${`$.${name}`}, json(${JSON.stringify(cursor)}))
     WHERE tenant_id = ${tenantId}`;
 
@@ -394,25 +394,26 @@ export async function finishingStatements(
   tenantId: string,
   lease: string,
 ): Promise<Statement[]> {
-  const [failed, feed, quotas] = await runBatch(source, [
-    sql`SELECT ${ids(columnsOf(FAILED_REQUESTS))} FROM ${failedRequests}
-      WHERE tenant_id = ${tenantId} ORDER BY id`,
-    sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
-    sql`SELECT max_users, max_groups, max_bytes FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
-  ]);
-  const [targetFeed] = await runBatch(target, [
-    sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
+  const [[failed, feed, quotas], targetPurged] = await Promise.all([
+    runBatch(source, [
+      sql`SELECT ${ids(columnsOf(FAILED_REQUESTS))} FROM ${failedRequests}
+        WHERE tenant_id = ${tenantId} ORDER BY id`,
+      sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
+      sql`SELECT max_users, max_groups, max_bytes FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
+    ]),
+    feedPurgedThrough(target, tenantId),
   ]);
   // The higher of the two marks: retention may have run on the target first, and its purged events are not there.
-  const marks = [...rowsOf(feed), ...rowsOf(targetFeed)].map((r) => Number(r.purged_through));
-  const mark = marks.length > 0 ? { purged_through: Math.max(...marks) } : undefined;
-  const purged = Number(mark?.purged_through ?? 0);
+  // No mark on either side (nothing ever purged): none in the target either.
+  const sourceMark = rowsOf(feed)[0];
+  const purged = Math.max(Number(sourceMark?.purged_through ?? 0), targetPurged);
+  const marked = sourceMark !== undefined || targetPurged > 0;
   const limits = rowsOf(quotas)[0] ?? { max_users: null, max_groups: null, max_bytes: null };
   const held = heldBy(tenantId, lease);
   return [
     sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND ${held}`,
     ...insertRows(FAILED_REQUESTS, rowsOf(failed), held),
-    mark === undefined
+    !marked
       ? sql`DELETE FROM ${eventFeeds} WHERE tenant_id = ${tenantId} AND ${held}`
       : sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through) SELECT ${tenantId}, ${purged} WHERE ${held}
         ON CONFLICT (tenant_id) DO UPDATE SET purged_through = excluded.purged_through`,
@@ -423,7 +424,7 @@ export async function finishingStatements(
 }
 
 /** Rows per page of a verification scan: keys and versions only, so a page is small. */
-export const VERIFY_PAGE = 5000;
+const VERIFY_PAGE = 5000;
 
 /** What a verification compares of each table: the key and what changes with every write. */
 export const VERIFIED = {

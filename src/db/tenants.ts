@@ -104,7 +104,8 @@ export function markTenantDeleted(db: Database, tenantId: string, now: number): 
 /** Deleted tenants whose deletion is not finished, the oldest first. */
 export const deletedTenants = (db: Database, limit: number) =>
   db
-    .select({ id: tenants.id, database: tenants.database, deletedAt: tenants.deletedAt })
+    // Not null: the condition below.
+    .select({ id: tenants.id, database: tenants.database, deletedAt: sql<number>`${tenants.deletedAt}` })
     .from(tenants)
     .where(isNotNull(tenants.deletedAt))
     .orderBy(asc(tenants.deletedAt))

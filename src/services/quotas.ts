@@ -1,3 +1,4 @@
+import { CONTROL_DATABASE } from "../db/databases";
 import {
   namesLimits,
   type Quota,
@@ -51,7 +52,7 @@ export const getQuotaDefaults = (ctx: OperatorContext) => readQuotaDefaults(ctx.
  */
 export async function syncQuotaDefaults(ctx: OperatorContext) {
   const defaults = await readQuotaDefaults(ctx.db);
-  const others = ctx.databases.names.filter((name) => ctx.databases.data(name) !== ctx.db);
+  const others = ctx.databases.names.filter((name) => name !== CONTROL_DATABASE);
   await Promise.all(others.map((name) => writeQuotaDefaults(ctx.databases.data(name), defaults)));
   return { defaults, written: others.length };
 }

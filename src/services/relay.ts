@@ -14,7 +14,7 @@ import { logEvent } from "../lib/log";
  */
 
 /** Entries per data-database batch (three statements each). */
-export const RELAY_PAGE = 30;
+const RELAY_PAGE = 30;
 
 interface RelayStores {
   db: Database;

@@ -31,15 +31,17 @@ const REQUEST_STEPS = 10;
  * marked, and can be retried. Then the mark, then as much of the purge as a request should do.
  */
 export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
-  const tenant = await requireTenant(ctx, tenantId);
-  const move = await findMove(ctx.db, tenantId);
+  const [tenant, move, tokens] = await Promise.all([
+    requireTenant(ctx, tenantId),
+    findMove(ctx.db, tenantId),
+    tenantTokenHashes(ctx.db, tenantId),
+  ]);
   if (move && !ENDED_PHASES.includes(move.phase)) {
     throw new AdminError(
       "move_in_progress",
       "The tenant is moving between databases; let the move end or roll it back.",
     );
   }
-  const tokens = await tenantTokenHashes(ctx.db, tenantId);
   await deleteGrants(
     ctx.kv,
     tokens.map((t) => t.tokenHash),
@@ -60,11 +62,7 @@ export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
  * Up to `steps` purge steps of a deleted tenant's data; once a step finds nothing left and the settle time has
  * passed, its control rows go too. Returns how many steps ran and whether the deletion is finished.
  */
-export async function continueDeletion(
-  ctx: OperatorContext,
-  tenant: TenantPlacement & { deletedAt: number },
-  steps: number,
-) {
+async function continueDeletion(ctx: OperatorContext, tenant: TenantPlacement & { deletedAt: number }, steps: number) {
   // Directly, not behind the fence: the purge's deletes pass it, and a deleted tenant has no readers left.
   const data = ctx.databases.data(tenant.database);
   for (let step = 1; step <= steps; step++) {
@@ -86,8 +84,8 @@ export async function continueDeletions(ctx: OperatorContext, steps: number) {
   let left = steps;
   let finished = 0;
   for (const row of await deletedTenants(ctx.db, 20)) {
-    if (left <= 0 || row.deletedAt === null) break;
-    const done = await continueDeletion(ctx, { ...row, deletedAt: row.deletedAt }, left);
+    if (left <= 0) break;
+    const done = await continueDeletion(ctx, row, left);
     left -= done.steps;
     if (done.finished) finished++;
   }

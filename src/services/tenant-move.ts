@@ -80,13 +80,13 @@ import { publishGrant } from "./tokens";
 
 /** How long after the switch the source's rows stay: grants cached at a location live a minute at most. */
 export const MOVE_SETTLE_MS = 5 * 60_000;
-/** A step's hold on its move lasts this long unless renewed; a step renews it every RENEW_EVERY D1 calls. */
+/** A step's hold on its move lasts this long unless renewed: after RENEW_EVERY D1 calls or a quarter of it. */
 const LEASE_MS = 2 * 60_000;
 const RENEW_EVERY = 50;
 /** D1 calls a step may spend before handing over to the next message (Workers allow 1,000 per invocation). */
 const STEP_CALLS = 400;
 /** The feed backlog at which the source is fenced: what the unavailable window has left to catch up. */
-export const SWITCH_BACKLOG = 200;
+const SWITCH_BACKLOG = 200;
 /** Events read per catch-up page. */
 const CATCH_UP_PAGE = 200;
 /** Consecutive failed steps after which a move waits for an operator. */
@@ -107,9 +107,8 @@ const noProgress = (): CopyProgress => ({ users: 0, groups: 0, group_members: 0,
 
 /** POST /admin/tenants/{id}/move: starts a move to `database`, or resumes a failed one to the same database. */
 export async function startMove(ctx: MoveContext, tenantId: string, database: string) {
-  const tenant = await requireTenant(ctx, tenantId);
   if (!ctx.databases.has(database)) throw new AdminError("invalid_request", `No data database named ${database}.`);
-  const current = await findMove(ctx.db, tenantId);
+  const [tenant, current] = await Promise.all([requireTenant(ctx, tenantId), findMove(ctx.db, tenantId)]);
   if (current && !ENDED_PHASES.includes(current.phase)) {
     if (current.state === "failed" && current.target === database) {
       await saveMove(ctx.db, tenantId, current.phase, {
@@ -609,41 +608,18 @@ const chunks = <T>(items: T[], size: number) =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /**
- * Compares the target with the (fenced) source. Users, groups and memberships page by page in key order: a page of
- * the source's (key, version) against the target's rows in the same key range; a range that differs is copied again
- * (replaced) and compared again. Each side's pages are hashed into one SHA-256 chain per table, and the totals of the
- * feed, audit log, failed requests and quota counters compared.
+ * Compares the target with the (fenced) source: users, groups and memberships by their fingerprints (verifyTable),
+ * and the totals of the feed, audit log, failed requests and quota counters.
  */
 async function verify(step: Step, move: MoveRow) {
   const { ctx } = step;
   const from = source(ctx, move);
   const to = target(ctx, move);
-  const tables: Record<string, { rows: number; sourceSha256: string; targetSha256: string }> = {};
-  let repaired = 0;
-  for (const name of Object.keys(VERIFIED) as (keyof typeof VERIFIED)[]) {
-    const table = copiedTable(name);
-    let after: Cursor = null;
-    let rows = 0;
-    let sourceChain = "";
-    let targetChain = "";
-    for (;;) {
-      await step.spend(2);
-      const page = await fingerprintPage(from, move.tenantId, name, after);
-      const until = page.full && page.last !== null ? page.last : "end";
-      let copy = await fingerprintPage(to, move.tenantId, name, after, until);
-      if (copy.lines.join("\n") !== page.lines.join("\n")) {
-        repaired++;
-        await repairRange(step, move, table, after, until);
-        copy = await fingerprintPage(to, move.tenantId, name, after, until);
-      }
-      sourceChain = await sha256Hex(sourceChain + page.lines.join("\n"));
-      targetChain = await sha256Hex(targetChain + copy.lines.join("\n"));
-      rows += page.lines.length;
-      if (!page.full) break;
-      after = page.last;
-    }
-    tables[name] = { rows, sourceSha256: sourceChain, targetSha256: targetChain };
-  }
+  const names = Object.keys(VERIFIED) as (keyof typeof VERIFIED)[];
+  // The tables side by side: each is a chain of round trips, and the window lasts as long as the longest one.
+  const verified = await Promise.all(names.map((name) => verifyTable(step, move, name)));
+  const tables = Object.fromEntries(names.map((name, i) => [name, (verified[i] as VerifiedTable).fingerprint]));
+  const repaired = verified.reduce((sum, t) => sum + t.repaired, 0);
   // Retention runs on each database by itself: audit rows close to its cutoff, and events up to the higher of the
   // two purge marks (the target's now: the finishing step took the higher), may be gone on one side only.
   const auditSince = ctx.now - AUDIT_RETENTION_MS + 3_600_000;
@@ -657,6 +633,41 @@ async function verify(step: Step, move: MoveRow) {
     Object.values(tables).every((t) => t.sourceSha256 === t.targetSha256) &&
     JSON.stringify(sourceTotals) === JSON.stringify(targetTotals);
   return { matches, repaired, tables, totals: { source: sourceTotals, target: targetTotals } };
+}
+
+interface VerifiedTable {
+  fingerprint: { rows: number; sourceSha256: string; targetSha256: string };
+  repaired: number;
+}
+
+/**
+ * One table, page by page in key order: the source's (key, version) against the target's rows in the same key
+ * range; a range that differs is copied again and compared again. Each side's pages chain into one SHA-256.
+ */
+async function verifyTable(step: Step, move: MoveRow, name: keyof typeof VERIFIED): Promise<VerifiedTable> {
+  const from = source(step.ctx, move);
+  const to = target(step.ctx, move);
+  let after: Cursor = null;
+  let rows = 0;
+  let repaired = 0;
+  let sourceChain = "";
+  let targetChain = "";
+  for (;;) {
+    await step.spend(2);
+    const page = await fingerprintPage(from, move.tenantId, name, after);
+    const until = page.full && page.last !== null ? page.last : "end";
+    let copy = await fingerprintPage(to, move.tenantId, name, after, until);
+    if (copy.lines.join("\n") !== page.lines.join("\n")) {
+      repaired++;
+      await repairRange(step, move, copiedTable(name), after, until);
+      copy = await fingerprintPage(to, move.tenantId, name, after, until);
+    }
+    sourceChain = await sha256Hex(sourceChain + page.lines.join("\n"));
+    targetChain = await sha256Hex(targetChain + copy.lines.join("\n"));
+    rows += page.lines.length;
+    if (!page.full) return { fingerprint: { rows, sourceSha256: sourceChain, targetSha256: targetChain }, repaired };
+    after = page.last;
+  }
 }
 
 /** Copies a key range of a mutable table again, whatever its size, chunk by chunk. */

@@ -21,8 +21,10 @@ import { revokeAllTokens } from "./tokens";
 
 export type Tenant = Omit<TenantRow, "deletedAt">;
 
-/** A tenant as the operator reads it one at a time: with its quotas' usage and limits. */
-/** `quotas` is null while a move's window refuses the tenant's data (the move says how far it is). */
+/**
+ * A tenant as the operator reads it one at a time: with its quotas' usage and limits (null while a move's window
+ * fences its data) and its latest move.
+ */
 export type TenantWithQuotas = Tenant & { quotas: TenantQuotas | null; move: MoveRow | null };
 
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
@@ -96,7 +98,7 @@ export async function createTenant(
     }),
   ]);
   const { deletedAt: _, ...created } = tenant;
-  return withQuotas(ctx, created);
+  return { ...created, quotas: await quotasOf(ctx, created), move: null };
 }
 
 export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number, nameContains?: string) =>
@@ -108,19 +110,21 @@ export const getTenant = async (ctx: OperatorContext, tenantId: string) =>
 
 /** A tenant already read, with its quotas from its data database and its latest move (in parallel). */
 async function withQuotas(ctx: OperatorContext, tenant: Tenant): Promise<TenantWithQuotas> {
-  const [found, move] = await Promise.all([
-    selectTenantQuotas(dataOf(ctx, tenant), tenant.id).then(
-      ([row]) => row,
-      (error) => {
-        if (isFenceRefusal(error)) return null;
-        throw error;
-      },
-    ),
-    findMove(ctx.db, tenant.id),
-  ]);
-  // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
-  if (found === undefined) throw new Error("the quotas query answered no row");
-  return { ...tenant, quotas: found === null ? null : toTenantQuotas(found), move };
+  const [quotas, move] = await Promise.all([quotasOf(ctx, tenant), findMove(ctx.db, tenant.id)]);
+  return { ...tenant, quotas, move };
+}
+
+/** The tenant's quotas, or null while a move's window fences its data. */
+async function quotasOf(ctx: OperatorContext, tenant: Tenant) {
+  try {
+    const [row] = await selectTenantQuotas(dataOf(ctx, tenant), tenant.id);
+    // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
+    if (!row) throw new Error("the quotas query answered no row");
+    return toTenantQuotas(row);
+  } catch (error) {
+    if (isFenceRefusal(error)) return null;
+    throw error;
+  }
 }
 
 /**
@@ -130,7 +134,7 @@ async function withQuotas(ctx: OperatorContext, tenant: Tenant): Promise<TenantW
  */
 export async function updateTenant(ctx: OperatorContext, tenantId: string, changes: TenantChanges) {
   const { quotas, ...columns } = changes;
-  await requireTenant(ctx, tenantId);
+  const tenant = await requireTenant(ctx, tenantId);
   const statements = [
     updateTenantRow(ctx.db, tenantId, { ...columns, updatedAt: ctx.now }),
     outboxRow(forTenant(ctx, tenantId), {
@@ -145,5 +149,5 @@ export async function updateTenant(ctx: OperatorContext, tenantId: string, chang
   } else {
     await commitAndRelay(ctx, tenantId, statements);
   }
-  return getTenant(ctx, tenantId);
+  return withQuotas(ctx, { ...tenant, ...columns, updatedAt: ctx.now });
 }

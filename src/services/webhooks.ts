@@ -160,14 +160,14 @@ export async function listWebhookDeliveries(
  * ids: a receiver that deduplicates on `webhook-id` must forget the ones it wants again.
  */
 export async function replayWebhook(ctx: WebhookAdminContext, id: string, tenantId: string, after: number) {
-  const endpoint = await getWebhook(ctx, id);
+  const [endpoint, tenant] = await Promise.all([getWebhook(ctx, id), requireTenant(ctx, tenantId)]);
   if (endpoint.disabledAt !== null) {
     throw new AdminError("webhook_disabled", "The endpoint is disabled; enable it before replaying.");
   }
   if (endpoint.tenantIds !== null && !endpoint.tenantIds.includes(tenantId)) {
     throw new AdminError("invalid_request", "tenantId: the endpoint does not take this tenant's events.");
   }
-  const purgedThrough = await feedPurgedThrough(dataOf(ctx, await requireTenant(ctx, tenantId)), tenantId);
+  const purgedThrough = await feedPurgedThrough(dataOf(ctx, tenant), tenantId);
   if (after < purgedThrough) {
     throw new AdminError(
       "cursor_expired",

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { scheduleMoves } from "../../queue";
+import type { OperatorContext } from "../../services/context";
 import type { MoveContext } from "../../services/tenant-move";
 import { type IssuingContext, tokenSigningKeys } from "../../services/tokens";
 import type { WebhookMessage } from "../../services/webhook-delivery";
@@ -27,8 +28,8 @@ export const webhookContext = (c: Context<AppEnv>): WebhookAdminContext => ({
   allowHttp: allowsHttpWebhooks(c.env),
 });
 
-/** The same, with the queue that runs a tenant move's steps. */
-export const moveContext = (c: Context<AppEnv>): MoveContext => ({
-  ...operatorContext(c),
+/** The same (or `base`: the console's page context), with the queue that runs a tenant move's steps. */
+export const moveContext = (c: Context<AppEnv>, base: OperatorContext = operatorContext(c)): MoveContext => ({
+  ...base,
   schedule: scheduleMoves(c.env.MOVE_QUEUE),
 });

@@ -6,22 +6,14 @@ import { DEFAULT_EVENT_PAGE, EVENT_TYPES, type EventType, MAX_EVENT_PAGE, readEv
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant } from "./openapi";
 import { queryOf } from "./validate";
+import { PageLimit } from "./wire";
 
 const Whole = v.pipe(v.string(), v.regex(/^\d{1,15}$/, "must be a whole number"), v.transform(Number));
 
 /** `?after=` a sequence (a nextCursor), `&limit=`, `&types=` comma-separated event types. */
 const EventQuery = v.object({
   after: v.optional(Whole),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.description(`A whole number from 1 to ${MAX_EVENT_PAGE}.`),
-      v.regex(/^\d{1,15}$/, "must be a whole number"),
-      v.transform(Number),
-      v.minValue(1),
-      v.maxValue(MAX_EVENT_PAGE),
-    ),
-  ),
+  limit: PageLimit(MAX_EVENT_PAGE, DEFAULT_EVENT_PAGE),
   // One value, comma-separated (checked as a string, so the document describes what clients send).
   types: v.optional(
     v.pipe(
@@ -61,9 +53,9 @@ export const eventRoutes = new Hono<AppEnv>().get(
   }),
   queryOf(EventQuery),
   async (c) => {
-    const parsed = c.req.valid("query");
     const tenantId = tenantParam(c);
-    const query = { ...parsed, limit: parsed.limit ?? DEFAULT_EVENT_PAGE };
-    return c.json(await readEvents(operatorContext(c), tenantId, query, scimBaseUrl(c.req.url, tenantId)));
+    return c.json(
+      await readEvents(operatorContext(c), tenantId, c.req.valid("query"), scimBaseUrl(c.req.url, tenantId)),
+    );
   },
 );

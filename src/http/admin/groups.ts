@@ -5,7 +5,7 @@ import { getTenantGroup, listTenantGroups } from "../../services/groups";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
 import { queryOf } from "./validate";
-import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody } from "./wire";
+import { iso, ListQuery, listBody } from "./wire";
 
 type GroupRow = Awaited<ReturnType<typeof getTenantGroup>>;
 
@@ -40,7 +40,7 @@ export const groupAdminRoutes = new Hono<AppEnv>()
     }),
     queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+      const { cursor, limit } = c.req.valid("query");
       return c.json(
         listBody(await listTenantGroups(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminGroup),
       );

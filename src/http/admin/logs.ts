@@ -5,7 +5,7 @@ import { listAudit, listRequestFailures } from "../../services/logs";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
 import { queryOf } from "./validate";
-import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody, numericCursor } from "./wire";
+import { iso, ListQuery, listBody, numericCursor } from "./wire";
 
 const AuditEntry = v.strictObject({
   id: v.number(),
@@ -35,7 +35,7 @@ const logDoc = (summary: string, item: v.GenericSchema) =>
 /** `GET /admin/tenants/:tenantId/audit` and `/requests`, newest first, keyset-paged. */
 export const logRoutes = new Hono<AppEnv>()
   .get("/audit", logDoc("The tenant's audit log, newest first", AuditEntry), queryOf(ListQuery), async (c) => {
-    const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+    const { cursor, limit } = c.req.valid("query");
     const rows = await listAudit(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
     return c.json(listBody(rows, limit, toAuditEntry));
   })
@@ -44,7 +44,7 @@ export const logRoutes = new Hono<AppEnv>()
     logDoc("The tenant's failed SCIM requests, newest first", FailureEntry),
     queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+      const { cursor, limit } = c.req.valid("query");
       const rows = await listRequestFailures(operatorContext(c), tenantParam(c), numericCursor(cursor), limit);
       return c.json(listBody(rows, limit, toFailureEntry));
     },

@@ -9,7 +9,6 @@ import { documented, ListOf } from "./openapi";
 import { QuotaLimitsBody } from "./quotas";
 import { jsonBody, queryOf } from "./validate";
 import {
-  DEFAULT_LIST_LIMIT,
   ListQuery,
   listBody,
   MoveWire,
@@ -58,7 +57,7 @@ export const tenantRoutes = new Hono<AppEnv>()
     }),
     queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+      const { cursor, limit } = c.req.valid("query");
       return c.json(listBody(await listTenants(operatorContext(c), cursor, limit), limit, toTenantWire));
     },
   )

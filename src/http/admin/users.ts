@@ -5,7 +5,7 @@ import { createPortalUser, getTenantUser, listTenantUsers } from "../../services
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
 import { jsonBody, queryOf } from "./validate";
-import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody } from "./wire";
+import { iso, ListQuery, listBody } from "./wire";
 
 const CreateUser = v.object({
   email: v.pipe(v.string(), v.trim(), v.email("must be an email address"), v.maxLength(320)),
@@ -76,7 +76,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
     }),
     queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+      const { cursor, limit } = c.req.valid("query");
       return c.json(
         listBody(await listTenantUsers(operatorContext(c), tenantParam(c), cursor, limit), limit, toAdminUser),
       );

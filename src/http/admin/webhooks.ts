@@ -19,7 +19,7 @@ import {
 import { operatorContext, webhookContext } from "./context";
 import { documented, Instant, ListOf, MaybeInstant } from "./openapi";
 import { jsonBody, queryOf } from "./validate";
-import { DEFAULT_LIST_LIMIT, iso, ListQuery, listBody, numericCursor } from "./wire";
+import { iso, ListQuery, listBody, numericCursor } from "./wire";
 
 const Url = v.pipe(v.string(), v.trim(), v.maxLength(2048));
 const EventTypes = v.nullable(
@@ -146,7 +146,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     }),
     queryOf(ListQuery),
     async (c) => {
-      const { cursor, limit = DEFAULT_LIST_LIMIT } = c.req.valid("query");
+      const { cursor, limit } = c.req.valid("query");
       return c.json(listBody(await listWebhooks(operatorContext(c), cursor, limit), limit, toWebhookWire));
     },
   )
@@ -199,7 +199,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     }),
     queryOf(DeliveriesQuery),
     async (c) => {
-      const { cursor, limit = DEFAULT_LIST_LIMIT, state } = c.req.valid("query");
+      const { cursor, limit, state } = c.req.valid("query");
       const rows = await listWebhookDeliveries(operatorContext(c), c.req.param("id"), {
         state,
         before: numericCursor(cursor),

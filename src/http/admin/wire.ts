@@ -116,19 +116,24 @@ export const toTenantWithQuotasWire = (t: TenantWithQuotas): v.InferOutput<typeo
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 200;
 
-/** `?cursor=&limit=` for every admin list (limit: DEFAULT_LIST_LIMIT when absent); lists answer `{ items, nextCursor }`. */
-export const ListQuery = v.object({
-  cursor: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
-  limit: v.optional(
+/** `?limit=`: a whole number from 1 to `max`, `fallback` when absent (the default goes through the same checks). */
+export const PageLimit = (max: number, fallback: number) =>
+  v.optional(
     v.pipe(
       v.string(),
-      v.description(`A whole number from 1 to ${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT}).`),
-      v.regex(/^\d+$/, "must be a whole number"),
+      v.description(`A whole number from 1 to ${max} (default ${fallback}).`),
+      v.regex(/^\d{1,15}$/, "must be a whole number"),
       v.transform(Number),
       v.minValue(1),
-      v.maxValue(MAX_LIST_LIMIT),
+      v.maxValue(max),
     ),
-  ),
+    String(fallback),
+  );
+
+/** `?cursor=&limit=` for every admin list; lists answer `{ items, nextCursor }`. */
+export const ListQuery = v.object({
+  cursor: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
+  limit: PageLimit(MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT),
 });
 
 /** Numeric keyset cursors (audit and request logs); anything else is a client error, not a 500. */

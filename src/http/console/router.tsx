@@ -1,7 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { logEvent } from "../../lib/log";
-import { scheduleMoves } from "../../queue";
 import {
   createSetupLink,
   endCustomerSessions,
@@ -14,6 +13,7 @@ import {
 import { rollBackMove, startMove } from "../../services/tenant-move";
 import { createTenant, listTenants, updateTenant } from "../../services/tenants";
 import { digestsEqual } from "../admin/auth";
+import { moveContext } from "../admin/context";
 import { nudgeTenantOfPath } from "../feed-nudge";
 import { nonceOf, pageContext } from "../portal/context";
 import { PortalRefusal } from "../portal/errors";
@@ -32,10 +32,6 @@ import { SetupLinkPage, SignInPage, TenantsPage } from "../portal/views/console"
 const TENANTS_PAGE = 50;
 
 const consoleFrame = (c: Context<AppEnv>) => ({ csrf: c.var.operator.csrf });
-
-/** A move started or rolled back from the console: the console's actor, and the queue that runs the move. */
-const consoleMoveContext = (c: Context<AppEnv>) => ({ ...pageContext(c), schedule: scheduleMoves(c.env.MOVE_QUEUE) });
-
 /** A checkbox or an on/off choice of a form. */
 const ticked = (value: unknown) => value === "on";
 
@@ -107,11 +103,11 @@ export const consoleRouter = new Hono<AppEnv>()
   })
   .post(`/tenants${TENANT}/move`, async (c) => {
     const database = String((await c.req.parseBody()).database ?? "");
-    await startMove(consoleMoveContext(c), c.var.portal.frame.tenantId, database);
+    await startMove(moveContext(c, pageContext(c)), c.var.portal.frame.tenantId, database);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=move-started`, 303);
   })
   .post(`/tenants${TENANT}/move/roll-back`, async (c) => {
-    await rollBackMove(consoleMoveContext(c), c.var.portal.frame.tenantId);
+    await rollBackMove(moveContext(c, pageContext(c)), c.var.portal.frame.tenantId);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=move-rolling-back`, 303);
   })
   .post(`/tenants${TENANT}/azure-ad-option`, async (c) => {
