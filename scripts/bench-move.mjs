@@ -5,10 +5,10 @@
 // long the copy and catch-up took, the unavailable window (fence to switch) and what it verified, the writes made
 // during the move and how many met the fence. Counts and durations of one local run, not a CI gate: every local D1
 // database is a SQLite file in this one workerd process (docs/operations.md relates them to production).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BENCH_SECRETS, json, writeBenchConfigs } from "./lib/bench-kit.mjs";
+import { BENCH_SECRETS, describeMachine, json, writeBenchConfigs, writeSection } from "./lib/bench-kit.mjs";
 import { adminCall, d1, migrateLocal, startWorker } from "./lib/local-worker.mjs";
 
 const USERS = Number(process.env.BENCH_MOVE_USERS ?? 100_000);
@@ -110,7 +110,7 @@ try {
 
 const { move, writes, toSwitchMs } = result;
 const v = move.verification;
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+const machine = describeMachine();
 const rows = [
   "| measure | value |",
   "| --- | ---: |",
@@ -137,8 +137,5 @@ The window is the fence's final catch-up plus the verification, which reads ever
 (docs/operations.md, "Moving a tenant"); locally both are SQLite files in one process, so its length here is what
 the local simulator takes, not what D1 would.
 `;
-const report = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "# Benchmarks\n";
-const without = report.replace(/## Moving a tenant[\s\S]*?(?=\n## |$)/, "").trimEnd();
-const peer = /\n## Peer comparison[\s\S]*$/.exec(without)?.[0] ?? "";
-writeFileSync("BENCHMARKS.md", `${without.slice(0, without.length - peer.length).trimEnd()}\n\n${section}${peer}\n`);
+writeSection("Moving a tenant", section);
 process.exit(0);

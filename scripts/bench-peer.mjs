@@ -3,7 +3,7 @@
 // scimmy-routers on Node with SQLite (bench/peer/server.mjs), in one run, reported as ratios (ours ÷ peer).
 // The peer's packages go into a temporary folder (reused while it exists), never into this project.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -19,6 +19,7 @@ import {
   seedTenant,
   warmUp,
   writeBenchConfigs,
+  writeSection,
 } from "./lib/bench-kit.mjs";
 import { d1, freePort, migrateLocal, startWorker } from "./lib/local-worker.mjs";
 
@@ -134,6 +135,5 @@ for (const name of Object.keys(rates.ours)) {
 const table = lines.join("\n");
 console.log(`\n${table}\n\n${USERS.toLocaleString()} users each; median of ${RUNS} runs of ${DURATION} s.`);
 const section = `## Peer comparison\n\nReproduce: \`npm run bench:peer\`. The same workload against SCIMMY 1.3.5 + scimmy-routers 1.3.2 on Node\n(express, node:sqlite with indexes on id, userName and externalId), ${USERS.toLocaleString()} users each, median of ${RUNS} runs of\n${DURATION} s. See docs/performance.md for what is ours and what is the local D1 simulator's.\n\n${table}\n`;
-const report = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "# Benchmarks\n";
-writeFileSync("BENCHMARKS.md", `${report.replace(/## Peer comparison[\s\S]*$/, "").trimEnd()}\n\n${section}`);
+writeSection("Peer comparison", section);
 process.exit(0);

@@ -6,18 +6,20 @@
 // this machine's cores, so spreading can only show what the local simulator parallelises; in production each D1
 // database is its own single-threaded server, and capacity adds up per database (docs/operations.md).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BENCH_SECRETS,
   CONNECTIONS,
   DURATION,
+  describeMachine,
   dynamic,
   json,
   measure,
   RUNS,
   writeBenchConfigs,
+  writeSection,
 } from "./lib/bench-kit.mjs";
 import { adminCall, migrateLocal, startWorker } from "./lib/local-worker.mjs";
 
@@ -164,7 +166,7 @@ async function requestLogOf(tenant) {
 // The last of each route: the first request of an isolate also records the token's use (one more call, at most once
 // per token every five minutes), which is not what the mix costs in steady state.
 const perRoute = new Map(log.map((line) => [`${line.method} ${line.route}`, line.d1]));
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+const machine = describeMachine();
 const rows = [
   "| layout | req/s (median) | ratio |",
   "| --- | ---: | ---: |",
@@ -196,8 +198,5 @@ Locally both databases are SQLite files served by one workerd process on this ma
 what the simulator parallelises, not what Cloudflare does: in production each D1 database is its own single-threaded
 server and capacity adds up per database. docs/operations.md turns the D1 calls above into capacity figures.
 `;
-const report = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "# Benchmarks\n";
-const without = report.replace(/## Spread over data databases[\s\S]*?(?=\n## |$)/, "").trimEnd();
-const peer = /\n## Peer comparison[\s\S]*$/.exec(without)?.[0] ?? "";
-writeFileSync("BENCHMARKS.md", `${without.slice(0, without.length - peer.length).trimEnd()}\n\n${section}${peer}\n`);
+writeSection("Spread over data databases", section);
 process.exit(0);

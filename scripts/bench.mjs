@@ -5,12 +5,13 @@
 // Medians of several short runs; absolute numbers depend on the machine and are not the point.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BENCH_SECRETS,
   CONNECTIONS,
   DURATION,
+  describeMachine,
   dynamic,
   feedFrom,
   issueBenchToken,
@@ -261,14 +262,12 @@ for (const r of results) {
 for (const o of outbox) row("outbox", `events per request: ${o.name}`, o.perRequest.toFixed(2), "");
 row("bundle", "wrangler deploy --dry-run", bundle ? `${bundle[1]} (gzip ${bundle[2]})` : "n/a", "");
 const table = lines.join("\n");
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+const machine = describeMachine();
 console.log(
   `\n${table}\n\nvs floor: operation req/s ÷ floor req/s (higher is better). scale: cost at the large size ÷ cost at the small size (req/s small ÷ req/s large; 1.0 = flat).\n${machine}`,
 );
-// The sections of npm run bench:spread and bench:peer are kept when this part is rewritten.
-const peerSection = /## (?:Spread over data databases|Peer comparison)[\s\S]*$/.exec(
-  existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "",
-)?.[0];
+// The other benchmarks' sections (each under its own `## ` heading) are kept when this part is rewritten.
+const peerSection = /^## [\s\S]*$/m.exec(existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "")?.[0];
 writeFileSync(
   "BENCHMARKS.md",
   `# Benchmarks

@@ -1,6 +1,7 @@
 // Shared by `npm run bench` and `npm run bench:peer`: bulk seed SQL for our D1 and the autocannon measurement loop.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
 import { adminCall } from "./local-worker.mjs";
@@ -131,3 +132,23 @@ export const patchOps = (...Operations) =>
   JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 /** A request rebuilt each time; `context` is autocannon's per-connection state (for multi-request sequences). */
 export const dynamic = (method, build) => ({ method, setupRequest: (req, context) => ({ ...req, ...build(context) }) });
+
+/** The machine a benchmark ran on, as each report names it. */
+export const describeMachine = () => `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+
+/**
+ * Writes one benchmark's section (text starting `## <title>`) into BENCHMARKS.md: in place of the section of that
+ * title, else before the peer comparison (which stays last), else at the end. Every other section stays as it is,
+ * whichever benchmarks ran in whatever order.
+ */
+export function writeSection(title, section) {
+  const report = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "# Benchmarks\n";
+  const parts = report.split(/\n(?=## )/);
+  const at = parts.findIndex((part) => part.startsWith(`## ${title}\n`));
+  const peer = parts.findIndex((part) => part.startsWith("## Peer comparison\n"));
+  const text = `${section.trim()}\n`;
+  if (at !== -1) parts[at] = text;
+  else if (peer !== -1) parts.splice(peer, 0, text);
+  else parts.push(text);
+  writeFileSync("BENCHMARKS.md", `${parts.map((part) => part.trimEnd()).join("\n\n")}\n`);
+}
