@@ -184,5 +184,6 @@ describe("admin reads of a tenant's data: the tenant in the control database, th
     const res = await admin("GET", "/tenants/unknown/users", { fetch: counted });
     expect(await res.json()).toMatchObject({ error: { code: "tenant_not_found" } });
     expect(counter.cost.calls).toBe(1);
+    expect(counter.of.DB.calls).toBe(1);
   });
 });

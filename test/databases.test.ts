@@ -10,7 +10,8 @@ import worker from "../src/index";
 import { runTokenHousekeeping } from "../src/services/housekeeping";
 import { drainOutbox } from "../src/services/relay";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
-import { countingD1, interceptD1 } from "./support/d1-intercept";
+import { hashToken } from "../src/tokens/token";
+import { countingD1, failingD1, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, isControlTable, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { seedGroup } from "./support/seed";
@@ -274,6 +275,12 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
     const res = await admin("PATCH", `/tenants/${t.tenantId}`, { body: { quotas: { users: 0 } }, fetch: down });
     expect(res.status).toBe(200);
     expect(await outbox(t.tenantId)).toBe(1);
+    // Not applied yet: the limit is only in the waiting entry, and the tenant still grows.
+    const waiting = await (await admin("GET", `/tenants/${t.tenantId}`)).json<{
+      quotas: { users: { limit: number } };
+    }>();
+    expect(waiting.quotas.users.limit).not.toBe(0);
+    expect((await scim(t, "POST", "/Users", { body: { userName: "before@limit.example" } })).status).toBe(201);
     await relayCron();
     const quotas = await (await admin("GET", `/tenants/${t.tenantId}`)).json<{
       quotas: { users: { limit: number } };
@@ -317,10 +324,7 @@ describe("deleting a tenant", () => {
     const t = await createTenant("Interrupted");
     const placed = await placementOf(t.tenantId);
     await seedGroup(t.tenantId, "interrupted", 1200);
-    let calls = 0;
-    const flaky = interceptD1(DATABASES[placed], () => {
-      if (++calls === 2) throw new Error("D1_ERROR: Network connection lost.");
-    });
+    const flaky = failingD1(DATABASES[placed], 2);
     expect(
       (await admin("DELETE", `/tenants/${t.tenantId}`, { fetch: fetchWith({ bindings: { [placed]: flaky } }) })).status,
     ).toBe(204);
@@ -338,9 +342,7 @@ describe("deleting a tenant", () => {
   it("purges a write that a cached grant let through after the deletion", async () => {
     const t = await createTenant("Late Write");
     const placed = await placementOf(t.tenantId);
-    const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(t.token)))]
-      .map((b) => b.toString(16).padStart(2, "0"))
-      .join("");
+    const hash = await hashToken(t.token);
     const grant = await env.TOKENS.get(`token:${hash}`);
     expect((await admin("DELETE", `/tenants/${t.tenantId}`)).status).toBe(204);
     // A location whose KV cache still holds the grant for up to a minute.
@@ -350,6 +352,8 @@ describe("deleting a tenant", () => {
     // Before the settle time housekeeping purges the data again but keeps the mark; after it, everything goes.
     await runTokenHousekeeping(cronContext(Date.now()));
     expect(await env.DB.prepare("select count(*) as n from tenants where id = ?").bind(t.tenantId).first("n")).toBe(1);
+    const late = DATABASES[placed].prepare("select count(*) as n from users where tenant_id = ?").bind(t.tenantId);
+    expect(await late.first("n")).toBe(0);
     await settled();
     expect(await tenantSnapshot(t.tenantId, TENANT_TABLES, placed)).toBe(empty);
   });

@@ -52,26 +52,40 @@ export function interceptD1(d1: D1Database, before: Hook, after: AfterHook = () 
 
 export interface D1Cost {
   calls: number;
+  /** Round trips one after the other: a call that starts while none is in flight (of any binding sharing the cost). */
+  rounds: number;
   statements: number;
   rowsRead: number;
 }
 
-const noCost = (): D1Cost => ({ calls: 0, statements: 0, rowsRead: 0 });
+const noCost = (): D1Cost => ({ calls: 0, rounds: 0, statements: 0, rowsRead: 0 });
 
-/** Counts calls, statements (inside batches too) and rows read, from D1's own result metadata, into `cost`. */
+/** Calls in flight per cost, so bindings counting into one cost see each other's. */
+const inFlight = new WeakMap<D1Cost, number>();
+
+const resetCost = (cost: D1Cost) => {
+  inFlight.delete(cost);
+  Object.assign(cost, noCost());
+};
+
+/** Counts calls, rounds, statements (inside batches too) and rows read (D1's own result metadata) into `cost`. */
 export function countingD1(d1: D1Database, cost: D1Cost = noCost()) {
   const db = interceptD1(
     d1,
     (statements) => {
+      const flying = inFlight.get(cost) ?? 0;
+      if (flying === 0) cost.rounds++;
+      inFlight.set(cost, flying + 1);
       cost.calls++;
       cost.statements += statements;
     },
     (result) => {
+      inFlight.set(cost, (inFlight.get(cost) ?? 1) - 1);
       for (const r of Array.isArray(result) ? result : [result])
         cost.rowsRead += (r as D1Result | null)?.meta?.rows_read ?? 0;
     },
   );
-  return { db, cost, reset: () => Object.assign(cost, noCost()) };
+  return { db, cost, reset: () => resetCost(cost) };
 }
 
 /** Fails the N-th call (counted in `calls`, which several bindings may share) the way D1 does when the network drops. */
@@ -88,13 +102,21 @@ const eachDatabase = (wrap: (d1: D1Database) => D1Database) =>
     D1Database
   >;
 
-/** Every database counted into one cost: a call to any of them is a round trip. */
+/** Every database counted into one cost (a call to any of them is a round trip), and each into its own (`of`). */
 export function countingDatabases() {
   const cost = noCost();
+  const of = Object.fromEntries(Object.keys(DATABASES).map((name) => [name, noCost()])) as Record<DatabaseName, D1Cost>;
+  const bindings = Object.fromEntries(
+    Object.entries(DATABASES).map(([name, d1]) => [
+      name,
+      countingD1(countingD1(d1, of[name as DatabaseName]).db, cost).db,
+    ]),
+  ) as Record<DatabaseName, D1Database>;
   return {
-    bindings: eachDatabase((d1) => countingD1(d1, cost).db),
+    bindings,
     cost,
-    reset: () => Object.assign(cost, noCost()),
+    of,
+    reset: () => [cost, ...Object.values(of)].forEach(resetCost),
   };
 }
 
