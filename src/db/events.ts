@@ -1,31 +1,9 @@
 import { count, is, lt, SQL, sql } from "drizzle-orm";
+import type { EventType } from "../events/registry";
 import { jsonValue, type WriteContext } from "./audit";
 import { runBatch } from "./batch";
 import type { Database } from "./client";
 import { eventFeeds, events } from "./schema";
-
-/** Every event type the feed carries (docs/events.md describes each payload). */
-export const EVENT_TYPES = [
-  "user.created",
-  "user.updated",
-  "user.deactivated",
-  "user.reactivated",
-  "user.deleted",
-  "user.adopted",
-  "group.created",
-  "group.updated",
-  "group.deleted",
-  "group.members_added",
-  "group.members_removed",
-  "integration.created",
-  "integration.deleted",
-  "token.issued",
-  "token.rotated",
-  "token.revoked",
-  "token.expiring_soon",
-  "token.expired",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 /** User ids per membership event: a larger change becomes several consecutive events. */
 export const MAX_MEMBERS_PER_EVENT = 1000;
@@ -146,9 +124,11 @@ export const MAX_EVENT_PAGE_BYTES = 4 * 1024 * 1024;
 /**
  * A page of the tenant's feed after sequence `after` (never before what retention purged), oldest first, in one
  * round trip (to the tenant's data database) with what the reader needs around it: the purge mark, the feed's newest
- * sequence, and whether the page stopped short of `limit` only because of its byte budget. With `types`, each type
- * is read on its own index range up to `limit` rows and the ranges merged, so a rare type never walks the rest of
- * the feed (4 parameters a type: 18 types stay under D1's 100 per statement).
+ * sequence, and whether the page stopped short of `limit` only because of its byte budget. With `types` (one JSON
+ * parameter, however many), the page is read on the (tenant, type, sequence) index up to a bound: each type's
+ * `limit`-th event after the start, found by stepping that type's index range, and the lowest of those. A page of
+ * `limit` events cannot reach past it, so a rare type never walks the rest of the feed and a frequent one is read
+ * `limit` rows deep at most.
  */
 export async function readFeed(
   db: Database,
@@ -157,18 +137,23 @@ export async function readFeed(
 ) {
   const { after, limit, types } = page;
   const start = sql`max(${after}, ${purgedThrough(tenantId)})`;
-  const range = (type?: EventType) =>
-    sql`SELECT sequence, id, type, occurred_at AS occurredAt, resource, data,
-        length(coalesce(resource, '')) + length(data) AS size
-      FROM ${events} WHERE tenant_id = ${tenantId}${type === undefined ? sql`` : sql` AND type = ${type}`}
-        AND sequence > ${start} ORDER BY sequence LIMIT ${limit}`;
+  const columns = sql`e.sequence, e.id, e.type, e.occurred_at AS occurredAt, e.resource, e.data,
+    length(coalesce(e.resource, '')) + length(e.data) AS size`;
+  const wanted = sql`SELECT DISTINCT value AS type FROM json_each(${JSON.stringify(types ?? [])})`;
+  const bound = sql`SELECT min(b) FROM (SELECT (SELECT sequence FROM ${events}
+      WHERE tenant_id = ${tenantId} AND type = w.type AND sequence > ${start}
+      ORDER BY sequence LIMIT 1 OFFSET ${limit - 1}) AS b FROM (${wanted}) w)`;
+  // The types are the outer loop (CROSS JOIN), each looked up on the type index (INDEXED BY): with the bounds as
+  // parameters, SQLite's planner otherwise takes the primary key's sequence range and walks the tenant's whole feed
+  // filtering by type (measured: 10,016 rows read for two events among 10,000 others).
   const candidates =
     types === undefined
-      ? range()
-      : sql`SELECT * FROM (${sql.join(
-          types.map((t) => sql`SELECT * FROM (${range(t)})`),
-          sql` UNION ALL `,
-        )}) ORDER BY sequence LIMIT ${limit}`;
+      ? sql`SELECT ${columns} FROM ${events} e WHERE e.tenant_id = ${tenantId} AND e.sequence > ${start}
+        ORDER BY e.sequence LIMIT ${limit}`
+      : sql`SELECT ${columns} FROM (${wanted}) w CROSS JOIN ${events} e INDEXED BY events_tenant_type_idx
+        WHERE e.tenant_id = ${tenantId} AND e.type = w.type AND e.sequence > ${start}
+          AND e.sequence <= coalesce((${bound}), ${Number.MAX_SAFE_INTEGER})
+        ORDER BY e.sequence LIMIT ${limit}`;
   // Cut where the bytes so far reach the budget; `candidates` says how many rows the page had before the cut.
   const read = sql`SELECT * FROM (SELECT *, sum(size) OVER (ORDER BY sequence ROWS UNBOUNDED PRECEDING) AS running,
       count(*) OVER () AS candidates FROM (${candidates}))

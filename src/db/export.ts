@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
-import { groupMembers, groups, users } from "./schema";
+import { groupMembers, users } from "./schema";
+import { type ExportedResources, TABLES } from "./tables";
 
 /** Where a keyset walk over a tenant's resources stands: after this (created_at, id), in that order. */
 export interface Cursor {
@@ -20,12 +21,12 @@ const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS upd
  */
 export async function resourcePage(
   db: Database,
-  kind: "users" | "groups",
+  kind: ExportedResources,
   tenantId: string,
   cursor: Cursor | null,
   limit: number,
 ) {
-  const table = kind === "users" ? users : groups;
+  const { table } = TABLES[kind];
   const [page] = await runBatch(db, [
     sql`SELECT ${RECORD} FROM ${table} WHERE tenant_id = ${tenantId} ${after(cursor)}
       ORDER BY created_at, id LIMIT ${limit}`,

@@ -1,8 +1,9 @@
 import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
+import type { EventType } from "../events/registry";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
-import { type EventType, eventRows, newEventId } from "./events";
+import { eventRows, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits } from "./quotas";
 import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema";
 

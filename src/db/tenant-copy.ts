@@ -1,20 +1,23 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { EventType } from "../events/registry";
 import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
+import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
 import {
-  auditEvents,
-  eventFeeds,
-  events,
-  failedRequests,
-  groupMembers,
-  groups,
-  tenantCopies,
-  tenantQuotas,
-  users,
-} from "./schema";
-import { DATA_TABLES } from "./tenants";
+  type AtSwitchTable,
+  type ChunkedTable,
+  type CopyRule,
+  type CountedTable,
+  type DataTable,
+  dataTablesWhere,
+  type FingerprintedTable,
+  isNot,
+  PURGED_DATA_TABLES,
+  TABLES,
+  type VerifyRule,
+} from "./tables";
 
 /**
  * Copying a tenant's rows from one data database to another (services/tenant-move.ts). D1 cannot read one database
@@ -28,7 +31,7 @@ import { DATA_TABLES } from "./tenants";
  * by range, so its cursor is written in the same batch as the rows, and no chunk is ever written twice.
  */
 export interface CopiedTable {
-  name: "users" | "groups" | "group_members" | "events" | "audit_events" | "failed_requests";
+  name: ChunkedTable | AtSwitchTable;
   table: SQLiteTable;
   /** The keyset order: columns that never change once a row exists, unique within the tenant. */
   key: readonly string[];
@@ -44,49 +47,31 @@ export interface CopiedTable {
   renumber?: boolean;
 }
 
-export const COPIED_TABLES: readonly CopiedTable[] = [
-  {
-    name: "users",
-    table: users,
-    key: ["created_at", "id"],
-    unique: "user_name_key",
-    mutable: true,
-    chunk: 200,
-    size: ["data", "folded"],
-  },
-  {
-    name: "groups",
-    table: groups,
-    key: ["created_at", "id"],
-    unique: "display_name_key",
-    mutable: true,
-    chunk: 200,
-    size: ["data", "folded"],
-  },
-  { name: "group_members", table: groupMembers, key: ["group_id", "member_id"], mutable: true, chunk: 1000 },
-  { name: "events", table: events, key: ["sequence"], mutable: false, chunk: 200, size: ["resource", "data"] },
-  {
-    name: "audit_events",
-    table: auditEvents,
-    key: ["id"],
-    mutable: false,
-    chunk: 500,
-    renumber: true,
-    size: ["detail"],
-  },
-];
+/** A registry entry as the copy reads it. */
+function copied(name: ChunkedTable | AtSwitchTable): CopiedTable {
+  const spec: DataTable = TABLES[name];
+  const rule = spec.copy as CopyRule;
+  return {
+    name,
+    table: spec.table,
+    key: spec.key,
+    mutable: spec.mutable,
+    chunk: rule.kind === "chunks" ? rule.rows : 0,
+    ...(rule.kind === "chunks" ? { unique: rule.unique, size: rule.size } : {}),
+    renumber: rule.renumber,
+  };
+}
 
-/** Brought over whole at the switch (finishingStatements): a small log whose rows are rewritten in place. */
-const FAILED_REQUESTS: CopiedTable = {
-  name: "failed_requests",
-  table: failedRequests,
-  key: ["id"],
-  mutable: true,
-  chunk: 0,
-  renumber: true,
-};
+/** The tables copied in chunks (the table registry's `copy: chunks`), in the registry's order. */
+export const COPIED_TABLES: readonly CopiedTable[] = dataTablesWhere<ChunkedTable>(
+  (t) => !isNot(t.copy) && t.copy.kind === "chunks",
+).map(copied);
 
-export const copiedTable = (name: CopiedTable["name"]) => COPIED_TABLES.find((t) => t.name === name) as CopiedTable;
+/** Rows a move has copied per table (rows copied again after they changed count again). */
+export type CopyProgress = Record<ChunkedTable, number>;
+export const noProgress = () => Object.fromEntries(COPIED_TABLES.map((t) => [t.name, 0])) as CopyProgress;
+
+export const copiedTable = (name: ChunkedTable) => COPIED_TABLES.find((t) => t.name === name) as CopiedTable;
 
 /** Stored columns (a virtual column is computed, never written); audit ids are left to the target. */
 function columnsOf(table: CopiedTable) {
@@ -301,7 +286,9 @@ export function startCopy(tenantId: string, source: string, lease: string): Stat
 export async function holdsTenant(db: Database, tenantId: string) {
   const [result] = await runBatch(db, [
     sql`SELECT ${sql.join(
-      DATA_TABLES.map((t) => sql`EXISTS (SELECT 1 FROM ${sql.identifier(t)} WHERE tenant_id = ${tenantId})`),
+      PURGED_DATA_TABLES.map(
+        (t) => sql`EXISTS (SELECT 1 FROM ${sql.identifier(t.name)} WHERE tenant_id = ${tenantId})`,
+      ),
       sql` OR `,
     )} AS held`,
   ]);
@@ -311,7 +298,7 @@ export async function holdsTenant(db: Database, tenantId: string) {
 /** What an event of the feed says changed: its type and the ids it names. */
 export interface FeedChange {
   sequence: number;
-  type: string;
+  type: EventType;
   userId: string | null;
   groupId: string | null;
   members: string[];
@@ -333,7 +320,7 @@ export async function changesAfter(db: Database, tenantId: string, after: number
   return rowsOf(result).map(
     (row): FeedChange => ({
       sequence: Number(row.sequence),
-      type: String(row.type),
+      type: String(row.type) as EventType,
       userId: row.userId === null ? null : String(row.userId),
       groupId: row.groupId === null ? null : String(row.groupId),
       members: JSON.parse(String(row.members)) as string[],
@@ -384,54 +371,81 @@ export async function resyncMemberships(source: Database, tenantId: string, leas
 }
 
 /**
- * What the copy brings over whole at the switch, the source being fenced: the failed-request log (a bounded
- * diagnostic log whose rows are rewritten in place), the feed's purge mark (the higher of the two, and the events
- * retention purged up to it), and the tenant's own limits (its counters are the target's triggers' own count).
+ * What the copy brings over whole inside the window, the source being fenced, per table the registry marks
+ * `at_switch` (a table added there without an entry here does not compile): what to read of the source (one
+ * statement each, read in one batch) and the target's statements that make it match.
  */
+const AT_SWITCH: {
+  [N in AtSwitchTable]: {
+    read: (tenantId: string) => SQL;
+    write: (tenantId: string, rows: RawRow[], held: SQL, targetPurged: number) => Statement[];
+  };
+} = {
+  // The limits only: the counters are the target's triggers' own count of the rows copied.
+  tenant_quotas: {
+    read: (tenantId) => sql`SELECT max_users, max_groups, max_bytes FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
+    write: (tenantId, [limits = { max_users: null, max_groups: null, max_bytes: null }], held) => [
+      sql`UPDATE ${tenantQuotas} SET max_users = ${limits.max_users}, max_groups = ${limits.max_groups},
+        max_bytes = ${limits.max_bytes} WHERE tenant_id = ${tenantId} AND ${held}`,
+    ],
+  },
+  // The higher of the two purge marks (retention may have run on the target first, and its purged events are not
+  // there), and the events up to it; no mark on either side (nothing ever purged): none in the target either.
+  event_feeds: {
+    read: (tenantId) => sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
+    write: (tenantId, [sourceMark], held, targetPurged) => {
+      const purged = Math.max(Number(sourceMark?.purged_through ?? 0), targetPurged);
+      const marked = sourceMark !== undefined || targetPurged > 0;
+      return [
+        !marked
+          ? sql`DELETE FROM ${eventFeeds} WHERE tenant_id = ${tenantId} AND ${held}`
+          : sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through) SELECT ${tenantId}, ${purged} WHERE ${held}
+            ON CONFLICT (tenant_id) DO UPDATE SET purged_through = excluded.purged_through`,
+        sql`DELETE FROM ${events} WHERE tenant_id = ${tenantId} AND sequence <= ${purged} AND ${held}`,
+      ];
+    },
+  },
+  // A small diagnostic log whose rows are rewritten in place: replaced whole.
+  failed_requests: {
+    read: (tenantId) =>
+      sql`SELECT ${ids(columnsOf(copied("failed_requests")))} FROM ${failedRequests}
+        WHERE tenant_id = ${tenantId} ORDER BY id`,
+    write: (tenantId, rows, held) => [
+      sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND ${held}`,
+      ...insertRows(copied("failed_requests"), rows, held),
+    ],
+  },
+};
+
+/** The target's statements that bring over what AT_SWITCH names, read from the (fenced) source. */
 export async function finishingStatements(
   source: Database,
   target: Database,
   tenantId: string,
   lease: string,
 ): Promise<Statement[]> {
-  const [[failed, feed, quotas], targetPurged] = await Promise.all([
-    runBatch(source, [
-      sql`SELECT ${ids(columnsOf(FAILED_REQUESTS))} FROM ${failedRequests}
-        WHERE tenant_id = ${tenantId} ORDER BY id`,
-      sql`SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}`,
-      sql`SELECT max_users, max_groups, max_bytes FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
-    ]),
+  const names = Object.keys(AT_SWITCH) as AtSwitchTable[];
+  const [read, targetPurged] = await Promise.all([
+    runBatch(
+      source,
+      names.map((name) => AT_SWITCH[name].read(tenantId)),
+    ),
     feedPurgedThrough(target, tenantId),
   ]);
-  // The higher of the two marks: retention may have run on the target first, and its purged events are not there.
-  // No mark on either side (nothing ever purged): none in the target either.
-  const sourceMark = rowsOf(feed)[0];
-  const purged = Math.max(Number(sourceMark?.purged_through ?? 0), targetPurged);
-  const marked = sourceMark !== undefined || targetPurged > 0;
-  const limits = rowsOf(quotas)[0] ?? { max_users: null, max_groups: null, max_bytes: null };
   const held = heldBy(tenantId, lease);
-  return [
-    sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND ${held}`,
-    ...insertRows(FAILED_REQUESTS, rowsOf(failed), held),
-    !marked
-      ? sql`DELETE FROM ${eventFeeds} WHERE tenant_id = ${tenantId} AND ${held}`
-      : sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through) SELECT ${tenantId}, ${purged} WHERE ${held}
-        ON CONFLICT (tenant_id) DO UPDATE SET purged_through = excluded.purged_through`,
-    sql`DELETE FROM ${events} WHERE tenant_id = ${tenantId} AND sequence <= ${purged} AND ${held}`,
-    sql`UPDATE ${tenantQuotas} SET max_users = ${limits.max_users}, max_groups = ${limits.max_groups},
-      max_bytes = ${limits.max_bytes} WHERE tenant_id = ${tenantId} AND ${held}`,
-  ];
+  return names.flatMap((name, i) => AT_SWITCH[name].write(tenantId, rowsOf(read[i]), held, targetPurged));
 }
 
 /** Rows per page of a verification scan: keys and versions only, so a page is small. */
 const VERIFY_PAGE = 5000;
 
-/** What a verification compares of each table: the key and what changes with every write. */
-export const VERIFIED = {
-  users: { key: ["created_at", "id"], value: "version" },
-  groups: { key: ["created_at", "id"], value: "version" },
-  group_members: { key: ["group_id", "member_id"], value: null },
-} as const;
+/** What a verification compares of each fingerprinted table (the registry's): its key, and what every write changes. */
+export const VERIFIED = Object.fromEntries(
+  dataTablesWhere<FingerprintedTable>((t) => !isNot(t.verify) && t.verify.kind === "fingerprint").map((name) => {
+    const spec: DataTable = TABLES[name];
+    return [name, { key: spec.key, value: (spec.verify as { value: string | null }).value }];
+  }),
+) as Record<FingerprintedTable, { key: readonly string[]; value: string | null }>;
 
 /**
  * (key, version) lines in key order after `after`: a page of VERIFY_PAGE rows, or (`until`) every row up to that key
@@ -445,7 +459,7 @@ export async function fingerprintPage(
   until?: Cursor | "end",
 ) {
   const { key, value } = VERIFIED[name];
-  const table = copiedTable(name);
+  const table = TABLES[name];
   const bounds = and([
     after === null ? null : sql`(${ids(key)}) > ${tuple(after)}`,
     until === undefined || until === "end" || until === null ? null : sql`(${ids(key)}) <= ${tuple(until)}`,
@@ -462,33 +476,56 @@ export async function fingerprintPage(
   };
 }
 
+/** Where each `count` scope of the registry starts: rows both sides must hold, retention running on each alone. */
+export interface TotalsWindow {
+  /** The target's feed purge mark: events above it. */
+  eventsAfter: number;
+  /** Audit rows from this time on. */
+  auditSince: number;
+}
+
+const COUNT_SCOPES: Record<Extract<VerifyRule, { kind: "count" }>["scope"], (w: TotalsWindow) => SQL> = {
+  all: () => sql``,
+  retained_feed: (w) => sql` AND sequence > ${w.eventsAfter}`,
+  retained_audit: (w) => sql` AND at >= ${w.auditSince}`,
+};
+
+const COUNTED = dataTablesWhere<CountedTable>((t) => !isNot(t.verify) && t.verify.kind === "count");
+
 /**
- * The totals a verification compares besides the fingerprints: the feed's range and size after `eventsAfter` and
- * the audit rows written since `auditSince` (retention may have purged older ones on one side only), the
- * failed-request log, and the quota counters.
+ * The totals a verification compares besides the fingerprints, per the registry: the rows of every `count` table
+ * within its scope, the feed's range above the purge mark, the quota counters, and the purge mark.
  */
-export async function tenantTotals(db: Database, tenantId: string, auditSince: number, eventsAfter: number) {
-  const kept = sql`tenant_id = ${tenantId} AND sequence > ${eventsAfter}`;
+export async function tenantTotals(db: Database, tenantId: string, window: TotalsWindow) {
+  const kept = sql`tenant_id = ${tenantId} AND sequence > ${window.eventsAfter}`;
+  const counts = COUNTED.map((name) => {
+    const { scope } = TABLES[name].verify as { scope: keyof typeof COUNT_SCOPES };
+    return sql`(SELECT count(*) FROM ${sql.identifier(name)} WHERE tenant_id = ${tenantId}${COUNT_SCOPES[scope](window)})
+      AS ${sql.identifier(name)}`;
+  });
   const [result] = await runBatch(db, [
-    sql`SELECT
-      (SELECT count(*) FROM ${events} WHERE ${kept}) AS events,
-      (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
+    sql`SELECT ${sql.join(counts, sql`, `)},
       (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE ${kept}) AS firstSequence,
-      (SELECT count(*) FROM ${auditEvents} WHERE tenant_id = ${tenantId} AND at >= ${auditSince}) AS audit,
-      (SELECT count(*) FROM ${failedRequests} WHERE tenant_id = ${tenantId}) AS failedRequests,
+      (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
       (SELECT json_array(user_count, group_count, stored_bytes) FROM ${tenantQuotas} WHERE tenant_id = ${tenantId})
-        AS usage`,
+        AS usage,
+      (SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}) AS purgedThrough`,
   ]);
   const row = rowsOf(result)[0] ?? {};
   return {
-    events: Number(row.events),
-    firstSequence: Number(row.firstSequence),
-    lastSequence: Number(row.lastSequence),
-    audit: Number(row.audit),
-    failedRequests: Number(row.failedRequests),
+    rows: Object.fromEntries(COUNTED.map((name) => [name, Number(row[name])])) as Record<CountedTable, number>,
+    feed: [Number(row.firstSequence), Number(row.lastSequence)],
     usage: row.usage === null ? "[0,0,0]" : String(row.usage),
+    purgedThrough: Number(row.purgedThrough ?? 0),
   };
 }
+
+export type TenantTotals = Awaited<ReturnType<typeof tenantTotals>>;
+
+/** The target holds what the source does: the same totals, and a purge mark at least the source's. */
+export const totalsMatch = (source: TenantTotals, target: TenantTotals) =>
+  JSON.stringify({ ...source, purgedThrough: 0 }) === JSON.stringify({ ...target, purgedThrough: 0 }) &&
+  target.purgedThrough >= source.purgedThrough;
 
 /** The newest sequence of the tenant's feed in `db` (0: none yet). */
 export async function lastSequenceIn(db: Database, tenantId: string) {

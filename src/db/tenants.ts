@@ -1,16 +1,8 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
-import {
-  accessTokens,
-  integrations,
-  portalLinks,
-  portalSessions,
-  relayOutbox,
-  tenantMoves,
-  tenants,
-  webhookCursors,
-} from "./schema";
+import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
+import { PURGED_CONTROL_TABLES, PURGED_DATA_TABLES } from "./tables";
 import { tenantEnabled } from "./tokens";
 
 export type TenantRow = typeof tenants.$inferSelect;
@@ -111,47 +103,29 @@ export const deletedTenants = (db: Database, limit: number) =>
     .orderBy(asc(tenants.deletedAt))
     .limit(limit);
 
-/** The tables of a data database that hold a tenant's rows, in the order a purge empties them. */
-export const DATA_TABLES = [
-  "tenant_quotas",
-  "group_members",
-  "groups",
-  "users",
-  "audit_events",
-  "failed_requests",
-  "events",
-  "event_feeds",
-];
-
 /**
  * One chunk of purging a tenant's data: up to `limit` rows of each table in one batch, so a tenant of any size is
- * purged in steps that each stay within D1's limits. Counters go first, so the quota triggers of the deletes that
- * follow have nothing to update. Returns how many rows went (0: nothing was left).
+ * purged in steps that each stay within D1's limits. The tables are the registry's (db/tables.ts), counters first,
+ * so the quota triggers of the deletes that follow have nothing to update. Returns how many rows went (0: nothing
+ * was left).
  */
 export async function purgeTenantDataChunk(db: Database, tenantId: string, limit: number) {
   const results = await runBatch(
     db,
-    DATA_TABLES.map(
-      (table) =>
-        sql`DELETE FROM ${sql.identifier(table)} WHERE rowid IN (SELECT rowid FROM ${sql.identifier(table)}
+    PURGED_DATA_TABLES.map(
+      ({ name }) =>
+        sql`DELETE FROM ${sql.identifier(name)} WHERE rowid IN (SELECT rowid FROM ${sql.identifier(name)}
           WHERE tenant_id = ${tenantId} LIMIT ${limit}) RETURNING 1`,
     ),
   );
   return results.reduce((sum, r) => sum + rowsOf(r).length, 0);
 }
 
-/** The last step: the tenant's rows in the control database, the tenant's own included. */
-export function purgeTenantControlStatements(db: Database, tenantId: string): Statement[] {
-  return [
-    db.delete(accessTokens).where(eq(accessTokens.tenantId, tenantId)),
-    db.delete(integrations).where(eq(integrations.tenantId, tenantId)),
-    db.delete(webhookCursors).where(eq(webhookCursors.tenantId, tenantId)),
-    db.delete(relayOutbox).where(eq(relayOutbox.tenantId, tenantId)),
-    db.delete(portalLinks).where(eq(portalLinks.tenantId, tenantId)),
-    db.delete(portalSessions).where(eq(portalSessions.tenantId, tenantId)),
-    db.delete(tenantMoves).where(eq(tenantMoves.tenantId, tenantId)),
-    db.delete(tenants).where(eq(tenants.id, tenantId)),
-  ];
+/** The last step: the tenant's rows in the control database (the registry's), the tenant's own last. */
+export function purgeTenantControlStatements(tenantId: string): Statement[] {
+  return PURGED_CONTROL_TABLES.map(
+    ({ name, column }) => sql`DELETE FROM ${sql.identifier(name)} WHERE ${sql.identifier(column)} = ${tenantId}`,
+  );
 }
 
 export function deleteIntegration(db: Database, tenantId: string) {

@@ -1,12 +1,12 @@
-import { EVENT_TYPES, type EventType, readFeed, type StoredEvent } from "../db/events";
+import { readFeed, type StoredEvent } from "../db/events";
+import { EVENTS, type EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
+import { unhandled } from "../lib/unhandled";
 import { toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
 import { dataOf, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
 import { requireTenant } from "./tenants";
-
-export { EVENT_TYPES, type EventType };
 
 /** Events per page of the pull API. */
 export const DEFAULT_EVENT_PAGE = 100;
@@ -68,10 +68,19 @@ export async function readEvents(
 /** A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it. */
 export function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: string): FeedEvent {
   const data = JSON.parse(e.data) as Record<string, unknown>;
-  if (e.resource !== null) {
+  const snapshot = EVENTS[e.type].snapshot;
+  if (e.resource !== null && snapshot !== null) {
     const record = JSON.parse(e.resource);
-    if (e.type.startsWith("user.")) data.user = toScimUser(record, scimBaseUrl);
-    else data.group = toScimGroup(record, undefined, scimBaseUrl);
+    switch (snapshot) {
+      case "user":
+        data.user = toScimUser(record, scimBaseUrl);
+        break;
+      case "group":
+        data.group = toScimGroup(record, undefined, scimBaseUrl);
+        break;
+      default:
+        unhandled(snapshot);
+    }
   }
   return {
     id: e.id,

@@ -139,8 +139,8 @@ export async function runTokenHousekeeping(
   };
   const purgeLog = (log: TimedLog, before: number) =>
     eachData((data) => repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(data, log, before, LOG_PURGE_BATCH)));
-  const purgedFailedRequests = await purgeLog("failedRequests", now - FAILED_REQUEST_RETENTION_MS);
-  const purgedAuditEvents = await purgeLog("auditEvents", now - AUDIT_RETENTION_MS);
+  const purgedFailedRequests = await purgeLog("failed_requests", now - FAILED_REQUEST_RETENTION_MS);
+  const purgedAuditEvents = await purgeLog("audit_events", now - AUDIT_RETENTION_MS);
   const eventsBefore = now - (opts.eventRetentionMs ?? eventRetentionMs(undefined));
   const purgedEvents = await eachData((data) =>
     repeat(budget, 1, EVENT_PURGE_BATCH, () => purgeEventsBefore(data, eventsBefore, EVENT_PURGE_BATCH)),
@@ -166,8 +166,8 @@ export async function runTokenHousekeeping(
     ]),
     ...dataDatabases.map((data) =>
       data.batch([
-        countLogBefore(data, "failedRequests", now - FAILED_REQUEST_RETENTION_MS),
-        countLogBefore(data, "auditEvents", now - AUDIT_RETENTION_MS),
+        countLogBefore(data, "failed_requests", now - FAILED_REQUEST_RETENTION_MS),
+        countLogBefore(data, "audit_events", now - AUDIT_RETENTION_MS),
         countEventsBefore(data, eventsBefore),
       ]),
     ),

@@ -72,7 +72,7 @@ async function continueDeletion(ctx: OperatorContext, tenant: TenantPlacement & 
     await Promise.all(
       ctx.databases.names.map((name) => runBatch(ctx.databases.data(name), [unfenceTenant(tenant.id)])),
     );
-    await runBatch(ctx.db, purgeTenantControlStatements(ctx.db, tenant.id));
+    await runBatch(ctx.db, purgeTenantControlStatements(tenant.id));
     logEvent("info", "tenant_purged", { tenantId: tenant.id, database: tenant.database });
     return { steps: step, finished: true };
   }

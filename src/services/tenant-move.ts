@@ -36,13 +36,16 @@ import {
   resyncMemberships,
   startCopy,
   tenantTotals,
+  totalsMatch,
   VERIFIED,
   writeChunk,
 } from "../db/tenant-copy";
 import { findTenant, purgeTenantDataChunk } from "../db/tenants";
 import { effectiveEnd, listLiveTokens } from "../db/tokens";
+import { EVENTS } from "../events/registry";
 import { sha256Hex } from "../lib/digest";
 import { logEvent } from "../lib/log";
+import { unhandled } from "../lib/unhandled";
 import type { OperatorContext } from "./context";
 import { AdminError } from "./errors";
 import { AUDIT_RETENTION_MS } from "./housekeeping";
@@ -587,19 +590,35 @@ async function appendNew(step: Step, move: MoveRow, progress: CopyProgress) {
   return true;
 }
 
-/** The rows a page of the feed says changed (docs/events.md describes each payload). */
+/** The rows a page of the feed says changed, as the event registry names them per type. */
 function touchedBy(page: FeedChange[]) {
   const users = new Set<string>();
   const groups = new Set<string>();
   const memberships: [string, string][] = [];
   let allUsers = false;
   for (const change of page) {
-    if (change.type.startsWith("user.") && change.userId) users.add(change.userId);
-    if (change.type.startsWith("group.") && change.groupId) {
-      groups.add(change.groupId);
-      for (const member of change.members) memberships.push([change.groupId, member]);
+    const names = EVENTS[change.type].names;
+    switch (names) {
+      case "user":
+        if (change.userId) users.add(change.userId);
+        break;
+      case "group":
+        if (change.groupId) groups.add(change.groupId);
+        break;
+      case "group_members":
+        // The group is copied again too: its version moved with its members.
+        if (!change.groupId) break;
+        groups.add(change.groupId);
+        for (const member of change.members) memberships.push([change.groupId, member]);
+        break;
+      case "all_managed_users":
+        allUsers = true;
+        break;
+      case "none":
+        break;
+      default:
+        unhandled(names);
     }
-    if (change.type === "integration.deleted") allUsers = true;
   }
   return { users, groups, memberships, allUsers };
 }
@@ -626,12 +645,11 @@ async function verify(step: Step, move: MoveRow) {
   await step.spend(3);
   const eventsAfter = await feedPurgedThrough(to, move.tenantId);
   const [sourceTotals, targetTotals] = await Promise.all([
-    tenantTotals(from, move.tenantId, auditSince, eventsAfter),
-    tenantTotals(to, move.tenantId, auditSince, eventsAfter),
+    tenantTotals(from, move.tenantId, { auditSince, eventsAfter }),
+    tenantTotals(to, move.tenantId, { auditSince, eventsAfter }),
   ]);
   const matches =
-    Object.values(tables).every((t) => t.sourceSha256 === t.targetSha256) &&
-    JSON.stringify(sourceTotals) === JSON.stringify(targetTotals);
+    Object.values(tables).every((t) => t.sourceSha256 === t.targetSha256) && totalsMatch(sourceTotals, targetTotals);
   return { matches, repaired, tables, totals: { source: sourceTotals, target: targetTotals } };
 }
 

@@ -1,7 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { rowsOf, runBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
-import type { EventType } from "../db/events";
 import { outboxRow } from "../db/relay";
 import {
   effectiveEnd,
@@ -13,6 +12,7 @@ import {
   supersedeLiveTokens,
   whileAnyLiveToken,
 } from "../db/tokens";
+import type { EventType } from "../events/registry";
 import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext, type TenantPlacement } from "./context";

@@ -12,12 +12,12 @@ import {
   tenantDeliveryHealth,
   updateEndpoint,
 } from "../db/webhooks";
+import type { EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { endpointUrlProblem } from "../webhooks/endpoint-url";
 import { generateSecret, sealSecret } from "../webhooks/secrets";
 import { dataOf, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
-import type { EventType } from "./events";
 import { requireTenant } from "./tenants";
 import type { WebhookMessage } from "./webhook-delivery";
 

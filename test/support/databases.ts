@@ -1,23 +1,11 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { openDatabases } from "../../src/db/databases";
+import { TABLES, type TableName } from "../../src/db/tables";
 import type { OperatorContext } from "../../src/services/context";
 
-/** The tables of the control database; every other table is a data database's (src/db/schema.ts). */
-const CONTROL_TABLES = new Set([
-  "tenants",
-  "integrations",
-  "access_tokens",
-  "relay_outbox",
-  "webhook_endpoints",
-  "webhook_deliveries",
-  "webhook_cursors",
-  "portal_links",
-  "portal_sessions",
-  "tenant_moves",
-]);
-
-export const isControlTable = (table: string) => CONTROL_TABLES.has(table);
+/** A table of the control database (the registry's role); every other is a data database's. */
+export const isControlTable = (table: string) => TABLES[table as TableName]?.role === "control";
 
 /** Every database of the test deployment, by binding name: the control database and the two data databases. */
 export const DATABASES = { DB: env.DB, DATA_1: env.DATA_1, DATA_2: env.DATA_2 } as const;

@@ -6,7 +6,7 @@ import { checkAdminResponse } from "./openapi";
 
 export const ORIGIN = "https://scim.test";
 
-type Fetch = (request: Request) => Promise<Response>;
+export type Fetch = (request: Request) => Promise<Response>;
 
 /** The deployed worker's fetch, as Entra reaches it. */
 export const workerFetch: Fetch = (request) => exports.default.fetch(request);

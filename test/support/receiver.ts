@@ -2,10 +2,14 @@
  * A real HTTP receiver for webhook tests, started once in Node (vitest globalSetup) and reached by the worker over
  * the network as any vendor's endpoint would be. Each path `/hooks/<name>` is an endpoint whose behaviour the URL
  * sets: `?fail=N` answers the first N requests with `status` (default 500; `retryAfter` adds a Retry-After
- * header), `?redirect=1` answers 302; everything else gets 204. `GET /received/<name>` lists what arrived.
+ * header), `?redirect=1` answers 302; everything else gets 204. `GET /received/<name>` lists what arrived. Every
+ * body is checked against its type's schema in the event registry, as the admin API's feed pages are against the
+ * OpenAPI document.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import * as v from "valibot";
+import { FeedEventSchema } from "../../src/events/registry";
 
 export interface Received {
   headers: Record<string, string>;
@@ -16,6 +20,8 @@ export interface Received {
 
 let server: Server;
 const received = new Map<string, Received[]>();
+/** Deliveries whose body is not an event as the registry describes its type (the run fails at teardown). */
+const malformed: string[] = [];
 
 export async function setup({ provide }: { provide: (key: "receiverOrigin", value: string) => void }) {
   server = createServer((req, res) => {
@@ -31,6 +37,8 @@ export async function setup({ provide }: { provide: (key: "receiverOrigin", valu
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
+      const parsed = v.safeParse(FeedEventSchema, parseJson(body));
+      if (!parsed.success) malformed.push(`${body.slice(0, 300)}: ${v.summarize(parsed.issues)}`);
       const list = received.get(name) ?? [];
       const fail = Number(url.searchParams.get("fail") ?? 0);
       const answered = url.searchParams.get("redirect")
@@ -53,8 +61,18 @@ export async function setup({ provide }: { provide: (key: "receiverOrigin", valu
   provide("receiverOrigin", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 }
 
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
+
 export async function teardown() {
   await new Promise((resolve) => server.close(resolve));
+  if (malformed.length > 0)
+    throw new Error(`Webhook deliveries not matching their event's schema:\n${malformed.join("\n")}`);
 }
 
 declare module "vitest" {

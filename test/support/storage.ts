@@ -1,26 +1,8 @@
+import { type TableName, TENANT_COLUMNS } from "../../src/db/tables";
 import { DATABASES, type DatabaseName, isControlTable, placementOf } from "./databases";
 
-/** Every table that holds a tenant's rows, in the control database or the tenant's data database. */
-export const TENANT_TABLES = [
-  "tenants",
-  "integrations",
-  "access_tokens",
-  "users",
-  "groups",
-  "group_members",
-  "audit_events",
-  "failed_requests",
-  "tenant_quotas",
-  "events",
-  "event_feeds",
-  "portal_links",
-  "portal_sessions",
-  "relay_outbox",
-  "webhook_cursors",
-  "tenant_moves",
-  "tenant_fences",
-  "tenant_copies",
-];
+/** Every table that holds a tenant's rows, in the control database or the tenant's data database (the registry's). */
+export const TENANT_TABLES = Object.keys(TENANT_COLUMNS) as TableName[];
 
 /**
  * The tenant's rows in the given tables, in a stable order, as one string: compare before and after a request
@@ -31,7 +13,7 @@ export async function tenantSnapshot(tenantId: string, tables: string[] = TENANT
   const data = DATABASES[database ?? (await placementOf(tenantId))];
   const out: Record<string, unknown> = {};
   for (const table of tables) {
-    const column = table === "tenants" ? "id" : "tenant_id";
+    const column = TENANT_COLUMNS[table as TableName];
     const db = isControlTable(table) ? DATABASES.DB : data;
     out[table] = (
       await db.prepare(`select * from ${table} where ${column} = ? order by rowid`).bind(tenantId).all()

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
+import { EVENT_TYPES, type EventType, FeedEventSchema } from "../../events/registry";
 import { scimBaseUrl } from "../../lib/urls";
-import { DEFAULT_EVENT_PAGE, EVENT_TYPES, type EventType, MAX_EVENT_PAGE, readEvents } from "../../services/events";
+import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, readEvents } from "../../services/events";
 import { operatorContext, tenantParam } from "./context";
-import { documented, Instant } from "./openapi";
+import { documented } from "./openapi";
 import { queryOf } from "./validate";
 import { PageLimit } from "./wire";
 
@@ -28,19 +29,7 @@ const EventQuery = v.object({
   ),
 });
 
-const FeedPage = v.strictObject({
-  items: v.array(
-    v.strictObject({
-      id: v.string(),
-      type: v.picklist(EVENT_TYPES),
-      tenantId: v.string(),
-      sequence: v.number(),
-      occurredAt: Instant,
-      data: v.record(v.string(), v.unknown()),
-    }),
-  ),
-  nextCursor: v.string(),
-});
+const FeedPage = v.strictObject({ items: v.array(FeedEventSchema), nextCursor: v.string() });
 
 /** `GET /admin/tenants/:tenantId/events?after=&limit=&types=`: the tenant's change feed (docs/events.md). */
 export const eventRoutes = new Hono<AppEnv>().get(

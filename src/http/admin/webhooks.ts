@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { EVENT_TYPES } from "../../services/events";
+import { EVENT_TYPES } from "../../events/registry";
 import {
   createWebhook,
   DEFAULT_SECRET_GRACE_SECONDS,

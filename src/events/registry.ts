@@ -1,0 +1,114 @@
+import * as v from "valibot";
+
+/**
+ * The event registry: every type the change feed carries, once, with what the rest of the service needs to know of
+ * it. The feed's renderer reads `snapshot` (which resource the stored snapshot is), a move's catch-up reads `names`
+ * (which rows an event says changed, to copy them again), and the OpenAPI document, the tests and docs/events.md
+ * read `data`, the payload's schema. Payloads are written in SQL inside the batch of their change (db/events.ts), so
+ * these schemas do not build them: every event the test suite reads is validated against them instead
+ * (test/support/openapi.ts, through the feed page's union by `type`).
+ */
+
+/** A SCIM resource as GET renders it; its attributes are the resource schema's business (docs/scim.md). */
+const ScimResource = (resourceType: "User" | "Group") =>
+  v.looseObject({
+    schemas: v.array(v.string()),
+    id: v.string(),
+    meta: v.looseObject({ resourceType: v.literal(resourceType), location: v.string() }),
+  });
+const ScimUser = ScimResource("User");
+const ScimGroup = ScimResource("Group");
+
+/** What a write changed: the top-level attributes that differ and their values before it (null: absent). */
+const changes = { changedAttributes: v.array(v.string()), previous: v.record(v.string(), v.unknown()) };
+const Instant = v.pipe(v.string(), v.isoTimestamp());
+const UserChanged = v.strictObject({ user: ScimUser, ...changes });
+const MembersChanged = v.strictObject({
+  group: v.strictObject({ id: v.string(), displayName: v.string() }),
+  members: v.array(v.string()),
+});
+const Integration = v.strictObject({ provider: v.string() });
+const TokenTimed = v.strictObject({ tokenId: v.string(), expiresAt: Instant });
+
+/**
+ * The rows an event says changed, which a move copies again while it catches up: its user, its group (and, with
+ * `members`, each membership it names), every user the integration managed (their `managed_by` changed with no
+ * event of their own), or none (control-plane facts with no row in the directory).
+ */
+export type Names = "user" | "group" | "group_members" | "all_managed_users" | "none";
+
+export interface EventSpec {
+  /** The stored snapshot (events.resource) is this resource, rendered as SCIM into `data.user` or `data.group`. */
+  snapshot: "user" | "group" | null;
+  names: Names;
+  /** The payload as consumers read it (the snapshot rendered in). */
+  data: v.GenericSchema;
+}
+
+const event = <const S extends EventSpec>(spec: S) => spec;
+
+export const EVENTS = {
+  "user.created": event({ snapshot: "user", names: "user", data: v.strictObject({ user: ScimUser }) }),
+  "user.updated": event({ snapshot: "user", names: "user", data: UserChanged }),
+  "user.deactivated": event({ snapshot: "user", names: "user", data: UserChanged }),
+  "user.reactivated": event({ snapshot: "user", names: "user", data: UserChanged }),
+  "user.deleted": event({
+    snapshot: null,
+    names: "user",
+    data: v.strictObject({
+      user: v.strictObject({ id: v.string(), userName: v.string(), externalId: v.nullable(v.string()) }),
+    }),
+  }),
+  "user.adopted": event({ snapshot: "user", names: "user", data: UserChanged }),
+  "group.created": event({ snapshot: "group", names: "group", data: v.strictObject({ group: ScimGroup }) }),
+  "group.updated": event({
+    snapshot: "group",
+    names: "group",
+    data: v.strictObject({ group: ScimGroup, ...changes }),
+  }),
+  "group.deleted": event({ snapshot: "group", names: "group", data: v.strictObject({ group: ScimGroup }) }),
+  "group.members_added": event({ snapshot: null, names: "group_members", data: MembersChanged }),
+  "group.members_removed": event({ snapshot: null, names: "group_members", data: MembersChanged }),
+  "integration.created": event({ snapshot: null, names: "none", data: Integration }),
+  "integration.deleted": event({ snapshot: null, names: "all_managed_users", data: Integration }),
+  "token.issued": event({ snapshot: null, names: "none", data: TokenTimed }),
+  "token.rotated": event({
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({
+      tokenId: v.string(),
+      expiresAt: Instant,
+      previousTokenIds: v.array(v.string()),
+      graceUntil: v.nullable(Instant),
+    }),
+  }),
+  "token.revoked": event({
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({ tokenIds: v.array(v.string()), reason: v.string() }),
+  }),
+  "token.expiring_soon": event({ snapshot: null, names: "none", data: TokenTimed }),
+  "token.expired": event({ snapshot: null, names: "none", data: TokenTimed }),
+} as const satisfies Record<string, EventSpec>;
+
+export type EventType = keyof typeof EVENTS;
+
+/** Every event type the feed carries, in the registry's order (docs/events.md lists them so). */
+export const EVENT_TYPES = Object.keys(EVENTS) as EventType[];
+
+export const isEventType = (type: string): type is EventType => Object.hasOwn(EVENTS, type);
+
+/** An event as the pull API and webhooks deliver it: one schema per type, told apart by `type`. */
+export const FeedEventSchema = v.variant(
+  "type",
+  EVENT_TYPES.map((type) =>
+    v.strictObject({
+      id: v.pipe(v.string(), v.startsWith("evt_")),
+      type: v.literal(type),
+      tenantId: v.string(),
+      sequence: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      occurredAt: Instant,
+      data: EVENTS[type].data,
+    }),
+  ),
+);

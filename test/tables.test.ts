@@ -1,0 +1,103 @@
+/**
+ * The table registry (src/db/tables.ts) against the schema the migrations build: every table is registered, every
+ * registered rule has what it needs in the database (fence and quota triggers, columns), and the rules agree with
+ * each other (a table whose rows a tenant has is copied by a move, and a copied table is verified). A migration
+ * that adds a table and nothing else fails here, naming it.
+ */
+import { getTableColumns, getTableName } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { type DataTable, isNot, TABLES, type TableSpec } from "../src/db/tables";
+import { DATABASES } from "./support/databases";
+
+/** SQLite's own tables, D1's and the migrations' record: not the service's. */
+const INTERNAL = /^(sqlite_|_cf_|d1_migrations$)/;
+
+const registry = Object.entries(TABLES) as [string, TableSpec][];
+const dataTables = registry.filter((entry): entry is [string, DataTable] => entry[1].role === "data");
+
+async function schemaOf(db: D1Database) {
+  const { results } = await db
+    .prepare("SELECT type, name, tbl_name AS tableName FROM sqlite_master WHERE type IN ('table', 'trigger')")
+    .all<{ type: string; name: string; tableName: string }>();
+  const tables = results.filter((r) => r.type === "table" && !INTERNAL.test(r.name)).map((r) => r.name);
+  const triggers = results.filter((r) => r.type === "trigger").map((r) => r.name);
+  const columns = new Map<string, string[]>();
+  for (const table of tables) {
+    const info = await db.prepare(`SELECT name FROM pragma_table_xinfo('${table}')`).all<{ name: string }>();
+    columns.set(
+      table,
+      info.results.map((c) => c.name),
+    );
+  }
+  return { tables, triggers, columns };
+}
+
+describe.each(Object.entries(DATABASES))("the table registry against %s", (_name, db) => {
+  it("names every table the migrations create, and only those", async () => {
+    const { tables } = await schemaOf(db);
+    const unregistered = tables.filter((t) => !(t in TABLES));
+    expect(unregistered, "tables no entry of src/db/tables.ts describes").toEqual([]);
+    const missing = registry.map(([name]) => name).filter((name) => !tables.includes(name));
+    expect(missing, "registered tables no migration creates").toEqual([]);
+  });
+
+  it("holds the columns each entry names, under the entry's own name", async () => {
+    const { columns } = await schemaOf(db);
+    for (const [name, spec] of registry) {
+      expect(getTableName(spec.table), name).toBe(name);
+      const present = columns.get(name) ?? [];
+      // Every table with a tenant column says so: snapshots, purges and isolation checks find its rows by it.
+      if (present.includes("tenant_id")) expect(spec.tenant, `${name}'s tenant column`).toBe("tenant_id");
+      if (!isNot(spec.tenant)) expect(present, name).toContain(spec.tenant);
+      if (spec.role === "data") for (const column of spec.key) expect(present, `${name}'s key`).toContain(column);
+      const declared = Object.values(getTableColumns(spec.table)).map((c) => c.name);
+      expect([...present].sort(), `${name}: schema.ts and the migrations`).toEqual([...declared].sort());
+    }
+  });
+
+  it("has the fence's triggers on every fenced table, and on no other", async () => {
+    const { triggers } = await schemaOf(db);
+    for (const [name, spec] of dataTables) {
+      const fence = triggers.filter((t) => t.startsWith(`${name}_fence_`)).sort();
+      expect(fence, name).toEqual(spec.fence === true ? [`${name}_fence_insert`, `${name}_fence_update`] : []);
+    }
+    const stray = triggers.filter((t) => t.includes("_fence_") && !dataTables.some(([n]) => t.startsWith(`${n}_`)));
+    expect(stray.filter((t) => t !== "tenant_fence_probe_check")).toEqual([]);
+  });
+
+  it("has the quota triggers on every counted table, and on no other", async () => {
+    const { triggers } = await schemaOf(db);
+    const quota = triggers.filter((t) => t.includes("_quota_"));
+    for (const [name, spec] of registry) {
+      const own = quota.filter((t) => t.startsWith(`${name}_quota_`));
+      if (spec.role === "data" && spec.quota === "counted") {
+        expect(own, name).toContain(`${name}_quota_insert`);
+        expect(own, name).toContain(`${name}_quota_delete`);
+      } else {
+        expect(own, name).toEqual([]);
+      }
+    }
+  });
+});
+
+describe("the table registry's rules", () => {
+  it("has a move copy every tenant row a deletion purges from a data database, and verify every copy", () => {
+    for (const [name, spec] of dataTables) {
+      if (spec.purge === true) expect(isNot(spec.copy), `${name} is purged but never copied`).toBe(false);
+      if (!isNot(spec.copy)) expect(isNot(spec.verify), `${name} is copied but never verified`).toBe(false);
+      if (isNot(spec.copy)) expect(isNot(spec.verify), `${name} is verified but never copied`).toBe(true);
+    }
+  });
+
+  it("fingerprints every table whose rows change while a move copies them", () => {
+    for (const [name, spec] of dataTables) {
+      if (!isNot(spec.copy) && spec.copy.kind === "chunks" && spec.mutable) {
+        expect(spec.verify, name).toMatchObject({ kind: "fingerprint" });
+      }
+    }
+  });
+
+  it("has one counters table, which a purge empties first", () => {
+    expect(dataTables.filter(([, spec]) => spec.quota === "counters").map(([name]) => name)).toEqual(["tenant_quotas"]);
+  });
+});
