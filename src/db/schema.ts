@@ -17,6 +17,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { MOVE_PHASES } from "../services/move/phases";
 
 /**
  * What a stored document takes for the bytes quota: the UTF-8 bytes of the document and of its case-folded copy.
@@ -428,19 +429,6 @@ export const portalSessions = sqliteTable(
   },
   (t) => [index("portal_sessions_tenant_idx").on(t.tenantId), index("portal_sessions_expires_idx").on(t.expiresAt)],
 );
-
-/** Where a move stands (services/tenant-move.ts describes each phase). */
-export const MOVE_PHASES = [
-  "preparing",
-  "copying",
-  "catching_up",
-  "switching",
-  "settling",
-  "cleaning",
-  "done",
-  "rolling_back",
-  "rolled_back",
-] as const;
 
 /** Rows a move has copied per table (rows copied again after they changed count again). */
 export type CopyProgress = Record<"users" | "groups" | "group_members" | "events" | "audit_events", number>;

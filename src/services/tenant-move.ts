@@ -2,12 +2,9 @@ import { runBatch } from "../db/batch";
 import { feedPurgedThrough } from "../db/events";
 import { fenceTenant, unfenceTenant } from "../db/fence";
 import {
-  BEFORE_SWITCH,
   claimMove,
-  ENDED_PHASES,
   findMove,
   insertMove,
-  type MovePhase,
   type MoveRow,
   releaseMove,
   renewMove,
@@ -46,8 +43,12 @@ import { logEvent } from "../lib/log";
 import type { OperatorContext } from "./context";
 import { AdminError } from "./errors";
 import { AUDIT_RETENTION_MS } from "./housekeeping";
+import { COPY_WRITERS, canRollBack, checkMove, ENDED_PHASES, type MovePhase, nextPhases } from "./move/phases";
 import { requireTenant } from "./tenants";
 import { publishGrant } from "./tokens";
+
+// The console's view reads it from here with the rest of the move's face.
+export { canRollBack } from "./move/phases";
 
 /**
  * Moving a tenant's data to another data database while Entra keeps writing (docs/operations.md, "Moving a tenant").
@@ -165,6 +166,7 @@ export async function rollBackMove(ctx: MoveContext, tenantId: string) {
     );
   }
   // From any phase before the switch, and again for a rollback that stopped after repeated failures.
+  checkMove(move.phase, "rolling_back");
   const rolled = await saveMove(ctx.db, tenantId, move.phase, {
     phase: "rolling_back",
     state: "running",
@@ -219,8 +221,9 @@ class Step {
     return new Step(this.ctx, this.move, this.lease, Number.POSITIVE_INFINITY);
   }
 
-  /** Records `set`, if the move is still in `from` and this step still holds it. */
+  /** Records `set`, if the move is still in `from` and this step still holds it (a new phase only one the table allows). */
   save(from: MovePhase, set: Partial<MoveRow>) {
+    checkMove(from, set.phase ?? from);
     return saveMove(this.ctx.db, this.move.tenantId, from, { ...set, updatedAt: this.ctx.now }, this.lease);
   }
 }
@@ -240,7 +243,7 @@ export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promi
   const step = new Step(ctx, move, lease, STEP_CALLS);
   try {
     // A tenant deleted while it moved (a deletion racing the move's start): the copy is undone.
-    if (canRollBack(move) && move.phase !== "rolling_back" && !(await findTenant(ctx.db, tenantId))) {
+    if (nextPhases(move.phase).includes("rolling_back") && !(await findTenant(ctx.db, tenantId))) {
       return (await step.save(move.phase, { phase: "rolling_back" })) ? { next: "now" } : { next: "none" };
     }
     // This step takes the target's copy over: a step overtaken after its lease expired can write to it no more.
@@ -253,9 +256,6 @@ export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promi
     await releaseMove(ctx.db, tenantId, lease).catch(() => undefined);
   }
 }
-
-/** The phases whose steps write the target's copy (and so take it over first). */
-const COPY_WRITERS: readonly MovePhase[] = ["copying", "catching_up", "switching", "rolling_back"];
 
 /**
  * A failed step: recorded, and retried with backoff, or stopped. Inside the window the move goes back to catching up
@@ -434,7 +434,9 @@ const PHASES: Record<MovePhase, Phase> = {
       throw new Error(`the copy does not match the source after repair: ${JSON.stringify(verification)}`);
     }
     const unavailableMs = Date.now() - fencedAt;
+    checkMove(move.phase, "settling");
     const switched = await switchMove(ctx.db, move, step.lease, {
+      phase: "settling",
       switchedAt: ctx.now,
       caughtUpThrough: caught.through,
       progress,
@@ -725,9 +727,6 @@ async function republishGrants(ctx: OperatorContext, move: MoveRow) {
     await publishGrant(ctx, token.tokenHash, grant, ctx.now);
   }
 }
-
-/** Until the switch, a move can be undone: the tenant's requests still go to the source. */
-export const canRollBack = (move: MoveRow) => BEFORE_SWITCH.includes(move.phase) || move.phase === "rolling_back";
 
 /** How long a running move may go untouched before the cron sends its next step again (a lost message). */
 const STALLED_MS = 2 * 60_000;

@@ -1,8 +1,7 @@
 import * as v from "valibot";
 import type { MoveRow } from "../../db/moves";
-import { MOVE_PHASES } from "../../db/schema";
 import { AdminError } from "../../services/errors";
-import { canRollBack } from "../../services/tenant-move";
+import { canRollBack, MOVE_PHASES } from "../../services/move/phases";
 import type { Tenant, TenantWithQuotas } from "../../services/tenants";
 import { Instant, MaybeInstant } from "./openapi";
 
