@@ -44,11 +44,13 @@ import type { OperatorContext } from "./context";
 import { AdminError } from "./errors";
 import { AUDIT_RETENTION_MS } from "./housekeeping";
 import { COPY_WRITERS, canRollBack, checkMove, ENDED_PHASES, type MovePhase, nextPhases } from "./move/phases";
+import { afterFailure } from "./move/policy";
 import { requireTenant } from "./tenants";
 import { publishGrant } from "./tokens";
 
 // The console's view reads it from here with the rest of the move's face.
 export { canRollBack } from "./move/phases";
+export { MAX_ATTEMPTS, MAX_WINDOW_FAILURES } from "./move/policy";
 
 /**
  * Moving a tenant's data to another data database while Entra keeps writing (docs/operations.md, "Moving a tenant").
@@ -90,10 +92,6 @@ const STEP_CALLS = 400;
 const SWITCH_BACKLOG = 200;
 /** Events read per catch-up page. */
 const CATCH_UP_PAGE = 200;
-/** Consecutive failed steps after which a move waits for an operator. */
-export const MAX_ATTEMPTS = 5;
-/** Windows in a row that ended without a switch after which a move waits for an operator (its fence down). */
-export const MAX_WINDOW_FAILURES = 3;
 /** Ids re-copied per source read while catching up. */
 const RESYNC_IDS = 200;
 /** Ids a round of catching up re-copies at most (a membership event names up to 1,000): the round stops there. */
@@ -257,19 +255,12 @@ export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promi
   }
 }
 
-/**
- * A failed step: recorded, and retried with backoff, or stopped. Inside the window the move goes back to catching up
- * and the fence comes down at once; after MAX_WINDOW_FAILURES windows in a row it stops there (a fault that stays,
- * such as a verification that keeps failing, must not take the tenant's data away again at every retry). A move
- * never stops as failed while its fence may be up: that would keep the tenant from its data until an operator came.
- */
+/** A failed step: recorded, and retried or stopped as the failure policy (move/policy.ts) decides. */
 async function recordFailure(step: Step, error: unknown): Promise<StepOutcome> {
   const { move } = step;
-  const attempts = move.attempts + 1;
-  const inWindow = move.phase === "switching";
-  const windowFailures = move.windowFailures + (inWindow ? 1 : 0);
-  const failed = inWindow ? windowFailures >= MAX_WINDOW_FAILURES : attempts >= MAX_ATTEMPTS && !fenceMayBeUp(move);
-  logEvent(failed ? "error" : "warn", "tenant_move_step_failed", {
+  const decided = afterFailure(move);
+  const { phase, attempts, windowFailures, stop } = decided;
+  logEvent(stop ? "error" : "warn", "tenant_move_step_failed", {
     tenantId: move.tenantId,
     phase: move.phase,
     attempts,
@@ -277,30 +268,22 @@ async function recordFailure(step: Step, error: unknown): Promise<StepOutcome> {
     error: String(error),
   });
   const saved = await step.save(move.phase, {
-    phase: inWindow ? "catching_up" : move.phase,
+    phase,
     attempts,
     windowFailures,
     error: String(error).slice(0, 500),
-    state: failed && !inWindow ? "failed" : "running",
+    // A move whose fence comes down stops only once it is down.
+    state: stop && !decided.liftFence ? "failed" : "running",
   });
   // Another record came first (an operator's rollback): the next step sees what won.
   if (!saved) return { next: "now" };
-  if (inWindow) {
+  if (decided.liftFence) {
     // Lifting it is also catching up's first task: soon, if it fails here.
-    if (!(await liftFence(step, { ...move, phase: "catching_up" }).catch(() => false))) {
-      return { next: "later", delaySeconds: 5 };
-    }
-    if (failed) {
-      await step.save("catching_up", { state: "failed" });
-      return { next: "none" };
-    }
-    return { next: "later", delaySeconds: Math.min(3600, 60 * 2 ** windowFailures) };
+    if (!(await liftFence(step, { ...move, phase }).catch(() => false))) return { next: "later", delaySeconds: 5 };
+    if (stop) await step.save(phase, { state: "failed" });
   }
-  return failed ? { next: "none" } : { next: "later", delaySeconds: Math.min(600, 15 * 2 ** attempts) };
+  return decided.retryAfter === null ? { next: "none" } : { next: "later", delaySeconds: decided.retryAfter };
 }
-
-/** Before the switch, a recorded fence may still be up (a window that ended without one, a rollback's start). */
-const fenceMayBeUp = (move: MoveRow) => move.fencedAt !== null && canRollBack(move);
 
 /**
  * When even recording a failure failed (the control database is down): the fence, if this step raised it, is taken
