@@ -1,4 +1,4 @@
-import { canRollBack, type MovePhase } from "./phases";
+import { MOVE_TABLE, type MovePhase, type Next } from "./phases";
 
 /** Consecutive failed steps after which a move waits for an operator. */
 export const MAX_ATTEMPTS = 5;
@@ -35,12 +35,12 @@ export interface FailureDecision {
  */
 export function afterFailure(move: FailedMove): FailureDecision {
   const attempts = move.attempts + 1;
-  const inWindow = move.phase === "switching";
+  const inWindow = MOVE_TABLE[move.phase].window;
   const windowFailures = move.windowFailures + (inWindow ? 1 : 0);
   const stop = inWindow ? windowFailures >= MAX_WINDOW_FAILURES : attempts >= MAX_ATTEMPTS && !fenceMayBeUp(move);
   const retryAfter = inWindow ? Math.min(3600, 60 * 2 ** windowFailures) : Math.min(600, 15 * 2 ** attempts);
   return {
-    phase: inWindow ? "catching_up" : move.phase,
+    phase: inWindow ? WINDOW_ENDED : move.phase,
     attempts,
     windowFailures,
     liftFence: inWindow,
@@ -49,5 +49,8 @@ export function afterFailure(move: FailedMove): FailureDecision {
   };
 }
 
-/** Before the switch, a recorded fence may still be up (a window that ended without one, a rollback's start). */
-const fenceMayBeUp = (move: FailedMove) => move.fencedAt !== null && canRollBack(move);
+/** Where a window that ended without a switch goes: catching up, whose step takes a fence left up down first. */
+const WINDOW_ENDED: Next<"switching"> = "catching_up";
+
+/** A recorded fence that may still be up and keep the tenant from its data (a window's, a rollback's start). */
+const fenceMayBeUp = (move: FailedMove) => move.fencedAt !== null && MOVE_TABLE[move.phase].fenceMayBeUp;
