@@ -1,0 +1,59 @@
+/**
+ * What a tenant's move records (services/tenant-move.ts): the times of one step read from one clock, so a finished
+ * move never shows its switch before its own fence.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { findMove, type MoveRow } from "../src/db/moves";
+import { unavailableFor } from "../src/services/move/work";
+import { MOVE_SETTLE_MS, type MoveContext, runMoveStep, startMove } from "../src/services/tenant-move";
+import { createUserBody } from "./fixtures/entra";
+import { cronContext } from "./support/databases";
+import { admin, createTenant, scim } from "./support/http";
+import { seedGroup } from "./support/seed";
+
+const controlDb = createDb(env.DB);
+
+/** A move context as the queue consumer builds it, at `now`; steps are driven by the test, so nothing is sent. */
+const moveContext = (now = Date.now()): MoveContext => ({
+  ...cronContext(now),
+  actor: "admin",
+  schedule: async () => {},
+});
+
+const moveOf = async (tenantId: string) => (await findMove(controlDb, tenantId)) as MoveRow;
+
+describe("a move's times", () => {
+  it("come from one clock per step: the finished move shows its fence, then its switch, then its end", async () => {
+    const tenant = await createTenant("Clocked", { database: "DATA_1" });
+    await seedGroup(tenant.tenantId, `g-${tenant.tenantId}`, 50);
+    await scim(tenant, "POST", "/Users", { body: createUserBody("clocked") });
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    for (let i = 0; i < 100; i++) {
+      const move = await moveOf(tenant.tenantId);
+      if (move.phase === "done") break;
+      // Each step's context made a second before it runs, as a queue batch's is for its later messages; the settle
+      // wait skipped with a clock past it.
+      const now = move.phase === "settling" ? (move.switchedAt ?? 0) + MOVE_SETTLE_MS : Date.now() - 1000;
+      await runMoveStep(moveContext(now), tenant.tenantId);
+    }
+    const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
+      move: { phase: string; fencedAt: string; switchedAt: string; finishedAt: string; verification: unknown };
+    }>();
+    expect(shown.move.phase).toBe("done");
+    const [fencedAt, switchedAt, finishedAt] = [shown.move.fencedAt, shown.move.switchedAt, shown.move.finishedAt].map(
+      (t) => Date.parse(t),
+    ) as [number, number, number];
+    expect(fencedAt).toBeLessThanOrEqual(switchedAt);
+    expect(switchedAt).toBeLessThanOrEqual(finishedAt);
+    // The window's length is the same clock's.
+    expect(shown.move.verification).toMatchObject({ unavailableMs: switchedAt - fencedAt });
+  });
+
+  it("a switch recorded before its fence is refused", () => {
+    expect(unavailableFor(1_000, 1_250)).toBe(250);
+    expect(unavailableFor(1_000, 1_000)).toBe(0);
+    expect(() => unavailableFor(1_250, 1_000)).toThrow("the switch (1000) is recorded before its fence (1250)");
+  });
+});
