@@ -58,31 +58,38 @@ export async function startMove(ctx: MoveContext, tenantId: string, database: st
   return move;
 }
 
+/** Reads of the move a rollback makes before it leaves the race with the steps to the operator's retry. */
+const ROLLBACK_TRIES = 3;
+
 /** DELETE /admin/tenants/{id}/move: rolls back a move that has not switched yet (the steps do the undoing). */
 export async function rollBackMove(ctx: MoveContext, tenantId: string) {
   await requireTenant(ctx, tenantId);
-  const move = await findMove(ctx.db, tenantId);
-  if (!move || ENDED_PHASES.includes(move.phase)) {
-    throw new AdminError("move_not_found", "The tenant has no move to roll back.");
+  for (let tries = 0; tries < ROLLBACK_TRIES; tries++) {
+    const move = await findMove(ctx.db, tenantId);
+    if (!move || ENDED_PHASES.includes(move.phase)) {
+      throw new AdminError("move_not_found", "The tenant has no move to roll back.");
+    }
+    if (!canRollBack(move)) {
+      throw new AdminError(
+        "move_switched",
+        "The tenant's requests already go to the new database; the move can only finish (POST it again to resume).",
+      );
+    }
+    // From any phase before the switch, and again for a rollback that stopped after repeated failures.
+    checkMove(move.phase, "rolling_back");
+    const rolled = await saveMove(ctx.db, tenantId, move.phase, {
+      phase: "rolling_back",
+      state: "running",
+      attempts: 0,
+      updatedAt: ctx.now,
+    });
+    // A step recorded a new phase in between: the move is read again.
+    if (!rolled) continue;
+    logEvent("info", "tenant_move_rolling_back", { tenantId, from: move.phase, actor: ctx.actor });
+    await ctx.schedule(tenantId);
+    return (await findMove(ctx.db, tenantId)) as MoveRow;
   }
-  if (!canRollBack(move)) {
-    throw new AdminError(
-      "move_switched",
-      "The tenant's requests already go to the new database; the move can only finish (POST it again to resume).",
-    );
-  }
-  // From any phase before the switch, and again for a rollback that stopped after repeated failures.
-  checkMove(move.phase, "rolling_back");
-  const rolled = await saveMove(ctx.db, tenantId, move.phase, {
-    phase: "rolling_back",
-    state: "running",
-    attempts: 0,
-    updatedAt: ctx.now,
-  });
-  if (!rolled) return rollBackMove(ctx, tenantId);
-  logEvent("info", "tenant_move_rolling_back", { tenantId, from: move.phase, actor: ctx.actor });
-  await ctx.schedule(tenantId);
-  return (await findMove(ctx.db, tenantId)) as MoveRow;
+  throw new AdminError("move_in_progress", "The move changed phase at every try to roll it back; try again.");
 }
 
 /** How long a running move may go untouched before the cron sends its next step again (a lost message). */
