@@ -1,15 +1,10 @@
-import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, ne, notInArray, or, sql } from "drizzle-orm";
+import { ENDED_PHASES, type MovePhase } from "../services/move/phases";
 import { rowsOf, runBatch } from "./batch";
 import type { Database } from "./client";
 import { tenantMoves, tenants } from "./schema";
 
 export type MoveRow = typeof tenantMoves.$inferSelect;
-export type MovePhase = MoveRow["phase"];
-
-/** Phases after which a move has ended; a tenant can start another. */
-export const ENDED_PHASES: readonly MovePhase[] = ["done", "rolled_back"];
-/** Phases from which a move can still be rolled back: the tenant's requests have not been switched to the target. */
-export const BEFORE_SWITCH: readonly MovePhase[] = ["preparing", "copying", "catching_up", "switching"];
 
 /** The tenant's latest move, as a query a batch can carry (findMove reads it alone). */
 export const moveOf = (db: Database, tenantId: string) =>
@@ -49,7 +44,7 @@ export async function claimMove(db: Database, tenantId: string, lease: string, n
       and(
         eq(tenantMoves.tenantId, tenantId),
         eq(tenantMoves.state, "running"),
-        sql`${tenantMoves.phase} NOT IN ('done', 'rolled_back')`,
+        notInArray(tenantMoves.phase, [...ENDED_PHASES]),
         or(isNull(tenantMoves.leaseUntil), lte(tenantMoves.leaseUntil, now)),
       ),
     )
@@ -95,26 +90,25 @@ export const releaseMove = (db: Database, tenantId: string, lease: string) =>
     .where(and(eq(tenantMoves.tenantId, tenantId), eq(tenantMoves.lease, lease)));
 
 /**
- * The switch, in one control batch: the tenant's placement goes to the target and the move on to settling, both
- * only while the move is still switching under this step's lease and the tenant is where the move found it (a
- * rollback that came first keeps the tenant where it was). True only if both happened.
+ * The switch, in one control batch: the tenant's placement goes to the target and the move on to `set`'s phase, both
+ * only while the move is still in its phase (switching) under this step's lease and the tenant is where the move
+ * found it (a rollback that came first keeps the tenant where it was). True only if both happened.
  */
 export async function switchMove(db: Database, move: MoveRow, lease: string, set: Partial<MoveRow>) {
-  const switching = sql`EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${move.tenantId}
-    AND phase = 'switching' AND lease = ${lease})`;
+  const held = and(
+    eq(tenantMoves.tenantId, move.tenantId),
+    eq(tenantMoves.phase, move.phase),
+    eq(tenantMoves.lease, lease),
+  );
   const [placed, moved] = await runBatch(db, [
     sql`UPDATE ${tenants} SET database = ${move.target}, updated_at = ${set.updatedAt ?? null}
-      WHERE id = ${move.tenantId} AND database = ${move.source} AND ${switching} RETURNING id`,
+      WHERE id = ${move.tenantId} AND database = ${move.source}
+      AND EXISTS (SELECT 1 FROM ${tenantMoves} WHERE ${held}) RETURNING id`,
     db
       .update(tenantMoves)
-      .set({ ...set, phase: "settling" })
+      .set(set)
       .where(
-        and(
-          eq(tenantMoves.tenantId, move.tenantId),
-          eq(tenantMoves.phase, "switching"),
-          eq(tenantMoves.lease, lease),
-          sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${move.tenantId} AND database = ${move.target})`,
-        ),
+        and(held, sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${move.tenantId} AND database = ${move.target})`),
       )
       .returning({ tenantId: tenantMoves.tenantId }),
   ]);
@@ -132,9 +126,9 @@ export const stalledMoves = (db: Database, now: number, before: number, settledB
     .where(
       and(
         eq(tenantMoves.state, "running"),
-        sql`${tenantMoves.phase} NOT IN ('done', 'rolled_back')`,
+        notInArray(tenantMoves.phase, [...ENDED_PHASES]),
         lte(tenantMoves.updatedAt, before),
-        or(sql`${tenantMoves.phase} <> 'settling'`, lte(tenantMoves.switchedAt, settledBefore)),
+        or(ne(tenantMoves.phase, "settling"), lte(tenantMoves.switchedAt, settledBefore)),
         or(isNull(tenantMoves.leaseUntil), lte(tenantMoves.leaseUntil, now)),
       ),
     )

@@ -67,6 +67,8 @@ export const COPIED_TABLES: readonly CopiedTable[] = dataTablesWhere<ChunkedTabl
   (t) => !isNot(t.copy) && t.copy.kind === "chunks",
 ).map(copied);
 
+export type { ChunkedTable };
+
 /** Rows a move has copied per table (rows copied again after they changed count again). */
 export type CopyProgress = Record<ChunkedTable, number>;
 export const noProgress = () => Object.fromEntries(COPIED_TABLES.map((t) => [t.name, 0])) as CopyProgress;

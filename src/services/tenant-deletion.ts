@@ -1,12 +1,13 @@
 import { rowsOf, runBatch } from "../db/batch";
 import { unfenceTenant } from "../db/fence";
-import { ENDED_PHASES, findMove } from "../db/moves";
+import { findMove } from "../db/moves";
 import { deletedTenants, markTenantDeleted, purgeTenantControlStatements, purgeTenantDataChunk } from "../db/tenants";
 import { tenantTokenHashes } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { deleteGrants } from "../tokens/grants";
 import type { OperatorContext, TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
+import { ENDED_PHASES } from "./move/phases";
 import { requireTenant } from "./tenants";
 
 /**

@@ -1,8 +1,8 @@
 import * as v from "valibot";
 import type { MoveRow } from "../../db/moves";
-import { MOVE_PHASES } from "../../db/schema";
 import { AdminError } from "../../services/errors";
-import { canRollBack } from "../../services/tenant-move";
+import { COPIED_TABLE_NAMES, progressOf } from "../../services/move/copy";
+import { canRollBack, MOVE_PHASES } from "../../services/move/phases";
 import type { Tenant, TenantWithQuotas } from "../../services/tenants";
 import { Instant, MaybeInstant } from "./openapi";
 
@@ -29,13 +29,12 @@ export const TenantWire = v.strictObject({
   updatedAt: Instant,
 });
 
-const Copied = v.strictObject({
-  users: v.number(),
-  groups: v.number(),
-  group_members: v.number(),
-  events: v.number(),
-  audit_events: v.number(),
-});
+const Copied = v.strictObject(
+  Object.fromEntries(COPIED_TABLE_NAMES.map((name) => [name, v.number()])) as Record<
+    (typeof COPIED_TABLE_NAMES)[number],
+    v.NumberSchema<undefined>
+  >,
+);
 
 /** The tenant's latest move between data databases (services/tenant-move.ts, docs/operations.md). */
 export const MoveWire = v.strictObject({
@@ -71,7 +70,7 @@ export const toMoveWire = (move: MoveRow): v.InferOutput<typeof MoveWire> => ({
   phase: move.phase,
   state: move.state,
   canRollBack: canRollBack(move),
-  copied: move.progress,
+  copied: progressOf(move),
   startSequence: move.startSequence,
   caughtUpThrough: move.caughtUpThrough,
   verification: move.verification ?? null,

@@ -1,0 +1,157 @@
+import { runBatch } from "../../db/batch";
+import type { MoveRow } from "../../db/moves";
+import {
+  type ChunkedTable,
+  COPIED_TABLES,
+  type CopiedTable,
+  type CopyProgress,
+  type Cursor,
+  changesAfter,
+  copiedTable,
+  type FeedChange,
+  noProgress,
+  readChunk,
+  readCopy,
+  resyncByIds,
+  resyncMemberships,
+  writeChunk,
+} from "../../db/tenant-copy";
+import { EVENTS } from "../../events/registry";
+import { unhandled } from "../../lib/unhandled";
+import type { Step } from "./step";
+
+/** Events read per catch-up page. */
+const CATCH_UP_PAGE = 200;
+/** Ids re-copied per source read while catching up. */
+const RESYNC_IDS = 200;
+/** Ids a round of catching up re-copies at most (a membership event names up to 1,000): the round stops there. */
+const ROUND_IDS = 2000;
+
+/** The tables a move copies in chunks, whose rows its progress counts (for the wire's schema). */
+export const COPIED_TABLE_NAMES = COPIED_TABLES.map((t) => t.name as ChunkedTable);
+
+export const progressOf = (move: MoveRow): CopyProgress => ({ ...noProgress(), ...move.progress });
+
+/**
+ * Copies the next chunk of a table. A mutable table's last chunk replaces everything after its last key (rows the
+ * target holds beyond the source's end are gone from the source), and marks the table done; an append-only table
+ * never is, it has caught up (`finished`) when a chunk comes back short.
+ */
+export async function copyChunk(step: Step, move: MoveRow, table: CopiedTable, after: Cursor) {
+  await step.spend(2);
+  const chunk = await readChunk(step.source, move.tenantId, table, after);
+  const finished = !chunk.full;
+  const until = finished && table.mutable ? "end" : chunk.last;
+  const cursor = { after: chunk.last, done: finished && table.mutable };
+  await runBatch(
+    step.target,
+    writeChunk(move.tenantId, step.lease, table, { after, until }, chunk.rows, { from: after, to: cursor }),
+  );
+  return { rows: chunk.rows.length, after: chunk.last, finished };
+}
+
+/** Copies a mutable table again from its start, whole: a change the feed cannot pin to rows. */
+export async function recopy(step: Step, move: MoveRow, name: "users", progress: CopyProgress) {
+  let after: Cursor = null;
+  for (;;) {
+    const copied = await copyChunk(step, move, copiedTable(name), after);
+    progress[name] += copied.rows;
+    if (copied.finished) return;
+    after = copied.after;
+  }
+}
+
+/**
+ * One round of catching up: a page of the source's feed after the move's position, each user, group and membership
+ * it names copied again as it now is, then the events and audit rows appended since. A round stops after ROUND_IDS
+ * ids, at an event's end, so its work is bounded whatever the events name. `fullCopyNeeded`: the round holds a
+ * change the feed does not detail row by row (the integration's removal hands every Entra user back), so users are
+ * copied again whole.
+ */
+export async function catchUp(step: Step, move: MoveRow, progress: CopyProgress) {
+  const from = step.source;
+  const to = step.target;
+  const after = move.caughtUpThrough ?? 0;
+  await step.spend();
+  const page = await changesAfter(from, move.tenantId, after, CATCH_UP_PAGE);
+  let named = 0;
+  const round = page.filter((change, i) => {
+    named += 1 + change.members.length;
+    return i === 0 || named <= ROUND_IDS;
+  });
+  const touched = touchedBy(round);
+  const resyncs = [
+    ...chunks([...touched.users], RESYNC_IDS).map(
+      (ids) => () => resyncByIds(from, move.tenantId, step.lease, copiedTable("users"), ids),
+    ),
+    ...chunks([...touched.groups], RESYNC_IDS).map(
+      (ids) => () => resyncByIds(from, move.tenantId, step.lease, copiedTable("groups"), ids),
+    ),
+    ...chunks(touched.memberships, RESYNC_IDS).map(
+      (pairs) => () => resyncMemberships(from, move.tenantId, step.lease, pairs),
+    ),
+  ];
+  for (const resync of resyncs) {
+    await step.spend(2);
+    await runBatch(to, await resync());
+  }
+  const appendsDone = await appendNew(step, move, progress);
+  return {
+    through: round.at(-1)?.sequence ?? after,
+    fullCopyNeeded: touched.allUsers,
+    appendsDone: appendsDone && round.length === page.length && page.length < CATCH_UP_PAGE,
+  };
+}
+
+/** Copies the events and audit rows written at the source since the last copy of them; true once none are left. */
+async function appendNew(step: Step, move: MoveRow, progress: CopyProgress) {
+  await step.spend();
+  const copy = await readCopy(step.target, move.tenantId);
+  for (const table of COPIED_TABLES.filter((t) => !t.mutable)) {
+    let after = copy?.cursors[table.name]?.after ?? null;
+    for (;;) {
+      const copied = await copyChunk(step, move, table, after);
+      progress[table.name as ChunkedTable] += copied.rows;
+      after = copied.after;
+      if (copied.finished) break;
+      if (step.spent) return false;
+    }
+  }
+  return true;
+}
+
+/** The rows a page of the feed says changed, as the event registry names them per type. */
+function touchedBy(page: FeedChange[]) {
+  const users = new Set<string>();
+  const groups = new Set<string>();
+  const memberships: [string, string][] = [];
+  let allUsers = false;
+  for (const change of page) {
+    const names = EVENTS[change.type].names;
+    switch (names) {
+      case "user":
+        if (change.userId) users.add(change.userId);
+        break;
+      case "group":
+        if (change.groupId) groups.add(change.groupId);
+        break;
+      case "group_members":
+        // The group is copied again too: its version moved with its members.
+        if (!change.groupId) break;
+        groups.add(change.groupId);
+        for (const member of change.members) memberships.push([change.groupId, member]);
+        break;
+      case "all_managed_users":
+        allUsers = true;
+        break;
+      case "none":
+        break;
+      default:
+        unhandled(names);
+    }
+  }
+  return { users, groups, memberships, allUsers };
+}
+
+const chunks = <T>(items: T[], size: number) =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));

@@ -1,0 +1,100 @@
+/**
+ * What a tenant's move records (services/tenant-move.ts): the times of one step read from one clock, so a finished
+ * move never shows its switch before its own fence; a rollback's record that keeps losing to the steps, given up.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
+import { findMove, type MoveRow } from "../src/db/moves";
+import { unavailableFor } from "../src/services/move/work";
+import { MOVE_SETTLE_MS, type MoveContext, rollBackMove, runMoveStep, startMove } from "../src/services/tenant-move";
+import { createUserBody } from "./fixtures/entra";
+import { interceptD1 } from "./support/d1-intercept";
+import { cronContext } from "./support/databases";
+import { admin, createTenant, scim } from "./support/http";
+import { seedGroup } from "./support/seed";
+
+const controlDb = createDb(env.DB);
+
+/** A move context as the queue consumer builds it, at `now`; steps are driven by the test, so nothing is sent. */
+const moveContext = (now = Date.now(), bindings: { DB?: D1Database } = {}): MoveContext => ({
+  ...cronContext(now, bindings),
+  actor: "admin",
+  schedule: async () => {},
+});
+
+const moveOf = async (tenantId: string) => (await findMove(controlDb, tenantId)) as MoveRow;
+
+describe("a move's times", () => {
+  it("come from one clock per step: the finished move shows its fence, then its switch, then its end", async () => {
+    const tenant = await createTenant("Clocked", { database: "DATA_1" });
+    await seedGroup(tenant.tenantId, `g-${tenant.tenantId}`, 50);
+    await scim(tenant, "POST", "/Users", { body: createUserBody("clocked") });
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    for (let i = 0; i < 100; i++) {
+      const move = await moveOf(tenant.tenantId);
+      if (move.phase === "done") break;
+      // Each step's context made a second before it runs, as a queue batch's is for its later messages; the settle
+      // wait skipped with a clock past it.
+      const now = move.phase === "settling" ? (move.switchedAt ?? 0) + MOVE_SETTLE_MS : Date.now() - 1000;
+      await runMoveStep(moveContext(now), tenant.tenantId);
+    }
+    const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
+      move: { phase: string; fencedAt: string; switchedAt: string; finishedAt: string; verification: unknown };
+    }>();
+    expect(shown.move.phase).toBe("done");
+    const [fencedAt, switchedAt, finishedAt] = [shown.move.fencedAt, shown.move.switchedAt, shown.move.finishedAt].map(
+      (t) => Date.parse(t),
+    ) as [number, number, number];
+    expect(fencedAt).toBeLessThanOrEqual(switchedAt);
+    expect(switchedAt).toBeLessThanOrEqual(finishedAt);
+    // The window's length is the same clock's.
+    expect(shown.move.verification).toMatchObject({ unavailableMs: switchedAt - fencedAt });
+  });
+
+  it("a switch recorded before its fence is refused", () => {
+    expect(unavailableFor(1_000, 1_250)).toBe(250);
+    expect(unavailableFor(1_000, 1_000)).toBe(0);
+    expect(() => unavailableFor(1_250, 1_000)).toThrow("the switch (1000) is recorded before its fence (1250)");
+  });
+});
+
+describe("a rollback racing the steps", () => {
+  /** A control database where a step records a new phase just before each of the first `races` rollback records. */
+  function racing(tenantId: string, races: number) {
+    const tries = { n: 0 };
+    const db = interceptD1(env.DB, async (_, sql) => {
+      if (!sql.some((q) => q.startsWith('update "tenant_moves" set "phase"'))) return;
+      if (++tries.n > races) return;
+      await env.DB.prepare(
+        "UPDATE tenant_moves SET phase = CASE phase WHEN 'copying' THEN 'catching_up' ELSE 'copying' END WHERE tenant_id = ?",
+      )
+        .bind(tenantId)
+        .run();
+    });
+    return { db, tries };
+  }
+
+  it("reads the move again after a lost record, and rolls back", async () => {
+    const tenant = await createTenant("Raced Once", { database: "DATA_1" });
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    const { db, tries } = racing(tenant.tenantId, 1);
+    expect(await rollBackMove(moveContext(Date.now(), { DB: db }), tenant.tenantId)).toMatchObject({
+      phase: "rolling_back",
+    });
+    expect(tries.n).toBe(2);
+  });
+
+  it("gives up after three lost records: 409, the operator tries again", async () => {
+    const tenant = await createTenant("Raced Always", { database: "DATA_1" });
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    const { db, tries } = racing(tenant.tenantId, Number.POSITIVE_INFINITY);
+    await expect(rollBackMove(moveContext(Date.now(), { DB: db }), tenant.tenantId)).rejects.toMatchObject({
+      code: "move_in_progress",
+    });
+    expect(tries.n).toBe(3);
+    expect((await moveOf(tenant.tenantId)).phase).not.toBe("rolling_back");
+    // Once the steps leave it be, the rollback goes through.
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}/move`)).status).toBe(202);
+  });
+});
