@@ -1,5 +1,6 @@
 import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../events/registry";
+import { unhandled } from "../lib/unhandled";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { runBatch, type Statement } from "./batch";
 import type { Database } from "./client";
@@ -112,16 +113,25 @@ export async function applyOutbox(db: Database, entries: OutboxEntry[]) {
   await runBatch(db, statements);
 }
 
+/** Each kind of effect, matched by its key (the outbox stores effects as JSON in this shape). */
 function effectStatement(db: Database, ctx: WriteContext, effect: RelayEffect, unapplied: SQL): Statement {
   if ("limits" in effect) return setTenantLimits(ctx.tenantId, effect.limits, unapplied);
-  // Only users unchanged since the integration went: applied late, after a new integration's sync touched some, the
-  // release must not take those back from it.
-  return db
-    .update(users)
-    .set({ managedBy: "portal", adoptedAt: null, updatedAt: ctx.now, version: sql`${users.version} + 1` })
-    .where(
-      and(eq(users.tenantId, ctx.tenantId), eq(users.managedBy, "azure-ad"), lte(users.updatedAt, ctx.now), unapplied),
-    );
+  if ("releaseManagedUsers" in effect) {
+    // Only users unchanged since the integration went: applied late, after a new integration's sync touched some,
+    // the release must not take those back from it.
+    return db
+      .update(users)
+      .set({ managedBy: "portal", adoptedAt: null, updatedAt: ctx.now, version: sql`${users.version} + 1` })
+      .where(
+        and(
+          eq(users.tenantId, ctx.tenantId),
+          eq(users.managedBy, "azure-ad"),
+          lte(users.updatedAt, ctx.now),
+          unapplied,
+        ),
+      );
+  }
+  return unhandled(effect);
 }
 
 /** Removes applied entries from the outbox. */

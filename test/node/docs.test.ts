@@ -1,10 +1,12 @@
 // The published reference against the code. docs/limits.md is generated here from the constants that enforce each
 // limit, so it cannot drift: a changed constant fails this test until `npm run docs:limits` rewrites the file. The
-// admin error table in docs/api.md is prose, checked against the closed list of codes.
+// admin error table in docs/api.md is prose, checked against the closed list of codes, and docs/events.md's table of
+// event types against the event registry.
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
 import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
+import { EVENT_TYPES, EVENTS, type EventType } from "../../src/events/registry";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
@@ -304,4 +306,18 @@ it("docs/api.md lists every admin error code with its status, and no other", () 
     [...doc.matchAll(/^\| (\d{3}) +\| `([a-z_]+)` +\|/gm)].map((m) => [m[2], Number(m[1])]),
   );
   expect(documented).toEqual(ADMIN_ERROR_STATUS);
+});
+
+it("docs/events.md describes every event type of the registry, in its order, with the keys of its payload", () => {
+  const doc = readFileSync(new URL("../../docs/events.md", import.meta.url), "utf8");
+  const rows = [...doc.matchAll(/^\| `([a-z_.]+)` +\|[^|]+\|([^|]+)\|$/gm)].map((m) => ({
+    type: m[1] as EventType,
+    // The payload's top-level keys, as the row names them (`user`, `changedAttributes`, …; not `{ … }` shapes).
+    keys: [...(m[2] ?? "").matchAll(/`([A-Za-z]+)`/g)].map((k) => k[1]).sort(),
+  }));
+  expect(rows.map((r) => r.type)).toEqual(EVENT_TYPES);
+  for (const { type, keys } of rows) {
+    const schema = EVENTS[type].data as unknown as { entries: Record<string, unknown> };
+    expect(keys, type).toEqual(Object.keys(schema.entries).sort());
+  }
 });
