@@ -1,6 +1,5 @@
-import type { MoveRow } from "../../../db/moves";
 import { canRollBack } from "../../../services/tenant-move";
-import type { Tenant } from "../../../services/tenants";
+import type { Tenant, TenantMove } from "../../../services/tenants";
 import { consolePaths } from "../paths";
 import { ActionForm, Choice, type ConsoleFrame, CopyField, Page, type SessionFrame, When } from "./layout";
 
@@ -188,11 +187,11 @@ export function OperatorPanel({
 interface Placement {
   database: string;
   databases: readonly string[];
-  move: MoveRow | null;
+  move: TenantMove | null;
 }
 
 /** How each phase of a move reads to an operator (docs/operations.md, "Moving a tenant"). */
-const PHASE_WORDS: Record<MoveRow["phase"], string> = {
+const PHASE_WORDS: Record<TenantMove["phase"], string> = {
   preparing: "preparing the target",
   copying: "copying while Entra keeps writing",
   catching_up: "catching up with the latest changes",
