@@ -7,11 +7,11 @@ import { sha256Hex } from "../../lib/digest";
 import { allowedOrigins, allowedReturnUrl } from "../../lib/urls";
 import type { TenantPlacement } from "../../services/context";
 import { findConsoleSession, findPortalSession } from "../../services/portal";
-import { nonceOf, pageContext } from "./context";
-import { PortalRefusal } from "./errors";
-import { areaPaths, consolePaths, portalPaths } from "./paths";
-import { NoSessionPage } from "./views/access";
-import type { SessionFrame } from "./views/layout";
+import { nonceOf, pageContext } from "../pages/context";
+import { PortalRefusal } from "../pages/errors";
+import { areaPaths, consolePaths, portalPaths } from "../pages/paths";
+import { NoSessionPage } from "../pages/views/access";
+import type { SessionFrame } from "../pages/views/layout";
 
 /** The link's secret between opening it and pressing Continue: never in the address bar after the first GET. */
 const LINK_COOKIE = "portal_link";

@@ -1,6 +1,6 @@
 import type { IntegrationStatus } from "../../../services/integration";
+import { OperatorPanel } from "../../console/views/console";
 import type { AreaPaths } from "../paths";
-import { OperatorPanel } from "./console";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 
 interface FramedProps {

@@ -1,7 +1,15 @@
 import { canRollBack } from "../../../services/tenant-move";
 import type { Tenant, TenantMove } from "../../../services/tenants";
-import { consolePaths } from "../paths";
-import { ActionForm, Choice, type ConsoleFrame, CopyField, Page, type SessionFrame, When } from "./layout";
+import { consolePaths } from "../../pages/paths";
+import {
+  ActionForm,
+  Choice,
+  type ConsoleFrame,
+  CopyField,
+  Page,
+  type SessionFrame,
+  When,
+} from "../../pages/views/layout";
 
 /** Signing in with the admin API key; a wrong key gets the same words whatever was wrong with it. */
 export function SignInPage({ nonce, refused }: { nonce: string; refused?: boolean }) {
