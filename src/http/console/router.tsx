@@ -20,13 +20,7 @@ import { PortalRefusal } from "../pages/errors";
 import { consolePaths, portalPaths } from "../pages/paths";
 import { pageSecurity } from "../pages/security";
 import { TENANT, tenantPages } from "../pages/tenant-pages";
-import {
-  consoleKeyDigest,
-  endConsoleCookie,
-  requireOperator,
-  signedInToConsole,
-  startConsoleCookie,
-} from "../portal/session";
+import { consoleKeyDigest, endConsoleCookie, requireOperator, signedInToConsole, startConsoleCookie } from "./session";
 import { SetupLinkPage, SignInPage, TenantsPage } from "./views/console";
 
 const TENANTS_PAGE = 50;

@@ -7,11 +7,10 @@ import { nonceOf, pageContext } from "../pages/context";
 import { PortalRefusal } from "../pages/errors";
 import { areaPaths, portalPaths } from "../pages/paths";
 import { pageSecurity } from "../pages/security";
+import { csrfMatches, csrfToken } from "../pages/sessions";
 import { TENANT, tenantPages } from "../pages/tenant-pages";
 import { ContinuePage, ExpiredLinkPage, SignedOutPage } from "../pages/views/access";
 import {
-  csrfMatches,
-  csrfToken,
   endSessionCookie,
   heldLinkSecret,
   holdLinkSecret,

@@ -1,5 +1,5 @@
 import type { IntegrationStatus } from "../../../services/integration";
-import { OperatorPanel } from "../../console/views/console";
+import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 
