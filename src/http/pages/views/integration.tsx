@@ -103,12 +103,12 @@ export function IntegrationsPage({
           </>
         )}
       </section>
-      {frame.operator && (
+      {status.operator && (
         <OperatorPanel
           frame={frame}
           azureAdEnabled={status.tenant.azureAdEnabled}
-          liveSessions={status.liveSessions}
-          placement={{ database: status.tenant.database, databases: status.databases, move: status.move }}
+          liveSessions={status.operator.liveSessions}
+          placement={{ database: status.tenant.database, ...status.operator }}
         />
       )}
     </Page>
