@@ -10,7 +10,7 @@ import { createDb } from "../src/db/client";
 import { redeemLinkStatements } from "../src/db/portal";
 import { portalRouter } from "../src/http/portal/router";
 import { sha256Hex } from "../src/lib/digest";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, tenantDb } from "./support/databases";
 import { admin, createTenant, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
@@ -259,7 +259,7 @@ describe("sessions", () => {
       )
         .bind(tenantId)
         .first("n");
-    const housekeeping = (at: number) => runTokenHousekeeping(cronContext(at));
+    const housekeeping = (at: number) => runHousekeeping(cronContext(at));
     await housekeeping(Date.now() + 4 * 3_600_000 + 1000);
     expect(await rows()).toBe(3);
     const report = await housekeeping(Date.now() + 4 * 3_600_000 + 86_400_000 + 1000);
