@@ -6,7 +6,7 @@ import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
 import { consoleRouter } from "./http/console/router";
-import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/portal/errors";
+import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/pages/errors";
 import { portalRouter } from "./http/portal/router";
 import { requestLog } from "./http/request-log";
 import { canonicalPath } from "./http/scim/paths";

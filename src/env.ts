@@ -1,6 +1,6 @@
 import type { Database } from "./db/client";
 import type { Databases } from "./db/databases";
-import type { OperatorVariables, PortalVariables } from "./http/portal/session";
+import type { OperatorVariables, PortalVariables } from "./http/pages/variables";
 import type { Projection } from "./scim/projection";
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */

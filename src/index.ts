@@ -9,10 +9,10 @@ import {
   moveContext,
 } from "./queue";
 import { eventRetentionMs } from "./services/events";
-import { HOUSEKEEPING_CRON, runTokenHousekeeping } from "./services/housekeeping";
+import { HOUSEKEEPING_CRON, runHousekeeping } from "./services/housekeeping";
 import { drainOutbox } from "./services/relay";
 import { nudgeStalledMoves } from "./services/tenant-move";
-import { relay, type WebhookMessage } from "./services/webhook-delivery";
+import { sweepWebhooks, type WebhookMessage } from "./services/webhook-delivery";
 
 /** Outbox passes of the every-few-minutes relay (30 entries each): a backlog left by a data database's outage. */
 const RELAY_PASSES = 20;
@@ -23,19 +23,19 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    // wrangler.toml's other cron (every few minutes) relays: the outbox into the data databases, what the webhook
-    // queue did not handle, and moves whose next step's message was lost.
+    // wrangler.toml's other cron (every few minutes) catches up: it relays the outbox into the data databases,
+    // sweeps up what the webhook queue did not handle, and nudges moves whose next step's message was lost.
     if (controller.cron !== HOUSEKEEPING_CRON) {
       const delivery = deliveryContext(env);
-      // Each on its own: a failing relay of the outbox must not keep the webhook relay from running.
+      // Each on its own: a failing relay of the outbox must not keep the webhook sweep from running.
       ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES));
-      ctx.waitUntil(relay(delivery));
+      ctx.waitUntil(sweepWebhooks(delivery));
       ctx.waitUntil(nudgeStalledMoves(moveContext(env, controller.scheduledTime)));
       return;
     }
     const databases = openDatabases(env);
     ctx.waitUntil(
-      runTokenHousekeeping(
+      runHousekeeping(
         { db: databases.control, databases, kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
         { eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS) },
       ),

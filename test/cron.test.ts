@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, reset, waitOnExecuti
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { raceAfter } from "./support/d1-intercept";
 import { applyAllMigrations, cronContext } from "./support/databases";
 import { admin, createTenant } from "./support/http";
@@ -45,9 +45,9 @@ const NOTHING_LEFT = {
 
 /** The housekeeping use case as the scheduled handler runs it, at NOW. */
 const housekeeping = (opts: { batchSize?: number; subrequestBudget?: number } = {}) =>
-  runTokenHousekeeping(cronContext(NOW), opts);
+  runHousekeeping(cronContext(NOW), opts);
 
-describe("token housekeeping", () => {
+describe("housekeeping", () => {
   let tenantId: string;
 
   // Housekeeping works across all tenants, so each test starts from empty storage and seeds its own tokens.
@@ -163,7 +163,7 @@ describe("token housekeeping", () => {
         .bind(NOW - 1)
         .run();
     const db = raceAfter(env.DB, (q) => q.includes('from "access_tokens"'), revoke);
-    await runTokenHousekeeping(cronContext(NOW, { DB: db }));
+    await runHousekeeping(cronContext(NOW, { DB: db }));
     const row = await env.DB.prepare("select status, revoke_reason from access_tokens where id = 'racing'").first();
     expect(row).toEqual({ status: "revoked", revoke_reason: "test" });
     const feed = await (await admin("GET", `/tenants/${tenantId}/events?limit=1000`)).json<{

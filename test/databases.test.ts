@@ -7,7 +7,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { drainOutbox } from "../src/services/relay";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import { hashToken } from "../src/tokens/token";
@@ -47,7 +47,7 @@ const feed = async (t: TestTenant) =>
 const outbox = (tenantId: string) =>
   env.DB.prepare("select count(*) as n from relay_outbox where tenant_id = ?").bind(tenantId).first<number>("n");
 
-/** The every-few-minutes cron: the outbox relay, then the webhook relay. */
+/** The every-few-minutes cron: the outbox relay, the webhook sweep and stalled moves. */
 async function relayCron() {
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }), env, ctx);
@@ -291,7 +291,7 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
 });
 
 describe("deleting a tenant", () => {
-  const settled = () => runTokenHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS + 1000));
+  const settled = () => runHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS + 1000));
   const empty = JSON.stringify(Object.fromEntries(TENANT_TABLES.map((table) => [table, []])));
 
   it("is gone at once, its data purged in bounded steps, its control rows after the settle time", async () => {
@@ -350,7 +350,7 @@ describe("deleting a tenant", () => {
     expect((await scim(t, "POST", "/Users", { body: { userName: "late@write.example" } })).status).toBe(201);
     await env.TOKENS.delete(`token:${hash}`);
     // Before the settle time housekeeping purges the data again but keeps the mark; after it, everything goes.
-    await runTokenHousekeeping(cronContext(Date.now()));
+    await runHousekeeping(cronContext(Date.now()));
     expect(await env.DB.prepare("select count(*) as n from tenants where id = ?").bind(t.tenantId).first("n")).toBe(1);
     const late = DATABASES[placed].prepare("select count(*) as n from users where tenant_id = ?").bind(t.tenantId);
     expect(await late.first("n")).toBe(0);

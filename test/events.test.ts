@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/events/registry";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
 import { countingDatabases, racingDatabases } from "./support/d1-intercept";
 import { cronContext, tenantDb } from "./support/databases";
@@ -501,7 +501,7 @@ describe("retention", () => {
         data: JSON.stringify({ user: { id: `u${i}`, userName: `u${i}@contoso.com`, externalId: null } }),
       })),
     );
-    await runTokenHousekeeping(cronContext(Date.now()));
+    await runHousekeeping(cronContext(Date.now()));
     // Sequence base + 3 was past retention, so base + 2 goes with it although its time is recent.
     expect((await feed(t)).items.map((e) => e.sequence)).toEqual([base + 4]);
   });
@@ -512,7 +512,7 @@ describe("retention", () => {
     const old = await walk(t, 1000);
     // The hourly run, a month on: everything so far is past the 30-day default.
     const later = Date.now() + 31 * 86_400_000;
-    const report = await runTokenHousekeeping(cronContext(later));
+    const report = await runHousekeeping(cronContext(later));
     expect(report.purgedEvents).toBeGreaterThanOrEqual(old.length);
     const gone = await admin("GET", `/tenants/${t.tenantId}/events?after=0`);
     expect(gone.status).toBe(410);

@@ -11,7 +11,7 @@ import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
 import { purgeTenantDataChunk } from "../src/db/tenants";
 import type { DeliveryKey } from "../src/db/webhooks";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import {
   MAX_ATTEMPTS,
@@ -784,7 +784,7 @@ describe("a moved tenant deleted", () => {
     await startMove(moveContext(), tenant.tenantId, "DATA_2");
     expect((await runSteps(tenant.tenantId)).phase).toBe("done");
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}`)).status).toBe(204);
-    await runTokenHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS + 1000));
+    await runHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS + 1000));
     const empty = JSON.stringify(Object.fromEntries(TENANT_TABLES.map((table) => [table, []])));
     for (const database of ["DATA_1", "DATA_2"] as const) {
       expect(await tenantSnapshot(tenant.tenantId, TENANT_TABLES, database), database).toBe(empty);

@@ -10,9 +10,9 @@ import { createDb } from "../src/db/client";
 import { redeemLinkStatements } from "../src/db/portal";
 import { portalRouter } from "../src/http/portal/router";
 import { sha256Hex } from "../src/lib/digest";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
-import { countingDatabases } from "./support/d1-intercept";
-import { cronContext, tenantDb } from "./support/databases";
+import { runHousekeeping } from "../src/services/housekeeping";
+import { countingDatabases, interceptD1 } from "./support/d1-intercept";
+import { cronContext, DATABASES, tenantDb } from "./support/databases";
 import { admin, createTenant, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
 import {
   browser,
@@ -259,7 +259,7 @@ describe("sessions", () => {
       )
         .bind(tenantId)
         .first("n");
-    const housekeeping = (at: number) => runTokenHousekeeping(cronContext(at));
+    const housekeeping = (at: number) => runHousekeeping(cronContext(at));
     await housekeeping(Date.now() + 4 * 3_600_000 + 1000);
     expect(await rows()).toBe(3);
     const report = await housekeeping(Date.now() + 4 * 3_600_000 + 86_400_000 + 1000);
@@ -541,6 +541,17 @@ describe("the integration page", () => {
     counter.reset();
     expect((await view(session, "/guide", counted)).status).toBe(200);
     expect(counter.cost.calls).toBe(1);
+  });
+
+  it("reads nothing only the console's operator panel shows: the tenant's open sessions, its move", async () => {
+    const session = await signIn((await mintLink(await newTenant("Customer Only"))).url);
+    const statements: string[] = [];
+    const bindings = Object.fromEntries(
+      Object.entries(DATABASES).map(([name, d1]) => [name, interceptD1(d1, (_, sql) => void statements.push(...sql))]),
+    );
+    expect((await view(session, "/integrations", fetchWith({ bindings }))).status).toBe(200);
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.filter((sql) => sql.includes("live_sessions") || sql.includes("tenant_moves"))).toEqual([]);
   });
 
   it("has a setup guide for Entra and Okta with the tenant's own URL", async () => {

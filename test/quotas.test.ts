@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { runTokenHousekeeping } from "../src/services/housekeeping";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
 import { cronContext, DATABASES, placementOf } from "./support/databases";
@@ -252,7 +252,7 @@ describe("usage", () => {
     const placed = await placementOf(t.tenantId);
     expect((await admin("DELETE", `/tenants/${t.tenantId}`)).status).toBe(204);
     // The data goes with the request; the control rows once no cached grant can route a write there any more.
-    await runTokenHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS));
+    await runHousekeeping(cronContext(Date.now() + DELETION_SETTLE_MS));
     const empty = Object.fromEntries(TENANT_TABLES.map((table) => [table, []]));
     expect(await tenantSnapshot(t.tenantId, TENANT_TABLES, placed)).toBe(JSON.stringify(empty));
   });

@@ -9,7 +9,7 @@ import { describe, expect, inject, it } from "vitest";
 import { openDatabases } from "../src/db/databases";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
-import { deadLetter, deliver, relay } from "../src/services/webhook-delivery";
+import { deadLetter, deliver, sweepWebhooks } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
 import { failingD1 } from "./support/d1-intercept";
 import { DATABASES, placementOf } from "./support/databases";
@@ -236,7 +236,7 @@ describe("delivery outcomes", () => {
     const { ctx, recorded } = await createdByHand(t, "once");
     expect(recorded.map((r) => [r.endpointId, r.sequence])).toEqual([[hook.id, await newest(t)]]);
     const key = recorded[0] as DeliveryKey;
-    // Three copies of the message at once, as a relay, a retry and the queue's redelivery could make them.
+    // Three copies of the message at once, as the sweep, a retry and the queue's redelivery could make them.
     await Promise.all([deliver(ctx, key), deliver(ctx, key), deliver(ctx, key)]);
     expect(await receivedBy(hook)).toHaveLength(1);
     const [row] = (
@@ -268,12 +268,12 @@ describe("delivery outcomes", () => {
     expect(await receivedBy(hook)).toHaveLength(1);
   }, 30_000);
 
-  it("an endpoint failing for five days is disabled with the reason; a dead-lettered message goes back to the relay", async () => {
+  it("an endpoint failing for five days is disabled with the reason; a dead-lettered message goes back to the sweep", async () => {
     const t = await settledTenant();
     const hook = await register(t, "?fail=1000&status=500", { eventTypes: ["user.created"] });
     const { ctx, recorded } = await createdByHand(t, "failing");
     const key = recorded[0] as DeliveryKey;
-    // The queue gave up on the message: the delivery is due again for the relay, not dead.
+    // The queue gave up on the message: the delivery is due again for the sweep, not dead.
     await deadLetter(ctx, { kind: "deliver", ...key });
     const state = () =>
       env.DB.prepare("select state from webhook_deliveries where endpoint_id = ? and sequence = ?")
@@ -311,7 +311,7 @@ describe("delivery outcomes", () => {
   }, 30_000);
 });
 
-describe("replay and relay", () => {
+describe("replay and the sweep", () => {
   it("replay re-sends a tenant's events from a cursor", async () => {
     const t = await createTenant();
     const hook = await register(t, "", { eventTypes: ["user.created"] });
@@ -331,7 +331,7 @@ describe("replay and relay", () => {
     ).toEqual(sequences.slice(1));
   }, 30_000);
 
-  it("a lost nudge costs minutes, not events: the relay fans out what was left behind", async () => {
+  it("a lost nudge costs minutes, not events: the sweep fans out what was left behind", async () => {
     const t = await settledTenant();
     const hook = await register(t, "", { eventTypes: ["user.created"] });
     const before = await fannedOut(t);
@@ -340,8 +340,8 @@ describe("replay and relay", () => {
     expect((await scim(t, "POST", "/Users", { body: createUserBody("lost"), fetch: lost })).status).toBe(201);
     expect(await newest(t)).toBeGreaterThan(before as number);
     expect(await fannedOut(t)).toBe(before);
-    // The relay, two minutes on.
-    const report = await relay({ ...deliveryContext(env), now: () => Date.now() + 120_000 });
+    // The sweep, two minutes on.
+    const report = await sweepWebhooks({ ...deliveryContext(env), now: () => Date.now() + 120_000 });
     expect(report.tenantsFannedOut).toBeGreaterThanOrEqual(1);
     const got = await until(hook, (r) => r.length >= 1);
     expect(verified(got, hook.secret).map((e) => e.type)).toEqual(["user.created"]);

@@ -15,18 +15,19 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
 
 /**
  * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
- * its integration, its live tokens, when the directory last called, its open portal sessions, its latest move; the users it
- * provisions (active, inactive, adopted), its groups, its failed requests since `failuresSince`. Counting users
- * reads the tenant's directory users once (no counter is kept for them: every SCIM write would pay for a page seen
- * now and then).
+ * its integration, its live tokens, when the directory last called; for an operator only, its open portal sessions
+ * and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
+ * `failuresSince`. Counting users reads the tenant's directory users once (no counter is kept for them: every SCIM
+ * write would pay for a page seen now and then).
  */
 export async function readIntegrationStatus(
   { control: db, data }: { control: Database; data: Database },
   tenantId: string,
   now: number,
   failuresSince: number,
+  operator: boolean,
 ) {
-  const controlReads = db.batch([
+  const shared = [
     db
       .select({
         tenant: tenants,
@@ -38,9 +39,11 @@ export async function readIntegrationStatus(
       .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt))),
     listLiveTokens(db, tenantId, now),
     lastCall(db, tenantId),
-    countLiveSessions(db, tenantId, now),
-    moveOf(db, tenantId),
-  ]);
+  ] as const;
+  // The customer's page never reads what only the operator's panel shows.
+  const controlReads = operator
+    ? db.batch([...shared, countLiveSessions(db, tenantId, now), moveOf(db, tenantId)])
+    : db.batch(shared);
   const dataReads = data.batch([
     data
       .select({
@@ -63,10 +66,8 @@ export async function readIntegrationStatus(
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
   ]);
-  const [[found, tokens, [calls], [sessions], [move]], [[provisioned], [groupTotal], [failures]]] = await Promise.all([
-    controlReads,
-    dataReads,
-  ]);
+  const [control, [[provisioned], [groupTotal], [failures]]] = await Promise.all([controlReads, dataReads]);
+  const [found, tokens, [calls]] = control;
   const [row] = found;
   if (!row) return null;
   return {
@@ -77,10 +78,11 @@ export async function readIntegrationStatus(
     users: provisioned ?? { active: 0, inactive: 0, adopted: 0 },
     groups: groupTotal?.groups ?? 0,
     failures: failures?.failures ?? 0,
-    /** Open customer portal sessions (the operator can end them). */
-    liveSessions: sessions?.n ?? 0,
-    /** The tenant's latest move between data databases (the operator's console shows it). */
-    move: move ?? null,
+    /**
+     * For an operator, else null: open customer portal sessions (the operator can end them) and the tenant's latest
+     * move between data databases.
+     */
+    operator: control.length === 5 ? { liveSessions: control[3][0]?.n ?? 0, move: control[4][0] ?? null } : null,
   };
 }
 

@@ -169,7 +169,7 @@ export async function recordFanout(
 
 /**
  * Takes the next attempt at a delivery, if it is due: its attempt count goes up and it is leased until `leaseUntil`,
- * so a duplicate message (a relay's, a replay's, the queue's own redelivery) finds it taken and does not post again.
+ * so a duplicate message (the sweep's, a replay's, the queue's own redelivery) finds it taken and does not post again.
  * In the same round trip: the delivery as it stands, its endpoint, and the data database of its tenant (null: the
  * tenant is gone).
  */
@@ -272,7 +272,7 @@ export const cancelDelivery = (db: Database, key: DeliveryKey, now: number) =>
     .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
     .where(and(deliveryWhere(key), inArray(webhookDeliveries.state, ["pending", "retrying"])));
 
-/** Makes a delivery due again now, for the relay to send (the queue gave up on its message). */
+/** Makes a delivery due again now, for the webhook sweep to send (the queue gave up on its message). */
 export const releaseDelivery = (db: Database, key: DeliveryKey, now: number) =>
   db
     .update(webhookDeliveries)
@@ -282,7 +282,7 @@ export const releaseDelivery = (db: Database, key: DeliveryKey, now: number) =>
 /**
  * Deliveries whose message should have been handled by `overdueBefore` but was not (a lost message, a consumer that
  * crashed between recording and sending), taken for re-sending: their due time moves to `retakeAt`, so the next
- * relay does not take them again while the new message is on its way.
+ * sweep does not take them again while the new message is on its way.
  */
 export async function takeOverdueDeliveries(db: Database, overdueBefore: number, retakeAt: number, limit: number) {
   const [taken] = await runBatch(db, [
@@ -301,8 +301,8 @@ export async function takeOverdueDeliveries(db: Database, overdueBefore: number,
 }
 
 /**
- * The relay's view of every tenant's fan-out, from the control database: id, data database and cursor, a page of
- * tenants at a time in id order (the relay walks them all, page by page).
+ * The webhook sweep's view of every tenant's fan-out, from the control database: id, data database and cursor, a
+ * page of tenants at a time in id order (the sweep walks them all, page by page).
  */
 export async function fanoutCursors(db: Database, afterId: string, limit: number) {
   const [rows] = await runBatch(db, [

@@ -6,7 +6,7 @@ import { feedNudge, type WebhookMessage } from "../services/webhook-delivery";
 /**
  * After a write that succeeded, the tenant's feed may hold new events: the webhook queue is told which tenant, after
  * the response and without a D1 call (the consumer finds the events from the tenant's fan-out cursor). A lost nudge
- * costs minutes, not events: the relay fans out what is left behind.
+ * costs minutes, not events: the webhook sweep fans out what is left behind.
  */
 export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -109,7 +109,7 @@ interface HousekeepingOptions {
  * until it is done or the run's subrequest budget is spent; whatever is left is counted in the report and taken up
  * by the next run. Idempotent: every step selects only rows it has not handled yet.
  */
-export async function runTokenHousekeeping(
+export async function runHousekeeping(
   ctx: OperatorContext,
   opts: HousekeepingOptions = {},
 ): Promise<HousekeepingReport> {
@@ -207,6 +207,7 @@ export async function runTokenHousekeeping(
     remaining,
     done: Object.values(remaining).every((n) => n === 0),
   };
+  // The line keeps the name it had when housekeeping ended tokens only: alerts and queries look for it.
   logEvent(report.done ? "info" : "warn", "token_housekeeping", { ...report });
   return report;
 }

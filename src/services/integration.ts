@@ -65,18 +65,24 @@ function tokenStanding<T extends { expiresAt: number }>([current, ...inGrace]: T
 const DAY_MS = 86_400_000;
 
 /**
- * Everything the customer's integration page shows (and the operator console will): whether the integration is on,
- * its tokens, when the directory last called, what it provisioned, and its failures of the last 24 hours.
+ * Everything a tenant's integration page shows: whether the integration is on, its tokens, when the directory last
+ * called, what it provisioned, and its failures of the last 24 hours; for an operator (`operator`), also what only
+ * the console's panel shows: the customer's open sessions, the latest move, the databases it could move to.
  */
-export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlacement) {
+export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlacement, operator: boolean) {
   const status = await readIntegrationStatus(
     { control: ctx.db, data: dataOf(ctx, tenant) },
     tenant.id,
     ctx.now,
     ctx.now - DAY_MS,
+    operator,
   );
   if (!status) throw tenantNotFound();
-  return { ...status, ...tokenStanding(status.tokens, ctx.now), databases: ctx.databases.names };
+  return {
+    ...status,
+    ...tokenStanding(status.tokens, ctx.now),
+    operator: status.operator && { ...status.operator, databases: ctx.databases.names },
+  };
 }
 
 export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;

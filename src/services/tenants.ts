@@ -22,10 +22,17 @@ import { revokeAllTokens } from "./tokens";
 export type Tenant = Omit<TenantRow, "deletedAt">;
 
 /**
+ * A tenant's latest move between data databases, as the admin API and the console show it (services/tenant-move.ts
+ * runs it), and its phases in order: the HTTP layer names them without reaching into storage.
+ */
+export type TenantMove = MoveRow;
+export { MOVE_PHASES } from "./move/phases";
+
+/**
  * A tenant as the operator reads it one at a time: with its quotas' usage and limits (null while a move's window
  * fences its data) and its latest move.
  */
-export type TenantWithQuotas = Tenant & { quotas: TenantQuotas | null; move: MoveRow | null };
+export type TenantWithQuotas = Tenant & { quotas: TenantQuotas | null; move: TenantMove | null };
 
 /** The tenant, or 404 tenant_not_found: the guard of every tenant-scoped operator use case. */
 export async function requireTenant(ctx: OperatorContext, tenantId: string): Promise<Tenant> {

@@ -53,7 +53,7 @@ export const FANOUT_PAGE = 100;
 const FANOUT_DELIVERIES = 1000;
 /** How long an endpoint may take to answer one delivery. */
 export const DELIVERY_TIMEOUT_MS = 15_000;
-/** A claimed attempt's lease: a crash mid-attempt leaves the delivery to the relay once it runs out. */
+/** A claimed attempt's lease: a crash mid-attempt leaves the delivery to the sweep once it runs out. */
 const ATTEMPT_LEASE_MS = DELIVERY_TIMEOUT_MS + 45_000;
 /** An endpoint failing every attempt this long is disabled, with the reason shown and logged. */
 export const DISABLE_AFTER_MS = 5 * 86_400_000;
@@ -62,8 +62,8 @@ const QUIET_GAP_MS = 86_400_000;
 /** Attempts kept in a delivery's log, and what is kept of a failed answer's body. */
 export const MAX_LOGGED_ATTEMPTS = 20;
 export const MAX_EXCERPT_CHARS = 256;
-/** The relay's patience: what the queue has not handled after this long is sent again. */
-export const RELAY_AFTER_MS = 5 * 60_000;
+/** The sweep's patience: what the queue has not handled after this long is sent again. */
+export const SWEEP_AFTER_MS = 5 * 60_000;
 
 const takes = (endpoint: FanoutEndpoint, event: StoredEvent) =>
   endpoint.eventTypes === null || endpoint.eventTypes.includes(event.type);
@@ -95,7 +95,7 @@ const sendDeliveries = (queue: Queue<WebhookMessage>, keys: DeliveryKey[]) =>
  * Turns a tenant's new events into deliveries: one per event and endpoint in service that takes it, recorded with
  * the fan-out cursor in one batch, then sent. An endpoint so receives the events fanned out once it exists (within
  * seconds of their commit); earlier ones by replay. Recording first means a crash before sending leaves due
- * deliveries the relay finds; a second run records and sends nothing twice. The cursor moves even when no endpoint
+ * deliveries the sweep finds; a second run records and sends nothing twice. The cursor moves even when no endpoint
  * takes the tenant, so registering one later does not deliver the past.
  */
 export async function fanOut(ctx: DeliveryContext, tenantId: string) {
@@ -270,26 +270,27 @@ async function readExcerpt(res: Response) {
 }
 
 /**
- * The relay (every few minutes): what the queue should have handled by now and did not, sent again. Tenants whose
+ * The sweep (every few minutes): what the queue should have handled by now and did not, sent again. Tenants whose
  * new events were never fanned out (a lost nudge; token events of the hourly job, which nudges no one) get a
  * fan-out; due deliveries nobody attempted get their message again. Duplicates are possible, losses are not.
  */
-export async function relay(ctx: DeliveryContext, limit = 500) {
+export async function sweepWebhooks(ctx: DeliveryContext, limit = 500) {
   const now = ctx.now();
   const behind = await lostNudges(ctx, now - 60_000, limit);
-  const overdue = await takeOverdueDeliveries(ctx.db, now - RELAY_AFTER_MS, now, limit);
+  const overdue = await takeOverdueDeliveries(ctx.db, now - SWEEP_AFTER_MS, now, limit);
   await sendAll(ctx.queue, [
     ...behind.map(feedNudge),
     ...overdue.map((key): WebhookMessage => ({ kind: "deliver", ...key })),
   ]);
   const report = { tenantsFannedOut: behind.length, deliveriesResent: overdue.length };
+  // Named when the sweep was called a relay, a word now kept for the outbox's (services/relay.ts).
   logEvent(behind.length + overdue.length > 0 ? "warn" : "info", "webhook_relay", report);
   return report;
 }
 
 /**
  * The queue gave up on a message the consumer kept failing on (storage unavailable for a long while, a sealing key
- * that does not open the secret): logged, and a delivery made due again for the relay to send. Nothing is marked
+ * that does not open the secret): logged, and a delivery made due again for the sweep to send. Nothing is marked
  * dead here; only the schedule ends a delivery.
  */
 export async function deadLetter(ctx: DeliveryContext, message: WebhookMessage) {

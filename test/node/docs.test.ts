@@ -63,7 +63,7 @@ import {
   FANOUT_PAGE,
   MAX_EXCERPT_CHARS,
   MAX_LOGGED_ATTEMPTS,
-  RELAY_AFTER_MS,
+  SWEEP_AFTER_MS,
 } from "../../src/services/webhook-delivery";
 import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
 import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
@@ -224,7 +224,7 @@ function sections(): [string, Row[]][] {
         ["Attempts kept in a delivery's log", n(MAX_LOGGED_ATTEMPTS), "oldest dropped"],
         ["Failed answer's body kept", `${n(MAX_EXCERPT_CHARS)} characters`, "cut"],
         ["Events fanned out or replayed per queue message", n(FANOUT_PAGE), "next message"],
-        ["Relay (lost messages re-sent)", `every 5 minutes, after ${duration(RELAY_AFTER_MS)}`, "sent again"],
+        ["Webhook sweep (lost messages re-sent)", `every 5 minutes, after ${duration(SWEEP_AFTER_MS)}`, "sent again"],
         [
           "Previous secret's grace period",
           `0 to ${duration(MAX_SECRET_GRACE_SECONDS * 1000)} (default ${duration(DEFAULT_SECRET_GRACE_SECONDS * 1000)})`,

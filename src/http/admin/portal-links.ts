@@ -9,7 +9,7 @@ import {
   MAX_LINK_TTL_SECONDS,
   MIN_LINK_TTL_SECONDS,
 } from "../../services/portal";
-import { portalPaths } from "../portal/paths";
+import { portalPaths } from "../pages/paths";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant } from "./openapi";
 import { jsonBody } from "./validate";

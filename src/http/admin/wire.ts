@@ -1,9 +1,8 @@
 import * as v from "valibot";
-import type { MoveRow } from "../../db/moves";
 import { AdminError } from "../../services/errors";
 import { COPIED_TABLE_NAMES, progressOf } from "../../services/move/copy";
-import { canRollBack, MOVE_PHASES } from "../../services/move/phases";
-import type { Tenant, TenantWithQuotas } from "../../services/tenants";
+import { canRollBack } from "../../services/tenant-move";
+import { MOVE_PHASES, type Tenant, type TenantMove, type TenantWithQuotas } from "../../services/tenants";
 import { Instant, MaybeInstant } from "./openapi";
 
 /** An epoch-ms instant as ISO 8601 (null stays null). */
@@ -64,7 +63,7 @@ export const MoveWire = v.strictObject({
   finishedAt: MaybeInstant,
 });
 
-export const toMoveWire = (move: MoveRow): v.InferOutput<typeof MoveWire> => ({
+export const toMoveWire = (move: TenantMove): v.InferOutput<typeof MoveWire> => ({
   from: move.source,
   to: move.target,
   phase: move.phase,

@@ -15,19 +15,13 @@ import { createTenant, listTenants, updateTenant } from "../../services/tenants"
 import { digestsEqual } from "../admin/auth";
 import { moveContext } from "../admin/context";
 import { nudgeTenantOfPath } from "../feed-nudge";
-import { nonceOf, pageContext } from "../portal/context";
-import { PortalRefusal } from "../portal/errors";
-import { consolePaths, portalPaths } from "../portal/paths";
-import { pageSecurity } from "../portal/security";
-import {
-  consoleKeyDigest,
-  endConsoleCookie,
-  requireOperator,
-  signedInToConsole,
-  startConsoleCookie,
-} from "../portal/session";
-import { TENANT, tenantPages } from "../portal/tenant-pages";
-import { SetupLinkPage, SignInPage, TenantsPage } from "../portal/views/console";
+import { nonceOf, pageContext } from "../pages/context";
+import { PortalRefusal } from "../pages/errors";
+import { consolePaths, portalPaths } from "../pages/paths";
+import { pageSecurity } from "../pages/security";
+import { TENANT, tenantPages } from "../pages/tenant-pages";
+import { consoleKeyDigest, endConsoleCookie, requireOperator, signedInToConsole, startConsoleCookie } from "./session";
+import { SetupLinkPage, SignInPage, TenantsPage } from "./views/console";
 
 const TENANTS_PAGE = 50;
 

@@ -2,22 +2,21 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { endPortalSession, openSetupLink, redeemSetupLink, sessionTtlMs } from "../../services/portal";
 import { nudgeTenantOfPath } from "../feed-nudge";
-import { PORTAL_CSS, PORTAL_ICON, PORTAL_JS } from "./assets";
-import { nonceOf, pageContext } from "./context";
-import { PortalRefusal } from "./errors";
-import { areaPaths, portalPaths } from "./paths";
-import { pageSecurity } from "./security";
+import { PORTAL_CSS, PORTAL_ICON, PORTAL_JS } from "../pages/assets";
+import { nonceOf, pageContext } from "../pages/context";
+import { PortalRefusal } from "../pages/errors";
+import { areaPaths, portalPaths } from "../pages/paths";
+import { pageSecurity } from "../pages/security";
+import { csrfMatches, csrfToken } from "../pages/sessions";
+import { TENANT, tenantPages } from "../pages/tenant-pages";
+import { ContinuePage, ExpiredLinkPage, SignedOutPage } from "../pages/views/access";
 import {
-  csrfMatches,
-  csrfToken,
   endSessionCookie,
   heldLinkSecret,
   holdLinkSecret,
   requireCustomerSession,
   startSessionCookie,
 } from "./session";
-import { TENANT, tenantPages } from "./tenant-pages";
-import { ContinuePage, ExpiredLinkPage, SignedOutPage } from "./views/access";
 
 /**
  * The customer's portal: a setup link becomes a session (GET shows a Continue step, POST redeems), then the

@@ -1,6 +1,6 @@
 import type { IntegrationStatus } from "../../../services/integration";
+import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
-import { OperatorPanel } from "./console";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 
 interface FramedProps {
@@ -103,12 +103,12 @@ export function IntegrationsPage({
           </>
         )}
       </section>
-      {frame.operator && (
+      {status.operator && (
         <OperatorPanel
           frame={frame}
           azureAdEnabled={status.tenant.azureAdEnabled}
-          liveSessions={status.liveSessions}
-          placement={{ database: status.tenant.database, databases: status.databases, move: status.move }}
+          liveSessions={status.operator.liveSessions}
+          placement={{ database: status.tenant.database, ...status.operator }}
         />
       )}
     </Page>

@@ -57,7 +57,7 @@ const tokenShown = (c: Context<AppEnv>, issued: IssuedToken) => ({
 export const tenantPages = new Hono<AppEnv>()
   .get("/", (c) => c.redirect(frameOf(c).paths.home, 303))
   .get("/integrations", async (c) => {
-    const status = await integrationStatus(pageContext(c), placementOf(c));
+    const status = await integrationStatus(pageContext(c), placementOf(c), frameOf(c).operator);
     const done = c.req.query("done");
     // Only what this viewer's own actions can lead to: a link cannot make a customer's page claim an operator did
     // something.

@@ -1,0 +1,171 @@
+import type { Tenant } from "../../../services/tenants";
+import { consolePaths } from "../../pages/paths";
+import {
+  ActionForm,
+  Choice,
+  type ConsoleFrame,
+  CopyField,
+  Page,
+  type SessionFrame,
+  When,
+} from "../../pages/views/layout";
+
+/** Signing in with the admin API key; a wrong key gets the same words whatever was wrong with it. */
+export function SignInPage({ nonce, refused }: { nonce: string; refused?: boolean }) {
+  return (
+    <Page title="Sign in" nonce={nonce} narrow>
+      <div class="card">
+        <h1>Directory sync console</h1>
+        <p>For the vendor's operators. Sign in with the admin API key of this deployment.</p>
+        {refused && (
+          <div class="notice danger" role="alert">
+            <strong>That key was not accepted.</strong>
+            Check it and try again.
+          </div>
+        )}
+        <form method="post" action={consolePaths.signIn}>
+          <div class="field">
+            <label for="key">Admin API key</label>
+            <div class="copy">
+              <input id="key" name="key" type="password" autocomplete="off" required />
+            </div>
+          </div>
+          <button class="button" type="submit">
+            Sign in
+          </button>
+        </form>
+      </div>
+    </Page>
+  );
+}
+
+/** All tenants: search by name, page by id, create one. */
+export function TenantsPage({
+  nonce,
+  console,
+  tenants,
+  query,
+  next,
+}: {
+  nonce: string;
+  console: ConsoleFrame;
+  tenants: Tenant[];
+  query: string;
+  next: string | null;
+}) {
+  return (
+    <Page title="Tenants" nonce={nonce} console={console} tab="tenants">
+      <h1>Tenants</h1>
+      <section class="card" aria-labelledby="find">
+        <h2 id="find">Find a tenant</h2>
+        <form method="get" action={consolePaths.tenants()} class="search">
+          <label for="q" class="visually-hidden">
+            Name contains
+          </label>
+          <input id="q" name="q" type="search" value={query} placeholder="Name contains…" />
+          <button class="button secondary" type="submit">
+            Search
+          </button>
+        </form>
+        {tenants.length === 0 ? (
+          <p class="muted">{query ? "No tenant's name contains that." : "No tenants yet."}</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Azure AD option</th>
+                <th scope="col">Database</th>
+                <th scope="col">Created</th>
+                <th scope="col">Id</th>
+              </tr>
+            </thead>
+            <tbody>
+              {tenants.map((t) => (
+                <tr>
+                  <td>
+                    <a href={consolePaths.tenant(t.id)}>{t.name}</a>
+                  </td>
+                  <td>{t.azureAdEnabled ? "On" : "Off"}</td>
+                  <td>
+                    <code>{t.database}</code>
+                  </td>
+                  <td>
+                    <When at={t.createdAt} />
+                  </td>
+                  <td>
+                    <code>{t.id}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {next && (
+          <a class="button secondary" href={next}>
+            Next page
+          </a>
+        )}
+      </section>
+      <section class="card" aria-labelledby="create">
+        <h2 id="create">Create a tenant</h2>
+        <ActionForm action={consolePaths.tenants()} csrf={console.csrf}>
+          <div class="field">
+            <label for="name">Customer name</label>
+            <div class="copy">
+              <input id="name" name="name" type="text" required maxlength={200} autocomplete="off" />
+            </div>
+          </div>
+          <Choice
+            type="checkbox"
+            name="azureAdEnabled"
+            value="on"
+            checked
+            label="Azure AD option on"
+            hint="The customer can add the Microsoft Entra ID (or Okta) integration."
+          />
+          <div class="actions">
+            <button class="button" type="submit">
+              Create tenant
+            </button>
+          </div>
+        </ActionForm>
+      </section>
+    </Page>
+  );
+}
+
+/** A setup link, shown once to the operator who made it, to send to the customer. */
+export function SetupLinkPage({
+  nonce,
+  frame,
+  url,
+  expiresAt,
+}: {
+  nonce: string;
+  frame: SessionFrame;
+  url: string;
+  expiresAt: number;
+}) {
+  return (
+    <Page title="Setup link" nonce={nonce} frame={frame} tab="integrations" narrow>
+      <h1>Setup link</h1>
+      <div class="notice warn" role="alert">
+        <strong>Send this link to the customer's admin now: it is shown once.</strong>
+        It works once, for this tenant only, until the time below.
+      </div>
+      <div class="card">
+        <CopyField id="setup-link" label="Setup link" value={url} />
+        <dl class="facts">
+          <dt>Expires</dt>
+          <dd>
+            <When at={expiresAt} />
+          </dd>
+        </dl>
+        <a class="button" href={frame.paths.home}>
+          Done
+        </a>
+      </div>
+    </Page>
+  );
+}

@@ -1,0 +1,100 @@
+// The Worker's layers, as its imports draw them: HTTP reaches storage only through the services (which export the
+// view types the wire and the pages need), and no module depends on itself through others, type-only imports
+// included (a cycle is two modules that cannot be read, or moved, one without the other).
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { parse } from "@babel/parser";
+import { expect, it } from "vitest";
+
+const SRC = new URL("../../src/", import.meta.url).pathname;
+
+/** Files under src/http that may still import src/db, each with why. */
+const STORAGE_IN_HTTP = new Map([["http/request-log.ts", "opens the databases itself until the composition module"]]);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.tsx?$/.test(entry.name) && !entry.name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+/** A relative specifier as the bundler resolves it: the file itself, with .ts or .tsx, or a folder's index. */
+function resolveImport(from: string, specifier: string) {
+  const base = resolve(dirname(from), specifier);
+  const candidates = [base, `${base}.ts`, `${base}.tsx`, join(base, "index.ts"), join(base, "index.tsx")];
+  return candidates.find((path) => existsSync(path) && statSync(path).isFile());
+}
+
+/**
+ * The files of src/ a file imports, from its syntax tree: import and export-from declarations (`import type`
+ * included), dynamic imports and `import("…")` types. Packages are left out; a relative specifier that resolves to
+ * nothing is reported rather than skipped.
+ */
+function importsOf(file: string) {
+  const ast = parse(readFileSync(file, "utf8"), {
+    sourceType: "module",
+    plugins: file.endsWith(".tsx") ? ["typescript", "jsx"] : ["typescript"],
+  });
+  const specifiers: string[] = [];
+  const walk = (node: unknown) => {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const n = node as { type?: string; source?: { value?: unknown }; argument?: { value?: unknown } };
+    if (typeof n.source?.value === "string") specifiers.push(n.source.value);
+    if (n.type === "TSImportType" && typeof n.argument?.value === "string") specifiers.push(n.argument.value);
+    for (const [key, value] of Object.entries(node)) if (key !== "loc" && key !== "extra") walk(value);
+  };
+  walk(ast.program);
+  return specifiers
+    .filter((specifier) => specifier.startsWith("."))
+    .map((specifier) => ({ specifier, path: resolveImport(file, specifier) }));
+}
+
+const graph = new Map(
+  sourceFiles(SRC).map((file) => [
+    relative(SRC, file),
+    importsOf(file).map((i) => ({ ...i, path: i.path && relative(SRC, i.path) })),
+  ]),
+);
+
+it("resolves every relative import in src/", () => {
+  const unresolved = [...graph].flatMap(([file, imports]) =>
+    imports.filter((i) => i.path === undefined).map((i) => `${file}: ${i.specifier}`),
+  );
+  expect(graph.size).toBeGreaterThan(100);
+  expect(unresolved).toEqual([]);
+});
+
+it("keeps src/db out of src/http: the services export what the pages and the wire show", () => {
+  const crossings = [...graph]
+    .filter(([file]) => file.startsWith("http/") && !STORAGE_IN_HTTP.has(file))
+    .flatMap(([file, imports]) => imports.filter((i) => i.path?.startsWith("db/")).map((i) => `${file} → ${i.path}`));
+  expect(crossings).toEqual([]);
+});
+
+it("lists only exceptions that still import src/db", () => {
+  const stale = [...STORAGE_IN_HTTP.keys()].filter((file) => !graph.get(file)?.some((i) => i.path?.startsWith("db/")));
+  expect(stale).toEqual([]);
+});
+
+it("has no import cycle in src/", () => {
+  // Depth first: an import of a file still on the path closes a cycle, named from that file back to itself.
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string) => {
+    if (done.has(file)) return;
+    const at = path.indexOf(file);
+    if (at !== -1) {
+      cycles.push([...path.slice(at), file].join(" → "));
+      return;
+    }
+    path.push(file);
+    for (const i of graph.get(file) ?? []) if (i.path) visit(i.path);
+    path.pop();
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) visit(file);
+  expect(cycles).toEqual([]);
+});
