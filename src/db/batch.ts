@@ -33,7 +33,7 @@ export async function runBatch(db: Database, statements: Statement[]) {
 export const rowsOf = (result: D1Result<RawRow> | undefined): RawRow[] => result?.results ?? [];
 
 /** A batch's statements by name: one statement, a run of them (its results in order), or none (left out). */
-export type NamedStatements = Record<string, Statement | Statement[] | undefined>;
+type NamedStatements = Record<string, Statement | Statement[] | undefined>;
 
 type ResultOf<S> = S extends Statement[] ? D1Result<RawRow>[] : S extends Statement ? D1Result<RawRow> : undefined;
 
