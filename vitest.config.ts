@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 const ADMIN_API_KEY = "test-admin-key-0123456789";
 const TOKEN_SIGNING_KEYS = "test-signing-key-0123456789";
 const WEBHOOK_SECRETS_KEY = "test-webhook-secrets-key-0123456789";
+// Tooling tests that run wrangler for real (scripts/migrate.mjs on three local databases, about 40 s): a project of
+// their own, tooling-slow, so that the tooling project takes seconds.
+const SLOW_TOOLING = ["test/node/migrate-local.test.ts"];
 // wrangler.toml declares both required secrets, which wrangler looks for in .dev.vars or the environment and warns
 // about once per test file when absent (as in CI). The bindings below are what the tests use: they win over
 // whatever a developer's .dev.vars holds.
@@ -49,8 +52,11 @@ export default defineConfig(async () => ({
           globalSetup: ["./test/support/receiver.ts"],
         },
       },
-      // Pure protocol code (test/unit) and the project's tooling (test/node), on Node: no runtime needed.
-      { test: { name: "node", include: ["test/unit/**/*.test.ts", "test/node/**/*.test.ts"], environment: "node" } },
+      // The others run on Node: no runtime needed. Pure protocol code, the inner loop (npm run test:unit): seconds.
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" } },
+      // The project's tooling: scripts, the documents checked against the code, the OpenAPI document.
+      { test: { name: "tooling", include: ["test/node/**/*.test.ts"], exclude: SLOW_TOOLING, environment: "node" } },
+      { test: { name: "tooling-slow", include: SLOW_TOOLING, environment: "node" } },
     ],
   },
 }));

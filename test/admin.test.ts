@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DATABASES } from "./support/databases";
 import { admin, createTenant, ORIGIN, request, workerFetch } from "./support/http";
+import { countRows } from "./support/storage";
 
 interface Tenant {
   id: string;
@@ -82,10 +83,7 @@ describe("tenants", () => {
       for (const t of page.items) seen.add(t.id);
       cursor = page.nextCursor;
     } while (cursor);
-    const total = await env.DB.prepare("select count(*) as n from tenants where deleted_at is null").first<{
-      n: number;
-    }>();
-    expect(seen.size).toBe(total?.n);
+    expect(seen.size).toBe(await countRows(env.DB, "tenants", { deleted_at: null }));
   });
 
   it.each([
@@ -95,12 +93,11 @@ describe("tenants", () => {
     ["wrong type", { name: "x", azureAdEnabled: "yes" }, "invalid_request"],
     ["array body", [1], "invalid_request"],
   ])("rejects %s with 400 and changes nothing", async (_, body, code) => {
-    const before = await env.DB.prepare("select count(*) as n from tenants").first<{ n: number }>();
+    const before = await countRows(env.DB, "tenants");
     const res = await admin("POST", "/tenants", { body });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code } });
-    const after = await env.DB.prepare("select count(*) as n from tenants").first<{ n: number }>();
-    expect(after?.n).toBe(before?.n);
+    expect(await countRows(env.DB, "tenants")).toBe(before);
   });
 
   it("answers unknown tenants and bad cursors with stable codes", async () => {
@@ -180,9 +177,7 @@ describe("azure-ad integration", () => {
     const tenant = await newTenant();
     const res = await admin("POST", `/tenants/${tenant.id}/integrations/azure-ad`, { body });
     expect(res.status).toBe(400);
-    expect(
-      await env.DB.prepare("select count(*) as n from access_tokens where tenant_id = ?").bind(tenant.id).first("n"),
-    ).toBe(0);
+    expect(await countRows(env.DB, "access_tokens", { tenant_id: tenant.id })).toBe(0);
   });
 
   it.each([[{ graceSeconds: -1 }], [{ graceSeconds: 7 * 86_400 + 1 }], [{ ttlSeconds: 10 }]])(

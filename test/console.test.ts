@@ -19,6 +19,8 @@ import {
   tokenOf,
   view,
 } from "./support/portal";
+import { PATCH_OP } from "./support/scim";
+import { countRows } from "./support/storage";
 
 const waiting = fetchWith({});
 
@@ -80,7 +82,7 @@ describe("signing in", () => {
   it("refuses every console form without the session's CSRF token or from another origin", async () => {
     const session = await consoleSignIn();
     const tenant = await createTenant("Forms");
-    const before = await env.DB.prepare("select count(*) as n from tenants").first("n");
+    const before = await countRows(env.DB, "tenants");
     const forms: [string, Record<string, string>][] = [
       ["/tenants", { name: "Forged" }],
       [`/tenants/${tenant.tenantId}/setup-links`, { ttlSeconds: "300" }],
@@ -104,7 +106,7 @@ describe("signing in", () => {
         expect((await workerFetch(attempt)).status, path).toBe(403);
       }
     }
-    expect(await env.DB.prepare("select count(*) as n from tenants").first("n")).toBe(before);
+    expect(await countRows(env.DB, "tenants")).toBe(before);
     expect((await scim(tenant, "GET", "/Users")).status).toBe(200);
     expect((await consoleGet(session, "/tenants")).status).toBe(200);
   });
@@ -241,7 +243,7 @@ describe("directory pages (customer and operator)", () => {
     }
     await scim(tenant, "PATCH", `/Users/${ids["alice@dir.example"]}`, {
       body: {
-        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        schemas: [PATCH_OP],
         Operations: [{ op: "replace", path: "title", value: "Engineer" }],
       },
     });

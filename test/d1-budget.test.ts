@@ -4,10 +4,10 @@ import { countingDatabases } from "./support/d1-intercept";
 import { tenantDb } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
+import { PATCH_OP } from "./support/scim";
 import { seedGroup } from "./support/seed";
 
 const BIG = 10_000;
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 // Every database counted: the control database (authentication on a KV miss) and both data databases.
 const counter = countingDatabases();
 

@@ -15,7 +15,7 @@ import { countingD1, failingD1, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, isControlTable, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { seedGroup } from "./support/seed";
-import { TENANT_TABLES, tenantSnapshot } from "./support/storage";
+import { countRows, TENANT_TABLES, tenantSnapshot } from "./support/storage";
 
 interface DatabaseItem {
   name: string;
@@ -44,8 +44,7 @@ const feed = async (t: TestTenant) =>
     }>()
   ).items;
 
-const outbox = (tenantId: string) =>
-  env.DB.prepare("select count(*) as n from relay_outbox where tenant_id = ?").bind(tenantId).first<number>("n");
+const outbox = (tenantId: string) => countRows(env.DB, "relay_outbox", { tenant_id: tenantId });
 
 /** The every-few-minutes cron: the outbox relay, the webhook sweep and stalled moves. */
 async function relayCron() {
@@ -84,11 +83,11 @@ describe("placement", () => {
 
   it("refuses a database that does not exist, or a name no binding can have", async () => {
     for (const database of ["DATA_9", "data_1", ""]) {
-      const before = await env.DB.prepare("select count(*) as n from tenants").first("n");
+      const before = await countRows(env.DB, "tenants");
       const created = await newTenant({ database });
       expect(created.status).toBe(400);
       expect(created.body.error?.code).toBe("invalid_request");
-      expect(await env.DB.prepare("select count(*) as n from tenants").first("n")).toBe(before);
+      expect(await countRows(env.DB, "tenants")).toBe(before);
     }
   });
 
@@ -135,19 +134,13 @@ describe("isolation across databases", () => {
       for (const [name, db] of Object.entries(DATABASES)) {
         for (const table of TENANT_TABLES) {
           const column = table === "tenants" ? "id" : "tenant_id";
-          const n = await db
-            .prepare(`select count(*) as n from ${table} where ${column} = ?`)
-            .bind(t.tenantId)
-            .first("n");
+          const n = await countRows(db, table, { [column]: t.tenantId });
           const home = isControlTable(table) ? "DB" : own;
           // Every table the tenant has rows in is in its home database; nothing of it anywhere else.
           if (name !== home) expect(n, `${table} in ${name}`).toBe(0);
         }
       }
-      const users = await DATABASES[own]
-        .prepare("select count(*) as n from users where tenant_id = ?")
-        .bind(t.tenantId)
-        .first("n");
+      const users = await countRows(DATABASES[own], "users", { tenant_id: t.tenantId });
       expect(users).toBe(1);
     }
   });
@@ -329,10 +322,7 @@ describe("deleting a tenant", () => {
       (await admin("DELETE", `/tenants/${t.tenantId}`, { fetch: fetchWith({ bindings: { [placed]: flaky } }) })).status,
     ).toBe(204);
     expect((await admin("GET", `/tenants/${t.tenantId}`)).status).toBe(404);
-    const left = await DATABASES[placed]
-      .prepare("select count(*) as n from users where tenant_id = ?")
-      .bind(t.tenantId)
-      .first("n");
+    const left = await countRows(DATABASES[placed], "users", { tenant_id: t.tenantId });
     expect(left).toBeGreaterThan(0);
     const report = await settled();
     expect(report.remaining.deletions).toBe(0);
@@ -351,9 +341,8 @@ describe("deleting a tenant", () => {
     await env.TOKENS.delete(`token:${hash}`);
     // Before the settle time housekeeping purges the data again but keeps the mark; after it, everything goes.
     await runHousekeeping(cronContext(Date.now()));
-    expect(await env.DB.prepare("select count(*) as n from tenants where id = ?").bind(t.tenantId).first("n")).toBe(1);
-    const late = DATABASES[placed].prepare("select count(*) as n from users where tenant_id = ?").bind(t.tenantId);
-    expect(await late.first("n")).toBe(0);
+    expect(await countRows(env.DB, "tenants", { id: t.tenantId })).toBe(1);
+    expect(await countRows(DATABASES[placed], "users", { tenant_id: t.tenantId })).toBe(0);
     await settled();
     expect(await tenantSnapshot(t.tenantId, TENANT_TABLES, placed)).toBe(empty);
   });

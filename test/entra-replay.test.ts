@@ -3,8 +3,9 @@
  * dialects (default and aadOptscim062020), checking status, headers, body and the follow-up GET Entra relies on.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { ENTERPRISE, PROBE_GUID, patchBody, USER_SCHEMA, userPatches } from "./fixtures/entra";
+import { PROBE_GUID, userPatches } from "./fixtures/entra";
 import { createTenant, expectScimError, scim, type TestTenant } from "./support/http";
+import { ENTERPRISE, patchBody, SCIM_JSON, USER_SCHEMA } from "./support/scim";
 import { createUser, filterUsers, type ListResponse, type ScimUser } from "./support/users";
 
 let tenant: TestTenant;
@@ -32,7 +33,7 @@ async function patch(operations: unknown[], id = user.id) {
 async function patched(operations: unknown[]) {
   const res = await patch(operations);
   expect(res.status).toBe(200);
-  expect(res.headers.get("Content-Type")).toBe("application/scim+json");
+  expect(res.headers.get("Content-Type")).toBe(SCIM_JSON);
   const body = await res.json<ScimUser>();
   const read = await (await scim(tenant, "GET", `/Users/${user.id}`)).json<ScimUser>();
   expect(read).toEqual(body);

@@ -8,10 +8,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/events/registry";
 import { runHousekeeping } from "../src/services/housekeeping";
-import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
+import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { countingDatabases, racingDatabases } from "./support/d1-intercept";
 import { cronContext, tenantDb } from "./support/databases";
 import { admin, createTenant, type Fetch, fetchWith, scim, type TestTenant } from "./support/http";
+import { ENTERPRISE, patchBody } from "./support/scim";
 import { seedGroup, seedRows } from "./support/seed";
 
 interface FeedEvent {
@@ -216,7 +217,7 @@ describe("writes refused inside their batch", () => {
     const t = await createTenant();
     const user = await json<{ id: string }>(await scim(t, "POST", "/Users", { body: createUserBody("q") }));
     const group = await json<{ id: string }>(await scim(t, "POST", "/Groups", { body: { displayName: "Q" } }));
-    const manager = { "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { manager: { value: "nobody" } } };
+    const manager = { [ENTERPRISE]: { manager: { value: "nobody" } } };
     const attempts = async () => {
       const answers = [
         await scim(t, "PUT", `/Users/${user.id}`, { body: { ...createUserBody("q"), ...manager } }),

@@ -8,6 +8,7 @@ import { EXPORT_PAGE } from "../src/services/export";
 import { interceptD1 } from "./support/d1-intercept";
 import { DATABASES, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim } from "./support/http";
+import { GROUP_SCHEMA } from "./support/scim";
 import { seedGroup } from "./support/seed";
 
 interface Line {
@@ -42,10 +43,7 @@ describe("export", () => {
     const group = await (
       await scim(tenant, "POST", "/Groups", {
         body: {
-          schemas: [
-            "urn:ietf:params:scim:schemas:core:2.0:Group",
-            "urn:ietf:params:scim:schemas:extension:Contoso:2.0:Group",
-          ],
+          schemas: [GROUP_SCHEMA, "urn:ietf:params:scim:schemas:extension:Contoso:2.0:Group"],
           displayName: 'Quote "members":[] Team',
           members: ids.slice(0, 2).map((value) => ({ value })),
         },

@@ -2,9 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseFilter } from "../src/scim/filter/parse";
 import { createTenant, expectScimError, scim, type TestTenant } from "./support/http";
+import { ENTERPRISE } from "./support/scim";
 import { createUser, filterUsers } from "./support/users";
-
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 describe("filter parser", () => {
   it.each([

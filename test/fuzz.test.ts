@@ -11,7 +11,8 @@ import { SCIM_TYPE_STATUS, type ScimType } from "../src/scim/errors";
 import { tenantDb } from "./support/databases";
 import { createTenant, fetchWith, request, type TestTenant } from "./support/http";
 import { recount, setLimits, usageOf } from "./support/quotas";
-import { tenantSnapshot } from "./support/storage";
+import { ENTERPRISE, ERROR_SCHEMA, PATCH_OP, SCIM_JSON } from "./support/scim";
+import { countRows, tenantSnapshot } from "./support/storage";
 import { createUser, type ScimUser } from "./support/users";
 
 const seed = env.FC_SEED ? Number(env.FC_SEED) : undefined;
@@ -25,7 +26,7 @@ const send = (method: string, path: string, init: { body?: string; headers?: Rec
 let tenant: TestTenant;
 let userId: string;
 let groupId: string;
-const auth = () => ({ Authorization: `Bearer ${tenant.token}`, "Content-Type": "application/scim+json" });
+const auth = () => ({ Authorization: `Bearer ${tenant.token}`, "Content-Type": SCIM_JSON });
 
 beforeAll(async () => {
   tenant = await createTenant("Fuzz");
@@ -45,9 +46,9 @@ const resources = () => tenantSnapshot(tenant.tenantId, ["users", "groups", "gro
 async function expectWellFormed(res: Response) {
   expect(res.status).toBeLessThan(500);
   if (res.status < 400) return;
-  expect(res.headers.get("Content-Type")).toBe("application/scim+json");
+  expect(res.headers.get("Content-Type")).toBe(SCIM_JSON);
   const body = await res.json<{ schemas: string[]; status: string; scimType?: string }>();
-  expect(body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:Error"]);
+  expect(body.schemas).toEqual([ERROR_SCHEMA]);
   expect(body.status).toBe(String(res.status));
   if (body.scimType !== undefined) expect(SCIM_TYPE_STATUS[body.scimType as ScimType]).toBe(res.status);
 }
@@ -72,8 +73,8 @@ const NAMES = [
   "schemas",
   "addresses",
   "x509Certificates",
-  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+  ENTERPRISE,
+  `${ENTERPRISE}:department`,
   "urn:ietf:params:scim:schemas:extension:Acme:2.0:User",
   "urn:ietf:params:scim:schemas:extension:Acme:2.0:User:badge",
   "bogus",
@@ -124,8 +125,7 @@ const operation = fc.record(
   },
   { requiredKeys: ["op"] },
 );
-const asPatch = (Operations: unknown[]) =>
-  JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
+const asPatch = (Operations: unknown[]) => JSON.stringify({ schemas: [PATCH_OP], Operations });
 const patchBody = fc.oneof(
   { weight: 5, arbitrary: fc.array(operation, { maxLength: 5 }).map(asPatch) },
   { weight: 1, arbitrary: body },
@@ -248,14 +248,14 @@ describe("random and mutated input never breaks the service", { timeout: PROPERT
     const headers = fc.record(
       {
         "Content-Type": fc.constantFrom(
-          "application/scim+json",
+          SCIM_JSON,
           "application/json; charset=utf-8",
           "text/plain",
           "application/xml",
           "",
         ),
         "If-Match": fc.constantFrom('W/"1"', "*", "garbage", '"9"'),
-        Accept: fc.constantFrom("application/scim+json", "*/*", "text/html"),
+        Accept: fc.constantFrom(SCIM_JSON, "*/*", "text/html"),
       },
       { requiredKeys: [] },
     );
@@ -317,7 +317,7 @@ describe("PATCH and the equivalent PUT give the same resource", { timeout: PROPE
           ...(key in target ? [{ op: "add", path: key, value: target[key] }] : []),
         ]);
         const viaPatch = await send("PATCH", `${tenant.base}/Users/${b}`, {
-          body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations }),
+          body: JSON.stringify({ schemas: [PATCH_OP], Operations }),
           headers: auth(),
         });
         expect(viaPatch.status).toBe(200);
@@ -344,12 +344,7 @@ describe("quota edges: limits at, just under and just over usage", { timeout: PR
     ).results.map((r) => r.id);
   /** Users whose `active` is false: a deactivation may add the bytes of its flag even past the limit. */
   const inactive = async (t: TestTenant) =>
-    (await (
-      await tenantDb(t.tenantId)
-    )
-      .prepare("select count(*) as n from users where tenant_id = ? and active = 0")
-      .bind(t.tenantId)
-      .first<number>("n")) ?? 0;
+    countRows(await tenantDb(t.tenantId), "users", { tenant_id: t.tenantId, active: 0 });
   const stored = (t: TestTenant) => tenantSnapshot(t.tenantId, ["users", "groups", "group_members", "tenant_quotas"]);
 
   /** A limit around the usage: already passed, exactly at it, or with a little room (more often); sometimes none. */
@@ -382,7 +377,7 @@ describe("quota edges: limits at, just under and just over usage", { timeout: PR
     const scimSend = (method: string, path: string, body?: unknown) =>
       send(method, `${t.base}${path}`, {
         body: body === undefined ? undefined : JSON.stringify(body),
-        headers: { Authorization: `Bearer ${t.token}`, "Content-Type": "application/scim+json" },
+        headers: { Authorization: `Bearer ${t.token}`, "Content-Type": SCIM_JSON },
       });
     const members = (picks: number[]) => picks.map((i) => ({ value: user(i) }));
     switch (o.kind) {
@@ -403,7 +398,7 @@ describe("quota edges: limits at, just under and just over usage", { timeout: PR
         return scimSend("POST", "/Groups", { displayName: `edge group ${++n}`, members: members(o.members) });
       case "patchGroup":
         return scimSend("PATCH", `/Groups/${group(o.pick)}`, {
-          schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+          schemas: [PATCH_OP],
           Operations: [
             { op: "add", path: "members", value: members(o.add) },
             { op: "remove", path: "members", value: members(o.remove) },

@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createGroupBody, groupPatches, patchBody } from "./fixtures/entra";
+import { createGroupBody, groupPatches } from "./fixtures/entra";
 import { tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
+import { GROUP_SCHEMA, patchBody } from "./support/scim";
+import { countRows } from "./support/storage";
 import { createUser, type ListResponse, type ScimUser } from "./support/users";
-
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 interface ScimGroup {
   id: string;
@@ -27,10 +26,12 @@ beforeAll(async () => {
 });
 
 const uid = (i: number) => users[i]?.id as string;
-const ops = (...operations: unknown[]) => ({ schemas: [PATCH_OP], Operations: operations });
+const ops = (...operations: unknown[]) => patchBody(operations);
 async function newGroup(body: Record<string, unknown> = {}) {
   n++;
-  const res = await scim(tenant, "POST", "/Groups", { body: { schemas: [GROUP], displayName: `Group ${n}`, ...body } });
+  const res = await scim(tenant, "POST", "/Groups", {
+    body: { schemas: [GROUP_SCHEMA], displayName: `Group ${n}`, ...body },
+  });
   expect(res.status).toBe(201);
   return res.json<ScimGroup>();
 }
@@ -55,7 +56,7 @@ describe("Entra's group flow (test/fixtures/entra.ts)", () => {
     const group = await res.json<ScimGroup>();
     expect(res.headers.get("Location")).toBe(group.meta.location);
     expect(group).toMatchObject({
-      schemas: [GROUP],
+      schemas: [GROUP_SCHEMA],
       displayName: "displayName",
       externalId: "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
       members: [],
@@ -167,7 +168,7 @@ describe("group lifecycle and bad input", () => {
     const group = await newGroup({ externalId: "old", members: [{ value: uid(0) }, { value: uid(1) }] });
     const res = await scim(tenant, "PUT", `/Groups/${group.id}`, {
       body: {
-        schemas: [GROUP],
+        schemas: [GROUP_SCHEMA],
         id: group.id,
         displayName: "putName",
         members: [{ value: uid(1), display: "x" }, { value: uid(2) }],
@@ -216,18 +217,13 @@ describe("group lifecycle and bad input", () => {
       group.displayName,
     );
     const db = await tenantDb(tenant.tenantId);
-    const before = await db
-      .prepare("select count(*) as n from groups where tenant_id = ?")
-      .bind(tenant.tenantId)
-      .first("n");
+    const before = await countRows(db, "groups", { tenant_id: tenant.tenantId });
     await expectScimError(
       await scim(tenant, "POST", "/Groups", { body: { displayName: "bad members", members: [{ value: "nope" }] } }),
       400,
       "invalidValue",
     );
-    expect(
-      await db.prepare("select count(*) as n from groups where tenant_id = ?").bind(tenant.tenantId).first("n"),
-    ).toBe(before);
+    expect(await countRows(db, "groups", { tenant_id: tenant.tenantId })).toBe(before);
   });
 
   it.each([

@@ -23,12 +23,12 @@ import {
   type TestTenant,
   workerFetch,
 } from "./support/http";
+import { PATCH_OP } from "./support/scim";
 import { seedGroup, seedMemberOf, seedRows } from "./support/seed";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
 const CUSTOM = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /** The tenant's resources and their audit trail (the failed-request log legitimately records refusals). */
 const resources = () => tenantSnapshot(tenant.tenantId, ["users", "groups", "group_members", "audit_events"]);

@@ -7,11 +7,9 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { adminRouter } from "../src/http/admin/router";
 import { admin, createTenant, fetchAt, request, scim, type TestTenant, workerFetch } from "./support/http";
+import { ENTERPRISE, PATCH_OP, SCIM_JSON, USER_SCHEMA } from "./support/scim";
 import { tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
-
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /**
  * Every stored row of one tenant, and the deployment-wide rows an admin route could change (quota defaults, webhook
@@ -91,7 +89,7 @@ const SCIM_ROUTES: [string, string, unknown?][] = [
   ["DELETE", "/Groups/{g}"],
   ["GET", "/ServiceProviderConfig"],
   ["GET", "/Schemas"],
-  ["GET", `/Schemas/urn:ietf:params:scim:schemas:core:2.0:User`],
+  ["GET", `/Schemas/${USER_SCHEMA}`],
   ["GET", "/ResourceTypes"],
   ["GET", "/ResourceTypes/User"],
   ["GET", "/Bogus"],
@@ -148,7 +146,7 @@ it("the admin route list above is every route the admin API serves", () => {
 });
 
 const build = (method: string, path: string, body: unknown, auth: string | undefined) =>
-  request(method, path, { auth, body, headers: body === undefined ? {} : { "Content-Type": "application/scim+json" } });
+  request(method, path, { auth, body, headers: body === undefined ? {} : { "Content-Type": SCIM_JSON } });
 
 const fill = (path: string) =>
   path

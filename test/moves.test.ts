@@ -24,12 +24,13 @@ import {
 } from "../src/services/tenant-move";
 import { deliver } from "../src/services/webhook-delivery";
 import { hashToken } from "../src/tokens/token";
-import { createGroupBody, createUserBody, groupPatches, patchBody } from "./fixtures/entra";
+import { createGroupBody, createUserBody, groupPatches } from "./fixtures/entra";
 import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { patchBody } from "./support/scim";
 import { seedGroup, seedRows } from "./support/seed";
-import { TENANT_TABLES, tenantSnapshot } from "./support/storage";
+import { countRows, TENANT_TABLES, tenantSnapshot } from "./support/storage";
 import type { ListResponse, ScimUser } from "./support/users";
 import { createdByHand } from "./support/webhooks";
 
@@ -86,9 +87,6 @@ async function dataRows(db: D1Database, tenantId: string) {
     tenant_quotas: await rows(db, "tenant_quotas", tenantId, "tenant_id"),
   };
 }
-
-const countIn = async (db: D1Database, table: string, tenantId: string) =>
-  Number(await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first("n"));
 
 /** A SCIM request retried on 503 as Entra does: each 503 must carry Retry-After and a SCIM error body. */
 async function entra(tenant: TestTenant, method: string, path: string, body?: unknown, seen = { unavailable: 0 }) {
@@ -287,10 +285,10 @@ describe("a move under Entra's writes", () => {
     const done = await runSteps(tenant.tenantId);
     expect(done.phase).toBe("done");
     for (const table of ["users", "groups", "group_members", "events", "audit_events", "tenant_quotas"]) {
-      expect(await countIn(env.DATA_1, table, tenant.tenantId), table).toBe(0);
+      expect(await countRows(env.DATA_1, table, { tenant_id: tenant.tenantId }), table).toBe(0);
     }
-    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(1);
-    expect(await countIn(env.DATA_2, "tenant_copies", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(1);
+    expect(await countRows(env.DATA_2, "tenant_copies", { tenant_id: tenant.tenantId })).toBe(0);
     expect(await dataRows(env.DATA_2, tenant.tenantId)).toEqual(target);
 
     const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
@@ -331,8 +329,8 @@ describe("a move under Entra's writes", () => {
       expect(res.headers.get("Retry-After")).toBe("30");
     }
     // Nothing reached either database.
-    expect(await countIn(env.DATA_1, "users", tenant.tenantId)).toBe(1);
-    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(1);
+    expect(await countRows(env.DATA_1, "users", { tenant_id: tenant.tenantId })).toBe(1);
+    expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(1);
     await env.TOKENS.put(key, JSON.stringify(grant));
     expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
   });
@@ -366,7 +364,7 @@ describe("the fence, in the source database itself", () => {
     await insertUser(neighbour.tenantId);
     await probe(neighbour.tenantId);
     // Deletes pass (retention, the purge of a moved tenant); the probe writes nothing.
-    expect(await countIn(env.DATA_1, "users", neighbour.tenantId)).toBe(1);
+    expect(await countRows(env.DATA_1, "users", { tenant_id: neighbour.tenantId })).toBe(1);
     // Every route of the tenant refuses itself through the probe, reads included.
     for (const path of ["/Users", "/Groups", "/Users/some-id"]) {
       const res = await scim(fenced, "GET", path);
@@ -403,7 +401,7 @@ describe("an interrupted move", () => {
       // A failure inside the unavailable window ends the window: the source serves the tenant again.
       if (phase === "switching") {
         expect(failed.phase).toBe("catching_up");
-        expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+        expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(0);
         expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
       } else {
         expect(failed.phase).toBe(phase);
@@ -414,9 +412,9 @@ describe("an interrupted move", () => {
       const done = await runSteps(tenant.tenantId);
       expect(done).toMatchObject({ phase: "done", attempts: 0, error: null });
       expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
-      expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
-      expect(await countIn(env.DATA_2, "group_members", tenant.tenantId)).toBe(150);
-      expect(await countIn(env.DATA_1, "users", tenant.tenantId)).toBe(0);
+      expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(151);
+      expect(await countRows(env.DATA_2, "group_members", { tenant_id: tenant.tenantId })).toBe(150);
+      expect(await countRows(env.DATA_1, "users", { tenant_id: tenant.tenantId })).toBe(0);
       expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
     });
   }
@@ -446,9 +444,9 @@ describe("an interrupted move", () => {
         "tenant_quotas",
         "tenant_copies",
       ]) {
-        expect(await countIn(env.DATA_2, table, tenant.tenantId), table).toBe(0);
+        expect(await countRows(env.DATA_2, table, { tenant_id: tenant.tenantId }), table).toBe(0);
       }
-      expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+      expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(0);
       expect(await dataRows(env.DATA_1, tenant.tenantId)).toEqual(before);
       const patched = await scim(tenant, "PATCH", `/Users/${user.id}`, {
         body: patchBody([{ op: "Replace", path: "active", value: false }]),
@@ -457,7 +455,7 @@ describe("an interrupted move", () => {
       // A rolled-back tenant can move again.
       await startMove(moveContext(), tenant.tenantId, "DATA_2");
       expect((await runSteps(tenant.tenantId)).phase).toBe("done");
-      expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+      expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(151);
     });
   }
 
@@ -475,7 +473,7 @@ describe("an interrupted move", () => {
     expect(await moveOf(tenant.tenantId)).toMatchObject({ phase: "catching_up", fencedAt: null, attempts: 1 });
     expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
     expect((await runSteps(tenant.tenantId)).phase).toBe("done");
-    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+    expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(151);
   });
 
   it("a failure after the switch committed keeps the fence and the switch; the grants are written again", async () => {
@@ -494,7 +492,7 @@ describe("an interrupted move", () => {
     expect(move.phase).toBe("settling");
     expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
     // The source stays fenced: its grant still routes there, and the request is refused, not written and lost.
-    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(1);
+    expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(1);
     const key = `token:${await hashToken(tenant.token)}`;
     expect((await env.TOKENS.get<{ database: string }>(key, "json"))?.database).toBe("DATA_1");
     const late = await scim(tenant, "PATCH", `/Users/${user.id}`, {
@@ -529,9 +527,9 @@ describe("an interrupted move", () => {
     expect(rolledBack).toBe(202);
     expect(await placementOf(tenant.tenantId)).toBe("DATA_1");
     expect((await runSteps(tenant.tenantId)).phase).toBe("rolled_back");
-    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(0);
     expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
-    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(0);
   });
 
   it("one step at a time: a second delivery finds the move held, and an expired hold is not released by its old step", async () => {
@@ -572,11 +570,7 @@ describe("an interrupted move", () => {
   it("the integration removed while catching up: every user handed back is copied again, nothing left to repair", async () => {
     const { tenant } = await movingTo("catching_up");
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(204);
-    const handedBack = await env.DATA_1.prepare(
-      "SELECT count(*) AS n FROM users WHERE tenant_id = ? AND managed_by = 'portal'",
-    )
-      .bind(tenant.tenantId)
-      .first("n");
+    const handedBack = await countRows(env.DATA_1, "users", { tenant_id: tenant.tenantId, managed_by: "portal" });
     expect(handedBack).toBe(151);
     const moved = await runSteps(tenant.tenantId, (m) => m.phase === "settling");
     expect(moved.verification).toMatchObject({ matches: true, repaired: 0 });
@@ -599,7 +593,7 @@ describe("an interrupted move", () => {
     expect(stopped).toMatchObject({ phase: "catching_up", state: "failed", windowFailures: MAX_WINDOW_FAILURES });
     expect(stopped.error).toMatch(/does not match/);
     expect(fenced).toBe(MAX_WINDOW_FAILURES);
-    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(0);
     expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
     // Once the fault is mended, the operator resumes it and it finishes.
     await env.DATA_1.prepare("UPDATE tenant_quotas SET user_count = user_count - 1 WHERE tenant_id = ?")
@@ -635,7 +629,7 @@ describe("an interrupted move", () => {
       next: "now",
     });
     expect((await runSteps(tenant.tenantId)).phase).toBe("rolled_back");
-    expect(await countIn(env.DATA_1, "tenant_fences", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(0);
     expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
   });
 
@@ -662,7 +656,7 @@ describe("an interrupted move", () => {
     expect(other.status).toBe(409);
     await startMove(moveContext(), tenant.tenantId, "DATA_2");
     expect((await runSteps(tenant.tenantId)).phase).toBe("done");
-    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(151);
+    expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(151);
   });
 });
 
@@ -694,7 +688,7 @@ describe("what a move keeps", () => {
 
     await startMove(moveContext(), tenant.tenantId, "DATA_2");
     expect((await runSteps(tenant.tenantId)).phase).toBe("done");
-    expect(await countIn(env.DATA_1, "events", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_1, "events", { tenant_id: tenant.tenantId })).toBe(0);
 
     // The same events at the same sequences; a cursor from before the move reads on, and new events continue it.
     expect(await feed(0)).toEqual(before);
@@ -728,15 +722,15 @@ describe("the copy's guards, in the target database", () => {
     // The same chunk twice, as two deliveries of one step would: the second finds the cursor moved on.
     await runBatch(target, write("step-a"));
     await runBatch(target, write("step-a"));
-    expect(await countIn(env.DATA_2, "audit_events", tenant.tenantId)).toBe(chunk.rows.length);
+    expect(await countRows(env.DATA_2, "audit_events", { tenant_id: tenant.tenantId })).toBe(chunk.rows.length);
     // Step b takes the copy over; step a, overtaken, writes nothing more, in any table.
     await runBatch(target, [holdCopy(tenant.tenantId, "step-b")]);
     const users = copiedTable("users");
     const read = await readChunk(source, tenant.tenantId, users, null);
     await runBatch(target, writeChunk(tenant.tenantId, "step-a", users, { after: null, until: "end" }, read.rows));
-    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(0);
+    expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(0);
     await runBatch(target, writeChunk(tenant.tenantId, "step-b", users, { after: null, until: "end" }, read.rows));
-    expect(await countIn(env.DATA_2, "users", tenant.tenantId)).toBe(3);
+    expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(3);
     await purgeTenantDataChunk(target, tenant.tenantId, 500);
     await runBatch(target, [endCopy(tenant.tenantId)]);
   });

@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
+import { ENTERPRISE, PATCH_OP, patchBody } from "./support/scim";
 import { createUser, filterUsers, type ScimUser } from "./support/users";
-
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 let tenant: TestTenant;
 beforeAll(async () => {
@@ -11,7 +10,7 @@ beforeAll(async () => {
 });
 
 const patch = (id: string, body: unknown) => scim(tenant, "PATCH", `/Users/${id}`, { body });
-const ops = (...operations: unknown[]) => ({ schemas: [PATCH_OP], Operations: operations });
+const ops = (...operations: unknown[]) => patchBody(operations);
 const stored = async (id: string) =>
   (await tenantDb(tenant.tenantId))
     .prepare("select data, version from users where id = ?")
@@ -120,7 +119,7 @@ describe("PATCH semantics", () => {
     const boss = await createUser(tenant, { userName: "gone-boss@contoso.com" });
     const report = await createUser(tenant, {
       userName: "orphan@contoso.com",
-      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { manager: boss.id },
+      [ENTERPRISE]: { manager: boss.id },
     });
     expect((await scim(tenant, "DELETE", `/Users/${boss.id}`)).status).toBe(204);
     const res = await patch(report.id, ops({ op: "Replace", path: "active", value: "False" }));

@@ -27,7 +27,7 @@ import {
   tokenOf,
   view,
 } from "./support/portal";
-import { tenantSnapshot } from "./support/storage";
+import { countRows, tenantSnapshot } from "./support/storage";
 
 async function newTenant(name: string, azureAdEnabled = true) {
   const res = await admin("POST", "/tenants", { body: { name, azureAdEnabled } });
@@ -134,9 +134,7 @@ describe("setup links", () => {
       Array.from({ length: 12 }, () => workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))),
     );
     expect(results.map((r) => r.status).sort()).toEqual([303, ...Array(11).fill(410)]);
-    const sessions = await env.DB.prepare("select count(*) as n from portal_sessions where tenant_id = ?")
-      .bind(tenantId)
-      .first("n");
+    const sessions = await countRows(env.DB, "portal_sessions", { tenant_id: tenantId });
     expect(sessions).toBe(1);
   });
 
@@ -181,9 +179,7 @@ describe("setup links", () => {
     const csrf = csrfOf(await (await workerFetch(browser("GET", "/portal/continue", { cookie }))).text());
     await env.DB.prepare("delete from tenants where id = ?").bind(late).run();
     expect((await workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))).status).toBe(410);
-    expect(
-      await env.DB.prepare("select count(*) as n from portal_sessions where tenant_id = ?").bind(late).first("n"),
-    ).toBe(0);
+    expect(await countRows(env.DB, "portal_sessions", { tenant_id: late })).toBe(0);
     expect((await gone.text()).replace(/nonce="[^"]+"/, "")).toBe(expiredBody.replace(/nonce="[^"]+"/, ""));
   });
 
@@ -253,12 +249,9 @@ describe("sessions", () => {
     const tenantId = await newTenant("Purged");
     await signIn((await mintLink(tenantId)).url);
     await mintLink(tenantId);
-    const rows = () =>
-      env.DB.prepare(
-        "select (select count(*) from portal_links where tenant_id = ?1) + (select count(*) from portal_sessions where tenant_id = ?1) as n",
-      )
-        .bind(tenantId)
-        .first("n");
+    const rows = async () =>
+      (await countRows(env.DB, "portal_links", { tenant_id: tenantId })) +
+      (await countRows(env.DB, "portal_sessions", { tenant_id: tenantId }));
     const housekeeping = (at: number) => runHousekeeping(cronContext(at));
     await housekeeping(Date.now() + 4 * 3_600_000 + 1000);
     expect(await rows()).toBe(3);

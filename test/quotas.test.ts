@@ -8,10 +8,11 @@
 import { describe, expect, it } from "vitest";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
-import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
+import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { cronContext, DATABASES, placementOf } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { expectCountersTrue, type Quota, quotasOf, recount, setLimits, usageOf } from "./support/quotas";
+import { patchBody } from "./support/scim";
 import { TENANT_TABLES, tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 

@@ -3,11 +3,11 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { failingD1, failingDatabases } from "./support/d1-intercept";
 import { DATABASES, tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, fetchWith, request, scim, type TestTenant } from "./support/http";
-import { tenantSnapshot } from "./support/storage";
+import { patchBody } from "./support/scim";
+import { countRows, tenantSnapshot } from "./support/storage";
 import { createUser, filterUsers, type ScimUser } from "./support/users";
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ops = (...operations: unknown[]) => ({ schemas: [PATCH_OP], Operations: operations });
+const ops = (...operations: unknown[]) => patchBody(operations);
 
 let tenant: TestTenant;
 beforeAll(async () => {
@@ -235,10 +235,10 @@ describe("faults: a storage failure mid-request is a 503 with Retry-After and no
     const add = ops({ op: "add", path: "members", value: [{ value: id }] });
     expect((await scim(tenant, "PATCH", `/Groups/${groupId}`, { body: add })).status).toBe(204);
     expect((await scim(tenant, "PATCH", `/Groups/${groupId}`, { body: add })).status).toBe(204);
-    const members = await (await tenantDb(tenant.tenantId))
-      .prepare("select count(*) as n from group_members where group_id = ? and member_id = ?")
-      .bind(groupId, id)
-      .first("n");
+    const members = await countRows(await tenantDb(tenant.tenantId), "group_members", {
+      group_id: groupId,
+      member_id: id,
+    });
     expect(members).toBe(1);
     expect((await scim(tenant, "DELETE", `/Users/${id}`)).status).toBe(204);
     await expectScimError(await scim(tenant, "DELETE", `/Users/${id}`), 404);

@@ -12,6 +12,7 @@ import {
   type TestTenant,
   workerFetch,
 } from "./support/http";
+import { countRows } from "./support/storage";
 
 const DAY = 86_400_000;
 
@@ -192,11 +193,7 @@ describe("token lifecycle", () => {
     await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: { graceSeconds: 3600 } });
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(204);
     await expectRefused(await probe(tenant));
-    const live = await env.DB.prepare(
-      "select count(*) as n from access_tokens where tenant_id = ? and status = 'active'",
-    )
-      .bind(tenant.tenantId)
-      .first("n");
+    const live = await countRows(env.DB, "access_tokens", { tenant_id: tenant.tenantId, status: "active" });
     expect(live).toBe(0);
     expect((await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(404);
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).status).toBe(404);
@@ -211,17 +208,10 @@ describe("token lifecycle", () => {
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}`)).status).toBe(204);
     await expectRefused(await probe(tenant));
     expect(await env.TOKENS.get(`token:${hash}`)).toBeNull();
-    const live = await env.DB.prepare(
-      "select count(*) as n from access_tokens where tenant_id = ? and status = 'active'",
-    )
-      .bind(tenant.tenantId)
-      .first("n");
+    const live = await countRows(env.DB, "access_tokens", { tenant_id: tenant.tenantId, status: "active" });
     expect(live).toBe(0);
     for (const table of ["audit_events", "users", "events"]) {
-      const n = await data
-        .prepare(`select count(*) as n from ${table} where tenant_id = ?`)
-        .bind(tenant.tenantId)
-        .first("n");
+      const n = await countRows(data, table, { tenant_id: tenant.tenantId });
       expect(n, table).toBe(0);
     }
   });

@@ -12,15 +12,11 @@ import {
   type TestTenant,
   workerFetch,
 } from "./support/http";
+import { ENTERPRISE, GROUP_SCHEMA, LIST_RESPONSE, SCIM_JSON, USER_SCHEMA } from "./support/scim";
+import { countRows } from "./support/storage";
 import { createUser, filterUsers, type ListResponse, type ScimUser } from "./support/users";
 
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-const countRows = async (tenantId: string) =>
-  (await tenantDb(tenantId))
-    .prepare("select count(*) as n from users where tenant_id = ?")
-    .bind(tenantId)
-    .first<number>("n");
+const storedUsers = async (tenantId: string) => countRows(await tenantDb(tenantId), "users", { tenant_id: tenantId });
 
 describe("Entra's provisioning flow", () => {
   let tenant: TestTenant;
@@ -35,9 +31,9 @@ describe("Entra's provisioning flow", () => {
       "/Users?filter=externalId+eq+%2200aa00aa-bb11-cc22-dd33-44ee44ee44ee%22&aadOptscim062020",
     );
     expect(res.status).toBe(200);
-    expect(res.headers.get("Content-Type")).toBe("application/scim+json");
+    expect(res.headers.get("Content-Type")).toBe(SCIM_JSON);
     expect(await res.json()).toEqual({
-      schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+      schemas: [LIST_RESPONSE],
       totalResults: 0,
       startIndex: 1,
       itemsPerPage: 0,
@@ -56,7 +52,7 @@ describe("Entra's provisioning flow", () => {
     expect(created.meta.location).toBe(`${ORIGIN}${tenant.base}/Users/${created.id}`);
     const { meta: _meta, roles: _roles, schemas: _schemas, ...sent } = body;
     expect(created).toEqual({
-      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      schemas: [USER_SCHEMA],
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       ...sent,
       meta: {
@@ -79,11 +75,11 @@ describe("Entra's provisioning flow", () => {
 
   it("refuses a duplicate userName, whatever its case, with 409 uniqueness and stores nothing", async () => {
     await createUser(tenant, { userName: "Dup@Contoso.com" });
-    const before = await countRows(tenant.tenantId);
+    const before = await storedUsers(tenant.tenantId);
     const res = await scim(tenant, "POST", "/Users", { body: { userName: "dup@CONTOSO.com" } });
     const error = await expectScimError(res, 409, "uniqueness");
     expect(error.detail).toContain("dup@CONTOSO.com");
-    expect(await countRows(tenant.tenantId)).toBe(before);
+    expect(await storedUsers(tenant.tenantId)).toBe(before);
   });
 
   it("accepts string booleans and keeps deactivated users readable", async () => {
@@ -117,22 +113,19 @@ describe("Entra's provisioning flow", () => {
   it("refuses a manager that is not a user of this tenant and stores nothing", async () => {
     const other = await createTenant("Other");
     const foreign = await createUser(other, { userName: "foreign@fabrikam.com" });
-    const before = await countRows(tenant.tenantId);
+    const before = await storedUsers(tenant.tenantId);
     for (const manager of ["no-such-user", foreign.id]) {
       const res = await scim(tenant, "POST", "/Users", {
         body: { userName: `m-${manager}@x.com`, [ENTERPRISE]: { manager } },
       });
       await expectScimError(res, 400, "invalidValue");
     }
-    expect(await countRows(tenant.tenantId)).toBe(before);
+    expect(await storedUsers(tenant.tenantId)).toBe(before);
   });
 
   it("stores custom extension attributes under their URN; ignores unknown core attributes and unknown schemas", async () => {
     const user = await createUser(tenant, {
-      schemas: [
-        "urn:ietf:params:scim:schemas:core:2.0:User",
-        "urn:ietf:params:scim:schemas:extension:enterprise:2.0User",
-      ],
+      schemas: [USER_SCHEMA, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
       userName: "custom@contoso.com",
       "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User": { costCode: "CC-1" },
       "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:badge": "B-9",
@@ -216,9 +209,9 @@ describe("bad input", () => {
     ["a wrong content type", { userName: "a@b.c" }, { "Content-Type": "text/plain" }, 415, undefined],
     ["a body over the limit", { userName: "a@b.c", title: "x".repeat(300_000) }, undefined, 413, undefined],
   ])("rejects %s without storing anything", async (_, body, headers, status, scimType) => {
-    const before = await countRows(tenant.tenantId);
+    const before = await storedUsers(tenant.tenantId);
     await expectScimError(await scim(tenant, "POST", "/Users", { body, headers }), status, scimType);
-    expect(await countRows(tenant.tenantId)).toBe(before);
+    expect(await storedUsers(tenant.tenantId)).toBe(before);
   });
 
   it.each([
@@ -230,13 +223,13 @@ describe("bad input", () => {
   });
 
   it("rejects a bad attributes list before writing anything", async () => {
-    const before = await countRows(tenant.tenantId);
+    const before = await storedUsers(tenant.tenantId);
     await expectScimError(
       await scim(tenant, "POST", "/Users?attributes=bogus", { body: { userName: "proj@x.com" } }),
       400,
       "invalidValue",
     );
-    expect(await countRows(tenant.tenantId)).toBe(before);
+    expect(await storedUsers(tenant.tenantId)).toBe(before);
   });
 
   it("rejects custom extension values nested too deeply", async () => {
@@ -402,11 +395,7 @@ describe("discovery", () => {
     const text = await schemas.text();
     expect(text).toContain("User Account");
     const list = JSON.parse(text) as ListResponse<{ id: string; attributes: { name: string }[] }>;
-    expect(list.Resources.map((s) => s.id)).toEqual([
-      "urn:ietf:params:scim:schemas:core:2.0:User",
-      ENTERPRISE,
-      "urn:ietf:params:scim:schemas:core:2.0:Group",
-    ]);
+    expect(list.Resources.map((s) => s.id)).toEqual([USER_SCHEMA, ENTERPRISE, GROUP_SCHEMA]);
     expect(list.Resources[0]?.attributes.map((a) => a.name)).toContain("userName");
     const one = await scim(tenant, "GET", `/Schemas/${ENTERPRISE}`);
     expect((await one.json<{ id: string }>()).id).toBe(ENTERPRISE);

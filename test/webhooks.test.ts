@@ -10,11 +10,13 @@ import { openDatabases } from "../src/db/databases";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { deliveryContext } from "../src/queue";
 import { deadLetter, deliver, sweepWebhooks } from "../src/services/webhook-delivery";
-import { createGroupBody, createUserBody, patchBody, userPatches } from "./fixtures/entra";
+import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { failingD1 } from "./support/d1-intercept";
 import { DATABASES, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import type { Received } from "./support/receiver";
+import { patchBody } from "./support/scim";
+import { countRows } from "./support/storage";
 import { createdByHand, dropping } from "./support/webhooks";
 
 const receiver = inject("receiverOrigin");
@@ -193,9 +195,7 @@ describe("delivery outcomes", () => {
     // A later event is fanned out, but owed to nobody: the endpoint is out of service.
     await scim(t, "POST", "/Users", { body: createUserBody("gone2") });
     await expect.poll(() => fannedOut(t), { timeout: 10_000 }).toBe(await newest(t));
-    const owed = await env.DB.prepare("select count(*) as n from webhook_deliveries where endpoint_id = ?")
-      .bind(hook.id)
-      .first("n");
+    const owed = await countRows(env.DB, "webhook_deliveries", { endpoint_id: hook.id });
     expect(owed).toBe(1);
     expect(await receivedBy(hook)).toHaveLength(1);
   }, 30_000);

@@ -31,3 +31,33 @@ export async function runBatch(db: Database, statements: Statement[]) {
 
 /** The rows one statement of a batch returned. */
 export const rowsOf = (result: D1Result<RawRow> | undefined): RawRow[] => result?.results ?? [];
+
+/** A batch's statements by name: one statement, a run of them (its results in order), or none (left out). */
+type NamedStatements = Record<string, Statement | Statement[] | undefined>;
+
+type ResultOf<S> = S extends Statement[] ? D1Result<RawRow>[] : S extends Statement ? D1Result<RawRow> : undefined;
+
+/**
+ * runBatch with each result under its statement's name, so that a write's result is read by what it is rather than
+ * by where it stands (or how many optional statements came before it). The statements run in the order the names
+ * are written; names are words, since an integer-like key would be moved to the front of the object.
+ */
+export async function runNamedBatch<T extends NamedStatements>(
+  db: Database,
+  named: T,
+): Promise<{ [K in keyof T]: ResultOf<T[K]> }> {
+  const entries = Object.entries(named);
+  const results = await runBatch(
+    db,
+    entries.flatMap(([, s]) => s ?? []),
+  );
+  let next = 0;
+  const take = (count: number) => {
+    const taken = results.slice(next, next + count);
+    next += count;
+    return taken;
+  };
+  return Object.fromEntries(
+    entries.map(([name, s]) => [name, s === undefined ? undefined : Array.isArray(s) ? take(s.length) : take(1)[0]]),
+  ) as { [K in keyof T]: ResultOf<T[K]> };
+}

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../scim/groups";
 import { auditRow, type WriteContext } from "./audit";
-import { type RawRow, rowsOf, runBatch } from "./batch";
+import { type RawRow, rowsOf, runBatch, runNamedBatch } from "./batch";
 import type { Database } from "./client";
 import { eventRows, MAX_MEMBERS_PER_EVENT, memberEvents, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
@@ -213,20 +213,20 @@ export async function insertGroup(
 ): Promise<GroupWrite> {
   const membersOk = allUsers(ctx.tenantId, group.memberIds);
   const created = groupExists(ctx.tenantId, id);
-  const results = await runBatch(db, [
-    sql`
+  const { inserted, members } = await runNamedBatch(db, {
+    inserted: sql`
       INSERT INTO ${groups} (id, tenant_id, display_name, display_name_key, external_id, data, folded, version, created_at, updated_at)
       SELECT ${id}, ${ctx.tenantId}, ${group.displayName}, ${group.displayNameKey}, ${group.externalId},
         ${JSON.stringify(group.doc)}, ${JSON.stringify(group.folded)}, 1, ${ctx.now}, ${ctx.now}
       WHERE ${membersOk}
       RETURNING ${RECORD}`,
-    eventRows(ctx, {
+    event: eventRows(ctx, {
       type: "group.created",
       resource: snapshotOf("g"),
       data: {},
       from: sql`FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${id}`,
     }),
-    memberEvents(
+    memberEvents: memberEvents(
       ctx,
       "group.members_added",
       { id, displayName: sql`${group.displayName}` },
@@ -236,20 +236,18 @@ export async function insertGroup(
       },
       created,
     ),
-    insertMembers(ctx, id, group.memberIds, created),
-    audit(
+    memberships: insertMembers(ctx, id, group.memberIds, created),
+    audit: audit(
       ctx,
       "group.created",
       id,
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length}, 'added', json(${JSON.stringify(group.memberIds)}))`,
       created,
     ),
-    membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
-  ]);
-  const record = groupRecords(results[0])[0];
-  return record
-    ? { ok: true, record, members: memberRecords(results.at(-1)) }
-    : { ok: false, reason: "unknownMembers" };
+    members: membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
+  });
+  const record = groupRecords(inserted)[0];
+  return record ? { ok: true, record, members: memberRecords(members) } : { ok: false, reason: "unknownMembers" };
 }
 
 /** PUT: attributes and the member set replaced, in one round trip; only the difference touches the table. */
@@ -272,28 +270,27 @@ export async function replaceGroup(
     },
     guard,
   );
-  const results = await runBatch(db, [
-    audit(
+  const { updated, why, members } = await runNamedBatch(db, {
+    audit: audit(
       ctx,
       "group.replaced",
       id,
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length})`,
       guard,
     ),
-    ...events,
+    events,
     // Member statements run before the group row's version changes: the guard (which may name the version read
     // for If-Match) must hold for every statement of the batch or for none.
-    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
+    removedMembers: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
       AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${guard}`,
-    insertMembers(ctx, id, group.memberIds, guard),
-    sql`
+    addedMembers: insertMembers(ctx, id, group.memberIds, guard),
+    updated: sql`
       UPDATE ${groups} SET ${documentColumns(group)} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
-    probe(ctx.tenantId, id, expectedVersion),
-    membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
-  ]);
-  const [updated, why, members] = results.slice(-3);
+    why: probe(ctx.tenantId, id, expectedVersion),
+    members: membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
+  });
   const record = groupRecords(updated)[0];
   return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
 }
@@ -328,8 +325,8 @@ export async function patchGroup(
         }
       : undefined;
   const events = groupWriteEvents(ctx, id, { document, removed: removedMembers, added }, guard);
-  const results = await runBatch(db, [
-    audit(
+  const { updated, why, memberRows } = await runNamedBatch(db, {
+    audit: audit(
       ctx,
       "group.updated",
       id,
@@ -339,20 +336,19 @@ export async function patchGroup(
         'removedCount', ${members.reset ? sql`(SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})` : removed.length})`,
       guard,
     ),
-    ...events,
+    events,
     // Member statements first, while the guard's version still holds (see replaceGroup).
-    members.reset
+    removedMembers: members.reset
       ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
           AND member_id IN (${membersIn(ctx.tenantId, id, JSON.stringify(removed))}) AND ${guard}`,
-    insertMembers(ctx, id, added, guard),
-    sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}
+    addedMembers: insertMembers(ctx, id, added, guard),
+    updated: sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
       RETURNING ${RECORD}`,
-    probe(ctx.tenantId, id, expectedVersion),
-    ...(memberLimit === undefined ? [] : [membersOf(ctx.tenantId, sql`(${id})`, memberLimit)]),
-  ]);
-  const [updated, why, memberRows] = results.slice(events.length + 3);
+    why: probe(ctx.tenantId, id, expectedVersion),
+    memberRows: memberLimit === undefined ? undefined : membersOf(ctx.tenantId, sql`(${id})`, memberLimit),
+  });
   const record = groupRecords(updated)[0];
   return record ? { ok: true, record, members: memberRecords(memberRows) } : failure(why);
 }
@@ -365,14 +361,14 @@ const documentColumns = (group: Omit<PreparedGroup, "memberIds">) =>
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
 export async function deleteGroup(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
   const guard = groupExists(ctx.tenantId, id, expectedVersion);
-  const [, , , deleted] = await runBatch(db, [
-    eventRows(ctx, {
+  const { deleted } = await runNamedBatch(db, {
+    event: eventRows(ctx, {
       type: "group.deleted",
       resource: snapshotOf("g"),
       data: {},
       from: sql`FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${id} AND ${guard}`,
     }),
-    audit(
+    audit: audit(
       ctx,
       "group.deleted",
       id,
@@ -381,9 +377,9 @@ export async function deleteGroup(db: Database, ctx: WriteContext, id: string, e
         FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
       guard,
     ),
-    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`,
-    sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} RETURNING id`,
-  ]);
+    memberships: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`,
+    deleted: sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} RETURNING id`,
+  });
   return rowsOf(deleted).length > 0;
 }
 

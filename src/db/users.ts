@@ -3,7 +3,7 @@ import type { CheckedFilter } from "../scim/filter/check";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
 import { auditRow, type WriteContext } from "./audit";
-import { type RawRow, rowsOf, runBatch } from "./batch";
+import { type RawRow, rowsOf, runNamedBatch } from "./batch";
 import type { Database } from "./client";
 import { eventRows, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
@@ -180,40 +180,40 @@ export async function insertUser(
   const adopt = managedBy === "azure-ad";
   // The portal user this create takes over, when it adopts one.
   const adoptTarget = sql`${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`;
-  const [, , inserted, , , adopted] = await runBatch(db, [
-    auditRow(ctx, {
+  const { inserted, adopted } = await runNamedBatch(db, {
+    adoptionAudit: auditRow(ctx, {
       action: "user.adopted",
       resourceType: "User",
       resourceId: sql`u.id`,
       detail: sql`json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))`,
       from: sql`FROM ${users} u WHERE ${adoptTarget}`,
     }),
-    updateEvent(ctx, c, adoptTarget),
-    sql`
+    adoptionEvent: updateEvent(ctx, c, adoptTarget),
+    inserted: sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
       SELECT ${id}, ${ctx.tenantId}, ${c.user_name}, ${c.user_name_key}, ${c.external_id}, ${c.display_name_key},
         ${c.work_email_key}, ${c.active}, ${managedBy}, ${c.data}, ${c.folded}, 1, ${ctx.now}, ${ctx.now}
       WHERE ${managerOk} AND NOT (${adopt ? 1 : 0} AND EXISTS ${portalMatch})
       ${RETURNING}`,
-    auditRow(ctx, {
+    creationAudit: auditRow(ctx, {
       action: "user.created",
       resourceType: "User",
       resourceId: sql`id`,
       detail: sql`json_object('userName', user_name, 'managedBy', managed_by, 'attributes', (SELECT json_group_array(key) FROM json_each(data)))`,
       from: sql`FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id}`,
     }),
-    eventRows(ctx, {
+    creationEvent: eventRows(ctx, {
       type: "user.created",
       resource: snapshotOf("u"),
       data: {},
       from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
     }),
-    sql`
+    adopted: sql`
       UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${adoptTarget}
       ${RETURNING}`,
-  ]);
+  });
   const row = rowsOf(inserted)[0] ?? rowsOf(adopted)[0];
   return row
     ? ({ ok: true, record: toUserRecord(row), adopted: rowsOf(inserted).length === 0 } as const)
@@ -267,22 +267,22 @@ export async function updateUser(
   const c = rowColumns(user);
   const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerAcceptable(ctx.tenantId, user.managerId)}
     ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
-  const [, , updated, probe] = await runBatch(db, [
-    auditRow(ctx, {
+  const { updated, probe } = await runNamedBatch(db, {
+    audit: auditRow(ctx, {
       action,
       resourceType: "User",
       resourceId: sql`u.id`,
       detail: sql`json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))`,
       from: sql`FROM ${users} u WHERE ${target}`,
     }),
-    updateEvent(ctx, c, target),
-    sql`
+    event: updateEvent(ctx, c, target),
+    updated: sql`
       UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
-    sql`SELECT count(*) AS found, coalesce(max(${managerAcceptable(ctx.tenantId, user.managerId)}), 0) AS managerFound
+    probe: sql`SELECT count(*) AS found, coalesce(max(${managerAcceptable(ctx.tenantId, user.managerId)}), 0) AS managerFound
       FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
-  ]);
+  });
   const row = rowsOf(updated)[0];
   if (row) return { ok: true, record: toUserRecord(row) };
   const why = rowsOf(probe)[0];
@@ -294,8 +294,8 @@ export async function updateUser(
 export async function deleteUser(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
   const version = expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
   const exists = sql`EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`;
-  const [, , , deleted] = await runBatch(db, [
-    auditRow(ctx, {
+  const { deleted } = await runNamedBatch(db, {
+    audit: auditRow(ctx, {
       action: "user.deleted",
       resourceType: "User",
       resourceId: sql`id`,
@@ -303,28 +303,28 @@ export async function deleteUser(db: Database, ctx: WriteContext, id: string, ex
       from: sql`FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version}`,
     }),
     // The groups it belonged to lose a member: one event each, before the user's own.
-    eventRows(ctx, {
+    groupEvents: eventRows(ctx, {
       type: "group.members_removed",
       data: sql`json_object('group', json_object('id', g.id, 'displayName', g.display_name), 'members', json_array(${id}))`,
       from: sql`FROM ${groupMembers} gm JOIN ${groups} g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
         WHERE gm.tenant_id = ${ctx.tenantId} AND gm.member_id = ${id} AND ${exists}`,
       orderBy: sql`g.id`,
     }),
-    eventRows(ctx, {
+    userEvent: eventRows(ctx, {
       type: "user.deleted",
       data: sql`json_object('user', json_object('id', u.id, 'userName', u.user_name, 'externalId', u.external_id))`,
       from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id} ${version}`,
     }),
-    sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
+    deleted: sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
     // Memberships go only if the user did (it may have survived a version check); the groups that lose a member
     // change, so their version moves on (ETags stay truthful).
-    sql`UPDATE ${groups} SET version = version + 1, updated_at = ${ctx.now}
+    groupVersions: sql`UPDATE ${groups} SET version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId}
         AND id IN (SELECT group_id FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id})
         AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
-    sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id}
+    memberships: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND member_id = ${id}
       AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
-  ]);
+  });
   return rowsOf(deleted).length > 0;
 }
 

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { rowsOf, runBatch, type Statement } from "../db/batch";
+import { rowsOf, runNamedBatch, type Statement } from "../db/batch";
 import type { Database } from "../db/client";
 import { outboxRow } from "../db/relay";
 import {
@@ -68,12 +68,12 @@ export async function issueToken(
 ) {
   const token = await prepareToken(ctx, tenant, ttlSeconds);
   const data = sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso})`;
-  const results = await runBatch(ctx.db, [
-    ...alongside,
-    token.insert,
-    token.record("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`, "token.issued", data),
-  ]);
-  if (rowsOf(results[alongside.length]).length === 0) throw azureAdDisabled();
+  const { inserted } = await runNamedBatch(ctx.db, {
+    alongside,
+    inserted: token.insert,
+    record: token.record("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`, "token.issued", data),
+  });
+  if (rowsOf(inserted).length === 0) throw azureAdDisabled();
   // KV first, whatever happens: the audit row and event follow (relayNow never throws).
   try {
     await publishNewToken(ctx, token);
@@ -99,17 +99,17 @@ export async function rotateToken(
   const token = await prepareToken(ctx, tenant, ttlSeconds);
   const previous = sql`json(${liveTokenIdsJson(tenant.id, now, token.issued.tokenId)})`;
   const graceUntil = graceSeconds > 0 ? new Date(until).toISOString() : null;
-  const [inserted, , superseded] = await runBatch(ctx.db, [
-    token.insert,
-    token.record(
+  const { inserted, superseded } = await runNamedBatch(ctx.db, {
+    inserted: token.insert,
+    record: token.record(
       "token.regenerated",
       sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
       "token.rotated",
       sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso},
         'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
     ),
-    supersedeLiveTokens(tenant.id, token.issued.tokenId, until, now, "regenerated"),
-  ]);
+    superseded: supersedeLiveTokens(tenant.id, token.issued.tokenId, until, now, "regenerated"),
+  });
   try {
     await endGrants(ctx, tenant, rowsOf(superseded).map(toEndedToken), now);
     if (rowsOf(inserted).length === 0) throw azureAdDisabled();
@@ -154,21 +154,21 @@ async function publishNewToken(ctx: IssuingContext, token: Awaited<ReturnType<ty
 export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, reason: string, alongside: Statement[]) {
   const { kv, now } = ctx;
   const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`;
-  const results = await runBatch(ctx.db, [
-    ...alongside,
-    outboxRow(forTenant(ctx, tenantId), {
+  const { ended } = await runNamedBatch(ctx.db, {
+    alongside,
+    record: outboxRow(forTenant(ctx, tenantId), {
       action: "token.revoked",
       resourceType: "AccessToken",
       detail: revoked,
       event: { type: "token.revoked", data: revoked },
       from: whileAnyLiveToken(tenantId, now),
     }),
-    revokeLiveTokens(tenantId, now, reason),
-  ]);
+    ended: revokeLiveTokens(tenantId, now, reason),
+  });
   try {
     await deleteGrants(
       kv,
-      rowsOf(results.at(-1)).map((row) => String(row.tokenHash)),
+      rowsOf(ended).map((row) => String(row.tokenHash)),
     );
   } finally {
     await relayNow(ctx, tenantId);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import axe from "axe-core";
 import { type Browser, type BrowserContextOptions, chromium, type Locator, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
+import { SCIM_JSON } from "../support/scim";
 
 export const origin = () => inject("origin");
 
@@ -101,7 +102,7 @@ export async function tenantWithLink(name: string, link: { ttlSeconds?: number; 
 export function scim(tenantUrl: string, token: string, method: string, path: string, body?: unknown) {
   return fetch(`${tenantUrl}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/scim+json" },
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": SCIM_JSON },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

@@ -6,6 +6,7 @@
 
 import type { Browser, Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { GROUP_SCHEMA, USER_SCHEMA } from "../support/scim";
 import { DESKTOP, expectAccessible, launch, newContext, origin, PHONE, scim, screenshot } from "./browser";
 
 let browser: Browser;
@@ -52,7 +53,7 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
 
   // Entra provisions two users; a third request collides with the first.
   const user = (userName: string, extra = {}) => ({
-    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    schemas: [USER_SCHEMA],
     userName,
     active: true,
     displayName: userName.split("@")[0],
@@ -85,7 +86,7 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
     await scim(tenantUrl, token, "GET", '/Users?filter=userName+eq+"andrew@northwind.example"')
   ).json();
   const group = await scim(tenantUrl, token, "POST", "/Groups", {
-    schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+    schemas: [GROUP_SCHEMA],
     displayName: "Sales",
     members: [{ value: (andrew as { Resources: { id: string }[] }).Resources[0]?.id }],
   });

@@ -5,6 +5,7 @@
  */
 import type { Browser, Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { USER_SCHEMA } from "../support/scim";
 import {
   admin,
   expectAccessible,
@@ -71,7 +72,7 @@ describe("the seed's flow", () => {
     await screenshot(page, "3-token-shown-once", [page.locator("#access-token")]);
 
     const created = await scim(tenantUrl, token, "POST", "/Users", {
-      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      schemas: [USER_SCHEMA],
       userName: "ada@contoso.example",
       active: true,
       name: { givenName: "Ada", familyName: "Lovelace", formatted: "Ada Lovelace" },

@@ -1,16 +1,10 @@
 // scripts/migrate.mjs: every D1 database of wrangler.toml (or of one environment) gets the one migration set, with
-// the caller's extra arguments; run for real against local storage in a folder of its own.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+// the caller's extra arguments (run for real in migrate-local.test.ts).
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { d1Bindings, migrationCommands } from "../../scripts/migrate.mjs";
 
 const CONFIG = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
-const ROOT = new URL("../..", import.meta.url).pathname;
-const persist = mkdtempSync(join(tmpdir(), "migrate-"));
-afterAll(() => rmSync(persist, { recursive: true, force: true }));
 
 describe("migrate", () => {
   it("migrates the control database and every data database, passing extra arguments through", () => {
@@ -32,21 +26,4 @@ describe("migrate", () => {
     expect(d1Bindings(extra)).toEqual(["DB", "DATA_1", "DATA_2"]);
     expect(() => d1Bindings(CONFIG, "qa")).toThrow("[env.qa]");
   });
-
-  it("applies the migrations to each local database", () => {
-    const run = () =>
-      spawnSync(process.execPath, ["scripts/migrate.mjs", "--local", "--persist-to", persist], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-        timeout: 120_000,
-      });
-    const first = run();
-    expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout.trim().split("\n")).toEqual([
-      "DB: migrations applied",
-      "DATA_1: migrations applied",
-      "DATA_2: migrations applied",
-    ]);
-  }, 180_000);
 });

@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { createApp } from "../../src/app";
 import type { Clock } from "../../src/env";
 import { checkAdminResponse } from "./openapi";
+import { ERROR_SCHEMA, SCIM_JSON } from "./scim";
 
 export const ORIGIN = "https://scim.test";
 
@@ -89,7 +90,7 @@ export async function createTenant(name = "Contoso", placement: { database?: str
 /** A SCIM request with Entra's headers: bearer token, `application/scim+json` bodies. */
 export function scim(tenant: Pick<TestTenant, "token" | "base">, method: string, path: string, call: Call = {}) {
   const headers = {
-    ...(call.body !== undefined ? { "Content-Type": "application/scim+json; charset=utf-8" } : {}),
+    ...(call.body !== undefined ? { "Content-Type": `${SCIM_JSON}; charset=utf-8` } : {}),
     ...call.headers,
   };
   return send(method, `${tenant.base}${path}`, `Bearer ${tenant.token}`, { ...call, headers });
@@ -98,8 +99,8 @@ export function scim(tenant: Pick<TestTenant, "token" | "base">, method: string,
 export async function expectScimError(res: Response, status: number, scimType?: string) {
   const body = await res.json<{ schemas: string[]; status: string; scimType?: string; detail?: string }>();
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${JSON.stringify(body)}`);
-  if (res.headers.get("Content-Type") !== "application/scim+json") throw new Error("not application/scim+json");
-  if (body.schemas?.[0] !== "urn:ietf:params:scim:api:messages:2.0:Error") throw new Error("not a SCIM error body");
+  if (res.headers.get("Content-Type") !== SCIM_JSON) throw new Error("not application/scim+json");
+  if (body.schemas?.[0] !== ERROR_SCHEMA) throw new Error("not a SCIM error body");
   if (body.status !== String(status)) throw new Error(`status field ${body.status}`);
   if (body.scimType !== scimType) throw new Error(`expected scimType ${scimType}, got ${body.scimType}`);
   return body;

@@ -21,3 +21,20 @@ export async function tenantSnapshot(tenantId: string, tables: string[] = TENANT
   }
   return JSON.stringify(out);
 }
+
+/**
+ * How many rows of `table` in `db` have these column values (`null`: IS NULL); every row when none are given. The
+ * database is the caller's to name: a test may count where the rows must not be as well as where they are.
+ */
+export async function countRows(db: D1Database, table: string, where: Record<string, unknown> = {}) {
+  const columns = Object.entries(where);
+  const conditions = columns.map(([column, value]) => (value === null ? `${column} IS NULL` : `${column} = ?`));
+  const query = `SELECT count(*) AS n FROM ${table}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`;
+  const params = columns.flatMap(([, value]) => (value === null ? [] : [value]));
+  return Number(
+    await db
+      .prepare(query)
+      .bind(...params)
+      .first("n"),
+  );
+}

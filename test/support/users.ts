@@ -1,4 +1,5 @@
 import { scim, type TestTenant } from "./http";
+import { USER_SCHEMA } from "./scim";
 
 export interface ScimUser {
   id: string;
@@ -18,7 +19,7 @@ export interface ListResponse<T = ScimUser> {
 
 export async function createUser(tenant: TestTenant, body: Record<string, unknown>) {
   const res = await scim(tenant, "POST", "/Users", {
-    body: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], ...body },
+    body: { schemas: [USER_SCHEMA], ...body },
   });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
   return res.json<ScimUser>();

@@ -6,9 +6,9 @@ import { applyPatch, type PatchOperation, parsePatchBody } from "../../src/scim/
 import { parseProjection, project } from "../../src/scim/projection";
 import { normalizeResource } from "../../src/scim/resource-input";
 import { GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE } from "../../src/scim/schema/resource-types";
+import { ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA } from "../support/scim";
 import { expectScimError } from "./expect-scim-error";
 
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const CUSTOM = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User";
 const GROUP_EXTENSION = "urn:ietf:params:scim:schemas:extension:Acme:2.0:Group";
 
@@ -162,7 +162,7 @@ describe("splitGroupPatch", () => {
     ],
     [
       "a path-less key naming the core members by URN goes to the delta",
-      [{ op: "add", value: { "urn:ietf:params:scim:schemas:core:2.0:Group:members": [{ value: "u2" }] } }],
+      [{ op: "add", value: { [`${GROUP_SCHEMA}:members`]: [{ value: "u2" }] } }],
       { add: ["u2"] },
     ],
     [
@@ -230,7 +230,7 @@ describe("a group's attributes under PATCH", () => {
 
 describe("project", () => {
   const resource = {
-    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    schemas: [USER_SCHEMA],
     id: "1",
     userName: "a",
     name: { givenName: "A", familyName: "B" },

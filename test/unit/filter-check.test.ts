@@ -5,9 +5,9 @@ import { checkElementFilter, checkFilter } from "../../src/scim/filter/check";
 import { matchesElement } from "../../src/scim/filter/match";
 import { parseFilter } from "../../src/scim/filter/parse";
 import { GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE } from "../../src/scim/schema/resource-types";
+import { ENTERPRISE } from "../support/scim";
 import { expectScimError } from "./expect-scim-error";
 
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const user = (text: string) => checkFilter(parseFilter(text), USER_RESOURCE_TYPE);
 const group = (text: string) => checkFilter(parseFilter(text), GROUP_RESOURCE_TYPE);
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SCIM_TYPE_STATUS, ScimError, type ScimType } from "../../src/scim/errors";
 import { parsePage } from "../../src/scim/paging";
 import { checkIfMatch, namesVersions, parseEtags } from "../../src/scim/preconditions";
+import { ERROR_SCHEMA } from "../support/scim";
 import { expectScimError } from "./expect-scim-error";
 
 describe("ScimError", () => {
@@ -10,7 +11,7 @@ describe("ScimError", () => {
     const error = new ScimError(scimType, "x");
     expect(error.status).toBe(scimType === "uniqueness" ? 409 : 400);
     expect(error.toBody()).toEqual({
-      schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+      schemas: [ERROR_SCHEMA],
       status: String(error.status),
       scimType,
       detail: "x",
