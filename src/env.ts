@@ -1,4 +1,4 @@
-import type { Database } from "./db/client";
+import type { TenantDb } from "./db/client";
 import type { Databases } from "./db/databases";
 import type { OperatorVariables, PortalVariables } from "./http/pages/variables";
 import type { Projection } from "./scim/projection";
@@ -18,7 +18,7 @@ export interface AppEnv {
      */
     tenantId: string;
     tokenId: string;
-    db: Database;
+    db: TenantDb;
     /** `attributes` / `excludedAttributes`, parsed before any work so a bad list never follows a committed write. */
     projection: Projection;
     /** Set by the portal's session middleware: the signed-in tenant's session and its page frame. */

@@ -1,13 +1,6 @@
 import { createApp } from "./app";
-import { openDatabases } from "./db/databases";
-import {
-  deliveryContext,
-  handleMoveBatch,
-  handleWebhookBatch,
-  isMoveQueue,
-  type MoveMessage,
-  moveContext,
-} from "./queue";
+import { deliveryContext, moveContext, operatorContext } from "./composition";
+import { handleMoveBatch, handleWebhookBatch, isMoveQueue, type MoveMessage } from "./queue";
 import { eventRetentionMs } from "./services/events";
 import { HOUSEKEEPING_CRON, runHousekeeping } from "./services/housekeeping";
 import { drainOutbox } from "./services/relay";
@@ -30,15 +23,13 @@ export default {
       // Each on its own: a failing relay of the outbox must not keep the webhook sweep from running.
       ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES));
       ctx.waitUntil(sweepWebhooks(delivery));
-      ctx.waitUntil(nudgeStalledMoves(moveContext(env, controller.scheduledTime)));
+      ctx.waitUntil(nudgeStalledMoves(moveContext(env, operatorContext(env, controller.scheduledTime, "move"))));
       return;
     }
-    const databases = openDatabases(env);
     ctx.waitUntil(
-      runHousekeeping(
-        { db: databases.control, databases, kv: env.TOKENS, now: controller.scheduledTime, actor: "cron" },
-        { eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS) },
-      ),
+      runHousekeeping(operatorContext(env, controller.scheduledTime, "cron"), {
+        eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS),
+      }),
     );
   },
   queue: (batch, env) =>

@@ -1,14 +1,8 @@
-import { openDatabases } from "./db/databases";
+import { deliveryContext, moveContext, operatorContext } from "./composition";
 import { logEvent } from "./lib/log";
-import { type MoveContext, runMoveStep } from "./services/tenant-move";
-import {
-  type DeliveryContext,
-  deadLetter,
-  deliver,
-  fanOut,
-  replayPage,
-  type WebhookMessage,
-} from "./services/webhook-delivery";
+import { unhandled } from "./lib/unhandled";
+import { runMoveStep } from "./services/tenant-move";
+import { deadLetter, deliver, fanOut, replayPage, type WebhookMessage } from "./services/webhook-delivery";
 
 /** The queue whose messages the queue gave up on (wrangler.toml `dead_letter_queue`). */
 export const DEAD_LETTER_QUEUE = "webhook-deliveries-dead";
@@ -17,17 +11,6 @@ export const DEAD_LETTER_QUEUE = "webhook-deliveries-dead";
  * attempts up to an hour: wrangler.toml's max_retries then spans about half a day before the dead-letter queue.
  */
 const failedMessageDelay = (attempts: number) => Math.min(3600, 30 * 2 ** Math.max(0, attempts - 1));
-
-export const deliveryContext = (env: Env): DeliveryContext => {
-  const databases = openDatabases(env);
-  return {
-    db: databases.control,
-    databases,
-    queue: env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
-    secretsKey: env.WEBHOOK_SECRETS_KEY,
-    now: Date.now,
-  };
-};
 
 /**
  * The one place queue messages become use cases. Messages of a batch run concurrently (one slow endpoint does not
@@ -47,16 +30,23 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, en
     batch.messages.map(async (message) => {
       const body = message.body;
       try {
-        if (body.kind === "fanout") {
-          if (!fannedOut.has(body.tenantId)) {
-            fannedOut.add(body.tenantId);
-            await fanOut(ctx, body.tenantId);
+        switch (body.kind) {
+          case "fanout":
+            if (!fannedOut.has(body.tenantId)) {
+              fannedOut.add(body.tenantId);
+              await fanOut(ctx, body.tenantId);
+            }
+            break;
+          case "replay":
+            await replayPage(ctx, body);
+            break;
+          case "deliver": {
+            const outcome = await deliver(ctx, body);
+            if ("retryInSeconds" in outcome) return message.retry({ delaySeconds: outcome.retryInSeconds });
+            break;
           }
-        } else if (body.kind === "replay") {
-          await replayPage(ctx, body);
-        } else {
-          const outcome = await deliver(ctx, body);
-          if ("retryInSeconds" in outcome) return message.retry({ delaySeconds: outcome.retryInSeconds });
+          default:
+            unhandled(body);
         }
         message.ack();
       } catch (error) {
@@ -75,25 +65,6 @@ export interface MoveMessage {
 /** The move queue of wrangler.toml (each environment's name starts so). */
 export const isMoveQueue = (queue: string) => queue.startsWith("tenant-moves");
 
-/** Sends a move's next step, now or after a delay. */
-export const scheduleMoves =
-  (queue: Queue): MoveContext["schedule"] =>
-  async (tenantId, delaySeconds) => {
-    await (queue as Queue<MoveMessage>).send({ tenantId }, delaySeconds ? { delaySeconds } : undefined);
-  };
-
-export const moveContext = (env: Env, now = Date.now()): MoveContext => {
-  const databases = openDatabases(env);
-  return {
-    db: databases.control,
-    databases,
-    kv: env.TOKENS,
-    now,
-    actor: "move",
-    schedule: scheduleMoves(env.MOVE_QUEUE),
-  };
-};
-
 /**
  * Each message is one step of one move; the step says whether another follows, and when (the settle time after the
  * switch). A step never throws for its own failures (it records them and asks to be retried later); what does throw
@@ -101,7 +72,7 @@ export const moveContext = (env: Env, now = Date.now()): MoveContext => {
  */
 export async function handleMoveBatch(batch: MessageBatch<MoveMessage>, env: Env) {
   for (const message of batch.messages) {
-    const ctx = moveContext(env);
+    const ctx = moveContext(env, operatorContext(env, Date.now(), "move"));
     try {
       const outcome = await runMoveStep(ctx, message.body.tenantId);
       if (outcome.next === "now") await ctx.schedule(message.body.tenantId);

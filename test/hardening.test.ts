@@ -5,14 +5,13 @@
 
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
 import { recordFailedRequest } from "../src/db/failed-requests";
 import { MAX_MEMBERSHIPS_PER_RESPONSE } from "../src/scim/groups";
 import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
 import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
 import { hashToken } from "../src/tokens/token";
 import { raceAfter } from "./support/d1-intercept";
-import { tenantDb } from "./support/databases";
+import { placementOf, tenantDb, testDatabases } from "./support/databases";
 import {
   admin,
   createTenant,
@@ -233,7 +232,7 @@ describe("the failed-request log costs a bounded number of writes and rows", () 
 
   it("aggregates by fingerprint and keeps a tenant's newest rows up to the maximum", async () => {
     const capped = await createTenant("Capped");
-    const db = createDb(await tenantDb(capped.tenantId));
+    const db = testDatabases().tenant({ id: capped.tenantId, database: await placementOf(capped.tenantId) });
     const failure = (fingerprint: string, at: number) => ({
       tenantId: capped.tenantId,
       tokenId: capped.tokenId,

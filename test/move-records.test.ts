@@ -4,17 +4,16 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
 import { findMove, type MoveRow } from "../src/db/moves";
 import { unavailableFor } from "../src/services/move/work";
 import { MOVE_SETTLE_MS, type MoveContext, rollBackMove, runMoveStep, startMove } from "../src/services/tenant-move";
 import { createUserBody } from "./fixtures/entra";
 import { interceptD1 } from "./support/d1-intercept";
-import { cronContext } from "./support/databases";
+import { cronContext, testDatabases } from "./support/databases";
 import { admin, createTenant, scim } from "./support/http";
 import { seedGroup } from "./support/seed";
 
-const controlDb = createDb(env.DB);
+const controlDb = testDatabases().control;
 
 /** A move context as the queue consumer builds it, at `now`; steps are driven by the test, so nothing is sent. */
 const moveContext = (now = Date.now(), bindings: { DB?: D1Database } = {}): MoveContext => ({

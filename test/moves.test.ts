@@ -6,7 +6,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { runBatch } from "../src/db/batch";
-import { createDb } from "../src/db/client";
 import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
 import { purgeTenantDataChunk } from "../src/db/tenants";
@@ -26,7 +25,7 @@ import { deliver } from "../src/services/webhook-delivery";
 import { hashToken } from "../src/tokens/token";
 import { createGroupBody, createUserBody, groupPatches } from "./fixtures/entra";
 import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
-import { cronContext, DATABASES, type DatabaseName, placementOf } from "./support/databases";
+import { cronContext, DATABASES, type DatabaseName, placementOf, testDatabases } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { patchBody } from "./support/scim";
 import { seedGroup, seedRows } from "./support/seed";
@@ -34,7 +33,7 @@ import { countRows, TENANT_TABLES, tenantSnapshot } from "./support/storage";
 import type { ListResponse, ScimUser } from "./support/users";
 import { createdByHand } from "./support/webhooks";
 
-const controlDb = createDb(env.DB);
+const controlDb = testDatabases().control;
 
 /** A move context as the queue consumer builds it; steps are driven by the test, so nothing is sent. */
 const moveContext = (now = Date.now(), bindings: Partial<Record<DatabaseName, D1Database>> = {}): MoveContext => ({
@@ -708,8 +707,8 @@ describe("the copy's guards, in the target database", () => {
   it("a chunk written twice appends once, and a step that lost the copy to another writes nothing", async () => {
     const tenant = await createTenant("Guarded", { database: "DATA_1" });
     for (const n of [1, 2, 3]) await scim(tenant, "POST", "/Users", { body: createUserBody(`guard${n}`) });
-    const source = createDb(env.DATA_1);
-    const target = createDb(env.DATA_2);
+    const source = testDatabases().unfenced("DATA_1", "move");
+    const target = testDatabases().unfenced("DATA_2", "move");
     await runBatch(target, startCopy(tenant.tenantId, "DATA_1", "step-a"));
     const audit = copiedTable("audit_events");
     const chunk = await readChunk(source, tenant.tenantId, audit, null);

@@ -6,13 +6,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runBatch } from "../src/db/batch";
-import { createDb } from "../src/db/client";
 import { redeemLinkStatements } from "../src/db/portal";
 import { portalRouter } from "../src/http/portal/router";
 import { sha256Hex } from "../src/lib/digest";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases, interceptD1 } from "./support/d1-intercept";
-import { cronContext, DATABASES, tenantDb } from "./support/databases";
+import { cronContext, DATABASES, tenantDb, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
 import {
   browser,
@@ -144,7 +143,7 @@ describe("setup links", () => {
     const linkId = await sha256Hex(url.split("/").at(-1) as string);
     const now = Date.now();
     const redeem = (sessionId: string) =>
-      runBatch(createDb(env.DB), redeemLinkStatements(linkId, { id: sessionId, now, expiresAt: now + 60_000 }));
+      runBatch(testDatabases().control, redeemLinkStatements(linkId, { id: sessionId, now, expiresAt: now + 60_000 }));
     const [first] = await redeem("session-a");
     const [second] = await redeem("session-b");
     expect([first?.results?.length, second?.results?.length]).toEqual([1, 0]);

@@ -6,13 +6,12 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
-import { openDatabases } from "../src/db/databases";
+import { deliveryContext } from "../src/composition";
 import type { DeliveryKey } from "../src/db/webhooks";
-import { deliveryContext } from "../src/queue";
 import { deadLetter, deliver, sweepWebhooks } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { failingD1 } from "./support/d1-intercept";
-import { DATABASES, placementOf } from "./support/databases";
+import { DATABASES, placementOf, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import type { Received } from "./support/receiver";
 import { patchBody } from "./support/scim";
@@ -255,7 +254,7 @@ describe("delivery outcomes", () => {
     const key = recorded[0] as DeliveryKey;
     const placed = await placementOf(t.tenantId);
     const down = failingD1(DATABASES[placed], 1);
-    const failing = { ...ctx, databases: openDatabases({ ...env, [placed]: down }) };
+    const failing = { ...ctx, databases: testDatabases({ [placed]: down }) };
     await expect(deliver(failing, key)).rejects.toThrow(/from "events"/);
     const row = await env.DB.prepare(
       "select state, attempts from webhook_deliveries where endpoint_id = ? and sequence = ?",

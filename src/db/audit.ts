@@ -1,5 +1,5 @@
 import { and, desc, eq, is, lt, SQL, sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { TenantDb } from "./client";
 import { auditEvents } from "./schema";
 
 /** Who writes, for which tenant, when: every write of a use case carries it, and its audit row records it. */
@@ -37,7 +37,7 @@ export function auditRow(ctx: WriteContext, entry: AuditEntry): SQL {
       ${entry.resourceId ?? null}, ${detail}, ${entry.relayId ?? null} ${entry.from ?? sql``}`;
 }
 
-export function listAuditEvents(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
+export function listAuditEvents(db: TenantDb, tenantId: string, beforeId: number | undefined, limit: number) {
   return db
     .select()
     .from(auditEvents)

@@ -9,4 +9,24 @@ export function createDb(d1: D1Database) {
   return drizzle(d1);
 }
 
+/** A client of one D1 database, whatever its role: what role-blind helpers take (runBatch). */
 export type Database = ReturnType<typeof createDb>;
+
+declare const role: unique symbol;
+/** A client that says which database it is and how it may be used; only db/databases.ts makes them. */
+type Handle<Role extends string> = Database & { readonly [role]: Role };
+
+/** The control database: the deployment, its tenants, tokens, webhooks, portal and moves. */
+export type ControlDb = Handle<"control">;
+/**
+ * A tenant's data database as its requests and readers use it: behind the fence's probe (db/fence.ts), so a reader
+ * routed there after the tenant's data moved away is refused instead of reading stale rows.
+ */
+export type TenantDb = Handle<"tenant">;
+/**
+ * A data database without the fence, for every tenant in it: only the uses `UnfencedUse` lists take one (a move's own
+ * steps, retention, the relay, purges, and the deployment-wide upkeep that reads every tenant).
+ */
+export type RawDataDb = Handle<"raw">;
+/** Either kind of data database: for the few stores both a tenant's reader and a move use. */
+export type DataDb = TenantDb | RawDataDb;

@@ -1,4 +1,4 @@
-import { createDb, type Database } from "./client";
+import { type ControlDb, createDb, type Database, type RawDataDb, type TenantDb } from "./client";
 import { fencedD1 } from "./fence";
 
 /**
@@ -15,20 +15,29 @@ const DATA_BINDING = /^DATA_[A-Z0-9_]+$/;
  * The deployment's D1 databases, opened once per request (or per batch of queue messages, or cron run): the control
  * database, and every data database by name. `wrap` lets the request log meter every binding.
  */
+/**
+ * Every use that may read or write a data database without the fence (db/fence.ts), each for every tenant the
+ * database holds: a move's own steps (the source while fenced, the target before the switch), retention, the relay
+ * of control-plane changes, the purge of a deleted tenant, and the deployment-wide upkeep that reads across tenants.
+ */
+export type UnfencedUse = "move" | "retention" | "relay" | "purge" | "webhook_scan" | "quota_defaults" | "statistics";
+
 export interface Databases {
-  control: Database;
+  control: ControlDb;
   /** Every data database, the control database first, then the DATA_* bindings by name. */
   names: readonly string[];
   /** Where a tenant is placed when its creation names no database (AUTO_PLACEMENT, else every DATA_* database). */
   automatic: readonly string[];
-  /** The data database `name`; an unknown name is a configuration error (a binding removed while in use). */
-  data(name: string): Database;
   /**
    * A tenant's data database as its requests and readers use it: behind the fence's probe (db/fence.ts), so a reader
    * that found the tenant there a moment before its move switched databases is refused instead of reading stale rows.
-   * Only a move's own steps, retention and purges use `data` directly.
    */
-  tenant(placement: { id: string; database: string }): Database;
+  tenant(placement: { id: string; database: string }): TenantDb;
+  /**
+   * The data database `name` without the fence, for one of the uses UnfencedUse lists; an unknown name is a
+   * configuration error (a binding removed while in use).
+   */
+  unfenced(name: string, use: UnfencedUse): RawDataDb;
   has(name: string): boolean;
 }
 
@@ -62,7 +71,7 @@ export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => 
   };
   const names = [...bindings.keys()];
   return {
-    control: data(CONTROL_DATABASE),
+    control: data(CONTROL_DATABASE) as ControlDb,
     names,
     // Read when a tenant is placed or the databases listed, not on every request: a mistake in the setting then
     // fails those operator calls, and no SCIM request.
@@ -77,8 +86,8 @@ export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => 
         throw new Error(`AUTO_PLACEMENT names databases without a binding: ${unknown.join(", ")}`);
       return configured.length > 0 ? configured : dataBindings.length > 0 ? dataBindings : [CONTROL_DATABASE];
     },
-    data,
-    tenant: (placement) => createDb(fencedD1(metered(placement.database), placement.id)),
+    unfenced: (name) => data(name) as RawDataDb,
+    tenant: (placement) => createDb(fencedD1(metered(placement.database), placement.id)) as TenantDb,
     has: (name) => bindings.has(name),
   };
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, lt, or, type SQL, sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { TenantDb } from "./client";
 import { auditEvents, failedRequests, groupMembers, users } from "./schema";
 import { groupsOfUser } from "./users";
 
@@ -23,7 +23,7 @@ const DIRECTORY_USER = {
  * the tenant: a user list people page through, not a report.
  */
 export function directoryUsers(
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   options: { prefix?: string; afterKey?: string; limit: number },
 ) {
@@ -45,7 +45,7 @@ export function directoryUsers(
 }
 
 /** A user with its groups and its latest audit entries, in one round trip; null when the user is not there. */
-export async function directoryUser(db: Database, tenantId: string, userId: string, auditLimit: number) {
+export async function directoryUser(db: TenantDb, tenantId: string, userId: string, auditLimit: number) {
   const [[user], memberOf, history] = await db.batch([
     db
       .select({ ...DIRECTORY_USER, createdAt: users.createdAt })
@@ -58,7 +58,7 @@ export async function directoryUser(db: Database, tenantId: string, userId: stri
 }
 
 /** The newest audit entries about one resource (on the (tenant, resource, id) index). */
-const resourceHistory = (db: Database, tenantId: string, resourceId: string, limit: number) =>
+const resourceHistory = (db: TenantDb, tenantId: string, resourceId: string, limit: number) =>
   db
     .select()
     .from(auditEvents)
@@ -68,7 +68,7 @@ const resourceHistory = (db: Database, tenantId: string, resourceId: string, lim
 
 /** A page of a group's members by id, with their userName and state (the group's own row is read separately). */
 export const groupMemberPage = (
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   groupId: string,
   afterMember: string | undefined,
@@ -118,7 +118,7 @@ export interface LogQuery {
 }
 
 /** Audit entries whose action starts with `actionPrefix` (e.g. `user.`), newest first. */
-export const auditPage = (db: Database, tenantId: string, query: LogQuery & { actionPrefix?: string }) =>
+export const auditPage = (db: TenantDb, tenantId: string, query: LogQuery & { actionPrefix?: string }) =>
   db
     .select()
     .from(auditEvents)
@@ -134,7 +134,7 @@ export const auditPage = (db: Database, tenantId: string, query: LogQuery & { ac
     .limit(query.limit + 1);
 
 /** Failed requests with the given status (or any), newest first. */
-export const failurePage = (db: Database, tenantId: string, query: LogQuery & { status?: number }) =>
+export const failurePage = (db: TenantDb, tenantId: string, query: LogQuery & { status?: number }) =>
   db
     .select()
     .from(failedRequests)

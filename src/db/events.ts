@@ -2,7 +2,7 @@ import { count, is, lt, SQL, sql } from "drizzle-orm";
 import type { EventType } from "../events/registry";
 import { jsonValue, type WriteContext } from "./audit";
 import { runBatch } from "./batch";
-import type { Database } from "./client";
+import type { DataDb, RawDataDb, TenantDb } from "./client";
 import { eventFeeds, events } from "./schema";
 
 /** User ids per membership event: a larger change becomes several consecutive events. */
@@ -131,7 +131,7 @@ export const MAX_EVENT_PAGE_BYTES = 4 * 1024 * 1024;
  * `limit` rows deep at most.
  */
 export async function readFeed(
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   page: { after: number; limit: number; types?: readonly EventType[] },
 ) {
@@ -174,7 +174,7 @@ export async function readFeed(
 }
 
 /** How far retention has purged the tenant's feed. */
-export async function feedPurgedThrough(db: Database, tenantId: string) {
+export async function feedPurgedThrough(db: DataDb, tenantId: string) {
   const [feed] = await runBatch(db, [sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough`]);
   return Number(feed?.results[0]?.purgedThrough ?? 0);
 }
@@ -190,7 +190,7 @@ const expiredMarks = (before: number, limit: number) =>
  * clock, and requests commit in any order), so no cursor ever points between purged and kept events. The tenant's
  * purge mark rises in the same batch, so numbering continues and older cursors are recognised. Returns how many went.
  */
-export async function purgeEventsBefore(db: Database, before: number, limit: number) {
+export async function purgeEventsBefore(db: RawDataDb, before: number, limit: number) {
   const [, deleted] = await runBatch(db, [
     sql`INSERT INTO ${eventFeeds} (tenant_id, purged_through)
       SELECT tenant_id, mark FROM (${expiredMarks(before, limit)}) WHERE true
@@ -205,5 +205,5 @@ export async function purgeEventsBefore(db: Database, before: number, limit: num
 }
 
 /** Events older than `before` (on the `occurred_at` index): what the purge still has to do. */
-export const countEventsBefore = (db: Database, before: number) =>
+export const countEventsBefore = (db: RawDataDb, before: number) =>
   db.select({ n: count() }).from(events).where(lt(events.occurredAt, before));

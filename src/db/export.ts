@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type RawRow, rowsOf, runBatch } from "./batch";
-import type { Database } from "./client";
+import type { TenantDb } from "./client";
 import { groupMembers, users } from "./schema";
 import { type ExportedResources, TABLES } from "./tables";
 
@@ -20,7 +20,7 @@ const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS upd
  * reads each row once however large the tenant.
  */
 export async function resourcePage(
-  db: Database,
+  db: TenantDb,
   kind: ExportedResources,
   tenantId: string,
   cursor: Cursor | null,
@@ -36,7 +36,7 @@ export async function resourcePage(
 
 /** One page of a group's members with their display names, by member id on the membership's primary key. */
 export async function memberPage(
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   groupId: string,
   afterMember: string | null,

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { runBatch } from "./batch";
-import type { Database } from "./client";
+import type { TenantDb } from "./client";
 import { failedRequests } from "./schema";
 
 export interface FailedRequest {
@@ -23,7 +23,7 @@ export interface FailedRequest {
  * replaces; then the tenant's rows beyond the newest `maxRows` go. A failure repeated a million times is one row,
  * and a tenant's log never holds more than `maxRows`.
  */
-export async function recordFailedRequest(db: Database, row: FailedRequest, maxRows: number) {
+export async function recordFailedRequest(db: TenantDb, row: FailedRequest, maxRows: number) {
   const same = sql`tenant_id = ${row.tenantId} AND fingerprint = ${row.fingerprint}`;
   await runBatch(db, [
     sql`INSERT INTO ${failedRequests} (tenant_id, at, token_id, method, path, status, scim_type, detail, fingerprint,
@@ -38,7 +38,7 @@ export async function recordFailedRequest(db: Database, row: FailedRequest, maxR
   ]);
 }
 
-export function listFailedRequests(db: Database, tenantId: string, beforeId: number | undefined, limit: number) {
+export function listFailedRequests(db: TenantDb, tenantId: string, beforeId: number | undefined, limit: number) {
   return db
     .select()
     .from(failedRequests)

@@ -3,7 +3,7 @@ import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../scim/groups";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch, runNamedBatch } from "./batch";
-import type { Database } from "./client";
+import type { TenantDb } from "./client";
 import { eventRows, MAX_MEMBERS_PER_EVENT, memberEvents, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
@@ -158,7 +158,7 @@ const groupRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).ma
 const memberRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).map(toMemberRecord);
 
 /** The group and, when `memberLimit` is given, at most that many of its members. */
-export async function findGroup(db: Database, tenantId: string, id: string, memberLimit?: number) {
+export async function findGroup(db: TenantDb, tenantId: string, id: string, memberLimit?: number) {
   const [group, members] = await runBatch(db, [
     sql`SELECT ${RECORD} FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}`,
     ...(memberLimit === undefined ? [] : [membersOf(tenantId, sql`(${id})`, memberLimit)]),
@@ -173,7 +173,7 @@ export async function findGroup(db: Database, tenantId: string, id: string, memb
  * `excludedAttributes=members`).
  */
 export async function listGroups(
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   filter: CheckedFilter | undefined,
   offset: number,
@@ -206,7 +206,7 @@ export type GroupWrite =
 
 /** POST: the group, its members and the audit row, all only if every member is a user of the tenant. */
 export async function insertGroup(
-  db: Database,
+  db: TenantDb,
   ctx: WriteContext,
   id: string,
   group: PreparedGroup,
@@ -252,7 +252,7 @@ export async function insertGroup(
 
 /** PUT: attributes and the member set replaced, in one round trip; only the difference touches the table. */
 export async function replaceGroup(
-  db: Database,
+  db: TenantDb,
   ctx: WriteContext,
   id: string,
   group: PreparedGroup,
@@ -304,7 +304,7 @@ export async function replaceGroup(
  * limit however many operations it holds.
  */
 export async function patchGroup(
-  db: Database,
+  db: TenantDb,
   ctx: WriteContext,
   id: string,
   change: { members: MemberDelta; document?: Omit<PreparedGroup, "memberIds">; changed: string[] },
@@ -359,7 +359,7 @@ const documentColumns = (group: Omit<PreparedGroup, "memberIds">) =>
     external_id = ${group.externalId}, data = ${JSON.stringify(group.doc)}, folded = ${JSON.stringify(group.folded)},`;
 
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
-export async function deleteGroup(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
+export async function deleteGroup(db: TenantDb, ctx: WriteContext, id: string, expectedVersion?: number) {
   const guard = groupExists(ctx.tenantId, id, expectedVersion);
   const { deleted } = await runNamedBatch(db, {
     event: eventRows(ctx, {
@@ -384,7 +384,7 @@ export async function deleteGroup(db: Database, ctx: WriteContext, id: string, e
 }
 
 /** How many members the group has, counting no further than `limit` (index-only, no user rows read). */
-export async function countMembersUpTo(db: Database, tenantId: string, id: string, limit: number) {
+export async function countMembersUpTo(db: TenantDb, tenantId: string, id: string, limit: number) {
   const [result] = await runBatch(db, [
     sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND group_id = ${id} LIMIT ${limit})`,
   ]);
@@ -392,7 +392,7 @@ export async function countMembersUpTo(db: Database, tenantId: string, id: strin
 }
 
 /** Which of `ids` are not users of the tenant: only on the error path, to name them in the 400. */
-export async function missingUsers(db: Database, tenantId: string, ids: string[]) {
+export async function missingUsers(db: TenantDb, tenantId: string, ids: string[]) {
   const [found] = await runBatch(db, [
     sql`SELECT j.value AS id FROM json_each(${JSON.stringify(ids)}) j
       WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND u.tenant_id = ${tenantId})`,
@@ -406,7 +406,7 @@ export async function missingUsers(db: Database, tenantId: string, ids: string[]
  * a query so the caller can batch it with the tenant check.
  */
 export function groupsWithCounts(
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   afterId: string | undefined,
   limit: number,

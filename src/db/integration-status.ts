@@ -1,6 +1,6 @@
 import { and, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { Database } from "./client";
+import type { ControlDb, TenantDb } from "./client";
 import { moveOf } from "./moves";
 import { countLiveSessions } from "./portal";
 import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
@@ -21,7 +21,7 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
  * write would pay for a page seen now and then).
  */
 export async function readIntegrationStatus(
-  { control: db, data }: { control: Database; data: Database },
+  { control: db, data }: { control: ControlDb; data: TenantDb },
   tenantId: string,
   now: number,
   failuresSince: number,
@@ -87,7 +87,7 @@ export async function readIntegrationStatus(
 }
 
 /** When the directory last called, with any of the tenant's tokens (each token's use is kept to the minute). */
-export const lastCall = (db: Database, tenantId: string) =>
+export const lastCall = (db: ControlDb, tenantId: string) =>
   db
     .select({ lastCalledAt: sql<number | null>`max(${accessTokens.lastUsedAt})`.as("last_called_at") })
     .from(accessTokens)

@@ -1,16 +1,16 @@
 import { and, eq, inArray, isNull, lte, ne, notInArray, or, sql } from "drizzle-orm";
 import { ENDED_PHASES, type MovePhase } from "../services/move/phases";
 import { rowsOf, runBatch } from "./batch";
-import type { Database } from "./client";
+import type { ControlDb } from "./client";
 import { tenantMoves, tenants } from "./schema";
 
 export type MoveRow = typeof tenantMoves.$inferSelect;
 
 /** The tenant's latest move, as a query a batch can carry (findMove reads it alone). */
-export const moveOf = (db: Database, tenantId: string) =>
+export const moveOf = (db: ControlDb, tenantId: string) =>
   db.select().from(tenantMoves).where(eq(tenantMoves.tenantId, tenantId));
 
-export async function findMove(db: Database, tenantId: string) {
+export async function findMove(db: ControlDb, tenantId: string) {
   const [row] = await moveOf(db, tenantId);
   return row ?? null;
 }
@@ -19,7 +19,7 @@ export async function findMove(db: Database, tenantId: string) {
  * Starts a move: a new row, or the tenant's ended one replaced. Conditional, so of two concurrent starts one wins;
  * null when the tenant has a move that has not ended.
  */
-export async function insertMove(db: Database, row: MoveRow) {
+export async function insertMove(db: ControlDb, row: MoveRow) {
   const [inserted] = await db
     .insert(tenantMoves)
     .values(row)
@@ -36,7 +36,7 @@ export async function insertMove(db: Database, row: MoveRow) {
  * Takes the move's lease for one step: only a running move, only when no other step holds it. The returned row is
  * what the step works from; `lease` is its hold on it.
  */
-export async function claimMove(db: Database, tenantId: string, lease: string, now: number, until: number) {
+export async function claimMove(db: ControlDb, tenantId: string, lease: string, now: number, until: number) {
   const [row] = await db
     .update(tenantMoves)
     .set({ lease, leaseUntil: until })
@@ -53,7 +53,7 @@ export async function claimMove(db: Database, tenantId: string, lease: string, n
 }
 
 /** Extends a lease the step still holds; false when it lost it (it expired and another step took the move). */
-export async function renewMove(db: Database, tenantId: string, lease: string, until: number) {
+export async function renewMove(db: ControlDb, tenantId: string, lease: string, until: number) {
   const rows = await db
     .update(tenantMoves)
     .set({ leaseUntil: until })
@@ -67,7 +67,13 @@ export async function renewMove(db: Database, tenantId: string, lease: string, u
  * meanwhile wins, and the rollback undoes the step's work) and, for a step, while it holds the lease. Returns
  * whether it was recorded.
  */
-export async function saveMove(db: Database, tenantId: string, from: MovePhase, set: Partial<MoveRow>, lease?: string) {
+export async function saveMove(
+  db: ControlDb,
+  tenantId: string,
+  from: MovePhase,
+  set: Partial<MoveRow>,
+  lease?: string,
+) {
   const rows = await db
     .update(tenantMoves)
     .set(set)
@@ -83,7 +89,7 @@ export async function saveMove(db: Database, tenantId: string, from: MovePhase, 
 }
 
 /** Gives the lease back, if the step still holds it (one that expired may be another step's by now). */
-export const releaseMove = (db: Database, tenantId: string, lease: string) =>
+export const releaseMove = (db: ControlDb, tenantId: string, lease: string) =>
   db
     .update(tenantMoves)
     .set({ lease: null, leaseUntil: null })
@@ -94,7 +100,7 @@ export const releaseMove = (db: Database, tenantId: string, lease: string) =>
  * only while the move is still in its phase (switching) under this step's lease and the tenant is where the move
  * found it (a rollback that came first keeps the tenant where it was). True only if both happened.
  */
-export async function switchMove(db: Database, move: MoveRow, lease: string, set: Partial<MoveRow>) {
+export async function switchMove(db: ControlDb, move: MoveRow, lease: string, set: Partial<MoveRow>) {
   const held = and(
     eq(tenantMoves.tenantId, move.tenantId),
     eq(tenantMoves.phase, move.phase),
@@ -119,7 +125,7 @@ export async function switchMove(db: Database, move: MoveRow, lease: string, set
  * Running moves no step has touched since `before` and that nothing holds: their queue message was lost. A settling
  * move waits on a delayed message by design; it counts only once it is overdue (`settledBefore`).
  */
-export const stalledMoves = (db: Database, now: number, before: number, settledBefore: number) =>
+export const stalledMoves = (db: ControlDb, now: number, before: number, settledBefore: number) =>
   db
     .select({ tenantId: tenantMoves.tenantId })
     .from(tenantMoves)

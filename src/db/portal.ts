@@ -1,5 +1,5 @@
 import { and, count, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { ControlDb } from "./client";
 import { portalLinks, portalSessions, tenants } from "./schema";
 import { whileTenantPresent } from "./tenants";
 
@@ -17,7 +17,7 @@ export const whileLinkExists = (linkId: string) =>
   sql`WHERE EXISTS (SELECT 1 FROM ${portalLinks} WHERE id = ${linkId})`;
 
 /** A link that can still be redeemed: unused, unexpired, its tenant still there. */
-export async function findOpenLink(db: Database, linkId: string, now: number) {
+export async function findOpenLink(db: ControlDb, linkId: string, now: number) {
   const [row] = await db
     .select({ tenantId: portalLinks.tenantId, expiresAt: portalLinks.expiresAt })
     .from(portalLinks)
@@ -54,7 +54,7 @@ export const whileRedeemedInto = (linkId: string, sessionId: string) =>
   sql`WHERE EXISTS (SELECT 1 FROM ${portalLinks} WHERE id = ${linkId} AND session_id = ${sessionId})`;
 
 /** A live session with its tenant's name: none once it expired, was ended, or its tenant was deleted. */
-export async function findLiveSession(db: Database, sessionId: string, now: number) {
+export async function findLiveSession(db: ControlDb, sessionId: string, now: number) {
   const [row] = await db
     .select({
       tenantId: portalSessions.tenantId,
@@ -78,7 +78,7 @@ export const insertOperatorSession = (row: { id: string; keyDigest: string; crea
   sql`INSERT INTO ${portalSessions} (id, tenant_id, role, key_digest, created_at, expires_at)
     VALUES (${row.id}, NULL, 'operator', ${row.keyDigest}, ${row.createdAt}, ${row.expiresAt})`;
 
-const operatorSession = (db: Database, sessionId: string, keyDigest: string, now: number) =>
+const operatorSession = (db: ControlDb, sessionId: string, keyDigest: string, now: number) =>
   db
     .select({ id: portalSessions.id })
     .from(portalSessions)
@@ -96,7 +96,7 @@ const operatorSession = (db: Database, sessionId: string, keyDigest: string, now
  * round trip.
  */
 export async function findOperatorSession(
-  db: Database,
+  db: ControlDb,
   sessionId: string,
   keyDigest: string,
   now: number,
@@ -116,7 +116,7 @@ export async function findOperatorSession(
 }
 
 /** Live customer sessions of a tenant (what the operator can end). */
-export const countLiveSessions = (db: Database, tenantId: string, now: number) =>
+export const countLiveSessions = (db: ControlDb, tenantId: string, now: number) =>
   db
     .select({ n: sql<number>`count(*)`.mapWith(Number).as("live_sessions") })
     .from(portalSessions)
@@ -141,7 +141,7 @@ export const whileSessionOpen = (sessionId: string) =>
  * Deletes up to `limit` links and sessions that expired before `before`, oldest first on their `expires_at`
  * indexes; returns how many.
  */
-export async function purgePortalBefore(db: Database, before: number, limit: number) {
+export async function purgePortalBefore(db: ControlDb, before: number, limit: number) {
   const [links, sessions] = await db.batch([
     db
       .delete(portalLinks)
@@ -170,8 +170,7 @@ export async function purgePortalBefore(db: Database, before: number, limit: num
 }
 
 /** Links and sessions that expired before `before` (what the purge still has to do), as queries for a batch. */
-export const countPortalBefore = (db: Database, before: number) =>
-  [
-    db.select({ n: count() }).from(portalLinks).where(lt(portalLinks.expiresAt, before)),
-    db.select({ n: count() }).from(portalSessions).where(lt(portalSessions.expiresAt, before)),
-  ] as const;
+export const countPortalBefore = (db: ControlDb, before: number) => ({
+  links: db.select({ n: count() }).from(portalLinks).where(lt(portalLinks.expiresAt, before)),
+  sessions: db.select({ n: count() }).from(portalSessions).where(lt(portalSessions.expiresAt, before)),
+});

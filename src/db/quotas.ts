@@ -1,5 +1,5 @@
 import { eq, type SQL, sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { ControlDb, RawDataDb, TenantDb } from "./client";
 import { quotaDefaults, tenantQuotas } from "./schema";
 
 /**
@@ -47,7 +47,7 @@ const COLUMN = { users: "max_users", groups: "max_groups", bytes: "max_bytes" } 
  * A tenant's usage, its own limits and the deployment's, as one query (one row) a caller may batch. A tenant with no
  * user or group yet has no tenant_quotas row: zero usage, no limits of its own.
  */
-export const selectTenantQuotas = (db: Database, tenantId: string) =>
+export const selectTenantQuotas = (db: TenantDb, tenantId: string) =>
   db
     .select({
       userCount: sql<number>`coalesce(${tenantQuotas.userCount}, 0)`.mapWith(Number).as("user_count"),
@@ -87,13 +87,13 @@ export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>, 
     ON CONFLICT (tenant_id) DO UPDATE SET ${updates}`;
 }
 
-export async function readQuotaDefaults(db: Database): Promise<QuotaLimits> {
+export async function readQuotaDefaults(db: ControlDb): Promise<QuotaLimits> {
   const [row] = await db.select().from(quotaDefaults).where(eq(quotaDefaults.id, 1));
   return { users: row?.maxUsers ?? null, groups: row?.maxGroups ?? null, bytes: row?.maxBytes ?? null };
 }
 
 /** Sets the named deployment defaults (at least one), leaving the others as they are. */
-export async function writeQuotaDefaults(db: Database, limits: Partial<QuotaLimits>) {
+export async function writeQuotaDefaults(db: ControlDb | RawDataDb, limits: Partial<QuotaLimits>) {
   const set = { maxUsers: limits.users, maxGroups: limits.groups, maxBytes: limits.bytes };
   await db
     .insert(quotaDefaults)

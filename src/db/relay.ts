@@ -3,7 +3,7 @@ import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { runBatch, type Statement } from "./batch";
-import type { Database } from "./client";
+import type { ControlDb, RawDataDb } from "./client";
 import { eventRows, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits } from "./quotas";
 import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema";
@@ -57,7 +57,7 @@ const applicable = (scope?: OutboxScope) =>
   );
 
 /** Entries waiting to be applied in `scope`, oldest first, with their tenant's data database. */
-export function pendingOutbox(db: Database, scope: OutboxScope, limit: number) {
+export function pendingOutbox(db: ControlDb, scope: OutboxScope, limit: number) {
   return db
     .select({ entry: relayOutbox, database: tenants.database })
     .from(relayOutbox)
@@ -68,7 +68,7 @@ export function pendingOutbox(db: Database, scope: OutboxScope, limit: number) {
 }
 
 /** The data databases with entries waiting, so the cron relays each on its own (one down holds up no other). */
-export async function databasesWithPending(db: Database) {
+export async function databasesWithPending(db: ControlDb) {
   const rows = await db
     .selectDistinct({ database: tenants.database })
     .from(relayOutbox)
@@ -83,7 +83,7 @@ export async function databasesWithPending(db: Database) {
  * after applying, before deleting — is written once. The event keeps the entry's id and takes the next sequence of
  * the tenant's feed when it lands.
  */
-export async function applyOutbox(db: Database, entries: OutboxEntry[]) {
+export async function applyOutbox(db: RawDataDb, entries: OutboxEntry[]) {
   const statements = entries.flatMap((entry): Statement[] => {
     const ctx: WriteContext = { tenantId: entry.tenantId, now: entry.at, actor: entry.actor };
     const unapplied = sql`NOT EXISTS (SELECT 1 FROM ${auditEvents} WHERE relay_id = ${entry.id})`;
@@ -114,7 +114,7 @@ export async function applyOutbox(db: Database, entries: OutboxEntry[]) {
 }
 
 /** Each kind of effect, matched by its key (the outbox stores effects as JSON in this shape). */
-function effectStatement(db: Database, ctx: WriteContext, effect: RelayEffect, unapplied: SQL): Statement {
+function effectStatement(db: RawDataDb, ctx: WriteContext, effect: RelayEffect, unapplied: SQL): Statement {
   if ("limits" in effect) return setTenantLimits(ctx.tenantId, effect.limits, unapplied);
   if ("releaseManagedUsers" in effect) {
     // Only users unchanged since the integration went: applied late, after a new integration's sync touched some,
@@ -135,12 +135,12 @@ function effectStatement(db: Database, ctx: WriteContext, effect: RelayEffect, u
 }
 
 /** Removes applied entries from the outbox. */
-export async function deleteOutbox(db: Database, ids: string[]) {
+export async function deleteOutbox(db: ControlDb, ids: string[]) {
   await runBatch(db, [sql`DELETE FROM ${relayOutbox} WHERE ${inArray(relayOutbox.id, ids)}`]);
 }
 
 /** Entries not applied yet (what the cron's relay still has to do), as a query for a batch. */
-export const countOutbox = (db: Database) =>
+export const countOutbox = (db: ControlDb) =>
   db
     .select({ n: count() })
     .from(relayOutbox)

@@ -1,5 +1,5 @@
 import { count, inArray, lt } from "drizzle-orm";
-import type { Database } from "./client";
+import type { RawDataDb } from "./client";
 import { TABLES, type TimedLog } from "./tables";
 
 /**
@@ -9,7 +9,7 @@ import { TABLES, type TimedLog } from "./tables";
 export type { TimedLog };
 
 /** Deletes up to `limit` rows of `log` older than `before` (on its `at` index); returns how many. */
-export async function purgeLogBefore(db: Database, log: TimedLog, before: number, limit: number) {
+export async function purgeLogBefore(db: RawDataDb, log: TimedLog, before: number, limit: number) {
   const { table } = TABLES[log];
   const purged = await db
     .delete(table)
@@ -19,7 +19,7 @@ export async function purgeLogBefore(db: Database, log: TimedLog, before: number
 }
 
 /** Rows of `log` older than `before` (what the purge still has to do), as a query for the caller's batch. */
-export function countLogBefore(db: Database, log: TimedLog, before: number) {
+export function countLogBefore(db: RawDataDb, log: TimedLog, before: number) {
   const { table } = TABLES[log];
   return db.select({ n: count() }).from(table).where(lt(table.at, before));
 }

@@ -2,7 +2,7 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/registry";
 import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
-import type { Database } from "./client";
+import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
 import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
 import {
@@ -109,7 +109,7 @@ const CHUNK_BYTES = 1_000_000;
  * CHUNK_BYTES. The key index of each table starts with the tenant (users_tenant_created_idx, the primary keys,
  * audit_events_tenant_idx), so this is a range read. `full`: more rows may follow.
  */
-export async function readChunk(source: Database, tenantId: string, table: CopiedTable, after: Cursor) {
+export async function readChunk(source: RawDataDb, tenantId: string, table: CopiedTable, after: Cursor) {
   const columns = ids(table.renumber ? [...columnsOf(table), "id"] : columnsOf(table));
   const size = table.size
     ? sql.join(
@@ -258,7 +258,7 @@ const and = (parts: (SQL | null)[]) => {
 };
 
 /** The target's copy record: where each table's copy stands. Null when the copy has not been set up. */
-export async function readCopy(target: Database, tenantId: string) {
+export async function readCopy(target: RawDataDb, tenantId: string) {
   const [result] = await runBatch(target, [
     sql`SELECT source, cursors FROM ${tenantCopies} WHERE tenant_id = ${tenantId}`,
   ]);
@@ -285,7 +285,7 @@ export function startCopy(tenantId: string, source: string, lease: string): Stat
 }
 
 /** Whether the target holds any row of the tenant (a move starts on an empty target). */
-export async function holdsTenant(db: Database, tenantId: string) {
+export async function holdsTenant(db: RawDataDb, tenantId: string) {
   const [result] = await runBatch(db, [
     sql`SELECT ${sql.join(
       PURGED_DATA_TABLES.map(
@@ -311,7 +311,7 @@ export interface FeedChange {
  * snapshot and payload in SQL, so the documents themselves never travel (docs/events.md: a user event names its user,
  * a group event its group, a membership event its group and user ids).
  */
-export async function changesAfter(db: Database, tenantId: string, after: number, limit: number) {
+export async function changesAfter(db: RawDataDb, tenantId: string, after: number, limit: number) {
   const [result] = await runBatch(db, [
     sql`SELECT sequence, type,
         coalesce(resource ->> '$.id', data ->> '$.user.id') AS userId,
@@ -332,7 +332,7 @@ export async function changesAfter(db: Database, tenantId: string, after: number
 
 /** The source's rows of the given ids (users, groups), and the target's statements that make them match it. */
 export async function resyncByIds(
-  source: Database,
+  source: RawDataDb,
   tenantId: string,
   lease: string,
   table: CopiedTable,
@@ -359,7 +359,7 @@ export async function resyncByIds(
 }
 
 /** The source's memberships among `pairs` ([group, member]), and the target's statements that make them match. */
-export async function resyncMemberships(source: Database, tenantId: string, lease: string, pairs: [string, string][]) {
+export async function resyncMemberships(source: RawDataDb, tenantId: string, lease: string, pairs: [string, string][]) {
   const list = JSON.stringify(pairs);
   const named = sql`(group_id, member_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${list}))`;
   const [result] = await runBatch(source, [
@@ -421,8 +421,8 @@ const AT_SWITCH: {
 
 /** The target's statements that bring over what AT_SWITCH names, read from the (fenced) source. */
 export async function finishingStatements(
-  source: Database,
-  target: Database,
+  source: RawDataDb,
+  target: RawDataDb,
   tenantId: string,
   lease: string,
 ): Promise<Statement[]> {
@@ -454,7 +454,7 @@ export const VERIFIED = Object.fromEntries(
  * or to the end, which is how the target's rows are read for the range a source page covered.
  */
 export async function fingerprintPage(
-  db: Database,
+  db: RawDataDb,
   tenantId: string,
   name: keyof typeof VERIFIED,
   after: Cursor,
@@ -498,7 +498,7 @@ const COUNTED = dataTablesWhere<CountedTable>((t) => !isNot(t.verify) && t.verif
  * The totals a verification compares besides the fingerprints, per the registry: the rows of every `count` table
  * within its scope, the feed's range above the purge mark, the quota counters, and the purge mark.
  */
-export async function tenantTotals(db: Database, tenantId: string, window: TotalsWindow) {
+export async function tenantTotals(db: RawDataDb, tenantId: string, window: TotalsWindow) {
   const kept = sql`tenant_id = ${tenantId} AND sequence > ${window.eventsAfter}`;
   const counts = COUNTED.map((name) => {
     const { scope } = TABLES[name].verify as { scope: keyof typeof COUNT_SCOPES };
@@ -530,7 +530,7 @@ export const totalsMatch = (source: TenantTotals, target: TenantTotals) =>
   target.purgedThrough >= source.purgedThrough;
 
 /** The newest sequence of the tenant's feed in `db` (0: none yet). */
-export async function lastSequenceIn(db: Database, tenantId: string) {
+export async function lastSequenceIn(db: RawDataDb, tenantId: string) {
   const [result] = await runBatch(db, [sql`SELECT ${lastSequence(tenantId)} AS last`]);
   return Number(rowsOf(result)[0]?.last ?? 0);
 }

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { rowsOf, runBatch, type Statement } from "./batch";
-import type { Database } from "./client";
+import type { ControlDb, RawDataDb } from "./client";
 import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
 import { PURGED_CONTROL_TABLES, PURGED_DATA_TABLES } from "./tables";
 import { tenantEnabled } from "./tokens";
@@ -10,7 +10,7 @@ export type TenantRow = typeof tenants.$inferSelect;
 /** Not deleted: a deleted tenant is gone for every reader while its data is purged. */
 const present = isNull(tenants.deletedAt);
 
-export async function findTenant(db: Database, id: string) {
+export async function findTenant(db: ControlDb, id: string) {
   const [row] = await db
     .select()
     .from(tenants)
@@ -19,7 +19,7 @@ export async function findTenant(db: Database, id: string) {
 }
 
 /** Tenant and its integration row in one round trip. */
-export async function findTenantWithIntegration(db: Database, id: string) {
+export async function findTenantWithIntegration(db: ControlDb, id: string) {
   const [row] = await db
     .select({ tenant: tenants, integration: integrations })
     .from(tenants)
@@ -29,7 +29,7 @@ export async function findTenantWithIntegration(db: Database, id: string) {
 }
 
 /** Tenants (not deleted) per database. */
-export async function tenantCounts(db: Database) {
+export async function tenantCounts(db: ControlDb) {
   const rows = await db
     .select({ database: tenants.database, n: count() })
     .from(tenants)
@@ -42,7 +42,7 @@ export async function tenantCounts(db: Database) {
  * Tenants by id after `afterId`, `limit + 1` of them; `nameContains` matches names regardless of ASCII case (SQLite's
  * lower() folds ASCII only), by a scan of the tenants.
  */
-export async function listTenants(db: Database, afterId: string | undefined, limit: number, nameContains?: string) {
+export async function listTenants(db: ControlDb, afterId: string | undefined, limit: number, nameContains?: string) {
   return db
     .select()
     .from(tenants)
@@ -57,12 +57,12 @@ export async function listTenants(db: Database, afterId: string | undefined, lim
     .limit(limit + 1);
 }
 
-export function insertTenant(db: Database, row: TenantRow) {
+export function insertTenant(db: ControlDb, row: TenantRow) {
   return db.insert(tenants).values(row);
 }
 
 /** Changes a tenant that is not deleted (a change racing the deletion changes nothing). */
-export function updateTenant(db: Database, id: string, set: Partial<Omit<TenantRow, "id" | "createdAt">>) {
+export function updateTenant(db: ControlDb, id: string, set: Partial<Omit<TenantRow, "id" | "createdAt">>) {
   return db
     .update(tenants)
     .set(set)
@@ -79,7 +79,7 @@ export const whileTenantPresent = (tenantId: string) =>
  * reader), its tokens stop working, its setup links and portal sessions end, and relay entries not yet applied are
  * dropped (its data is about to go). Only if the tenant is not deleted already; RETURNING says whether it was.
  */
-export function markTenantDeleted(db: Database, tenantId: string, now: number): Statement[] {
+export function markTenantDeleted(db: ControlDb, tenantId: string, now: number): Statement[] {
   return [
     sql`UPDATE ${tenants} SET deleted_at = ${now}, updated_at = ${now} WHERE id = ${tenantId} AND deleted_at IS NULL
       RETURNING id`,
@@ -94,7 +94,7 @@ export function markTenantDeleted(db: Database, tenantId: string, now: number): 
 }
 
 /** Deleted tenants whose deletion is not finished, the oldest first. */
-export const deletedTenants = (db: Database, limit: number) =>
+export const deletedTenants = (db: ControlDb, limit: number) =>
   db
     // Not null: the condition below.
     .select({ id: tenants.id, database: tenants.database, deletedAt: sql<number>`${tenants.deletedAt}` })
@@ -109,7 +109,7 @@ export const deletedTenants = (db: Database, limit: number) =>
  * so the quota triggers of the deletes that follow have nothing to update. Returns how many rows went (0: nothing
  * was left).
  */
-export async function purgeTenantDataChunk(db: Database, tenantId: string, limit: number) {
+export async function purgeTenantDataChunk(db: RawDataDb, tenantId: string, limit: number) {
   const results = await runBatch(
     db,
     PURGED_DATA_TABLES.map(
@@ -128,7 +128,7 @@ export function purgeTenantControlStatements(tenantId: string): Statement[] {
   );
 }
 
-export function deleteIntegration(db: Database, tenantId: string) {
+export function deleteIntegration(db: ControlDb, tenantId: string) {
   return db.delete(integrations).where(eq(integrations.tenantId, tenantId));
 }
 
@@ -138,5 +138,5 @@ export function insertIntegration(tenantId: string, now: number) {
 }
 
 /** Deletions not finished (what housekeeping still has to do), as a query for a batch. */
-export const countDeletedTenants = (db: Database) =>
+export const countDeletedTenants = (db: ControlDb) =>
   db.select({ n: count() }).from(tenants).where(isNotNull(tenants.deletedAt));

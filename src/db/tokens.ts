@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { ControlDb } from "./client";
 import { accessTokens, integrations, tenants } from "./schema";
 
 export type TokenRow = typeof accessTokens.$inferSelect;
@@ -21,7 +21,7 @@ function liveAt(now: number) {
  * The D1 side of authentication, used when KV misses: a live token whose tenant still has the option and integration
  * (and is not being deleted), with the tenant's data database.
  */
-export async function findLiveTokenByHash(db: Database, tokenHash: string, now: number) {
+export async function findLiveTokenByHash(db: ControlDb, tokenHash: string, now: number) {
   const [row] = await db
     .select({
       id: accessTokens.id,
@@ -46,7 +46,7 @@ export async function findLiveTokenByHash(db: Database, tokenHash: string, now: 
 }
 
 /** Tokens of a tenant that still work at `now` (the current one, plus any still inside a rotation grace period). */
-export function listLiveTokens(db: Database, tenantId: string, now: number) {
+export function listLiveTokens(db: ControlDb, tenantId: string, now: number) {
   return db
     .select()
     .from(accessTokens)
@@ -125,7 +125,7 @@ export const whileAnyLiveToken = (tenantId: string, now: number) => sql`WHERE EX
 export const onceTokenExists = (tokenId: string) =>
   sql`WHERE EXISTS (SELECT 1 FROM ${accessTokens} WHERE id = ${tokenId})`;
 
-export async function recordTokenUse(db: Database, tokenId: string, now: number, resolutionMs: number) {
+export async function recordTokenUse(db: ControlDb, tokenId: string, now: number, resolutionMs: number) {
   await db
     .update(accessTokens)
     .set({ lastUsedAt: now })
@@ -147,7 +147,7 @@ const endedButActive = (kind: "expired" | "graceEnded", now: number) =>
   );
 
 /** Active tokens past their end, the longest-ended first. */
-export function tokensToEnd(db: Database, kind: "expired" | "graceEnded", now: number, limit: number) {
+export function tokensToEnd(db: ControlDb, kind: "expired" | "graceEnded", now: number, limit: number) {
   return db
     .select()
     .from(accessTokens)
@@ -160,7 +160,7 @@ export function tokensToEnd(db: Database, kind: "expired" | "graceEnded", now: n
  * Ends the tokens `ids` read by tokensToEnd, those still active and past their end only: a revocation that landed
  * since the read stays as it is.
  */
-export function endTokens(db: Database, ids: string[], kind: "expired" | "graceEnded", now: number) {
+export function endTokens(db: ControlDb, ids: string[], kind: "expired" | "graceEnded", now: number) {
   return db
     .update(accessTokens)
     .set({ status: kind === "expired" ? "expired" : "revoked" })
@@ -182,12 +182,12 @@ const toWarn = (now: number, windowMs: number) =>
   );
 
 /** Tokens to warn about, the soonest to expire first: at scale, the ones closest to breaking a job come first. */
-export function tokensToWarn(db: Database, now: number, windowMs: number, limit: number) {
+export function tokensToWarn(db: ControlDb, now: number, windowMs: number, limit: number) {
   return db.select().from(accessTokens).where(toWarn(now, windowMs)).orderBy(asc(accessTokens.expiresAt)).limit(limit);
 }
 
 /** Marks the tokens `ids` read by tokensToWarn as warned, those still due a warning only. */
-export function markExpiryWarned(db: Database, ids: string[], now: number, windowMs: number) {
+export function markExpiryWarned(db: ControlDb, ids: string[], now: number, windowMs: number) {
   return db
     .update(accessTokens)
     .set({ expiryWarnedAt: now })
@@ -204,7 +204,7 @@ const ended = inArray(accessTokens.status, ["revoked", "expired"]);
 const unswept = and(ended, isNull(accessTokens.kvSweptAt));
 
 /** Ended tokens whose KV entry has not been deleted once more by housekeeping, the longest-ended first. */
-export function unsweptTokens(db: Database, limit: number) {
+export function unsweptTokens(db: ControlDb, limit: number) {
   return db
     .select({ id: accessTokens.id, tokenHash: accessTokens.tokenHash })
     .from(accessTokens)
@@ -213,7 +213,7 @@ export function unsweptTokens(db: Database, limit: number) {
     .limit(limit);
 }
 
-export function markKvSwept(db: Database, ids: string[], now: number) {
+export function markKvSwept(db: ControlDb, ids: string[], now: number) {
   return db.update(accessTokens).set({ kvSweptAt: now }).where(inArray(accessTokens.id, ids));
 }
 
@@ -221,7 +221,7 @@ export function markKvSwept(db: Database, ids: string[], now: number) {
 const purgeable = (before: number) => and(ended, isNotNull(accessTokens.kvSweptAt), lt(endedAt, before));
 
 /** Deletes up to `limit` purgeable tokens; returns how many. */
-export async function purgeEndedTokens(db: Database, before: number, limit: number) {
+export async function purgeEndedTokens(db: ControlDb, before: number, limit: number) {
   const purged = await db
     .delete(accessTokens)
     .where(
@@ -238,22 +238,22 @@ export async function purgeEndedTokens(db: Database, before: number, limit: numb
  * What each token step of housekeeping still has to do, as count queries for the caller's batch (every condition is
  * on an index).
  */
-export function tokenBacklogCounts(db: Database, now: number, warningMs: number, purgeBefore: number) {
+export function tokenBacklogCounts(db: ControlDb, now: number, warningMs: number, purgeBefore: number) {
   const n = (where: ReturnType<typeof and>) => db.select({ n: count() }).from(accessTokens).where(where);
-  return [
-    n(endedButActive("expired", now)),
-    n(endedButActive("graceEnded", now)),
-    n(toWarn(now, warningMs)),
-    n(unswept),
-    n(purgeable(purgeBefore)),
-  ] as const;
+  return {
+    expired: n(endedButActive("expired", now)),
+    graceEnded: n(endedButActive("graceEnded", now)),
+    expiringSoon: n(toWarn(now, warningMs)),
+    kvSweep: n(unswept),
+    purgeTokens: n(purgeable(purgeBefore)),
+  };
 }
 
 /**
  * The tenant's tokens whose KV entry may still exist: live ones, and ended ones housekeeping has not swept yet.
  * Deleting the tenant must leave none of their entries behind; swept ones have none.
  */
-export function tenantTokenHashes(db: Database, tenantId: string) {
+export function tenantTokenHashes(db: ControlDb, tenantId: string) {
   return db
     .select({ tokenHash: accessTokens.tokenHash })
     .from(accessTokens)

@@ -4,7 +4,7 @@ import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runNamedBatch } from "./batch";
-import type { Database } from "./client";
+import type { TenantDb } from "./client";
 import { eventRows, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
@@ -48,7 +48,7 @@ const RECORD = {
 } as const;
 
 /** GET /Users/{id}: the user and (at most `groupLimit` of) its read-only `groups`, in one round trip. */
-export async function findUserWithGroups(db: Database, tenantId: string, id: string, groupLimit: number) {
+export async function findUserWithGroups(db: TenantDb, tenantId: string, id: string, groupLimit: number) {
   const [found, memberOf] = await db.batch([
     db
       .select(RECORD)
@@ -61,7 +61,7 @@ export async function findUserWithGroups(db: Database, tenantId: string, id: str
 }
 
 /** The groups a user is a member of, by display name, as a query a caller may limit and batch. */
-export const groupsOfUser = (db: Database, tenantId: string, userId: string) =>
+export const groupsOfUser = (db: TenantDb, tenantId: string, userId: string) =>
   db
     .select({ id: groups.id, displayName: groups.displayName })
     .from(groupMembers)
@@ -71,20 +71,20 @@ export const groupsOfUser = (db: Database, tenantId: string, userId: string) =>
     .$dynamic();
 
 /** The user `id` of the tenant, as a query (at most one row) a caller may batch. */
-export const selectUser = (db: Database, tenantId: string, id: string) =>
+export const selectUser = (db: TenantDb, tenantId: string, id: string) =>
   db
     .select(RECORD)
     .from(users)
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
 
-export async function findUser(db: Database, tenantId: string, id: string) {
+export async function findUser(db: TenantDb, tenantId: string, id: string) {
   const [row] = await selectUser(db, tenantId, id);
   return row ?? null;
 }
 
 /** One round trip: the page (stable creation order, on the tenant's created-at index) and the total. */
 export async function listUsers(
-  db: Database,
+  db: TenantDb,
   tenantId: string,
   filter: CheckedFilter | undefined,
   offset: number,
@@ -115,7 +115,7 @@ export async function listUsers(
 const tenantScoped = (tenantId: string, filter: CheckedFilter | undefined) =>
   and(eq(users.tenantId, tenantId), filter && sql`(${filterToSql(filter, USER_FILTER_TABLE)})`);
 
-export async function countUsers(db: Database, tenantId: string, filter: CheckedFilter | undefined) {
+export async function countUsers(db: TenantDb, tenantId: string, filter: CheckedFilter | undefined) {
   const [row] = await db.select({ n: count() }).from(users).where(tenantScoped(tenantId, filter));
   return row?.n ?? 0;
 }
@@ -166,7 +166,7 @@ export type WriteOutcome =
  * when its write did. A userName collision with any other user fails the batch on the unique index (409).
  */
 export async function insertUser(
-  db: Database,
+  db: TenantDb,
   ctx: WriteContext,
   id: string,
   user: PreparedUser,
@@ -257,7 +257,7 @@ function updateEvent(ctx: WriteContext, c: ReturnType<typeof rowColumns>, target
  * write to a portal user hands it to Entra (`managed_by` → azure-ad), and the audit row says so.
  */
 export async function updateUser(
-  db: Database,
+  db: TenantDb,
   ctx: WriteContext,
   id: string,
   user: PreparedUser,
@@ -291,7 +291,7 @@ export async function updateUser(
 }
 
 /** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */
-export async function deleteUser(db: Database, ctx: WriteContext, id: string, expectedVersion?: number) {
+export async function deleteUser(db: TenantDb, ctx: WriteContext, id: string, expectedVersion?: number) {
   const version = expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
   const exists = sql`EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`;
   const { deleted } = await runNamedBatch(db, {
@@ -335,7 +335,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Admin listing: keyset on id, so paging stays cheap however large the tenant is. */
-export function listUsersAfter(db: Database, tenantId: string, afterId: string | undefined, limit: number) {
+export function listUsersAfter(db: TenantDb, tenantId: string, afterId: string | undefined, limit: number) {
   return db
     .select(RECORD)
     .from(users)

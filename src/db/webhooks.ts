@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { type RawRow, rowsOf, runBatch } from "./batch";
-import type { Database } from "./client";
+import type { ControlDb, RawDataDb, TenantDb } from "./client";
 import { type StoredEvent, toStoredEvent } from "./events";
 import { type DeliveryAttempt, events, tenants, webhookCursors, webhookDeliveries, webhookEndpoints } from "./schema";
 
@@ -24,14 +24,14 @@ const deliveryWhere = (key: DeliveryKey) =>
     eq(webhookDeliveries.sequence, key.sequence),
   );
 
-export const insertEndpoint = (db: Database, row: EndpointRow) => db.insert(webhookEndpoints).values(row);
+export const insertEndpoint = (db: ControlDb, row: EndpointRow) => db.insert(webhookEndpoints).values(row);
 
-export async function findEndpoint(db: Database, id: string) {
+export async function findEndpoint(db: ControlDb, id: string) {
   const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
   return row ?? null;
 }
 
-export const listEndpoints = (db: Database, afterId: string | undefined, limit: number) =>
+export const listEndpoints = (db: ControlDb, afterId: string | undefined, limit: number) =>
   db
     .select()
     .from(webhookEndpoints)
@@ -39,7 +39,7 @@ export const listEndpoints = (db: Database, afterId: string | undefined, limit: 
     .orderBy(webhookEndpoints.id)
     .limit(limit + 1);
 
-export async function updateEndpoint(db: Database, id: string, set: Partial<Omit<EndpointRow, "id">>) {
+export async function updateEndpoint(db: ControlDb, id: string, set: Partial<Omit<EndpointRow, "id">>) {
   const [row] = await db.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning();
   return row ?? null;
 }
@@ -48,7 +48,7 @@ export async function updateEndpoint(db: Database, id: string, set: Partial<Omit
  * Deletes the endpoint, true when there was one. Its deliveries stay until retention purges them (deleting a busy
  * endpoint's whole history in one statement could outlast D1's time limit); a message for one cancels it.
  */
-export async function deleteEndpoint(db: Database, id: string) {
+export async function deleteEndpoint(db: ControlDb, id: string) {
   const deleted = await db
     .delete(webhookEndpoints)
     .where(eq(webhookEndpoints.id, id))
@@ -58,7 +58,7 @@ export async function deleteEndpoint(db: Database, id: string) {
 
 /** Deliveries of an endpoint, newest first (by rowid), optionally in one state; `limit + 1` rows. */
 export function listDeliveries(
-  db: Database,
+  db: ControlDb,
   endpointId: string,
   state: DeliveryState | undefined,
   beforeRowid: number | undefined,
@@ -101,7 +101,7 @@ const EVENT_REFERENCE = sql`sequence, id, type, occurred_at AS occurredAt, NULL 
  * What a fan-out step needs of the control database, in one round trip: the tenant's data database (null: no such
  * tenant, or it is being deleted), its fan-out cursor, and the endpoints that take its events.
  */
-export async function readFanoutTargets(db: Database, tenantId: string) {
+export async function readFanoutTargets(db: ControlDb, tenantId: string) {
   const [tenant, cursor, endpoints] = await runBatch(db, [
     sql`SELECT database FROM ${tenants} WHERE id = ${tenantId} AND deleted_at IS NULL`,
     sql`SELECT fanned_out_through AS through FROM ${webhookCursors} WHERE tenant_id = ${tenantId}`,
@@ -116,7 +116,7 @@ export async function readFanoutTargets(db: Database, tenantId: string) {
 }
 
 /** The tenant's events after `after`, oldest first (references only), from its data database. */
-export async function readEventsAfter(db: Database, tenantId: string, after: number, limit: number) {
+export async function readEventsAfter(db: TenantDb, tenantId: string, after: number, limit: number) {
   const [found] = await runBatch(db, [
     sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after}
       ORDER BY sequence LIMIT ${limit}`,
@@ -137,7 +137,7 @@ export interface NewDelivery {
  * is. Returns the deliveries this call made due, which the caller sends: a fan-out that runs twice sends each once.
  */
 export async function recordFanout(
-  db: Database,
+  db: ControlDb,
   tenantId: string,
   owed: NewDelivery[],
   through: number | null,
@@ -173,7 +173,7 @@ export async function recordFanout(
  * In the same round trip: the delivery as it stands, its endpoint, and the data database of its tenant (null: the
  * tenant is gone).
  */
-export async function claimAttempt(db: Database, key: DeliveryKey, now: number, leaseUntil: number) {
+export async function claimAttempt(db: ControlDb, key: DeliveryKey, now: number, leaseUntil: number) {
   const [claimed, delivery, endpoint, tenant] = await db.batch([
     db
       .update(webhookDeliveries)
@@ -202,7 +202,7 @@ export async function claimAttempt(db: Database, key: DeliveryKey, now: number, 
 }
 
 /** The event a delivery sends, from its tenant's data database (null: past retention, or purged). */
-export async function findEvent(db: Database, key: DeliveryKey): Promise<StoredEvent | null> {
+export async function findEvent(db: TenantDb, key: DeliveryKey): Promise<StoredEvent | null> {
   const [e] = await db
     .select()
     .from(events)
@@ -226,7 +226,7 @@ export interface AttemptRecord {
  * writer never overwrites a newer outcome.
  */
 export async function recordAttempt(
-  db: Database,
+  db: ControlDb,
   key: DeliveryKey,
   attempts: number,
   record: AttemptRecord,
@@ -253,7 +253,7 @@ export async function recordAttempt(
  * Gives back an attempt claimed by `attempts` when nothing was posted (its event could not be read: the tenant's
  * data database failed), due again now, unless something took the delivery since.
  */
-export const unclaimAttempt = (db: Database, key: DeliveryKey, attempts: number, now: number) =>
+export const unclaimAttempt = (db: ControlDb, key: DeliveryKey, attempts: number, now: number) =>
   db
     .update(webhookDeliveries)
     .set({ attempts: attempts - 1, nextAttemptAt: now, updatedAt: now })
@@ -266,14 +266,14 @@ export const unclaimAttempt = (db: Database, key: DeliveryKey, attempts: number,
     );
 
 /** Ends a delivery without an attempt (its endpoint or event is gone). */
-export const cancelDelivery = (db: Database, key: DeliveryKey, now: number) =>
+export const cancelDelivery = (db: ControlDb, key: DeliveryKey, now: number) =>
   db
     .update(webhookDeliveries)
     .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
     .where(and(deliveryWhere(key), inArray(webhookDeliveries.state, ["pending", "retrying"])));
 
 /** Makes a delivery due again now, for the webhook sweep to send (the queue gave up on its message). */
-export const releaseDelivery = (db: Database, key: DeliveryKey, now: number) =>
+export const releaseDelivery = (db: ControlDb, key: DeliveryKey, now: number) =>
   db
     .update(webhookDeliveries)
     .set({ nextAttemptAt: now, updatedAt: now })
@@ -284,7 +284,7 @@ export const releaseDelivery = (db: Database, key: DeliveryKey, now: number) =>
  * crashed between recording and sending), taken for re-sending: their due time moves to `retakeAt`, so the next
  * sweep does not take them again while the new message is on its way.
  */
-export async function takeOverdueDeliveries(db: Database, overdueBefore: number, retakeAt: number, limit: number) {
+export async function takeOverdueDeliveries(db: ControlDb, overdueBefore: number, retakeAt: number, limit: number) {
   const [taken] = await runBatch(db, [
     sql`UPDATE ${webhookDeliveries} SET next_attempt_at = ${retakeAt}
       WHERE rowid IN (SELECT rowid FROM ${webhookDeliveries}
@@ -304,7 +304,7 @@ export async function takeOverdueDeliveries(db: Database, overdueBefore: number,
  * The webhook sweep's view of every tenant's fan-out, from the control database: id, data database and cursor, a
  * page of tenants at a time in id order (the sweep walks them all, page by page).
  */
-export async function fanoutCursors(db: Database, afterId: string, limit: number) {
+export async function fanoutCursors(db: ControlDb, afterId: string, limit: number) {
   const [rows] = await runBatch(db, [
     sql`SELECT t.id, t.database, coalesce(c.fanned_out_through, 0) AS through
       FROM ${tenants} t LEFT JOIN ${webhookCursors} c ON c.tenant_id = t.id
@@ -317,7 +317,7 @@ export async function fanoutCursors(db: Database, afterId: string, limit: number
  * Of the tenants given with their cursors (all in this data database), those with an event older than `before` past
  * their cursor: their fan-out nudge was lost. One query, each tenant a lookup on the feed's primary key.
  */
-export async function tenantsBehind(db: Database, cursors: { id: string; through: number }[], before: number) {
+export async function tenantsBehind(db: RawDataDb, cursors: { id: string; through: number }[], before: number) {
   const [rows] = await runBatch(db, [
     sql`SELECT value ->> 0 AS id FROM json_each(${JSON.stringify(cursors.map((c) => [c.id, c.through]))}) j
       WHERE EXISTS (SELECT 1 FROM ${events} e WHERE e.tenant_id = j.value ->> 0
@@ -327,7 +327,7 @@ export async function tenantsBehind(db: Database, cursors: { id: string; through
 }
 
 /** Deletes up to `limit` deliveries recorded before `before`; returns how many. */
-export async function purgeDeliveriesBefore(db: Database, before: number, limit: number) {
+export async function purgeDeliveriesBefore(db: ControlDb, before: number, limit: number) {
   const [deleted] = await runBatch(db, [
     sql`DELETE FROM ${webhookDeliveries} WHERE rowid IN (SELECT rowid FROM ${webhookDeliveries}
       WHERE created_at < ${before} LIMIT ${limit}) RETURNING 1`,
@@ -336,11 +336,11 @@ export async function purgeDeliveriesBefore(db: Database, before: number, limit:
 }
 
 /** Deliveries recorded before `before`: what the purge still has to do. */
-export const countDeliveriesBefore = (db: Database, before: number) =>
+export const countDeliveriesBefore = (db: ControlDb, before: number) =>
   db.select({ n: count() }).from(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before));
 
 /** Cancels what a disabled or deleted endpoint was still owed. */
-export const cancelOwed = (db: Database, endpointId: string, now: number) =>
+export const cancelOwed = (db: ControlDb, endpointId: string, now: number) =>
   db
     .update(webhookDeliveries)
     .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
@@ -353,7 +353,7 @@ export const cancelOwed = (db: Database, endpointId: string, now: number) =>
  * deliveries of every tenant are read), and the endpoints that take its events (all tenants', or those naming it).
  * Statements for the caller's batch.
  */
-export function tenantDeliveryHealth(db: Database, tenantId: string, since: number) {
+export function tenantDeliveryHealth(db: ControlDb, tenantId: string, since: number) {
   return [
     db
       .select({ state: webhookDeliveries.state, count: sql<number>`count(*)`.mapWith(Number).as("deliveries") })

@@ -1,7 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
-import { openDatabases } from "../db/databases";
-import { type D1Usage, meteredD1, noUsage } from "../db/metered";
+import { requestDatabases } from "../composition";
 import type { AppEnv } from "../env";
 import { logEvent } from "../lib/log";
 
@@ -23,17 +22,9 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const ray = c.req.header("cf-ray");
   // Cloudflare's ray id when the request came through Cloudflare; anything else a client sent is not trusted.
   const requestId = ray && CF_RAY.test(ray) ? ray : crypto.randomUUID();
-  const usage = new Map<string, D1Usage>();
-  c.set(
-    "databases",
-    openDatabases(c.env, (d1, name) => {
-      const counted = noUsage();
-      usage.set(name, counted);
-      return meteredD1(d1, counted).db;
-    }),
-  );
+  const { databases, cost } = requestDatabases(c.env);
+  c.set("databases", databases);
   await next();
-  const used = [...usage].filter(([, u]) => u.calls > 0);
   c.res.headers.set("X-Request-Id", requestId);
   logEvent("info", "request", {
     requestId,
@@ -42,11 +33,6 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     status: c.res.status,
     tenantId: c.get("tenantId") ?? TENANT_IN_PATH.exec(c.req.path)?.[1] ?? null,
     durationMs: Date.now() - started,
-    // The databases the request called, and what it cost in all.
-    databases: used.map(([name]) => name),
-    d1: used.reduce((sum, [, u]) => {
-      for (const key of Object.keys(sum) as (keyof D1Usage)[]) sum[key] += u[key];
-      return sum;
-    }, noUsage()),
+    ...cost(),
   });
 });

@@ -1,4 +1,4 @@
-import type { Database } from "../db/client";
+import type { ControlDb } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
 import { grantDatabase, REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
@@ -22,7 +22,7 @@ const refused = new Map<string, number>();
 const MAX_REMEMBERED = 10_000;
 
 interface AuthContext {
-  db: Database;
+  db: ControlDb;
   kv: KVNamespace;
   now: number;
   waitUntil: (promise: Promise<unknown>) => void;

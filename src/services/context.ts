@@ -1,10 +1,10 @@
 import type { WriteContext } from "../db/audit";
-import type { Database } from "../db/client";
+import type { ControlDb, TenantDb } from "../db/client";
 import type { Databases } from "../db/databases";
 
 /** What every use case runs with: storage (the tenant's data database), the tenant it acts for, who acts and when. */
 export interface TenantContext extends WriteContext {
-  db: Database;
+  db: TenantDb;
 }
 
 /** A SCIM request's use case also knows the tenant's base URL, for `meta.location` and `$ref`s. */
@@ -18,7 +18,7 @@ export interface ScimContext extends TenantContext {
  * a move (dataOf).
  */
 export interface OperatorContext {
-  db: Database;
+  db: ControlDb;
   databases: Databases;
   kv: KVNamespace;
   now: number;

@@ -10,7 +10,7 @@ import type { OperatorContext } from "./context";
 export async function listDatabases(ctx: OperatorContext) {
   const [counts, ...usage] = await Promise.all([
     tenantCounts(ctx.db),
-    ...ctx.databases.names.map((name) => databaseUsage(ctx.databases.data(name))),
+    ...ctx.databases.names.map((name) => databaseUsage(ctx.databases.unfenced(name, "statistics"))),
   ]);
   return ctx.databases.names.map((name, i) => ({
     name,

@@ -1,4 +1,4 @@
-import type { Database } from "../db/client";
+import type { TenantDb } from "../db/client";
 import { type Cursor, memberPage, resourcePage } from "../db/export";
 import { logEvent } from "../lib/log";
 import { type GroupRecord, toScimGroup } from "../scim/groups";
@@ -51,7 +51,7 @@ export async function exportTenant(ctx: OperatorContext, tenantId: string, baseU
 }
 
 /** The export's text, a page of lines (or part of a large group's line) at a time. */
-async function* resourceLines(db: Database, tenantId: string, baseUrl: string): AsyncGenerator<string> {
+async function* resourceLines(db: TenantDb, tenantId: string, baseUrl: string): AsyncGenerator<string> {
   for await (const page of pages(db, "users", tenantId)) {
     yield page.map((user) => `${JSON.stringify({ type: "User", resource: toScimUser(user, baseUrl) })}\n`).join("");
   }
@@ -61,7 +61,7 @@ async function* resourceLines(db: Database, tenantId: string, baseUrl: string): 
 }
 
 /** One group's line, its members written page by page. */
-async function* groupLine(db: Database, tenantId: string, group: GroupRecord, baseUrl: string) {
+async function* groupLine(db: TenantDb, tenantId: string, group: GroupRecord, baseUrl: string) {
   // The group rendered with no members, split where they go; its members are written in between, page by page.
   // The split is at the last `"members":[]`: the top-level key comes after every attribute of the document (should
   // one ever hold the same text) and only `meta` follows it.
@@ -82,7 +82,7 @@ async function* groupLine(db: Database, tenantId: string, group: GroupRecord, ba
   yield `]${line.slice(split + '"members":[]'.length)}\n`;
 }
 
-async function* pages(db: Database, kind: "users" | "groups", tenantId: string) {
+async function* pages(db: TenantDb, kind: "users" | "groups", tenantId: string) {
   let cursor: Cursor | null = null;
   for (;;) {
     const page = await resourcePage(db, kind, tenantId, cursor, EXPORT_PAGE);

@@ -1,5 +1,5 @@
-import { runBatch } from "../db/batch";
-import type { Database } from "../db/client";
+import { type RawRow, rowsOf, runBatch, runNamedBatch } from "../db/batch";
+import type { RawDataDb } from "../db/client";
 import { countEventsBefore, purgeEventsBefore } from "../db/events";
 import { countPortalBefore, purgePortalBefore } from "../db/portal";
 import { countOutbox, outboxRow } from "../db/relay";
@@ -131,8 +131,8 @@ export async function runHousekeeping(
   const deletions = budget.left >= 2 ? await continueDeletions(ctx, Math.floor(budget.left / 2)) : null;
   budget.left -= 2 * (deletions?.steps ?? 0);
 
-  const dataDatabases = ctx.databases.names.map((name) => ctx.databases.data(name));
-  const eachData = async (step: (data: Database) => Promise<number>) => {
+  const dataDatabases = ctx.databases.names.map((name) => ctx.databases.unfenced(name, "retention"));
+  const eachData = async (step: (data: RawDataDb) => Promise<number>) => {
     let total = 0;
     for (const data of dataDatabases) total += await step(data);
     return total;
@@ -155,41 +155,37 @@ export async function runHousekeeping(
   );
 
   // What is left for the next run: one round trip to the control database and one to each data database.
-  const first = (rows: { n: number }[][]) => rows.map((r) => r[0]?.n ?? 0);
-  const [controlCounts, ...dataCounts] = await Promise.all([
-    db.batch([
+  const countOf = (result: D1Result<RawRow>) => Number(rowsOf(result)[0]?.n ?? 0);
+  const [control, ...data] = await Promise.all([
+    runNamedBatch(db, {
       ...tokenBacklogCounts(db, now, EXPIRY_WARNING_MS, purgeBefore),
-      countDeliveriesBefore(db, eventsBefore),
+      purgeDeliveries: countDeliveriesBefore(db, eventsBefore),
       ...countPortalBefore(db, portalBefore),
-      countOutbox(db),
-      countDeletedTenants(db),
-    ]),
+      relay: countOutbox(db),
+      deletions: countDeletedTenants(db),
+    }),
     ...dataDatabases.map((data) =>
-      data.batch([
-        countLogBefore(data, "failed_requests", now - FAILED_REQUEST_RETENTION_MS),
-        countLogBefore(data, "audit_events", now - AUDIT_RETENTION_MS),
-        countEventsBefore(data, eventsBefore),
-      ]),
+      runNamedBatch(data, {
+        purgeFailedRequests: countLogBefore(data, "failed_requests", now - FAILED_REQUEST_RETENTION_MS),
+        purgeAuditEvents: countLogBefore(data, "audit_events", now - AUDIT_RETENTION_MS),
+        purgeEvents: countEventsBefore(data, eventsBefore),
+      }),
     ),
   ]);
-  const [expiredLeft, graceLeft, warnLeft, sweepLeft, tokensLeft, deliveries, links, sessions, outbox, deleted] =
-    first(controlCounts);
-  const [failed, audit, feed] = dataCounts
-    .map(first)
-    .reduce((sum, counts) => sum.map((n, i) => n + (counts[i] ?? 0)), [0, 0, 0]);
+  const acrossData = (name: keyof (typeof data)[number]) => data.reduce((sum, d) => sum + countOf(d[name]), 0);
   const remaining = {
-    expired: expiredLeft ?? 0,
-    graceEnded: graceLeft ?? 0,
-    expiringSoon: warnLeft ?? 0,
-    kvSweep: sweepLeft ?? 0,
-    purgeTokens: tokensLeft ?? 0,
-    purgeFailedRequests: failed ?? 0,
-    purgeAuditEvents: audit ?? 0,
-    purgeEvents: feed ?? 0,
-    purgeDeliveries: deliveries ?? 0,
-    purgePortal: (links ?? 0) + (sessions ?? 0),
-    relay: outbox ?? 0,
-    deletions: deleted ?? 0,
+    expired: countOf(control.expired),
+    graceEnded: countOf(control.graceEnded),
+    expiringSoon: countOf(control.expiringSoon),
+    kvSweep: countOf(control.kvSweep),
+    purgeTokens: countOf(control.purgeTokens),
+    purgeFailedRequests: acrossData("purgeFailedRequests"),
+    purgeAuditEvents: acrossData("purgeAuditEvents"),
+    purgeEvents: acrossData("purgeEvents"),
+    purgeDeliveries: countOf(control.purgeDeliveries),
+    purgePortal: countOf(control.links) + countOf(control.sessions),
+    relay: countOf(control.relay),
+    deletions: countOf(control.deletions),
   };
   const report: HousekeepingReport = {
     expired,

@@ -53,7 +53,7 @@ export const getQuotaDefaults = (ctx: OperatorContext) => readQuotaDefaults(ctx.
 export async function syncQuotaDefaults(ctx: OperatorContext) {
   const defaults = await readQuotaDefaults(ctx.db);
   const others = ctx.databases.names.filter((name) => name !== CONTROL_DATABASE);
-  await Promise.all(others.map((name) => writeQuotaDefaults(ctx.databases.data(name), defaults)));
+  await Promise.all(others.map((name) => writeQuotaDefaults(ctx.databases.unfenced(name, "quota_defaults"), defaults)));
   return { defaults, written: others.length };
 }
 

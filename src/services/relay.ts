@@ -1,5 +1,5 @@
 import { runBatch, type Statement } from "../db/batch";
-import type { Database } from "../db/client";
+import type { ControlDb } from "../db/client";
 import type { Databases } from "../db/databases";
 import { applyOutbox, databasesWithPending, deleteOutbox, type OutboxScope, pendingOutbox } from "../db/relay";
 import { logEvent } from "../lib/log";
@@ -17,7 +17,7 @@ import { logEvent } from "../lib/log";
 const RELAY_PAGE = 30;
 
 interface RelayStores {
-  db: Database;
+  db: ControlDb;
   databases: Databases;
 }
 
@@ -28,7 +28,7 @@ export async function relayOutbox(ctx: RelayStores, scope: OutboxScope) {
   if (!first) return { applied: 0, more: false };
   try {
     await applyOutbox(
-      ctx.databases.data(first.database),
+      ctx.databases.unfenced(first.database, "relay"),
       rows.map((r) => r.entry),
     );
   } catch (error) {

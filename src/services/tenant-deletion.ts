@@ -65,13 +65,13 @@ export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
  */
 async function continueDeletion(ctx: OperatorContext, tenant: TenantPlacement & { deletedAt: number }, steps: number) {
   // Directly, not behind the fence: the purge's deletes pass it, and a deleted tenant has no readers left.
-  const data = ctx.databases.data(tenant.database);
+  const data = ctx.databases.unfenced(tenant.database, "purge");
   for (let step = 1; step <= steps; step++) {
     if ((await purgeTenantDataChunk(data, tenant.id, PURGE_CHUNK)) > 0) continue;
     if (ctx.now - tenant.deletedAt < DELETION_SETTLE_MS) return { steps: step, finished: false };
     // Fences the tenant left in databases it moved away from go too (one row each, where there is one).
     await Promise.all(
-      ctx.databases.names.map((name) => runBatch(ctx.databases.data(name), [unfenceTenant(tenant.id)])),
+      ctx.databases.names.map((name) => runBatch(ctx.databases.unfenced(name, "purge"), [unfenceTenant(tenant.id)])),
     );
     await runBatch(ctx.db, purgeTenantControlStatements(tenant.id));
     logEvent("info", "tenant_purged", { tenantId: tenant.id, database: tenant.database });

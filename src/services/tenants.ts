@@ -1,5 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Database } from "../db/client";
+import type { TenantDb } from "../db/client";
 import { isFenceRefusal } from "../db/fence";
 import { findMove, type MoveRow } from "../db/moves";
 import { namesLimits, type QuotaLimits, selectTenantQuotas } from "../db/quotas";
@@ -49,7 +49,7 @@ export async function requireTenant(ctx: OperatorContext, tenantId: string): Pro
 export async function readInTenant<T extends BatchItem<"sqlite">>(
   ctx: OperatorContext,
   tenantId: string,
-  read: (db: Database) => T,
+  read: (db: TenantDb) => T,
 ): Promise<Awaited<T>> {
   const tenant = await requireTenant(ctx, tenantId);
   return (await read(dataOf(ctx, tenant))) as Awaited<T>;

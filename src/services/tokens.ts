@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { rowsOf, runNamedBatch, type Statement } from "../db/batch";
-import type { Database } from "../db/client";
+import type { ControlDb } from "../db/client";
 import { outboxRow } from "../db/relay";
 import {
   effectiveEnd,
@@ -127,7 +127,7 @@ export async function rotateToken(
  * way: new tokens, shortened grace grants, refills after a KV miss. Returns whether the grant stands.
  */
 export async function publishGrant(
-  stores: { db: Database; kv: KVNamespace },
+  stores: { db: ControlDb; kv: KVNamespace },
   tokenHash: string,
   grant: TokenGrant,
   now: number,

@@ -1,4 +1,4 @@
-import type { Database } from "../db/client";
+import type { ControlDb } from "../db/client";
 import type { Databases } from "../db/databases";
 import type { StoredEvent } from "../db/events";
 import {
@@ -39,7 +39,7 @@ export type WebhookMessage =
 
 export interface DeliveryContext {
   /** The control database (endpoints, deliveries, cursors); events are in each tenant's data database. */
-  db: Database;
+  db: ControlDb;
   databases: Databases;
   queue: Queue<WebhookMessage>;
   /** WEBHOOK_SECRETS_KEY, which opens the sealed signing secrets. */
@@ -314,7 +314,7 @@ async function lostNudges(ctx: DeliveryContext, before: number, limit: number) {
     // The databases of a page side by side: one round trip's wait, whatever their number.
     const byDatabase = [...Map.groupBy(page, (t) => t.database)];
     const found = await Promise.all(
-      byDatabase.map(([name, cursors]) => tenantsBehind(ctx.databases.data(name), cursors, before)),
+      byDatabase.map(([name, cursors]) => tenantsBehind(ctx.databases.unfenced(name, "webhook_scan"), cursors, before)),
     );
     behind.push(...found.flat());
     const last = page.at(-1);

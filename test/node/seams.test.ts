@@ -8,9 +8,6 @@ import { expect, it } from "vitest";
 
 const SRC = new URL("../../src/", import.meta.url).pathname;
 
-/** Files under src/http that may still import src/db, each with why. */
-const STORAGE_IN_HTTP = new Map([["http/request-log.ts", "opens the databases itself until the composition module"]]);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -68,14 +65,23 @@ it("resolves every relative import in src/", () => {
 
 it("keeps src/db out of src/http: the services export what the pages and the wire show", () => {
   const crossings = [...graph]
-    .filter(([file]) => file.startsWith("http/") && !STORAGE_IN_HTTP.has(file))
+    .filter(([file]) => file.startsWith("http/"))
     .flatMap(([file, imports]) => imports.filter((i) => i.path?.startsWith("db/")).map((i) => `${file} → ${i.path}`));
   expect(crossings).toEqual([]);
 });
 
-it("lists only exceptions that still import src/db", () => {
-  const stale = [...STORAGE_IN_HTTP.keys()].filter((file) => !graph.get(file)?.some((i) => i.path?.startsWith("db/")));
-  expect(stale).toEqual([]);
+/** The pure folders: no I/O, no clock. They import one another and packages, nothing of the layers above. */
+const PURE = ["scim/", "events/", "lib/", "webhooks/"];
+
+it("keeps the pure code pure: scim/, events/, lib/ and webhooks/ import only one another", () => {
+  const reaching = [...graph]
+    .filter(([file]) => PURE.some((folder) => file.startsWith(folder)))
+    .flatMap(([file, imports]) =>
+      imports
+        .filter((i) => i.path !== undefined && !PURE.some((folder) => i.path?.startsWith(folder)))
+        .map((i) => `${file} → ${i.path}`),
+    );
+  expect(reaching).toEqual([]);
 });
 
 it("has no import cycle in src/", () => {

@@ -1,3 +1,4 @@
+import { wrapD1 } from "../../src/db/d1-wrapper";
 import { DATABASES, type DatabaseName } from "./databases";
 
 /**
@@ -8,47 +9,9 @@ import { DATABASES, type DatabaseName } from "./databases";
 type Hook = (statements: number, sql: string[]) => void | Promise<void>;
 type AfterHook = (result: unknown, sql: string[]) => void | Promise<void>;
 
-/** A D1 binding that calls `before` ahead of each call and `after` with each call's result. */
-export function interceptD1(d1: D1Database, before: Hook, after: AfterHook = () => {}): D1Database {
-  const originals = new WeakMap<object, D1PreparedStatement>();
-  const texts = new WeakMap<object, string>();
-  const wrap = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), query);
-        if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
-          return async (...args: unknown[]) => {
-            await before(1, [query]);
-            const result = await (target[prop] as (...a: unknown[]) => Promise<unknown>)(...args);
-            await after(result, [query]);
-            return result;
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    originals.set(proxy, statement);
-    texts.set(proxy, query);
-    return proxy;
-  };
-  return new Proxy(d1, {
-    get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          const queries = statements.map((s) => texts.get(s) ?? "");
-          await before(statements.length, queries);
-          const result = await target.batch(statements.map((s) => originals.get(s) ?? s));
-          await after(result, queries);
-          return result;
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
+/** A D1 binding that calls `before` ahead of each call and `after` with each call's result (src/db/d1-wrapper.ts). */
+export const interceptD1 = (d1: D1Database, before: Hook, after: AfterHook = () => {}): D1Database =>
+  wrapD1(d1, { before: (sql) => before(sql.length, sql), after });
 
 export interface D1Cost {
   calls: number;

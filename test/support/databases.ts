@@ -1,6 +1,6 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { openDatabases } from "../../src/db/databases";
+import { operatorContext } from "../../src/composition";
 import { TABLES, type TableName } from "../../src/db/tables";
 import type { OperatorContext } from "../../src/services/context";
 
@@ -34,7 +34,12 @@ export const applyAllMigrations = () =>
  * An operator context as the cron builds it (src/index.ts), at `now`, optionally over other bindings (ones that race
  * or fail), for tests that run housekeeping or the relay directly.
  */
-export function cronContext(now: number, bindings: Partial<Record<DatabaseName, D1Database>> = {}): OperatorContext {
-  const databases = openDatabases({ ...env, ...bindings });
-  return { db: databases.control, databases, kv: env.TOKENS, now, actor: "cron" };
-}
+export const cronContext = (now: number, bindings: Partial<Record<DatabaseName, D1Database>> = {}): OperatorContext =>
+  operatorContext({ ...env, ...bindings }, now, "cron");
+
+/**
+ * The test deployment's databases as the worker opens them (src/composition.ts), each handle typed by its role, for
+ * tests that call stores directly; optionally over other bindings.
+ */
+export const testDatabases = (bindings: Partial<Record<DatabaseName, D1Database>> = {}) =>
+  cronContext(Date.now(), bindings).databases;

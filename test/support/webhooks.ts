@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
+import { deliveryContext } from "../../src/composition";
 import type { DeliveryKey } from "../../src/db/webhooks";
-import { deliveryContext } from "../../src/queue";
 import { fanOut, type WebhookMessage } from "../../src/services/webhook-delivery";
 import { createUserBody } from "../fixtures/entra";
 import { fetchWith, scim, type TestTenant } from "./http";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
+import { moveContext as composeMove, operatorContext as composeOperator } from "../../composition";
 import type { AppEnv } from "../../env";
-import { scheduleMoves } from "../../queue";
 import type { OperatorContext } from "../../services/context";
 import type { MoveContext } from "../../services/tenant-move";
 import { type IssuingContext, tokenSigningKeys } from "../../services/tokens";
@@ -9,11 +9,7 @@ import { allowsHttpWebhooks, type WebhookAdminContext } from "../../services/web
 
 /** What an operator use case runs with when the admin API calls it (issuing tokens included). */
 export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
-  db: c.var.databases.control,
-  databases: c.var.databases,
-  kv: c.env.TOKENS,
-  now: c.var.now,
-  actor: "admin",
+  ...composeOperator(c.env, c.var.now, "admin", c.var.databases),
   signingKey: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS)[0] as string,
 });
 
@@ -29,7 +25,5 @@ export const webhookContext = (c: Context<AppEnv>): WebhookAdminContext => ({
 });
 
 /** The same (or `base`: the console's page context), with the queue that runs a tenant move's steps. */
-export const moveContext = (c: Context<AppEnv>, base: OperatorContext = operatorContext(c)): MoveContext => ({
-  ...base,
-  schedule: scheduleMoves(c.env.MOVE_QUEUE),
-});
+export const moveContext = (c: Context<AppEnv>, base: OperatorContext = operatorContext(c)): MoveContext =>
+  composeMove(c.env, base);

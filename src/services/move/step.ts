@@ -41,11 +41,11 @@ export class Step {
 
   /** The move's source and target data databases. */
   get source() {
-    return this.ctx.databases.data(this.move.source);
+    return this.ctx.databases.unfenced(this.move.source, "move");
   }
 
   get target() {
-    return this.ctx.databases.data(this.move.target);
+    return this.ctx.databases.unfenced(this.move.target, "move");
   }
 
   /**
