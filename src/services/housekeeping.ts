@@ -155,7 +155,8 @@ export async function runHousekeeping(
   );
 
   // What is left for the next run: one round trip to the control database and one to each data database.
-  const countOf = (result: D1Result<RawRow>) => Number(rowsOf(result)[0]?.n ?? 0);
+  // Each query's one row and one column (drizzle's SQL leaves `count(*)` unnamed; it maps its own batch by position).
+  const countOf = (result: D1Result<RawRow>) => Number(Object.values(rowsOf(result)[0] ?? {})[0] ?? 0);
   const [control, ...data] = await Promise.all([
     runNamedBatch(db, {
       ...tokenBacklogCounts(db, now, EXPIRY_WARNING_MS, purgeBefore),
