@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { findMove, type MoveRow } from "../src/db/moves";
+import { tenantTotals, totalsMatch } from "../src/db/tenant-copy";
 import { unavailableFor } from "../src/services/move/work";
 import { MOVE_SETTLE_MS, type MoveContext, rollBackMove, runMoveStep, startMove } from "../src/services/tenant-move";
 import { createUserBody } from "./fixtures/entra";
@@ -95,5 +96,43 @@ describe("a rollback racing the steps", () => {
     expect((await moveOf(tenant.tenantId)).phase).not.toBe("rolling_back");
     // Once the steps leave it be, the rollback goes through.
     expect((await admin("DELETE", `/tenants/${tenant.tenantId}/move`)).status).toBe(202);
+  });
+});
+
+describe("a move's verification", () => {
+  it("compares the content of a log rewritten in place, not just its size (the failed-request log's digest)", async () => {
+    const tenantId = crypto.randomUUID();
+    const failure = (id: number, n: number, count: number) => ({
+      id,
+      tenant_id: tenantId,
+      at: 1_000 + n,
+      method: "PATCH",
+      path: "/Users/x",
+      status: 400,
+      fingerprint: `f${n}`,
+      count,
+    });
+    const seed = (db: D1Database, rows: ReturnType<typeof failure>[]) =>
+      db.batch(
+        rows.map((r) =>
+          db
+            .prepare(
+              "INSERT INTO failed_requests (id, tenant_id, at, method, path, status, fingerprint, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(...Object.values(r)),
+        ),
+      );
+    // The target numbers its rows itself: the same rows under other ids match; the same number of rows, one of them
+    // counted again since, does not.
+    await seed(env.DATA_1, [failure(1, 1, 1), failure(2, 2, 5)]);
+    await seed(env.DATA_2, [failure(7, 1, 1), failure(8, 2, 5)]);
+    const databases = testDatabases();
+    const totals = (name: "DATA_1" | "DATA_2") =>
+      tenantTotals(databases.unfenced(name, "move"), tenantId, { eventsAfter: 0, auditSince: 0 });
+    expect(totalsMatch(await totals("DATA_1"), await totals("DATA_2"))).toBe(true);
+    await env.DATA_2.prepare("UPDATE failed_requests SET count = 6 WHERE tenant_id = ? AND id = 8")
+      .bind(tenantId)
+      .run();
+    expect(totalsMatch(await totals("DATA_1"), await totals("DATA_2"))).toBe(false);
   });
 });

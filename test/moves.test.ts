@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { runBatch } from "../src/db/batch";
 import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
+import { type AtSwitchTable, type ChunkedTable, DATA_TABLES, isNot } from "../src/db/tables";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
 import { purgeTenantDataChunk } from "../src/db/tenants";
 import type { DeliveryKey } from "../src/db/webhooks";
@@ -73,18 +74,18 @@ async function rows(db: D1Database, table: string, tenantId: string, order: stri
   return found.results.map((row) => Object.fromEntries(Object.entries(row).filter(([k]) => !without.includes(k))));
 }
 
-/** Every row of the tenant's data, table by table, as the two databases hold it. */
+/** Every row of the tenant's data a move copies (the table registry's), table by table, as the two databases hold it. */
 async function dataRows(db: D1Database, tenantId: string) {
-  return {
-    users: await rows(db, "users", tenantId, "id"),
-    groups: await rows(db, "groups", tenantId, "id"),
-    group_members: await rows(db, "group_members", tenantId, "group_id, member_id"),
-    events: await rows(db, "events", tenantId, "sequence"),
-    event_feeds: await rows(db, "event_feeds", tenantId, "tenant_id"),
-    audit_events: await rows(db, "audit_events", tenantId, "id", ["id"]),
-    failed_requests: await rows(db, "failed_requests", tenantId, "id", ["id"]),
-    tenant_quotas: await rows(db, "tenant_quotas", tenantId, "tenant_id"),
-  };
+  const copied = DATA_TABLES.filter((t) => !isNot(t.copy));
+  const renumbered = (t: (typeof copied)[number]) => !isNot(t.copy) && t.copy.renumber === true;
+  return Object.fromEntries(
+    await Promise.all(
+      copied.map(async (t) => [
+        t.name,
+        await rows(db, t.name, tenantId, t.key.join(", "), renumbered(t) ? ["id"] : []),
+      ]),
+    ),
+  ) as Record<ChunkedTable | AtSwitchTable, Record<string, unknown>[]>;
 }
 
 /** A SCIM request retried on 503 as Entra does: each 503 must carry Retry-After and a SCIM error body. */

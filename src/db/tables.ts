@@ -55,6 +55,11 @@ export type VerifyRule =
   | { kind: "fingerprint"; value: string | null }
   /** Row counts, within `scope`: the rows both sides must hold (retention runs on each side by itself). */
   | { kind: "count"; scope: "all" | "retained_feed" | "retained_audit" }
+  /**
+   * Every stored column of every row (a renumbered id left out), in key order, hashed: a small table whose rows are
+   * rewritten in place, so neither a count nor a version would see a change.
+   */
+  | { kind: "digest" }
   /** The tenant's quota counters (kept by the triggers of the counted tables). */
   | { kind: "counters" }
   /** The feed's purge mark: the target's at least the source's. */
@@ -239,7 +244,7 @@ export const TABLES = {
     mutable: true,
     purge: true,
     copy: { kind: "at_switch", renumber: true },
-    verify: { kind: "count", scope: "all" },
+    verify: { kind: "digest" },
     fence: true,
     quota: { not: "a bounded log: a tenant's oldest rows give way" },
     history: { purgedBy: "at" },
@@ -285,6 +290,7 @@ export type ChunkedTable = Matching<"copy", { kind: "chunks" }>;
 export type AtSwitchTable = Matching<"copy", { kind: "at_switch" }>;
 export type FingerprintedTable = Matching<"verify", { kind: "fingerprint" }>;
 export type CountedTable = Matching<"verify", { kind: "count" }>;
+export type DigestedTable = Matching<"verify", { kind: "digest" }>;
 export type ExportedResources = Matching<"export", "resources">;
 export type HistoryTable = Matching<"history", HistoryRule>;
 /** History purged by its `at` column (db/retention.ts); the feed has its own purge. */

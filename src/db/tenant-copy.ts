@@ -1,6 +1,7 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/registry";
+import { sha256Hex } from "../lib/digest";
 import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
@@ -11,6 +12,7 @@ import {
   type CopyRule,
   type CountedTable,
   type DataTable,
+  type DigestedTable,
   dataTablesWhere,
   type FingerprintedTable,
   isNot,
@@ -493,10 +495,23 @@ const COUNT_SCOPES: Record<Extract<VerifyRule, { kind: "count" }>["scope"], (w: 
 };
 
 const COUNTED = dataTablesWhere<CountedTable>((t) => !isNot(t.verify) && t.verify.kind === "count");
+const DIGESTED = dataTablesWhere<DigestedTable>((t) => !isNot(t.verify) && t.verify.kind === "digest");
+
+/** A digested table's rows as one JSON text: every stored column but a renumbered id, in key order. */
+function rowsAsJson(name: DigestedTable, tenantId: string) {
+  const spec: DataTable = TABLES[name];
+  const renumbered = !isNot(spec.copy) && spec.copy.renumber === true;
+  const columns = Object.values(getTableColumns(spec.table))
+    .filter((c) => !c.generated && !(renumbered && c.name === "id"))
+    .map((c) => sql.identifier(c.name));
+  return sql`(SELECT json_group_array(json_array(${sql.join(columns, sql`, `)})) FROM (SELECT * FROM ${spec.table}
+    WHERE tenant_id = ${tenantId} ORDER BY ${ids(spec.key)})) AS ${sql.identifier(name)}`;
+}
 
 /**
  * The totals a verification compares besides the fingerprints, per the registry: the rows of every `count` table
- * within its scope, the feed's range above the purge mark, the quota counters, and the purge mark.
+ * within its scope, the SHA-256 of every `digest` table, the feed's range above the purge mark, the quota counters,
+ * and the purge mark.
  */
 export async function tenantTotals(db: RawDataDb, tenantId: string, window: TotalsWindow) {
   const kept = sql`tenant_id = ${tenantId} AND sequence > ${window.eventsAfter}`;
@@ -506,7 +521,7 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
       AS ${sql.identifier(name)}`;
   });
   const [result] = await runBatch(db, [
-    sql`SELECT ${sql.join(counts, sql`, `)},
+    sql`SELECT ${sql.join([...counts, ...DIGESTED.map((name) => rowsAsJson(name, tenantId))], sql`, `)},
       (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE ${kept}) AS firstSequence,
       (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
       (SELECT json_array(user_count, group_count, stored_bytes) FROM ${tenantQuotas} WHERE tenant_id = ${tenantId})
@@ -516,6 +531,9 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
   const row = rowsOf(result)[0] ?? {};
   return {
     rows: Object.fromEntries(COUNTED.map((name) => [name, Number(row[name])])) as Record<CountedTable, number>,
+    sha256: Object.fromEntries(
+      await Promise.all(DIGESTED.map(async (name) => [name, await sha256Hex(String(row[name]))])),
+    ) as Record<DigestedTable, string>,
     feed: [Number(row.firstSequence), Number(row.lastSequence)],
     usage: row.usage === null ? "[0,0,0]" : String(row.usage),
     purgedThrough: Number(row.purgedThrough ?? 0),
