@@ -135,4 +135,19 @@ describe("a move's verification", () => {
       .run();
     expect(totalsMatch(await totals("DATA_1"), await totals("DATA_2"))).toBe(false);
   });
+
+  it("compares the tenant's own limits, which the window copies, besides its counters", async () => {
+    const tenantId = crypto.randomUUID();
+    const quotas = (db: D1Database, maxUsers: number | null) =>
+      db.prepare("INSERT INTO tenant_quotas (tenant_id, max_users) VALUES (?, ?)").bind(tenantId, maxUsers).run();
+    // The target's limits as a copy leaves them until the switch writes the source's: lifted.
+    await quotas(env.DATA_1, 10);
+    await quotas(env.DATA_2, Number.MAX_SAFE_INTEGER);
+    const databases = testDatabases();
+    const totals = (name: "DATA_1" | "DATA_2") =>
+      tenantTotals(databases.unfenced(name, "move"), tenantId, { eventsAfter: 0, auditSince: 0 });
+    expect(totalsMatch(await totals("DATA_1"), await totals("DATA_2"))).toBe(false);
+    await env.DATA_2.prepare("UPDATE tenant_quotas SET max_users = 10 WHERE tenant_id = ?").bind(tenantId).run();
+    expect(totalsMatch(await totals("DATA_1"), await totals("DATA_2"))).toBe(true);
+  });
 });

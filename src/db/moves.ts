@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lte, ne, notInArray, or, sql } from "drizzle-orm";
-import { ENDED_PHASES, type MovePhase } from "../services/move/phases";
+import { DELAYED_PHASES, ENDED_PHASES, type MovePhase } from "../moves/phases";
 import { rowsOf, runBatch } from "./batch";
 import type { ControlDb } from "./client";
 import { tenantMoves, tenants } from "./schema";
@@ -134,7 +134,7 @@ export const stalledMoves = (db: ControlDb, now: number, before: number, settled
         eq(tenantMoves.state, "running"),
         notInArray(tenantMoves.phase, [...ENDED_PHASES]),
         lte(tenantMoves.updatedAt, before),
-        or(ne(tenantMoves.phase, "settling"), lte(tenantMoves.switchedAt, settledBefore)),
+        or(notInArray(tenantMoves.phase, [...DELAYED_PHASES]), lte(tenantMoves.switchedAt, settledBefore)),
         or(isNull(tenantMoves.leaseUntil), lte(tenantMoves.leaseUntil, now)),
       ),
     )

@@ -1,6 +1,7 @@
 import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
+import { FENCE_MAY_BE_UP } from "../moves/phases";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
@@ -48,7 +49,7 @@ const applicable = (scope?: OutboxScope) =>
   and(
     isNull(tenants.deletedAt),
     sql`NOT EXISTS (SELECT 1 FROM ${tenantMoves} WHERE tenant_id = ${relayOutbox.tenantId}
-      AND fenced_at IS NOT NULL AND switched_at IS NULL)`,
+      AND fenced_at IS NOT NULL AND ${inArray(tenantMoves.phase, [...FENCE_MAY_BE_UP])})`,
     scope === undefined
       ? undefined
       : "tenantId" in scope

@@ -17,7 +17,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { MOVE_PHASES } from "../services/move/phases";
+import { MOVE_PHASES } from "../moves/phases";
 
 /**
  * What a stored document takes for the bytes quota: the UTF-8 bytes of the document and of its case-folded copy.

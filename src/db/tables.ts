@@ -60,7 +60,7 @@ export type VerifyRule =
    * rewritten in place, so neither a count nor a version would see a change.
    */
   | { kind: "digest" }
-  /** The tenant's quota counters (kept by the triggers of the counted tables). */
+  /** The tenant's quota counters (kept by the triggers of the counted tables), and its own limits. */
   | { kind: "counters" }
   /** The feed's purge mark: the target's at least the source's. */
   | { kind: "mark" };

@@ -510,8 +510,8 @@ function rowsAsJson(name: DigestedTable, tenantId: string) {
 
 /**
  * The totals a verification compares besides the fingerprints, per the registry: the rows of every `count` table
- * within its scope, the SHA-256 of every `digest` table, the feed's range above the purge mark, the quota counters,
- * and the purge mark.
+ * within its scope, the SHA-256 of every `digest` table, the feed's range above the purge mark, the quota counters
+ * with the tenant's own limits (copied at the switch), and the purge mark.
  */
 export async function tenantTotals(db: RawDataDb, tenantId: string, window: TotalsWindow) {
   const kept = sql`tenant_id = ${tenantId} AND sequence > ${window.eventsAfter}`;
@@ -524,8 +524,8 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
     sql`SELECT ${sql.join([...counts, ...DIGESTED.map((name) => rowsAsJson(name, tenantId))], sql`, `)},
       (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE ${kept}) AS firstSequence,
       (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
-      (SELECT json_array(user_count, group_count, stored_bytes) FROM ${tenantQuotas} WHERE tenant_id = ${tenantId})
-        AS usage,
+      (SELECT json_array(user_count, group_count, stored_bytes, max_users, max_groups, max_bytes) FROM ${tenantQuotas}
+        WHERE tenant_id = ${tenantId}) AS usage,
       (SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}) AS purgedThrough`,
   ]);
   const row = rowsOf(result)[0] ?? {};
@@ -535,7 +535,8 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
       await Promise.all(DIGESTED.map(async (name) => [name, await sha256Hex(String(row[name]))])),
     ) as Record<DigestedTable, string>,
     feed: [Number(row.firstSequence), Number(row.lastSequence)],
-    usage: row.usage === null ? "[0,0,0]" : String(row.usage),
+    // No counters row: nothing counted yet, and no limits of the tenant's own.
+    usage: row.usage === null ? "[0,0,0,null,null,null]" : String(row.usage),
     purgedThrough: Number(row.purgedThrough ?? 0),
   };
 }

@@ -4,10 +4,10 @@ import { findMove } from "../db/moves";
 import { deletedTenants, markTenantDeleted, purgeTenantControlStatements, purgeTenantDataChunk } from "../db/tenants";
 import { tenantTokenHashes } from "../db/tokens";
 import { logEvent } from "../lib/log";
+import { ENDED_PHASES } from "../moves/phases";
 import { deleteGrants } from "../tokens/grants";
 import type { OperatorContext, TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
-import { ENDED_PHASES } from "./move/phases";
 import { requireTenant } from "./tenants";
 
 /**

@@ -32,8 +32,9 @@
  * claim to release; api.ts, the operator's start and rollback and the cron's nudge. This module is what the rest of
  * the service uses of them.
  */
+
+export { canRollBack } from "../moves/phases";
 export { type MoveContext, nudgeStalledMoves, rollBackMove, startMove } from "./move/api";
-export { canRollBack } from "./move/phases";
 export { MAX_ATTEMPTS, MAX_WINDOW_FAILURES } from "./move/policy";
 export { runMoveStep } from "./move/run";
 export { MOVE_SETTLE_MS } from "./move/work";

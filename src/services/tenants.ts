@@ -26,7 +26,7 @@ export type Tenant = Omit<TenantRow, "deletedAt">;
  * runs it), and its phases in order: the HTTP layer names them without reaching into storage.
  */
 export type TenantMove = MoveRow;
-export { MOVE_PHASES } from "./move/phases";
+export { MOVE_PHASES } from "../moves/phases";
 
 /**
  * A tenant as the operator reads it one at a time: with its quotas' usage and limits (null while a move's window

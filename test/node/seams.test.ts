@@ -70,8 +70,30 @@ it("keeps src/db out of src/http: the services export what the pages and the wir
   expect(crossings).toEqual([]);
 });
 
-/** The pure folders: no I/O, no clock. They import one another and packages, nothing of the layers above. */
-const PURE = ["scim/", "events/", "lib/", "webhooks/"];
+/** The pure folders: no storage, no clock. They import one another and packages, nothing of the layers above. */
+const PURE = ["scim/", "events/", "lib/", "webhooks/", "moves/"];
+
+/**
+ * What each layer below HTTP may import: storage reaches only storage and the pure code; the use cases (and the
+ * token grants they publish) reach storage too, never HTTP, the composition or the entry modules.
+ */
+const LAYERS: Record<string, string[]> = {
+  "db/": ["db/", ...PURE],
+  "tokens/": ["tokens/", "db/", ...PURE],
+  "services/": ["services/", "tokens/", "db/", ...PURE],
+};
+
+it("imports only downwards: storage never reaches the use cases, the use cases never HTTP or the composition", () => {
+  const upward = [...graph].flatMap(([file, imports]) => {
+    const layer = Object.keys(LAYERS).find((folder) => file.startsWith(folder));
+    if (layer === undefined) return [];
+    const allowed = LAYERS[layer] ?? [];
+    return imports
+      .filter((i) => i.path !== undefined && !allowed.some((folder) => i.path?.startsWith(folder)))
+      .map((i) => `${file} → ${i.path}`);
+  });
+  expect(upward).toEqual([]);
+});
 
 it("keeps the pure code pure: scim/, events/, lib/ and webhooks/ import only one another", () => {
   const reaching = [...graph]

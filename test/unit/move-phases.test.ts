@@ -9,7 +9,7 @@ import {
   type MovePhase,
   mayMove,
   nextPhases,
-} from "../../src/services/move/phases";
+} from "../../src/moves/phases";
 
 /** Every phase a move can get to from `from`, `from` included. */
 function reachable(from: MovePhase) {

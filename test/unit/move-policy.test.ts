@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MovePhase } from "../../src/services/move/phases";
+import type { MovePhase } from "../../src/moves/phases";
 import { afterFailure, type FailureDecision, MAX_ATTEMPTS, MAX_WINDOW_FAILURES } from "../../src/services/move/policy";
 
 /** A fence recorded when the step failed (its time does not matter to the policy). */

@@ -1,10 +1,10 @@
 import { findMove, insertMove, type MoveRow, saveMove, stalledMoves } from "../../db/moves";
 import { noProgress } from "../../db/tenant-copy";
 import { logEvent } from "../../lib/log";
+import { canRollBack, checkMove, ENDED_PHASES } from "../../moves/phases";
 import type { OperatorContext } from "../context";
 import { AdminError } from "../errors";
 import { requireTenant } from "../tenants";
-import { canRollBack, checkMove, ENDED_PHASES } from "./phases";
 import { MOVE_SETTLE_MS } from "./work";
 
 export interface MoveContext extends OperatorContext {

@@ -1,4 +1,4 @@
-import { MOVE_TABLE, type MovePhase, type Next } from "./phases";
+import { MOVE_TABLE, type MovePhase, type Next } from "../../moves/phases";
 
 /** Consecutive failed steps after which a move waits for an operator. */
 export const MAX_ATTEMPTS = 5;

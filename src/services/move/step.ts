@@ -1,6 +1,6 @@
 import { type MoveRow, renewMove, saveMove } from "../../db/moves";
+import { checkMove, type MovePhase } from "../../moves/phases";
 import type { OperatorContext } from "../context";
-import { checkMove, type MovePhase } from "./phases";
 
 /** A step's hold on its move lasts this long unless renewed: after RENEW_EVERY D1 calls or a quarter of it. */
 export const LEASE_MS = 2 * 60_000;

@@ -16,9 +16,9 @@ import {
 import { findTenant, purgeTenantDataChunk } from "../../db/tenants";
 import { effectiveEnd, listLiveTokens } from "../../db/tokens";
 import { logEvent } from "../../lib/log";
+import { checkMove, type MovePhase, type Next } from "../../moves/phases";
 import { publishGrant } from "../tokens";
 import { catchUp, copyChunk, progressOf, recopy } from "./copy";
-import { checkMove, type MovePhase, type Next } from "./phases";
 import type { Step } from "./step";
 import { verify } from "./verify";
 

@@ -36,6 +36,8 @@ interface PhaseRule {
   window: boolean;
   /** The tenant's requests still go to the source: the move can be undone (a rollback can be restarted). */
   canRollBack: boolean;
+  /** The phase's next step comes by a message delayed by the settle time: it is not stalled while it waits. */
+  delayed: boolean;
 }
 
 /** Every phase's rule; `satisfies` keeps the literal next phases, which type each phase's transitions (Next). */
@@ -47,6 +49,7 @@ export const MOVE_TABLE = {
     fenceMayBeUp: false,
     window: false,
     canRollBack: true,
+    delayed: false,
   },
   copying: {
     next: ["catching_up", "rolling_back"],
@@ -55,6 +58,7 @@ export const MOVE_TABLE = {
     fenceMayBeUp: false,
     window: false,
     canRollBack: true,
+    delayed: false,
   },
   catching_up: {
     // Back to copying when the feed holds a change it cannot pin to rows.
@@ -64,6 +68,7 @@ export const MOVE_TABLE = {
     fenceMayBeUp: true,
     window: false,
     canRollBack: true,
+    delayed: false,
   },
   switching: {
     // Back to catching up when the window ends without a switch.
@@ -73,6 +78,7 @@ export const MOVE_TABLE = {
     fenceMayBeUp: true,
     window: true,
     canRollBack: true,
+    delayed: false,
   },
   settling: {
     next: ["cleaning"],
@@ -81,9 +87,26 @@ export const MOVE_TABLE = {
     fenceMayBeUp: false,
     window: false,
     canRollBack: false,
+    delayed: true,
   },
-  cleaning: { next: ["done"], ended: false, writesCopy: false, fenceMayBeUp: false, window: false, canRollBack: false },
-  done: { next: [], ended: true, writesCopy: false, fenceMayBeUp: false, window: false, canRollBack: false },
+  cleaning: {
+    next: ["done"],
+    ended: false,
+    writesCopy: false,
+    fenceMayBeUp: false,
+    window: false,
+    canRollBack: false,
+    delayed: false,
+  },
+  done: {
+    next: [],
+    ended: true,
+    writesCopy: false,
+    fenceMayBeUp: false,
+    window: false,
+    canRollBack: false,
+    delayed: false,
+  },
   rolling_back: {
     next: ["rolled_back"],
     ended: false,
@@ -91,8 +114,17 @@ export const MOVE_TABLE = {
     fenceMayBeUp: true,
     window: false,
     canRollBack: true,
+    delayed: false,
   },
-  rolled_back: { next: [], ended: true, writesCopy: false, fenceMayBeUp: false, window: false, canRollBack: false },
+  rolled_back: {
+    next: [],
+    ended: true,
+    writesCopy: false,
+    fenceMayBeUp: false,
+    window: false,
+    canRollBack: false,
+    delayed: false,
+  },
 } as const satisfies Record<MovePhase, PhaseRule>;
 
 /** The phases a step of `P` may record next: a phase's work names its transitions with this type. */
@@ -104,6 +136,10 @@ const where = (rule: (r: PhaseRule) => boolean) => MOVE_PHASES.filter((p) => rul
 export const ENDED_PHASES: readonly MovePhase[] = where((r) => r.ended);
 /** The phases whose steps write the target's copy (and so take it over first). */
 export const COPY_WRITERS: readonly MovePhase[] = where((r) => r.writesCopy);
+/** The phases in which a recorded fence may still be up at the source, keeping the tenant from its data. */
+export const FENCE_MAY_BE_UP: readonly MovePhase[] = where((r) => r.fenceMayBeUp);
+/** The phases whose next step waits on a delayed message. */
+export const DELAYED_PHASES: readonly MovePhase[] = where((r) => r.delayed);
 
 /** The phases a step of `from` may record next. */
 export const nextPhases = (from: MovePhase): readonly MovePhase[] => MOVE_TABLE[from].next;
