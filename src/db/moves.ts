@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lte, ne, notInArray, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, notInArray, or, sql } from "drizzle-orm";
 import { DELAYED_PHASES, ENDED_PHASES, type MovePhase } from "../moves/phases";
 import { rowsOf, runBatch } from "./batch";
 import type { ControlDb } from "./client";
