@@ -1,12 +1,19 @@
 import { is, SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import type { Database } from "./client";
+import type { Handle, Role, RoleTag } from "./client";
 import { quotaRefusal } from "./quotas";
 
 const dialect = new SQLiteAsyncDialect();
 
 /** A statement for a batch: hand-written SQL (conditional INSERT … SELECT, UPDATE … RETURNING) or a drizzle query. */
 export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
+
+/**
+ * A statement only a database of role `R` may run: the fence and a move's copy (a raw data database's), a tenant's
+ * deletion (the control database's). A builder says so in its return type (any SQL is one), and runBatch refuses
+ * the statement on another handle at compile time.
+ */
+export type StatementFor<R extends Role> = Statement & RoleTag<R>;
 
 export type RawRow = Record<string, unknown>;
 
@@ -16,7 +23,7 @@ export type RawRow = Record<string, unknown>;
  * own batch cannot bind parameters of `db.all(sql…)` items. A write refused by a quota trigger (the whole batch
  * undone) is thrown as a QuotaExceededError.
  */
-export async function runBatch(db: Database, statements: Statement[]) {
+export async function runBatch<R extends Role>(db: Handle<R>, statements: StatementFor<NoInfer<R>>[]) {
   if (statements.length === 0) throw new Error("runBatch needs at least one statement");
   const prepared = statements.map((q) => {
     const { sql, params } = is(q, SQL) ? dialect.sqlToQuery(q) : q.toSQL();
@@ -33,7 +40,7 @@ export async function runBatch(db: Database, statements: Statement[]) {
 export const rowsOf = (result: D1Result<RawRow> | undefined): RawRow[] => result?.results ?? [];
 
 /** A batch's statements by name: one statement, a run of them (its results in order), or none (left out). */
-type NamedStatements = Record<string, Statement | Statement[] | undefined>;
+type NamedStatements<R extends Role> = Record<string, StatementFor<NoInfer<R>> | StatementFor<NoInfer<R>>[] | undefined>;
 
 type ResultOf<S> = S extends Statement[] ? D1Result<RawRow>[] : S extends Statement ? D1Result<RawRow> : undefined;
 
@@ -42,8 +49,8 @@ type ResultOf<S> = S extends Statement[] ? D1Result<RawRow>[] : S extends Statem
  * by where it stands (or how many optional statements came before it). The statements run in the order the names
  * are written; names are words, since an integer-like key would be moved to the front of the object.
  */
-export async function runNamedBatch<T extends NamedStatements>(
-  db: Database,
+export async function runNamedBatch<R extends Role, T extends NamedStatements<R>>(
+  db: Handle<R>,
   named: T,
 ): Promise<{ [K in keyof T]: ResultOf<T[K]> }> {
   const entries = Object.entries(named);

@@ -13,8 +13,14 @@ export function createDb(d1: D1Database) {
 export type Database = ReturnType<typeof createDb>;
 
 declare const role: unique symbol;
+export type Role = "control" | "tenant" | "raw";
 /** A client that says which database it is and how it may be used; only db/databases.ts makes them. */
-type Handle<Role extends string> = Database & { readonly [role]: Role };
+export type Handle<R extends Role> = Database & { readonly [role]: R };
+/**
+ * What a statement built for one kind of database carries (db/batch.ts StatementFor): runBatch takes it on that
+ * kind's handle only. Statements without it run on any.
+ */
+export type RoleTag<R extends Role> = { readonly [role]?: R };
 
 /** The control database: the deployment, its tenants, tokens, webhooks, portal and moves. */
 export type ControlDb = Handle<"control">;

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Statement } from "./batch";
+import type { StatementFor } from "./batch";
 import { wrapD1 } from "./d1-wrapper";
 import { tenantFences } from "./schema";
 
@@ -30,11 +30,11 @@ export function isFenceRefusal(error: unknown): boolean {
 }
 
 /** Fences the tenant in this data database (it moves to `movedTo`); from this batch's commit on, nothing gets through. */
-export const fenceTenant = (tenantId: string, movedTo: string, now: number): Statement =>
+export const fenceTenant = (tenantId: string, movedTo: string, now: number): StatementFor<"raw"> =>
   sql`INSERT INTO ${tenantFences} (tenant_id, moved_to, fenced_at) VALUES (${tenantId}, ${movedTo}, ${now})
     ON CONFLICT (tenant_id) DO UPDATE SET moved_to = excluded.moved_to, fenced_at = excluded.fenced_at`;
 
-export const unfenceTenant = (tenantId: string): Statement =>
+export const unfenceTenant = (tenantId: string): StatementFor<"raw"> =>
   sql`DELETE FROM ${tenantFences} WHERE tenant_id = ${tenantId}`;
 
 /**

@@ -2,7 +2,11 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/registry";
 import { sha256Hex } from "../lib/digest";
-import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
+import { type RawRow, rowsOf, runBatch, type StatementFor } from "./batch";
+
+/** Statements of the copy: a raw data database's (the target's), never another handle's. */
+type Statement = StatementFor<"raw">;
+
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
 import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
@@ -212,7 +216,7 @@ export function writeChunk(
   range: { after: Cursor; until: Cursor | "end" },
   rows: RawRow[],
   cursor?: { from: Cursor; to: CopyCursor },
-) {
+): Statement[] {
   const bounds = and([
     range.after === null ? null : sql`(${ids(table.key)}) > ${tuple(range.after)}`,
     range.until === "end" || range.until === null ? null : sql`(${ids(table.key)}) <= ${tuple(range.until)}`,
@@ -245,7 +249,7 @@ const setCursor = (tenantId: string, name: CopiedTable["name"], cursor: CopyCurs
     WHERE tenant_id = ${tenantId}`;
 
 /** A table's copy starts again from its first row (a change the feed does not detail row by row). */
-export const restartTable = (tenantId: string, lease: string, name: CopiedTable["name"]) =>
+export const restartTable = (tenantId: string, lease: string, name: CopiedTable["name"]): Statement =>
   sql`${setCursor(tenantId, name, null)} AND ${heldBy(tenantId, lease)}`;
 
 const withoutId = (table: CopiedTable, row: RawRow) => {
@@ -339,7 +343,7 @@ export async function resyncByIds(
   lease: string,
   table: CopiedTable,
   wanted: string[],
-) {
+): Promise<Statement[]> {
   const list = JSON.stringify(wanted);
   const [result] = await runBatch(source, [
     sql`SELECT ${ids(columnsOf(table))} FROM ${table.table}
@@ -361,7 +365,12 @@ export async function resyncByIds(
 }
 
 /** The source's memberships among `pairs` ([group, member]), and the target's statements that make them match. */
-export async function resyncMemberships(source: RawDataDb, tenantId: string, lease: string, pairs: [string, string][]) {
+export async function resyncMemberships(
+  source: RawDataDb,
+  tenantId: string,
+  lease: string,
+  pairs: [string, string][],
+): Promise<Statement[]> {
   const list = JSON.stringify(pairs);
   const named = sql`(group_id, member_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${list}))`;
   const [result] = await runBatch(source, [

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
-import { rowsOf, runBatch, type Statement } from "./batch";
+import { rowsOf, runBatch, type StatementFor } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
 import { PURGED_CONTROL_TABLES, PURGED_DATA_TABLES } from "./tables";
@@ -79,7 +79,7 @@ export const whileTenantPresent = (tenantId: string) =>
  * reader), its tokens stop working, its setup links and portal sessions end, and relay entries not yet applied are
  * dropped (its data is about to go). Only if the tenant is not deleted already; RETURNING says whether it was.
  */
-export function markTenantDeleted(db: ControlDb, tenantId: string, now: number): Statement[] {
+export function markTenantDeleted(db: ControlDb, tenantId: string, now: number): StatementFor<"control">[] {
   return [
     sql`UPDATE ${tenants} SET deleted_at = ${now}, updated_at = ${now} WHERE id = ${tenantId} AND deleted_at IS NULL
       RETURNING id`,
@@ -122,7 +122,7 @@ export async function purgeTenantDataChunk(db: RawDataDb, tenantId: string, limi
 }
 
 /** The last step: the tenant's rows in the control database (the registry's), the tenant's own last. */
-export function purgeTenantControlStatements(tenantId: string): Statement[] {
+export function purgeTenantControlStatements(tenantId: string): StatementFor<"control">[] {
   return PURGED_CONTROL_TABLES.map(
     ({ name, column }) => sql`DELETE FROM ${sql.identifier(name)} WHERE ${sql.identifier(column)} = ${tenantId}`,
   );

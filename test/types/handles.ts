@@ -3,12 +3,15 @@
  * store takes the one handle it may use, and passing another is an error. Every `@ts-expect-error` below must meet
  * an error: if a store came to accept the wrong handle, its line would compile and the directive itself would fail.
  */
+import { expectTypeOf } from "vitest";
+import { runBatch } from "../../src/db/batch";
 import type { ControlDb, RawDataDb, TenantDb } from "../../src/db/client";
 import { directoryUser } from "../../src/db/directory";
 import { readFeed } from "../../src/db/events";
+import { fenceTenant } from "../../src/db/fence";
 import { purgeLogBefore } from "../../src/db/retention";
-import { readChunk } from "../../src/db/tenant-copy";
-import { findTenant, purgeTenantDataChunk } from "../../src/db/tenants";
+import { holdCopy, readChunk } from "../../src/db/tenant-copy";
+import { findTenant, purgeTenantControlStatements, purgeTenantDataChunk } from "../../src/db/tenants";
 import { findLiveTokenByHash } from "../../src/db/tokens";
 
 export function wrongHandles(control: ControlDb, tenant: TenantDb, raw: RawDataDb) {
@@ -32,10 +35,34 @@ export function wrongHandles(control: ControlDb, tenant: TenantDb, raw: RawDataD
   void purgeLogBefore(control, "audit_events", 0, 10);
   // @ts-expect-error a tenant's fenced handle
   void readChunk(tenant, "t", {} as never, null);
+
+  // Statements built for one kind of database run on that kind only.
+  // @ts-expect-error the fence belongs in a data database, never the control database
+  void runBatch(control, [fenceTenant("t", "DATA_1", 0)]);
+  // @ts-expect-error a move's copy is written through the raw handle, not a tenant's fenced one
+  void runBatch(tenant, [holdCopy("t", "lease")]);
+  // @ts-expect-error a tenant's deletion from the control database
+  void runBatch(raw, purgeTenantControlStatements("t"));
+}
+
+/**
+ * Each store's handle exactly: a `@ts-expect-error` above is met by any error (a changed arity too), so the
+ * parameter each store declares is pinned here as well.
+ */
+export function declaredHandles() {
+  expectTypeOf<Parameters<typeof findTenant>[0]>().toEqualTypeOf<ControlDb>();
+  expectTypeOf<Parameters<typeof findLiveTokenByHash>[0]>().toEqualTypeOf<ControlDb>();
+  expectTypeOf<Parameters<typeof directoryUser>[0]>().toEqualTypeOf<TenantDb>();
+  expectTypeOf<Parameters<typeof readFeed>[0]>().toEqualTypeOf<TenantDb>();
+  expectTypeOf<Parameters<typeof purgeTenantDataChunk>[0]>().toEqualTypeOf<RawDataDb>();
+  expectTypeOf<Parameters<typeof purgeLogBefore>[0]>().toEqualTypeOf<RawDataDb>();
+  expectTypeOf<Parameters<typeof readChunk>[0]>().toEqualTypeOf<RawDataDb>();
 }
 
 export function rightHandles(control: ControlDb, tenant: TenantDb, raw: RawDataDb) {
   void findTenant(control, "t");
   void directoryUser(tenant, "t", "u", 10);
   void purgeTenantDataChunk(raw, "t", 10);
+  void runBatch(raw, [fenceTenant("t", "DATA_1", 0), holdCopy("t", "lease")]);
+  void runBatch(control, purgeTenantControlStatements("t"));
 }
