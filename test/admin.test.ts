@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { TABLES } from "../src/db/tables";
 import { DATABASES } from "./support/databases";
 import { admin, createTenant, ORIGIN, request, workerFetch } from "./support/http";
 import { countRows } from "./support/storage";
@@ -154,7 +155,7 @@ describe("azure-ad integration", () => {
       .join("");
     expect(await env.TOKENS.get(`token:${hash}`, "json")).toMatchObject({ tokenId });
     for (const db of Object.values(DATABASES)) {
-      for (const table of ["access_tokens", "audit_events", "tenants", "integrations", "failed_requests", "events"]) {
+      for (const table of Object.keys(TABLES)) {
         const rows = await db.prepare(`select * from ${table}`).all();
         expect(JSON.stringify(rows.results)).not.toContain(token.slice(8));
       }

@@ -6,6 +6,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { TENANT_COLUMNS } from "../src/db/tables";
 import worker from "../src/index";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { drainOutbox } from "../src/services/relay";
@@ -133,8 +134,7 @@ describe("isolation across databases", () => {
     ] as const) {
       for (const [name, db] of Object.entries(DATABASES)) {
         for (const table of TENANT_TABLES) {
-          const column = table === "tenants" ? "id" : "tenant_id";
-          const n = await countRows(db, table, { [column]: t.tenantId });
+          const n = await countRows(db, table, { [TENANT_COLUMNS[table]]: t.tenantId });
           const home = isControlTable(table) ? "DB" : own;
           // Every table the tenant has rows in is in its home database; nothing of it anywhere else.
           if (name !== home) expect(n, `${table} in ${name}`).toBe(0);

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { runBatch } from "../src/db/batch";
 import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
-import { type AtSwitchTable, type ChunkedTable, DATA_TABLES, isNot } from "../src/db/tables";
+import { type AtSwitchTable, type ChunkedTable, DATA_TABLES, isNot, PURGED_DATA_TABLES } from "../src/db/tables";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
 import { purgeTenantDataChunk } from "../src/db/tenants";
 import type { DeliveryKey } from "../src/db/webhooks";
@@ -284,8 +284,8 @@ describe("a move under Entra's writes", () => {
     // Settle, then clean up: the source keeps nothing of the tenant but its fence.
     const done = await runSteps(tenant.tenantId);
     expect(done.phase).toBe("done");
-    for (const table of ["users", "groups", "group_members", "events", "audit_events", "tenant_quotas"]) {
-      expect(await countRows(env.DATA_1, table, { tenant_id: tenant.tenantId }), table).toBe(0);
+    for (const { name } of PURGED_DATA_TABLES) {
+      expect(await countRows(env.DATA_1, name, { tenant_id: tenant.tenantId }), name).toBe(0);
     }
     expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(1);
     expect(await countRows(env.DATA_2, "tenant_copies", { tenant_id: tenant.tenantId })).toBe(0);
@@ -435,16 +435,8 @@ describe("an interrupted move", () => {
       const rolled = await runSteps(tenant.tenantId);
       expect(rolled.phase).toBe("rolled_back");
       expect(await placementOf(tenant.tenantId)).toBe("DATA_1");
-      for (const table of [
-        "users",
-        "groups",
-        "group_members",
-        "events",
-        "audit_events",
-        "tenant_quotas",
-        "tenant_copies",
-      ]) {
-        expect(await countRows(env.DATA_2, table, { tenant_id: tenant.tenantId }), table).toBe(0);
+      for (const name of [...PURGED_DATA_TABLES.map((t) => t.name), "tenant_copies"]) {
+        expect(await countRows(env.DATA_2, name, { tenant_id: tenant.tenantId }), name).toBe(0);
       }
       expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(0);
       expect(await dataRows(env.DATA_1, tenant.tenantId)).toEqual(before);

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { TABLES } from "../src/db/tables";
 import { failingD1, failingDatabases } from "./support/d1-intercept";
 import { DATABASES, tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, fetchWith, request, scim, type TestTenant } from "./support/http";
@@ -267,7 +268,7 @@ describe("secrets hygiene", () => {
     await scim({ ...t, token: rotated.token }, "GET", "/Users", { fetch: withBindings(failingDatabases(1)) });
     const stored = await Promise.all(
       Object.values(DATABASES).flatMap((db) =>
-        ["audit_events", "failed_requests", "access_tokens", "events", "relay_outbox"].map(async (table) =>
+        Object.keys(TABLES).map(async (table) =>
           JSON.stringify((await db.prepare(`select * from ${table}`).all()).results),
         ),
       ),

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { PURGED_DATA_TABLES } from "../src/db/tables";
 import { tenantDb } from "./support/databases";
 import {
   admin,
@@ -210,9 +211,8 @@ describe("token lifecycle", () => {
     expect(await env.TOKENS.get(`token:${hash}`)).toBeNull();
     const live = await countRows(env.DB, "access_tokens", { tenant_id: tenant.tenantId, status: "active" });
     expect(live).toBe(0);
-    for (const table of ["audit_events", "users", "events"]) {
-      const n = await countRows(data, table, { tenant_id: tenant.tenantId });
-      expect(n, table).toBe(0);
+    for (const { name } of PURGED_DATA_TABLES) {
+      expect(await countRows(data, name, { tenant_id: tenant.tenantId }), name).toBe(0);
     }
   });
 

@@ -40,7 +40,10 @@ export async function runBatch<R extends Role>(db: Handle<R>, statements: Statem
 export const rowsOf = (result: D1Result<RawRow> | undefined): RawRow[] => result?.results ?? [];
 
 /** A batch's statements by name: one statement, a run of them (its results in order), or none (left out). */
-type NamedStatements<R extends Role> = Record<string, StatementFor<NoInfer<R>> | StatementFor<NoInfer<R>>[] | undefined>;
+type NamedStatements<R extends Role> = Record<
+  string,
+  StatementFor<NoInfer<R>> | StatementFor<NoInfer<R>>[] | undefined
+>;
 
 type ResultOf<S> = S extends Statement[] ? D1Result<RawRow>[] : S extends Statement ? D1Result<RawRow> : undefined;
 

@@ -292,9 +292,10 @@ export type FingerprintedTable = Matching<"verify", { kind: "fingerprint" }>;
 export type CountedTable = Matching<"verify", { kind: "count" }>;
 export type DigestedTable = Matching<"verify", { kind: "digest" }>;
 export type ExportedResources = Matching<"export", "resources">;
-export type HistoryTable = Matching<"history", HistoryRule>;
 /** History purged by its `at` column (db/retention.ts); the feed has its own purge. */
 export type TimedLog = Matching<"history", { purgedBy: "at" }>;
+/** The tables holding a tenant's rows. */
+export type TenantTable = { [N in TableName]: (typeof TABLES)[N]["tenant"] extends string ? N : never }[TableName];
 
 const entries = Object.entries(TABLES) as [TableName, TableSpec][];
 
@@ -303,25 +304,37 @@ export const isNot = (value: unknown): value is Not => typeof value === "object"
 /** The data tables, in registry (purge, copy) order, with their names. */
 export const DATA_TABLES = entries.flatMap(([name, spec]) => (spec.role === "data" ? [{ name, ...spec }] : []));
 
-/** Names of the data tables whose rule `pick` holds, in registry order, typed as the narrowed names. */
-export function dataTablesWhere<N extends DataTableName>(
-  pick: (spec: DataTable) => boolean,
-): readonly (N & DataTableName)[] {
-  return DATA_TABLES.filter((t) => pick(t)).map((t) => t.name as N & DataTableName);
+/** `value` is `pattern`, or holds each of its fields. */
+const matches = (value: unknown, pattern: unknown): boolean =>
+  typeof pattern === "object" && pattern !== null
+    ? typeof value === "object" &&
+      value !== null &&
+      Object.entries(pattern).every(([k, v]) => (value as Record<string, unknown>)[k] === v)
+    : value === pattern;
+
+/**
+ * The data tables whose `field` matches `pattern` (a value, or some of an object's fields), in registry order,
+ * typed as exactly those names: the run-time filter and the type are read off the same (field, pattern).
+ */
+export function dataTablesWith<F extends keyof DataTable, const P>(field: F, pattern: P) {
+  return DATA_TABLES.filter((t) => matches(t[field], pattern)).map((t) => t.name as Matching<F, P>);
 }
 
-/** A tenant's data tables a deletion purges, in purge order (the counters first). */
-export const PURGED_DATA_TABLES = DATA_TABLES.filter((t) => t.purge === true).sort(
-  (a, b) => Number(b.quota === "counters") - Number(a.quota === "counters"),
-);
+/** A table's tenant column, when its rows are a tenant's. */
+const tenantColumn = (spec: TableSpec) => (isNot(spec.tenant) ? [] : [spec.tenant]);
+
+/** A tenant's data tables a deletion purges, in purge order (the counters first), with their tenant column. */
+export const PURGED_DATA_TABLES = DATA_TABLES.filter((t) => t.purge === true)
+  .sort((a, b) => Number(b.quota === "counters") - Number(a.quota === "counters"))
+  .flatMap((t) => tenantColumn(t).map((column) => ({ ...t, column })));
 
 /** A tenant's control tables a deletion purges; the tenant's own row goes last (it marks the deletion). */
 export const PURGED_CONTROL_TABLES = entries
   .filter(([, spec]) => spec.role === "control" && spec.purge === true)
   .sort(([a], [b]) => Number(a === "tenants") - Number(b === "tenants"))
-  .map(([name, spec]) => ({ name, column: spec.tenant as string }));
+  .flatMap(([name, spec]) => tenantColumn(spec).map((column) => ({ name, column })));
 
 /** Every table holding a tenant's rows, and the column that names the tenant. */
 export const TENANT_COLUMNS = Object.fromEntries(
-  entries.flatMap(([name, spec]) => (isNot(spec.tenant) ? [] : [[name, spec.tenant]])),
-) as Record<TableName, string>;
+  entries.flatMap(([name, spec]) => tenantColumn(spec).map((column) => [name, column])),
+) as Record<TenantTable, string>;

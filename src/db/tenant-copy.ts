@@ -17,7 +17,7 @@ import {
   type CountedTable,
   type DataTable,
   type DigestedTable,
-  dataTablesWhere,
+  dataTablesWith,
   type FingerprintedTable,
   isNot,
   PURGED_DATA_TABLES,
@@ -69,9 +69,7 @@ function copied(name: ChunkedTable | AtSwitchTable): CopiedTable {
 }
 
 /** The tables copied in chunks (the table registry's `copy: chunks`), in the registry's order. */
-export const COPIED_TABLES: readonly CopiedTable[] = dataTablesWhere<ChunkedTable>(
-  (t) => !isNot(t.copy) && t.copy.kind === "chunks",
-).map(copied);
+export const COPIED_TABLES: readonly CopiedTable[] = dataTablesWith("copy", { kind: "chunks" }).map(copied);
 
 export type { ChunkedTable };
 
@@ -454,7 +452,7 @@ const VERIFY_PAGE = 5000;
 
 /** What a verification compares of each fingerprinted table (the registry's): its key, and what every write changes. */
 export const VERIFIED = Object.fromEntries(
-  dataTablesWhere<FingerprintedTable>((t) => !isNot(t.verify) && t.verify.kind === "fingerprint").map((name) => {
+  dataTablesWith("verify", { kind: "fingerprint" }).map((name) => {
     const spec: DataTable = TABLES[name];
     return [name, { key: spec.key, value: (spec.verify as { value: string | null }).value }];
   }),
@@ -503,8 +501,8 @@ const COUNT_SCOPES: Record<Extract<VerifyRule, { kind: "count" }>["scope"], (w: 
   retained_audit: (w) => sql` AND at >= ${w.auditSince}`,
 };
 
-const COUNTED = dataTablesWhere<CountedTable>((t) => !isNot(t.verify) && t.verify.kind === "count");
-const DIGESTED = dataTablesWhere<DigestedTable>((t) => !isNot(t.verify) && t.verify.kind === "digest");
+const COUNTED = dataTablesWith("verify", { kind: "count" });
+const DIGESTED = dataTablesWith("verify", { kind: "digest" });
 
 /** A digested table's rows as one JSON text: every stored column but a renumbered id, in key order. */
 function rowsAsJson(name: DigestedTable, tenantId: string) {

@@ -113,9 +113,9 @@ export async function purgeTenantDataChunk(db: RawDataDb, tenantId: string, limi
   const results = await runBatch(
     db,
     PURGED_DATA_TABLES.map(
-      ({ name }) =>
+      ({ name, column }) =>
         sql`DELETE FROM ${sql.identifier(name)} WHERE rowid IN (SELECT rowid FROM ${sql.identifier(name)}
-          WHERE tenant_id = ${tenantId} LIMIT ${limit}) RETURNING 1`,
+          WHERE ${sql.identifier(column)} = ${tenantId} LIMIT ${limit}) RETURNING 1`,
     ),
   );
   return results.reduce((sum, r) => sum + rowsOf(r).length, 0);

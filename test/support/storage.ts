@@ -1,8 +1,8 @@
-import { type TableName, TENANT_COLUMNS } from "../../src/db/tables";
+import { TENANT_COLUMNS, type TenantTable } from "../../src/db/tables";
 import { DATABASES, type DatabaseName, isControlTable, placementOf } from "./databases";
 
 /** Every table that holds a tenant's rows, in the control database or the tenant's data database (the registry's). */
-export const TENANT_TABLES = Object.keys(TENANT_COLUMNS) as TableName[];
+export const TENANT_TABLES = Object.keys(TENANT_COLUMNS) as TenantTable[];
 
 /**
  * The tenant's rows in the given tables, in a stable order, as one string: compare before and after a request
@@ -13,7 +13,7 @@ export async function tenantSnapshot(tenantId: string, tables: string[] = TENANT
   const data = DATABASES[database ?? (await placementOf(tenantId))];
   const out: Record<string, unknown> = {};
   for (const table of tables) {
-    const column = TENANT_COLUMNS[table as TableName];
+    const column = TENANT_COLUMNS[table as TenantTable];
     const db = isControlTable(table) ? DATABASES.DB : data;
     out[table] = (
       await db.prepare(`select * from ${table} where ${column} = ? order by rowid`).bind(tenantId).all()
