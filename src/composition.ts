@@ -40,7 +40,7 @@ export const operatorContext = (
 ): OperatorContext => ({ db: databases.control, databases, kv: env.TOKENS, now, actor });
 
 /** Sends a move's next step, now or after a delay (queue.ts runs it). */
-export const scheduleMoves =
+const scheduleMoves =
   (queue: Queue): MoveContext["schedule"] =>
   async (tenantId, delaySeconds) => {
     await queue.send({ tenantId }, delaySeconds ? { delaySeconds } : undefined);

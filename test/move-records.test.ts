@@ -4,26 +4,15 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { findMove, type MoveRow } from "../src/db/moves";
 import { tenantTotals, totalsMatch } from "../src/db/tenant-copy";
 import { unavailableFor } from "../src/services/move/work";
-import { MOVE_SETTLE_MS, type MoveContext, rollBackMove, runMoveStep, startMove } from "../src/services/tenant-move";
+import { MOVE_SETTLE_MS, rollBackMove, runMoveStep, startMove } from "../src/services/tenant-move";
 import { createUserBody } from "./fixtures/entra";
 import { interceptD1 } from "./support/d1-intercept";
-import { cronContext, testDatabases } from "./support/databases";
+import { testDatabases } from "./support/databases";
 import { admin, createTenant, scim } from "./support/http";
+import { moveContext, moveOf } from "./support/moves";
 import { seedGroup } from "./support/seed";
-
-const controlDb = testDatabases().control;
-
-/** A move context as the queue consumer builds it, at `now`; steps are driven by the test, so nothing is sent. */
-const moveContext = (now = Date.now(), bindings: { DB?: D1Database } = {}): MoveContext => ({
-  ...cronContext(now, bindings),
-  actor: "admin",
-  schedule: async () => {},
-});
-
-const moveOf = async (tenantId: string) => (await findMove(controlDb, tenantId)) as MoveRow;
 
 describe("a move's times", () => {
   it("come from one clock per step: the finished move shows its fence, then its switch, then its end", async () => {

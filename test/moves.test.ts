@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { runBatch } from "../src/db/batch";
-import { findMove, type MoveRow, releaseMove } from "../src/db/moves";
+import { type MoveRow, releaseMove } from "../src/db/moves";
 import { type AtSwitchTable, type ChunkedTable, DATA_TABLES, isNot, PURGED_DATA_TABLES } from "../src/db/tables";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
 import { purgeTenantDataChunk } from "../src/db/tenants";
@@ -17,7 +17,6 @@ import {
   MAX_ATTEMPTS,
   MAX_WINDOW_FAILURES,
   MOVE_SETTLE_MS,
-  type MoveContext,
   nudgeStalledMoves,
   runMoveStep,
   startMove,
@@ -28,6 +27,7 @@ import { createGroupBody, createUserBody, groupPatches } from "./fixtures/entra"
 import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf, testDatabases } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { moveContext, moveOf } from "./support/moves";
 import { patchBody } from "./support/scim";
 import { seedGroup, seedRows } from "./support/seed";
 import { countRows, TENANT_TABLES, tenantSnapshot } from "./support/storage";
@@ -35,15 +35,6 @@ import type { ListResponse, ScimUser } from "./support/users";
 import { createdByHand } from "./support/webhooks";
 
 const controlDb = testDatabases().control;
-
-/** A move context as the queue consumer builds it; steps are driven by the test, so nothing is sent. */
-const moveContext = (now = Date.now(), bindings: Partial<Record<DatabaseName, D1Database>> = {}): MoveContext => ({
-  ...cronContext(now, bindings),
-  actor: "admin",
-  schedule: async () => {},
-});
-
-const moveOf = async (tenantId: string) => (await findMove(controlDb, tenantId)) as MoveRow;
 
 /**
  * Runs steps until `until` holds for the move (default: it ended), as the queue would; the settle wait is skipped by

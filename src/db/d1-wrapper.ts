@@ -40,8 +40,7 @@ export function wrapD1(d1: D1Database, hooks: D1Hooks): D1Database {
     return result;
   };
 
-  const batch = (statements: D1PreparedStatement[]) => {
-    const sql = statements.map((s) => texts.get(s) ?? "");
+  const batch = (statements: D1PreparedStatement[], sql = statements.map((s) => texts.get(s) ?? "")) => {
     if (!hooks.prefix) return call(sql, () => d1.batch(statements.map(original)));
     const prefix = hooks.prefix();
     return call(sql, async () => (await d1.batch([...prefix, ...statements.map(original)])).slice(prefix.length));
@@ -56,7 +55,7 @@ export function wrapD1(d1: D1Database, hooks: D1Hooks): D1Database {
     if (!hooks.prefix) {
       return call([sql], () => (target[method] as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     }
-    return batch([target]).then(([result]) => {
+    return batch([target], [sql]).then(([result]) => {
       const rows = (result as D1Result<Record<string, unknown>>).results;
       switch (method) {
         case "all":

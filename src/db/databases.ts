@@ -12,16 +12,18 @@ export const CONTROL_DATABASE = "DB";
 const DATA_BINDING = /^DATA_[A-Z0-9_]+$/;
 
 /**
- * The deployment's D1 databases, opened once per request (or per batch of queue messages, or cron run): the control
- * database, and every data database by name. `wrap` lets the request log meter every binding.
- */
-/**
  * Every use that may read or write a data database without the fence (db/fence.ts), each for every tenant the
  * database holds: a move's own steps (the source while fenced, the target before the switch), retention, the relay
  * of control-plane changes, the purge of a deleted tenant, and the deployment-wide upkeep that reads across tenants.
+ * The list is for the reader and the compiler (each caller names its use, so a new one is a change to this list, and
+ * every unfenced access can be found by it); nothing at run time depends on it.
  */
 export type UnfencedUse = "move" | "retention" | "relay" | "purge" | "webhook_scan" | "quota_defaults" | "statistics";
 
+/**
+ * The deployment's D1 databases, opened once per request (or per batch of queue messages, or cron run): the control
+ * database, and every data database by name. `wrap` lets the request log meter every binding.
+ */
 export interface Databases {
   control: ControlDb;
   /** Every data database, the control database first, then the DATA_* bindings by name. */

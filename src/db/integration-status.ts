@@ -42,8 +42,15 @@ export async function readIntegrationStatus(
   ] as const;
   // The customer's page never reads what only the operator's panel shows.
   const controlReads = operator
-    ? db.batch([...shared, countLiveSessions(db, tenantId, now), moveOf(db, tenantId)])
-    : db.batch(shared);
+    ? db
+        .batch([...shared, countLiveSessions(db, tenantId, now), moveOf(db, tenantId)])
+        .then(([found, tokens, calls, [sessions], [move]]) => ({
+          found,
+          tokens,
+          calls,
+          operator: { liveSessions: sessions?.n ?? 0, move: move ?? null },
+        }))
+    : db.batch(shared).then(([found, tokens, calls]) => ({ found, tokens, calls, operator: null }));
   const dataReads = data.batch([
     data
       .select({
@@ -66,15 +73,15 @@ export async function readIntegrationStatus(
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
   ]);
-  const [control, [[provisioned], [groupTotal], [failures]]] = await Promise.all([controlReads, dataReads]);
-  const [found, tokens, [calls]] = control;
+  const [{ found, tokens, calls, operator: forOperator }, [[provisioned], [groupTotal], [failures]]] =
+    await Promise.all([controlReads, dataReads]);
   const [row] = found;
   if (!row) return null;
   return {
     tenant: row.tenant,
     integration: row.integrationCreatedAt === null ? null : { createdAt: row.integrationCreatedAt },
     tokens,
-    lastCalledAt: calls?.lastCalledAt ?? null,
+    lastCalledAt: calls[0]?.lastCalledAt ?? null,
     users: provisioned ?? { active: 0, inactive: 0, adopted: 0 },
     groups: groupTotal?.groups ?? 0,
     failures: failures?.failures ?? 0,
@@ -82,7 +89,7 @@ export async function readIntegrationStatus(
      * For an operator, else null: open customer portal sessions (the operator can end them) and the tenant's latest
      * move between data databases.
      */
-    operator: control.length === 5 ? { liveSessions: control[3][0]?.n ?? 0, move: control[4][0] ?? null } : null,
+    operator: forOperator,
   };
 }
 

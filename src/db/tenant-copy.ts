@@ -1,6 +1,5 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { EventType } from "../events/registry";
 import { sha256Hex } from "../lib/digest";
 import { type RawRow, rowsOf, runBatch, type StatementFor } from "./batch";
 
@@ -195,7 +194,7 @@ export const holdCopy = (tenantId: string, lease: string): Statement =>
   sql`UPDATE ${tenantCopies} SET holder = ${lease} WHERE tenant_id = ${tenantId}`;
 
 /** Where a table's copy stands: the key of the last row copied (null: none yet), and whether the table is done. */
-export interface CopyCursor {
+interface CopyCursor {
   after: Cursor;
   done: boolean;
 }
@@ -304,7 +303,8 @@ export async function holdsTenant(db: RawDataDb, tenantId: string) {
 /** What an event of the feed says changed: its type and the ids it names. */
 export interface FeedChange {
   sequence: number;
-  type: EventType;
+  /** As stored: a type of the event registry, unless a newer version wrote it. */
+  type: string;
   userId: string | null;
   groupId: string | null;
   members: string[];
@@ -326,7 +326,7 @@ export async function changesAfter(db: RawDataDb, tenantId: string, after: numbe
   return rowsOf(result).map(
     (row): FeedChange => ({
       sequence: Number(row.sequence),
-      type: String(row.type) as EventType,
+      type: String(row.type),
       userId: row.userId === null ? null : String(row.userId),
       groupId: row.groupId === null ? null : String(row.groupId),
       members: JSON.parse(String(row.members)) as string[],
@@ -488,7 +488,7 @@ export async function fingerprintPage(
 }
 
 /** Where each `count` scope of the registry starts: rows both sides must hold, retention running on each alone. */
-export interface TotalsWindow {
+interface TotalsWindow {
   /** The target's feed purge mark: events above it. */
   eventsAfter: number;
   /** Audit rows from this time on. */
@@ -548,7 +548,7 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
   };
 }
 
-export type TenantTotals = Awaited<ReturnType<typeof tenantTotals>>;
+type TenantTotals = Awaited<ReturnType<typeof tenantTotals>>;
 
 /** The target holds what the source does: the same totals, and a purge mark at least the source's. */
 export const totalsMatch = (source: TenantTotals, target: TenantTotals) =>

@@ -1,5 +1,5 @@
 import { readFeed, type StoredEvent } from "../db/events";
-import { EVENTS, type EventType } from "../events/registry";
+import { EVENTS, type EventType, isEventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { unhandled } from "../lib/unhandled";
 import { toScimGroup } from "../scim/groups";
@@ -68,7 +68,8 @@ export async function readEvents(
 /** A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it. */
 export function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: string): FeedEvent {
   const data = JSON.parse(e.data) as Record<string, unknown>;
-  const snapshot = EVENTS[e.type].snapshot;
+  // A type this version does not know (written by a newer one, before a rollback) is served as stored.
+  const snapshot = isEventType(e.type) ? EVENTS[e.type].snapshot : null;
   if (e.resource !== null && snapshot !== null) {
     const record = JSON.parse(e.resource);
     switch (snapshot) {

@@ -48,6 +48,16 @@ export const FAILED_REQUEST_RETENTION_MS = 30 * 86_400_000;
  * rows as fast as the rate limit allows).
  */
 export const AUDIT_RETENTION_MS = 365 * 86_400_000;
+
+/**
+ * How long each timed log of the table registry keeps its rows (db/tables.ts `history: { purgedBy: "at" }`): a log
+ * added there does not compile until it is given its time here, and housekeeping then purges it with the others.
+ */
+const LOG_RETENTION_MS: Record<TimedLog, number> = {
+  audit_events: AUDIT_RETENTION_MS,
+  failed_requests: FAILED_REQUEST_RETENTION_MS,
+};
+const TIMED_LOGS = Object.keys(LOG_RETENTION_MS) as TimedLog[];
 /** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
 export const LOG_PURGE_BATCH = 50_000;
 /** Old feed events deleted per batch: fewer, since one event can hold a whole user snapshot. */
@@ -137,10 +147,13 @@ export async function runHousekeeping(
     for (const data of dataDatabases) total += await step(data);
     return total;
   };
-  const purgeLog = (log: TimedLog, before: number) =>
-    eachData((data) => repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(data, log, before, LOG_PURGE_BATCH)));
-  const purgedFailedRequests = await purgeLog("failed_requests", now - FAILED_REQUEST_RETENTION_MS);
-  const purgedAuditEvents = await purgeLog("audit_events", now - AUDIT_RETENTION_MS);
+  const purgedLogs = {} as Record<TimedLog, number>;
+  for (const log of TIMED_LOGS) {
+    const before = now - LOG_RETENTION_MS[log];
+    purgedLogs[log] = await eachData((data) =>
+      repeat(budget, 1, LOG_PURGE_BATCH, () => purgeLogBefore(data, log, before, LOG_PURGE_BATCH)),
+    );
+  }
   const eventsBefore = now - (opts.eventRetentionMs ?? eventRetentionMs(undefined));
   const purgedEvents = await eachData((data) =>
     repeat(budget, 1, EVENT_PURGE_BATCH, () => purgeEventsBefore(data, eventsBefore, EVENT_PURGE_BATCH)),
@@ -167,9 +180,10 @@ export async function runHousekeeping(
     }),
     ...dataDatabases.map((data) =>
       runNamedBatch(data, {
-        purgeFailedRequests: countLogBefore(data, "failed_requests", now - FAILED_REQUEST_RETENTION_MS),
-        purgeAuditEvents: countLogBefore(data, "audit_events", now - AUDIT_RETENTION_MS),
-        purgeEvents: countEventsBefore(data, eventsBefore),
+        ...(Object.fromEntries(
+          TIMED_LOGS.map((log) => [log, countLogBefore(data, log, now - LOG_RETENTION_MS[log])]),
+        ) as Record<TimedLog, ReturnType<typeof countLogBefore>>),
+        events: countEventsBefore(data, eventsBefore),
       }),
     ),
   ]);
@@ -180,9 +194,9 @@ export async function runHousekeeping(
     expiringSoon: countOf(control.expiringSoon),
     kvSweep: countOf(control.kvSweep),
     purgeTokens: countOf(control.purgeTokens),
-    purgeFailedRequests: acrossData("purgeFailedRequests"),
-    purgeAuditEvents: acrossData("purgeAuditEvents"),
-    purgeEvents: acrossData("purgeEvents"),
+    purgeFailedRequests: acrossData("failed_requests"),
+    purgeAuditEvents: acrossData("audit_events"),
+    purgeEvents: acrossData("events"),
     purgeDeliveries: countOf(control.purgeDeliveries),
     purgePortal: countOf(control.links) + countOf(control.sessions),
     relay: countOf(control.relay),
@@ -193,8 +207,8 @@ export async function runHousekeeping(
     graceEnded,
     expiringSoon,
     purgedTokens,
-    purgedFailedRequests,
-    purgedAuditEvents,
+    purgedFailedRequests: purgedLogs.failed_requests,
+    purgedAuditEvents: purgedLogs.audit_events,
     purgedEvents,
     purgedDeliveries,
     purgedPortal,

@@ -35,6 +35,7 @@
 
 export { canRollBack } from "../moves/phases";
 export { type MoveContext, nudgeStalledMoves, rollBackMove, startMove } from "./move/api";
+export { COPIED_TABLE_NAMES, progressOf } from "./move/copy";
 export { MAX_ATTEMPTS, MAX_WINDOW_FAILURES } from "./move/policy";
 export { runMoveStep } from "./move/run";
 export { MOVE_SETTLE_MS } from "./move/work";

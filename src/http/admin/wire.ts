@@ -1,7 +1,6 @@
 import * as v from "valibot";
 import { AdminError } from "../../services/errors";
-import { COPIED_TABLE_NAMES, progressOf } from "../../services/move/copy";
-import { canRollBack } from "../../services/tenant-move";
+import { COPIED_TABLE_NAMES, canRollBack, progressOf } from "../../services/tenant-move";
 import { MOVE_PHASES, type Tenant, type TenantMove, type TenantWithQuotas } from "../../services/tenants";
 import { Instant, MaybeInstant } from "./openapi";
 

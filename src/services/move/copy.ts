@@ -16,7 +16,7 @@ import {
   resyncMemberships,
   writeChunk,
 } from "../../db/tenant-copy";
-import { EVENTS } from "../../events/registry";
+import { EVENTS, isEventType } from "../../events/registry";
 import { unhandled } from "../../lib/unhandled";
 import type { Step } from "./step";
 
@@ -127,6 +127,8 @@ function touchedBy(page: FeedChange[]) {
   const memberships: [string, string][] = [];
   let allUsers = false;
   for (const change of page) {
+    // What an event this version does not know names cannot be told: the step fails rather than copy too little.
+    if (!isEventType(change.type)) throw new Error(`the feed holds an event of an unknown type: ${change.type}`);
     const names = EVENTS[change.type].names;
     switch (names) {
       case "user":

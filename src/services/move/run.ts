@@ -3,6 +3,7 @@ import { claimMove, releaseMove } from "../../db/moves";
 import { holdCopy } from "../../db/tenant-copy";
 import { findTenant } from "../../db/tenants";
 import { logEvent } from "../../lib/log";
+import { unhandled } from "../../lib/unhandled";
 import { COPY_WRITERS, MOVE_TABLE, type MovePhase, nextPhases } from "../../moves/phases";
 import type { OperatorContext } from "../context";
 import { afterFailure } from "./policy";
@@ -71,15 +72,11 @@ async function advance(step: Step): Promise<StepOutcome> {
         return MOVE_TABLE[result.to].ended ? { next: "none" } : { next: "now" };
       }
       default:
-        return unexpected(result);
+        return unhandled(result);
     }
   }
   return { next: "now" };
 }
-
-const unexpected = (result: never): never => {
-  throw new Error(`a phase's work came to ${JSON.stringify(result)}`);
-};
 
 /** A failed step: recorded, and retried or stopped as the failure policy (move/policy.ts) decides. */
 async function recordFailure(step: Step, error: unknown): Promise<StepOutcome> {
