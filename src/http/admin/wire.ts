@@ -34,6 +34,23 @@ const Copied = v.strictObject(
   >,
 );
 
+const Totals = v.strictObject({
+  rows: v.record(v.string(), v.number()),
+  sha256: v.record(v.string(), v.string()),
+  feed: v.tuple([v.number(), v.number()]),
+  usage: v.string(),
+  purgedThrough: v.number(),
+});
+
+/** The switch's check of the copy (services/move/verify.ts): per table and in totals, each side's. */
+const Verification = v.strictObject({
+  matches: v.boolean(),
+  repaired: v.number(),
+  tables: v.record(v.string(), v.strictObject({ rows: v.number(), sourceSha256: v.string(), targetSha256: v.string() })),
+  totals: v.strictObject({ source: Totals, target: Totals }),
+  unavailableMs: v.number(),
+});
+
 /** The tenant's latest move between data databases (services/tenant-move.ts, docs/operations.md). */
 export const MoveWire = v.strictObject({
   from: v.string(),
@@ -48,7 +65,7 @@ export const MoveWire = v.strictObject({
   copied: Copied,
   startSequence: v.nullable(v.number()),
   caughtUpThrough: v.nullable(v.number()),
-  verification: v.nullable(v.record(v.string(), v.unknown())),
+  verification: v.nullable(Verification),
   attempts: v.number(),
   windowFailures: v.pipe(
     v.number(),
@@ -71,7 +88,9 @@ export const toMoveWire = (move: TenantMove): v.InferOutput<typeof MoveWire> => 
   copied: progressOf(move),
   startSequence: move.startSequence,
   caughtUpThrough: move.caughtUpThrough,
-  verification: move.verification ?? null,
+  // JSON the switch stored (services/move/verify.ts); a move verified before the table registry came kept its
+  // totals under their older names (docs/operations.md).
+  verification: (move.verification ?? null) as v.InferOutput<typeof Verification> | null,
   attempts: move.attempts,
   windowFailures: move.windowFailures,
   error: move.error,
