@@ -51,13 +51,15 @@ export const AUDIT_RETENTION_MS = 365 * 86_400_000;
 
 /**
  * How long each timed log of the table registry keeps its rows (db/tables.ts `history: { purgedBy: "at" }`): a log
- * added there does not compile until it is given its time here, and housekeeping then purges it with the others.
+ * added there does not compile until it is given its time here, and housekeeping then purges it with the others, in
+ * this order (the budget may run out between them).
  */
 const LOG_RETENTION_MS: Record<TimedLog, number> = {
-  audit_events: AUDIT_RETENTION_MS,
   failed_requests: FAILED_REQUEST_RETENTION_MS,
+  audit_events: AUDIT_RETENTION_MS,
 };
 const TIMED_LOGS = Object.keys(LOG_RETENTION_MS) as TimedLog[];
+
 /** Old log rows (failed requests, audit events) deleted per batch (on the `at` index). */
 export const LOG_PURGE_BATCH = 50_000;
 /** Old feed events deleted per batch: fewer, since one event can hold a whole user snapshot. */
