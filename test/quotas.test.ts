@@ -176,6 +176,13 @@ describe("a tenant over its limits (lowered below what it stores)", () => {
       { op: "Add", path: "title", value: "x".repeat(100) },
     ];
     await expectRefusal(await patchUser(deactivateAndGrow), "bytes", 0);
+    // Nor by a few bytes at a time (a one-letter title and the flag: 26 bytes): with anything besides the flag, a
+    // deactivation is a write like any other.
+    const deactivateAndNudge = [
+      { op: "Replace", path: "active", value: false },
+      { op: "Add", path: "title", value: "x" },
+    ];
+    await expectRefusal(await patchUser(deactivateAndNudge), "bytes", 0);
     // Row by row: a member added is refused while over the limit, even with more removed by the same request.
     const swap = [
       { op: "Remove", path: "members", value: [{ value: user }, { value: other }] },
@@ -189,6 +196,24 @@ describe("a tenant over its limits (lowered below what it stores)", () => {
     expect((await scim(t, "DELETE", `/Groups/${group}`)).status).toBe(204);
     await expectCountersTrue(t.tenantId);
     expect(await usageOf(t.tenantId)).toEqual({ users: 0, groups: 0, bytes: 0 });
+  });
+});
+
+describe("a tenant at its bytes limit", () => {
+  it("stays there through deactivate/reactivate cycles, each with a few bytes more attempted", async () => {
+    const t = await createTenant();
+    const { user } = await newUser(t);
+    const limit = (await usageOf(t.tenantId)).bytes;
+    await setLimits(t.tenantId, { bytes: limit });
+    const patchUser = (ops: unknown[]) => scim(t, "PATCH", `/Users/${user}`, { body: patchBody(ops) });
+    for (let cycle = 0; cycle < 20; cycle++) {
+      const nudge = { op: "Add", path: "title", value: "x".repeat(1 + (cycle % 3)) };
+      await expectRefusal(await patchUser([{ op: "Replace", path: "active", value: false }, nudge]), "bytes", limit);
+      expect((await patchUser([{ op: "Replace", path: "active", value: false }])).status).toBe(200);
+      expect((await patchUser([{ op: "Replace", path: "active", value: true }])).status).toBe(200);
+    }
+    expect((await usageOf(t.tenantId)).bytes).toBe(limit);
+    await expectCountersTrue(t.tenantId);
   });
 });
 
