@@ -164,6 +164,9 @@ describe("tenants", () => {
   it("mint setup links the customer can use, and end the customer's sessions", async () => {
     const session = await consoleSignIn();
     const tenant = await createTenant("Linked");
+    // An hour unless the operator picks another lifetime: an unused link opens the tenant to whoever holds it.
+    const lifetimes = /<select id="ttl"[^>]*>(.*?)<\/select>/s.exec((await tenantPage(session, tenant.tenantId)).html);
+    expect(lifetimes?.[1]?.match(/<option value="\d+" selected/g)).toEqual(['<option value="3600" selected']);
     const minted = await consolePost(session, `/tenants/${tenant.tenantId}/setup-links`, { ttlSeconds: "3600" });
     expect(minted.status).toBe(200);
     const url = /id="setup-link"[^>]*value="([^"]+)"/.exec(await minted.text())?.[1] as string;

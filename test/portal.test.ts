@@ -81,8 +81,8 @@ describe("setup links", () => {
     expect(signedOut).toContain('href="https://eu.vendor.test/settings?tab=sso"');
   });
 
-  it("move the secret into an HttpOnly cookie and show a Continue step naming no tenant", async () => {
-    const tenantId = await newTenant("Northwind Secret Name");
+  it("move the secret into an HttpOnly cookie and show a Continue step naming the tenant, escaped", async () => {
+    const tenantId = await newTenant(`Northwind <i>Traders</i> & "Sons"`);
     const { url } = await mintLink(tenantId);
     // Opening twice (a mail scanner, then the admin) does not use the link up.
     for (let i = 0; i < 2; i++) {
@@ -96,8 +96,36 @@ describe("setup links", () => {
       expect(step.status).toBe(200);
       const html = await step.text();
       expect(html).toContain("Continue");
-      expect(html).not.toContain("Northwind");
+      // Login CSRF: someone else's link must say whose account it opens before it starts a session there.
+      expect(html).toContain(
+        "This link sets up directory sync for <strong>Northwind &lt;i&gt;Traders&lt;/i&gt; &amp; &quot;Sons&quot;</strong>.",
+      );
+      expect(html).not.toContain("<i>Traders");
     }
+  });
+
+  it("are opened without a write: each open is one read, no row changes, and the link still works", async () => {
+    const tenantId = await newTenant("Prefetched");
+    const { url } = await mintLink(tenantId);
+    const before = await tenantSnapshot(tenantId);
+    const statements: string[] = [];
+    const bindings = Object.fromEntries(
+      Object.entries(DATABASES).map(([name, d1]) => [name, interceptD1(d1, (_, sql) => void statements.push(...sql))]),
+    );
+    const watched = fetchWith({ bindings });
+    // A mail scanner's prefetch, then the admin: the link and its Continue step, twice.
+    let cookie = "";
+    let csrf = "";
+    for (let i = 0; i < 2; i++) {
+      cookie = cookiePair(setCookie(await watched(browser("GET", url)), "portal_link"));
+      const step = await watched(browser("GET", "/portal/continue", { cookie }));
+      expect(step.status).toBe(200);
+      csrf = csrfOf(await step.text());
+    }
+    expect(statements).toHaveLength(4);
+    for (const sql of statements) expect(sql).toMatch(/^select /i);
+    expect(await tenantSnapshot(tenantId)).toBe(before);
+    expect((await workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }))).status).toBe(303);
   });
 
   it("work once: a second redemption, a reopened link and a replayed Continue show the expiry page", async () => {
@@ -352,9 +380,16 @@ describe("sessions", () => {
 });
 
 describe("the integration page", () => {
-  it("adds the integration, shows the token once, and the token provisions over SCIM", async () => {
-    const session = await signIn((await mintLink(await newTenant("Contoso Portal"))).url);
-    const token = await addIntegration(session);
+  it("adds the integration, shows the token once under the tenant's name, and the token provisions over SCIM", async () => {
+    const session = await signIn((await mintLink(await newTenant("Contoso <Portal>"))).url);
+    const added = await submit(session, "/integrations");
+    expect(added.status).toBe(200);
+    const shown = await added.text();
+    const token = tokenOf(shown);
+    // The credentials' card opens with whose they are: not to be pasted into another organisation's Entra.
+    const card = shown.slice(shown.indexOf('<div class="card">'));
+    expect(card).toMatch(/^<div class="card"><h2>Credentials for Contoso &lt;Portal&gt;<\/h2>/);
+    expect(card).toContain('id="access-token"');
     const scimUser = {
       userName: "ada@contoso.example",
       active: true,
@@ -419,7 +454,9 @@ describe("the integration page", () => {
     expect(await confirm.text()).toMatch(/name="grace" value="0" checked/);
     const res = await regenerate(session, "0");
     expect(res.status).toBe(200);
-    const fresh = tokenOf(await res.text());
+    const shown = await res.text();
+    expect(shown).toContain("<h2>Credentials for Compromised</h2>");
+    const fresh = tokenOf(shown);
     expect((await probeScim(session.tenantId, old)).status).toBe(401);
     expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
   });

@@ -16,10 +16,10 @@ export const insertLink = (row: Omit<PortalLinkRow, "usedAt" | "sessionId">) =>
 export const whileLinkExists = (linkId: string) =>
   sql`WHERE EXISTS (SELECT 1 FROM ${portalLinks} WHERE id = ${linkId})`;
 
-/** A link that can still be redeemed: unused, unexpired, its tenant still there. */
+/** A link that can still be redeemed (unused, unexpired, its tenant still there), with its tenant's name. */
 export async function findOpenLink(db: ControlDb, linkId: string, now: number) {
   const [row] = await db
-    .select({ tenantId: portalLinks.tenantId, expiresAt: portalLinks.expiresAt })
+    .select({ tenantId: portalLinks.tenantId, tenantName: tenants.name, expiresAt: portalLinks.expiresAt })
     .from(portalLinks)
     .innerJoin(tenants, eq(tenants.id, portalLinks.tenantId))
     .where(

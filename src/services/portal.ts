@@ -76,12 +76,13 @@ export async function createSetupLink(
 }
 
 /**
- * A link that can still be redeemed, with its expiry, or null. Opening a link must not use it up: mail scanners
+ * A link that can still be redeemed, with its expiry and the name of the tenant it opens (what the Continue step
+ * names), or null. One read and no write: opening a link must not use it up or change anything, since mail scanners
  * open links too.
  */
 export async function openSetupLink(ctx: OperatorContext, secret: string) {
   const link = await findOpenLink(ctx.db, await idOf(secret), ctx.now);
-  return link && { expiresAt: link.expiresAt };
+  return link && { expiresAt: link.expiresAt, tenantName: link.tenantName };
 }
 
 /**

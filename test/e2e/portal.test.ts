@@ -47,6 +47,7 @@ describe("the seed's flow", () => {
     await page.goto(url);
     expect(page.url()).not.toContain(url.split("/").at(-1));
     await expect.poll(() => page.getByRole("heading", { name: "Set up directory sync" }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByText("This link sets up directory sync for Contoso.").isVisible()).toBe(true);
     await expectAccessible(page);
     await screenshot(page, "1-continue");
     await page.getByRole("button", { name: "Continue" }).click();
@@ -62,6 +63,7 @@ describe("the seed's flow", () => {
 
     await expect.poll(() => page.getByRole("heading", { name: "Integration added" }).isVisible()).toBe(true);
     await expect.poll(() => page.getByText("it will not be shown again").isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole("heading", { name: "Credentials for Contoso" }).isVisible()).toBe(true);
     const tenantUrl = await fieldValue(page, "scim-url");
     const token = await fieldValue(page, "access-token");
     expect(tenantUrl).toBe(`${origin()}/scim/v2/${tenantId}`);

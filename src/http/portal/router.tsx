@@ -19,8 +19,8 @@ import {
 } from "./session";
 
 /**
- * The customer's portal: a setup link becomes a session (GET shows a Continue step, POST redeems), then the
- * integration pages of that one tenant. Server-rendered; the only script is the copy buttons'.
+ * The customer's portal: a setup link becomes a session (GET shows a Continue step naming the tenant, POST
+ * redeems), then the integration pages of that one tenant. Server-rendered; the only script is the copy buttons'.
  */
 export const portalRouter = new Hono<AppEnv>()
   .use("*", ...pageSecurity)
@@ -36,10 +36,9 @@ export const portalRouter = new Hono<AppEnv>()
   })
   .get("/continue", async (c) => {
     const secret = heldLinkSecret(c);
-    if (!secret || !(await openSetupLink(pageContext(c), secret))) {
-      return c.html(ExpiredLinkPage({ nonce: nonceOf(c) }), 410);
-    }
-    return c.html(ContinuePage({ nonce: nonceOf(c), csrf: await csrfToken(secret) }));
+    const link = secret ? await openSetupLink(pageContext(c), secret) : null;
+    if (!secret || !link) return c.html(ExpiredLinkPage({ nonce: nonceOf(c) }), 410);
+    return c.html(ContinuePage({ nonce: nonceOf(c), csrf: await csrfToken(secret), tenantName: link.tenantName }));
   })
   .post("/sessions", async (c) => {
     const secret = heldLinkSecret(c);

@@ -23,12 +23,14 @@ export function OperatorPanel({
       <ActionForm action={consolePaths.setupLinks(tenantId)} csrf={csrf}>
         <div class="field">
           <label for="ttl">Valid for</label>
+          {/* An hour unless the operator chooses otherwise: time to get the link to the customer, and an unused
+              link is a session for whoever holds it (its secret is in its URL, so in the platform's request logs). */}
           <select id="ttl" name="ttlSeconds">
             <option value="300">5 minutes</option>
-            <option value="3600">1 hour</option>
-            <option value="86400" selected>
-              24 hours
+            <option value="3600" selected>
+              1 hour
             </option>
+            <option value="86400">24 hours</option>
           </select>
         </div>
         <button class="button" type="submit">

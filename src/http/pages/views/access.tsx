@@ -3,16 +3,22 @@ import { Page } from "./layout";
 
 /**
  * The step between opening a link and using it: opening is a GET (mail scanners open links too), using it is this
- * form's POST. Nothing of the tenant is shown before the link is used.
+ * form's POST. It names the tenant the link opens: someone's own unused link, opened in another person's browser,
+ * would otherwise start a session in their account unnoticed (login CSRF), and its URL and token could end up in
+ * the wrong Entra. The name tells the holder of the link nothing the link does not already open to them.
  */
-export function ContinuePage({ nonce, csrf }: { nonce: string; csrf: string }) {
+export function ContinuePage({ nonce, csrf, tenantName }: { nonce: string; csrf: string; tenantName: string }) {
   return (
     <Page title="Set up directory sync" nonce={nonce} narrow>
       <div class="card">
         <h1>Set up directory sync</h1>
         <p>
-          You were sent a one-time link to connect your identity provider (Microsoft Entra ID or Okta) to this product.
-          Continue to open your account's integration settings.
+          This link sets up directory sync for <strong>{tenantName}</strong>. Continue only if this is your
+          organisation's account.
+        </p>
+        <p>
+          It connects your identity provider (Microsoft Entra ID or Okta) to this product: Continue opens the account's
+          integration settings.
         </p>
         <p class="muted">The link works once. After you continue, it cannot be used again.</p>
         <form method="post" action={portalPaths.sessions}>

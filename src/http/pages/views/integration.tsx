@@ -230,7 +230,8 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
 
 /**
  * The one page that shows a token: after adding the integration, or after a rotation (whose old token keeps
- * working until `graceUntil`, or stopped at once).
+ * working until `graceUntil`, or stopped at once). The tenant's name heads the credentials: pasted into another
+ * organisation's Entra, they would provision that directory into this tenant.
  */
 export function TokenIssuedPage({
   nonce,
@@ -278,6 +279,11 @@ export function TokenIssuedPage({
         </div>
       )}
       <div class="card">
+        <h2>Credentials for {frame.tenantName}</h2>
+        <p>
+          Entra sends your directory's users and groups to this account. If it is not your organisation's, do not paste
+          them.
+        </p>
         <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra: Tenant URL." />
         <CopyField
           id="access-token"
