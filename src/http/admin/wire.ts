@@ -46,7 +46,10 @@ const Totals = v.strictObject({
 const Verification = v.strictObject({
   matches: v.boolean(),
   repaired: v.number(),
-  tables: v.record(v.string(), v.strictObject({ rows: v.number(), sourceSha256: v.string(), targetSha256: v.string() })),
+  tables: v.record(
+    v.string(),
+    v.strictObject({ rows: v.number(), sourceSha256: v.string(), targetSha256: v.string() }),
+  ),
   totals: v.strictObject({ source: Totals, target: Totals }),
   unavailableMs: v.number(),
 });
