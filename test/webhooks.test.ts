@@ -115,6 +115,10 @@ describe("webhook endpoints", () => {
     ["credentials in the URL", "https://user:pass@example.com/hook"],
     ["not a URL", "hook"],
     ["another scheme", "ftp://example.com/hook"],
+    ["a trailing-dot name", "https://localhost./hook"],
+    ["a benchmarking address", "https://198.18.0.1/hook"],
+    ["an IPv6 form of an IPv4 address", "https://[64:ff9b::c612:1]/hook"],
+    ["a port WEBHOOK_ALLOWED_PORTS does not list", "https://hooks.example:8443/x"],
   ])("refuse %s with 400", async (_, url) => {
     const res = await admin("POST", "/webhooks", { body: { url } });
     expect(res.status).toBe(400);
@@ -129,6 +133,18 @@ describe("webhook endpoints", () => {
     expect(https.status).toBe(201);
     // It would take every tenant's events; the other tests count theirs.
     expect((await admin("DELETE", `/webhooks/${(await https.json<{ id: string }>()).id}`)).status).toBe(204);
+  });
+
+  it("accept a port WEBHOOK_ALLOWED_PORTS lists, and change a URL to one only then", async () => {
+    const t = await createTenant();
+    const url = "https://hooks.example:8443/x";
+    const listed = fetchWith({ bindings: { WEBHOOK_ALLOWED_PORTS: "8443,9443" } });
+    const res = await admin("POST", "/webhooks", { body: { url, tenantIds: [t.tenantId] }, fetch: listed });
+    expect(res.status).toBe(201);
+    const { id } = await res.json<{ id: string }>();
+    const other = { body: { url: "https://hooks.example:9443/x" } };
+    expect((await admin("PATCH", `/webhooks/${id}`, other)).status).toBe(400);
+    expect((await admin("PATCH", `/webhooks/${id}`, { ...other, fetch: listed })).status).toBe(200);
   });
 });
 
