@@ -310,6 +310,44 @@ describe("delivery outcomes", () => {
     expect(await state()).toBe("failed");
   }, 30_000);
 
+  it.each([
+    ["its stored URL now names a benchmarking address", "https://198.18.0.1/hook", false],
+    ["the policy no longer allows http:// to loopback", null, true],
+  ])(
+    "a URL that fails the policy at delivery (%s) disables the endpoint with url_refused, posts nothing and cancels what it is owed",
+    async (_, storedUrl, strict) => {
+      const t = await settledTenant();
+      const hook = await register(t, "", { eventTypes: ["user.created"] });
+      const first = await createdByHand(t, "refused1");
+      const second = await createdByHand(t, "refused2");
+      const owed = [...first.recorded, ...second.recorded];
+      expect(owed).toHaveLength(2);
+      // Written behind the API's back, as a row from before the check or a restored backup would be.
+      if (storedUrl) {
+        await env.DB.prepare("update webhook_endpoints set url = ? where id = ?").bind(storedUrl, hook.id).run();
+      }
+      const ctx = strict ? { ...first.ctx, urlPolicy: { allowHttp: false, allowedPorts: [] } } : first.ctx;
+      expect(await deliver(ctx, owed[0] as DeliveryKey)).toEqual({ done: true });
+
+      const read = await (await admin("GET", `/webhooks/${hook.id}`)).json<Record<string, unknown>>();
+      expect(read).toMatchObject({ enabled: false });
+      expect(read.disabledReason).toBe(
+        storedUrl ? "url_refused: must not name a special-purpose address" : "url_refused: must be https://",
+      );
+      const log = await (await admin("GET", `/webhooks/${hook.id}/deliveries`)).json<{
+        items: { sequence: number; state: string; attempts: unknown[] }[];
+      }>();
+      expect(log.items.map((d) => [d.sequence, d.state, d.attempts])).toEqual(
+        owed.map((k) => [k.sequence, "cancelled", []]).reverse(),
+      );
+      expect(await receivedBy(hook)).toEqual([]);
+      // The second delivery's message, arriving now, finds nothing to do.
+      expect(await deliver(ctx, owed[1] as DeliveryKey)).toEqual({ done: true });
+      expect(await receivedBy(hook)).toEqual([]);
+    },
+    30_000,
+  );
+
   it("a rotated secret: both sign during the grace period, and each verifies", async () => {
     const t = await createTenant();
     const hook = await register(t, "", { eventTypes: ["user.created"] });

@@ -29,8 +29,8 @@ export interface WebhookAdminContext extends OperatorContext {
 }
 
 /**
- * The URL policy of the deployment's vars. WEBHOOKS_ALLOW_HTTP: only the exact string "true" (`npm run dev`; never
- * wrangler.toml) allows http. WEBHOOK_ALLOWED_PORTS: ports besides 443.
+ * The URL policy of the deployment's vars, for registration and every delivery alike. WEBHOOKS_ALLOW_HTTP: only the
+ * exact string "true" (`npm run dev`; never wrangler.toml) allows http. WEBHOOK_ALLOWED_PORTS: ports besides 443.
  */
 export const webhookUrlPolicy = (env: {
   WEBHOOKS_ALLOW_HTTP?: string;
