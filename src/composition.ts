@@ -3,6 +3,7 @@ import { type D1Usage, meteredD1, noUsage } from "./db/metered";
 import type { OperatorContext } from "./services/context";
 import type { MoveContext } from "./services/tenant-move";
 import type { DeliveryContext, WebhookMessage } from "./services/webhook-delivery";
+import { webhookUrlPolicy } from "./services/webhooks";
 
 /**
  * Where the service is put together: the deployment's D1 databases opened (each typed by its role, db/client.ts;
@@ -52,11 +53,15 @@ export const moveContext = (env: Env, base: OperatorContext): MoveContext => ({
   schedule: scheduleMoves(env.MOVE_QUEUE),
 });
 
-/** The webhook queue's consumer and the sweep: the control database, every other, the queue, the sealing key. */
+/**
+ * The webhook queue's consumer and the sweep: the control database, every other, the queue, the sealing key, the URL
+ * policy.
+ */
 export const deliveryContext = (env: Env, databases: Databases = openDatabases(env)): DeliveryContext => ({
   db: databases.control,
   databases,
   queue: env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
   secretsKey: env.WEBHOOK_SECRETS_KEY,
+  urlPolicy: webhookUrlPolicy(env),
   now: Date.now,
 });

@@ -29,11 +29,11 @@ export interface AppEnv {
 }
 
 declare global {
-  /**
-   * Never declared in wrangler.toml (so `wrangler types` does not see it): `npm run dev` passes "true" with
-   * `wrangler dev --var`, letting webhooks target http:// on loopback (services/webhooks.ts).
-   */
+  /** Optional vars wrangler.toml does not declare, so `wrangler types` does not see them (services/webhooks.ts). */
   interface Env {
+    /** `npm run dev` passes "true" with `wrangler dev --var`, letting webhooks target http:// on loopback. */
     WEBHOOKS_ALLOW_HTTP?: string;
+    /** Comma-separated ports webhook URLs may name besides the scheme's default; unset, none. */
+    WEBHOOK_ALLOWED_PORTS?: string;
   }
 }

@@ -115,6 +115,10 @@ describe("webhook endpoints", () => {
     ["credentials in the URL", "https://user:pass@example.com/hook"],
     ["not a URL", "hook"],
     ["another scheme", "ftp://example.com/hook"],
+    ["a trailing-dot name", "https://localhost./hook"],
+    ["a benchmarking address", "https://198.18.0.1/hook"],
+    ["an IPv6 form of an IPv4 address", "https://[64:ff9b::c612:1]/hook"],
+    ["a port WEBHOOK_ALLOWED_PORTS does not list", "https://hooks.example:8443/x"],
   ])("refuse %s with 400", async (_, url) => {
     const res = await admin("POST", "/webhooks", { body: { url } });
     expect(res.status).toBe(400);
@@ -129,6 +133,18 @@ describe("webhook endpoints", () => {
     expect(https.status).toBe(201);
     // It would take every tenant's events; the other tests count theirs.
     expect((await admin("DELETE", `/webhooks/${(await https.json<{ id: string }>()).id}`)).status).toBe(204);
+  });
+
+  it("accept a port WEBHOOK_ALLOWED_PORTS lists, and change a URL to one only then", async () => {
+    const t = await createTenant();
+    const url = "https://hooks.example:8443/x";
+    const listed = fetchWith({ bindings: { WEBHOOK_ALLOWED_PORTS: "8443,9443" } });
+    const res = await admin("POST", "/webhooks", { body: { url, tenantIds: [t.tenantId] }, fetch: listed });
+    expect(res.status).toBe(201);
+    const { id } = await res.json<{ id: string }>();
+    const other = { body: { url: "https://hooks.example:9443/x" } };
+    expect((await admin("PATCH", `/webhooks/${id}`, other)).status).toBe(400);
+    expect((await admin("PATCH", `/webhooks/${id}`, { ...other, fetch: listed })).status).toBe(200);
   });
 });
 
@@ -293,6 +309,44 @@ describe("delivery outcomes", () => {
     expect(read.disabledReason).toMatch(/^every attempt failed since .*; the last: HTTP 500$/);
     expect(await state()).toBe("failed");
   }, 30_000);
+
+  it.each([
+    ["its stored URL now names a benchmarking address", "https://198.18.0.1/hook", false],
+    ["the policy no longer allows http:// to loopback", null, true],
+  ])(
+    "a URL that fails the policy at delivery (%s) disables the endpoint with url_refused, posts nothing and cancels what it is owed",
+    async (_, storedUrl, strict) => {
+      const t = await settledTenant();
+      const hook = await register(t, "", { eventTypes: ["user.created"] });
+      const first = await createdByHand(t, "refused1");
+      const second = await createdByHand(t, "refused2");
+      const owed = [...first.recorded, ...second.recorded];
+      expect(owed).toHaveLength(2);
+      // Written behind the API's back, as a row from before the check or a restored backup would be.
+      if (storedUrl) {
+        await env.DB.prepare("update webhook_endpoints set url = ? where id = ?").bind(storedUrl, hook.id).run();
+      }
+      const ctx = strict ? { ...first.ctx, urlPolicy: { allowHttp: false, allowedPorts: [] } } : first.ctx;
+      expect(await deliver(ctx, owed[0] as DeliveryKey)).toEqual({ done: true });
+
+      const read = await (await admin("GET", `/webhooks/${hook.id}`)).json<Record<string, unknown>>();
+      expect(read).toMatchObject({ enabled: false });
+      expect(read.disabledReason).toBe(
+        storedUrl ? "url_refused: must not name a special-purpose address" : "url_refused: must be https://",
+      );
+      const log = await (await admin("GET", `/webhooks/${hook.id}/deliveries`)).json<{
+        items: { sequence: number; state: string; attempts: unknown[] }[];
+      }>();
+      expect(log.items.map((d) => [d.sequence, d.state, d.attempts])).toEqual(
+        owed.map((k) => [k.sequence, "cancelled", []]).reverse(),
+      );
+      expect(await receivedBy(hook)).toEqual([]);
+      // The second delivery's message, arriving now, finds nothing to do.
+      expect(await deliver(ctx, owed[1] as DeliveryKey)).toEqual({ done: true });
+      expect(await receivedBy(hook)).toEqual([]);
+    },
+    30_000,
+  );
 
   it("a rotated secret: both sign during the grace period, and each verifies", async () => {
     const t = await createTenant();

@@ -349,6 +349,19 @@ export const cancelOwed = (db: ControlDb, endpointId: string, now: number) =>
     );
 
 /**
+ * Takes an endpoint out of service with `reason` and cancels what it is owed, in one batch; an endpoint already out
+ * of service keeps its reason.
+ */
+export const disableEndpoint = (db: ControlDb, id: string, reason: string, now: number) =>
+  db.batch([
+    db
+      .update(webhookEndpoints)
+      .set({ disabledAt: now, disabledReason: reason, updatedAt: now })
+      .where(and(eq(webhookEndpoints.id, id), isNull(webhookEndpoints.disabledAt))),
+    cancelOwed(db, id, now),
+  ]);
+
+/**
  * A tenant's deliveries since `since` by state (on the created-at index, then filtered by tenant: the window's
  * deliveries of every tenant are read), and the endpoints that take its events (all tenants', or those naming it).
  * Statements for the caller's batch.

@@ -7,6 +7,7 @@ import {
   cancelOwed,
   claimAttempt,
   type DeliveryKey,
+  disableEndpoint,
   type FanoutEndpoint,
   fanoutCursors,
   findEvent,
@@ -22,6 +23,7 @@ import {
 } from "../db/webhooks";
 import { logEvent } from "../lib/log";
 import { scimBaseUrl } from "../lib/urls";
+import { type EndpointUrlPolicy, endpointUrlProblem } from "../webhooks/endpoint-url";
 import { MAX_MESSAGE_DELAY_SECONDS, nextDelaySeconds, retryAfterSeconds } from "../webhooks/schedule";
 import { openSecret } from "../webhooks/secrets";
 import { webhookHeaders } from "../webhooks/signature";
@@ -44,6 +46,8 @@ export interface DeliveryContext {
   queue: Queue<WebhookMessage>;
   /** WEBHOOK_SECRETS_KEY, which opens the sealed signing secrets. */
   secretsKey: string;
+  /** What registration checks, checked again before every post: the vars may have tightened, or the row changed. */
+  urlPolicy: EndpointUrlPolicy;
   now: () => number;
 }
 
@@ -151,9 +155,10 @@ const waitUntil = (at: number, now: number): DeliveryOutcome => ({
  * One attempt at one delivery, Standard Webhooks style: the event as the pull API shows it, signed with the
  * endpoint's secret (and the previous one during a rotation's grace period). The attempt is claimed first, so a
  * duplicate message never posts twice or overwrites the outcome, and a message that arrives before the delivery is
- * due waits again. 2xx is success; a redirect is a failure (never followed); 410 disables the endpoint; anything else
- * is retried on the schedule (a 429's or 503's Retry-After honoured) until the delivery is out of attempts or the
- * endpoint has failed for days.
+ * due waits again. A URL the policy now refuses disables the endpoint (`url_refused`) before anything is posted. 2xx
+ * is success; a redirect is a failure (never followed); 410 disables the endpoint; anything else is retried on the
+ * schedule (a 429's or 503's Retry-After honoured) until the delivery is out of attempts or the endpoint has failed
+ * for days.
  */
 export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<DeliveryOutcome> {
   const now = ctx.now();
@@ -174,6 +179,13 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
   }
   if (!endpoint || endpoint.disabledAt !== null || !event) {
     await cancelDelivery(ctx.db, key, now);
+    return DONE;
+  }
+  const refused = endpointUrlProblem(endpoint.url, ctx.urlPolicy);
+  if (refused) {
+    const disabledReason = `url_refused: ${refused}`;
+    logEvent("warn", "webhook_endpoint_disabled", { endpointId: endpoint.id, reason: disabledReason });
+    await disableEndpoint(ctx.db, endpoint.id, disabledReason, now);
     return DONE;
   }
   const secrets = [await openSecret(endpoint.secret, ctx.secretsKey, endpoint.id)];

@@ -14,7 +14,7 @@ import {
 } from "../db/webhooks";
 import type { EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
-import { endpointUrlProblem } from "../webhooks/endpoint-url";
+import { allowedPorts, type EndpointUrlPolicy, endpointUrlProblem } from "../webhooks/endpoint-url";
 import { generateSecret, sealSecret } from "../webhooks/secrets";
 import { dataOf, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
@@ -25,11 +25,20 @@ import type { WebhookMessage } from "./webhook-delivery";
 export interface WebhookAdminContext extends OperatorContext {
   secretsKey: string;
   queue: Queue<WebhookMessage>;
-  allowHttp: boolean;
+  urlPolicy: EndpointUrlPolicy;
 }
 
-/** WEBHOOKS_ALLOW_HTTP: only the exact string "true" (`npm run dev`; never wrangler.toml) allows http. */
-export const allowsHttpWebhooks = (env: { WEBHOOKS_ALLOW_HTTP?: string }) => env.WEBHOOKS_ALLOW_HTTP === "true";
+/**
+ * The URL policy of the deployment's vars, for registration and every delivery alike. WEBHOOKS_ALLOW_HTTP: only the
+ * exact string "true" (`npm run dev`; never wrangler.toml) allows http. WEBHOOK_ALLOWED_PORTS: ports besides 443.
+ */
+export const webhookUrlPolicy = (env: {
+  WEBHOOKS_ALLOW_HTTP?: string;
+  WEBHOOK_ALLOWED_PORTS?: string;
+}): EndpointUrlPolicy => ({
+  allowHttp: env.WEBHOOKS_ALLOW_HTTP === "true",
+  allowedPorts: allowedPorts(env.WEBHOOK_ALLOWED_PORTS),
+});
 
 /** How long the previous secret keeps signing after a rotation unless the request says otherwise, and at most. */
 export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
@@ -45,7 +54,7 @@ const withoutSecrets = ({ secret: _, previousSecret: __, ...endpoint }: Endpoint
 
 /** The URL as the policy accepts it, normalised (what is stored is what the parser will read again). */
 function checkedUrl(ctx: WebhookAdminContext, url: string) {
-  const problem = endpointUrlProblem(url, ctx.allowHttp);
+  const problem = endpointUrlProblem(url, ctx.urlPolicy);
   if (problem) throw new AdminError("invalid_request", `url: ${problem}`);
   return new URL(url).href;
 }

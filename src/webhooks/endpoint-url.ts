@@ -1,12 +1,38 @@
+import ipaddr from "ipaddr.js";
+
+/** What the deployment lets endpoint URLs do beyond the defaults (services/webhooks.ts reads it from the vars). */
+export interface EndpointUrlPolicy {
+  /** WEBHOOKS_ALLOW_HTTP: loopback hosts accepted, over http:// too and on any port (local receivers). */
+  allowHttp: boolean;
+  /** WEBHOOK_ALLOWED_PORTS: ports accepted besides the scheme's default. */
+  allowedPorts: readonly number[];
+}
+
+/**
+ * WEBHOOK_ALLOWED_PORTS, comma-separated. An entry that is not a port (1–65535) is ignored rather than failing every
+ * registration and delivery: the URLs that needed it are refused, with a message naming the variable.
+ */
+export const allowedPorts = (text: string | undefined): number[] =>
+  (text ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => /^\d{1,5}$/.test(entry))
+    .map(Number)
+    .filter((port) => port >= 1 && port <= 65_535);
+
 /**
  * Which URLs a webhook may target: https only, so events (directory data) never cross the network in clear, and
  * never an address inside a network (loopback, private, link-local, carrier-grade NAT, unique-local IPv6, or a
- * `localhost` name), so a registered endpoint cannot point the worker's requests at infrastructure. With `allowHttp`
- * (WEBHOOKS_ALLOW_HTTP, passed by `npm run dev` for local receivers, never in wrangler.toml) loopback hosts are
- * accepted, over http:// too. Credentials in the URL are refused: they would be stored and shown in clear. A public
- * name that resolves to an internal address is not caught here (a Worker's fetch leaves from Cloudflare's network).
+ * `localhost` name) or of special purpose (IANA's registries: documentation, benchmarking, multicast, broadcast, every
+ * IPv6 form that embeds an IPv4 address, …), so a registered endpoint cannot point the worker's requests at
+ * infrastructure. A name ending in a dot is refused: `localhost.` is `localhost` to a resolver, and no receiver
+ * needs the dot. Only the scheme's default port, or one the deployment lists, so an endpoint cannot probe other
+ * services of a public host. With `allowHttp` (WEBHOOKS_ALLOW_HTTP, passed by `npm run dev` for local receivers,
+ * never in wrangler.toml) loopback hosts are accepted, over http:// too, on any port. Credentials in the URL are
+ * refused: they would be stored and shown in clear. A public name that resolves to an internal address is not caught
+ * here: a Worker cannot resolve a name before its fetch, which leaves from Cloudflare's network, not the operator's.
  */
-export function endpointUrlProblem(text: string, allowHttp: boolean): string | null {
+export function endpointUrlProblem(text: string, policy: EndpointUrlPolicy): string | null {
   let url: URL;
   try {
     url = new URL(text);
@@ -14,47 +40,57 @@ export function endpointUrlProblem(text: string, allowHttp: boolean): string | n
     return "must be an absolute URL";
   }
   if (url.username || url.password) return "must not carry credentials";
-  const loopbackAllowed = allowHttp && isLoopback(url.hostname);
+  const loopbackAllowed = policy.allowHttp && isLoopback(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopbackAllowed)) {
-    return allowHttp ? "must be https:// (or http:// to a loopback host)" : "must be https://";
+    return policy.allowHttp ? "must be https:// (or http:// to a loopback host)" : "must be https://";
   }
-  if (!loopbackAllowed && isInternal(url.hostname)) return "must not name a loopback, private or link-local address";
+  if (loopbackAllowed) return null;
+  if (url.hostname.endsWith(".")) return "must not end its host name with a dot";
+  const kind = hostKind(url.hostname);
+  if (kind === "internal") return "must not name a loopback, private or link-local address";
+  if (kind === "special") return "must not name a special-purpose address";
+  // The parser leaves `port` empty for the scheme's default, however it was written.
+  if (url.port !== "" && !policy.allowedPorts.includes(Number(url.port))) {
+    return "must use the scheme's default port, or one WEBHOOK_ALLOWED_PORTS lists";
+  }
   return null;
 }
 
-const isLoopback = (host: string) => host === "localhost" || host === "[::1]" || (ipv4(host)?.[0] ?? -1) === 127;
-
-/** The four numbers of a dotted IPv4 literal (the URL parser has already normalised other spellings), or null. */
-function ipv4(host: string): number[] | null {
-  const parts = host.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return null;
-  return parts.map(Number);
+/**
+ * The IP address a URL's host is, or null for a name. The URL parser has already normalised the other IPv4
+ * spellings (decimal, hex, octal) to dotted form and IPv6 to bracketed hex, so these two forms are all there is.
+ */
+function address(host: string) {
+  if (host.startsWith("[")) return ipaddr.IPv6.parse(host.slice(1, -1));
+  return ipaddr.IPv4.isValidFourPartDecimal(host) ? ipaddr.IPv4.parse(host) : null;
 }
 
-function isInternal(host: string): boolean {
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  const v4 = ipv4(host);
-  if (v4) {
-    const [a = 0, b = 0] = v4;
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168)
-    );
-  }
-  if (!host.startsWith("[")) return false;
-  // IPv6 literals, as the URL parser writes them: loopback, unspecified, IPv4-mapped, unique-local, link-local.
-  const v6 = host.slice(1, -1).toLowerCase();
-  return (
-    v6 === "::1" ||
-    v6 === "::" ||
-    v6.startsWith("::ffff:") ||
-    v6.startsWith("fc") ||
-    v6.startsWith("fd") ||
-    /^fe[89ab]/.test(v6)
-  );
+const isLoopback = (host: string) => host === "localhost" || address(host)?.range() === "loopback";
+
+/**
+ * The ranges (ipaddr.js's names) refused as inside a network: IPv4-mapped IPv6 among them, as it always was, since it
+ * reaches every IPv4 address, the private ones too. Every other named range is of special purpose.
+ */
+const INTERNAL = new Set([
+  "unspecified",
+  "loopback",
+  "private",
+  "linkLocal",
+  "carrierGradeNat",
+  "uniqueLocal",
+  "ipv4Mapped",
+]);
+/** 2000::/3: the only IPv6 block IANA allocates for global unicast. */
+const GLOBAL_UNICAST = ipaddr.parseCIDR("2000::/3");
+
+function hostKind(host: string): "internal" | "special" | null {
+  if (host === "localhost" || host.endsWith(".localhost")) return "internal";
+  const ip = address(host);
+  if (!ip) return null;
+  const range = ip.range();
+  if (INTERNAL.has(range)) return "internal";
+  // ipaddr.js names IANA's special-purpose blocks, but not ::/96 (IPv4-compatible, deprecated) nor what is still
+  // unallocated: outside 2000::/3, nothing is a public IPv6 address.
+  if (range !== "unicast" || (ip.kind() === "ipv6" && !ip.match(GLOBAL_UNICAST))) return "special";
+  return null;
 }

@@ -5,7 +5,7 @@ import type { OperatorContext } from "../../services/context";
 import type { MoveContext } from "../../services/tenant-move";
 import { type IssuingContext, tokenSigningKeys } from "../../services/tokens";
 import type { WebhookMessage } from "../../services/webhook-delivery";
-import { allowsHttpWebhooks, type WebhookAdminContext } from "../../services/webhooks";
+import { type WebhookAdminContext, webhookUrlPolicy } from "../../services/webhooks";
 
 /** What an operator use case runs with when the admin API calls it (issuing tokens included). */
 export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
@@ -21,7 +21,7 @@ export const webhookContext = (c: Context<AppEnv>): WebhookAdminContext => ({
   ...operatorContext(c),
   secretsKey: c.env.WEBHOOK_SECRETS_KEY,
   queue: c.env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
-  allowHttp: allowsHttpWebhooks(c.env),
+  urlPolicy: webhookUrlPolicy(c.env),
 });
 
 /** The same (or `base`: the console's page context), with the queue that runs a tenant move's steps. */
