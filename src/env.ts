@@ -33,7 +33,5 @@ declare global {
   interface Env {
     /** `npm run dev` passes "true" with `wrangler dev --var`, letting webhooks target http:// on loopback. */
     WEBHOOKS_ALLOW_HTTP?: string;
-    /** Comma-separated ports webhook URLs may name besides the scheme's default; unset, none. */
-    WEBHOOK_ALLOWED_PORTS?: string;
   }
 }

@@ -344,6 +344,12 @@ describe("delivery outcomes", () => {
       // The second delivery's message, arriving now, finds nothing to do.
       expect(await deliver(ctx, owed[1] as DeliveryKey)).toEqual({ done: true });
       expect(await receivedBy(hook)).toEqual([]);
+      if (storedUrl) {
+        // Not back in service with the URL that was refused (with a new one, it may be).
+        const back = await admin("PATCH", `/webhooks/${hook.id}`, { body: { enabled: true } });
+        expect(back.status).toBe(400);
+        expect(await back.json()).toMatchObject({ error: { code: "invalid_request" } });
+      }
     },
     30_000,
   );

@@ -117,6 +117,8 @@ export async function updateWebhook(
   const current = await findEndpoint(ctx.db, id);
   if (!current) throw notFound();
   const fresh = { failingSince: null, lastFailureAt: null };
+  // Back in service only with a URL the policy accepts now: the stored one, when the change names none.
+  if (enabled === true && url === undefined) checkedUrl(ctx, current.url);
   const row = await updateEndpoint(ctx.db, id, {
     ...filters,
     ...(url === undefined ? {} : { url: checkedUrl(ctx, url), ...fresh }),
