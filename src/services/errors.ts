@@ -44,3 +44,25 @@ export class AdminError extends Error {
 }
 
 export const tenantNotFound = () => new AdminError("tenant_not_found", "No tenant with this id.");
+
+/** Why every token of a tenant is revoked at once: the integration was removed, or the Azure AD option turned off. */
+export type RevocationReason = "integration_deleted" | "azure_ad_disabled";
+
+/** What a token change had committed in D1: a new integration's first token, a rotation, or a revocation of all. */
+export type CommittedTokenChange = "issued" | "rotated" | RevocationReason;
+
+/**
+ * A token change whose D1 batch committed, then a KV step after it failed (`cause`). The change stands, so a caller
+ * must not say that nothing changed: a new token works (authentication falls back to D1 on a KV miss) but its value
+ * was never shown, and an ended token's KV entry may still let it in until the hourly housekeeping after its end
+ * deletes it. Its message keeps the cause's, so the admin API still answers it as the storage failure it is.
+ */
+export class CommittedButUnpublished extends Error {
+  constructor(
+    readonly change: CommittedTokenChange,
+    cause: unknown,
+  ) {
+    super(`The change (${change}) was saved, then its KV step failed: ${String(cause)}`, { cause });
+    this.name = "CommittedButUnpublished";
+  }
+}

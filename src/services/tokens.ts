@@ -16,7 +16,7 @@ import type { EventType } from "../events/registry";
 import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext, type TenantPlacement } from "./context";
-import { AdminError } from "./errors";
+import { AdminError, CommittedButUnpublished, type CommittedTokenChange, type RevocationReason } from "./errors";
 import { relayNow } from "./relay";
 
 export const azureAdDisabled = () =>
@@ -74,12 +74,7 @@ export async function issueToken(
     record: token.record("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`, "token.issued", data),
   });
   if (rowsOf(inserted).length === 0) throw azureAdDisabled();
-  // KV first, whatever happens: the audit row and event follow (relayNow never throws).
-  try {
-    await publishNewToken(ctx, token);
-  } finally {
-    await relayNow(ctx, tenant.id);
-  }
+  await afterCommit(ctx, tenant.id, "issued", () => publishNewToken(ctx, token));
   return token.issued;
 }
 
@@ -110,13 +105,11 @@ export async function rotateToken(
     ),
     superseded: supersedeLiveTokens(tenant.id, token.issued.tokenId, until, now, "regenerated"),
   });
-  try {
+  await afterCommit(ctx, tenant.id, "rotated", async () => {
     await endGrants(ctx, tenant, rowsOf(superseded).map(toEndedToken), now);
     if (rowsOf(inserted).length === 0) throw azureAdDisabled();
     await publishNewToken(ctx, token);
-  } finally {
-    await relayNow(ctx, tenant.id);
-  }
+  });
   return token.issued;
 }
 
@@ -151,7 +144,12 @@ async function publishNewToken(ctx: IssuingContext, token: Awaited<ReturnType<ty
  * concurrent rotation committed a moment before is revoked too, and its KV entry deleted with the others. D1 first,
  * then KV: a failed KV delete leaves an entry that the D1 record no longer backs, which housekeeping deletes again.
  */
-export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, reason: string, alongside: Statement[]) {
+export async function revokeAllTokens(
+  ctx: OperatorContext,
+  tenantId: string,
+  reason: RevocationReason,
+  alongside: Statement[],
+) {
   const { kv, now } = ctx;
   const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`;
   const { ended } = await runNamedBatch(ctx.db, {
@@ -165,11 +163,29 @@ export async function revokeAllTokens(ctx: OperatorContext, tenantId: string, re
     }),
     ended: revokeLiveTokens(tenantId, now, reason),
   });
-  try {
-    await deleteGrants(
+  await afterCommit(ctx, tenantId, reason, () =>
+    deleteGrants(
       kv,
       rowsOf(ended).map((row) => String(row.tokenHash)),
-    );
+    ),
+  );
+}
+
+/**
+ * The KV step of a token change whose batch committed, then the relay, whatever happens (relayNow never throws): the
+ * audit row and event follow the change. A refusal (AdminError) says what happened already; any other failure comes
+ * out as CommittedButUnpublished, so no caller says that nothing changed.
+ */
+async function afterCommit(
+  ctx: OperatorContext,
+  tenantId: string,
+  change: CommittedTokenChange,
+  kvStep: () => Promise<unknown>,
+) {
+  try {
+    await kvStep();
+  } catch (error) {
+    throw error instanceof AdminError ? error : new CommittedButUnpublished(change, error);
   } finally {
     await relayNow(ctx, tenantId);
   }
