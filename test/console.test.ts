@@ -4,9 +4,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases } from "./support/d1-intercept";
-import { tenantDb } from "./support/databases";
+import { cronContext, tenantDb } from "./support/databases";
 import { admin, createTenant, fetchLater, fetchWith, scim, type TestTenant, workerFetch } from "./support/http";
+import { failingKv } from "./support/kv-intercept";
 import {
   browser,
   type ConsoleSession,
@@ -193,6 +195,25 @@ describe("tenants", () => {
     expect(off).toContain("Turn the option on");
     await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "on" });
     expect((await tenantPage(session, tenant.tenantId)).html).toContain("Turn the option off");
+  });
+
+  it("turning the option off when KV fails after the save: says it is off and the tokens stop within the hour", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Half Switched");
+    const kvDown = fetchWith({ bindings: { TOKENS: failingKv(env.TOKENS, ["delete"]) } });
+    const res = await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" }, kvDown);
+    expect(res.status).toBe(503);
+    const page = await res.text();
+    expect(page).not.toContain("nothing was changed");
+    expect(page).toContain("<h1>The Azure AD option is off</h1>");
+    expect(page).toContain("up to an hour");
+    expect(page).toContain(`<a class="button" href="/console/tenants/${tenant.tenantId}/integrations">`);
+    expect(await countRows(env.DB, "tenants", { id: tenant.tenantId, azure_ad_enabled: 0 })).toBe(1);
+    expect(await countRows(env.DB, "access_tokens", { tenant_id: tenant.tenantId, status: "revoked" })).toBe(1);
+    // The token's KV entry could not be deleted: it works until housekeeping deletes it, as the page says.
+    expect((await scim(tenant, "GET", "/Users")).status).toBe(200);
+    await runHousekeeping(cronContext(Date.now()));
+    expect((await scim(tenant, "GET", "/Users")).status).toBe(401);
   });
 
   it("show where the tenant's data is, start a move, show it, and roll it back", async () => {

@@ -13,6 +13,7 @@ import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, tenantDb, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
+import { failingKv } from "./support/kv-intercept";
 import {
   browser,
   cookiePair,
@@ -594,6 +595,96 @@ describe("the integration page", () => {
     const okta = await (await view(session, "/guide?idp=okta")).text();
     expect(okta).toContain("SCIM connector base URL");
     expect(okta).toContain('aria-current="page">Okta</a>');
+  });
+});
+
+describe("a failure after the change was saved", () => {
+  // KV fails after the D1 batch committed: the page must say what was saved and what is left, not "nothing was
+  // changed", and lead back to the integration page, where the state it describes is shown.
+  const kvDown = (...ops: ("put" | "delete")[]) => fetchWith({ bindings: { TOKENS: failingKv(env.TOKENS, ops) } });
+  const tokensOf = async (tenantId: string) =>
+    (
+      await env.DB.prepare("select status from access_tokens where tenant_id = ? order by created_at, status")
+        .bind(tenantId)
+        .all<{ status: string }>()
+    ).results.map((t) => t.status);
+  const housekeeping = () => runHousekeeping(cronContext(Date.now()));
+
+  async function saysWhatHappened(res: Response, tenantId: string, title: string) {
+    expect(res.status).toBe(503);
+    const page = await res.text();
+    expect(page).not.toContain("nothing was changed");
+    expect(page).toContain(`<h1>${title}</h1>`);
+    expect(page).toContain(`<a class="button" href="/portal/${tenantId}/integrations">`);
+    return page;
+  }
+
+  it("adding the integration: it is added; the token it could not show is replaced by regenerating", async () => {
+    const session = await signIn((await mintLink(await newTenant("Half Added"))).url);
+    const page = await saysWhatHappened(
+      await submit(session, "/integrations", {}, kvDown("put")),
+      session.tenantId,
+      "The integration was added",
+    );
+    expect(page).toContain("Regenerate the token on the integration page");
+    expect(page).not.toContain('id="access-token"');
+    expect(await countRows(env.DB, "integrations", { tenant_id: session.tenantId })).toBe(1);
+    expect(await tokensOf(session.tenantId)).toEqual(["active"]);
+    expect(await (await view(session, "/integrations")).text()).toContain("Regenerate access token");
+    const fresh = tokenOf(await (await regenerate(session, "0")).text());
+    expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
+  });
+
+  it("regenerating: before the save nothing changed; after it, the new token exists and the old one stops as chosen", async () => {
+    const session = await signIn((await mintLink(await newTenant("Half Rotated"))).url);
+    const old = await addIntegration(session);
+    const failing = interceptD1(env.DB, (_, sql) => {
+      if (sql.some((q) => q.includes("relay_outbox"))) throw new Error("D1_ERROR: Network connection lost.");
+    });
+    const refused = await regenerate(session, "0", fetchWith({ bindings: { DB: failing } }));
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toContain("nothing was changed");
+    expect(await tokensOf(session.tenantId)).toEqual(["active"]);
+
+    const page = await saysWhatHappened(
+      await regenerate(session, "0", kvDown("put", "delete")),
+      session.tenantId,
+      "The new token was created",
+    );
+    expect(page).toContain("Regenerate it again on the integration page");
+    expect(page).toContain("up to an hour later");
+    expect((await tokensOf(session.tenantId)).sort()).toEqual(["active", "revoked"]);
+    // The old token's KV entry could not be deleted: it works until housekeeping deletes it, as the page says.
+    expect((await probeScim(session.tenantId, old)).status).toBe(200);
+    await housekeeping();
+    expect((await probeScim(session.tenantId, old)).status).toBe(401);
+    const fresh = tokenOf(await (await regenerate(session, "0")).text());
+    expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
+  });
+
+  it("disabling: the integration is gone and its users released; the token stops at housekeeping at the latest", async () => {
+    const session = await signIn((await mintLink(await newTenant("Half Disabled"))).url);
+    const token = await addIntegration(session);
+    await scim({ token, base: `/scim/v2/${session.tenantId}` }, "POST", "/Users", {
+      body: { userName: "x@half.example" },
+    });
+    const page = await saysWhatHappened(
+      await submit(session, "/integrations/azure-ad/disable", {}, kvDown("delete")),
+      session.tenantId,
+      "The integration was disabled",
+    );
+    expect(page).toContain("up to an hour");
+    expect(await countRows(env.DB, "integrations", { tenant_id: session.tenantId })).toBe(0);
+    expect(await tokensOf(session.tenantId)).toEqual(["revoked"]);
+    const managed = await (await tenantDb(session.tenantId))
+      .prepare("select managed_by from users where tenant_id = ?")
+      .bind(session.tenantId)
+      .first();
+    expect(managed).toEqual({ managed_by: "portal" });
+    expect((await probeScim(session.tenantId, token)).status).toBe(200);
+    await housekeeping();
+    expect((await probeScim(session.tenantId, token)).status).toBe(401);
+    expect(await (await view(session, "/integrations")).text()).toContain("Add integration");
   });
 });
 

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../../env";
-import { AdminError } from "../../services/errors";
+import { AdminError, CommittedButUnpublished, type CommittedTokenChange } from "../../services/errors";
 import { QuotaExceededError, refusalMessage } from "../../services/quotas";
 import { nonceOf } from "./context";
 import { ProblemPage } from "./views/access";
@@ -50,10 +50,41 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
   group_not_found: { title: "Page not found", message: "There is no such group in this account (any more)." },
 };
 
+/**
+ * What a token change that was saved before a later step failed leaves behind, and what to do about it
+ * (services/errors.ts: CommittedButUnpublished). A new token works, but its value was never shown and cannot be
+ * shown again: regenerating is the way to one. An ended token may be let in until the hourly housekeeping after its
+ * end deletes its KV entry. The way out is the integration page, which shows the state described here.
+ */
+const AFTER_SAVING: Record<CommittedTokenChange, { title: string; message: string }> = {
+  issued: {
+    title: "The integration was added",
+    message:
+      "The integration is set up, but the service could not finish, so its access token was not shown, and it cannot be shown later. Regenerate the token on the integration page to get one to paste into Entra; the first token can stop at once, since nobody has it.",
+  },
+  rotated: {
+    title: "The new token was created",
+    message:
+      "The token was regenerated, but the service could not finish, so the new token was not shown, and it cannot be shown later. Regenerate it again on the integration page to get one to paste into Entra, choosing the same for the old token as before. The old token stops as you chose, or up to an hour later: the service's hourly cleanup finishes what could not be done now.",
+  },
+  integration_deleted: {
+    title: "The integration was disabled",
+    message:
+      "The integration is disabled, its access token is revoked, and users it provisioned return to being managed in the product. The service could not finish removing the token everywhere, so it may keep working for up to an hour, until the service's hourly cleanup. There is nothing else to do.",
+  },
+  azure_ad_disabled: {
+    title: "The Azure AD option is off",
+    message:
+      "The option is off and every token of this tenant is revoked, but the service could not finish removing them everywhere, so they may keep working for up to an hour, until the hourly housekeeping. There is nothing else to do.",
+  },
+};
+
 interface Problem {
   status: ContentfulStatusCode;
   title: string;
   message: string;
+  /** The way back to the integration is the next step, not only a way out. */
+  onward?: boolean;
 }
 
 /**
@@ -79,6 +110,11 @@ function portalProblem(error: Error, storageUnavailable: boolean): Problem & { e
   if (error instanceof HTTPException && error.status < 500) {
     return { status: error.status, title: "Request refused", message: error.message, expected: true };
   }
+  if (error instanceof CommittedButUnpublished) {
+    // Saved, then a later step failed: said as it is, whatever the failure was (logged unless it was storage's).
+    const status = storageUnavailable ? 503 : 500;
+    return { status, ...AFTER_SAVING[error.change], onward: true, expected: storageUnavailable };
+  }
   if (storageUnavailable) {
     const message = "The service is briefly unavailable; nothing was changed. Try again in a moment.";
     return { status: 503, title: "Try again shortly", message, expected: true };
@@ -88,8 +124,8 @@ function portalProblem(error: Error, storageUnavailable: boolean): Problem & { e
 
 /** The page of a failed portal request, with the way back to its tenant's integration when it came from there. */
 export function portalErrorResponse(c: Context<AppEnv>, error: Error, storageUnavailable: boolean) {
-  const { expected, ...problem } = portalProblem(error, storageUnavailable);
+  const { expected, onward, ...problem } = portalProblem(error, storageUnavailable);
   const back = c.var.portal?.frame.paths.home;
-  const body = ProblemPage({ nonce: nonceOf(c), ...problem, back });
+  const body = ProblemPage({ nonce: nonceOf(c), ...problem, back, onward });
   return { response: c.html(body, problem.status as ContentfulStatusCode), expected };
 }

@@ -91,15 +91,26 @@ export const SignedOutPage = ({ nonce, returnUrl }: { nonce: string; returnUrl: 
     link: returnUrl ? { href: returnUrl, label: `Back to ${new URL(returnUrl).host}`, primary: true } : undefined,
   });
 
-/** A request the portal refused or could not complete, said plainly, with the way back when there is one. */
+/**
+ * A request the portal refused or could not complete, said plainly, with the way back when there is one: the main
+ * button when it is where to go next (`onward`).
+ */
 export const ProblemPage = ({
   nonce,
   title,
   message,
   back,
+  onward = false,
 }: {
   nonce: string;
   title: string;
   message: string;
   back?: string;
-}) => MessagePage({ nonce, title, message, link: back ? { href: back, label: "Back to the integration" } : undefined });
+  onward?: boolean;
+}) =>
+  MessagePage({
+    nonce,
+    title,
+    message,
+    link: back ? { href: back, label: "Back to the integration", primary: onward } : undefined,
+  });
