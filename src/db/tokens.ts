@@ -110,6 +110,28 @@ export function supersedeLiveTokens(tenantId: string, keepId: string, until: num
     RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
 }
 
+/**
+ * The tenant's live tokens other than `keepId` (the one a rotation just issued) except the most recently used of
+ * them, as a subquery of ids: those a rotation with grace ends at once, so that the new token and one earlier token
+ * are all that work. The one kept is the one Entra most likely still calls with; a token never used goes first, then
+ * the older. By condition, like supersedeLiveTokens: rotations at once still leave two live tokens, not three.
+ */
+const tokensBeyondGrace = (tenantId: string, keepId: string, now: number) =>
+  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND id NOT IN
+    (SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+      ORDER BY last_used_at IS NULL, last_used_at DESC, created_at DESC LIMIT 1))`;
+
+/** Ends the tokens tokensBeyondGrace names, now; RETURNING as supersedeLiveTokens, for the KV side. */
+export function endTokensBeyondGrace(tenantId: string, keepId: string, now: number, reason: string) {
+  return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}
+    WHERE id IN ${tokensBeyondGrace(tenantId, keepId, now)}
+    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
+}
+
+/** Those ids as a JSON array, for the rotation's audit row and event (read in the batch before the update). */
+export const tokensBeyondGraceJson = (tenantId: string, keepId: string, now: number) =>
+  sql`(SELECT json_group_array(id) FROM ${tokensBeyondGrace(tenantId, keepId, now)})`;
+
 /** The tenant's live tokens (other than `exceptId`), as a subquery of ids for statements of the same batch. */
 const liveTokenIds = (tenantId: string, now: number, exceptId = "") =>
   sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${exceptId})`;
