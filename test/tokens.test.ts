@@ -126,8 +126,9 @@ describe("token lifecycle", () => {
     const tenant = await createTenant();
     const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} });
     expect(res.status).toBe(201);
-    const next = await res.json<{ token: string; tokenId: string; scimBaseUrl: string }>();
+    const next = await res.json<{ token: string; tokenId: string; scimBaseUrl: string; stoppedTokenIds: string[] }>();
     expect(next.scimBaseUrl).toBe(`${ORIGIN}${tenant.base}`);
+    expect(next.stoppedTokenIds).toEqual([tenant.tokenId]);
     await expectRefused(await probe(tenant));
     expect((await probe({ ...tenant, token: next.token })).status).toBe(200);
     // Refused through the D1 path as well, not only because KV forgot it.
@@ -225,11 +226,13 @@ describe("token lifecycle", () => {
         await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
           body: { graceSeconds: 3600 },
         })
-      ).json<{ token: string; tokenId: string }>();
+      ).json<{ token: string; tokenId: string; stoppedTokenIds: string[] }>();
     // Entra keeps calling with the first token; the second is never pasted anywhere.
     expect((await probe(tenant, fetchAt(Date.now))).status).toBe(200);
     const unused = { ...tenant, ...(await rotate()) };
+    expect(unused.stoppedTokenIds).toEqual([]);
     const third = { ...tenant, ...(await rotate()) };
+    expect(third.stoppedTokenIds).toEqual([unused.tokenId]);
     expect((await probe(tenant)).status).toBe(200);
     await expectRefused(await probe(unused));
     expect((await probe(third)).status).toBe(200);

@@ -121,6 +121,17 @@ const tokensBeyondGrace = (tenantId: string, keepId: string, now: number) =>
     (SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
       ORDER BY last_used_at IS NULL, last_used_at DESC, created_at DESC LIMIT 1))`;
 
+/**
+ * The tokens a rotation with grace would end at once if it ran now (before it, no token is the new one), for the
+ * confirmation that says so beforehand.
+ */
+export function listTokensBeyondGrace(db: ControlDb, tenantId: string, now: number) {
+  return db
+    .select({ id: accessTokens.id, createdAt: accessTokens.createdAt, lastUsedAt: accessTokens.lastUsedAt })
+    .from(accessTokens)
+    .where(sql`${accessTokens.id} IN ${tokensBeyondGrace(tenantId, "", now)}`);
+}
+
 /** Ends the tokens tokensBeyondGrace names, now; RETURNING as supersedeLiveTokens, for the KV side. */
 export function endTokensBeyondGrace(tenantId: string, keepId: string, now: number, reason: string) {
   return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}

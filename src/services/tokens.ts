@@ -126,7 +126,9 @@ export async function rotateToken(
   } finally {
     await relayNow(ctx, tenant.id);
   }
-  return token.issued;
+  // As the event says it (stoppedTokenIds): what this batch ended, not a list read before it.
+  const ended = graceUntil === null ? rowsOf(superseded) : rowsOf(beyondGrace);
+  return { ...token.issued, stoppedTokenIds: ended.map((row) => String(row.id)) };
 }
 
 /**
