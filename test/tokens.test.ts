@@ -245,6 +245,29 @@ describe("token lifecycle", () => {
     ]);
   });
 
+  it("rewrites no grant whose end a rotation leaves as it was", async () => {
+    const tenant = await createTenant();
+    const kv = countingKv(env.TOKENS);
+    const counted = fetchWith({ bindings: { TOKENS: kv.kv } });
+    const rotate = (graceSeconds: number) =>
+      admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+        body: { graceSeconds },
+        fetch: counted,
+      });
+    await rotate(3600);
+    // The first token, in use, is kept again; its grace already ends before the new one would.
+    expect((await probe(tenant, fetchAt(Date.now))).status).toBe(200);
+    kv.counter.writes = 0;
+    await rotate(86_400);
+    expect(kv.counter.writes).toBe(1);
+    await expectRefused(
+      await probe(
+        tenant,
+        fetchAt(() => Date.now() + 3_601_000),
+      ),
+    );
+  });
+
   it("turning the Azure AD option off refuses the tenant's tokens", async () => {
     const tenant = await createTenant();
     await admin("PATCH", `/tenants/${tenant.tenantId}`, { body: { azureAdEnabled: false } });

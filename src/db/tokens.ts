@@ -100,13 +100,14 @@ export function revokeLiveTokens(tenantId: string, now: number, reason: string) 
 /**
  * Ends every token of the tenant live when the statement runs, except `keepId` (the one a rotation just issued), at
  * `until`: now, or the end of a grace period. By condition, not by a list read earlier, so two rotations at once
- * leave one token, not two. A token already inside an earlier, shorter grace period keeps its earlier end: rotating
- * again must never extend the life of a token that may be compromised. RETURNING gives what the KV side needs.
+ * leave one token, not two. A token already inside an earlier, shorter grace period is left out and keeps its
+ * earlier end: rotating again must never extend the life of a token that may be compromised, and its KV grant
+ * already says that end. RETURNING gives what the KV side needs: the tokens whose end moved, and only those.
  */
 export function supersedeLiveTokens(tenantId: string, keepId: string, until: number, now: number, reason: string) {
-  return sql`UPDATE ${accessTokens} SET revoked_at = min(coalesce(revoked_at, ${until}), ${until}),
+  return sql`UPDATE ${accessTokens} SET revoked_at = ${until},
       revoke_reason = ${reason}, status = CASE WHEN ${until} <= ${now} THEN 'revoked' ELSE status END
-    WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+    WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND (revoked_at IS NULL OR revoked_at > ${until})
     RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
 }
 
