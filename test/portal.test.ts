@@ -474,6 +474,23 @@ describe("the integration page", () => {
     expect((await probeScim(session.tenantId, fresh, after)).status).toBe(200);
   });
 
+  it("names on the confirmation the token a second grace period stops, and stops that one", async () => {
+    const session = await signIn((await mintLink(await newTenant("Twice"))).url);
+    const pasted = await addIntegration(session);
+    // Entra calls with the first token; the second is never pasted.
+    expect((await probeScim(session.tenantId, pasted, fetchWith({}))).status).toBe(200);
+    const confirm = async () => (await view(session, "/integrations/azure-ad/regenerate")).text();
+    expect(await confirm()).not.toContain("Only two tokens work at a time");
+    const unpasted = tokenOf(await (await regenerate(session, "86400")).text());
+    const page = await confirm();
+    expect(page).toContain("Only two tokens work at a time");
+    expect(page).toMatch(/the current token, created on <time[^>]*>[^<]*<\/time> and never used, stops now/);
+    const fresh = tokenOf(await (await regenerate(session, "3600")).text());
+    expect((await probeScim(session.tenantId, unpasted)).status).toBe(401);
+    expect((await probeScim(session.tenantId, pasted)).status).toBe(200);
+    expect((await probeScim(session.tenantId, fresh)).status).toBe(200);
+  });
+
   it("refuses a regeneration sent twice (a reload), so the token just pasted into Entra keeps working", async () => {
     const session = await signIn((await mintLink(await newTenant("Reloading"))).url);
     await addIntegration(session);

@@ -1,18 +1,21 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PURGED_DATA_TABLES } from "../src/db/tables";
+import { countingDatabases } from "./support/d1-intercept";
 import { tenantDb } from "./support/databases";
 import {
   admin,
   createTenant,
   expectScimError,
   fetchAt,
+  fetchWith,
   ORIGIN,
   request,
   scim,
   type TestTenant,
   workerFetch,
 } from "./support/http";
+import { countingKv } from "./support/kv-intercept";
 import { countRows } from "./support/storage";
 
 const DAY = 86_400_000;
@@ -123,8 +126,9 @@ describe("token lifecycle", () => {
     const tenant = await createTenant();
     const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: {} });
     expect(res.status).toBe(201);
-    const next = await res.json<{ token: string; tokenId: string; scimBaseUrl: string }>();
+    const next = await res.json<{ token: string; tokenId: string; scimBaseUrl: string; stoppedTokenIds: string[] }>();
     expect(next.scimBaseUrl).toBe(`${ORIGIN}${tenant.base}`);
+    expect(next.stoppedTokenIds).toEqual([tenant.tokenId]);
     await expectRefused(await probe(tenant));
     expect((await probe({ ...tenant, token: next.token })).status).toBe(200);
     // Refused through the D1 path as well, not only because KV forgot it.
@@ -164,6 +168,8 @@ describe("token lifecycle", () => {
 
   it("never extends a token already inside a grace period by rotating again", async () => {
     const tenant = await createTenant();
+    // In use, so the second rotation keeps it rather than the never-used token between.
+    expect((await probe(tenant, fetchAt(Date.now))).status).toBe(200);
     await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: { graceSeconds: 600 } });
     await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, { body: { graceSeconds: 86_400 } });
     expect((await probe(tenant)).status).toBe(200);
@@ -171,6 +177,93 @@ describe("token lifecycle", () => {
       await probe(
         tenant,
         fetchAt(() => Date.now() + 601_000),
+      ),
+    );
+  });
+
+  it("keeps at most one earlier token live: 15 rotations with a week's grace, the 15th costing what the 2nd did", async () => {
+    const tenant = await createTenant();
+    const d1 = countingDatabases();
+    const kv = countingKv(env.TOKENS);
+    const counted = fetchWith({ bindings: { ...d1.bindings, TOKENS: kv.kv } });
+    const costs = [];
+    let latest = tenant;
+    for (let i = 0; i < 15; i++) {
+      d1.reset();
+      Object.assign(kv.counter, { reads: 0, writes: 0, deletes: 0 });
+      const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+        body: { graceSeconds: 7 * 86_400 },
+        fetch: counted,
+      });
+      expect(res.status).toBe(201);
+      latest = { ...tenant, ...(await res.json<{ token: string; tokenId: string }>()) };
+      costs.push({ d1: d1.cost.calls, ...kv.counter });
+    }
+    expect(costs[14]).toEqual(costs[1]);
+    const status = await (await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).json<{
+      tokenId: string;
+      previousTokens: { tokenId: string }[];
+    }>();
+    expect(status.tokenId).toBe(latest.tokenId);
+    expect(status.previousTokens).toHaveLength(1);
+    const live = await env.DB.prepare(
+      "select count(*) as n from access_tokens where tenant_id = ? and status = 'active' and (revoked_at is null or revoked_at > ?)",
+    )
+      .bind(tenant.tenantId, Date.now())
+      .first("n");
+    expect(live).toBe(2);
+    // The first token, ended long ago, is refused through KV and through D1 alike.
+    await expectRefused(await probe(tenant));
+    await env.TOKENS.delete(`token:${await tokenHash(tenant.token)}`);
+    await expectRefused(await probe(tenant));
+    expect((await probe(latest)).status).toBe(200);
+  });
+
+  it("a rotation that would leave a third live token ends the least recently used one, and says which", async () => {
+    const tenant = await createTenant();
+    const rotate = async () =>
+      (
+        await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+          body: { graceSeconds: 3600 },
+        })
+      ).json<{ token: string; tokenId: string; stoppedTokenIds: string[] }>();
+    // Entra keeps calling with the first token; the second is never pasted anywhere.
+    expect((await probe(tenant, fetchAt(Date.now))).status).toBe(200);
+    const unused = { ...tenant, ...(await rotate()) };
+    expect(unused.stoppedTokenIds).toEqual([]);
+    const third = { ...tenant, ...(await rotate()) };
+    expect(third.stoppedTokenIds).toEqual([unused.tokenId]);
+    expect((await probe(tenant)).status).toBe(200);
+    await expectRefused(await probe(unused));
+    expect((await probe(third)).status).toBe(200);
+    const events = await (await admin("GET", `/tenants/${tenant.tenantId}/events?types=token.rotated`)).json<{
+      items: { data: { tokenId: string; previousTokenIds: string[]; stoppedTokenIds: string[] } }[];
+    }>();
+    expect(events.items.map((e) => e.data)).toMatchObject([
+      { tokenId: unused.tokenId, previousTokenIds: [tenant.tokenId], stoppedTokenIds: [] },
+      { tokenId: third.tokenId, stoppedTokenIds: [unused.tokenId] },
+    ]);
+  });
+
+  it("rewrites no grant whose end a rotation leaves as it was", async () => {
+    const tenant = await createTenant();
+    const kv = countingKv(env.TOKENS);
+    const counted = fetchWith({ bindings: { TOKENS: kv.kv } });
+    const rotate = (graceSeconds: number) =>
+      admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+        body: { graceSeconds },
+        fetch: counted,
+      });
+    await rotate(3600);
+    // The first token, in use, is kept again; its grace already ends before the new one would.
+    expect((await probe(tenant, fetchAt(Date.now))).status).toBe(200);
+    kv.counter.writes = 0;
+    await rotate(86_400);
+    expect(kv.counter.writes).toBe(1);
+    await expectRefused(
+      await probe(
+        tenant,
+        fetchAt(() => Date.now() + 3_601_000),
       ),
     );
   });

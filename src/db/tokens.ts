@@ -100,15 +100,49 @@ export function revokeLiveTokens(tenantId: string, now: number, reason: string) 
 /**
  * Ends every token of the tenant live when the statement runs, except `keepId` (the one a rotation just issued), at
  * `until`: now, or the end of a grace period. By condition, not by a list read earlier, so two rotations at once
- * leave one token, not two. A token already inside an earlier, shorter grace period keeps its earlier end: rotating
- * again must never extend the life of a token that may be compromised. RETURNING gives what the KV side needs.
+ * leave one token, not two. A token already inside an earlier, shorter grace period is left out and keeps its
+ * earlier end: rotating again must never extend the life of a token that may be compromised, and its KV grant
+ * already says that end. RETURNING gives what the KV side needs: the tokens whose end moved, and only those.
  */
 export function supersedeLiveTokens(tenantId: string, keepId: string, until: number, now: number, reason: string) {
-  return sql`UPDATE ${accessTokens} SET revoked_at = min(coalesce(revoked_at, ${until}), ${until}),
+  return sql`UPDATE ${accessTokens} SET revoked_at = ${until},
       revoke_reason = ${reason}, status = CASE WHEN ${until} <= ${now} THEN 'revoked' ELSE status END
-    WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+    WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND (revoked_at IS NULL OR revoked_at > ${until})
     RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
 }
+
+/**
+ * The tenant's live tokens other than `keepId` (the one a rotation just issued) except the most recently used of
+ * them, as a subquery of ids: those a rotation with grace ends at once, so that the new token and one earlier token
+ * are all that work. The one kept is the one Entra most likely still calls with; a token never used goes first, then
+ * the older. By condition, like supersedeLiveTokens: rotations at once still leave two live tokens, not three.
+ */
+const tokensBeyondGrace = (tenantId: string, keepId: string, now: number) =>
+  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND id NOT IN
+    (SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+      ORDER BY last_used_at IS NULL, last_used_at DESC, created_at DESC LIMIT 1))`;
+
+/**
+ * The tokens a rotation with grace would end at once if it ran now (before it, no token is the new one), for the
+ * confirmation that says so beforehand.
+ */
+export function listTokensBeyondGrace(db: ControlDb, tenantId: string, now: number) {
+  return db
+    .select({ id: accessTokens.id, createdAt: accessTokens.createdAt, lastUsedAt: accessTokens.lastUsedAt })
+    .from(accessTokens)
+    .where(sql`${accessTokens.id} IN ${tokensBeyondGrace(tenantId, "", now)}`);
+}
+
+/** Ends the tokens tokensBeyondGrace names, now; RETURNING as supersedeLiveTokens, for the KV side. */
+export function endTokensBeyondGrace(tenantId: string, keepId: string, now: number, reason: string) {
+  return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}
+    WHERE id IN ${tokensBeyondGrace(tenantId, keepId, now)}
+    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
+}
+
+/** Those ids as a JSON array, for the rotation's audit row and event (read in the batch before the update). */
+export const tokensBeyondGraceJson = (tenantId: string, keepId: string, now: number) =>
+  sql`(SELECT json_group_array(id) FROM ${tokensBeyondGrace(tenantId, keepId, now)})`;
 
 /** The tenant's live tokens (other than `exceptId`), as a subquery of ids for statements of the same batch. */
 const liveTokenIds = (tenantId: string, now: number, exceptId = "") =>

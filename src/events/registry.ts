@@ -80,6 +80,8 @@ export const EVENTS = {
       expiresAt: Instant,
       previousTokenIds: v.array(v.string()),
       graceUntil: v.nullable(Instant),
+      /** Those of previousTokenIds that stop now: all of them without grace; with grace, any beyond the one kept. */
+      stoppedTokenIds: v.array(v.string()),
     }),
   }),
   "token.revoked": event({

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { readIntegrationStatus } from "../db/integration-status";
 import { outboxRow } from "../db/relay";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration } from "../db/tenants";
-import { integrationExists, listLiveTokens, tenantEnabled } from "../db/tokens";
+import { integrationExists, listLiveTokens, listTokensBeyondGrace, tenantEnabled } from "../db/tokens";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import {
@@ -86,6 +86,19 @@ export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlac
 }
 
 export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;
+
+/**
+ * What "Regenerate access token" confirms beforehand: the token it replaces, and which earlier token a rotation with
+ * grace would stop at once (at most two work: rotateToken keeps the one most recently used). Read by the rotation's
+ * own rule; the rotation applies it again when it runs.
+ */
+export async function regenerationPreview(ctx: OperatorContext, tenantId: string) {
+  const { current } = await getIntegration(ctx, tenantId);
+  const stopping = await listTokensBeyondGrace(ctx.db, tenantId, ctx.now);
+  return { current, stopping: stopping.map((token) => ({ ...token, isCurrent: token.id === current?.id })) };
+}
+
+export type RegenerationPreview = Awaited<ReturnType<typeof regenerationPreview>>;
 
 /** "Regenerate access token": a new token; the old ones stop now or after `graceSeconds`. */
 export async function regenerateToken(

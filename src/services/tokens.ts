@@ -4,12 +4,14 @@ import type { ControlDb } from "../db/client";
 import { outboxRow } from "../db/relay";
 import {
   effectiveEnd,
+  endTokensBeyondGrace,
   findLiveTokenByHash,
   insertTokenIfEnabled,
   liveTokenIdsJson,
   onceTokenExists,
   revokeLiveTokens,
   supersedeLiveTokens,
+  tokensBeyondGraceJson,
   whileAnyLiveToken,
 } from "../db/tokens";
 import type { EventType } from "../events/registry";
@@ -80,8 +82,10 @@ export async function issueToken(
 
 /**
  * Replaces the tenant's live tokens with a new one. With `graceSeconds` 0 the old tokens are refused at once;
- * otherwise they keep working until the grace period ends (housekeeping then marks them revoked). The old tokens are
- * ended by condition in the same batch as the insert, so concurrent rotations leave exactly one live token.
+ * otherwise one of them keeps working until the grace period ends (housekeeping then marks it revoked), the most
+ * recently used, and any other stops now: however often a customer rotates, two tokens at most work, and a rotation
+ * costs the same. The old tokens are ended by condition in the same batch as the insert, so concurrent rotations
+ * leave exactly one live token, or two with grace.
  */
 export async function rotateToken(
   ctx: IssuingContext,
@@ -92,25 +96,32 @@ export async function rotateToken(
   const { now } = ctx;
   const until = now + graceSeconds * 1000;
   const token = await prepareToken(ctx, tenant, ttlSeconds);
-  const previous = sql`json(${liveTokenIdsJson(tenant.id, now, token.issued.tokenId)})`;
+  const tokenId = token.issued.tokenId;
+  const previous = sql`json(${liveTokenIdsJson(tenant.id, now, tokenId)})`;
   const graceUntil = graceSeconds > 0 ? new Date(until).toISOString() : null;
-  const { inserted, superseded } = await runNamedBatch(ctx.db, {
+  // The earlier tokens that stop now: without grace all of them, with grace those beyond the one kept.
+  const stopped = graceUntil === null ? previous : sql`json(${tokensBeyondGraceJson(tenant.id, tokenId, now)})`;
+  const { inserted, beyondGrace, superseded } = await runNamedBatch(ctx.db, {
     inserted: token.insert,
     record: token.record(
       "token.regenerated",
-      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
+      sql`json_object('expiresAt', ${token.expiresAtIso}, 'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil},
+        'stoppedTokenIds', ${stopped})`,
       "token.rotated",
-      sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso},
-        'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil})`,
+      sql`json_object('tokenId', ${tokenId}, 'expiresAt', ${token.expiresAtIso},
+        'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil}, 'stoppedTokenIds', ${stopped})`,
     ),
-    superseded: supersedeLiveTokens(tenant.id, token.issued.tokenId, until, now, "regenerated"),
+    beyondGrace: graceUntil === null ? undefined : endTokensBeyondGrace(tenant.id, tokenId, now, "regenerated"),
+    superseded: supersedeLiveTokens(tenant.id, tokenId, until, now, "regenerated"),
   });
   await afterCommit(ctx, tenant.id, "rotated", async () => {
-    await endGrants(ctx, tenant, rowsOf(superseded).map(toEndedToken), now);
+    await endGrants(ctx, tenant, [...rowsOf(beyondGrace), ...rowsOf(superseded)].map(toEndedToken), now);
     if (rowsOf(inserted).length === 0) throw azureAdDisabled();
     await publishNewToken(ctx, token);
   });
-  return token.issued;
+  // As the event says it (stoppedTokenIds): what this batch ended, not a list read before it.
+  const ended = graceUntil === null ? rowsOf(superseded) : rowsOf(beyondGrace);
+  return { ...token.issued, stoppedTokenIds: ended.map((row) => String(row.id)) };
 }
 
 /**

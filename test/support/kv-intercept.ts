@@ -1,12 +1,17 @@
-/** A KV binding that counts reads (`get`), for tests asserting what authentication costs. */
+/**
+ * A KV binding that counts reads (`get`), for tests asserting what authentication costs, and writes (`put`) and
+ * deletes, for tests asserting what a change to the grants costs.
+ */
 export function countingKv(kv: KVNamespace) {
-  const counter = { reads: 0 };
+  const counter = { reads: 0, writes: 0, deletes: 0 };
+  const counted: Record<string, keyof typeof counter> = { get: "reads", put: "writes", delete: "deletes" };
   const binding = new Proxy(kv, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
-      if (prop === "get") {
+      const kind = typeof prop === "string" ? counted[prop] : undefined;
+      if (kind) {
         return (...args: unknown[]) => {
-          counter.reads++;
+          counter[kind]++;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }

@@ -29,6 +29,8 @@ const IssuedWire = v.strictObject({
   tokenId: v.string(),
   expiresAt: Instant,
 });
+/** A token just issued by a rotation, with the earlier tokens that stopped at once (docs/tokens.md). */
+const RotatedWire = v.strictObject({ ...IssuedWire.entries, stoppedTokenIds: v.array(v.string()) });
 const IntegrationWire = v.strictObject({
   scimBaseUrl: v.string(),
   azureAdEnabled: v.boolean(),
@@ -79,9 +81,9 @@ export const integrationRoutes = new Hono<AppEnv>()
   .post(
     "/token",
     documented({
-      summary: "Regenerate the token; the old one stops now or after graceSeconds",
+      summary: "Regenerate the token; the old one stops now or after graceSeconds (two tokens work at most)",
       tags,
-      responses: { 201: IssuedWire },
+      responses: { 201: RotatedWire },
       errors: [404, 409],
     }),
     jsonBody(RegenerateToken),
@@ -89,7 +91,13 @@ export const integrationRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const ttl = body.ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
       const issued = await regenerateToken(operatorContext(c), tenantParam(c), ttl, body.graceSeconds);
-      return c.json(issuedWire(c.req.url, tenantParam(c), issued), 201);
+      return c.json(
+        {
+          ...issuedWire(c.req.url, tenantParam(c), issued),
+          stoppedTokenIds: issued.stoppedTokenIds,
+        } satisfies v.InferOutput<typeof RotatedWire>,
+        201,
+      );
     },
   )
   .delete(

@@ -10,9 +10,9 @@ import {
 } from "../../services/directory";
 import {
   createIntegration,
-  getIntegration,
   integrationStatus,
   regenerateToken,
+  regenerationPreview,
   removeIntegration,
 } from "../../services/integration";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
@@ -72,8 +72,8 @@ export const tenantPages = new Hono<AppEnv>()
     return c.html(TokenIssuedPage({ ...page(c), ...tokenShown(c, issued) }));
   })
   .get("/integrations/azure-ad/regenerate", async (c) => {
-    const { current } = await getIntegration(pageContext(c), tenantOf(c));
-    return c.html(RegeneratePage({ ...page(c), replaces: current?.id ?? "" }));
+    const { current, stopping } = await regenerationPreview(pageContext(c), tenantOf(c));
+    return c.html(RegeneratePage({ ...page(c), replaces: current?.id ?? "", stopping }));
   })
   .post("/integrations/azure-ad/regenerate", async (c) => {
     const form = await c.req.parseBody();

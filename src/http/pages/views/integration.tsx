@@ -1,4 +1,4 @@
-import type { IntegrationStatus } from "../../../services/integration";
+import type { IntegrationStatus, RegenerationPreview } from "../../../services/integration";
 import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
@@ -310,8 +310,16 @@ export function TokenIssuedPage({
   );
 }
 
-/** Regenerate access token → Apply: a confirmation, with how long the old token may keep working. */
-export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { replaces: string }) {
+/**
+ * Regenerate access token → Apply: a confirmation, with how long the old token may keep working and, when a previous
+ * token is still in its grace period, which token keeping the old one working stops now (two work at most).
+ */
+export function RegeneratePage({
+  nonce,
+  frame,
+  replaces,
+  stopping,
+}: FramedProps & { replaces: string; stopping: RegenerationPreview["stopping"] }) {
   return (
     <Page title="Regenerate access token" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Regenerate access token</h1>
@@ -319,6 +327,24 @@ export function RegeneratePage({ nonce, frame, replaces }: FramedProps & { repla
         A new token replaces the current one. Entra keeps using the old token until you paste the new one into its
         provisioning settings.
       </p>
+      {stopping.map((token) => (
+        <div class="notice warn" role="status">
+          <strong>Only two tokens work at a time.</strong>
+          If you keep the old token working, the {token.isCurrent ? "current" : "previous"} token, created on{" "}
+          <When at={token.createdAt} /> and{" "}
+          {token.lastUsedAt === null ? (
+            "never used"
+          ) : (
+            <>
+              last used on <When at={token.lastUsedAt} />
+            </>
+          )}
+          , stops now.{" "}
+          {token.isCurrent
+            ? "The previous token, which Entra used more recently, keeps working, at most until its grace period ends."
+            : "The current token keeps working for the time you choose."}
+        </div>
+      ))}
       <ActionForm action={frame.paths.regenerate} csrf={frame.csrf}>
         {/* The token this form replaces: sent twice (a reload), it is refused instead of rotating again. */}
         <input type="hidden" name="replaces" value={replaces} />
