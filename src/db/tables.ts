@@ -66,7 +66,7 @@ export type VerifyRule =
   | { kind: "mark" };
 
 /** Kept for a fixed time and purged by housekeeping: the tenant's history (what a history quota counts). */
-export type HistoryRule = { purgedBy: "occurred_at" | "at" };
+type HistoryRule = { purgedBy: "occurred_at" | "at" };
 
 interface Common {
   table: SQLiteTable;
@@ -80,7 +80,7 @@ interface Common {
 }
 
 /** A table of the control database: the deployment, its tenants and what is theirs there. */
-export interface ControlTable extends Common {
+interface ControlTable extends Common {
   role: "control";
 }
 
@@ -106,7 +106,7 @@ export interface DataTable extends Common {
 }
 
 /** A table every database holds with the same rows: the deployment's settings that triggers read locally. */
-export interface EverywhereTable extends Common {
+interface EverywhereTable extends Common {
   role: "everywhere";
 }
 

@@ -2,10 +2,6 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { sha256Hex } from "../lib/digest";
 import { type RawRow, rowsOf, runBatch, type StatementFor } from "./batch";
-
-/** Statements of the copy: a raw data database's (the target's), never another handle's. */
-type Statement = StatementFor<"raw">;
-
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
 import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
@@ -23,6 +19,9 @@ import {
   TABLES,
   type VerifyRule,
 } from "./tables";
+
+/** Statements of the copy: a raw data database's (the target's), never another handle's. */
+type Statement = StatementFor<"raw">;
 
 /**
  * Copying a tenant's rows from one data database to another (services/tenant-move.ts). D1 cannot read one database
@@ -79,7 +78,7 @@ export const noProgress = () => Object.fromEntries(COPIED_TABLES.map((t) => [t.n
 export const copiedTable = (name: ChunkedTable) => COPIED_TABLES.find((t) => t.name === name) as CopiedTable;
 
 /** Stored columns (a virtual column is computed, never written); audit ids are left to the target. */
-function columnsOf(table: CopiedTable) {
+function columnsOf(table: Pick<CopiedTable, "table" | "renumber">) {
   return Object.values(getTableColumns(table.table))
     .filter((c) => !c.generated && !(table.renumber && c.name === "id"))
     .map((c) => c.name);
@@ -292,7 +291,7 @@ export async function holdsTenant(db: RawDataDb, tenantId: string) {
   const [result] = await runBatch(db, [
     sql`SELECT ${sql.join(
       PURGED_DATA_TABLES.map(
-        (t) => sql`EXISTS (SELECT 1 FROM ${sql.identifier(t.name)} WHERE tenant_id = ${tenantId})`,
+        (t) => sql`EXISTS (SELECT 1 FROM ${sql.identifier(t.name)} WHERE ${sql.identifier(t.column)} = ${tenantId})`,
       ),
       sql` OR `,
     )} AS held`,
@@ -507,11 +506,8 @@ const DIGESTED = dataTablesWith("verify", { kind: "digest" });
 /** A digested table's rows as one JSON text: every stored column but a renumbered id, in key order. */
 function rowsAsJson(name: DigestedTable, tenantId: string) {
   const spec: DataTable = TABLES[name];
-  const renumbered = !isNot(spec.copy) && spec.copy.renumber === true;
-  const columns = Object.values(getTableColumns(spec.table))
-    .filter((c) => !c.generated && !(renumbered && c.name === "id"))
-    .map((c) => sql.identifier(c.name));
-  return sql`(SELECT json_group_array(json_array(${sql.join(columns, sql`, `)})) FROM (SELECT * FROM ${spec.table}
+  const columns = columnsOf({ table: spec.table, renumber: !isNot(spec.copy) && spec.copy.renumber });
+  return sql`(SELECT json_group_array(json_array(${ids(columns)})) FROM (SELECT * FROM ${spec.table}
     WHERE tenant_id = ${tenantId} ORDER BY ${ids(spec.key)})) AS ${sql.identifier(name)}`;
 }
 

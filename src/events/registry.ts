@@ -37,7 +37,7 @@ const TokenTimed = v.strictObject({ tokenId: v.string(), expiresAt: Instant });
  */
 export type Names = "user" | "group" | "group_members" | "all_managed_users" | "none";
 
-export interface EventSpec {
+interface EventSpec {
   /** The stored snapshot (events.resource) is this resource, rendered as SCIM into `data.user` or `data.group`. */
   snapshot: "user" | "group" | null;
   names: Names;
