@@ -5,6 +5,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { tenantTotals, totalsMatch } from "../src/db/tenant-copy";
+import { afterFailure } from "../src/services/move/policy";
+import { Step } from "../src/services/move/step";
 import { unavailableFor } from "../src/services/move/work";
 import { MOVE_SETTLE_MS, rollBackMove, runMoveStep, startMove } from "../src/services/tenant-move";
 import { createUserBody } from "./fixtures/entra";
@@ -45,6 +47,22 @@ describe("a move's times", () => {
     expect(unavailableFor(1_000, 1_250)).toBe(250);
     expect(unavailableFor(1_000, 1_000)).toBe(0);
     expect(() => unavailableFor(1_250, 1_000)).toThrow("the switch (1000) is recorded before its fence (1250)");
+  });
+});
+
+describe("a step's failure", () => {
+  it("is judged on the move as the step last recorded it: progress made in the step resets its attempts", async () => {
+    const tenant = await createTenant("Judged", { database: "DATA_1" });
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    // Four failed steps before this one, which holds the lease.
+    await env.DB.prepare("UPDATE tenant_moves SET attempts = 4, lease = 'held', lease_until = ? WHERE tenant_id = ?")
+      .bind(Date.now() + 60_000, tenant.tenantId)
+      .run();
+    const step = new Step(moveContext(), { move: await moveOf(tenant.tenantId) }, "held", Date.now, 400);
+    expect(afterFailure(step.move)).toMatchObject({ attempts: 5, stop: true });
+    // The step records progress (as a phase's `continue` does), then fails: its fifth failure in a row it is not.
+    expect(await step.save("preparing", { attempts: 0, error: null })).toBe(true);
+    expect(afterFailure(step.move)).toMatchObject({ attempts: 1, stop: false });
   });
 });
 

@@ -14,7 +14,7 @@ import { liftFence, PHASES, type Work } from "./work";
 const STEP_CALLS = 400;
 
 /** What one step did: whether another should follow, and when. */
-export type StepOutcome = { next: "now" } | { next: "later"; delaySeconds: number } | { next: "none" };
+type StepOutcome = { next: "now" } | { next: "later"; delaySeconds: number } | { next: "none" };
 
 /**
  * One step of the tenant's move (a queue message): as much work as its budget allows, recorded, then whether to
@@ -27,7 +27,7 @@ export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promi
   const claimedAt = now();
   const move = await claimMove(ctx.db, tenantId, lease, claimedAt, claimedAt + LEASE_MS);
   if (!move) return { next: "none" };
-  const step = new Step(ctx, move, lease, now, STEP_CALLS);
+  const step = new Step(ctx, { move }, lease, now, STEP_CALLS);
   try {
     // A tenant deleted while it moved (a deletion racing the move's start): the copy is undone.
     if (nextPhases(move.phase).includes("rolling_back") && !(await findTenant(ctx.db, tenantId))) {
@@ -49,8 +49,8 @@ export async function runMoveStep(ctx: OperatorContext, tenantId: string): Promi
  * message, so each phase's progress is recorded and shown), the move waits, or it ends.
  */
 async function advance(step: Step): Promise<StepOutcome> {
-  let move = step.move;
   while (!step.spent) {
+    const { move } = step;
     const work: Work<MovePhase> = PHASES[move.phase];
     const result = await work(step, move);
     switch (result.kind) {
@@ -63,7 +63,6 @@ async function advance(step: Step): Promise<StepOutcome> {
       case "continue": {
         const set = { ...result.set, attempts: 0, error: null };
         if (!(await step.save(move.phase, set))) return { next: "now" };
-        move = { ...move, ...set };
         break;
       }
       case "advance": {

@@ -24,19 +24,27 @@ export function stepClock(startedAt: number) {
   return () => startedAt + (Date.now() - began);
 }
 
-/** One step's hold on its move: the lease, renewed as calls are spent, the step's budget of D1 calls, and its clock. */
+/**
+ * One step's hold on its move: the lease, renewed as calls are spent, the step's budget of D1 calls, its clock, and
+ * the move as this step last recorded it (what a failure is judged on: attempts reset by progress, a fence taken
+ * down).
+ */
 export class Step {
   private calls = 0;
   private renewedAt: number;
   private renewedCalls = 0;
   constructor(
     readonly ctx: OperatorContext,
-    readonly move: MoveRow,
+    private readonly record: { move: MoveRow },
     readonly lease: string,
     readonly now: () => number,
     private readonly limit: number,
   ) {
     this.renewedAt = now();
+  }
+
+  get move(): MoveRow {
+    return this.record.move;
   }
 
   /** The move's source and target data databases. */
@@ -67,12 +75,15 @@ export class Step {
 
   /** The same hold without a limit: the window's work runs to its end once the fence is up. */
   unlimited() {
-    return new Step(this.ctx, this.move, this.lease, this.now, Number.POSITIVE_INFINITY);
+    return new Step(this.ctx, this.record, this.lease, this.now, Number.POSITIVE_INFINITY);
   }
 
   /** Records `set`, if the move is still in `from` and this step still holds it (a new phase only one the table allows). */
-  save(from: MovePhase, set: Partial<MoveRow>) {
+  async save(from: MovePhase, set: Partial<MoveRow>) {
     checkMove(from, set.phase ?? from);
-    return saveMove(this.ctx.db, this.move.tenantId, from, { ...set, updatedAt: this.now() }, this.lease);
+    const recorded = { ...set, updatedAt: this.now() };
+    const saved = await saveMove(this.ctx.db, this.move.tenantId, from, recorded, this.lease);
+    if (saved) this.record.move = { ...this.record.move, ...recorded };
+    return saved;
   }
 }
