@@ -118,9 +118,8 @@ export function supersedeLiveTokens(tenantId: string, keepId: string, until: num
  * the older. By condition, like supersedeLiveTokens: rotations at once still leave two live tokens, not three.
  */
 const tokensBeyondGrace = (tenantId: string, keepId: string, now: number) =>
-  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND id NOT IN
-    (SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
-      ORDER BY last_used_at IS NULL, last_used_at DESC, created_at DESC LIMIT 1))`;
+  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+    ORDER BY last_used_at IS NULL, last_used_at DESC, created_at DESC LIMIT -1 OFFSET 1)`;
 
 /**
  * The tokens a rotation with grace would end at once if it ran now (before it, no token is the new one), for the

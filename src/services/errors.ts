@@ -55,7 +55,8 @@ export type CommittedTokenChange = "issued" | "rotated" | RevocationReason;
  * A token change whose D1 batch committed, then a KV step after it failed (`cause`). The change stands, so a caller
  * must not say that nothing changed: a new token works (authentication falls back to D1 on a KV miss) but its value
  * was never shown, and an ended token's KV entry may still let it in until the hourly housekeeping after its end
- * deletes it. Its message keeps the cause's, so the admin API still answers it as the storage failure it is.
+ * deletes it. The admin API answers it by its cause, as the storage failure it is (app.ts reads a cause's message);
+ * its own message repeats the cause's for the log line.
  */
 export class CommittedButUnpublished extends Error {
   constructor(

@@ -93,8 +93,10 @@ export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;
  * own rule; the rotation applies it again when it runs.
  */
 export async function regenerationPreview(ctx: OperatorContext, tenantId: string) {
-  const { current } = await getIntegration(ctx, tenantId);
-  const stopping = await listTokensBeyondGrace(ctx.db, tenantId, ctx.now);
+  const [{ current }, stopping] = await Promise.all([
+    getIntegration(ctx, tenantId),
+    listTokensBeyondGrace(ctx.db, tenantId, ctx.now),
+  ]);
   return { current, stopping: stopping.map((token) => ({ ...token, isCurrent: token.id === current?.id })) };
 }
 

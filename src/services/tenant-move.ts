@@ -26,8 +26,8 @@
  * up) until an operator resumes it (POST …/move again) or, before the switch, rolls it back (DELETE …/move): the
  * source unfenced, the target's copy purged.
  *
- * The parts, in services/move/: phases.ts, the phases and the transitions between them, in one table every phase set
- * is read from; step.ts, a step's lease, budget and one clock; work.ts, each phase's work; copy.ts and verify.ts,
+ * The parts: moves/phases.ts (pure, beside the schema that reads it), the phases and the transitions between them, in
+ * one table every phase set is read from; in services/move/, step.ts, a step's lease, budget and one clock; work.ts, each phase's work; copy.ts and verify.ts,
  * copying and catching up, and the window's verification; policy.ts, what a failed step leaves; run.ts, a step from
  * claim to release; api.ts, the operator's start and rollback and the cron's nudge. This module is what the rest of
  * the service uses of them.

@@ -1,7 +1,5 @@
 import { env } from "cloudflare:workers";
-import { admin, ORIGIN, workerFetch } from "./http";
-
-type Fetch = (request: Request) => Promise<Response>;
+import { admin, type Fetch, ORIGIN, workerFetch } from "./http";
 
 /** `POST /admin/tenants/{id}/portal-links`, as the vendor's backend mints a setup link. */
 export async function mintLink(tenantId: string, body: Record<string, unknown> = {}, fetch: Fetch = workerFetch) {

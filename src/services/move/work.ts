@@ -86,15 +86,14 @@ export const PHASES: { [P in MovePhase]: Work<P> } = {
     if (move.fencedAt !== null && !(await liftFence(step, move))) return LOST;
     const progress = progressOf(move);
     const caught = await catchUp(step, move, progress);
+    const set = { caughtUpThrough: caught.through, progress, fencedAt: null };
+    await step.spend();
     if (caught.fullCopyNeeded) {
       // Users are copied again from their first row; the copying phase then comes back here.
-      await step.spend();
       await runBatch(step.target, [restartTable(move.tenantId, step.lease, "users")]);
-      return { kind: "advance", to: "copying", set: { caughtUpThrough: caught.through, progress, fencedAt: null } };
+      return { kind: "advance", to: "copying", set };
     }
-    await step.spend();
     const backlog = (await lastSequenceIn(step.source, move.tenantId)) - caught.through;
-    const set = { caughtUpThrough: caught.through, progress, fencedAt: null };
     return backlog <= SWITCH_BACKLOG && caught.appendsDone
       ? { kind: "advance", to: "switching", set }
       : { kind: "continue", set };
