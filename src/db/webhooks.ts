@@ -246,6 +246,8 @@ export async function recordAttempt(
             .where(eq(webhookEndpoints.id, key.endpointId)),
         ]
       : []),
+    // An attempt that disables its endpoint ends what the endpoint is still owed, in the same batch.
+    ...(endpoint?.disabledAt ? [cancelOwed(db, key.endpointId, now)] : []),
   ]);
 }
 

@@ -4,7 +4,6 @@ import type { StoredEvent } from "../db/events";
 import {
   type AttemptRecord,
   cancelDelivery,
-  cancelOwed,
   claimAttempt,
   type DeliveryKey,
   disableEndpoint,
@@ -169,6 +168,14 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
       ? waitUntil(current.nextAttemptAt, now)
       : DONE;
   }
+  // Checked before the event is read: a refused endpoint costs no data-database read and gives no attempt back.
+  const refused = endpoint && endpoint.disabledAt === null ? endpointUrlProblem(endpoint.url, ctx.urlPolicy) : null;
+  if (endpoint && refused) {
+    const disabledReason = `url_refused: ${refused}`;
+    logEvent("warn", "webhook_endpoint_disabled", { endpointId: endpoint.id, reason: disabledReason });
+    await disableEndpoint(ctx.db, endpoint.id, disabledReason, now);
+    return DONE;
+  }
   let event: StoredEvent | null = null;
   try {
     event = database === null ? null : await findEvent(ctx.databases.tenant({ id: key.tenantId, database }), key);
@@ -179,13 +186,6 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
   }
   if (!endpoint || endpoint.disabledAt !== null || !event) {
     await cancelDelivery(ctx.db, key, now);
-    return DONE;
-  }
-  const refused = endpointUrlProblem(endpoint.url, ctx.urlPolicy);
-  if (refused) {
-    const disabledReason = `url_refused: ${refused}`;
-    logEvent("warn", "webhook_endpoint_disabled", { endpointId: endpoint.id, reason: disabledReason });
-    await disableEndpoint(ctx.db, endpoint.id, disabledReason, now);
     return DONE;
   }
   const secrets = [await openSecret(endpoint.secret, ctx.secretsKey, endpoint.id)];
@@ -222,7 +222,6 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
   if (disabledReason) {
     logEvent("warn", "webhook_endpoint_disabled", { endpointId: endpoint.id, reason: disabledReason });
     await save({ ...record, state: "failed", endpoint: { ...health, disabledAt: now, disabledReason } });
-    await cancelOwed(ctx.db, endpoint.id, now);
     return DONE;
   }
   const honoured = status === 429 || status === 503 ? answer.retryAfterSeconds : null;
