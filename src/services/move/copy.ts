@@ -37,7 +37,7 @@ export const progressOf = (move: MoveRow): CopyProgress => ({ ...noProgress(), .
  * target holds beyond the source's end are gone from the source), and marks the table done; an append-only table
  * never is, it has caught up (`finished`) when a chunk comes back short.
  */
-export async function copyChunk(step: Step, move: MoveRow, table: CopiedTable, after: Cursor) {
+async function copyChunk(step: Step, move: MoveRow, table: CopiedTable, after: Cursor) {
   await step.spend(2);
   const chunk = await readChunk(step.source, move.tenantId, table, after);
   const finished = !chunk.full;
@@ -50,14 +50,17 @@ export async function copyChunk(step: Step, move: MoveRow, table: CopiedTable, a
   return { rows: chunk.rows.length, after: chunk.last, finished };
 }
 
-/** Copies a mutable table again from its start, whole: a change the feed cannot pin to rows. */
-export async function recopy(step: Step, move: MoveRow, name: "users", progress: CopyProgress) {
-  let after: Cursor = null;
-  for (;;) {
-    const copied = await copyChunk(step, move, copiedTable(name), after);
-    progress[name] += copied.rows;
-    if (copied.finished) return;
-    after = copied.after;
+/**
+ * Copies a table chunk by chunk from `after`, counting the rows into `progress`, until it has caught up or the step's
+ * budget is spent (at least one chunk either way). Returns whether it caught up.
+ */
+export async function copyTable(step: Step, move: MoveRow, table: CopiedTable, after: Cursor, progress: CopyProgress) {
+  for (let from = after; ; ) {
+    const copied = await copyChunk(step, move, table, from);
+    progress[table.name as ChunkedTable] += copied.rows;
+    if (copied.finished) return true;
+    if (step.spent) return false;
+    from = copied.after;
   }
 }
 
@@ -108,14 +111,7 @@ async function appendNew(step: Step, move: MoveRow, progress: CopyProgress) {
   await step.spend();
   const copy = await readCopy(step.target, move.tenantId);
   for (const table of COPIED_TABLES.filter((t) => !t.mutable)) {
-    let after = copy?.cursors[table.name]?.after ?? null;
-    for (;;) {
-      const copied = await copyChunk(step, move, table, after);
-      progress[table.name as ChunkedTable] += copied.rows;
-      after = copied.after;
-      if (copied.finished) break;
-      if (step.spent) return false;
-    }
+    if (!(await copyTable(step, move, table, copy?.cursors[table.name]?.after ?? null, progress))) return false;
   }
   return true;
 }

@@ -2,8 +2,8 @@ import { runBatch } from "../../db/batch";
 import { fenceTenant, unfenceTenant } from "../../db/fence";
 import { type MoveRow, switchMove } from "../../db/moves";
 import {
-  type ChunkedTable,
   COPIED_TABLES,
+  copiedTable,
   endCopy,
   finishingStatements,
   holdsTenant,
@@ -18,7 +18,7 @@ import { effectiveEnd, listLiveTokens } from "../../db/tokens";
 import { logEvent } from "../../lib/log";
 import { checkMove, type MovePhase, type Next } from "../../moves/phases";
 import { publishGrant } from "../tokens";
-import { catchUp, copyChunk, progressOf, recopy } from "./copy";
+import { catchUp, copyTable, progressOf } from "./copy";
 import type { Step } from "./step";
 import { verify } from "./verify";
 
@@ -70,13 +70,11 @@ export const PHASES: { [P in MovePhase]: Work<P> } = {
     await step.spend();
     const copy = await readCopy(step.target, move.tenantId);
     for (const table of COPIED_TABLES) {
-      let cursor = copy?.cursors[table.name] ?? null;
-      while (!cursor?.done && !step.spent) {
-        const copied = await copyChunk(step, move, table, cursor?.after ?? null);
-        progress[table.name as ChunkedTable] += copied.rows;
-        cursor = { after: copied.after, done: copied.finished };
+      const cursor = copy?.cursors[table.name] ?? null;
+      if (cursor?.done) continue;
+      if (step.spent || !(await copyTable(step, move, table, cursor?.after ?? null, progress))) {
+        return { kind: "continue", set: { progress } };
       }
-      if (!cursor?.done) return { kind: "continue", set: { progress } };
     }
     return { kind: "advance", to: "catching_up", set: { progress } };
   },
@@ -117,7 +115,8 @@ export const PHASES: { [P in MovePhase]: Work<P> } = {
       if (caught.fullCopyNeeded) {
         await window.spend();
         await runBatch(to, [restartTable(move.tenantId, step.lease, "users")]);
-        await recopy(window, move, "users", progress);
+        // A change the feed cannot pin to rows: users copied again from their first row, whole.
+        await copyTable(window, move, copiedTable("users"), null, progress);
       }
       caught = await catchUp(window, { ...move, caughtUpThrough: caught.through }, progress);
     }
