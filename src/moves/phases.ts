@@ -20,10 +20,12 @@ export const MOVE_PHASES = [
 export type MovePhase = (typeof MOVE_PHASES)[number];
 
 interface PhaseRule {
-  /** The phases a step may record next (staying is no transition: a step records its progress in its phase). */
+  /**
+   * The phases a step may record next (staying is no transition: a step records its progress in its phase). None:
+   * the move has ended, and a tenant can start another. `rolling_back` among them: the tenant's requests still go to
+   * the source, and the move can be undone.
+   */
   next: readonly MovePhase[];
-  /** The move has ended: a tenant can start another. */
-  ended: boolean;
   /** The phase's steps write the target's copy, so each takes the copy over first (db/tenant-copy.ts, holdCopy). */
   writesCopy: boolean;
   /**
@@ -34,106 +36,45 @@ interface PhaseRule {
   fenceMayBeUp: boolean;
   /** The phase's step raises the fence: the unavailable window, which a failure ends. */
   window: boolean;
-  /** The tenant's requests still go to the source: the move can be undone (a rollback can be restarted). */
-  canRollBack: boolean;
   /** The phase's next step comes by a message delayed by the settle time: it is not stalled while it waits. */
   delayed: boolean;
 }
 
-/** Every phase's rule; `satisfies` keeps the literal next phases, which type each phase's transitions (Next). */
+/** A phase's rule: its next phases, and the flags that hold for it (every other one false). */
+const rule = <const N extends readonly MovePhase[]>(
+  next: N,
+  flags: Partial<Omit<PhaseRule, "next">> = {},
+): PhaseRule & { next: N } => ({
+  next,
+  writesCopy: false,
+  fenceMayBeUp: false,
+  window: false,
+  delayed: false,
+  ...flags,
+});
+
+/** Every phase's rule; each keeps its literal next phases, which type each phase's transitions (Next). */
 export const MOVE_TABLE = {
-  preparing: {
-    next: ["copying", "rolling_back"],
-    ended: false,
-    writesCopy: false,
-    fenceMayBeUp: false,
-    window: false,
-    canRollBack: true,
-    delayed: false,
-  },
-  copying: {
-    next: ["catching_up", "rolling_back"],
-    ended: false,
-    writesCopy: true,
-    fenceMayBeUp: false,
-    window: false,
-    canRollBack: true,
-    delayed: false,
-  },
-  catching_up: {
-    // Back to copying when the feed holds a change it cannot pin to rows.
-    next: ["copying", "switching", "rolling_back"],
-    ended: false,
-    writesCopy: true,
-    fenceMayBeUp: true,
-    window: false,
-    canRollBack: true,
-    delayed: false,
-  },
-  switching: {
-    // Back to catching up when the window ends without a switch.
-    next: ["settling", "catching_up", "rolling_back"],
-    ended: false,
-    writesCopy: true,
-    fenceMayBeUp: true,
-    window: true,
-    canRollBack: true,
-    delayed: false,
-  },
-  settling: {
-    next: ["cleaning"],
-    ended: false,
-    writesCopy: false,
-    fenceMayBeUp: false,
-    window: false,
-    canRollBack: false,
-    delayed: true,
-  },
-  cleaning: {
-    next: ["done"],
-    ended: false,
-    writesCopy: false,
-    fenceMayBeUp: false,
-    window: false,
-    canRollBack: false,
-    delayed: false,
-  },
-  done: {
-    next: [],
-    ended: true,
-    writesCopy: false,
-    fenceMayBeUp: false,
-    window: false,
-    canRollBack: false,
-    delayed: false,
-  },
-  rolling_back: {
-    next: ["rolled_back"],
-    ended: false,
-    writesCopy: true,
-    fenceMayBeUp: true,
-    window: false,
-    canRollBack: true,
-    delayed: false,
-  },
-  rolled_back: {
-    next: [],
-    ended: true,
-    writesCopy: false,
-    fenceMayBeUp: false,
-    window: false,
-    canRollBack: false,
-    delayed: false,
-  },
-} as const satisfies Record<MovePhase, PhaseRule>;
+  preparing: rule(["copying", "rolling_back"]),
+  copying: rule(["catching_up", "rolling_back"], { writesCopy: true }),
+  // Back to copying when the feed holds a change it cannot pin to rows.
+  catching_up: rule(["copying", "switching", "rolling_back"], { writesCopy: true, fenceMayBeUp: true }),
+  // Back to catching up when the window ends without a switch.
+  switching: rule(["settling", "catching_up", "rolling_back"], { writesCopy: true, fenceMayBeUp: true, window: true }),
+  settling: rule(["cleaning"], { delayed: true }),
+  cleaning: rule(["done"]),
+  done: rule([]),
+  rolling_back: rule(["rolled_back"], { writesCopy: true, fenceMayBeUp: true }),
+  rolled_back: rule([]),
+} satisfies Record<MovePhase, PhaseRule>;
 
 /** The phases a step of `P` may record next: a phase's work names its transitions with this type. */
 export type Next<P extends MovePhase> = (typeof MOVE_TABLE)[P]["next"][number];
 
 const where = (rule: (r: PhaseRule) => boolean) => MOVE_PHASES.filter((p) => rule(MOVE_TABLE[p]));
 
-/** Phases after which a move has ended; a tenant can start another. */
-export const ENDED_PHASES: readonly MovePhase[] = where((r) => r.ended);
+/** Phases after which a move has ended (nothing follows them); a tenant can start another. */
+export const ENDED_PHASES: readonly MovePhase[] = where((r) => r.next.length === 0);
 /** The phases whose steps write the target's copy (and so take it over first). */
 export const COPY_WRITERS: readonly MovePhase[] = where((r) => r.writesCopy);
 /** The phases in which a recorded fence may still be up at the source, keeping the tenant from its data. */
@@ -152,5 +93,9 @@ export function checkMove(from: MovePhase, to: MovePhase) {
   if (!mayMove(from, to)) throw new Error(`a move cannot go from ${from} to ${to}`);
 }
 
-/** Until the switch, a move can be undone: the tenant's requests still go to the source. */
-export const canRollBack = (move: { phase: MovePhase }) => MOVE_TABLE[move.phase].canRollBack;
+/**
+ * Until the switch, a move can be undone: the tenant's requests still go to the source. The phases a rollback may
+ * follow, and the rollback itself (it can be restarted).
+ */
+export const canRollBack = (move: { phase: MovePhase }) =>
+  move.phase === "rolling_back" || nextPhases(move.phase).includes("rolling_back");

@@ -4,7 +4,7 @@ import { holdCopy } from "../../db/tenant-copy";
 import { findTenant } from "../../db/tenants";
 import { logEvent } from "../../lib/log";
 import { unhandled } from "../../lib/unhandled";
-import { COPY_WRITERS, MOVE_TABLE, type MovePhase, nextPhases } from "../../moves/phases";
+import { COPY_WRITERS, ENDED_PHASES, MOVE_TABLE, type MovePhase, nextPhases } from "../../moves/phases";
 import type { OperatorContext } from "../context";
 import { afterFailure } from "./policy";
 import { LEASE_MS, LeaseLost, Step, stepClock } from "./step";
@@ -68,7 +68,7 @@ async function advance(step: Step): Promise<StepOutcome> {
       case "advance": {
         const set = { ...result.set, phase: result.to, attempts: 0, error: null };
         if (!(await step.save(move.phase, set))) return { next: "now" };
-        return MOVE_TABLE[result.to].ended ? { next: "none" } : { next: "now" };
+        return ENDED_PHASES.includes(result.to) ? { next: "none" } : { next: "now" };
       }
       default:
         return unhandled(result);
