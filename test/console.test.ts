@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases } from "./support/d1-intercept";
-import { cronContext, tenantDb } from "./support/databases";
+import { cronContext, placementOf, tenantDb } from "./support/databases";
 import { admin, createTenant, fetchLater, fetchWith, scim, type TestTenant, workerFetch } from "./support/http";
 import { failingKv } from "./support/kv-intercept";
 import {
@@ -22,6 +22,7 @@ import {
   view,
 } from "./support/portal";
 import { PATCH_OP } from "./support/scim";
+import { type SeededUser, seedUsers } from "./support/seed";
 import { countRows } from "./support/storage";
 
 const waiting = fetchWith({});
@@ -318,29 +319,104 @@ describe("directory pages (customer and operator)", () => {
     expect(names(second)).toEqual(["user50@many.example", "user51@many.example"]);
   });
 
-  it("page a search through every match once, in userName order, when it matches by email", async () => {
+  it("page a search through every match once, each user at the first of its keys that matches", async () => {
     const tenant = await createTenant("Search Paging");
-    // Work emails share a prefix; userNames sort in another order than the emails.
-    for (let i = 0; i < 53; i++) {
-      const userName = `${String.fromCharCode(122 - (i % 26))}${i}@names.example`;
-      await scim(tenant, "POST", "/Users", {
-        body: { userName, emails: [{ type: "work", value: `team-${String(i).padStart(2, "0")}@mail.example` }] },
-      });
-    }
-    await scim(tenant, "POST", "/Users", { body: { userName: "outsider@names.example" } });
+    const base = Date.now();
+    const users: SeededUser[] = [];
+    const add = (userName: string, email?: string) =>
+      users.push({ id: `sp-${String(users.length).padStart(3, "0")}`, userName, email, createdAt: 0 });
+    const two = (n: number) => String(n % 100).padStart(2, "0");
+    for (let i = 0; i < 40; i++) add(`ka${two(i * 7)}u@names.example`, `zz${i}@mail.example`);
+    for (let i = 0; i < 40; i++) add(`zz-e${i}@names.example`, `ka${two(i * 13)}e@mail.example`);
+    for (let i = 0; i < 20; i++) add(`ka${two(i * 3)}b@both.example`, `ka${two(i * 3)}b@both.example`);
+    // Both keys match, and either one comes first: the user is listed once, where the first one sorts.
+    for (let i = 0; i < 15; i++) add(`ka9${two(i)}x@names.example`, `ka0${two(i)}x@mail.example`);
+    for (let i = 0; i < 15; i++) add(`ka0${two(i)}y@names.example`, `ka9${two(i)}y@mail.example`);
+    // Met again at their userName, past the page that listed them: a page can come out short, and goes on.
+    for (let i = 0; i < 60; i++) add(`ka5${two(i)}w@names.example`, `ka00${two(i)}w@mail.example`);
+    // Equal keys across users and across the two keys: ties go by creation, then id.
+    for (let i = 0; i < 6; i++) add(`tie${i}@names.example`, "ka50same@mail.example");
+    add("ka50same@mail.example");
+    for (let i = 0; i < 10; i++) add(`xka${i}@names.example`, `kb${i}@mail.example`);
+    // Creation order unlike id order, so a tie broken by id alone would show.
+    for (const [i, user] of users.entries()) user.createdAt = base + ((i * 37) % users.length);
+    await seedUsers(tenant.tenantId, users);
+
+    const firstMatch = (user: SeededUser) =>
+      [user.userName, user.email].filter((key): key is string => key?.startsWith("ka") === true).sort()[0];
+    // ASCII throughout: JavaScript's order is SQLite's.
+    const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const expected = users
+      .filter((user) => firstMatch(user) !== undefined)
+      .sort(
+        (a, b) =>
+          compare(firstMatch(a) as string, firstMatch(b) as string) || a.createdAt - b.createdAt || compare(a.id, b.id),
+      )
+      .map((user) => user.userName);
+    expect(expected).toHaveLength(197);
+
     const session = await consoleSignIn();
     const seen: string[] = [];
-    let path: string | undefined = `/tenants/${tenant.tenantId}/users?search=TEAM-`;
+    let path: string | undefined = "/users?search=KA";
     while (path) {
-      const html: string = (await tenantPage(session, tenant.tenantId, path.replace(`/tenants/${tenant.tenantId}`, "")))
-        .html;
+      const { html } = await tenantPage(session, tenant.tenantId, path);
       seen.push(...[...html.matchAll(/<td><a href="[^"]+">([^<]+)<\/a><\/td>/g)].map((m) => m[1] as string));
-      path = /href="\/console(\/tenants\/[^"]+\/users\?[^"]*after=[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&");
+      path = /href="\/console\/tenants\/[^/]+(\/users\?[^"]*after=[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&");
     }
-    expect(seen).toHaveLength(53);
-    expect(new Set(seen).size).toBe(53);
-    expect(seen).toEqual([...seen].sort());
-    expect(seen).not.toContain("outsider@names.example");
+    expect(seen).toEqual(expected);
+    expect((await tenantPage(session, tenant.tenantId, "/users?search=KA&after=ka50same")).status).toBe(400);
+  });
+
+  it("read at most a page from each key's index range, whatever the tenant's size", async () => {
+    const tenant = await createTenant("Big Directory");
+    const base = Date.now();
+    await seedUsers(
+      tenant.tenantId,
+      Array.from({ length: 1_100 }, (_, i) => {
+        const n = String(i).padStart(4, "0");
+        return { id: `big-${n}`, userName: `member${n}@big.example`, email: `m${n}@mail.example`, createdAt: base + i };
+      }),
+    );
+    const data = await placementOf(tenant.tenantId);
+    const session = await consoleSignIn();
+    const counter = countingDatabases();
+    const counted = fetchWith({ bindings: counter.bindings });
+    const members = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `member${String(from + i).padStart(4, "0")}@big.example`);
+    async function read(path: string) {
+      counter.reset();
+      const res = await consoleGet(session, `/tenants/${tenant.tenantId}${path}`, counted);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      return {
+        names: [...html.matchAll(/>(member\d{4}@big\.example)</g)].map((m) => m[1]),
+        next: /href="\/console\/tenants\/[^/]+(\/users\?[^"]*after=[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&"),
+        rowsRead: counter.of[data].rowsRead,
+      };
+    }
+
+    // Nothing matches: nothing but the fence's probe is read, not the tenant's 1,100 users.
+    const none = await read("/users?search=nobody");
+    expect(none.names).toEqual([]);
+    expect(none.rowsRead).toBeLessThanOrEqual(5);
+
+    // Each key's index range read one row past the page (and the cursor's own row), on the first page as on the next;
+    // the fence's probe besides.
+    const PAGE_READ = 2 * (50 + 2) + 5;
+    for (const search of ["member", "m0", "m"]) {
+      const first = await read(`/users?search=${search}`);
+      expect(first.names, search).toEqual(members(0, 50));
+      expect(first.rowsRead, search).toBeLessThanOrEqual(PAGE_READ);
+      const second = await read(first.next as string);
+      expect(second.names, search).toEqual(members(50, 100));
+      expect(second.rowsRead, search).toBeLessThanOrEqual(PAGE_READ);
+    }
+    const last = await read("/users?search=member109");
+    expect(last.names).toEqual(members(1090, 1100));
+    expect(last.next).toBeUndefined();
+    const list = await read("/users");
+    expect(list.names).toEqual(members(0, 50));
+    expect(list.rowsRead).toBeLessThanOrEqual(PAGE_READ);
   });
 
   it("show a user's stored attributes, groups and history", async () => {

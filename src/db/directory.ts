@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { TenantDb } from "./client";
 import { auditEvents, failedRequests, groupMembers, users } from "./schema";
 import { groupsOfUser } from "./users";
@@ -17,31 +17,127 @@ const DIRECTORY_USER = {
   updatedAt: users.updatedAt,
 } as const;
 
+/** A place in the user list's order: a folded key, then creation and id among equal keys (work emails repeat). */
+export interface UserPosition {
+  key: string;
+  createdAt: number;
+  id: string;
+}
+
 /**
- * A page of a tenant's users in userName order, after the key `afterKey`; `prefix` (folded) keeps users whose
- * userName or work email starts with it. Both are range scans on their (tenant, key) indexes, whatever the size of
- * the tenant: a user list people page through, not a report.
+ * SQLite's order of text (BINARY: UTF-8 bytes, so code points), which JavaScript's `<` on UTF-16 units is not: a unit
+ * of a surrogate pair (a code point above U+FFFF) sorts after every other unit.
  */
-export function directoryUsers(
+function compareText(a: string, b: string) {
+  const surrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdfff;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    return surrogate(x) === surrogate(y) ? x - y : surrogate(x) ? 1 : -1;
+  }
+  return a.length - b.length;
+}
+
+const comparePositions = (a: UserPosition, b: UserPosition) =>
+  compareText(a.key, b.key) || a.createdAt - b.createdAt || compareText(a.id, b.id);
+
+type UserKey = "userNameKey" | "workEmailKey";
+
+/** Users from `from` on in one key's order (its (tenant, key, …) index), within the prefix: `limit + 1` at most. */
+function keyRange(
   db: TenantDb,
   tenantId: string,
-  options: { prefix?: string; afterKey?: string; limit: number },
+  field: UserKey,
+  range: { prefix?: string; from?: UserPosition; limit: number },
 ) {
-  const { prefix, afterKey, limit } = options;
-  const startsWith = (key: typeof users.userNameKey | typeof users.workEmailKey) =>
-    and(gte(key, prefix as string), lt(key, prefixEnd(prefix as string)));
+  const key = users[field];
+  const { prefix, from, limit } = range;
   return db
-    .select(DIRECTORY_USER)
+    .select({ ...DIRECTORY_USER, workEmailKey: users.workEmailKey, createdAt: users.createdAt })
     .from(users)
     .where(
       and(
         eq(users.tenantId, tenantId),
-        prefix ? or(startsWith(users.userNameKey), startsWith(users.workEmailKey)) : undefined,
-        afterKey === undefined ? undefined : gt(users.userNameKey, afterKey),
+        // One lower bound only: given both, SQLite starts the range at the prefix and filters up to the cursor.
+        from
+          ? sql`(${key}, ${users.createdAt}, ${users.id}) > (${from.key}, ${from.createdAt}, ${from.id})`
+          : prefix === undefined
+            ? undefined
+            : gte(key, prefix),
+        prefix === undefined ? undefined : lt(key, prefixEnd(prefix)),
       ),
     )
-    .orderBy(asc(users.userNameKey))
+    .orderBy(asc(key), asc(users.createdAt), asc(users.id))
     .limit(limit + 1);
+}
+
+/**
+ * A page of a tenant's users after `after`: all of them in userName order, or (given a folded `prefix`) those whose
+ * userName or work email starts with it, each listed at the first of its keys that matches. Every page reads at most
+ * `limit + 1` rows of each key's index range (and the cursor's own), whatever the size of the tenant or of the match:
+ * a list people page through, not a report.
+ *
+ * A search's order is thus a merge of the two ranges, each read in its own index's order (a userName order would read
+ * the whole email range to sort it), both from the cursor and in one round trip. Past the end of a range cut short,
+ * what the other holds is not known yet: the page stops at the lower of those ends (the horizon). A user read at its
+ * later key is left out, being listed at its first one: before the cursor (on an earlier page) or before the horizon
+ * (on this one). So a page may come out short (users met again at their later key), and its cursor is then the
+ * horizon, past every position this read has accounted for.
+ */
+export async function directoryUsers(
+  db: TenantDb,
+  tenantId: string,
+  options: { prefix?: string; after?: UserPosition; limit: number },
+) {
+  const { prefix, after, limit } = options;
+  // A cursor before the prefix (a link edited by hand) bounds nothing the prefix does not.
+  const from = after && (prefix === undefined || compareText(after.key, prefix) >= 0) ? after : undefined;
+  const read = (field: UserKey) => keyRange(db, tenantId, field, { prefix, from, limit });
+  const ranges =
+    prefix === undefined
+      ? [{ field: "userNameKey" as const, rows: await read("userNameKey") }]
+      : (await db.batch([read("userNameKey"), read("workEmailKey")])).map((rows, i) => ({
+          field: i === 0 ? ("userNameKey" as const) : ("workEmailKey" as const),
+          rows,
+        }));
+
+  type Row = (typeof ranges)[number]["rows"][number];
+  const matches = (key: string | null): key is string =>
+    key !== null &&
+    (prefix === undefined || (compareText(key, prefix) >= 0 && compareText(key, prefixEnd(prefix)) < 0));
+  const firstKey = (row: Row) =>
+    ranges
+      .map(({ field }) => row[field])
+      .filter(matches)
+      .sort(compareText)[0];
+  const positionIn = (row: Row, field: UserKey): UserPosition => ({
+    key: row[field] ?? "",
+    createdAt: row.createdAt,
+    id: row.id,
+  });
+
+  let horizon: UserPosition | undefined;
+  for (const { field, rows } of ranges) {
+    const last = rows[limit];
+    if (last === undefined) continue;
+    const end = positionIn(last, field);
+    if (horizon === undefined || comparePositions(end, horizon) < 0) horizon = end;
+  }
+  // By id: a user whose two keys are equal is read in both ranges, at the same position.
+  const listed = new Map<string, { row: Row; position: UserPosition }>();
+  for (const { field, rows } of ranges) {
+    for (const row of rows) {
+      const position = positionIn(row, field);
+      if (position.key !== firstKey(row)) continue;
+      if (horizon !== undefined && comparePositions(position, horizon) > 0) continue;
+      listed.set(row.id, { row, position });
+    }
+  }
+  const ordered = [...listed.values()].sort((a, b) => comparePositions(a.position, b.position));
+  const page = ordered.slice(0, limit);
+  const next = ordered.length > limit ? (page.at(-1)?.position ?? null) : (horizon ?? null);
+  return { users: page.map(({ row }) => row), next };
 }
 
 /** A user with its groups and its latest audit entries, in one round trip; null when the user is not there. */

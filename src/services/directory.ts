@@ -1,7 +1,16 @@
-import { auditPage, directoryUser, directoryUsers, failurePage, groupMemberPage, type LogQuery } from "../db/directory";
+import {
+  auditPage,
+  directoryUser,
+  directoryUsers,
+  failurePage,
+  groupMemberPage,
+  type LogQuery,
+  type UserPosition,
+} from "../db/directory";
 import { groupsWithCounts } from "../db/groups";
 import { lastCall } from "../db/integration-status";
 import { listLiveTokens } from "../db/tokens";
+import { fromBase64Url, toBase64Url } from "../lib/base64";
 import { failureHint } from "../scim/failure-hints";
 import { fold } from "../scim/fold";
 import type { ResourceDocument } from "../scim/resource-input";
@@ -24,24 +33,42 @@ function summary(data: string) {
   return { displayName: typeof doc.displayName === "string" ? doc.displayName : null, email: workEmailValue(doc) };
 }
 
-/** A page of users in userName order; `search` keeps those whose userName or work email starts with it. */
+/**
+ * A page of users in userName order; `search` keeps those whose userName or work email starts with it, each listed at
+ * the first of the two that matches (db/directory.ts). `next` is the next page's cursor, opaque to the page's link.
+ */
 export async function listDirectoryUsers(
   ctx: OperatorContext,
   tenant: TenantPlacement,
   options: { search?: string; after?: string },
 ) {
   const prefix = options.search ? fold(options.search.trim()) : undefined;
-  const rows = await directoryUsers(dataOf(ctx, tenant), tenant.id, {
+  const { users, next } = await directoryUsers(dataOf(ctx, tenant), tenant.id, {
     prefix,
-    afterKey: options.after,
+    after: options.after === undefined ? undefined : positionOf(options.after),
     limit: DIRECTORY_PAGE,
   });
-  const page = rows.slice(0, DIRECTORY_PAGE);
   return {
-    users: page.map((row) => ({ ...row, ...summary(row.data) })),
-    next: rows.length > DIRECTORY_PAGE ? (page.at(-1)?.userNameKey ?? null) : null,
+    users: users.map((row) => ({ ...row, ...summary(row.data) })),
+    next: next && toBase64Url(new TextEncoder().encode(JSON.stringify([next.key, next.createdAt, next.id]))),
   };
 }
+
+/** The position a page link's cursor names (listDirectoryUsers' `next`). */
+function positionOf(cursor: string): UserPosition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor)));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw invalidCursor();
+  const [key, createdAt, id] = parsed;
+  if (typeof key !== "string" || !Number.isSafeInteger(createdAt) || typeof id !== "string") throw invalidCursor();
+  return { key, createdAt, id };
+}
+
+const invalidCursor = () => new AdminError("invalid_cursor", "This page link is not valid; start from the first page.");
 
 export async function getDirectoryUser(ctx: OperatorContext, tenant: TenantPlacement, userId: string) {
   const found = await directoryUser(dataOf(ctx, tenant), tenant.id, userId, HISTORY_ENTRIES);

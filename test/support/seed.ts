@@ -1,3 +1,4 @@
+import { fold } from "../../src/scim/fold";
 import { dbFor, tenantDb } from "./databases";
 
 /**
@@ -68,4 +69,32 @@ export async function seedMemberOf(tenantId: string, userId: string, count: numb
       )
       .bind(userId, tenantId, now),
   ]);
+}
+
+export interface SeededUser {
+  id: string;
+  userName: string;
+  /** The work email, which the directory search also matches. */
+  email?: string;
+  createdAt: number;
+}
+
+/** Users straight into D1 in one statement (one JSON parameter), keyed as the API would key them. */
+export async function seedUsers(tenantId: string, users: SeededUser[]) {
+  const rows = users.map(({ id, userName, email, createdAt }) => {
+    const doc = { userName, ...(email === undefined ? {} : { emails: [{ type: "work", value: email }] }) };
+    const data = JSON.stringify(doc);
+    return { id, userName, userNameKey: fold(userName), emailKey: email && fold(email), data, createdAt };
+  });
+  const db = await tenantDb(tenantId);
+  await db
+    .prepare(
+      `INSERT INTO users (id, tenant_id, user_name, user_name_key, work_email_key, managed_by, data, folded,
+         created_at, updated_at)
+       SELECT value->>'id', ?1, value->>'userName', value->>'userNameKey', value->>'emailKey', 'azure-ad',
+         value->>'data', lower(value->>'data'), value->>'createdAt', value->>'createdAt'
+       FROM json_each(?2)`,
+    )
+    .bind(tenantId, JSON.stringify(rows))
+    .run();
 }
