@@ -520,6 +520,40 @@ describe("activity", () => {
     expect(await (await view(customer, "/activity", later)).text()).toContain("has not used the current token");
   });
 
+  it("reads only its tenant's webhook deliveries for the operator's health, among every tenant's", async () => {
+    const tenant = await createTenant("Hooked Among Many");
+    await admin("POST", "/webhooks", { body: { url: "https://hooks.example/many", tenantIds: [tenant.tenantId] } });
+    const now = Date.now();
+    const deliveries = (tenantId: string, count: number, at: number, state: string, after = 0) =>
+      env.DB.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
+         INSERT INTO webhook_deliveries (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log,
+           created_at, updated_at)
+         SELECT 'whe_many', ?1 || iif(?1 = 'other-', i % 40, ''), ?5 + i, 'evt_' || i, 'user.created', ?4, 1, '[]',
+           ?2, ?2
+         FROM n`,
+      ).bind(tenantId, at, count, state, after);
+    await env.DB.batch([
+      deliveries("other-", 2_000, now - 60_000, "succeeded"),
+      deliveries(tenant.tenantId, 3, now - 60_000, "dead"),
+      // Past the day the card covers.
+      deliveries(tenant.tenantId, 5, now - 2 * 86_400_000, "failed", 3),
+    ]);
+    const session = await consoleSignIn();
+    const counter = countingDatabases();
+    counter.reset();
+    const res = await consoleGet(
+      session,
+      `/tenants/${tenant.tenantId}/activity`,
+      fetchWith({ bindings: counter.bindings }),
+    );
+    const html = await res.text();
+    expect(html).toMatch(/<dt>dead<\/dt><dd>3<\/dd>/);
+    expect(html).toMatch(/<dt>failed<\/dt><dd>0<\/dd>/);
+    // The session, the tenant, its tokens and the endpoints besides; not the day's 2,000 deliveries of other tenants.
+    expect(counter.of.DB.rowsRead).toBeLessThanOrEqual(30);
+  });
+
   it("shows webhook delivery health to the operator only", async () => {
     const tenant = await createTenant("Hooked");
     await admin("POST", "/webhooks", {

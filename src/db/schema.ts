@@ -370,6 +370,8 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_endpoint_state_idx").on(t.endpointId, t.state),
     index("webhook_deliveries_due_idx").on(t.state, t.nextAttemptAt),
     index("webhook_deliveries_created_idx").on(t.createdAt),
+    // A tenant's recent deliveries (the console's delivery health): its own rows, not the window's of every tenant.
+    index("webhook_deliveries_tenant_created_idx").on(t.tenantId, t.createdAt),
   ],
 );
 

@@ -364,9 +364,9 @@ export const disableEndpoint = (db: ControlDb, id: string, reason: string, now: 
   ]);
 
 /**
- * A tenant's deliveries since `since` by state (on the created-at index, then filtered by tenant: the window's
- * deliveries of every tenant are read), and the endpoints that take its events (all tenants', or those naming it).
- * Statements for the caller's batch.
+ * A tenant's deliveries since `since` by state (on its (tenant, created-at) index: its own rows of the window, not
+ * every tenant's), and the endpoints that take its events (all tenants', or those naming it). Statements for the
+ * caller's batch.
  */
 export function tenantDeliveryHealth(db: ControlDb, tenantId: string, since: number) {
   return [

@@ -125,7 +125,7 @@ export async function getActivity(
   const data = dataOf(ctx, tenant);
   const window: Omit<LogQuery, "beforeId"> = { since: query.since, limit: DIRECTORY_PAGE };
   const tokens = [listLiveTokens(ctx.db, tenantId, ctx.now), lastCall(ctx.db, tenantId)] as const;
-  // Webhook health reads the day's deliveries of every tenant: only for the operator, who is shown it.
+  // Webhook health only for the operator, who is shown it.
   const [[audit, failures], [[current], [call], states, endpoints]] = await Promise.all([
     data.batch([
       auditPage(data, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),

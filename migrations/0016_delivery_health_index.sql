@@ -1,0 +1,1 @@
+CREATE INDEX `webhook_deliveries_tenant_created_idx` ON `webhook_deliveries` (`tenant_id`,`created_at`);
