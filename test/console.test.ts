@@ -364,6 +364,7 @@ describe("directory pages (customer and operator)", () => {
       path = /href="\/console\/tenants\/[^/]+(\/users\?[^"]*after=[^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&");
     }
     expect(seen).toEqual(expected);
+    // A cursor edited by hand, or a bare key as links carried before: refused, not read as some other place.
     expect((await tenantPage(session, tenant.tenantId, "/users?search=KA&after=ka50same")).status).toBe(400);
   });
 
@@ -541,7 +542,6 @@ describe("activity", () => {
     ]);
     const session = await consoleSignIn();
     const counter = countingDatabases();
-    counter.reset();
     const res = await consoleGet(
       session,
       `/tenants/${tenant.tenantId}/activity`,
