@@ -17,10 +17,12 @@ const dataTables = registry.filter((entry): entry is [string, DataTable] => entr
 
 async function schemaOf(db: D1Database) {
   const { results } = await db
-    .prepare("SELECT type, name, tbl_name AS tableName FROM sqlite_master WHERE type IN ('table', 'trigger')")
-    .all<{ type: string; name: string; tableName: string }>();
+    .prepare("SELECT type, name, tbl_name AS tableName, sql FROM sqlite_master WHERE type IN ('table', 'trigger')")
+    .all<{ type: string; name: string; tableName: string; sql: string }>();
   const tables = results.filter((r) => r.type === "table" && !INTERNAL.test(r.name)).map((r) => r.name);
-  const triggers = results.filter((r) => r.type === "trigger").map((r) => ({ name: r.name, table: r.tableName }));
+  const triggers = results
+    .filter((r) => r.type === "trigger")
+    .map((r) => ({ name: r.name, table: r.tableName, sql: r.sql }));
   const columns = new Map<string, string[]>();
   for (const table of tables) {
     const info = await db.prepare(`SELECT name FROM pragma_table_xinfo('${table}')`).all<{ name: string }>();
@@ -82,6 +84,26 @@ describe.each(Object.entries(DATABASES))("the table registry against %s", (_name
       }
     }
     expect(quota.filter((t) => !(t.table in TABLES))).toEqual([]);
+  });
+
+  it("has the history quota's triggers on every history table, refusing only where the registry says", async () => {
+    const { triggers } = await schemaOf(db);
+    const history = triggers.filter((t) => t.name.includes("_history_"));
+    for (const [name, spec] of registry) {
+      const own = history.filter((t) => t.table === name);
+      if (spec.role !== "data" || isNot(spec.history)) {
+        expect(
+          own.map((t) => t.name),
+          name,
+        ).toEqual([]);
+        continue;
+      }
+      const expected = ["insert", "delete", ...(spec.mutable ? ["update"] : [])].map((op) => `${name}_history_${op}`);
+      expect(own.map((t) => t.name).sort(), name).toEqual(expected.sort());
+      const refuses = own.some((t) => t.sql.includes("RAISE(ABORT, 'quota exceeded: historyBytes"));
+      expect(refuses, `${name} refuses growth`).toBe(spec.history.quota === "refuses");
+    }
+    expect(history.filter((t) => !(t.table in TABLES))).toEqual([]);
   });
 });
 

@@ -29,9 +29,45 @@ export interface AuditEntry {
 export const jsonValue = (value: Record<string, unknown> | SQL | undefined) =>
   value === undefined ? sql`NULL` : is(value, SQL) ? value : sql`json(${JSON.stringify(value)})`;
 
+/**
+ * An audit row's detail is at most this many bytes (JSON, UTF-8): it says what changed in counts and a sample of
+ * ids (MAX_AUDIT_IDS); the feed carries every id. A detail that would still be longer is stored as its size alone.
+ */
+export const MAX_AUDIT_DETAIL_BYTES = 4096;
+export const MAX_AUDIT_IDS = 100;
+
+/**
+ * The first MAX_AUDIT_IDS ids of several lists, filled in the order given (`{ added, removed }`: added first), with
+ * every list's full count beside it (`addedCount`).
+ */
+export function idSample(lists: Record<string, readonly string[]>) {
+  let room = MAX_AUDIT_IDS;
+  const sample: Record<string, unknown> = {};
+  for (const [name, ids] of Object.entries(lists)) {
+    sample[name] = ids.slice(0, room);
+    sample[`${name}Count`] = ids.length;
+    room -= Math.min(room, ids.length);
+  }
+  return sample;
+}
+
+/**
+ * `detail` when it fits MAX_AUDIT_DETAIL_BYTES, else `{ truncated: true, bytes }`: an object measured here, an SQL
+ * expression in the statement (evaluated again to measure it: details are small expressions over one row).
+ */
+function capped(detail: Record<string, unknown> | SQL | undefined) {
+  if (detail === undefined) return sql`NULL`;
+  if (is(detail, SQL)) {
+    return sql`CASE WHEN length(CAST(${detail} AS BLOB)) <= ${MAX_AUDIT_DETAIL_BYTES} THEN ${detail}
+      ELSE json_object('truncated', json('true'), 'bytes', length(CAST(${detail} AS BLOB))) END`;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(detail)).length;
+  return jsonValue(bytes <= MAX_AUDIT_DETAIL_BYTES ? detail : { truncated: true, bytes });
+}
+
 /** The one way an audit row is written: an INSERT … SELECT placed in the same batch as the change it records. */
 export function auditRow(ctx: WriteContext, entry: AuditEntry): SQL {
-  const detail = jsonValue(entry.detail);
+  const detail = capped(entry.detail);
   return sql`INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail, relay_id)
     SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
       ${entry.resourceId ?? null}, ${detail}, ${entry.relayId ?? null} ${entry.from ?? sql``}`;

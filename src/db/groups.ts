@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../scim/groups";
-import { auditRow, type WriteContext } from "./audit";
+import { auditRow, idSample, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch, runNamedBatch } from "./batch";
 import type { TenantDb } from "./client";
 import { eventRows, MAX_MEMBERS_PER_EVENT, memberEvents, snapshotOf } from "./events";
@@ -28,6 +28,7 @@ const GROUP_FILTER_TABLE: FilterTable = {
 };
 
 const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
+const RECORD_VALUES = sql`id, data, version, created_at, updated_at`;
 const PAGE_ORDER = sql`ORDER BY created_at, id`;
 
 /**
@@ -52,15 +53,36 @@ const groupExists = (tenantId: string, id: string, version?: number) =>
     version === undefined ? sql`` : sql` AND version = ${version}`
   })`;
 
-/** Why a guarded group write did nothing: no such group, a version that moved on (If-Match), or bad members. */
-const probe = (tenantId: string, id: string, version?: number) =>
-  sql`SELECT ${groupExists(tenantId, id)} AS found, ${groupExists(tenantId, id, version)} AS current`;
+/**
+ * Why a guarded group write updated no row: no such group, a version that moved on (If-Match), members that are not
+ * users, or else nothing to change. Read after the write's statements, with the group as it stands.
+ */
+const probe = (tenantId: string, id: string, memberIds: string[], version?: number) =>
+  sql`SELECT ${groupExists(tenantId, id)} AS found, ${groupExists(tenantId, id, version)} AS current,
+    ${allUsers(tenantId, memberIds)} AS membersOk,
+    (SELECT json_array(${RECORD_VALUES}) FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}) AS record`;
 
-function failure(result: D1Result<RawRow> | undefined): GroupWrite {
+/** A guarded write's outcome when it updated no row: a failure, or (all checks passing) a write with nothing to do. */
+function unchangedOrFailure(result: D1Result<RawRow> | undefined, members: D1Result<RawRow> | undefined): GroupWrite {
   const why = rowsOf(result)[0];
   if (!why?.found) return { ok: false, reason: "notFound" };
-  return { ok: false, reason: why.current ? "unknownMembers" : "versionConflict" };
+  if (!why.current) return { ok: false, reason: "versionConflict" };
+  if (!why.membersOk) return { ok: false, reason: "unknownMembers" };
+  const [id, data, version, createdAt, updatedAt] = JSON.parse(String(why.record)) as unknown[];
+  return {
+    ok: true,
+    record: toGroupRecord({ id, data, version, createdAt, updatedAt }),
+    members: memberRecords(members),
+  };
 }
+
+/**
+ * The guard of a write's member statements, which run after the group row's update: that update ran (the version
+ * it wrote, when the write is conditional on the one read), so a write that changes nothing changes no member
+ * either, and the guard holds for all of the write's statements or for none.
+ */
+const afterUpdate = (tenantId: string, id: string, memberIds: string[], expectedVersion?: number) =>
+  sql`${groupExists(tenantId, id, expectedVersion === undefined ? undefined : expectedVersion + 1)} AND ${allUsers(tenantId, memberIds)}`;
 
 /**
  * True when every id in `ids` is a user of the tenant. Ids travel as one JSON array parameter read with
@@ -241,7 +263,8 @@ export async function insertGroup(
       ctx,
       "group.created",
       id,
-      sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length}, 'added', json(${JSON.stringify(group.memberIds)}))`,
+      sql`json_patch(json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length}),
+        ${JSON.stringify(idSample({ added: group.memberIds }))})`,
       created,
     ),
     members: membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
@@ -250,7 +273,10 @@ export async function insertGroup(
   return record ? { ok: true, record, members: memberRecords(members) } : { ok: false, reason: "unknownMembers" };
 }
 
-/** PUT: attributes and the member set replaced, in one round trip; only the difference touches the table. */
+/**
+ * PUT: attributes and the member set replaced, in one round trip; only the difference touches the table. A PUT of
+ * what is stored writes nothing: no new version, no audit row, no event.
+ */
 export async function replaceGroup(
   db: TenantDb,
   ctx: WriteContext,
@@ -260,6 +286,10 @@ export async function replaceGroup(
 ): Promise<GroupWrite> {
   const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
   const ids = JSON.stringify(group.memberIds);
+  const doc = JSON.stringify(group.doc);
+  const changes = sql`(EXISTS (SELECT 1 FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${id}
+      AND json_array_length(${changedKeys(sql`g.data`, doc)}) > 0)
+    OR EXISTS (${membersNotIn(ctx.tenantId, id, ids)}) OR EXISTS (${newMembers(ctx.tenantId, id, ids)}))`;
   const events = groupWriteEvents(
     ctx,
     id,
@@ -270,29 +300,28 @@ export async function replaceGroup(
     },
     guard,
   );
+  const after = afterUpdate(ctx.tenantId, id, group.memberIds, expectedVersion);
   const { updated, why, members } = await runNamedBatch(db, {
     audit: audit(
       ctx,
       "group.replaced",
       id,
       sql`json_object('displayName', ${group.displayName}, 'memberCount', ${group.memberIds.length})`,
-      guard,
+      sql`${guard} AND ${changes}`,
     ),
     events,
-    // Member statements run before the group row's version changes: the guard (which may name the version read
-    // for If-Match) must hold for every statement of the batch or for none.
-    removedMembers: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
-      AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${guard}`,
-    addedMembers: insertMembers(ctx, id, group.memberIds, guard),
     updated: sql`
       UPDATE ${groups} SET ${documentColumns(group)} version = version + 1, updated_at = ${ctx.now}
-      WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
+      WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} AND ${changes}
       RETURNING ${RECORD}`,
-    why: probe(ctx.tenantId, id, expectedVersion),
+    removedMembers: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
+      AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${after}`,
+    addedMembers: insertMembers(ctx, id, group.memberIds, after),
+    why: probe(ctx.tenantId, id, group.memberIds, expectedVersion),
     members: membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   });
   const record = groupRecords(updated)[0];
-  return record ? { ok: true, record, members: memberRecords(members) } : failure(why);
+  return record ? { ok: true, record, members: memberRecords(members) } : unchangedOrFailure(why, members);
 }
 
 /**
@@ -325,32 +354,46 @@ export async function patchGroup(
         }
       : undefined;
   const events = groupWriteEvents(ctx, id, { document, removed: removedMembers, added }, guard);
+  // Whether the request changes anything, read before any statement of the write: a document that differs (the
+  // caller passes one only then, computed from the version `guard` names), a member to remove, or one to add.
+  const changes = document
+    ? sql`1`
+    : sql`(${sql.join(
+        [
+          ...(removedMembers ? [sql`EXISTS (${removedMembers.select})`] : []),
+          ...(added.length > 0 ? [sql`EXISTS (${newMembers(ctx.tenantId, id, JSON.stringify(added))})`] : []),
+          sql`0`,
+        ],
+        sql` OR `,
+      )})`;
+  const after = afterUpdate(ctx.tenantId, id, added, expectedVersion);
   const { updated, why, memberRows } = await runNamedBatch(db, {
     audit: audit(
       ctx,
       "group.updated",
       id,
-      sql`json_object('changed', json(${JSON.stringify(change.changed)}),
-        'added', json(${JSON.stringify(added)}), 'removed', json(${JSON.stringify(removed)}),
-        'removedAll', json(${members.reset ? "true" : "false"}),
-        'removedCount', ${members.reset ? sql`(SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})` : removed.length})`,
-      guard,
+      members.reset
+        ? sql`json_patch(json_object('changed', json(${JSON.stringify(change.changed)}), 'removedAll', json('true'),
+            'removedCount', (SELECT count(*) FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id})),
+            ${JSON.stringify(idSample({ added }))})`
+        : sql`json_patch(json_object('changed', json(${JSON.stringify(change.changed)}), 'removedAll', json('false')),
+            ${JSON.stringify(idSample({ added, removed }))})`,
+      sql`${guard} AND ${changes}`,
     ),
     events,
-    // Member statements first, while the guard's version still holds (see replaceGroup).
-    removedMembers: members.reset
-      ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`
-      : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
-          AND member_id IN (${membersIn(ctx.tenantId, id, JSON.stringify(removed))}) AND ${guard}`,
-    addedMembers: insertMembers(ctx, id, added, guard),
     updated: sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}
-      WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard}
+      WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} AND ${changes}
       RETURNING ${RECORD}`,
-    why: probe(ctx.tenantId, id, expectedVersion),
+    removedMembers: members.reset
+      ? sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${after}`
+      : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
+          AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${after}`,
+    addedMembers: insertMembers(ctx, id, added, after),
+    why: probe(ctx.tenantId, id, added, expectedVersion),
     memberRows: memberLimit === undefined ? undefined : membersOf(ctx.tenantId, sql`(${id})`, memberLimit),
   });
   const record = groupRecords(updated)[0];
-  return record ? { ok: true, record, members: memberRecords(memberRows) } : failure(why);
+  return record ? { ok: true, record, members: memberRecords(memberRows) } : unchangedOrFailure(why, memberRows);
 }
 
 /** The columns a group's document sets, for a write of the whole document. */

@@ -3,11 +3,35 @@ import type { ControlDb, RawDataDb, TenantDb } from "./client";
 import { quotaDefaults, tenantQuotas } from "./schema";
 
 /**
- * What a quota limits. The triggers of migrations/0007_quota_triggers.sql (the insert triggers as 0013 recreated
- * them) raise `quota exceeded: <quota>`.
+ * The quota registry: what each quota counts (`used`, an expression over tenant_quotas), the columns of its limit
+ * (a tenant's own in tenant_quotas, the deployment's in quota_defaults), and what a refusal calls it. The admin
+ * API's bodies and answers, the refusal parser and the pages read their lists from here; the triggers that count
+ * and refuse are SQL (migrations/0007, 0013, 0015, 0018), and test/quotas.test.ts and test/tables.test.ts check they are there.
  */
-export const QUOTAS = ["users", "groups", "bytes"] as const;
-export type Quota = (typeof QUOTAS)[number];
+export const QUOTA_SPECS = {
+  users: { used: sql.raw("user_count"), limit: "max_users", field: "maxUsers", noun: "users" },
+  groups: { used: sql.raw("group_count"), limit: "max_groups", field: "maxGroups", noun: "groups" },
+  bytes: { used: sql.raw("stored_bytes"), limit: "max_bytes", field: "maxBytes", noun: "bytes of directory data" },
+  historyBytes: {
+    used: sql.raw("feed_bytes + log_bytes"),
+    limit: "max_history_bytes",
+    field: "maxHistoryBytes",
+    noun: "bytes of history (change feed, audit and failed-request logs)",
+  },
+} as const satisfies Record<
+  string,
+  { used: SQL; limit: string; field: keyof typeof quotaDefaults.$inferSelect; noun: string }
+>;
+
+export type Quota = keyof typeof QUOTA_SPECS;
+export const QUOTAS = Object.keys(QUOTA_SPECS) as Quota[];
+
+/** An object with one `value(quota)` per quota, typed by the registry's names (for wire schemas and pages). */
+export const perQuota = <V>(value: (quota: Quota) => V) =>
+  Object.fromEntries(QUOTAS.map((q) => [q, value(q)])) as Record<Quota, V>;
+
+/** The columns of a tenant's own limits, in registry order. */
+export const LIMIT_COLUMNS = QUOTAS.map((q) => QUOTA_SPECS[q].limit);
 
 /** Limits by quota; null: no limit (deployment) or the deployment's default (tenant). */
 export type QuotaLimits = Record<Quota, number | null>;
@@ -23,7 +47,7 @@ export class QuotaExceededError extends Error {
   }
 }
 
-const TRIGGER_MESSAGE = /quota exceeded: (users|groups|bytes), limit (\d+)/;
+const TRIGGER_MESSAGE = new RegExp(`quota exceeded: (${QUOTAS.join("|")}), limit (\\d+)`);
 
 /** The refusal a D1 error reports from a quota trigger (as text only; drizzle wraps it in `cause`), or null. */
 export function quotaRefusal(error: unknown): QuotaExceededError | null {
@@ -38,65 +62,79 @@ export function quotaRefusal(error: unknown): QuotaExceededError | null {
 export const namesLimits = (limits: Partial<QuotaLimits> | undefined): limits is Partial<QuotaLimits> =>
   limits !== undefined && QUOTAS.some((q) => limits[q] !== undefined);
 
-const COLUMN = { users: "max_users", groups: "max_groups", bytes: "max_bytes" } as const satisfies Record<
-  Quota,
-  string
->;
+/** One quota of a tenant as stored: usage, its own limit and the deployment's. */
+export interface QuotaRow {
+  used: number;
+  own: number | null;
+  deployment: number | null;
+}
+
+const nullableNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /**
- * A tenant's usage, its own limits and the deployment's, as one query (one row) a caller may batch. A tenant with no
- * user or group yet has no tenant_quotas row: zero usage, no limits of its own.
+ * A tenant's usage, its own limits and the deployment's, as one statement (one row) a caller may batch. A tenant
+ * with nothing counted yet has no tenant_quotas row: zero usage, no limits of its own.
  */
-export const selectTenantQuotas = (db: TenantDb, tenantId: string) =>
-  db
-    .select({
-      userCount: sql<number>`coalesce(${tenantQuotas.userCount}, 0)`.mapWith(Number).as("user_count"),
-      groupCount: sql<number>`coalesce(${tenantQuotas.groupCount}, 0)`.mapWith(Number).as("group_count"),
-      storedBytes: sql<number>`coalesce(${tenantQuotas.storedBytes}, 0)`.mapWith(Number).as("stored_bytes"),
-      // Aliased: the two tables name their limits alike, and a batch maps rows by column name.
-      maxUsers: sql<number | null>`${tenantQuotas.maxUsers}`.as("own_max_users"),
-      maxGroups: sql<number | null>`${tenantQuotas.maxGroups}`.as("own_max_groups"),
-      maxBytes: sql<number | null>`${tenantQuotas.maxBytes}`.as("own_max_bytes"),
-      defaultUsers: sql<number | null>`${quotaDefaults.maxUsers}`.as("default_max_users"),
-      defaultGroups: sql<number | null>`${quotaDefaults.maxGroups}`.as("default_max_groups"),
-      defaultBytes: sql<number | null>`${quotaDefaults.maxBytes}`.as("default_max_bytes"),
-    })
-    .from(sql`(SELECT 1)`)
-    .leftJoin(quotaDefaults, eq(quotaDefaults.id, 1))
-    .leftJoin(tenantQuotas, eq(tenantQuotas.tenantId, tenantId));
+export const selectTenantQuotas = (tenantId: string) =>
+  sql`SELECT json_object(${sql.join(
+    QUOTAS.map((q) => {
+      const { used, limit } = QUOTA_SPECS[q];
+      const column = sql.raw(limit);
+      return sql`${q}, json_array(coalesce((SELECT ${used} FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}), 0),
+        (SELECT ${column} FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}),
+        (SELECT ${column} FROM ${quotaDefaults} WHERE id = 1))`;
+    }),
+    sql`, `,
+  )}) AS quotas`;
 
-export type TenantQuotasRow = Awaited<ReturnType<typeof selectTenantQuotas>>[number];
+/** A tenant's quotas: usage, its own limits and the deployment's, in one statement. */
+export async function readTenantQuotas(db: TenantDb, tenantId: string) {
+  const [row] = await db.all<{ quotas: string }>(selectTenantQuotas(tenantId));
+  return toQuotaRows(row);
+}
+
+/** The row `selectTenantQuotas` read, by quota. */
+export function toQuotaRows(row: { quotas?: unknown } | undefined): Record<Quota, QuotaRow> {
+  const parsed = JSON.parse(String(row?.quotas ?? "{}")) as Record<string, unknown[]>;
+  return Object.fromEntries(
+    QUOTAS.map((q) => {
+      const [used, own, deployment] = parsed[q] ?? [];
+      return [q, { used: Number(used ?? 0), own: nullableNumber(own), deployment: nullableNumber(deployment) }];
+    }),
+  ) as Record<Quota, QuotaRow>;
+}
+
+/** The named limits' columns and values, upserted into `table`'s row `key` while `guard` holds. */
+function upsertLimits(
+  table: typeof tenantQuotas | typeof quotaDefaults,
+  key: SQL,
+  limits: Partial<QuotaLimits>,
+  guard: SQL,
+) {
+  const columns = QUOTAS.filter((q) => limits[q] !== undefined).map((q) => QUOTA_SPECS[q].limit);
+  const keyColumn = table === tenantQuotas ? "tenant_id" : "id";
+  return sql`INSERT INTO ${table} (${sql.raw([keyColumn, ...columns].join(", "))})
+    SELECT ${key}, ${sql.join(
+      QUOTAS.filter((q) => limits[q] !== undefined).map((q) => sql`${limits[q]}`),
+      sql`, `,
+    )}
+    WHERE ${guard}
+    ON CONFLICT (${sql.raw(keyColumn)}) DO UPDATE SET ${sql.raw(columns.map((c) => `${c} = excluded.${c}`).join(", "))}`;
+}
 
 /**
  * Sets the named limits of a tenant (at least one; null: back to the deployment's default), leaving the others as
  * they are, while `guard` holds (the relay's: not applied before).
  */
-export function setTenantLimits(tenantId: string, limits: Partial<QuotaLimits>, guard: SQL) {
-  const named = QUOTAS.filter((q) => limits[q] !== undefined);
-  const columns = sql.join(
-    named.map((q) => sql.raw(COLUMN[q])),
-    sql`, `,
-  );
-  const values = sql.join(
-    named.map((q) => sql`${limits[q]}`),
-    sql`, `,
-  );
-  const updates = sql.raw(named.map((q) => `${COLUMN[q]} = excluded.${COLUMN[q]}`).join(", "));
-  return sql`INSERT INTO ${tenantQuotas} (tenant_id, ${columns}) SELECT ${tenantId}, ${values}
-    WHERE ${guard}
-    ON CONFLICT (tenant_id) DO UPDATE SET ${updates}`;
-}
+export const setTenantLimits = (tenantId: string, limits: Partial<QuotaLimits>, guard: SQL) =>
+  upsertLimits(tenantQuotas, sql`${tenantId}`, limits, guard);
 
 export async function readQuotaDefaults(db: ControlDb): Promise<QuotaLimits> {
   const [row] = await db.select().from(quotaDefaults).where(eq(quotaDefaults.id, 1));
-  return { users: row?.maxUsers ?? null, groups: row?.maxGroups ?? null, bytes: row?.maxBytes ?? null };
+  return Object.fromEntries(QUOTAS.map((q) => [q, row?.[QUOTA_SPECS[q].field] ?? null])) as QuotaLimits;
 }
 
 /** Sets the named deployment defaults (at least one), leaving the others as they are. */
 export async function writeQuotaDefaults(db: ControlDb | RawDataDb, limits: Partial<QuotaLimits>) {
-  const set = { maxUsers: limits.users, maxGroups: limits.groups, maxBytes: limits.bytes };
-  await db
-    .insert(quotaDefaults)
-    .values({ id: 1, ...set })
-    .onConflictDoUpdate({ target: quotaDefaults.id, set });
+  if (namesLimits(limits)) await db.run(upsertLimits(quotaDefaults, sql`1`, limits, sql`true`));
 }

@@ -261,9 +261,19 @@ export const tenantQuotas = sqliteTable("tenant_quotas", {
   userCount: integer("user_count").notNull().default(0),
   groupCount: integer("group_count").notNull().default(0),
   storedBytes: integer("stored_bytes").notNull().default(0),
+  /**
+   * The history quota's usage, in two counters (migrations/0018): the change feed's rows, and the audit and
+   * failed-request logs'. Two, so that counting an event never re-enters the signal trigger while the multi-row
+   * INSERT that numbered it is still running (the trigger writes events of its own).
+   */
+  feedBytes: integer("feed_bytes").notNull().default(0),
+  logBytes: integer("log_bytes").notNull().default(0),
   maxUsers: integer("max_users"),
   maxGroups: integer("max_groups"),
   maxBytes: integer("max_bytes"),
+  maxHistoryBytes: integer("max_history_bytes"),
+  /** The level (80 or 95 %) of each quota already signalled by a `quota.threshold_reached` event, as JSON. */
+  signalled: text("signalled").notNull().default("{}"),
 });
 
 /** The deployment's default limits, one row (id 1); null: no limit. Set through the admin API. */
@@ -272,6 +282,7 @@ export const quotaDefaults = sqliteTable("quota_defaults", {
   maxUsers: integer("max_users"),
   maxGroups: integer("max_groups"),
   maxBytes: integer("max_bytes"),
+  maxHistoryBytes: integer("max_history_bytes"),
 });
 
 /**

@@ -65,8 +65,12 @@ export type VerifyRule =
   /** The feed's purge mark: the target's at least the source's. */
   | { kind: "mark" };
 
-/** Kept for a fixed time and purged by housekeeping: the tenant's history (what a history quota counts). */
-type HistoryRule = { purgedBy: "occurred_at" | "at" };
+/**
+ * Kept for a fixed time and purged by housekeeping: the tenant's history, which the history quota counts through
+ * triggers `<table>_history_insert`/`_delete` (and `_update` on a table whose rows change; migrations/0018).
+ * `refuses`: its insert trigger refuses growth past the limit (the feed's, per event type); `counts`: never refuses.
+ */
+type HistoryRule = { purgedBy: "occurred_at" | "at"; quota: "refuses" | "counts" };
 
 interface Common {
   table: SQLiteTable;
@@ -207,8 +211,8 @@ export const TABLES = {
     copy: { kind: "chunks", rows: 200, size: ["resource", "data"] },
     verify: { kind: "count", scope: "retained_feed" },
     fence: true,
-    quota: { not: "history, not directory data" },
-    history: { purgedBy: "occurred_at" },
+    quota: { not: "history, not directory data: the history quota's (history.quota)" },
+    history: { purgedBy: "occurred_at", quota: "refuses" },
     export: { not: "the feed is read through its own API" },
   }),
   event_feeds: data({
@@ -233,8 +237,8 @@ export const TABLES = {
     copy: { kind: "chunks", rows: 500, renumber: true, size: ["detail"] },
     verify: { kind: "count", scope: "retained_audit" },
     fence: true,
-    quota: { not: "history, not directory data" },
-    history: { purgedBy: "at" },
+    quota: { not: "history, not directory data: the history quota's (history.quota)" },
+    history: { purgedBy: "at", quota: "counts" },
     export: { not: "read through the audit API" },
   }),
   failed_requests: data({
@@ -246,8 +250,8 @@ export const TABLES = {
     copy: { kind: "at_switch", renumber: true },
     verify: { kind: "digest" },
     fence: true,
-    quota: { not: "a bounded log: a tenant's oldest rows give way" },
-    history: { purgedBy: "at" },
+    quota: { not: "history, not directory data: the history quota's (history.quota)" },
+    history: { purgedBy: "at", quota: "counts" },
     export: { not: "diagnostics, read through the logs API" },
   }),
   tenant_fences: data({

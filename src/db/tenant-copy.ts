@@ -4,6 +4,7 @@ import { sha256Hex } from "../lib/digest";
 import { type RawRow, rowsOf, runBatch, type StatementFor } from "./batch";
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
+import { LIMIT_COLUMNS, perQuota, setTenantLimits } from "./quotas";
 import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
 import {
   type AtSwitchTable,
@@ -279,10 +280,11 @@ export function startCopy(tenantId: string, source: string, lease: string): Stat
     sql`DELETE FROM tenant_fences WHERE tenant_id = ${tenantId}`,
     sql`INSERT INTO ${tenantCopies} (tenant_id, source, holder, cursors) VALUES (${tenantId}, ${source}, ${lease}, '{}')
       ON CONFLICT (tenant_id) DO UPDATE SET source = excluded.source, holder = excluded.holder, cursors = '{}'`,
-    sql`INSERT INTO ${tenantQuotas} (tenant_id, max_users, max_groups, max_bytes)
-      VALUES (${tenantId}, ${Number.MAX_SAFE_INTEGER}, ${Number.MAX_SAFE_INTEGER}, ${Number.MAX_SAFE_INTEGER})
-      ON CONFLICT (tenant_id) DO UPDATE SET max_users = excluded.max_users, max_groups = excluded.max_groups,
-        max_bytes = excluded.max_bytes`,
+    setTenantLimits(
+      tenantId,
+      perQuota(() => Number.MAX_SAFE_INTEGER),
+      sql`true`,
+    ),
   ];
 }
 
@@ -391,12 +393,16 @@ const AT_SWITCH: {
     write: (tenantId: string, rows: RawRow[], held: SQL, targetPurged: number) => Statement[];
   };
 } = {
-  // The limits only: the counters are the target's triggers' own count of the rows copied.
+  // The limits and the levels signalled, in one statement (so the signal trigger finds nothing new to say): the
+  // counters are the target's triggers' own count of the rows copied.
   tenant_quotas: {
-    read: (tenantId) => sql`SELECT max_users, max_groups, max_bytes FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
-    write: (tenantId, [limits = { max_users: null, max_groups: null, max_bytes: null }], held) => [
-      sql`UPDATE ${tenantQuotas} SET max_users = ${limits.max_users}, max_groups = ${limits.max_groups},
-        max_bytes = ${limits.max_bytes} WHERE tenant_id = ${tenantId} AND ${held}`,
+    read: (tenantId) =>
+      sql`SELECT ${sql.raw(LIMIT_COLUMNS.join(", "))}, signalled FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
+    write: (tenantId, [row], held) => [
+      sql`UPDATE ${tenantQuotas} SET ${sql.join(
+        LIMIT_COLUMNS.map((c) => sql`${sql.raw(c)} = ${row?.[c] ?? null}`),
+        sql`, `,
+      )}, signalled = ${row?.signalled ?? "{}"} WHERE tenant_id = ${tenantId} AND ${held}`,
     ],
   },
   // The higher of the two purge marks (retention may have run on the target first, and its purged events are not
@@ -514,7 +520,9 @@ function rowsAsJson(name: DigestedTable, tenantId: string) {
 /**
  * The totals a verification compares besides the fingerprints, per the registry: the rows of every `count` table
  * within its scope, the SHA-256 of every `digest` table, the feed's range above the purge mark, the quota counters
- * with the tenant's own limits (copied at the switch), and the purge mark.
+ * with the tenant's own limits (copied at the switch), and the purge mark. The history quota's counters are left
+ * out: each side counts the history it holds, which retention trims on each side by itself (the rows within the
+ * retained scope are compared above).
  */
 export async function tenantTotals(db: RawDataDb, tenantId: string, window: TotalsWindow) {
   const kept = sql`tenant_id = ${tenantId} AND sequence > ${window.eventsAfter}`;
@@ -527,7 +535,7 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
     sql`SELECT ${sql.join([...counts, ...DIGESTED.map((name) => rowsAsJson(name, tenantId))], sql`, `)},
       (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE ${kept}) AS firstSequence,
       (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
-      (SELECT json_array(user_count, group_count, stored_bytes, max_users, max_groups, max_bytes) FROM ${tenantQuotas}
+      (SELECT json_array(user_count, group_count, stored_bytes, ${sql.raw(LIMIT_COLUMNS.join(", "))}) FROM ${tenantQuotas}
         WHERE tenant_id = ${tenantId}) AS usage,
       (SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}) AS purgedThrough`,
   ]);
@@ -539,7 +547,7 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
     ) as Record<DigestedTable, string>,
     feed: [Number(row.firstSequence), Number(row.lastSequence)],
     // No counters row: nothing counted yet, and no limits of the tenant's own.
-    usage: row.usage === null ? "[0,0,0,null,null,null]" : String(row.usage),
+    usage: row.usage === null ? JSON.stringify([0, 0, 0, ...LIMIT_COLUMNS.map(() => null)]) : String(row.usage),
     purgedThrough: Number(row.purgedThrough ?? 0),
   };
 }

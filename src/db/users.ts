@@ -265,8 +265,12 @@ export async function updateUser(
   expectedVersion?: number,
 ): Promise<WriteOutcome> {
   const c = rowColumns(user);
+  const versionOk = expectedVersion === undefined ? sql`1` : sql`u.version = ${expectedVersion}`;
+  // A write that changes nothing (the same attributes, already the directory's) writes nothing: no new version, no
+  // audit row, no event. Taking over a portal user is a change.
+  const changes = sql`(u.managed_by = 'portal' OR json_array_length(${changedAttributes(c.data)}) > 0)`;
   const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerAcceptable(ctx.tenantId, user.managerId)}
-    ${expectedVersion === undefined ? sql`` : sql`AND u.version = ${expectedVersion}`}`;
+    AND ${versionOk} AND ${changes}`;
   const { updated, probe } = await runNamedBatch(db, {
     audit: auditRow(ctx, {
       action,
@@ -280,14 +284,18 @@ export async function updateUser(
       UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
-    probe: sql`SELECT count(*) AS found, coalesce(max(${managerAcceptable(ctx.tenantId, user.managerId)}), 0) AS managerFound
+    probe: sql`SELECT u.id, u.data, u.version, u.created_at AS createdAt, u.updated_at AS updatedAt,
+        ${managerAcceptable(ctx.tenantId, user.managerId)} AS managerFound, ${versionOk} AS versionFound
       FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
   });
   const row = rowsOf(updated)[0];
   if (row) return { ok: true, record: toUserRecord(row) };
+  // Read after the batch's statements: the user as it stands, and why it was not written.
   const why = rowsOf(probe)[0];
-  if (!why?.found) return { ok: false, reason: "notFound" };
-  return { ok: false, reason: why.managerFound ? "versionConflict" : "managerNotFound" };
+  if (!why) return { ok: false, reason: "notFound" };
+  if (!why.managerFound) return { ok: false, reason: "managerNotFound" };
+  if (!why.versionFound) return { ok: false, reason: "versionConflict" };
+  return { ok: true, record: toUserRecord(why) };
 }
 
 /** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */

@@ -41,6 +41,13 @@ interface EventSpec {
   /** The stored snapshot (events.resource) is this resource, rendered as SCIM into `data.user` or `data.group`. */
   snapshot: "user" | "group" | null;
   names: Names;
+  /**
+   * Whether the write it records is refused once the tenant's history reaches its quota (the trigger
+   * `events_history_insert`, migrations/0018, lists the refused types; test/history-quota.test.ts compares). Growth
+   * is refused; what only removes access (a leaver must always be deprovisionable) and the control plane's events
+   * (relayed after their change committed) are admitted.
+   */
+  atHistoryLimit: "refused" | "admitted";
   /** The payload as consumers read it (the snapshot rendered in). */
   data: v.GenericSchema;
 }
@@ -48,31 +55,64 @@ interface EventSpec {
 const event = <const S extends EventSpec>(spec: S) => spec;
 
 export const EVENTS = {
-  "user.created": event({ snapshot: "user", names: "user", data: v.strictObject({ user: ScimUser }) }),
-  "user.updated": event({ snapshot: "user", names: "user", data: UserChanged }),
-  "user.deactivated": event({ snapshot: "user", names: "user", data: UserChanged }),
-  "user.reactivated": event({ snapshot: "user", names: "user", data: UserChanged }),
+  "user.created": event({
+    atHistoryLimit: "refused",
+    snapshot: "user",
+    names: "user",
+    data: v.strictObject({ user: ScimUser }),
+  }),
+  "user.updated": event({ atHistoryLimit: "refused", snapshot: "user", names: "user", data: UserChanged }),
+  "user.deactivated": event({ atHistoryLimit: "admitted", snapshot: "user", names: "user", data: UserChanged }),
+  "user.reactivated": event({ atHistoryLimit: "refused", snapshot: "user", names: "user", data: UserChanged }),
   "user.deleted": event({
+    atHistoryLimit: "admitted",
     snapshot: null,
     names: "user",
     data: v.strictObject({
       user: v.strictObject({ id: v.string(), userName: v.string(), externalId: v.nullable(v.string()) }),
     }),
   }),
-  "user.adopted": event({ snapshot: "user", names: "user", data: UserChanged }),
-  "group.created": event({ snapshot: "group", names: "group", data: v.strictObject({ group: ScimGroup }) }),
+  "user.adopted": event({ atHistoryLimit: "refused", snapshot: "user", names: "user", data: UserChanged }),
+  "group.created": event({
+    atHistoryLimit: "refused",
+    snapshot: "group",
+    names: "group",
+    data: v.strictObject({ group: ScimGroup }),
+  }),
   "group.updated": event({
+    atHistoryLimit: "refused",
     snapshot: "group",
     names: "group",
     data: v.strictObject({ group: ScimGroup, ...changes }),
   }),
-  "group.deleted": event({ snapshot: "group", names: "group", data: v.strictObject({ group: ScimGroup }) }),
-  "group.members_added": event({ snapshot: null, names: "group_members", data: MembersChanged }),
-  "group.members_removed": event({ snapshot: null, names: "group_members", data: MembersChanged }),
-  "integration.created": event({ snapshot: null, names: "none", data: Integration }),
-  "integration.deleted": event({ snapshot: null, names: "all_managed_users", data: Integration }),
-  "token.issued": event({ snapshot: null, names: "none", data: TokenTimed }),
+  "group.deleted": event({
+    atHistoryLimit: "admitted",
+    snapshot: "group",
+    names: "group",
+    data: v.strictObject({ group: ScimGroup }),
+  }),
+  "group.members_added": event({
+    atHistoryLimit: "refused",
+    snapshot: null,
+    names: "group_members",
+    data: MembersChanged,
+  }),
+  "group.members_removed": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "group_members",
+    data: MembersChanged,
+  }),
+  "integration.created": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: Integration }),
+  "integration.deleted": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "all_managed_users",
+    data: Integration,
+  }),
+  "token.issued": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
   "token.rotated": event({
+    atHistoryLimit: "admitted",
     snapshot: null,
     names: "none",
     data: v.strictObject({
@@ -85,12 +125,25 @@ export const EVENTS = {
     }),
   }),
   "token.revoked": event({
+    atHistoryLimit: "admitted",
     snapshot: null,
     names: "none",
     data: v.strictObject({ tokenIds: v.array(v.string()), reason: v.string() }),
   }),
-  "token.expiring_soon": event({ snapshot: null, names: "none", data: TokenTimed }),
-  "token.expired": event({ snapshot: null, names: "none", data: TokenTimed }),
+  "token.expiring_soon": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
+  "token.expired": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
+  // Written by the trigger `tenant_quotas_signal` (migrations/0018) in the statement that took usage there.
+  "quota.threshold_reached": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({
+      quota: v.picklist(["users", "groups", "bytes", "historyBytes"]),
+      percent: v.picklist([80, 95]),
+      used: v.number(),
+      limit: v.number(),
+    }),
+  }),
 } as const satisfies Record<string, EventSpec>;
 
 export type EventType = keyof typeof EVENTS;

@@ -1,17 +1,20 @@
 import { CONTROL_DATABASE } from "../db/databases";
 import {
   namesLimits,
+  perQuota,
+  QUOTA_SPECS,
+  QUOTAS,
   type Quota,
   QuotaExceededError,
   type QuotaLimits,
+  type QuotaRow,
   readQuotaDefaults,
-  type TenantQuotasRow,
   writeQuotaDefaults,
 } from "../db/quotas";
 import { logEvent } from "../lib/log";
 import type { OperatorContext } from "./context";
 
-export { type Quota, QuotaExceededError, type QuotaLimits };
+export { perQuota, QUOTAS, type Quota, QuotaExceededError, type QuotaLimits };
 
 /** One quota as the operator sees it: how much is used, the limit in force (null: none) and where it comes from. */
 export interface QuotaState {
@@ -22,16 +25,10 @@ export interface QuotaState {
 
 export type TenantQuotas = Record<Quota, QuotaState>;
 
-const state = (used: number, own: number | null, deployment: number | null): QuotaState =>
+const state = ({ used, own, deployment }: QuotaRow): QuotaState =>
   own === null ? { used, limit: deployment, source: "deployment" } : { used, limit: own, source: "tenant" };
 
-export const toTenantQuotas = (row: TenantQuotasRow): TenantQuotas => ({
-  users: state(row.userCount, row.maxUsers, row.defaultUsers),
-  groups: state(row.groupCount, row.maxGroups, row.defaultGroups),
-  bytes: state(row.storedBytes, row.maxBytes, row.defaultBytes),
-});
-
-const NOUN: Record<Quota, string> = { users: "users", groups: "groups", bytes: "bytes of directory data" };
+export const toTenantQuotas = (rows: Record<Quota, QuotaRow>): TenantQuotas => perQuota((q) => state(rows[q]));
 
 /**
  * What a refusal says, over SCIM and the admin API alike: the quota and its limit, as the trigger that refused the
@@ -40,7 +37,7 @@ const NOUN: Record<Quota, string> = { users: "users", groups: "groups", bytes: "
  * credentials problem and can quarantine the whole job, and 429 or 5xx invite retries that cannot succeed.
  */
 export const refusalMessage = (refusal: QuotaExceededError) =>
-  `Quota exceeded (${refusal.quota}): this write would take the tenant past its limit of ${refusal.limit} ${NOUN[refusal.quota]}; nothing was written.`;
+  `Quota exceeded (${refusal.quota}): this write would take the tenant past its limit of ${refusal.limit} ${QUOTA_SPECS[refusal.quota].noun}; nothing was written.`;
 
 export const getQuotaDefaults = (ctx: OperatorContext) => readQuotaDefaults(ctx.db);
 

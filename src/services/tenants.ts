@@ -2,7 +2,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { TenantDb } from "../db/client";
 import { isFenceRefusal } from "../db/fence";
 import { findMove, type MoveRow } from "../db/moves";
-import { namesLimits, type QuotaLimits, selectTenantQuotas } from "../db/quotas";
+import { namesLimits, type QuotaLimits, readTenantQuotas } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import {
   findTenant,
@@ -124,10 +124,7 @@ async function withQuotas(ctx: OperatorContext, tenant: Tenant): Promise<TenantW
 /** The tenant's quotas, or null while a move's window fences its data. */
 async function quotasOf(ctx: OperatorContext, tenant: Tenant) {
   try {
-    const [row] = await selectTenantQuotas(dataOf(ctx, tenant), tenant.id);
-    // The quotas query always answers one row (zero usage and no limits of its own for a tenant without data).
-    if (!row) throw new Error("the quotas query answered no row");
-    return toTenantQuotas(row);
+    return toTenantQuotas(await readTenantQuotas(dataOf(ctx, tenant), tenant.id));
   } catch (error) {
     if (isFenceRefusal(error)) return null;
     throw error;

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
+import { MAX_AUDIT_DETAIL_BYTES, MAX_AUDIT_IDS } from "../../src/db/audit";
 import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
 import { EVENT_TYPES, EVENTS, type EventType } from "../../src/events/registry";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
@@ -68,6 +69,7 @@ import {
 import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
 import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
+import { HISTORY_MODEL, modelledHistoryBytes } from "../support/history-model";
 
 const n = (value: number) => value.toLocaleString("en-US");
 function bytes(value: number) {
@@ -101,12 +103,20 @@ function rateLimit(name: string) {
   return { limit: Number(match[1]), period: Number(match[2]) };
 }
 
-/** The deployment's default quotas on a fresh install, as the migration that creates them inserts them. */
+/** The deployment's default quotas on a fresh install, as the migrations that create them set them. */
 function installedQuotaDefaults() {
-  const sql = readFileSync(new URL("../../migrations/0007_quota_triggers.sql", import.meta.url), "utf8");
-  const match = /INSERT INTO `quota_defaults` \([^)]*\) VALUES \(1, (\d+), (\d+), (\d+)\)/.exec(sql);
-  if (!match) throw new Error("quota defaults not found in migrations/0007_quota_triggers.sql");
-  return { users: Number(match[1]), groups: Number(match[2]), bytes: Number(match[3]) };
+  const read = (name: string) => readFileSync(new URL(`../../migrations/${name}.sql`, import.meta.url), "utf8");
+  const match = /INSERT INTO `quota_defaults` \([^)]*\) VALUES \(1, (\d+), (\d+), (\d+)\)/.exec(
+    read("0007_quota_triggers"),
+  );
+  const history = /SET `max_history_bytes` = (\d+)/.exec(read("0018_history_quota_triggers"));
+  if (!match || !history) throw new Error("quota defaults not found in migrations 0007 and 0018");
+  return {
+    users: Number(match[1]),
+    groups: Number(match[2]),
+    bytes: Number(match[3]),
+    historyBytes: Number(history[1]),
+  };
 }
 
 type Row = [limit: string, value: string, whenExceeded: string];
@@ -160,6 +170,11 @@ function sections(): [string, Row[]][] {
           "Stored bytes (documents and their folded copies in UTF-8, 72 per membership)",
           bytes(quotas.bytes),
           `${refused}; deactivations always go through`,
+        ],
+        [
+          "History (the change feed, audit and failed-request logs within retention, 256 bytes per row besides its text)",
+          bytes(quotas.historyBytes),
+          `${refused}; deactivations, deletions and member removals always go through`,
         ],
       ],
     ],
@@ -256,6 +271,11 @@ function sections(): [string, Row[]][] {
         ["Log rows (failed requests, audit) purged per batch", n(LOG_PURGE_BATCH), "next batch"],
         ["Change-feed events purged per batch", n(EVENT_PURGE_BATCH), "next batch"],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
+        [
+          "Audit row's `detail`",
+          `${bytes(MAX_AUDIT_DETAIL_BYTES)}: counts and the first ${n(MAX_AUDIT_IDS)} ids (the feed has every id)`,
+          "stored as its size alone",
+        ],
         ["Failed-request path (with query) stored", `${n(MAX_LOGGED_PATH_LENGTH)} characters`, "truncated"],
         ["Failed-request rows per tenant", n(MAX_FAILED_REQUEST_ROWS), "identical failures aggregate; the oldest go"],
         [
@@ -265,6 +285,27 @@ function sections(): [string, Row[]][] {
         ],
       ],
     ],
+  ];
+}
+
+/** How the history quota's default is derived (test/support/history-model.ts; test/history-quota.test.ts holds it). */
+function historyModel() {
+  const { users, historyBytes } = installedQuotaDefaults();
+  const { churnPerDay, headroom, bytes: b } = HISTORY_MODEL;
+  const feedDays = DEFAULT_EVENT_RETENTION_DAYS;
+  const auditDays = AUDIT_RETENTION_MS / 86_400_000;
+  return [
+    "The history default is derived from the bytes a tenant's history counts per Entra request (measured, rounded",
+    `up: a user created, ${n(b.createdEvent)} for its event and ${n(b.createdAudit)} for its audit row; a user`,
+    `updated, ${n(b.updatedEvent)} and ${n(b.updatedAudit)}), for a tenant at the default user quota U = ${n(users)}`,
+    `after its initial sync, with ${churnPerDay * 100} % of its users changed every day, the feed kept`,
+    `${feedDays} days and the audit log ${auditDays}:`,
+    "",
+    `    history = ${headroom} × (U × (${n(b.createdEvent)} + ${n(b.createdAudit)}) + U × ${churnPerDay} × (${feedDays} × ${n(b.updatedEvent)} + ${auditDays} × ${n(b.updatedAudit)}))`,
+    `            = ${bytes(modelledHistoryBytes(users, feedDays, auditDays))}, rounded up to ${bytes(historyBytes)}`,
+    "",
+    `(${headroom} is headroom for enterprise attributes and group changes.) An Entra initial sync at the default quotas`,
+    "is never refused by it (test/history-quota.test.ts replays one).",
   ];
 }
 
@@ -278,6 +319,7 @@ function render() {
   for (const [title, rows] of sections()) {
     lines.push("", `## ${title}`, "", "| limit | value | beyond it |", "| --- | --- | --- |");
     for (const [limit, value, beyond] of rows) lines.push(`| ${limit} | ${value} | ${beyond} |`);
+    if (title.startsWith("Quotas")) lines.push("", ...historyModel());
   }
   return `${lines.join("\n")}\n`;
 }

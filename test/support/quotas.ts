@@ -1,8 +1,9 @@
 import { expect } from "vitest";
+import type { Quota } from "../../src/db/quotas";
 import { tenantDb } from "./databases";
 import { admin } from "./http";
 
-export type Quota = "users" | "groups" | "bytes";
+export type { Quota };
 export type Usage = Record<Quota, number>;
 export type QuotaState = { used: number; limit: number | null; source: "tenant" | "deployment" };
 
@@ -14,26 +15,32 @@ const utf8 = (text: string) => new TextEncoder().encode(text).length;
  */
 export async function recount(tenantId: string): Promise<Usage> {
   const db = await tenantDb(tenantId);
-  const [users, groups, members] = await db.batch<Record<string, string>>([
-    db.prepare("SELECT data, folded FROM users WHERE tenant_id = ?").bind(tenantId),
-    db.prepare("SELECT data, folded FROM groups WHERE tenant_id = ?").bind(tenantId),
-    db.prepare("SELECT group_id, member_id FROM group_members WHERE tenant_id = ?").bind(tenantId),
+  const rows = (table: string, columns: string) =>
+    db.prepare(`SELECT ${columns} FROM ${table} WHERE tenant_id = ?`).bind(tenantId);
+  const [users, groups, members, events, audit, failed] = await db.batch<Record<string, string | null>>([
+    rows("users", "data, folded"),
+    rows("groups", "data, folded"),
+    rows("group_members", "group_id, member_id"),
+    rows("events", "data, resource"),
+    rows("audit_events", "actor, action, resource_id, detail"),
+    rows("failed_requests", "path, detail, fingerprint"),
   ]);
-  const sum = (rows: Record<string, string>[]) =>
-    rows.reduce(
-      (n, r) =>
-        n +
-        Object.values(r)
-          .map(utf8)
-          .reduce((a, b) => a + b, 0),
+  // A row's bytes: its columns' UTF-8 (null: none), plus, for history, 256 for its keys and index entries.
+  const sum = (result: D1Result<Record<string, string | null>> | undefined, perRow = 0) =>
+    (result?.results ?? []).reduce(
+      (n, r) => n + perRow + Object.values(r).reduce((a, v) => a + (v === null ? 0 : utf8(v)), 0),
       0,
     );
   return {
     users: users?.results.length ?? 0,
     groups: groups?.results.length ?? 0,
-    bytes: sum(users?.results ?? []) + sum(groups?.results ?? []) + sum(members?.results ?? []),
+    bytes: sum(users) + sum(groups) + sum(members),
+    historyBytes: sum(events, HISTORY_ROW_BYTES) + sum(audit, HISTORY_ROW_BYTES) + sum(failed, HISTORY_ROW_BYTES),
   };
 }
+
+/** What a history row counts besides its text (migrations/0018_history_quota_triggers.sql). */
+export const HISTORY_ROW_BYTES = 256;
 
 /** The tenant's quotas as `GET /admin/tenants/{id}` shows them. */
 export async function quotasOf(tenantId: string) {
@@ -44,7 +51,7 @@ export async function quotasOf(tenantId: string) {
 
 export async function usageOf(tenantId: string): Promise<Usage> {
   const q = await quotasOf(tenantId);
-  return { users: q.users.used, groups: q.groups.used, bytes: q.bytes.used };
+  return { users: q.users.used, groups: q.groups.used, bytes: q.bytes.used, historyBytes: q.historyBytes.used };
 }
 
 /** Sets the tenant's own limits (null: back to the deployment's default). */

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { getQuotaDefaults, updateQuotaDefaults } from "../../services/quotas";
+import { getQuotaDefaults, perQuota, updateQuotaDefaults } from "../../services/quotas";
 import { operatorContext } from "./context";
 import { documented } from "./openapi";
 import { jsonBody } from "./validate";
@@ -11,18 +11,10 @@ const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
 
 const Limit = v.nullable(v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0), v.maxValue(MAX_LIMIT)));
 
-/** `{ users?, groups?, bytes? }`: a number sets a limit, null removes it (a tenant's: back to the default). */
-export const QuotaLimitsBody = v.strictObject({
-  users: v.optional(Limit),
-  groups: v.optional(Limit),
-  bytes: v.optional(Limit),
-});
+/** `{ users?, groups?, bytes?, historyBytes? }`: a number sets a limit, null removes it (a tenant's: back to the default). */
+export const QuotaLimitsBody = v.strictObject(perQuota(() => v.optional(Limit)));
 
-const QuotaDefaults = v.strictObject({
-  users: v.nullable(v.number()),
-  groups: v.nullable(v.number()),
-  bytes: v.nullable(v.number()),
-});
+const QuotaDefaults = v.strictObject(perQuota(() => v.nullable(v.number())));
 const tags = ["quotas"];
 
 /** The deployment's default quotas, for every tenant without limits of its own. */

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { AdminError } from "../../services/errors";
+import { perQuota } from "../../services/quotas";
 import { COPIED_TABLE_NAMES, canRollBack, progressOf } from "../../services/tenant-move";
 import { MOVE_PHASES, type Tenant, type TenantMove, type TenantWithQuotas } from "../../services/tenants";
 import { Instant, MaybeInstant } from "./openapi";
@@ -111,7 +112,7 @@ export const toMoveWire = (move: TenantMove): v.InferOutput<typeof MoveWire> => 
 export const TenantWithQuotasWire = v.strictObject({
   ...TenantWire.entries,
   quotas: v.pipe(
-    v.nullable(v.strictObject({ users: QuotaState, groups: QuotaState, bytes: QuotaState })),
+    v.nullable(v.strictObject(perQuota(() => QuotaState))),
     v.description("null while a move is switching the tenant's database (its data is fenced for those seconds)"),
   ),
   move: v.nullable(MoveWire),
