@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_AUDIT_DETAIL_BYTES, MAX_AUDIT_IDS } from "../src/db/audit";
-import { QUOTAS } from "../src/db/quotas";
+import { QUOTA_SIGNAL_PERCENTS, QUOTAS } from "../src/db/quotas";
 import { EVENT_TYPES, EVENTS } from "../src/events/registry";
 import { DEFAULT_EVENT_RETENTION_DAYS } from "../src/services/events";
 import { AUDIT_RETENTION_MS, runHousekeeping } from "../src/services/housekeeping";
@@ -8,6 +8,7 @@ import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { cronContext, DATABASES, tenantDb } from "./support/databases";
 import { HISTORY_MODEL, modelledHistoryBytes } from "./support/history-model";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { consoleGet, consoleSignIn, mintLink, signIn, view } from "./support/portal";
 import { expectCountersTrue, quotasOf, setLimits, usageOf } from "./support/quotas";
 import { patchBody } from "./support/scim";
 import { tenantSnapshot } from "./support/storage";
@@ -51,6 +52,14 @@ describe("the history quota's registry", () => {
       const refused = [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]);
       expect(refused.sort()).toEqual(EVENT_TYPES.filter((type) => EVENTS[type].atHistoryLimit === "refused").sort());
     }
+  });
+
+  it("signals at the levels the pages warn from", async () => {
+    const view = await DATABASES.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'tenant_quota_levels'").first<{
+      sql: string;
+    }>();
+    const levels = [...(view?.sql ?? "").matchAll(/`lim` \* (\d+) THEN/g)].map((m) => Number(m[1]));
+    expect(levels.sort()).toEqual([...QUOTA_SIGNAL_PERCENTS]);
   });
 
   it("signals every quota the quota registry has", () => {
@@ -232,6 +241,23 @@ describe("signals before refusals", () => {
     await shrink(17);
     await grow(19);
     expect(await signals()).toEqual([...twice, { quota: "users", percent: 95, used: 19, limit: 20 }]);
+  });
+});
+
+describe("signals on the pages", () => {
+  it("the customer's integration page and the console's say how much of a quota is used, from 80 %", async () => {
+    const t = await createTenant();
+    await setLimits(t.tenantId, { users: 10 });
+    for (let i = 0; i < 7; i++) await newUser(t);
+    const session = await signIn((await mintLink(t.tenantId)).url);
+    const notice = "Your account has used 80 % of its users limit.";
+    expect(await (await view(session, "/integrations")).text()).not.toContain("of its users limit");
+    await newUser(t);
+    expect(await (await view(session, "/integrations")).text()).toContain(notice);
+    const operator = await consoleSignIn();
+    const page = await (await consoleGet(operator, `/tenants/${t.tenantId}/integrations`)).text();
+    expect(page).toContain(notice);
+    expect(page).toContain("8 of 10");
   });
 });
 

@@ -3,6 +3,7 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ControlDb, TenantDb } from "./client";
 import { moveOf } from "./moves";
 import { countLiveSessions } from "./portal";
+import { selectTenantQuotas, toQuotaRows } from "./quotas";
 import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
 import { listLiveTokens } from "./tokens";
 
@@ -17,7 +18,7 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
  * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
  * its integration, its live tokens, when the directory last called; for an operator only, its open portal sessions
  * and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
- * `failuresSince`. Counting users reads the tenant's directory users once (no counter is kept for them: every SCIM
+ * `failuresSince`, its quotas. Counting users reads the tenant's directory users once (no counter is kept for them: every SCIM
  * write would pay for a page seen now and then).
  */
 export async function readIntegrationStatus(
@@ -72,8 +73,9 @@ export async function readIntegrationStatus(
       })
       .from(failedRequests)
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
+    selectTenantQuotas(data, tenantId),
   ]);
-  const [{ found, tokens, calls, operator: forOperator }, [[provisioned], [groupTotal], [failures]]] =
+  const [{ found, tokens, calls, operator: forOperator }, [[provisioned], [groupTotal], [failures], [quotas]]] =
     await Promise.all([controlReads, dataReads]);
   const [row] = found;
   if (!row) return null;
@@ -85,6 +87,7 @@ export async function readIntegrationStatus(
     users: provisioned ?? { active: 0, inactive: 0, adopted: 0 },
     groups: groupTotal?.groups ?? 0,
     failures: failures?.failures ?? 0,
+    quotas: toQuotaRows(quotas),
     /**
      * For an operator, else null: open customer portal sessions (the operator can end them) and the tenant's latest
      * move between data databases.

@@ -72,25 +72,41 @@ export interface QuotaRow {
 const nullableNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /**
- * A tenant's usage, its own limits and the deployment's, as one statement (one row) a caller may batch. A tenant
- * with nothing counted yet has no tenant_quotas row: zero usage, no limits of its own.
+ * A tenant's usage, its own limits and the deployment's, as one query (one row, `quotas`: JSON by quota) a caller
+ * may batch. A tenant with nothing counted yet has no tenant_quotas row: zero usage, no limits of its own.
  */
-export const selectTenantQuotas = (tenantId: string) =>
-  sql`SELECT json_object(${sql.join(
-    QUOTAS.map((q) => {
-      const { used, limit } = QUOTA_SPECS[q];
-      const column = sql.raw(limit);
-      return sql`${q}, json_array(coalesce((SELECT ${used} FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}), 0),
-        (SELECT ${column} FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}),
-        (SELECT ${column} FROM ${quotaDefaults} WHERE id = 1))`;
-    }),
-    sql`, `,
-  )}) AS quotas`;
+export const selectTenantQuotas = (db: TenantDb, tenantId: string) =>
+  db
+    .select({
+      quotas: sql<string>`json_object(${sql.join(
+        QUOTAS.map((q) => {
+          const { used, limit } = QUOTA_SPECS[q];
+          const column = sql.raw(limit);
+          return sql`${q}, json_array(coalesce((SELECT ${used} FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}), 0),
+            (SELECT ${column} FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}),
+            (SELECT ${column} FROM ${quotaDefaults} WHERE id = 1))`;
+        }),
+        sql`, `,
+      )})`.as("quotas"),
+    })
+    .from(sql`(SELECT 1)`);
 
 /** A tenant's quotas: usage, its own limits and the deployment's, in one statement. */
 export async function readTenantQuotas(db: TenantDb, tenantId: string) {
-  const [row] = await db.all<{ quotas: string }>(selectTenantQuotas(tenantId));
+  const [row] = await selectTenantQuotas(db, tenantId);
   return toQuotaRows(row);
+}
+
+/**
+ * The signal levels (percent of a limit) migrations/0018 writes `quota.threshold_reached` at, for the pages' notices
+ * (the trigger cannot import this: test/history-quota.test.ts checks the two agree).
+ */
+export const QUOTA_SIGNAL_PERCENTS = [80, 95] as const;
+
+/** The highest signal level `used` has reached of `limit` (null: none, or no limit). */
+export function quotaLevel(used: number, limit: number | null) {
+  if (limit === null || limit <= 0) return null;
+  return QUOTA_SIGNAL_PERCENTS.findLast((percent) => used * 100 >= limit * percent) ?? null;
 }
 
 /** The row `selectTenantQuotas` read, by quota. */

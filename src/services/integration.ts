@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { readIntegrationStatus } from "../db/integration-status";
+import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, tenantEnabled } from "../db/tokens";
@@ -80,12 +81,23 @@ export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlac
   if (!status) throw tenantNotFound();
   return {
     ...status,
+    quotaNotices: quotaNotices(status.quotas),
     ...tokenStanding(status.tokens, ctx.now),
     operator: status.operator && { ...status.operator, databases: ctx.databases.names },
   };
 }
 
 export type IntegrationStatus = Awaited<ReturnType<typeof integrationStatus>>;
+
+/** The quotas at 80 % of their limit or more, highest first: what the page warns of before writes are refused. */
+function quotaNotices(quotas: Record<Quota, QuotaRow>) {
+  return QUOTAS.flatMap((quota) => {
+    const { used, own, deployment } = quotas[quota];
+    const limit = own ?? deployment;
+    const percent = quotaLevel(used, limit);
+    return percent === null || limit === null ? [] : [{ quota, percent, used, limit }];
+  }).sort((a, b) => b.used / b.limit - a.used / a.limit);
+}
 
 /**
  * What "Regenerate access token" confirms beforehand: the token it replaces, and which earlier token a rotation with

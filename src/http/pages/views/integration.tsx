@@ -1,4 +1,5 @@
 import type { IntegrationStatus, RegenerationPreview } from "../../../services/integration";
+import type { Quota } from "../../../services/quotas";
 import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
@@ -59,6 +60,9 @@ export function IntegrationsPage({
           {NOTICES[notice][1]}
         </div>
       )}
+      {status.quotaNotices.map((notice) => (
+        <QuotaNotice {...notice} />
+      ))}
       <section class="card" aria-labelledby="azure-ad">
         <div class="card-head">
           <EntraLogo />
@@ -112,6 +116,36 @@ export function IntegrationsPage({
         />
       )}
     </Page>
+  );
+}
+
+/** What each quota limits, in the customer's words, and how its usage reads. */
+const QUOTA_WORDS: Record<Quota, { what: string; refused: string; amount: (n: number) => string }> = {
+  users: { what: "users", refused: "new users are not created", amount: (n) => n.toLocaleString("en-US") },
+  groups: { what: "groups", refused: "new groups are not created", amount: (n) => n.toLocaleString("en-US") },
+  bytes: {
+    what: "directory storage",
+    refused: "new users, groups and larger profiles are not saved",
+    amount: (n) => `${(n / 1_048_576).toLocaleString("en-US", { maximumFractionDigits: 1 })} MB`,
+  },
+  historyBytes: {
+    what: "change history",
+    refused: "changes that add people or access are not saved",
+    amount: (n) => `${(n / 1_048_576).toLocaleString("en-US", { maximumFractionDigits: 1 })} MB`,
+  },
+};
+
+/** A quota at 80 % of its limit or more: said before any write is refused, with what still goes through then. */
+function QuotaNotice({ quota, percent, used, limit }: IntegrationStatus["quotaNotices"][number]) {
+  const words = QUOTA_WORDS[quota];
+  return (
+    <div class={`notice ${percent >= 95 ? "danger" : "warn"}`} role="status">
+      <strong>
+        Your account has used {Math.floor((used * 100) / limit)} % of its {words.what} limit.
+      </strong>
+      {words.amount(used)} of {words.amount(limit)}. At the limit, {words.refused}; people who leave are still
+      deactivated and removed. Ask your account manager to raise the limit.
+    </div>
   );
 }
 
