@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { toBase64Url } from "../src/lib/base64";
 import { REFUSED_TOKEN_MEMORY_MS } from "../src/services/authenticate";
 import { hashToken } from "../src/tokens/token";
 import { countingDatabases } from "./support/d1-intercept";
@@ -151,5 +152,29 @@ describe("signing key rotation", () => {
       fetch: fetchWith({ bindings: { TOKEN_SIGNING_KEYS: "new-key" } }),
     });
     expect(dropped.status).toBe(401);
+  });
+
+  it("an access token issued before each purpose had its own key still authenticates", async () => {
+    // Made as tokens were made then, independently of src/tokens: HMAC-SHA-256 under the configured secret itself,
+    // over the tenant id, a dot and the random bytes, cut to 16 bytes. Such tokens sit in customers' IdPs.
+    const random = crypto.getRandomValues(new Uint8Array(24));
+    const secret = new TextEncoder().encode(env.TOKEN_SIGNING_KEYS);
+    const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const message = new Uint8Array([...new TextEncoder().encode(`${tenant.tenantId}.`), ...random]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, message)).slice(0, 16);
+    const token = `scimtok_${toBase64Url(new Uint8Array([...random, ...mac]))}`;
+    const id = crypto.randomUUID();
+    // In D1 only: the request goes the whole way, its MAC checked, then KV missed, then D1 read.
+    await seedRows("access_tokens", [
+      {
+        id,
+        tenant_id: tenant.tenantId,
+        token_hash: await hashToken(token),
+        status: "active",
+        created_at: Date.now(),
+        expires_at: Date.now() + 86_400_000,
+      },
+    ]);
+    expect((await scim({ token, base: tenant.base }, "GET", "/Users?count=0")).status).toBe(200);
   });
 });
