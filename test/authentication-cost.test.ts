@@ -247,3 +247,57 @@ describe("a forged setup link or session costs no storage access", () => {
     expect((await pages(browser("GET", "/console/tenants", { cookie: operator.cookie }))).status).toBe(200);
   });
 });
+
+describe("the pages' limit per client address", () => {
+  /** A browser's request as Cloudflare hands it to the worker: with the client's address. */
+  const from = (address: string, request: Request) => {
+    request.headers.set("CF-Connecting-IP", address);
+    return request;
+  };
+
+  it("counts each address on each surface apart, refuses before any storage access, and leaves assets alone", async () => {
+    const session = await signIn((await mintLink(tenant.tenantId)).url);
+    const keys: string[] = [];
+    const limiter: RateLimit = {
+      limit: async ({ key }) => ({ success: keys.push(key) > 0 && key !== "portal:198.51.100.7" }),
+    };
+    const fetch = fetchWith({ bindings: { PAGE_RATE_LIMITER: limiter } });
+    const page = browser("GET", `/portal/${tenant.tenantId}/integrations`, { cookie: session.cookie });
+
+    const { response, lines } = await logged(() => fetch(from("198.51.100.7", page.clone())));
+    expect(response.status).toBe(429);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(lines[0]?.d1.calls).toBe(0);
+
+    expect((await fetch(from("198.51.100.8", page.clone()))).status).toBe(200);
+    expect((await fetch(from("198.51.100.7", browser("GET", "/console")))).status).toBe(200);
+    expect((await fetch(from("198.51.100.7", browser("GET", "/portal/assets/portal.css")))).status).toBe(200);
+    expect(keys).toEqual(["portal:198.51.100.7", "portal:198.51.100.8", "console:198.51.100.7"]);
+  });
+
+  it("as configured: one address flooding the portal is refused after a generous budget, the console and others not", {
+    timeout: 30_000,
+  }, async () => {
+    // wrangler.toml's PAGE_RATE_LIMITER: 600 per 60 s. Counting windows are aligned to the clock, so a flood that
+    // starts late in one passes what is left of it, then the next one's whole budget.
+    const budget = 600;
+    const fetch = fetchWith({});
+    const flood = "203.0.113.9";
+    let passed = 0;
+    let refused: Response | undefined;
+    while (!refused && passed <= 2 * budget) {
+      const burst = await Promise.all(
+        Array.from({ length: 50 }, () => fetch(from(flood, browser("GET", "/portal/links/forged")))),
+      );
+      refused = burst.find((res) => res.status === 429);
+      passed += burst.filter((res) => res.status === 410).length;
+    }
+    expect(refused?.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(passed).toBeGreaterThanOrEqual(budget);
+    expect((await fetch(from(flood, browser("GET", "/console")))).status).toBe(200);
+    expect((await fetch(from("203.0.113.10", browser("GET", "/portal/links/forged")))).status).toBe(410);
+  });
+});
