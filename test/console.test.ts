@@ -38,7 +38,7 @@ describe("signing in", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe("/console/tenants");
     expect(setCookie(res, "console_session")).toMatch(
-      /^console_session=[A-Za-z0-9_-]{43}; Max-Age=14400; Path=\/console; HttpOnly; Secure; SameSite=Lax$/,
+      /^console_session=[A-Za-z0-9_-]{64}; Max-Age=14400; Path=\/console; HttpOnly; Secure; SameSite=Lax$/,
     );
   });
 

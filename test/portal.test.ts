@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { runBatch } from "../src/db/batch";
 import { redeemLinkStatements } from "../src/db/portal";
 import { portalRouter } from "../src/http/portal/router";
+import { toBase64Url } from "../src/lib/base64";
 import { sha256Hex } from "../src/lib/digest";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases, interceptD1 } from "./support/d1-intercept";
@@ -27,6 +28,7 @@ import {
   tokenOf,
   view,
 } from "./support/portal";
+import { seedRows } from "./support/seed";
 import { countRows, tenantSnapshot } from "./support/storage";
 
 async function newTenant(name: string, azureAdEnabled = true) {
@@ -48,7 +50,7 @@ describe("setup links", () => {
     const tenantId = await newTenant("Links");
     const before = Date.now();
     const link = await mintLink(tenantId);
-    expect(link.url).toMatch(new RegExp(`^${ORIGIN}/portal/links/[A-Za-z0-9_-]{43}$`));
+    expect(link.url).toMatch(new RegExp(`^${ORIGIN}/portal/links/[A-Za-z0-9_-]{64}$`));
     const ttl = Date.parse(link.expiresAt) - before;
     expect(ttl).toBeGreaterThan(299_000);
     expect(ttl).toBeLessThanOrEqual(301_000);
@@ -211,6 +213,18 @@ describe("setup links", () => {
     expect((await gone.text()).replace(/nonce="[^"]+"/, "")).toBe(expiredBody.replace(/nonce="[^"]+"/, ""));
   });
 
+  it("and sessions issued before they were signed are refused: the vendor sends a new link, the admin signs in again", async () => {
+    const tenantId = await newTenant("Unsigned");
+    // As the code before signing made them: 256 random bits, stored under their SHA-256.
+    const [link, session] = [0, 1].map(() => toBase64Url(crypto.getRandomValues(new Uint8Array(32))));
+    const row = { tenant_id: tenantId, created_at: Date.now(), expires_at: Date.now() + 300_000 };
+    await seedRows("portal_links", [{ id: await sha256Hex(link as string), ...row }]);
+    await seedRows("portal_sessions", [{ id: await sha256Hex(session as string), ...row }]);
+    expect((await workerFetch(browser("GET", `/portal/links/${link}`))).status).toBe(410);
+    const cookie = `portal_session=${session}`;
+    expect((await workerFetch(browser("GET", `/portal/${tenantId}/integrations`, { cookie }))).status).toBe(404);
+  });
+
   it("leave no secret in D1 or the audit log: links, sessions and tokens are stored as hashes or not at all", async () => {
     const tenantId = await newTenant("Hashes");
     const { url } = await mintLink(tenantId);
@@ -244,7 +258,7 @@ describe("sessions", () => {
     const redeemed = await workerFetch(browser("POST", "/portal/sessions", { cookie, form: { csrf } }));
     expect(setCookie(redeemed, "portal_session")).toMatch(
       new RegExp(
-        `^portal_session=[A-Za-z0-9_-]{43}; Max-Age=14400; Path=/portal/${tenantId}; HttpOnly; Secure; SameSite=Lax$`,
+        `^portal_session=[A-Za-z0-9_-]{64}; Max-Age=14400; Path=/portal/${tenantId}; HttpOnly; Secure; SameSite=Lax$`,
       ),
     );
     // `npm run dev` serves http://127.0.0.1, where a browser would drop a Secure cookie.

@@ -3,22 +3,10 @@
  * query), status, tenant, duration and what D1 cost.
  */
 
-import { afterEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import { placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim } from "./support/http";
-
-afterEach(() => vi.restoreAllMocks());
-
-async function logged(send: () => Promise<Response>) {
-  const lines: Record<string, unknown>[] = [];
-  vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-    if (!String(line).includes('"event":"request"')) return;
-    lines.push(JSON.parse(String(line)) as Record<string, unknown>);
-  });
-  const response = await send();
-  vi.restoreAllMocks();
-  return { response, lines };
-}
+import { logged } from "./support/request-log";
 
 const fetch = fetchWith({});
 

@@ -2,6 +2,7 @@ import type { ControlDb } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
 import { grantDatabase, REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
+import type { SigningSecrets } from "../tokens/signing";
 import { hashToken, hasValidMac, tokenKind } from "../tokens/token";
 import { publishGrant } from "./tokens";
 
@@ -27,7 +28,7 @@ interface AuthContext {
   now: number;
   waitUntil: (promise: Promise<unknown>) => void;
   /** The current signing key first, then the previous one during a key rotation. */
-  signingKeys: string[];
+  signingKeys: SigningSecrets;
   /** Bounds the storage lookups that unsigned (pre-signing) tokens can cause. */
   legacyLimiter: RateLimit;
 }

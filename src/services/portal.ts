@@ -15,12 +15,13 @@ import {
   whileSessionOpen,
 } from "../db/portal";
 import { outboxRow } from "../db/relay";
-import { toBase64Url } from "../lib/base64";
 import { sha256Hex } from "../lib/digest";
 import { logEvent } from "../lib/log";
+import { isSignedSecret, type KeyPurpose, newSignedSecret } from "../tokens/signing";
 import { forTenant, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
 import { commitAndRelay } from "./relay";
+import type { IssuingContext } from "./tokens";
 
 /** WorkOS's portal links last minutes too: long enough to open a mail, short enough that a leaked one is dead. */
 export const DEFAULT_LINK_TTL_SECONDS = 300;
@@ -40,14 +41,25 @@ export function sessionTtlMs(configured: string | undefined) {
   return (Number.isInteger(hours) && hours >= 1 && hours <= 24 ? hours : DEFAULT_SESSION_HOURS) * 3_600_000;
 }
 
+const SECRET_RANDOM_BYTES = 32;
+/** What an operator's session is bound to where a customer's names its tenant (tenant ids are UUIDs). */
+const CONSOLE_SCOPE = "console";
+
 /**
- * A random secret (256 bits, base64url) and the id it is stored under: its SHA-256, so what D1 holds cannot be
- * turned back into a working link or cookie.
+ * A link's or a session's secret (256 random bits and their MAC under the purpose's key, bound to `scope`, base64url)
+ * and the id it is stored under: its SHA-256, so what D1 holds cannot be turned back into a working link or cookie.
  */
-async function newSecret() {
-  const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+async function newSecret(ctx: IssuingContext, purpose: KeyPurpose, scope?: string) {
+  const secret = await newSignedSecret(ctx.signingKeys, purpose, SECRET_RANDOM_BYTES, scope);
   return { secret, id: await sha256Hex(secret) };
 }
+
+/**
+ * Whether a presented secret is one this service made for `purpose` and `scope`: checked before any lookup, so a
+ * forged link or cookie costs no D1 or KV access. Links and sessions made before they carried a MAC fail it too.
+ */
+const signedFor = (ctx: IssuingContext, purpose: KeyPurpose, secret: string, scope?: string) =>
+  isSignedSecret(ctx.signingKeys, purpose, SECRET_RANDOM_BYTES, secret, scope);
 
 /** The stored id of a presented secret (a link's or a session's). */
 const idOf = (secret: string) => sha256Hex(secret);
@@ -57,11 +69,11 @@ const idOf = (secret: string) => sha256Hex(secret);
  * the return value; the audit log records that a link was made and until when, never the link.
  */
 export async function createSetupLink(
-  ctx: OperatorContext,
+  ctx: IssuingContext,
   tenantId: string,
   options: { ttlSeconds: number; returnUrl: string | null },
 ) {
-  const { secret, id } = await newSecret();
+  const { secret, id } = await newSecret(ctx, "setupLink");
   const expiresAt = ctx.now + options.ttlSeconds * 1000;
   const [inserted] = await commitAndRelay(ctx, tenantId, [
     insertLink({ id, tenantId, createdAt: ctx.now, expiresAt, returnUrl: options.returnUrl }),
@@ -80,7 +92,8 @@ export async function createSetupLink(
  * names), or null. One read and no write: opening a link must not use it up or change anything, since mail scanners
  * open links too.
  */
-export async function openSetupLink(ctx: OperatorContext, secret: string) {
+export async function openSetupLink(ctx: IssuingContext, secret: string) {
+  if (!(await signedFor(ctx, "setupLink", secret))) return null;
   const link = await findOpenLink(ctx.db, await idOf(secret), ctx.now);
   return link && { expiresAt: link.expiresAt, tenantName: link.tenantName };
 }
@@ -89,11 +102,12 @@ export async function openSetupLink(ctx: OperatorContext, secret: string) {
  * Redeems a link into a new session, once: a used, expired or unknown link (or one whose tenant is gone) gives null.
  * Two round trips: the link's tenant (for the audit row), then the conditional redemption that decides.
  */
-export async function redeemSetupLink(ctx: OperatorContext, linkSecret: string, sessionTtl: number) {
+export async function redeemSetupLink(ctx: IssuingContext, linkSecret: string, sessionTtl: number) {
+  if (!(await signedFor(ctx, "setupLink", linkSecret))) return null;
   const linkId = await idOf(linkSecret);
   const link = await findOpenLink(ctx.db, linkId, ctx.now);
   if (!link) return null;
-  const session = await newSecret();
+  const session = await newSecret(ctx, "session", link.tenantId);
   const expiresAt = ctx.now + sessionTtl;
   const [redeemed] = await commitAndRelay(ctx, link.tenantId, [
     ...redeemLinkStatements(linkId, { id: session.id, now: ctx.now, expiresAt }),
@@ -109,8 +123,13 @@ export async function redeemSetupLink(ctx: OperatorContext, linkSecret: string, 
 
 export type PortalSession = NonNullable<Awaited<ReturnType<typeof findLiveSession>>>;
 
-/** The live session a cookie names, or null (expired, ended, its tenant deleted, or never issued). */
-export async function findPortalSession(ctx: OperatorContext, sessionSecret: string) {
+/**
+ * The live session of `tenantId` a cookie names, or null (expired, ended, its tenant deleted, another tenant's, or
+ * never issued). A session signed for the tenant still costs its one D1 read, never cached: that read is what sees
+ * a sign-out, the operator ending the customer's sessions, or the tenant's deletion.
+ */
+export async function findPortalSession(ctx: IssuingContext, sessionSecret: string, tenantId: string) {
+  if (!(await signedFor(ctx, "session", sessionSecret, tenantId))) return null;
   return findLiveSession(ctx.db, await idOf(sessionSecret), ctx.now);
 }
 
@@ -128,21 +147,27 @@ export async function endPortalSession(ctx: OperatorContext, sessionSecret: stri
  * as a customer's, tied to the key (`keyDigest`) so rotating the key ends it. Logged, not audited: the audit log is
  * per tenant.
  */
-export async function startOperatorSession(ctx: OperatorContext, keyDigest: string, sessionTtl: number) {
-  const session = await newSecret();
+export async function startOperatorSession(ctx: IssuingContext, keyDigest: string, sessionTtl: number) {
+  const session = await newSecret(ctx, "session", CONSOLE_SCOPE);
   const row = { id: session.id, keyDigest, createdAt: ctx.now, expiresAt: ctx.now + sessionTtl };
   await runBatch(ctx.db, [insertOperatorSession(row)]);
   logEvent("info", "console_sign_in", { sessionId: session.id.slice(0, 12) });
   return session.secret;
 }
 
-/** An operator's session still open under the current key, with the tenant a page names (null if none). */
-export const findConsoleSession = async (
-  ctx: OperatorContext,
+/**
+ * An operator's session still open under the current key, with the tenant a page names (null if none). As a
+ * customer's, one D1 read once its MAC holds, none before.
+ */
+export async function findConsoleSession(
+  ctx: IssuingContext,
   sessionSecret: string,
   keyDigest: string,
   tenantId?: string,
-) => findOperatorSession(ctx.db, await idOf(sessionSecret), keyDigest, ctx.now, tenantId);
+) {
+  if (!(await signedFor(ctx, "session", sessionSecret, CONSOLE_SCOPE))) return { live: false, tenant: null };
+  return findOperatorSession(ctx.db, await idOf(sessionSecret), keyDigest, ctx.now, tenantId);
+}
 
 export async function endOperatorSession(ctx: OperatorContext, sessionSecret: string) {
   await runBatch(ctx.db, [endSession(await idOf(sessionSecret), ctx.now)]);

@@ -16,6 +16,7 @@ import {
 } from "../db/tokens";
 import type { EventType } from "../events/registry";
 import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
+import type { SigningSecrets } from "../tokens/signing";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, CommittedButUnpublished, type CommittedTokenChange, type RevocationReason } from "./errors";
@@ -24,20 +25,23 @@ import { relayNow } from "./relay";
 export const azureAdDisabled = () =>
   new AdminError("azure_ad_disabled", "The tenant's Azure AD option is off; enable it before issuing tokens.");
 
-/** An operator context that can issue tokens: it holds the current signing key. */
-export type IssuingContext = OperatorContext & { signingKey: string };
+/**
+ * An operator context that can issue tokens, setup links and sessions, and check links and sessions: it holds the
+ * signing secrets (new values are signed with the first).
+ */
+export type IssuingContext = OperatorContext & { signingKeys: SigningSecrets };
 
 /**
  * TOKEN_SIGNING_KEYS as configured: comma-separated, the current key first and, while rotating the key, the previous
- * one after it (tokens signed with either verify). A deployment without a key is a configuration error.
+ * one after it (values signed with either verify). A deployment without a key is a configuration error.
  */
-export function tokenSigningKeys(configured: string | undefined): string[] {
-  const keys = (configured ?? "")
+export function tokenSigningKeys(configured: string | undefined): SigningSecrets {
+  const [current, ...previous] = (configured ?? "")
     .split(",")
     .map((k) => k.trim())
     .filter(Boolean);
-  if (keys.length === 0) throw new Error("TOKEN_SIGNING_KEYS is not set");
-  return keys;
+  if (current === undefined) throw new Error("TOKEN_SIGNING_KEYS is not set");
+  return [current, ...previous];
 }
 
 export const MIN_TOKEN_TTL_SECONDS = 300;
@@ -208,7 +212,7 @@ async function afterCommit(
  */
 async function prepareToken(ctx: IssuingContext, tenant: TenantPlacement, ttlSeconds: number) {
   const tenantId = tenant.id;
-  const token = await generateToken(tenantId, ctx.signingKey);
+  const token = await generateToken(tenantId, ctx.signingKeys);
   const hash = await hashToken(token);
   const tokenId = crypto.randomUUID();
   const expiresAt = ctx.now + ttlSeconds * 1000;

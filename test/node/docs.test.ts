@@ -3,12 +3,14 @@
 // admin error table in docs/api.md is prose, checked against the closed list of codes, and docs/events.md's table of
 // event types against the event registry.
 import { readFileSync } from "node:fs";
+import { parse } from "smol-toml";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
 import { MAX_AUDIT_DETAIL_BYTES, MAX_AUDIT_IDS } from "../../src/db/audit";
 import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
 import { EVENT_TYPES, EVENTS, type EventType } from "../../src/events/registry";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
+import { PAGE_RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/pages/rate-limit";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from "../../src/scim/filter/parse";
@@ -124,6 +126,7 @@ type Row = [limit: string, value: string, whenExceeded: string];
 function sections(): [string, Row[]][] {
   const rate = rateLimit("TENANT_RATE_LIMITER");
   const legacy = rateLimit("LEGACY_AUTH_LIMITER");
+  const pages = rateLimit("PAGE_RATE_LIMITER");
   const quotas = installedQuotaDefaults();
   const refused = "`400` naming the quota (admin API: `403 quota_exceeded`); nothing written";
   return [
@@ -224,6 +227,11 @@ function sections(): [string, Row[]][] {
           "404 page; a new link is needed",
         ],
         ["Expired links and sessions kept", duration(PORTAL_RETENTION_MS), "deleted"],
+        [
+          "Requests per client address, to the portal and to the console apart, per Cloudflare location (assets not counted)",
+          `${n(pages.limit)} per ${pages.period} s`,
+          `\`429\` page with \`Retry-After\` (window of ${PAGE_RATE_LIMIT_PERIOD_SECONDS} s)`,
+        ],
       ],
     ],
     [
@@ -333,6 +341,26 @@ it("wrangler.toml declares the housekeeping cron the worker runs housekeeping on
   const crons = JSON.parse(/^crons = (\[.*\])$/m.exec(toml)?.[1] ?? "[]") as string[];
   expect(crons).toContain(HOUSEKEEPING_CRON);
   expect(crons).toHaveLength(2);
+});
+
+it("wrangler.toml gives every environment the same rate limiters, each environment its own namespaces", () => {
+  interface Limiter {
+    name: string;
+    namespace_id: string;
+    simple: unknown;
+  }
+  // The shape this test reads; the expectations below fail on any other.
+  const config = parse(readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8")) as unknown as {
+    ratelimits: Limiter[];
+    env: Record<string, { ratelimits: Limiter[] }>;
+  };
+  const budgets = (limiters: Limiter[]) => limiters.map(({ name, simple }) => ({ name, simple }));
+  const top = config.ratelimits;
+  expect(top.map((l) => l.name)).toEqual(["TENANT_RATE_LIMITER", "LEGACY_AUTH_LIMITER", "PAGE_RATE_LIMITER"]);
+  const environments = Object.values(config.env);
+  for (const environment of environments) expect(budgets(environment.ratelimits)).toEqual(budgets(top));
+  const namespaces = [top, ...environments.map((e) => e.ratelimits)].flat().map((l) => l.namespace_id);
+  expect(new Set(namespaces).size).toBe(namespaces.length);
 });
 
 it("wrangler.toml never sets WEBHOOKS_ALLOW_HTTP, in any environment", () => {

@@ -10,7 +10,7 @@ import { type WebhookAdminContext, webhookUrlPolicy } from "../../services/webho
 /** What an operator use case runs with when the admin API calls it (issuing tokens included). */
 export const operatorContext = (c: Context<AppEnv>): IssuingContext => ({
   ...composeOperator(c.env, c.var.now, "admin", c.var.databases),
-  signingKey: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS)[0] as string,
+  signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
 });
 
 /** The `:tenantId` of a tenant-scoped admin route (the use case checks the tenant exists). */

@@ -18,6 +18,7 @@ import { nudgeTenantOfPath } from "../feed-nudge";
 import { nonceOf, pageContext } from "../pages/context";
 import { PortalRefusal } from "../pages/errors";
 import { consolePaths, portalPaths } from "../pages/paths";
+import { pageRateLimit } from "../pages/rate-limit";
 import { pageSecurity } from "../pages/security";
 import { TENANT, tenantPages } from "../pages/tenant-pages";
 import { consoleKeyDigest, endConsoleCookie, requireOperator, signedInToConsole, startConsoleCookie } from "./session";
@@ -35,7 +36,7 @@ const ticked = (value: unknown) => value === "on";
  * customer's sessions, the Azure AD option). Sessions and CSRF are the portal's, marked as an operator's.
  */
 export const consoleRouter = new Hono<AppEnv>()
-  .use("*", ...pageSecurity)
+  .use("*", ...pageSecurity, pageRateLimit("console"))
   .get("/", async (c) =>
     (await signedInToConsole(c)) ? c.redirect(consolePaths.tenants(), 303) : c.html(SignInPage({ nonce: nonceOf(c) })),
   )

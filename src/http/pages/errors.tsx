@@ -7,12 +7,13 @@ import { QuotaExceededError, refusalMessage } from "../../services/quotas";
 import { nonceOf } from "./context";
 import { ProblemPage } from "./views/access";
 
-/** A refusal the portal shows as a page with this status and text. */
+/** A refusal the portal shows as a page with this status, text and headers. */
 export class PortalRefusal extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 413,
+    readonly status: 400 | 403 | 404 | 413 | 429,
     readonly title: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = "PortalRefusal";
@@ -85,6 +86,7 @@ interface Problem {
   message: string;
   /** The way back to the integration is the next step, not only a way out. */
   onward?: boolean;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -93,7 +95,8 @@ interface Problem {
  */
 function portalProblem(error: Error, storageUnavailable: boolean): Problem & { expected: boolean } {
   if (error instanceof PortalRefusal) {
-    return { status: error.status, title: error.title, message: error.message, expected: true };
+    const { status, title, message, headers } = error;
+    return { status, title, message, headers, expected: true };
   }
   if (error instanceof AdminError && error.status < 500) {
     const wording = FOR_THE_CUSTOMER[error.code] ?? { title: "That did not work", message: error.message };
@@ -124,8 +127,8 @@ function portalProblem(error: Error, storageUnavailable: boolean): Problem & { e
 
 /** The page of a failed portal request, with the way back to its tenant's integration when it came from there. */
 export function portalErrorResponse(c: Context<AppEnv>, error: Error, storageUnavailable: boolean) {
-  const { expected, onward, ...problem } = portalProblem(error, storageUnavailable);
+  const { expected, onward, headers, ...problem } = portalProblem(error, storageUnavailable);
   const back = c.var.portal?.frame.paths.home;
   const body = ProblemPage({ nonce: nonceOf(c), ...problem, back, onward });
-  return { response: c.html(body, problem.status as ContentfulStatusCode), expected };
+  return { response: c.html(body, problem.status as ContentfulStatusCode, headers), expected };
 }

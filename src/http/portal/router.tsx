@@ -6,6 +6,7 @@ import { PORTAL_CSS, PORTAL_ICON, PORTAL_JS } from "../pages/assets";
 import { nonceOf, pageContext } from "../pages/context";
 import { PortalRefusal } from "../pages/errors";
 import { areaPaths, portalPaths } from "../pages/paths";
+import { pageRateLimit } from "../pages/rate-limit";
 import { pageSecurity } from "../pages/security";
 import { csrfMatches, csrfToken } from "../pages/sessions";
 import { TENANT, tenantPages } from "../pages/tenant-pages";
@@ -27,6 +28,8 @@ export const portalRouter = new Hono<AppEnv>()
   .get("/assets/portal.css", (c) => c.body(PORTAL_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }))
   .get("/assets/portal.js", (c) => c.body(PORTAL_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }))
   .get("/assets/icon.svg", (c) => c.body(PORTAL_ICON, 200, { "Content-Type": "image/svg+xml" }))
+  // After the assets: a page's stylesheet, script and icon are part of its view, not requests of their own.
+  .use("*", pageRateLimit("portal"))
   .get("/links/:secret", async (c) => {
     const secret = c.req.param("secret");
     const link = await openSetupLink(pageContext(c), secret);

@@ -48,7 +48,7 @@ const wayBack = (c: Context<AppEnv>, returnUrl: string | null) =>
 export const requireCustomerSession = createMiddleware<AppEnv>(async (c, next) => {
   const tenantId = c.req.param("tenantId");
   const secret = getCookie(c, SESSION_COOKIE);
-  const session = secret ? await findPortalSession(pageContext(c), secret) : null;
+  const session = secret && tenantId ? await findPortalSession(pageContext(c), secret, tenantId) : null;
   if (!secret || !session || session.tenantId !== tenantId) {
     return c.html(NoSessionPage({ nonce: nonceOf(c) }), 404);
   }
