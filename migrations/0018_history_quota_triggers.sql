@@ -81,10 +81,16 @@ FROM (
 CREATE TRIGGER `tenant_quotas_signal`
 AFTER UPDATE OF `user_count`, `group_count`, `stored_bytes`, `log_bytes`, `max_users`, `max_groups`, `max_bytes`,
   `max_history_bytes` ON `tenant_quotas`
-WHEN NEW.`user_count` > OLD.`user_count` OR NEW.`group_count` > OLD.`group_count`
+WHEN (NEW.`user_count` > OLD.`user_count` OR NEW.`group_count` > OLD.`group_count`
   OR NEW.`stored_bytes` > OLD.`stored_bytes` OR NEW.`log_bytes` > OLD.`log_bytes`
   OR NEW.`max_users` IS NOT OLD.`max_users` OR NEW.`max_groups` IS NOT OLD.`max_groups`
-  OR NEW.`max_bytes` IS NOT OLD.`max_bytes` OR NEW.`max_history_bytes` IS NOT OLD.`max_history_bytes`
+  OR NEW.`max_bytes` IS NOT OLD.`max_bytes` OR NEW.`max_history_bytes` IS NOT OLD.`max_history_bytes`)
+  -- Only near a limit (or with a level to re-arm): every write of a tenant far from its limits skips the body.
+  AND (NEW.`signalled` <> '{}' OR EXISTS (SELECT 1 FROM `quota_defaults` d WHERE d.`id` = 1
+    AND (NEW.`user_count` * 100 >= 80 * coalesce(NEW.`max_users`, d.`max_users`)
+      OR NEW.`group_count` * 100 >= 80 * coalesce(NEW.`max_groups`, d.`max_groups`)
+      OR NEW.`stored_bytes` * 100 >= 80 * coalesce(NEW.`max_bytes`, d.`max_bytes`)
+      OR (NEW.`feed_bytes` + NEW.`log_bytes`) * 100 >= 80 * coalesce(NEW.`max_history_bytes`, d.`max_history_bytes`))))
 BEGIN
   INSERT INTO `events` (`tenant_id`, `sequence`, `id`, `type`, `occurred_at`, `resource`, `data`)
   SELECT NEW.`tenant_id`,

@@ -62,8 +62,13 @@ describe("the history quota's registry", () => {
     expect(levels.sort()).toEqual([...QUOTA_SIGNAL_PERCENTS]);
   });
 
-  it("signals every quota the quota registry has", () => {
+  it("signals every quota the quota registry has", async () => {
     expect(EVENTS["quota.threshold_reached"].data.entries.quota.options).toEqual(QUOTAS);
+    const view = await DATABASES.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'tenant_quota_levels'").first<{
+      sql: string;
+    }>();
+    const named = /CROSS JOIN \(([^)]*)\)/.exec(view?.sql ?? "")?.[1] ?? "";
+    expect([...named.matchAll(/SELECT '([^']+)'/g)].map((m) => m[1])).toEqual(QUOTAS);
   });
 });
 
