@@ -127,13 +127,14 @@ function upsertLimits(
   limits: Partial<QuotaLimits>,
   guard: SQL,
 ) {
-  const columns = QUOTAS.filter((q) => limits[q] !== undefined).map((q) => QUOTA_SPECS[q].limit);
+  const named = QUOTAS.filter((q) => limits[q] !== undefined);
+  const columns = named.map((q) => QUOTA_SPECS[q].limit);
   const keyColumn = table === tenantQuotas ? "tenant_id" : "id";
-  return sql`INSERT INTO ${table} (${sql.raw([keyColumn, ...columns].join(", "))})
-    SELECT ${key}, ${sql.join(
-      QUOTAS.filter((q) => limits[q] !== undefined).map((q) => sql`${limits[q]}`),
-      sql`, `,
-    )}
+  const values = sql.join(
+    named.map((q) => sql`${limits[q]}`),
+    sql`, `,
+  );
+  return sql`INSERT INTO ${table} (${sql.raw([keyColumn, ...columns].join(", "))}) SELECT ${key}, ${values}
     WHERE ${guard}
     ON CONFLICT (${sql.raw(keyColumn)}) DO UPDATE SET ${sql.raw(columns.map((c) => `${c} = excluded.${c}`).join(", "))}`;
 }
