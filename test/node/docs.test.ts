@@ -26,6 +26,7 @@ import {
 import { LAST_USED_RESOLUTION_MS, REFUSED_TOKEN_MEMORY_MS } from "../../src/services/authenticate";
 import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
 import { DEFAULT_EVENT_PAGE, DEFAULT_EVENT_RETENTION_DAYS, MAX_EVENT_PAGE } from "../../src/services/events";
+import { EXPORT_PAGE, EXPORT_PAGE_BYTES } from "../../src/services/export";
 import {
   AUDIT_RETENTION_MS,
   EVENT_PURGE_BATCH,
@@ -182,6 +183,11 @@ function sections(): [string, Row[]][] {
           "`400 invalid_request`; a page cut by bytes continues at its `nextCursor`",
         ],
         ["User ids in one membership event", n(MAX_MEMBERS_PER_EVENT), "consecutive events"],
+        [
+          "Rows per query of an export (users, groups, memberships)",
+          `${n(EXPORT_PAGE)}, at most ${n(EXPORT_PAGE_BYTES)} bytes of them besides the first`,
+          "the next page, streamed after it",
+        ],
         [
           "Change feed kept",
           `${n(DEFAULT_EVENT_RETENTION_DAYS)} days (\`EVENT_RETENTION_DAYS\`)`,
