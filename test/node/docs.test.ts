@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
 import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
+import { RELEASE_CHUNK } from "../../src/db/relay";
 import { EVENT_TYPES, EVENTS, type EventType } from "../../src/events/registry";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
@@ -261,6 +262,11 @@ function sections(): [string, Row[]][] {
         ["Audit log kept", duration(AUDIT_RETENTION_MS), "deleted"],
         ["Log rows (failed requests, audit) purged per batch", n(LOG_PURGE_BATCH), "next batch"],
         ["Change-feed events purged per batch", n(EVENT_PURGE_BATCH), "next batch"],
+        [
+          "Entra's users handed back per relay pass when an integration is removed",
+          n(RELEASE_CHUNK),
+          "the next pass (the cron's, every five minutes)",
+        ],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
         ["Failed-request path (with query) stored", `${n(MAX_LOGGED_PATH_LENGTH)} characters`, "truncated"],
         ["Failed-request rows per tenant", n(MAX_FAILED_REQUEST_ROWS), "identical failures aggregate; the oldest go"],
