@@ -275,6 +275,26 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
   describe("a tenant whose oldest entry keeps failing", () => {
     afterEach(() => vi.restoreAllMocks());
 
+    /** An entry of the tenant's whose effect the relay cannot apply: one a newer version (or a bug) wrote. */
+    const entryOf = (effect: string) => ({
+      fail: (t: TestTenant) =>
+        seedRows("relay_outbox", [
+          {
+            id: crypto.randomUUID(),
+            tenant_id: t.tenantId,
+            at: Date.now(),
+            actor: "admin",
+            action: "tenant.updated",
+            effect,
+          },
+        ]),
+      mend: async (t: TestTenant) => {
+        await env.DB.prepare("UPDATE relay_outbox SET effect = NULL WHERE tenant_id = ? AND effect IS NOT NULL")
+          .bind(t.tenantId)
+          .run();
+      },
+    });
+
     it.each([
       {
         fault: "a fence left standing in its data database",
@@ -287,25 +307,8 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
           await env.DATA_1.prepare("DELETE FROM tenant_fences WHERE tenant_id = ?").bind(t.tenantId).run();
         },
       },
-      {
-        fault: "an entry this version cannot apply",
-        fail: (t: TestTenant) =>
-          seedRows("relay_outbox", [
-            {
-              id: crypto.randomUUID(),
-              tenant_id: t.tenantId,
-              at: Date.now(),
-              actor: "admin",
-              action: "tenant.updated",
-              effect: JSON.stringify({ fromANewerVersion: true }),
-            },
-          ]),
-        mend: async (t: TestTenant) => {
-          await env.DB.prepare("UPDATE relay_outbox SET effect = NULL WHERE tenant_id = ? AND effect IS NOT NULL")
-            .bind(t.tenantId)
-            .run();
-        },
-      },
+      { fault: "an entry this version cannot apply", ...entryOf(JSON.stringify({ fromANewerVersion: true })) },
+      { fault: "an entry whose effect is not JSON", ...entryOf("{not json") },
     ])(
       "($fault) holds up no other tenant of its database: theirs are relayed, its own wait in order and are reported",
       async ({ fail, mend }) => {

@@ -71,8 +71,12 @@ const applicable = (scope?: OutboxScope) =>
 /** The outbox's own rowid, the order entries were written in. */
 const written = sql`${relayOutbox}.rowid`;
 
-/** An entry (of `table`, the outbox or an alias) whose effect is a release: it may take many passes. */
-const releasing = (table: SQL) => sql`${table}.effect ->> '$.releaseManagedUsers' IS NOT NULL`;
+/**
+ * An entry (of `table`, the outbox or an alias) whose effect is a release: it may take many passes. An effect that
+ * is not JSON is no release (and fails on its own when applied): `->>` would fail the whole read.
+ */
+const releasing = (table: SQL) =>
+  sql`CASE WHEN json_valid(${table}.effect) THEN ${table}.effect ->> '$.releaseManagedUsers' END IS NOT NULL`;
 
 /**
  * Entries waiting to be applied in `scope`, oldest first, with their tenant's data database. Not those of the
