@@ -7,8 +7,11 @@ import { drainOutbox } from "./services/relay";
 import { nudgeStalledMoves } from "./services/tenant-move";
 import { sweepWebhooks, type WebhookMessage } from "./services/webhook-delivery";
 
-/** Outbox passes of the every-few-minutes relay (30 entries each): a backlog left by a data database's outage. */
-const RELAY_PASSES = 20;
+/**
+ * D1 calls of the every-few-minutes relay: about 20 passes of 30 entries (three calls each when none fails), for a
+ * backlog left by a data database's outage, or a release of many users going on.
+ */
+const RELAY_CALLS = 100;
 
 const app = createApp();
 
@@ -21,7 +24,7 @@ export default {
     if (controller.cron !== HOUSEKEEPING_CRON) {
       const delivery = deliveryContext(env);
       // Each on its own: a failing relay of the outbox must not keep the webhook sweep from running.
-      ctx.waitUntil(drainOutbox(delivery, RELAY_PASSES));
+      ctx.waitUntil(drainOutbox(delivery, RELAY_CALLS));
       ctx.waitUntil(sweepWebhooks(delivery));
       ctx.waitUntil(nudgeStalledMoves(moveContext(env, operatorContext(env, controller.scheduledTime, "move"))));
       return;

@@ -92,6 +92,7 @@ describe("housekeeping", () => {
       kvSwept: 2,
       // The audit rows and events of the expiry, the end of the grace period and the warning, into the data database.
       relayed: 3,
+      relayHeld: [],
       deletionsFinished: 0,
       remaining: NOTHING_LEFT,
       done: true,
@@ -148,6 +149,7 @@ describe("housekeeping", () => {
       purgedPortal: 0,
       kvSwept: 0,
       relayed: 0,
+      relayHeld: [],
       deletionsFinished: 0,
       remaining: NOTHING_LEFT,
       done: true,

@@ -5,17 +5,18 @@
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RELEASE_CHUNK } from "../src/db/relay";
 import { TENANT_COLUMNS } from "../src/db/tables";
 import worker from "../src/index";
 import { runHousekeeping } from "../src/services/housekeeping";
-import { drainOutbox } from "../src/services/relay";
+import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
 import { hashToken } from "../src/tokens/token";
 import { countingD1, failingD1, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, isControlTable, placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
-import { seedGroup } from "./support/seed";
+import { seedGroup, seedRows } from "./support/seed";
 import { countRows, TENANT_TABLES, tenantSnapshot } from "./support/storage";
 
 interface DatabaseItem {
@@ -230,10 +231,10 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
       expect((await rotate(stuck, fetchWith({ bindings: { DATA_1: down("DATA_1") } }))).status).toBe(201);
     expect((await rotate(healthy, fetchWith({ bindings: { DATA_2: down("DATA_2") } }))).status).toBe(201);
     expect([await outbox(stuck.tenantId), await outbox(healthy.tenantId)]).toEqual([31, 1]);
-    await drainOutbox(cronContext(Date.now(), { DATA_1: down("DATA_1") }), 20);
+    await drainOutbox(cronContext(Date.now(), { DATA_1: down("DATA_1") }), 100);
     expect([await outbox(stuck.tenantId), await outbox(healthy.tenantId)]).toEqual([31, 0]);
     expect(await typesOf(healthy)).toEqual(["integration.created", "token.issued", "token.rotated"]);
-    await drainOutbox(cronContext(Date.now()), 20);
+    await drainOutbox(cronContext(Date.now()), 100);
     expect(await outbox(stuck.tenantId)).toBe(0);
     expect((await typesOf(stuck)).filter((t) => t === "token.rotated")).toHaveLength(31);
     await expectGapFree(stuck);
@@ -260,6 +261,173 @@ describe("control-plane changes reach the tenant's feed through the relay", () =
     expect(await managedBy(after.id)).toBe("azure-ad");
     expect(await typesOf(t)).toContain("integration.deleted");
   });
+
+  /** The tenant's entries waiting in the outbox, oldest first (`withEvent`: only those that become an event). */
+  const waiting = async (tenantId: string, withEvent = false) =>
+    (
+      await env.DB.prepare(
+        `SELECT id FROM relay_outbox WHERE tenant_id = ? ${withEvent ? "AND event_type IS NOT NULL" : ""} ORDER BY rowid`,
+      )
+        .bind(tenantId)
+        .all<{ id: string }>()
+    ).results.map((r) => r.id);
+
+  describe("a tenant whose oldest entry keeps failing", () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    /** An entry of the tenant's whose effect the relay cannot apply: one a newer version (or a bug) wrote. */
+    const entryOf = (effect: string) => ({
+      fail: (t: TestTenant) =>
+        seedRows("relay_outbox", [
+          {
+            id: crypto.randomUUID(),
+            tenant_id: t.tenantId,
+            at: Date.now(),
+            actor: "admin",
+            action: "tenant.updated",
+            effect,
+          },
+        ]),
+      mend: async (t: TestTenant) => {
+        await env.DB.prepare("UPDATE relay_outbox SET effect = NULL WHERE tenant_id = ? AND effect IS NOT NULL")
+          .bind(t.tenantId)
+          .run();
+      },
+    });
+
+    it.each([
+      {
+        fault: "a fence left standing in its data database",
+        fail: async (t: TestTenant) => {
+          await env.DATA_1.prepare("INSERT INTO tenant_fences (tenant_id, moved_to, fenced_at) VALUES (?, 'DATA_2', ?)")
+            .bind(t.tenantId, Date.now())
+            .run();
+        },
+        mend: async (t: TestTenant) => {
+          await env.DATA_1.prepare("DELETE FROM tenant_fences WHERE tenant_id = ?").bind(t.tenantId).run();
+        },
+      },
+      { fault: "an entry this version cannot apply", ...entryOf(JSON.stringify({ fromANewerVersion: true })) },
+      { fault: "an entry whose effect is not JSON", ...entryOf("{not json") },
+    ])(
+      "($fault) holds up no other tenant of its database: theirs are relayed, its own wait in order and are reported",
+      async ({ fail, mend }) => {
+        const [earlier, stuck, healthy] = [
+          await createTenant("Before Held", { database: "DATA_1" }),
+          await createTenant("Held", { database: "DATA_1" }),
+          await createTenant("After Held", { database: "DATA_1" }),
+        ];
+        const down = fetchWith({ bindings: { DATA_1: failingWhen("DATA_1", (q) => q.includes("relay_id")) } });
+        expect((await rotate(earlier, down)).status).toBe(201);
+        await fail(stuck);
+        // More entries of the failing tenant than a page holds: the first page holds another tenant's entry too (it
+        // fails as a whole), the next only the failing tenant's; a third tenant's come after them.
+        for (let i = 0; i < 31; i++) expect((await rotate(stuck)).status).toBe(201);
+        for (let i = 0; i < 2; i++) expect((await rotate(healthy, down)).status).toBe(201);
+        const held = await waiting(stuck.tenantId);
+        expect(held.length).toBeGreaterThanOrEqual(31);
+        expect([await outbox(earlier.tenantId), await outbox(healthy.tenantId)]).toEqual([1, 2]);
+
+        const errors: string[] = [];
+        vi.spyOn(console, "warn").mockImplementation((line: unknown) => errors.push(String(line)));
+        const report = await runHousekeeping(cronContext(Date.now()));
+        expect([await outbox(earlier.tenantId), await outbox(healthy.tenantId)]).toEqual([0, 0]);
+        expect(await typesOf(earlier)).toEqual(["integration.created", "token.issued", "token.rotated"]);
+        expect(await typesOf(healthy)).toEqual([
+          "integration.created",
+          "token.issued",
+          "token.rotated",
+          "token.rotated",
+        ]);
+        expect(await waiting(stuck.tenantId)).toEqual(held);
+        expect(report.relayHeld).toContain(stuck.tenantId);
+        expect(report.relayHeld).not.toContain(healthy.tenantId);
+        expect(report.relayHeld).not.toContain(earlier.tenantId);
+        expect(report.remaining.relay).toBeGreaterThanOrEqual(held.length);
+        const logged = errors.map((line) => JSON.parse(line)).filter((l) => l.event === "relay_tenant_held");
+        expect(logged).toContainEqual(expect.objectContaining({ tenantId: stuck.tenantId, entry: held[0] }));
+
+        // Once mended, its entries are applied in the order they were written, each once.
+        await mend(stuck);
+        const events = await waiting(stuck.tenantId, true);
+        await drainOutbox(cronContext(Date.now()), 200);
+        expect(await outbox(stuck.tenantId)).toBe(0);
+        expect((await feed(stuck)).slice(2).map((e) => e.id)).toEqual(events);
+        await expectGapFree(stuck);
+      },
+    );
+  });
+
+  it("an integration's removal hands its users back in chunks, the cron going on where the request stopped", async () => {
+    const t = await createTenant("Many Released", { database: "DATA_1" });
+    const other = await createTenant("Other Database", { database: "DATA_2" });
+    const size = 10 * RELEASE_CHUNK + 200;
+    await seedGroup(t.tenantId, `released-${t.tenantId}`, size);
+    const portal = await admin("POST", `/tenants/${t.tenantId}/users`, { body: { email: "own@release.example" } });
+    expect(portal.status).toBe(201);
+    const managed = async () =>
+      Number(
+        await env.DATA_1.prepare("SELECT count(*) AS n FROM users WHERE tenant_id = ? AND managed_by = 'azure-ad'")
+          .bind(t.tenantId)
+          .first("n"),
+      );
+    // What each statement that hands users back writes, and reads.
+    const releases: { changes: number; rowsRead: number }[] = [];
+    const data1 = interceptD1(
+      env.DATA_1,
+      () => {},
+      (result, sql) => {
+        sql.forEach((q, i) => {
+          const r = (Array.isArray(result) ? result[i] : result) as D1Result | undefined;
+          if (q.startsWith('update "users" set "managed_by"')) {
+            releases.push({ changes: r?.meta.changes ?? 0, rowsRead: r?.meta.rows_read ?? 0 });
+          }
+        });
+      },
+    );
+    const removed = await admin("DELETE", `/tenants/${t.tenantId}/integrations/azure-ad`, {
+      fetch: fetchWith({ bindings: { DATA_1: data1 } }),
+    });
+    expect(removed.status).toBe(204);
+    // The request hands back a few chunks; the entry waits for the rest, and the tenant's later entries behind it
+    // (the tokens' revocation, written with it).
+    expect(size - (await managed())).toBe(4 * RELEASE_CHUNK);
+    expect(await outbox(t.tenantId)).toBe(2);
+    const again = await admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad`, {
+      body: {},
+      fetch: fetchWith({ bindings: { DATA_1: data1 } }),
+    });
+    expect(again.status).toBe(201);
+    expect(await typesOf(t)).not.toContain("integration.deleted");
+    // Another database's entry is relayed in turn with the release's chunks, not after them.
+    expect(
+      (await rotate(other, fetchWith({ bindings: { DATA_2: failingWhen("DATA_2", (q) => q.includes("relay_id")) } })))
+        .status,
+    ).toBe(201);
+    // Room for two passes (a first of three calls, and one that may need all its calls).
+    const { applied } = await drainOutbox(cronContext(Date.now(), { DATA_1: data1 }), 1 + 3 + RELAY_PASS_CALLS);
+    expect(applied).toBeGreaterThanOrEqual(1);
+    expect(await outbox(other.tenantId)).toBe(0);
+    expect(await outbox(t.tenantId)).toBeGreaterThan(0);
+
+    await drainOutbox(cronContext(Date.now(), { DATA_1: data1 }), 200);
+    expect(await outbox(t.tenantId)).toBe(0);
+    expect(await managed()).toBe(0);
+    expect(releases.length).toBe(Math.ceil(size / RELEASE_CHUNK));
+    expect(Math.max(...releases.map((r) => r.changes))).toBe(RELEASE_CHUNK);
+    expect(releases.reduce((sum, r) => sum + r.changes, 0)).toBe(size);
+    // Each reads about its chunk's rows (the walk, the users, their triggers), wherever the walk stands.
+    expect(Math.max(...releases.map((r) => r.rowsRead))).toBeLessThanOrEqual(8 * RELEASE_CHUNK);
+    // The removal's event once, after every chunk, then what the tenant did next, in order.
+    const types = await typesOf(t);
+    expect(types.filter((type) => type === "integration.deleted")).toHaveLength(1);
+    expect(types.slice(-4)).toEqual(["integration.deleted", "token.revoked", "integration.created", "token.issued"]);
+    const portalUser = await env.DATA_1.prepare("SELECT managed_by, version FROM users WHERE user_name = ?")
+      .bind("own@release.example")
+      .first();
+    expect(portalUser).toEqual({ managed_by: "portal", version: 1 });
+    await expectGapFree(t);
+  }, 60_000);
 
   it("an effect goes with its entry: limits set while the data database is down apply when the relay runs", async () => {
     const t = await createTenant("Limits Later");

@@ -2,6 +2,7 @@ import { count, is, lt, SQL, sql } from "drizzle-orm";
 import type { EventType } from "../events/registry";
 import { jsonValue, type WriteContext } from "./audit";
 import { runBatch } from "./batch";
+import { cutByBytes } from "./byte-pages";
 import type { DataDb, RawDataDb, TenantDb } from "./client";
 import { eventFeeds, events } from "./schema";
 
@@ -138,7 +139,7 @@ export async function readFeed(
   const { after, limit, types } = page;
   const start = sql`max(${after}, ${purgedThrough(tenantId)})`;
   const columns = sql`e.sequence, e.id, e.type, e.occurred_at AS occurredAt, e.resource, e.data,
-    length(coalesce(e.resource, '')) + length(e.data) AS size`;
+    length(coalesce(e.resource, '')) + length(e.data) AS size_`;
   const ofTypes = (list: readonly EventType[]) => {
     const wanted = sql`SELECT DISTINCT value AS type FROM json_each(${JSON.stringify(list)})`;
     const bound = sql`SELECT min(b) FROM (SELECT (SELECT sequence FROM ${events}
@@ -157,22 +158,19 @@ export async function readFeed(
       ? sql`SELECT ${columns} FROM ${events} e WHERE e.tenant_id = ${tenantId} AND e.sequence > ${start}
         ORDER BY e.sequence LIMIT ${limit}`
       : ofTypes(types);
-  // Cut where the bytes so far reach the budget; `candidates` says how many rows the page had before the cut.
-  const read = sql`SELECT * FROM (SELECT *, sum(size) OVER (ORDER BY sequence ROWS UNBOUNDED PRECEDING) AS running,
-      count(*) OVER () AS candidates FROM (${candidates}))
-    WHERE running - size < ${MAX_EVENT_PAGE_BYTES} ORDER BY sequence`;
-  const [feed, rows] = await runBatch(db, [
+  const cut = cutByBytes(candidates, sql`sequence`, { rows: limit, bytes: MAX_EVENT_PAGE_BYTES });
+  const [feed, read] = await runBatch(db, [
     sql`SELECT ${purgedThrough(tenantId)} AS purgedThrough, ${lastSequence(tenantId)} AS newest`,
-    read,
+    cut.query,
   ]);
-  const found = rows?.results ?? [];
   const status = feed?.results[0];
+  const { rows, more } = cut.page(read);
   return {
     purgedThrough: Number(status?.purgedThrough ?? 0),
     newest: Number(status?.newest ?? 0),
-    events: found.map(toStoredEvent),
+    events: rows.map(toStoredEvent),
     /** True when more events may follow the page: it is full, or was cut by its byte budget. */
-    more: found.length === limit || found.length < Number(found[0]?.candidates ?? 0),
+    more,
   };
 }
 

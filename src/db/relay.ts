@@ -3,7 +3,7 @@ import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
-import { runBatch, type Statement } from "./batch";
+import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { eventRows, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits } from "./quotas";
@@ -12,8 +12,19 @@ import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema"
 /**
  * A change to a tenant's data that a control-plane change brings with it: limits set on the tenant (the quota
  * triggers read them in the data database), Entra's users handed back to the product when its integration goes.
+ * The release walks the tenant's users in chunks, one per relay pass; `after` is where it stands (the relay writes
+ * it into the waiting entry after each chunk).
  */
-export type RelayEffect = { limits: Partial<QuotaLimits> } | { releaseManagedUsers: true };
+export type RelayEffect = { limits: Partial<QuotaLimits> } | { releaseManagedUsers: true; after?: ReleaseCursor };
+
+/** The (created_at, id) of the last user a release's chunks have walked past. */
+export type ReleaseCursor = [createdAt: number, id: string];
+
+/**
+ * Users a release walks per relay pass (and so at most updates in one statement): an integration's removal hands
+ * back every user it provisioned, and one UPDATE over 100,000 of them would outlast what a D1 statement may take.
+ */
+export const RELEASE_CHUNK = 500;
 
 /** What a control-plane change records in the tenant's data database: its audit row, its event, its effect. */
 export interface RelayEntry extends Omit<AuditEntry, "relayId"> {
@@ -57,14 +68,42 @@ const applicable = (scope?: OutboxScope) =>
         : eq(tenants.database, scope.database),
   );
 
-/** Entries waiting to be applied in `scope`, oldest first, with their tenant's data database. */
-export function pendingOutbox(db: ControlDb, scope: OutboxScope, limit: number) {
+/** The outbox's own rowid, the order entries were written in. */
+const written = sql`${relayOutbox}.rowid`;
+
+/**
+ * An entry (of `table`, the outbox or an alias) whose effect is a release: it may take many passes. An effect that
+ * is not JSON is no release (and fails on its own when applied): `->>` would fail the whole read.
+ */
+const releasing = (table: SQL) =>
+  sql`CASE WHEN json_valid(${table}.effect) THEN ${table}.effect ->> '$.releaseManagedUsers' END IS NOT NULL`;
+
+/**
+ * Entries waiting to be applied in `scope`, oldest first, with their tenant's data database. Not those of the
+ * tenants in `held` (whose oldest entry failed in this run), nor those behind a release of their tenant: a tenant's
+ * entries are applied in the order they were written, and a release takes many passes (`holdsBack`: the entry's
+ * tenant may have entries waiting behind it).
+ */
+export function pendingOutbox(db: ControlDb, scope: OutboxScope, limit: number, held: readonly string[] = []) {
   return db
-    .select({ entry: relayOutbox, database: tenants.database })
+    .select({
+      entry: relayOutbox,
+      database: tenants.database,
+      holdsBack: sql<boolean>`${releasing(sql`${relayOutbox}`)}`.mapWith(Boolean),
+    })
     .from(relayOutbox)
     .innerJoin(tenants, eq(tenants.id, relayOutbox.tenantId))
-    .where(applicable(scope))
-    .orderBy(sql`${relayOutbox}.rowid`)
+    .where(
+      and(
+        applicable(scope),
+        held.length === 0
+          ? undefined
+          : sql`${relayOutbox.tenantId} NOT IN (SELECT value FROM json_each(${JSON.stringify(held)}))`,
+        sql`NOT EXISTS (SELECT 1 FROM ${relayOutbox} earlier WHERE earlier.tenant_id = ${relayOutbox.tenantId}
+          AND earlier.rowid < ${written} AND ${releasing(sql`earlier`)})`,
+      ),
+    )
+    .orderBy(written)
     .limit(limit);
 }
 
@@ -78,19 +117,30 @@ export async function databasesWithPending(db: ControlDb) {
   return rows.map((r) => r.database);
 }
 
+/** An entry the relay applied part of: a release whose walk goes on after `after`, in a later pass. */
+export interface Continuing {
+  id: string;
+  after: ReleaseCursor;
+}
+
 /**
  * Applies outbox entries to a data database in one batch (atomic): each entry's effect, event and audit row, all
  * written only if its audit row (by relay id) is not there yet, so an entry applied twice — a relay that failed
  * after applying, before deleting — is written once. The event keeps the entry's id and takes the next sequence of
- * the tenant's feed when it lands.
+ * the tenant's feed when it lands. A release applies one chunk per batch; its event and audit row come with its last
+ * chunk (so a move's catch-up, which copies every user again on that event, sees it after every chunk). Returns the
+ * releases that go on: every other entry is done.
  */
-export async function applyOutbox(db: RawDataDb, entries: OutboxEntry[]) {
-  const statements = entries.flatMap((entry): Statement[] => {
+export async function applyOutbox(db: RawDataDb, entries: OutboxEntry[]): Promise<Continuing[]> {
+  const statements: Statement[] = [];
+  const progress: { id: string; at: number }[] = [];
+  for (const entry of entries) {
     const ctx: WriteContext = { tenantId: entry.tenantId, now: entry.at, actor: entry.actor };
     const unapplied = sql`NOT EXISTS (SELECT 1 FROM ${auditEvents} WHERE relay_id = ${entry.id})`;
-    const effect = entry.effect === null ? null : (JSON.parse(entry.effect) as RelayEffect);
-    return [
-      ...(effect === null ? [] : [effectStatement(db, ctx, effect, unapplied)]),
+    const effect = entry.effect === null ? null : effectOf(db, ctx, JSON.parse(entry.effect) as RelayEffect, unapplied);
+    const recorded = sql`WHERE ${unapplied}${effect?.done ? sql` AND ${effect.done}` : sql``}`;
+    statements.push(
+      ...(effect?.writes ?? []),
       ...(entry.eventType === null
         ? []
         : [
@@ -98,7 +148,7 @@ export async function applyOutbox(db: RawDataDb, entries: OutboxEntry[]) {
               id: entry.id,
               type: entry.eventType as EventType,
               data: sql`json(${entry.eventData ?? "{}"})`,
-              from: sql`WHERE ${unapplied}`,
+              from: recorded,
             }),
           ]),
       auditRow(ctx, {
@@ -107,37 +157,85 @@ export async function applyOutbox(db: RawDataDb, entries: OutboxEntry[]) {
         resourceId: entry.resourceId ?? undefined,
         detail: entry.detail === null ? undefined : sql`json(${entry.detail})`,
         relayId: entry.id,
-        from: sql`WHERE ${unapplied}`,
+        from: recorded,
       }),
-    ];
+    );
+    if (effect?.walked) {
+      progress.push({ id: entry.id, at: statements.length });
+      statements.push(sql`SELECT NOT ${unapplied} AS done, (${effect.walked}) AS last`);
+    }
+  }
+  const results = await runBatch(db, statements);
+  return progress.flatMap(({ id, at }) => {
+    const [row] = rowsOf(results[at]);
+    return Number(row?.done) === 1 || row?.last == null
+      ? []
+      : [{ id, after: JSON.parse(String(row.last)) as ReleaseCursor }];
   });
-  await runBatch(db, statements);
 }
 
-/** Each kind of effect, matched by its key (the outbox stores effects as JSON in this shape). */
-function effectStatement(db: RawDataDb, ctx: WriteContext, effect: RelayEffect, unapplied: SQL): Statement {
-  if ("limits" in effect) return setTenantLimits(ctx.tenantId, effect.limits, unapplied);
+/**
+ * Each kind of effect, matched by its key (the outbox stores effects as JSON in this shape): its writes, and for an
+ * effect applied over several batches, when it is `done` (the entry's event and audit row wait for it) and how far
+ * this batch `walked` (a query for the cursor to continue from).
+ */
+function effectOf(
+  db: RawDataDb,
+  ctx: WriteContext,
+  effect: RelayEffect,
+  unapplied: SQL,
+): { writes: Statement[]; done?: SQL; walked?: SQL } {
+  if ("limits" in effect) return { writes: [setTenantLimits(ctx.tenantId, effect.limits, unapplied)] };
   if ("releaseManagedUsers" in effect) {
-    // Only users unchanged since the integration went: applied late, after a new integration's sync touched some,
-    // the release must not take those back from it.
-    return db
-      .update(users)
-      .set({ managedBy: "portal", adoptedAt: null, updatedAt: ctx.now, version: sql`${users.version} + 1` })
-      .where(
-        and(
-          eq(users.tenantId, ctx.tenantId),
-          eq(users.managedBy, "azure-ad"),
-          lte(users.updatedAt, ctx.now),
-          unapplied,
-        ),
-      );
+    // The next chunk of the tenant's users in creation order (users_tenant_created_idx), among those that existed
+    // when the integration went.
+    const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND created_at <= ${ctx.now}
+      ${effect.after ? sql`AND (created_at, id) > (${effect.after[0]}, ${effect.after[1]})` : sql``}
+      ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
+    return {
+      writes: [
+        // Only users unchanged since the integration went: applied late, after a new integration's sync touched
+        // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
+        // would otherwise walk the tenant's index instead of looking the chunk's ids up.
+        db
+          .update(users)
+          .set({ managedBy: "portal", adoptedAt: null, updatedAt: ctx.now, version: sql`${users.version} + 1` })
+          .where(
+            and(
+              sql`${users.id} IN (SELECT id FROM (${chunk}))`,
+              eq(users.managedBy, "azure-ad"),
+              lte(users.updatedAt, ctx.now),
+              unapplied,
+            ),
+          ),
+      ],
+      done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
+      walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
+    };
   }
   return unhandled(effect);
 }
 
-/** Removes applied entries from the outbox. */
-export async function deleteOutbox(db: ControlDb, ids: string[]) {
-  await runBatch(db, [sql`DELETE FROM ${relayOutbox} WHERE ${inArray(relayOutbox.id, ids)}`]);
+/** Whether the data database answers at all: a batch it refused was either its own failure, or its entries'. */
+export async function databaseAnswers(db: RawDataDb) {
+  try {
+    await runBatch(db, [sql`SELECT 1`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the applied entries from the outbox, and records where each release that goes on stands, in one batch. */
+export async function settleOutbox(db: ControlDb, applied: string[], continuing: Continuing[]) {
+  await runBatch(db, [
+    sql`DELETE FROM ${relayOutbox} WHERE id IN (SELECT value FROM json_each(${JSON.stringify(applied)}))`,
+    ...continuing.map(
+      ({ id, after }) =>
+        sql`UPDATE ${relayOutbox} SET effect = json_set(effect, '$.after', json(${JSON.stringify(after)}))
+          WHERE id = ${id}`,
+    ),
+  ]);
 }
 
 /** Entries not applied yet (what the cron's relay still has to do), as a query for a batch. */

@@ -2,6 +2,7 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { sha256Hex } from "../lib/digest";
 import { type RawRow, rowsOf, runBatch, type StatementFor } from "./batch";
+import { cutByBytes } from "./byte-pages";
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
 import { LIMIT_COLUMNS, perQuota, setTenantLimits } from "./quotas";
@@ -123,18 +124,13 @@ export async function readChunk(source: RawDataDb, tenantId: string, table: Copi
   const candidates = sql`SELECT ${columns}, ${size} AS size_ FROM ${table.table}
     WHERE tenant_id = ${tenantId}${after === null ? sql`` : sql` AND (${ids(table.key)}) > ${tuple(after)}`}
     ORDER BY ${ids(table.key)} LIMIT ${table.chunk}`;
-  const [result] = await runBatch(source, [
-    sql`SELECT * FROM (SELECT *, sum(size_) OVER (ORDER BY ${ids(table.key)} ROWS UNBOUNDED PRECEDING) AS running_,
-        count(*) OVER () AS candidates_ FROM (${candidates}))
-      WHERE running_ - size_ < ${CHUNK_BYTES} ORDER BY ${ids(table.key)}`,
-  ]);
-  const found = rowsOf(result);
-  const candidatesRead = Number(found[0]?.candidates_ ?? 0);
-  const rows = found.map(({ size_: _s, running_: _r, candidates_: _c, ...row }) => row);
+  const cut = cutByBytes(candidates, ids(table.key), { rows: table.chunk, bytes: CHUNK_BYTES });
+  const [result] = await runBatch(source, [cut.query]);
+  const { rows, more } = cut.page(result);
   return {
     rows,
     last: rows.length > 0 ? keyOf(table, rows[rows.length - 1] as RawRow) : after,
-    full: candidatesRead === table.chunk || rows.length < candidatesRead,
+    full: more,
   };
 }
 

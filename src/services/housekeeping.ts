@@ -88,6 +88,11 @@ export interface HousekeepingReport {
    * request could not relay itself.
    */
   relayed: number;
+  /**
+   * Tenants whose oldest outbox entry failed on its own in this run (each logged as `relay_tenant_held`): their
+   * entries wait, in order, while every other tenant's are relayed; counted in `remaining.relay`.
+   */
+  relayHeld: string[];
   /** Deleted tenants whose data and control rows are now all gone. */
   deletionsFinished: number;
   /** What each step still has to do after this run (all zero when `done`). */
@@ -138,8 +143,8 @@ export async function runHousekeeping(
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
   budget.left -= 1 + (await syncQuotaDefaults(ctx)).written;
-  const relay = await drainOutbox(ctx, Math.floor(budget.left / 3));
-  budget.left -= 3 * relay.passes;
+  const relay = await drainOutbox(ctx, budget.left);
+  budget.left -= relay.calls;
   const deletions = budget.left >= 2 ? await continueDeletions(ctx, Math.floor(budget.left / 2)) : null;
   budget.left -= 2 * (deletions?.steps ?? 0);
 
@@ -216,6 +221,7 @@ export async function runHousekeeping(
     purgedPortal,
     kvSwept,
     relayed: relay.applied,
+    relayHeld: relay.held,
     deletionsFinished: deletions?.finished ?? 0,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),

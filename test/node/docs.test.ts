@@ -8,6 +8,7 @@ import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
 import { MAX_AUDIT_DETAIL_BYTES, MAX_AUDIT_IDS } from "../../src/db/audit";
 import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
+import { RELEASE_CHUNK } from "../../src/db/relay";
 import { EVENT_TYPES, EVENTS, type EventType } from "../../src/events/registry";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { PAGE_RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/pages/rate-limit";
@@ -29,6 +30,7 @@ import {
 import { LAST_USED_RESOLUTION_MS, REFUSED_TOKEN_MEMORY_MS } from "../../src/services/authenticate";
 import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
 import { DEFAULT_EVENT_PAGE, DEFAULT_EVENT_RETENTION_DAYS, MAX_EVENT_PAGE } from "../../src/services/events";
+import { EXPORT_PAGE, EXPORT_PAGE_BYTES } from "../../src/services/export";
 import {
   AUDIT_RETENTION_MS,
   EVENT_PURGE_BATCH,
@@ -201,6 +203,11 @@ function sections(): [string, Row[]][] {
         ],
         ["User ids in one membership event", n(MAX_MEMBERS_PER_EVENT), "consecutive events"],
         [
+          "Rows per query of an export (users, groups, memberships)",
+          `${n(EXPORT_PAGE)}, at most ${n(EXPORT_PAGE_BYTES)} bytes of them besides the first`,
+          "the next page, streamed after it",
+        ],
+        [
           "Change feed kept",
           `${n(DEFAULT_EVENT_RETENTION_DAYS)} days (\`EVENT_RETENTION_DAYS\`)`,
           "purged hourly; older cursors `410 cursor_expired`",
@@ -278,6 +285,11 @@ function sections(): [string, Row[]][] {
         ["Audit log kept", duration(AUDIT_RETENTION_MS), "deleted"],
         ["Log rows (failed requests, audit) purged per batch", n(LOG_PURGE_BATCH), "next batch"],
         ["Change-feed events purged per batch", n(EVENT_PURGE_BATCH), "next batch"],
+        [
+          "Entra's users handed back per relay pass when an integration is removed",
+          n(RELEASE_CHUNK),
+          "the next pass (the cron's, every five minutes)",
+        ],
         ["Failed-request `detail` stored", `${n(MAX_DETAIL_LENGTH)} characters`, "truncated"],
         [
           "Audit row's `detail`",
