@@ -66,7 +66,7 @@ import {
   SWEEP_AFTER_MS,
 } from "../../src/services/webhook-delivery";
 import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
-import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
+import { GRANT_CONCURRENCY, GRANTS_PER_REQUEST, REFILL_TTL_SECONDS } from "../../src/tokens/grants";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 
 const n = (value: number) => value.toLocaleString("en-US");
@@ -244,6 +244,12 @@ function sections(): [string, Row[]][] {
         ["A refused signed token remembered per isolate", duration(REFUSED_TOKEN_MEMORY_MS), "401 without D1"],
         ["`lastUsedAt` resolution", duration(LAST_USED_RESOLUTION_MS), "coarser writes"],
         ["Life of a KV entry written back after a miss", duration(REFILL_TTL_SECONDS * 1000), "re-read from D1"],
+        ["KV grant changes in flight at once", n(GRANT_CONCURRENCY), "queued"],
+        [
+          "Grants one rotation ends in its own request (a tenant with more live tokens than two predates the bound)",
+          n(GRANTS_PER_REQUEST),
+          "ended in D1; their grants deleted by housekeeping's sweep",
+        ],
         ["Tokens handled per housekeeping batch (a step repeats its batch)", n(HOUSEKEEPING_BATCH_SIZE), "next batch"],
         [
           "Subrequests one hourly housekeeping run spends",
