@@ -100,7 +100,7 @@ export const accessTokens = sqliteTable(
     revokeReason: text("revoke_reason"),
     lastUsedAt: integer("last_used_at"),
     expiryWarnedAt: integer("expiry_warned_at"),
-    /** When housekeeping deleted the KV entry of this ended token once more (null: not yet). */
+    /** When this ended token's KV entry was deleted once more: by housekeeping, or its tenant's deletion. */
     kvSweptAt: integer("kv_swept_at"),
   },
   (t) => [

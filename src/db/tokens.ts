@@ -246,8 +246,12 @@ export function unsweptTokens(db: ControlDb, limit: number) {
     .limit(limit);
 }
 
+/** The ids as one JSON parameter: a deletion marks hundreds at once, and D1 binds at most 100 per statement. */
 export function markKvSwept(db: ControlDb, ids: string[], now: number) {
-  return db.update(accessTokens).set({ kvSweptAt: now }).where(inArray(accessTokens.id, ids));
+  return db
+    .update(accessTokens)
+    .set({ kvSweptAt: now })
+    .where(sql`${accessTokens.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
 }
 
 /** Ended, swept tokens that ended before `before`: their metadata may go. */
@@ -283,12 +287,15 @@ export function tokenBacklogCounts(db: ControlDb, now: number, warningMs: number
 }
 
 /**
- * The tenant's tokens whose KV entry may still exist: live ones, and ended ones housekeeping has not swept yet.
- * Deleting the tenant must leave none of their entries behind; swept ones have none.
+ * Up to `limit` of the tenant's tokens whose KV entry may still exist: live ones first, then ended ones housekeeping
+ * has not swept yet (an ended token's entry may have survived a failed delete). Deleting the tenant must leave none
+ * of their entries behind; swept ones have none, so marking what is deleted is how a deletion resumes.
  */
-export function tenantTokenHashes(db: ControlDb, tenantId: string) {
+export function tokensWithGrants(db: ControlDb, tenantId: string, limit: number) {
   return db
-    .select({ tokenHash: accessTokens.tokenHash })
+    .select({ id: accessTokens.id, tokenHash: accessTokens.tokenHash })
     .from(accessTokens)
-    .where(and(eq(accessTokens.tenantId, tenantId), isNull(accessTokens.kvSweptAt)));
+    .where(and(eq(accessTokens.tenantId, tenantId), isNull(accessTokens.kvSweptAt)))
+    .orderBy(sql`${accessTokens.status} != 'active'`)
+    .limit(limit);
 }

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { rowsOf, runNamedBatch, type Statement } from "../db/batch";
+import { rowsOf, runBatch, runNamedBatch, type Statement } from "../db/batch";
 import type { ControlDb } from "../db/client";
 import { outboxRow } from "../db/relay";
 import {
@@ -8,6 +8,7 @@ import {
   findLiveTokenByHash,
   insertTokenIfEnabled,
   liveTokenIdsJson,
+  markKvSwept,
   onceTokenExists,
   revokeLiveTokens,
   supersedeLiveTokens,
@@ -272,6 +273,17 @@ async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, ended: E
     const grant = { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t), database: tenant.database };
     return publishGrant(ctx, t.tokenHash, grant, now);
   });
+}
+
+/**
+ * Deletes the grants of ended tokens and records them as swept, so that no later sweep (housekeeping's, a tenant
+ * deletion's) takes them again; a failed delete leaves them all to the next.
+ */
+export async function sweepGrants(ctx: OperatorContext, tokens: { id: string; tokenHash: string }[]) {
+  const hashes = tokens.map((t) => t.tokenHash);
+  await deleteGrants(ctx.kv, hashes);
+  const ids = tokens.map((t) => t.id);
+  await runBatch(ctx.db, [markKvSwept(ctx.db, ids, ctx.now)]);
 }
 
 /** A new token's lifetime when the request names none: the configured default when it is valid, else one year. */

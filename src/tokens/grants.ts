@@ -39,11 +39,17 @@ export const REFILL_TTL_SECONDS = KV_MIN_EXPIRATION_TTL_SECONDS;
 export const GRANT_CONCURRENCY = 6;
 
 /**
- * Grants one rotation ends in its own request at most. Workers allow 1,000 subrequests per invocation (paid plan),
- * a KV call counting like a D1 call, and the request's own D1 calls need room beside them. Beyond it the tokens are
- * ended in D1 all the same, and housekeeping's sweep deletes the rest of their grants.
+ * Grants one admin request (a rotation, a tenant's deletion) ends at most. Workers allow 1,000 subrequests per
+ * invocation (paid plan), a KV call counting like a D1 call, and the request's own D1 calls need room beside them.
+ * Beyond it the tokens are ended in D1 all the same, and housekeeping's sweep deletes the rest of their grants.
  */
 export const GRANTS_PER_REQUEST = 400;
+
+/**
+ * Grants a resumable pass (a tenant deletion's sweep) takes at a time, recording how far it got after
+ * each chunk: a step takes as many chunks as its own budget allows, and the next step goes on from there.
+ */
+export const GRANT_CHUNK = 50;
 
 const grantKey = (tokenHash: string) => `token:${tokenHash}`;
 

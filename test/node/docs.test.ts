@@ -66,7 +66,7 @@ import {
   SWEEP_AFTER_MS,
 } from "../../src/services/webhook-delivery";
 import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
-import { GRANT_CONCURRENCY, GRANTS_PER_REQUEST, REFILL_TTL_SECONDS } from "../../src/tokens/grants";
+import { GRANT_CHUNK, GRANT_CONCURRENCY, GRANTS_PER_REQUEST, REFILL_TTL_SECONDS } from "../../src/tokens/grants";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 
 const n = (value: number) => value.toLocaleString("en-US");
@@ -246,9 +246,14 @@ function sections(): [string, Row[]][] {
         ["Life of a KV entry written back after a miss", duration(REFILL_TTL_SECONDS * 1000), "re-read from D1"],
         ["KV grant changes in flight at once", n(GRANT_CONCURRENCY), "queued"],
         [
-          "Grants one rotation ends in its own request (a tenant with more live tokens than two predates the bound)",
+          "Grants one rotation or tenant deletion ends in its own request (more than two live tokens predate the bound)",
           n(GRANTS_PER_REQUEST),
-          "ended in D1; their grants deleted by housekeeping's sweep",
+          "ended in D1; the rest of their grants deleted by housekeeping",
+        ],
+        [
+          "Grants a resumable pass (a tenant deletion's) takes at a time, recording how far it got",
+          n(GRANT_CHUNK),
+          "next chunk, next step",
         ],
         ["Tokens handled per housekeeping batch (a step repeats its batch)", n(HOUSEKEEPING_BATCH_SIZE), "next batch"],
         [
