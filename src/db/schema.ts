@@ -449,7 +449,10 @@ export const tenantMoves = sqliteTable(
     startSequence: integer("start_sequence"),
     /** The feed position the target has caught up to. */
     caughtUpThrough: integer("caught_up_through"),
-    /** Rows copied so far, per table (JSON), and the last verification (JSON), for GET /admin/tenants/{id}. */
+    /**
+     * Rows copied so far, per table (JSON), for GET /admin/tenants/{id}; after the switch also `grantsThrough`, how far
+     * the phase's rewrite of the token grants has got (the last token's creation time).
+     */
     progress: text("progress", { mode: "json" }).$type<Record<string, number>>().notNull(),
     verification: text("verification", { mode: "json" }).$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),

@@ -55,6 +55,27 @@ export function listLiveTokens(db: ControlDb, tenantId: string, now: number) {
 }
 
 /**
+ * The next chunk of a pass over the tenant's live tokens in the order they were created: those created after `after`
+ * (epoch ms), the first `limit` and any created in the same millisecond as the last of them, so that a chunk ends
+ * between two instants and the pass goes on after the last one's: no token is taken twice, none skipped.
+ */
+export function liveTokensCreatedAfter(db: ControlDb, tenantId: string, now: number, after: number, limit: number) {
+  const pending = and(eq(accessTokens.tenantId, tenantId), liveAt(now), gt(accessTokens.createdAt, after));
+  const last = db
+    .select({ at: accessTokens.createdAt })
+    .from(accessTokens)
+    .where(pending)
+    .orderBy(asc(accessTokens.createdAt))
+    .limit(1)
+    .offset(limit - 1);
+  return db
+    .select()
+    .from(accessTokens)
+    .where(and(pending, sql`${accessTokens.createdAt} <= coalesce((${last}), ${accessTokens.createdAt})`))
+    .orderBy(asc(accessTokens.createdAt));
+}
+
+/**
  * True while the tenant has the Azure AD option on (and is not being deleted): the guard of the statements that set
  * an integration up.
  */

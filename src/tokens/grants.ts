@@ -46,8 +46,8 @@ export const GRANT_CONCURRENCY = 6;
 export const GRANTS_PER_REQUEST = 400;
 
 /**
- * Grants a resumable pass (a tenant deletion's sweep) takes at a time, recording how far it got after
- * each chunk: a step takes as many chunks as its own budget allows, and the next step goes on from there.
+ * Grants a resumable pass (a move's rewrite, a deletion's sweep) takes at a time, recording how far it got after each
+ * chunk: a step takes as many chunks as its own budget allows, and the next step goes on from there.
  */
 export const GRANT_CHUNK = 50;
 

@@ -251,7 +251,7 @@ function sections(): [string, Row[]][] {
           "ended in D1; the rest of their grants deleted by housekeeping",
         ],
         [
-          "Grants a resumable pass (a tenant deletion's) takes at a time, recording how far it got",
+          "Grants a resumable pass (a move's rewrite, a tenant deletion's) takes at a time, recording how far it got",
           n(GRANT_CHUNK),
           "next chunk, next step",
         ],
