@@ -9,9 +9,11 @@ import { recordFailedRequest } from "../src/db/failed-requests";
 import { MAX_MEMBERSHIPS_PER_RESPONSE } from "../src/scim/groups";
 import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
 import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
+import { continueDeletions, DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
+import { GRANT_CHUNK, GRANTS_PER_REQUEST } from "../src/tokens/grants";
 import { hashToken } from "../src/tokens/token";
 import { raceAfter } from "./support/d1-intercept";
-import { placementOf, tenantDb, testDatabases } from "./support/databases";
+import { cronContext, placementOf, tenantDb, testDatabases } from "./support/databases";
 import {
   admin,
   createTenant,
@@ -22,9 +24,10 @@ import {
   type TestTenant,
   workerFetch,
 } from "./support/http";
+import { countingKv } from "./support/kv-intercept";
 import { PATCH_OP } from "./support/scim";
-import { seedGroup, seedMemberOf, seedRows } from "./support/seed";
-import { tenantSnapshot } from "./support/storage";
+import { seedGroup, seedLiveTokens, seedMemberOf, seedRows } from "./support/seed";
+import { countRows, tenantSnapshot } from "./support/storage";
 import { createUser } from "./support/users";
 
 const CUSTOM = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User";
@@ -332,6 +335,42 @@ describe("nothing of a deleted tenant stays usable", () => {
     expect(await env.TOKENS.get("token:hash-ended")).toBeNull();
     expect((await scim(leaving, "GET", "/Users")).status).toBe(401);
   });
+});
+
+describe("a deleted tenant's grants, more than one request ends", () => {
+  it("the request ends a bounded share, then steps a chunk at a time: each grant deleted once, the rows last", async () => {
+    const leaving = await createTenant("Many Tokens");
+    const seeded = await seedLiveTokens(leaving.tenantId, GRANTS_PER_REQUEST + 60);
+    const hashes = [await hashToken(leaving.token), ...seeded];
+    const kv = countingKv(env.TOKENS);
+    const deletedAt = Date.now();
+    const res = await admin("DELETE", `/tenants/${leaving.tenantId}`, {
+      fetch: fetchWith({ bindings: { TOKENS: kv.kv } }),
+    });
+    expect(res.status).toBe(204);
+    const grantsLeft = async () =>
+      (await Promise.all(hashes.map((hash) => env.TOKENS.get(`token:${hash}`)))).filter((g) => g !== null).length;
+    // Within the invocation's subrequests: its share before the mark, and what its budget allows after.
+    expect(kv.counter.deletes).toBeGreaterThanOrEqual(GRANTS_PER_REQUEST);
+    expect(kv.counter.deletes).toBeLessThan(GRANTS_PER_REQUEST + GRANT_CHUNK);
+    expect(await grantsLeft()).toBe(hashes.length - kv.counter.deletes);
+    // Housekeeping's part (other tenants' deletions may share its budget), a step a minute from the settle time after
+    // the mark on, each on a small budget, until the tenant's rows are gone.
+    const rowsLeft = () => countRows(env.DB, "tenants", { id: leaving.tenantId });
+    const steps: { at: number; grants: number; rows: number }[] = [];
+    for (let at = deletedAt + DELETION_SETTLE_MS; steps.length < 20 && steps.at(-1)?.rows !== 0; at += 60_000) {
+      await continueDeletions({ ...cronContext(at), kv: kv.kv }, { left: 20 });
+      steps.push({ at, grants: await grantsLeft(), rows: await rowsLeft() });
+    }
+    // Several steps delete the grants, a chunk each; the rows go once the settle time has passed since the last grant
+    // went (a cached one may route a write for a minute after), not since the mark.
+    const lastGrants = steps.findIndex((s) => s.grants === 0);
+    expect(lastGrants).toBeGreaterThan(1);
+    expect(steps.slice(0, -1).map((s) => s.rows)).not.toContain(0);
+    expect(steps.at(-1)).toEqual({ at: (steps[lastGrants]?.at ?? 0) + DELETION_SETTLE_MS, grants: 0, rows: 0 });
+    expect(kv.counter.deletes).toBe(hashes.length);
+    expect(await countRows(env.DB, "access_tokens", { tenant_id: leaving.tenantId })).toBe(0);
+  }, 30_000);
 });
 
 describe("revocation wins every race", () => {

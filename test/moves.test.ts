@@ -10,6 +10,7 @@ import { type MoveRow, releaseMove } from "../src/db/moves";
 import { type AtSwitchTable, type ChunkedTable, DATA_TABLES, isNot, PURGED_DATA_TABLES } from "../src/db/tables";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
 import { purgeTenantDataChunk } from "../src/db/tenants";
+import { liveTokensCreatedAfter } from "../src/db/tokens";
 import type { DeliveryKey } from "../src/db/webhooks";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
@@ -22,14 +23,16 @@ import {
   startMove,
 } from "../src/services/tenant-move";
 import { deliver } from "../src/services/webhook-delivery";
+import { GRANT_CHUNK, GRANT_CONCURRENCY } from "../src/tokens/grants";
 import { hashToken } from "../src/tokens/token";
 import { createGroupBody, createUserBody, groupPatches } from "./fixtures/entra";
-import { failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
+import { countingDatabases, failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf, testDatabases } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { countingKv } from "./support/kv-intercept";
 import { moveContext, moveOf } from "./support/moves";
 import { patchBody } from "./support/scim";
-import { seedGroup, seedRows } from "./support/seed";
+import { seedGroup, seedLiveTokens, seedRows } from "./support/seed";
 import { countRows, TENANT_TABLES, tenantSnapshot } from "./support/storage";
 import type { ListResponse, ScimUser } from "./support/users";
 import { createdByHand } from "./support/webhooks";
@@ -754,6 +757,61 @@ describe("large documents", () => {
     // every row, as the count alone allows, would be one).
     expect(userReads).toBe(4);
     expect((await dataRows(env.DATA_2, tenant.tenantId)).users).toEqual(before.users);
+  });
+});
+
+describe("a tenant holding more live tokens than a step rewrites", () => {
+  it("has its grants rewritten in steps within an invocation's subrequests, each once per pass, twice in all", async () => {
+    const tenant = await createTenant("Many Grants", { database: "DATA_1" });
+    const hashes = [await hashToken(tenant.token), ...(await seedLiveTokens(tenant.tenantId, 500))];
+    await startMove(moveContext(), tenant.tenantId, "DATA_2");
+    await runSteps(tenant.tenantId, (m) => m.phase === "switching");
+    const d1 = countingDatabases();
+    const kv = countingKv(env.TOKENS);
+    const steps: { phase: string; subrequests: number; writes: number; mostAtOnce: number }[] = [];
+    for (let move = await moveOf(tenant.tenantId); move.phase !== "done"; move = await moveOf(tenant.tenantId)) {
+      expect(steps.length).toBeLessThan(20);
+      d1.reset();
+      kv.reset();
+      // Past the settle time after the switch, so that settling's pass is followed by cleaning's without waiting.
+      const now = move.phase === "switching" ? Date.now() : (move.switchedAt ?? 0) + MOVE_SETTLE_MS;
+      await runMoveStep({ ...moveContext(now, d1.bindings), kv: kv.kv }, tenant.tenantId);
+      const { writes, mostAtOnce } = kv.counter;
+      steps.push({ phase: move.phase, subrequests: d1.cost.calls + writes, writes, mostAtOnce });
+    }
+    const written = (phase: string) => steps.filter((s) => s.phase === phase).reduce((n, s) => n + s.writes, 0);
+    // The switch's step writes the first chunk, so that requests reach the target at once; settling the rest.
+    expect(written("switching")).toBe(GRANT_CHUNK);
+    expect([written("switching") + written("settling"), written("cleaning")]).toEqual([hashes.length, hashes.length]);
+    expect(steps.filter((s) => s.phase === "settling" && s.writes > 0).length).toBeGreaterThan(2);
+    for (const step of steps) {
+      expect(step.subrequests).toBeLessThan(1000);
+      expect(step.mostAtOnce).toBeLessThanOrEqual(GRANT_CONCURRENCY);
+    }
+    const grants = await Promise.all(
+      hashes.map((hash) => env.TOKENS.get<{ database: string }>(`token:${hash}`, "json")),
+    );
+    expect(new Set(grants.map((g) => g?.database))).toEqual(new Set(["DATA_2"]));
+  }, 60_000);
+
+  it("cuts a chunk between two instants: tokens created in the same millisecond as its last are in it", async () => {
+    const tenant = await createTenant("Same Millisecond");
+    const token = (id: string, createdAt: number) => ({
+      id: `${tenant.tenantId}-${id}`,
+      tenant_id: tenant.tenantId,
+      token_hash: `hash-${tenant.tenantId}-${id}`,
+      status: "active",
+      created_at: createdAt,
+      expires_at: Date.now() + 86_400_000,
+    });
+    await seedRows("access_tokens", [token("a", 10), token("b", 20), token("c", 20), token("d", 20), token("e", 30)]);
+    // The tenant's own token, created after these, ends the pass.
+    const chunk = async (after: number) =>
+      (await liveTokensCreatedAfter(controlDb, tenant.tenantId, Date.now(), after, 2)).map((t) =>
+        t.id === tenant.tokenId ? "own" : t.id.slice(-1),
+      );
+    expect(await chunk(0)).toEqual(["a", "b", "c", "d"]);
+    expect(await chunk(20)).toEqual(["e", "own"]);
   });
 });
 

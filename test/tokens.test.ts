@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PURGED_DATA_TABLES } from "../src/db/tables";
+import { runHousekeeping } from "../src/services/housekeeping";
+import { GRANT_CONCURRENCY, GRANTS_PER_REQUEST } from "../src/tokens/grants";
 import { countingDatabases } from "./support/d1-intercept";
-import { tenantDb } from "./support/databases";
+import { cronContext, tenantDb } from "./support/databases";
 import {
   admin,
   createTenant,
@@ -16,6 +18,7 @@ import {
   workerFetch,
 } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
+import { seedLiveTokens } from "./support/seed";
 import { countRows } from "./support/storage";
 
 const DAY = 86_400_000;
@@ -190,16 +193,18 @@ describe("token lifecycle", () => {
     let latest = tenant;
     for (let i = 0; i < 15; i++) {
       d1.reset();
-      Object.assign(kv.counter, { reads: 0, writes: 0, deletes: 0 });
+      kv.reset();
       const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
         body: { graceSeconds: 7 * 86_400 },
         fetch: counted,
       });
       expect(res.status).toBe(201);
       latest = { ...tenant, ...(await res.json<{ token: string; tokenId: string }>()) };
-      costs.push({ d1: d1.cost.calls, ...kv.counter });
+      costs.push({ d1: d1.cost.calls, d1Rounds: d1.cost.rounds, ...kv.counter });
     }
     expect(costs[14]).toEqual(costs[1]);
+    // The two earlier tokens' grants (one deleted, one shortened) side by side, then the new token's.
+    expect(costs[14]).toMatchObject({ writes: 2, deletes: 1, rounds: 2, mostAtOnce: 2 });
     const status = await (await admin("GET", `/tenants/${tenant.tenantId}/integrations/azure-ad`)).json<{
       tokenId: string;
       previousTokens: { tokenId: string }[];
@@ -218,6 +223,42 @@ describe("token lifecycle", () => {
     await expectRefused(await probe(tenant));
     expect((await probe(latest)).status).toBe(200);
   });
+
+  it("a tenant still holding many live tokens from before the bound: one rotation ends them, six KV calls at a time", async () => {
+    const tenant = await createTenant();
+    const hashes = await seedLiveTokens(tenant.tenantId, 30);
+    const kv = countingKv(env.TOKENS);
+    const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+      body: { graceSeconds: 3600 },
+      fetch: fetchWith({ bindings: { TOKENS: kv.kv } }),
+    });
+    // The newest earlier token is kept through the grace period; the other 30 (the first one included) stop.
+    expect((await res.json<{ stoppedTokenIds: string[] }>()).stoppedTokenIds).toHaveLength(30);
+    expect(kv.counter).toMatchObject({ deletes: 30, writes: 2, mostAtOnce: GRANT_CONCURRENCY });
+    const left = await Promise.all(
+      [await tokenHash(tenant.token), ...hashes].map((hash) => env.TOKENS.get(`token:${hash}`)),
+    );
+    expect(left.map((grant) => grant !== null)).toEqual([...Array(30).fill(false), true]);
+  });
+
+  it("ends at most GRANTS_PER_REQUEST grants in the request; housekeeping's sweep deletes the rest", async () => {
+    const tenant = await createTenant();
+    const hashes = await seedLiveTokens(tenant.tenantId, GRANTS_PER_REQUEST + 10);
+    const kv = countingKv(env.TOKENS);
+    const res = await admin("POST", `/tenants/${tenant.tenantId}/integrations/azure-ad/token`, {
+      body: { graceSeconds: 0 },
+      fetch: fetchWith({ bindings: { TOKENS: kv.kv } }),
+    });
+    expect(res.status).toBe(201);
+    expect(kv.counter.deletes).toBe(GRANTS_PER_REQUEST);
+    const all = [await tokenHash(tenant.token), ...hashes];
+    const grantsLeft = async () =>
+      (await Promise.all(all.map((hash) => env.TOKENS.get(`token:${hash}`)))).filter((g) => g !== null).length;
+    expect(await grantsLeft()).toBe(11);
+    await runHousekeeping(cronContext(Date.now()));
+    expect(await grantsLeft()).toBe(0);
+    await expectRefused(await probe(tenant));
+  }, 30_000);
 
   it("a rotation that would leave a third live token ends the least recently used one, and says which", async () => {
     const tenant = await createTenant();

@@ -100,7 +100,7 @@ export const accessTokens = sqliteTable(
     revokeReason: text("revoke_reason"),
     lastUsedAt: integer("last_used_at"),
     expiryWarnedAt: integer("expiry_warned_at"),
-    /** When housekeeping deleted the KV entry of this ended token once more (null: not yet). */
+    /** When this ended token's KV entry was deleted once more: by housekeeping, or its tenant's deletion. */
     kvSweptAt: integer("kv_swept_at"),
   },
   (t) => [
@@ -462,7 +462,10 @@ export const tenantMoves = sqliteTable(
     startSequence: integer("start_sequence"),
     /** The feed position the target has caught up to. */
     caughtUpThrough: integer("caught_up_through"),
-    /** Rows copied so far, per table (JSON), and the last verification (JSON), for GET /admin/tenants/{id}. */
+    /**
+     * Rows copied so far, per table (JSON), for GET /admin/tenants/{id}; after the switch also `grantsThrough`, how far
+     * the phase's rewrite of the token grants has got (the last token's creation time).
+     */
     progress: text("progress", { mode: "json" }).$type<Record<string, number>>().notNull(),
     verification: text("verification", { mode: "json" }).$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNotNull, isNull, max, sql } from "drizzle-orm";
 import { rowsOf, runBatch, type StatementFor } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
@@ -93,11 +93,24 @@ export function markTenantDeleted(db: ControlDb, tenantId: string, now: number):
   ];
 }
 
-/** Deleted tenants whose deletion is not finished, the oldest first. */
+/** When the tenant's last token grant was swept, as a subquery of the query over tenants. */
+const lastSweep = (db: ControlDb) =>
+  db
+    .select({ at: max(accessTokens.kvSweptAt) })
+    .from(accessTokens)
+    .where(eq(accessTokens.tenantId, tenants.id));
+
+/**
+ * Deleted tenants whose deletion is not finished, the oldest first, each with the last time one of its token grants
+ * was deleted (its mark, or a later sweep of a grant left): a cached grant may route a write for a minute after.
+ */
 export const deletedTenants = (db: ControlDb, limit: number) =>
   db
-    // Not null: the condition below.
-    .select({ id: tenants.id, database: tenants.database, deletedAt: sql<number>`${tenants.deletedAt}` })
+    .select({
+      id: tenants.id,
+      database: tenants.database,
+      grantsGoneAt: sql<number>`max(${tenants.deletedAt}, coalesce((${lastSweep(db)}), 0))`,
+    })
     .from(tenants)
     .where(isNotNull(tenants.deletedAt))
     .orderBy(asc(tenants.deletedAt))

@@ -55,6 +55,27 @@ export function listLiveTokens(db: ControlDb, tenantId: string, now: number) {
 }
 
 /**
+ * The next chunk of a pass over the tenant's live tokens in the order they were created: those created after `after`
+ * (epoch ms), the first `limit` and any created in the same millisecond as the last of them, so that a chunk ends
+ * between two instants and the pass goes on after the last one's: no token is taken twice, none skipped.
+ */
+export function liveTokensCreatedAfter(db: ControlDb, tenantId: string, now: number, after: number, limit: number) {
+  const pending = and(eq(accessTokens.tenantId, tenantId), liveAt(now), gt(accessTokens.createdAt, after));
+  const last = db
+    .select({ at: accessTokens.createdAt })
+    .from(accessTokens)
+    .where(pending)
+    .orderBy(asc(accessTokens.createdAt))
+    .limit(1)
+    .offset(limit - 1);
+  return db
+    .select()
+    .from(accessTokens)
+    .where(and(pending, sql`${accessTokens.createdAt} <= coalesce((${last}), ${accessTokens.createdAt})`))
+    .orderBy(asc(accessTokens.createdAt));
+}
+
+/**
  * True while the tenant has the Azure AD option on (and is not being deleted): the guard of the statements that set
  * an integration up.
  */
@@ -246,8 +267,12 @@ export function unsweptTokens(db: ControlDb, limit: number) {
     .limit(limit);
 }
 
+/** The ids as one JSON parameter: a deletion marks hundreds at once, and D1 binds at most 100 per statement. */
 export function markKvSwept(db: ControlDb, ids: string[], now: number) {
-  return db.update(accessTokens).set({ kvSweptAt: now }).where(inArray(accessTokens.id, ids));
+  return db
+    .update(accessTokens)
+    .set({ kvSweptAt: now })
+    .where(sql`${accessTokens.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
 }
 
 /** Ended, swept tokens that ended before `before`: their metadata may go. */
@@ -283,12 +308,15 @@ export function tokenBacklogCounts(db: ControlDb, now: number, warningMs: number
 }
 
 /**
- * The tenant's tokens whose KV entry may still exist: live ones, and ended ones housekeeping has not swept yet.
- * Deleting the tenant must leave none of their entries behind; swept ones have none.
+ * Up to `limit` of the tenant's tokens whose KV entry may still exist: live ones first, then ended ones housekeeping
+ * has not swept yet (an ended token's entry may have survived a failed delete). Deleting the tenant must leave none
+ * of their entries behind; swept ones have none, so marking what is deleted is how a deletion resumes.
  */
-export function tenantTokenHashes(db: ControlDb, tenantId: string) {
+export function tokensWithGrants(db: ControlDb, tenantId: string, limit: number) {
   return db
-    .select({ tokenHash: accessTokens.tokenHash })
+    .select({ id: accessTokens.id, tokenHash: accessTokens.tokenHash })
     .from(accessTokens)
-    .where(and(eq(accessTokens.tenantId, tenantId), isNull(accessTokens.kvSweptAt)));
+    .where(and(eq(accessTokens.tenantId, tenantId), isNull(accessTokens.kvSweptAt)))
+    .orderBy(sql`${accessTokens.status} != 'active'`)
+    .limit(limit);
 }

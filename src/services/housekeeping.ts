@@ -8,7 +8,6 @@ import { countDeletedTenants } from "../db/tenants";
 import {
   endTokens as endTokenRows,
   markExpiryWarned,
-  markKvSwept,
   purgeEndedTokens,
   type TokenRow,
   tokenBacklogCounts,
@@ -20,13 +19,12 @@ import {
 } from "../db/tokens";
 import { countDeliveriesBefore, purgeDeliveriesBefore } from "../db/webhooks";
 import { logEvent } from "../lib/log";
-import { deleteGrants } from "../tokens/grants";
 import { forTenant, type OperatorContext } from "./context";
 import { eventRetentionMs } from "./events";
 import { syncQuotaDefaults } from "./quotas";
 import { drainOutbox } from "./relay";
 import { continueDeletions } from "./tenant-deletion";
-import { EXPIRY_WARNING_MS } from "./tokens";
+import { EXPIRY_WARNING_MS, sweepGrants } from "./tokens";
 
 /** The hourly cron of wrangler.toml that runs housekeeping (test/node/docs.test.ts checks it is declared there). */
 export const HOUSEKEEPING_CRON = "17 * * * *";
@@ -145,8 +143,7 @@ export async function runHousekeeping(
   budget.left -= 1 + (await syncQuotaDefaults(ctx)).written;
   const relay = await drainOutbox(ctx, budget.left);
   budget.left -= relay.calls;
-  const deletions = budget.left >= 2 ? await continueDeletions(ctx, Math.floor(budget.left / 2)) : null;
-  budget.left -= 2 * (deletions?.steps ?? 0);
+  const deletions = await continueDeletions(ctx, budget);
 
   const dataDatabases = ctx.databases.names.map((name) => ctx.databases.unfenced(name, "retention"));
   const eachData = async (step: (data: RawDataDb) => Promise<number>) => {
@@ -222,7 +219,7 @@ export async function runHousekeeping(
     kvSwept,
     relayed: relay.applied,
     relayHeld: relay.held,
-    deletionsFinished: deletions?.finished ?? 0,
+    deletionsFinished: deletions.finished,
     remaining,
     done: Object.values(remaining).every((n) => n === 0),
   };
@@ -248,7 +245,7 @@ async function repeat(budget: { left: number }, cost: number, full: number, step
  * deletes succeeded the tokens count as swept (a failed delete leaves them to the sweep).
  */
 async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", limit: number) {
-  const { db, kv, now } = ctx;
+  const { db, now } = ctx;
   const rows = await tokensToEnd(db, kind, now, limit);
   if (rows.length === 0) return 0;
   // The outbox entries (audit row and event) first, each only while its token is still ending: a token revoked since
@@ -272,23 +269,14 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
     ),
     endTokenRows(db, ids(rows), kind, now),
   ]);
-  await deleteGrants(
-    kv,
-    rows.map((t) => t.tokenHash),
-  );
-  await runBatch(db, [markKvSwept(db, ids(rows), now)]);
+  await sweepGrants(ctx, rows);
   return rows.length;
 }
 
 /** Every ended token's KV entry is deleted once more, then marked, so a failed delete at revocation time is repaired. */
 async function sweepEndedGrants(ctx: OperatorContext, limit: number) {
   const rows = await unsweptTokens(ctx.db, limit);
-  if (rows.length === 0) return 0;
-  await deleteGrants(
-    ctx.kv,
-    rows.map((t) => t.tokenHash),
-  );
-  await runBatch(ctx.db, [markKvSwept(ctx.db, ids(rows), ctx.now)]);
+  if (rows.length > 0) await sweepGrants(ctx, rows);
   return rows.length;
 }
 

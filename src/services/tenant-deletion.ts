@@ -2,13 +2,14 @@ import { rowsOf, runBatch } from "../db/batch";
 import { unfenceTenant } from "../db/fence";
 import { findMove } from "../db/moves";
 import { deletedTenants, markTenantDeleted, purgeTenantControlStatements, purgeTenantDataChunk } from "../db/tenants";
-import { tenantTokenHashes } from "../db/tokens";
+import { markKvSwept, tokensWithGrants } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { ENDED_PHASES } from "../moves/phases";
-import { deleteGrants } from "../tokens/grants";
+import { deleteGrants, GRANT_CHUNK, GRANTS_PER_REQUEST } from "../tokens/grants";
 import type { OperatorContext, TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import { requireTenant } from "./tenants";
+import { sweepGrants } from "./tokens";
 
 /**
  * Deleting a tenant crosses both databases, so it is done in steps, each safe to repeat: the tenant is marked
@@ -17,8 +18,8 @@ import { requireTenant } from "./tenants";
  * Whatever step fails, housekeeping resumes from the mark.
  *
  * A grant deleted from KV can still be read from a location's cache for up to a minute, so a SCIM write may land
- * after the purge has run; the control rows (the mark) therefore stay until this long after the deletion, and the
- * data is purged once more before they go.
+ * after the purge has run; the control rows (the mark) therefore stay until this long after the last grant was
+ * deleted, and the data is purged once more before they go.
  */
 export const DELETION_SETTLE_MS = 5 * 60_000;
 /** Rows of each table per purge step: eight tables, so a step deletes at most 8 × this many rows. */
@@ -27,15 +28,17 @@ const PURGE_CHUNK = 500;
 const REQUEST_STEPS = 10;
 
 /**
- * Deletes the tenant. KV first, for every token the tenant had that may still have an entry (not only live ones: an
- * ended token's entry may have survived a failed delete): if a KV delete fails, the request fails with nothing
- * marked, and can be retried. Then the mark, then as much of the purge as a request should do.
+ * Deletes the tenant. KV first, for the tokens the tenant had that may still have an entry (not only live ones: an
+ * ended token's entry may have survived a failed delete), up to GRANTS_PER_REQUEST, live ones first: if a KV delete
+ * fails, the request fails with nothing marked, and can be retried. Then the mark, which records those grants as
+ * deleted, then as much of the rest as a request should do: grants beyond those (only a tenant from before rotations
+ * were bounded has them), then the purge.
  */
 export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
   const [tenant, move, tokens] = await Promise.all([
     requireTenant(ctx, tenantId),
     findMove(ctx.db, tenantId),
-    tenantTokenHashes(ctx.db, tenantId),
+    tokensWithGrants(ctx.db, tenantId, GRANTS_PER_REQUEST),
   ]);
   if (move && !ENDED_PHASES.includes(move.phase)) {
     throw new AdminError(
@@ -47,48 +50,75 @@ export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
     ctx.kv,
     tokens.map((t) => t.tokenHash),
   );
-  const [marked] = await runBatch(ctx.db, markTenantDeleted(ctx.db, tenantId, ctx.now));
+  const ids = tokens.map((t) => t.id);
+  const [marked] = await runBatch(ctx.db, [
+    ...markTenantDeleted(ctx.db, tenantId, ctx.now),
+    // Recorded with the mark, so that the rest of the deletion (and housekeeping's sweep) takes only the grants left.
+    ...(ids.length > 0 ? [markKvSwept(ctx.db, ids, ctx.now)] : []),
+  ]);
   // A concurrent deletion marked it first; that one answers for it.
   if (rowsOf(marked).length === 0) throw tenantNotFound();
   logEvent("info", "tenant_deleted", { tenantId, database: tenant.database, actor: ctx.actor });
-  // The deletion stands from the mark on; a purge step that fails is housekeeping's to repeat.
+  // The deletion stands from the mark on; a step that fails is housekeeping's to repeat.
   try {
-    await continueDeletion(ctx, { ...tenant, deletedAt: ctx.now }, REQUEST_STEPS);
+    // The check for grants left, the purge steps, and the last step's (each database's fence, the control rows).
+    const budget = { left: 1 + REQUEST_STEPS + ctx.databases.names.length + 1 };
+    await continueDeletion(ctx, { ...tenant, grantsGoneAt: ctx.now }, budget);
   } catch (error) {
     logEvent("warn", "tenant_purge_deferred", { tenantId, error: String(error) });
   }
 }
 
 /**
- * Up to `steps` purge steps of a deleted tenant's data; once a step finds nothing left and the settle time has
- * passed, its control rows go too. Returns how many steps ran and whether the deletion is finished.
+ * The rest of a deleted tenant's deletion, within `budget` subrequests: the grants still left, in chunks, each
+ * recorded once deleted; then the purge of its data, in steps; once a step finds nothing left and the settle time
+ * has passed since the last grant went, its control rows. Returns whether the deletion is finished.
  */
-async function continueDeletion(ctx: OperatorContext, tenant: TenantPlacement & { deletedAt: number }, steps: number) {
+async function continueDeletion(
+  ctx: OperatorContext,
+  tenant: TenantPlacement & { grantsGoneAt: number },
+  budget: { left: number },
+) {
+  let grantsGoneAt = tenant.grantsGoneAt;
+  for (;;) {
+    // Room for the read, the chunk's deletes and the batch that records them.
+    const limit = Math.min(GRANT_CHUNK, budget.left - 2);
+    if (limit < 1) return false;
+    const tokens = await tokensWithGrants(ctx.db, tenant.id, limit);
+    budget.left -= tokens.length === 0 ? 1 : 2 + tokens.length;
+    if (tokens.length > 0) {
+      await sweepGrants(ctx, tokens);
+      grantsGoneAt = ctx.now;
+    }
+    if (tokens.length < limit) break;
+  }
   // Directly, not behind the fence: the purge's deletes pass it, and a deleted tenant has no readers left.
   const data = ctx.databases.unfenced(tenant.database, "purge");
-  for (let step = 1; step <= steps; step++) {
+  while (budget.left > 0) {
+    budget.left--;
     if ((await purgeTenantDataChunk(data, tenant.id, PURGE_CHUNK)) > 0) continue;
-    if (ctx.now - tenant.deletedAt < DELETION_SETTLE_MS) return { steps: step, finished: false };
+    if (ctx.now - grantsGoneAt < DELETION_SETTLE_MS) return false;
+    if (budget.left < ctx.databases.names.length + 1) return false;
+    budget.left -= ctx.databases.names.length + 1;
     // Fences the tenant left in databases it moved away from go too (one row each, where there is one).
     await Promise.all(
       ctx.databases.names.map((name) => runBatch(ctx.databases.unfenced(name, "purge"), [unfenceTenant(tenant.id)])),
     );
     await runBatch(ctx.db, purgeTenantControlStatements(tenant.id));
     logEvent("info", "tenant_purged", { tenantId: tenant.id, database: tenant.database });
-    return { steps: step, finished: true };
+    return true;
   }
-  return { steps, finished: false };
+  return false;
 }
 
-/** Housekeeping's part: deletions not finished yet, the oldest first, within `steps` purge steps in all. */
-export async function continueDeletions(ctx: OperatorContext, steps: number) {
-  let left = steps;
+/** Housekeeping's part: deletions not finished yet, the oldest first, within what is left of the run's `budget`. */
+export async function continueDeletions(ctx: OperatorContext, budget: { left: number }) {
+  if (budget.left < 1) return { finished: 0 };
+  budget.left--;
   let finished = 0;
   for (const row of await deletedTenants(ctx.db, 20)) {
-    if (left <= 0) break;
-    const done = await continueDeletion(ctx, row, left);
-    left -= done.steps;
-    if (done.finished) finished++;
+    if (budget.left <= 0) break;
+    if (await continueDeletion(ctx, row, budget)) finished++;
   }
-  return { finished, steps: steps - left };
+  return { finished };
 }

@@ -10,11 +10,13 @@
  *    the last changes are caught up, the small logs and limits copied, and the copy verified against the source:
  *    counts and a SHA-256 over every (key, version) of users, groups and memberships, the feed's range and size,
  *    audit rows, failed requests and quota counters. A page that differs is copied again and compared again. Then
- *    one control batch points the tenant at the target, and its token grants in KV are rewritten.
+ *    one control batch points the tenant at the target, and its token grants in KV are rewritten, the first chunk
+ *    in the switch's own step.
  * 5. settling: grants cached at Cloudflare's locations may still send requests to the source for a minute; they meet
- *    the fence (503, Retry-After). The grants are rewritten on entering (if the switch's own rewrite failed) and
- *    once more after MOVE_SETTLE_MS (a token issued during the switch may have published the old database), then
- * 6. cleaning: the source's rows are purged in chunks; its fence stays, so a request that still arrives there can
+ *    the fence (503, Retry-After). The rest of the grants are rewritten, chunk by chunk in creation order, how far
+ *    recorded after each (a tenant with many live tokens takes several steps), then MOVE_SETTLE_MS waited out.
+ * 6. cleaning: the grants are rewritten once more (a token issued during the switch may have published the old
+ *    database), then the source's rows purged in chunks; its fence stays, so a request that still arrives there can
  *    never read an empty directory and create a duplicate.
  *
  * Each step runs in a queue message (src/queue.ts) under the move's lease, which it renews as it works and which

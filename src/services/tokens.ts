@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { rowsOf, runNamedBatch, type Statement } from "../db/batch";
+import { rowsOf, runBatch, runNamedBatch, type Statement } from "../db/batch";
 import type { ControlDb } from "../db/client";
 import { outboxRow } from "../db/relay";
 import {
@@ -8,6 +8,7 @@ import {
   findLiveTokenByHash,
   insertTokenIfEnabled,
   liveTokenIdsJson,
+  markKvSwept,
   onceTokenExists,
   revokeLiveTokens,
   supersedeLiveTokens,
@@ -15,7 +16,16 @@ import {
   whileAnyLiveToken,
 } from "../db/tokens";
 import type { EventType } from "../events/registry";
-import { deleteGrants, type TokenGrant, writeGrant } from "../tokens/grants";
+import { logEvent } from "../lib/log";
+import { eachAtMost } from "../lib/parallel";
+import {
+  deleteGrant,
+  deleteGrants,
+  GRANT_CONCURRENCY,
+  GRANTS_PER_REQUEST,
+  type TokenGrant,
+  writeGrant,
+} from "../tokens/grants";
 import type { SigningSecrets } from "../tokens/signing";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext, type TenantPlacement } from "./context";
@@ -251,19 +261,33 @@ const toEndedToken = (row: Record<string, unknown>): EndedToken => ({
 });
 
 /**
- * Superseded tokens leave KV now (no grace), or get their shortened end written so the fast path refuses them on
- * time; each written grant is then checked against D1 and taken back if something ended the token meanwhile.
+ * The KV side of ending tokens, all at once within GRANT_CONCURRENCY: a grant whose token stopped goes; one still in
+ * its grace period is written again with its shortened end, so the fast path refuses it on time (and checked against
+ * D1, publishGrant). A rotation ends one or two tokens. Only a tenant from before rotations were bounded can have
+ * more live; past GRANTS_PER_REQUEST the stopped ones' grants are left to housekeeping's sweep (D1 has ended them).
  */
-async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, superseded: EndedToken[], now: number) {
-  const ending = superseded.filter((t) => effectiveEnd(t) <= now);
-  await deleteGrants(
-    ctx.kv,
-    ending.map((t) => t.tokenHash),
-  );
-  for (const t of superseded.filter((s) => effectiveEnd(s) > now)) {
-    const grant = { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t), database: tenant.database };
-    await publishGrant(ctx, t.tokenHash, grant, now);
+async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, ended: EndedToken[], now: number) {
+  const graced = ended.filter((t) => effectiveEnd(t) > now);
+  const taken = [...graced, ...ended.filter((t) => effectiveEnd(t) <= now)].slice(0, GRANTS_PER_REQUEST);
+  if (taken.length < ended.length) {
+    logEvent("warn", "token_grants_deferred", { tenantId: tenant.id, left: ended.length - taken.length });
   }
+  await eachAtMost(taken, GRANT_CONCURRENCY, (t) => {
+    if (!graced.includes(t)) return deleteGrant(ctx.kv, t.tokenHash);
+    const grant = { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t), database: tenant.database };
+    return publishGrant(ctx, t.tokenHash, grant, now);
+  });
+}
+
+/**
+ * Deletes the grants of ended tokens and records them as swept, so that no later sweep (housekeeping's, a tenant
+ * deletion's) takes them again; a failed delete leaves them all to the next.
+ */
+export async function sweepGrants(ctx: OperatorContext, tokens: { id: string; tokenHash: string }[]) {
+  const hashes = tokens.map((t) => t.tokenHash);
+  await deleteGrants(ctx.kv, hashes);
+  const ids = tokens.map((t) => t.id);
+  await runBatch(ctx.db, [markKvSwept(ctx.db, ids, ctx.now)]);
 }
 
 /** A new token's lifetime when the request names none: the configured default when it is valid, else one year. */

@@ -1,4 +1,5 @@
 import { CONTROL_DATABASE } from "../db/databases";
+import { eachAtMost } from "../lib/parallel";
 
 /**
  * The KV fast path for authentication. Key `token:<sha256 hex>`; value says which tenant and token it is and when
@@ -31,6 +32,25 @@ const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
  */
 export const REFILL_TTL_SECONDS = KV_MIN_EXPIRATION_TTL_SECONDS;
 
+/**
+ * KV calls a grant change has in flight at once: a Worker invocation keeps at most six connections open and queues
+ * the rest, so more only holds promises that cannot move yet.
+ */
+export const GRANT_CONCURRENCY = 6;
+
+/**
+ * Grants one admin request (a rotation, a tenant's deletion) ends at most. Workers allow 1,000 subrequests per
+ * invocation (paid plan), a KV call counting like a D1 call, and the request's own D1 calls need room beside them.
+ * Beyond it the tokens are ended in D1 all the same, and housekeeping's sweep deletes the rest of their grants.
+ */
+export const GRANTS_PER_REQUEST = 400;
+
+/**
+ * Grants a resumable pass (a move's rewrite, a deletion's sweep) takes at a time, recording how far it got after each
+ * chunk: a step takes as many chunks as its own budget allows, and the next step goes on from there.
+ */
+export const GRANT_CHUNK = 50;
+
 const grantKey = (tokenHash: string) => `token:${tokenHash}`;
 
 export async function readGrant(kv: KVNamespace, tokenHash: string): Promise<TokenGrant | null> {
@@ -50,6 +70,8 @@ export async function writeGrant(
   });
 }
 
+export const deleteGrant = (kv: KVNamespace, tokenHash: string) => kv.delete(grantKey(tokenHash));
+
 export async function deleteGrants(kv: KVNamespace, tokenHashes: string[]) {
-  await Promise.all(tokenHashes.map((hash) => kv.delete(grantKey(hash))));
+  await eachAtMost(tokenHashes, GRANT_CONCURRENCY, (hash) => deleteGrant(kv, hash));
 }

@@ -71,7 +71,7 @@ import {
   SWEEP_AFTER_MS,
 } from "../../src/services/webhook-delivery";
 import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
-import { REFILL_TTL_SECONDS } from "../../src/tokens/grants";
+import { GRANT_CHUNK, GRANT_CONCURRENCY, GRANTS_PER_REQUEST, REFILL_TTL_SECONDS } from "../../src/tokens/grants";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 import { HISTORY_MODEL, modelledHistoryBytes } from "../support/history-model";
 
@@ -274,6 +274,17 @@ function sections(): [string, Row[]][] {
         ["A refused signed token remembered per isolate", duration(REFUSED_TOKEN_MEMORY_MS), "401 without D1"],
         ["`lastUsedAt` resolution", duration(LAST_USED_RESOLUTION_MS), "coarser writes"],
         ["Life of a KV entry written back after a miss", duration(REFILL_TTL_SECONDS * 1000), "re-read from D1"],
+        ["KV grant changes in flight at once", n(GRANT_CONCURRENCY), "queued"],
+        [
+          "Grants one rotation or tenant deletion ends in its own request (more than two live tokens predate the bound)",
+          n(GRANTS_PER_REQUEST),
+          "ended in D1; the rest of their grants deleted by housekeeping",
+        ],
+        [
+          "Grants a resumable pass (a move's rewrite, a tenant deletion's) takes at a time, recording how far it got",
+          n(GRANT_CHUNK),
+          "next chunk, next step",
+        ],
         ["Tokens handled per housekeeping batch (a step repeats its batch)", n(HOUSEKEEPING_BATCH_SIZE), "next batch"],
         [
           "Subrequests one hourly housekeeping run spends",

@@ -1,5 +1,6 @@
+import { env } from "cloudflare:workers";
 import { fold } from "../../src/scim/fold";
-import { dbFor, tenantDb } from "./databases";
+import { dbFor, placementOf, tenantDb } from "./databases";
 
 /**
  * Rows straight into D1, bypassing the API, for states the API cannot produce (a token that ended months ago, a
@@ -97,4 +98,32 @@ export async function seedUsers(tenantId: string, users: SeededUser[]) {
     )
     .bind(tenantId, JSON.stringify(rows))
     .run();
+}
+
+/**
+ * `count` live tokens of the tenant and their KV grants, as a tenant could hold them before rotations were bounded
+ * (every earlier token kept through its grace period): ids `<tenantId>-t<n>`, hashes `hash-<id>`, created a
+ * millisecond apart in that order. Returns their hashes.
+ */
+export async function seedLiveTokens(tenantId: string, count: number) {
+  const now = Date.now();
+  const expiresAt = now + 86_400_000;
+  await env.DB.prepare(
+    `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2)
+     INSERT INTO access_tokens (id, tenant_id, token_hash, status, created_at, expires_at)
+     SELECT ?1 || '-t' || n, ?1, 'hash-' || ?1 || '-t' || n, 'active', ?3 - ?2 + n, ?4 FROM seq`,
+  )
+    .bind(tenantId, count, now, expiresAt)
+    .run();
+  const database = await placementOf(tenantId);
+  const hashes = Array.from({ length: count }, (_, i) => `hash-${tenantId}-t${i + 1}`);
+  await Promise.all(
+    hashes.map((hash, i) =>
+      env.TOKENS.put(
+        `token:${hash}`,
+        JSON.stringify({ tenantId, tokenId: `${tenantId}-t${i + 1}`, expiresAt, database }),
+      ),
+    ),
+  );
+  return hashes;
 }

@@ -9,7 +9,6 @@ import {
   changesAfter,
   copiedTable,
   type FeedChange,
-  noProgress,
   readChunk,
   readCopy,
   resyncByIds,
@@ -30,7 +29,9 @@ const ROUND_IDS = 2000;
 /** The tables a move copies in chunks, whose rows its progress counts (for the wire's schema). */
 export const COPIED_TABLE_NAMES = COPIED_TABLES.map((t) => t.name as ChunkedTable);
 
-export const progressOf = (move: MoveRow): CopyProgress => ({ ...noProgress(), ...move.progress });
+/** Rows copied per table, as the move records them (beside them, after the switch, how far the grants got). */
+export const progressOf = (move: MoveRow): CopyProgress =>
+  Object.fromEntries(COPIED_TABLE_NAMES.map((name) => [name, move.progress[name] ?? 0])) as CopyProgress;
 
 /**
  * Copies the next chunk of a table. A mutable table's last chunk replaces everything after its last key (rows the

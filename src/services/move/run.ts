@@ -10,7 +10,10 @@ import { afterFailure } from "./policy";
 import { LEASE_MS, LeaseLost, Step, stepClock } from "./step";
 import { liftFence, PHASES, type Work } from "./work";
 
-/** D1 calls a step may spend before handing over to the next message (Workers allow 1,000 per invocation). */
+/**
+ * Subrequests (D1 calls, and the grants' KV writes after the switch) a step may spend before handing over to the
+ * next message (Workers allow 1,000 per invocation).
+ */
 const STEP_CALLS = 400;
 
 /** What one step did: whether another should follow, and when. */

@@ -25,7 +25,7 @@ export function stepClock(startedAt: number) {
 }
 
 /**
- * One step's hold on its move: the lease, renewed as calls are spent, the step's budget of D1 calls, its clock, and
+ * One step's hold on its move: the lease, renewed as calls are spent, the step's budget of calls, its clock, and
  * the move as this step last recorded it (what a failure is judged on: attempts reset by progress, a fence taken
  * down).
  */
@@ -57,8 +57,8 @@ export class Step {
   }
 
   /**
-   * Counts `n` D1 calls about to be made; renews the lease after RENEW_EVERY calls or a quarter of its time, whichever
-   * comes first (throws LeaseLost if another step has it).
+   * Counts `n` calls (D1's, KV's) about to be made; renews the lease after RENEW_EVERY calls or a quarter of its
+   * time, whichever comes first (throws LeaseLost if another step has it).
    */
   async spend(n = 1) {
     this.calls += n;

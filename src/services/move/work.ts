@@ -14,9 +14,11 @@ import {
   startCopy,
 } from "../../db/tenant-copy";
 import { findTenant, purgeTenantDataChunk } from "../../db/tenants";
-import { effectiveEnd, listLiveTokens } from "../../db/tokens";
+import { effectiveEnd, liveTokensCreatedAfter } from "../../db/tokens";
 import { logEvent } from "../../lib/log";
+import { eachAtMost } from "../../lib/parallel";
 import { checkMove, type MovePhase, type Next } from "../../moves/phases";
+import { GRANT_CHUNK, GRANT_CONCURRENCY } from "../../tokens/grants";
 import { publishGrant } from "../tokens";
 import { catchUp, copyTable, progressOf } from "./copy";
 import type { Step } from "./step";
@@ -150,25 +152,31 @@ export const PHASES: { [P in MovePhase]: Work<P> } = {
       unavailableMs,
       repaired: verification.repaired,
     });
-    // The switch stands whatever happens next; settling rewrites the grants again if this fails.
+    // The switch stands whatever happens next. The grants' rewrite starts at once, so that requests reach the target
+    // now; settling's steps go on with what is left (a tenant with many tokens, or a failure here).
     try {
-      await republishGrants(step, move);
+      const rewritten = await rewriteGrants(step, { ...move, progress });
+      if (rewritten && !(await step.save("settling", rewritten.set))) return LOST;
     } catch (error) {
       logEvent("warn", "tenant_move_grants_deferred", { tenantId: move.tenantId, error: String(error) });
-      return { kind: "wait", seconds: 0 };
     }
-    return { kind: "wait", seconds: MOVE_SETTLE_MS / 1000 };
+    return { kind: "wait", seconds: 0 };
   },
 
   async settling(step, move) {
-    await republishGrants(step, move);
+    const rewritten = await rewriteGrants(step, move);
+    if (rewritten) return rewritten;
     const now = step.now();
     const due = (move.switchedAt ?? now) + MOVE_SETTLE_MS;
     if (now < due) return { kind: "wait", seconds: Math.ceil((due - now) / 1000) };
-    return { kind: "advance", to: "cleaning", set: {} };
+    // Cleaning's pass over the grants starts from the first token again.
+    return { kind: "advance", to: "cleaning", set: { progress: progressOf(move) } };
   },
 
   async cleaning(step, move) {
+    // Once more, for a token issued during the switch whose grant named the source.
+    const rewritten = await rewriteGrants(step, move);
+    if (rewritten) return rewritten;
     while (!step.spent) {
       await step.spend();
       if ((await purgeTenantDataChunk(step.source, move.tenantId, 500)) > 0) continue;
@@ -219,14 +227,23 @@ export async function liftFence(step: Step, move: MoveRow) {
 }
 
 /**
- * Writes every live token's grant again with the tenant's database: after the switch, so new lookups route to the
- * target, and once more after the settle time, for a token issued during the switch whose grant named the source.
+ * The next chunk of the phase's pass over the tenant's live tokens (settling's after the switch, so that new lookups
+ * route to the target; cleaning's after the settle time, for a token issued during the switch whose grant named the
+ * source): each grant written again with the tenant's new database, side by side, then how far the pass got, to
+ * record (`progress.grantsThrough`, the last token's creation time). Null once the pass has no token left.
  */
-async function republishGrants(step: Step, move: MoveRow) {
+async function rewriteGrants(step: Step, move: MoveRow): Promise<{ kind: "continue"; set: Changes } | null> {
   const now = step.now();
-  const tokens = await listLiveTokens(step.ctx.db, move.tenantId, now);
-  for (const token of tokens) {
+  await step.spend();
+  const through = move.progress.grantsThrough ?? 0;
+  const tokens = await liveTokensCreatedAfter(step.ctx.db, move.tenantId, now, through, GRANT_CHUNK);
+  const last = tokens.at(-1);
+  if (!last) return null;
+  // Each grant is a KV write and its check in D1 (publishGrant).
+  await step.spend(2 * tokens.length);
+  await eachAtMost(tokens, GRANT_CONCURRENCY, (token) => {
     const grant = { tenantId: move.tenantId, tokenId: token.id, expiresAt: effectiveEnd(token), database: move.target };
-    await publishGrant(step.ctx, token.tokenHash, grant, now);
-  }
+    return publishGrant(step.ctx, token.tokenHash, grant, now);
+  });
+  return { kind: "continue", set: { progress: { ...move.progress, grantsThrough: last.createdAt } } };
 }
