@@ -29,6 +29,30 @@ async function exported(tenantId: string, fetch = fetchWith({})) {
     .map((line) => JSON.parse(line) as Line);
 }
 
+/**
+ * The tenant's export through a metered data database: the D1 calls it made, the most rows one result held, and the
+ * most rows one statement read.
+ */
+async function meteredExport(tenantId: string, placed: keyof typeof DATABASES) {
+  let calls = 0;
+  let largest = 0;
+  let mostRead = 0;
+  const db = interceptD1(
+    DATABASES[placed],
+    () => {
+      calls++;
+    },
+    (result) => {
+      for (const r of Array.isArray(result) ? result : [result]) {
+        largest = Math.max(largest, (r as D1Result | null)?.results?.length ?? 0);
+        mostRead = Math.max(mostRead, (r as D1Result | null)?.meta?.rows_read ?? 0);
+      }
+    },
+  );
+  const lines = await exported(tenantId, fetchWith({ bindings: { [placed]: db } }));
+  return { lines, calls, largest, mostRead };
+}
+
 describe("export", () => {
   it("writes each user and group once, as SCIM's GET shows them, and nothing of another tenant", async () => {
     const tenant = await createTenant("Exported");
@@ -77,23 +101,8 @@ describe("export", () => {
     const tenant = await createTenant("Large");
     const size = 100_000;
     await seedGroup(tenant.tenantId, "all", size);
-    let calls = 0;
-    let largest = 0;
-    let mostRead = 0;
     const placed = await placementOf(tenant.tenantId);
-    const db = interceptD1(
-      DATABASES[placed],
-      () => {
-        calls++;
-      },
-      (result) => {
-        for (const r of Array.isArray(result) ? result : [result]) {
-          largest = Math.max(largest, (r as D1Result | null)?.results?.length ?? 0);
-          mostRead = Math.max(mostRead, (r as D1Result | null)?.meta?.rows_read ?? 0);
-        }
-      },
-    );
-    const lines = await exported(tenant.tenantId, fetchWith({ bindings: { [placed]: db } }));
+    const { lines, calls, largest, mostRead } = await meteredExport(tenant.tenantId, placed);
     expect(lines.filter((l) => l.type === "User")).toHaveLength(size);
     const [all] = lines.filter((l) => l.type === "Group");
     expect(all?.resource.members).toHaveLength(size);
@@ -116,22 +125,7 @@ describe("export", () => {
     await seedGroup(tenant.tenantId, all, 3);
     for (const user of users) await seedMemberOf(tenant.tenantId, user, 800);
     const placed = await placementOf(tenant.tenantId);
-    let calls = 0;
-    let largest = 0;
-    let mostRead = 0;
-    const db = interceptD1(
-      DATABASES[placed],
-      () => {
-        calls++;
-      },
-      (result) => {
-        for (const r of Array.isArray(result) ? result : [result]) {
-          largest = Math.max(largest, (r as D1Result | null)?.results?.length ?? 0);
-          mostRead = Math.max(mostRead, (r as D1Result | null)?.meta?.rows_read ?? 0);
-        }
-      },
-    );
-    const lines = await exported(tenant.tenantId, fetchWith({ bindings: { [placed]: db } }));
+    const { lines, calls, largest, mostRead } = await meteredExport(tenant.tenantId, placed);
     const groups = lines.filter((l) => l.type === "Group");
     expect(groups).toHaveLength(2401);
     for (const group of groups) {
