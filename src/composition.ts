@@ -2,7 +2,7 @@ import { type Databases, openDatabases } from "./db/databases";
 import { type D1Usage, meteredD1, noUsage } from "./db/metered";
 import type { OperatorContext } from "./services/context";
 import type { MoveContext } from "./services/tenant-move";
-import type { DeliveryContext, WebhookMessage } from "./services/webhook-delivery";
+import { type DeliveryContext, maxOwedPerTenant, type WebhookMessage } from "./services/webhook-delivery";
 import { webhookUrlPolicy } from "./services/webhooks";
 
 /**
@@ -55,7 +55,7 @@ export const moveContext = (env: Env, base: OperatorContext): MoveContext => ({
 
 /**
  * The webhook queue's consumer and the sweep: the control database, every other, the queue, the sealing key, the URL
- * policy.
+ * policy, the cap on what an endpoint may owe a tenant.
  */
 export const deliveryContext = (env: Env, databases: Databases = openDatabases(env)): DeliveryContext => ({
   db: databases.control,
@@ -63,5 +63,6 @@ export const deliveryContext = (env: Env, databases: Databases = openDatabases(e
   queue: env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
   secretsKey: env.WEBHOOK_SECRETS_KEY,
   urlPolicy: webhookUrlPolicy(env),
+  maxOwed: maxOwedPerTenant(env.WEBHOOK_MAX_OWED),
   now: Date.now,
 });

@@ -8,12 +8,21 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
 import { deliveryContext } from "../src/composition";
 import type { DeliveryKey } from "../src/db/webhooks";
-import { deadLetter, deliver, sweepWebhooks } from "../src/services/webhook-delivery";
+import {
+  deadLetter,
+  deliver,
+  fanOut,
+  replayPage,
+  sweepWebhooks,
+  type WebhookMessage,
+} from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { failingD1 } from "./support/d1-intercept";
 import { DATABASES, placementOf, testDatabases } from "./support/databases";
-import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, fetchWith, ORIGIN, scim, type TestTenant } from "./support/http";
+import { consoleGet, consoleSignIn } from "./support/portal";
 import type { Received } from "./support/receiver";
+import { logged } from "./support/request-log";
 import { patchBody } from "./support/scim";
 import { countRows } from "./support/storage";
 import { createdByHand, dropping } from "./support/webhooks";
@@ -406,3 +415,154 @@ describe("replay and the sweep", () => {
     expect(verified(got, hook.secret).map((e) => e.type)).toEqual(["user.created"]);
   }, 30_000);
 });
+
+describe("what an endpoint that is down may owe a tenant", () => {
+  /** A delivery context with the cap at `maxOwed`, whose queue only records the deliveries it is given. */
+  function capped(maxOwed: number) {
+    const sent: DeliveryKey[] = [];
+    const queue = {
+      send: async () => {},
+      sendBatch: async (batch: { body: WebhookMessage }[]) => {
+        for (const { body } of batch) if (body.kind === "deliver") sent.push(body);
+      },
+    } as unknown as Queue<WebhookMessage>;
+    const ctx = { ...deliveryContext(env), queue, maxOwed };
+    /** The deliveries sent since the last call, to `hook`. */
+    const take = (hook: Registered) => sent.splice(0).filter((k) => k.endpointId === hook.id);
+    return { ctx, take };
+  }
+
+  /** The endpoint's backlog of the tenant, with a recount of what it owes from the deliveries themselves. */
+  const backlogOf = (hook: Registered, t: TestTenant) =>
+    env.DB.prepare(
+      `select b.owed, b.coalesced, b.coalesced_after as "after", b.coalesced_through as through,
+        (select count(*) from webhook_deliveries d where d.endpoint_id = b.endpoint_id and d.tenant_id = b.tenant_id
+          and d.state in ('pending', 'retrying')) as recount
+      from webhook_backlogs b where b.endpoint_id = ? and b.tenant_id = ?`,
+    )
+      .bind(hook.id, t.tenantId)
+      .first<{ owed: number; coalesced: number; after: number | null; through: number | null; recount: number }>();
+
+  /** The backlog, checked against the recount. */
+  async function owedNow(hook: Registered, t: TestTenant) {
+    const row = await backlogOf(hook, t);
+    expect(row?.owed).toBe(row?.recount);
+    return row;
+  }
+
+  const lost = fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } });
+  /** A SCIM write whose nudge is lost (the test fans out by hand), with what it cost in D1. */
+  async function write(t: TestTenant, name: string) {
+    const { response, lines } = await logged(() =>
+      scim(t, "POST", "/Users", { body: createUserBody(name), fetch: lost }),
+    );
+    expect(response.status).toBe(201);
+    return lines[0]?.d1;
+  }
+
+  it("owes at most the cap, coalesces the rest (shown), refuses no write, and tells of the gap when it recovers", async () => {
+    const t = await settledTenant();
+    const settled = await newest(t);
+    const hook = await register(t, "?fail=5&status=503", { eventTypes: ["user.created"] });
+    const { ctx, take } = capped(5);
+    const costs = [];
+    for (let i = 0; i < 12; i++) {
+      costs.push(await write(t, `capped${i}`));
+      await fanOut(ctx, t.tenantId);
+      // Each delivery made is attempted at once, and refused: the endpoint is down.
+      for (const key of take(hook)) await deliver(ctx, key);
+      await owedNow(hook, t);
+    }
+    // The writes past the cap cost what those before it did (the first, which warms the token's grant, aside): the
+    // cap is the fan-out's business, after the answer.
+    expect(costs.slice(5)).toEqual(Array(7).fill(costs[1]));
+    const created = (await feedAfter(t, settled)).filter((e) => e.type === "user.created").map((e) => e.sequence);
+    expect(created).toHaveLength(12);
+    const gap = { after: (created[5] as number) - 1, through: created[11] as number };
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 5, coalesced: 7, ...gap });
+    const log = await (await admin("GET", `/webhooks/${hook.id}/deliveries`)).json<{ items: { state: string }[] }>();
+    expect(log.items.map((d) => d.state)).toEqual(Array(5).fill("retrying"));
+
+    // Shown per tenant: the admin API, and the console's delivery health.
+    const backlogs = await (await admin("GET", `/webhooks/${hook.id}/backlogs`)).json<{ items: unknown[] }>();
+    expect(backlogs.items).toEqual([
+      {
+        tenantId: t.tenantId,
+        owed: 5,
+        coalesced: { ...gap, events: 7, since: expect.any(String) },
+      },
+    ]);
+    const page = await (await consoleGet(await consoleSignIn(), `/tenants/${t.tenantId}/activity`)).text();
+    const row = /<tr><td><code>[^<]*hooks\/hook[^<]*<\/code><\/td>(.*?)<\/tr>/s.exec(page)?.[1];
+    expect(row).toMatch(/^<td>Failing<\/td><td>5<\/td><td>7 since <time/);
+
+    // Recovered: the deliveries owed succeed on their retry.
+    const later = { ...ctx, now: () => Date.now() + 600_000 };
+    for (const key of await dueKeys(hook)) await deliver(later, key);
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 0, coalesced: 7, ...gap });
+
+    // The next write's fan-out tells of the gap, then delivers the new event; the gap is closed.
+    await write(t, "after the gap");
+    await fanOut(ctx, t.tenantId);
+    const made = take(hook);
+    expect(made).toHaveLength(2);
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 2, coalesced: 0, after: null, through: null });
+    for (const key of made) await deliver(ctx, key);
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 0 });
+    const got = await receivedBy(hook);
+    expect(got.map((r) => r.answered)).toEqual([...Array(5).fill(503), ...Array(7).fill(204)]);
+    const [notice, next] = verified(got.slice(-2), hook.secret);
+    expect(notice).toEqual({
+      id: expect.stringMatching(/^msg_/),
+      type: "webhook.events_skipped",
+      tenantId: t.tenantId,
+      occurredAt: expect.any(String),
+      data: { ...gap, feed: `${ORIGIN}/admin/tenants/${t.tenantId}/events?after=${gap.after}` },
+    });
+    expect(next).toMatchObject({ type: "user.created", sequence: (await newest(t)) as number });
+    expect(next?.sequence).toBeGreaterThan(gap.through);
+    // Where it says to catch up holds every event left out.
+    const caughtUp = (await feedAfter(t, gap.after)).map((e) => e.sequence);
+    expect(caughtUp).toEqual(expect.arrayContaining(created.slice(5)));
+
+    // A replay obeys the same cap.
+    await replayPage(ctx, { kind: "replay", endpointId: hook.id, tenantId: t.tenantId, after: settled });
+    expect(take(hook)).toHaveLength(5);
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 5, coalesced: 8 });
+  }, 60_000);
+
+  it("a gap whose endpoint has room again is told by the sweep, though the tenant writes nothing more", async () => {
+    const t = await settledTenant();
+    const hook = await register(t, "?fail=1&status=503", { eventTypes: ["user.created"] });
+    const { ctx, take } = capped(1);
+    for (const name of ["swept1", "swept2"]) {
+      await write(t, name);
+      await fanOut(ctx, t.tenantId);
+      for (const key of take(hook)) await deliver(ctx, key);
+    }
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 1, coalesced: 1 });
+    const later = { ...ctx, now: () => Date.now() + 600_000 };
+    for (const key of await dueKeys(hook)) await deliver(later, key);
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 0, coalesced: 1 });
+    const report = await sweepWebhooks(ctx);
+    expect(report.gapsNoticed).toBeGreaterThanOrEqual(1);
+    const [notice, ...none] = take(hook);
+    expect(none).toEqual([]);
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 1, coalesced: 0, after: null });
+    await deliver(ctx, notice as DeliveryKey);
+    const [told] = verified((await receivedBy(hook)).slice(-1), hook.secret);
+    expect(told).toMatchObject({ type: "webhook.events_skipped", data: { through: await newest(t) } });
+    expect(await owedNow(hook, t)).toMatchObject({ owed: 0 });
+  }, 30_000);
+});
+
+/** The endpoint's deliveries still owed, oldest first. */
+async function dueKeys(hook: Registered) {
+  const { results } = await env.DB.prepare(
+    `select endpoint_id as endpointId, tenant_id as tenantId, sequence from webhook_deliveries
+      where endpoint_id = ? and state in ('pending', 'retrying') order by sequence`,
+  )
+    .bind(hook.id)
+    .all<DeliveryKey>();
+  return results;
+}

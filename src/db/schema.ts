@@ -373,6 +373,11 @@ export const webhookDeliveries = sqliteTable(
     deliveredAt: integer("delivered_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * Set on the delivery that tells the endpoint events were coalesced (webhooks/skipped.ts): it stands at the
+     * first sequence left out and covers the feed through this one.
+     */
+    skippedThrough: integer("skipped_through"),
   },
   (t) => [
     primaryKey({ columns: [t.endpointId, t.tenantId, t.sequence] }),
@@ -383,6 +388,31 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_created_idx").on(t.createdAt),
     // A tenant's recent deliveries (the console's delivery health): its own rows, not the window's of every tenant.
     index("webhook_deliveries_tenant_created_idx").on(t.tenantId, t.createdAt),
+  ],
+);
+
+/**
+ * What an endpoint owes one tenant, so an endpoint that is down cannot accumulate deliveries without bound: `owed`,
+ * its deliveries pending or retrying (kept exact by triggers on webhook_deliveries, migrations/0020), and the gap
+ * the fan-out opened once `owed` reached the cap: the feed after `coalesced_after` through `coalesced_through`,
+ * `coalesced` events recorded for nobody since `coalesced_since` (null: no gap open). One delivery tells the
+ * endpoint of the gap once it has room again.
+ */
+export const webhookBacklogs = sqliteTable(
+  "webhook_backlogs",
+  {
+    tenantId: text("tenant_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    owed: integer("owed").notNull().default(0),
+    coalescedAfter: integer("coalesced_after"),
+    coalescedThrough: integer("coalesced_through"),
+    coalesced: integer("coalesced").notNull().default(0),
+    coalescedSince: integer("coalesced_since"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.endpointId] }),
+    // An endpoint's backlogs in tenant order (the admin API's page of them).
+    index("webhook_backlogs_endpoint_idx").on(t.endpointId, t.tenantId),
   ],
 );
 

@@ -18,6 +18,7 @@ import {
   tenantQuotas,
   tenants,
   users,
+  webhookBacklogs,
   webhookCursors,
   webhookDeliveries,
   webhookEndpoints,
@@ -135,6 +136,7 @@ export const TABLES = {
   portal_sessions: control({ table: portalSessions, tenant: "tenant_id", purge: true }),
   tenant_moves: control({ table: tenantMoves, tenant: "tenant_id", purge: true }),
   webhook_cursors: control({ table: webhookCursors, tenant: "tenant_id", purge: true }),
+  webhook_backlogs: control({ table: webhookBacklogs, tenant: "tenant_id", purge: true }),
   webhook_endpoints: control({ table: webhookEndpoints, tenant: deploymentWide, purge: { not: "the vendor's" } }),
   webhook_deliveries: control({
     table: webhookDeliveries,

@@ -1,8 +1,17 @@
-import { and, count, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { SKIPPED_EVENTS_TYPE } from "../webhooks/skipped";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { ControlDb, RawDataDb, TenantDb } from "./client";
 import { type StoredEvent, toStoredEvent } from "./events";
-import { type DeliveryAttempt, events, tenants, webhookCursors, webhookDeliveries, webhookEndpoints } from "./schema";
+import {
+  type DeliveryAttempt,
+  events,
+  tenants,
+  webhookBacklogs,
+  webhookCursors,
+  webhookDeliveries,
+  webhookEndpoints,
+} from "./schema";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -45,16 +54,37 @@ export async function updateEndpoint(db: ControlDb, id: string, set: Partial<Omi
 }
 
 /**
- * Deletes the endpoint, true when there was one. Its deliveries stay until retention purges them (deleting a busy
- * endpoint's whole history in one statement could outlast D1's time limit); a message for one cancels it.
+ * Deletes the endpoint and its backlogs, true when there was one. Its deliveries stay until retention purges them
+ * (deleting a busy endpoint's whole history in one statement could outlast D1's time limit); a message for one
+ * cancels it.
  */
 export async function deleteEndpoint(db: ControlDb, id: string) {
-  const deleted = await db
-    .delete(webhookEndpoints)
-    .where(eq(webhookEndpoints.id, id))
-    .returning({ id: webhookEndpoints.id });
+  const [deleted] = await db.batch([
+    db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).returning({ id: webhookEndpoints.id }),
+    db.delete(webhookBacklogs).where(eq(webhookBacklogs.endpointId, id)),
+  ]);
   return deleted.length > 0;
 }
+
+/**
+ * What an endpoint owes each tenant, a page in tenant order: those it owes deliveries or has coalesced events of
+ * (a backlog paid off keeps its row, at zero). `limit + 1` rows.
+ */
+export const listBacklogs = (db: ControlDb, endpointId: string, afterTenant: string | undefined, limit: number) =>
+  db
+    .select()
+    .from(webhookBacklogs)
+    .where(
+      and(
+        eq(webhookBacklogs.endpointId, endpointId),
+        afterTenant === undefined ? undefined : gt(webhookBacklogs.tenantId, afterTenant),
+        sql`(${webhookBacklogs.owed} > 0 OR ${webhookBacklogs.coalescedAfter} IS NOT NULL)`,
+      ),
+    )
+    .orderBy(webhookBacklogs.tenantId)
+    .limit(limit + 1);
+
+export type BacklogRow = typeof webhookBacklogs.$inferSelect;
 
 /** Deliveries of an endpoint, newest first (by rowid), optionally in one state; `limit + 1` rows. */
 export function listDeliveries(
@@ -132,30 +162,91 @@ export interface NewDelivery {
 }
 
 /**
+ * A gap's notice (webhooks/skipped.ts) for each backlog `where` selects with a gap open and room for one more
+ * delivery: a delivery standing at the first sequence left out, covering the gap. The notice supersedes a delivery
+ * already at that sequence (a replay's): the gap it tells of includes that event.
+ */
+const recordNotices = (where: SQL, maxOwed: number, now: number) =>
+  sql`INSERT INTO ${webhookDeliveries} (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log,
+      next_attempt_at, created_at, updated_at, skipped_through)
+    SELECT endpoint_id, tenant_id, coalesced_after + 1, 'msg_' || lower(hex(randomblob(16))), ${SKIPPED_EVENTS_TYPE},
+      'pending', 0, '[]', ${now}, ${now}, ${now}, coalesced_through
+    FROM ${webhookBacklogs} WHERE coalesced_after IS NOT NULL AND owed < ${maxOwed} AND ${where}
+    ON CONFLICT DO UPDATE SET event_id = excluded.event_id, event_type = excluded.event_type, state = 'pending',
+      attempts = 0, log = '[]', next_attempt_at = excluded.next_attempt_at, delivered_at = NULL,
+      updated_at = excluded.updated_at, skipped_through = excluded.skipped_through
+    RETURNING endpoint_id AS endpointId, tenant_id AS tenantId, sequence`;
+
+/** Closes the gaps whose notice the batch's `recordNotices` (at `now`) just recorded. */
+const closeNoticedGaps = (where: SQL, now: number) =>
+  sql`UPDATE ${webhookBacklogs} SET coalesced_after = NULL, coalesced_through = NULL, coalesced = 0,
+      coalesced_since = NULL
+    WHERE coalesced_after IS NOT NULL AND ${where} AND EXISTS (SELECT 1 FROM ${webhookDeliveries} d
+      WHERE d.endpoint_id = ${webhookBacklogs}.endpoint_id AND d.tenant_id = ${webhookBacklogs}.tenant_id
+        AND d.sequence = ${webhookBacklogs}.coalesced_after + 1
+        AND d.skipped_through = ${webhookBacklogs}.coalesced_through AND d.updated_at = ${now})`;
+
+const toKeys = (rows: RawRow[]) =>
+  rows.map(
+    (r): DeliveryKey => ({
+      endpointId: String(r.endpointId),
+      tenantId: String(r.tenantId),
+      sequence: Number(r.sequence),
+    }),
+  );
+
+/**
  * Records deliveries owed (pending, due now) and moves the tenant's fan-out cursor to `through`, in one batch.
  * With `reset` (a replay) a delivery already on record is owed again; otherwise one already on record stays as it
  * is. Returns the deliveries this call made due, which the caller sends: a fan-out that runs twice sends each once.
+ *
+ * An endpoint owes a tenant at most `maxOwed` deliveries: what would take it past that is not recorded but
+ * coalesced into the backlog's gap. The batch first records the notice of a gap already open (if the endpoint has
+ * room again), so no delivery is recorded while a gap before it is untold. D1 runs one batch at a time, and the
+ * room is read once per statement (before its own rows change `owed`), so the cap holds exactly.
  */
 export async function recordFanout(
   db: ControlDb,
   tenantId: string,
   owed: NewDelivery[],
+  endpointIds: string[],
   through: number | null,
   now: number,
-  reset = false,
+  { maxOwed, reset = false }: { maxOwed: number; reset?: boolean },
 ) {
   const rows = JSON.stringify(owed.map((d) => [d.endpointId, d.sequence, d.eventId, d.eventType]));
+  const backlogs = sql`tenant_id = ${tenantId} AND endpoint_id IN (SELECT value FROM json_each(${JSON.stringify(endpointIds)}))`;
+  // Materialized: the room is read before the insert starts, not row by row as its triggers raise `owed`.
+  const ranked = sql`WITH ranked AS MATERIALIZED (
+      SELECT j.value ->> 0 AS endpoint_id, j.value ->> 1 AS sequence, j.value ->> 2 AS event_id,
+        j.value ->> 3 AS event_type, row_number() OVER (PARTITION BY j.value ->> 0 ORDER BY j.value ->> 1) AS n,
+        ${maxOwed} - coalesce((SELECT b.owed FROM ${webhookBacklogs} b
+          WHERE b.tenant_id = ${tenantId} AND b.endpoint_id = j.value ->> 0), 0) AS room
+      FROM json_each(${rows}) j)`;
   const conflict = reset
     ? sql`ON CONFLICT DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ${now}, delivered_at = NULL,
-        updated_at = ${now}`
+        updated_at = ${now}, event_id = excluded.event_id, event_type = excluded.event_type, skipped_through = NULL`
     : sql`ON CONFLICT DO NOTHING`;
   const statements = [
-    sql`INSERT INTO ${webhookDeliveries} (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log,
+    recordNotices(backlogs, maxOwed, now),
+    closeNoticedGaps(backlogs, now),
+    sql`${ranked}
+      INSERT INTO ${webhookBacklogs} (tenant_id, endpoint_id, coalesced_after, coalesced_through, coalesced,
+        coalesced_since)
+      SELECT ${tenantId}, endpoint_id, min(sequence) - 1, max(sequence), count(*), ${now}
+      FROM ranked WHERE n > room GROUP BY endpoint_id
+      ON CONFLICT DO UPDATE SET
+        coalesced_after = coalesce(min(coalesced_after, excluded.coalesced_after), excluded.coalesced_after),
+        coalesced_through = max(coalesce(coalesced_through, 0), excluded.coalesced_through),
+        coalesced = coalesced + excluded.coalesced,
+        coalesced_since = coalesce(coalesced_since, excluded.coalesced_since)`,
+    sql`${ranked}
+      INSERT INTO ${webhookDeliveries} (endpoint_id, tenant_id, sequence, event_id, event_type, state, attempts, log,
         next_attempt_at, created_at, updated_at)
-      SELECT value ->> 0, ${tenantId}, value ->> 1, value ->> 2, value ->> 3, 'pending', 0, '[]', ${now}, ${now}, ${now}
-      FROM json_each(${rows}) WHERE true
+      SELECT endpoint_id, ${tenantId}, sequence, event_id, event_type, 'pending', 0, '[]', ${now}, ${now}, ${now}
+      FROM ranked WHERE n <= room
       ${conflict}
-      RETURNING endpoint_id AS endpointId, sequence`,
+      RETURNING endpoint_id AS endpointId, tenant_id AS tenantId, sequence`,
     ...(through === null
       ? []
       : [
@@ -163,8 +254,19 @@ export async function recordFanout(
             ON CONFLICT (tenant_id) DO UPDATE SET fanned_out_through = max(fanned_out_through, excluded.fanned_out_through)`,
         ]),
   ];
-  const [made] = await runBatch(db, statements);
-  return rowsOf(made).map((r) => ({ endpointId: String(r.endpointId), tenantId, sequence: Number(r.sequence) }));
+  const [notices, , , made] = await runBatch(db, statements);
+  return toKeys([...rowsOf(notices), ...rowsOf(made)]);
+}
+
+/**
+ * The notices of gaps whose endpoint has room again though the tenant wrote nothing since (a fan-out records them
+ * otherwise), up to `limit`, for the webhook sweep to send.
+ */
+export async function recordPendingNotices(db: ControlDb, maxOwed: number, now: number, limit: number) {
+  const due = sql`rowid IN (SELECT b.rowid FROM ${webhookBacklogs} b JOIN ${webhookEndpoints} e ON e.id = b.endpoint_id
+    WHERE b.coalesced_after IS NOT NULL AND b.owed < ${maxOwed} AND e.disabled_at IS NULL LIMIT ${limit})`;
+  const [notices] = await runBatch(db, [recordNotices(due, maxOwed, now), closeNoticedGaps(sql`true`, now)]);
+  return toKeys(rowsOf(notices));
 }
 
 /**
@@ -247,7 +349,7 @@ export async function recordAttempt(
         ]
       : []),
     // An attempt that disables its endpoint ends what the endpoint is still owed, in the same batch.
-    ...(endpoint?.disabledAt ? [cancelOwed(db, key.endpointId, now)] : []),
+    ...(endpoint?.disabledAt ? cancelOwed(db, key.endpointId, now) : []),
   ]);
 }
 
@@ -341,14 +443,23 @@ export async function purgeDeliveriesBefore(db: ControlDb, before: number, limit
 export const countDeliveriesBefore = (db: ControlDb, before: number) =>
   db.select({ n: count() }).from(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before));
 
-/** Cancels what a disabled or deleted endpoint was still owed. */
+/**
+ * Cancels what a disabled or deleted endpoint was still owed, the notices of its gaps included (events while it is
+ * out of service are not owed to it either: a replay brings them back). Statements for the caller's batch.
+ */
 export const cancelOwed = (db: ControlDb, endpointId: string, now: number) =>
-  db
-    .update(webhookDeliveries)
-    .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
-    .where(
-      and(eq(webhookDeliveries.endpointId, endpointId), inArray(webhookDeliveries.state, ["pending", "retrying"])),
-    );
+  [
+    db
+      .update(webhookDeliveries)
+      .set({ state: "cancelled", nextAttemptAt: null, updatedAt: now })
+      .where(
+        and(eq(webhookDeliveries.endpointId, endpointId), inArray(webhookDeliveries.state, ["pending", "retrying"])),
+      ),
+    db
+      .update(webhookBacklogs)
+      .set({ coalescedAfter: null, coalescedThrough: null, coalesced: 0, coalescedSince: null })
+      .where(eq(webhookBacklogs.endpointId, endpointId)),
+  ] as const;
 
 /**
  * Takes an endpoint out of service with `reason` and cancels what it is owed, in one batch; an endpoint already out
@@ -360,13 +471,13 @@ export const disableEndpoint = (db: ControlDb, id: string, reason: string, now: 
       .update(webhookEndpoints)
       .set({ disabledAt: now, disabledReason: reason, updatedAt: now })
       .where(and(eq(webhookEndpoints.id, id), isNull(webhookEndpoints.disabledAt))),
-    cancelOwed(db, id, now),
+    ...cancelOwed(db, id, now),
   ]);
 
 /**
  * A tenant's deliveries since `since` by state (on its (tenant, created-at) index: its own rows of the window, not
- * every tenant's), and the endpoints that take its events (all tenants', or those naming it). Statements for the
- * caller's batch.
+ * every tenant's), and the endpoints that take its events (all tenants', or those naming it) with what each owes
+ * the tenant and has coalesced. Statements for the caller's batch.
  */
 export function tenantDeliveryHealth(db: ControlDb, tenantId: string, since: number) {
   return [
@@ -382,8 +493,15 @@ export function tenantDeliveryHealth(db: ControlDb, tenantId: string, since: num
         failingSince: webhookEndpoints.failingSince,
         disabledAt: webhookEndpoints.disabledAt,
         disabledReason: webhookEndpoints.disabledReason,
+        owed: sql<number>`coalesce(${webhookBacklogs.owed}, 0)`.mapWith(Number),
+        coalesced: sql<number>`coalesce(${webhookBacklogs.coalesced}, 0)`.mapWith(Number),
+        coalescedSince: webhookBacklogs.coalescedSince,
       })
       .from(webhookEndpoints)
+      .leftJoin(
+        webhookBacklogs,
+        and(eq(webhookBacklogs.endpointId, webhookEndpoints.id), eq(webhookBacklogs.tenantId, tenantId)),
+      )
       .where(
         sql`${webhookEndpoints.tenantIds} IS NULL
           OR EXISTS (SELECT 1 FROM json_each(${webhookEndpoints.tenantIds}) WHERE value = ${tenantId})`,

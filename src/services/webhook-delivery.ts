@@ -15,6 +15,7 @@ import {
   readFanoutTargets,
   recordAttempt,
   recordFanout,
+  recordPendingNotices,
   releaseDelivery,
   takeOverdueDeliveries,
   tenantsBehind,
@@ -26,6 +27,7 @@ import { type EndpointUrlPolicy, endpointUrlProblem } from "../webhooks/endpoint
 import { MAX_MESSAGE_DELAY_SECONDS, nextDelaySeconds, retryAfterSeconds } from "../webhooks/schedule";
 import { openSecret } from "../webhooks/secrets";
 import { webhookHeaders } from "../webhooks/signature";
+import { skippedEvents } from "../webhooks/skipped";
 import { toFeedEvent } from "./events";
 
 /**
@@ -47,7 +49,22 @@ export interface DeliveryContext {
   secretsKey: string;
   /** What registration checks, checked again before every post: the vars may have tightened, or the row changed. */
   urlPolicy: EndpointUrlPolicy;
+  /** The most deliveries an endpoint may owe one tenant (WEBHOOK_MAX_OWED, else MAX_OWED_PER_TENANT). */
+  maxOwed: number;
   now: () => number;
+}
+
+/**
+ * Deliveries an endpoint that is down may owe one tenant before further events are coalesced into one notice: a
+ * bound on the control database's rows per endpoint and tenant, high enough that an endpoint back within hours
+ * misses nothing of a busy tenant (a full Entra cycle of changes).
+ */
+export const MAX_OWED_PER_TENANT = 10_000;
+
+/** WEBHOOK_MAX_OWED when it is a positive integer (tests lower it), else the default. */
+export function maxOwedPerTenant(configured: string | undefined) {
+  const n = Number(configured);
+  return configured && Number.isSafeInteger(n) && n > 0 ? n : MAX_OWED_PER_TENANT;
 }
 
 /** Events fanned out (or replayed) per step at most; a longer backlog continues in a message of its own. */
@@ -109,7 +126,11 @@ export async function fanOut(ctx: DeliveryContext, tenantId: string) {
   const last = events.at(-1);
   if (!last) return;
   const owed = events.flatMap((e) => found.endpoints.filter((ep) => takes(ep, e)).map((ep) => owedTo(ep, e)));
-  await sendDeliveries(ctx.queue, await recordFanout(ctx.db, tenantId, owed, last.sequence, ctx.now()));
+  const endpointIds = found.endpoints.map((ep) => ep.id);
+  const made = await recordFanout(ctx.db, tenantId, owed, endpointIds, last.sequence, ctx.now(), {
+    maxOwed: ctx.maxOwed,
+  });
+  await sendDeliveries(ctx.queue, made);
   if (found.events.length > events.length || found.events.length === FANOUT_PAGE) {
     await ctx.queue.send(feedNudge(tenantId));
   }
@@ -130,14 +151,21 @@ async function readFanout(ctx: DeliveryContext, tenantId: string, after: number 
   };
 }
 
-/** One page of a replay: the tenant's events after `after` that the endpoint takes, owed (again) and sent. */
+/**
+ * One page of a replay: the tenant's events after `after` that the endpoint takes, owed (again) and sent, within
+ * the same cap as a fan-out (beyond it, coalesced).
+ */
 export async function replayPage(ctx: DeliveryContext, message: Extract<WebhookMessage, { kind: "replay" }>) {
   const { endpoints, events } = await readFanout(ctx, message.tenantId, message.after);
   const endpoint = endpoints.find((ep) => ep.id === message.endpointId);
   const last = events.at(-1);
   if (!endpoint || !last) return;
   const owed = events.filter((e) => takes(endpoint, e)).map((e) => owedTo(endpoint, e));
-  await sendDeliveries(ctx.queue, await recordFanout(ctx.db, message.tenantId, owed, null, ctx.now(), true));
+  const made = await recordFanout(ctx.db, message.tenantId, owed, [endpoint.id], null, ctx.now(), {
+    maxOwed: ctx.maxOwed,
+    reset: true,
+  });
+  await sendDeliveries(ctx.queue, made);
   if (events.length === FANOUT_PAGE) await ctx.queue.send({ ...message, after: last.sequence });
 }
 
@@ -176,15 +204,28 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
     await disableEndpoint(ctx.db, endpoint.id, disabledReason, now);
     return DONE;
   }
-  let event: StoredEvent | null = null;
-  try {
-    event = database === null ? null : await findEvent(ctx.databases.tenant({ id: key.tenantId, database }), key);
-  } catch (error) {
-    // Nothing was posted: the attempt is not spent (the queue brings the message back).
-    await unclaimAttempt(ctx.db, key, claimed.attempts, now);
-    throw error;
+  let payload: { id: string; body: unknown } | null = null;
+  if (endpoint && database !== null && claimed.skippedThrough !== null) {
+    // A gap's notice: nothing of the feed to read, only where the gap is.
+    const range = { after: key.sequence - 1, through: claimed.skippedThrough };
+    payload = {
+      id: claimed.eventId,
+      body: skippedEvents(claimed.eventId, key.tenantId, range, claimed.createdAt, endpoint.origin),
+    };
+  } else if (database !== null) {
+    let event: StoredEvent | null;
+    try {
+      event = await findEvent(ctx.databases.tenant({ id: key.tenantId, database }), key);
+    } catch (error) {
+      // Nothing was posted: the attempt is not spent (the queue brings the message back).
+      await unclaimAttempt(ctx.db, key, claimed.attempts, now);
+      throw error;
+    }
+    if (endpoint && event) {
+      payload = { id: event.id, body: toFeedEvent(key.tenantId, event, scimBaseUrl(endpoint.origin, key.tenantId)) };
+    }
   }
-  if (!endpoint || endpoint.disabledAt !== null || !event) {
+  if (!endpoint || endpoint.disabledAt !== null || !payload) {
     await cancelDelivery(ctx.db, key, now);
     return DONE;
   }
@@ -192,8 +233,12 @@ export async function deliver(ctx: DeliveryContext, key: DeliveryKey): Promise<D
   if (endpoint.previousSecret && (endpoint.previousSecretUntil ?? 0) > now) {
     secrets.push(await openSecret(endpoint.previousSecret, ctx.secretsKey, endpoint.id));
   }
-  const body = JSON.stringify(toFeedEvent(key.tenantId, event, scimBaseUrl(endpoint.origin, key.tenantId)));
-  const answer = await post(endpoint.url, body, await webhookHeaders(secrets, event.id, Math.floor(now / 1000), body));
+  const body = JSON.stringify(payload.body);
+  const answer = await post(
+    endpoint.url,
+    body,
+    await webhookHeaders(secrets, payload.id, Math.floor(now / 1000), body),
+  );
   const log = [...claimed.log, { at: now, ...answer.attempt }].slice(-MAX_LOGGED_ATTEMPTS);
   const status = answer.attempt.status;
   const record = { log, nextAttemptAt: null, deliveredAt: null };
@@ -283,17 +328,19 @@ async function readExcerpt(res: Response) {
 /**
  * The sweep (every few minutes): what the queue should have handled by now and did not, sent again. Tenants whose
  * new events were never fanned out (a lost nudge; token events of the hourly job, which nudges no one) get a
- * fan-out; due deliveries nobody attempted get their message again. Duplicates are possible, losses are not.
+ * fan-out; due deliveries nobody attempted get their message again; a gap whose endpoint has room again though its
+ * tenant wrote nothing since gets its notice. Duplicates are possible, losses are not.
  */
 export async function sweepWebhooks(ctx: DeliveryContext, limit = 500) {
   const now = ctx.now();
   const behind = await lostNudges(ctx, now - 60_000, limit);
   const overdue = await takeOverdueDeliveries(ctx.db, now - SWEEP_AFTER_MS, now, limit);
+  const notices = await recordPendingNotices(ctx.db, ctx.maxOwed, now, limit);
   await sendAll(ctx.queue, [
     ...behind.map(feedNudge),
-    ...overdue.map((key): WebhookMessage => ({ kind: "deliver", ...key })),
+    ...[...overdue, ...notices].map((key): WebhookMessage => ({ kind: "deliver", ...key })),
   ]);
-  const report = { tenantsFannedOut: behind.length, deliveriesResent: overdue.length };
+  const report = { tenantsFannedOut: behind.length, deliveriesResent: overdue.length, gapsNoticed: notices.length };
   // Named when the sweep was called a relay, a word now kept for the outbox's (services/relay.ts).
   logEvent(behind.length + overdue.length > 0 ? "warn" : "info", "webhook_relay", report);
   return report;

@@ -1,5 +1,6 @@
 import { feedPurgedThrough } from "../db/events";
 import {
+  type BacklogRow,
   cancelOwed,
   DELIVERY_STATES,
   type DeliveryState,
@@ -7,6 +8,7 @@ import {
   type EndpointRow,
   findEndpoint,
   insertEndpoint,
+  listBacklogs,
   listDeliveries as listDeliveryRows,
   listEndpoints,
   tenantDeliveryHealth,
@@ -129,7 +131,7 @@ export async function updateWebhook(
     updatedAt: ctx.now,
   });
   if (!row) throw notFound();
-  if (enabled === false) await cancelOwed(ctx.db, id, ctx.now);
+  if (enabled === false) await ctx.db.batch(cancelOwed(ctx.db, id, ctx.now));
   return withoutSecrets(row);
 }
 
@@ -165,6 +167,16 @@ export async function listWebhookDeliveries(
   return listDeliveryRows(ctx.db, id, query.state, query.before, query.limit);
 }
 
+/** What an endpoint owes each tenant and has coalesced, a page in tenant order (`limit + 1` rows). */
+export async function listWebhookBacklogs(
+  ctx: OperatorContext,
+  id: string,
+  query: { after?: string; limit: number },
+): Promise<BacklogRow[]> {
+  await getWebhook(ctx, id);
+  return listBacklogs(ctx.db, id, query.after, query.limit);
+}
+
 /**
  * Sends a tenant's events after `after` to the endpoint again (those its filters take), from the queue, a page at a
  * time; each is owed anew, so a delivery that already succeeded or died is attempted again. The events keep their
@@ -197,7 +209,8 @@ export const webhookHealthReads = (ctx: OperatorContext, tenantId: string) =>
 /** The rows of webhookHealthReads as the page shows them: every state counted, the endpoints. */
 export function webhookHealth(
   states: { state: DeliveryState; count: number }[],
-  endpoints: Pick<EndpointRow, "id" | "url" | "failingSince" | "disabledAt" | "disabledReason">[],
+  endpoints: (Pick<EndpointRow, "id" | "url" | "failingSince" | "disabledAt" | "disabledReason"> &
+    Pick<BacklogRow, "owed" | "coalesced" | "coalescedSince">)[],
 ) {
   const counted = new Map(states.map((s) => [s.state, s.count]));
   return {

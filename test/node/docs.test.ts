@@ -68,6 +68,7 @@ import {
   FANOUT_PAGE,
   MAX_EXCERPT_CHARS,
   MAX_LOGGED_ATTEMPTS,
+  MAX_OWED_PER_TENANT,
   SWEEP_AFTER_MS,
 } from "../../src/services/webhook-delivery";
 import { DEFAULT_SECRET_GRACE_SECONDS, MAX_SECRET_GRACE_SECONDS } from "../../src/services/webhooks";
@@ -254,6 +255,11 @@ function sections(): [string, Row[]][] {
         ["Attempts kept in a delivery's log", n(MAX_LOGGED_ATTEMPTS), "oldest dropped"],
         ["Failed answer's body kept", `${n(MAX_EXCERPT_CHARS)} characters`, "cut"],
         ["Events fanned out or replayed per queue message", n(FANOUT_PAGE), "next message"],
+        [
+          "Deliveries an endpoint owes one tenant (pending or retrying)",
+          `${n(MAX_OWED_PER_TENANT)} (\`WEBHOOK_MAX_OWED\`)`,
+          "further events coalesced; one `webhook.events_skipped` delivery once there is room",
+        ],
         ["Webhook sweep (lost messages re-sent)", `every 5 minutes, after ${duration(SWEEP_AFTER_MS)}`, "sent again"],
         [
           "Previous secret's grace period",

@@ -3,13 +3,17 @@
  * the network as any vendor's endpoint would be. Each path `/hooks/<name>` is an endpoint whose behaviour the URL
  * sets: `?fail=N` answers the first N requests with `status` (default 500; `retryAfter` adds a Retry-After
  * header), `?redirect=1` answers 302; everything else gets 204. `GET /received/<name>` lists what arrived. Every
- * body is checked against its type's schema in the event registry, as the admin API's feed pages are against the
- * OpenAPI document.
+ * body is checked against its type's schema in the event registry (or the gap notice's, src/webhooks/skipped.ts),
+ * as the admin API's feed pages are against the OpenAPI document.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as v from "valibot";
 import { FeedEventSchema } from "../../src/events/registry";
+import { SkippedEventsSchema } from "../../src/webhooks/skipped";
+
+/** What a delivery may carry: a feed event, or the notice of events coalesced beyond the cap. */
+const DeliveryBody = v.union([FeedEventSchema, SkippedEventsSchema]);
 
 export interface Received {
   headers: Record<string, string>;
@@ -37,7 +41,7 @@ export async function setup({ provide }: { provide: (key: "receiverOrigin", valu
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      const parsed = v.safeParse(FeedEventSchema, parseJson(body));
+      const parsed = v.safeParse(DeliveryBody, parseJson(body));
       if (!parsed.success) malformed.push(`${body.slice(0, 300)}: ${v.summarize(parsed.issues)}`);
       const list = received.get(name) ?? [];
       const fail = Number(url.searchParams.get("fail") ?? 0);

@@ -9,6 +9,7 @@ import {
   deleteWebhook,
   type Endpoint,
   getWebhook,
+  listWebhookBacklogs,
   listWebhookDeliveries,
   listWebhooks,
   MAX_SECRET_GRACE_SECONDS,
@@ -84,6 +85,25 @@ const DeliveryWire = v.strictObject({
   deliveredAt: MaybeInstant,
   createdAt: Instant,
 });
+const BacklogWire = v.strictObject({
+  tenantId: v.string(),
+  owed: v.pipe(v.number(), v.description("Deliveries to the endpoint of the tenant's events, pending or retrying.")),
+  coalesced: v.pipe(
+    v.nullable(
+      v.strictObject({
+        after: v.number(),
+        through: v.number(),
+        events: v.number(),
+        since: Instant,
+      }),
+    ),
+    v.description(
+      "The gap open while the endpoint owed the tenant WEBHOOK_MAX_OWED deliveries: the feed's events after `after` " +
+        "through `through` (`events` of them the endpoint takes) were recorded for no delivery; one " +
+        "`webhook.events_skipped` delivery tells the endpoint once it has room again. Null: no gap open.",
+    ),
+  ),
+});
 const DeliveriesQuery = v.object({
   ...ListQuery.entries,
   state: v.optional(v.picklist(DELIVERY_STATES, `must be one of ${DELIVERY_STATES.join(", ")}`)),
@@ -105,6 +125,21 @@ const toWebhookWire = (e: Endpoint): v.InferOutput<typeof WebhookWire> => ({
   previousSecretUntil: iso(e.previousSecretUntil),
   createdAt: iso(e.createdAt),
   updatedAt: iso(e.updatedAt),
+});
+
+type BacklogRow = Awaited<ReturnType<typeof listWebhookBacklogs>>[number];
+const toBacklogWire = (b: BacklogRow): v.InferOutput<typeof BacklogWire> => ({
+  tenantId: b.tenantId,
+  owed: b.owed,
+  coalesced:
+    b.coalescedAfter === null
+      ? null
+      : {
+          after: b.coalescedAfter,
+          through: b.coalescedThrough ?? b.coalescedAfter,
+          events: b.coalesced,
+          since: iso(b.coalescedSince ?? 0),
+        },
 });
 
 type DeliveryRow = Awaited<ReturnType<typeof listWebhookDeliveries>>[number];
@@ -210,6 +245,27 @@ export const webhookRoutes = new Hono<AppEnv>()
           rows.map((r) => ({ ...r, id: r.rowid })),
           limit,
           toDeliveryWire,
+        ),
+      );
+    },
+  )
+  .get(
+    "/:id/backlogs",
+    documented({
+      summary: "What the endpoint owes each tenant, and the events it coalesced beyond the cap",
+      tags,
+      responses: { 200: ListOf(BacklogWire) },
+      errors: [404],
+    }),
+    queryOf(ListQuery),
+    async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      const rows = await listWebhookBacklogs(operatorContext(c), c.req.param("id"), { after: cursor, limit });
+      return c.json(
+        listBody(
+          rows.map((r) => ({ ...r, id: r.tenantId })),
+          limit,
+          toBacklogWire,
         ),
       );
     },

@@ -168,6 +168,8 @@ function WebhookHealthCard({ health }: { health: WebhookHealth }) {
               <tr>
                 <th scope="col">Endpoint</th>
                 <th scope="col">State</th>
+                <th scope="col">Owed</th>
+                <th scope="col">Coalesced</th>
               </tr>
             </thead>
             <tbody>
@@ -182,6 +184,16 @@ function WebhookHealthCard({ health }: { health: WebhookHealth }) {
                       : endpoint.failingSince !== null
                         ? "Failing"
                         : "Delivering"}
+                  </td>
+                  <td>{endpoint.owed}</td>
+                  <td>
+                    {endpoint.coalescedSince === null ? (
+                      "None"
+                    ) : (
+                      <>
+                        {endpoint.coalesced} since <When at={endpoint.coalescedSince} />
+                      </>
+                    )}
                   </td>
                 </tr>
               ))}
