@@ -107,6 +107,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["DELETE", "/admin/webhooks/{w}"],
   ["POST", "/admin/webhooks/{w}/secret", {}],
   ["GET", "/admin/webhooks/{w}/deliveries"],
+  ["GET", "/admin/webhooks/{w}/backlogs"],
   ["POST", "/admin/webhooks/{w}/replay", { tenantId: "{t}" }],
   ["GET", "/admin/tenants"],
   ["POST", "/admin/tenants", { name: "x" }],
