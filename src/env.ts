@@ -13,10 +13,11 @@ export interface AppEnv {
     databases: Databases;
     now: number;
     /**
-     * Set by the SCIM auth middleware: the authenticated tenant, the token that made the request, and the tenant's
-     * data database (named by the token's grant).
+     * Set by the SCIM auth middleware: the authenticated tenant, the integration whose URL it is, the token that made
+     * the request, and the tenant's data database (named by the token's grant).
      */
     tenantId: string;
+    integrationId: string;
     tokenId: string;
     db: TenantDb;
     /** `attributes` / `excludedAttributes`, parsed before any work so a bad list never follows a committed write. */

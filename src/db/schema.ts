@@ -18,6 +18,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { MOVE_PHASES } from "../moves/phases";
+import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, type Provider } from "../scim/providers";
 
 /**
  * What a stored document takes for the bytes quota: the UTF-8 bytes of the document and of its case-folded copy.
@@ -33,7 +34,12 @@ export const tenants = sqliteTable(
   {
     id: text("id").primaryKey(),
     name: text("name").notNull(),
+    /** Whether the tenant may provision from directories at all (`integrationsEnabled`, alias `azureAdEnabled`). */
     azureAdEnabled: integer("azure_ad_enabled", { mode: "boolean" }).notNull().default(false),
+    /** The providers its integrations may be (JSON array); null: every provider. */
+    allowedProviders: text("allowed_providers", { mode: "json" }).$type<Provider[]>(),
+    /** Email domains the tenant has verified (JSON array): adoption by email only within them, when there are any. */
+    verifiedDomains: text("verified_domains", { mode: "json" }).$type<string[]>(),
     /**
      * The data database holding the tenant's directory (a binding name). The default is the control database's own
      * name: where every tenant created before data databases existed keeps its data.
@@ -77,11 +83,29 @@ export const relayOutbox = sqliteTable(
   (t) => [index("relay_outbox_tenant_idx").on(t.tenantId)],
 );
 
-/** One row while a tenant has the Azure AD (Entra ID) provisioning integration set up. */
-export const integrations = sqliteTable("integrations", {
-  tenantId: text("tenant_id").primaryKey(),
-  createdAt: integer("created_at").notNull(),
-});
+/**
+ * A tenant's directory connections (src/scim/providers.ts), each with its own SCIM base URL and tokens. The one
+ * every tenant had before there could be several is `azure-ad` (LEGACY_INTEGRATION_ID), migrated in place.
+ */
+export const integrations = sqliteTable(
+  "integrations",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    provider: text("provider", { enum: PROVIDER_IDS as [Provider, ...Provider[]] }).notNull(),
+    name: text("name").notNull(),
+    authentication: text("authentication", { enum: ["bearer"] })
+      .notNull()
+      .default("bearer"),
+    /** While set, the integration's writes are refused with a retryable status; its credentials keep working. */
+    pausedAt: integer("paused_at"),
+    /** The integration whose users and groups this one takes over as its sync matches them (a move between IdPs). */
+    takesOverFrom: text("takes_over_from"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
 
 /**
  * Access tokens, by SHA-256 hash only. A token works while `status = 'active'`, `expires_at` is in the future and
@@ -102,6 +126,8 @@ export const accessTokens = sqliteTable(
     expiryWarnedAt: integer("expiry_warned_at"),
     /** When this ended token's KV entry was deleted once more: by housekeeping, or its tenant's deletion. */
     kvSweptAt: integer("kv_swept_at"),
+    /** The integration whose SCIM base URL the token opens (tokens from before integrations: the legacy one). */
+    integrationId: text("integration_id").notNull().default(LEGACY_INTEGRATION_ID),
   },
   (t) => [
     uniqueIndex("access_tokens_hash_idx").on(t.tokenHash),
@@ -127,7 +153,8 @@ export const users = sqliteTable(
     displayNameKey: text("display_name_key"),
     workEmailKey: text("work_email_key"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
-    managedBy: text("managed_by", { enum: ["portal", "azure-ad"] }).notNull(),
+    /** `portal` (the product's own user) or the id of the integration that manages it. */
+    managedBy: text("managed_by").notNull(),
     /** When a SCIM write took this portal user over (null for users Entra created); cleared when handed back. */
     adoptedAt: integer("adopted_at"),
     data: text("data").notNull(),
@@ -158,6 +185,8 @@ export const groups = sqliteTable(
     displayName: text("display_name").notNull(),
     displayNameKey: text("display_name_key").notNull(),
     externalId: text("external_id"),
+    /** The integration that manages it (groups only ever come from a directory). */
+    managedBy: text("managed_by").notNull().default(LEGACY_INTEGRATION_ID),
     data: text("data").notNull(),
     folded: text("folded").notNull(),
     documentBytes: documentBytes(),
@@ -166,7 +195,8 @@ export const groups = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    uniqueIndex("groups_tenant_display_name_idx").on(t.tenantId, t.displayNameKey),
+    // displayName is unique per integration: two directories may each have their "Engineering".
+    uniqueIndex("groups_tenant_integration_display_name_idx").on(t.tenantId, t.managedBy, t.displayNameKey),
     index("groups_tenant_external_id_order_idx").on(t.tenantId, t.externalId, t.createdAt, t.id),
     index("groups_tenant_created_idx").on(t.tenantId, t.createdAt, t.id),
   ],

@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, max, sql } from "drizzle-orm";
+import type { Provider } from "../scim/providers";
 import { rowsOf, runBatch, type StatementFor } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
@@ -146,8 +147,14 @@ export function deleteIntegration(db: ControlDb, tenantId: string) {
 }
 
 /** The integration row, only while the tenant has the option on (checked in the batch, like the token's insert). */
-export function insertIntegration(tenantId: string, now: number) {
-  return sql`INSERT INTO ${integrations} (tenant_id, created_at) SELECT ${tenantId}, ${now} WHERE ${tenantEnabled(tenantId)}`;
+export function insertIntegration(
+  tenantId: string,
+  integration: { id: string; provider: Provider; name: string },
+  now: number,
+) {
+  return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, created_at, updated_at)
+    SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${now}, ${now}
+    WHERE ${tenantEnabled(tenantId)}`;
 }
 
 /** Deletions not finished (what housekeeping still has to do), as a query for a batch. */

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { ControlDb } from "./client";
 import { accessTokens, integrations, tenants } from "./schema";
 
@@ -18,8 +18,8 @@ function liveAt(now: number) {
 }
 
 /**
- * The D1 side of authentication, used when KV misses: a live token whose tenant still has the option and integration
- * (and is not being deleted), with the tenant's data database.
+ * The D1 side of authentication, used when KV misses: a live token whose tenant still has the option and whose
+ * integration still exists (and is not being deleted), with the tenant's data database and the integration's state.
  */
 export async function findLiveTokenByHash(db: ControlDb, tokenHash: string, now: number) {
   const [row] = await db
@@ -29,10 +29,15 @@ export async function findLiveTokenByHash(db: ControlDb, tokenHash: string, now:
       expiresAt: accessTokens.expiresAt,
       revokedAt: accessTokens.revokedAt,
       database: tenants.database,
+      integrationId: accessTokens.integrationId,
+      pausedAt: integrations.pausedAt,
     })
     .from(accessTokens)
     .innerJoin(tenants, eq(tenants.id, accessTokens.tenantId))
-    .innerJoin(integrations, eq(integrations.tenantId, accessTokens.tenantId))
+    .innerJoin(
+      integrations,
+      and(eq(integrations.tenantId, accessTokens.tenantId), eq(integrations.id, accessTokens.integrationId)),
+    )
     .where(
       and(
         eq(accessTokens.tokenHash, tokenHash),
@@ -69,8 +74,12 @@ export function liveTokensCreatedAfter(db: ControlDb, tenantId: string, now: num
     .limit(1)
     .offset(limit - 1);
   return db
-    .select()
+    .select({ ...getTableColumns(accessTokens), pausedAt: integrations.pausedAt })
     .from(accessTokens)
+    .leftJoin(
+      integrations,
+      and(eq(integrations.tenantId, accessTokens.tenantId), eq(integrations.id, accessTokens.integrationId)),
+    )
     .where(and(pending, sql`${accessTokens.createdAt} <= coalesce((${last}), ${accessTokens.createdAt})`))
     .orderBy(asc(accessTokens.createdAt));
 }
@@ -129,7 +138,8 @@ export function supersedeLiveTokens(tenantId: string, keepId: string, until: num
   return sql`UPDATE ${accessTokens} SET revoked_at = ${until},
       revoke_reason = ${reason}, status = CASE WHEN ${until} <= ${now} THEN 'revoked' ELSE status END
     WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND (revoked_at IS NULL OR revoked_at > ${until})
-    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
+    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt,
+      integration_id AS integrationId`;
 }
 
 /**
@@ -157,7 +167,8 @@ export function listTokensBeyondGrace(db: ControlDb, tenantId: string, now: numb
 export function endTokensBeyondGrace(tenantId: string, keepId: string, now: number, reason: string) {
   return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}
     WHERE id IN ${tokensBeyondGrace(tenantId, keepId, now)}
-    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt`;
+    RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt,
+      integration_id AS integrationId`;
 }
 
 /** Those ids as a JSON array, for the rotation's audit row and event (read in the batch before the update). */

@@ -1,9 +1,12 @@
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
+
 /**
- * A tenant's SCIM base URL (Entra's Tenant URL), on the origin the request came in on: the admin API answers with
- * the hostname it was called through, and SCIM resources name their location on the host Entra uses.
+ * An integration's SCIM base URL (Entra's Tenant URL), on the origin the request came in on: the admin API answers
+ * with the hostname it was called through, and SCIM resources name their location on the host the directory uses.
+ * The legacy integration keeps the tenant's own URL, which every directory set up before integrations has.
  */
-export const scimBaseUrl = (requestUrl: string, tenantId: string) =>
-  `${new URL(requestUrl).origin}/scim/v2/${tenantId}`;
+export const scimBaseUrl = (requestUrl: string, tenantId: string, integrationId = LEGACY_INTEGRATION_ID) =>
+  `${new URL(requestUrl).origin}/scim/v2/${tenantId}${integrationId === LEGACY_INTEGRATION_ID ? "" : `/i/${integrationId}`}`;
 
 /**
  * PORTAL_RETURN_ORIGINS as configured: comma-separated origins, each compared exactly (scheme, host and port) once

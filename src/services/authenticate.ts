@@ -1,10 +1,10 @@
 import type { ControlDb } from "../db/client";
 import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
-import { grantDatabase, REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
+import { grantDatabase, grantIntegration, REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
 import type { SigningSecrets } from "../tokens/signing";
 import { hashToken, hasValidMac, tokenKind } from "../tokens/token";
-import { publishGrant } from "./tokens";
+import { grantOf, publishGrant } from "./tokens";
 
 /** Last-used times are kept to this resolution, so a busy provisioning job causes one write per token per window. */
 export const LAST_USED_RESOLUTION_MS = 5 * 60_000;
@@ -45,7 +45,7 @@ interface AuthContext {
  * An unsigned token from before signing existed is looked up in KV as before; its D1 fallback runs only within the
  * legacy limiter's budget (beyond it: 503 with Retry-After, which Entra retries).
  */
-export async function authenticateToken(ctx: AuthContext, token: string, tenantId: string) {
+export async function authenticateToken(ctx: AuthContext, token: string, tenantId: string, integrationId: string) {
   const kind = tokenKind(token);
   if (kind === null) return null;
   if (kind === "signed" && !(await hasValidMac(token, tenantId, ctx.signingKeys))) return null;
@@ -65,14 +65,18 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
       if (kind === "signed") remember(refused, tokenHash, ctx.now);
       return null;
     }
-    grant = { tenantId: row.tenantId, tokenId: row.id, expiresAt: effectiveEnd(row), database: row.database };
+    grant = grantOf(row, row.database, row.pausedAt !== null);
     // Written back for a minute only, and confirmed against D1 after writing, so a refill racing a revocation is
     // taken back at once (services/tokens.publishGrant).
     ctx.waitUntil(publishGrant(ctx, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS));
   }
-  if (grant.tenantId !== tenantId || grant.expiresAt <= ctx.now) return null;
+  // A token opens its own integration's URL only: another integration's (or the tenant's own, for a new
+  // integration's token) refuses it as it would any token.
+  if (grant.tenantId !== tenantId || grantIntegration(grant) !== integrationId || grant.expiresAt <= ctx.now) {
+    return null;
+  }
   noteUse(ctx, grant.tokenId);
-  return { tokenId: grant.tokenId, database: grantDatabase(grant) };
+  return { tokenId: grant.tokenId, database: grantDatabase(grant), paused: grant.paused === true };
 }
 
 function noteUse(ctx: AuthContext, tokenId: string) {

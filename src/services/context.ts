@@ -7,8 +7,12 @@ export interface TenantContext extends WriteContext {
   db: TenantDb;
 }
 
-/** A SCIM request's use case also knows the tenant's base URL, for `meta.location` and `$ref`s. */
+/**
+ * A SCIM request's use case also knows the integration whose URL it came to (it sees and changes only what that
+ * integration manages, and the product's own users it may adopt) and that URL, for `meta.location` and `$ref`s.
+ */
 export interface ScimContext extends TenantContext {
+  integrationId: string;
   baseUrl: string;
 }
 

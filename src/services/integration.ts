@@ -4,6 +4,7 @@ import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import { deleteIntegration, findTenantWithIntegration, insertIntegration } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, tenantEnabled } from "../db/tokens";
+import { LEGACY_INTEGRATION_ID, PROVIDERS } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import {
@@ -35,7 +36,7 @@ export async function createIntegration(ctx: IssuingContext, tenantId: string, t
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
   return issueToken(ctx, found.tenant, ttlSeconds, [
-    insertIntegration(tenantId, ctx.now),
+    insertIntegration(tenantId, { id: LEGACY_INTEGRATION_ID, provider: "entra", name: PROVIDERS.entra.name }, ctx.now),
     outboxRow(forTenant(ctx, tenantId), {
       action: "integration.created",
       event: { type: "integration.created", data: { provider: "azure-ad" } },

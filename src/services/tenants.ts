@@ -91,6 +91,8 @@ export async function createTenant(
   const tenant: TenantRow = {
     id: crypto.randomUUID(),
     ...columns,
+    allowedProviders: null,
+    verifiedDomains: null,
     database,
     deletedAt: null,
     createdAt: ctx.now,

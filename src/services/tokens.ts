@@ -12,12 +12,14 @@ import {
   onceTokenExists,
   revokeLiveTokens,
   supersedeLiveTokens,
+  type TokenRow,
   tokensBeyondGraceJson,
   whileAnyLiveToken,
 } from "../db/tokens";
 import type { EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { eachAtMost } from "../lib/parallel";
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import {
   deleteGrant,
   deleteGrants,
@@ -139,6 +141,23 @@ export async function rotateToken(
 }
 
 /**
+ * The KV grant of a token: every grant is built here, so each names the token's integration (the URL it opens) and
+ * whether that integration is paused (its writes refused) as the writer last read it.
+ */
+export const grantOf = (
+  token: Pick<TokenRow, "tenantId" | "id" | "expiresAt" | "revokedAt" | "integrationId">,
+  database: string,
+  paused: boolean,
+): TokenGrant => ({
+  tenantId: token.tenantId,
+  tokenId: token.id,
+  expiresAt: effectiveEnd(token),
+  database,
+  integrationId: token.integrationId,
+  ...(paused ? { paused } : {}),
+});
+
+/**
  * Writes a KV grant, then reads the token's row again: if something ended the token between the D1 read or batch
  * that led here and this write (a revocation's KV delete then ran before the grant existed), the grant is deleted
  * again. Whatever the interleaving, the last KV operation on an ended token is a delete. Every grant is written this
@@ -230,7 +249,12 @@ async function prepareToken(ctx: IssuingContext, tenant: TenantPlacement, ttlSec
     hash,
     expiresAtIso: new Date(expiresAt).toISOString(),
     issued: { token, tokenId, expiresAt } satisfies IssuedToken,
-    grant: { tenantId, tokenId, expiresAt, database: tenant.database },
+    // No integration can be paused before the integration API can pause one: the legacy integration never is.
+    grant: grantOf(
+      { tenantId, id: tokenId, expiresAt, revokedAt: null, integrationId: LEGACY_INTEGRATION_ID },
+      tenant.database,
+      false,
+    ),
     insert: insertTokenIfEnabled({ id: tokenId, tenantId, tokenHash: hash, createdAt: ctx.now, expiresAt }),
     record: (action: string, detail: SQL, type: EventType, data: SQL) =>
       outboxRow(forTenant(ctx, tenantId), {
@@ -244,13 +268,7 @@ async function prepareToken(ctx: IssuingContext, tenant: TenantPlacement, ttlSec
   };
 }
 
-interface EndedToken {
-  id: string;
-  tenantId: string;
-  tokenHash: string;
-  expiresAt: number;
-  revokedAt: number | null;
-}
+type EndedToken = Pick<TokenRow, "id" | "tenantId" | "tokenHash" | "expiresAt" | "revokedAt" | "integrationId">;
 
 const toEndedToken = (row: Record<string, unknown>): EndedToken => ({
   id: String(row.id),
@@ -258,6 +276,7 @@ const toEndedToken = (row: Record<string, unknown>): EndedToken => ({
   tokenHash: String(row.tokenHash),
   expiresAt: Number(row.expiresAt),
   revokedAt: row.revokedAt === null ? null : Number(row.revokedAt),
+  integrationId: String(row.integrationId),
 });
 
 /**
@@ -274,8 +293,7 @@ async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, ended: E
   }
   await eachAtMost(taken, GRANT_CONCURRENCY, (t) => {
     if (!graced.includes(t)) return deleteGrant(ctx.kv, t.tokenHash);
-    const grant = { tenantId: t.tenantId, tokenId: t.id, expiresAt: effectiveEnd(t), database: tenant.database };
-    return publishGrant(ctx, t.tokenHash, grant, now);
+    return publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, false), now);
   });
 }
 

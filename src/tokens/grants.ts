@@ -1,5 +1,6 @@
 import { CONTROL_DATABASE } from "../db/databases";
 import { eachAtMost } from "../lib/parallel";
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 
 /**
  * The KV fast path for authentication. Key `token:<sha256 hex>`; value says which tenant and token it is and when
@@ -16,10 +17,17 @@ export interface TokenGrant {
    * written before data databases existed: those tenants' data is in the control database (grantDatabase).
    */
   database?: string;
+  /** The integration whose SCIM base URL the token opens; absent in grants from before integrations: the legacy one. */
+  integrationId?: string;
+  /** The integration is paused: its writes are refused (retryably), its reads go on. */
+  paused?: boolean;
 }
 
 /** Where a grant routes its requests. */
 export const grantDatabase = (grant: TokenGrant) => grant.database ?? CONTROL_DATABASE;
+
+/** The integration a grant opens. */
+export const grantIntegration = (grant: TokenGrant) => grant.integrationId ?? LEGACY_INTEGRATION_ID;
 
 /** KV refuses an `expirationTtl` below 60 seconds. */
 const KV_MIN_EXPIRATION_TTL_SECONDS = 60;

@@ -10,7 +10,7 @@ import { scimJson } from "./respond";
 /** What this server supports, stated once; flipped as features land. */
 const CAPABILITIES = { patch: true, etag: true };
 
-const base = (c: Context<AppEnv>) => scimBaseUrl(c.req.url, c.var.tenantId);
+const base = (c: Context<AppEnv>) => scimBaseUrl(c.req.url, c.var.tenantId, c.var.integrationId);
 const all = <T>(items: T[]) => listResponse(items, items.length, { startIndex: 1, count: items.length });
 
 /** RFC 7644 §4: `/ServiceProviderConfig`, `/ResourceTypes[/:name]`, `/Schemas[/:urn]`; no D1 access. */

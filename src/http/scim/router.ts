@@ -11,16 +11,19 @@ import { groupRoutes, userRoutes } from "./resources";
 
 const authenticatedTenant = (c: { var: { tenantId: string } }) => c.var.tenantId;
 
+const BASE = "/:tenantId/i/:integrationId";
+
 /**
- * Everything under a tenant's SCIM base URL: authenticated first, then rate-limited, then failures logged (so a
- * refused flood costs no D1 write), then routed; a write that succeeded tells the webhook queue afterwards.
+ * Everything under an integration's SCIM base URL (the tenant's own URL routes as the legacy integration's, see
+ * paths.ts): authenticated first, then rate-limited, then failures logged (so a refused flood costs no D1 write),
+ * then routed; a write that succeeded tells the webhook queue afterwards.
  */
 export const scimRouter = new Hono<AppEnv>()
-  .use("/:tenantId", scimAuth)
-  .use("/:tenantId/*", scimAuth, tenantRateLimit, failedRequestLog, nudgeFeed(authenticatedTenant), scimBodyLimit)
-  .route("/:tenantId", discoveryRoutes)
-  .route("/:tenantId/Users", userRoutes)
-  .route("/:tenantId/Groups", groupRoutes)
-  .all("/:tenantId/*", (c) => {
+  .use(BASE, scimAuth)
+  .use(`${BASE}/*`, scimAuth, tenantRateLimit, failedRequestLog, nudgeFeed(authenticatedTenant), scimBodyLimit)
+  .route(BASE, discoveryRoutes)
+  .route(`${BASE}/Users`, userRoutes)
+  .route(`${BASE}/Groups`, groupRoutes)
+  .all(`${BASE}/*`, (c) => {
     throw notFound(`No SCIM endpoint at ${new URL(c.req.url).pathname}.`);
   });

@@ -19,7 +19,7 @@ import { logEvent } from "../../lib/log";
 import { eachAtMost } from "../../lib/parallel";
 import { checkMove, type MovePhase, type Next } from "../../moves/phases";
 import { GRANT_CHUNK, GRANT_CONCURRENCY } from "../../tokens/grants";
-import { publishGrant } from "../tokens";
+import { grantOf, publishGrant } from "../tokens";
 import { catchUp, copyTable, progressOf } from "./copy";
 import type { Step } from "./step";
 import { verify } from "./verify";
@@ -242,8 +242,7 @@ async function rewriteGrants(step: Step, move: MoveRow): Promise<{ kind: "contin
   // Each grant is a KV write and its check in D1 (publishGrant).
   await step.spend(2 * tokens.length);
   await eachAtMost(tokens, GRANT_CONCURRENCY, (token) => {
-    const grant = { tenantId: move.tenantId, tokenId: token.id, expiresAt: effectiveEnd(token), database: move.target };
-    return publishGrant(step.ctx, token.tokenHash, grant, now);
+    return publishGrant(step.ctx, token.tokenHash, grantOf(token, move.target, token.pausedAt !== null), now);
   });
   return { kind: "continue", set: { progress: { ...move.progress, grantsThrough: last.createdAt } } };
 }

@@ -1,0 +1,30 @@
+/**
+ * The provider registry: every kind of directory an integration can connect, once. An integration is one
+ * directory's connection to a tenant (its own SCIM base URL and credentials); its provider says which product sends
+ * the requests, for the names the customer sees, the setup guide and the failure hints. The SCIM core is one for
+ * all of them: a provider's quirk is handled where the protocol code meets it, with the provider's own documented
+ * request as a fixture (test/fixtures/), never by forking the code per provider.
+ */
+export const PROVIDERS = {
+  entra: { name: "Microsoft Entra ID", formerly: "Azure Active Directory" },
+  okta: { name: "Okta" },
+  onelogin: { name: "OneLogin" },
+  jumpcloud: { name: "JumpCloud" },
+  pingone: { name: "PingOne" },
+  scim: { name: "Another SCIM 2.0 directory" },
+} as const satisfies Record<string, { name: string; formerly?: string }>;
+
+export type Provider = keyof typeof PROVIDERS;
+export const PROVIDER_IDS = Object.keys(PROVIDERS) as Provider[];
+
+export const isProvider = (value: string): value is Provider => Object.hasOwn(PROVIDERS, value);
+
+/**
+ * The integration every tenant had before integrations were a model: its id is fixed, it answers at the tenant's
+ * own SCIM base URL (`/scim/v2/{tenantId}`) and at `/admin/tenants/{id}/integrations/azure-ad`, and the users and
+ * tokens it had keep this id as their stored owner (`azure-ad`), so nothing had to be rewritten.
+ */
+export const LEGACY_INTEGRATION_ID = "azure-ad";
+
+/** An integration id: lowercase letters, digits and dashes (it is a URL segment), never the portal's owner name. */
+export const INTEGRATION_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
