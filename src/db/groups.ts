@@ -8,6 +8,7 @@ import { eventRows, MAX_MEMBERS_PER_EVENT, memberEvents, snapshotOf } from "./ev
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
+import type { DirectoryScope } from "./scope";
 
 const GROUP_FILTER_TABLE: FilterTable = {
   folded: groups.folded,
@@ -48,19 +49,18 @@ const membersOf = (tenantId: string, groupIds: SQL, limit: number) => sql`
  * SQLite otherwise plans this EXISTS as a join walking a (tenant_id, …) index until it meets the id, which reads
  * more of the tenant's groups the more it has; by the primary key it is one lookup.
  */
-const groupExists = (tenantId: string, id: string, version?: number) =>
-  sql`EXISTS (SELECT 1 FROM ${groups} WHERE id = ${id} AND +tenant_id = ${tenantId}${
-    version === undefined ? sql`` : sql` AND version = ${version}`
-  })`;
+const groupExists = (scope: DirectoryScope, id: string, version?: number) =>
+  sql`EXISTS (SELECT 1 FROM ${groups} WHERE id = ${id} AND +tenant_id = ${scope.tenantId}
+    AND managed_by = ${scope.integrationId}${version === undefined ? sql`` : sql` AND version = ${version}`})`;
 
 /**
  * Why a guarded group write updated no row: no such group, a version that moved on (If-Match), members that are not
  * users, or else nothing to change. Read after the write's statements, with the group as it stands.
  */
-const probe = (tenantId: string, id: string, memberIds: string[], version?: number) =>
-  sql`SELECT ${groupExists(tenantId, id)} AS found, ${groupExists(tenantId, id, version)} AS current,
-    ${allUsers(tenantId, memberIds)} AS membersOk,
-    (SELECT json_array(${RECORD_VALUES}) FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}) AS record`;
+const probe = (scope: DirectoryScope, id: string, memberIds: string[], version?: number) =>
+  sql`SELECT ${groupExists(scope, id)} AS found, ${groupExists(scope, id, version)} AS current,
+    ${allUsers(scope, memberIds)} AS membersOk,
+    (SELECT json_array(${RECORD_VALUES}) FROM ${groups} WHERE tenant_id = ${scope.tenantId} AND id = ${id}) AS record`;
 
 /** A guarded write's outcome when it updated no row: a failure, or (all checks passing) a write with nothing to do. */
 function unchangedOrFailure(result: D1Result<RawRow> | undefined, members: D1Result<RawRow> | undefined): GroupWrite {
@@ -81,19 +81,23 @@ function unchangedOrFailure(result: D1Result<RawRow> | undefined, members: D1Res
  * it wrote, when the write is conditional on the one read), so a write that changes nothing changes no member
  * either, and the guard holds for all of the write's statements or for none.
  */
-const afterUpdate = (tenantId: string, id: string, memberIds: string[], expectedVersion?: number) =>
-  sql`${groupExists(tenantId, id, expectedVersion === undefined ? undefined : expectedVersion + 1)} AND ${allUsers(tenantId, memberIds)}`;
+const afterUpdate = (scope: DirectoryScope, id: string, memberIds: string[], expectedVersion?: number) =>
+  sql`${groupExists(scope, id, expectedVersion === undefined ? undefined : expectedVersion + 1)} AND ${allUsers(scope, memberIds)}`;
 
 /**
- * True when every id in `ids` is a user of the tenant. Ids travel as one JSON array parameter read with
+ * True when every id in `ids` is a user of the scope's directory (a group's members are its own directory's users). Ids travel as one JSON array parameter read with
  * json_each, so any number of members stays far under D1's 100 bound parameters per statement.
  */
-const allUsers = (tenantId: string, ids: string[]) =>
+const allUsers = (scope: DirectoryScope, ids: string[]) =>
   ids.length === 0
     ? sql`1`
     : // Driven from the id list (primary-key lookups), never from the tenant's users: cost follows the ids named.
       sql`((SELECT count(*) FROM json_each(${JSON.stringify(ids)}) j
-        WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND u.tenant_id = ${tenantId})) = ${ids.length})`;
+        WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND ${memberOf(scope)})) = ${ids.length})`;
+
+/** A user `u` a group of the scope may have as a member: one its own directory manages, in its tenant. */
+const memberOf = (scope: DirectoryScope) =>
+  sql`u.tenant_id = ${scope.tenantId} AND u.managed_by = ${scope.integrationId}`;
 
 const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard: SQL) => sql`
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
@@ -180,10 +184,11 @@ const groupRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).ma
 const memberRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).map(toMemberRecord);
 
 /** The group and, when `memberLimit` is given, at most that many of its members. */
-export async function findGroup(db: TenantDb, tenantId: string, id: string, memberLimit?: number) {
+export async function findGroup(db: TenantDb, scope: DirectoryScope, id: string, memberLimit?: number) {
   const [group, members] = await runBatch(db, [
-    sql`SELECT ${RECORD} FROM ${groups} WHERE tenant_id = ${tenantId} AND id = ${id}`,
-    ...(memberLimit === undefined ? [] : [membersOf(tenantId, sql`(${id})`, memberLimit)]),
+    sql`SELECT ${RECORD} FROM ${groups} WHERE tenant_id = ${scope.tenantId} AND id = ${id}
+      AND managed_by = ${scope.integrationId}`,
+    ...(memberLimit === undefined ? [] : [membersOf(scope.tenantId, sql`(${id})`, memberLimit)]),
   ]);
   const record = groupRecords(group)[0];
   return record ? { record, members: memberLimit === undefined ? undefined : memberRecords(members) } : null;
@@ -196,15 +201,15 @@ export async function findGroup(db: TenantDb, tenantId: string, id: string, memb
  */
 export async function listGroups(
   db: TenantDb,
-  tenantId: string,
+  scope: DirectoryScope,
   filter: CheckedFilter | undefined,
   offset: number,
   limit: number,
   memberLimit: number | undefined,
 ) {
-  const where = filter
-    ? sql`tenant_id = ${tenantId} AND (${filterToSql(filter, GROUP_FILTER_TABLE)})`
-    : sql`tenant_id = ${tenantId}`;
+  const { tenantId } = scope;
+  const own = sql`tenant_id = ${tenantId} AND managed_by = ${scope.integrationId}`;
+  const where = filter ? sql`${own} AND (${filterToSql(filter, GROUP_FILTER_TABLE)})` : own;
   const page = sql`SELECT id, created_at FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`;
   const [pageRows, total, members] = await runBatch(db, [
     // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
@@ -229,17 +234,18 @@ export type GroupWrite =
 /** POST: the group, its members and the audit row, all only if every member is a user of the tenant. */
 export async function insertGroup(
   db: TenantDb,
-  ctx: WriteContext,
+  ctx: WriteContext & DirectoryScope,
   id: string,
   group: PreparedGroup,
 ): Promise<GroupWrite> {
-  const membersOk = allUsers(ctx.tenantId, group.memberIds);
-  const created = groupExists(ctx.tenantId, id);
+  const membersOk = allUsers(ctx, group.memberIds);
+  const created = groupExists(ctx, id);
   const { inserted, members } = await runNamedBatch(db, {
     inserted: sql`
-      INSERT INTO ${groups} (id, tenant_id, display_name, display_name_key, external_id, data, folded, version, created_at, updated_at)
-      SELECT ${id}, ${ctx.tenantId}, ${group.displayName}, ${group.displayNameKey}, ${group.externalId},
-        ${JSON.stringify(group.doc)}, ${JSON.stringify(group.folded)}, 1, ${ctx.now}, ${ctx.now}
+      INSERT INTO ${groups} (id, tenant_id, managed_by, display_name, display_name_key, external_id, data, folded,
+        version, created_at, updated_at)
+      SELECT ${id}, ${ctx.tenantId}, ${ctx.integrationId}, ${group.displayName}, ${group.displayNameKey},
+        ${group.externalId}, ${JSON.stringify(group.doc)}, ${JSON.stringify(group.folded)}, 1, ${ctx.now}, ${ctx.now}
       WHERE ${membersOk}
       RETURNING ${RECORD}`,
     event: eventRows(ctx, {
@@ -279,12 +285,12 @@ export async function insertGroup(
  */
 export async function replaceGroup(
   db: TenantDb,
-  ctx: WriteContext,
+  ctx: WriteContext & DirectoryScope,
   id: string,
   group: PreparedGroup,
   expectedVersion?: number,
 ): Promise<GroupWrite> {
-  const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, group.memberIds)}`;
+  const guard = sql`${groupExists(ctx, id, expectedVersion)} AND ${allUsers(ctx, group.memberIds)}`;
   const ids = JSON.stringify(group.memberIds);
   const doc = JSON.stringify(group.doc);
   const changes = sql`(EXISTS (SELECT 1 FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${id}
@@ -300,7 +306,7 @@ export async function replaceGroup(
     },
     guard,
   );
-  const after = afterUpdate(ctx.tenantId, id, group.memberIds, expectedVersion);
+  const after = afterUpdate(ctx, id, group.memberIds, expectedVersion);
   const { updated, why, members } = await runNamedBatch(db, {
     audit: audit(
       ctx,
@@ -317,7 +323,7 @@ export async function replaceGroup(
     removedMembers: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
       AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${after}`,
     addedMembers: insertMembers(ctx, id, group.memberIds, after),
-    why: probe(ctx.tenantId, id, group.memberIds, expectedVersion),
+    why: probe(ctx, id, group.memberIds, expectedVersion),
     members: membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   });
   const record = groupRecords(updated)[0];
@@ -334,7 +340,7 @@ export async function replaceGroup(
  */
 export async function patchGroup(
   db: TenantDb,
-  ctx: WriteContext,
+  ctx: WriteContext & DirectoryScope,
   id: string,
   change: { members: MemberDelta; document?: Omit<PreparedGroup, "memberIds">; changed: string[] },
   memberLimit: number | undefined,
@@ -343,7 +349,7 @@ export async function patchGroup(
   const { members, document } = change;
   const added = [...members.add];
   const removed = [...members.remove];
-  const guard = sql`${groupExists(ctx.tenantId, id, expectedVersion)} AND ${allUsers(ctx.tenantId, added)}`;
+  const guard = sql`${groupExists(ctx, id, expectedVersion)} AND ${allUsers(ctx, added)}`;
   // Statements for member events only where the request can have removed or added one.
   const removedMembers = members.reset
     ? { select: membersNotIn(ctx.tenantId, id, JSON.stringify(added)), chunked: true }
@@ -366,7 +372,7 @@ export async function patchGroup(
         ],
         sql` OR `,
       )})`;
-  const after = afterUpdate(ctx.tenantId, id, added, expectedVersion);
+  const after = afterUpdate(ctx, id, added, expectedVersion);
   const { updated, why, memberRows } = await runNamedBatch(db, {
     audit: audit(
       ctx,
@@ -389,7 +395,7 @@ export async function patchGroup(
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
           AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${after}`,
     addedMembers: insertMembers(ctx, id, added, after),
-    why: probe(ctx.tenantId, id, added, expectedVersion),
+    why: probe(ctx, id, added, expectedVersion),
     memberRows: memberLimit === undefined ? undefined : membersOf(ctx.tenantId, sql`(${id})`, memberLimit),
   });
   const record = groupRecords(updated)[0];
@@ -402,8 +408,13 @@ const documentColumns = (group: Omit<PreparedGroup, "memberIds">) =>
     external_id = ${group.externalId}, data = ${JSON.stringify(group.doc)}, folded = ${JSON.stringify(group.folded)},`;
 
 /** DELETE: memberships and the group, audited with the member count, in one round trip. */
-export async function deleteGroup(db: TenantDb, ctx: WriteContext, id: string, expectedVersion?: number) {
-  const guard = groupExists(ctx.tenantId, id, expectedVersion);
+export async function deleteGroup(
+  db: TenantDb,
+  ctx: WriteContext & DirectoryScope,
+  id: string,
+  expectedVersion?: number,
+) {
+  const guard = groupExists(ctx, id, expectedVersion);
   const { deleted } = await runNamedBatch(db, {
     event: eventRows(ctx, {
       type: "group.deleted",
@@ -434,11 +445,11 @@ export async function countMembersUpTo(db: TenantDb, tenantId: string, id: strin
   return Number(rowsOf(result)[0]?.n ?? 0);
 }
 
-/** Which of `ids` are not users of the tenant: only on the error path, to name them in the 400. */
-export async function missingUsers(db: TenantDb, tenantId: string, ids: string[]) {
+/** Which of `ids` are not users of the scope's directory: only on the error path, to name them in the 400. */
+export async function missingUsers(db: TenantDb, scope: DirectoryScope, ids: string[]) {
   const [found] = await runBatch(db, [
     sql`SELECT j.value AS id FROM json_each(${JSON.stringify(ids)}) j
-      WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND u.tenant_id = ${tenantId})`,
+      WHERE EXISTS (SELECT 1 FROM ${users} u WHERE u.id = j.value AND ${memberOf(scope)})`,
   ]);
   const present = new Set(rowsOf(found).map((r) => String(r.id)));
   return ids.filter((id) => !present.has(id));

@@ -9,6 +9,7 @@ import { eventRows, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
+import { type DirectoryScope, PORTAL, userWithin } from "./scope";
 
 export type UserRow = typeof users.$inferSelect;
 export type ManagedBy = UserRow["managedBy"];
@@ -48,13 +49,13 @@ const RECORD = {
 } as const;
 
 /** GET /Users/{id}: the user and (at most `groupLimit` of) its read-only `groups`, in one round trip. */
-export async function findUserWithGroups(db: TenantDb, tenantId: string, id: string, groupLimit: number) {
+export async function findUserWithGroups(db: TenantDb, scope: DirectoryScope, id: string, groupLimit: number) {
   const [found, memberOf] = await db.batch([
     db
       .select(RECORD)
       .from(users)
-      .where(and(eq(users.tenantId, tenantId), eq(users.id, id))),
-    groupsOfUser(db, tenantId, id).limit(groupLimit),
+      .where(and(eq(users.tenantId, scope.tenantId), eq(users.id, id), userWithin(users.managedBy, scope))),
+    groupsOfUser(db, scope.tenantId, id).limit(groupLimit),
   ]);
   const record = found[0];
   return record ? { record, groups: memberOf } : null;
@@ -70,27 +71,31 @@ export const groupsOfUser = (db: TenantDb, tenantId: string, userId: string) =>
     .orderBy(asc(groups.displayNameKey))
     .$dynamic();
 
-/** The user `id` of the tenant, as a query (at most one row) a caller may batch. */
-export const selectUser = (db: TenantDb, tenantId: string, id: string) =>
+/** The user `id` of the tenant (within `scope` when given), as a query (at most one row) a caller may batch. */
+export const selectUser = (db: TenantDb, tenant: string | DirectoryScope, id: string) =>
   db
     .select(RECORD)
     .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
+    .where(
+      typeof tenant === "string"
+        ? and(eq(users.tenantId, tenant), eq(users.id, id))
+        : and(eq(users.tenantId, tenant.tenantId), eq(users.id, id), userWithin(users.managedBy, tenant)),
+    );
 
-export async function findUser(db: TenantDb, tenantId: string, id: string) {
-  const [row] = await selectUser(db, tenantId, id);
+export async function findUser(db: TenantDb, tenant: string | DirectoryScope, id: string) {
+  const [row] = await selectUser(db, tenant, id);
   return row ?? null;
 }
 
 /** One round trip: the page (stable creation order, on the tenant's created-at index) and the total. */
 export async function listUsers(
   db: TenantDb,
-  tenantId: string,
+  scope: DirectoryScope,
   filter: CheckedFilter | undefined,
   offset: number,
   limit: number,
 ) {
-  const where = tenantScoped(tenantId, filter);
+  const where = scoped(scope, filter);
   const page = db
     .select({ pageId: users.id, pageCreatedAt: users.createdAt })
     .from(users)
@@ -111,26 +116,37 @@ export async function listUsers(
   return { rows, total: total?.n ?? 0 };
 }
 
-/** The tenant condition and the client's filter, parenthesised so no operator in the filter can escape it. */
-const tenantScoped = (tenantId: string, filter: CheckedFilter | undefined) =>
-  and(eq(users.tenantId, tenantId), filter && sql`(${filterToSql(filter, USER_FILTER_TABLE)})`);
+/** The scope's condition and the client's filter, parenthesised so no operator in the filter can escape it. */
+const scoped = (scope: DirectoryScope, filter: CheckedFilter | undefined) =>
+  and(
+    eq(users.tenantId, scope.tenantId),
+    userWithin(users.managedBy, scope),
+    filter && sql`(${filterToSql(filter, USER_FILTER_TABLE)})`,
+  );
 
-export async function countUsers(db: TenantDb, tenantId: string, filter: CheckedFilter | undefined) {
-  const [row] = await db.select({ n: count() }).from(users).where(tenantScoped(tenantId, filter));
+export async function countUsers(db: TenantDb, scope: DirectoryScope, filter: CheckedFilter | undefined) {
+  const [row] = await db.select({ n: count() }).from(users).where(scoped(scope, filter));
   return row?.n ?? 0;
 }
 
-/** True when the prepared user names no manager, or one that exists in the same tenant. */
-const managerExists = (tenantId: string, managerId: string | null) =>
-  sql`(${managerId} IS NULL OR EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${tenantId} AND m.id = ${managerId}))`;
+/** A manager the scope reaches: a user of the same directory (or the product's), in the same tenant. */
+const managerReachable = (scope: DirectoryScope, managerId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${scope.tenantId} AND m.id = ${managerId}
+    AND ${userWithin(sql`m.managed_by`, scope)})`;
+
+/** True when the prepared user names no manager, or one the scope reaches. */
+const managerExists = (scope: DirectoryScope, managerId: string | null) =>
+  managerId === null ? sql`1` : managerReachable(scope, managerId);
 
 /**
  * For updates: the manager is checked only when it changes. A user whose manager was deleted can still be
- * updated (Entra disables such users too); a new manager must exist in the tenant.
+ * updated (Entra disables such users too); a new manager must be one the scope reaches.
  */
-const managerAcceptable = (tenantId: string, managerId: string | null) =>
-  sql`(${managerId} IS NULL OR ${managerId} IS json_extract(u.data, ${`$."${ENTERPRISE_USER_SCHEMA_ID}"."manager"."value"`})
-    OR EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${tenantId} AND m.id = ${managerId}))`;
+const managerAcceptable = (scope: DirectoryScope, managerId: string | null) =>
+  managerId === null
+    ? sql`1`
+    : sql`(${managerId} IS json_extract(u.data, ${`$."${ENTERPRISE_USER_SCHEMA_ID}"."manager"."value"`})
+      OR ${managerReachable(scope, managerId)})`;
 
 const rowColumns = (u: PreparedUser) => ({
   user_name: u.userName,
@@ -173,11 +189,12 @@ export async function insertUser(
   managedBy: ManagedBy,
 ) {
   const c = rowColumns(user);
-  const managerOk = managerExists(ctx.tenantId, user.managerId);
+  const scope = { tenantId: ctx.tenantId, integrationId: managedBy };
+  const managerOk = managerExists(scope, user.managerId);
   const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
-  const adopt = managedBy === "azure-ad";
+  const adopt = managedBy !== PORTAL;
   // The portal user this create takes over, when it adopts one.
   const adoptTarget = sql`${adopt ? 1 : 0} AND u.id = ${portalMatch} AND ${managerOk}`;
   const { inserted, adopted } = await runNamedBatch(db, {
@@ -210,7 +227,8 @@ export async function insertUser(
       from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
     }),
     adopted: sql`
-      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
+      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(managedBy, ctx.now)}, version = u.version + 1,
+        updated_at = ${ctx.now}
       WHERE ${adoptTarget}
       ${RETURNING}`,
   });
@@ -220,9 +238,9 @@ export async function insertUser(
     : ({ ok: false, reason: "managerNotFound" } as const);
 }
 
-/** A SCIM write makes the user the directory's; a portal user taken over that way is marked adopted, then. */
-const takeOver = (now: number) =>
-  sql`managed_by = 'azure-ad', adopted_at = CASE WHEN u.managed_by = 'portal' THEN ${now} ELSE u.adopted_at END`;
+/** A SCIM write makes the user its directory's; a portal user taken over that way is marked adopted, then. */
+const takeOver = (integrationId: string, now: number) =>
+  sql`managed_by = ${integrationId}, adopted_at = CASE WHEN u.managed_by = ${PORTAL} THEN ${now} ELSE u.adopted_at END`;
 
 /** Column assignments shared by every write of a prepared user. */
 const assignments = (c: ReturnType<typeof rowColumns>) =>
@@ -258,7 +276,7 @@ function updateEvent(ctx: WriteContext, c: ReturnType<typeof rowColumns>, target
  */
 export async function updateUser(
   db: TenantDb,
-  ctx: WriteContext,
+  ctx: WriteContext & DirectoryScope,
   id: string,
   user: PreparedUser,
   action: string,
@@ -266,11 +284,11 @@ export async function updateUser(
 ): Promise<WriteOutcome> {
   const c = rowColumns(user);
   const versionOk = expectedVersion === undefined ? sql`1` : sql`u.version = ${expectedVersion}`;
-  // A write that changes nothing (the same attributes, already the directory's) writes nothing: no new version, no
+  // A write that changes nothing (the same attributes, already this directory's) writes nothing: no new version, no
   // audit row, no event. Taking over a portal user is a change.
-  const changes = sql`(u.managed_by = 'portal' OR json_array_length(${changedAttributes(c.data)}) > 0)`;
-  const target = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${managerAcceptable(ctx.tenantId, user.managerId)}
-    AND ${versionOk} AND ${changes}`;
+  const changes = sql`(u.managed_by = ${PORTAL} OR json_array_length(${changedAttributes(c.data)}) > 0)`;
+  const found = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${userWithin(sql`u.managed_by`, ctx)}`;
+  const target = sql`${found} AND ${managerAcceptable(ctx, user.managerId)} AND ${versionOk} AND ${changes}`;
   const { updated, probe } = await runNamedBatch(db, {
     audit: auditRow(ctx, {
       action,
@@ -281,12 +299,13 @@ export async function updateUser(
     }),
     event: updateEvent(ctx, c, target),
     updated: sql`
-      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.now)}, version = u.version + 1, updated_at = ${ctx.now}
+      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.integrationId, ctx.now)}, version = u.version + 1,
+        updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
     probe: sql`SELECT u.id, u.data, u.version, u.created_at AS createdAt, u.updated_at AS updatedAt,
-        ${managerAcceptable(ctx.tenantId, user.managerId)} AS managerFound, ${versionOk} AS versionFound
-      FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
+        ${managerAcceptable(ctx, user.managerId)} AS managerFound, ${versionOk} AS versionFound
+      FROM ${users} u WHERE ${found}`,
   });
   const row = rowsOf(updated)[0];
   if (row) return { ok: true, record: toUserRecord(row) };
@@ -299,8 +318,13 @@ export async function updateUser(
 }
 
 /** DELETE in one round trip, memberships included; the audit row lands only if there was a user to delete. */
-export async function deleteUser(db: TenantDb, ctx: WriteContext, id: string, expectedVersion?: number) {
-  const version = expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
+export async function deleteUser(
+  db: TenantDb,
+  ctx: WriteContext & DirectoryScope,
+  id: string,
+  expectedVersion?: number,
+) {
+  const version = sql`AND ${userWithin(sql`managed_by`, ctx)}${expectedVersion === undefined ? sql`` : sql` AND version = ${expectedVersion}`}`;
   const exists = sql`EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`;
   const { deleted } = await runNamedBatch(db, {
     audit: auditRow(ctx, {
@@ -334,6 +358,15 @@ export async function deleteUser(db: TenantDb, ctx: WriteContext, id: string, ex
       AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
   });
   return rowsOf(deleted).length > 0;
+}
+
+/** Who manages the user holding `userNameKey` in the tenant (`portal` or an integration id), or null: none. */
+export async function userNameOwner(db: TenantDb, tenantId: string, userNameKey: string) {
+  const [row] = await db
+    .select({ managedBy: users.managedBy })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.userNameKey, userNameKey)));
+  return row?.managedBy ?? null;
 }
 
 /** D1 reports unique-index violations only as text (drizzle wraps it in `cause`). */

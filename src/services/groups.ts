@@ -43,7 +43,7 @@ export async function listGroups(ctx: ScimContext, query: { filter?: string; pag
   const memberLimit = shows(query.projection, "members") ? MEMBER_READ_LIMIT : undefined;
   const { startIndex, count } = query.page;
   const { records, total, members } = await withFilter(query.filter, GROUP_RESOURCE_TYPE, (filter) =>
-    listGroupRows(ctx.db, ctx.tenantId, filter, startIndex - 1, count, memberLimit),
+    listGroupRows(ctx.db, ctx, filter, startIndex - 1, count, memberLimit),
   );
   if ((members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("members", "ask with excludedAttributes=members or a smaller count");
@@ -60,7 +60,7 @@ export async function listGroups(ctx: ScimContext, query: { filter?: string; pag
 }
 
 export async function getGroup(ctx: ScimContext, id: string, projection: Projection) {
-  const found = await findGroup(ctx.db, ctx.tenantId, id, shows(projection, "members") ? MEMBER_READ_LIMIT : undefined);
+  const found = await findGroup(ctx.db, ctx, id, shows(projection, "members") ? MEMBER_READ_LIMIT : undefined);
   if (!found) throw groupNotFound(id);
   if ((found.members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("members", "ask with excludedAttributes=members");
@@ -125,7 +125,7 @@ export async function patchGroup(
     return answer(await checked(ctx, await unlessTaken(write), id, [...members.add]));
   }
   for (let attempt = 1; ; attempt++) {
-    const found = await findGroup(ctx.db, ctx.tenantId, id);
+    const found = await findGroup(ctx.db, ctx, id);
     if (!found) throw groupNotFound(id);
     checkIfMatch(ifMatch, found.record.version);
     const before = JSON.parse(found.record.data);
@@ -159,7 +159,7 @@ async function refuseOversizedAnswer(ctx: ScimContext, id: string, netChange: nu
 
 /** A PATCH that changes nothing: the group must exist (and match If-Match); its version stays. */
 async function currentVersion(ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) {
-  const found = await findGroup(ctx.db, ctx.tenantId, id);
+  const found = await findGroup(ctx.db, ctx, id);
   if (!found) throw groupNotFound(id);
   checkIfMatch(ifMatch, found.record.version);
   return found.record.version;
@@ -176,7 +176,7 @@ export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: EtagSet
 const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) =>
   versionNamedBy(
     ifMatch,
-    async () => (await findGroup(ctx.db, ctx.tenantId, id))?.record.version,
+    async () => (await findGroup(ctx.db, ctx, id))?.record.version,
     () => groupNotFound(id),
   );
 
@@ -196,7 +196,7 @@ async function checked(ctx: ScimContext, outcome: GroupWrite, id: string, member
   if (outcome.ok) return outcome;
   if (outcome.reason === "notFound") throw groupNotFound(id);
   if (outcome.reason === "versionConflict") throw preconditionFailed();
-  const missing = await missingUsers(ctx.db, ctx.tenantId, memberIds);
+  const missing = await missingUsers(ctx.db, ctx, memberIds);
   throw badRequest("invalidValue", `members are not users of this tenant: ${missing.join(", ")}.`);
 }
 

@@ -1,3 +1,4 @@
+import { PORTAL } from "../db/scope";
 import {
   countUsers,
   deleteUser as deleteUserRow,
@@ -7,9 +8,9 @@ import {
   isUniqueViolation,
   listUsers as listUserRows,
   listUsersAfter,
-  type ManagedBy,
   selectUser,
   updateUser,
+  userNameOwner,
   type WriteOutcome,
 } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
@@ -26,10 +27,6 @@ import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
 import { readInTenant, requireTenant } from "./tenants";
 
-/** Users written over SCIM are the directory's; users the product creates are the portal's until Entra adopts them. */
-const DIRECTORY_MANAGED: ManagedBy = "azure-ad";
-const PORTAL_MANAGED: ManagedBy = "portal";
-
 export type ScimUser = ReturnType<typeof toScimUser>;
 
 const userNotFound = (id: string) => notFound(`User ${id} not found.`);
@@ -42,8 +39,8 @@ const userNameTaken = (user: PreparedUser) =>
 export function listUsers(ctx: ScimContext, query: { filter?: string; page: Page }) {
   const { startIndex, count } = query.page;
   return withFilter(query.filter, USER_RESOURCE_TYPE, async (filter) => {
-    if (count === 0) return { resources: [], total: await countUsers(ctx.db, ctx.tenantId, filter) };
-    const { rows, total } = await listUserRows(ctx.db, ctx.tenantId, filter, startIndex - 1, count);
+    if (count === 0) return { resources: [], total: await countUsers(ctx.db, ctx, filter) };
+    const { rows, total } = await listUserRows(ctx.db, ctx, filter, startIndex - 1, count);
     return { resources: rows.map((r) => toScimUser(r, ctx.baseUrl)), total };
   });
 }
@@ -55,11 +52,11 @@ export function listUsers(ctx: ScimContext, query: { filter?: string; page: Page
  */
 export async function getUser(ctx: ScimContext, id: string, projection: Projection) {
   if (!shows(projection, "groups")) {
-    const record = await findUser(ctx.db, ctx.tenantId, id);
+    const record = await findUser(ctx.db, ctx, id);
     if (!record) throw userNotFound(id);
     return { resource: toScimUser(record, ctx.baseUrl), version: record.version, cacheable: true };
   }
-  const found = await findUserWithGroups(ctx.db, ctx.tenantId, id, MAX_MEMBERSHIPS_PER_RESPONSE + 1);
+  const found = await findUserWithGroups(ctx.db, ctx, id, MAX_MEMBERSHIPS_PER_RESPONSE + 1);
   if (!found) throw userNotFound(id);
   if (found.groups.length > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("groups", "ask with excludedAttributes=groups");
@@ -74,7 +71,7 @@ export async function getUser(ctx: ScimContext, id: string, projection: Projecti
 /** POST /Users, adoption of a portal user with the same userName or work email included. */
 export async function createUser(ctx: ScimContext, body: unknown) {
   const user = prepareUser(body);
-  const outcome = await unlessTaken(user, insertUser(ctx.db, ctx, crypto.randomUUID(), user, DIRECTORY_MANAGED));
+  const outcome = await unlessTaken(ctx, user, insertUser(ctx.db, ctx, crypto.randomUUID(), user, ctx.integrationId));
   return written(ctx, user, outcome, undefined);
 }
 
@@ -82,7 +79,7 @@ export async function createUser(ctx: ScimContext, body: unknown) {
 export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const user = prepareUser(body);
   const expectedVersion = await versionToMatch(ctx, id, ifMatch);
-  const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion));
+  const outcome = await unlessTaken(ctx, user, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion));
   return written(ctx, user, outcome, ifMatch, id);
 }
 
@@ -93,16 +90,16 @@ export async function replaceUser(ctx: ScimContext, id: string, body: unknown, i
 export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const operations = parsePatchBody(body);
   for (let attempt = 1; ; attempt++) {
-    const current = await findUser(ctx.db, ctx.tenantId, id);
+    const current = await findUser(ctx.db, ctx, id);
     if (!current) throw userNotFound(id);
     checkIfMatch(ifMatch, current.version);
     const doc = applyPatch(JSON.parse(current.data), operations, USER_RESOURCE_TYPE);
     const user = prepareDocument(doc);
-    // Nothing changes for a directory user: no write, no new version. (A portal user's first SCIM write adopts it.)
-    if (current.managedBy === DIRECTORY_MANAGED && JSON.stringify(doc) === current.data) {
+    // Nothing changes for this directory's user: no write, no new version. (A portal user's first write adopts it.)
+    if (current.managedBy === ctx.integrationId && JSON.stringify(doc) === current.data) {
       return { resource: toScimUser(current, ctx.baseUrl) };
     }
-    const outcome = await unlessTaken(user, updateUser(ctx.db, ctx, id, user, "user.updated", current.version));
+    const outcome = await unlessTaken(ctx, user, updateUser(ctx.db, ctx, id, user, "user.updated", current.version));
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
       return { resource: written(ctx, user, outcome, ifMatch, id) };
     }
@@ -122,16 +119,26 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: EtagSet 
 const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefined) =>
   versionNamedBy(
     ifMatch,
-    async () => (await findUser(ctx.db, ctx.tenantId, id))?.version,
+    async () => (await findUser(ctx.db, ctx, id))?.version,
     () => userNotFound(id),
   );
 
-async function unlessTaken<T>(user: PreparedUser, write: Promise<T>) {
+/**
+ * A write, with the unique index on userName (one per tenant, whichever directory manages the user) as the
+ * protocol's 409. When another integration holds the name, the answer names it and how to move its users over; read
+ * only on this path.
+ */
+async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promise<T>) {
   try {
     return await write;
   } catch (error) {
-    if (isUniqueViolation(error)) throw userNameTaken(user);
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    const owner = await userNameOwner(ctx.db, ctx.tenantId, user.userNameKey);
+    if (owner === null || owner === ctx.integrationId || owner === PORTAL) throw userNameTaken(user);
+    throw conflict(
+      `userName "${user.userName}" is already in use by a user of another directory of this tenant, integration ` +
+        `"${owner}". To move its users to this directory, create this integration with takesOverFrom "${owner}".`,
+    );
   }
 }
 
@@ -157,7 +164,7 @@ export async function createPortalUser(
     active: true,
   });
   try {
-    const outcome = await insertUser(db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL_MANAGED);
+    const outcome = await insertUser(db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL);
     if (!outcome.ok) throw new Error("portal users name no manager");
     const row = await findUser(db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");
