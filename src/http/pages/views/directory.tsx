@@ -26,7 +26,7 @@ function UserBadges({ user }: { user: { active: boolean; managedBy: string; adop
   return (
     <>
       <span class={`badge ${user.active ? "on" : "off"}`}>{user.active ? "Active" : "Inactive"}</span>{" "}
-      <span class="badge off">{user.managedBy === "azure-ad" ? "Directory" : "Product"}</span>
+      <span class="badge off">{user.managedBy === "portal" ? "Product" : "Directory"}</span>
       {user.adoptedAt !== null && (
         <>
           {" "}
