@@ -278,8 +278,8 @@ function PingOneSteps() {
           On the <strong>Authentication</strong> step, paste the SCIM base URL above into <strong>SCIM Base URL</strong>
           , set <strong>Users Resource</strong> to <code>/Users</code> and <strong>SCIM Version</strong> to{" "}
           <strong>2.0</strong>, choose <strong>OAuth 2 Bearer Token</strong> as the{" "}
-          <strong>Authentication Method</strong> with the access token as the token, and <strong>Bearer</strong> as the{" "}
-          <strong>Auth Type Header</strong>.
+          <strong>Authentication Method</strong> and paste the access token into the token field it shows, with{" "}
+          <strong>Bearer</strong> as the <strong>Auth Type Header</strong>.
         </li>
         <li>
           Press <strong>Test Connection</strong>, then finish the setup and turn the connection on with its toggle.
