@@ -10,6 +10,7 @@ import { redeemLinkStatements } from "../src/db/portal";
 import { portalRouter } from "../src/http/portal/router";
 import { toBase64Url } from "../src/lib/base64";
 import { sha256Hex } from "../src/lib/digest";
+import { PROVIDER_IDS, PROVIDERS, type Provider } from "../src/scim/providers";
 import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases, interceptD1 } from "./support/d1-intercept";
 import { cronContext, DATABASES, tenantDb, testDatabases } from "./support/databases";
@@ -626,6 +627,28 @@ describe("the integration page", () => {
     const okta = await (await view(session, "/guide?idp=okta")).text();
     expect(okta).toContain("SCIM connector base URL");
     expect(okta).toContain('aria-current="page">Okta</a>');
+  });
+
+  it("has a setup guide for every provider of the registry, with the URL, where the token goes and its mappings", async () => {
+    const session = await signIn((await mintLink(await newTenant("Guided everywhere"))).url);
+    const expected: Record<Provider, string[]> = {
+      entra: ["Secret Token", "mailNickname"],
+      okta: ["HTTP Header", "<code>firstName</code>"],
+      onelogin: ["SCIM Bearer Token", "<code>{$user.email}</code>"],
+      jumpcloud: ["Token Key", "<code>username</code>"],
+      pingone: ["OAuth 2 Bearer Token", "Attribute Mapping"],
+      scim: ["Authorization: Bearer", "<code>userName</code>"],
+    };
+    for (const idp of PROVIDER_IDS) {
+      const html = await (await view(session, idp === "entra" ? "/guide" : `/guide?idp=${idp}`)).text();
+      expect(html, idp).toContain(`value="${ORIGIN}/scim/v2/${session.tenantId}"`);
+      expect(html, idp).toContain(`aria-current="page">${idp === "scim" ? "Other SCIM 2.0" : PROVIDERS[idp].name}</a>`);
+      for (const text of expected[idp]) expect(html, idp).toContain(text);
+    }
+    // An unknown provider is Entra's guide, as before.
+    expect(await (await view(session, "/guide?idp=nope")).text()).toContain(
+      'aria-current="page">Microsoft Entra ID</a>',
+    );
   });
 });
 

@@ -2,7 +2,7 @@ const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /**
  * The user attribute mappings this service expects from Entra: source attribute, SCIM target, a note. The setup
- * guide shows them; failure hints name the mapping behind an attribute Entra sent a bad value for.
+ * guide shows them; failure hints name the mapping behind an attribute Entra sent a bad value for (provider-mappings.ts).
  */
 export const ENTRA_MAPPINGS = [
   ["mailNickname", "externalId", "Matching, precedence 1"],
@@ -20,13 +20,3 @@ export const ENTRA_MAPPINGS = [
   ["department", `${ENTERPRISE}:department`, ""],
   ["manager", `${ENTERPRISE}:manager`, ""],
 ] as const;
-
-/** The Entra mappings whose SCIM target is `attribute` or inside it (`emails` → the work email's mapping). */
-export function mappingsFor(attribute: string) {
-  const root = attribute.toLowerCase();
-  return ENTRA_MAPPINGS.filter(([, target]) => {
-    const t = target.toLowerCase();
-    const base = t.startsWith("urn:") ? t.slice(t.lastIndexOf(":") + 1) : t.split(/[.[]/)[0];
-    return base === root || t === root;
-  });
-}

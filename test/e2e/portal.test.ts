@@ -115,7 +115,7 @@ describe("the seed's flow", () => {
     await page.getByRole("link", { name: "Done" }).click();
     await expect.poll(() => page.getByText("Previous token").isVisible()).toBe(true);
 
-    // The setup guide, with this tenant's URL, for Entra and Okta.
+    // The setup guide, with this tenant's URL, for every provider.
     await page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Setup guide" }).click();
     expect(await fieldValue(page, "scim-url")).toBe(tenantUrl);
     await expectAccessible(page);
@@ -123,6 +123,18 @@ describe("the seed's flow", () => {
     await page.getByRole("link", { name: "Okta" }).click();
     await expect.poll(() => page.getByRole("heading", { name: "Okta" }).isVisible()).toBe(true);
     await expectAccessible(page);
+    // Every other provider's guide, from its tab, with the same URL.
+    for (const [tab, heading] of [
+      ["OneLogin", "OneLogin"],
+      ["JumpCloud", "JumpCloud"],
+      ["PingOne", "PingOne"],
+      ["Other SCIM 2.0", "Another SCIM 2.0 directory"],
+    ]) {
+      await page.getByRole("navigation", { name: "Identity provider" }).getByRole("link", { name: tab }).click();
+      await expect.poll(() => page.getByRole("heading", { name: heading }).isVisible()).toBe(true);
+      expect(await fieldValue(page, "scim-url")).toBe(tenantUrl);
+      await expectAccessible(page);
+    }
 
     // Disable integration, with its confirmation.
     await page.getByRole("link", { name: "Integrations" }).click();

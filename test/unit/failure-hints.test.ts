@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mappingsFor } from "../../src/scim/entra-mappings";
 import { type FailureFacts, failureHint } from "../../src/scim/failure-hints";
+import { mappingsFor } from "../../src/scim/provider-mappings";
 
 const failure = (overrides: Partial<FailureFacts>): FailureFacts => ({
   method: "POST",
@@ -86,5 +86,65 @@ describe("Entra mappings by SCIM attribute", () => {
     ["nickName", []],
   ])("%s", (attribute, expected) => {
     expect(mappingsFor(attribute).map(([source, target]) => `${source} → ${target}`)).toEqual(expected);
+  });
+});
+
+describe("failure hints in each provider's names", () => {
+  const refused = failure({ status: 400, scimType: "invalidValue", detail: '"emails" has more than 100 values.' });
+
+  it.each([
+    ["okta", "Okta sent a value that was refused", "(Provisioning → To App → attribute mappings): email → emails"],
+    ["onelogin", "OneLogin sent a value that was refused", "{$user.email} → emails"],
+    ["jumpcloud", "JumpCloud sent a value that was refused", "Identity Management tab) against the setup guide"],
+    ["pingone", "PingOne sent a value that was refused", "Attribute Mapping) against the setup guide"],
+    ["scim", "The directory sent a value that was refused", "in the directory (its attribute mappings)"],
+  ] as const)("%s: a refused value names its own mapping", (provider, title, advice) => {
+    const hint = failureHint(refused, provider);
+    expect(hint.title).toBe(title);
+    expect(hint.advice).toContain(advice);
+    expect(hint.advice).not.toContain("Entra");
+  });
+
+  it("names the provider's userName source on a taken userName, and no Entra attribute", () => {
+    const taken = failure({
+      status: 409,
+      scimType: "uniqueness",
+      detail: 'userName "ann@x.example" is already in use.',
+    });
+    const okta = failureHint(taken, "okta");
+    expect(okta.advice).toContain("login (Okta username) → userName");
+    expect(okta.advice).not.toMatch(/mailNickname|Entra/);
+    expect(okta.name).toBe("ann@x.example");
+    expect(failureHint(taken, "pingone").advice).toContain(
+      "fix the userName mapping in PingOne (the provisioning rule's Attribute Mapping) so",
+    );
+  });
+
+  it("claims Entra's retries and Restart provisioning for Entra only", () => {
+    for (const status of [409, 412, 429, 404, 413, 503, 418]) {
+      const facts = failure({ status, method: "PATCH" });
+      expect(failureHint(facts)).toEqual(failureHint(facts, "entra"));
+      for (const provider of ["okta", "onelogin", "jumpcloud", "pingone", "scim"] as const) {
+        const { title, advice } = failureHint(facts, provider);
+        expect(`${title} ${advice}`, `${provider} ${status}`).not.toMatch(
+          /Entra|retries on its own|Restart provisioning/,
+        );
+      }
+    }
+  });
+});
+
+describe("mappings of the other providers by SCIM attribute", () => {
+  it.each([
+    ["okta", "name", ["firstName → name.givenName", "lastName → name.familyName"]],
+    [
+      "onelogin",
+      "manager",
+      ["{$parameters.external_manager_id} → urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"],
+    ],
+    ["jumpcloud", "userName", ["username → userName"]],
+    ["pingone", "userName", []],
+  ] as const)("%s %s", (provider, attribute, expected) => {
+    expect(mappingsFor(attribute, provider).map(([source, target]) => `${source} → ${target}`)).toEqual(expected);
   });
 });

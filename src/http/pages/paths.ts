@@ -1,3 +1,5 @@
+import type { Provider } from "../../scim/providers";
+
 /**
  * The pages' URLs in one place. A tenant's pages exist twice with the same views: under the portal for the
  * customer's admin (`/portal/{tenantId}`, where their session cookie is scoped, so the browser sends a session only
@@ -34,7 +36,7 @@ export function areaPaths(base: string) {
     add: `${base}/integrations/new`,
     regenerate: `${base}/integrations/azure-ad/regenerate`,
     disable: `${base}/integrations/azure-ad/disable`,
-    guide: (idp?: "okta") => `${base}/guide${idp ? `?idp=${idp}` : ""}`,
+    guide: (idp?: Provider) => `${base}/guide${idp && idp !== "entra" ? `?idp=${idp}` : ""}`,
     users: (query = "") => `${base}/users${query}`,
     user: (userId: string) => `${base}/users/${encodeURIComponent(userId)}`,
     groups: (query = "") => `${base}/groups${query}`,

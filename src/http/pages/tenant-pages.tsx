@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
+import { isProvider } from "../../scim/providers";
 import {
   getActivity,
   getDirectoryGroup,
@@ -92,7 +93,8 @@ export const tenantPages = new Hono<AppEnv>()
     return c.redirect(`${frameOf(c).paths.home}?done=disabled`, 303);
   })
   .get("/guide", (c) => {
-    const idp = c.req.query("idp") === "okta" ? "okta" : "entra";
+    const asked = c.req.query("idp") ?? "";
+    const idp = isProvider(asked) ? asked : "entra";
     return c.html(GuidePage({ ...page(c), idp, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)) }));
   })
   .get("/users", async (c) => {

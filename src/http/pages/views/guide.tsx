@@ -1,9 +1,14 @@
-import { ENTRA_MAPPINGS } from "../../../scim/entra-mappings";
+import { PROVIDER_NAMING } from "../../../scim/provider-mappings";
+import { PROVIDER_IDS, PROVIDERS, type Provider } from "../../../scim/providers";
 import { CopyField, Page, type SessionFrame } from "./layout";
 
-export type GuideIdp = "entra" | "okta";
+export type GuideIdp = Provider;
 
-/** Step-by-step setup for Entra or Okta, with this tenant's own SCIM base URL filled in. */
+/**
+ * Step-by-step setup for each provider of the registry, with the integration's SCIM base URL filled in and where its
+ * token goes, in the words its admin console shows (sources cited per provider), and the attribute mappings it uses
+ * by default (provider-mappings.ts). `scim` is the generic guide for any other SCIM 2.0 client.
+ */
 export function GuidePage({
   nonce,
   frame,
@@ -15,25 +20,68 @@ export function GuidePage({
   idp: GuideIdp;
   scimBaseUrl: string;
 }) {
-  const tabs = [
-    { idp: "entra", label: "Microsoft Entra ID", href: frame.paths.guide() },
-    { idp: "okta", label: "Okta", href: frame.paths.guide("okta") },
-  ] as const;
+  const Steps = STEPS[idp];
   return (
     <Page title="Setup guide" nonce={nonce} frame={frame} tab="guide">
       <h1>Setup guide</h1>
       <nav class="tabs" aria-label="Identity provider">
-        {tabs.map((tab) => (
-          <a href={tab.href} aria-current={tab.idp === idp ? "page" : undefined}>
-            {tab.label}
+        {PROVIDER_IDS.map((id) => (
+          <a href={frame.paths.guide(id)} aria-current={id === idp ? "page" : undefined}>
+            {id === "scim" ? "Other SCIM 2.0" : PROVIDERS[id].name}
           </a>
         ))}
       </nav>
       <div class="card">
         <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} />
-        {idp === "entra" ? <EntraSteps /> : <OktaSteps />}
+        <Steps />
+        {idp !== "entra" && <Mappings idp={idp} />}
       </div>
     </Page>
+  );
+}
+
+/** The provider's default mappings in its own attribute names; where it documents none, the SCIM names to map. */
+function Mappings({ idp }: { idp: Exclude<Provider, "entra"> }) {
+  const { short, mappings } = PROVIDER_NAMING[idp];
+  if (mappings.length === 0) {
+    return (
+      <>
+        <h3>User attribute mappings</h3>
+        <p>
+          Map the directory's username to <code>userName</code> (the matching attribute), and its names and email to{" "}
+          <code>name.givenName</code>, <code>name.familyName</code>, <code>displayName</code> and{" "}
+          <code>emails[type eq "work"].value</code>; <code>active</code> deactivates people who leave. The enterprise
+          extension (<code>department</code>, <code>manager</code> and the rest) is accepted too.
+        </p>
+      </>
+    );
+  }
+  return (
+    <>
+      <h3>User attribute mappings</h3>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{short} attribute</th>
+            <th scope="col">SCIM attribute</th>
+            <th scope="col">Note</th>
+          </tr>
+        </thead>
+        <tbody>
+          {mappings.map(([source, target, note]) => (
+            <tr>
+              <td>
+                <code>{source}</code>
+              </td>
+              <td>
+                <code>{target}</code>
+              </td>
+              <td>{note}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
@@ -79,7 +127,7 @@ function EntraSteps() {
           </tr>
         </thead>
         <tbody>
-          {ENTRA_MAPPINGS.map(([source, target, note]) => (
+          {PROVIDER_NAMING.entra.mappings.map(([source, target, note]) => (
             <tr>
               <td>
                 <code>{source}</code>
@@ -141,3 +189,141 @@ function OktaSteps() {
     </>
   );
 }
+
+// OneLogin's console, as integrators' guides for the "SCIM Provisioner with SAML (SCIM v2 Enterprise)" connector
+// describe it (OneLogin's own developer pages were not in the searched corpus): e.g.
+// https://www.livingsecurity.com/migration/support/configuring-scim-for-onelogin,
+// https://help.pigeonholelive.com/hc/en-us/articles/217588238-Setting-up-SCIM-on-OneLogin.
+function OneLoginSteps() {
+  return (
+    <>
+      <h2>OneLogin</h2>
+      <ol class="steps">
+        <li>
+          In the OneLogin admin portal, open <strong>Applications → Add App</strong>, search for{" "}
+          <strong>SCIM Provisioner with SAML (SCIM v2 Enterprise)</strong>, name it and <strong>Save</strong>.
+        </li>
+        <li>
+          On the <strong>Configuration</strong> tab, paste the SCIM base URL above into <strong>SCIM Base URL</strong>{" "}
+          and the access token into <strong>SCIM Bearer Token</strong>; under <strong>API Connection</strong>, press{" "}
+          <strong>Enable</strong>, then <strong>Save</strong>.
+        </li>
+        <li>
+          On the <strong>Parameters</strong> tab, set <strong>SCIM Username</strong> to the attribute that identifies
+          people (usually <strong>Email</strong>).
+        </li>
+        <li>
+          On the <strong>Provisioning</strong> tab, tick <strong>Enable provisioning</strong>, clear the admin approval
+          boxes for <strong>Create</strong>, <strong>Update</strong> and <strong>Delete</strong> if changes should flow
+          on their own, and choose <strong>Suspend</strong> for deleted users; <strong>Save</strong>.
+        </li>
+        <li>
+          Give people access on the <strong>Access</strong> tab (roles) or from each user's{" "}
+          <strong>Applications</strong> tab; <strong>Users → Provisioning</strong> shows what was sent.
+        </li>
+      </ol>
+    </>
+  );
+}
+
+// JumpCloud's own article on its custom SCIM connector
+// (https://jumpcloud.com/support/provision-and-manage-users-and-groups-in-apps-using-custom-scim-identity-management-integration:
+// SCIM 2.0, bearer token, a test user and group created and deleted by the test) and the Identity Management tab's
+// fields as integrators' guides show them (e.g. https://boxyhq.com/docs/directory-sync/providers/jumpcloud).
+function JumpCloudSteps() {
+  return (
+    <>
+      <h2>JumpCloud</h2>
+      <ol class="steps">
+        <li>
+          In the JumpCloud Admin Portal, open <strong>SSO Applications</strong>, choose your SAML application (or add a{" "}
+          <strong>Custom Application</strong>), and open its <strong>Identity Management</strong> tab.
+        </li>
+        <li>
+          Choose <strong>SCIM 2.0</strong> as the <strong>SCIM Version</strong>, paste the SCIM base URL above into{" "}
+          <strong>Base URL</strong> and the access token into <strong>Token Key</strong>, and enter the email of one of
+          your users as <strong>Test User Email</strong>.
+        </li>
+        <li>
+          To sync groups too, select{" "}
+          <strong>Enable management of User Groups and Group Membership in this application</strong>.
+        </li>
+        <li>
+          Press <strong>Test Connection</strong> (JumpCloud creates and removes a test user and group), then{" "}
+          <strong>Activate</strong> and <strong>Save</strong>.
+        </li>
+        <li>
+          On the application's <strong>User Groups</strong> tab, select the groups whose members should have access, and{" "}
+          <strong>Save</strong>.
+        </li>
+      </ol>
+    </>
+  );
+}
+
+// PingOne's SCIM provisioning connection and rule ("Create a provisioning connection",
+// https://docs.pingidentity.com/r/en-us/pingone/pingone_create_provisioning_connection; "SCIM provisioning features",
+// https://docs.pingidentity.com/pingone/integrations/p1_scim_provisioning_features.html).
+function PingOneSteps() {
+  return (
+    <>
+      <h2>PingOne</h2>
+      <ol class="steps">
+        <li>
+          In the PingOne admin console, open <strong>Integrations → Provisioning</strong>, press <strong>+</strong> and{" "}
+          <strong>New Connection</strong>, choose <strong>Identity Store</strong>, and <strong>Select</strong> the{" "}
+          <strong>SCIM</strong> tile; name it and press <strong>Next</strong>.
+        </li>
+        <li>
+          On the <strong>Authentication</strong> step, paste the SCIM base URL above into <strong>SCIM Base URL</strong>
+          , set <strong>Users Resource</strong> to <code>/Users</code> and <strong>SCIM Version</strong> to{" "}
+          <strong>2.0</strong>, choose <strong>OAuth 2 Bearer Token</strong> as the{" "}
+          <strong>Authentication Method</strong> and paste the access token into the token field it shows, with{" "}
+          <strong>Bearer</strong> as the <strong>Auth Type Header</strong>.
+        </li>
+        <li>
+          Press <strong>Test Connection</strong>, then finish the setup and turn the connection on with its toggle.
+        </li>
+        <li>
+          Add a provisioning <strong>rule</strong> from PingOne to this connection, choose the users (and groups) it
+          provisions, check the <strong>Attribute Mapping</strong> (<code>userName</code> is how PingOne matches
+          existing users), and turn the rule on.
+        </li>
+      </ol>
+    </>
+  );
+}
+
+// RFC 7644 is the whole contract: the base URL, bearer authentication, and the resources this service answers.
+function GenericSteps() {
+  return (
+    <>
+      <h2>Another SCIM 2.0 directory</h2>
+      <ol class="steps">
+        <li>
+          In your directory's provisioning settings, add a SCIM 2.0 application (or connector) and paste the SCIM base
+          URL above as its base URL (the <code>/Users</code> and <code>/Groups</code> endpoints are under it).
+        </li>
+        <li>
+          Choose bearer token authentication (an <code>Authorization: Bearer …</code> header) and paste the access
+          token.
+        </li>
+        <li>
+          Test the connection: it reads <code>/ServiceProviderConfig</code> or searches <code>/Users</code>, which this
+          service answers.
+        </li>
+        <li>Turn on creating, updating and deactivating users, and pushing groups, then assign people and groups.</li>
+      </ol>
+    </>
+  );
+}
+
+/** Each provider's steps: a provider added to the registry fails the compiler here until it has its guide. */
+const STEPS: Record<Provider, typeof EntraSteps> = {
+  entra: EntraSteps,
+  okta: OktaSteps,
+  onelogin: OneLoginSteps,
+  jumpcloud: JumpCloudSteps,
+  pingone: PingOneSteps,
+  scim: GenericSteps,
+};
