@@ -1,5 +1,5 @@
 import type { ControlDb } from "../db/client";
-import { effectiveEnd, findLiveTokenByHash, recordTokenUse } from "../db/tokens";
+import { findLiveTokenByHash, recordTokenUse } from "../db/tokens";
 import { ScimError } from "../scim/errors";
 import { grantDatabase, grantIntegration, REFILL_TTL_SECONDS, readGrant } from "../tokens/grants";
 import type { SigningSecrets } from "../tokens/signing";

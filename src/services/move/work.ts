@@ -14,7 +14,7 @@ import {
   startCopy,
 } from "../../db/tenant-copy";
 import { findTenant, purgeTenantDataChunk } from "../../db/tenants";
-import { effectiveEnd, liveTokensCreatedAfter } from "../../db/tokens";
+import { liveTokensCreatedAfter } from "../../db/tokens";
 import { logEvent } from "../../lib/log";
 import { eachAtMost } from "../../lib/parallel";
 import { checkMove, type MovePhase, type Next } from "../../moves/phases";
