@@ -3,7 +3,9 @@
  * and removed through `/admin/tenants/{id}/integrations`, black-box over HTTP.
  */
 import { describe, expect, it } from "vitest";
+import { tenantDb } from "./support/databases";
 import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
+import { createUser } from "./support/users";
 
 interface Created {
   id: string;
@@ -155,6 +157,24 @@ describe("integrations", () => {
     expect((await read(endpoint(entra))).status).toBe(200);
     expect((await read(tenant)).status).toBe(200);
     expect((await list(tenant.tenantId)).map((i) => i.id)).toEqual(["azure-ad", entra.id]);
+  });
+
+  it("DELETE hands back only the users that integration manages", async () => {
+    const { tenant, okta } = await twoDirectories();
+    const kept = await createUser(tenant, { userName: "kept@contoso.example" });
+    const released = await createUser(tenant, { userName: "okta@contoso.example" });
+    const data = await tenantDb(tenant.tenantId);
+    // As Okta's endpoint records a user it creates (the SCIM side's scoping is another part of #28).
+    await data.prepare("UPDATE users SET managed_by = ? WHERE id = ?").bind(okta.id, released.id).run();
+    expect((await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/${okta.id}`)).status).toBe(204);
+    const owners = await data
+      .prepare("SELECT id, managed_by AS managedBy FROM users WHERE tenant_id = ?")
+      .bind(tenant.tenantId)
+      .all<{ id: string; managedBy: string }>();
+    expect(Object.fromEntries(owners.results.map((u) => [u.id, u.managedBy]))).toEqual({
+      [kept.id]: "azure-ad",
+      [released.id]: "portal",
+    });
   });
 
   it("allowedProviders refuses a provider it does not list", async () => {
