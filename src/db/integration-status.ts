@@ -17,8 +17,8 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
 
 /**
  * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
- * its integration, its live tokens, when the directory last called; for an operator only, its open portal sessions
- * and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
+ * its legacy integration (the page is that one's), its live tokens, when the directory last called; for an operator
+ * only, its open portal sessions and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
  * `failuresSince`, its quotas. Counting users reads the tenant's directory users once (no counter is kept for them: every SCIM
  * write would pay for a page seen now and then).
  */

@@ -10,7 +10,7 @@ import {
 } from "../db/integrations";
 import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
-import { findTenantWithIntegration, type TenantRow } from "../db/tenants";
+import { findTenant, findTenantWithIntegration, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
 import { LEGACY_INTEGRATION_ID, PROVIDERS, type Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
@@ -82,15 +82,15 @@ export async function addIntegration(
   input: { provider: Provider; name?: string },
   ttlSeconds: number,
 ) {
-  const found = await findTenantWithIntegration(ctx.db, tenantId, LEGACY_INTEGRATION_ID);
-  if (!found) throw tenantNotFound();
+  const tenant = await findTenant(ctx.db, tenantId);
+  if (!tenant) throw tenantNotFound();
   const suffix = [...crypto.getRandomValues(new Uint8Array(3))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const integration = {
     id: `${input.provider}-${suffix}`,
     provider: input.provider,
     name: input.name ?? PROVIDERS[input.provider].name,
   };
-  return setUp(ctx, found.tenant, integration, ttlSeconds);
+  return setUp(ctx, tenant, integration, ttlSeconds);
 }
 
 async function setUp(
@@ -130,8 +130,7 @@ function integrationView<T extends { expiresAt: number }>(integration: Integrati
 
 /** Every integration of the tenant with its tokens (a tenant has few: one read of each table). */
 export async function listIntegrations(ctx: OperatorContext, tenantId: string) {
-  const found = await findTenantWithIntegration(ctx.db, tenantId, LEGACY_INTEGRATION_ID);
-  if (!found) throw tenantNotFound();
+  if (!(await findTenant(ctx.db, tenantId))) throw tenantNotFound();
   const [rows, tokens] = await Promise.all([
     listIntegrationRows(ctx.db, tenantId),
     listLiveTokens(ctx.db, tenantId, ctx.now),
