@@ -46,7 +46,9 @@ describe("tenants", () => {
     expect(created).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "Northwind",
+      integrationsEnabled: false,
       azureAdEnabled: false,
+      allowedProviders: null,
       database: expect.stringMatching(/^DATA_[12]$/),
       createdAt: expect.any(String),
       updatedAt: created.createdAt,

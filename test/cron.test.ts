@@ -130,9 +130,10 @@ describe("housekeeping", () => {
       items: { type: string; data: Record<string, unknown> }[];
     }>();
     const byType = (type: string) => feed.items.filter((e) => e.type === type).map((e) => e.data);
-    expect(byType("token.expired")).toEqual([{ tokenId: "expired", expiresAt: expect.any(String) }]);
-    expect(byType("token.revoked")).toEqual([{ tokenIds: ["grace-over"], reason: "grace_period_ended" }]);
-    expect(byType("token.expiring_soon")).toEqual([{ tokenId: "soon", expiresAt: expect.any(String) }]);
+    const integration = { id: "azure-ad", provider: "entra" };
+    expect(byType("token.expired")).toEqual([{ tokenId: "expired", expiresAt: expect.any(String), integration }]);
+    expect(byType("token.revoked")).toEqual([{ tokenIds: ["grace-over"], reason: "grace_period_ended", integration }]);
+    expect(byType("token.expiring_soon")).toEqual([{ tokenId: "soon", expiresAt: expect.any(String), integration }]);
 
     // An entry that survived its token's revocation (the delete at revocation time failed) is gone too.
     expect(await env.TOKENS.get("token:hash-recent-revoked")).toBeNull();

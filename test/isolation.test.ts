@@ -120,6 +120,12 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/integrations/azure-ad"],
   ["POST", "/admin/tenants/{t}/integrations/azure-ad/token", {}],
   ["DELETE", "/admin/tenants/{t}/integrations/azure-ad"],
+  ["POST", "/admin/tenants/{t}/integrations", { provider: "okta" }],
+  ["GET", "/admin/tenants/{t}/integrations"],
+  ["GET", "/admin/tenants/{t}/integrations/{i}"],
+  ["PATCH", "/admin/tenants/{t}/integrations/{i}", { paused: true }],
+  ["POST", "/admin/tenants/{t}/integrations/{i}/token", {}],
+  ["DELETE", "/admin/tenants/{t}/integrations/{i}"],
   ["GET", "/admin/tenants/{t}/audit"],
   ["GET", "/admin/tenants/{t}/requests"],
   ["GET", "/admin/tenants/{t}/events"],
@@ -141,6 +147,7 @@ it("the admin route list above is every route the admin API serves", () => {
           .replace(/:tenantId/g, "{t}")
           .replace(/:userId/g, "{u}")
           .replace(/:groupId/g, "{g}")
+          .replace(/:integrationId/g, "{i}")
           .replace(/:id/g, "{w}")}`,
     );
   expect(new Set(ADMIN_ROUTES.map(([method, path]) => `${method} ${path}`))).toEqual(new Set(served));
@@ -154,7 +161,8 @@ const fill = (path: string) =>
     .replaceAll("{u}", victim.userId)
     .replaceAll("{g}", victim.groupId)
     .replaceAll("{t}", victim.tenantId)
-    .replaceAll("{w}", "a-webhook");
+    .replaceAll("{w}", "a-webhook")
+    .replaceAll("{i}", "azure-ad");
 
 const CREDENTIALS: [string, () => string | undefined, typeof workerFetch?][] = [
   ["no Authorization header", () => undefined],

@@ -1,5 +1,6 @@
 import { and, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import type { ControlDb, TenantDb } from "./client";
 import { moveOf } from "./moves";
 import { countLiveSessions } from "./portal";
@@ -16,8 +17,8 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
 
 /**
  * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
- * its integration, its live tokens, when the directory last called; for an operator only, its open portal sessions
- * and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
+ * its legacy integration (the page is that one's), its live tokens, when the directory last called; for an operator
+ * only, its open portal sessions and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
  * `failuresSince`, its quotas. Counting users reads the tenant's directory users once (no counter is kept for them: every SCIM
  * write would pay for a page seen now and then).
  */
@@ -36,9 +37,9 @@ export async function readIntegrationStatus(
         integrationCreatedAt: sql<number | null>`${integrations.createdAt}`.as("integration_created_at"),
       })
       .from(tenants)
-      .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
+      .leftJoin(integrations, and(eq(integrations.tenantId, tenants.id), eq(integrations.id, LEGACY_INTEGRATION_ID)))
       .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt))),
-    listLiveTokens(db, tenantId, now),
+    listLiveTokens(db, tenantId, now, LEGACY_INTEGRATION_ID),
     lastCall(db, tenantId),
   ] as const;
   // The customer's page never reads what only the operator's panel shows.

@@ -2,6 +2,7 @@ import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm
 import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
@@ -11,11 +12,14 @@ import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema"
 
 /**
  * A change to a tenant's data that a control-plane change brings with it: limits set on the tenant (the quota
- * triggers read them in the data database), Entra's users handed back to the product when its integration goes.
+ * triggers read them in the data database), an integration's users handed back to the product when it goes
+ * (`integrationId`; entries written before integrations were a model have none: the legacy integration's).
  * The release walks the tenant's users in chunks, one per relay pass; `after` is where it stands (the relay writes
  * it into the waiting entry after each chunk).
  */
-export type RelayEffect = { limits: Partial<QuotaLimits> } | { releaseManagedUsers: true; after?: ReleaseCursor };
+export type RelayEffect =
+  | { limits: Partial<QuotaLimits> }
+  | { releaseManagedUsers: true; integrationId?: string; after?: ReleaseCursor };
 
 /** The (created_at, id) of the last user a release's chunks have walked past. */
 export type ReleaseCursor = [createdAt: number, id: string];
@@ -203,7 +207,7 @@ function effectOf(
           .where(
             and(
               sql`${users.id} IN (SELECT id FROM (${chunk}))`,
-              eq(users.managedBy, "azure-ad"),
+              eq(users.managedBy, effect.integrationId ?? LEGACY_INTEGRATION_ID),
               lte(users.updatedAt, ctx.now),
               unapplied,
             ),

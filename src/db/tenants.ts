@@ -1,10 +1,8 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, max, sql } from "drizzle-orm";
-import type { Provider } from "../scim/providers";
 import { rowsOf, runBatch, type StatementFor } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
 import { PURGED_CONTROL_TABLES, PURGED_DATA_TABLES } from "./tables";
-import { tenantEnabled } from "./tokens";
 
 export type TenantRow = typeof tenants.$inferSelect;
 
@@ -19,12 +17,12 @@ export async function findTenant(db: ControlDb, id: string) {
   return row ?? null;
 }
 
-/** Tenant and its integration row in one round trip. */
-export async function findTenantWithIntegration(db: ControlDb, id: string) {
+/** Tenant and one of its integrations in one round trip. */
+export async function findTenantWithIntegration(db: ControlDb, id: string, integrationId: string) {
   const [row] = await db
     .select({ tenant: tenants, integration: integrations })
     .from(tenants)
-    .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
+    .leftJoin(integrations, and(eq(integrations.tenantId, tenants.id), eq(integrations.id, integrationId)))
     .where(and(eq(tenants.id, id), present));
   return row ?? null;
 }
@@ -140,21 +138,6 @@ export function purgeTenantControlStatements(tenantId: string): StatementFor<"co
   return PURGED_CONTROL_TABLES.map(
     ({ name, column }) => sql`DELETE FROM ${sql.identifier(name)} WHERE ${sql.identifier(column)} = ${tenantId}`,
   );
-}
-
-export function deleteIntegration(db: ControlDb, tenantId: string) {
-  return db.delete(integrations).where(eq(integrations.tenantId, tenantId));
-}
-
-/** The integration row, only while the tenant has the option on (checked in the batch, like the token's insert). */
-export function insertIntegration(
-  tenantId: string,
-  integration: { id: string; provider: Provider; name: string },
-  now: number,
-) {
-  return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, created_at, updated_at)
-    SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${now}, ${now}
-    WHERE ${tenantEnabled(tenantId)}`;
 }
 
 /** Deletions not finished (what housekeeping still has to do), as a query for a batch. */

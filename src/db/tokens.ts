@@ -1,4 +1,19 @@
-import { and, asc, count, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { ControlDb } from "./client";
 import { accessTokens, integrations, tenants } from "./schema";
 
@@ -50,12 +65,15 @@ export async function findLiveTokenByHash(db: ControlDb, tokenHash: string, now:
   return row ?? null;
 }
 
-/** Tokens of a tenant that still work at `now` (the current one, plus any still inside a rotation grace period). */
-export function listLiveTokens(db: ControlDb, tenantId: string, now: number) {
+/**
+ * Tokens that still work at `now` (the current one, plus any still inside a rotation grace period): an integration's,
+ * or with no `integrationId` every integration's of the tenant.
+ */
+export function listLiveTokens(db: ControlDb, tenantId: string, now: number, integrationId?: string) {
   return db
     .select()
     .from(accessTokens)
-    .where(and(eq(accessTokens.tenantId, tenantId), liveAt(now)))
+    .where(liveTokensOf(tenantId, now, integrationId))
     .orderBy(sql`${accessTokens.createdAt} desc`);
 }
 
@@ -91,12 +109,13 @@ export function liveTokensCreatedAfter(db: ControlDb, tenantId: string, now: num
 export const tenantEnabled = (tenantId: string) =>
   sql`EXISTS (SELECT 1 FROM ${tenants} WHERE id = ${tenantId} AND azure_ad_enabled = 1 AND deleted_at IS NULL)`;
 
-/** True while the tenant has its integration (the guard of what records its removal, too). */
-export const integrationExists = (tenantId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${tenantId})`;
+/** True while the tenant has the integration (the guard of what records its removal, too). */
+export const integrationExists = (tenantId: string, integrationId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${tenantId} AND id = ${integrationId})`;
 
 /** True while the option is on and the integration exists: the guard of every statement that makes a token usable. */
-const integrationActive = (tenantId: string) => sql`${tenantEnabled(tenantId)} AND ${integrationExists(tenantId)}`;
+const integrationActive = (tenantId: string, integrationId: string) =>
+  sql`${tenantEnabled(tenantId)} AND ${integrationExists(tenantId, integrationId)}`;
 
 /**
  * Inserts a token only while its tenant has the option on and the integration exists, checked inside the batch: a
@@ -106,85 +125,110 @@ const integrationActive = (tenantId: string) => sql`${tenantEnabled(tenantId)} A
 export function insertTokenIfEnabled(row: {
   id: string;
   tenantId: string;
+  integrationId: string;
   tokenHash: string;
   createdAt: number;
   expiresAt: number;
 }) {
-  return sql`INSERT INTO ${accessTokens} (id, tenant_id, token_hash, status, created_at, expires_at)
-    SELECT ${row.id}, ${row.tenantId}, ${row.tokenHash}, 'active', ${row.createdAt}, ${row.expiresAt}
-    WHERE ${integrationActive(row.tenantId)} RETURNING id`;
+  return sql`INSERT INTO ${accessTokens} (id, tenant_id, integration_id, token_hash, status, created_at, expires_at)
+    SELECT ${row.id}, ${row.tenantId}, ${row.integrationId}, ${row.tokenHash}, 'active', ${row.createdAt},
+      ${row.expiresAt}
+    WHERE ${integrationActive(row.tenantId, row.integrationId)} RETURNING id`;
 }
 
-/** Tokens of a tenant live at `now`, as an SQL condition (for statements that must see the batch's own writes). */
-const liveTokensOf = (tenantId: string, now: number) => and(eq(accessTokens.tenantId, tenantId), liveAt(now));
-
 /**
- * Revokes every token of the tenant live when the statement runs, including one a concurrent rotation committed a
- * moment before, and returns their hashes so their KV entries can go too.
+ * Tokens live at `now` as an SQL condition (for statements that must see the batch's own writes): an integration's
+ * (its id, or a column naming it), or with none every integration's of the tenant.
  */
-export function revokeLiveTokens(tenantId: string, now: number, reason: string) {
+const liveTokensOf = (tenantId: string, now: number, integrationId?: string | SQL) =>
+  and(
+    eq(accessTokens.tenantId, tenantId),
+    integrationId === undefined ? undefined : sql`${accessTokens.integrationId} = ${integrationId}`,
+    liveAt(now),
+  );
+
+/**
+ * Revokes every token of the integration (none named: of the tenant) live when the statement runs, including one a
+ * concurrent rotation committed a moment before, and returns their hashes so their KV entries can go too.
+ */
+export function revokeLiveTokens(tenantId: string, integrationId: string | undefined, now: number, reason: string) {
   return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}
-    WHERE ${liveTokensOf(tenantId, now)} RETURNING token_hash AS tokenHash`;
+    WHERE ${liveTokensOf(tenantId, now, integrationId)} RETURNING token_hash AS tokenHash`;
 }
 
 /**
- * Ends every token of the tenant live when the statement runs, except `keepId` (the one a rotation just issued), at
+ * Ends every token of the integration live when the statement runs, except `keepId` (the one a rotation just issued), at
  * `until`: now, or the end of a grace period. By condition, not by a list read earlier, so two rotations at once
  * leave one token, not two. A token already inside an earlier, shorter grace period is left out and keeps its
  * earlier end: rotating again must never extend the life of a token that may be compromised, and its KV grant
  * already says that end. RETURNING gives what the KV side needs: the tokens whose end moved, and only those.
  */
-export function supersedeLiveTokens(tenantId: string, keepId: string, until: number, now: number, reason: string) {
+export function supersedeLiveTokens(
+  tenantId: string,
+  integrationId: string,
+  keepId: string,
+  until: number,
+  now: number,
+  reason: string,
+) {
   return sql`UPDATE ${accessTokens} SET revoked_at = ${until},
       revoke_reason = ${reason}, status = CASE WHEN ${until} <= ${now} THEN 'revoked' ELSE status END
-    WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId} AND (revoked_at IS NULL OR revoked_at > ${until})
+    WHERE ${liveTokensOf(tenantId, now, integrationId)} AND id != ${keepId}
+      AND (revoked_at IS NULL OR revoked_at > ${until})
     RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt,
       integration_id AS integrationId`;
 }
 
 /**
- * The tenant's live tokens other than `keepId` (the one a rotation just issued) except the most recently used of
+ * The integration's live tokens other than `keepId` (the one a rotation just issued) except the most recently used of
  * them, as a subquery of ids: those a rotation with grace ends at once, so that the new token and one earlier token
  * are all that work. The one kept is the one Entra most likely still calls with; a token never used goes first, then
  * the older. By condition, like supersedeLiveTokens: rotations at once still leave two live tokens, not three.
  */
-const tokensBeyondGrace = (tenantId: string, keepId: string, now: number) =>
-  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${keepId}
+const tokensBeyondGrace = (tenantId: string, integrationId: string, keepId: string, now: number) =>
+  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now, integrationId)} AND id != ${keepId}
     ORDER BY last_used_at IS NULL, last_used_at DESC, created_at DESC LIMIT -1 OFFSET 1)`;
 
 /**
  * The tokens a rotation with grace would end at once if it ran now (before it, no token is the new one), for the
  * confirmation that says so beforehand.
  */
-export function listTokensBeyondGrace(db: ControlDb, tenantId: string, now: number) {
+export function listTokensBeyondGrace(db: ControlDb, tenantId: string, integrationId: string, now: number) {
   return db
     .select({ id: accessTokens.id, createdAt: accessTokens.createdAt, lastUsedAt: accessTokens.lastUsedAt })
     .from(accessTokens)
-    .where(sql`${accessTokens.id} IN ${tokensBeyondGrace(tenantId, "", now)}`);
+    .where(sql`${accessTokens.id} IN ${tokensBeyondGrace(tenantId, integrationId, "", now)}`);
 }
 
 /** Ends the tokens tokensBeyondGrace names, now; RETURNING as supersedeLiveTokens, for the KV side. */
-export function endTokensBeyondGrace(tenantId: string, keepId: string, now: number, reason: string) {
+export function endTokensBeyondGrace(
+  tenantId: string,
+  integrationId: string,
+  keepId: string,
+  now: number,
+  reason: string,
+) {
   return sql`UPDATE ${accessTokens} SET status = 'revoked', revoked_at = ${now}, revoke_reason = ${reason}
-    WHERE id IN ${tokensBeyondGrace(tenantId, keepId, now)}
+    WHERE id IN ${tokensBeyondGrace(tenantId, integrationId, keepId, now)}
     RETURNING id, tenant_id AS tenantId, token_hash AS tokenHash, expires_at AS expiresAt, revoked_at AS revokedAt,
       integration_id AS integrationId`;
 }
 
 /** Those ids as a JSON array, for the rotation's audit row and event (read in the batch before the update). */
-export const tokensBeyondGraceJson = (tenantId: string, keepId: string, now: number) =>
-  sql`(SELECT json_group_array(id) FROM ${tokensBeyondGrace(tenantId, keepId, now)})`;
+export const tokensBeyondGraceJson = (tenantId: string, integrationId: string, keepId: string, now: number) =>
+  sql`(SELECT json_group_array(id) FROM ${tokensBeyondGrace(tenantId, integrationId, keepId, now)})`;
 
-/** The tenant's live tokens (other than `exceptId`), as a subquery of ids for statements of the same batch. */
-const liveTokenIds = (tenantId: string, now: number, exceptId = "") =>
-  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now)} AND id != ${exceptId})`;
+/** The integration's live tokens (other than `exceptId`), as a subquery of ids for statements of the same batch. */
+const liveTokenIds = (tenantId: string, integrationId: string | SQL, now: number, exceptId = "") =>
+  sql`(SELECT id FROM ${accessTokens} WHERE ${liveTokensOf(tenantId, now, integrationId)} AND id != ${exceptId})`;
 
 /** Those ids as a JSON array, for an audit row's detail. */
-export const liveTokenIdsJson = (tenantId: string, now: number, exceptId?: string) =>
-  sql`(SELECT json_group_array(id) FROM ${liveTokenIds(tenantId, now, exceptId)})`;
+export const liveTokenIdsJson = (tenantId: string, integrationId: string | SQL, now: number, exceptId?: string) =>
+  sql`(SELECT json_group_array(id) FROM ${liveTokenIds(tenantId, integrationId, now, exceptId)})`;
 
-/** `WHERE` clause true while the tenant has a live token: guards an audit row of a revocation. */
-export const whileAnyLiveToken = (tenantId: string, now: number) => sql`WHERE EXISTS ${liveTokenIds(tenantId, now)}`;
+/** True while the integration has a live token: guards an audit row of a revocation. */
+export const anyLiveToken = (tenantId: string, integrationId: string | SQL, now: number) =>
+  sql`EXISTS ${liveTokenIds(tenantId, integrationId, now)}`;
 
 /** `WHERE` clause true once the token exists: guards the audit row of a conditional insert. */
 export const onceTokenExists = (tokenId: string) =>

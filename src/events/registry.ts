@@ -27,8 +27,17 @@ const MembersChanged = v.strictObject({
   group: v.strictObject({ id: v.string(), displayName: v.string() }),
   members: v.array(v.string()),
 });
-const Integration = v.strictObject({ provider: v.string() });
-const TokenTimed = v.strictObject({ tokenId: v.string(), expiresAt: Instant });
+/**
+ * The integration an event is about, or whose token it is (`provider` as the provider registry names it). Optional:
+ * the events a feed holds from before integrations were a model have none (they are the legacy integration's).
+ */
+const IntegrationRef = v.optional(v.strictObject({ id: v.string(), provider: v.string() }));
+/**
+ * `provider` as before integrations were a model (the legacy integration's is `azure-ad`, whatever its provider), and
+ * the integration.
+ */
+const Integration = v.strictObject({ provider: v.string(), integration: IntegrationRef });
+const TokenTimed = v.strictObject({ tokenId: v.string(), expiresAt: Instant, integration: IntegrationRef });
 
 /**
  * The rows an event says changed, which a move copies again while it catches up: its user, its group (and, with
@@ -122,13 +131,14 @@ export const EVENTS = {
       graceUntil: v.nullable(Instant),
       /** Those of previousTokenIds that stop now: all of them without grace; with grace, any beyond the one kept. */
       stoppedTokenIds: v.array(v.string()),
+      integration: IntegrationRef,
     }),
   }),
   "token.revoked": event({
     atHistoryLimit: "admitted",
     snapshot: null,
     names: "none",
-    data: v.strictObject({ tokenIds: v.array(v.string()), reason: v.string() }),
+    data: v.strictObject({ tokenIds: v.array(v.string()), reason: v.string(), integration: IntegrationRef }),
   }),
   "token.expiring_soon": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
   "token.expired": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),

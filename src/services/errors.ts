@@ -16,6 +16,7 @@ export const ADMIN_ERROR_STATUS = {
   move_not_found: 404,
   azure_ad_disabled: 409,
   integration_exists: 409,
+  provider_not_allowed: 409,
   user_exists: 409,
   token_superseded: 409,
   webhook_disabled: 409,

@@ -1,6 +1,8 @@
+import { sql } from "drizzle-orm";
 import { type RawRow, rowsOf, runBatch, runNamedBatch } from "../db/batch";
 import type { RawDataDb } from "../db/client";
 import { countEventsBefore, purgeEventsBefore } from "../db/events";
+import { integrationRefJson } from "../db/integrations";
 import { countPortalBefore, purgePortalBefore } from "../db/portal";
 import { countOutbox, outboxRow } from "../db/relay";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
@@ -261,8 +263,10 @@ async function endTokens(ctx: OperatorContext, kind: "expired" | "graceEnded", l
           type: kind === "expired" ? "token.expired" : "token.revoked",
           data:
             kind === "expired"
-              ? { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() }
-              : { tokenIds: [t.id], reason: "grace_period_ended" },
+              ? sql`json_object('tokenId', ${t.id}, 'expiresAt', ${new Date(t.expiresAt).toISOString()},
+                  'integration', json(${integrationRefJson(t.tenantId, t.integrationId)}))`
+              : sql`json_object('tokenIds', json_array(${t.id}), 'reason', 'grace_period_ended',
+                  'integration', json(${integrationRefJson(t.tenantId, t.integrationId)}))`,
         },
         from: whileEnding(t.id, kind, now),
       }),
@@ -295,7 +299,11 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number) {
         resourceType: "AccessToken",
         resourceId: t.id,
         detail: { expiresAt: new Date(t.expiresAt).toISOString() },
-        event: { type: "token.expiring_soon", data: { tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() } },
+        event: {
+          type: "token.expiring_soon",
+          data: sql`json_object('tokenId', ${t.id}, 'expiresAt', ${new Date(t.expiresAt).toISOString()},
+            'integration', json(${integrationRefJson(t.tenantId, t.integrationId)}))`,
+        },
         from: whileUnwarned(t.id, now, EXPIRY_WARNING_MS),
       }),
     ),

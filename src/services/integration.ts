@@ -1,58 +1,185 @@
 import { sql } from "drizzle-orm";
+import { runBatch } from "../db/batch";
 import { readIntegrationStatus } from "../db/integration-status";
+import {
+  deleteIntegration,
+  type IntegrationRow,
+  insertIntegration,
+  listIntegrationRows,
+  updateIntegration as updateIntegrationRow,
+} from "../db/integrations";
 import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
-import { deleteIntegration, findTenantWithIntegration, insertIntegration } from "../db/tenants";
-import { integrationExists, listLiveTokens, listTokensBeyondGrace, tenantEnabled } from "../db/tokens";
-import { LEGACY_INTEGRATION_ID, PROVIDERS } from "../scim/providers";
+import { findTenant, findTenantWithIntegration, type TenantRow } from "../db/tenants";
+import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
+import { LEGACY_INTEGRATION_ID, PROVIDERS, type Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
+import { relayNow } from "./relay";
 import {
   azureAdDisabled,
   EXPIRY_WARNING_MS,
   type IssuingContext,
   issueToken,
+  republishGrants,
   revokeAllTokens,
   rotateToken,
 } from "./tokens";
 
-const integrationMissing = () =>
-  new AdminError("integration_not_found", "This tenant has no Azure AD integration; create it first.");
+const integrationMissing = (integrationId: string) =>
+  new AdminError(
+    "integration_not_found",
+    integrationId === LEGACY_INTEGRATION_ID
+      ? "This tenant has no Azure AD integration; create it first."
+      : "This tenant has no integration with this id.",
+  );
 
-/** The tenant with its integration, or the admin error saying which of the two is missing. */
-async function requireIntegration(ctx: OperatorContext, tenantId: string) {
-  const found = await findTenantWithIntegration(ctx.db, tenantId);
+/** The tenant with the integration, or the admin error saying which of the two is missing. */
+async function requireIntegration(ctx: OperatorContext, tenantId: string, integrationId: string) {
+  const found = await findTenantWithIntegration(ctx.db, tenantId, integrationId);
   if (!found) throw tenantNotFound();
-  if (!found.integration) throw integrationMissing();
+  if (!found.integration) throw integrationMissing(integrationId);
   return { tenant: found.tenant, integration: found.integration };
 }
 
-/** Creates the Azure AD integration and its first token, in one batch. */
+/** A provider the tenant's `allowedProviders` admits (none listed: every one). */
+function requireAllowed(tenant: TenantRow, provider: Provider) {
+  if (tenant.allowedProviders !== null && !tenant.allowedProviders.includes(provider)) {
+    throw new AdminError(
+      "provider_not_allowed",
+      `The tenant's allowedProviders does not include ${provider}; change the tenant to allow it.`,
+    );
+  }
+}
+
+/**
+ * What events say of an integration: `provider` as consumers read it before integrations were a model (the legacy
+ * integration's is `azure-ad`, whatever it is relabelled to), and the integration itself.
+ */
+const eventIntegration = (integration: Pick<IntegrationRow, "id" | "provider">) => ({
+  provider: integration.id === LEGACY_INTEGRATION_ID ? LEGACY_INTEGRATION_ID : integration.provider,
+  integration: { id: integration.id, provider: integration.provider },
+});
+
+/** Creates the legacy integration (`azure-ad`, an Entra one) and its first token, in one batch. */
 export async function createIntegration(ctx: IssuingContext, tenantId: string, ttlSeconds: number) {
-  const found = await findTenantWithIntegration(ctx.db, tenantId);
+  const found = await findTenantWithIntegration(ctx.db, tenantId, LEGACY_INTEGRATION_ID);
   if (!found) throw tenantNotFound();
-  if (!found.tenant.azureAdEnabled) throw azureAdDisabled();
   if (found.integration) {
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
-  return issueToken(ctx, found.tenant, ttlSeconds, [
-    insertIntegration(tenantId, { id: LEGACY_INTEGRATION_ID, provider: "entra", name: PROVIDERS.entra.name }, ctx.now),
-    outboxRow(forTenant(ctx, tenantId), {
-      action: "integration.created",
-      event: { type: "integration.created", data: { provider: "azure-ad" } },
-      from: sql`WHERE ${tenantEnabled(tenantId)}`,
-    }),
-  ]);
+  const integration = { id: LEGACY_INTEGRATION_ID, provider: "entra", name: PROVIDERS.entra.name } as const;
+  return setUp(ctx, found.tenant, integration, ttlSeconds);
 }
 
-/** The integration and its tokens: the current one is the newest live token; older live ones are in a grace period. */
-export async function getIntegration(ctx: OperatorContext, tenantId: string) {
-  const { tenant, integration } = await requireIntegration(ctx, tenantId);
-  return {
-    azureAdEnabled: tenant.azureAdEnabled,
-    createdAt: integration.createdAt,
-    ...tokenStanding(await listLiveTokens(ctx.db, tenantId, ctx.now), ctx.now),
+/**
+ * Adds an integration of `provider` (named as the provider registry names it unless `name` is given) and issues its
+ * first token, in one batch. Its id is the provider and a random suffix: a URL segment, never the legacy id.
+ */
+export async function addIntegration(
+  ctx: IssuingContext,
+  tenantId: string,
+  input: { provider: Provider; name?: string },
+  ttlSeconds: number,
+) {
+  const tenant = await findTenant(ctx.db, tenantId);
+  if (!tenant) throw tenantNotFound();
+  const suffix = [...crypto.getRandomValues(new Uint8Array(3))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const integration = {
+    id: `${input.provider}-${suffix}`,
+    provider: input.provider,
+    name: input.name ?? PROVIDERS[input.provider].name,
   };
+  return setUp(ctx, tenant, integration, ttlSeconds);
+}
+
+async function setUp(
+  ctx: IssuingContext,
+  tenant: TenantRow,
+  integration: Pick<IntegrationRow, "id" | "provider" | "name">,
+  ttlSeconds: number,
+) {
+  if (!tenant.azureAdEnabled) throw azureAdDisabled();
+  requireAllowed(tenant, integration.provider);
+  const issued = await issueToken(ctx, tenant, { ...integration, pausedAt: null }, ttlSeconds, [
+    insertIntegration(tenant.id, integration, ctx.now),
+    outboxRow(forTenant(ctx, tenant.id), {
+      action: "integration.created",
+      event: { type: "integration.created", data: eventIntegration(integration) },
+      from: sql`WHERE ${tenantEnabled(tenant.id)}`,
+    }),
+  ]);
+  return { ...issued, integration };
+}
+
+/**
+ * The integration and its tokens: the current one is the newest live token; older live ones are in a grace period.
+ * `azureAdEnabled` is the tenant's switch (integrationsEnabled).
+ */
+export async function getIntegration(ctx: OperatorContext, tenantId: string, integrationId = LEGACY_INTEGRATION_ID) {
+  const { tenant, integration } = await requireIntegration(ctx, tenantId, integrationId);
+  const tokens = await listLiveTokens(ctx.db, tenantId, ctx.now, integrationId);
+  return { azureAdEnabled: tenant.azureAdEnabled, ...integrationView(integration, tokens, ctx.now) };
+}
+
+export type IntegrationView = ReturnType<typeof integrationView<TokenRow>>;
+
+function integrationView<T extends { expiresAt: number }>(integration: IntegrationRow, tokens: T[], now: number) {
+  return { integration, createdAt: integration.createdAt, ...tokenStanding(tokens, now) };
+}
+
+/** Every integration of the tenant with its tokens (a tenant has few: one read of each table). */
+export async function listIntegrations(ctx: OperatorContext, tenantId: string) {
+  if (!(await findTenant(ctx.db, tenantId))) throw tenantNotFound();
+  const [rows, tokens] = await Promise.all([
+    listIntegrationRows(ctx.db, tenantId),
+    listLiveTokens(ctx.db, tenantId, ctx.now),
+  ]);
+  return rows.map((row) =>
+    integrationView(
+      row,
+      tokens.filter((t) => t.integrationId === row.id),
+      ctx.now,
+    ),
+  );
+}
+
+/**
+ * Renames, pauses or resumes an integration, or relabels the legacy one's provider (it was set up as Entra's before
+ * there was a choice; another directory's admin may have pasted its URL). A pause or its end reaches the grants of
+ * its live tokens right away, so the SCIM fast path refuses or admits its writes without waiting for them to expire.
+ */
+export async function updateIntegration(
+  ctx: OperatorContext,
+  tenantId: string,
+  integrationId: string,
+  changes: { name?: string; paused?: boolean; provider?: Provider },
+) {
+  const { tenant, integration } = await requireIntegration(ctx, tenantId, integrationId);
+  if (changes.provider !== undefined && changes.provider !== integration.provider) {
+    if (integrationId !== LEGACY_INTEGRATION_ID) {
+      throw new AdminError(
+        "invalid_request",
+        "provider: only the legacy integration (azure-ad) can be relabelled; add an integration instead.",
+      );
+    }
+    requireAllowed(tenant, changes.provider);
+  }
+  const pausedAt =
+    changes.paused === undefined ? integration.pausedAt : changes.paused ? (integration.pausedAt ?? ctx.now) : null;
+  const set = { name: changes.name, provider: changes.provider, pausedAt, updatedAt: ctx.now };
+  await runBatch(ctx.db, [
+    outboxRow(forTenant(ctx, tenantId), {
+      action: "integration.updated",
+      detail: { integrationId, ...changes },
+      from: sql`WHERE ${integrationExists(tenantId, integrationId)}`,
+    }),
+    updateIntegrationRow(ctx.db, tenantId, integrationId, set),
+  ]);
+  await relayNow(ctx, tenantId);
+  const updated = await getIntegration(ctx, tenantId, integrationId);
+  if (updated.integration.pausedAt !== integration.pausedAt) await republishGrants(ctx, tenant, updated.integration);
+  return updated;
 }
 
 /** Live tokens, newest first, as the integration presents them: the current one, those in grace, the warning. */
@@ -105,10 +232,14 @@ function quotaNotices(quotas: Record<Quota, QuotaRow>) {
  * grace would stop at once (at most two work: rotateToken keeps the one most recently used). Read by the rotation's
  * own rule; the rotation applies it again when it runs.
  */
-export async function regenerationPreview(ctx: OperatorContext, tenantId: string) {
+export async function regenerationPreview(
+  ctx: OperatorContext,
+  tenantId: string,
+  integrationId = LEGACY_INTEGRATION_ID,
+) {
   const [{ current }, stopping] = await Promise.all([
-    getIntegration(ctx, tenantId),
-    listTokensBeyondGrace(ctx.db, tenantId, ctx.now),
+    getIntegration(ctx, tenantId, integrationId),
+    listTokensBeyondGrace(ctx.db, tenantId, integrationId, ctx.now),
   ]);
   return { current, stopping: stopping.map((token) => ({ ...token, isCurrent: token.id === current?.id })) };
 }
@@ -121,12 +252,13 @@ export async function regenerateToken(
   tenantId: string,
   ttlSeconds: number,
   graceSeconds: number,
-  options: { replacing?: string | null } = {},
+  options: { replacing?: string | null; integrationId?: string } = {},
 ) {
-  const { tenant } = await requireIntegration(ctx, tenantId);
+  const integrationId = options.integrationId ?? LEGACY_INTEGRATION_ID;
+  const { tenant, integration } = await requireIntegration(ctx, tenantId, integrationId);
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
-  if (options.replacing !== undefined) await expectCurrentToken(ctx, tenantId, options.replacing);
-  const issued = await rotateToken(ctx, tenant, ttlSeconds, graceSeconds);
+  if (options.replacing !== undefined) await expectCurrentToken(ctx, tenantId, integrationId, options.replacing);
+  const issued = await rotateToken(ctx, tenant, integration, ttlSeconds, graceSeconds);
   return { ...issued, graceUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null };
 }
 
@@ -136,26 +268,40 @@ export async function regenerateToken(
  * Checked before the rotation, not in its batch: two rotations racing each other are both wanted, as on the admin
  * API.
  */
-async function expectCurrentToken(ctx: OperatorContext, tenantId: string, tokenId: string | null) {
-  const [current] = await listLiveTokens(ctx.db, tenantId, ctx.now);
+async function expectCurrentToken(
+  ctx: OperatorContext,
+  tenantId: string,
+  integrationId: string,
+  tokenId: string | null,
+) {
+  const [current] = await listLiveTokens(ctx.db, tenantId, ctx.now, integrationId);
   if ((current?.id ?? null) !== tokenId) {
     throw new AdminError("token_superseded", "The token this request meant to replace has been replaced already.");
   }
 }
 
-/** Revokes every token and removes the integration; Entra's users are handed back to the product, none deleted. */
-export async function removeIntegration(ctx: OperatorContext, tenantId: string) {
-  await requireIntegration(ctx, tenantId);
+/**
+ * Revokes the integration's tokens and removes it; the users it manages (and only those) are handed back to the
+ * product, none deleted, in the relay's chunks. Another integration's tokens and users are not touched.
+ */
+export async function removeIntegration(ctx: OperatorContext, tenantId: string, integrationId = LEGACY_INTEGRATION_ID) {
+  const { integration } = await requireIntegration(ctx, tenantId, integrationId);
   // The record of the removal first, only while there is an integration to remove (a concurrent removal may have
   // taken it since the check above).
-  const whileIntegrated = sql`WHERE ${integrationExists(tenantId)}`;
-  await revokeAllTokens(ctx, tenantId, "integration_deleted", [
-    outboxRow(forTenant(ctx, tenantId), {
-      action: "integration.deleted",
-      event: { type: "integration.deleted", data: { provider: "azure-ad" } },
-      effect: { releaseManagedUsers: true },
-      from: whileIntegrated,
-    }),
-    deleteIntegration(ctx.db, tenantId),
-  ]);
+  const whileIntegrated = sql`WHERE ${integrationExists(tenantId, integrationId)}`;
+  await revokeAllTokens(
+    ctx,
+    tenantId,
+    "integration_deleted",
+    [
+      outboxRow(forTenant(ctx, tenantId), {
+        action: "integration.deleted",
+        event: { type: "integration.deleted", data: eventIntegration(integration) },
+        effect: { releaseManagedUsers: true, integrationId },
+        from: whileIntegrated,
+      }),
+      deleteIntegration(ctx.db, tenantId, integrationId),
+    ],
+    integration,
+  );
 }

@@ -13,6 +13,7 @@ import {
   updateTenant as updateTenantRow,
   whileTenantPresent,
 } from "../db/tenants";
+import type { Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import { type TenantQuotas, toTenantQuotas } from "./quotas";
@@ -58,6 +59,8 @@ export async function readInTenant<T extends BatchItem<"sqlite">>(
 export type TenantChanges = {
   name?: string;
   azureAdEnabled?: boolean;
+  /** The providers its integrations may be; null: every provider. */
+  allowedProviders?: Provider[] | null;
   /** Limits of the tenant's own; null hands a quota back to the deployment's default. */
   quotas?: Partial<QuotaLimits>;
 };
@@ -84,14 +87,20 @@ async function placeTenant(ctx: OperatorContext, requested: string | undefined) 
 
 export async function createTenant(
   ctx: OperatorContext,
-  input: { name: string; azureAdEnabled: boolean; quotas?: Partial<QuotaLimits>; database?: string },
+  input: {
+    name: string;
+    azureAdEnabled: boolean;
+    allowedProviders?: Provider[] | null;
+    quotas?: Partial<QuotaLimits>;
+    database?: string;
+  },
 ): Promise<TenantWithQuotas> {
-  const { quotas, database: requested, ...columns } = input;
+  const { quotas, database: requested, allowedProviders = null, ...columns } = input;
   const database = await placeTenant(ctx, requested);
   const tenant: TenantRow = {
     id: crypto.randomUUID(),
     ...columns,
-    allowedProviders: null,
+    allowedProviders,
     verifiedDomains: null,
     database,
     deletedAt: null,

@@ -1,12 +1,15 @@
 import { type SQL, sql } from "drizzle-orm";
 import { rowsOf, runBatch, runNamedBatch, type Statement } from "../db/batch";
 import type { ControlDb } from "../db/client";
+import { type IntegrationRef, type IntegrationRow, integrationsOf } from "../db/integrations";
 import { outboxRow } from "../db/relay";
 import {
+  anyLiveToken,
   effectiveEnd,
   endTokensBeyondGrace,
   findLiveTokenByHash,
   insertTokenIfEnabled,
+  listLiveTokens,
   liveTokenIdsJson,
   markKvSwept,
   onceTokenExists,
@@ -14,12 +17,10 @@ import {
   supersedeLiveTokens,
   type TokenRow,
   tokensBeyondGraceJson,
-  whileAnyLiveToken,
 } from "../db/tokens";
 import type { EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { eachAtMost } from "../lib/parallel";
-import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import {
   deleteGrant,
   deleteGrants,
@@ -72,8 +73,15 @@ export interface IssuedToken {
   expiresAt: number;
 }
 
+/** The integration a token change is for: its id and provider (events name them) and whether it is paused (grants). */
+export type TokenIntegration = Pick<IntegrationRow, "id" | "provider" | "pausedAt">;
+
+/** `{ id, provider }` as the data of an event, in SQL. */
+const refJson = (integration: IntegrationRef) =>
+  sql`json_object('id', ${integration.id}, 'provider', ${integration.provider})`;
+
 /**
- * Issues a new token; the plaintext exists only in the return value. `alongside` are statements of the calling use
+ * Issues a new token of `integration`; the plaintext exists only in the return value. `alongside` are statements of the calling use
  * case that must land in the same batch (creating the integration row). The token is inserted only while the
  * tenant has the option on and the integration exists (checked in the batch), so issuing cannot outlive a
  * concurrent switch-off or removal.
@@ -81,11 +89,13 @@ export interface IssuedToken {
 export async function issueToken(
   ctx: IssuingContext,
   tenant: TenantPlacement,
+  integration: TokenIntegration,
   ttlSeconds: number,
   alongside: Statement[],
 ) {
-  const token = await prepareToken(ctx, tenant, ttlSeconds);
-  const data = sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso})`;
+  const token = await prepareToken(ctx, tenant, integration, ttlSeconds);
+  const data = sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso},
+    'integration', ${refJson(integration)})`;
   const { inserted } = await runNamedBatch(ctx.db, {
     alongside,
     inserted: token.insert,
@@ -97,7 +107,7 @@ export async function issueToken(
 }
 
 /**
- * Replaces the tenant's live tokens with a new one. With `graceSeconds` 0 the old tokens are refused at once;
+ * Replaces the integration's live tokens with a new one (another integration's are not touched). With `graceSeconds` 0 the old tokens are refused at once;
  * otherwise one of them keeps working until the grace period ends (housekeeping then marks it revoked), the most
  * recently used, and any other stops now: however often a customer rotates, two tokens at most work, and a rotation
  * costs the same. The old tokens are ended by condition in the same batch as the insert, so concurrent rotations
@@ -106,17 +116,19 @@ export async function issueToken(
 export async function rotateToken(
   ctx: IssuingContext,
   tenant: TenantPlacement,
+  integration: TokenIntegration,
   ttlSeconds: number,
   graceSeconds: number,
 ) {
   const { now } = ctx;
   const until = now + graceSeconds * 1000;
-  const token = await prepareToken(ctx, tenant, ttlSeconds);
+  const token = await prepareToken(ctx, tenant, integration, ttlSeconds);
   const tokenId = token.issued.tokenId;
-  const previous = sql`json(${liveTokenIdsJson(tenant.id, now, tokenId)})`;
+  const owner = integration.id;
+  const previous = sql`json(${liveTokenIdsJson(tenant.id, owner, now, tokenId)})`;
   const graceUntil = graceSeconds > 0 ? new Date(until).toISOString() : null;
   // The earlier tokens that stop now: without grace all of them, with grace those beyond the one kept.
-  const stopped = graceUntil === null ? previous : sql`json(${tokensBeyondGraceJson(tenant.id, tokenId, now)})`;
+  const stopped = graceUntil === null ? previous : sql`json(${tokensBeyondGraceJson(tenant.id, owner, tokenId, now)})`;
   const { inserted, beyondGrace, superseded } = await runNamedBatch(ctx.db, {
     inserted: token.insert,
     record: token.record(
@@ -125,13 +137,15 @@ export async function rotateToken(
         'stoppedTokenIds', ${stopped})`,
       "token.rotated",
       sql`json_object('tokenId', ${tokenId}, 'expiresAt', ${token.expiresAtIso},
-        'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil}, 'stoppedTokenIds', ${stopped})`,
+        'previousTokenIds', ${previous}, 'graceUntil', ${graceUntil}, 'stoppedTokenIds', ${stopped},
+        'integration', ${refJson(integration)})`,
     ),
-    beyondGrace: graceUntil === null ? undefined : endTokensBeyondGrace(tenant.id, tokenId, now, "regenerated"),
-    superseded: supersedeLiveTokens(tenant.id, tokenId, until, now, "regenerated"),
+    beyondGrace: graceUntil === null ? undefined : endTokensBeyondGrace(tenant.id, owner, tokenId, now, "regenerated"),
+    superseded: supersedeLiveTokens(tenant.id, owner, tokenId, until, now, "regenerated"),
   });
   await afterCommit(ctx, tenant.id, "rotated", async () => {
-    await endGrants(ctx, tenant, [...rowsOf(beyondGrace), ...rowsOf(superseded)].map(toEndedToken), now);
+    const ended = [...rowsOf(beyondGrace), ...rowsOf(superseded)].map(toEndedToken);
+    await endGrants(ctx, tenant, ended, now, integration.pausedAt !== null);
     if (rowsOf(inserted).length === 0) throw azureAdDisabled();
     await publishNewToken(ctx, token);
   });
@@ -183,19 +197,23 @@ async function publishNewToken(ctx: IssuingContext, token: Awaited<ReturnType<ty
 }
 
 /**
- * Refuses every token of the tenant from now on (integration removed, option turned off), in the same batch as the
- * calling use case's own statements. The revocation is by condition, not by a list read earlier, so a token a
- * concurrent rotation committed a moment before is revoked too, and its KV entry deleted with the others. D1 first,
- * then KV: a failed KV delete leaves an entry that the D1 record no longer backs, which housekeeping deletes again.
+ * Refuses every token of `integration` (none named: of every integration of the tenant) from now on (integration
+ * removed, option turned off), in the same batch as the calling use case's own statements. The revocation is by
+ * condition, not by a list read earlier, so a token a concurrent rotation committed a moment before is revoked too,
+ * and its KV entry deleted with the others. D1 first, then KV: a failed KV delete leaves an entry that the D1 record
+ * no longer backs, which housekeeping deletes again. One audit row and event per integration that had live tokens.
  */
 export async function revokeAllTokens(
   ctx: OperatorContext,
   tenantId: string,
   reason: RevocationReason,
   alongside: Statement[],
+  integration?: IntegrationRef,
 ) {
   const { kv, now } = ctx;
-  const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, now)}), 'reason', ${reason})`;
+  const owner = sql`owner.id`;
+  const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, owner, now)}), 'reason', ${reason},
+    'integration', json_object('id', owner.id, 'provider', owner.provider))`;
   const { ended } = await runNamedBatch(ctx.db, {
     alongside,
     record: outboxRow(forTenant(ctx, tenantId), {
@@ -203,9 +221,9 @@ export async function revokeAllTokens(
       resourceType: "AccessToken",
       detail: revoked,
       event: { type: "token.revoked", data: revoked },
-      from: whileAnyLiveToken(tenantId, now),
+      from: sql`FROM ${integrationsOf(tenantId, integration)} AS owner WHERE ${anyLiveToken(tenantId, owner, now)}`,
     }),
-    ended: revokeLiveTokens(tenantId, now, reason),
+    ended: revokeLiveTokens(tenantId, integration?.id, now, reason),
   });
   await afterCommit(ctx, tenantId, reason, () =>
     deleteGrants(
@@ -239,7 +257,12 @@ async function afterCommit(
  * A new token's material and its statements: the conditional insert, and the outbox entry of its audit row and event
  * (only if the token was inserted). Events name tokens by id, never by value or hash.
  */
-async function prepareToken(ctx: IssuingContext, tenant: TenantPlacement, ttlSeconds: number) {
+async function prepareToken(
+  ctx: IssuingContext,
+  tenant: TenantPlacement,
+  integration: TokenIntegration,
+  ttlSeconds: number,
+) {
   const tenantId = tenant.id;
   const token = await generateToken(tenantId, ctx.signingKeys);
   const hash = await hashToken(token);
@@ -249,13 +272,19 @@ async function prepareToken(ctx: IssuingContext, tenant: TenantPlacement, ttlSec
     hash,
     expiresAtIso: new Date(expiresAt).toISOString(),
     issued: { token, tokenId, expiresAt } satisfies IssuedToken,
-    // No integration can be paused before the integration API can pause one: the legacy integration never is.
     grant: grantOf(
-      { tenantId, id: tokenId, expiresAt, revokedAt: null, integrationId: LEGACY_INTEGRATION_ID },
+      { tenantId, id: tokenId, expiresAt, revokedAt: null, integrationId: integration.id },
       tenant.database,
-      false,
+      integration.pausedAt !== null,
     ),
-    insert: insertTokenIfEnabled({ id: tokenId, tenantId, tokenHash: hash, createdAt: ctx.now, expiresAt }),
+    insert: insertTokenIfEnabled({
+      id: tokenId,
+      tenantId,
+      integrationId: integration.id,
+      tokenHash: hash,
+      createdAt: ctx.now,
+      expiresAt,
+    }),
     record: (action: string, detail: SQL, type: EventType, data: SQL) =>
       outboxRow(forTenant(ctx, tenantId), {
         action,
@@ -285,7 +314,13 @@ const toEndedToken = (row: Record<string, unknown>): EndedToken => ({
  * D1, publishGrant). A rotation ends one or two tokens. Only a tenant from before rotations were bounded can have
  * more live; past GRANTS_PER_REQUEST the stopped ones' grants are left to housekeeping's sweep (D1 has ended them).
  */
-async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, ended: EndedToken[], now: number) {
+async function endGrants(
+  ctx: OperatorContext,
+  tenant: TenantPlacement,
+  ended: EndedToken[],
+  now: number,
+  paused: boolean,
+) {
   const graced = ended.filter((t) => effectiveEnd(t) > now);
   const taken = [...graced, ...ended.filter((t) => effectiveEnd(t) <= now)].slice(0, GRANTS_PER_REQUEST);
   if (taken.length < ended.length) {
@@ -293,8 +328,25 @@ async function endGrants(ctx: OperatorContext, tenant: TenantPlacement, ended: E
   }
   await eachAtMost(taken, GRANT_CONCURRENCY, (t) => {
     if (!graced.includes(t)) return deleteGrant(ctx.kv, t.tokenHash);
-    return publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, false), now);
+    return publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, paused), now);
   });
+}
+
+/**
+ * Writes the grants of the integration's live tokens again with its paused state, so the fast path sees a pause or
+ * its end without waiting for the grants to expire. An integration has two live tokens at most (rotations keep it
+ * so); the bound is the rotations' all the same, and past it the earlier grants keep the state they had.
+ */
+export async function republishGrants(ctx: OperatorContext, tenant: TenantPlacement, integration: TokenIntegration) {
+  const live = await listLiveTokens(ctx.db, tenant.id, ctx.now, integration.id);
+  const taken = live.slice(0, GRANTS_PER_REQUEST);
+  if (taken.length < live.length) {
+    logEvent("warn", "token_grants_deferred", { tenantId: tenant.id, left: live.length - taken.length });
+  }
+  const paused = integration.pausedAt !== null;
+  await eachAtMost(taken, GRANT_CONCURRENCY, (t) =>
+    publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, paused), ctx.now),
+  );
 }
 
 /**

@@ -24,11 +24,16 @@ export const adminDocument = () => {
   return loaded;
 };
 
-/** The document's path template that matches `path` (under /admin), the most literal one when several do. */
-function templateOf(doc: Document, path: string) {
-  const matching = Object.keys(doc.paths).filter((template) =>
+/**
+ * The document's path template that matches `path` (under /admin), the most literal one when several do, among those
+ * serving `method` when any does (`/integrations/azure-ad` has no PATCH: `/integrations/{integrationId}` serves it).
+ */
+function templateOf(doc: Document, method: string, path: string) {
+  const all = Object.keys(doc.paths).filter((template) =>
     new RegExp(`^/admin${template.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path),
   );
+  const serving = all.filter((template) => doc.paths[template]?.[method.toLowerCase()] !== undefined);
+  const matching = serving.length > 0 ? serving : all;
   const literal = (t: string) => t.split("/").filter((s) => !s.startsWith("{")).length;
   return matching.sort((a, b) => literal(b) - literal(a))[0];
 }
@@ -37,7 +42,7 @@ function templateOf(doc: Document, path: string) {
 export async function checkAdminResponse(method: string, url: string, response: Response) {
   const path = new URL(url).pathname;
   const doc = await adminDocument();
-  const template = templateOf(doc, path);
+  const template = templateOf(doc, method, path);
   const operation = template === undefined ? undefined : doc.paths[template]?.[method.toLowerCase()];
   if (operation === undefined) {
     // No such route: the admin API's 404 in its error shape.

@@ -1,8 +1,18 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
-import { createIntegration, getIntegration, regenerateToken, removeIntegration } from "../../services/integration";
+import { LEGACY_INTEGRATION_ID, PROVIDER_IDS } from "../../scim/providers";
+import {
+  addIntegration,
+  createIntegration,
+  getIntegration,
+  type IntegrationView,
+  listIntegrations,
+  regenerateToken,
+  removeIntegration,
+  updateIntegration,
+} from "../../services/integration";
 import {
   defaultTokenTtl,
   type IssuedToken,
@@ -19,8 +29,17 @@ const TtlSeconds = v.optional(
   v.pipe(v.number(), v.integer(), v.minValue(MIN_TOKEN_TTL_SECONDS), v.maxValue(MAX_TOKEN_TTL_SECONDS)),
 );
 const GraceSeconds = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_GRACE_SECONDS)), 0);
-const CreateIntegration = v.object({ ttlSeconds: TtlSeconds });
+const CreateLegacyIntegration = v.object({ ttlSeconds: TtlSeconds });
 const RegenerateToken = v.object({ ttlSeconds: TtlSeconds, graceSeconds: GraceSeconds });
+const Provider = v.picklist(PROVIDER_IDS);
+const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
+const CreateIntegration = v.strictObject({ provider: Provider, name: v.optional(Name), ttlSeconds: TtlSeconds });
+const UpdateIntegration = v.strictObject({
+  name: v.optional(Name),
+  /** Refuses the integration's SCIM writes (503, Retry-After) while true; its credentials keep working for reads. */
+  paused: v.optional(v.boolean()),
+  provider: v.optional(v.pipe(Provider, v.description("Only the legacy integration (azure-ad) can be relabelled"))),
+});
 
 /** A token just issued: the only response that ever carries a token's plaintext. */
 const IssuedWire = v.strictObject({
@@ -41,10 +60,39 @@ const IntegrationWire = v.strictObject({
   expiringSoon: v.boolean(),
   previousTokens: v.array(v.strictObject({ tokenId: v.string(), worksUntil: MaybeInstant })),
 });
+/** What an integration is, as every answer about one says it. */
+const IntegrationEntries = {
+  id: v.string(),
+  provider: Provider,
+  name: v.string(),
+  authentication: v.picklist(["bearer"]),
+  scimBaseUrl: v.string(),
+};
+/** A new integration with its first token (shown once). */
+const CreatedWire = v.strictObject({ ...IntegrationEntries, ...IssuedWire.entries });
+/** An integration with its tokens: the current one, and earlier ones still working in a rotation's grace period. */
+const IntegrationItemWire = v.strictObject({
+  ...IntegrationEntries,
+  paused: v.boolean(),
+  pausedAt: MaybeInstant,
+  createdAt: Instant,
+  updatedAt: Instant,
+  tokenId: v.nullable(v.string()),
+  expiresAt: MaybeInstant,
+  lastUsedAt: MaybeInstant,
+  expiringSoon: v.boolean(),
+  previousTokens: IntegrationWire.entries.previousTokens,
+});
 const tags = ["integration"];
 
-/** `POST/GET/DELETE /admin/tenants/:tenantId/integrations/azure-ad` and `POST …/token`. */
-export const integrationRoutes = new Hono<AppEnv>()
+const integrationParam = (c: Context<AppEnv>) => c.req.param("integrationId") as string;
+
+/**
+ * `POST/GET/DELETE /admin/tenants/:tenantId/integrations/azure-ad` and `POST …/token`: the legacy integration's
+ * routes, answering as before integrations were a model (mounted before the routes of every integration, which
+ * serve what these do not: its PATCH).
+ */
+export const legacyIntegrationRoutes = new Hono<AppEnv>()
   .post(
     "/",
     documented({
@@ -53,11 +101,11 @@ export const integrationRoutes = new Hono<AppEnv>()
       responses: { 201: IssuedWire },
       errors: [404, 409],
     }),
-    jsonBody(CreateIntegration),
+    jsonBody(CreateLegacyIntegration),
     async (c) => {
       const ttl = c.req.valid("json").ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
       const issued = await createIntegration(operatorContext(c), tenantParam(c), ttl);
-      return c.json(issuedWire(c.req.url, tenantParam(c), issued), 201);
+      return c.json(issuedWire(c.req.url, tenantParam(c), LEGACY_INTEGRATION_ID, issued), 201);
     },
   )
   .get(
@@ -93,7 +141,7 @@ export const integrationRoutes = new Hono<AppEnv>()
       const issued = await regenerateToken(operatorContext(c), tenantParam(c), ttl, body.graceSeconds);
       return c.json(
         {
-          ...issuedWire(c.req.url, tenantParam(c), issued),
+          ...issuedWire(c.req.url, tenantParam(c), LEGACY_INTEGRATION_ID, issued),
           stoppedTokenIds: issued.stoppedTokenIds,
         } satisfies v.InferOutput<typeof RotatedWire>,
         201,
@@ -114,11 +162,150 @@ export const integrationRoutes = new Hono<AppEnv>()
     },
   );
 
-function issuedWire(requestUrl: string, tenantId: string, issued: IssuedToken): v.InferOutput<typeof IssuedWire> {
+function issuedWire(
+  requestUrl: string,
+  tenantId: string,
+  integrationId: string,
+  issued: IssuedToken,
+): v.InferOutput<typeof IssuedWire> {
   return {
-    scimBaseUrl: scimBaseUrl(requestUrl, tenantId),
+    scimBaseUrl: scimBaseUrl(requestUrl, tenantId, integrationId),
     token: issued.token,
     tokenId: issued.tokenId,
     expiresAt: iso(issued.expiresAt),
   };
 }
+
+function integrationWire(
+  requestUrl: string,
+  tenantId: string,
+  view: IntegrationView,
+): v.InferOutput<typeof IntegrationItemWire> {
+  const { integration, current } = view;
+  return {
+    id: integration.id,
+    provider: integration.provider,
+    name: integration.name,
+    authentication: integration.authentication,
+    scimBaseUrl: scimBaseUrl(requestUrl, tenantId, integration.id),
+    paused: integration.pausedAt !== null,
+    pausedAt: iso(integration.pausedAt),
+    createdAt: iso(integration.createdAt),
+    updatedAt: iso(integration.updatedAt),
+    tokenId: current?.id ?? null,
+    expiresAt: iso(current?.expiresAt ?? null),
+    lastUsedAt: iso(current?.lastUsedAt ?? null),
+    expiringSoon: view.expiringSoon,
+    previousTokens: view.inGrace.map((t) => ({ tokenId: t.id, worksUntil: iso(t.revokedAt) })),
+  };
+}
+
+/** `/admin/tenants/:tenantId/integrations`: every integration of the tenant, each with its own URL and tokens. */
+export const integrationRoutes = new Hono<AppEnv>()
+  .post(
+    "/",
+    documented({
+      summary: "Add an integration (a directory connection) and issue its first token",
+      tags,
+      responses: { 201: CreatedWire },
+      errors: [404, 409],
+    }),
+    jsonBody(CreateIntegration),
+    async (c) => {
+      const { ttlSeconds, ...input } = c.req.valid("json");
+      const ttl = ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+      const tenantId = tenantParam(c);
+      const { integration, ...issued } = await addIntegration(operatorContext(c), tenantId, input, ttl);
+      return c.json(
+        {
+          id: integration.id,
+          provider: integration.provider,
+          name: integration.name,
+          authentication: "bearer",
+          ...issuedWire(c.req.url, tenantId, integration.id, issued),
+        } satisfies v.InferOutput<typeof CreatedWire>,
+        201,
+      );
+    },
+  )
+  .get(
+    "/",
+    documented({
+      summary: "The tenant's integrations and their tokens",
+      tags,
+      responses: { 200: v.strictObject({ items: v.array(IntegrationItemWire) }) },
+      errors: [404],
+    }),
+    async (c) => {
+      const tenantId = tenantParam(c);
+      const views = await listIntegrations(operatorContext(c), tenantId);
+      return c.json({ items: views.map((view) => integrationWire(c.req.url, tenantId, view)) });
+    },
+  )
+  .get(
+    "/:integrationId",
+    documented({
+      summary: "An integration and its tokens",
+      tags,
+      responses: { 200: IntegrationItemWire },
+      errors: [404],
+    }),
+    async (c) => {
+      const tenantId = tenantParam(c);
+      const view = await getIntegration(operatorContext(c), tenantId, integrationParam(c));
+      return c.json(integrationWire(c.req.url, tenantId, view));
+    },
+  )
+  .patch(
+    "/:integrationId",
+    documented({
+      summary: "Rename, pause or resume an integration (or relabel the legacy one's provider)",
+      tags,
+      responses: { 200: IntegrationItemWire },
+      errors: [404, 409],
+    }),
+    jsonBody(UpdateIntegration),
+    async (c) => {
+      const tenantId = tenantParam(c);
+      const view = await updateIntegration(operatorContext(c), tenantId, integrationParam(c), c.req.valid("json"));
+      return c.json(integrationWire(c.req.url, tenantId, view));
+    },
+  )
+  .post(
+    "/:integrationId/token",
+    documented({
+      summary: "Regenerate an integration's token; the old one stops now or after graceSeconds (two work at most)",
+      tags,
+      responses: { 201: RotatedWire },
+      errors: [404, 409],
+    }),
+    jsonBody(RegenerateToken),
+    async (c) => {
+      const body = c.req.valid("json");
+      const ttl = body.ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+      const integrationId = integrationParam(c);
+      const issued = await regenerateToken(operatorContext(c), tenantParam(c), ttl, body.graceSeconds, {
+        integrationId,
+      });
+      return c.json(
+        {
+          ...issuedWire(c.req.url, tenantParam(c), integrationId, issued),
+          stoppedTokenIds: issued.stoppedTokenIds,
+        } satisfies v.InferOutput<typeof RotatedWire>,
+        201,
+      );
+    },
+  )
+  .delete(
+    "/:integrationId",
+    documented({
+      summary: "Remove an integration: its tokens revoked, the users it manages handed back",
+      tags,
+      responses: { 204: null },
+      errors: [404],
+    }),
+    async (c) => {
+      await removeIntegration(operatorContext(c), tenantParam(c), integrationParam(c));
+      return c.body(null, 204);
+    },
+  );

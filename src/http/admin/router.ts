@@ -7,7 +7,7 @@ import { databaseRoutes } from "./databases";
 import { eventRoutes } from "./events";
 import { exportRoutes } from "./export";
 import { groupAdminRoutes } from "./groups";
-import { integrationRoutes } from "./integration";
+import { integrationRoutes, legacyIntegrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
 import { DOCUMENTATION } from "./openapi";
 import { portalLinkRoutes } from "./portal-links";
@@ -25,7 +25,9 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/quotas", quotaRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/tenants", tenantRoutes)
-  .route("/tenants/:tenantId/integrations/azure-ad", integrationRoutes)
+  // The legacy integration's routes first: they answer for `azure-ad` as before integrations were a model.
+  .route("/tenants/:tenantId/integrations/azure-ad", legacyIntegrationRoutes)
+  .route("/tenants/:tenantId/integrations", integrationRoutes)
   .route("/tenants/:tenantId/users", userAdminRoutes)
   .route("/tenants/:tenantId/groups", groupAdminRoutes)
   .route("/tenants/:tenantId/portal-links", portalLinkRoutes)

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
+import { PROVIDER_IDS } from "../../scim/providers";
 import { deleteTenant } from "../../services/tenant-deletion";
 import { rollBackMove, startMove } from "../../services/tenant-move";
 import { createTenant, getTenant, listTenants, updateTenant } from "../../services/tenants";
@@ -21,19 +22,50 @@ import {
 
 const DatabaseName = v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be a database's binding name"));
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
-const CreateTenant = v.strictObject({
-  name: Name,
-  azureAdEnabled: v.optional(v.boolean(), false),
-  quotas: v.optional(QuotaLimitsBody),
-  /** A data database by name (GET /admin/databases); none: the least loaded of the automatic ones. */
-  database: v.optional(DatabaseName),
-});
-const MoveTenant = v.strictObject({ database: DatabaseName });
-const UpdateTenant = v.strictObject({
-  name: v.optional(Name),
+/**
+ * Whether the tenant may provision from directories at all, under its name since integrations are a model
+ * (`integrationsEnabled`) or its earlier one (`azureAdEnabled`): one switch, so a body naming both must agree.
+ */
+const Switches = {
+  integrationsEnabled: v.optional(v.boolean()),
   azureAdEnabled: v.optional(v.boolean()),
-  quotas: v.optional(QuotaLimitsBody),
-});
+  allowedProviders: v.optional(
+    v.pipe(
+      v.nullable(v.array(v.picklist(PROVIDER_IDS))),
+      v.description("The providers the tenant's integrations may be; null: every provider"),
+    ),
+  ),
+};
+const oneSwitch = <T extends { integrationsEnabled?: boolean; azureAdEnabled?: boolean }>() =>
+  v.check(
+    (body: T) =>
+      body.integrationsEnabled === undefined ||
+      body.azureAdEnabled === undefined ||
+      body.integrationsEnabled === body.azureAdEnabled,
+    "integrationsEnabled and azureAdEnabled are one switch: they must agree",
+  );
+const CreateTenant = v.pipe(
+  v.strictObject({
+    name: Name,
+    ...Switches,
+    quotas: v.optional(QuotaLimitsBody),
+    /** A data database by name (GET /admin/databases); none: the least loaded of the automatic ones. */
+    database: v.optional(DatabaseName),
+  }),
+  oneSwitch(),
+);
+const MoveTenant = v.strictObject({ database: DatabaseName });
+const UpdateTenant = v.pipe(
+  v.strictObject({ name: v.optional(Name), ...Switches, quotas: v.optional(QuotaLimitsBody) }),
+  oneSwitch(),
+);
+
+/** A body's switches as the service takes them: the one switch under its stored name, absent when not given. */
+function switchesOf<T extends { integrationsEnabled?: boolean; azureAdEnabled?: boolean }>(body: T) {
+  const { integrationsEnabled, azureAdEnabled, ...rest } = body;
+  const enabled = integrationsEnabled ?? azureAdEnabled;
+  return { ...rest, ...(enabled === undefined ? {} : { azureAdEnabled: enabled }) };
+}
 
 const tags = ["tenants"];
 
@@ -46,7 +78,11 @@ export const tenantRoutes = new Hono<AppEnv>()
       responses: { 201: TenantWithQuotasWire },
     }),
     jsonBody(CreateTenant),
-    async (c) => c.json(toTenantWithQuotasWire(await createTenant(operatorContext(c), c.req.valid("json"))), 201),
+    async (c) => {
+      const body = switchesOf(c.req.valid("json"));
+      const tenant = await createTenant(operatorContext(c), { ...body, azureAdEnabled: body.azureAdEnabled ?? false });
+      return c.json(toTenantWithQuotasWire(tenant), 201);
+    },
   )
   .get(
     "/",
@@ -74,14 +110,16 @@ export const tenantRoutes = new Hono<AppEnv>()
   .patch(
     "/:tenantId",
     documented({
-      summary: "Change a tenant's name, Azure AD option or quotas",
+      summary: "Change a tenant's name, integrations switch (alias azureAdEnabled), allowed providers or quotas",
       tags,
       responses: { 200: TenantWithQuotasWire },
       errors: [404],
     }),
     jsonBody(UpdateTenant),
     async (c) =>
-      c.json(toTenantWithQuotasWire(await updateTenant(operatorContext(c), tenantParam(c), c.req.valid("json")))),
+      c.json(
+        toTenantWithQuotasWire(await updateTenant(operatorContext(c), tenantParam(c), switchesOf(c.req.valid("json")))),
+      ),
   )
   .delete(
     "/:tenantId",

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { PROVIDER_IDS } from "../../scim/providers";
 import { AdminError } from "../../services/errors";
 import { perQuota } from "../../services/quotas";
 import { COPIED_TABLE_NAMES, canRollBack, progressOf } from "../../services/tenant-move";
@@ -22,7 +23,10 @@ const QuotaState = v.strictObject({
 export const TenantWire = v.strictObject({
   id: v.string(),
   name: v.string(),
+  /** One switch, under both names (integrationsEnabled since integrations are a model). */
+  integrationsEnabled: v.boolean(),
   azureAdEnabled: v.boolean(),
+  allowedProviders: v.nullable(v.array(v.picklist(PROVIDER_IDS))),
   database: v.string(),
   createdAt: Instant,
   updatedAt: Instant,
@@ -121,7 +125,9 @@ export const TenantWithQuotasWire = v.strictObject({
 export const toTenantWire = (t: Tenant): v.InferOutput<typeof TenantWire> => ({
   id: t.id,
   name: t.name,
+  integrationsEnabled: t.azureAdEnabled,
   azureAdEnabled: t.azureAdEnabled,
+  allowedProviders: t.allowedProviders,
   database: t.database,
   createdAt: iso(t.createdAt),
   updatedAt: iso(t.updatedAt),

@@ -1,0 +1,63 @@
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import type { Provider } from "../scim/providers";
+import type { ControlDb } from "./client";
+import { integrations } from "./schema";
+import { tenantEnabled } from "./tokens";
+
+export type IntegrationRow = typeof integrations.$inferSelect;
+
+/** The tenant's integrations, oldest first (the legacy one, when it has it, comes first). */
+export const listIntegrationRows = (db: ControlDb, tenantId: string) =>
+  db
+    .select()
+    .from(integrations)
+    .where(eq(integrations.tenantId, tenantId))
+    .orderBy(asc(integrations.createdAt), asc(integrations.id));
+
+/** The integration row, only while the tenant has the option on (checked in the batch, like the token's insert). */
+export function insertIntegration(
+  tenantId: string,
+  integration: { id: string; provider: Provider; name: string },
+  now: number,
+) {
+  return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, created_at, updated_at)
+    SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${now}, ${now}
+    WHERE ${tenantEnabled(tenantId)}`;
+}
+
+export function deleteIntegration(db: ControlDb, tenantId: string, integrationId: string) {
+  return db.delete(integrations).where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, integrationId)));
+}
+
+/** Changes an integration. */
+export function updateIntegration(
+  db: ControlDb,
+  tenantId: string,
+  integrationId: string,
+  set: Partial<Pick<IntegrationRow, "name" | "provider" | "pausedAt" | "updatedAt">>,
+) {
+  return db
+    .update(integrations)
+    .set(set)
+    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, integrationId)));
+}
+
+/**
+ * `{ id, provider }` of the integration a token belongs to, as SQL for an event's data: the events of tokens name it
+ * (housekeeping's, written with nothing else of the integration at hand).
+ */
+export const integrationRefJson = (tenantId: string, integrationId: string | SQL) =>
+  sql`(SELECT json_object('id', id, 'provider', provider) FROM ${integrations}
+    WHERE tenant_id = ${tenantId} AND id = ${integrationId})`;
+
+/** An integration as the events of its tokens and its lifecycle name it. */
+export type IntegrationRef = Pick<IntegrationRow, "id" | "provider">;
+
+/**
+ * As a subquery of `(id, provider)` rows: that one integration (given, so that it reads the same after a statement of
+ * the batch removed it), or every integration of the tenant.
+ */
+export const integrationsOf = (tenantId: string, only?: IntegrationRef) =>
+  only
+    ? sql`(SELECT ${only.id} AS id, ${only.provider} AS provider)`
+    : sql`(SELECT id, provider FROM ${integrations} WHERE tenant_id = ${tenantId})`;
