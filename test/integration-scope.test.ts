@@ -127,8 +127,15 @@ describe("two directories on one tenant", () => {
       const found = await (await scim(idp, "GET", byUserName(body.userName))).json<{ totalResults: number }>();
       expect(found.totalResults).toBe(1);
     }
+    const owner = async (id: string) => await (await admin("GET", `/tenants/${tenantId}/users/${id}`)).json<object>();
+    expect(await owner(product.id)).toMatchObject({ managedBy: "portal", integration: null });
     const adopted = await created(await scim(entra, "POST", "/Users", { body }));
     expect(adopted.id).toBe(product.id);
+    // The admin API says "azure-ad" as it always has for a directory's user, and which directory beside it.
+    expect(await owner(product.id)).toMatchObject({
+      managedBy: "azure-ad",
+      integration: { id: entra.integrationId, provider: "entra" },
+    });
     await expectScimError(await scim(okta, "GET", `/Users/${product.id}`), 404);
     await expectScimError(await scim(okta, "POST", "/Users", { body }), 409, "uniqueness");
   });

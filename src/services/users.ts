@@ -1,3 +1,4 @@
+import { listIntegrationRows } from "../db/integrations";
 import { PORTAL } from "../db/scope";
 import {
   countUsers,
@@ -19,6 +20,7 @@ import type { Page } from "../scim/paging";
 import { applyPatch, parsePatchBody } from "../scim/patch";
 import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
 import { type Projection, shows } from "../scim/projection";
+import type { Provider } from "../scim/providers";
 import { USER_RESOURCE_TYPE } from "../scim/schema/resource-types";
 import { type PreparedUser, prepareDocument, prepareUser, toScimUser } from "../scim/users";
 import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./context";
@@ -168,19 +170,53 @@ export async function createPortalUser(
     if (!outcome.ok) throw new Error("portal users name no manager");
     const row = await findUser(db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");
-    return row;
+    return withOwner(row, new Map());
   } catch (error) {
     if (isUniqueViolation(error)) throw new AdminError("user_exists", "A user with this email already exists.");
     throw error;
   }
 }
 
-/** Every user of a tenant, Entra's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
-export const listTenantUsers = (ctx: OperatorContext, tenantId: string, after: string | undefined, limit: number) =>
-  readInTenant(ctx, tenantId, (db) => listUsersAfter(db, tenantId, after, limit));
+/**
+ * Who manages a user, as the admin API says it: `managedBy` as before a tenant could connect several directories
+ * (`portal`, or `azure-ad` for any directory's user), and the integration beside it (its provider null once the
+ * integration is removed, while its users are being handed back).
+ */
+function withOwner<R extends { managedBy: string }>(row: R, providers: Map<string, Provider>) {
+  if (row.managedBy === PORTAL) return { ...row, managedBy: "portal" as const, integration: null };
+  return {
+    ...row,
+    managedBy: "azure-ad" as const,
+    integration: { id: row.managedBy, provider: providers.get(row.managedBy) ?? null },
+  };
+}
+
+export type OwnedUser = ReturnType<typeof withOwner<UserRecordRow>>;
+type UserRecordRow = Awaited<ReturnType<typeof findUser>> & {};
+
+/** The tenant's integrations' providers by id (control database), read beside the users they name. */
+const providersOf = async (ctx: OperatorContext, tenantId: string) =>
+  new Map((await listIntegrationRows(ctx.db, tenantId)).map((i) => [i.id, i.provider] as const));
+
+/** Every user of a tenant, every directory's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
+export async function listTenantUsers(
+  ctx: OperatorContext,
+  tenantId: string,
+  after: string | undefined,
+  limit: number,
+) {
+  const [rows, providers] = await Promise.all([
+    readInTenant(ctx, tenantId, (db) => listUsersAfter(db, tenantId, after, limit)),
+    providersOf(ctx, tenantId),
+  ]);
+  return rows.map((row) => withOwner(row, providers));
+}
 
 export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
-  const [row] = await readInTenant(ctx, tenantId, (db) => selectUser(db, tenantId, id));
+  const [[row], providers] = await Promise.all([
+    readInTenant(ctx, tenantId, (db) => selectUser(db, tenantId, id)),
+    providersOf(ctx, tenantId),
+  ]);
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
-  return row;
+  return withOwner(row, providers);
 }

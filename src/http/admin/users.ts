@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { createPortalUser, getTenantUser, listTenantUsers } from "../../services/users";
+import { PROVIDER_IDS } from "../../scim/providers";
+import { createPortalUser, getTenantUser, listTenantUsers, type OwnedUser } from "../../services/users";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
 import { jsonBody, queryOf } from "./validate";
@@ -12,29 +13,28 @@ const CreateUser = v.object({
   displayName: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(256))),
 });
 
-interface AdminUserRow {
-  id: string;
-  data: string;
-  managedBy: string;
-  active: boolean;
-  userName: string;
-  createdAt: number;
-  updatedAt: number;
-}
-
 const AdminUser = v.strictObject({
   id: v.string(),
   userName: v.string(),
   email: v.nullable(v.string()),
   displayName: v.nullable(v.string()),
-  managedBy: v.picklist(["portal", "azure-ad"]),
+  managedBy: v.pipe(
+    v.picklist(["portal", "azure-ad"]),
+    v.description("`azure-ad` for a user any directory manages (as before several could); `integration` says which"),
+  ),
+  integration: v.nullable(
+    v.strictObject({
+      id: v.string(),
+      provider: v.pipe(v.nullable(v.picklist(PROVIDER_IDS)), v.description("null: the integration was removed")),
+    }),
+  ),
   active: v.boolean(),
   createdAt: Instant,
   updatedAt: Instant,
 });
 const tags = ["directory"];
 
-function toAdminUser(row: AdminUserRow): v.InferOutput<typeof AdminUser> {
+function toAdminUser(row: OwnedUser): v.InferOutput<typeof AdminUser> {
   const doc = JSON.parse(row.data) as { displayName?: string; emails?: { value?: string; type?: string }[] };
   const email = doc.emails?.find((e) => e.type?.toLowerCase() === "work") ?? doc.emails?.[0];
   return {
@@ -42,7 +42,8 @@ function toAdminUser(row: AdminUserRow): v.InferOutput<typeof AdminUser> {
     userName: row.userName,
     email: email?.value ?? null,
     displayName: doc.displayName ?? null,
-    managedBy: row.managedBy as "portal" | "azure-ad",
+    managedBy: row.managedBy,
+    integration: row.integration,
     active: row.active,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
