@@ -23,7 +23,7 @@ it("logs each request once with its id, template, status, tenant and D1 cost, an
     level: "info",
     requestId: response.headers.get("X-Request-Id"),
     method: "GET",
-    route: "/scim/v2/:tenantId/Users",
+    route: "/scim/v2/:tenantId/i/:integrationId/Users",
     status: 200,
     tenantId: tenant.tenantId,
     // Only the tenant's data database: the grant routed the request, the control database was not read.
@@ -38,7 +38,7 @@ it("logs each request once with its id, template, status, tenant and D1 cost, an
 it("counts a write's rows, logs failures and refusals too, and uses Cloudflare's ray id when there is one", async () => {
   const tenant = await createTenant("Written");
   const created = await logged(() => scim(tenant, "POST", "/Users", { body: { userName: "w@x.example" }, fetch }));
-  expect(created.lines[0]).toMatchObject({ status: 201, route: "/scim/v2/:tenantId/Users" });
+  expect(created.lines[0]).toMatchObject({ status: 201, route: "/scim/v2/:tenantId/i/:integrationId/Users" });
   expect((created.lines[0]?.d1 as { rowsWritten: number } | undefined)?.rowsWritten).toBeGreaterThan(0);
 
   const refused = await logged(() => scim({ ...tenant, token: "scimtok_nope" }, "GET", "/Users", { fetch }));

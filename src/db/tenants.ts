@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt, isNotNull, isNull, max, sql } from "drizzle-orm";
+import type { Provider } from "../scim/providers";
 import { rowsOf, runBatch, type StatementFor } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { accessTokens, integrations, portalLinks, portalSessions, relayOutbox, tenants } from "./schema";
@@ -15,6 +16,19 @@ export async function findTenant(db: ControlDb, id: string) {
     .from(tenants)
     .where(and(eq(tenants.id, id), present));
   return row ?? null;
+}
+
+/** The tenant and its integrations' providers by id (`{ id: provider }`), in one statement. */
+export async function findTenantWithProviders(db: ControlDb, id: string) {
+  const [row] = await db
+    .select({
+      tenant: tenants,
+      providers: sql<string>`(SELECT json_group_object(i.id, i.provider) FROM ${integrations} i
+        WHERE i.tenant_id = ${id})`.as("providers"),
+    })
+    .from(tenants)
+    .where(and(eq(tenants.id, id), present));
+  return row ? { tenant: row.tenant, providers: JSON.parse(row.providers) as Record<string, Provider> } : null;
 }
 
 /** Tenant and one of its integrations in one round trip. */

@@ -6,6 +6,7 @@ import { namesLimits, type QuotaLimits, readTenantQuotas } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import {
   findTenant,
+  findTenantWithProviders,
   insertTenant,
   listTenants as listTenantRows,
   type TenantRow,
@@ -47,6 +48,21 @@ export async function requireTenant(ctx: OperatorContext, tenantId: string): Pro
  * A read of one tenant's data: the tenant from the control database (404 if there is none), then the read in its
  * data database. Two round trips; they cannot be one, since the first says where the second goes.
  */
+/**
+ * readInTenant, with the tenant's integrations' providers by id read in the same control statement (the admin API
+ * names the integration that manages a user beside it): still two round trips.
+ */
+export async function readInTenantWithProviders<T extends BatchItem<"sqlite">>(
+  ctx: OperatorContext,
+  tenantId: string,
+  read: (db: TenantDb) => T,
+) {
+  const found = await findTenantWithProviders(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const rows = (await read(dataOf(ctx, found.tenant))) as Awaited<T>;
+  return { rows, providers: new Map(Object.entries(found.providers)) };
+}
+
 export async function readInTenant<T extends BatchItem<"sqlite">>(
   ctx: OperatorContext,
   tenantId: string,

@@ -1,4 +1,3 @@
-import { listIntegrationRows } from "../db/integrations";
 import { PORTAL } from "../db/scope";
 import {
   countUsers,
@@ -27,7 +26,7 @@ import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./con
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { readInTenant, requireTenant } from "./tenants";
+import { readInTenantWithProviders, requireTenant } from "./tenants";
 
 export type ScimUser = ReturnType<typeof toScimUser>;
 
@@ -194,10 +193,6 @@ function withOwner<R extends { managedBy: string }>(row: R, providers: Map<strin
 export type OwnedUser = ReturnType<typeof withOwner<UserRecordRow>>;
 type UserRecordRow = Awaited<ReturnType<typeof findUser>> & {};
 
-/** The tenant's integrations' providers by id (control database), read beside the users they name. */
-const providersOf = async (ctx: OperatorContext, tenantId: string) =>
-  new Map((await listIntegrationRows(ctx.db, tenantId)).map((i) => [i.id, i.provider] as const));
-
 /** Every user of a tenant, every directory's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
 export async function listTenantUsers(
   ctx: OperatorContext,
@@ -205,18 +200,17 @@ export async function listTenantUsers(
   after: string | undefined,
   limit: number,
 ) {
-  const [rows, providers] = await Promise.all([
-    readInTenant(ctx, tenantId, (db) => listUsersAfter(db, tenantId, after, limit)),
-    providersOf(ctx, tenantId),
-  ]);
+  const { rows, providers } = await readInTenantWithProviders(ctx, tenantId, (db) =>
+    listUsersAfter(db, tenantId, after, limit),
+  );
   return rows.map((row) => withOwner(row, providers));
 }
 
 export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
-  const [[row], providers] = await Promise.all([
-    readInTenant(ctx, tenantId, (db) => selectUser(db, tenantId, id)),
-    providersOf(ctx, tenantId),
-  ]);
+  const {
+    rows: [row],
+    providers,
+  } = await readInTenantWithProviders(ctx, tenantId, (db) => selectUser(db, tenantId, id));
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
   return withOwner(row, providers);
 }

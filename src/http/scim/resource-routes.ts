@@ -41,7 +41,7 @@ export interface ResourceUseCases<R extends Resource> {
 }
 
 /**
- * `/scim/v2/:tenantId/<Resource>` for any resource type: parse the request, call the use case, answer with
+ * `/scim/v2/:tenantId/i/:integrationId/<Resource>` for any resource type: parse the request, call the use case, answer with
  * projection, ETag and Location. A new resource type is a schema, a store and its use cases; its HTTP is this.
  */
 export function resourceRoutes<R extends Resource>(rt: ResourceTypeDef, useCases: ResourceUseCases<R>) {
