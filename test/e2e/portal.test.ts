@@ -57,7 +57,9 @@ describe("the seed's flow", () => {
     await expectAccessible(page);
     await screenshot(page, "2-integrations-empty");
     await page.getByRole("link", { name: "Add integration" }).click();
-    await expect.poll(() => page.getByLabel("Microsoft Entra ID (formerly Azure Active Directory)").isChecked()).toBe(true);
+    await expect
+      .poll(() => page.getByLabel("Microsoft Entra ID (formerly Azure Active Directory)").isChecked())
+      .toBe(true);
     await expectAccessible(page);
     await page.getByRole("button", { name: "Apply" }).click();
 
