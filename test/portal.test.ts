@@ -18,6 +18,8 @@ import { admin, createTenant, fetchLater, fetchWith, ORIGIN, scim, workerFetch }
 import { failingKv } from "./support/kv-intercept";
 import {
   browser,
+  consoleGet,
+  consoleSignIn,
   cookiePair,
   csrfOf,
   mintLink,
@@ -316,7 +318,10 @@ describe("sessions", () => {
     const before = await tenantSnapshot(victim.tenantId);
     const stolen = { ...mine, tenantId: victim.tenantId };
     for (const [method, route] of PORTAL_TENANT_ROUTES) {
-      const path = route.replace(":userId", user.id).replace(":groupId", group.id);
+      const path = route
+        .replace(":userId", user.id)
+        .replace(":groupId", group.id)
+        .replace(":integrationId{[a-z0-9-]+}", "azure-ad");
       const res = method === "GET" ? await view(stolen, path) : await submit(stolen, path, { grace: "0" });
       expect(res.status, `${method} ${path}`).toBe(404);
       const html = await res.text();
@@ -652,6 +657,105 @@ describe("the integration page", () => {
   });
 });
 
+describe("several integrations", () => {
+  const scimAt = (base: string, token: string) => scim({ token, base }, "GET", "/Users?count=1");
+
+  /** A tenant allowing Entra and Okta, with the seed's Entra integration and an Okta one added from the portal. */
+  async function entraAndOkta() {
+    const tenantId = await newTenant("Two <Directories>");
+    const session = await signIn((await mintLink(tenantId)).url);
+    const entra = await addIntegration(session);
+    expect(
+      (await admin("PATCH", `/tenants/${tenantId}`, { body: { allowedProviders: ["entra", "okta"] } })).status,
+    ).toBe(200);
+    const form = await (await view(session, "/integrations/new")).text();
+    const offered = [...form.matchAll(/name="provider" value="([a-z]+)"/g)].map((m) => m[1]);
+    expect(offered).toEqual(["entra", "okta"]);
+    expect(form).toContain("Microsoft Entra ID (formerly Azure Active Directory)");
+    expect(form).toContain('name="seen" value="azure-ad"');
+    const added = await submit(session, "/integrations", { provider: "okta", seen: "azure-ad" });
+    expect(added.status).toBe(200);
+    const shown = await added.text();
+    const oktaUrl = /id="scim-url"[^>]*value="([^"]+)"/.exec(shown)?.[1] ?? "";
+    expect(oktaUrl).toMatch(new RegExp(`^${ORIGIN}/scim/v2/${tenantId}/i/okta-[0-9a-f]{6}$`));
+    const oktaId = oktaUrl.split("/").at(-1) ?? "";
+    expect(shown).toContain(`href="/portal/${tenantId}/guide?idp=okta&amp;integration=${oktaId}"`);
+    const okta = tokenOf(shown);
+    return { tenantId, session, entra, okta, oktaId, oktaUrl, entraUrl: `${ORIGIN}/scim/v2/${tenantId}` };
+  }
+
+  it("Add integration offers the allowed providers, and Apply for Okta gives its own URL and a token for it", async () => {
+    const { session, entra, okta, oktaUrl, entraUrl } = await entraAndOkta();
+    expect((await scimAt(oktaUrl.replace(ORIGIN, ""), okta)).status).toBe(200);
+    expect((await scimAt(entraUrl.replace(ORIGIN, ""), okta)).status).toBe(401);
+    expect((await scimAt(entraUrl.replace(ORIGIN, ""), entra)).status).toBe(200);
+    // The same form sent again adds nothing; a provider the tenant does not allow is refused.
+    const again = await submit(session, "/integrations", { provider: "okta", seen: "azure-ad" });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("already set up");
+    const seen = `azure-ad,${oktaUrl.split("/").at(-1)}`;
+    const refused = await submit(session, "/integrations", { provider: "onelogin", seen });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain("This directory is not available");
+    expect(await countRows(env.DB, "integrations", { tenant_id: session.tenantId })).toBe(2);
+  });
+
+  it("shows a card per integration with its own URL and guide, to the customer and the operator", async () => {
+    const { tenantId, session, oktaId, oktaUrl, entraUrl } = await entraAndOkta();
+    const pages = [
+      await (await view(session, "/integrations")).text(),
+      (await tenantPageOfConsole(tenantId)).replaceAll(`/console/tenants/${tenantId}`, `/portal/${tenantId}`),
+    ];
+    for (const page of pages) {
+      expect(page.match(/<section class="card" aria-labelledby="integration-/g)).toHaveLength(2);
+      expect(page).toContain('<h2 id="integration-azure-ad">Microsoft Entra ID</h2>');
+      expect(page).toContain(`<h2 id="integration-${oktaId}">Okta</h2>`);
+      expect(page).toMatch(new RegExp(`id="scim-url-azure-ad"[^>]*value="${entraUrl}"`));
+      expect(page).toMatch(new RegExp(`id="scim-url-${oktaId}"[^>]*value="${oktaUrl}"`));
+      expect(page).toContain(`href="/portal/${tenantId}/integrations/${oktaId}/regenerate"`);
+      expect(page).toContain(`href="/portal/${tenantId}/integrations/azure-ad/disable"`);
+    }
+    const guide = await (await view(session, `/guide?idp=okta&integration=${oktaId}`)).text();
+    expect(guide).toContain(`value="${oktaUrl}"`);
+  });
+
+  it("regenerates and disables the integration named in the path only", async () => {
+    const { session, entra, okta, oktaId, oktaUrl, entraUrl } = await entraAndOkta();
+    const oktaBase = oktaUrl.replace(ORIGIN, "");
+    const entraBase = entraUrl.replace(ORIGIN, "");
+    const confirm = await (await view(session, `/integrations/${oktaId}/regenerate`)).text();
+    expect(confirm).toContain("For <strong>Okta</strong>");
+    const replaces = /name="replaces" value="([^"]*)"/.exec(confirm)?.[1] ?? "";
+    const rotated = await (
+      await submit(session, `/integrations/${oktaId}/regenerate`, { grace: "0", replaces })
+    ).text();
+    const fresh = tokenOf(rotated);
+    expect(rotated).toContain(`value="${oktaUrl}"`);
+    expect((await scimAt(oktaBase, fresh)).status).toBe(200);
+    expect((await scimAt(oktaBase, okta)).status).toBe(401);
+    expect((await scimAt(entraBase, entra)).status).toBe(200);
+
+    expect(await (await view(session, `/integrations/${oktaId}/disable`)).text()).toContain(
+      "Provisioning from Okta stops.",
+    );
+    const disabled = await submit(session, `/integrations/${oktaId}/disable`);
+    expect(disabled.status).toBe(303);
+    expect((await scimAt(oktaBase, fresh)).status).toBe(401);
+    expect((await scimAt(entraBase, entra)).status).toBe(200);
+    const page = await (await view(session, "/integrations")).text();
+    expect(page).not.toContain(`integration-${oktaId}`);
+    expect(page).toContain('id="integration-azure-ad"');
+  });
+});
+
+/** A tenant's integrations page as the operator's console shows it. */
+async function tenantPageOfConsole(tenantId: string) {
+  const operator = await consoleSignIn();
+  const res = await consoleGet(operator, `/tenants/${tenantId}/integrations`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
 describe("a failure after the change was saved", () => {
   // KV fails after the D1 batch committed: the page must say what was saved and what is left, not "nothing was
   // changed", and lead back to the integration page, where the state it describes is shown.
@@ -748,10 +852,10 @@ const PORTAL_TENANT_ROUTES: ["GET" | "POST", string][] = [
   ["GET", "/integrations"],
   ["GET", "/integrations/new"],
   ["POST", "/integrations"],
-  ["GET", "/integrations/azure-ad/regenerate"],
-  ["POST", "/integrations/azure-ad/regenerate"],
-  ["GET", "/integrations/azure-ad/disable"],
-  ["POST", "/integrations/azure-ad/disable"],
+  ["GET", "/integrations/:integrationId{[a-z0-9-]+}/regenerate"],
+  ["POST", "/integrations/:integrationId{[a-z0-9-]+}/regenerate"],
+  ["GET", "/integrations/:integrationId{[a-z0-9-]+}/disable"],
+  ["POST", "/integrations/:integrationId{[a-z0-9-]+}/disable"],
   ["GET", "/guide"],
   ["GET", "/users"],
   ["GET", "/users/:userId"],

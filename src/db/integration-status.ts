@@ -1,11 +1,12 @@
-import { and, eq, gte, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, gte, isNull, ne, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import type { ControlDb, TenantDb } from "./client";
+import { listIntegrationRows } from "./integrations";
 import { moveOf } from "./moves";
 import { countLiveSessions } from "./portal";
 import { selectTenantQuotas, toQuotaRows } from "./quotas";
-import { accessTokens, failedRequests, integrations, tenantQuotas, tenants, users } from "./schema";
+import { accessTokens, failedRequests, groups, tenants, users } from "./schema";
+import { PORTAL } from "./scope";
 import { listLiveTokens } from "./tokens";
 
 /**
@@ -16,11 +17,13 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
   sql<number>`coalesce(sum(${value}), 0)`.mapWith(Number).as(name);
 
 /**
- * What a tenant's integration page shows, in two concurrent round trips (control and data database): the tenant and
- * its legacy integration (the page is that one's), its live tokens, when the directory last called; for an operator
- * only, its open portal sessions and its latest move; the users it provisions (active, inactive, adopted), its groups, its failed requests since
- * `failuresSince`, its quotas. Counting users reads the tenant's directory users once (no counter is kept for them: every SCIM
- * write would pay for a page seen now and then).
+ * What a tenant's integrations page shows, in two concurrent round trips (control and data database), whatever the
+ * number of integrations: the tenant, its integrations with their live tokens and when each was last called; for an
+ * operator only, its open portal sessions and its latest move; per integration, the users it manages (active,
+ * inactive, adopted) and its groups; the tenant's failed requests since `failuresSince` (their rows do not name an
+ * integration) and its quotas. Counting reads the tenant's directory users and groups once, grouped by the
+ * integration managing them (no counter is kept per integration: every SCIM write would pay for a page seen now and
+ * then).
  */
 export async function readIntegrationStatus(
   { control: db, data }: { control: ControlDb; data: TenantDb },
@@ -31,38 +34,41 @@ export async function readIntegrationStatus(
 ) {
   const shared = [
     db
-      .select({
-        tenant: tenants,
-        // Aliased: a batch maps rows by column name, and both tables have a created_at.
-        integrationCreatedAt: sql<number | null>`${integrations.createdAt}`.as("integration_created_at"),
-      })
+      .select()
       .from(tenants)
-      .leftJoin(integrations, and(eq(integrations.tenantId, tenants.id), eq(integrations.id, LEGACY_INTEGRATION_ID)))
       .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt))),
-    listLiveTokens(db, tenantId, now, LEGACY_INTEGRATION_ID),
-    lastCall(db, tenantId),
+    listIntegrationRows(db, tenantId),
+    listLiveTokens(db, tenantId, now),
+    lastCallPerIntegration(db, tenantId),
   ] as const;
   // The customer's page never reads what only the operator's panel shows.
   const controlReads = operator
     ? db
         .batch([...shared, countLiveSessions(db, tenantId, now), moveOf(db, tenantId)])
-        .then(([found, tokens, calls, [sessions], [move]]) => ({
+        .then(([found, rows, tokens, calls, [sessions], [move]]) => ({
           found,
+          rows,
           tokens,
           calls,
           operator: { liveSessions: sessions?.n ?? 0, move: move ?? null },
         }))
-    : db.batch(shared).then(([found, tokens, calls]) => ({ found, tokens, calls, operator: null }));
+    : db.batch(shared).then(([found, rows, tokens, calls]) => ({ found, rows, tokens, calls, operator: null }));
   const dataReads = data.batch([
     data
       .select({
+        integrationId: users.managedBy,
         active: total("active_users", sql`${users.active} = 1`),
         inactive: total("inactive_users", sql`${users.active} = 0`),
         adopted: total("adopted_users", sql`${users.adoptedAt} IS NOT NULL`),
       })
       .from(users)
-      .where(and(eq(users.tenantId, tenantId), eq(users.managedBy, "azure-ad"))),
-    data.select({ groups: tenantQuotas.groupCount }).from(tenantQuotas).where(eq(tenantQuotas.tenantId, tenantId)),
+      .where(and(eq(users.tenantId, tenantId), ne(users.managedBy, PORTAL)))
+      .groupBy(users.managedBy),
+    data
+      .select({ integrationId: groups.managedBy, groups: sql<number>`count(*)`.mapWith(Number).as("group_count") })
+      .from(groups)
+      .where(eq(groups.tenantId, tenantId))
+      .groupBy(groups.managedBy),
     data
       // A row counts repeats of one failure since its first; one that began before the window counts once (it
       // was seen in the window, how often there is unknown), so the figure never overstates the day.
@@ -76,17 +82,19 @@ export async function readIntegrationStatus(
       .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
     selectTenantQuotas(data, tenantId),
   ]);
-  const [{ found, tokens, calls, operator: forOperator }, [[provisioned], [groupTotal], [failures], [quotas]]] =
+  const [{ found, rows, tokens, calls, operator: forOperator }, [provisioned, groupCounts, [failures], [quotas]]] =
     await Promise.all([controlReads, dataReads]);
-  const [row] = found;
-  if (!row) return null;
+  const [tenant] = found;
+  if (!tenant) return null;
   return {
-    tenant: row.tenant,
-    integration: row.integrationCreatedAt === null ? null : { createdAt: row.integrationCreatedAt },
-    tokens,
-    lastCalledAt: calls[0]?.lastCalledAt ?? null,
-    users: provisioned ?? { active: 0, inactive: 0, adopted: 0 },
-    groups: groupTotal?.groups ?? 0,
+    tenant,
+    integrations: rows.map((integration) => ({
+      integration,
+      tokens: tokens.filter((token) => token.integrationId === integration.id),
+      lastCalledAt: calls.find((call) => call.integrationId === integration.id)?.lastCalledAt ?? null,
+      users: provisioned.find((row) => row.integrationId === integration.id) ?? { active: 0, inactive: 0, adopted: 0 },
+      groups: groupCounts.find((row) => row.integrationId === integration.id)?.groups ?? 0,
+    })),
     failures: failures?.failures ?? 0,
     quotas: toQuotaRows(quotas),
     /**
@@ -96,6 +104,17 @@ export async function readIntegrationStatus(
     operator: forOperator,
   };
 }
+
+/** When each integration's directory last called, with any of its tokens (kept to the minute). */
+const lastCallPerIntegration = (db: ControlDb, tenantId: string) =>
+  db
+    .select({
+      integrationId: accessTokens.integrationId,
+      lastCalledAt: sql<number | null>`max(${accessTokens.lastUsedAt})`.as("last_called_at"),
+    })
+    .from(accessTokens)
+    .where(eq(accessTokens.tenantId, tenantId))
+    .groupBy(accessTokens.integrationId);
 
 /** When the directory last called, with any of the tenant's tokens (each token's use is kept to the minute). */
 export const lastCall = (db: ControlDb, tenantId: string) =>

@@ -41,6 +41,18 @@ export async function findTenantWithIntegration(db: ControlDb, id: string, integ
   return row ?? null;
 }
 
+/** Tenant and every integration of it, oldest first, in one round trip. */
+export async function findTenantWithIntegrations(db: ControlDb, id: string) {
+  const rows = await db
+    .select({ tenant: tenants, integration: integrations })
+    .from(tenants)
+    .leftJoin(integrations, eq(integrations.tenantId, tenants.id))
+    .where(and(eq(tenants.id, id), present))
+    .orderBy(asc(integrations.createdAt), asc(integrations.id));
+  const [first] = rows;
+  return first ? { tenant: first.tenant, integrations: rows.flatMap((row) => row.integration ?? []) } : null;
+}
+
 /** Tenants (not deleted) per database. */
 export async function tenantCounts(db: ControlDb) {
   const rows = await db

@@ -10,9 +10,9 @@ import {
 } from "../db/integrations";
 import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
-import { findTenant, findTenantWithIntegration, type TenantRow } from "../db/tenants";
+import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
-import { LEGACY_INTEGRATION_ID, PROVIDERS, type Provider } from "../scim/providers";
+import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, PROVIDERS, type Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import { relayNow } from "./relay";
@@ -113,6 +113,46 @@ async function setUp(
 }
 
 /**
+ * What Add integration offers: the providers the tenant allows, in the registry's order (Microsoft Entra ID first,
+ * the seed's flow), and the integrations it has now, which the form sends back (`applyIntegration`'s `seen`).
+ */
+export async function integrationChoices(ctx: OperatorContext, tenantId: string) {
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const { allowedProviders } = found.tenant;
+  return {
+    enabled: found.tenant.azureAdEnabled,
+    providers: PROVIDER_IDS.filter((provider) => allowedProviders === null || allowedProviders.includes(provider)),
+    seen: found.integrations.map((integration) => integration.id),
+  };
+}
+
+/**
+ * Add integration → Apply: a new integration of `provider` and its first token, unless the tenant's integrations are
+ * no longer those the form was shown with (`seen`): a form sent twice (a reload, a second click) must not add a
+ * second integration, and shows what happened instead. Checked before the change, not in its batch, as the
+ * regeneration's `replacing` is. The tenant's Entra integration, while it has no legacy one, is the legacy
+ * integration: its URL is the tenant's own (`/scim/v2/{tenantId}`), the one the seed's setup has Entra's admin paste.
+ */
+export async function applyIntegration(
+  ctx: IssuingContext,
+  tenantId: string,
+  provider: Provider,
+  ttlSeconds: number,
+  seen: readonly string[],
+) {
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const ids = found.integrations.map((integration) => integration.id);
+  if ([...ids].sort().join() !== [...seen].sort().join()) {
+    throw new AdminError("integration_exists", "The tenant's integrations changed since this form was shown.");
+  }
+  return provider === "entra" && !ids.includes(LEGACY_INTEGRATION_ID)
+    ? createIntegration(ctx, tenantId, ttlSeconds)
+    : addIntegration(ctx, tenantId, { provider }, ttlSeconds);
+}
+
+/**
  * The integration and its tokens: the current one is the newest live token; older live ones are in a grace period.
  * `azureAdEnabled` is the tenant's switch (integrationsEnabled).
  */
@@ -194,9 +234,10 @@ function tokenStanding<T extends { expiresAt: number }>([current, ...inGrace]: T
 const DAY_MS = 86_400_000;
 
 /**
- * Everything a tenant's integration page shows: whether the integration is on, its tokens, when the directory last
- * called, what it provisioned, and its failures of the last 24 hours; for an operator (`operator`), also what only
- * the console's panel shows: the customer's open sessions, the latest move, the databases it could move to.
+ * Everything a tenant's integrations page shows: whether integrations are on, and per integration its tokens, when
+ * its directory last called and what it provisions; the tenant's failures of the last 24 hours and its quota
+ * notices; for an operator (`operator`), also what only the console's panel shows: the customer's open sessions, the
+ * latest move, the databases it could move to. One read of each database, however many integrations there are.
  */
 export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlacement, operator: boolean) {
   const status = await readIntegrationStatus(
@@ -209,8 +250,11 @@ export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlac
   if (!status) throw tenantNotFound();
   return {
     ...status,
+    integrations: status.integrations.map(({ integration, tokens, ...seen }) => ({
+      ...integrationView(integration, tokens, ctx.now),
+      ...seen,
+    })),
     quotaNotices: quotaNotices(status.quotas),
-    ...tokenStanding(status.tokens, ctx.now),
     operator: status.operator && { ...status.operator, databases: ctx.databases.names },
   };
 }
@@ -237,11 +281,15 @@ export async function regenerationPreview(
   tenantId: string,
   integrationId = LEGACY_INTEGRATION_ID,
 ) {
-  const [{ current }, stopping] = await Promise.all([
+  const [{ integration, current }, stopping] = await Promise.all([
     getIntegration(ctx, tenantId, integrationId),
     listTokensBeyondGrace(ctx.db, tenantId, integrationId, ctx.now),
   ]);
-  return { current, stopping: stopping.map((token) => ({ ...token, isCurrent: token.id === current?.id })) };
+  return {
+    integration,
+    current,
+    stopping: stopping.map((token) => ({ ...token, isCurrent: token.id === current?.id })),
+  };
 }
 
 export type RegenerationPreview = Awaited<ReturnType<typeof regenerationPreview>>;
@@ -259,7 +307,7 @@ export async function regenerateToken(
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
   if (options.replacing !== undefined) await expectCurrentToken(ctx, tenantId, integrationId, options.replacing);
   const issued = await rotateToken(ctx, tenant, integration, ttlSeconds, graceSeconds);
-  return { ...issued, graceUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null };
+  return { ...issued, integration, graceUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null };
 }
 
 /**

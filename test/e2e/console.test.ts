@@ -66,6 +66,18 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
   expect(conflict.status).toBe(409);
 
   await page.getByRole("link", { name: "Done" }).click();
+
+  // A second directory, Okta, at its own URL: the tenant's page shows a card for each.
+  await page.getByRole("link", { name: "Add integration" }).click();
+  await page.getByLabel("Okta").check();
+  await expectAccessible(page);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await heading(page, "Integration added").toBe(true);
+  expect(await page.locator("#scim-url").inputValue()).toMatch(new RegExp(`^${tenantUrl}/i/okta-[0-9a-f]{6}$`));
+  await page.getByRole("link", { name: "Done" }).click();
+  await expect.poll(() => page.getByRole("heading", { name: "Okta" }).isVisible()).toBe(true);
+  await expectAccessible(page);
+
   await page.getByRole("navigation", { name: "Tenant" }).getByRole("link", { name: "Users" }).click();
   await heading(page, "Users").toBe(true);
   await expect.poll(() => page.getByRole("link", { name: "nancy@northwind.example" }).isVisible()).toBe(true);

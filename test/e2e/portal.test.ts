@@ -52,12 +52,14 @@ describe("the seed's flow", () => {
     await screenshot(page, "1-continue");
     await page.getByRole("button", { name: "Continue" }).click();
 
-    // Integrations → Add integration → Microsoft Azure Active Directory → Apply
+    // Integrations → Add integration → Microsoft Entra ID (formerly Azure Active Directory) → Apply
     await expect.poll(() => page.getByRole("heading", { name: "Integrations" }).isVisible()).toBe(true);
     await expectAccessible(page);
     await screenshot(page, "2-integrations-empty");
     await page.getByRole("link", { name: "Add integration" }).click();
-    await expect.poll(() => page.getByLabel("Microsoft Azure Active Directory").isChecked()).toBe(true);
+    await expect
+      .poll(() => page.getByLabel("Microsoft Entra ID (formerly Azure Active Directory)").isChecked())
+      .toBe(true);
     await expectAccessible(page);
     await page.getByRole("button", { name: "Apply" }).click();
 

@@ -37,6 +37,10 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
     message:
       "Its access token was shown once, when it was added. If it was not copied into Entra, regenerate the token.",
   },
+  provider_not_allowed: {
+    title: "This directory is not available",
+    message: "Your account cannot connect this kind of directory. Ask your account manager, or choose another one.",
+  },
   integration_not_found: {
     title: "There is no integration",
     message: "The integration was removed meanwhile. Add it again from the integration page.",

@@ -1,4 +1,4 @@
-import type { Provider } from "../../scim/providers";
+import { LEGACY_INTEGRATION_ID, type Provider } from "../../scim/providers";
 
 /**
  * The pages' URLs in one place. A tenant's pages exist twice with the same views: under the portal for the
@@ -34,9 +34,16 @@ export function areaPaths(base: string) {
   return {
     home: `${base}/integrations`,
     add: `${base}/integrations/new`,
-    regenerate: `${base}/integrations/azure-ad/regenerate`,
-    disable: `${base}/integrations/azure-ad/disable`,
-    guide: (idp?: Provider) => `${base}/guide${idp && idp !== "entra" ? `?idp=${idp}` : ""}`,
+    regenerate: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/regenerate`,
+    disable: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/disable`,
+    /** The guide for `idp`, with the SCIM base URL of `integrationId` (the tenant's own URL without one). */
+    guide: (idp?: Provider, integrationId?: string) => {
+      const query = new URLSearchParams({
+        ...(idp && idp !== "entra" && { idp }),
+        ...(integrationId && integrationId !== LEGACY_INTEGRATION_ID && { integration: integrationId }),
+      }).toString();
+      return `${base}/guide${query && `?${query}`}`;
+    },
     users: (query = "") => `${base}/users${query}`,
     user: (userId: string) => `${base}/users/${encodeURIComponent(userId)}`,
     groups: (query = "") => `${base}/groups${query}`,

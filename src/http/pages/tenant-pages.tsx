@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
-import { isProvider } from "../../scim/providers";
+import { INTEGRATION_ID, isProvider, LEGACY_INTEGRATION_ID, type Provider } from "../../scim/providers";
 import {
   getActivity,
   getDirectoryGroup,
@@ -10,7 +10,9 @@ import {
   listDirectoryUsers,
 } from "../../services/directory";
 import {
-  createIntegration,
+  applyIntegration,
+  getIntegration,
+  integrationChoices,
   integrationStatus,
   regenerateToken,
   regenerationPreview,
@@ -42,9 +44,17 @@ const tenantOf = (c: Context<AppEnv>) => frameOf(c).tenantId;
 const placementOf = (c: Context<AppEnv>) => c.var.portal.tenant;
 const page = (c: Context<AppEnv>) => ({ nonce: nonceOf(c), frame: frameOf(c) });
 
-/** What the token page shows of a token just issued: the values to paste, and whether it ends within 14 days. */
-const tokenShown = (c: Context<AppEnv>, issued: IssuedToken) => ({
-  scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)),
+/** An integration id in a page's path; the legacy integration's (`azure-ad`) keeps its old URLs working. */
+const INTEGRATION = "/:integrationId{[a-z0-9-]+}";
+const integrationOf = (c: Context<AppEnv>) => c.req.param("integrationId") ?? LEGACY_INTEGRATION_ID;
+
+/** What the token page shows of a token just issued: the integration, the values to paste, whether it ends soon. */
+const tokenShown = (
+  c: Context<AppEnv>,
+  issued: IssuedToken & { integration: { id: string; name: string; provider: Provider } },
+) => ({
+  integration: issued.integration,
+  scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c), issued.integration.id),
   token: issued.token,
   expiresAt: issued.expiresAt,
   expiringSoon: issued.expiresAt - c.var.now <= EXPIRY_WARNING_MS,
@@ -64,38 +74,57 @@ export const tenantPages = new Hono<AppEnv>()
     // something.
     const allowed: readonly Notice[] = frameOf(c).operator ? (Object.keys(NOTICES) as Notice[]) : ["disabled"];
     const notice = allowed.find((n) => n === done) ?? null;
-    return c.html(IntegrationsPage({ ...page(c), status, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)), notice }));
+    const scimBaseUrlOf = (integrationId: string) => scimBaseUrl(c.req.url, tenantOf(c), integrationId);
+    return c.html(IntegrationsPage({ ...page(c), status, scimBaseUrlOf, notice }));
   })
-  .get("/integrations/new", (c) => c.html(AddIntegrationPage(page(c))))
+  .get("/integrations/new", async (c) => {
+    const { providers, seen } = await integrationChoices(pageContext(c), tenantOf(c));
+    return c.html(AddIntegrationPage({ ...page(c), providers, seen }));
+  })
   .post("/integrations", async (c) => {
+    const form = await c.req.parseBody();
+    // A form without a provider is the one from before there was a choice: Entra's.
+    const provider = form.provider === undefined ? "entra" : String(form.provider);
+    if (!isProvider(provider)) throw new PortalRefusal(400, "Choose an identity provider", "Pick one of the options.");
+    const seen = typeof form.seen === "string" && form.seen !== "" ? form.seen.split(",") : [];
     const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
-    const issued = await createIntegration(pageContext(c), tenantOf(c), ttl);
+    const issued = await applyIntegration(pageContext(c), tenantOf(c), provider, ttl, seen);
     return c.html(TokenIssuedPage({ ...page(c), ...tokenShown(c, issued) }));
   })
-  .get("/integrations/azure-ad/regenerate", async (c) => {
-    const { current, stopping } = await regenerationPreview(pageContext(c), tenantOf(c));
-    return c.html(RegeneratePage({ ...page(c), replaces: current?.id ?? "", stopping }));
+  .get(`/integrations${INTEGRATION}/regenerate`, async (c) => {
+    const { integration, current, stopping } = await regenerationPreview(pageContext(c), tenantOf(c), integrationOf(c));
+    return c.html(RegeneratePage({ ...page(c), integration, replaces: current?.id ?? "", stopping }));
   })
-  .post("/integrations/azure-ad/regenerate", async (c) => {
+  .post(`/integrations${INTEGRATION}/regenerate`, async (c) => {
     const form = await c.req.parseBody();
     const grace = GRACE_CHOICES.find((choice) => choice.value === form.grace);
     if (!grace) throw new PortalRefusal(400, "Choose what happens to the old token", "Pick one of the options.");
     const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
     const replacing = typeof form.replaces === "string" && form.replaces !== "" ? form.replaces : null;
-    const issued = await regenerateToken(pageContext(c), tenantOf(c), ttl, Number(grace.value), { replacing });
+    const issued = await regenerateToken(pageContext(c), tenantOf(c), ttl, Number(grace.value), {
+      replacing,
+      integrationId: integrationOf(c),
+    });
     return c.html(
       TokenIssuedPage({ ...page(c), ...tokenShown(c, issued), rotation: { graceUntil: issued.graceUntil } }),
     );
   })
-  .get("/integrations/azure-ad/disable", (c) => c.html(DisablePage(page(c))))
-  .post("/integrations/azure-ad/disable", async (c) => {
-    await removeIntegration(pageContext(c), tenantOf(c));
+  .get(`/integrations${INTEGRATION}/disable`, async (c) => {
+    const { integration } = await getIntegration(pageContext(c), tenantOf(c), integrationOf(c));
+    return c.html(DisablePage({ ...page(c), integration }));
+  })
+  .post(`/integrations${INTEGRATION}/disable`, async (c) => {
+    await removeIntegration(pageContext(c), tenantOf(c), integrationOf(c));
     return c.redirect(`${frameOf(c).paths.home}?done=disabled`, 303);
   })
   .get("/guide", (c) => {
     const asked = c.req.query("idp") ?? "";
     const idp = isProvider(asked) ? asked : "entra";
-    return c.html(GuidePage({ ...page(c), idp, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c)) }));
+    // The URL is built from the tenant's own id and an id of the integration's form only; a made-up id shows a URL
+    // that answers 401, nothing of another tenant.
+    const integration = c.req.query("integration") ?? "";
+    const integrationId = INTEGRATION_ID.test(integration) ? integration : LEGACY_INTEGRATION_ID;
+    return c.html(GuidePage({ ...page(c), idp, scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c), integrationId) }));
   })
   .get("/users", async (c) => {
     const search = (c.req.query("search") ?? "").slice(0, 320);

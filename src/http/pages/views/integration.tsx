@@ -1,3 +1,5 @@
+import { PROVIDER_NAMING } from "../../../scim/provider-mappings";
+import { PROVIDERS, type Provider } from "../../../scim/providers";
 import type { IntegrationStatus, RegenerationPreview } from "../../../services/integration";
 import type { Quota } from "../../../services/quotas";
 import { OperatorPanel } from "../../console/views/operator-panel";
@@ -12,7 +14,11 @@ interface FramedProps {
 /** The grace periods the portal offers when regenerating; none (the compromise case) is the default. */
 export const GRACE_CHOICES = [
   { value: "0", label: "Stop the old token now", hint: "Choose this if the token may have been exposed." },
-  { value: "3600", label: "Keep the old token working for 1 hour", hint: "Time to paste the new one into Entra." },
+  {
+    value: "3600",
+    label: "Keep the old token working for 1 hour",
+    hint: "Time to paste the new one into your directory.",
+  },
   { value: "86400", label: "Keep the old token working for 1 day", hint: "" },
   { value: "604800", label: "Keep the old token working for 7 days", hint: "For a planned change window." },
 ] as const;
@@ -35,22 +41,46 @@ export const NOTICES = {
 
 export type Notice = keyof typeof NOTICES;
 
-const EntraLogo = () => (
+/** What the pages of one integration name of it. */
+interface IntegrationRef {
+  id: string;
+  name: string;
+  provider: Provider;
+}
+
+/** A provider's mark: its initial on a tile (the worker serves no third-party logos). */
+const ProviderLogo = ({ provider }: { provider: Provider }) => (
   <span class="logo" aria-hidden="true">
-    A
+    {PROVIDERS[provider].name.slice(0, 1)}
   </span>
 );
 
-/** Integrations: the Azure AD integration's status and what can be done with it, or the way to add it. */
+/** A provider as the customer knows it; Entra's is followed by its former name, which admins still search for. */
+export const providerLabel = (provider: Provider) => {
+  const entry: { name: string; formerly?: string } = PROVIDERS[provider];
+  return entry.formerly ? `${entry.name} (formerly ${entry.formerly})` : entry.name;
+};
+
+/** "Okta's", "Entra's", "the directory's": where the customer pastes or changes something. */
+const possessive = (provider: Provider) => `${PROVIDER_NAMING[provider].short}'s`;
+
+/**
+ * Integrations: a card per directory connected (its status, what it provisions, its token, what can be done with
+ * it), or the way to add the first one; for an operator, the operator's panel under them.
+ */
 export function IntegrationsPage({
   nonce,
   frame,
   status,
-  scimBaseUrl,
+  scimBaseUrlOf,
   notice,
-}: FramedProps & { status: IntegrationStatus; scimBaseUrl: string; notice: Notice | null }) {
-  const enabled = status.integration !== null && status.tenant.azureAdEnabled;
-  const suspended = status.integration !== null && !status.tenant.azureAdEnabled;
+}: FramedProps & {
+  status: IntegrationStatus;
+  scimBaseUrlOf: (integrationId: string) => string;
+  notice: Notice | null;
+}) {
+  const enabled = status.tenant.azureAdEnabled;
+  const any = status.integrations.length > 0;
   return (
     <Page title="Integrations" nonce={nonce} frame={frame} tab="integrations">
       <h1>Integrations</h1>
@@ -63,50 +93,63 @@ export function IntegrationsPage({
       {status.quotaNotices.map((notice) => (
         <QuotaNotice {...notice} />
       ))}
-      <section class="card" aria-labelledby="azure-ad">
-        <div class="card-head">
-          <EntraLogo />
-          <h2 id="azure-ad">Microsoft Azure Active Directory</h2>
-          <span class={`badge ${enabled ? "on" : "off"}`}>
-            {enabled ? "Enabled" : suspended ? "Turned off" : "Not set up"}
-          </span>
+      {any && !enabled && (
+        <div class="notice danger" role="status">
+          <strong>Provisioning has been turned off for your account.</strong>
+          The access tokens of your directories no longer work. Ask your account manager to turn it back on; then
+          regenerate the tokens here.
         </div>
-        {enabled ? (
-          <EnabledIntegration status={status} scimBaseUrl={scimBaseUrl} paths={frame.paths} />
-        ) : suspended ? (
-          <>
-            <p>
-              Provisioning from your directory has been turned off for your account, and its access tokens no longer
-              work. Ask your account manager to turn it back on; then regenerate the token here.
-            </p>
-            <div class="actions">
-              <a class="button danger" href={frame.paths.disable}>
-                Disable integration
-              </a>
-            </div>
-          </>
-        ) : !status.tenant.azureAdEnabled ? (
+      )}
+      {any && (
+        <dl class="stats">
+          <div>
+            <dt>Failed requests, 24 h</dt>
+            <dd>{status.failures}</dd>
+          </div>
+        </dl>
+      )}
+      {status.integrations.map((integration) => (
+        <IntegrationCard
+          integration={integration}
+          all={status.integrations}
+          enabled={enabled}
+          scimBaseUrl={scimBaseUrlOf(integration.integration.id)}
+          paths={frame.paths}
+        />
+      ))}
+      {!enabled && !any ? (
+        <section class="card" aria-labelledby="add">
+          <h2 id="add">Provisioning</h2>
           <p>
-            Provisioning from Microsoft Entra ID is not available for your account yet. Ask your account manager to turn
-            it on.
+            Provisioning from your directory is not available for your account yet. Ask your account manager to turn it
+            on.
           </p>
-        ) : (
-          <>
-            <p>
-              Provision users and groups automatically from Microsoft Entra ID (Azure AD) or Okta: new people get
-              accounts, changes flow in, and people who leave are deactivated.
-            </p>
-            <div class="actions">
-              <a class="button" href={frame.paths.add}>
-                Add integration
-              </a>
-              <a class="button secondary" href={frame.paths.guide()}>
-                Read the setup guide
-              </a>
-            </div>
-          </>
-        )}
-      </section>
+        </section>
+      ) : !any ? (
+        <section class="card" aria-labelledby="add">
+          <h2 id="add">Connect your directory</h2>
+          <p>
+            Provision users and groups automatically from Microsoft Entra ID, Okta or another directory: new people get
+            accounts, changes flow in, and people who leave are deactivated.
+          </p>
+          <div class="actions">
+            <a class="button" href={frame.paths.add}>
+              Add integration
+            </a>
+            <a class="button secondary" href={frame.paths.guide()}>
+              Read the setup guide
+            </a>
+          </div>
+        </section>
+      ) : (
+        enabled && (
+          <div class="actions">
+            <a class="button secondary" href={frame.paths.add}>
+              Add integration
+            </a>
+          </div>
+        )
+      )}
       {status.operator && (
         <OperatorPanel
           frame={frame}
@@ -149,112 +192,176 @@ function QuotaNotice({ quota, percent, used, limit }: IntegrationStatus["quotaNo
   );
 }
 
-function EnabledIntegration({
-  status,
+type ShownIntegration = IntegrationStatus["integrations"][number];
+
+/** One integration's card: its badge, and while integrations are on, its warnings, counts, token and actions. */
+function IntegrationCard({
+  integration: shown,
+  all,
+  enabled,
   scimBaseUrl,
   paths,
 }: {
-  status: IntegrationStatus;
+  integration: ShownIntegration;
+  all: ShownIntegration[];
+  enabled: boolean;
   scimBaseUrl: string;
   paths: AreaPaths;
 }) {
-  const { current, inGrace, users } = status;
+  const { integration, current, inGrace, users } = shown;
+  const { provider } = integration;
+  const paused = integration.pausedAt !== null;
+  const heading = `integration-${integration.id}`;
+  const from = integration.takesOverFrom;
   return (
-    <>
-      {current && status.expiringSoon && (
+    <section class="card" aria-labelledby={heading}>
+      <div class="card-head">
+        <ProviderLogo provider={provider} />
+        <h2 id={heading}>{integration.name}</h2>
+        <span class={`badge ${enabled && !paused ? "on" : "off"}`}>
+          {!enabled ? "Turned off" : paused ? "Paused" : "Enabled"}
+        </span>
+      </div>
+      {integration.name !== PROVIDERS[provider].name && <p>{providerLabel(provider)}</p>}
+      {enabled && paused && (
+        <div class="notice warn" role="status">
+          <strong>Provisioning from this directory is paused.</strong>
+          Its changes are refused for now and {PROVIDER_NAMING[provider].short} retries them later; its access token
+          keeps working. Ask your account manager to resume it.
+        </div>
+      )}
+      {enabled && current && shown.expiringSoon && (
         <div class="notice warn" role="status">
           <strong>The access token expires soon.</strong>
-          It stops working on <When at={current.expiresAt} />. Regenerate it and paste the new one into Entra before
-          then, or provisioning stops.
+          It stops working on <When at={current.expiresAt} />. Regenerate it and paste the new one into{" "}
+          {PROVIDER_NAMING[provider].short} before then, or provisioning stops.
         </div>
       )}
-      {!current && (
+      {enabled && !current && (
         <div class="notice danger" role="status">
           <strong>No working access token.</strong>
-          Provisioning fails until you regenerate the token and paste it into Entra.
+          Provisioning fails until you regenerate the token and paste it into {PROVIDER_NAMING[provider].short}.
         </div>
       )}
-      <dl class="stats">
-        <div>
-          <dt>Active users</dt>
-          <dd>{users.active}</dd>
-        </div>
-        <div>
-          <dt>Inactive users</dt>
-          <dd>{users.inactive}</dd>
-        </div>
-        <div>
-          <dt>Adopted users</dt>
-          <dd>{users.adopted}</dd>
-        </div>
-        <div>
-          <dt>Groups</dt>
-          <dd>{status.groups}</dd>
-        </div>
-        <div>
-          <dt>Failed requests, 24 h</dt>
-          <dd>{status.failures}</dd>
-        </div>
-      </dl>
-      <dl class="facts">
-        <dt>Last call from the directory</dt>
-        <dd>
-          {status.lastCalledAt === null ? "Never. Run Test Connection in Entra." : <When at={status.lastCalledAt} />}
-        </dd>
-        <dt>Access token</dt>
-        <dd>
-          {current ? (
-            <>
-              Works until <When at={current.expiresAt} />. Shown only when it was created.
-            </>
-          ) : (
-            "None"
-          )}
-        </dd>
-        {inGrace.map((token) => (
-          <>
-            <dt>Previous token</dt>
+      {enabled && (
+        <>
+          <dl class="stats">
+            <div>
+              <dt>Active users</dt>
+              <dd>{users.active}</dd>
+            </div>
+            <div>
+              <dt>Inactive users</dt>
+              <dd>{users.inactive}</dd>
+            </div>
+            <div>
+              <dt>Adopted users</dt>
+              <dd>{users.adopted}</dd>
+            </div>
+            <div>
+              <dt>Groups</dt>
+              <dd>{shown.groups}</dd>
+            </div>
+          </dl>
+          <dl class="facts">
+            <dt>Last call from the directory</dt>
             <dd>
-              Keeps working until <When at={token.revokedAt ?? token.expiresAt} />
+              {shown.lastCalledAt === null ? (
+                `Never. Run ${provider === "entra" ? "Test Connection" : "the connection test"} in ${PROVIDER_NAMING[provider].short}.`
+              ) : (
+                <When at={shown.lastCalledAt} />
+              )}
             </dd>
-          </>
-        ))}
-        <dt>Enabled since</dt>
-        <dd>{status.integration && <When at={status.integration.createdAt} />}</dd>
-      </dl>
-      <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra calls it the Tenant URL." />
+            <dt>Access token</dt>
+            <dd>
+              {current ? (
+                <>
+                  Works until <When at={current.expiresAt} />. Shown only when it was created.
+                </>
+              ) : (
+                "None"
+              )}
+            </dd>
+            {inGrace.map((token) => (
+              <>
+                <dt>Previous token</dt>
+                <dd>
+                  Keeps working until <When at={token.revokedAt ?? token.expiresAt} />
+                </dd>
+              </>
+            ))}
+            <dt>Enabled since</dt>
+            <dd>
+              <When at={shown.createdAt} />
+            </dd>
+            {from !== null && (
+              <>
+                <dt>Moving from</dt>
+                <dd>
+                  {all.find((other) => other.integration.id === from)?.integration.name ?? "A directory since removed"}
+                </dd>
+              </>
+            )}
+          </dl>
+          <CopyField
+            id={`scim-url-${integration.id}`}
+            label="SCIM base URL"
+            value={scimBaseUrl}
+            hint={provider === "entra" ? "Entra calls it the Tenant URL." : undefined}
+          />
+        </>
+      )}
       <div class="actions">
-        <a class="button" href={paths.regenerate}>
-          Regenerate access token
-        </a>
-        <a class="button danger" href={paths.disable}>
+        {enabled && (
+          <a class="button" href={paths.regenerate(integration.id)}>
+            Regenerate access token
+          </a>
+        )}
+        <a class="button danger" href={paths.disable(integration.id)}>
           Disable integration
         </a>
+        {enabled && (
+          <a class="button secondary" href={paths.guide(provider, integration.id)}>
+            Setup guide
+          </a>
+        )}
       </div>
-    </>
+    </section>
   );
 }
 
-/** Add integration: the provider to connect (Entra; Okta uses the same SCIM endpoint), then Apply. */
-export function AddIntegrationPage({ nonce, frame }: FramedProps) {
+/**
+ * Add integration: the providers the tenant allows (Microsoft Entra ID first, chosen), then Apply. The form carries
+ * the integrations the tenant has now (`seen`): sent again after one was added, it is refused instead of adding
+ * another.
+ */
+export function AddIntegrationPage({
+  nonce,
+  frame,
+  providers,
+  seen,
+}: FramedProps & { providers: readonly Provider[]; seen: readonly string[] }) {
   return (
     <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Add integration</h1>
       <ActionForm action={frame.paths.home} csrf={frame.csrf}>
+        <input type="hidden" name="seen" value={seen.join(",")} />
         <fieldset>
           <legend>Identity provider</legend>
-          <Choice
-            type="radio"
-            name="provider"
-            value="azure-ad"
-            checked
-            label="Microsoft Azure Active Directory"
-            hint="Microsoft Entra ID. Okta connects the same way (see the setup guide)."
-          />
+          {providers.map((provider, i) => (
+            <Choice
+              type="radio"
+              name="provider"
+              value={provider}
+              checked={i === 0}
+              label={providerLabel(provider)}
+              hint={provider === "scim" ? "Any other directory that provisions over SCIM 2.0." : undefined}
+            />
+          ))}
         </fieldset>
         <p>
-          Applying creates your SCIM base URL and access token. The token is shown <strong>once</strong>; have your
-          identity provider's provisioning settings open to paste it.
+          Applying creates a SCIM base URL and an access token for this directory. The token is shown{" "}
+          <strong>once</strong>; have your identity provider's provisioning settings open to paste it.
         </p>
         <FormActions submit="Apply" cancel={frame.paths.home} />
       </ActionForm>
@@ -270,12 +377,14 @@ export function AddIntegrationPage({ nonce, frame }: FramedProps) {
 export function TokenIssuedPage({
   nonce,
   frame,
+  integration,
   scimBaseUrl,
   token,
   expiresAt,
   expiringSoon,
   rotation,
 }: FramedProps & {
+  integration: IntegrationRef;
   scimBaseUrl: string;
   token: string;
   expiresAt: number;
@@ -283,47 +392,57 @@ export function TokenIssuedPage({
   rotation?: { graceUntil: number | null };
 }) {
   const title = rotation ? "New access token" : "Integration added";
+  const { provider } = integration;
+  const short = PROVIDER_NAMING[provider].short;
+  const entra = provider === "entra";
   return (
     <Page title={title} nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>{title}</h1>
       <div class="notice warn" role="alert">
         <strong>Copy the token now: it will not be shown again.</strong>
         {rotation
-          ? "Paste it into Entra's Secret Token field and save."
-          : "Paste both values into Entra's provisioning settings, then run Test Connection."}
+          ? entra
+            ? "Paste it into Entra's Secret Token field and save."
+            : `Paste it into ${possessive(provider)} provisioning settings in place of the old one and save.`
+          : `Paste both values into ${possessive(provider)} provisioning settings, then ${entra ? "run Test Connection" : "test the connection"}.`}
       </div>
       {rotation &&
         (rotation.graceUntil === null ? (
           <div class="notice danger" role="status">
             <strong>The old token has stopped working.</strong>
-            Provisioning fails until the new token is saved in Entra.
+            Provisioning fails until the new token is saved in {short}.
           </div>
         ) : (
           <div class="notice ok" role="status">
             <strong>
               The old token keeps working until <When at={rotation.graceUntil} />.
             </strong>
-            Save the new one in Entra before then.
+            Save the new one in {short} before then.
           </div>
         ))}
       {expiringSoon && (
         <div class="notice warn" role="status">
           <strong>This token expires within 14 days.</strong>
-          Plan its regeneration: Entra stops provisioning when its token expires.
+          Plan its regeneration: {short} stops provisioning when its token expires.
         </div>
       )}
       <div class="card">
         <h2>Credentials for {frame.tenantName}</h2>
         <p>
-          Entra sends your directory's users and groups to this account. If it is not your organisation's, do not paste
-          them.
+          {integration.name} sends your directory's users and groups to this account. If it is not your organisation's,
+          do not paste them.
         </p>
-        <CopyField id="scim-url" label="SCIM base URL" value={scimBaseUrl} hint="Entra: Tenant URL." />
+        <CopyField
+          id="scim-url"
+          label="SCIM base URL"
+          value={scimBaseUrl}
+          hint={entra ? "Entra: Tenant URL." : undefined}
+        />
         <CopyField
           id="access-token"
           label="Access token"
           value={token}
-          hint="Entra: Secret Token. Works until the date below."
+          hint={`${entra ? "Entra: Secret Token. " : ""}Works until the date below.`}
         />
         <dl class="facts">
           <dt>Expires</dt>
@@ -335,7 +454,7 @@ export function TokenIssuedPage({
           <a class="button" href={frame.paths.home}>
             Done
           </a>
-          <a class="button secondary" href={frame.paths.guide()}>
+          <a class="button secondary" href={frame.paths.guide(provider, integration.id)}>
             Setup guide
           </a>
         </div>
@@ -351,15 +470,17 @@ export function TokenIssuedPage({
 export function RegeneratePage({
   nonce,
   frame,
+  integration,
   replaces,
   stopping,
-}: FramedProps & { replaces: string; stopping: RegenerationPreview["stopping"] }) {
+}: FramedProps & { integration: IntegrationRef; replaces: string; stopping: RegenerationPreview["stopping"] }) {
+  const short = PROVIDER_NAMING[integration.provider].short;
   return (
     <Page title="Regenerate access token" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Regenerate access token</h1>
       <p>
-        A new token replaces the current one. Entra keeps using the old token until you paste the new one into its
-        provisioning settings.
+        For <strong>{integration.name}</strong>. A new token replaces the current one. {short} keeps using the old token
+        until you paste the new one into its provisioning settings.
       </p>
       {stopping.map((token) => (
         <div class="notice warn" role="status">
@@ -375,11 +496,11 @@ export function RegeneratePage({
           )}
           , stops now.{" "}
           {token.isCurrent
-            ? "The previous token, which Entra used more recently, keeps working, at most until its grace period ends."
+            ? `The previous token, which ${short} used more recently, keeps working, at most until its grace period ends.`
             : "The current token keeps working for the time you choose."}
         </div>
       ))}
-      <ActionForm action={frame.paths.regenerate} csrf={frame.csrf}>
+      <ActionForm action={frame.paths.regenerate(integration.id)} csrf={frame.csrf}>
         {/* The token this form replaces: sent twice (a reload), it is refused instead of rotating again. */}
         <input type="hidden" name="replaces" value={replaces} />
         <fieldset>
@@ -395,16 +516,16 @@ export function RegeneratePage({
 }
 
 /** Disable integration: a confirmation that says what happens to the provisioned users. */
-export function DisablePage({ nonce, frame }: FramedProps) {
+export function DisablePage({ nonce, frame, integration }: FramedProps & { integration: IntegrationRef }) {
   return (
     <Page title="Disable integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Disable integration</h1>
       <div class="notice danger">
-        <strong>Provisioning from your directory stops.</strong>
-        The access token stops working at once. Users it provisioned are not deleted: they return to being managed in
-        the product, where their access can be changed by hand.
+        <strong>Provisioning from {integration.name} stops.</strong>
+        Its access token stops working at once. Users it provisioned are not deleted: they return to being managed in
+        the product, where their access can be changed by hand. Your other directories are not affected.
       </div>
-      <ActionForm action={frame.paths.disable} csrf={frame.csrf}>
+      <ActionForm action={frame.paths.disable(integration.id)} csrf={frame.csrf}>
         <FormActions submit="Disable integration" cancel={frame.paths.home} danger />
       </ActionForm>
     </Page>
