@@ -87,6 +87,19 @@ const tags = ["integration"];
 
 const integrationParam = (c: Context<AppEnv>) => c.req.param("integrationId") as string;
 
+/** A rotation of the integration's token, answered alike on the legacy route and an integration's own. */
+async function rotated(c: Context<AppEnv>, body: v.InferOutput<typeof RegenerateToken>, integrationId: string) {
+  const ttl = body.ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+  const issued = await regenerateToken(operatorContext(c), tenantParam(c), ttl, body.graceSeconds, { integrationId });
+  return c.json(
+    {
+      ...issuedWire(c.req.url, tenantParam(c), integrationId, issued),
+      stoppedTokenIds: issued.stoppedTokenIds,
+    } satisfies v.InferOutput<typeof RotatedWire>,
+    201,
+  );
+}
+
 /**
  * `POST/GET/DELETE /admin/tenants/:tenantId/integrations/azure-ad` and `POST …/token`: the legacy integration's
  * routes, answering as before integrations were a model (mounted before the routes of every integration, which
@@ -135,18 +148,7 @@ export const legacyIntegrationRoutes = new Hono<AppEnv>()
       errors: [404, 409],
     }),
     jsonBody(RegenerateToken),
-    async (c) => {
-      const body = c.req.valid("json");
-      const ttl = body.ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
-      const issued = await regenerateToken(operatorContext(c), tenantParam(c), ttl, body.graceSeconds);
-      return c.json(
-        {
-          ...issuedWire(c.req.url, tenantParam(c), LEGACY_INTEGRATION_ID, issued),
-          stoppedTokenIds: issued.stoppedTokenIds,
-        } satisfies v.InferOutput<typeof RotatedWire>,
-        201,
-      );
-    },
+    async (c) => rotated(c, c.req.valid("json"), LEGACY_INTEGRATION_ID),
   )
   .delete(
     "/",
@@ -280,21 +282,7 @@ export const integrationRoutes = new Hono<AppEnv>()
       errors: [404, 409],
     }),
     jsonBody(RegenerateToken),
-    async (c) => {
-      const body = c.req.valid("json");
-      const ttl = body.ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
-      const integrationId = integrationParam(c);
-      const issued = await regenerateToken(operatorContext(c), tenantParam(c), ttl, body.graceSeconds, {
-        integrationId,
-      });
-      return c.json(
-        {
-          ...issuedWire(c.req.url, tenantParam(c), integrationId, issued),
-          stoppedTokenIds: issued.stoppedTokenIds,
-        } satisfies v.InferOutput<typeof RotatedWire>,
-        201,
-      );
-    },
+    async (c) => rotated(c, c.req.valid("json"), integrationParam(c)),
   )
   .delete(
     "/:integrationId",
