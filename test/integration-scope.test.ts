@@ -139,4 +139,22 @@ describe("two directories on one tenant", () => {
     await expectScimError(await scim(okta, "GET", `/Users/${product.id}`), 404);
     await expectScimError(await scim(okta, "POST", "/Users", { body }), 409, "uniqueness");
   });
+
+  it("the export names each resource's directory", async () => {
+    const { tenantId, okta, entra } = await twoDirectories();
+    const oktaUser = await created(await scim(okta, "POST", "/Users", { body: createUserBody(next()) }));
+    const entraGroup = await created(await scim(entra, "POST", "/Groups", { body: { displayName: next() } }));
+    const product = await (
+      await admin("POST", `/tenants/${tenantId}/users`, { body: { email: `${next()}@contoso.com` } })
+    ).json<{ id: string }>();
+    const text = await (await admin("GET", `/tenants/${tenantId}/export`)).text();
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { integration: unknown; resource: { id: string } });
+    const owner = (id: string) => lines.find((line) => line.resource.id === id)?.integration;
+    expect(owner(oktaUser.id)).toEqual({ id: okta.integrationId, provider: "okta" });
+    expect(owner(entraGroup.id)).toEqual({ id: entra.integrationId, provider: "entra" });
+    expect(owner(product.id)).toBeNull();
+  });
 });

@@ -15,7 +15,7 @@ export interface Cursor {
 const after = (cursor: Cursor | null) =>
   cursor === null ? sql`` : sql`AND (created_at, id) > (${cursor.createdAt}, ${cursor.id})`;
 
-const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
+const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt, managed_by AS managedBy`;
 
 /**
  * One page of a tenant's users or groups in creation order, on the (tenant_id, created_at, id) index: a keyset walk
@@ -79,4 +79,5 @@ const toRecord = (row: RawRow) => ({
   version: Number(row.version),
   createdAt: Number(row.createdAt),
   updatedAt: Number(row.updatedAt),
+  managedBy: String(row.managedBy),
 });

@@ -1,10 +1,12 @@
 import type { TenantDb } from "../db/client";
 import { type Cursor, memberPage, resourcePage } from "../db/export";
+import { findTenantWithProviders } from "../db/tenants";
 import { logEvent } from "../lib/log";
 import { type GroupRecord, type MemberRecord, toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
 import { dataOf, type OperatorContext } from "./context";
-import { requireTenant } from "./tenants";
+import { tenantNotFound } from "./errors";
+import { integrationOf } from "./users";
 
 /**
  * Rows per D1 query: a 100,000-user tenant in about 100 queries, well inside a Worker invocation's query limit
@@ -22,7 +24,8 @@ const BOUNDS = { rows: EXPORT_PAGE, bytes: EXPORT_PAGE_BYTES };
 const encoder = new TextEncoder();
 
 /**
- * A tenant as NDJSON: one line per resource, `{"type":"User"|"Group","resource":{…SCIM representation…}}`, users
+ * A tenant as NDJSON: one line per resource, `{"type":"User"|"Group","integration":{id,provider}|null,"resource":{…SCIM
+ * representation…}}` (`integration`: the directory that manages it; null for the product's own users), users
  * in creation order, then groups page by page in creation order (by id within a page). Read and written as the
  * client takes it (a pull stream), a line (or a part of a large group's line) at a time, so memory stays at one
  * page, and a page at EXPORT_PAGE rows and EXPORT_PAGE_BYTES. A page of groups has its members read for many groups
@@ -32,8 +35,11 @@ const encoder = new TextEncoder();
  * export may show in one line and not another (D1 Time Travel gives a consistent copy).
  */
 export async function exportTenant(ctx: OperatorContext, tenantId: string, baseUrl: string) {
-  const tenant = await requireTenant(ctx, tenantId);
-  const lines = resourceLines(dataOf(ctx, tenant), tenantId, baseUrl);
+  const found = await findTenantWithProviders(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const providers = new Map(Object.entries(found.providers));
+  const owner = (managedBy: string) => integrationOf(managedBy, providers);
+  const lines = resourceLines(dataOf(ctx, found.tenant), tenantId, { baseUrl, owner });
   let chunks = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -58,10 +64,19 @@ export async function exportTenant(ctx: OperatorContext, tenantId: string, baseU
   });
 }
 
+/** How a line names a resource: its SCIM location's base, and the integration that manages it. */
+interface LineContext {
+  baseUrl: string;
+  owner: (managedBy: string) => ReturnType<typeof integrationOf>;
+}
+
 /** The export's text, a line (or part of a large group's line) at a time. */
-async function* resourceLines(db: TenantDb, tenantId: string, baseUrl: string): AsyncGenerator<string> {
+async function* resourceLines(db: TenantDb, tenantId: string, line: LineContext): AsyncGenerator<string> {
+  const { baseUrl, owner } = line;
   for await (const page of pages(db, "users", tenantId)) {
-    for (const user of page) yield `${JSON.stringify({ type: "User", resource: toScimUser(user, baseUrl) })}\n`;
+    for (const user of page) {
+      yield `${JSON.stringify({ type: "User", integration: owner(user.managedBy), resource: toScimUser(user, baseUrl) })}\n`;
+    }
   }
   for await (const page of pages(db, "groups", tenantId)) {
     // Ids are UUIDs (ASCII), so JavaScript's order is SQLite's, in which the members come.
@@ -72,7 +87,7 @@ async function* resourceLines(db: TenantDb, tenantId: string, baseUrl: string): 
       groups.map((g) => g.id),
     );
     const read: MemberRecord[] = [];
-    for (const group of groups) yield* groupLine(group, read, members, baseUrl);
+    for (const group of groups) yield* groupLine(group, read, members, line);
   }
 }
 
@@ -81,15 +96,19 @@ async function* resourceLines(db: TenantDb, tenantId: string, baseUrl: string): 
  * in group order), then those of the pages that follow, until a page starts with a later group's members.
  */
 async function* groupLine(
-  group: GroupRecord,
+  group: GroupRecord & { managedBy: string },
   read: MemberRecord[],
   members: AsyncGenerator<MemberRecord[]>,
-  baseUrl: string,
+  { baseUrl, owner }: LineContext,
 ) {
   // The group rendered with no members, split where they go; its members are written in between, page by page.
   // The split is at the last `"members":[]`: the top-level key comes after every attribute of the document (should
-  // one ever hold the same text) and only `meta` follows it.
-  const line = JSON.stringify({ type: "Group", resource: toScimGroup(group, [], baseUrl) });
+  // one ever hold the same text) and only `meta` follows it (`integration` comes before `resource`).
+  const line = JSON.stringify({
+    type: "Group",
+    integration: owner(group.managedBy),
+    resource: toScimGroup(group, [], baseUrl),
+  });
   const split = line.lastIndexOf('"members":[]');
   yield `${line.slice(0, split)}"members":[`;
   let first = true;

@@ -182,13 +182,13 @@ export async function createPortalUser(
  * integration is removed, while its users are being handed back).
  */
 function withOwner<R extends { managedBy: string }>(row: R, providers: Map<string, Provider>) {
-  if (row.managedBy === PORTAL) return { ...row, managedBy: "portal" as const, integration: null };
-  return {
-    ...row,
-    managedBy: "azure-ad" as const,
-    integration: { id: row.managedBy, provider: providers.get(row.managedBy) ?? null },
-  };
+  const integration = integrationOf(row.managedBy, providers);
+  return { ...row, managedBy: integration === null ? ("portal" as const) : ("azure-ad" as const), integration };
 }
+
+/** The integration that manages a resource (`managed_by`), as the admin API and the export name it; null: the product's. */
+export const integrationOf = (managedBy: string, providers: Map<string, Provider>) =>
+  managedBy === PORTAL ? null : { id: managedBy, provider: providers.get(managedBy) ?? null };
 
 export type OwnedUser = ReturnType<typeof withOwner<UserRecordRow>>;
 type UserRecordRow = Awaited<ReturnType<typeof findUser>> & {};
