@@ -140,6 +140,23 @@ describe("two directories on one tenant", () => {
     await expectScimError(await scim(okta, "POST", "/Users", { body }), 409, "uniqueness");
   });
 
+  it("the feed locates each resource on the URL of the directory that manages it", async () => {
+    const { tenantId, okta, entra } = await twoDirectories();
+    const oktaUser = await created(await scim(okta, "POST", "/Users", { body: createUserBody(next()) }));
+    const entraGroup = await created(await scim(entra, "POST", "/Groups", { body: { displayName: next() } }));
+    const feed = await (await admin("GET", `/tenants/${tenantId}/events?limit=1000`)).json<{
+      items: {
+        type: string;
+        data: { user?: { id: string; meta: { location: string } }; group?: { id: string; meta: { location: string } } };
+      }[];
+    }>();
+    const located = (type: string) => feed.items.find((e) => e.type === type)?.data;
+    expect(located("user.created")?.user?.meta.location).toBe(`${ORIGIN}${okta.base}/Users/${oktaUser.id}`);
+    expect(located("group.created")?.group?.meta.location).toBe(`${ORIGIN}${entra.base}/Groups/${entraGroup.id}`);
+    // The location answers with that directory's token.
+    expect((await scim(okta, "GET", `/Users/${oktaUser.id}`)).status).toBe(200);
+  });
+
   it("the export names each resource's directory", async () => {
     const { tenantId, okta, entra } = await twoDirectories();
     const oktaUser = await created(await scim(okta, "POST", "/Users", { body: createUserBody(next()) }));

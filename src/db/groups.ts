@@ -123,7 +123,7 @@ const newMembers = (tenantId: string, groupId: string, ids: string) =>
  * document changes), then the members it removes and adds, as their net effect.
  */
 function groupWriteEvents(
-  ctx: WriteContext,
+  ctx: WriteContext & DirectoryScope,
   groupId: string,
   change: { document?: Omit<PreparedGroup, "memberIds">; removed?: { select: SQL; chunked: boolean }; added: string[] },
   guard: SQL,
@@ -138,7 +138,11 @@ function groupWriteEvents(
       ? [
           eventRows(ctx, {
             type: "group.updated",
-            resource: snapshotOf("x", { doc: JSON.stringify(document.doc), now: ctx.now }),
+            resource: snapshotOf("x", {
+              doc: JSON.stringify(document.doc),
+              now: ctx.now,
+              managedBy: ctx.integrationId,
+            }),
             data: sql`json_object('changedAttributes', json(x.changed), 'previous', json(${valuesOf(sql`x.data`, sql`x.changed`)}))`,
             from: sql`FROM (SELECT g.*, ${changedKeys(sql`g.data`, JSON.stringify(document.doc))} AS changed
               FROM ${groups} g WHERE g.tenant_id = ${ctx.tenantId} AND g.id = ${groupId} AND ${guard}) x

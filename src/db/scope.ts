@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { PORTAL } from "../scim/providers";
 
 /**
  * What one integration's SCIM endpoint reaches of its tenant: the users and groups it manages (`managed_by` names
@@ -11,8 +12,7 @@ export interface DirectoryScope {
   integrationId: string;
 }
 
-/** The owner a user made by the product has, until a directory adopts it. */
-export const PORTAL = "portal";
+export { PORTAL };
 
 /** A user `column` (its managed_by) the scope reaches: the integration's own, or the product's. */
 export const userWithin = (column: SQL | SQLiteColumn, scope: DirectoryScope) =>

@@ -205,7 +205,7 @@ export async function insertUser(
       detail: sql`json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))`,
       from: sql`FROM ${users} u WHERE ${adoptTarget}`,
     }),
-    adoptionEvent: updateEvent(ctx, c, adoptTarget),
+    adoptionEvent: updateEvent(ctx, c, adoptTarget, managedBy),
     inserted: sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
@@ -256,13 +256,13 @@ const changedAttributes = (next: string) => changedKeys(sql`u.data`, next);
  * changed attributes with their previous values, and the user as the write leaves it. None when nothing changes (a
  * PUT identical to what is stored), unless the write adopts a portal user.
  */
-function updateEvent(ctx: WriteContext, c: ReturnType<typeof rowColumns>, target: SQL) {
+function updateEvent(ctx: WriteContext, c: ReturnType<typeof rowColumns>, target: SQL, owner: string) {
   return eventRows(ctx, {
     type: sql`CASE WHEN x.managed_by = 'portal' THEN 'user.adopted'
       WHEN x.active = 1 AND ${c.active} = 0 THEN 'user.deactivated'
       WHEN x.active = 0 AND ${c.active} = 1 THEN 'user.reactivated'
       ELSE 'user.updated' END`,
-    resource: snapshotOf("x", { doc: c.data, now: ctx.now }),
+    resource: snapshotOf("x", { doc: c.data, now: ctx.now, managedBy: owner }),
     data: sql`json_object('changedAttributes', json(x.changed), 'previous', json(${valuesOf(sql`x.data`, sql`x.changed`)}))`,
     from: sql`FROM (SELECT u.*, ${changedAttributes(c.data)} AS changed FROM ${users} u WHERE ${target}) x
       WHERE x.managed_by = 'portal' OR json_array_length(x.changed) > 0`,
@@ -297,7 +297,7 @@ export async function updateUser(
       detail: sql`json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))`,
       from: sql`FROM ${users} u WHERE ${target}`,
     }),
-    event: updateEvent(ctx, c, target),
+    event: updateEvent(ctx, c, target, ctx.integrationId),
     updated: sql`
       UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.integrationId, ctx.now)}, version = u.version + 1,
         updated_at = ${ctx.now}

@@ -1,4 +1,4 @@
-import { LEGACY_INTEGRATION_ID } from "../scim/providers";
+import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
 
 /**
  * An integration's SCIM base URL (Entra's Tenant URL), on the origin the request came in on: the admin API answers
@@ -6,7 +6,17 @@ import { LEGACY_INTEGRATION_ID } from "../scim/providers";
  * The legacy integration keeps the tenant's own URL, which every directory set up before integrations has.
  */
 export const scimBaseUrl = (requestUrl: string, tenantId: string, integrationId = LEGACY_INTEGRATION_ID) =>
-  `${new URL(requestUrl).origin}/scim/v2/${tenantId}${integrationId === LEGACY_INTEGRATION_ID ? "" : `/i/${integrationId}`}`;
+  ownerBaseUrl(`${new URL(requestUrl).origin}/scim/v2/${tenantId}`, integrationId);
+
+/**
+ * The SCIM base URL of the integration a resource's owner (`managed_by`) names, from its tenant's own URL: a
+ * resource's location is on the URL of the directory that manages it. The product's own users, the legacy
+ * integration's resources, and snapshots stored before owners were recorded locate at the tenant's own URL.
+ */
+export const ownerBaseUrl = (tenantBaseUrl: string, owner: string | undefined) =>
+  owner === undefined || owner === LEGACY_INTEGRATION_ID || owner === PORTAL
+    ? tenantBaseUrl
+    : `${tenantBaseUrl}/i/${owner}`;
 
 /**
  * PORTAL_RETURN_ORIGINS as configured: comma-separated origins, each compared exactly (scheme, host and port) once

@@ -26,5 +26,8 @@ export const isProvider = (value: string): value is Provider => Object.hasOwn(PR
  */
 export const LEGACY_INTEGRATION_ID = "azure-ad";
 
+/** The owner (`managed_by`) a user made by the product has, until a directory adopts it. */
+export const PORTAL = "portal";
+
 /** An integration id: lowercase letters, digits and dashes (it is a URL segment), never the portal's owner name. */
 export const INTEGRATION_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;

@@ -2,6 +2,7 @@ import { readFeed, type StoredEvent } from "../db/events";
 import { EVENTS, type EventType, isEventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { unhandled } from "../lib/unhandled";
+import { ownerBaseUrl } from "../lib/urls";
 import { toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
 import { dataOf, type OperatorContext } from "./context";
@@ -65,7 +66,10 @@ export async function readEvents(
   return { items, nextCursor: String(feed.more ? last : Math.max(last, feed.newest)) };
 }
 
-/** A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it. */
+/**
+ * A stored event as consumers read it: the user or group snapshot rendered as SCIM GET renders it, located on the
+ * base URL of the integration that manages it (`scimBaseUrl` is the tenant's own).
+ */
 export function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: string): FeedEvent {
   const data = JSON.parse(e.data) as Record<string, unknown>;
   // A type this version does not know (written by a newer one, before a rollback) is served as stored.
@@ -74,10 +78,10 @@ export function toFeedEvent(tenantId: string, e: StoredEvent, scimBaseUrl: strin
     const record = JSON.parse(e.resource);
     switch (snapshot) {
       case "user":
-        data.user = toScimUser(record, scimBaseUrl);
+        data.user = toScimUser(record, ownerBaseUrl(scimBaseUrl, record.managedBy));
         break;
       case "group":
-        data.group = toScimGroup(record, undefined, scimBaseUrl);
+        data.group = toScimGroup(record, undefined, ownerBaseUrl(scimBaseUrl, record.managedBy));
         break;
       default:
         unhandled(snapshot);
