@@ -7,11 +7,11 @@ import { AUDIT_RETENTION_MS, runHousekeeping } from "../src/services/housekeepin
 import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { cronContext, DATABASES, tenantDb } from "./support/databases";
 import { HISTORY_MODEL, modelledHistoryBytes } from "./support/history-model";
-import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { consoleGet, consoleSignIn, mintLink, signIn, view } from "./support/portal";
 import { expectCountersTrue, quotasOf, setLimits, usageOf } from "./support/quotas";
 import { patchBody } from "./support/scim";
-import { tenantSnapshot } from "./support/storage";
+import { countRows, tenantSnapshot } from "./support/storage";
 
 let unique = 0;
 const next = () => `h${++unique}-${crypto.randomUUID().slice(0, 8)}`;
@@ -78,7 +78,9 @@ describe("history usage", () => {
     const user = await newUser(t);
     await newGroup(t, [user]);
     await scim(t, "PATCH", `/Users/${user}`, { body: patchBody([{ op: "Replace", path: "title", value: "Boss" }]) });
-    expect((await scim(t, "GET", "/Users/nobody")).status).toBe(404);
+    // Waiting for what the request left to do after its answer: the failed request's row.
+    expect((await scim(t, "GET", "/Users/nobody", { fetch: fetchWith({}) })).status).toBe(404);
+    expect(await countRows(await tenantDb(t.tenantId), "failed_requests", { tenant_id: t.tenantId })).toBe(1);
     await expectCountersTrue(t.tenantId);
     const kept = (await usageOf(t.tenantId)).historyBytes;
     expect(kept).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import type { Quota } from "../../src/db/quotas";
 import { tenantDb } from "./databases";
 import { admin } from "./http";
@@ -60,7 +60,10 @@ export async function setLimits(tenantId: string, quotas: Partial<Record<Quota, 
   expect(res.status).toBe(200);
 }
 
-/** The counters agree with the rows. */
+/**
+ * The counters agree with the rows, once at rest: a failed request is logged after its answer (waitUntil), and its
+ * row and its count land together a moment later, so the comparison is retried briefly rather than racing it.
+ */
 export async function expectCountersTrue(tenantId: string) {
-  expect(await usageOf(tenantId)).toEqual(await recount(tenantId));
+  await vi.waitFor(async () => expect(await usageOf(tenantId)).toEqual(await recount(tenantId)), { timeout: 2000 });
 }
