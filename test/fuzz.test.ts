@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SCIM_TYPE_STATUS, type ScimType } from "../src/scim/errors";
 import { tenantDb } from "./support/databases";
 import { createTenant, fetchWith, request, type TestTenant } from "./support/http";
-import { expectCountersTrue, recount, setLimits, usageOf } from "./support/quotas";
+import { expectCountersTrue, recount, setLimits } from "./support/quotas";
 import { ENTERPRISE, ERROR_SCHEMA, PATCH_OP, SCIM_JSON } from "./support/scim";
 import { countRows, tenantSnapshot } from "./support/storage";
 import { createUser, type ScimUser } from "./support/users";
