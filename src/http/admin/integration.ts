@@ -131,11 +131,7 @@ export const legacyIntegrationRoutes = new Hono<AppEnv>()
         scimBaseUrl: scimBaseUrl(c.req.url, tenantId),
         azureAdEnabled: status.azureAdEnabled,
         createdAt: iso(status.createdAt),
-        tokenId: status.current?.id ?? null,
-        expiresAt: iso(status.current?.expiresAt ?? null),
-        lastUsedAt: iso(status.current?.lastUsedAt ?? null),
-        expiringSoon: status.expiringSoon,
-        previousTokens: status.inGrace.map((t) => ({ tokenId: t.id, worksUntil: iso(t.revokedAt) })),
+        ...tokenStandingWire(status),
       } satisfies v.InferOutput<typeof IntegrationWire>);
     },
   )
@@ -183,7 +179,7 @@ function integrationWire(
   tenantId: string,
   view: IntegrationView,
 ): v.InferOutput<typeof IntegrationItemWire> {
-  const { integration, current } = view;
+  const { integration } = view;
   return {
     id: integration.id,
     provider: integration.provider,
@@ -194,11 +190,23 @@ function integrationWire(
     pausedAt: iso(integration.pausedAt),
     createdAt: iso(integration.createdAt),
     updatedAt: iso(integration.updatedAt),
+    ...tokenStandingWire(view),
+  };
+}
+
+/** An integration's current token and those in grace, as the legacy answer and an integration's both show them. */
+function tokenStandingWire(standing: {
+  current: { id: string; expiresAt: number; lastUsedAt: number | null } | null;
+  inGrace: { id: string; revokedAt: number | null }[];
+  expiringSoon: boolean;
+}) {
+  const { current } = standing;
+  return {
     tokenId: current?.id ?? null,
     expiresAt: iso(current?.expiresAt ?? null),
     lastUsedAt: iso(current?.lastUsedAt ?? null),
-    expiringSoon: view.expiringSoon,
-    previousTokens: view.inGrace.map((t) => ({ tokenId: t.id, worksUntil: iso(t.revokedAt) })),
+    expiringSoon: standing.expiringSoon,
+    previousTokens: standing.inGrace.map((t) => ({ tokenId: t.id, worksUntil: iso(t.revokedAt) })),
   };
 }
 
