@@ -18,19 +18,6 @@ export async function findTenant(db: ControlDb, id: string) {
   return row ?? null;
 }
 
-/** The tenant and its integrations' providers by id (`{ id: provider }`), in one statement. */
-export async function findTenantWithProviders(db: ControlDb, id: string) {
-  const [row] = await db
-    .select({
-      tenant: tenants,
-      providers: sql<string>`(SELECT json_group_object(i.id, i.provider) FROM ${integrations} i
-        WHERE i.tenant_id = ${id})`.as("providers"),
-    })
-    .from(tenants)
-    .where(and(eq(tenants.id, id), present));
-  return row ? { tenant: row.tenant, providers: JSON.parse(row.providers) as Record<string, Provider> } : null;
-}
-
 /** Tenant and one of its integrations in one round trip. */
 export async function findTenantWithIntegration(db: ControlDb, id: string, integrationId: string) {
   const [row] = await db
@@ -52,6 +39,10 @@ export async function findTenantWithIntegrations(db: ControlDb, id: string) {
   const [first] = rows;
   return first ? { tenant: first.tenant, integrations: rows.flatMap((row) => row.integration ?? []) } : null;
 }
+
+/** The providers of a tenant's integrations, by integration id. */
+export const providersById = (rows: readonly { id: string; provider: Provider }[]) =>
+  new Map(rows.map((row) => [row.id, row.provider] as const));
 
 /** Tenants (not deleted) per database. */
 export async function tenantCounts(db: ControlDb) {

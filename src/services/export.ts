@@ -1,6 +1,6 @@
 import type { TenantDb } from "../db/client";
 import { type Cursor, memberPage, resourcePage } from "../db/export";
-import { findTenantWithProviders } from "../db/tenants";
+import { findTenantWithIntegrations, providersById } from "../db/tenants";
 import { logEvent } from "../lib/log";
 import { type GroupRecord, type MemberRecord, toScimGroup } from "../scim/groups";
 import { toScimUser } from "../scim/users";
@@ -35,9 +35,9 @@ const encoder = new TextEncoder();
  * export may show in one line and not another (D1 Time Travel gives a consistent copy).
  */
 export async function exportTenant(ctx: OperatorContext, tenantId: string, baseUrl: string) {
-  const found = await findTenantWithProviders(ctx.db, tenantId);
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
-  const providers = new Map(Object.entries(found.providers));
+  const providers = providersById(found.integrations);
   const owner = (managedBy: string) => integrationOf(managedBy, providers);
   const lines = resourceLines(dataOf(ctx, found.tenant), tenantId, { baseUrl, owner });
   let chunks = 0;

@@ -6,9 +6,10 @@ import { namesLimits, type QuotaLimits, readTenantQuotas } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import {
   findTenant,
-  findTenantWithProviders,
+  findTenantWithIntegrations,
   insertTenant,
   listTenants as listTenantRows,
+  providersById,
   type TenantRow,
   tenantCounts,
   updateTenant as updateTenantRow,
@@ -57,10 +58,10 @@ export async function readInTenantWithProviders<T extends BatchItem<"sqlite">>(
   tenantId: string,
   read: (db: TenantDb) => T,
 ) {
-  const found = await findTenantWithProviders(ctx.db, tenantId);
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
   const rows = (await read(dataOf(ctx, found.tenant))) as Awaited<T>;
-  return { rows, providers: new Map(Object.entries(found.providers)) };
+  return { rows, providers: providersById(found.integrations) };
 }
 
 export async function readInTenant<T extends BatchItem<"sqlite">>(
