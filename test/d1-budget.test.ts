@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type ControlDb, createDb } from "../src/db/client";
+import { listLiveTokens } from "../src/db/tokens";
 import { countingDatabases } from "./support/d1-intercept";
 import { tenantDb } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
@@ -186,5 +188,19 @@ describe("admin reads of a tenant's data: the tenant in the control database, th
     expect(await res.json()).toMatchObject({ error: { code: "tenant_not_found" } });
     expect(counter.cost.calls).toBe(1);
     expect(counter.of.DB.calls).toBe(1);
+  });
+});
+
+describe("the control database's per-tenant reads use the tenant's own index", () => {
+  it("a tenant's live tokens: its tokens only, never every tenant's live tokens through the status/expiry index", async () => {
+    const query = listLiveTokens(createDb(env.DB) as ControlDb, "t", Date.now()).toSQL();
+    const plan = JSON.stringify(
+      (
+        await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+          .bind(...query.params)
+          .all()
+      ).results,
+    );
+    expect(plan).toContain("access_tokens_tenant_idx (tenant_id=? AND status=? AND expires_at>?)");
   });
 });

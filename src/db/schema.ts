@@ -131,7 +131,9 @@ export const accessTokens = sqliteTable(
   },
   (t) => [
     uniqueIndex("access_tokens_hash_idx").on(t.tokenHash),
-    index("access_tokens_tenant_idx").on(t.tenantId, t.status),
+    // A tenant's live tokens (status and expiry): with expiry in this index the planner never prefers scanning every
+    // tenant's live tokens through the status/expiry index housekeeping uses.
+    index("access_tokens_tenant_idx").on(t.tenantId, t.status, t.expiresAt),
     index("access_tokens_status_expiry_idx").on(t.status, t.expiresAt),
     index("access_tokens_unswept_idx").on(t.status, t.kvSweptAt),
   ],
