@@ -261,6 +261,8 @@ export const failedRequests = sqliteTable(
     tenantId: text("tenant_id").notNull(),
     at: integer("at").notNull(),
     tokenId: text("token_id"),
+    /** The integration whose endpoint was called; null in rows from before integrations: the legacy one. */
+    integrationId: text("integration_id"),
     method: text("method").notNull(),
     path: text("path").notNull(),
     status: integer("status").notNull(),

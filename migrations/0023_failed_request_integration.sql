@@ -1,0 +1,1 @@
+ALTER TABLE `failed_requests` ADD `integration_id` text;
