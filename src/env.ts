@@ -18,6 +18,8 @@ export interface AppEnv {
      */
     tenantId: string;
     integrationId: string;
+    /** The integration whose users and groups this one takes over, from the grant (DirectoryScope). */
+    takesOverFrom: string | null;
     tokenId: string;
     db: TenantDb;
     /** `attributes` / `excludedAttributes`, parsed before any work so a bad list never follows a committed write. */

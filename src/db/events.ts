@@ -60,17 +60,21 @@ export function eventRows(ctx: WriteContext, entry: EventEntry): SQL {
 
 /**
  * The row `alias` (of users or groups) as an event's resource, in the shape the SCIM renderers read (the document as
- * JSON text): as stored, or as a write is about to store it (`next`: the new document and owner), read before that
- * write in the same batch.
+ * JSON text): as stored, or as a write is about to store it (`next`: the new document and owner, or the owner alone
+ * for a change of owner), read before that write in the same batch.
  */
-export function snapshotOf(alias: string, next?: { doc: string; now: number; managedBy: string }): SQL {
+export function snapshotOf(
+  alias: string,
+  next?: { doc: string; now: number; managedBy: string } | { managedBy: string },
+): SQL {
   const a = sql.raw(alias);
   // `managedBy`: whose SCIM base URL the rendered resource's location is on (feed readers follow it).
-  return next
-    ? sql`json_object('id', ${a}.id, 'data', ${next.doc}, 'version', ${a}.version + 1,
-        'createdAt', ${a}.created_at, 'updatedAt', ${next.now}, 'managedBy', ${next.managedBy})`
-    : sql`json_object('id', ${a}.id, 'data', ${a}.data, 'version', ${a}.version,
-        'createdAt', ${a}.created_at, 'updatedAt', ${a}.updated_at, 'managedBy', ${a}.managed_by)`;
+  if (next && "doc" in next) {
+    return sql`json_object('id', ${a}.id, 'data', ${next.doc}, 'version', ${a}.version + 1,
+        'createdAt', ${a}.created_at, 'updatedAt', ${next.now}, 'managedBy', ${next.managedBy})`;
+  }
+  return sql`json_object('id', ${a}.id, 'data', ${a}.data, 'version', ${a}.version,
+        'createdAt', ${a}.created_at, 'updatedAt', ${a}.updated_at, 'managedBy', ${next?.managedBy ?? sql`${a}.managed_by`})`;
 }
 
 /**

@@ -8,7 +8,8 @@ import { eventRows, MAX_MEMBERS_PER_EVENT, memberEvents, snapshotOf } from "./ev
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
-import type { DirectoryScope } from "./scope";
+import { type DirectoryScope, ownedWithin } from "./scope";
+import { transferStatements } from "./takeover";
 
 const GROUP_FILTER_TABLE: FilterTable = {
   folded: groups.folded,
@@ -28,8 +29,8 @@ const GROUP_FILTER_TABLE: FilterTable = {
   },
 };
 
-const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
-const RECORD_VALUES = sql`id, data, version, created_at, updated_at`;
+const RECORD = sql`id, data, version, created_at AS createdAt, updated_at AS updatedAt, managed_by AS managedBy`;
+const RECORD_VALUES = sql`id, data, version, created_at, updated_at, managed_by`;
 const PAGE_ORDER = sql`ORDER BY created_at, id`;
 
 /**
@@ -51,7 +52,7 @@ const membersOf = (tenantId: string, groupIds: SQL, limit: number) => sql`
  */
 const groupExists = (scope: DirectoryScope, id: string, version?: number) =>
   sql`EXISTS (SELECT 1 FROM ${groups} WHERE id = ${id} AND +tenant_id = ${scope.tenantId}
-    AND managed_by = ${scope.integrationId}${version === undefined ? sql`` : sql` AND version = ${version}`})`;
+    AND ${ownedWithin(sql`managed_by`, scope)}${version === undefined ? sql`` : sql` AND version = ${version}`})`;
 
 /**
  * Why a guarded group write updated no row: no such group, a version that moved on (If-Match), members that are not
@@ -68,10 +69,10 @@ function unchangedOrFailure(result: D1Result<RawRow> | undefined, members: D1Res
   if (!why?.found) return { ok: false, reason: "notFound" };
   if (!why.current) return { ok: false, reason: "versionConflict" };
   if (!why.membersOk) return { ok: false, reason: "unknownMembers" };
-  const [id, data, version, createdAt, updatedAt] = JSON.parse(String(why.record)) as unknown[];
+  const [id, data, version, createdAt, updatedAt, managedBy] = JSON.parse(String(why.record)) as unknown[];
   return {
     ok: true,
-    record: toGroupRecord({ id, data, version, createdAt, updatedAt }),
+    record: toGroupRecord({ id, data, version, createdAt, updatedAt, managedBy }),
     members: memberRecords(members),
   };
 }
@@ -97,7 +98,7 @@ const allUsers = (scope: DirectoryScope, ids: string[]) =>
 
 /** A user `u` a group of the scope may have as a member: one its own directory manages, in its tenant. */
 const memberOf = (scope: DirectoryScope) =>
-  sql`u.tenant_id = ${scope.tenantId} AND u.managed_by = ${scope.integrationId}`;
+  sql`u.tenant_id = ${scope.tenantId} AND ${ownedWithin(sql`u.managed_by`, scope)}`;
 
 const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard: SQL) => sql`
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
@@ -178,6 +179,7 @@ const toGroupRecord = (row: RawRow): GroupRecord => ({
   version: Number(row.version),
   createdAt: Number(row.createdAt),
   updatedAt: Number(row.updatedAt),
+  managedBy: String(row.managedBy),
 });
 const toMemberRecord = (row: RawRow): MemberRecord => ({
   groupId: String(row.groupId),
@@ -191,7 +193,7 @@ const memberRecords = (result: D1Result<RawRow> | undefined) => rowsOf(result).m
 export async function findGroup(db: TenantDb, scope: DirectoryScope, id: string, memberLimit?: number) {
   const [group, members] = await runBatch(db, [
     sql`SELECT ${RECORD} FROM ${groups} WHERE tenant_id = ${scope.tenantId} AND id = ${id}
-      AND managed_by = ${scope.integrationId}`,
+      AND ${ownedWithin(sql`managed_by`, scope)}`,
     ...(memberLimit === undefined ? [] : [membersOf(scope.tenantId, sql`(${id})`, memberLimit)]),
   ]);
   const record = groupRecords(group)[0];
@@ -212,12 +214,12 @@ export async function listGroups(
   memberLimit: number | undefined,
 ) {
   const { tenantId } = scope;
-  const own = sql`tenant_id = ${tenantId} AND managed_by = ${scope.integrationId}`;
+  const own = sql`tenant_id = ${tenantId} AND ${ownedWithin(sql`managed_by`, scope)}`;
   const where = filter ? sql`${own} AND (${filterToSql(filter, GROUP_FILTER_TABLE)})` : own;
   const page = sql`SELECT id, created_at FROM ${groups} WHERE ${where} ${PAGE_ORDER} LIMIT ${limit} OFFSET ${offset}`;
   const [pageRows, total, members] = await runBatch(db, [
     // Deferred join: OFFSET walks the (tenant_id, created_at, id) index only; rows are read for the page alone.
-    sql`SELECT g.id, g.data, g.version, g.created_at AS createdAt, g.updated_at AS updatedAt
+    sql`SELECT g.id, g.data, g.version, g.created_at AS createdAt, g.updated_at AS updatedAt, g.managed_by AS managedBy
       FROM (${page}) p JOIN ${groups} g ON g.id = p.id ORDER BY p.created_at, p.id`,
     sql`SELECT count(*) AS n FROM ${groups} WHERE ${where}`,
     ...(memberLimit !== undefined && limit > 0
@@ -312,6 +314,7 @@ export async function replaceGroup(
   );
   const after = afterUpdate(ctx, id, group.memberIds, expectedVersion);
   const { updated, why, members } = await runNamedBatch(db, {
+    transfer: transferStatements(ctx, "group", [id]),
     audit: audit(
       ctx,
       "group.replaced",
@@ -378,6 +381,7 @@ export async function patchGroup(
       )})`;
   const after = afterUpdate(ctx, id, added, expectedVersion);
   const { updated, why, memberRows } = await runNamedBatch(db, {
+    transfer: transferStatements(ctx, "group", [id]),
     audit: audit(
       ctx,
       "group.updated",
@@ -439,6 +443,22 @@ export async function deleteGroup(
     deleted: sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} RETURNING id`,
   });
   return rowsOf(deleted).length > 0;
+}
+
+/**
+ * The group of the integration being taken over that a new group of the taker is (POST): by externalId, then by
+ * folded displayName. Null outside a takeover.
+ */
+export async function takeoverGroupMatch(db: TenantDb, scope: DirectoryScope, group: PreparedGroup) {
+  if (scope.takesOverFrom === null) return null;
+  const byExternalId = group.externalId === null ? sql`0` : sql`external_id = ${group.externalId}`;
+  const [found] = await runBatch(db, [
+    sql`SELECT id FROM ${groups} WHERE tenant_id = ${scope.tenantId} AND managed_by = ${scope.takesOverFrom}
+      AND (${byExternalId} OR display_name_key = ${group.displayNameKey})
+      ORDER BY ${byExternalId} DESC LIMIT 1`,
+  ]);
+  const row = rowsOf(found)[0];
+  return row ? String(row.id) : null;
 }
 
 /** How many members the group has, counting no further than `limit` (index-only, no user rows read). */

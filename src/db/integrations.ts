@@ -1,5 +1,4 @@
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
-import type { Provider } from "../scim/providers";
 import type { ControlDb } from "./client";
 import { integrations } from "./schema";
 import { tenantEnabled } from "./tokens";
@@ -17,11 +16,12 @@ export const listIntegrationRows = (db: ControlDb, tenantId: string) =>
 /** The integration row, only while the tenant has the option on (checked in the batch, like the token's insert). */
 export function insertIntegration(
   tenantId: string,
-  integration: { id: string; provider: Provider; name: string },
+  integration: Pick<IntegrationRow, "id" | "provider" | "name" | "takesOverFrom">,
   now: number,
 ) {
-  return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, created_at, updated_at)
-    SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${now}, ${now}
+  return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, takes_over_from, created_at, updated_at)
+    SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${integration.takesOverFrom},
+      ${now}, ${now}
     WHERE ${tenantEnabled(tenantId)}`;
 }
 
@@ -34,7 +34,7 @@ export function updateIntegration(
   db: ControlDb,
   tenantId: string,
   integrationId: string,
-  set: Partial<Pick<IntegrationRow, "name" | "provider" | "pausedAt" | "updatedAt">>,
+  set: Partial<Pick<IntegrationRow, "name" | "provider" | "pausedAt" | "takesOverFrom" | "updatedAt">>,
 ) {
   return db
     .update(integrations)

@@ -46,6 +46,7 @@ export async function findLiveTokenByHash(db: ControlDb, tokenHash: string, now:
       database: tenants.database,
       integrationId: accessTokens.integrationId,
       pausedAt: integrations.pausedAt,
+      takesOverFrom: integrations.takesOverFrom,
     })
     .from(accessTokens)
     .innerJoin(tenants, eq(tenants.id, accessTokens.tenantId))
@@ -92,7 +93,11 @@ export function liveTokensCreatedAfter(db: ControlDb, tenantId: string, now: num
     .limit(1)
     .offset(limit - 1);
   return db
-    .select({ ...getTableColumns(accessTokens), pausedAt: integrations.pausedAt })
+    .select({
+      ...getTableColumns(accessTokens),
+      pausedAt: integrations.pausedAt,
+      takesOverFrom: integrations.takesOverFrom,
+    })
     .from(accessTokens)
     .leftJoin(
       integrations,

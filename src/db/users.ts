@@ -10,6 +10,7 @@ import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
 import { type DirectoryScope, PORTAL, userWithin } from "./scope";
+import { transferStatements } from "./takeover";
 
 export type UserRow = typeof users.$inferSelect;
 export type ManagedBy = UserRow["managedBy"];
@@ -181,16 +182,10 @@ export type WriteOutcome =
  * manager exists (conditional statements, since D1 has no transactions to check first), and each audit row only
  * when its write did. A userName collision with any other user fails the batch on the unique index (409).
  */
-export async function insertUser(
-  db: TenantDb,
-  ctx: WriteContext,
-  id: string,
-  user: PreparedUser,
-  managedBy: ManagedBy,
-) {
+export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScope, id: string, user: PreparedUser) {
   const c = rowColumns(user);
-  const scope = { tenantId: ctx.tenantId, integrationId: managedBy };
-  const managerOk = managerExists(scope, user.managerId);
+  const managedBy = ctx.integrationId;
+  const managerOk = managerExists(ctx, user.managerId);
   const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
@@ -290,6 +285,7 @@ export async function updateUser(
   const found = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${userWithin(sql`u.managed_by`, ctx)}`;
   const target = sql`${found} AND ${managerAcceptable(ctx, user.managerId)} AND ${versionOk} AND ${changes}`;
   const { updated, probe } = await runNamedBatch(db, {
+    transfer: transferStatements(ctx, "user", [id]),
     audit: auditRow(ctx, {
       action,
       resourceType: "User",
@@ -358,6 +354,33 @@ export async function deleteUser(
       AND NOT EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
   });
   return rowsOf(deleted).length > 0;
+}
+
+/**
+ * The user of the integration being taken over that a new user of the taker is (POST): by externalId, then by
+ * folded userName, then by work email when exactly one user of the tenant has it. Null outside a takeover.
+ */
+export async function takeoverMatch(db: TenantDb, scope: DirectoryScope, user: PreparedUser) {
+  if (scope.takesOverFrom === null) return null;
+  const byEmail =
+    user.workEmailKey === null
+      ? sql`0`
+      : sql`(work_email_key = ${user.workEmailKey} AND (SELECT count(*) FROM ${users} e
+          WHERE e.tenant_id = ${scope.tenantId} AND e.work_email_key = ${user.workEmailKey}) = 1)`;
+  const byExternalId = user.externalId === null ? sql`0` : sql`external_id = ${user.externalId}`;
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(
+        eq(users.tenantId, scope.tenantId),
+        eq(users.managedBy, scope.takesOverFrom),
+        sql`(${byExternalId} OR user_name_key = ${user.userNameKey} OR ${byEmail})`,
+      ),
+    )
+    .orderBy(sql`${byExternalId} DESC`, sql`user_name_key = ${user.userNameKey} DESC`)
+    .limit(1);
+  return row?.id ?? null;
 }
 
 /** Who manages the user holding `userNameKey` in the tenant (`portal` or an integration id), or null: none. */

@@ -33,6 +33,12 @@ const MembersChanged = v.strictObject({
  */
 const IntegrationRef = v.optional(v.strictObject({ id: v.string(), provider: v.string() }));
 /**
+ * A move between directories (db/takeover.ts): the integration that managed the resource (`from`) and the one that
+ * took it over (`to`), by id. Admitted at the history quota: it takes nothing more, and a full tenant must still be
+ * able to change directories.
+ */
+const Transferred = { from: v.string(), to: v.string() };
+/**
  * `provider` as before integrations were a model (the legacy integration's is `azure-ad`, whatever its provider), and
  * the integration.
  */
@@ -82,6 +88,12 @@ export const EVENTS = {
     }),
   }),
   "user.adopted": event({ atHistoryLimit: "refused", snapshot: "user", names: "user", data: UserChanged }),
+  "user.transferred": event({
+    atHistoryLimit: "admitted",
+    snapshot: "user",
+    names: "user",
+    data: v.strictObject({ user: ScimUser, ...Transferred }),
+  }),
   "group.created": event({
     atHistoryLimit: "refused",
     snapshot: "group",
@@ -99,6 +111,12 @@ export const EVENTS = {
     snapshot: "group",
     names: "group",
     data: v.strictObject({ group: ScimGroup }),
+  }),
+  "group.transferred": event({
+    atHistoryLimit: "admitted",
+    snapshot: "group",
+    names: "group",
+    data: v.strictObject({ group: ScimGroup, ...Transferred }),
   }),
   "group.members_added": event({
     atHistoryLimit: "refused",

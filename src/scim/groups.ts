@@ -38,6 +38,8 @@ export interface GroupRecord {
   version: number;
   createdAt: number;
   updatedAt: number;
+  /** The integration that manages it (or takes it over, db/takeover.ts). */
+  managedBy: string;
 }
 
 export interface MemberRecord {

@@ -65,7 +65,7 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
       if (kind === "signed") remember(refused, tokenHash, ctx.now);
       return null;
     }
-    grant = grantOf(row, row.database, row.pausedAt !== null);
+    grant = grantOf(row, row.database, row);
     // Written back for a minute only, and confirmed against D1 after writing, so a refill racing a revocation is
     // taken back at once (services/tokens.publishGrant).
     ctx.waitUntil(publishGrant(ctx, tokenHash, grant, ctx.now, REFILL_TTL_SECONDS));
@@ -76,7 +76,12 @@ export async function authenticateToken(ctx: AuthContext, token: string, tenantI
     return null;
   }
   noteUse(ctx, grant.tokenId);
-  return { tokenId: grant.tokenId, database: grantDatabase(grant), paused: grant.paused === true };
+  return {
+    tokenId: grant.tokenId,
+    database: grantDatabase(grant),
+    paused: grant.paused === true,
+    takesOverFrom: grant.takesOverFrom ?? null,
+  };
 }
 
 function noteUse(ctx: AuthContext, tokenId: string) {

@@ -1,6 +1,7 @@
 import type { WriteContext } from "../db/audit";
 import type { ControlDb, TenantDb } from "../db/client";
 import type { Databases } from "../db/databases";
+import type { DirectoryScope } from "../db/scope";
 
 /** What every use case runs with: storage (the tenant's data database), the tenant it acts for, who acts and when. */
 export interface TenantContext extends WriteContext {
@@ -11,8 +12,7 @@ export interface TenantContext extends WriteContext {
  * A SCIM request's use case also knows the integration whose URL it came to (it sees and changes only what that
  * integration manages, and the product's own users it may adopt) and that URL, for `meta.location` and `$ref`s.
  */
-export interface ScimContext extends TenantContext {
-  integrationId: string;
+export interface ScimContext extends TenantContext, DirectoryScope {
   baseUrl: string;
 }
 

@@ -17,6 +17,8 @@ export const ADMIN_ERROR_STATUS = {
   azure_ad_disabled: 409,
   integration_exists: 409,
   provider_not_allowed: 409,
+  takeover_exists: 409,
+  takeover_unmatched: 409,
   user_exists: 409,
   token_superseded: 409,
   webhook_disabled: 409,

@@ -9,11 +9,14 @@ import {
   missingUsers,
   patchGroup as patchGroupRows,
   replaceGroup as replaceGroupRows,
+  takeoverGroupMatch,
 } from "../db/groups";
+import { transfer } from "../db/takeover";
 import { isUniqueViolation } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
 import {
   changesMembers,
+  type GroupRecord,
   MAX_MEMBERS_PER_REQUEST,
   MAX_MEMBERSHIPS_PER_RESPONSE,
   type MemberRecord,
@@ -23,6 +26,7 @@ import {
   tooManyMemberships,
   toScimGroup,
 } from "../scim/groups";
+import { matchedBy } from "../scim/matching";
 import type { Page } from "../scim/paging";
 import { applyPatch, changedAttributes, parsePatchBody } from "../scim/patch";
 import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
@@ -42,9 +46,10 @@ const groupNotFound = (id: string) => notFound(`Group ${id} not found.`);
 export async function listGroups(ctx: ScimContext, query: { filter?: string; page: Page; projection: Projection }) {
   const memberLimit = shows(query.projection, "members") ? MEMBER_READ_LIMIT : undefined;
   const { startIndex, count } = query.page;
-  const { records, total, members } = await withFilter(query.filter, GROUP_RESOURCE_TYPE, (filter) =>
-    listGroupRows(ctx.db, ctx, filter, startIndex - 1, count, memberLimit),
-  );
+  const { records, total, members, matching } = await withFilter(query.filter, GROUP_RESOURCE_TYPE, async (filter) => ({
+    ...(await listGroupRows(ctx.db, ctx, filter, startIndex - 1, count, memberLimit)),
+    matching: matchedBy(filter, "Group") !== null,
+  }));
   if ((members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("members", "ask with excludedAttributes=members or a smaller count");
   }
@@ -56,7 +61,14 @@ export async function listGroups(ctx: ScimContext, query: { filter?: string; pag
     else byGroup.set(m.groupId, [m]);
   }
   const resources = records.map((r) => toScimGroup(r, members ? (byGroup.get(r.id) ?? []) : undefined, ctx.baseUrl));
+  const [only] = records;
+  if (total === 1 && only && matching) await takeOverIfSource(ctx, only);
   return { resources, total };
+}
+
+/** A group of the directory being taken over that this one's read hit becomes this one's (db/takeover.ts). */
+async function takeOverIfSource(ctx: ScimContext, group: GroupRecord) {
+  if (group.managedBy === ctx.takesOverFrom) await transfer(ctx.db, ctx, "group", [group.id]);
 }
 
 export async function getGroup(ctx: ScimContext, id: string, projection: Projection) {
@@ -65,6 +77,7 @@ export async function getGroup(ctx: ScimContext, id: string, projection: Project
   if ((found.members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("members", "ask with excludedAttributes=members");
   }
+  await takeOverIfSource(ctx, found.record);
   return {
     resource: toScimGroup(found.record, found.members, ctx.baseUrl),
     version: found.record.version,
@@ -72,11 +85,16 @@ export async function getGroup(ctx: ScimContext, id: string, projection: Project
   };
 }
 
+/**
+ * POST /Groups. During a takeover, a group of the directory taken over that the new one is (takeoverGroupMatch) is
+ * taken over and replaced, keeping its id.
+ */
 export async function createGroup(ctx: ScimContext, body: unknown) {
   const group = prepareGroup(body);
-  const id = crypto.randomUUID();
-  const outcome = await unlessTaken(insertGroup(ctx.db, ctx, id, group), group.displayName);
-  const written = await checked(ctx, outcome, id, group.memberIds);
+  const matched = await takeoverGroupMatch(ctx.db, ctx, group);
+  const id = matched ?? crypto.randomUUID();
+  const write = matched === null ? insertGroup(ctx.db, ctx, id, group) : replaceGroupRows(ctx.db, ctx, matched, group);
+  const written = await checked(ctx, await unlessTaken(write, group.displayName), id, group.memberIds);
   return toScimGroup(written.record, written.members, ctx.baseUrl);
 }
 

@@ -53,6 +53,27 @@ function requireAllowed(tenant: TenantRow, provider: Provider) {
 }
 
 /**
+ * The integration `source` another (`integrationId`) may take over from: one of the tenant's, not itself, and not
+ * already being taken over by a third (two directories matching one's users would take them from each other).
+ */
+function requireTakeoverSource(
+  integrations: readonly Pick<IntegrationRow, "id" | "takesOverFrom">[],
+  integrationId: string,
+  source: string,
+) {
+  if (source === integrationId) {
+    throw new AdminError("invalid_request", "takesOverFrom: an integration cannot take over from itself.");
+  }
+  if (!integrations.some((integration) => integration.id === source)) {
+    throw new AdminError("integration_not_found", `takesOverFrom: this tenant has no integration "${source}".`);
+  }
+  const taker = integrations.find((i) => i.takesOverFrom === source && i.id !== integrationId);
+  if (taker) {
+    throw new AdminError("takeover_exists", `Integration "${taker.id}" takes over from "${source}" already.`);
+  }
+}
+
+/**
  * What events say of an integration: `provider` as consumers read it before integrations were a model (the legacy
  * integration's is `azure-ad`, whatever it is relabelled to), and the integration itself.
  */
@@ -68,35 +89,44 @@ export async function createIntegration(ctx: IssuingContext, tenantId: string, t
   if (found.integration) {
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
-  const integration = { id: LEGACY_INTEGRATION_ID, provider: "entra", name: PROVIDERS.entra.name } as const;
+  const integration = {
+    id: LEGACY_INTEGRATION_ID,
+    provider: "entra",
+    name: PROVIDERS.entra.name,
+    takesOverFrom: null,
+  } as const;
   return setUp(ctx, found.tenant, integration, ttlSeconds);
 }
 
 /**
  * Adds an integration of `provider` (named as the provider registry names it unless `name` is given) and issues its
- * first token, in one batch. Its id is the provider and a random suffix: a URL segment, never the legacy id.
+ * first token, in one batch. Its id is the provider and a random suffix: a URL segment, never the legacy id. With
+ * `takesOverFrom` it takes over that integration's users and groups as its sync matches them.
  */
 export async function addIntegration(
   ctx: IssuingContext,
   tenantId: string,
-  input: { provider: Provider; name?: string },
+  input: { provider: Provider; name?: string; takesOverFrom?: string },
   ttlSeconds: number,
 ) {
-  const tenant = await findTenant(ctx.db, tenantId);
-  if (!tenant) throw tenantNotFound();
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
   const suffix = [...crypto.getRandomValues(new Uint8Array(3))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const id = `${input.provider}-${suffix}`;
+  if (input.takesOverFrom !== undefined) requireTakeoverSource(found.integrations, id, input.takesOverFrom);
   const integration = {
-    id: `${input.provider}-${suffix}`,
+    id,
     provider: input.provider,
     name: input.name ?? PROVIDERS[input.provider].name,
+    takesOverFrom: input.takesOverFrom ?? null,
   };
-  return setUp(ctx, tenant, integration, ttlSeconds);
+  return setUp(ctx, found.tenant, integration, ttlSeconds);
 }
 
 async function setUp(
   ctx: IssuingContext,
   tenant: TenantRow,
-  integration: Pick<IntegrationRow, "id" | "provider" | "name">,
+  integration: Pick<IntegrationRow, "id" | "provider" | "name" | "takesOverFrom">,
   ttlSeconds: number,
 ) {
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
@@ -105,6 +135,7 @@ async function setUp(
     insertIntegration(tenant.id, integration, ctx.now),
     outboxRow(forTenant(ctx, tenant.id), {
       action: "integration.created",
+      detail: integration.takesOverFrom === null ? undefined : { takesOverFrom: integration.takesOverFrom },
       event: { type: "integration.created", data: eventIntegration(integration) },
       from: sql`WHERE ${tenantEnabled(tenant.id)}`,
     }),
@@ -193,9 +224,14 @@ export async function updateIntegration(
   ctx: OperatorContext,
   tenantId: string,
   integrationId: string,
-  changes: { name?: string; paused?: boolean; provider?: Provider },
+  changes: { name?: string; paused?: boolean; provider?: Provider; takesOverFrom?: string | null },
 ) {
-  const { tenant, integration } = await requireIntegration(ctx, tenantId, integrationId);
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const { tenant } = found;
+  const integration = found.integrations.find((i) => i.id === integrationId);
+  if (!integration) throw integrationMissing(integrationId);
+  if (changes.takesOverFrom != null) requireTakeoverSource(found.integrations, integrationId, changes.takesOverFrom);
   if (changes.provider !== undefined && changes.provider !== integration.provider) {
     if (integrationId !== LEGACY_INTEGRATION_ID) {
       throw new AdminError(
@@ -207,7 +243,7 @@ export async function updateIntegration(
   }
   const pausedAt =
     changes.paused === undefined ? integration.pausedAt : changes.paused ? (integration.pausedAt ?? ctx.now) : null;
-  const set = { name: changes.name, provider: changes.provider, pausedAt, updatedAt: ctx.now };
+  const set = { ...changes, pausedAt, updatedAt: ctx.now };
   await runBatch(ctx.db, [
     outboxRow(forTenant(ctx, tenantId), {
       action: "integration.updated",
@@ -218,7 +254,10 @@ export async function updateIntegration(
   ]);
   await relayNow(ctx, tenantId);
   const updated = await getIntegration(ctx, tenantId, integrationId);
-  if (updated.integration.pausedAt !== integration.pausedAt) await republishGrants(ctx, tenant, updated.integration);
+  const { pausedAt: paused, takesOverFrom } = updated.integration;
+  if (paused !== integration.pausedAt || takesOverFrom !== integration.takesOverFrom) {
+    await republishGrants(ctx, tenant, updated.integration);
+  }
   return updated;
 }
 

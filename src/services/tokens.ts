@@ -73,8 +73,14 @@ export interface IssuedToken {
   expiresAt: number;
 }
 
-/** The integration a token change is for: its id and provider (events name them) and whether it is paused (grants). */
-export type TokenIntegration = Pick<IntegrationRow, "id" | "provider" | "pausedAt">;
+/**
+ * What a token's grant carries of its integration's state, as the writer last read it: whether it is paused (its
+ * writes refused) and which integration it takes over from (what its endpoint reaches).
+ */
+export type GrantState = Pick<IntegrationRow, "pausedAt" | "takesOverFrom">;
+
+/** The integration a token change is for: its id and provider (events name them) and its state (grants). */
+export type TokenIntegration = Pick<IntegrationRow, "id" | "provider"> & GrantState;
 
 /** `{ id, provider }` as the data of an event, in SQL. */
 const refJson = (integration: IntegrationRef) =>
@@ -145,7 +151,7 @@ export async function rotateToken(
   });
   await afterCommit(ctx, tenant.id, "rotated", async () => {
     const ended = [...rowsOf(beyondGrace), ...rowsOf(superseded)].map(toEndedToken);
-    await endGrants(ctx, tenant, ended, now, integration.pausedAt !== null);
+    await endGrants(ctx, tenant, ended, now, integration);
     if (rowsOf(inserted).length === 0) throw azureAdDisabled();
     await publishNewToken(ctx, token);
   });
@@ -156,19 +162,20 @@ export async function rotateToken(
 
 /**
  * The KV grant of a token: every grant is built here, so each names the token's integration (the URL it opens) and
- * whether that integration is paused (its writes refused) as the writer last read it.
+ * that integration's state (GrantState).
  */
 export const grantOf = (
   token: Pick<TokenRow, "tenantId" | "id" | "expiresAt" | "revokedAt" | "integrationId">,
   database: string,
-  paused: boolean,
+  state: GrantState,
 ): TokenGrant => ({
   tenantId: token.tenantId,
   tokenId: token.id,
   expiresAt: effectiveEnd(token),
   database,
   integrationId: token.integrationId,
-  ...(paused ? { paused } : {}),
+  ...(state.pausedAt !== null ? { paused: true } : {}),
+  ...(state.takesOverFrom !== null ? { takesOverFrom: state.takesOverFrom } : {}),
 });
 
 /**
@@ -275,7 +282,7 @@ async function prepareToken(
     grant: grantOf(
       { tenantId, id: tokenId, expiresAt, revokedAt: null, integrationId: integration.id },
       tenant.database,
-      integration.pausedAt !== null,
+      integration,
     ),
     insert: insertTokenIfEnabled({
       id: tokenId,
@@ -319,7 +326,7 @@ async function endGrants(
   tenant: TenantPlacement,
   ended: EndedToken[],
   now: number,
-  paused: boolean,
+  state: GrantState,
 ) {
   const graced = ended.filter((t) => effectiveEnd(t) > now);
   const taken = [...graced, ...ended.filter((t) => effectiveEnd(t) <= now)].slice(0, GRANTS_PER_REQUEST);
@@ -328,13 +335,13 @@ async function endGrants(
   }
   await eachAtMost(taken, GRANT_CONCURRENCY, (t) => {
     if (!graced.includes(t)) return deleteGrant(ctx.kv, t.tokenHash);
-    return publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, paused), now);
+    return publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, state), now);
   });
 }
 
 /**
- * Writes the grants of the integration's live tokens again with its paused state, so the fast path sees a pause or
- * its end without waiting for the grants to expire. An integration has two live tokens at most (rotations keep it
+ * Writes the grants of the integration's live tokens again with its state, so the fast path sees a pause, its end
+ * or a takeover without waiting for the grants to expire. An integration has two live tokens at most (rotations keep it
  * so); the bound is the rotations' all the same, and past it the earlier grants keep the state they had.
  */
 export async function republishGrants(ctx: OperatorContext, tenant: TenantPlacement, integration: TokenIntegration) {
@@ -343,9 +350,8 @@ export async function republishGrants(ctx: OperatorContext, tenant: TenantPlacem
   if (taken.length < live.length) {
     logEvent("warn", "token_grants_deferred", { tenantId: tenant.id, left: live.length - taken.length });
   }
-  const paused = integration.pausedAt !== null;
   await eachAtMost(taken, GRANT_CONCURRENCY, (t) =>
-    publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, paused), ctx.now),
+    publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, integration), ctx.now),
   );
 }
 

@@ -1,4 +1,5 @@
 import { PORTAL } from "../db/scope";
+import { transfer } from "../db/takeover";
 import {
   countUsers,
   deleteUser as deleteUserRow,
@@ -9,12 +10,14 @@ import {
   listUsers as listUserRows,
   listUsersAfter,
   selectUser,
+  takeoverMatch,
   updateUser,
   userNameOwner,
   type WriteOutcome,
 } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
 import { MAX_MEMBERSHIPS_PER_RESPONSE, tooManyMemberships } from "../scim/groups";
+import { matchedBy } from "../scim/matching";
 import type { Page } from "../scim/paging";
 import { applyPatch, parsePatchBody } from "../scim/patch";
 import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
@@ -36,14 +39,24 @@ const managerNotFound = (user: PreparedUser) =>
 const userNameTaken = (user: PreparedUser) =>
   conflict(`userName "${user.userName}" is already in use by another user of this tenant.`);
 
-/** GET /Users: one D1 round trip (the page and the total), or only the count for `count=0`. */
+/**
+ * GET /Users: one D1 round trip (the page and the total), or only the count for `count=0`. A matching lookup that
+ * hits one user of the directory being taken over takes it over (one more round trip, during a takeover only).
+ */
 export function listUsers(ctx: ScimContext, query: { filter?: string; page: Page }) {
   const { startIndex, count } = query.page;
   return withFilter(query.filter, USER_RESOURCE_TYPE, async (filter) => {
     if (count === 0) return { resources: [], total: await countUsers(ctx.db, ctx, filter) };
     const { rows, total } = await listUserRows(ctx.db, ctx, filter, startIndex - 1, count);
+    const [only] = rows;
+    if (total === 1 && only && matchedBy(filter, "User") !== null) await takeOverIfSource(ctx, only);
     return { resources: rows.map((r) => toScimUser(r, ctx.baseUrl)), total };
   });
+}
+
+/** A user of the directory being taken over that this one's read hit becomes this one's (db/takeover.ts). */
+async function takeOverIfSource(ctx: ScimContext, user: { id: string; managedBy: string }) {
+  if (user.managedBy === ctx.takesOverFrom) await transfer(ctx.db, ctx, "user", [user.id]);
 }
 
 /**
@@ -55,10 +68,12 @@ export async function getUser(ctx: ScimContext, id: string, projection: Projecti
   if (!shows(projection, "groups")) {
     const record = await findUser(ctx.db, ctx, id);
     if (!record) throw userNotFound(id);
+    await takeOverIfSource(ctx, record);
     return { resource: toScimUser(record, ctx.baseUrl), version: record.version, cacheable: true };
   }
   const found = await findUserWithGroups(ctx.db, ctx, id, MAX_MEMBERSHIPS_PER_RESPONSE + 1);
   if (!found) throw userNotFound(id);
+  await takeOverIfSource(ctx, found.record);
   if (found.groups.length > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("groups", "ask with excludedAttributes=groups");
   }
@@ -69,11 +84,21 @@ export async function getUser(ctx: ScimContext, id: string, projection: Projecti
   };
 }
 
-/** POST /Users, adoption of a portal user with the same userName or work email included. */
+/**
+ * POST /Users, adoption of a portal user with the same userName or work email included. During a takeover, a user
+ * of the directory taken over that the new one is (takeoverMatch) is taken over and replaced, keeping its id.
+ */
 export async function createUser(ctx: ScimContext, body: unknown) {
   const user = prepareUser(body);
-  const outcome = await unlessTaken(ctx, user, insertUser(ctx.db, ctx, crypto.randomUUID(), user, ctx.integrationId));
-  return written(ctx, user, outcome, undefined);
+  const matched = await takeoverMatch(ctx.db, ctx, user);
+  const outcome = await unlessTaken(
+    ctx,
+    user,
+    matched === null
+      ? insertUser(ctx.db, ctx, crypto.randomUUID(), user)
+      : updateUser(ctx.db, ctx, matched, user, "user.replaced"),
+  );
+  return written(ctx, user, outcome, undefined, matched ?? "");
 }
 
 /** PUT /Users/{id}: the whole resource replaced, conditionally on If-Match's version when one is named. */
@@ -138,7 +163,7 @@ async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promi
     if (owner === null || owner === ctx.integrationId || owner === PORTAL) throw userNameTaken(user);
     throw conflict(
       `userName "${user.userName}" is already in use by a user of another directory of this tenant, integration ` +
-        `"${owner}". To move its users to this directory, create this integration with takesOverFrom "${owner}".`,
+        `"${owner}". To move its users to this directory, set this integration's takesOverFrom to "${owner}".`,
     );
   }
 }
@@ -165,7 +190,8 @@ export async function createPortalUser(
     active: true,
   });
   try {
-    const outcome = await insertUser(db, forTenant(ctx, tenantId), crypto.randomUUID(), user, PORTAL);
+    const product = { ...forTenant(ctx, tenantId), integrationId: PORTAL, takesOverFrom: null };
+    const outcome = await insertUser(db, product, crypto.randomUUID(), user);
     if (!outcome.ok) throw new Error("portal users name no manager");
     const row = await findUser(db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");

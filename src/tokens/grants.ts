@@ -21,6 +21,8 @@ export interface TokenGrant {
   integrationId?: string;
   /** The integration is paused: its writes are refused (retryably), its reads go on. */
   paused?: boolean;
+  /** The integration whose users and groups this one takes over as it matches them (DirectoryScope). */
+  takesOverFrom?: string;
 }
 
 /** Where a grant routes its requests. */

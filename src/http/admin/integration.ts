@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { scimBaseUrl } from "../../lib/urls";
-import { LEGACY_INTEGRATION_ID, PROVIDER_IDS } from "../../scim/providers";
+import { INTEGRATION_ID, LEGACY_INTEGRATION_ID, PROVIDER_IDS } from "../../scim/providers";
 import {
   addIntegration,
   createIntegration,
@@ -33,12 +33,25 @@ const CreateLegacyIntegration = v.object({ ttlSeconds: TtlSeconds });
 const RegenerateToken = v.object({ ttlSeconds: TtlSeconds, graceSeconds: GraceSeconds });
 const Provider = v.picklist(PROVIDER_IDS);
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200));
-const CreateIntegration = v.strictObject({ provider: Provider, name: v.optional(Name), ttlSeconds: TtlSeconds });
+/** Another integration of the tenant whose users and groups this one takes over as its sync matches them. */
+const TakesOverFrom = v.pipe(
+  v.string(),
+  v.regex(INTEGRATION_ID, "must be an integration id"),
+  v.description("An integration of the tenant whose users and groups this one takes over as its sync matches them"),
+);
+const CreateIntegration = v.strictObject({
+  provider: Provider,
+  name: v.optional(Name),
+  ttlSeconds: TtlSeconds,
+  takesOverFrom: v.optional(TakesOverFrom),
+});
 const UpdateIntegration = v.strictObject({
   name: v.optional(Name),
   /** Refuses the integration's SCIM writes (503, Retry-After) while true; its credentials keep working for reads. */
   paused: v.optional(v.boolean()),
   provider: v.optional(v.pipe(Provider, v.description("Only the legacy integration (azure-ad) can be relabelled"))),
+  /** null ends the takeover: what was not matched stays with the integration that manages it. */
+  takesOverFrom: v.optional(v.nullable(TakesOverFrom)),
 });
 
 /** A token just issued: the only response that ever carries a token's plaintext. */
@@ -67,6 +80,7 @@ const IntegrationEntries = {
   name: v.string(),
   authentication: v.picklist(["bearer"]),
   scimBaseUrl: v.string(),
+  takesOverFrom: v.nullable(v.string()),
 };
 /** A new integration with its first token (shown once). */
 const CreatedWire = v.strictObject({ ...IntegrationEntries, ...IssuedWire.entries });
@@ -186,6 +200,7 @@ function integrationWire(
     name: integration.name,
     authentication: integration.authentication,
     scimBaseUrl: scimBaseUrl(requestUrl, tenantId, integration.id),
+    takesOverFrom: integration.takesOverFrom,
     paused: integration.pausedAt !== null,
     pausedAt: iso(integration.pausedAt),
     createdAt: iso(integration.createdAt),
@@ -232,6 +247,7 @@ export const integrationRoutes = new Hono<AppEnv>()
           provider: integration.provider,
           name: integration.name,
           authentication: "bearer",
+          takesOverFrom: integration.takesOverFrom,
           ...issuedWire(c.req.url, tenantId, integration.id, issued),
         } satisfies v.InferOutput<typeof CreatedWire>,
         201,

@@ -42,6 +42,7 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   }
   c.set("tenantId", tenantId);
   c.set("integrationId", integrationId);
+  c.set("takesOverFrom", granted.takesOverFrom);
   c.set("tokenId", granted.tokenId);
   c.set("db", databases.tenant({ id: tenantId, database: granted.database }));
   await next();

@@ -8,6 +8,7 @@ export const scimContext = (c: Context<AppEnv>): ScimContext => ({
   db: c.var.db,
   tenantId: c.var.tenantId,
   integrationId: c.var.integrationId,
+  takesOverFrom: c.var.takesOverFrom,
   now: c.var.now,
   actor: `token:${c.var.tokenId}`,
   baseUrl: scimBaseUrl(c.req.url, c.var.tenantId, c.var.integrationId),

@@ -242,7 +242,7 @@ async function rewriteGrants(step: Step, move: MoveRow): Promise<{ kind: "contin
   // Each grant is a KV write and its check in D1 (publishGrant).
   await step.spend(2 * tokens.length);
   await eachAtMost(tokens, GRANT_CONCURRENCY, (token) => {
-    return publishGrant(step.ctx, token.tokenHash, grantOf(token, move.target, token.pausedAt !== null), now);
+    return publishGrant(step.ctx, token.tokenHash, grantOf(token, move.target, token), now);
   });
   return { kind: "continue", set: { progress: { ...move.progress, grantsThrough: last.createdAt } } };
 }
