@@ -192,4 +192,139 @@ describe("an integration that takes over from another", () => {
     expect((await scim(entra, "GET", `/Users/${person.id}`)).status).toBe(200);
     expect((await owners(tenantId)).get(person.id)?.integration?.id).toBe(entra.integrationId);
   });
+
+  it("previews what the new directory's users and groups would take over, conflict with, or leave", async () => {
+    const { tenantId, okta, people, group } = await oktaTenant(4);
+    const entra = await connect(tenantId, { provider: "entra", takesOverFrom: okta.integrationId });
+    const [a, b, c, d] = people as [(typeof people)[0], (typeof people)[0], (typeof people)[0], (typeof people)[0]];
+    // A third directory holds a name Entra will send; two of Okta's users share an email.
+    const pingone = await connect(tenantId, { provider: "pingone" });
+    const held = createUserBody(next());
+    expect((await scim(pingone, "POST", "/Users", { body: held })).status).toBe(201);
+    const shared = `shared-${next()}@contoso.com`;
+    for (const person of [c, d]) {
+      const emails = patchBody([{ op: "Replace", path: 'emails[type eq "work"].value', value: shared }]);
+      expect((await scim(okta, "PATCH", `/Users/${person.id}`, { body: emails })).status).toBe(200);
+    }
+    const res = await admin("POST", `/tenants/${tenantId}/integrations/${entra.integrationId}/takeover/preview`, {
+      body: {
+        users: [
+          { userName: a.body.userName.toUpperCase(), externalId: "mailnickname-a" },
+          { externalId: b.body.externalId, userName: "b.renamed@contoso.com" },
+          { userName: held.userName },
+          { email: shared },
+          { userName: `newcomer-${next()}@contoso.com` },
+          { userName: a.body.userName },
+        ],
+        groups: [{ displayName: group.displayName.toLowerCase() }, { displayName: "Not in Okta" }],
+      },
+    });
+    expect(res.status).toBe(200);
+    const preview = await res.json<{
+      from: { id: string; provider: string };
+      users: {
+        matches: { index: number; id: string; by: string }[];
+        conflicts: { index: number; reason: string; ids: string[] }[];
+        unaffected: number[];
+        unmatched: { count: number; sample: { id: string; name: string }[] };
+      };
+      groups: {
+        matches: { index: number; id: string; by: string }[];
+        unaffected: number[];
+        unmatched: { count: number };
+      };
+    }>();
+    expect(preview.from).toEqual({ id: okta.integrationId, provider: "okta" });
+    expect(preview.users.matches).toEqual([
+      { index: 0, id: a.id, name: a.body.userName, by: "userName" },
+      { index: 1, id: b.id, name: b.body.userName, by: "externalId" },
+    ]);
+    expect(preview.users.conflicts).toEqual([
+      { index: 2, reason: "userNameHeld", ids: [expect.any(String)] },
+      { index: 3, reason: "ambiguousEmail", ids: expect.arrayContaining([c.id, d.id]) },
+      { index: 5, reason: "matchedTwice", ids: [a.id] },
+    ]);
+    expect(preview.users.unaffected).toEqual([4]);
+    expect(preview.users.unmatched.count).toBe(2);
+    expect(preview.users.unmatched.sample.map((u) => u.id).sort()).toEqual([c.id, d.id].sort());
+    expect(preview.groups.matches).toEqual([{ index: 0, id: group.id, name: group.displayName, by: "displayName" }]);
+    expect(preview.groups.unaffected).toEqual([1]);
+    expect(preview.groups.unmatched.count).toBe(0);
+    // A dry run: nothing moved.
+    for (const user of (await owners(tenantId)).values()) expect(user.integration?.id).not.toBe(entra.integrationId);
+    // An integration that takes over from none has nothing to preview.
+    const none = await admin("POST", `/tenants/${tenantId}/integrations/${pingone.integrationId}/takeover/preview`, {
+      body: {},
+    });
+    expect(none.status).toBe(400);
+  });
+
+  it("removing the directory taken over hands back only what it still manages, and will not leave the unmatched active unasked", async () => {
+    const { tenantId, okta, people, group } = await oktaTenant(3);
+    const entra = await connect(tenantId, { provider: "entra", takesOverFrom: okta.integrationId });
+    const [taken, ...left] = people as [(typeof people)[0], ...(typeof people)[0][]];
+    expect((await scim(entra, "GET", `/Users/${taken.id}`)).status).toBe(200);
+    expect((await scim(entra, "GET", `/Groups/${group.id}`)).status).toBe(200);
+
+    const refused = await admin("DELETE", `/tenants/${tenantId}/integrations/${okta.integrationId}`);
+    expect(refused.status).toBe(409);
+    const error = (await refused.json<{ error: { code: string; message: string } }>()).error;
+    expect(error.code).toBe("takeover_unmatched");
+    expect(error.message).toContain("2 users");
+    // Refused before anything changed: Okta's token still works.
+    expect((await scim(okta, "GET", "/Users?count=0")).status).toBe(200);
+
+    const removed = await admin(
+      "DELETE",
+      `/tenants/${tenantId}/integrations/${okta.integrationId}?unmatched=deactivate`,
+    );
+    expect(removed.status).toBe(204);
+    const byId = await owners(tenantId);
+    // What Entra took over is Entra's, active; the unmatched are the product's again, deactivated.
+    expect(byId.get(taken.id)).toMatchObject({ active: true, integration: { id: entra.integrationId } });
+    for (const person of left) expect(byId.get(person.id)).toMatchObject({ active: false, integration: null });
+    expect((await scim(entra, "GET", `/Groups/${group.id}`)).status).toBe(200);
+
+    const events = await feed(tenantId);
+    const ended = events.find((e) => e.type === "integration.takeover_ended");
+    expect(ended?.data).toMatchObject({
+      integration: { id: entra.integrationId, provider: "entra" },
+      from: { id: okta.integrationId, provider: "okta" },
+      unmatched: { count: 2 },
+      action: "deactivated",
+    });
+    const unmatched = ended?.data.unmatched as { users: { id: string }[] } | undefined;
+    expect(unmatched?.users.map((u) => u.id).sort()).toEqual(left.map((p) => p.id).sort());
+    const deactivated = events.filter((e) => e.type === "user.deactivated");
+    expect(deactivated.map((e) => (e.data.user as { id: string }).id).sort()).toEqual(left.map((p) => p.id).sort());
+    // The takeover ended with its source: Entra takes over from none now.
+    const read = await (await admin("GET", `/tenants/${tenantId}/integrations/${entra.integrationId}`)).json<{
+      takesOverFrom: string | null;
+    }>();
+    expect(read.takesOverFrom).toBeNull();
+  });
+
+  it("with unmatched=keep, the unmatched go back to the product active; with none left, no decision is asked", async () => {
+    const kept = await oktaTenant(1);
+    await connect(kept.tenantId, { provider: "entra", takesOverFrom: kept.okta.integrationId });
+    const res = await admin(
+      "DELETE",
+      `/tenants/${kept.tenantId}/integrations/${kept.okta.integrationId}?unmatched=keep`,
+    );
+    expect(res.status).toBe(204);
+    const person = kept.people[0] as (typeof kept.people)[0];
+    expect((await owners(kept.tenantId)).get(person.id)).toMatchObject({ active: true, integration: null });
+
+    const done = await oktaTenant(1);
+    const entra = await connect(done.tenantId, { provider: "entra", takesOverFrom: done.okta.integrationId });
+    const only = done.people[0] as (typeof done.people)[0];
+    expect((await scim(entra, "GET", `/Users/${only.id}`)).status).toBe(200);
+    expect((await admin("DELETE", `/tenants/${done.tenantId}/integrations/${done.okta.integrationId}`)).status).toBe(
+      204,
+    );
+    expect((await owners(done.tenantId)).get(only.id)).toMatchObject({
+      active: true,
+      integration: { id: entra.integrationId },
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm
 import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
-import { LEGACY_INTEGRATION_ID } from "../scim/providers";
+import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
@@ -19,7 +19,7 @@ import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema"
  */
 export type RelayEffect =
   | { limits: Partial<QuotaLimits> }
-  | { releaseManagedUsers: true; integrationId?: string; after?: ReleaseCursor };
+  | { releaseManagedUsers: true; integrationId?: string; deactivate?: true; after?: ReleaseCursor };
 
 /** The (created_at, id) of the last user a release's chunks have walked past. */
 export type ReleaseCursor = [createdAt: number, id: string];
@@ -196,22 +196,28 @@ function effectOf(
     const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND created_at <= ${ctx.now}
       ${effect.after ? sql`AND (created_at, id) > (${effect.after[0]}, ${effect.after[1]})` : sql``}
       ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
+    // Only users unchanged since the integration went: applied late, after a new integration's sync touched
+    // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
+    // would otherwise walk the tenant's index instead of looking the chunk's ids up.
+    const released = and(
+      sql`${users.id} IN (SELECT id FROM (${chunk}))`,
+      eq(users.managedBy, effect.integrationId ?? LEGACY_INTEGRATION_ID),
+      lte(users.updatedAt, ctx.now),
+      unapplied,
+    );
     return {
       writes: [
-        // Only users unchanged since the integration went: applied late, after a new integration's sync touched
-        // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
-        // would otherwise walk the tenant's index instead of looking the chunk's ids up.
+        ...(effect.deactivate ? [deactivations(ctx, released)] : []),
         db
           .update(users)
-          .set({ managedBy: "portal", adoptedAt: null, updatedAt: ctx.now, version: sql`${users.version} + 1` })
-          .where(
-            and(
-              sql`${users.id} IN (SELECT id FROM (${chunk}))`,
-              eq(users.managedBy, effect.integrationId ?? LEGACY_INTEGRATION_ID),
-              lte(users.updatedAt, ctx.now),
-              unapplied,
-            ),
-          ),
+          .set({
+            managedBy: PORTAL,
+            adoptedAt: null,
+            updatedAt: ctx.now,
+            version: sql`${users.version} + 1`,
+            ...(effect.deactivate ? deactivated : {}),
+          })
+          .where(released),
       ],
       done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
       walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
@@ -219,6 +225,28 @@ function effectOf(
   }
   return unhandled(effect);
 }
+
+/** A user's columns once deactivated: the flag, and `active` in its document (and the folded copy filters read). */
+const deactivated = {
+  active: false,
+  data: sql`json_set(${users.data}, '$.active', json('false'))`,
+  folded: sql`json_set(${users.folded}, '$.active', json('false'))`,
+};
+
+/**
+ * The `user.deactivated` events of a release that deactivates (the users a takeover left unmatched, when their
+ * directory goes): one per active user `released` selects, read before the release's update.
+ */
+const deactivations = (ctx: WriteContext, released: SQL | undefined) =>
+  eventRows(ctx, {
+    type: "user.deactivated",
+    // The document as text, as every snapshot holds it (json_set's result would be embedded as an object).
+    resource: sql`json_object('id', id, 'data', json_set(data, '$.active', json('false')) || '', 'version', version + 1,
+      'createdAt', created_at, 'updatedAt', ${ctx.now}, 'managedBy', ${PORTAL})`,
+    data: sql`json_object('changedAttributes', json_array('active'), 'previous', json_object('active', json('true')))`,
+    from: sql`FROM ${users} WHERE ${released} AND active = 1`,
+    orderBy: sql`id`,
+  });
 
 /** Whether the data database answers at all: a batch it refused was either its own failure, or its entries'. */
 export async function databaseAnswers(db: RawDataDb) {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { auditRow, type WriteContext } from "./audit";
-import { runBatch, type Statement } from "./batch";
+import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
 import type { TenantDb } from "./client";
 import { eventRows, snapshotOf } from "./events";
 import { groups, users } from "./schema";
@@ -59,4 +59,88 @@ export function transferStatements(ctx: WriteContext & DirectoryScope, kind: Tra
 export async function transfer(db: TenantDb, ctx: WriteContext & DirectoryScope, kind: TransferKind, ids: string[]) {
   const statements = transferStatements(ctx, kind, ids);
   if (statements.length > 0) await runBatch(db, statements);
+}
+
+/** A user the preview looks at: who manages it, and what a directory matches it by. */
+export interface CandidateUser {
+  id: string;
+  userName: string;
+  managedBy: string;
+  externalId: string | null;
+  userNameKey: string;
+  workEmailKey: string | null;
+}
+
+export interface CandidateGroup {
+  id: string;
+  displayName: string;
+  managedBy: string;
+  externalId: string | null;
+  displayNameKey: string;
+}
+
+/** What a preview names of the directory taken over that nothing matched: how many, and the first of them. */
+export interface Unmatched {
+  count: number;
+  sample: { id: string; name: string }[];
+}
+
+const UNMATCHED_SAMPLE = 100;
+
+/**
+ * The tenant's users and groups a takeover preview's entries could meet, in one round trip: users by externalId (of
+ * the source), folded userName or work email (of anyone: a name another directory holds is a conflict), groups of
+ * the source by externalId or folded displayName, and groups of the taker by displayName (a clash). Keys travel as
+ * JSON array parameters, so a thousand entries are four parameters.
+ */
+export async function takeoverCandidates(
+  db: TenantDb,
+  scope: DirectoryScope & { takesOverFrom: string },
+  keys: {
+    externalIds: string[];
+    userNames: string[];
+    emails: string[];
+    groupExternalIds: string[];
+    groupNames: string[];
+  },
+) {
+  const { tenantId, takesOverFrom: from, integrationId: to } = scope;
+  const list = (values: string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`;
+  const [usersFound, groupsFound] = await runBatch(db, [
+    sql`SELECT id, user_name AS userName, managed_by AS managedBy, external_id AS externalId,
+        user_name_key AS userNameKey, work_email_key AS workEmailKey
+      FROM ${users} WHERE tenant_id = ${tenantId} AND (
+        (managed_by = ${from} AND external_id IN ${list(keys.externalIds)})
+        OR user_name_key IN ${list(keys.userNames)} OR work_email_key IN ${list(keys.emails)})`,
+    sql`SELECT id, display_name AS displayName, managed_by AS managedBy, external_id AS externalId,
+        display_name_key AS displayNameKey
+      FROM ${groups} WHERE tenant_id = ${tenantId} AND managed_by IN (${from}, ${to}) AND (
+        external_id IN ${list(keys.groupExternalIds)} OR display_name_key IN ${list(keys.groupNames)})`,
+  ]);
+  return {
+    users: rowsOf(usersFound) as unknown as CandidateUser[],
+    groups: rowsOf(groupsFound) as unknown as CandidateGroup[],
+  };
+}
+
+/** The source's users and groups none of `matched` names: how many, and the first by id. One round trip. */
+export async function unmatchedBySource(
+  db: TenantDb,
+  scope: { tenantId: string; source: string },
+  matched: { users: string[]; groups: string[] },
+): Promise<{ users: Unmatched; groups: Unmatched }> {
+  const left = (table: typeof users | typeof groups, ids: string[]) =>
+    sql`FROM ${table} WHERE tenant_id = ${scope.tenantId} AND managed_by = ${scope.source}
+      AND id NOT IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+  const [userCount, userSample, groupCount, groupSample] = await runBatch(db, [
+    sql`SELECT count(*) AS n ${left(users, matched.users)}`,
+    sql`SELECT id, user_name AS name ${left(users, matched.users)} ORDER BY id LIMIT ${UNMATCHED_SAMPLE}`,
+    sql`SELECT count(*) AS n ${left(groups, matched.groups)}`,
+    sql`SELECT id, display_name AS name ${left(groups, matched.groups)} ORDER BY id LIMIT ${UNMATCHED_SAMPLE}`,
+  ]);
+  const unmatched = (count: D1Result<RawRow> | undefined, sample: D1Result<RawRow> | undefined) => ({
+    count: Number(rowsOf(count)[0]?.n ?? 0),
+    sample: rowsOf(sample).map((row) => ({ id: String(row.id), name: String(row.name) })),
+  });
+  return { users: unmatched(userCount, userSample), groups: unmatched(groupCount, groupSample) };
 }

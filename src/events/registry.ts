@@ -137,6 +137,24 @@ export const EVENTS = {
     names: "all_managed_users",
     data: Integration,
   }),
+  /**
+   * A directory another took over from was removed: what the taker matched is its own; `unmatched` are the users
+   * nobody matched (at most 100 listed), handed back to the product `kept` active or `deactivated`.
+   */
+  "integration.takeover_ended": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({
+      integration: v.strictObject({ id: v.string(), provider: v.string() }),
+      from: v.strictObject({ id: v.string(), provider: v.string() }),
+      unmatched: v.strictObject({
+        count: v.number(),
+        users: v.array(v.strictObject({ id: v.string(), userName: v.string() })),
+      }),
+      action: v.picklist(["kept", "deactivated"]),
+    }),
+  }),
   "token.issued": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
   "token.rotated": event({
     atHistoryLimit: "admitted",

@@ -10,6 +10,7 @@ import {
 } from "../db/integrations";
 import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
+import { unmatchedBySource } from "../db/takeover";
 import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
 import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, PROVIDERS, type Provider } from "../scim/providers";
@@ -367,28 +368,98 @@ async function expectCurrentToken(
   }
 }
 
+/** What becomes of the users a directory being taken over still manages when it is removed: nobody matched them. */
+export type UnmatchedUsers = "keep" | "deactivate";
+
 /**
  * Revokes the integration's tokens and removes it; the users it manages (and only those) are handed back to the
  * product, none deleted, in the relay's chunks. Another integration's tokens and users are not touched.
+ *
+ * Removing a directory another takes over from ends that takeover: what the taker matched is the taker's already,
+ * and the users nobody matched are reported (the answer, the audit row and `integration.takeover_ended`). They are
+ * never left active without a decision: while there are any, the removal is refused unless `unmatched` says whether
+ * to hand them back active (`keep`) or deactivated (`deactivate`, each with its `user.deactivated`).
  */
-export async function removeIntegration(ctx: OperatorContext, tenantId: string, integrationId = LEGACY_INTEGRATION_ID) {
-  const { integration } = await requireIntegration(ctx, tenantId, integrationId);
+export async function removeIntegration(
+  ctx: OperatorContext,
+  tenantId: string,
+  integrationId = LEGACY_INTEGRATION_ID,
+  unmatched?: UnmatchedUsers,
+) {
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const integration = found.integrations.find((i) => i.id === integrationId);
+  if (!integration) throw integrationMissing(integrationId);
+  const taker = found.integrations.find((i) => i.takesOverFrom === integrationId);
+  const left = taker ? await leftBehind(ctx, found.tenant, integrationId, taker.id, unmatched) : null;
   // The record of the removal first, only while there is an integration to remove (a concurrent removal may have
   // taken it since the check above).
   const whileIntegrated = sql`WHERE ${integrationExists(tenantId, integrationId)}`;
+  const deactivate = left !== null && left.count > 0 && unmatched === "deactivate";
   await revokeAllTokens(
     ctx,
     tenantId,
     "integration_deleted",
     [
+      ...(taker && left
+        ? [
+            outboxRow(forTenant(ctx, tenantId), {
+              action: "integration.takeover_ended",
+              detail: { integrationId: taker.id, from: integrationId, unmatched: left.count, action: left.action },
+              event: {
+                type: "integration.takeover_ended",
+                data: {
+                  integration: { id: taker.id, provider: taker.provider },
+                  from: { id: integration.id, provider: integration.provider },
+                  unmatched: { count: left.count, users: left.sample },
+                  action: left.action,
+                },
+              },
+              from: whileIntegrated,
+            }),
+            updateIntegrationRow(ctx.db, tenantId, taker.id, { takesOverFrom: null, updatedAt: ctx.now }),
+          ]
+        : []),
       outboxRow(forTenant(ctx, tenantId), {
         action: "integration.deleted",
         event: { type: "integration.deleted", data: eventIntegration(integration) },
-        effect: { releaseManagedUsers: true, integrationId },
+        effect: { releaseManagedUsers: true, integrationId, ...(deactivate ? { deactivate } : {}) },
         from: whileIntegrated,
       }),
       deleteIntegration(ctx.db, tenantId, integrationId),
     ],
     integration,
   );
+  // The taker's grants stop reaching the removed directory's rows (its users are the product's again).
+  if (taker) await republishGrants(ctx, found.tenant, { ...taker, takesOverFrom: null });
+  return { unmatched: left && { count: left.count, users: left.sample, action: left.action } };
+}
+
+/**
+ * The users a directory being taken over still manages (nobody matched them), with what becomes of them; none left,
+ * nothing to decide. Refused without a decision while there are some.
+ */
+async function leftBehind(
+  ctx: OperatorContext,
+  tenant: TenantPlacement,
+  source: string,
+  takerId: string,
+  unmatched: UnmatchedUsers | undefined,
+) {
+  const { users } = await unmatchedBySource(
+    dataOf(ctx, tenant),
+    { tenantId: tenant.id, source },
+    { users: [], groups: [] },
+  );
+  if (users.count > 0 && unmatched === undefined) {
+    const first = users.sample.slice(0, 5).map((u) => u.name);
+    throw new AdminError(
+      "takeover_unmatched",
+      `${users.count} users of "${source}" were not matched by "${takerId}", which takes over from it (first: ` +
+        `${first.join(", ")}). Remove it with unmatched=deactivate to deactivate them, or unmatched=keep to hand ` +
+        "them back to the product active; the takeover preview lists them.",
+    );
+  }
+  const action = users.count > 0 && unmatched === "deactivate" ? ("deactivated" as const) : ("kept" as const);
+  return { count: users.count, sample: users.sample.map((u) => ({ id: u.id, userName: u.name })), action };
 }

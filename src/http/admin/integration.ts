@@ -13,6 +13,7 @@ import {
   removeIntegration,
   updateIntegration,
 } from "../../services/integration";
+import { MAX_PREVIEW_ENTRIES, previewTakeover } from "../../services/takeover";
 import {
   defaultTokenTtl,
   type IssuedToken,
@@ -22,7 +23,7 @@ import {
 } from "../../services/tokens";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, MaybeInstant } from "./openapi";
-import { jsonBody } from "./validate";
+import { jsonBody, queryOf } from "./validate";
 import { iso } from "./wire";
 
 const TtlSeconds = v.optional(
@@ -52,6 +53,61 @@ const UpdateIntegration = v.strictObject({
   provider: v.optional(v.pipe(Provider, v.description("Only the legacy integration (azure-ad) can be relabelled"))),
   /** null ends the takeover: what was not matched stays with the integration that manages it. */
   takesOverFrom: v.optional(v.nullable(TakesOverFrom)),
+});
+
+const Text = v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
+/** The users and groups the new directory will send, by what it matches them with (docs/api.md). */
+const TakeoverPreviewBody = v.strictObject({
+  users: v.optional(
+    v.pipe(
+      v.array(v.strictObject({ userName: v.optional(Text), externalId: v.optional(Text), email: v.optional(Text) })),
+      v.maxLength(MAX_PREVIEW_ENTRIES),
+    ),
+    [],
+  ),
+  groups: v.optional(
+    v.pipe(
+      v.array(v.strictObject({ displayName: v.optional(Text), externalId: v.optional(Text) })),
+      v.maxLength(MAX_PREVIEW_ENTRIES),
+    ),
+    [],
+  ),
+});
+const Ref = v.strictObject({ id: v.string(), provider: Provider });
+const PreviewOutcome = (by: string[]) =>
+  v.strictObject({
+    matches: v.array(v.strictObject({ index: v.number(), id: v.string(), name: v.string(), by: v.picklist(by) })),
+    conflicts: v.array(
+      v.strictObject({
+        index: v.number(),
+        reason: v.picklist(["ambiguousEmail", "userNameHeld", "matchesTwo", "matchedTwice", "displayNameTaken"]),
+        ids: v.array(v.string()),
+      }),
+    ),
+    unaffected: v.array(v.number()),
+    unmatched: v.strictObject({
+      count: v.number(),
+      sample: v.array(v.strictObject({ id: v.string(), name: v.string() })),
+    }),
+  });
+const TakeoverPreviewWire = v.strictObject({
+  integration: Ref,
+  from: Ref,
+  users: PreviewOutcome(["externalId", "userName", "email"]),
+  groups: PreviewOutcome(["externalId", "displayName"]),
+});
+
+/**
+ * Removing a directory another takes over from: what becomes of the users nobody matched (required while there are
+ * any, 409 `takeover_unmatched` without it).
+ */
+const RemoveQuery = v.strictObject({
+  unmatched: v.optional(
+    v.pipe(
+      v.picklist(["keep", "deactivate"]),
+      v.description("The users a takeover left unmatched: handed back to the product active, or deactivated"),
+    ),
+  ),
 });
 
 /** A token just issued: the only response that ever carries a token's plaintext. */
@@ -166,10 +222,16 @@ export const legacyIntegrationRoutes = new Hono<AppEnv>()
       summary: "Remove the integration: tokens revoked, Entra's users handed back",
       tags,
       responses: { 204: null },
-      errors: [404],
+      errors: [404, 409],
     }),
+    queryOf(RemoveQuery),
     async (c) => {
-      await removeIntegration(operatorContext(c), tenantParam(c));
+      await removeIntegration(
+        operatorContext(c),
+        tenantParam(c),
+        LEGACY_INTEGRATION_ID,
+        c.req.valid("query").unmatched,
+      );
       return c.body(null, 204);
     },
   );
@@ -298,6 +360,26 @@ export const integrationRoutes = new Hono<AppEnv>()
     },
   )
   .post(
+    "/:integrationId/takeover/preview",
+    documented({
+      summary:
+        "Dry run of a takeover: what the new directory's users and groups would take over, conflict with, or leave",
+      tags,
+      responses: { 200: TakeoverPreviewWire },
+      errors: [404],
+    }),
+    jsonBody(TakeoverPreviewBody),
+    async (c) => {
+      const preview = await previewTakeover(
+        operatorContext(c),
+        tenantParam(c),
+        integrationParam(c),
+        c.req.valid("json"),
+      );
+      return c.json(preview satisfies v.InferOutput<typeof TakeoverPreviewWire>);
+    },
+  )
+  .post(
     "/:integrationId/token",
     documented({
       summary: "Regenerate an integration's token; the old one stops now or after graceSeconds (two work at most)",
@@ -314,10 +396,11 @@ export const integrationRoutes = new Hono<AppEnv>()
       summary: "Remove an integration: its tokens revoked, the users it manages handed back",
       tags,
       responses: { 204: null },
-      errors: [404],
+      errors: [404, 409],
     }),
+    queryOf(RemoveQuery),
     async (c) => {
-      await removeIntegration(operatorContext(c), tenantParam(c), integrationParam(c));
+      await removeIntegration(operatorContext(c), tenantParam(c), integrationParam(c), c.req.valid("query").unmatched);
       return c.body(null, 204);
     },
   );
