@@ -140,6 +140,25 @@ describe("two directories on one tenant", () => {
     await expectScimError(await scim(okta, "POST", "/Users", { body }), 409, "uniqueness");
   });
 
+  it("with verified domains, the product's users are adopted by email only within them", async () => {
+    const { tenantId, entra } = await twoDirectories();
+    const set = await admin("PATCH", `/tenants/${tenantId}`, { body: { verifiedDomains: ["Contoso.com"] } });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ verifiedDomains: ["contoso.com"] });
+    const inside = createUserBody(next());
+    const outside = { ...createUserBody(next()), userName: `x-${next()}@fabrikam.com`, emails: [] };
+    const product = async (email: string) =>
+      (await (await admin("POST", `/tenants/${tenantId}/users`, { body: { email } })).json<{ id: string }>()).id;
+    const insideId = await product(inside.userName);
+    await product(outside.userName);
+    expect((await created(await scim(entra, "POST", "/Users", { body: inside }))).id).toBe(insideId);
+    const refused = await expectScimError(await scim(entra, "POST", "/Users", { body: outside }), 409, "uniqueness");
+    expect(refused.detail).toContain("verifiedDomains");
+    // Without verified domains (null), any address is adopted again.
+    await admin("PATCH", `/tenants/${tenantId}`, { body: { verifiedDomains: null } });
+    expect((await scim(entra, "POST", "/Users", { body: outside })).status).toBe(201);
+  });
+
   it("the feed locates each resource on the URL of the directory that manages it", async () => {
     const { tenantId, okta, entra } = await twoDirectories();
     const oktaUser = await created(await scim(okta, "POST", "/Users", { body: createUserBody(next()) }));

@@ -146,6 +146,13 @@ function upsertLimits(
 export const setTenantLimits = (tenantId: string, limits: Partial<QuotaLimits>, guard: SQL) =>
   upsertLimits(tenantQuotas, sql`${tenantId}`, limits, guard);
 
+/** Sets the tenant's verified domains in its data database (null: none), while `guard` holds (the relay's). */
+export const setVerifiedDomains = (tenantId: string, domains: string[] | null, guard: SQL) => {
+  const value = domains === null ? null : JSON.stringify(domains);
+  return sql`INSERT INTO ${tenantQuotas} (tenant_id, verified_domains) SELECT ${tenantId}, ${value} WHERE ${guard}
+    ON CONFLICT (tenant_id) DO UPDATE SET verified_domains = excluded.verified_domains`;
+};
+
 export async function readQuotaDefaults(db: ControlDb): Promise<QuotaLimits> {
   const [row] = await db.select().from(quotaDefaults).where(eq(quotaDefaults.id, 1));
   return Object.fromEntries(QUOTAS.map((q) => [q, row?.[QUOTA_SPECS[q].field] ?? null])) as QuotaLimits;

@@ -1,13 +1,12 @@
 import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../events/registry";
-import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
 import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { eventRows, newEventId } from "./events";
-import { type QuotaLimits, setTenantLimits } from "./quotas";
+import { type QuotaLimits, setTenantLimits, setVerifiedDomains } from "./quotas";
 import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema";
 
 /**
@@ -18,8 +17,14 @@ import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema"
  * it into the waiting entry after each chunk).
  */
 export type RelayEffect =
-  | { limits: Partial<QuotaLimits> }
+  | TenantSettings
   | { releaseManagedUsers: true; integrationId?: string; deactivate?: true; after?: ReleaseCursor };
+
+/** What of a tenant's settings its data database's own statements read: limits (triggers), verified domains (adoption). */
+export interface TenantSettings {
+  limits?: Partial<QuotaLimits>;
+  verifiedDomains?: string[] | null;
+}
 
 /** The (created_at, id) of the last user a release's chunks have walked past. */
 export type ReleaseCursor = [createdAt: number, id: string];
@@ -189,41 +194,54 @@ function effectOf(
   effect: RelayEffect,
   unapplied: SQL,
 ): { writes: Statement[]; done?: SQL; walked?: SQL } {
-  if ("limits" in effect) return { writes: [setTenantLimits(ctx.tenantId, effect.limits, unapplied)] };
-  if ("releaseManagedUsers" in effect) {
-    // The next chunk of the tenant's users in creation order (users_tenant_created_idx), among those that existed
-    // when the integration went.
-    const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND created_at <= ${ctx.now}
-      ${effect.after ? sql`AND (created_at, id) > (${effect.after[0]}, ${effect.after[1]})` : sql``}
-      ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
-    // Only users unchanged since the integration went: applied late, after a new integration's sync touched
-    // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
-    // would otherwise walk the tenant's index instead of looking the chunk's ids up.
-    const released = and(
-      sql`${users.id} IN (SELECT id FROM (${chunk}))`,
-      eq(users.managedBy, effect.integrationId ?? LEGACY_INTEGRATION_ID),
-      lte(users.updatedAt, ctx.now),
-      unapplied,
-    );
-    return {
-      writes: [
-        ...(effect.deactivate ? [deactivations(ctx, released)] : []),
-        db
-          .update(users)
-          .set({
-            managedBy: PORTAL,
-            adoptedAt: null,
-            updatedAt: ctx.now,
-            version: sql`${users.version} + 1`,
-            ...(effect.deactivate ? deactivated : {}),
-          })
-          .where(released),
-      ],
-      done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
-      walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
-    };
-  }
-  return unhandled(effect);
+  if ("releaseManagedUsers" in effect) return release(db, ctx, effect, unapplied);
+  const { limits, verifiedDomains } = effect;
+  return {
+    writes: [
+      ...(limits ? [setTenantLimits(ctx.tenantId, limits, unapplied)] : []),
+      ...(verifiedDomains !== undefined ? [setVerifiedDomains(ctx.tenantId, verifiedDomains, unapplied)] : []),
+    ],
+  };
+}
+
+/** An integration's users handed back to the product, one chunk per batch (deactivated, when the effect says so). */
+function release(
+  db: RawDataDb,
+  ctx: WriteContext,
+  effect: Extract<RelayEffect, { releaseManagedUsers: true }>,
+  unapplied: SQL,
+) {
+  // The next chunk of the tenant's users in creation order (users_tenant_created_idx), among those that existed
+  // when the integration went.
+  const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND created_at <= ${ctx.now}
+    ${effect.after ? sql`AND (created_at, id) > (${effect.after[0]}, ${effect.after[1]})` : sql``}
+    ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
+  // Only users unchanged since the integration went: applied late, after a new integration's sync touched
+  // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
+  // would otherwise walk the tenant's index instead of looking the chunk's ids up.
+  const released = and(
+    sql`${users.id} IN (SELECT id FROM (${chunk}))`,
+    eq(users.managedBy, effect.integrationId ?? LEGACY_INTEGRATION_ID),
+    lte(users.updatedAt, ctx.now),
+    unapplied,
+  );
+  return {
+    writes: [
+      ...(effect.deactivate ? [deactivations(ctx, released)] : []),
+      db
+        .update(users)
+        .set({
+          managedBy: PORTAL,
+          adoptedAt: null,
+          updatedAt: ctx.now,
+          version: sql`${users.version} + 1`,
+          ...(effect.deactivate ? deactivated : {}),
+        })
+        .where(released),
+    ],
+    done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
+    walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
+  };
 }
 
 /** A user's columns once deactivated: the flag, and `active` in its document (and the folded copy filters read). */

@@ -308,6 +308,11 @@ export const tenantQuotas = sqliteTable("tenant_quotas", {
   maxHistoryBytes: integer("max_history_bytes"),
   /** The level (80 or 95 %) of each quota already signalled by a `quota.threshold_reached` event, as JSON. */
   signalled: text("signalled").notNull().default("{}"),
+  /**
+   * The tenant's verified domains (tenants.verified_domains, relayed here like the limits): a directory adopts the
+   * product's user by email only within them, when there are any. JSON array; null: none, no restriction.
+   */
+  verifiedDomains: text("verified_domains", { mode: "json" }).$type<string[]>(),
 });
 
 /** The deployment's default limits, one row (id 1); null: no limit. Set through the admin API. */

@@ -8,7 +8,7 @@ import type { TenantDb } from "./client";
 import { eventRows, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
-import { groupMembers, groups, users } from "./schema";
+import { groupMembers, groups, tenantQuotas, users } from "./schema";
 import { type DirectoryScope, PORTAL, userWithin } from "./scope";
 import { transferStatements } from "./takeover";
 
@@ -188,6 +188,7 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
   const managerOk = managerExists(ctx, user.managerId);
   const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
+      AND ${withinVerifiedDomains(ctx.tenantId, sql`p.user_name_key`)}
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
   const adopt = managedBy !== PORTAL;
   // The portal user this create takes over, when it adopts one.
@@ -232,6 +233,17 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
     ? ({ ok: true, record: toUserRecord(row), adopted: rowsOf(inserted).length === 0 } as const)
     : ({ ok: false, reason: "managerNotFound" } as const);
 }
+
+/**
+ * An address (a portal user's userName, its email) a directory may adopt it by: any while the tenant has verified no
+ * domain, else only one in a verified domain (several directories can adopt the product's users now, and an
+ * address at a domain the tenant does not own is anybody's to claim). Read from the data database's copy.
+ */
+const withinVerifiedDomains = (tenantId: string, address: SQL) => {
+  const domains = sql`(SELECT verified_domains FROM ${tenantQuotas} WHERE tenant_id = ${tenantId})`;
+  return sql`(coalesce(json_array_length(${domains}), 0) = 0
+    OR substr(${address}, instr(${address}, '@') + 1) IN (SELECT value FROM json_each(${domains})))`;
+};
 
 /** A SCIM write makes the user its directory's; a portal user taken over that way is marked adopted, then. */
 const takeOver = (integrationId: string, now: number) =>

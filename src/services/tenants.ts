@@ -3,7 +3,7 @@ import type { TenantDb } from "../db/client";
 import { isFenceRefusal } from "../db/fence";
 import { findMove, type MoveRow } from "../db/moves";
 import { namesLimits, type QuotaLimits, readTenantQuotas } from "../db/quotas";
-import { outboxRow } from "../db/relay";
+import { outboxRow, type TenantSettings } from "../db/relay";
 import {
   findTenant,
   findTenantWithIntegrations,
@@ -78,6 +78,8 @@ export type TenantChanges = {
   azureAdEnabled?: boolean;
   /** The providers its integrations may be; null: every provider. */
   allowedProviders?: Provider[] | null;
+  /** The domains within which a directory may adopt the product's users by email; null: none, no restriction. */
+  verifiedDomains?: string[] | null;
   /** Limits of the tenant's own; null hands a quota back to the deployment's default. */
   quotas?: Partial<QuotaLimits>;
 };
@@ -102,23 +104,36 @@ async function placeTenant(ctx: OperatorContext, requested: string | undefined) 
   return ctx.databases.automatic.reduce((best, name) => (load(name) < load(best) ? name : best));
 }
 
+/**
+ * The relay effect of a tenant change that names what its data database reads itself (limits for the quota
+ * triggers, verified domains for adoption), or none.
+ */
+function settingsEffect(settings: { quotas?: Partial<QuotaLimits>; verifiedDomains?: string[] | null }) {
+  const effect: TenantSettings = {
+    ...(namesLimits(settings.quotas) ? { limits: settings.quotas } : {}),
+    ...(settings.verifiedDomains !== undefined ? { verifiedDomains: settings.verifiedDomains } : {}),
+  };
+  return Object.keys(effect).length > 0 ? { effect } : {};
+}
+
 export async function createTenant(
   ctx: OperatorContext,
   input: {
     name: string;
     azureAdEnabled: boolean;
     allowedProviders?: Provider[] | null;
+    verifiedDomains?: string[] | null;
     quotas?: Partial<QuotaLimits>;
     database?: string;
   },
 ): Promise<TenantWithQuotas> {
-  const { quotas, database: requested, allowedProviders = null, ...columns } = input;
+  const { quotas, database: requested, allowedProviders = null, verifiedDomains = null, ...columns } = input;
   const database = await placeTenant(ctx, requested);
   const tenant: TenantRow = {
     id: crypto.randomUUID(),
     ...columns,
     allowedProviders,
-    verifiedDomains: null,
+    verifiedDomains,
     database,
     deletedAt: null,
     createdAt: ctx.now,
@@ -129,7 +144,7 @@ export async function createTenant(
     outboxRow(forTenant(ctx, tenant.id), {
       action: "tenant.created",
       detail: { ...input, database },
-      ...(namesLimits(quotas) ? { effect: { limits: quotas } } : {}),
+      ...settingsEffect({ quotas, verifiedDomains: verifiedDomains ?? undefined }),
     }),
   ]);
   const { deletedAt: _, ...created } = tenant;
@@ -172,7 +187,7 @@ export async function updateTenant(ctx: OperatorContext, tenantId: string, chang
     outboxRow(forTenant(ctx, tenantId), {
       action: "tenant.updated",
       detail: changes,
-      ...(namesLimits(quotas) ? { effect: { limits: quotas } } : {}),
+      ...settingsEffect({ quotas, verifiedDomains: changes.verifiedDomains }),
       from: whileTenantPresent(tenantId),
     }),
   ];

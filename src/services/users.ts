@@ -160,7 +160,14 @@ async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promi
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const owner = await userNameOwner(ctx.db, ctx.tenantId, user.userNameKey);
-    if (owner === null || owner === ctx.integrationId || owner === PORTAL) throw userNameTaken(user);
+    if (owner === PORTAL) {
+      // Held by the product's own user whose address a directory could not adopt it by (outside verified domains).
+      throw conflict(
+        `userName "${user.userName}" is a user of the product whose email domain this tenant has not verified, so ` +
+          "no directory adopts it; add the domain to the tenant's verifiedDomains, or remove that user.",
+      );
+    }
+    if (owner === null || owner === ctx.integrationId) throw userNameTaken(user);
     throw conflict(
       `userName "${user.userName}" is already in use by a user of another directory of this tenant, integration ` +
         `"${owner}". To move its users to this directory, set this integration's takesOverFrom to "${owner}".`,

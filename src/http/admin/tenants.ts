@@ -35,6 +35,25 @@ const Switches = {
       v.description("The providers the tenant's integrations may be; null: every provider"),
     ),
   ),
+  verifiedDomains: v.optional(
+    v.pipe(
+      v.nullable(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.string(),
+              v.toLowerCase(),
+              v.regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name"),
+            ),
+          ),
+          v.maxLength(100),
+        ),
+      ),
+      v.description(
+        "Domains the tenant has verified: a directory adopts the product's user by email only within them; null: none, no restriction",
+      ),
+    ),
+  ),
 };
 const oneSwitch = <T extends { integrationsEnabled?: boolean; azureAdEnabled?: boolean }>() =>
   v.check(

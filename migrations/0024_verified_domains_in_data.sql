@@ -1,0 +1,1 @@
+ALTER TABLE `tenant_quotas` ADD `verified_domains` text;
