@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import { runBatch } from "./batch";
 import type { TenantDb } from "./client";
@@ -44,6 +44,42 @@ export async function recordFailedRequest(db: TenantDb, row: FailedRequest, maxR
 
 /** The integration whose endpoint failed: rows from before it was recorded (null) are the legacy integration's. */
 export const failureIntegration = (row: { integrationId: string | null }) => row.integrationId ?? LEGACY_INTEGRATION_ID;
+
+/** failureIntegration in SQL, to group and rank a tenant's failures by integration. */
+export const FAILURE_INTEGRATION = sql<string>`coalesce(${failedRequests.integrationId}, ${LEGACY_INTEGRATION_ID})`;
+
+/**
+ * Per integration, its failures seen since `since`. A row counts the repeats of one failure since its first; one that
+ * began before the window counts once (it was seen in the window, how often there is unknown), so the figure never
+ * overstates the window.
+ */
+export const failureCountsPerIntegration = (db: TenantDb, tenantId: string, since: number) =>
+  db
+    .select({
+      integrationId: FAILURE_INTEGRATION.as("failing_integration"),
+      failures: sql<number>`sum(CASE WHEN coalesce(${failedRequests.firstAt}, ${failedRequests.at}) >= ${since}
+        THEN ${failedRequests.count} ELSE 1 END)`
+        .mapWith(Number)
+        .as("failures"),
+    })
+    .from(failedRequests)
+    .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, since)))
+    .groupBy(FAILURE_INTEGRATION);
+
+/**
+ * Each integration's newest `each` failures seen since `since`, newest first: the tenant's rows of the window ranked
+ * per integration in one walk, whatever the number of integrations (a tenant's log holds a bounded number of rows).
+ */
+export const newestFailuresPerIntegration = (db: TenantDb, tenantId: string, since: number, each: number) =>
+  db
+    .select()
+    .from(failedRequests)
+    .where(
+      sql`${failedRequests.id} IN (SELECT id FROM (
+        SELECT id, row_number() OVER (PARTITION BY ${FAILURE_INTEGRATION} ORDER BY id DESC) AS nth
+        FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND at >= ${since}) WHERE nth <= ${each})`,
+    )
+    .orderBy(desc(failedRequests.id));
 
 export function listFailedRequests(db: TenantDb, tenantId: string, beforeId: number | undefined, limit: number) {
   return db
