@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ControlDb, createDb } from "../src/db/client";
+import { failureCountsPerIntegration, newestFailuresPerIntegration } from "../src/db/failed-requests";
 import { listLiveTokens } from "../src/db/tokens";
 import { countingDatabases } from "./support/d1-intercept";
-import { tenantDb } from "./support/databases";
+import { tenantDb, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
 import { PATCH_OP } from "./support/scim";
@@ -202,5 +203,26 @@ describe("the control database's per-tenant reads use the tenant's own index", (
       ).results,
     );
     expect(plan).toContain("access_tokens_tenant_idx (tenant_id=? AND status=? AND expires_at>?)");
+  });
+});
+
+describe("the integrations page's reads of the failed-request log use the tenant's own index", () => {
+  it("its failures of the day, counted and the newest per integration: never every tenant's day through the at index", async () => {
+    const data = testDatabases().tenant({ id: "t", database: "DATA_1" });
+    const since = Date.now() - 86_400_000;
+    for (const query of [
+      failureCountsPerIntegration(data, "t", since).toSQL(),
+      newestFailuresPerIntegration(data, "t", since, 3).toSQL(),
+    ]) {
+      const plan = JSON.stringify(
+        (
+          await env.DATA_1.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+            .bind(...query.params)
+            .all()
+        ).results,
+      );
+      expect(plan).toContain("failed_requests_tenant_idx (tenant_id=?)");
+      expect(plan).not.toContain("failed_requests_at_idx");
+    }
   });
 });

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { recordFailedRequest } from "../src/db/failed-requests";
 import { MAX_MEMBERSHIPS_PER_RESPONSE } from "../src/scim/groups";
+import { LEGACY_INTEGRATION_ID } from "../src/scim/providers";
 import { MAX_EXTENSION_DEPTH } from "../src/scim/resource-input";
 import { MAX_DETAIL_LENGTH, MAX_LOGGED_PATH_LENGTH } from "../src/services/logs";
 import { continueDeletions, DELETION_SETTLE_MS } from "../src/services/tenant-deletion";
@@ -238,6 +239,7 @@ describe("the failed-request log costs a bounded number of writes and rows", () 
     const db = testDatabases().tenant({ id: capped.tenantId, database: await placementOf(capped.tenantId) });
     const failure = (fingerprint: string, at: number) => ({
       tenantId: capped.tenantId,
+      integrationId: LEGACY_INTEGRATION_ID,
       tokenId: capped.tokenId,
       at,
       method: "GET",

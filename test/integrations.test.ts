@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tenantDb } from "./support/databases";
-import { admin, createTenant, expectScimError, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, expectScimError, fetchWith, scim, type TestTenant } from "./support/http";
 import { createUser } from "./support/users";
 
 interface Created {
@@ -175,6 +175,36 @@ describe("integrations", () => {
       [kept.id]: "azure-ad",
       [released.id]: "portal",
     });
+  });
+
+  it("the failed-request log names the integration whose URL was called; entries from before, the legacy one", async () => {
+    const { tenant, okta } = await twoDirectories();
+    // The log is written after the answer: this fetch waits for it.
+    const waiting = fetchWith({});
+    await expectScimError(await scim(endpoint(okta), "GET", "/Users/missing", { fetch: waiting }), 404);
+    await expectScimError(await scim(tenant, "GET", "/Users/missing", { fetch: waiting }), 404);
+    // As a row stored before the log recorded integrations.
+    await (await tenantDb(tenant.tenantId))
+      .prepare("INSERT INTO failed_requests (tenant_id, at, method, path, status) VALUES (?, ?, 'GET', '/before', 404)")
+      .bind(tenant.tenantId, Date.now())
+      .run();
+    const logged = async () =>
+      (
+        await (
+          await admin("GET", `/tenants/${tenant.tenantId}/requests`)
+        ).json<{
+          items: { path: string; integration: unknown }[];
+        }>()
+      ).items.map(({ path, integration }) => [path, integration]);
+    const legacy = { id: "azure-ad", provider: "entra" };
+    expect(await logged()).toEqual([
+      ["/before", legacy],
+      [`${tenant.base}/Users/missing`, legacy],
+      [`${endpoint(okta).base}/Users/missing`, { id: okta.id, provider: "okta" }],
+    ]);
+    // A removed integration's entries keep its id; its provider is no longer known.
+    await admin("DELETE", `/tenants/${tenant.tenantId}/integrations/${okta.id}`);
+    expect((await logged())[2]).toEqual([`${endpoint(okta).base}/Users/missing`, { id: okta.id, provider: null }]);
   });
 
   it("allowedProviders refuses a provider it does not list", async () => {

@@ -719,6 +719,52 @@ describe("several integrations", () => {
     expect(guide).toContain(`value="${oktaUrl}"`);
   });
 
+  it("shows each integration's failed requests on its own card, with hints in its provider's names", async () => {
+    const { tenantId, session, entra, okta, oktaId, oktaUrl, entraUrl } = await entraAndOkta();
+    // Failed requests are recorded after the response (waitUntil): this fetch waits for that.
+    const waiting = fetchWith({});
+    const atOkta = { token: okta, base: oktaUrl.replace(ORIGIN, "") };
+    const atEntra = { token: entra, base: entraUrl.replace(ORIGIN, "") };
+    expect(
+      (await scim(atOkta, "POST", "/Users", { body: { displayName: "No userName" }, fetch: waiting })).status,
+    ).toBe(400);
+    for (const expected of [201, 409]) {
+      const res = await scim(atEntra, "POST", "/Users", { body: { userName: "taken@two.example" }, fetch: waiting });
+      expect(res.status).toBe(expected);
+    }
+    // A row stored before the log recorded integrations is the legacy integration's.
+    await seedRows("failed_requests", [
+      { tenant_id: tenantId, at: Date.now(), method: "GET", path: `/scim/v2/${tenantId}/Users/gone`, status: 404 },
+    ]);
+    const pages = [
+      await (await view(session, "/integrations")).text(),
+      (await tenantPageOfConsole(tenantId)).replaceAll(`/console/tenants/${tenantId}`, `/portal/${tenantId}`),
+    ];
+    for (const page of pages) {
+      const oktaCard = cardOf(page, oktaId);
+      expect(failuresOn(oktaCard)).toBe("1");
+      expect(oktaCard).toContain("Okta sent a value that was refused");
+      expect(oktaCard).toContain("Provisioning → To App → attribute mappings");
+      expect(oktaCard).toContain("login (Okta username) → userName");
+      expect(oktaCard).not.toContain("userPrincipalName");
+      expect(oktaCard).not.toContain("already exists");
+      expect(oktaCard).toContain(`href="/portal/${tenantId}/activity"`);
+
+      const entraCard = cardOf(page, "azure-ad");
+      expect(failuresOn(entraCard)).toBe("2");
+      expect(entraCard).toContain("A user with this userName already exists");
+      expect(entraCard).toContain("Entra matches an existing user first by externalId");
+      expect(entraCard).toContain("search=taken%40two.example");
+      expect(entraCard).toContain("Entra referred to a user or group that is not here");
+      expect(entraCard).not.toContain("sent a value that was refused");
+    }
+    // The Activity page lists every integration's failures, each hint in its own provider's names.
+    const activity = await (await view(session, "/activity")).text();
+    expect(activity).toContain("Okta sent a value that was refused");
+    expect(activity).toContain("Entra matches an existing user first by externalId");
+    expect(activity).not.toContain("Entra sent a value that was refused");
+  });
+
   it("regenerates and disables the integration named in the path only", async () => {
     const { session, entra, okta, oktaId, oktaUrl, entraUrl } = await entraAndOkta();
     const oktaBase = oktaUrl.replace(ORIGIN, "");
@@ -747,6 +793,16 @@ describe("several integrations", () => {
     expect(page).toContain('id="integration-azure-ad"');
   });
 });
+
+/** One integration's card on an integrations page. */
+function cardOf(page: string, integrationId: string) {
+  const start = page.indexOf(`<section class="card" aria-labelledby="integration-${integrationId}">`);
+  expect(start).toBeGreaterThanOrEqual(0);
+  return page.slice(start, page.indexOf("</section>", start));
+}
+
+/** A card's count of failed requests in the last 24 hours. */
+const failuresOn = (card: string) => /<dt>Failed requests, 24 h<\/dt><dd>(\d+)<\/dd>/.exec(card)?.[1];
 
 /** A tenant's integrations page as the operator's console shows it. */
 async function tenantPageOfConsole(tenantId: string) {

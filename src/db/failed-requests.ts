@@ -1,10 +1,13 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import { runBatch } from "./batch";
 import type { TenantDb } from "./client";
 import { failedRequests } from "./schema";
 
 export interface FailedRequest {
   tenantId: string;
+  /** The integration whose SCIM endpoint was called. */
+  integrationId: string;
   tokenId: string;
   at: number;
   method: string;
@@ -26,10 +29,11 @@ export interface FailedRequest {
 export async function recordFailedRequest(db: TenantDb, row: FailedRequest, maxRows: number) {
   const same = sql`tenant_id = ${row.tenantId} AND fingerprint = ${row.fingerprint}`;
   await runBatch(db, [
-    sql`INSERT INTO ${failedRequests} (tenant_id, at, token_id, method, path, status, scim_type, detail, fingerprint,
-        count, first_at)
-      SELECT ${row.tenantId}, ${row.at}, ${row.tokenId}, ${row.method}, ${row.path}, ${row.status}, ${row.scimType},
-        ${row.detail}, ${row.fingerprint}, ${row.count} + coalesce(prev.count, 0), coalesce(prev.first_at, ${row.at})
+    sql`INSERT INTO ${failedRequests} (tenant_id, at, token_id, integration_id, method, path, status, scim_type, detail,
+        fingerprint, count, first_at)
+      SELECT ${row.tenantId}, ${row.at}, ${row.tokenId}, ${row.integrationId}, ${row.method}, ${row.path}, ${row.status},
+        ${row.scimType}, ${row.detail}, ${row.fingerprint}, ${row.count} + coalesce(prev.count, 0),
+        coalesce(prev.first_at, ${row.at})
       FROM (SELECT 1) LEFT JOIN (SELECT count, first_at FROM ${failedRequests} WHERE ${same} ORDER BY id DESC LIMIT 1) prev`,
     sql`DELETE FROM ${failedRequests} WHERE ${same} AND id < (SELECT max(id) FROM ${failedRequests} WHERE ${same})`,
     // On the (tenant_id, id) index: walks at most `maxRows` entries to find where the kept rows end.
@@ -37,6 +41,45 @@ export async function recordFailedRequest(db: TenantDb, row: FailedRequest, maxR
       WHERE tenant_id = ${row.tenantId} ORDER BY id DESC LIMIT 1 OFFSET ${maxRows})`,
   ]);
 }
+
+/** The integration whose endpoint failed: rows from before it was recorded (null) are the legacy integration's. */
+export const failureIntegration = (row: { integrationId: string | null }) => row.integrationId ?? LEGACY_INTEGRATION_ID;
+
+/** failureIntegration in SQL, to group and rank a tenant's failures by integration. */
+export const FAILURE_INTEGRATION = sql<string>`coalesce(${failedRequests.integrationId}, ${LEGACY_INTEGRATION_ID})`;
+
+/**
+ * Per integration, its failures seen since `since`. A row counts the repeats of one failure since its first; one that
+ * began before the window counts once (it was seen in the window, how often there is unknown), so the figure never
+ * overstates the window.
+ */
+export const failureCountsPerIntegration = (db: TenantDb, tenantId: string, since: number) =>
+  db
+    .select({
+      integrationId: FAILURE_INTEGRATION.as("failing_integration"),
+      failures: sql<number>`sum(CASE WHEN coalesce(${failedRequests.firstAt}, ${failedRequests.at}) >= ${since}
+        THEN ${failedRequests.count} ELSE 1 END)`
+        .mapWith(Number)
+        .as("failures"),
+    })
+    .from(failedRequests)
+    .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, since)))
+    .groupBy(FAILURE_INTEGRATION);
+
+/**
+ * Each integration's newest `each` failures seen since `since`, newest first: the tenant's rows of the window ranked
+ * per integration in one walk, whatever the number of integrations (a tenant's log holds a bounded number of rows).
+ */
+export const newestFailuresPerIntegration = (db: TenantDb, tenantId: string, since: number, each: number) =>
+  db
+    .select()
+    .from(failedRequests)
+    .where(
+      sql`${failedRequests.id} IN (SELECT id FROM (
+        SELECT id, row_number() OVER (PARTITION BY ${FAILURE_INTEGRATION} ORDER BY id DESC) AS nth
+        FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND at >= ${since}) WHERE nth <= ${each})`,
+    )
+    .orderBy(desc(failedRequests.id));
 
 export function listFailedRequests(db: TenantDb, tenantId: string, beforeId: number | undefined, limit: number) {
   return db

@@ -1,11 +1,12 @@
-import { and, eq, gte, isNull, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNull, ne, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ControlDb, TenantDb } from "./client";
+import { failureCountsPerIntegration, failureIntegration, newestFailuresPerIntegration } from "./failed-requests";
 import { listIntegrationRows } from "./integrations";
 import { moveOf } from "./moves";
 import { countLiveSessions } from "./portal";
 import { selectTenantQuotas, toQuotaRows } from "./quotas";
-import { accessTokens, failedRequests, groups, tenants, users } from "./schema";
+import { accessTokens, groups, tenants, users } from "./schema";
 import { PORTAL } from "./scope";
 import { listLiveTokens } from "./tokens";
 
@@ -20,16 +21,16 @@ const total = (name: string, value: SQL | SQLiteColumn) =>
  * What a tenant's integrations page shows, in two concurrent round trips (control and data database), whatever the
  * number of integrations: the tenant, its integrations with their live tokens and when each was last called; for an
  * operator only, its open portal sessions and its latest move; per integration, the users it manages (active,
- * inactive, adopted) and its groups; the tenant's failed requests since `failuresSince` (their rows do not name an
- * integration) and its quotas. Counting reads the tenant's directory users and groups once, grouped by the
- * integration managing them (no counter is kept per integration: every SCIM write would pay for a page seen now and
- * then).
+ * inactive, adopted), its groups, its failed requests since `failures.since` and the newest `failures.each` of them;
+ * the tenant's quotas. Counting reads the tenant's directory users, groups and the window's failures once each,
+ * grouped by the integration managing or called (no counter is kept per integration: every SCIM write would pay for
+ * a page seen now and then).
  */
 export async function readIntegrationStatus(
   { control: db, data }: { control: ControlDb; data: TenantDb },
   tenantId: string,
   now: number,
-  failuresSince: number,
+  failures: { since: number; each: number },
   operator: boolean,
 ) {
   const shared = [
@@ -69,21 +70,14 @@ export async function readIntegrationStatus(
       .from(groups)
       .where(eq(groups.tenantId, tenantId))
       .groupBy(groups.managedBy),
-    data
-      // A row counts repeats of one failure since its first; one that began before the window counts once (it
-      // was seen in the window, how often there is unknown), so the figure never overstates the day.
-      .select({
-        failures: total(
-          "failures",
-          sql`CASE WHEN coalesce(${failedRequests.firstAt}, ${failedRequests.at}) >= ${failuresSince} THEN ${failedRequests.count} ELSE 1 END`,
-        ),
-      })
-      .from(failedRequests)
-      .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, failuresSince))),
+    failureCountsPerIntegration(data, tenantId, failures.since),
+    newestFailuresPerIntegration(data, tenantId, failures.since, failures.each),
     selectTenantQuotas(data, tenantId),
   ]);
-  const [{ found, rows, tokens, calls, operator: forOperator }, [provisioned, groupCounts, [failures], [quotas]]] =
-    await Promise.all([controlReads, dataReads]);
+  const [
+    { found, rows, tokens, calls, operator: forOperator },
+    [provisioned, groupCounts, failureCounts, newestFailures, [quotas]],
+  ] = await Promise.all([controlReads, dataReads]);
   const [tenant] = found;
   if (!tenant) return null;
   return {
@@ -94,8 +88,9 @@ export async function readIntegrationStatus(
       lastCalledAt: calls.find((call) => call.integrationId === integration.id)?.lastCalledAt ?? null,
       users: provisioned.find((row) => row.integrationId === integration.id) ?? { active: 0, inactive: 0, adopted: 0 },
       groups: groupCounts.find((row) => row.integrationId === integration.id)?.groups ?? 0,
+      failures: failureCounts.find((row) => row.integrationId === integration.id)?.failures ?? 0,
+      newestFailures: newestFailures.filter((row) => failureIntegration(row) === integration.id),
     })),
-    failures: failures?.failures ?? 0,
     quotas: toQuotaRows(quotas),
     /**
      * For an operator, else null: open customer portal sessions (the operator can end them) and the tenant's latest

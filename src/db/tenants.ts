@@ -44,6 +44,12 @@ export async function findTenantWithIntegrations(db: ControlDb, id: string) {
 export const providersById = (rows: readonly { id: string; provider: Provider }[]) =>
   new Map(rows.map((row) => [row.id, row.provider] as const));
 
+/** An integration as the admin API and the export name it, by id: its provider null once it was removed. */
+export const integrationRef = (id: string, providers: Map<string, Provider>) => ({
+  id,
+  provider: providers.get(id) ?? null,
+});
+
 /** Tenants (not deleted) per database. */
 export async function tenantCounts(db: ControlDb) {
   const rows = await db

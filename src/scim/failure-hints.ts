@@ -109,6 +109,12 @@ export function failureHint(f: FailureFacts, provider: Provider = "entra"): Fail
   };
 }
 
+/** A failed request with its hint, in the words of the provider of the integration it was made to. */
+export const withHint = <R extends FailureFacts>(row: R, provider: Provider) => ({
+  ...row,
+  hint: failureHint(row, provider),
+});
+
 /** ": <source> → userName" when the provider documents where its userName comes from; nothing otherwise. */
 function userNameFrom(provider: Provider) {
   const [source] = mappingsFor("userName", provider)[0] ?? [];

@@ -7,11 +7,14 @@ import {
   type LogQuery,
   type UserPosition,
 } from "../db/directory";
+import { failureIntegration } from "../db/failed-requests";
 import { groupsWithCounts } from "../db/groups";
 import { lastCall } from "../db/integration-status";
+import { listIntegrationRows } from "../db/integrations";
+import { providersById } from "../db/tenants";
 import { listLiveTokens } from "../db/tokens";
 import { fromBase64Url, toBase64Url } from "../lib/base64";
-import { failureHint } from "../scim/failure-hints";
+import { withHint } from "../scim/failure-hints";
 import { fold } from "../scim/fold";
 import type { ResourceDocument } from "../scim/resource-input";
 import { workEmailValue } from "../scim/users";
@@ -111,9 +114,10 @@ export interface ActivityQuery {
 }
 
 /**
- * The provisioning history and the failed requests (each with its hint), newest first, whether Entra uses the
- * current token, and (for the operator, `withWebhooks`) webhook delivery health: two concurrent round trips, to the
- * tenant's data database (the logs) and to the control database (tokens, webhooks).
+ * The provisioning history and the failed requests (each with its hint, in the words of the provider of the
+ * integration it was made to), newest first, whether Entra uses the current token, and (for the operator,
+ * `withWebhooks`) webhook delivery health: two concurrent round trips, to the tenant's data database (the logs) and
+ * to the control database (integrations, tokens, webhooks).
  */
 export async function getActivity(
   ctx: OperatorContext,
@@ -124,15 +128,20 @@ export async function getActivity(
   const tenantId = tenant.id;
   const data = dataOf(ctx, tenant);
   const window: Omit<LogQuery, "beforeId"> = { since: query.since, limit: DIRECTORY_PAGE };
-  const tokens = [listLiveTokens(ctx.db, tenantId, ctx.now), lastCall(ctx.db, tenantId)] as const;
+  const control = [
+    listIntegrationRows(ctx.db, tenantId),
+    listLiveTokens(ctx.db, tenantId, ctx.now),
+    lastCall(ctx.db, tenantId),
+  ] as const;
   // Webhook health only for the operator, who is shown it.
-  const [[audit, failures], [[current], [call], states, endpoints]] = await Promise.all([
+  const [[audit, failures], [integrations, [current], [call], states, endpoints]] = await Promise.all([
     data.batch([
       auditPage(data, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
       failurePage(data, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
     ]),
-    withWebhooks ? ctx.db.batch([...tokens, ...webhookHealthReads(ctx, tenantId)]) : ctx.db.batch(tokens),
+    withWebhooks ? ctx.db.batch([...control, ...webhookHealthReads(ctx, tenantId)]) : ctx.db.batch(control),
   ]);
+  const providers = providersById(integrations);
   const pageOf = <T extends { id: number }>(rows: T[]) => ({
     rows: rows.slice(0, DIRECTORY_PAGE),
     next: rows.length > DIRECTORY_PAGE ? (rows[DIRECTORY_PAGE - 1]?.id ?? null) : null,
@@ -140,7 +149,11 @@ export async function getActivity(
   const failed = pageOf(failures);
   return {
     audit: pageOf(audit),
-    failures: { ...failed, rows: failed.rows.map((row) => ({ ...row, hint: failureHint(row) })) },
+    // A removed integration's provider is unknown: its hints claim nothing of any directory's ways.
+    failures: {
+      ...failed,
+      rows: failed.rows.map((row) => withHint(row, providers.get(failureIntegration(row)) ?? "scim")),
+    },
     unusedToken: unusedToken(current, call?.lastCalledAt ?? null, ctx.now),
     webhooks: states && endpoints ? webhookHealth(states, endpoints) : null,
   };

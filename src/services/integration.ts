@@ -13,6 +13,7 @@ import { outboxRow } from "../db/relay";
 import { unmatchedBySource } from "../db/takeover";
 import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
+import { withHint } from "../scim/failure-hints";
 import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, PROVIDERS, type Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
@@ -272,27 +273,31 @@ function tokenStanding<T extends { expiresAt: number }>([current, ...inGrace]: T
 }
 
 const DAY_MS = 86_400_000;
+/** The failures an integration's card lists, newest first; the Activity page has them all. */
+const NEWEST_FAILURES_SHOWN = 3;
 
 /**
  * Everything a tenant's integrations page shows: whether integrations are on, and per integration its tokens, when
- * its directory last called and what it provisions; the tenant's failures of the last 24 hours and its quota
- * notices; for an operator (`operator`), also what only the console's panel shows: the customer's open sessions, the
- * latest move, the databases it could move to. One read of each database, however many integrations there are.
+ * its directory last called, what it provisions, and its failures of the last 24 hours (the newest with their hints,
+ * in its provider's words); the tenant's quota notices; for an operator (`operator`), also what only the console's
+ * panel shows: the customer's open sessions, the latest move, the databases it could move to. One read of each
+ * database, however many integrations there are.
  */
 export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlacement, operator: boolean) {
   const status = await readIntegrationStatus(
     { control: ctx.db, data: dataOf(ctx, tenant) },
     tenant.id,
     ctx.now,
-    ctx.now - DAY_MS,
+    { since: ctx.now - DAY_MS, each: NEWEST_FAILURES_SHOWN },
     operator,
   );
   if (!status) throw tenantNotFound();
   return {
     ...status,
-    integrations: status.integrations.map(({ integration, tokens, ...seen }) => ({
+    integrations: status.integrations.map(({ integration, tokens, newestFailures, ...seen }) => ({
       ...integrationView(integration, tokens, ctx.now),
       ...seen,
+      newestFailures: newestFailures.map((row) => withHint(row, integration.provider)),
     })),
     quotaNotices: quotaNotices(status.quotas),
     operator: status.operator && { ...status.operator, databases: ctx.databases.names },

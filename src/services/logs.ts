@@ -1,20 +1,29 @@
 import { listAuditEvents } from "../db/audit";
-import { listFailedRequests, recordFailedRequest } from "../db/failed-requests";
+import { failureIntegration, listFailedRequests, recordFailedRequest } from "../db/failed-requests";
+import { integrationRef } from "../db/tenants";
 import { sha256Hex } from "../lib/digest";
-import type { OperatorContext, TenantContext } from "./context";
-import { readInTenant } from "./tenants";
+import type { OperatorContext, ScimContext } from "./context";
+import { readInTenant, readInTenantWithProviders } from "./tenants";
 
 /** A tenant's audit trail, newest first, keyset-paged on the row id (`limit + 1` rows). */
 export const listAudit = (ctx: OperatorContext, tenantId: string, beforeId: number | undefined, limit: number) =>
   readInTenant(ctx, tenantId, (db) => listAuditEvents(db, tenantId, beforeId, limit));
 
-/** A tenant's failed SCIM requests, newest first, keyset-paged on the row id (`limit + 1` rows). */
-export const listRequestFailures = (
+/**
+ * A tenant's failed SCIM requests, newest first, keyset-paged on the row id (`limit + 1` rows), each with the
+ * integration whose endpoint failed (its provider read with the tenant, in the same control statement).
+ */
+export async function listRequestFailures(
   ctx: OperatorContext,
   tenantId: string,
   beforeId: number | undefined,
   limit: number,
-) => readInTenant(ctx, tenantId, (db) => listFailedRequests(db, tenantId, beforeId, limit));
+) {
+  const { rows, providers } = await readInTenantWithProviders(ctx, tenantId, (db) =>
+    listFailedRequests(db, tenantId, beforeId, limit),
+  );
+  return rows.map((row) => ({ ...row, integration: integrationRef(failureIntegration(row), providers) }));
+}
 
 /** Longest `detail` kept: enough to diagnose, bounded so a failing job cannot fill the log with text. */
 export const MAX_DETAIL_LENGTH = 500;
@@ -34,17 +43,20 @@ const recent = new Map<string, { writtenAt: number; pending: number }>();
 const MAX_REMEMBERED = 4 * MAX_FAILED_REQUEST_ROWS;
 
 /**
- * Records a SCIM request that failed, for an operator diagnosing a quarantined Entra job: what was asked and what
- * was answered, never bodies or headers, each field bounded. Identical failures aggregate into one row; the log
- * holds at most MAX_FAILED_REQUEST_ROWS rows per tenant, the oldest giving way.
+ * Records a SCIM request that failed, for an operator diagnosing a quarantined Entra job and for the integration's
+ * card: what was asked of which integration and what was answered, never bodies or headers, each field bounded.
+ * Identical failures aggregate into one row; the log holds at most MAX_FAILED_REQUEST_ROWS rows per tenant, the
+ * oldest giving way.
  */
 export async function recordRequestFailure(
-  ctx: Omit<TenantContext, "actor"> & { tokenId: string },
+  ctx: Pick<ScimContext, "db" | "tenantId" | "integrationId" | "now"> & { tokenId: string },
   failure: { method: string; path: string; status: number; scimType?: string; detail?: string },
 ) {
   const path = bounded(failure.path, MAX_LOGGED_PATH_LENGTH);
   const detail = failure.detail === undefined ? null : bounded(failure.detail, MAX_DETAIL_LENGTH);
-  // A prefix of the digest is plenty to tell failures apart within one tenant's log.
+  // A prefix of the digest is plenty to tell failures apart within one tenant's log. The path names the
+  // integration (its own /i/ URL, or the tenant's for the legacy one), so a row from before the integration was
+  // recorded keeps aggregating its repeats.
   const parts = [ctx.tenantId, failure.method, path, failure.status, failure.scimType, detail];
   const fingerprint = (await sha256Hex(JSON.stringify(parts))).slice(0, 16);
   const seen = recent.get(fingerprint);
@@ -58,6 +70,7 @@ export async function recordRequestFailure(
     ctx.db,
     {
       tenantId: ctx.tenantId,
+      integrationId: ctx.integrationId,
       tokenId: ctx.tokenId,
       at: ctx.now,
       method: failure.method,

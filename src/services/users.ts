@@ -1,5 +1,6 @@
 import { PORTAL } from "../db/scope";
 import { transfer } from "../db/takeover";
+import { integrationRef } from "../db/tenants";
 import {
   countUsers,
   deleteUser as deleteUserRow,
@@ -221,7 +222,7 @@ function withOwner<R extends { managedBy: string }>(row: R, providers: Map<strin
 
 /** The integration that manages a resource (`managed_by`), as the admin API and the export name it; null: the product's. */
 export const integrationOf = (managedBy: string, providers: Map<string, Provider>) =>
-  managedBy === PORTAL ? null : { id: managedBy, provider: providers.get(managedBy) ?? null };
+  managedBy === PORTAL ? null : integrationRef(managedBy, providers);
 
 export type OwnedUser = ReturnType<typeof withOwner<UserRecordRow>>;
 type UserRecordRow = Awaited<ReturnType<typeof findUser>> & {};

@@ -158,6 +158,64 @@ describe("the seed's flow", () => {
     await context.close();
   });
 
+  it("regenerates and disables an added Okta integration from its own card, leaving Entra's alone", async () => {
+    const { tenantId, url } = await tenantWithLink("Two Directories");
+    const { context, cspViolations } = await newContext(browser);
+    const page = await context.newPage();
+    await redeem(page, url);
+
+    /** Add integration → the provider → Apply: its URL and token, read from the page, then back to the cards. */
+    async function add(provider: string) {
+      await page.getByRole("link", { name: "Add integration" }).click();
+      await page.getByLabel(provider).check();
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect.poll(() => page.getByRole("heading", { name: "Integration added" }).isVisible()).toBe(true);
+      const added = { url: await fieldValue(page, "scim-url"), token: await fieldValue(page, "access-token") };
+      await page.getByRole("link", { name: "Done" }).click();
+      return added;
+    }
+    const entra = await add("Microsoft Entra ID (formerly Azure Active Directory)");
+    const okta = await add("Okta");
+    expect(entra.url).toBe(`${origin()}/scim/v2/${tenantId}`);
+    expect(okta.url).toMatch(new RegExp(`^${entra.url}/i/okta-[0-9a-f]{6}$`));
+    const works = async (at: { url: string }, token: string) =>
+      (await scim(at.url, token, "GET", "/Users?count=1")).status;
+    expect(await works(okta, okta.token)).toBe(200);
+
+    // Each card is a region named by its heading; the actions are the Okta card's own.
+    const oktaCard = page.getByRole("region", { name: "Okta", exact: true });
+    const entraCard = page.getByRole("region", { name: "Microsoft Entra ID", exact: true });
+    await oktaCard.getByRole("link", { name: "Regenerate access token" }).click();
+    await expect.poll(() => page.getByText("For Okta.").isVisible()).toBe(true);
+    await expect.poll(() => page.getByLabel("Stop the old token now").isChecked()).toBe(true);
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "New access token" }).isVisible()).toBe(true);
+    expect(await fieldValue(page, "scim-url")).toBe(okta.url);
+    const fresh = await fieldValue(page, "access-token");
+    expect(await works(okta, okta.token)).toBe(401);
+    expect(await works(okta, fresh)).toBe(200);
+    expect(await works(entra, entra.token)).toBe(200);
+
+    await page.getByRole("link", { name: "Done" }).click();
+    await oktaCard.getByRole("link", { name: "Disable integration" }).click();
+    await expect.poll(() => page.getByText("Provisioning from Okta stops.").isVisible()).toBe(true);
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "Disable integration" }).click();
+    await expect.poll(() => page.getByText("Integration disabled.").isVisible()).toBe(true);
+    expect(await works(okta, fresh)).toBe(401);
+    expect(await works(entra, entra.token)).toBe(200);
+    // Okta's card is gone; Entra's is as it was: enabled, its own URL, its actions.
+    expect(await oktaCard.count()).toBe(0);
+    await expect.poll(() => entraCard.getByText("Enabled", { exact: true }).isVisible()).toBe(true);
+    expect(await entraCard.locator("#scim-url-azure-ad").inputValue()).toBe(entra.url);
+    expect(await entraCard.getByRole("link", { name: "Regenerate access token" }).isVisible()).toBe(true);
+    await expectAccessible(page);
+
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
   it("works without script, except the copy buttons, which are not offered", async () => {
     const { url } = await tenantWithLink("Scriptless");
     const { context } = await newContext(browser, { javaScriptEnabled: false });

@@ -5,7 +5,7 @@ import { listAudit, listRequestFailures } from "../../services/logs";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
 import { queryOf } from "./validate";
-import { iso, ListQuery, listBody, numericCursor } from "./wire";
+import { IntegrationRefWire, iso, ListQuery, listBody, numericCursor } from "./wire";
 
 const AuditEntry = v.strictObject({
   id: v.number(),
@@ -21,6 +21,10 @@ const FailureEntry = v.strictObject({
   at: Instant,
   firstAt: Instant,
   tokenId: v.nullable(v.string()),
+  integration: v.pipe(
+    IntegrationRefWire,
+    v.description("The integration whose SCIM URL was called; entries from before integrations: the legacy one"),
+  ),
   method: v.string(),
   path: v.string(),
   status: v.number(),
@@ -58,10 +62,14 @@ const toAuditEntry = ({ tenantId: _, relayId: __, at, ...entry }: AuditRow): v.I
 });
 
 type FailureRow = Awaited<ReturnType<typeof listRequestFailures>>[number];
-/** A failed-request row as operators read it: how often the same failure happened, and from when to when. */
+/**
+ * A failed-request row as operators read it: how often the same failure happened, from when to when, and the
+ * integration it was of (the stored id, null before it was recorded, is in `integration`).
+ */
 const toFailureEntry = ({
   tenantId: _,
   fingerprint: __,
+  integrationId: ___,
   at,
   firstAt,
   ...entry

@@ -1,12 +1,11 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { PROVIDER_IDS } from "../../scim/providers";
 import { createPortalUser, getTenantUser, listTenantUsers, type OwnedUser } from "../../services/users";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
 import { jsonBody, queryOf } from "./validate";
-import { iso, ListQuery, listBody } from "./wire";
+import { IntegrationRefWire, iso, ListQuery, listBody } from "./wire";
 
 const CreateUser = v.object({
   email: v.pipe(v.string(), v.trim(), v.email("must be an email address"), v.maxLength(320)),
@@ -22,12 +21,7 @@ const AdminUser = v.strictObject({
     v.picklist(["portal", "azure-ad"]),
     v.description("`azure-ad` for a user any directory manages (as before several could); `integration` says which"),
   ),
-  integration: v.nullable(
-    v.strictObject({
-      id: v.string(),
-      provider: v.pipe(v.nullable(v.picklist(PROVIDER_IDS)), v.description("null: the integration was removed")),
-    }),
-  ),
+  integration: v.nullable(IntegrationRefWire),
   active: v.boolean(),
   createdAt: Instant,
   updatedAt: Instant,

@@ -19,6 +19,12 @@ const QuotaState = v.strictObject({
   source: v.picklist(["tenant", "deployment"]),
 });
 
+/** The integration a user or a failed request belongs to (db/tenants.ts `integrationRef`). */
+export const IntegrationRefWire = v.strictObject({
+  id: v.string(),
+  provider: v.pipe(v.nullable(v.picklist(PROVIDER_IDS)), v.description("null: the integration was removed")),
+});
+
 /** A tenant as lists show it. */
 export const TenantWire = v.strictObject({
   id: v.string(),

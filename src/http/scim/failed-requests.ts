@@ -7,14 +7,14 @@ import { recordRequestFailure } from "../../services/logs";
 export const failedRequestLog = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (c.res.status < 400) return;
-  const { db, now, tenantId, tokenId } = c.var;
+  const { db, now, tenantId, integrationId, tokenId } = c.var;
   const response = c.res.clone();
   const url = new URL(c.req.url);
   c.executionCtx.waitUntil(
     (async () => {
       const body = await response.json<{ scimType?: string; detail?: string }>().catch(() => ({}) as never);
       await recordRequestFailure(
-        { db, tenantId, tokenId, now },
+        { db, tenantId, integrationId, tokenId, now },
         {
           method: c.req.method,
           path: url.pathname + url.search,

@@ -1,6 +1,7 @@
 import type { getActivity } from "../../../services/directory";
 import type { WebhookHealth } from "../../../services/webhooks";
 import { AuditTable } from "./directory";
+import { FailureList } from "./failures";
 import { Page, type SessionFrame, When } from "./layout";
 
 type Activity = Awaited<ReturnType<typeof getActivity>>;
@@ -98,34 +99,7 @@ export function ActivityPage({
         {failures.rows.length === 0 ? (
           <p class="muted">No failed requests in this window.</p>
         ) : (
-          <ul class="failures">
-            {failures.rows.map((row) => (
-              <li>
-                <p>
-                  <strong>{row.hint.title}</strong>{" "}
-                  <span class="muted">
-                    {row.count > 1 ? `${row.count} times, last ` : ""}
-                    <When at={row.at} />
-                  </span>
-                </p>
-                <p>
-                  <code>
-                    {row.method} {row.path}
-                  </code>{" "}
-                  → {row.status}
-                  {row.scimType ? ` ${row.scimType}` : ""}
-                </p>
-                <p>{row.hint.advice}</p>
-                {row.hint.name && (
-                  <p>
-                    <a href={frame.paths.users(`?${new URLSearchParams({ search: row.hint.name })}`)}>
-                      Find “{row.hint.name}” among the users
-                    </a>
-                  </p>
-                )}
-              </li>
-            ))}
-          </ul>
+          <FailureList rows={failures.rows} paths={frame.paths} />
         )}
         {more.failures && (
           <a class="button secondary" href={more.failures}>

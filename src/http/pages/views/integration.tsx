@@ -4,6 +4,7 @@ import type { IntegrationStatus, RegenerationPreview } from "../../../services/i
 import type { Quota } from "../../../services/quotas";
 import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
+import { FailureList } from "./failures";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 
 interface FramedProps {
@@ -100,14 +101,6 @@ export function IntegrationsPage({
           regenerate the tokens here.
         </div>
       )}
-      {any && (
-        <dl class="stats">
-          <div>
-            <dt>Failed requests, 24 h</dt>
-            <dd>{status.failures}</dd>
-          </div>
-        </dl>
-      )}
       {status.integrations.map((integration) => (
         <IntegrationCard
           integration={integration}
@@ -194,7 +187,10 @@ function QuotaNotice({ quota, percent, used, limit }: IntegrationStatus["quotaNo
 
 type ShownIntegration = IntegrationStatus["integrations"][number];
 
-/** One integration's card: its badge, and while integrations are on, its warnings, counts, token and actions. */
+/**
+ * One integration's card: its badge, and while integrations are on, its warnings, counts, its latest failed requests
+ * with what to do (in its provider's words), its token and actions.
+ */
 function IntegrationCard({
   integration: shown,
   all,
@@ -262,7 +258,20 @@ function IntegrationCard({
               <dt>Groups</dt>
               <dd>{shown.groups}</dd>
             </div>
+            <div>
+              <dt>Failed requests, 24 h</dt>
+              <dd>{shown.failures}</dd>
+            </div>
           </dl>
+          {shown.newestFailures.length > 0 && (
+            <>
+              <h3>Latest failed requests</h3>
+              <FailureList rows={shown.newestFailures} paths={paths} />
+              <p>
+                <a href={paths.activity()}>All failed requests</a>
+              </p>
+            </>
+          )}
           <dl class="facts">
             <dt>Last call from the directory</dt>
             <dd>
