@@ -49,6 +49,7 @@ describe("tenants", () => {
       integrationsEnabled: false,
       azureAdEnabled: false,
       allowedProviders: null,
+      verifiedDomains: null,
       database: expect.stringMatching(/^DATA_[12]$/),
       createdAt: expect.any(String),
       updatedAt: created.createdAt,

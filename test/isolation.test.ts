@@ -125,6 +125,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/integrations/{i}"],
   ["PATCH", "/admin/tenants/{t}/integrations/{i}", { paused: true }],
   ["POST", "/admin/tenants/{t}/integrations/{i}/token", {}],
+  ["POST", "/admin/tenants/{t}/integrations/{i}/takeover/preview", {}],
   ["DELETE", "/admin/tenants/{t}/integrations/{i}"],
   ["GET", "/admin/tenants/{t}/audit"],
   ["GET", "/admin/tenants/{t}/requests"],

@@ -903,6 +903,70 @@ describe("a failure after the change was saved", () => {
 });
 
 /** Every signed-in portal route (GET pages and form posts), checked against the router below. */
+describe("moving from another directory", () => {
+  /** A tenant whose Okta integration (added through the admin API) provisioned two users, and a portal session. */
+  async function oktaTenant() {
+    const tenantId = await newTenant("Moving <Directories>");
+    const res = await admin("POST", `/tenants/${tenantId}/integrations`, { body: { provider: "okta" } });
+    const okta = await res.json<{ id: string; token: string; scimBaseUrl: string }>();
+    const base = new URL(okta.scimBaseUrl).pathname;
+    const users = [];
+    for (const name of ["ada", "grace"]) {
+      const body = { userName: `${name}@contoso.com`, externalId: `00u-${name}`, active: true };
+      const created = await scim({ token: okta.token, base }, "POST", "/Users", { body });
+      users.push({ ...(await created.json<{ id: string }>()), userName: body.userName });
+    }
+    const session = await signIn((await mintLink(tenantId)).url);
+    return { tenantId, okta, session, users };
+  }
+
+  it("Add integration asks before the credentials; the new directory takes over, and its card counts what is left", async () => {
+    const { okta, session, users } = await oktaTenant();
+    const form = await (await view(session, "/integrations/new")).text();
+    expect(form).toContain("Moving from another directory?");
+    expect(form).toContain(`name="from" value="${okta.id}"`);
+    expect(form).toContain("Yes, it replaces Okta");
+    const added = await submit(session, "/integrations", { provider: "entra", seen: okta.id, from: okta.id });
+    expect(added.status).toBe(200);
+    const entra = { token: tokenOf(await added.text()), base: `/scim/v2/${session.tenantId}` };
+    const listed = await (await admin("GET", `/tenants/${session.tenantId}/integrations`)).json<{ items: object[] }>();
+    expect(listed.items).toContainEqual(expect.objectContaining({ id: "azure-ad", takesOverFrom: okta.id }));
+    const card = async () => (await (await view(session, "/integrations")).text()).replaceAll(/\s+/g, " ");
+    expect(await card()).toContain("Okta: 2 users and 0 groups not found here yet");
+    // Entra's matching finds Ada: she is Entra's now, and one user is left.
+    const ada = users[0] as (typeof users)[0];
+    const found = await scim(entra, "GET", `/Users?filter=${encodeURIComponent(`userName eq "${ada.userName}"`)}`);
+    expect((await found.json<{ totalResults: number }>()).totalResults).toBe(1);
+    expect(await card()).toContain("Okta: 1 user and 0 groups not found here yet");
+  });
+
+  it("disabling the directory being replaced names the users nobody matched and asks what becomes of them", async () => {
+    const { tenantId, okta, session, users } = await oktaTenant();
+    const entra = await admin("POST", `/tenants/${tenantId}/integrations`, {
+      body: { provider: "entra", takesOverFrom: okta.id },
+    });
+    const taker = await entra.json<{ token: string; scimBaseUrl: string }>();
+    const ada = users[0] as (typeof users)[0];
+    const grace = users[1] as (typeof users)[0];
+    const takerScim = { token: taker.token, base: new URL(taker.scimBaseUrl).pathname };
+    expect((await scim(takerScim, "GET", `/Users/${ada.id}`)).status).toBe(200);
+
+    const page = (await (await view(session, `/integrations/${okta.id}/disable`)).text()).replaceAll(/\s+/g, " ");
+    expect(page).toContain("1 user was not found in Microsoft Entra ID");
+    expect(page).toContain(`<li>${grace.userName}</li>`);
+    expect(page).not.toContain(`<li>${ada.userName}</li>`);
+    expect(page).toContain('name="unmatched" value="deactivate" checked');
+    // A form without the decision (sent before the page said there was one) is refused, and changes nothing.
+    expect((await submit(session, `/integrations/${okta.id}/disable`, {})).status).toBe(409);
+    const disabled = await submit(session, `/integrations/${okta.id}/disable`, { unmatched: "deactivate" });
+    expect(disabled.status).toBe(303);
+    const owner = async (id: string) =>
+      (await admin("GET", `/tenants/${tenantId}/users/${id}`)).json<{ active: boolean; integration: unknown }>();
+    expect(await owner(grace.id)).toMatchObject({ active: false, integration: null });
+    expect(await owner(ada.id)).toMatchObject({ active: true, integration: { provider: "entra" } });
+  });
+});
+
 const PORTAL_TENANT_ROUTES: ["GET" | "POST", string][] = [
   ["GET", ""],
   ["GET", "/integrations"],

@@ -1,5 +1,6 @@
 import { and, count, eq, inArray, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../events/registry";
+import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
 import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
@@ -195,14 +196,21 @@ function effectOf(
   unapplied: SQL,
 ): { writes: Statement[]; done?: SQL; walked?: SQL } {
   if ("releaseManagedUsers" in effect) return release(db, ctx, effect, unapplied);
-  const { limits, verifiedDomains } = effect;
-  return {
-    writes: [
-      ...(limits ? [setTenantLimits(ctx.tenantId, limits, unapplied)] : []),
-      ...(verifiedDomains !== undefined ? [setVerifiedDomains(ctx.tenantId, verifiedDomains, unapplied)] : []),
-    ],
-  };
+  if (isSettings(effect)) {
+    const { limits, verifiedDomains } = effect;
+    return {
+      writes: [
+        ...(limits ? [setTenantLimits(ctx.tenantId, limits, unapplied)] : []),
+        ...(verifiedDomains !== undefined ? [setVerifiedDomains(ctx.tenantId, verifiedDomains, unapplied)] : []),
+      ],
+    };
+  }
+  // An effect a later version wrote: applying nothing would drop it, so the entry waits (and is reported).
+  return unhandled(effect);
 }
+
+/** Settings name at least one of their keys (an effect with neither is none this version knows). */
+const isSettings = (effect: RelayEffect): effect is TenantSettings => "limits" in effect || "verifiedDomains" in effect;
 
 /** An integration's users handed back to the product, one chunk per batch (deactivated, when the effect says so). */
 function release(

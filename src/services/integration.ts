@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import { readIntegrationStatus } from "../db/integration-status";
 import {
@@ -10,7 +10,7 @@ import {
 } from "../db/integrations";
 import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
-import { unmatchedBySource } from "../db/takeover";
+import { type Unmatched, unmatchedBySource } from "../db/takeover";
 import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
 import { withHint } from "../scim/failure-hints";
@@ -84,18 +84,27 @@ const eventIntegration = (integration: Pick<IntegrationRow, "id" | "provider">) 
   integration: { id: integration.id, provider: integration.provider },
 });
 
-/** Creates the legacy integration (`azure-ad`, an Entra one) and its first token, in one batch. */
-export async function createIntegration(ctx: IssuingContext, tenantId: string, ttlSeconds: number) {
-  const found = await findTenantWithIntegration(ctx.db, tenantId, LEGACY_INTEGRATION_ID);
+/**
+ * Creates the legacy integration (`azure-ad`, an Entra one) and its first token, in one batch, taking over from
+ * `takesOverFrom` when given (the portal's Add integration).
+ */
+export async function createIntegration(
+  ctx: IssuingContext,
+  tenantId: string,
+  ttlSeconds: number,
+  takesOverFrom?: string,
+) {
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
-  if (found.integration) {
+  if (found.integrations.some((i) => i.id === LEGACY_INTEGRATION_ID)) {
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
+  if (takesOverFrom !== undefined) requireTakeoverSource(found.integrations, LEGACY_INTEGRATION_ID, takesOverFrom);
   const integration = {
     id: LEGACY_INTEGRATION_ID,
     provider: "entra",
     name: PROVIDERS.entra.name,
-    takesOverFrom: null,
+    takesOverFrom: takesOverFrom ?? null,
   } as const;
   return setUp(ctx, found.tenant, integration, ttlSeconds);
 }
@@ -147,15 +156,18 @@ async function setUp(
 
 /**
  * What Add integration offers: the providers the tenant allows, in the registry's order (Microsoft Entra ID first,
- * the seed's flow), and the integrations it has now, which the form sends back (`applyIntegration`'s `seen`).
+ * the seed's flow), the directories the new one could take over from (those no other takes over from already), and
+ * the integrations it has now, which the form sends back (`applyIntegration`'s `seen`).
  */
 export async function integrationChoices(ctx: OperatorContext, tenantId: string) {
   const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
   const { allowedProviders } = found.tenant;
+  const takenOver = new Set(found.integrations.map((integration) => integration.takesOverFrom));
   return {
     enabled: found.tenant.azureAdEnabled,
     providers: PROVIDER_IDS.filter((provider) => allowedProviders === null || allowedProviders.includes(provider)),
+    sources: found.integrations.filter((integration) => !takenOver.has(integration.id)),
     seen: found.integrations.map((integration) => integration.id),
   };
 }
@@ -173,6 +185,7 @@ export async function applyIntegration(
   provider: Provider,
   ttlSeconds: number,
   seen: readonly string[],
+  takesOverFrom?: string,
 ) {
   const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
@@ -181,9 +194,27 @@ export async function applyIntegration(
     throw new AdminError("integration_exists", "The tenant's integrations changed since this form was shown.");
   }
   return provider === "entra" && !ids.includes(LEGACY_INTEGRATION_ID)
-    ? createIntegration(ctx, tenantId, ttlSeconds)
-    : addIntegration(ctx, tenantId, { provider }, ttlSeconds);
+    ? createIntegration(ctx, tenantId, ttlSeconds, takesOverFrom)
+    : addIntegration(ctx, tenantId, { provider, takesOverFrom }, ttlSeconds);
 }
+
+/**
+ * What Disable integration confirms beforehand: the integration, and when another directory takes over from it,
+ * that one and the users it still manages, which nobody matched (removeIntegration asks what becomes of them).
+ */
+export async function removalPreview(ctx: OperatorContext, tenantId: string, integrationId: string) {
+  const found = await findTenantWithIntegrations(ctx.db, tenantId);
+  if (!found) throw tenantNotFound();
+  const integration = found.integrations.find((i) => i.id === integrationId);
+  if (!integration) throw integrationMissing(integrationId);
+  const taker = found.integrations.find((i) => i.takesOverFrom === integrationId) ?? null;
+  if (!taker) return { tenant: found.tenant, integration, taker, unmatched: null };
+  const scope = { tenantId, source: integrationId };
+  const { users } = await unmatchedBySource(dataOf(ctx, found.tenant), scope, { users: [], groups: [] });
+  return { tenant: found.tenant, integration, taker, unmatched: users };
+}
+
+export type RemovalPreview = Awaited<ReturnType<typeof removalPreview>>;
 
 /**
  * The integration and its tokens: the current one is the newest live token; older live ones are in a grace period.
@@ -381,7 +412,7 @@ export type UnmatchedUsers = "keep" | "deactivate";
  * product, none deleted, in the relay's chunks. Another integration's tokens and users are not touched.
  *
  * Removing a directory another takes over from ends that takeover: what the taker matched is the taker's already,
- * and the users nobody matched are reported (the answer, the audit row and `integration.takeover_ended`). They are
+ * and the users nobody matched are reported (the refusal below, the audit row and `integration.takeover_ended`). They are
  * never left active without a decision: while there are any, the removal is refused unless `unmatched` says whether
  * to hand them back active (`keep`) or deactivated (`deactivate`, each with its `user.deactivated`).
  */
@@ -391,40 +422,28 @@ export async function removeIntegration(
   integrationId = LEGACY_INTEGRATION_ID,
   unmatched?: UnmatchedUsers,
 ) {
-  const found = await findTenantWithIntegrations(ctx.db, tenantId);
-  if (!found) throw tenantNotFound();
-  const integration = found.integrations.find((i) => i.id === integrationId);
-  if (!integration) throw integrationMissing(integrationId);
-  const taker = found.integrations.find((i) => i.takesOverFrom === integrationId);
-  const left = taker ? await leftBehind(ctx, found.tenant, integrationId, taker.id, unmatched) : null;
+  const { tenant, integration, taker, unmatched: left } = await removalPreview(ctx, tenantId, integrationId);
+  if (taker && left && left.count > 0 && unmatched === undefined) {
+    throw new AdminError(
+      "takeover_unmatched",
+      `${left.count} users of "${integrationId}" were not matched by "${taker.id}", which takes over from it ` +
+        `(first: ${left.sample
+          .slice(0, 5)
+          .map((u) => u.name)
+          .join(", ")}). Remove it with unmatched=deactivate to deactivate them, or unmatched=keep to hand them ` +
+        "back to the product active; the takeover preview lists them.",
+    );
+  }
+  const deactivate = left !== null && left.count > 0 && unmatched === "deactivate";
   // The record of the removal first, only while there is an integration to remove (a concurrent removal may have
   // taken it since the check above).
   const whileIntegrated = sql`WHERE ${integrationExists(tenantId, integrationId)}`;
-  const deactivate = left !== null && left.count > 0 && unmatched === "deactivate";
   await revokeAllTokens(
     ctx,
     tenantId,
     "integration_deleted",
     [
-      ...(taker && left
-        ? [
-            outboxRow(forTenant(ctx, tenantId), {
-              action: "integration.takeover_ended",
-              detail: { integrationId: taker.id, from: integrationId, unmatched: left.count, action: left.action },
-              event: {
-                type: "integration.takeover_ended",
-                data: {
-                  integration: { id: taker.id, provider: taker.provider },
-                  from: { id: integration.id, provider: integration.provider },
-                  unmatched: { count: left.count, users: left.sample },
-                  action: left.action,
-                },
-              },
-              from: whileIntegrated,
-            }),
-            updateIntegrationRow(ctx.db, tenantId, taker.id, { takesOverFrom: null, updatedAt: ctx.now }),
-          ]
-        : []),
+      ...(taker && left ? takeoverEnded(ctx, tenantId, { integration, taker, left, deactivate }, whileIntegrated) : []),
       outboxRow(forTenant(ctx, tenantId), {
         action: "integration.deleted",
         event: { type: "integration.deleted", data: eventIntegration(integration) },
@@ -436,35 +455,33 @@ export async function removeIntegration(
     integration,
   );
   // The taker's grants stop reaching the removed directory's rows (its users are the product's again).
-  if (taker) await republishGrants(ctx, found.tenant, { ...taker, takesOverFrom: null });
-  return { unmatched: left && { count: left.count, users: left.sample, action: left.action } };
+  if (taker) await republishGrants(ctx, tenant, { ...taker, takesOverFrom: null });
 }
 
-/**
- * The users a directory being taken over still manages (nobody matched them), with what becomes of them; none left,
- * nothing to decide. Refused without a decision while there are some.
- */
-async function leftBehind(
+/** The end of a takeover whose source goes: its report (audit row, event), and the taker taking over from none. */
+function takeoverEnded(
   ctx: OperatorContext,
-  tenant: TenantPlacement,
-  source: string,
-  takerId: string,
-  unmatched: UnmatchedUsers | undefined,
+  tenantId: string,
+  ending: { integration: IntegrationRow; taker: IntegrationRow; left: Unmatched; deactivate: boolean },
+  whileIntegrated: SQL,
 ) {
-  const { users } = await unmatchedBySource(
-    dataOf(ctx, tenant),
-    { tenantId: tenant.id, source },
-    { users: [], groups: [] },
-  );
-  if (users.count > 0 && unmatched === undefined) {
-    const first = users.sample.slice(0, 5).map((u) => u.name);
-    throw new AdminError(
-      "takeover_unmatched",
-      `${users.count} users of "${source}" were not matched by "${takerId}", which takes over from it (first: ` +
-        `${first.join(", ")}). Remove it with unmatched=deactivate to deactivate them, or unmatched=keep to hand ` +
-        "them back to the product active; the takeover preview lists them.",
-    );
-  }
-  const action = users.count > 0 && unmatched === "deactivate" ? ("deactivated" as const) : ("kept" as const);
-  return { count: users.count, sample: users.sample.map((u) => ({ id: u.id, userName: u.name })), action };
+  const { integration, taker, left } = ending;
+  const action = ending.deactivate ? "deactivated" : "kept";
+  return [
+    outboxRow(forTenant(ctx, tenantId), {
+      action: "integration.takeover_ended",
+      detail: { integrationId: taker.id, from: integration.id, unmatched: left.count, action },
+      event: {
+        type: "integration.takeover_ended",
+        data: {
+          integration: { id: taker.id, provider: taker.provider },
+          from: { id: integration.id, provider: integration.provider },
+          unmatched: { count: left.count, users: left.sample.map((u) => ({ id: u.id, userName: u.name })) },
+          action,
+        },
+      },
+      from: whileIntegrated,
+    }),
+    updateIntegrationRow(ctx.db, tenantId, taker.id, { takesOverFrom: null, updatedAt: ctx.now }),
+  ];
 }

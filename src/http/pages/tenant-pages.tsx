@@ -16,6 +16,7 @@ import {
   integrationStatus,
   regenerateToken,
   regenerationPreview,
+  removalPreview,
   removeIntegration,
 } from "../../services/integration";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
@@ -33,6 +34,7 @@ import {
   type Notice,
   RegeneratePage,
   TokenIssuedPage,
+  UNMATCHED_CHOICES,
 } from "./views/integration";
 
 /** Tenant ids are UUIDs; the pattern keeps the fixed paths beside a tenant's pages (`/portal/links/…`) out. */
@@ -78,8 +80,8 @@ export const tenantPages = new Hono<AppEnv>()
     return c.html(IntegrationsPage({ ...page(c), status, scimBaseUrlOf, notice }));
   })
   .get("/integrations/new", async (c) => {
-    const { providers, seen } = await integrationChoices(pageContext(c), tenantOf(c));
-    return c.html(AddIntegrationPage({ ...page(c), providers, seen }));
+    const { providers, sources, seen } = await integrationChoices(pageContext(c), tenantOf(c));
+    return c.html(AddIntegrationPage({ ...page(c), providers, sources, seen }));
   })
   .post("/integrations", async (c) => {
     const form = await c.req.parseBody();
@@ -87,8 +89,10 @@ export const tenantPages = new Hono<AppEnv>()
     const provider = form.provider === undefined ? "entra" : String(form.provider);
     if (!isProvider(provider)) throw new PortalRefusal(400, "Choose an identity provider", "Pick one of the options.");
     const seen = typeof form.seen === "string" && form.seen !== "" ? form.seen.split(",") : [];
+    // "Moving from another directory?": none, or the integration whose users and groups the new one takes over.
+    const from = typeof form.from === "string" && INTEGRATION_ID.test(form.from) ? form.from : undefined;
     const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
-    const issued = await applyIntegration(pageContext(c), tenantOf(c), provider, ttl, seen);
+    const issued = await applyIntegration(pageContext(c), tenantOf(c), provider, ttl, seen, from);
     return c.html(TokenIssuedPage({ ...page(c), ...tokenShown(c, issued) }));
   })
   .get(`/integrations${INTEGRATION}/regenerate`, async (c) => {
@@ -110,11 +114,13 @@ export const tenantPages = new Hono<AppEnv>()
     );
   })
   .get(`/integrations${INTEGRATION}/disable`, async (c) => {
-    const { integration } = await getIntegration(pageContext(c), tenantOf(c), integrationOf(c));
-    return c.html(DisablePage({ ...page(c), integration }));
+    const preview = await removalPreview(pageContext(c), tenantOf(c), integrationOf(c));
+    return c.html(DisablePage({ ...page(c), ...preview }));
   })
   .post(`/integrations${INTEGRATION}/disable`, async (c) => {
-    await removeIntegration(pageContext(c), tenantOf(c), integrationOf(c));
+    const form = await c.req.parseBody();
+    const unmatched = UNMATCHED_CHOICES.find((choice) => choice === form.unmatched);
+    await removeIntegration(pageContext(c), tenantOf(c), integrationOf(c), unmatched);
     return c.redirect(`${frameOf(c).paths.home}?done=disabled`, 303);
   })
   .get("/guide", (c) => {

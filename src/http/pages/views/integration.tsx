@@ -1,6 +1,6 @@
 import { PROVIDER_NAMING } from "../../../scim/provider-mappings";
 import { PROVIDERS, type Provider } from "../../../scim/providers";
-import type { IntegrationStatus, RegenerationPreview } from "../../../services/integration";
+import type { IntegrationStatus, RegenerationPreview, RemovalPreview } from "../../../services/integration";
 import type { Quota } from "../../../services/quotas";
 import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
@@ -303,14 +303,7 @@ function IntegrationCard({
             <dd>
               <When at={shown.createdAt} />
             </dd>
-            {from !== null && (
-              <>
-                <dt>Moving from</dt>
-                <dd>
-                  {all.find((other) => other.integration.id === from)?.integration.name ?? "A directory since removed"}
-                </dd>
-              </>
-            )}
+            {from !== null && <MovingFrom source={all.find((other) => other.integration.id === from)} />}
           </dl>
           <CopyField
             id={`scim-url-${integration.id}`}
@@ -340,6 +333,25 @@ function IntegrationCard({
 }
 
 /**
+ * A move from another directory, as the replacing one's card shows it: which directory, and how much of it the new
+ * one has not matched yet (what the old one still manages: its own card counts the same).
+ */
+function MovingFrom({ source }: { source: ShownIntegration | undefined }) {
+  const users = source ? source.users.active + source.users.inactive : 0;
+  return (
+    <>
+      <dt>Moving from</dt>
+      <dd>
+        {source
+          ? `${source.integration.name}: ${users.toLocaleString("en-US")} ${users === 1 ? "user" : "users"} and ` +
+            `${source.groups.toLocaleString("en-US")} ${source.groups === 1 ? "group" : "groups"} not found here yet`
+          : "A directory since removed"}
+      </dd>
+    </>
+  );
+}
+
+/**
  * Add integration: the providers the tenant allows (Microsoft Entra ID first, chosen), then Apply. The form carries
  * the integrations the tenant has now (`seen`): sent again after one was added, it is refused instead of adding
  * another.
@@ -348,8 +360,9 @@ export function AddIntegrationPage({
   nonce,
   frame,
   providers,
+  sources,
   seen,
-}: FramedProps & { providers: readonly Provider[]; seen: readonly string[] }) {
+}: FramedProps & { providers: readonly Provider[]; sources: readonly IntegrationRef[]; seen: readonly string[] }) {
   return (
     <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Add integration</h1>
@@ -368,6 +381,21 @@ export function AddIntegrationPage({
             />
           ))}
         </fieldset>
+        {sources.length > 0 && (
+          <fieldset>
+            <legend>Moving from another directory?</legend>
+            <Choice type="radio" name="from" value="" checked label="No, this directory is in addition" />
+            {sources.map((source) => (
+              <Choice
+                type="radio"
+                name="from"
+                value={source.id}
+                label={`Yes, it replaces ${source.name}`}
+                hint={`Its users and groups move to the new directory as it finds them, keeping their access; nobody is deactivated. Disable ${source.name} once the new directory's first sync has run.`}
+              />
+            ))}
+          </fieldset>
+        )}
         <p>
           Applying creates a SCIM base URL and an access token for this directory. The token is shown{" "}
           <strong>once</strong>; have your identity provider's provisioning settings open to paste it.
@@ -525,7 +553,21 @@ export function RegeneratePage({
 }
 
 /** Disable integration: a confirmation that says what happens to the provisioned users. */
-export function DisablePage({ nonce, frame, integration }: FramedProps & { integration: IntegrationRef }) {
+/** What Disable integration may do with the users a move to another directory left unmatched (removeIntegration). */
+export const UNMATCHED_CHOICES = ["deactivate", "keep"] as const;
+
+/**
+ * Disable integration. For a directory another is replacing, the users the new one has not matched are counted and
+ * the first of them named, and the admin decides what becomes of them: they are never left active unasked.
+ */
+export function DisablePage({
+  nonce,
+  frame,
+  integration,
+  taker,
+  unmatched,
+}: FramedProps & Pick<RemovalPreview, "taker" | "unmatched"> & { integration: IntegrationRef }) {
+  const left = taker && unmatched && unmatched.count > 0 ? unmatched : null;
   return (
     <Page title="Disable integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Disable integration</h1>
@@ -534,7 +576,47 @@ export function DisablePage({ nonce, frame, integration }: FramedProps & { integ
         Its access token stops working at once. Users it provisioned are not deleted: they return to being managed in
         the product, where their access can be changed by hand. Your other directories are not affected.
       </div>
+      {taker && !left && (
+        <p>
+          {taker.name} has taken over every user {integration.name} provisioned; they stay with {taker.name}.
+        </p>
+      )}
       <ActionForm action={frame.paths.disable(integration.id)} csrf={frame.csrf}>
+        {taker && left && (
+          <>
+            <h2>
+              {left.count.toLocaleString("en-US")} {left.count === 1 ? "user was" : "users were"} not found in{" "}
+              {taker.name}
+            </h2>
+            <p>
+              {taker.name} is replacing {integration.name}, and has taken over the users it found. These were not found
+              there{left.count > left.sample.length ? ` (the first ${left.sample.length})` : ""}:
+            </p>
+            <ul class="names">
+              {left.sample.map((user) => (
+                <li>{user.name}</li>
+              ))}
+            </ul>
+            <fieldset>
+              <legend>What happens to them</legend>
+              <Choice
+                type="radio"
+                name="unmatched"
+                value="deactivate"
+                checked
+                label="Deactivate them"
+                hint="They lose access; they can be reactivated in the product or by a directory."
+              />
+              <Choice
+                type="radio"
+                name="unmatched"
+                value="keep"
+                label="Keep them active"
+                hint="They keep their access, managed in the product by hand."
+              />
+            </fieldset>
+          </>
+        )}
         <FormActions submit="Disable integration" cancel={frame.paths.home} danger />
       </ActionForm>
     </Page>
