@@ -20,6 +20,8 @@ export interface AppEnv {
     integrationId: string;
     /** The integration whose users and groups this one takes over, from the grant (DirectoryScope). */
     takesOverFrom: string | null;
+    /** The integration is paused (from the grant): writes were refused already; reads change nothing. */
+    paused: boolean;
     tokenId: string;
     db: TenantDb;
     /** `attributes` / `excludedAttributes`, parsed before any work so a bad list never follows a committed write. */

@@ -154,6 +154,18 @@ describe("two directories on one tenant", () => {
     expect((await created(await scim(entra, "POST", "/Users", { body: inside }))).id).toBe(insideId);
     const refused = await expectScimError(await scim(entra, "POST", "/Users", { body: outside }), 409, "uniqueness");
     expect(refused.detail).toContain("verifiedDomains");
+    // Nor can the directory find it, or change it by id.
+    const hidden = await (await scim(entra, "GET", byUserName(outside.userName))).json<{ totalResults: number }>();
+    expect(hidden.totalResults).toBe(0);
+    const outsideId = (
+      await (
+        await admin("GET", `/tenants/${tenantId}/users?limit=100`)
+      ).json<{
+        items: { id: string; userName: string }[];
+      }>()
+    ).items.find((u) => u.userName === outside.userName)?.id;
+    const title = patchBody([{ op: "Replace", path: "title", value: "x" }]);
+    await expectScimError(await scim(entra, "PATCH", `/Users/${outsideId}`, { body: title }), 404);
     // Without verified domains (null), any address is adopted again.
     await admin("PATCH", `/tenants/${tenantId}`, { body: { verifiedDomains: null } });
     expect((await scim(entra, "POST", "/Users", { body: outside })).status).toBe(201);

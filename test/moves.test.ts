@@ -170,6 +170,9 @@ async function entraSync(tenant: TestTenant, stop: () => boolean, seen: { unavai
 describe("a move under Entra's writes", () => {
   it("copies, catches up, fences, verifies and switches: every row, id, version, membership and event intact", async () => {
     const tenant = await createTenant("Moving", { database: "DATA_1" });
+    // A setting the data database holds (relayed), which the copy must bring along.
+    const domains = await admin("PATCH", `/tenants/${tenant.tenantId}`, { body: { verifiedDomains: ["contoso.com"] } });
+    expect(domains.status).toBe(200);
     // A directory large enough for the copy to take many chunks (users and memberships), so writes land in between.
     await seedGroup(tenant.tenantId, `big-${tenant.tenantId}`, 700);
     const before = await dataRows(env.DATA_1, tenant.tenantId);
@@ -284,6 +287,7 @@ describe("a move under Entra's writes", () => {
     expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(1);
     expect(await countRows(env.DATA_2, "tenant_copies", { tenant_id: tenant.tenantId })).toBe(0);
     expect(await dataRows(env.DATA_2, tenant.tenantId)).toEqual(target);
+    expect(target.tenant_quotas[0]).toMatchObject({ verified_domains: '["contoso.com"]' });
 
     const shown = await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{
       database: string;

@@ -6,6 +6,8 @@
  */
 import { getTableColumns, getTableName } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { SETTINGS_COLUMNS } from "../src/db/quotas";
+import { tenantQuotas } from "../src/db/schema";
 import { type DataTable, isNot, TABLES, type TableSpec } from "../src/db/tables";
 import { DATABASES } from "./support/databases";
 
@@ -127,5 +129,13 @@ describe("the table registry's rules", () => {
 
   it("has one counters table, which a purge empties first", () => {
     expect(dataTables.filter(([, spec]) => spec.quota === "counters").map(([name]) => name)).toEqual(["tenant_quotas"]);
+  });
+
+  it("has the counters row hold counters, the signalled levels and the settings a move copies, nothing else", () => {
+    // The counters the triggers keep (each side its own); anything else is a setting relayed from the control
+    // database, which a move must copy (SETTINGS_COLUMNS): a new one missing there would be lost by a move.
+    const kept = ["tenant_id", "user_count", "group_count", "stored_bytes", "feed_bytes", "log_bytes", "signalled"];
+    const columns = Object.values(getTableColumns(tenantQuotas)).map((column) => column.name);
+    expect(columns.filter((name) => !kept.includes(name)).sort()).toEqual([...SETTINGS_COLUMNS].sort());
   });
 });

@@ -327,4 +327,62 @@ describe("an integration that takes over from another", () => {
       integration: { id: entra.integrationId },
     });
   });
+
+  it("a POST without externalId takes over by userName or displayName", async () => {
+    const { tenantId, okta, people, group } = await oktaTenant(1);
+    const entra = await connect(tenantId, { provider: "entra", takesOverFrom: okta.integrationId });
+    const person = people[0] as (typeof people)[0];
+    const { externalId: _, ...withoutExternalId } = person.body;
+    const user = await scim(entra, "POST", "/Users", { body: withoutExternalId });
+    expect(user.status).toBe(201);
+    expect((await user.json<{ id: string }>()).id).toBe(person.id);
+    const posted = await scim(entra, "POST", "/Groups", { body: { displayName: group.displayName } });
+    expect(posted.status).toBe(201);
+    expect((await posted.json<{ id: string }>()).id).toBe(group.id);
+    // A new group without externalId is created as before.
+    expect((await scim(entra, "POST", "/Groups", { body: { displayName: `New ${next()}` } })).status).toBe(201);
+  });
+
+  it("a group whose displayName the taker uses already is not taken over: its POST and writes are a 409", async () => {
+    const { tenantId, okta, group } = await oktaTenant(0);
+    const entra = await connect(tenantId, { provider: "entra" });
+    const own = await scim(entra, "POST", "/Groups", { body: { displayName: group.displayName } });
+    expect(own.status).toBe(201);
+    const ownId = (await own.json<{ id: string }>()).id;
+    const set = await admin("PATCH", `/tenants/${tenantId}/integrations/${entra.integrationId}`, {
+      body: { takesOverFrom: okta.integrationId },
+    });
+    expect(set.status).toBe(200);
+    await expectScimError(
+      await scim(entra, "POST", "/Groups", { body: { displayName: group.displayName } }),
+      409,
+      "uniqueness",
+    );
+    const rename = patchBody([{ op: "Replace", path: "externalId", value: "x" }]);
+    await expectScimError(await scim(entra, "PATCH", `/Groups/${group.id}`, { body: rename }), 409, "uniqueness");
+    // Both are where they were: Okta's still answers Okta, Entra's own is unchanged.
+    expect((await scim(okta, "GET", `/Groups/${group.id}`)).status).toBe(200);
+    expect((await scim(entra, "GET", `/Groups/${ownId}`)).status).toBe(200);
+  });
+
+  it("refuses a cycle: a directory cannot take over from the one taking over from it", async () => {
+    const { tenantId, okta } = await oktaTenant(0);
+    const entra = await connect(tenantId, { provider: "entra", takesOverFrom: okta.integrationId });
+    const back = await admin("PATCH", `/tenants/${tenantId}/integrations/${okta.integrationId}`, {
+      body: { takesOverFrom: entra.integrationId },
+    });
+    expect(back.status).toBe(400);
+  });
+
+  it("a paused taker reads but takes nothing over", async () => {
+    const { tenantId, okta, people } = await oktaTenant(1);
+    const entra = await connect(tenantId, { provider: "entra", takesOverFrom: okta.integrationId });
+    const paused = await admin("PATCH", `/tenants/${tenantId}/integrations/${entra.integrationId}`, {
+      body: { paused: true },
+    });
+    expect(paused.status).toBe(200);
+    const person = people[0] as (typeof people)[0];
+    expect((await scim(entra, "GET", `/Users/${person.id}`)).status).toBe(200);
+    expect((await owners(tenantId)).get(person.id)?.integration?.id).toBe(okta.integrationId);
+  });
 });

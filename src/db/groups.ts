@@ -9,7 +9,7 @@ import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
 import { groupMembers, groups, users } from "./schema";
 import { type DirectoryScope, ownedWithin } from "./scope";
-import { transferStatements } from "./takeover";
+import { transferableGroup, transferStatements } from "./takeover";
 
 const GROUP_FILTER_TABLE: FilterTable = {
   folded: groups.folded,
@@ -46,27 +46,33 @@ const membersOf = (tenantId: string, groupIds: SQL, limit: number) => sql`
   ORDER BY gm.group_id, gm.member_id LIMIT ${limit}`;
 
 /**
- * The guard of every group write. `+tenant_id` keeps the tenant out of index selection: inside a larger statement
- * SQLite otherwise plans this EXISTS as a join walking a (tenant_id, …) index until it meets the id, which reads
- * more of the tenant's groups the more it has; by the primary key it is one lookup.
+ * The guard of every group write: the group is the writing integration's own (a write of the one it takes over from
+ * transfers the group first, in the same batch; db/takeover.ts). `reach: "scope"` asks only that the scope reaches
+ * it. `+tenant_id` keeps the tenant out of index selection: inside a larger statement SQLite otherwise plans this
+ * EXISTS as a join walking a (tenant_id, …) index until it meets the id, which reads more of the tenant's groups the
+ * more it has; by the primary key it is one lookup.
  */
-const groupExists = (scope: DirectoryScope, id: string, version?: number) =>
+const groupExists = (scope: DirectoryScope, id: string, version?: number, reach: "own" | "scope" = "own") =>
   sql`EXISTS (SELECT 1 FROM ${groups} WHERE id = ${id} AND +tenant_id = ${scope.tenantId}
-    AND ${ownedWithin(sql`managed_by`, scope)}${version === undefined ? sql`` : sql` AND version = ${version}`})`;
+    AND ${reach === "own" ? sql`managed_by = ${scope.integrationId}` : ownedWithin(sql`managed_by`, scope)}${
+      version === undefined ? sql`` : sql` AND version = ${version}`
+    })`;
 
 /**
- * Why a guarded group write updated no row: no such group, a version that moved on (If-Match), members that are not
- * users, or else nothing to change. Read after the write's statements, with the group as it stands.
+ * Why a guarded group write updated no row: no such group, one of the directory taken over that could not be taken
+ * over (its displayName is used here already), a version that moved on (If-Match), members that are not users, or
+ * else nothing to change. Read after the write's statements, with the group as it stands.
  */
 const probe = (scope: DirectoryScope, id: string, memberIds: string[], version?: number) =>
-  sql`SELECT ${groupExists(scope, id)} AS found, ${groupExists(scope, id, version)} AS current,
-    ${allUsers(scope, memberIds)} AS membersOk,
+  sql`SELECT ${groupExists(scope, id, undefined, "scope")} AS found, ${groupExists(scope, id)} AS own,
+    ${groupExists(scope, id, version)} AS current, ${allUsers(scope, memberIds)} AS membersOk,
     (SELECT json_array(${RECORD_VALUES}) FROM ${groups} WHERE tenant_id = ${scope.tenantId} AND id = ${id}) AS record`;
 
 /** A guarded write's outcome when it updated no row: a failure, or (all checks passing) a write with nothing to do. */
 function unchangedOrFailure(result: D1Result<RawRow> | undefined, members: D1Result<RawRow> | undefined): GroupWrite {
   const why = rowsOf(result)[0];
   if (!why?.found) return { ok: false, reason: "notFound" };
+  if (!why.own) return { ok: false, reason: "nameTaken" };
   if (!why.current) return { ok: false, reason: "versionConflict" };
   if (!why.membersOk) return { ok: false, reason: "unknownMembers" };
   const [id, data, version, createdAt, updatedAt, managedBy] = JSON.parse(String(why.record)) as unknown[];
@@ -235,7 +241,7 @@ export async function listGroups(
 
 export type GroupWrite =
   | { ok: true; record: GroupRecord; members: MemberRecord[] }
-  | { ok: false; reason: "notFound" | "unknownMembers" | "versionConflict" };
+  | { ok: false; reason: "notFound" | "nameTaken" | "unknownMembers" | "versionConflict" };
 
 /** POST: the group, its members and the audit row, all only if every member is a user of the tenant. */
 export async function insertGroup(
@@ -451,11 +457,14 @@ export async function deleteGroup(
  */
 export async function takeoverGroupMatch(db: TenantDb, scope: DirectoryScope, group: PreparedGroup) {
   if (scope.takesOverFrom === null) return null;
-  const byExternalId = group.externalId === null ? sql`0` : sql`external_id = ${group.externalId}`;
+  const byExternalId = group.externalId === null ? null : sql`x.external_id = ${group.externalId}`;
+  // A term only when the group has one: SQLite reads a bare `0` in ORDER BY as a column number.
+  const precedence = byExternalId ? sql`ORDER BY ${byExternalId} DESC` : sql``;
   const [found] = await runBatch(db, [
-    sql`SELECT id FROM ${groups} WHERE tenant_id = ${scope.tenantId} AND managed_by = ${scope.takesOverFrom}
-      AND (${byExternalId} OR display_name_key = ${group.displayNameKey})
-      ORDER BY ${byExternalId} DESC LIMIT 1`,
+    sql`SELECT x.id FROM ${groups} x WHERE x.tenant_id = ${scope.tenantId} AND x.managed_by = ${scope.takesOverFrom}
+      AND (${byExternalId ?? sql`0`} OR x.display_name_key = ${group.displayNameKey})
+      AND ${transferableGroup(scope.integrationId)}
+      ${precedence} LIMIT 1`,
   ]);
   const row = rowsOf(found)[0];
   return row ? String(row.id) : null;

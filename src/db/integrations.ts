@@ -22,14 +22,34 @@ export function insertIntegration(
   return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, takes_over_from, created_at, updated_at)
     SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${integration.takesOverFrom},
       ${now}, ${now}
-    WHERE ${tenantEnabled(tenantId)}`;
+    WHERE ${tenantEnabled(tenantId)} AND ${takeoverAllowed(tenantId, integration.id, integration.takesOverFrom)}`;
 }
+
+/**
+ * `integrationId` may take over from `source` (none: always): the source exists, does not take over from it (no
+ * cycle), and no other integration takes over from it (two directories matching one's users would take them from
+ * each other). Checked in the writing statement too: the service's check before it can race another change.
+ */
+export const takeoverAllowed = (tenantId: string, integrationId: string, source: string | null) =>
+  source === null
+    ? sql`1`
+    : sql`(EXISTS (SELECT 1 FROM ${integrations} s WHERE s.tenant_id = ${tenantId} AND s.id = ${source}
+          AND s.takes_over_from IS NOT ${integrationId})
+        AND NOT EXISTS (SELECT 1 FROM ${integrations} o WHERE o.tenant_id = ${tenantId} AND o.takes_over_from = ${source}
+          AND o.id != ${integrationId}))`;
+
+/** Ends every takeover from `source` (it is being removed): its takers take over from none. */
+export const endTakeoversFrom = (db: ControlDb, tenantId: string, source: string, now: number) =>
+  db
+    .update(integrations)
+    .set({ takesOverFrom: null, updatedAt: now })
+    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.takesOverFrom, source)));
 
 export function deleteIntegration(db: ControlDb, tenantId: string, integrationId: string) {
   return db.delete(integrations).where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, integrationId)));
 }
 
-/** Changes an integration. */
+/** Changes an integration; a new `takesOverFrom` only if it is allowed when the statement runs (takeoverAllowed). */
 export function updateIntegration(
   db: ControlDb,
   tenantId: string,
@@ -39,7 +59,13 @@ export function updateIntegration(
   return db
     .update(integrations)
     .set(set)
-    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.id, integrationId)));
+    .where(
+      and(
+        eq(integrations.tenantId, tenantId),
+        eq(integrations.id, integrationId),
+        set.takesOverFrom ? takeoverAllowed(tenantId, integrationId, set.takesOverFrom) : undefined,
+      ),
+    );
 }
 
 /**

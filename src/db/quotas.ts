@@ -33,6 +33,13 @@ export const perQuota = <V>(value: (quota: Quota) => V) =>
 /** The columns of a tenant's own limits, in registry order. */
 export const LIMIT_COLUMNS = QUOTAS.map((q) => QUOTA_SPECS[q].limit);
 
+/**
+ * What the tenant_quotas row holds of the tenant's settings, relayed from the control database (the limits, the
+ * verified domains): a move copies and verifies these; the rest of the row are the counters the triggers keep.
+ * test/tables.test.ts fails if a column of the row is neither.
+ */
+export const SETTINGS_COLUMNS = [...LIMIT_COLUMNS, "verified_domains"];
+
 /** Limits by quota; null: no limit (deployment) or the deployment's default (tenant). */
 export type QuotaLimits = Record<Quota, number | null>;
 

@@ -52,8 +52,11 @@ export type CopyRule =
 
 /** What a move's verification compares of a data table before the switch. */
 export type VerifyRule =
-  /** (key, value) of every row, page by page, chained into a SHA-256 per side; `value` changes with every write. */
-  | { kind: "fingerprint"; value: string | null }
+  /**
+   * (key, values) of every row, page by page, chained into a SHA-256 per side; together the `values` change with
+   * every write (the version with every SCIM write; the owner with a takeover, which keeps the version: db/takeover.ts).
+   */
+  | { kind: "fingerprint"; values: readonly string[] }
   /** Row counts, within `scope`: the rows both sides must hold (retention runs on each side by itself). */
   | { kind: "count"; scope: "all" | "retained_feed" | "retained_audit" }
   /**
@@ -172,7 +175,7 @@ export const TABLES = {
     mutable: true,
     purge: true,
     copy: { kind: "chunks", rows: 200, unique: "user_name_key", size: ["data", "folded"] },
-    verify: { kind: "fingerprint", value: "version" },
+    verify: { kind: "fingerprint", values: ["version", "managed_by"] },
     fence: true,
     quota: "counted",
     history: { not: "current state" },
@@ -185,7 +188,7 @@ export const TABLES = {
     mutable: true,
     purge: true,
     copy: { kind: "chunks", rows: 200, unique: "display_name_key", size: ["data", "folded"] },
-    verify: { kind: "fingerprint", value: "version" },
+    verify: { kind: "fingerprint", values: ["version", "managed_by"] },
     fence: true,
     quota: "counted",
     history: { not: "current state" },
@@ -198,7 +201,7 @@ export const TABLES = {
     mutable: true,
     purge: true,
     copy: { kind: "chunks", rows: 1000 },
-    verify: { kind: "fingerprint", value: null },
+    verify: { kind: "fingerprint", values: [] },
     fence: true,
     quota: "counted",
     history: { not: "current state" },

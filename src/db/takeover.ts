@@ -26,13 +26,7 @@ export function transferStatements(ctx: WriteContext & DirectoryScope, kind: Tra
   if (from === null || ids.length === 0) return [];
   const { table, resourceType, type } = KINDS[kind];
   const to = ctx.integrationId;
-  // A group whose displayName the taker uses already stays where it is (displayName is unique per integration): the
-  // preview reports it as a conflict, and renaming either side lets the next match move it.
-  const free =
-    kind === "group"
-      ? sql`AND NOT EXISTS (SELECT 1 FROM ${groups} o WHERE o.tenant_id = x.tenant_id AND o.managed_by = ${to}
-          AND o.display_name_key = x.display_name_key)`
-      : sql``;
+  const free = kind === "group" ? sql`AND ${transferableGroup(to)}` : sql``;
   const target = sql`x.tenant_id = ${ctx.tenantId} AND x.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))
     AND x.managed_by = ${from} ${free}`;
   const change = sql`json_object('from', ${from}, 'to', ${to})`;
@@ -54,6 +48,15 @@ export function transferStatements(ctx: WriteContext & DirectoryScope, kind: Tra
     sql`UPDATE ${table} AS x SET managed_by = ${to} WHERE ${target}`,
   ];
 }
+
+/**
+ * A group `x` the integration `to` can take over: one whose displayName it does not use already (displayName is
+ * unique per integration). Such a group stays where it is; the preview reports it, and renaming either side lets the
+ * next match move it.
+ */
+export const transferableGroup = (to: string) =>
+  sql`NOT EXISTS (SELECT 1 FROM ${groups} o WHERE o.tenant_id = x.tenant_id AND o.managed_by = ${to}
+    AND o.display_name_key = x.display_name_key)`;
 
 /** Transfers, in one round trip, the users or groups of `ids` a matching read hit. */
 export async function transfer(db: TenantDb, ctx: WriteContext & DirectoryScope, kind: TransferKind, ids: string[]) {

@@ -5,7 +5,7 @@ import { type RawRow, rowsOf, runBatch, type StatementFor } from "./batch";
 import { cutByBytes } from "./byte-pages";
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
-import { LIMIT_COLUMNS, perQuota, setTenantLimits } from "./quotas";
+import { perQuota, SETTINGS_COLUMNS, setTenantLimits } from "./quotas";
 import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
 import {
   type AtSwitchTable,
@@ -389,14 +389,14 @@ const AT_SWITCH: {
     write: (tenantId: string, rows: RawRow[], held: SQL, targetPurged: number) => Statement[];
   };
 } = {
-  // The limits and the levels signalled, in one statement (so the signal trigger finds nothing new to say): the
+  // The settings (limits, verified domains) and the levels signalled, in one statement (so the signal trigger finds nothing new to say): the
   // counters are the target's triggers' own count of the rows copied.
   tenant_quotas: {
     read: (tenantId) =>
-      sql`SELECT ${sql.raw(LIMIT_COLUMNS.join(", "))}, signalled FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
+      sql`SELECT ${sql.raw(SETTINGS_COLUMNS.join(", "))}, signalled FROM ${tenantQuotas} WHERE tenant_id = ${tenantId}`,
     write: (tenantId, [row], held) => [
       sql`UPDATE ${tenantQuotas} SET ${sql.join(
-        LIMIT_COLUMNS.map((c) => sql`${sql.raw(c)} = ${row?.[c] ?? null}`),
+        SETTINGS_COLUMNS.map((c) => sql`${sql.raw(c)} = ${row?.[c] ?? null}`),
         sql`, `,
       )}, signalled = ${row?.signalled ?? "{}"} WHERE tenant_id = ${tenantId} AND ${held}`,
     ],
@@ -448,19 +448,19 @@ export async function finishingStatements(
   return names.flatMap((name, i) => AT_SWITCH[name].write(tenantId, rowsOf(read[i]), held, targetPurged));
 }
 
-/** Rows per page of a verification scan: keys and versions only, so a page is small. */
+/** Rows per page of a verification scan: keys, versions and owners only, so a page is small. */
 const VERIFY_PAGE = 5000;
 
 /** What a verification compares of each fingerprinted table (the registry's): its key, and what every write changes. */
 export const VERIFIED = Object.fromEntries(
   dataTablesWith("verify", { kind: "fingerprint" }).map((name) => {
     const spec: DataTable = TABLES[name];
-    return [name, { key: spec.key, value: (spec.verify as { value: string | null }).value }];
+    return [name, { key: spec.key, values: (spec.verify as { values: readonly string[] }).values }];
   }),
-) as Record<FingerprintedTable, { key: readonly string[]; value: string | null }>;
+) as Record<FingerprintedTable, { key: readonly string[]; values: readonly string[] }>;
 
 /**
- * (key, version) lines in key order after `after`: a page of VERIFY_PAGE rows, or (`until`) every row up to that key
+ * (key, values) lines in key order after `after`: a page of VERIFY_PAGE rows, or (`until`) every row up to that key
  * or to the end, which is how the target's rows are read for the range a source page covered.
  */
 export async function fingerprintPage(
@@ -470,19 +470,20 @@ export async function fingerprintPage(
   after: Cursor,
   until?: Cursor | "end",
 ) {
-  const { key, value } = VERIFIED[name];
+  const { key, values } = VERIFIED[name];
+  const columns = [...key, ...values];
   const table = TABLES[name];
   const bounds = and([
     after === null ? null : sql`(${ids(key)}) > ${tuple(after)}`,
     until === undefined || until === "end" || until === null ? null : sql`(${ids(key)}) <= ${tuple(until)}`,
   ]);
   const [result] = await runBatch(db, [
-    sql`SELECT ${ids(value === null ? key : [...key, value])} FROM ${table.table} WHERE tenant_id = ${tenantId}
+    sql`SELECT ${ids(columns)} FROM ${table.table} WHERE tenant_id = ${tenantId}
       ${bounds ? sql`AND ${bounds}` : sql``} ORDER BY ${ids(key)} ${until === undefined ? sql`LIMIT ${VERIFY_PAGE}` : sql``}`,
   ]);
   const rows = rowsOf(result);
   return {
-    lines: rows.map((r) => [...key, ...(value === null ? [] : [value])].map((c) => String(r[c])).join(":")),
+    lines: rows.map((r) => columns.map((c) => String(r[c])).join(":")),
     last: rows.length > 0 ? key.map((k) => (rows[rows.length - 1] as RawRow)[k]) : after,
     full: rows.length === VERIFY_PAGE,
   };
@@ -531,7 +532,7 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
     sql`SELECT ${sql.join([...counts, ...DIGESTED.map((name) => rowsAsJson(name, tenantId))], sql`, `)},
       (SELECT coalesce(min(sequence), 0) FROM ${events} WHERE ${kept}) AS firstSequence,
       (SELECT coalesce(max(sequence), 0) FROM ${events} WHERE ${kept}) AS lastSequence,
-      (SELECT json_array(user_count, group_count, stored_bytes, ${sql.raw(LIMIT_COLUMNS.join(", "))}) FROM ${tenantQuotas}
+      (SELECT json_array(user_count, group_count, stored_bytes, ${sql.raw(SETTINGS_COLUMNS.join(", "))}) FROM ${tenantQuotas}
         WHERE tenant_id = ${tenantId}) AS usage,
       (SELECT purged_through FROM ${eventFeeds} WHERE tenant_id = ${tenantId}) AS purgedThrough`,
   ]);
@@ -543,7 +544,7 @@ export async function tenantTotals(db: RawDataDb, tenantId: string, window: Tota
     ) as Record<DigestedTable, string>,
     feed: [Number(row.firstSequence), Number(row.lastSequence)],
     // No counters row: nothing counted yet, and no limits of the tenant's own.
-    usage: row.usage === null ? JSON.stringify([0, 0, 0, ...LIMIT_COLUMNS.map(() => null)]) : String(row.usage),
+    usage: row.usage === null ? JSON.stringify([0, 0, 0, ...SETTINGS_COLUMNS.map(() => null)]) : String(row.usage),
     purgedThrough: Number(row.purgedThrough ?? 0),
   };
 }

@@ -8,8 +8,8 @@ import type { TenantDb } from "./client";
 import { eventRows, snapshotOf } from "./events";
 import { type FilterTable, filterToSql } from "./filter-sql";
 import { changedKeys, valuesOf } from "./json-diff";
-import { groupMembers, groups, tenantQuotas, users } from "./schema";
-import { type DirectoryScope, PORTAL, userWithin } from "./scope";
+import { groupMembers, groups, users } from "./schema";
+import { type DirectoryScope, PORTAL, userWithin, withinVerifiedDomains } from "./scope";
 import { transferStatements } from "./takeover";
 
 export type UserRow = typeof users.$inferSelect;
@@ -55,7 +55,7 @@ export async function findUserWithGroups(db: TenantDb, scope: DirectoryScope, id
     db
       .select(RECORD)
       .from(users)
-      .where(and(eq(users.tenantId, scope.tenantId), eq(users.id, id), userWithin(users.managedBy, scope))),
+      .where(and(eq(users.tenantId, scope.tenantId), eq(users.id, id), userWithin(scope))),
     groupsOfUser(db, scope.tenantId, id).limit(groupLimit),
   ]);
   const record = found[0];
@@ -80,7 +80,7 @@ export const selectUser = (db: TenantDb, tenant: string | DirectoryScope, id: st
     .where(
       typeof tenant === "string"
         ? and(eq(users.tenantId, tenant), eq(users.id, id))
-        : and(eq(users.tenantId, tenant.tenantId), eq(users.id, id), userWithin(users.managedBy, tenant)),
+        : and(eq(users.tenantId, tenant.tenantId), eq(users.id, id), userWithin(tenant)),
     );
 
 export async function findUser(db: TenantDb, tenant: string | DirectoryScope, id: string) {
@@ -121,7 +121,7 @@ export async function listUsers(
 const scoped = (scope: DirectoryScope, filter: CheckedFilter | undefined) =>
   and(
     eq(users.tenantId, scope.tenantId),
-    userWithin(users.managedBy, scope),
+    userWithin(scope),
     filter && sql`(${filterToSql(filter, USER_FILTER_TABLE)})`,
   );
 
@@ -133,7 +133,7 @@ export async function countUsers(db: TenantDb, scope: DirectoryScope, filter: Ch
 /** A manager the scope reaches: a user of the same directory (or the product's), in the same tenant. */
 const managerReachable = (scope: DirectoryScope, managerId: string) =>
   sql`EXISTS (SELECT 1 FROM ${users} m WHERE m.tenant_id = ${scope.tenantId} AND m.id = ${managerId}
-    AND ${userWithin(sql`m.managed_by`, scope)})`;
+    AND ${userWithin(scope, "m")})`;
 
 /** True when the prepared user names no manager, or one the scope reaches. */
 const managerExists = (scope: DirectoryScope, managerId: string | null) =>
@@ -234,17 +234,6 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
     : ({ ok: false, reason: "managerNotFound" } as const);
 }
 
-/**
- * An address (a portal user's userName, its email) a directory may adopt it by: any while the tenant has verified no
- * domain, else only one in a verified domain (several directories can adopt the product's users now, and an
- * address at a domain the tenant does not own is anybody's to claim). Read from the data database's copy.
- */
-const withinVerifiedDomains = (tenantId: string, address: SQL) => {
-  const domains = sql`(SELECT verified_domains FROM ${tenantQuotas} WHERE tenant_id = ${tenantId})`;
-  return sql`(coalesce(json_array_length(${domains}), 0) = 0
-    OR substr(${address}, instr(${address}, '@') + 1) IN (SELECT value FROM json_each(${domains})))`;
-};
-
 /** A SCIM write makes the user its directory's; a portal user taken over that way is marked adopted, then. */
 const takeOver = (integrationId: string, now: number) =>
   sql`managed_by = ${integrationId}, adopted_at = CASE WHEN u.managed_by = ${PORTAL} THEN ${now} ELSE u.adopted_at END`;
@@ -294,7 +283,7 @@ export async function updateUser(
   // A write that changes nothing (the same attributes, already this directory's) writes nothing: no new version, no
   // audit row, no event. Taking over a portal user is a change.
   const changes = sql`(u.managed_by = ${PORTAL} OR json_array_length(${changedAttributes(c.data)}) > 0)`;
-  const found = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${userWithin(sql`u.managed_by`, ctx)}`;
+  const found = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${userWithin(ctx, "u")}`;
   const target = sql`${found} AND ${managerAcceptable(ctx, user.managerId)} AND ${versionOk} AND ${changes}`;
   const { updated, probe } = await runNamedBatch(db, {
     transfer: transferStatements(ctx, "user", [id]),
@@ -332,7 +321,7 @@ export async function deleteUser(
   id: string,
   expectedVersion?: number,
 ) {
-  const version = sql`AND ${userWithin(sql`managed_by`, ctx)}${expectedVersion === undefined ? sql`` : sql` AND version = ${expectedVersion}`}`;
+  const version = sql`AND ${userWithin(ctx)}${expectedVersion === undefined ? sql`` : sql` AND version = ${expectedVersion}`}`;
   const exists = sql`EXISTS (SELECT 1 FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`;
   const { deleted } = await runNamedBatch(db, {
     audit: auditRow(ctx, {
@@ -379,7 +368,10 @@ export async function takeoverMatch(db: TenantDb, scope: DirectoryScope, user: P
       ? sql`0`
       : sql`(work_email_key = ${user.workEmailKey} AND (SELECT count(*) FROM ${users} e
           WHERE e.tenant_id = ${scope.tenantId} AND e.work_email_key = ${user.workEmailKey}) = 1)`;
-  const byExternalId = user.externalId === null ? sql`0` : sql`external_id = ${user.externalId}`;
+  const byExternalId = user.externalId === null ? null : sql`external_id = ${user.externalId}`;
+  const byUserName = sql`user_name_key = ${user.userNameKey}`;
+  // By precedence; a term only for an attribute the user has (SQLite reads a bare `0` in ORDER BY as a column number).
+  const precedence = [byExternalId, byUserName].flatMap((term) => (term ? [sql`${term} DESC`] : []));
   const [row] = await db
     .select({ id: users.id })
     .from(users)
@@ -387,10 +379,10 @@ export async function takeoverMatch(db: TenantDb, scope: DirectoryScope, user: P
       and(
         eq(users.tenantId, scope.tenantId),
         eq(users.managedBy, scope.takesOverFrom),
-        sql`(${byExternalId} OR user_name_key = ${user.userNameKey} OR ${byEmail})`,
+        sql`(${byExternalId ?? sql`0`} OR ${byUserName} OR ${byEmail})`,
       ),
     )
-    .orderBy(sql`${byExternalId} DESC`, sql`user_name_key = ${user.userNameKey} DESC`)
+    .orderBy(...precedence)
     .limit(1);
   return row?.id ?? null;
 }

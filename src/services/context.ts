@@ -14,6 +14,8 @@ export interface TenantContext extends WriteContext {
  */
 export interface ScimContext extends TenantContext, DirectoryScope {
   baseUrl: string;
+  /** The integration is paused: its reads are answered, and change nothing (no takeover either). */
+  paused: boolean;
 }
 
 /**

@@ -11,12 +11,10 @@ import {
   replaceGroup as replaceGroupRows,
   takeoverGroupMatch,
 } from "../db/groups";
-import { transfer } from "../db/takeover";
 import { isUniqueViolation } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
 import {
   changesMembers,
-  type GroupRecord,
   MAX_MEMBERS_PER_REQUEST,
   MAX_MEMBERSHIPS_PER_RESPONSE,
   type MemberRecord,
@@ -36,6 +34,7 @@ import type { OperatorContext, ScimContext } from "./context";
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
+import { takeOverIfSource } from "./takeover";
 import { readInTenant } from "./tenants";
 
 export type ScimGroup = ReturnType<typeof toScimGroup>;
@@ -62,13 +61,8 @@ export async function listGroups(ctx: ScimContext, query: { filter?: string; pag
   }
   const resources = records.map((r) => toScimGroup(r, members ? (byGroup.get(r.id) ?? []) : undefined, ctx.baseUrl));
   const [only] = records;
-  if (total === 1 && only && matching) await takeOverIfSource(ctx, only);
+  if (total === 1 && only && matching) await takeOverIfSource(ctx, "group", only);
   return { resources, total };
-}
-
-/** A group of the directory being taken over that this one's read hit becomes this one's (db/takeover.ts). */
-async function takeOverIfSource(ctx: ScimContext, group: GroupRecord) {
-  if (group.managedBy === ctx.takesOverFrom) await transfer(ctx.db, ctx, "group", [group.id]);
 }
 
 export async function getGroup(ctx: ScimContext, id: string, projection: Projection) {
@@ -77,7 +71,7 @@ export async function getGroup(ctx: ScimContext, id: string, projection: Project
   if ((found.members?.length ?? 0) > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("members", "ask with excludedAttributes=members");
   }
-  await takeOverIfSource(ctx, found.record);
+  await takeOverIfSource(ctx, "group", found.record);
   return {
     resource: toScimGroup(found.record, found.members, ctx.baseUrl),
     version: found.record.version,
@@ -213,6 +207,9 @@ async function unlessTaken(write: Promise<GroupWrite>, name?: string) {
 async function checked(ctx: ScimContext, outcome: GroupWrite, id: string, memberIds: string[]) {
   if (outcome.ok) return outcome;
   if (outcome.reason === "notFound") throw groupNotFound(id);
+  if (outcome.reason === "nameTaken") {
+    throw conflict(`Group ${id} of the directory this one takes over has a displayName this directory uses already.`);
+  }
   if (outcome.reason === "versionConflict") throw preconditionFailed();
   const missing = await missingUsers(ctx.db, ctx, memberIds);
   throw badRequest("invalidValue", `members are not users of this tenant: ${missing.join(", ")}.`);

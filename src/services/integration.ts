@@ -3,6 +3,7 @@ import { runBatch } from "../db/batch";
 import { readIntegrationStatus } from "../db/integration-status";
 import {
   deleteIntegration,
+  endTakeoversFrom,
   type IntegrationRow,
   insertIntegration,
   listIntegrationRows,
@@ -66,8 +67,12 @@ function requireTakeoverSource(
   if (source === integrationId) {
     throw new AdminError("invalid_request", "takesOverFrom: an integration cannot take over from itself.");
   }
-  if (!integrations.some((integration) => integration.id === source)) {
+  const from = integrations.find((integration) => integration.id === source);
+  if (!from) {
     throw new AdminError("integration_not_found", `takesOverFrom: this tenant has no integration "${source}".`);
+  }
+  if (from.takesOverFrom === integrationId) {
+    throw new AdminError("invalid_request", `takesOverFrom: "${source}" takes over from this integration.`);
   }
   const taker = integrations.find((i) => i.takesOverFrom === source && i.id !== integrationId);
   if (taker) {
@@ -249,9 +254,10 @@ export async function listIntegrations(ctx: OperatorContext, tenantId: string) {
 }
 
 /**
- * Renames, pauses or resumes an integration, or relabels the legacy one's provider (it was set up as Entra's before
- * there was a choice; another directory's admin may have pasted its URL). A pause or its end reaches the grants of
- * its live tokens right away, so the SCIM fast path refuses or admits its writes without waiting for them to expire.
+ * Renames, pauses or resumes an integration, starts or ends its takeover of another (`takesOverFrom`), or relabels
+ * the legacy one's provider (it was set up as Entra's before there was a choice; another directory's admin may have
+ * pasted its URL). A pause, a takeover or their end reaches the grants of its live tokens right away, so the SCIM
+ * fast path sees them without waiting for the grants to expire.
  */
 export async function updateIntegration(
   ctx: OperatorContext,
@@ -276,7 +282,13 @@ export async function updateIntegration(
   }
   const pausedAt =
     changes.paused === undefined ? integration.pausedAt : changes.paused ? (integration.pausedAt ?? ctx.now) : null;
-  const set = { ...changes, pausedAt, updatedAt: ctx.now };
+  const set = {
+    name: changes.name,
+    provider: changes.provider,
+    takesOverFrom: changes.takesOverFrom,
+    pausedAt,
+    updatedAt: ctx.now,
+  };
   await runBatch(ctx.db, [
     outboxRow(forTenant(ctx, tenantId), {
       action: "integration.updated",
@@ -434,7 +446,8 @@ export async function removeIntegration(
         "back to the product active; the takeover preview lists them.",
     );
   }
-  const deactivate = left !== null && left.count > 0 && unmatched === "deactivate";
+  // As decided, whatever the count read above: users the old directory creates until its token stops are unmatched too.
+  const deactivate = taker !== null && unmatched === "deactivate";
   // The record of the removal first, only while there is an integration to remove (a concurrent removal may have
   // taken it since the check above).
   const whileIntegrated = sql`WHERE ${integrationExists(tenantId, integrationId)}`;
@@ -451,11 +464,14 @@ export async function removeIntegration(
         from: whileIntegrated,
       }),
       deleteIntegration(ctx.db, tenantId, integrationId),
+      // By condition, not the taker read above: one that a concurrent change made takes over from none either.
+      endTakeoversFrom(ctx.db, tenantId, integrationId, ctx.now),
     ],
     integration,
   );
-  // The taker's grants stop reaching the removed directory's rows (its users are the product's again).
-  if (taker) await republishGrants(ctx, tenant, { ...taker, takesOverFrom: null });
+  // The taker's grants stop reaching the removed directory's rows, with its state as it stands now.
+  const after = taker && (await findTenantWithIntegration(ctx.db, tenantId, taker.id));
+  if (after?.integration) await republishGrants(ctx, tenant, after.integration);
 }
 
 /** The end of a takeover whose source goes: its report (audit row, event), and the taker taking over from none. */
@@ -482,6 +498,5 @@ function takeoverEnded(
       },
       from: whileIntegrated,
     }),
-    updateIntegrationRow(ctx.db, tenantId, taker.id, { takesOverFrom: null, updatedAt: ctx.now }),
   ];
 }

@@ -1,15 +1,25 @@
 import {
   type CandidateGroup,
   type CandidateUser,
+  type TransferKind,
   takeoverCandidates,
+  transfer,
   type Unmatched,
   unmatchedBySource,
 } from "../db/takeover";
 import { findTenantWithIntegrations } from "../db/tenants";
 import { fold } from "../scim/fold";
 import type { MatchedBy } from "../scim/matching";
-import { dataOf, type OperatorContext } from "./context";
+import { dataOf, type OperatorContext, type ScimContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
+
+/**
+ * A user or group of the directory being taken over that a matching read of this one hit becomes this one's
+ * (db/takeover.ts). Not while this one is paused: its reads go on, but it changes nothing until resumed.
+ */
+export async function takeOverIfSource(ctx: ScimContext, kind: TransferKind, row: { id: string; managedBy: string }) {
+  if (row.managedBy === ctx.takesOverFrom && !ctx.paused) await transfer(ctx.db, ctx, kind, [row.id]);
+}
 
 /** A person as the new directory will send them: what it matches by (any it has). */
 export interface UserEntry {

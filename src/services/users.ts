@@ -1,5 +1,4 @@
 import { PORTAL } from "../db/scope";
-import { transfer } from "../db/takeover";
 import { integrationRef } from "../db/tenants";
 import {
   countUsers,
@@ -30,6 +29,7 @@ import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./con
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
+import { takeOverIfSource } from "./takeover";
 import { readInTenantWithProviders, requireTenant } from "./tenants";
 
 export type ScimUser = ReturnType<typeof toScimUser>;
@@ -50,14 +50,9 @@ export function listUsers(ctx: ScimContext, query: { filter?: string; page: Page
     if (count === 0) return { resources: [], total: await countUsers(ctx.db, ctx, filter) };
     const { rows, total } = await listUserRows(ctx.db, ctx, filter, startIndex - 1, count);
     const [only] = rows;
-    if (total === 1 && only && matchedBy(filter, "User") !== null) await takeOverIfSource(ctx, only);
+    if (total === 1 && only && matchedBy(filter, "User") !== null) await takeOverIfSource(ctx, "user", only);
     return { resources: rows.map((r) => toScimUser(r, ctx.baseUrl)), total };
   });
-}
-
-/** A user of the directory being taken over that this one's read hit becomes this one's (db/takeover.ts). */
-async function takeOverIfSource(ctx: ScimContext, user: { id: string; managedBy: string }) {
-  if (user.managedBy === ctx.takesOverFrom) await transfer(ctx.db, ctx, "user", [user.id]);
 }
 
 /**
@@ -69,12 +64,12 @@ export async function getUser(ctx: ScimContext, id: string, projection: Projecti
   if (!shows(projection, "groups")) {
     const record = await findUser(ctx.db, ctx, id);
     if (!record) throw userNotFound(id);
-    await takeOverIfSource(ctx, record);
+    await takeOverIfSource(ctx, "user", record);
     return { resource: toScimUser(record, ctx.baseUrl), version: record.version, cacheable: true };
   }
   const found = await findUserWithGroups(ctx.db, ctx, id, MAX_MEMBERSHIPS_PER_RESPONSE + 1);
   if (!found) throw userNotFound(id);
-  await takeOverIfSource(ctx, found.record);
+  await takeOverIfSource(ctx, "user", found.record);
   if (found.groups.length > MAX_MEMBERSHIPS_PER_RESPONSE) {
     throw tooManyMemberships("groups", "ask with excludedAttributes=groups");
   }
@@ -98,6 +93,7 @@ export async function createUser(ctx: ScimContext, body: unknown) {
     matched === null
       ? insertUser(ctx.db, ctx, crypto.randomUUID(), user)
       : updateUser(ctx.db, ctx, matched, user, "user.replaced"),
+    true,
   );
   return written(ctx, user, outcome, undefined, matched ?? "");
 }
@@ -155,20 +151,21 @@ const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefin
  * protocol's 409. When another integration holds the name, the answer names it and how to move its users over; read
  * only on this path.
  */
-async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promise<T>) {
+async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promise<T>, creating = false) {
   try {
     return await write;
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const owner = await userNameOwner(ctx.db, ctx.tenantId, user.userNameKey);
-    if (owner === PORTAL) {
+    // A create adopts the product's user of that name unless its address is outside the verified domains.
+    if (owner === PORTAL && creating) {
       // Held by the product's own user whose address a directory could not adopt it by (outside verified domains).
       throw conflict(
         `userName "${user.userName}" is a user of the product whose email domain this tenant has not verified, so ` +
           "no directory adopts it; add the domain to the tenant's verifiedDomains, or remove that user.",
       );
     }
-    if (owner === null || owner === ctx.integrationId) throw userNameTaken(user);
+    if (owner === null || owner === ctx.integrationId || owner === PORTAL) throw userNameTaken(user);
     throw conflict(
       `userName "${user.userName}" is already in use by a user of another directory of this tenant, integration ` +
         `"${owner}". To move its users to this directory, set this integration's takesOverFrom to "${owner}".`,

@@ -43,6 +43,7 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   c.set("tenantId", tenantId);
   c.set("integrationId", integrationId);
   c.set("takesOverFrom", granted.takesOverFrom);
+  c.set("paused", granted.paused);
   c.set("tokenId", granted.tokenId);
   c.set("db", databases.tenant({ id: tenantId, database: granted.database }));
   await next();

@@ -9,6 +9,7 @@ export const scimContext = (c: Context<AppEnv>): ScimContext => ({
   tenantId: c.var.tenantId,
   integrationId: c.var.integrationId,
   takesOverFrom: c.var.takesOverFrom,
+  paused: c.var.paused,
   now: c.var.now,
   actor: `token:${c.var.tokenId}`,
   baseUrl: scimBaseUrl(c.req.url, c.var.tenantId, c.var.integrationId),
