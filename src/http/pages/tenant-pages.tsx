@@ -11,7 +11,6 @@ import {
 } from "../../services/directory";
 import {
   applyIntegration,
-  getIntegration,
   integrationChoices,
   integrationStatus,
   regenerateToken,
