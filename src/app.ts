@@ -6,6 +6,7 @@ import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
 import { adminRouter } from "./http/admin/router";
 import { consoleRouter } from "./http/console/router";
+import { oauthRouter } from "./http/oauth/token";
 import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/pages/errors";
 import { portalRouter } from "./http/portal/router";
 import { requestLog } from "./http/request-log";
@@ -38,6 +39,7 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
   app.route("/scim/v2", scimRouter);
   app.route("/portal", portalRouter);
   app.route("/console", consoleRouter);
+  app.route("/oauth2", oauthRouter);
 
   app.notFound((c) => {
     if (isScimPath(c.req.path)) return scimErrorResponse(new ScimError(404, "No such SCIM endpoint."));

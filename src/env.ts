@@ -38,5 +38,7 @@ declare global {
   interface Env {
     /** `npm run dev` passes "true" with `wrangler dev --var`, letting webhooks target http:// on loopback. */
     WEBHOOKS_ALLOW_HTTP?: string;
+    /** The token endpoint's access-token lifetime in seconds, 3600–21600 (services/oauth.ts); default 3600. */
+    OAUTH_TOKEN_TTL_SECONDS?: string;
   }
 }

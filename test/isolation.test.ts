@@ -126,6 +126,9 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["PATCH", "/admin/tenants/{t}/integrations/{i}", { paused: true }],
   ["POST", "/admin/tenants/{t}/integrations/{i}/token", {}],
   ["POST", "/admin/tenants/{t}/integrations/{i}/takeover/preview", {}],
+  ["GET", "/admin/tenants/{t}/integrations/{i}/secrets"],
+  ["POST", "/admin/tenants/{t}/integrations/{i}/secrets", {}],
+  ["DELETE", "/admin/tenants/{t}/integrations/{i}/secrets/{s}"],
   ["DELETE", "/admin/tenants/{t}/integrations/{i}"],
   ["GET", "/admin/tenants/{t}/audit"],
   ["GET", "/admin/tenants/{t}/requests"],
@@ -149,6 +152,7 @@ it("the admin route list above is every route the admin API serves", () => {
           .replace(/:userId/g, "{u}")
           .replace(/:groupId/g, "{g}")
           .replace(/:integrationId/g, "{i}")
+          .replace(/:secretId/g, "{s}")
           .replace(/:id/g, "{w}")}`,
     );
   expect(new Set(ADMIN_ROUTES.map(([method, path]) => `${method} ${path}`))).toEqual(new Set(served));
@@ -163,6 +167,7 @@ const fill = (path: string) =>
     .replaceAll("{g}", victim.groupId)
     .replaceAll("{t}", victim.tenantId)
     .replaceAll("{w}", "a-webhook")
+    .replaceAll("{s}", "a-secret")
     .replaceAll("{i}", "azure-ad");
 
 const CREDENTIALS: [string, () => string | undefined, typeof workerFetch?][] = [

@@ -18,7 +18,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { MOVE_PHASES } from "../moves/phases";
-import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, type Provider } from "../scim/providers";
+import { AUTHENTICATION_METHODS, LEGACY_INTEGRATION_ID, PROVIDER_IDS, type Provider } from "../scim/providers";
 
 /**
  * What a stored document takes for the bytes quota: the UTF-8 bytes of the document and of its case-folded copy.
@@ -94,9 +94,12 @@ export const integrations = sqliteTable(
     id: text("id").notNull(),
     provider: text("provider", { enum: PROVIDER_IDS as [Provider, ...Provider[]] }).notNull(),
     name: text("name").notNull(),
-    authentication: text("authentication", { enum: ["bearer"] })
-      .notNull()
-      .default("bearer"),
+    authentication: text("authentication", { enum: AUTHENTICATION_METHODS }).notNull().default("bearer"),
+    /**
+     * The OAuth client id of an integration whose directory authenticates at the token endpoint (client credentials,
+     * workload identity federation); null for bearer tokens. Unique across the deployment: the token endpoint is one.
+     */
+    clientId: text("client_id"),
     /** While set, the integration's writes are refused with a retryable status; its credentials keep working. */
     pausedAt: integer("paused_at"),
     /** The integration whose users and groups this one takes over as its sync matches them (a move between IdPs). */
@@ -104,7 +107,30 @@ export const integrations = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex("integrations_client_id_idx").on(t.clientId)],
+);
+
+/**
+ * The client secrets of an OAuth client-credentials integration, by SHA-256 hash only (a secret is 256 random bits
+ * and a MAC: no salt or stretching needed). Several may be live at once, so a customer rotates without a gap; each
+ * expires (1–3 years), and none is used once expired.
+ */
+export const integrationSecrets = sqliteTable(
+  "integration_secrets",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    integrationId: text("integration_id").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    /** When housekeeping announced the coming expiry (`secret.expiring_soon`), once. */
+    expiryWarnedAt: integer("expiry_warned_at"),
+  },
+  (t) => [
+    index("integration_secrets_integration_idx").on(t.tenantId, t.integrationId, t.expiresAt),
+    index("integration_secrets_expiry_idx").on(t.expiresAt),
+  ],
 );
 
 /**

@@ -155,6 +155,18 @@ export const EVENTS = {
       action: v.picklist(["kept", "deactivated"]),
     }),
   }),
+  "client_secret.created": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({ secretId: v.string(), expiresAt: Instant, integration: IntegrationRef }),
+  }),
+  "client_secret.deleted": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({ secretId: v.string(), integration: IntegrationRef }),
+  }),
   "token.issued": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
   "token.rotated": event({
     atHistoryLimit: "admitted",

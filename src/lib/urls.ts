@@ -8,6 +8,9 @@ import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
 export const scimBaseUrl = (requestUrl: string, tenantId: string, integrationId = LEGACY_INTEGRATION_ID) =>
   ownerBaseUrl(`${new URL(requestUrl).origin}/scim/v2/${tenantId}`, integrationId);
 
+/** The deployment's one OAuth token endpoint, on the origin the request came in on (as scimBaseUrl). */
+export const tokenUrl = (requestUrl: string) => `${new URL(requestUrl).origin}/oauth2/token`;
+
 /**
  * The SCIM base URL of the integration a resource's owner (`managed_by`) names, from its tenant's own URL: a
  * resource's location is on the URL of the directory that manages it. The product's own users, the legacy

@@ -20,6 +20,15 @@ export const PROVIDER_IDS = Object.keys(PROVIDERS) as Provider[];
 export const isProvider = (value: string): value is Provider => Object.hasOwn(PROVIDERS, value);
 
 /**
+ * How an integration's directory authenticates its SCIM requests: a long-lived bearer token the vendor issues
+ * (`bearer`: non-gallery apps, Okta's header auth), or an access token from the deployment's token endpoint, for which
+ * it authenticates with a client secret (`oauth_client_credentials`) or a JWT its own identity platform signed
+ * (`workload_identity`, RFC 7523): what Entra's app gallery requires.
+ */
+export const AUTHENTICATION_METHODS = ["bearer", "oauth_client_credentials", "workload_identity"] as const;
+export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
+
+/**
  * The integration every tenant had before integrations were a model: its id is fixed, it answers at the tenant's
  * own SCIM base URL (`/scim/v2/{tenantId}`) and at `/admin/tenants/{id}/integrations/azure-ad`, and the users and
  * tokens it had keep this id as their stored owner (`azure-ad`), so nothing had to be rewritten.

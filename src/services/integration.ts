@@ -18,6 +18,7 @@ import { withHint } from "../scim/failure-hints";
 import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, PROVIDERS, type Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
+import { setUpClient } from "./oauth-clients";
 import { relayNow } from "./relay";
 import {
   azureAdDisabled,
@@ -119,25 +120,67 @@ export async function createIntegration(
  * first token, in one batch. Its id is the provider and a random suffix: a URL segment, never the legacy id. With
  * `takesOverFrom` it takes over that integration's users and groups as its sync matches them.
  */
-export async function addIntegration(
-  ctx: IssuingContext,
-  tenantId: string,
-  input: { provider: Provider; name?: string; takesOverFrom?: string },
-  ttlSeconds: number,
-) {
+export async function addIntegration(ctx: IssuingContext, tenantId: string, input: NewIntegration, ttlSeconds: number) {
+  const { tenant, integration } = await newIntegration(ctx, tenantId, input);
+  return setUp(ctx, tenant, integration, ttlSeconds);
+}
+
+/** What adding an integration names; the rest (its id, its default name) is made here. */
+interface NewIntegration {
+  provider: Provider;
+  name?: string;
+  takesOverFrom?: string;
+}
+
+/** A new integration's row as the checks before its batch allow it: the tenant's switch, its providers, the takeover. */
+async function newIntegration(ctx: OperatorContext, tenantId: string, input: NewIntegration) {
   const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
   const suffix = [...crypto.getRandomValues(new Uint8Array(3))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const id = `${input.provider}-${suffix}`;
   if (input.takesOverFrom !== undefined) requireTakeoverSource(found.integrations, id, input.takesOverFrom);
+  if (!found.tenant.azureAdEnabled) throw azureAdDisabled();
+  requireAllowed(found.tenant, input.provider);
   const integration = {
     id,
     provider: input.provider,
     name: input.name ?? PROVIDERS[input.provider].name,
     takesOverFrom: input.takesOverFrom ?? null,
   };
-  return setUp(ctx, found.tenant, integration, ttlSeconds);
+  return { tenant: found.tenant, integration };
 }
+
+/**
+ * Adds an integration whose directory authenticates with OAuth client credentials: its client id and first secret
+ * (shown once), for the deployment's token endpoint; no bearer token.
+ */
+export async function addClientIntegration(
+  ctx: IssuingContext,
+  tenantId: string,
+  input: NewIntegration,
+  secretTtlSeconds: number,
+) {
+  const { tenant, integration } = await newIntegration(ctx, tenantId, input);
+  const client = await setUpClient(ctx, { ...integration, tenantId }, secretTtlSeconds, (clientId) =>
+    created(ctx, tenant, { ...integration, authentication: "oauth_client_credentials", clientId }),
+  );
+  return { integration, ...client };
+}
+
+/** The statements that create an integration's row and record it, only while the tenant has the option on. */
+const created = (
+  ctx: OperatorContext,
+  tenant: TenantPlacement,
+  integration: Pick<IntegrationRow, "id" | "provider" | "name" | "takesOverFrom" | "authentication" | "clientId">,
+) => [
+  insertIntegration(tenant.id, integration, ctx.now),
+  outboxRow(forTenant(ctx, tenant.id), {
+    action: "integration.created",
+    detail: integration.takesOverFrom === null ? undefined : { takesOverFrom: integration.takesOverFrom },
+    event: { type: "integration.created", data: eventIntegration(integration) },
+    from: sql`WHERE ${tenantEnabled(tenant.id)}`,
+  }),
+];
 
 async function setUp(
   ctx: IssuingContext,
@@ -147,15 +190,14 @@ async function setUp(
 ) {
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
   requireAllowed(tenant, integration.provider);
-  const issued = await issueToken(ctx, tenant, { ...integration, pausedAt: null }, ttlSeconds, [
-    insertIntegration(tenant.id, integration, ctx.now),
-    outboxRow(forTenant(ctx, tenant.id), {
-      action: "integration.created",
-      detail: integration.takesOverFrom === null ? undefined : { takesOverFrom: integration.takesOverFrom },
-      event: { type: "integration.created", data: eventIntegration(integration) },
-      from: sql`WHERE ${tenantEnabled(tenant.id)}`,
-    }),
-  ]);
+  const row = { ...integration, authentication: "bearer", clientId: null } as const;
+  const issued = await issueToken(
+    ctx,
+    tenant,
+    { ...integration, pausedAt: null },
+    ttlSeconds,
+    created(ctx, tenant, row),
+  );
   return { ...issued, integration };
 }
 
@@ -393,6 +435,12 @@ export async function regenerateToken(
   const integrationId = options.integrationId ?? LEGACY_INTEGRATION_ID;
   const { tenant, integration } = await requireIntegration(ctx, tenantId, integrationId);
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
+  if (integration.authentication !== "bearer") {
+    throw new AdminError(
+      "wrong_authentication",
+      "This integration's directory gets access tokens from the token endpoint.",
+    );
+  }
   if (options.replacing !== undefined) await expectCurrentToken(ctx, tenantId, integrationId, options.replacing);
   const issued = await rotateToken(ctx, tenant, integration, ttlSeconds, graceSeconds);
   return { ...issued, integration, graceUntil: graceSeconds > 0 ? ctx.now + graceSeconds * 1000 : null };

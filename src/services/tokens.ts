@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { rowsOf, runBatch, runNamedBatch, type Statement } from "../db/batch";
 import type { ControlDb } from "../db/client";
 import { type IntegrationRef, type IntegrationRow, integrationsOf } from "../db/integrations";
+import { clientIdsOf } from "../db/oauth";
 import { outboxRow } from "../db/relay";
 import {
   anyLiveToken,
@@ -33,6 +34,7 @@ import type { SigningSecrets } from "../tokens/signing";
 import { generateToken, hashToken } from "../tokens/token";
 import { forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, CommittedButUnpublished, type CommittedTokenChange, type RevocationReason } from "./errors";
+import { refreshClients } from "./oauth";
 import { relayNow } from "./relay";
 
 export const azureAdDisabled = () =>
@@ -218,6 +220,8 @@ export async function revokeAllTokens(
   integration?: IntegrationRef,
 ) {
   const { kv, now } = ctx;
+  // Read before the batch, which may remove the integrations naming them: their records go after it.
+  const clients = await clientIdsOf(ctx.db, tenantId, integration?.id);
   const owner = sql`owner.id`;
   const revoked = sql`json_object('tokenIds', json(${liveTokenIdsJson(tenantId, owner, now)}), 'reason', ${reason},
     'integration', json_object('id', owner.id, 'provider', owner.provider))`;
@@ -233,10 +237,13 @@ export async function revokeAllTokens(
     ended: revokeLiveTokens(tenantId, integration?.id, now, reason),
   });
   await afterCommit(ctx, tenantId, reason, () =>
-    deleteGrants(
-      kv,
-      rowsOf(ended).map((row) => String(row.tokenHash)),
-    ),
+    Promise.all([
+      deleteGrants(
+        kv,
+        rowsOf(ended).map((row) => String(row.tokenHash)),
+      ),
+      refreshClients(ctx, tenantId, integration?.id, clients),
+    ]),
   );
 }
 
@@ -353,6 +360,7 @@ export async function republishGrants(ctx: OperatorContext, tenant: TenantPlacem
   await eachAtMost(taken, GRANT_CONCURRENCY, (t) =>
     publishGrant(ctx, t.tokenHash, grantOf(t, tenant.database, integration), ctx.now),
   );
+  await refreshClients(ctx, tenant.id, integration.id);
 }
 
 /**

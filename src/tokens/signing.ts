@@ -13,6 +13,12 @@ const PURPOSES = {
   accessToken: null,
   setupLink: "setup-link",
   session: "session",
+  /** OAuth client ids: a forged one is refused at the token endpoint before any storage lookup. */
+  clientId: "oauth-client-id",
+  /** Client secrets, bound to their client id. */
+  clientSecret: "oauth-client-secret",
+  /** The token endpoint's access tokens: stateless, their claims under this MAC (tokens/oauth-access-token.ts). */
+  oauthAccessToken: "oauth-access-token",
 } as const satisfies Record<string, string | null>;
 
 export type KeyPurpose = keyof typeof PURPOSES;
@@ -71,6 +77,31 @@ export async function newSignedSecret(secrets: SigningSecrets, purpose: KeyPurpo
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** `payload` followed by its MAC for `purpose`, in base64url: claims anyone may read and nobody can change. */
+export async function signPayload(secrets: SigningSecrets, purpose: KeyPurpose, payload: Uint8Array) {
+  const bytes = new Uint8Array(payload.length + MAC_BYTES);
+  bytes.set(payload);
+  bytes.set(await macOf(await keyOf(secrets[0], purpose), "", payload), payload.length);
+  return toBase64Url(bytes);
+}
+
+/** The payload of a value signPayload made for `purpose` under any of the secrets, or null. Constant-time. */
+export async function verifiedPayload(secrets: SigningSecrets, purpose: KeyPurpose, text: string, maxBytes: number) {
+  // A length of 1 mod 4 is no base64url at all (atob would throw).
+  if (text.length > Math.ceil(((maxBytes + MAC_BYTES) * 4) / 3) || text.length % 4 === 1 || !BASE64URL.test(text)) {
+    return null;
+  }
+  const bytes = fromBase64Url(text);
+  if (bytes.length <= MAC_BYTES || toBase64Url(bytes) !== text) return null;
+  const payload = bytes.slice(0, bytes.length - MAC_BYTES);
+  const presented = bytes.slice(bytes.length - MAC_BYTES);
+  for (const secret of secrets) {
+    const expected = await macOf(await keyOf(secret, purpose), "", payload);
+    if (crypto.subtle.timingSafeEqual(expected, presented)) return payload;
+  }
+  return null;
+}
 
 /**
  * Whether `text` is a secret newSignedSecret made for `purpose` and `scope`, under any of the secrets (the rotation's

@@ -385,7 +385,12 @@ it("wrangler.toml gives every environment the same rate limiters, each environme
   };
   const budgets = (limiters: Limiter[]) => limiters.map(({ name, simple }) => ({ name, simple }));
   const top = config.ratelimits;
-  expect(top.map((l) => l.name)).toEqual(["TENANT_RATE_LIMITER", "LEGACY_AUTH_LIMITER", "PAGE_RATE_LIMITER"]);
+  expect(top.map((l) => l.name)).toEqual([
+    "TENANT_RATE_LIMITER",
+    "LEGACY_AUTH_LIMITER",
+    "PAGE_RATE_LIMITER",
+    "TOKEN_RATE_LIMITER",
+  ]);
   const environments = Object.values(config.env);
   for (const environment of environments) expect(budgets(environment.ratelimits)).toEqual(budgets(top));
   const namespaces = [top, ...environments.map((e) => e.ratelimits)].flat().map((l) => l.namespace_id);

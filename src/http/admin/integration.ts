@@ -1,9 +1,10 @@
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { scimBaseUrl } from "../../lib/urls";
-import { INTEGRATION_ID, LEGACY_INTEGRATION_ID, PROVIDER_IDS } from "../../scim/providers";
+import { scimBaseUrl, tokenUrl } from "../../lib/urls";
+import { AUTHENTICATION_METHODS, INTEGRATION_ID, LEGACY_INTEGRATION_ID, PROVIDER_IDS } from "../../scim/providers";
 import {
+  addClientIntegration,
   addIntegration,
   createIntegration,
   getIntegration,
@@ -13,6 +14,14 @@ import {
   removeIntegration,
   updateIntegration,
 } from "../../services/integration";
+import {
+  addSecret,
+  DEFAULT_SECRET_TTL_SECONDS,
+  getSecrets,
+  MAX_SECRET_TTL_SECONDS,
+  MIN_SECRET_TTL_SECONDS,
+  removeSecret,
+} from "../../services/oauth-clients";
 import { MAX_PREVIEW_ENTRIES, previewTakeover } from "../../services/takeover";
 import {
   defaultTokenTtl,
@@ -40,12 +49,21 @@ const TakesOverFrom = v.pipe(
   v.regex(INTEGRATION_ID, "must be an integration id"),
   v.description("An integration of the tenant whose users and groups this one takes over as its sync matches them"),
 );
+const SecretTtlSeconds = v.optional(
+  v.pipe(v.number(), v.integer(), v.minValue(MIN_SECRET_TTL_SECONDS), v.maxValue(MAX_SECRET_TTL_SECONDS)),
+);
 const CreateIntegration = v.strictObject({
   provider: Provider,
   name: v.optional(Name),
+  /** How its directory authenticates; bearer unless named. */
+  authentication: v.optional(v.picklist(["bearer", "oauth_client_credentials"]), "bearer"),
+  /** A bearer token's lifetime. */
   ttlSeconds: TtlSeconds,
+  /** A client secret's lifetime (1–3 years, default 2). */
+  secretTtlSeconds: SecretTtlSeconds,
   takesOverFrom: v.optional(TakesOverFrom),
 });
+const AddSecret = v.strictObject({ ttlSeconds: SecretTtlSeconds });
 const UpdateIntegration = v.strictObject({
   name: v.optional(Name),
   /** Refuses the integration's SCIM writes (503, Retry-After) while true; its credentials keep working for reads. */
@@ -134,12 +152,28 @@ const IntegrationEntries = {
   id: v.string(),
   provider: Provider,
   name: v.string(),
-  authentication: v.picklist(["bearer"]),
+  authentication: v.picklist(AUTHENTICATION_METHODS),
   scimBaseUrl: v.string(),
   takesOverFrom: v.nullable(v.string()),
 };
-/** A new integration with its first token (shown once). */
-const CreatedWire = v.strictObject({ ...IntegrationEntries, ...IssuedWire.entries });
+/** A new integration with its first token (shown once), or for an OAuth client its client id and first secret. */
+const SecretWire = v.strictObject({ clientSecret: v.string(), clientSecretId: v.string(), secretExpiresAt: Instant });
+const CreatedWire = v.variant("authentication", [
+  v.strictObject({ ...IntegrationEntries, authentication: v.literal("bearer"), ...IssuedWire.entries }),
+  v.strictObject({
+    ...IntegrationEntries,
+    authentication: v.literal("oauth_client_credentials"),
+    tokenUrl: v.string(),
+    clientId: v.string(),
+    ...SecretWire.entries,
+  }),
+]);
+/** An OAuth integration's secrets, never their values. */
+const SecretsWire = v.strictObject({
+  clientId: v.string(),
+  tokenUrl: v.string(),
+  items: v.array(v.strictObject({ id: v.string(), createdAt: Instant, expiresAt: Instant, expired: v.boolean() })),
+});
 /** An integration with its tokens: the current one, and earlier ones still working in a rotation's grace period. */
 const IntegrationItemWire = v.strictObject({
   ...IntegrationEntries,
@@ -299,17 +333,41 @@ export const integrationRoutes = new Hono<AppEnv>()
     }),
     jsonBody(CreateIntegration),
     async (c) => {
-      const { ttlSeconds, ...input } = c.req.valid("json");
-      const ttl = ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
+      const { ttlSeconds, secretTtlSeconds, authentication, ...input } = c.req.valid("json");
       const tenantId = tenantParam(c);
+      type Named = { id: string; provider: v.InferOutput<typeof Provider>; name: string; takesOverFrom: string | null };
+      const named = (integration: Named) => ({
+        id: integration.id,
+        provider: integration.provider,
+        name: integration.name,
+        scimBaseUrl: scimBaseUrl(c.req.url, tenantId, integration.id),
+        takesOverFrom: integration.takesOverFrom,
+      });
+      if (authentication === "oauth_client_credentials") {
+        const secretTtl = secretTtlSeconds ?? DEFAULT_SECRET_TTL_SECONDS;
+        const { integration, secretExpiresAt, ...client } = await addClientIntegration(
+          operatorContext(c),
+          tenantId,
+          input,
+          secretTtl,
+        );
+        return c.json(
+          {
+            ...named(integration),
+            authentication,
+            tokenUrl: tokenUrl(c.req.url),
+            ...client,
+            secretExpiresAt: iso(secretExpiresAt),
+          } satisfies v.InferOutput<typeof CreatedWire>,
+          201,
+        );
+      }
+      const ttl = ttlSeconds ?? defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
       const { integration, ...issued } = await addIntegration(operatorContext(c), tenantId, input, ttl);
       return c.json(
         {
-          id: integration.id,
-          provider: integration.provider,
-          name: integration.name,
-          authentication: "bearer",
-          takesOverFrom: integration.takesOverFrom,
+          ...named(integration),
+          authentication,
           ...issuedWire(c.req.url, tenantId, integration.id, issued),
         } satisfies v.InferOutput<typeof CreatedWire>,
         201,
@@ -377,6 +435,60 @@ export const integrationRoutes = new Hono<AppEnv>()
         c.req.valid("json"),
       );
       return c.json(preview satisfies v.InferOutput<typeof TakeoverPreviewWire>);
+    },
+  )
+  .get(
+    "/:integrationId/secrets",
+    documented({
+      summary: "An OAuth client-credentials integration's client id and secrets (never their values)",
+      tags,
+      responses: { 200: SecretsWire },
+      errors: [404, 409],
+    }),
+    async (c) => {
+      const { clientId, secrets } = await getSecrets(operatorContext(c), tenantParam(c), integrationParam(c));
+      const now = c.var.now;
+      return c.json({
+        clientId,
+        tokenUrl: tokenUrl(c.req.url),
+        items: secrets.map((s) => ({
+          id: s.id,
+          createdAt: iso(s.createdAt),
+          expiresAt: iso(s.expiresAt),
+          expired: s.expiresAt <= now,
+        })),
+      } satisfies v.InferOutput<typeof SecretsWire>);
+    },
+  )
+  .post(
+    "/:integrationId/secrets",
+    documented({
+      summary: "Add a client secret (shown once): rotate without a gap, at most 3 live",
+      tags,
+      responses: { 201: SecretWire },
+      errors: [404, 409],
+    }),
+    jsonBody(AddSecret),
+    async (c) => {
+      const ttl = c.req.valid("json").ttlSeconds ?? DEFAULT_SECRET_TTL_SECONDS;
+      const issued = await addSecret(operatorContext(c), tenantParam(c), integrationParam(c), ttl);
+      return c.json(
+        { ...issued, secretExpiresAt: iso(issued.secretExpiresAt) } satisfies v.InferOutput<typeof SecretWire>,
+        201,
+      );
+    },
+  )
+  .delete(
+    "/:integrationId/secrets/:secretId",
+    documented({
+      summary: "Delete a client secret: it and the access tokens issued on it stop (not the last live one)",
+      tags,
+      responses: { 204: null },
+      errors: [404, 409],
+    }),
+    async (c) => {
+      await removeSecret(operatorContext(c), tenantParam(c), integrationParam(c), c.req.param("secretId"));
+      return c.body(null, 204);
     },
   )
   .post(

@@ -3,7 +3,9 @@ import type { AppEnv } from "../../env";
 import { ScimError, unauthorized } from "../../scim/errors";
 import { INTEGRATION_ID } from "../../scim/providers";
 import { authenticateToken } from "../../services/authenticate";
+import { authenticateAccessToken } from "../../services/oauth";
 import { tokenSigningKeys } from "../../services/tokens";
+import { isAccessTokenShaped } from "../../tokens/oauth-access-token";
 
 const READS = new Set(["GET", "HEAD"]);
 /** A paused integration is asked to retry after this long: Entra backs off on 503 and keeps its cycle. */
@@ -20,19 +22,17 @@ export const scimAuth = createMiddleware<AppEnv>(async (c, next) => {
   const integrationId = c.req.param("integrationId");
   if (!token || !tenantId || !integrationId || !INTEGRATION_ID.test(integrationId)) throw unauthorized();
   const { databases, now } = c.var;
-  const granted = await authenticateToken(
-    {
-      db: databases.control,
-      kv: c.env.TOKENS,
-      now,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
-      legacyLimiter: c.env.LEGACY_AUTH_LIMITER,
-    },
-    token,
-    tenantId,
-    integrationId,
-  );
+  const stores = {
+    db: databases.control,
+    kv: c.env.TOKENS,
+    now,
+    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+    signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
+  };
+  // An access token from the token endpoint (OAuth integrations), or a bearer token the vendor issued.
+  const granted = isAccessTokenShaped(token)
+    ? await authenticateAccessToken(stores, token, tenantId, integrationId)
+    : await authenticateToken({ ...stores, legacyLimiter: c.env.LEGACY_AUTH_LIMITER }, token, tenantId, integrationId);
   if (!granted) throw unauthorized();
   // Paused: the directory may still read (Test Connection, its matching), but what it would change waits.
   if (granted.paused && !READS.has(c.req.method)) {

@@ -19,6 +19,7 @@ import { logEvent } from "../../lib/log";
 import { eachAtMost } from "../../lib/parallel";
 import { checkMove, type MovePhase, type Next } from "../../moves/phases";
 import { GRANT_CHUNK, GRANT_CONCURRENCY } from "../../tokens/grants";
+import { refreshClients } from "../oauth";
 import { grantOf, publishGrant } from "../tokens";
 import { catchUp, copyTable, progressOf } from "./copy";
 import type { Step } from "./step";
@@ -238,7 +239,12 @@ async function rewriteGrants(step: Step, move: MoveRow): Promise<{ kind: "contin
   const through = move.progress.grantsThrough ?? 0;
   const tokens = await liveTokensCreatedAfter(step.ctx.db, move.tenantId, now, through, GRANT_CHUNK);
   const last = tokens.at(-1);
-  if (!last) return null;
+  if (!last) {
+    // The pass over the tokens is done: the OAuth clients' records (a tenant has few) name the new database too.
+    await step.spend();
+    await refreshClients(step.ctx, move.tenantId);
+    return null;
+  }
   // Each grant is a KV write and its check in D1 (publishGrant).
   await step.spend(2 * tokens.length);
   await eachAtMost(tokens, GRANT_CONCURRENCY, (token) => {

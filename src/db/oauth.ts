@@ -1,0 +1,102 @@
+import { and, asc, eq, gt, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import type { ControlDb } from "./client";
+import { integrationSecrets, integrations, tenants } from "./schema";
+
+/** Client secrets an integration may have live at once: enough to rotate without a gap, few enough to keep track of. */
+export const MAX_LIVE_SECRETS = 3;
+
+export type SecretRow = typeof integrationSecrets.$inferSelect;
+
+const liveAt = (now: number) => gt(integrationSecrets.expiresAt, now);
+
+/**
+ * An OAuth client as authentication needs it, from D1 (the record KV caches, tokens/client-grants.ts): its integration and
+ * that one's state, the tenant's data database, and its live secrets. Null when the client is unknown, its
+ * integration removed, or its tenant switched off or deleted. One round trip.
+ */
+export async function findClient(db: ControlDb, clientId: string, now: number) {
+  const [[found], secrets] = await db.batch([
+    db
+      .select({
+        tenantId: integrations.tenantId,
+        integrationId: integrations.id,
+        pausedAt: integrations.pausedAt,
+        takesOverFrom: integrations.takesOverFrom,
+        database: tenants.database,
+      })
+      .from(integrations)
+      .innerJoin(tenants, eq(tenants.id, integrations.tenantId))
+      .where(and(eq(integrations.clientId, clientId), eq(tenants.azureAdEnabled, true), isNull(tenants.deletedAt))),
+    db
+      .select({
+        id: integrationSecrets.id,
+        hash: integrationSecrets.secretHash,
+        expiresAt: integrationSecrets.expiresAt,
+      })
+      .from(integrationSecrets)
+      .innerJoin(
+        integrations,
+        and(
+          eq(integrations.tenantId, integrationSecrets.tenantId),
+          eq(integrations.id, integrationSecrets.integrationId),
+        ),
+      )
+      .where(and(eq(integrations.clientId, clientId), liveAt(now))),
+  ]);
+  return found ? { ...found, secrets } : null;
+}
+
+/** The client ids of the tenant's OAuth integrations (one, or all): whose cached state a change must refresh. */
+export async function clientIdsOf(db: ControlDb, tenantId: string, integrationId?: string) {
+  const rows = await db
+    .select({ clientId: integrations.clientId })
+    .from(integrations)
+    .where(
+      and(
+        eq(integrations.tenantId, tenantId),
+        integrationId === undefined ? undefined : eq(integrations.id, integrationId),
+        isNotNull(integrations.clientId),
+      ),
+    );
+  return rows.flatMap((row) => (row.clientId === null ? [] : [row.clientId]));
+}
+
+/** The integration's secrets, live and expired, newest first. */
+export const listSecrets = (db: ControlDb, tenantId: string, integrationId: string) =>
+  db
+    .select()
+    .from(integrationSecrets)
+    .where(and(eq(integrationSecrets.tenantId, tenantId), eq(integrationSecrets.integrationId, integrationId)))
+    .orderBy(sql`${integrationSecrets.createdAt} DESC`, asc(integrationSecrets.id));
+
+/** Live secrets of the integration, as a count in SQL (for conditions the writing statement checks itself). */
+const liveSecrets = (tenantId: string, integrationId: string, now: number, except?: string) =>
+  sql`(SELECT count(*) FROM ${integrationSecrets} WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}
+    AND expires_at > ${now}${except === undefined ? sql`` : sql` AND id != ${except}`})`;
+
+/**
+ * A new secret, only while the integration is an OAuth client's and has fewer than MAX_LIVE_SECRETS live (checked
+ * by the statement: concurrent additions cannot pass the bound together). RETURNING its id when it was added.
+ */
+export function insertSecret(row: Omit<SecretRow, "expiryWarnedAt">, extra: SQL = sql`1`) {
+  return sql`INSERT INTO ${integrationSecrets} (id, tenant_id, integration_id, secret_hash, created_at, expires_at)
+    SELECT ${row.id}, ${row.tenantId}, ${row.integrationId}, ${row.secretHash}, ${row.createdAt}, ${row.expiresAt}
+    WHERE EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${row.tenantId} AND id = ${row.integrationId}
+        AND client_id IS NOT NULL)
+      AND ${liveSecrets(row.tenantId, row.integrationId, row.createdAt)} < ${MAX_LIVE_SECRETS} AND ${extra}
+    RETURNING id`;
+}
+
+/**
+ * A secret that may be deleted: the integration's, and not its last live one (the directory would be locked out;
+ * delete the integration instead). As a condition, for the delete and for its record read before it.
+ */
+export const secretDeletable = (tenantId: string, integrationId: string, secretId: string, now: number) =>
+  sql`EXISTS (SELECT 1 FROM ${integrationSecrets} WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}
+      AND id = ${secretId})
+    AND ${liveSecrets(tenantId, integrationId, now, secretId)} > 0`;
+
+/** Deletes the secret if it may be (secretDeletable); RETURNING its id when it was deleted. */
+export const deleteSecret = (tenantId: string, integrationId: string, secretId: string, now: number) =>
+  sql`DELETE FROM ${integrationSecrets} WHERE id = ${secretId} AND ${secretDeletable(tenantId, integrationId, secretId, now)}
+    RETURNING id`;

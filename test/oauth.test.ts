@@ -1,0 +1,275 @@
+/**
+ * OAuth 2.0 client credentials (#29): an integration whose directory gets access tokens from the deployment's token
+ * endpoint (RFC 6749 §4.4), as Entra's app gallery requires, and uses them on its own SCIM URL. Black-box, as Entra's
+ * provisioning service and Microsoft's validation call.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { countingDatabases } from "./support/d1-intercept";
+import { admin, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
+import { countingKv } from "./support/kv-intercept";
+
+interface Client {
+  tenantId: string;
+  integrationId: string;
+  base: string;
+  clientId: string;
+  clientSecret: string;
+  clientSecretId: string;
+}
+
+async function clientIntegration(body: Record<string, unknown> = {}): Promise<Client> {
+  const tenant = await (
+    await admin("POST", "/tenants", { body: { name: "Gallery", integrationsEnabled: true } })
+  ).json<{ id: string }>();
+  const res = await admin("POST", `/tenants/${tenant.id}/integrations`, {
+    body: { provider: "entra", authentication: "oauth_client_credentials", ...body },
+  });
+  expect(res.status).toBe(201);
+  const made = await res.json<{
+    id: string;
+    scimBaseUrl: string;
+    tokenUrl: string;
+    clientId: string;
+    clientSecret: string;
+    clientSecretId: string;
+    secretExpiresAt: string;
+    authentication: string;
+  }>();
+  expect(made.authentication).toBe("oauth_client_credentials");
+  expect(made.tokenUrl).toBe(`${ORIGIN}/oauth2/token`);
+  expect(made).not.toHaveProperty("token");
+  return {
+    tenantId: tenant.id,
+    integrationId: made.id,
+    base: new URL(made.scimBaseUrl).pathname,
+    clientId: made.clientId,
+    clientSecret: made.clientSecret,
+    clientSecretId: made.clientSecretId,
+  };
+}
+
+function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}, fetch = workerFetch) {
+  return fetch(
+    new Request(`${ORIGIN}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(form).toString(),
+    }),
+  );
+}
+
+const basic = (id: string, secret: string) =>
+  `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+
+async function accessToken(client: Pick<Client, "clientId" | "clientSecret">, fetch = workerFetch) {
+  const res = await tokenRequest(
+    { grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret, scope: "scim" },
+    {},
+    fetch,
+  );
+  expect(res.status).toBe(200);
+  return (await res.json<{ access_token: string }>()).access_token;
+}
+
+const users = (client: Pick<Client, "base">, token: string, fetch = workerFetch) =>
+  scim({ token, base: client.base }, "GET", "/Users?count=1", { fetch });
+
+describe("the token endpoint", () => {
+  it("issues an hour's access token for client_secret_post and HTTP Basic, never cached, the scope echoed", async () => {
+    const client = await clientIntegration();
+    const posted = await tokenRequest({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      scope: "scim.readwrite",
+    });
+    expect(posted.status).toBe(200);
+    expect(posted.headers.get("Cache-Control")).toBe("no-store");
+    expect(posted.headers.get("Pragma")).toBe("no-cache");
+    const body = await posted.json<Record<string, unknown>>();
+    expect(body).toMatchObject({ token_type: "Bearer", expires_in: 3600, scope: "scim.readwrite" });
+    expect(body.access_token).toMatch(/^scimat_/);
+    const viaBasic = await tokenRequest(
+      { grant_type: "client_credentials" },
+      { Authorization: basic(client.clientId, client.clientSecret) },
+    );
+    expect(viaBasic.status).toBe(200);
+    expect(await viaBasic.json()).not.toHaveProperty("scope");
+  });
+
+  it.each([
+    ["no grant_type", {}, {}, 400, "invalid_request"],
+    ["another grant", { grant_type: "password" }, {}, 400, "unsupported_grant_type"],
+    [
+      "a repeated parameter",
+      { grant_type: "client_credentials", scope: "a" },
+      { repeat: "scope" },
+      400,
+      "invalid_request",
+    ],
+  ])("refuses %s (RFC 6749 §5.2)", async (_, form, extra, status, error) => {
+    const client = await clientIntegration();
+    const params = new URLSearchParams({ ...form, client_id: client.clientId, client_secret: client.clientSecret });
+    if ("repeat" in extra) params.append(extra.repeat as string, "b");
+    const res = await workerFetch(
+      new Request(`${ORIGIN}/oauth2/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: params.toString(),
+      }),
+    );
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ error });
+  });
+
+  it("refuses a body that is not form-encoded, and a client authenticated two ways at once", async () => {
+    const client = await clientIntegration();
+    const json = await workerFetch(
+      new Request(`${ORIGIN}/oauth2/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ grant_type: "client_credentials" }),
+      }),
+    );
+    expect(json.status).toBe(400);
+    expect(await json.json()).toMatchObject({ error: "invalid_request" });
+    const both = await tokenRequest(
+      { grant_type: "client_credentials", client_secret: client.clientSecret },
+      { Authorization: basic(client.clientId, client.clientSecret) },
+    );
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ error: "invalid_request" });
+  });
+
+  it("answers a wrong secret invalid_client: 401, with a Basic challenge when Basic was used", async () => {
+    const client = await clientIntegration();
+    const other = await clientIntegration();
+    const posted = await tokenRequest({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: other.clientSecret,
+    });
+    expect(posted.status).toBe(401);
+    expect(await posted.json()).toMatchObject({ error: "invalid_client" });
+    expect(posted.headers.get("WWW-Authenticate")).toBeNull();
+    const viaBasic = await tokenRequest(
+      { grant_type: "client_credentials" },
+      { Authorization: basic(client.clientId, `${client.clientSecret.slice(0, -2)}xx`) },
+    );
+    expect(viaBasic.status).toBe(401);
+    expect(viaBasic.headers.get("WWW-Authenticate")).toMatch(/^Basic/);
+  });
+
+  it("a forged client id, or a forged secret of a real one, costs no D1 call and no KV read", async () => {
+    const client = await clientIntegration();
+    const counter = countingDatabases();
+    const kv = countingKv(env.TOKENS);
+    const counted = fetchWith({ bindings: { ...counter.bindings, TOKENS: kv.kv } });
+    for (const form of [
+      { client_id: `scimcid_${"A".repeat(38)}`, client_secret: client.clientSecret },
+      { client_id: client.clientId, client_secret: `scimcs_${"B".repeat(64)}` },
+    ]) {
+      const res = await tokenRequest({ grant_type: "client_credentials", ...form }, {}, counted);
+      expect(res.status).toBe(401);
+    }
+    expect(counter.cost.calls).toBe(0);
+    expect(kv.counter.reads).toBe(0);
+  });
+});
+
+describe("access tokens on the SCIM path", () => {
+  it("open their own integration's URL only, with one KV read; a bearer token cannot be rotated there", async () => {
+    const client = await clientIntegration();
+    const token = await accessToken(client);
+    expect((await users(client, token)).status).toBe(200);
+    const other = await clientIntegration();
+    expect((await users(other, token)).status).toBe(401);
+    expect((await users({ base: `/scim/v2/${client.tenantId}` }, token)).status).toBe(401);
+    const kv = countingKv(env.TOKENS);
+    const counter = countingDatabases();
+    const counted = fetchWith({ bindings: { ...counter.bindings, TOKENS: kv.kv } });
+    expect((await users(client, token, counted)).status).toBe(200);
+    expect(kv.counter.reads).toBe(1);
+    expect(counter.of.DB.calls).toBe(0);
+    const rotate = await admin("POST", `/tenants/${client.tenantId}/integrations/${client.integrationId}/token`, {
+      body: {},
+    });
+    expect(rotate.status).toBe(409);
+    expect(await rotate.json()).toMatchObject({ error: { code: "wrong_authentication" } });
+  });
+
+  it("expire after their lifetime", async () => {
+    const client = await clientIntegration();
+    const token = await accessToken(client);
+    expect((await users(client, token, fetchLater(3_599_000))).status).toBe(200);
+    expect((await users(client, token, fetchLater(3_601_000))).status).toBe(401);
+  });
+
+  it("rotation without a gap: two secrets live, the old one deleted, provisioning goes on with the new", async () => {
+    const client = await clientIntegration();
+    const path = `/tenants/${client.tenantId}/integrations/${client.integrationId}/secrets`;
+    const oldToken = await accessToken(client);
+    const added = await admin("POST", path, { body: {} });
+    expect(added.status).toBe(201);
+    const second = await added.json<{ clientSecret: string; clientSecretId: string; secretExpiresAt: string }>();
+    const listed = await (await admin("GET", path)).json<{ clientId: string; items: { id: string }[] }>();
+    expect(listed.clientId).toBe(client.clientId);
+    expect(listed.items.map((s) => s.id).sort()).toEqual([client.clientSecretId, second.clientSecretId].sort());
+    // Both work at once.
+    const newToken = await accessToken({ clientId: client.clientId, clientSecret: second.clientSecret });
+    expect((await users(client, oldToken)).status).toBe(200);
+
+    expect((await admin("DELETE", `${path}/${client.clientSecretId}`)).status).toBe(204);
+    expect((await users(client, newToken)).status).toBe(200);
+    // The old secret and the tokens issued on it stop.
+    expect((await users(client, oldToken)).status).toBe(401);
+    const refused = await tokenRequest({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    });
+    expect(refused.status).toBe(401);
+    // The last live secret stays; a fourth live one is refused.
+    const last = await admin("DELETE", `${path}/${second.clientSecretId}`);
+    expect(last.status).toBe(409);
+    expect(await last.json()).toMatchObject({ error: { code: "last_secret" } });
+    expect((await admin("POST", path, { body: {} })).status).toBe(201);
+    expect((await admin("POST", path, { body: {} })).status).toBe(201);
+    const fourth = await admin("POST", path, { body: {} });
+    expect(fourth.status).toBe(409);
+    expect(await fourth.json()).toMatchObject({ error: { code: "too_many_secrets" } });
+  });
+
+  it("stop when the integration is paused (writes), removed, or the tenant switched off", async () => {
+    const paused = await clientIntegration();
+    const token = await accessToken(paused);
+    const integrationPath = `/tenants/${paused.tenantId}/integrations/${paused.integrationId}`;
+    expect((await admin("PATCH", integrationPath, { body: { paused: true } })).status).toBe(200);
+    const write = await scim({ token, base: paused.base }, "POST", "/Users", { body: { userName: "a@contoso.com" } });
+    expect(write.status).toBe(503);
+    expect((await users(paused, token)).status).toBe(200);
+    expect((await admin("DELETE", integrationPath)).status).toBe(204);
+    expect((await users(paused, token)).status).toBe(401);
+
+    const off = await clientIntegration();
+    const offToken = await accessToken(off);
+    expect((await admin("PATCH", `/tenants/${off.tenantId}`, { body: { integrationsEnabled: false } })).status).toBe(
+      200,
+    );
+    expect((await users(off, offToken)).status).toBe(401);
+    const refused = await tokenRequest({
+      grant_type: "client_credentials",
+      client_id: off.clientId,
+      client_secret: off.clientSecret,
+    });
+    expect(refused.status).toBe(401);
+  });
+
+  it("after a KV miss, D1 is the record: a token still works", async () => {
+    const client = await clientIntegration();
+    const token = await accessToken(client);
+    await env.TOKENS.delete(`client:${client.clientId}`);
+    expect((await users(client, token)).status).toBe(200);
+  });
+});
