@@ -5,7 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { runHousekeeping } from "../src/services/housekeeping";
 import { countingDatabases } from "./support/d1-intercept";
+import { cronContext } from "./support/databases";
 import { admin, fetchLater, fetchWith, ORIGIN, scim, workerFetch } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
 
@@ -271,5 +273,50 @@ describe("access tokens on the SCIM path", () => {
     const token = await accessToken(client);
     await env.TOKENS.delete(`client:${client.clientId}`);
     expect((await users(client, token)).status).toBe(200);
+  });
+});
+
+describe("client secrets", () => {
+  it("are announced once, a month before they expire, and none works once expired", async () => {
+    const client = await clientIntegration({ secretTtlSeconds: 365 * 86_400 });
+    const expiresAt = Date.now() + 365 * 86_400_000;
+    const first = await runHousekeeping(cronContext(expiresAt - 31 * 86_400_000));
+    expect(first.secretsExpiringSoon).toBe(0);
+    const due = await runHousekeeping(cronContext(expiresAt - 29 * 86_400_000));
+    expect(due.secretsExpiringSoon).toBe(1);
+    const again = await runHousekeeping(cronContext(expiresAt - 28 * 86_400_000));
+    expect(again.secretsExpiringSoon).toBe(0);
+    const feed = await (await admin("GET", `/tenants/${client.tenantId}/events?limit=100`)).json<{
+      items: { type: string; data: Record<string, unknown> }[];
+    }>();
+    expect(feed.items.filter((e) => e.type === "client_secret.expiring_soon")).toEqual([
+      expect.objectContaining({
+        data: {
+          secretId: client.clientSecretId,
+          expiresAt: expect.any(String),
+          integration: { id: client.integrationId, provider: "entra" },
+        },
+      }),
+    ]);
+    const late = await tokenRequest(
+      { grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret },
+      {},
+      fetchLater(366 * 86_400_000),
+    );
+    expect(late.status).toBe(401);
+  });
+
+  it("live 1 to 3 years: another lifetime is refused", async () => {
+    const tenant = await (
+      await admin("POST", "/tenants", { body: { name: "Short", integrationsEnabled: true } })
+    ).json<{
+      id: string;
+    }>();
+    for (const secretTtlSeconds of [86_400, 4 * 365 * 86_400]) {
+      const res = await admin("POST", `/tenants/${tenant.id}/integrations`, {
+        body: { provider: "entra", authentication: "oauth_client_credentials", secretTtlSeconds },
+      });
+      expect(res.status).toBe(400);
+    }
   });
 });

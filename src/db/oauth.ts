@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import type { ControlDb } from "./client";
 import { integrationSecrets, integrations, tenants } from "./schema";
 
@@ -78,25 +78,57 @@ const liveSecrets = (tenantId: string, integrationId: string, now: number, excep
  * A new secret, only while the integration is an OAuth client's and has fewer than MAX_LIVE_SECRETS live (checked
  * by the statement: concurrent additions cannot pass the bound together). RETURNING its id when it was added.
  */
-export function insertSecret(row: Omit<SecretRow, "expiryWarnedAt">, extra: SQL = sql`1`) {
+export function insertSecret(row: Omit<SecretRow, "expiryWarnedAt">) {
   return sql`INSERT INTO ${integrationSecrets} (id, tenant_id, integration_id, secret_hash, created_at, expires_at)
     SELECT ${row.id}, ${row.tenantId}, ${row.integrationId}, ${row.secretHash}, ${row.createdAt}, ${row.expiresAt}
     WHERE EXISTS (SELECT 1 FROM ${integrations} WHERE tenant_id = ${row.tenantId} AND id = ${row.integrationId}
         AND client_id IS NOT NULL)
-      AND ${liveSecrets(row.tenantId, row.integrationId, row.createdAt)} < ${MAX_LIVE_SECRETS} AND ${extra}
+      AND ${liveSecrets(row.tenantId, row.integrationId, row.createdAt)} < ${MAX_LIVE_SECRETS}
     RETURNING id`;
 }
 
 /**
- * A secret that may be deleted: the integration's, and not its last live one (the directory would be locked out;
- * delete the integration instead). As a condition, for the delete and for its record read before it.
+ * A secret that may be deleted: the integration's, and expired or not its last live one (the directory would be
+ * locked out; delete the integration instead). As a condition, for the delete and for its record read before it.
  */
 export const secretDeletable = (tenantId: string, integrationId: string, secretId: string, now: number) =>
   sql`EXISTS (SELECT 1 FROM ${integrationSecrets} WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}
-      AND id = ${secretId})
-    AND ${liveSecrets(tenantId, integrationId, now, secretId)} > 0`;
+      AND id = ${secretId} AND (expires_at <= ${now} OR ${liveSecrets(tenantId, integrationId, now, secretId)} > 0))`;
 
 /** Deletes the secret if it may be (secretDeletable); RETURNING its id when it was deleted. */
 export const deleteSecret = (tenantId: string, integrationId: string, secretId: string, now: number) =>
   sql`DELETE FROM ${integrationSecrets} WHERE id = ${secretId} AND ${secretDeletable(tenantId, integrationId, secretId, now)}
     RETURNING id`;
+
+/** Live secrets entering the warning window that have not been warned about yet. */
+const secretToWarn = (now: number, windowMs: number) =>
+  and(
+    isNull(integrationSecrets.expiryWarnedAt),
+    gt(integrationSecrets.expiresAt, now),
+    lte(integrationSecrets.expiresAt, now + windowMs),
+  );
+
+/** Secrets to warn about, the soonest to expire first. */
+export const secretsToWarn = (db: ControlDb, now: number, windowMs: number, limit: number) =>
+  db
+    .select()
+    .from(integrationSecrets)
+    .where(secretToWarn(now, windowMs))
+    .orderBy(asc(integrationSecrets.expiresAt))
+    .limit(limit);
+
+/** How many secrets are due a warning (housekeeping's backlog). */
+export const countSecretsToWarn = (db: ControlDb, now: number, windowMs: number) =>
+  db.select({ n: count() }).from(integrationSecrets).where(secretToWarn(now, windowMs));
+
+/** Marks the secrets `ids` as warned, those still due a warning only. */
+export const markSecretsWarned = (db: ControlDb, ids: string[], now: number, windowMs: number) =>
+  db
+    .update(integrationSecrets)
+    .set({ expiryWarnedAt: now })
+    .where(and(inArray(integrationSecrets.id, ids), secretToWarn(now, windowMs)));
+
+/** `WHERE …` for a warning's audit row and event: only while the secret is still due it. */
+export const whileSecretUnwarned = (id: string, now: number, windowMs: number) =>
+  sql`WHERE EXISTS (SELECT 1 FROM ${integrationSecrets}
+    WHERE ${and(eq(integrationSecrets.id, id), secretToWarn(now, windowMs))})`;

@@ -167,6 +167,12 @@ export const EVENTS = {
     names: "none",
     data: v.strictObject({ secretId: v.string(), integration: IntegrationRef }),
   }),
+  "client_secret.expiring_soon": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "none",
+    data: v.strictObject({ secretId: v.string(), expiresAt: Instant, integration: IntegrationRef }),
+  }),
   "token.issued": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: TokenTimed }),
   "token.rotated": event({
     atHistoryLimit: "admitted",

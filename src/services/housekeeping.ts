@@ -3,6 +3,7 @@ import { type RawRow, rowsOf, runBatch, runNamedBatch } from "../db/batch";
 import type { RawDataDb } from "../db/client";
 import { countEventsBefore, purgeEventsBefore } from "../db/events";
 import { integrationRefJson } from "../db/integrations";
+import { countSecretsToWarn, markSecretsWarned, secretsToWarn, whileSecretUnwarned } from "../db/oauth";
 import { countPortalBefore, purgePortalBefore } from "../db/portal";
 import { countOutbox, outboxRow } from "../db/relay";
 import { countLogBefore, purgeLogBefore, type TimedLog } from "../db/retention";
@@ -73,6 +74,8 @@ export interface HousekeepingReport {
   expired: number;
   graceEnded: number;
   expiringSoon: number;
+  /** Client secrets of OAuth integrations announced as expiring soon (`client_secret.expiring_soon`). */
+  secretsExpiringSoon: number;
   purgedTokens: number;
   purgedFailedRequests: number;
   purgedAuditEvents: number;
@@ -100,6 +103,7 @@ export interface HousekeepingReport {
     expired: number;
     graceEnded: number;
     expiringSoon: number;
+    secretsExpiringSoon: number;
     kvSweep: number;
     purgeTokens: number;
     purgeFailedRequests: number;
@@ -139,6 +143,7 @@ export async function runHousekeeping(
   const expired = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "expired", limit));
   const graceEnded = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "graceEnded", limit));
   const expiringSoon = await repeat(budget, 2, limit, () => warnExpiringSoon(ctx, limit));
+  const secretsExpiringSoon = await repeat(budget, 2, limit, () => warnSecretsExpiring(ctx, limit));
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
@@ -179,6 +184,7 @@ export async function runHousekeeping(
   const [control, ...data] = await Promise.all([
     runNamedBatch(db, {
       ...tokenBacklogCounts(db, now, EXPIRY_WARNING_MS, purgeBefore),
+      secretsExpiringSoon: countSecretsToWarn(db, now, SECRET_EXPIRY_WARNING_MS),
       purgeDeliveries: countDeliveriesBefore(db, eventsBefore),
       ...countPortalBefore(db, portalBefore),
       relay: countOutbox(db),
@@ -198,6 +204,7 @@ export async function runHousekeeping(
     expired: countOf(control.expired),
     graceEnded: countOf(control.graceEnded),
     expiringSoon: countOf(control.expiringSoon),
+    secretsExpiringSoon: countOf(control.secretsExpiringSoon),
     kvSweep: countOf(control.kvSweep),
     purgeTokens: countOf(control.purgeTokens),
     purgeFailedRequests: acrossData("failed_requests"),
@@ -212,6 +219,7 @@ export async function runHousekeeping(
     expired,
     graceEnded,
     expiringSoon,
+    secretsExpiringSoon,
     purgedTokens,
     purgedFailedRequests: purgedLogs.failed_requests,
     purgedAuditEvents: purgedLogs.audit_events,
@@ -310,6 +318,44 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number) {
     markExpiryWarned(db, ids(rows), now, EXPIRY_WARNING_MS),
   ]);
   for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));
+  return rows.length;
+}
+
+/**
+ * Client secrets expire after 1–3 years, and a directory whose secret expired cannot get a token: a month's notice,
+ * once per secret (a feed event, an audit row and a log line), so the customer can add a secret and move to it.
+ */
+export const SECRET_EXPIRY_WARNING_MS = 30 * 86_400_000;
+
+async function warnSecretsExpiring(ctx: OperatorContext, limit: number) {
+  const { db, now } = ctx;
+  const rows = await secretsToWarn(db, now, SECRET_EXPIRY_WARNING_MS, limit);
+  if (rows.length === 0) return 0;
+  await runBatch(db, [
+    ...rows.map((s) =>
+      outboxRow(forTenant(ctx, s.tenantId), {
+        action: "client_secret.expiring_soon",
+        resourceType: "ClientSecret",
+        resourceId: s.id,
+        detail: { integrationId: s.integrationId, expiresAt: new Date(s.expiresAt).toISOString() },
+        event: {
+          type: "client_secret.expiring_soon",
+          data: sql`json_object('secretId', ${s.id}, 'expiresAt', ${new Date(s.expiresAt).toISOString()},
+            'integration', json(${integrationRefJson(s.tenantId, s.integrationId)}))`,
+        },
+        from: whileSecretUnwarned(s.id, now, SECRET_EXPIRY_WARNING_MS),
+      }),
+    ),
+    markSecretsWarned(db, ids(rows), now, SECRET_EXPIRY_WARNING_MS),
+  ]);
+  for (const s of rows) {
+    logEvent("warn", "client_secret_expiring_soon", {
+      tenantId: s.tenantId,
+      integrationId: s.integrationId,
+      secretId: s.id,
+      expiresAt: new Date(s.expiresAt).toISOString(),
+    });
+  }
   return rows.length;
 }
 
