@@ -49,7 +49,7 @@ export default defineConfig(async () => ({
           // depend on what another left behind.
           sequence: { shuffle: { files: false, tests: true } },
           setupFiles: ["./test/support/apply-migrations.ts"],
-          globalSetup: ["./test/support/receiver.ts"],
+          globalSetup: ["./test/support/receiver.ts", "./test/support/issuer.ts"],
         },
       },
       // The others run on Node: no runtime needed. Pure protocol code, the inner loop (npm run test:unit): seconds.

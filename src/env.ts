@@ -40,5 +40,10 @@ declare global {
     WEBHOOKS_ALLOW_HTTP?: string;
     /** The token endpoint's access-token lifetime in seconds, 3600–21600 (services/oauth.ts); default 3600. */
     OAUTH_TOKEN_TTL_SECONDS?: string;
+    /**
+     * Origins beyond Microsoft's login hosts whose JWKS a workload identity federation may name (comma-separated;
+     * https, or http on loopback for a local issuer). Never set in wrangler.toml: a test checks.
+     */
+    WIF_ALLOWED_JWKS_ORIGINS?: string;
   }
 }

@@ -163,6 +163,32 @@ describe("the token endpoint", () => {
     expect(viaBasic.headers.get("WWW-Authenticate")).toMatch(/^Basic/);
   });
 
+  it("records a known client's refusal in its integration's failed-request log, without the secret", async () => {
+    const client = await clientIntegration();
+    // A secret of this client, genuine but deleted: a forged one would have cost no storage, and logged nothing.
+    const path = `/tenants/${client.tenantId}/integrations/${client.integrationId}/secrets`;
+    expect((await admin("POST", path, { body: {} })).status).toBe(201);
+    expect((await admin("DELETE", `${path}/${client.clientSecretId}`)).status).toBe(204);
+    const wrong = client.clientSecret;
+    const res = await tokenRequest(
+      { grant_type: "client_credentials", client_id: client.clientId, client_secret: wrong },
+      {},
+      fetchWith({}),
+    );
+    expect(res.status).toBe(401);
+    const log = await (await admin("GET", `/tenants/${client.tenantId}/requests`)).json<{
+      items: { path: string; status: number; integration: { id: string } }[];
+    }>();
+    expect(log.items).toEqual([
+      expect.objectContaining({
+        path: "/oauth2/token",
+        status: 401,
+        integration: expect.objectContaining({ id: client.integrationId }),
+      }),
+    ]);
+    expect(JSON.stringify(log)).not.toContain(wrong);
+  });
+
   it("a forged client id, or a forged secret of a real one, costs no D1 call and no KV read", async () => {
     const client = await clientIntegration();
     const counter = countingDatabases();

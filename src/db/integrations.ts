@@ -16,13 +16,17 @@ export const listIntegrationRows = (db: ControlDb, tenantId: string) =>
 /** The integration row, only while the tenant has the option on (checked in the batch, like the token's insert). */
 export function insertIntegration(
   tenantId: string,
-  integration: Pick<IntegrationRow, "id" | "provider" | "name" | "takesOverFrom" | "authentication" | "clientId">,
+  integration: Pick<
+    IntegrationRow,
+    "id" | "provider" | "name" | "takesOverFrom" | "authentication" | "clientId" | "federation"
+  >,
   now: number,
 ) {
+  const federation = integration.federation === null ? null : JSON.stringify(integration.federation);
   return sql`INSERT INTO ${integrations} (tenant_id, id, provider, name, takes_over_from, authentication, client_id,
-      created_at, updated_at)
+      federation, created_at, updated_at)
     SELECT ${tenantId}, ${integration.id}, ${integration.provider}, ${integration.name}, ${integration.takesOverFrom},
-      ${integration.authentication}, ${integration.clientId}, ${now}, ${now}
+      ${integration.authentication}, ${integration.clientId}, ${federation}, ${now}, ${now}
     WHERE ${tenantEnabled(tenantId)} AND ${takeoverAllowed(tenantId, integration.id, integration.takesOverFrom)}`;
 }
 

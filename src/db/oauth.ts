@@ -22,6 +22,7 @@ export async function findClient(db: ControlDb, clientId: string, now: number) {
         integrationId: integrations.id,
         pausedAt: integrations.pausedAt,
         takesOverFrom: integrations.takesOverFrom,
+        federation: integrations.federation,
         database: tenants.database,
       })
       .from(integrations)

@@ -18,6 +18,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { MOVE_PHASES } from "../moves/phases";
+import type { Federation } from "../oauth/federation";
 import { AUTHENTICATION_METHODS, LEGACY_INTEGRATION_ID, PROVIDER_IDS, type Provider } from "../scim/providers";
 
 /**
@@ -100,6 +101,11 @@ export const integrations = sqliteTable(
      * workload identity federation); null for bearer tokens. Unique across the deployment: the token endpoint is one.
      */
     clientId: text("client_id"),
+    /**
+     * Workload identity federation's trust (tokens/federation.ts): the issuer, subject and audience the customer's
+     * admin copied from Entra, normalised, the issuer's tenant and the JWKS URL. Null for any other authentication.
+     */
+    federation: text("federation", { mode: "json" }).$type<Federation>(),
     /** While set, the integration's writes are refused with a retryable status; its credentials keep working. */
     pausedAt: integer("paused_at"),
     /** The integration whose users and groups this one takes over as its sync matches them (a move between IdPs). */

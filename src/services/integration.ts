@@ -14,11 +14,12 @@ import { outboxRow } from "../db/relay";
 import { type Unmatched, unmatchedBySource } from "../db/takeover";
 import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
+import type { Federation } from "../oauth/federation";
 import { withHint } from "../scim/failure-hints";
 import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, PROVIDERS, type Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
-import { setUpClient } from "./oauth-clients";
+import { setUpClient, setUpFederation } from "./oauth-clients";
 import { relayNow } from "./relay";
 import {
   azureAdDisabled,
@@ -162,16 +163,36 @@ export async function addClientIntegration(
 ) {
   const { tenant, integration } = await newIntegration(ctx, tenantId, input);
   const client = await setUpClient(ctx, { ...integration, tenantId }, secretTtlSeconds, (clientId) =>
-    created(ctx, tenant, { ...integration, authentication: "oauth_client_credentials", clientId }),
+    created(ctx, tenant, { ...integration, authentication: "oauth_client_credentials", clientId, federation: null }),
   );
   return { integration, ...client };
+}
+
+/**
+ * Adds an integration whose directory (Entra) authenticates by workload identity federation: a client id for the
+ * token endpoint, which accepts the JWTs `federation` describes (oauth/federation.ts checked it); no secret at all.
+ */
+export async function addFederatedIntegration(
+  ctx: IssuingContext,
+  tenantId: string,
+  input: NewIntegration,
+  federation: Federation,
+) {
+  const { tenant, integration } = await newIntegration(ctx, tenantId, input);
+  const clientId = await setUpFederation(ctx, { ...integration, tenantId }, (id) =>
+    created(ctx, tenant, { ...integration, authentication: "workload_identity", clientId: id, federation }),
+  );
+  return { integration, clientId, federation };
 }
 
 /** The statements that create an integration's row and record it, only while the tenant has the option on. */
 const created = (
   ctx: OperatorContext,
   tenant: TenantPlacement,
-  integration: Pick<IntegrationRow, "id" | "provider" | "name" | "takesOverFrom" | "authentication" | "clientId">,
+  integration: Pick<
+    IntegrationRow,
+    "id" | "provider" | "name" | "takesOverFrom" | "authentication" | "clientId" | "federation"
+  >,
 ) => [
   insertIntegration(tenant.id, integration, ctx.now),
   outboxRow(forTenant(ctx, tenant.id), {
@@ -190,7 +211,7 @@ async function setUp(
 ) {
   if (!tenant.azureAdEnabled) throw azureAdDisabled();
   requireAllowed(tenant, integration.provider);
-  const row = { ...integration, authentication: "bearer", clientId: null } as const;
+  const row = { ...integration, authentication: "bearer", clientId: null, federation: null } as const;
   const issued = await issueToken(
     ctx,
     tenant,

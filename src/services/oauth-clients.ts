@@ -3,7 +3,7 @@ import { rowsOf, runNamedBatch, type Statement } from "../db/batch";
 import type { IntegrationRow } from "../db/integrations";
 import { deleteSecret, insertSecret, listSecrets, MAX_LIVE_SECRETS, secretDeletable } from "../db/oauth";
 import { outboxRow } from "../db/relay";
-import { integrationSecrets } from "../db/schema";
+import { integrationSecrets, integrations } from "../db/schema";
 import { findTenantWithIntegration } from "../db/tenants";
 import { hashSecret, newClientId, newClientSecret } from "../tokens/client-credentials";
 import { forTenant, type OperatorContext } from "./context";
@@ -86,6 +86,25 @@ export async function setUpClient(
   if (rowsOf(inserted).length === 0) throw azureAdDisabled();
   await afterChange(ctx, integration.tenantId, clientId);
   return { clientId, ...secret.issued };
+}
+
+/**
+ * The integration of a federated client (`alongside`: the statements that create its row, with the client id this
+ * returns), in one batch; then its KV record, and the relay. Throws when the tenant's switch went off meanwhile.
+ */
+export async function setUpFederation(
+  ctx: IssuingContext,
+  integration: ClientIntegration,
+  alongside: (clientId: string) => Statement[],
+) {
+  const clientId = await newClientId(ctx.signingKeys);
+  const { made } = await runNamedBatch(ctx.db, {
+    alongside: alongside(clientId),
+    made: sql`SELECT id FROM ${integrations} WHERE client_id = ${clientId}`,
+  });
+  if (rowsOf(made).length === 0) throw azureAdDisabled();
+  await afterChange(ctx, integration.tenantId, clientId);
+  return clientId;
 }
 
 /** The integration, which must be an OAuth client-credentials one (its secrets are what the routes below manage). */

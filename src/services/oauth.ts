@@ -1,7 +1,10 @@
+import { decodeProtectedHeader } from "jose";
 import type { ControlDb } from "../db/client";
 import { clientIdsOf, findClient } from "../db/oauth";
+import { checkAssertion, MAX_ASSERTION_BYTES } from "../oauth/federation";
 import { hashSecret, isClientId, isClientSecret } from "../tokens/client-credentials";
 import { type ClientGrant, deleteClientGrant, readClientGrant, writeClientGrant } from "../tokens/client-grants";
+import { keysFor } from "../tokens/jwks";
 import { type AccessClaims, readAccessToken, signAccessToken } from "../tokens/oauth-access-token";
 import type { SigningSecrets } from "../tokens/signing";
 
@@ -44,9 +47,15 @@ async function clientFromD1(stores: ClientStores, clientId: string): Promise<Cli
     database: found.database,
     ...(found.pausedAt !== null ? { paused: true } : {}),
     ...(found.takesOverFrom !== null ? { takesOverFrom: found.takesOverFrom } : {}),
-    credentials: found.secrets.map((s) => ({ id: s.id, hash: s.hash, expiresAt: s.expiresAt })),
+    credentials: found.federation
+      ? [FEDERATION_CREDENTIAL]
+      : found.secrets.map((s) => ({ id: s.id, hash: s.hash, expiresAt: s.expiresAt })),
+    ...(found.federation ? { federation: found.federation } : {}),
   };
 }
+
+/** A federation's one credential: the trust itself, live while the integration is (its access tokens name it). */
+const FEDERATION_CREDENTIAL = { id: "federation", hash: null, expiresAt: Number.MAX_SAFE_INTEGER };
 
 /**
  * Writes the client's record again from D1, or deletes it when the client no longer authenticates (its integration
@@ -105,7 +114,8 @@ export interface ClientAuthentication {
 
 export type TokenOutcome =
   | { ok: true; accessToken: string; expiresIn: number; grant: ClientGrant }
-  | { ok: false; grant: ClientGrant | null };
+  /** Refused; `reason` (for a known client's failed-request log) never holds a secret or an assertion. */
+  | { ok: false; grant: ClientGrant | null; reason?: string };
 
 /**
  * Client credentials (RFC 6749 §4.4): the client id's MAC and the secret's are checked before any storage; then the
@@ -127,8 +137,42 @@ export async function exchangeClientSecret(ctx: TokenContext, auth: ClientAuthen
       c.hash.length === presented.length &&
       crypto.subtle.timingSafeEqual(new TextEncoder().encode(c.hash), presented),
   );
-  if (!secret) return { ok: false, grant };
+  if (!secret) return { ok: false, grant, reason: "a wrong or expired client secret" };
   return issue(ctx, auth.clientId, grant, secret.id);
+}
+
+/** The token endpoint's context for a federation: where the issuers' keys are fetched from and cached. */
+export interface AssertionContext extends TokenContext {
+  fetch: typeof fetch;
+}
+
+/**
+ * Workload identity federation (RFC 7523 §2.2): the client id's MAC (no storage), the client's record (one KV read),
+ * which must be a federation's, then the assertion against the issuer's keys (cached: tokens/jwks.ts) and the trust
+ * configured. `reason` says why a refusal was one, for the integration's failed-request log (never the assertion).
+ */
+export async function exchangeAssertion(
+  ctx: AssertionContext,
+  clientId: string,
+  assertion: string,
+): Promise<TokenOutcome> {
+  if (assertion.length > MAX_ASSERTION_BYTES || !(await isClientId(ctx.signingKeys, clientId))) {
+    return { ok: false, grant: null };
+  }
+  const grant = await clientGrant(ctx, clientId, ctx.waitUntil);
+  const federation = grant?.federation;
+  if (!grant || !federation) return { ok: false, grant, reason: "not a federated client" };
+  let kid = "";
+  try {
+    kid = String(decodeProtectedHeader(assertion).kid ?? "");
+  } catch {
+    return { ok: false, grant, reason: "not a JWS" };
+  }
+  const keys = await keysFor(ctx, federation.jwksUrl, kid);
+  if (!keys) return { ok: false, grant, reason: "the issuer's keys are unavailable" };
+  const checked = await checkAssertion(assertion, federation, keys, ctx.now);
+  if (!checked.ok) return { ok: false, grant, reason: checked.reason };
+  return issue(ctx, clientId, grant, FEDERATION_CREDENTIAL.id);
 }
 
 async function issue(ctx: TokenContext, clientId: string, grant: ClientGrant, credentialId: string) {

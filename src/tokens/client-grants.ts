@@ -13,7 +13,11 @@ export interface ClientGrant {
   takesOverFrom?: string;
   /** Live credentials: a client secret's id and hash (none for a federation) and when it stops working. */
   credentials: { id: string; hash: string | null; expiresAt: number }[];
+  /** For workload identity federation: whose assertions the token endpoint accepts. */
+  federation?: Federation;
 }
+
+import type { Federation } from "../oauth/federation";
 
 const clientKey = (clientId: string) => `client:${clientId}`;
 

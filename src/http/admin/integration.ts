@@ -1,10 +1,13 @@
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { scimBaseUrl, tokenUrl } from "../../lib/urls";
+import { allowedOrigins, scimBaseUrl, tokenUrl } from "../../lib/urls";
+import { federationOf } from "../../oauth/federation";
 import { AUTHENTICATION_METHODS, INTEGRATION_ID, LEGACY_INTEGRATION_ID, PROVIDER_IDS } from "../../scim/providers";
+import { AdminError } from "../../services/errors";
 import {
   addClientIntegration,
+  addFederatedIntegration,
   addIntegration,
   createIntegration,
   getIntegration,
@@ -56,7 +59,16 @@ const CreateIntegration = v.strictObject({
   provider: Provider,
   name: v.optional(Name),
   /** How its directory authenticates; bearer unless named. */
-  authentication: v.optional(v.picklist(["bearer", "oauth_client_credentials"]), "bearer"),
+  authentication: v.optional(v.picklist(AUTHENTICATION_METHODS), "bearer"),
+  /** Workload identity federation: what Entra's provisioning page shows (oauth/federation.ts normalises it). */
+  federation: v.optional(
+    v.strictObject({
+      issuer: v.pipe(v.string(), v.maxLength(2048)),
+      jwksUrl: v.optional(v.pipe(v.string(), v.maxLength(2048))),
+      subject: v.pipe(v.string(), v.maxLength(1024)),
+      audience: v.pipe(v.string(), v.maxLength(1024)),
+    }),
+  ),
   /** A bearer token's lifetime. */
   ttlSeconds: TtlSeconds,
   /** A client secret's lifetime (1–3 years, default 2). */
@@ -158,6 +170,13 @@ const IntegrationEntries = {
 };
 /** A new integration with its first token (shown once), or for an OAuth client its client id and first secret. */
 const SecretWire = v.strictObject({ clientSecret: v.string(), clientSecretId: v.string(), secretExpiresAt: Instant });
+const FederationWire = v.strictObject({
+  issuer: v.string(),
+  tenantId: v.string(),
+  subject: v.string(),
+  audience: v.string(),
+  jwksUrl: v.string(),
+});
 const CreatedWire = v.variant("authentication", [
   v.strictObject({ ...IntegrationEntries, authentication: v.literal("bearer"), ...IssuedWire.entries }),
   v.strictObject({
@@ -166,6 +185,14 @@ const CreatedWire = v.variant("authentication", [
     tokenUrl: v.string(),
     clientId: v.string(),
     ...SecretWire.entries,
+  }),
+  v.strictObject({
+    ...IntegrationEntries,
+    authentication: v.literal("workload_identity"),
+    tokenUrl: v.string(),
+    clientId: v.string(),
+    /** As normalised: what the assertions must say (the audience without `/.default`, the v2.0 issuer). */
+    federation: FederationWire,
   }),
 ]);
 /** An OAuth integration's secrets, never their values. */
@@ -333,7 +360,7 @@ export const integrationRoutes = new Hono<AppEnv>()
     }),
     jsonBody(CreateIntegration),
     async (c) => {
-      const { ttlSeconds, secretTtlSeconds, authentication, ...input } = c.req.valid("json");
+      const { ttlSeconds, secretTtlSeconds, authentication, federation, ...input } = c.req.valid("json");
       const tenantId = tenantParam(c);
       type Named = { id: string; provider: v.InferOutput<typeof Provider>; name: string; takesOverFrom: string | null };
       const named = (integration: Named) => ({
@@ -343,6 +370,25 @@ export const integrationRoutes = new Hono<AppEnv>()
         scimBaseUrl: scimBaseUrl(c.req.url, tenantId, integration.id),
         takesOverFrom: integration.takesOverFrom,
       });
+      if (federation !== undefined && authentication !== "workload_identity") {
+        throw new AdminError("invalid_request", "federation: only with authentication workload_identity.");
+      }
+      if (authentication === "workload_identity") {
+        if (!federation) throw new AdminError("invalid_request", "federation: required with workload_identity.");
+        const trusted = federationOf(federation, allowedOrigins(c.env.WIF_ALLOWED_JWKS_ORIGINS));
+        if (!trusted.ok) throw new AdminError("invalid_request", trusted.error);
+        const made = await addFederatedIntegration(operatorContext(c), tenantId, input, trusted.federation);
+        return c.json(
+          {
+            ...named(made.integration),
+            authentication,
+            tokenUrl: tokenUrl(c.req.url),
+            clientId: made.clientId,
+            federation: made.federation,
+          } satisfies v.InferOutput<typeof CreatedWire>,
+          201,
+        );
+      }
       if (authentication === "oauth_client_credentials") {
         const secretTtl = secretTtlSeconds ?? DEFAULT_SECRET_TTL_SECONDS;
         const { integration, secretExpiresAt, ...client } = await addClientIntegration(

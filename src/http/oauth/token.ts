@@ -1,6 +1,17 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { accessTokenTtl, type ClientAuthentication, exchangeClientSecret } from "../../services/oauth";
+import { logEvent } from "../../lib/log";
+import { recordRequestFailure } from "../../services/logs";
+import {
+  accessTokenTtl,
+  type ClientAuthentication,
+  exchangeAssertion,
+  exchangeClientSecret,
+} from "../../services/oauth";
+
+/** RFC 7523 §2.2's client assertion type: a JWT the client's identity platform signed. */
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 import { tokenSigningKeys } from "../../services/tokens";
 
 /** RFC 6749 §5.2's error codes this endpoint answers with. */
@@ -56,38 +67,76 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
   }
   const basic = basicCredentials(c.req.header("Authorization"));
   const posted = { clientId: single("client_id"), clientSecret: single("client_secret") };
-  if (basic !== undefined && posted.clientSecret !== undefined) {
-    return refuse("invalid_request", "Authenticate the client one way: HTTP Basic or client_secret, not both.");
+  const assertion = single("client_assertion");
+  const assertionType = single("client_assertion_type");
+  const methods = [basic !== undefined, posted.clientSecret !== undefined, assertion !== undefined];
+  if (methods.filter(Boolean).length > 1) {
+    return refuse(
+      "invalid_request",
+      "Authenticate the client one way: HTTP Basic, client_secret or a client assertion.",
+    );
+  }
+  if (assertion !== undefined && assertionType !== JWT_BEARER) {
+    return refuse("invalid_request", `client_assertion_type must be ${JWT_BEARER}.`);
   }
   const viaBasic = basic !== undefined;
   const challenge: Record<string, string> = viaBasic ? { "WWW-Authenticate": 'Basic realm="oauth2"' } : {};
-  const auth =
-    basic ??
-    (posted.clientId && posted.clientSecret ? { clientId: posted.clientId, clientSecret: posted.clientSecret } : null);
-  if (!auth) return refuse("invalid_client", "Client authentication failed.", 401, challenge);
+  const clientId = basic?.clientId ?? posted.clientId;
+  if (!clientId) return refuse("invalid_client", "Client authentication failed.", 401, challenge);
 
   const address = c.req.header("CF-Connecting-IP") ?? "unknown";
   const limiter = c.env.TOKEN_RATE_LIMITER;
   const [byClient, byAddress] = await Promise.all([
-    limiter.limit({ key: `client:${auth.clientId.slice(0, 64)}` }),
+    limiter.limit({ key: `client:${clientId.slice(0, 64)}` }),
     limiter.limit({ key: `address:${address}` }),
   ]);
   if (!byClient.success || !byAddress.success) {
     return refuse("temporarily_unavailable", "Too many token requests; retry shortly.", 429, { "Retry-After": "10" });
   }
 
-  const ttlSeconds = accessTokenTtl(c.env.OAUTH_TOKEN_TTL_SECONDS);
-  const outcome = await exchangeClientSecret(
-    {
-      db: c.var.databases.control,
-      kv: c.env.TOKENS,
-      now: c.var.now,
-      signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
-      ttlSeconds,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-    },
-    auth,
-  );
+  const ctx = {
+    db: c.var.databases.control,
+    kv: c.env.TOKENS,
+    now: c.var.now,
+    signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
+    ttlSeconds: accessTokenTtl(c.env.OAUTH_TOKEN_TTL_SECONDS),
+    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+  };
+  const secret = basic?.clientSecret ?? posted.clientSecret;
+  const outcome =
+    assertion !== undefined
+      ? await exchangeAssertion(ctx, clientId, assertion)
+      : secret !== undefined
+        ? await exchangeClientSecret(ctx, { clientId, clientSecret: secret })
+        : null;
+  if (!outcome?.ok) {
+    // Which client and why, never a secret or an assertion; a forged client id names no tenant. A known client's
+    // refusal goes to its integration's failed-request log too, where its admin looks when Test Connection fails.
+    const grant = outcome?.grant;
+    const reason = (outcome && !outcome.ok ? outcome.reason : undefined) ?? "client authentication failed";
+    logEvent("warn", "token_request_refused", {
+      ...(grant ? { tenantId: grant.tenantId, integrationId: grant.integrationId } : {}),
+      reason,
+    });
+    if (grant) {
+      const db = c.var.databases.tenant({ id: grant.tenantId, database: grant.database });
+      const failure = {
+        method: "POST",
+        path: "/oauth2/token",
+        status: 401,
+        scimType: "invalid_client",
+        detail: reason,
+      };
+      c.executionCtx.waitUntil(
+        recordRequestFailure(
+          { db, tenantId: grant.tenantId, integrationId: grant.integrationId, tokenId: "token-endpoint", now: ctx.now },
+          failure,
+        ).catch((error) => logEvent("error", "failed_request_log_error", { error: String(error) })),
+      );
+    }
+    return refuse("invalid_client", "Client authentication failed.", 401, challenge);
+  }
   if (!outcome.ok) return refuse("invalid_client", "Client authentication failed.", 401, challenge);
   const scope = single("scope");
   return c.json(
