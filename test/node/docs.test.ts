@@ -397,12 +397,17 @@ it("wrangler.toml gives every environment the same rate limiters, each environme
   expect(new Set(namespaces).size).toBe(namespaces.length);
 });
 
-it("wrangler.toml never sets WEBHOOKS_ALLOW_HTTP, in any environment", () => {
-  const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
-  // Anywhere but in comments (which name it to say so): as a key, quoted, or inside an inline table.
-  const settings = toml.split("\n").filter((line) => !line.trimStart().startsWith("#"));
-  expect(settings.filter((line) => line.includes("WEBHOOKS_ALLOW_HTTP"))).toEqual([]);
-});
+// Loopback webhooks and a JWKS origin beyond Microsoft's are a test's or a deployment's own choice, never the
+// shipped configuration's.
+it.each(["WEBHOOKS_ALLOW_HTTP", "WIF_ALLOWED_JWKS_ORIGINS"])(
+  "wrangler.toml never sets %s, in any environment",
+  (name) => {
+    const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+    // Anywhere but in comments (which name it to say so): as a key, quoted, or inside an inline table.
+    const settings = toml.split("\n").filter((line) => !line.trimStart().startsWith("#"));
+    expect(settings.filter((line) => line.includes(name))).toEqual([]);
+  },
+);
 
 it("docs/api.md lists every admin error code with its status, and no other", () => {
   const doc = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
