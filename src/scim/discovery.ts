@@ -1,4 +1,5 @@
 import { MAX_PAGE_SIZE } from "./paging";
+import { COMMON_ATTRIBUTES } from "./schema/common";
 import { RESOURCE_TYPES, type ResourceTypeDef } from "./schema/resource-types";
 import type { AttributeDef, SchemaDef } from "./schema/types";
 
@@ -50,13 +51,24 @@ export function resourceTypeDocument(rt: ResourceTypeDef, baseUrl: string) {
   };
 }
 
+/**
+ * The client-writable common attribute, `externalId`, rendered in each resource type's core schema. RFC 7643 §3.1
+ * keeps common attributes out of schemas, but Microsoft's gallery validation looks every mapped attribute up in
+ * /Schemas, externalId included (it is Entra's matching attribute), and fails a schema without it; `id` and `meta`
+ * are server-owned and stay out.
+ */
+const ADVERTISED_COMMON = COMMON_ATTRIBUTES.filter((attribute) => attribute.name === "externalId");
+
+const isCoreSchema = (schema: SchemaDef) => RESOURCE_TYPES.some((rt) => rt.schema === schema);
+
 export function schemaDocument(schema: SchemaDef, baseUrl: string) {
+  const attributes = isCoreSchema(schema) ? [...ADVERTISED_COMMON, ...schema.attributes] : schema.attributes;
   return {
     schemas: [SCHEMA_SCHEMA],
     id: schema.id,
     name: schema.name,
     description: schema.description,
-    attributes: schema.attributes.map(renderAttribute),
+    attributes: attributes.map(renderAttribute),
     meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${schema.id}` },
   };
 }
