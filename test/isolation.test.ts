@@ -127,6 +127,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["POST", "/admin/tenants/{t}/integrations/{i}/token", {}],
   ["POST", "/admin/tenants/{t}/integrations/{i}/takeover/preview", {}],
   ["GET", "/admin/tenants/{t}/integrations/{i}/secrets"],
+  ["POST", "/admin/tenants/{t}/integrations/{i}/validation-token", {}],
   ["POST", "/admin/tenants/{t}/integrations/{i}/secrets", {}],
   ["DELETE", "/admin/tenants/{t}/integrations/{i}/secrets/{s}"],
   ["DELETE", "/admin/tenants/{t}/integrations/{i}"],

@@ -346,3 +346,25 @@ describe("client secrets", () => {
     }
   });
 });
+
+describe("a validation token", () => {
+  it("is a bearer token of an OAuth integration for its own URL, a week at most, for Microsoft's validation run", async () => {
+    const client = await clientIntegration();
+    const path = `/tenants/${client.tenantId}/integrations/${client.integrationId}/validation-token`;
+    expect((await admin("POST", path, { body: { ttlSeconds: 8 * 86_400 } })).status).toBe(400);
+    const res = await admin("POST", path, { body: {} });
+    expect(res.status).toBe(201);
+    const issued = await res.json<{ token: string; expiresAt: string; purpose: string }>();
+    expect(issued.purpose).toBe("validation");
+    expect(Date.parse(issued.expiresAt) - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    expect((await users(client, issued.token)).status).toBe(200);
+    expect((await users(client, issued.token, fetchLater(7 * 86_400_000 + 60_000))).status).toBe(401);
+    // A bearer integration has its own token for that.
+    const bearer = await admin("POST", `/tenants/${client.tenantId}/integrations`, { body: { provider: "okta" } });
+    const okta = await bearer.json<{ id: string }>();
+    const refused = await admin("POST", `/tenants/${client.tenantId}/integrations/${okta.id}/validation-token`, {
+      body: {},
+    });
+    expect(refused.status).toBe(409);
+  });
+});

@@ -160,6 +160,11 @@ export const accessTokens = sqliteTable(
     kvSweptAt: integer("kv_swept_at"),
     /** The integration whose SCIM base URL the token opens (tokens from before integrations: the legacy one). */
     integrationId: text("integration_id").notNull().default(LEGACY_INTEGRATION_ID),
+    /**
+     * Why an OAuth integration has a bearer token at all: `validation`, for Microsoft's gallery validation run (it
+     * sends a static bearer token beside its OAuth test). Null: the integration's own token.
+     */
+    purpose: text("purpose", { enum: ["validation"] }),
   },
   (t) => [
     uniqueIndex("access_tokens_hash_idx").on(t.tokenHash),

@@ -134,10 +134,12 @@ export function insertTokenIfEnabled(row: {
   tokenHash: string;
   createdAt: number;
   expiresAt: number;
+  purpose: TokenRow["purpose"];
 }) {
-  return sql`INSERT INTO ${accessTokens} (id, tenant_id, integration_id, token_hash, status, created_at, expires_at)
+  return sql`INSERT INTO ${accessTokens} (id, tenant_id, integration_id, token_hash, status, created_at, expires_at,
+      purpose)
     SELECT ${row.id}, ${row.tenantId}, ${row.integrationId}, ${row.tokenHash}, 'active', ${row.createdAt},
-      ${row.expiresAt}
+      ${row.expiresAt}, ${row.purpose}
     WHERE ${integrationActive(row.tenantId, row.integrationId)} RETURNING id`;
 }
 

@@ -10,7 +10,7 @@ import { forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import { publishClient } from "./oauth";
 import { relayNow } from "./relay";
-import { azureAdDisabled, type IssuingContext } from "./tokens";
+import { azureAdDisabled, type IssuingContext, issueToken } from "./tokens";
 
 /** Client secrets last 1 to 3 years (Microsoft's gallery requirement), two unless the request says otherwise. */
 export const MIN_SECRET_TTL_SECONDS = 365 * 86_400;
@@ -169,6 +169,30 @@ export async function removeSecret(ctx: OperatorContext, tenantId: string, integ
       : new AdminError("secret_not_found", "The integration has no secret with this id.");
   }
   await afterChange(ctx, tenantId, integration.clientId);
+}
+
+/** The longest a validation token lives: Microsoft's run needs it for at least a day; a week covers a rerun. */
+export const MAX_VALIDATION_TOKEN_SECONDS = 7 * 86_400;
+
+/**
+ * A bearer token for Microsoft's gallery validation, which sends a static bearer token (for at least 24 hours) beside
+ * its OAuth test: an OAuth integration's, for its own URL, marked `validation`, a week at most. It ends as any token
+ * does (expiry, the integration's removal, the tenant's switch).
+ */
+export async function issueValidationToken(
+  ctx: IssuingContext,
+  tenantId: string,
+  integrationId: string,
+  ttlSeconds: number,
+) {
+  const found = await findTenantWithIntegration(ctx.db, tenantId, integrationId);
+  if (!found) throw tenantNotFound();
+  const { tenant, integration } = found;
+  if (!integration) throw new AdminError("integration_not_found", "This tenant has no integration with this id.");
+  if (integration.authentication === "bearer") {
+    throw new AdminError("wrong_authentication", "A bearer-token integration's own token serves the validation.");
+  }
+  return issueToken(ctx, tenant, integration, ttlSeconds, [], "validation");
 }
 
 /** The client's KV record follows the change at once, and the tenant's feed gets its event. */

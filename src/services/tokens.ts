@@ -100,14 +100,22 @@ export async function issueToken(
   integration: TokenIntegration,
   ttlSeconds: number,
   alongside: Statement[],
+  purpose: TokenRow["purpose"] = null,
 ) {
-  const token = await prepareToken(ctx, tenant, integration, ttlSeconds);
+  const token = await prepareToken(ctx, tenant, integration, ttlSeconds, purpose);
   const data = sql`json_object('tokenId', ${token.issued.tokenId}, 'expiresAt', ${token.expiresAtIso},
     'integration', ${refJson(integration)})`;
   const { inserted } = await runNamedBatch(ctx.db, {
     alongside,
     inserted: token.insert,
-    record: token.record("token.created", sql`json_object('expiresAt', ${token.expiresAtIso})`, "token.issued", data),
+    record: token.record(
+      "token.created",
+      purpose === null
+        ? sql`json_object('expiresAt', ${token.expiresAtIso})`
+        : sql`json_object('expiresAt', ${token.expiresAtIso}, 'purpose', ${purpose})`,
+      "token.issued",
+      data,
+    ),
   });
   if (rowsOf(inserted).length === 0) throw azureAdDisabled();
   await afterCommit(ctx, tenant.id, "issued", () => publishNewToken(ctx, token));
@@ -276,6 +284,7 @@ async function prepareToken(
   tenant: TenantPlacement,
   integration: TokenIntegration,
   ttlSeconds: number,
+  purpose: TokenRow["purpose"] = null,
 ) {
   const tenantId = tenant.id;
   const token = await generateToken(tenantId, ctx.signingKeys);
@@ -298,6 +307,7 @@ async function prepareToken(
       tokenHash: hash,
       createdAt: ctx.now,
       expiresAt,
+      purpose,
     }),
     record: (action: string, detail: SQL, type: EventType, data: SQL) =>
       outboxRow(forTenant(ctx, tenantId), {

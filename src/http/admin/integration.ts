@@ -21,7 +21,9 @@ import {
   addSecret,
   DEFAULT_SECRET_TTL_SECONDS,
   getSecrets,
+  issueValidationToken,
   MAX_SECRET_TTL_SECONDS,
+  MAX_VALIDATION_TOKEN_SECONDS,
   MIN_SECRET_TTL_SECONDS,
   removeSecret,
 } from "../../services/oauth-clients";
@@ -76,6 +78,11 @@ const CreateIntegration = v.strictObject({
   takesOverFrom: v.optional(TakesOverFrom),
 });
 const AddSecret = v.strictObject({ ttlSeconds: SecretTtlSeconds });
+const ValidationToken = v.strictObject({
+  ttlSeconds: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(MIN_TOKEN_TTL_SECONDS), v.maxValue(MAX_VALIDATION_TOKEN_SECONDS)),
+  ),
+});
 const UpdateIntegration = v.strictObject({
   name: v.optional(Name),
   /** Refuses the integration's SCIM writes (503, Retry-After) while true; its credentials keep working for reads. */
@@ -535,6 +542,24 @@ export const integrationRoutes = new Hono<AppEnv>()
     async (c) => {
       await removeSecret(operatorContext(c), tenantParam(c), integrationParam(c), c.req.param("secretId"));
       return c.body(null, 204);
+    },
+  )
+  .post(
+    "/:integrationId/validation-token",
+    documented({
+      summary:
+        "A bearer token for Microsoft's gallery validation run, for an OAuth integration's own URL (a week at most)",
+      tags,
+      responses: { 201: v.strictObject({ ...IssuedWire.entries, purpose: v.literal("validation") }) },
+      errors: [404, 409],
+    }),
+    jsonBody(ValidationToken),
+    async (c) => {
+      const ttl = c.req.valid("json").ttlSeconds ?? MAX_VALIDATION_TOKEN_SECONDS;
+      const tenantId = tenantParam(c);
+      const integrationId = integrationParam(c);
+      const issued = await issueValidationToken(operatorContext(c), tenantId, integrationId, ttl);
+      return c.json({ ...issuedWire(c.req.url, tenantId, integrationId, issued), purpose: "validation" as const }, 201);
     },
   )
   .post(
