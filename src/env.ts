@@ -45,5 +45,10 @@ declare global {
      * https, or http on loopback for a local issuer). Never set in wrangler.toml: a test checks.
      */
     WIF_ALLOWED_JWKS_ORIGINS?: string;
+    /**
+     * How an Entra integration added in the portal may authenticate: `bearer`, `oauth_client_credentials`,
+     * `workload_identity`, comma-separated (a gallery app: the one its template fixes); unset: `bearer`.
+     */
+    ENTRA_AUTH_METHODS?: string;
   }
 }

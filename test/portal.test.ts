@@ -321,7 +321,8 @@ describe("sessions", () => {
       const path = route
         .replace(":userId", user.id)
         .replace(":groupId", group.id)
-        .replace(":integrationId{[a-z0-9-]+}", "azure-ad");
+        .replace(":integrationId{[a-z0-9-]+}", "azure-ad")
+        .replace(":secretId{[0-9a-f-]{36}}", crypto.randomUUID());
       const res = method === "GET" ? await view(stolen, path) : await submit(stolen, path, { grace: "0" });
       expect(res.status, `${method} ${path}`).toBe(404);
       const html = await res.text();
@@ -967,6 +968,106 @@ describe("moving from another directory", () => {
   });
 });
 
+describe("Entra's gallery sign-in methods", () => {
+  /** The worker as a gallery deployment offering both OAuth methods, and trusting no JWKS origin of its own. */
+  const gallery = fetchWith({ bindings: { ENTRA_AUTH_METHODS: "oauth_client_credentials,workload_identity" } });
+
+  async function session() {
+    const tenantId = await newTenant("Gallery <Customer>");
+    return signIn((await mintLink(tenantId)).url, gallery);
+  }
+
+  it("Add integration offers the deployment's methods; client credentials shows what Entra asks for, the secret once", async () => {
+    const s = await session();
+    const form = await (await view(s, "/integrations/new", gallery)).text();
+    expect(form).toContain("How Microsoft Entra ID signs in");
+    expect([...form.matchAll(/name="authentication" value="([a-z_]+)"/g)].map((m) => m[1])).toEqual([
+      "oauth_client_credentials",
+      "workload_identity",
+    ]);
+    // The seed's deployment (no setting) offers no choice: its bearer token.
+    expect(await (await view(s, "/integrations/new")).text()).not.toContain("How Microsoft Entra ID signs in");
+    const added = await submit(
+      s,
+      "/integrations",
+      { provider: "entra", authentication: "oauth_client_credentials" },
+      gallery,
+    );
+    expect(added.status).toBe(200);
+    const page = await added.text();
+    const value = (id: string) => new RegExp(`id="${id}"[^>]*value="([^"]+)"`).exec(page)?.[1] ?? "";
+    expect(value("token-url")).toBe(`${ORIGIN}/oauth2/token`);
+    expect(value("client-id")).toMatch(/^scimcid_/);
+    expect(value("client-secret")).toMatch(/^scimcs_/);
+    expect(page).toContain("Copy the client secret now");
+    // The four values work as Entra uses them.
+    const token = await workerFetch(
+      new Request(value("token-url"), {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: value("client-id"),
+          client_secret: value("client-secret"),
+        }).toString(),
+      }),
+    );
+    const { access_token } = await token.json<{ access_token: string }>();
+    const base = new URL(value("scim-url")).pathname;
+    expect((await scim({ token: access_token, base }, "GET", "/Users?count=1")).status).toBe(200);
+    // The card: client id and token URL, the secret's expiry, Add client secret; no token to regenerate.
+    const card = await (await view(s, "/integrations", gallery)).text();
+    expect(card).toContain(value("client-id"));
+    expect(card).toContain("Add client secret");
+    expect(card).not.toContain("Regenerate access token");
+    expect(card).not.toContain(value("client-secret"));
+  });
+
+  it("adds a secret (shown once) and deletes the old one; the last one stays", async () => {
+    const s = await session();
+    await submit(s, "/integrations", { provider: "entra", authentication: "oauth_client_credentials" }, gallery);
+    const card = await (await view(s, "/integrations", gallery)).text();
+    const integrationId = /\/integrations\/(entra-[0-9a-f]{6})\/secrets"/.exec(card)?.[1] ?? "";
+    const firstDelete = /href="([^"]+\/secrets\/[0-9a-f-]{36}\/delete)"/.exec(card)?.[1] ?? "";
+    expect((await view(s, `/integrations/${integrationId}/secrets`, gallery)).status).toBe(200);
+    const added = await submit(s, `/integrations/${integrationId}/secrets`, {}, gallery);
+    expect(added.status).toBe(200);
+    expect(await added.text()).toMatch(/id="client-secret"[^>]*value="scimcs_/);
+    const path = firstDelete.replace(`/portal/${s.tenantId}`, "");
+    expect((await view(s, path, gallery)).status).toBe(200);
+    const deleted = await submit(s, path, {}, gallery);
+    expect(deleted.status).toBe(303);
+    const after = await (await view(s, "/integrations?done=secret-deleted", gallery)).text();
+    expect(after).toContain("Client secret deleted.");
+    const lastDelete = /href="([^"]+\/secrets\/[0-9a-f-]{36}\/delete)"/.exec(after)?.[1] ?? "";
+    const last = await submit(s, lastDelete.replace(`/portal/${s.tenantId}`, ""), {}, gallery);
+    expect(last.status).toBe(409);
+    expect(await last.text()).toContain("This is the last client secret");
+  });
+
+  it("federation takes what Entra shows, echoes it normalised, and refuses what it cannot trust", async () => {
+    const s = await session();
+    const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const federation = {
+      provider: "entra",
+      authentication: "workload_identity",
+      issuer: `https://login.microsoftonline.com/${tenant}`,
+      subject: "0c9f6a1e-5d4b-4e2a-8f7c-1b3d5e7f9a2c",
+      audience: "api://8f3a1c52-4b7e-4f0e-9c1d-2a5b6c7d8e9f/.default",
+    };
+    const refused = await submit(s, "/integrations", { ...federation, issuer: "https://evil.example/x" }, gallery);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("federation.issuer");
+    const added = await submit(s, "/integrations", federation, gallery);
+    expect(added.status).toBe(200);
+    const page = (await added.text()).replaceAll(/\s+/g, " ");
+    expect(page).toContain(`<dd>https://login.microsoftonline.com/${tenant}/v2.0</dd>`);
+    expect(page).toContain("<dd>api://8f3a1c52-4b7e-4f0e-9c1d-2a5b6c7d8e9f</dd>");
+    expect(page).toMatch(/id="client-id"[^>]*value="scimcid_/);
+    expect(page).not.toContain('id="client-secret"');
+  });
+});
+
 const PORTAL_TENANT_ROUTES: ["GET" | "POST", string][] = [
   ["GET", ""],
   ["GET", "/integrations"],
@@ -976,6 +1077,10 @@ const PORTAL_TENANT_ROUTES: ["GET" | "POST", string][] = [
   ["POST", "/integrations/:integrationId{[a-z0-9-]+}/regenerate"],
   ["GET", "/integrations/:integrationId{[a-z0-9-]+}/disable"],
   ["POST", "/integrations/:integrationId{[a-z0-9-]+}/disable"],
+  ["GET", "/integrations/:integrationId{[a-z0-9-]+}/secrets"],
+  ["POST", "/integrations/:integrationId{[a-z0-9-]+}/secrets"],
+  ["GET", "/integrations/:integrationId{[a-z0-9-]+}/secrets/:secretId{[0-9a-f-]{36}}/delete"],
+  ["POST", "/integrations/:integrationId{[a-z0-9-]+}/secrets/:secretId{[0-9a-f-]{36}}/delete"],
   ["GET", "/guide"],
   ["GET", "/users"],
   ["GET", "/users/:userId"],

@@ -4,6 +4,7 @@ import type { ControlDb, TenantDb } from "./client";
 import { failureCountsPerIntegration, failureIntegration, newestFailuresPerIntegration } from "./failed-requests";
 import { listIntegrationRows } from "./integrations";
 import { moveOf } from "./moves";
+import { listTenantSecrets } from "./oauth";
 import { countLiveSessions } from "./portal";
 import { selectTenantQuotas, toQuotaRows } from "./quotas";
 import { accessTokens, groups, tenants, users } from "./schema";
@@ -41,19 +42,23 @@ export async function readIntegrationStatus(
     listIntegrationRows(db, tenantId),
     listLiveTokens(db, tenantId, now),
     lastCallPerIntegration(db, tenantId),
+    listTenantSecrets(db, tenantId),
   ] as const;
   // The customer's page never reads what only the operator's panel shows.
   const controlReads = operator
     ? db
         .batch([...shared, countLiveSessions(db, tenantId, now), moveOf(db, tenantId)])
-        .then(([found, rows, tokens, calls, [sessions], [move]]) => ({
+        .then(([found, rows, tokens, calls, secrets, [sessions], [move]]) => ({
           found,
+          secrets,
           rows,
           tokens,
           calls,
           operator: { liveSessions: sessions?.n ?? 0, move: move ?? null },
         }))
-    : db.batch(shared).then(([found, rows, tokens, calls]) => ({ found, rows, tokens, calls, operator: null }));
+    : db
+        .batch(shared)
+        .then(([found, rows, tokens, calls, secrets]) => ({ found, rows, tokens, calls, secrets, operator: null }));
   const dataReads = data.batch([
     data
       .select({
@@ -75,7 +80,7 @@ export async function readIntegrationStatus(
     selectTenantQuotas(data, tenantId),
   ]);
   const [
-    { found, rows, tokens, calls, operator: forOperator },
+    { found, rows, tokens, calls, secrets, operator: forOperator },
     [provisioned, groupCounts, failureCounts, newestFailures, [quotas]],
   ] = await Promise.all([controlReads, dataReads]);
   const [tenant] = found;
@@ -85,6 +90,8 @@ export async function readIntegrationStatus(
     integrations: rows.map((integration) => ({
       integration,
       tokens: tokens.filter((token) => token.integrationId === integration.id),
+      /** An OAuth client-credentials integration's client secrets (never their values), newest first. */
+      secrets: secrets.filter((secret) => secret.integrationId === integration.id),
       lastCalledAt: calls.find((call) => call.integrationId === integration.id)?.lastCalledAt ?? null,
       users: provisioned.find((row) => row.integrationId === integration.id) ?? { active: 0, inactive: 0, adopted: 0 },
       groups: groupCounts.find((row) => row.integrationId === integration.id)?.groups ?? 0,

@@ -70,6 +70,19 @@ export const listSecrets = (db: ControlDb, tenantId: string, integrationId: stri
     .where(and(eq(integrationSecrets.tenantId, tenantId), eq(integrationSecrets.integrationId, integrationId)))
     .orderBy(sql`${integrationSecrets.createdAt} DESC`, asc(integrationSecrets.id));
 
+/** Every secret of the tenant's integrations, newest first (the status page groups them by integration). */
+export const listTenantSecrets = (db: ControlDb, tenantId: string) =>
+  db
+    .select({
+      id: integrationSecrets.id,
+      integrationId: integrationSecrets.integrationId,
+      createdAt: integrationSecrets.createdAt,
+      expiresAt: integrationSecrets.expiresAt,
+    })
+    .from(integrationSecrets)
+    .where(eq(integrationSecrets.tenantId, tenantId))
+    .orderBy(sql`${integrationSecrets.createdAt} DESC`, asc(integrationSecrets.id));
+
 /** Live secrets of the integration, as a count in SQL (for conditions the writing statement checks itself). */
 const liveSecrets = (tenantId: string, integrationId: string, now: number, except?: string) =>
   sql`(SELECT count(*) FROM ${integrationSecrets} WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}

@@ -24,6 +24,7 @@ import { countDeliveriesBefore, purgeDeliveriesBefore } from "../db/webhooks";
 import { logEvent } from "../lib/log";
 import { forTenant, type OperatorContext } from "./context";
 import { eventRetentionMs } from "./events";
+import { SECRET_EXPIRY_WARNING_MS } from "./oauth-clients";
 import { syncQuotaDefaults } from "./quotas";
 import { drainOutbox } from "./relay";
 import { continueDeletions } from "./tenant-deletion";
@@ -321,12 +322,7 @@ async function warnExpiringSoon(ctx: OperatorContext, limit: number) {
   return rows.length;
 }
 
-/**
- * Client secrets expire after 1–3 years, and a directory whose secret expired cannot get a token: a month's notice,
- * once per secret (a feed event, an audit row and a log line), so the customer can add a secret and move to it.
- */
-export const SECRET_EXPIRY_WARNING_MS = 30 * 86_400_000;
-
+/** A month's notice of each secret's expiry, once (a feed event, an audit row and a log line). */
 async function warnSecretsExpiring(ctx: OperatorContext, limit: number) {
   const { db, now } = ctx;
   const rows = await secretsToWarn(db, now, SECRET_EXPIRY_WARNING_MS, limit);

@@ -16,7 +16,14 @@ import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
 import type { Federation } from "../oauth/federation";
 import { withHint } from "../scim/failure-hints";
-import { LEGACY_INTEGRATION_ID, PROVIDER_IDS, PROVIDERS, type Provider } from "../scim/providers";
+import {
+  AUTHENTICATION_METHODS,
+  type AuthenticationMethod,
+  LEGACY_INTEGRATION_ID,
+  PROVIDER_IDS,
+  PROVIDERS,
+  type Provider,
+} from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
 import { setUpClient, setUpFederation } from "./oauth-clients";
@@ -255,15 +262,37 @@ export async function applyIntegration(
   seen: readonly string[],
   takesOverFrom?: string,
 ) {
+  const ids = await expectIntegrations(ctx, tenantId, seen);
+  return provider === "entra" && !ids.includes(LEGACY_INTEGRATION_ID)
+    ? createIntegration(ctx, tenantId, ttlSeconds, takesOverFrom)
+    : addIntegration(ctx, tenantId, { provider, takesOverFrom }, ttlSeconds);
+}
+
+/**
+ * The tenant's integrations are still those an Add integration form was shown with (`seen`): a form sent twice (a
+ * reload, a second click) must not add a second integration. Returns their ids.
+ */
+export async function expectIntegrations(ctx: OperatorContext, tenantId: string, seen: readonly string[]) {
   const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
   const ids = found.integrations.map((integration) => integration.id);
   if ([...ids].sort().join() !== [...seen].sort().join()) {
     throw new AdminError("integration_exists", "The tenant's integrations changed since this form was shown.");
   }
-  return provider === "entra" && !ids.includes(LEGACY_INTEGRATION_ID)
-    ? createIntegration(ctx, tenantId, ttlSeconds, takesOverFrom)
-    : addIntegration(ctx, tenantId, { provider, takesOverFrom }, ttlSeconds);
+  return ids;
+}
+
+/**
+ * How an Entra integration added in the portal may authenticate (ENTRA_AUTH_METHODS, comma-separated): a gallery
+ * app's method is fixed by its gallery template, so a deployment listed there offers that one; unset, the seed's
+ * bearer token. Other providers use bearer tokens.
+ */
+export function entraMethods(configured: string | undefined): AuthenticationMethod[] {
+  const listed = (configured ?? "")
+    .split(",")
+    .map((method) => method.trim())
+    .filter((method): method is AuthenticationMethod => (AUTHENTICATION_METHODS as readonly string[]).includes(method));
+  return listed.length > 0 ? [...new Set(listed)] : ["bearer"];
 }
 
 /**

@@ -17,6 +17,12 @@ export const MIN_SECRET_TTL_SECONDS = 365 * 86_400;
 export const MAX_SECRET_TTL_SECONDS = 3 * 365 * 86_400;
 export const DEFAULT_SECRET_TTL_SECONDS = 2 * 365 * 86_400;
 
+/**
+ * Client secrets expire after 1–3 years, and a directory whose secret expired cannot get a token: housekeeping gives
+ * a month's notice and the integration's card warns, so the customer can add a secret and move to it.
+ */
+export const SECRET_EXPIRY_WARNING_MS = 30 * 86_400_000;
+
 /** A secret just made: the only answer that ever carries its value. */
 export interface IssuedSecret {
   clientSecret: string;

@@ -63,7 +63,10 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
 .button.link { background: none; border: none; color: var(--brand); padding: .6rem .25rem; text-decoration: underline; }
 .field { margin-bottom: 1rem; }
-.field label, fieldset legend { display: block; font-weight: 600; margin-bottom: .35rem; }
+.field label, fieldset legend, label.field > span { display: block; font-weight: 600; margin-bottom: .35rem; }
+label.field { display: block; }
+label.field input { width: 100%; box-sizing: border-box; }
+label.field small { display: block; color: var(--muted); font-size: .9rem; margin-top: .25rem; }
 .copy { display: flex; gap: .5rem; }
 .copy input { flex: 1; min-width: 0; font: .95rem/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   padding: .55rem .7rem; border: 1px solid var(--line); border-radius: 8px; background: var(--wash); color: var(--ink); }

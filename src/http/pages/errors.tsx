@@ -50,6 +50,20 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
     message:
       "This form was sent before, or someone else regenerated the token meanwhile. The integration page shows the current token's state; regenerate again from there if needed.",
   },
+  too_many_secrets: {
+    title: "Three client secrets already",
+    message:
+      "An integration has at most three client secrets. Delete one your directory no longer uses, then add another.",
+  },
+  last_secret: {
+    title: "This is the last client secret",
+    message: "Your directory would be locked out. Add a new secret and save it in your directory first.",
+  },
+  secret_not_found: { title: "There is no such secret", message: "The client secret was deleted meanwhile." },
+  takeover_unmatched: {
+    title: "Decide about the users not found",
+    message: "Some users were not found by the directory replacing this one. Open Disable integration again to decide.",
+  },
   tenant_not_found: { title: "Page not found", message: "This account no longer exists." },
   user_not_found: { title: "Page not found", message: "There is no such user in this account (any more)." },
   group_not_found: { title: "Page not found", message: "There is no such group in this account (any more)." },

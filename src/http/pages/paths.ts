@@ -36,6 +36,10 @@ export function areaPaths(base: string) {
     add: `${base}/integrations/new`,
     regenerate: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/regenerate`,
     disable: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/disable`,
+    /** An OAuth integration's client secrets: add one (GET confirms, POST adds), delete one (likewise). */
+    addSecret: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/secrets`,
+    deleteSecret: (integrationId: string, secretId: string) =>
+      `${base}/integrations/${encodeURIComponent(integrationId)}/secrets/${encodeURIComponent(secretId)}/delete`,
     /** The guide for `idp`, with the SCIM base URL of `integrationId` (the tenant's own URL without one). */
     guide: (idp?: Provider, integrationId?: string) => {
       const query = new URLSearchParams({

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { scimBaseUrl } from "../../lib/urls";
+import { allowedOrigins, scimBaseUrl, tokenUrl } from "../../lib/urls";
+import { federationOf } from "../../oauth/federation";
 import { INTEGRATION_ID, isProvider, LEGACY_INTEGRATION_ID, type Provider } from "../../scim/providers";
 import {
   getActivity,
@@ -10,7 +11,12 @@ import {
   listDirectoryUsers,
 } from "../../services/directory";
 import {
+  addClientIntegration,
+  addFederatedIntegration,
   applyIntegration,
+  entraMethods,
+  expectIntegrations,
+  getIntegration,
   integrationChoices,
   integrationStatus,
   regenerateToken,
@@ -18,6 +24,7 @@ import {
   removalPreview,
   removeIntegration,
 } from "../../services/integration";
+import { addSecret, DEFAULT_SECRET_TTL_SECONDS, getSecrets, removeSecret } from "../../services/oauth-clients";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
 import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
@@ -35,6 +42,7 @@ import {
   TokenIssuedPage,
   UNMATCHED_CHOICES,
 } from "./views/integration";
+import { AddSecretPage, ClientIssuedPage, DeleteSecretPage } from "./views/oauth";
 
 /** Tenant ids are UUIDs; the pattern keeps the fixed paths beside a tenant's pages (`/portal/links/…`) out. */
 export const TENANT = "/:tenantId{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}}";
@@ -62,6 +70,45 @@ const tokenShown = (
 });
 
 /**
+ * Add integration for an Entra directory that gets access tokens from the token endpoint: a client id and its first
+ * secret, or a federation with the issuer, subject and audience the admin copied from Entra (normalised, echoed).
+ */
+async function addClient(
+  c: Context<AppEnv>,
+  method: "oauth_client_credentials" | "workload_identity",
+  form: Record<string, unknown>,
+  seen: string[],
+  takesOverFrom: string | undefined,
+) {
+  const ctx = pageContext(c);
+  const tenantId = tenantOf(c);
+  await expectIntegrations(ctx, tenantId, seen);
+  const input = { provider: "entra" as const, takesOverFrom };
+  const urls = { tokenUrl: tokenUrl(c.req.url) };
+  if (method === "oauth_client_credentials") {
+    const made = await addClientIntegration(ctx, tenantId, input, DEFAULT_SECRET_TTL_SECONDS);
+    const secret = { value: made.clientSecret, expiresAt: made.secretExpiresAt };
+    const scim = scimBaseUrl(c.req.url, tenantId, made.integration.id);
+    return { integration: made.integration, scimBaseUrl: scim, ...urls, clientId: made.clientId, secret };
+  }
+  const text = (name: string) => (typeof form[name] === "string" ? String(form[name]) : "");
+  const trusted = federationOf(
+    { issuer: text("issuer"), subject: text("subject"), audience: text("audience") },
+    allowedOrigins(c.env.WIF_ALLOWED_JWKS_ORIGINS),
+  );
+  if (!trusted.ok) throw new PortalRefusal(400, "Check the federation values", trusted.error);
+  const made = await addFederatedIntegration(ctx, tenantId, input, trusted.federation);
+  const scim = scimBaseUrl(c.req.url, tenantId, made.integration.id);
+  return {
+    integration: made.integration,
+    scimBaseUrl: scim,
+    ...urls,
+    clientId: made.clientId,
+    federation: made.federation,
+  };
+}
+
+/**
  * One tenant's pages, mounted twice: under the portal for the customer's admin and under the console for the
  * vendor's operators. The middleware in front sets the session's frame (the tenant, where its pages live, the
  * forms' token) after checking the session may see this tenant; the use cases are the admin API's.
@@ -73,14 +120,18 @@ export const tenantPages = new Hono<AppEnv>()
     const done = c.req.query("done");
     // Only what this viewer's own actions can lead to: a link cannot make a customer's page claim an operator did
     // something.
-    const allowed: readonly Notice[] = frameOf(c).operator ? (Object.keys(NOTICES) as Notice[]) : ["disabled"];
+    const allowed: readonly Notice[] = frameOf(c).operator
+      ? (Object.keys(NOTICES) as Notice[])
+      : ["disabled", "secret-deleted"];
     const notice = allowed.find((n) => n === done) ?? null;
     const scimBaseUrlOf = (integrationId: string) => scimBaseUrl(c.req.url, tenantOf(c), integrationId);
-    return c.html(IntegrationsPage({ ...page(c), status, scimBaseUrlOf, notice }));
+    const shown = { status, scimBaseUrlOf, tokenUrl: tokenUrl(c.req.url), now: c.var.now, notice };
+    return c.html(IntegrationsPage({ ...page(c), ...shown }));
   })
   .get("/integrations/new", async (c) => {
     const { providers, sources, seen } = await integrationChoices(pageContext(c), tenantOf(c));
-    return c.html(AddIntegrationPage({ ...page(c), providers, sources, seen }));
+    const methods = entraMethods(c.env.ENTRA_AUTH_METHODS);
+    return c.html(AddIntegrationPage({ ...page(c), providers, sources, seen, methods }));
   })
   .post("/integrations", async (c) => {
     const form = await c.req.parseBody();
@@ -90,6 +141,11 @@ export const tenantPages = new Hono<AppEnv>()
     const seen = typeof form.seen === "string" && form.seen !== "" ? form.seen.split(",") : [];
     // "Moving from another directory?": none, or the integration whose users and groups the new one takes over.
     const from = typeof form.from === "string" && INTEGRATION_ID.test(form.from) ? form.from : undefined;
+    const methods = entraMethods(c.env.ENTRA_AUTH_METHODS);
+    const method = provider === "entra" ? (methods.find((m) => m === form.authentication) ?? methods[0]) : "bearer";
+    if (method === "oauth_client_credentials" || method === "workload_identity") {
+      return c.html(ClientIssuedPage({ ...page(c), shown: await addClient(c, method, form, seen, from), added: true }));
+    }
     const ttl = defaultTokenTtl(c.env.TOKEN_DEFAULT_TTL_SECONDS);
     const issued = await applyIntegration(pageContext(c), tenantOf(c), provider, ttl, seen, from);
     return c.html(TokenIssuedPage({ ...page(c), ...tokenShown(c, issued) }));
@@ -111,6 +167,32 @@ export const tenantPages = new Hono<AppEnv>()
     return c.html(
       TokenIssuedPage({ ...page(c), ...tokenShown(c, issued), rotation: { graceUntil: issued.graceUntil } }),
     );
+  })
+  .get(`/integrations${INTEGRATION}/secrets`, async (c) => {
+    const { integration } = await getIntegration(pageContext(c), tenantOf(c), integrationOf(c));
+    return c.html(AddSecretPage({ ...page(c), integration }));
+  })
+  .post(`/integrations${INTEGRATION}/secrets`, async (c) => {
+    const ctx = pageContext(c);
+    const { integration } = await getIntegration(ctx, tenantOf(c), integrationOf(c));
+    const issued = await addSecret(ctx, tenantOf(c), integration.id, DEFAULT_SECRET_TTL_SECONDS);
+    const { clientId } = await getSecrets(ctx, tenantOf(c), integration.id);
+    const shown = {
+      integration,
+      scimBaseUrl: scimBaseUrl(c.req.url, tenantOf(c), integration.id),
+      tokenUrl: tokenUrl(c.req.url),
+      clientId,
+      secret: { value: issued.clientSecret, expiresAt: issued.secretExpiresAt },
+    };
+    return c.html(ClientIssuedPage({ ...page(c), shown, added: false }));
+  })
+  .get(`/integrations${INTEGRATION}/secrets/:secretId{[0-9a-f-]{36}}/delete`, async (c) => {
+    const { integration } = await getIntegration(pageContext(c), tenantOf(c), integrationOf(c));
+    return c.html(DeleteSecretPage({ ...page(c), integration, secretId: c.req.param("secretId") }));
+  })
+  .post(`/integrations${INTEGRATION}/secrets/:secretId{[0-9a-f-]{36}}/delete`, async (c) => {
+    await removeSecret(pageContext(c), tenantOf(c), integrationOf(c), c.req.param("secretId"));
+    return c.redirect(`${frameOf(c).paths.home}?done=secret-deleted`, 303);
   })
   .get(`/integrations${INTEGRATION}/disable`, async (c) => {
     const preview = await removalPreview(pageContext(c), tenantOf(c), integrationOf(c));

@@ -1,11 +1,12 @@
 import { PROVIDER_NAMING } from "../../../scim/provider-mappings";
-import { PROVIDERS, type Provider } from "../../../scim/providers";
+import { type AuthenticationMethod, PROVIDERS, type Provider } from "../../../scim/providers";
 import type { IntegrationStatus, RegenerationPreview, RemovalPreview } from "../../../services/integration";
 import type { Quota } from "../../../services/quotas";
 import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
 import { FailureList } from "./failures";
 import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
+import { ClientCard } from "./oauth";
 
 interface FramedProps {
   nonce: string;
@@ -29,6 +30,10 @@ export const NOTICES = {
   disabled: [
     "Integration disabled.",
     "The access token no longer works, and users it provisioned are managed in the product again.",
+  ],
+  "secret-deleted": [
+    "Client secret deleted.",
+    "It no longer works, and the access tokens Entra got with it stop within a minute.",
   ],
   "sessions-ended": ["The customer's sessions were ended.", "Their next visit needs a new setup link."],
   "option-on": ["The Azure AD option is on.", "The customer can add the integration, or regenerate its token."],
@@ -74,10 +79,15 @@ export function IntegrationsPage({
   frame,
   status,
   scimBaseUrlOf,
+  tokenUrl,
+  now,
   notice,
 }: FramedProps & {
   status: IntegrationStatus;
   scimBaseUrlOf: (integrationId: string) => string;
+  /** The token endpoint, for the cards of OAuth integrations. */
+  tokenUrl: string;
+  now: number;
   notice: Notice | null;
 }) {
   const enabled = status.tenant.azureAdEnabled;
@@ -107,6 +117,8 @@ export function IntegrationsPage({
           all={status.integrations}
           enabled={enabled}
           scimBaseUrl={scimBaseUrlOf(integration.integration.id)}
+          tokenUrl={tokenUrl}
+          now={now}
           paths={frame.paths}
         />
       ))}
@@ -196,15 +208,21 @@ function IntegrationCard({
   all,
   enabled,
   scimBaseUrl,
+  tokenUrl,
+  now,
   paths,
 }: {
   integration: ShownIntegration;
   all: ShownIntegration[];
   enabled: boolean;
   scimBaseUrl: string;
+  tokenUrl: string;
+  now: number;
   paths: AreaPaths;
 }) {
   const { integration, current, inGrace, users } = shown;
+  // A directory that gets access tokens from the token endpoint has a client id and secrets, no token of its own.
+  const bearer = integration.authentication === "bearer";
   const { provider } = integration;
   const paused = integration.pausedAt !== null;
   const heading = `integration-${integration.id}`;
@@ -226,14 +244,14 @@ function IntegrationCard({
           keeps working. Ask your account manager to resume it.
         </div>
       )}
-      {enabled && current && shown.expiringSoon && (
+      {enabled && bearer && current && shown.expiringSoon && (
         <div class="notice warn" role="status">
           <strong>The access token expires soon.</strong>
           It stops working on <When at={current.expiresAt} />. Regenerate it and paste the new one into{" "}
           {PROVIDER_NAMING[provider].short} before then, or provisioning stops.
         </div>
       )}
-      {enabled && !current && (
+      {enabled && bearer && !current && (
         <div class="notice danger" role="status">
           <strong>No working access token.</strong>
           Provisioning fails until you regenerate the token and paste it into {PROVIDER_NAMING[provider].short}.
@@ -281,16 +299,20 @@ function IntegrationCard({
                 <When at={shown.lastCalledAt} />
               )}
             </dd>
-            <dt>Access token</dt>
-            <dd>
-              {current ? (
-                <>
-                  Works until <When at={current.expiresAt} />. Shown only when it was created.
-                </>
-              ) : (
-                "None"
-              )}
-            </dd>
+            {bearer && (
+              <>
+                <dt>Access token</dt>
+                <dd>
+                  {current ? (
+                    <>
+                      Works until <When at={current.expiresAt} />. Shown only when it was created.
+                    </>
+                  ) : (
+                    "None"
+                  )}
+                </dd>
+              </>
+            )}
             {inGrace.map((token) => (
               <>
                 <dt>Previous token</dt>
@@ -311,10 +333,11 @@ function IntegrationCard({
             value={scimBaseUrl}
             hint={provider === "entra" ? "Entra calls it the Tenant URL." : undefined}
           />
+          {!bearer && <ClientCard shown={shown} tokenUrl={tokenUrl} paths={paths} now={now} />}
         </>
       )}
       <div class="actions">
-        {enabled && (
+        {enabled && bearer && (
           <a class="button" href={paths.regenerate(integration.id)}>
             Regenerate access token
           </a>
@@ -351,6 +374,28 @@ function MovingFrom({ source }: { source: ShownIntegration | undefined }) {
   );
 }
 
+/** How each method reads on Add integration. */
+const METHOD_WORDS: Record<AuthenticationMethod, { label: string; hint: string }> = {
+  bearer: { label: "Secret token", hint: "A long-lived access token pasted into Entra (apps outside the gallery)." },
+  oauth_client_credentials: {
+    label: "OAuth 2.0 client credentials",
+    hint: "A client ID and secret; Entra gets short-lived tokens from the token URL.",
+  },
+  workload_identity: {
+    label: "Workload identity federation",
+    hint: "No secret at all: Entra signs in as its workload identity. Fill in the fields below.",
+  },
+};
+
+/** A labelled text input of a form. */
+const TextField = ({ name, label, hint }: { name: string; label: string; hint: string }) => (
+  <label class="field">
+    <span>{label}</span>
+    <input type="text" name={name} autocomplete="off" spellcheck={false} />
+    <small>{hint}</small>
+  </label>
+);
+
 /**
  * Add integration: the providers the tenant allows (Microsoft Entra ID first, chosen), then Apply. The form carries
  * the integrations the tenant has now (`seen`): sent again after one was added, it is refused instead of adding
@@ -362,7 +407,14 @@ export function AddIntegrationPage({
   providers,
   sources,
   seen,
-}: FramedProps & { providers: readonly Provider[]; sources: readonly IntegrationRef[]; seen: readonly string[] }) {
+  methods,
+}: FramedProps & {
+  providers: readonly Provider[];
+  sources: readonly IntegrationRef[];
+  seen: readonly string[];
+  /** How an Entra directory may authenticate here (ENTRA_AUTH_METHODS); a choice only when there are several. */
+  methods: readonly AuthenticationMethod[];
+}) {
   return (
     <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
       <h1>Add integration</h1>
@@ -381,6 +433,30 @@ export function AddIntegrationPage({
             />
           ))}
         </fieldset>
+        {providers.includes("entra") && methods.length > 1 && (
+          <fieldset>
+            <legend>How Microsoft Entra ID signs in</legend>
+            {methods.map((method, i) => (
+              <Choice
+                type="radio"
+                name="authentication"
+                value={method}
+                checked={i === 0}
+                label={METHOD_WORDS[method].label}
+                hint={METHOD_WORDS[method].hint}
+              />
+            ))}
+          </fieldset>
+        )}
+        {providers.includes("entra") && methods.includes("workload_identity") && (
+          <fieldset>
+            <legend>Workload identity federation: what Entra shows</legend>
+            <p>Only for Microsoft Entra ID signing in with workload identity federation.</p>
+            <TextField name="issuer" label="Issuer" hint="https://login.microsoftonline.com/<tenant id>/v2.0" />
+            <TextField name="subject" label="Subject identifier" hint="The provisioning service's workload identity." />
+            <TextField name="audience" label="Audience" hint="api://<application id>/.default" />
+          </fieldset>
+        )}
         {sources.length > 0 && (
           <fieldset>
             <legend>Moving from another directory?</legend>
