@@ -368,3 +368,23 @@ describe("a validation token", () => {
     expect(refused.status).toBe(409);
   });
 });
+
+describe("adding client secrets", () => {
+  it("is limited per integration: a loop of additions is refused (429) before it writes", async () => {
+    const client = await clientIntegration();
+    const path = `/tenants/${client.tenantId}/integrations/${client.integrationId}/secrets`;
+    // The budget is 5 a minute in fixed windows, so a run straddling a window's end may see up to 10 pass first.
+    const statuses: number[] = [];
+    while (statuses.length < 11 && !statuses.includes(429)) {
+      const added = await admin("POST", path, { body: {} });
+      statuses.push(added.status);
+      const id = added.status === 201 ? (await added.json<{ clientSecretId: string }>()).clientSecretId : null;
+      // Delete what was added, so the live bound (3) is not what refuses.
+      if (id) expect((await admin("DELETE", `${path}/${id}`)).status).toBe(204);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((status) => status === 201).length).toBeGreaterThanOrEqual(5);
+    const listed = await (await admin("GET", path)).json<{ items: unknown[] }>();
+    expect(listed.items).toHaveLength(1);
+  });
+});

@@ -23,6 +23,7 @@ export const ADMIN_ERROR_STATUS = {
   wrong_authentication: 409,
   too_many_secrets: 409,
   last_secret: 409,
+  secrets_rate_limited: 429,
   user_exists: 409,
   token_superseded: 409,
   webhook_disabled: 409,
@@ -32,7 +33,7 @@ export const ADMIN_ERROR_STATUS = {
   internal_error: 500,
   storage_unavailable: 503,
   tenant_moving: 503,
-} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 500 | 503>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 429 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 

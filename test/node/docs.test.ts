@@ -390,6 +390,7 @@ it("wrangler.toml gives every environment the same rate limiters, each environme
     "LEGACY_AUTH_LIMITER",
     "PAGE_RATE_LIMITER",
     "TOKEN_RATE_LIMITER",
+    "SECRET_RATE_LIMITER",
   ]);
   const environments = Object.values(config.env);
   for (const environment of environments) expect(budgets(environment.ratelimits)).toEqual(budgets(top));

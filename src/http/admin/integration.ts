@@ -35,6 +35,7 @@ import {
   MAX_TOKEN_TTL_SECONDS,
   MIN_TOKEN_TTL_SECONDS,
 } from "../../services/tokens";
+import { spendSecretBudget } from "../secret-budget";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, MaybeInstant } from "./openapi";
 import { jsonBody, queryOf } from "./validate";
@@ -519,11 +520,12 @@ export const integrationRoutes = new Hono<AppEnv>()
       summary: "Add a client secret (shown once): rotate without a gap, at most 3 live",
       tags,
       responses: { 201: SecretWire },
-      errors: [404, 409],
+      errors: [404, 409, 429],
     }),
     jsonBody(AddSecret),
     async (c) => {
       const ttl = c.req.valid("json").ttlSeconds ?? DEFAULT_SECRET_TTL_SECONDS;
+      await spendSecretBudget(c, tenantParam(c), integrationParam(c));
       const issued = await addSecret(operatorContext(c), tenantParam(c), integrationParam(c), ttl);
       return c.json(
         { ...issued, secretExpiresAt: iso(issued.secretExpiresAt) } satisfies v.InferOutput<typeof SecretWire>,

@@ -39,6 +39,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: "No such tenant, integration, user, group or webhook",
   409: "Conflicts with the current state",
   410: "Past retention",
+  429: "Too many requests; retry later (Retry-After)",
   500: "Internal error",
   503: "Storage unavailable; retry (Retry-After)",
 };
@@ -51,7 +52,7 @@ export interface RouteDoc {
   /** Success statuses and their JSON bodies (null: no body). */
   responses: Partial<Record<200 | 201 | 202 | 204, v.GenericSchema | null>>;
   /** Error statuses this route answers besides 400, 401, 500 and 503. */
-  errors?: (403 | 404 | 409 | 410)[];
+  errors?: (403 | 404 | 409 | 410 | 429)[];
   /** A body that is not JSON (the export's NDJSON), by media type. */
   content?: Record<string, { schema: Record<string, unknown> }>;
 }

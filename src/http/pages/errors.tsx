@@ -60,6 +60,10 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
     message: "Your directory would be locked out. Add a new secret and save it in your directory first.",
   },
   secret_not_found: { title: "There is no such secret", message: "The client secret was deleted meanwhile." },
+  secrets_rate_limited: {
+    title: "Too many new secrets",
+    message: "Several client secrets were added a moment ago. Wait a minute, then add the one you need.",
+  },
   takeover_unmatched: {
     title: "Decide about the users not found",
     message: "Some users were not found by the directory replacing this one. Open Disable integration again to decide.",

@@ -26,6 +26,7 @@ import {
 } from "../../services/integration";
 import { addSecret, DEFAULT_SECRET_TTL_SECONDS, getSecrets, removeSecret } from "../../services/oauth-clients";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
+import { spendSecretBudget } from "../secret-budget";
 import { nonceOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
 import { ActivityPage, KINDS, STATUSES, WINDOWS } from "./views/activity";
@@ -175,6 +176,7 @@ export const tenantPages = new Hono<AppEnv>()
   .post(`/integrations${INTEGRATION}/secrets`, async (c) => {
     const ctx = pageContext(c);
     const { integration } = await getIntegration(ctx, tenantOf(c), integrationOf(c));
+    await spendSecretBudget(c, tenantOf(c), integration.id);
     const issued = await addSecret(ctx, tenantOf(c), integration.id, DEFAULT_SECRET_TTL_SECONDS);
     const { clientId } = await getSecrets(ctx, tenantOf(c), integration.id);
     const shown = {
