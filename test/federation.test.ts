@@ -80,8 +80,8 @@ function assertion(keys: { kid: string; privateKey: CryptoKey }, changes: JWTPay
     .sign(keys.privateKey);
 }
 
-function exchange(clientId: string, jwt: string) {
-  return workerFetch(
+function exchange(clientId: string, jwt: string, fetch = trusting) {
+  return fetch(
     new Request(`${ORIGIN}/oauth2/token`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -165,6 +165,14 @@ describe("workload identity federation", () => {
     // Within the minute of the last fetch: not fetched again, refused.
     expect((await exchange(integration.clientId, fresh)).status).toBe(401);
     expect(await fetchesOf(keys.name)).toBe(before);
+  });
+
+  it("stops reading an issuer's keys once the deployment no longer lists its origin", async () => {
+    const keys = await publishedKeys();
+    const integration = await federatedIntegration(keys);
+    expect((await exchange(integration.clientId, await assertion(keys))).status).toBe(200);
+    const untrusted = await exchange(integration.clientId, await assertion(keys), workerFetch);
+    expect(untrusted.status).toBe(401);
   });
 
   it("keeps working on cached keys while the issuer is down", async () => {

@@ -292,6 +292,31 @@ describe("access tokens on the SCIM path", () => {
       client_secret: off.clientSecret,
     });
     expect(refused.status).toBe(401);
+    // Revoked for good, as tokens are: switched back on, the old secret and its token stay refused.
+    expect((await admin("PATCH", `/tenants/${off.tenantId}`, { body: { integrationsEnabled: true } })).status).toBe(
+      200,
+    );
+    expect((await users(off, offToken, fetchLater(61_000))).status).toBe(401);
+    const again = await tokenRequest(
+      { grant_type: "client_credentials", client_id: off.clientId, client_secret: off.clientSecret },
+      {},
+      fetchLater(61_000),
+    );
+    expect(again.status).toBe(401);
+  });
+
+  it("stop when the tenant is deleted: its client's record goes with it", async () => {
+    const client = await clientIntegration();
+    const token = await accessToken(client);
+    expect((await admin("DELETE", `/tenants/${client.tenantId}`)).status).toBe(204);
+    expect(await env.TOKENS.get(`client:${client.clientId}`)).toBeNull();
+    expect((await users(client, token)).status).toBe(401);
+    const refused = await tokenRequest({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    });
+    expect(refused.status).toBe(401);
   });
 
   it("after a KV miss, D1 is the record: a token still works", async () => {

@@ -114,6 +114,12 @@ export const deleteSecret = (tenantId: string, integrationId: string, secretId: 
   sql`DELETE FROM ${integrationSecrets} WHERE id = ${secretId} AND ${secretDeletable(tenantId, integrationId, secretId, now)}
     RETURNING id`;
 
+/** Every secret of the tenant's integrations, or of one: revoked with the integration's tokens. */
+export const deleteSecretsOf = (tenantId: string, integrationId?: string) =>
+  sql`DELETE FROM ${integrationSecrets} WHERE tenant_id = ${tenantId}${
+    integrationId === undefined ? sql`` : sql` AND integration_id = ${integrationId}`
+  }`;
+
 /** Live secrets entering the warning window that have not been warned about yet. */
 const secretToWarn = (now: number, windowMs: number) =>
   and(

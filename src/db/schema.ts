@@ -102,7 +102,7 @@ export const integrations = sqliteTable(
      */
     clientId: text("client_id"),
     /**
-     * Workload identity federation's trust (tokens/federation.ts): the issuer, subject and audience the customer's
+     * Workload identity federation's trust (oauth/federation.ts): the issuer, subject and audience the customer's
      * admin copied from Entra, normalised, the issuer's tenant and the JWKS URL. Null for any other authentication.
      */
     federation: text("federation", { mode: "json" }).$type<Federation>(),

@@ -291,6 +291,8 @@ export const whileEnding = (id: string, kind: "expired" | "graceEnded", now: num
 const toWarn = (now: number, windowMs: number) =>
   and(
     eq(accessTokens.status, "active"),
+    // A validation token lives a week by design: inside the window from the start, nothing to warn of.
+    isNull(accessTokens.purpose),
     isNull(accessTokens.expiryWarnedAt),
     isNull(accessTokens.revokedAt),
     gt(accessTokens.expiresAt, now),

@@ -41,13 +41,26 @@ function withoutTrailingSlashes(text: string) {
   return text.slice(0, end);
 }
 
-/** An issuer with or without its `/v2.0` (Entra's screens differ), compared as the v2.0 issuer Entra signs with. */
+/**
+ * An issuer with or without its `/v2.0` (Entra's screens differ), compared as the v2.0 issuer Entra signs with, in
+ * lower case (its host and its tenant's GUID are case-insensitive).
+ */
 export function normalIssuer(issuer: string) {
-  const trimmed = withoutTrailingSlashes(issuer.trim());
+  const trimmed = withoutTrailingSlashes(issuer.trim().toLowerCase());
   return /\/v2\.0$/i.test(trimmed) ? trimmed : `${trimmed}/v2.0`;
 }
 
 const isLoopback = (url: URL) => ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
+
+/**
+ * A JWKS URL the deployment fetches keys from: on one of Microsoft's login hosts over https, or on an origin it lists
+ * (https, or http on loopback). Checked at registration and again before each fetch, so an origin taken off the list
+ * stops being read at once.
+ */
+export function jwksTrusted(url: URL, allowedOrigins: readonly string[]) {
+  const microsoft = url.protocol === "https:" && MICROSOFT_LOGIN_HOSTS.has(url.hostname);
+  return microsoft || (allowedOrigins.includes(url.origin) && (url.protocol === "https:" || isLoopback(url)));
+}
 
 /**
  * The federation as configured: normalised, the JWKS URL derived from the issuer when none is given, and every
@@ -71,9 +84,7 @@ export function federationOf(
   const jwksUrl = input.jwksUrl?.trim() || `https://${issuerUrl.host}/${tenantId}/discovery/v2.0/keys`;
   if (!URL.canParse(jwksUrl)) return { ok: false, error: "federation.jwksUrl: must be a URL." };
   const keys = new URL(jwksUrl);
-  const microsoft = keys.protocol === "https:" && MICROSOFT_LOGIN_HOSTS.has(keys.hostname);
-  const listed = allowedOrigins.includes(keys.origin) && (keys.protocol === "https:" || isLoopback(keys));
-  if (!microsoft && !listed) {
+  if (!jwksTrusted(keys, allowedOrigins)) {
     return {
       ok: false,
       error: `federation.jwksUrl: ${keys.origin} is not one of Microsoft's login hosts (${[...MICROSOFT_LOGIN_HOSTS].join(", ")}) nor an origin this deployment trusts.`,
@@ -93,7 +104,21 @@ const SKEW_SECONDS = 300;
 /** The longest an assertion may be valid (`exp − iat`); Entra's live about 65 minutes. */
 const MAX_LIFETIME_SECONDS = 86_400;
 
-export type AssertionCheck = { ok: true } | { ok: false; reason: string; unknownKid?: string };
+export type AssertionCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The `kid` of an assertion's header, read before any key is fetched (which keys to look for), or why none: too
+ * large, not a JWS, no kid.
+ */
+export function assertionKid(assertion: string): { kid: string } | { reason: string } {
+  if (assertion.length > MAX_ASSERTION_BYTES) return { reason: "assertion too large" };
+  try {
+    const { kid } = decodeProtectedHeader(assertion);
+    return typeof kid === "string" && kid !== "" ? { kid } : { reason: "kid required" };
+  } catch {
+    return { reason: "not a JWS" };
+  }
+}
 
 /**
  * Whether `assertion` is a JWT this federation's workload identity signed, under one of `keys`: RS256 only, a `kid`
@@ -116,7 +141,7 @@ export async function checkAssertion(
   } catch {
     return { ok: false, reason: "not a JWS" };
   }
-  if (!keys.keys.some((key) => key.kid === kid)) return { ok: false, reason: "unknown kid", unknownKid: kid };
+  if (!keys.keys.some((key) => key.kid === kid)) return { ok: false, reason: "unknown kid" };
   try {
     const { payload } = await jwtVerify(assertion, createLocalJWKSet(keys), {
       algorithms: ["RS256"],
@@ -126,8 +151,9 @@ export async function checkAssertion(
     });
     if (normalIssuer(String(payload.iss)) !== federation.issuer) return { ok: false, reason: "iss" };
     if (payload.sub !== federation.subject) return { ok: false, reason: "sub" };
-    const audiences = Array.isArray(payload.aud) ? payload.aud : [String(payload.aud)];
-    if (!audiences.some((aud) => normalAudience(aud) === federation.audience)) return { ok: false, reason: "aud" };
+    const audiences: unknown[] = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const trusted = (aud: unknown) => typeof aud === "string" && normalAudience(aud) === federation.audience;
+    if (!audiences.some(trusted)) return { ok: false, reason: "aud" };
     if (String(payload.tid ?? "").toLowerCase() !== federation.tenantId) return { ok: false, reason: "tid" };
     if ((payload.exp ?? 0) - (payload.iat ?? 0) > MAX_LIFETIME_SECONDS) return { ok: false, reason: "lifetime" };
     return { ok: true };

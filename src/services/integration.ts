@@ -113,6 +113,8 @@ export async function createIntegration(
   if (found.integrations.some((i) => i.id === LEGACY_INTEGRATION_ID)) {
     throw new AdminError("integration_exists", "The integration exists; regenerate its token instead.");
   }
+  if (!found.tenant.azureAdEnabled) throw azureAdDisabled();
+  requireAllowed(found.tenant, "entra");
   if (takesOverFrom !== undefined) requireTakeoverSource(found.integrations, LEGACY_INTEGRATION_ID, takesOverFrom);
   const integration = {
     id: LEGACY_INTEGRATION_ID,
@@ -210,14 +212,13 @@ const created = (
   }),
 ];
 
+/** A bearer integration's row and first token, in one batch; its callers checked the tenant's switch and providers. */
 async function setUp(
   ctx: IssuingContext,
   tenant: TenantRow,
   integration: Pick<IntegrationRow, "id" | "provider" | "name" | "takesOverFrom">,
   ttlSeconds: number,
 ) {
-  if (!tenant.azureAdEnabled) throw azureAdDisabled();
-  requireAllowed(tenant, integration.provider);
   const row = { ...integration, authentication: "bearer", clientId: null, federation: null } as const;
   const issued = await issueToken(
     ctx,

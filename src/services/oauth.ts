@@ -1,7 +1,6 @@
-import { decodeProtectedHeader } from "jose";
 import type { ControlDb } from "../db/client";
 import { clientIdsOf, findClient } from "../db/oauth";
-import { checkAssertion, MAX_ASSERTION_BYTES } from "../oauth/federation";
+import { assertionKid, checkAssertion, jwksTrusted } from "../oauth/federation";
 import { hashSecret, isClientId, isClientSecret } from "../tokens/client-credentials";
 import { type ClientGrant, deleteClientGrant, readClientGrant, writeClientGrant } from "../tokens/client-grants";
 import { keysFor } from "../tokens/jwks";
@@ -24,13 +23,19 @@ export function accessTokenTtl(configured: string | undefined) {
 }
 
 /**
- * A client record written back after a KV miss lives a minute (KV's minimum): a refill racing a revocation (read D1,
- * the revocation deletes KV, the refill writes KV) keeps a revoked credential alive no longer than KV's own
- * propagation does. This is the documented revocation bound of access tokens.
+ * A client's record lives a day in KV, written by every change and by the first request after it expired; after a
+ * change, KV's own propagation (about a minute) is the bound within which every location sees it.
  */
-const REFILL_TTL_SECONDS = 60;
-/** A record written by a change lives a day at most; a change writes it again, and a miss reads D1 once. */
 const RECORD_TTL_SECONDS = 86_400;
+/** A client D1 does not know (removed, its tenant switched off or deleted) is refused from memory this long. */
+const REFUSED_CLIENT_MEMORY_MS = 60_000;
+
+/**
+ * Per isolate: clients D1 refused recently, so the access tokens of a removed client (up to six hours of them) do
+ * not cost a D1 read each. Never answers "yes"; a client switched back on is found again after the minute.
+ */
+const refusedClients = new Map<string, number>();
+const MAX_REMEMBERED = 10_000;
 
 export interface ClientStores {
   db: ControlDb;
@@ -59,12 +64,20 @@ const FEDERATION_CREDENTIAL = { id: "federation", hash: null, expiresAt: Number.
 
 /**
  * Writes the client's record again from D1, or deletes it when the client no longer authenticates (its integration
- * removed, its tenant switched off): every change to a client, its secrets or its integration's state ends here.
+ * removed, its tenant switched off): every change to a client, its secrets or its integration's state ends here, and
+ * so does a request that found no record. D1 is read again after the write: a change that committed between the
+ * first read and the write (a secret deleted while another was added) would otherwise be undone for a day, so the
+ * record is written again, or deleted, from what D1 says then. Returns the record as it stands.
  */
 export async function publishClient(stores: ClientStores, clientId: string) {
+  const put = (grant: ClientGrant | null) =>
+    grant ? writeClientGrant(stores.kv, clientId, grant, RECORD_TTL_SECONDS) : deleteClientGrant(stores.kv, clientId);
   const grant = await clientFromD1(stores, clientId);
-  if (grant) await writeClientGrant(stores.kv, clientId, grant, RECORD_TTL_SECONDS);
-  else await deleteClientGrant(stores.kv, clientId);
+  await put(grant);
+  if (!grant) return null;
+  const again = await clientFromD1(stores, clientId);
+  if (JSON.stringify(again) !== JSON.stringify(grant)) await put(again);
+  return again;
 }
 
 /**
@@ -76,18 +89,23 @@ export async function refreshClients(
   stores: ClientStores,
   tenantId: string,
   integrationId?: string,
-  clientIds?: string[],
+  clientIds: string[] = [],
 ) {
-  const ids = clientIds ?? (await clientIdsOf(stores.db, tenantId, integrationId));
-  await Promise.all(ids.map((clientId) => publishClient(stores, clientId)));
+  // Those read now too: a client added while the change ran was not among those read before it.
+  const ids = new Set([...clientIds, ...(await clientIdsOf(stores.db, tenantId, integrationId))]);
+  await Promise.all([...ids].map((clientId) => publishClient(stores, clientId)));
 }
 
-/** The client's record: KV, or D1 on a miss (written back for a minute). */
-async function clientGrant(stores: ClientStores, clientId: string, waitUntil: (p: Promise<unknown>) => void) {
+/** The client's record: KV, or on a miss D1 (written back, checked: publishClient), unless refused a moment ago. */
+async function clientGrant(stores: ClientStores, clientId: string) {
   const cached = await readClientGrant(stores.kv, clientId);
   if (cached) return cached;
-  const grant = await clientFromD1(stores, clientId);
-  if (grant) waitUntil(writeClientGrant(stores.kv, clientId, grant, REFILL_TTL_SECONDS));
+  if (stores.now - (refusedClients.get(clientId) ?? Number.NEGATIVE_INFINITY) < REFUSED_CLIENT_MEMORY_MS) return null;
+  const grant = await publishClient(stores, clientId);
+  if (!grant) {
+    if (refusedClients.size >= MAX_REMEMBERED) refusedClients.clear();
+    refusedClients.set(clientId, stores.now);
+  }
   return grant;
 }
 
@@ -95,10 +113,9 @@ async function clientGrant(stores: ClientStores, clientId: string, waitUntil: (p
 const liveCredential = (grant: ClientGrant, id: string, now: number) =>
   grant.credentials.find((c) => c.id === id && c.expiresAt > now);
 
-/** What reading a client's tokens takes: the stores, the signing keys, and a way to write back after the answer. */
+/** What reading a client's tokens takes: the stores and the signing keys. */
 export interface ClientContext extends ClientStores {
   signingKeys: SigningSecrets;
-  waitUntil: (p: Promise<unknown>) => void;
 }
 
 /** What issuing takes besides: the deployment's access-token lifetime. */
@@ -127,7 +144,7 @@ export async function exchangeClientSecret(ctx: TokenContext, auth: ClientAuthen
   if (!(await isClientId(keys, auth.clientId)) || !(await isClientSecret(keys, auth.clientId, auth.clientSecret))) {
     return { ok: false, grant: null };
   }
-  const grant = await clientGrant(ctx, auth.clientId, ctx.waitUntil);
+  const grant = await clientGrant(ctx, auth.clientId);
   if (!grant) return { ok: false, grant: null };
   const presented = new TextEncoder().encode(await hashSecret(auth.clientSecret));
   const secret = grant.credentials.find(
@@ -141,9 +158,11 @@ export async function exchangeClientSecret(ctx: TokenContext, auth: ClientAuthen
   return issue(ctx, auth.clientId, grant, secret.id);
 }
 
-/** The token endpoint's context for a federation: where the issuers' keys are fetched from and cached. */
+/** The token endpoint's context for a federation: how the issuers' keys are fetched, and from where. */
 export interface AssertionContext extends TokenContext {
   fetch: typeof fetch;
+  /** WIF_ALLOWED_JWKS_ORIGINS as configured now (oauth/federation.ts jwksTrusted). */
+  allowedJwksOrigins: readonly string[];
 }
 
 /**
@@ -156,19 +175,16 @@ export async function exchangeAssertion(
   clientId: string,
   assertion: string,
 ): Promise<TokenOutcome> {
-  if (assertion.length > MAX_ASSERTION_BYTES || !(await isClientId(ctx.signingKeys, clientId))) {
-    return { ok: false, grant: null };
-  }
-  const grant = await clientGrant(ctx, clientId, ctx.waitUntil);
+  if (!(await isClientId(ctx.signingKeys, clientId))) return { ok: false, grant: null };
+  const grant = await clientGrant(ctx, clientId);
   const federation = grant?.federation;
   if (!grant || !federation) return { ok: false, grant, reason: "not a federated client" };
-  let kid = "";
-  try {
-    kid = String(decodeProtectedHeader(assertion).kid ?? "");
-  } catch {
-    return { ok: false, grant, reason: "not a JWS" };
+  const header = assertionKid(assertion);
+  if ("reason" in header) return { ok: false, grant, reason: header.reason };
+  if (!jwksTrusted(new URL(federation.jwksUrl), ctx.allowedJwksOrigins)) {
+    return { ok: false, grant, reason: "the JWKS URL is no longer trusted" };
   }
-  const keys = await keysFor(ctx, federation.jwksUrl, kid);
+  const keys = await keysFor(ctx, federation.jwksUrl, header.kid);
   if (!keys) return { ok: false, grant, reason: "the issuer's keys are unavailable" };
   const checked = await checkAssertion(assertion, federation, keys, ctx.now);
   if (!checked.ok) return { ok: false, grant, reason: checked.reason };
@@ -192,7 +208,7 @@ async function issue(ctx: TokenContext, clientId: string, grant: ClientGrant, cr
  * An access token on the SCIM path: its MAC (no storage), its expiry, the URL's tenant and integration, then the
  * client's record (one KV read, as a bearer token's grant): the credential it was issued on must still be live, so
  * deleting a secret, pausing nothing, removing the integration or switching the tenant off stops it (within the
- * record's propagation, REFILL_TTL_SECONDS). Null when refused.
+ * record's propagation, about a minute). Null when refused.
  */
 export async function authenticateAccessToken(
   ctx: ClientContext,
@@ -203,7 +219,7 @@ export async function authenticateAccessToken(
   const claims = await readAccessToken(ctx.signingKeys, token);
   if (!claims || claims.expiresAt <= ctx.now) return null;
   if (claims.tenantId !== tenantId || claims.integrationId !== integrationId) return null;
-  const grant = await clientGrant(ctx, claims.clientId, ctx.waitUntil);
+  const grant = await clientGrant(ctx, claims.clientId);
   if (!grant || grant.tenantId !== tenantId || grant.integrationId !== integrationId) return null;
   if (!liveCredential(grant, claims.credentialId, ctx.now)) return null;
   return {

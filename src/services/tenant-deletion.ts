@@ -1,10 +1,12 @@
 import { rowsOf, runBatch } from "../db/batch";
 import { unfenceTenant } from "../db/fence";
 import { findMove } from "../db/moves";
+import { clientIdsOf } from "../db/oauth";
 import { deletedTenants, markTenantDeleted, purgeTenantControlStatements, purgeTenantDataChunk } from "../db/tenants";
 import { markKvSwept, tokensWithGrants } from "../db/tokens";
 import { logEvent } from "../lib/log";
 import { ENDED_PHASES } from "../moves/phases";
+import { deleteClientGrant } from "../tokens/client-grants";
 import { deleteGrants, GRANT_CHUNK, GRANTS_PER_REQUEST } from "../tokens/grants";
 import type { OperatorContext, TenantPlacement } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
@@ -35,10 +37,11 @@ const REQUEST_STEPS = 10;
  * were bounded has them), then the purge.
  */
 export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
-  const [tenant, move, tokens] = await Promise.all([
+  const [tenant, move, tokens, clients] = await Promise.all([
     requireTenant(ctx, tenantId),
     findMove(ctx.db, tenantId),
     tokensWithGrants(ctx.db, tenantId, GRANTS_PER_REQUEST),
+    clientIdsOf(ctx.db, tenantId),
   ]);
   if (move && !ENDED_PHASES.includes(move.phase)) {
     throw new AdminError(
@@ -46,10 +49,16 @@ export async function deleteTenant(ctx: OperatorContext, tenantId: string) {
       "The tenant is moving between databases; let the move end or roll it back.",
     );
   }
-  await deleteGrants(
-    ctx.kv,
-    tokens.map((t) => t.tokenHash),
-  );
+  // The OAuth clients' records too: a record would let its access tokens in, and its client get new ones, until it
+  // expired (a day). Its integration goes with the tenant's control rows; until then the mark keeps D1 from
+  // refilling it (findClient reads only tenants not deleted).
+  await Promise.all([
+    deleteGrants(
+      ctx.kv,
+      tokens.map((t) => t.tokenHash),
+    ),
+    ...clients.map((clientId) => deleteClientGrant(ctx.kv, clientId)),
+  ]);
   const ids = tokens.map((t) => t.id);
   const [marked] = await runBatch(ctx.db, [
     ...markTenantDeleted(ctx.db, tenantId, ctx.now),
@@ -104,6 +113,9 @@ async function continueDeletion(
     await Promise.all(
       ctx.databases.names.map((name) => runBatch(ctx.databases.unfenced(name, "purge"), [unfenceTenant(tenant.id)])),
     );
+    // Once more before the integrations go (then no client id is left to find): a record a token request refilled
+    // from a read just before the mark would otherwise outlive the tenant.
+    await Promise.all((await clientIdsOf(ctx.db, tenant.id)).map((id) => deleteClientGrant(ctx.kv, id)));
     await runBatch(ctx.db, purgeTenantControlStatements(tenant.id));
     logEvent("info", "tenant_purged", { tenantId: tenant.id, database: tenant.database });
     return true;

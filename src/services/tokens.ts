@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { rowsOf, runBatch, runNamedBatch, type Statement } from "../db/batch";
 import type { ControlDb } from "../db/client";
 import { type IntegrationRef, type IntegrationRow, integrationsOf } from "../db/integrations";
-import { clientIdsOf } from "../db/oauth";
+import { clientIdsOf, deleteSecretsOf } from "../db/oauth";
 import { outboxRow } from "../db/relay";
 import {
   anyLiveToken,
@@ -243,6 +243,9 @@ export async function revokeAllTokens(
       from: sql`FROM ${integrationsOf(tenantId, integration)} AS owner WHERE ${anyLiveToken(tenantId, owner, now)}`,
     }),
     ended: revokeLiveTokens(tenantId, integration?.id, now, reason),
+    // Client secrets are credentials as tokens are: revoked with them, for good (switching the tenant back on does
+    // not revive a leaked one; the customer adds a new secret), and with them the access tokens issued on them.
+    secrets: deleteSecretsOf(tenantId, integration?.id),
   });
   await afterCommit(ctx, tenantId, reason, () =>
     Promise.all([

@@ -1,3 +1,5 @@
+import type { Federation } from "../oauth/federation";
+
 /**
  * The KV fast path of OAuth clients, as tokens/grants.ts is bearer tokens': key `client:<client id>`, value what both
  * the token endpoint and the SCIM path need of the client (its tenant and integration, the tenant's data database,
@@ -16,8 +18,6 @@ export interface ClientGrant {
   /** For workload identity federation: whose assertions the token endpoint accepts. */
   federation?: Federation;
 }
-
-import type { Federation } from "../oauth/federation";
 
 const clientKey = (clientId: string) => `client:${clientId}`;
 

@@ -9,6 +9,8 @@ import type { JSONWebKeySet } from "jose";
 interface Cached {
   keys: JSONWebKeySet;
   fetchedAt: number;
+  /** The last fetch tried, failed or not: the once-a-minute throttle counts from it, freshness from `fetchedAt`. */
+  triedAt?: number;
 }
 
 const memory = new Map<string, Cached>();
@@ -21,6 +23,8 @@ const FRESH_MS = 86_400_000;
 const REFETCH_MS = 60_000;
 /** The most bytes of a key set read. */
 const MAX_JWKS_BYTES = 64 * 1024;
+/** A key set fetch that takes longer fails (the keys cached keep working): a token request must not hang on it. */
+const FETCH_TIMEOUT_MS = 5000;
 
 const kvKey = (url: string) => `jwks:${url}`;
 
@@ -33,10 +37,14 @@ export interface JwksStores {
 async function fetchKeys(stores: JwksStores, url: string): Promise<Cached | null> {
   try {
     // No redirect is followed: the URL checked at registration is the one read (a 3xx is no key set).
-    const res = await stores.fetch(url, { headers: { Accept: "application/json" }, redirect: "manual" });
-    if (!res.ok) return null;
+    const res = await stores.fetch(url, {
+      headers: { Accept: "application/json" },
+      redirect: "manual",
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+    if (!res.ok || Number(res.headers.get("Content-Length") ?? 0) > MAX_JWKS_BYTES) return null;
     const text = await res.text();
-    if (text.length > MAX_JWKS_BYTES) return null;
+    if (new TextEncoder().encode(text).length > MAX_JWKS_BYTES) return null;
     const body = JSON.parse(text) as JSONWebKeySet;
     if (!Array.isArray(body.keys)) return null;
     const cached = { keys: { keys: body.keys }, fetchedAt: stores.now };
@@ -65,11 +73,14 @@ export async function keysFor(stores: JwksStores, url: string, kid: string): Pro
   }
   const known = cached?.keys.keys.some((key) => key.kid === kid) ?? false;
   const stale = !cached || stores.now - cached.fetchedAt > FRESH_MS;
-  const mayFetch = !cached || stores.now - cached.fetchedAt >= REFETCH_MS;
+  const mayFetch = !cached || stores.now - (cached.triedAt ?? cached.fetchedAt) >= REFETCH_MS;
   if ((!known || stale) && mayFetch) {
     const fetched = await fetchKeys(stores, url);
-    // A failed fetch keeps what was cached, its time moved on so the next try waits its minute.
-    cached = remember(url, fetched ?? { keys: cached?.keys ?? { keys: [] }, fetchedAt: stores.now });
+    // A failed fetch keeps what was cached (as fresh as it was), and the next try waits its minute.
+    cached = remember(
+      url,
+      fetched ?? { keys: cached?.keys ?? { keys: [] }, fetchedAt: cached?.fetchedAt ?? 0, triedAt: stores.now },
+    );
   }
   return cached && cached.keys.keys.length > 0 ? cached.keys : null;
 }

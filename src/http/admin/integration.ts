@@ -383,6 +383,9 @@ export const integrationRoutes = new Hono<AppEnv>()
       }
       if (authentication === "workload_identity") {
         if (!federation) throw new AdminError("invalid_request", "federation: required with workload_identity.");
+        if (input.provider !== "entra") {
+          throw new AdminError("invalid_request", "authentication: workload_identity is Entra's (provider entra).");
+        }
         const trusted = federationOf(federation, allowedOrigins(c.env.WIF_ALLOWED_JWKS_ORIGINS));
         if (!trusted.ok) throw new AdminError("invalid_request", trusted.error);
         const made = await addFederatedIntegration(operatorContext(c), tenantId, input, trusted.federation);

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { logEvent } from "../../lib/log";
+import { allowedOrigins } from "../../lib/urls";
 import { recordRequestFailure } from "../../services/logs";
 import {
   accessTokenTtl,
@@ -8,11 +9,10 @@ import {
   exchangeAssertion,
   exchangeClientSecret,
 } from "../../services/oauth";
+import { tokenSigningKeys } from "../../services/tokens";
 
 /** RFC 7523 §2.2's client assertion type: a JWT the client's identity platform signed. */
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-import { tokenSigningKeys } from "../../services/tokens";
 
 /** RFC 6749 §5.2's error codes this endpoint answers with. */
 type OAuthError = "invalid_request" | "invalid_client" | "unsupported_grant_type" | "temporarily_unavailable";
@@ -81,6 +81,9 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
   }
   const viaBasic = basic !== undefined;
   const challenge: Record<string, string> = viaBasic ? { "WWW-Authenticate": 'Basic realm="oauth2"' } : {};
+  if (basic && posted.clientId !== undefined && posted.clientId !== basic.clientId) {
+    return refuse("invalid_request", "client_id differs from the client HTTP Basic authenticates.");
+  }
   const clientId = basic?.clientId ?? posted.clientId;
   if (!clientId) return refuse("invalid_client", "Client authentication failed.", 401, challenge);
 
@@ -100,8 +103,8 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
     now: c.var.now,
     signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
     ttlSeconds: accessTokenTtl(c.env.OAUTH_TOKEN_TTL_SECONDS),
-    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
     fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+    allowedJwksOrigins: allowedOrigins(c.env.WIF_ALLOWED_JWKS_ORIGINS),
   };
   const secret = basic?.clientSecret ?? posted.clientSecret;
   const outcome =
@@ -114,7 +117,7 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
     // Which client and why, never a secret or an assertion; a forged client id names no tenant. A known client's
     // refusal goes to its integration's failed-request log too, where its admin looks when Test Connection fails.
     const grant = outcome?.grant;
-    const reason = (outcome && !outcome.ok ? outcome.reason : undefined) ?? "client authentication failed";
+    const reason = outcome?.reason ?? "client authentication failed";
     logEvent("warn", "token_request_refused", {
       ...(grant ? { tenantId: grant.tenantId, integrationId: grant.integrationId } : {}),
       reason,
@@ -137,7 +140,6 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
     }
     return refuse("invalid_client", "Client authentication failed.", 401, challenge);
   }
-  if (!outcome.ok) return refuse("invalid_client", "Client authentication failed.", 401, challenge);
   const scope = single("scope");
   return c.json(
     {

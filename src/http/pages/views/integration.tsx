@@ -313,7 +313,7 @@ function IntegrationCard({
                 </dd>
               </>
             )}
-            {inGrace.map((token) => (
+            {(bearer ? inGrace : []).map((token) => (
               <>
                 <dt>Previous token</dt>
                 <dd>

@@ -26,6 +26,18 @@ export interface ClientShown {
   federation?: Federation;
 }
 
+/** A federation's trust as the service compares assertions with it, in the words of Entra's page. */
+const FederationFacts = ({ federation }: { federation: Federation }) => (
+  <dl class="facts">
+    <dt>Issuer</dt>
+    <dd>{federation.issuer}</dd>
+    <dt>Subject identifier</dt>
+    <dd>{federation.subject}</dd>
+    <dt>Audience</dt>
+    <dd>{federation.audience}</dd>
+  </dl>
+);
+
 /** The credentials, as Entra's provisioning page names its fields. */
 function ClientFields({ shown }: { shown: ClientShown }) {
   return (
@@ -44,16 +56,7 @@ function ClientFields({ shown }: { shown: ClientShown }) {
           </dl>
         </>
       )}
-      {shown.federation && (
-        <dl class="facts">
-          <dt>Issuer</dt>
-          <dd>{shown.federation.issuer}</dd>
-          <dt>Subject identifier</dt>
-          <dd>{shown.federation.subject}</dd>
-          <dt>Audience</dt>
-          <dd>{shown.federation.audience}</dd>
-        </dl>
-      )}
+      {shown.federation && <FederationFacts federation={shown.federation} />}
     </>
   );
 }
@@ -118,16 +121,7 @@ export function ClientCard({
     <>
       <CopyField id={`token-url-${integration.id}`} label="Token URL" value={tokenUrl} />
       <CopyField id={`client-id-${integration.id}`} label="Client ID" value={integration.clientId ?? ""} />
-      {integration.federation && (
-        <dl class="facts">
-          <dt>Issuer</dt>
-          <dd>{integration.federation.issuer}</dd>
-          <dt>Subject identifier</dt>
-          <dd>{integration.federation.subject}</dd>
-          <dt>Audience</dt>
-          <dd>{integration.federation.audience}</dd>
-        </dl>
-      )}
+      {integration.federation && <FederationFacts federation={integration.federation} />}
       {integration.authentication === "oauth_client_credentials" && (
         <>
           <h3>Client secrets</h3>
