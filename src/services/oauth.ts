@@ -53,14 +53,17 @@ async function clientFromD1(stores: ClientStores, clientId: string): Promise<Cli
     ...(found.pausedAt !== null ? { paused: true } : {}),
     ...(found.takesOverFrom !== null ? { takesOverFrom: found.takesOverFrom } : {}),
     credentials: found.federation
-      ? [FEDERATION_CREDENTIAL]
+      ? [federationCredential(clientId)]
       : found.secrets.map((s) => ({ id: s.id, hash: s.hash, expiresAt: s.expiresAt })),
     ...(found.federation ? { federation: found.federation } : {}),
   };
 }
 
-/** A federation's one credential: the trust itself, live while the integration is (its access tokens name it). */
-const FEDERATION_CREDENTIAL = { id: "federation", hash: null, expiresAt: Number.MAX_SAFE_INTEGER };
+/**
+ * A federation's one credential: the trust itself, live while the integration is. Named by the client id, so its
+ * access tokens, and the audit rows of what they change (`token:<credential>`), say which federation acted.
+ */
+const federationCredential = (clientId: string) => ({ id: clientId, hash: null, expiresAt: Number.MAX_SAFE_INTEGER });
 
 /**
  * Writes the client's record again from D1, or deletes it when the client no longer authenticates (its integration
@@ -188,7 +191,7 @@ export async function exchangeAssertion(
   if (!keys) return { ok: false, grant, reason: "the issuer's keys are unavailable" };
   const checked = await checkAssertion(assertion, federation, keys, ctx.now);
   if (!checked.ok) return { ok: false, grant, reason: checked.reason };
-  return issue(ctx, clientId, grant, FEDERATION_CREDENTIAL.id);
+  return issue(ctx, clientId, grant, federationCredential(clientId).id);
 }
 
 async function issue(ctx: TokenContext, clientId: string, grant: ClientGrant, credentialId: string) {

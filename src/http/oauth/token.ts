@@ -8,8 +8,10 @@ import {
   type ClientAuthentication,
   exchangeAssertion,
   exchangeClientSecret,
+  type TokenOutcome,
 } from "../../services/oauth";
 import { tokenSigningKeys } from "../../services/tokens";
+import { isClientId } from "../../tokens/client-credentials";
 
 /** RFC 7523 §2.2's client assertion type: a JWT the client's identity platform signed. */
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -85,13 +87,19 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
     return refuse("invalid_request", "client_id differs from the client HTTP Basic authenticates.");
   }
   const clientId = basic?.clientId ?? posted.clientId;
-  if (!clientId) return refuse("invalid_client", "Client authentication failed.", 401, challenge);
+  const signingKeys = tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS);
+  // A client id this deployment did not make is refused first: it costs a MAC, no budget and no storage.
+  if (!clientId || !(await isClientId(signingKeys, clientId))) {
+    return refuse("invalid_client", "Client authentication failed.", 401, challenge);
+  }
 
+  // Per client, and per client from one address: Entra's provisioning service calls from addresses every customer
+  // shares, so an address alone would make one customer's retries another's refusals.
   const address = c.req.header("CF-Connecting-IP") ?? "unknown";
   const limiter = c.env.TOKEN_RATE_LIMITER;
   const [byClient, byAddress] = await Promise.all([
-    limiter.limit({ key: `client:${clientId.slice(0, 64)}` }),
-    limiter.limit({ key: `address:${address}` }),
+    limiter.limit({ key: `client:${clientId}` }),
+    limiter.limit({ key: `address:${address}:${clientId}` }),
   ]);
   if (!byClient.success || !byAddress.success) {
     return refuse("temporarily_unavailable", "Too many token requests; retry shortly.", 429, { "Retry-After": "10" });
@@ -101,18 +109,27 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
     db: c.var.databases.control,
     kv: c.env.TOKENS,
     now: c.var.now,
-    signingKeys: tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS),
+    signingKeys,
     ttlSeconds: accessTokenTtl(c.env.OAUTH_TOKEN_TTL_SECONDS),
     fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
     allowedJwksOrigins: allowedOrigins(c.env.WIF_ALLOWED_JWKS_ORIGINS),
   };
   const secret = basic?.clientSecret ?? posted.clientSecret;
-  const outcome =
-    assertion !== undefined
-      ? await exchangeAssertion(ctx, clientId, assertion)
-      : secret !== undefined
-        ? await exchangeClientSecret(ctx, { clientId, clientSecret: secret })
-        : null;
+  let outcome: TokenOutcome | null;
+  try {
+    outcome =
+      assertion !== undefined
+        ? await exchangeAssertion(ctx, clientId, assertion)
+        : secret !== undefined
+          ? await exchangeClientSecret(ctx, { clientId, clientSecret: secret })
+          : null;
+  } catch (error) {
+    // Storage failed (KV or D1): said as RFC 6749 says errors, so Entra retries, not in the admin API's shape.
+    logEvent("error", "token_request_failed", { error: String(error) });
+    return refuse("temporarily_unavailable", "The service is briefly unavailable; retry.", 503, {
+      "Retry-After": "10",
+    });
+  }
   if (!outcome?.ok) {
     // Which client and why, never a secret or an assertion; a forged client id names no tenant. A known client's
     // refusal goes to its integration's failed-request log too, where its admin looks when Test Connection fails.
