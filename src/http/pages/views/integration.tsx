@@ -291,16 +291,17 @@ function IntegrationCard({
             </>
           )}
           <dl class="facts">
-            <dt>Last call from the directory</dt>
-            <dd>
-              {shown.lastCalledAt === null ? (
-                `Never. Run ${provider === "entra" ? "Test Connection" : "the connection test"} in ${PROVIDER_NAMING[provider].short}.`
-              ) : (
-                <When at={shown.lastCalledAt} />
-              )}
-            </dd>
+            {/* Known from the vendor's tokens' use; a token endpoint's access tokens are stateless and record none. */}
             {bearer && (
               <>
+                <dt>Last call from the directory</dt>
+                <dd>
+                  {shown.lastCalledAt === null ? (
+                    `Never. Run ${provider === "entra" ? "Test Connection" : "the connection test"} in ${PROVIDER_NAMING[provider].short}.`
+                  ) : (
+                    <When at={shown.lastCalledAt} />
+                  )}
+                </dd>
                 <dt>Access token</dt>
                 <dd>
                   {current ? (
