@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { removeDevOrigin, writeDevOrigin } from "./lib/dev-origin.mjs";
 import { migrateAll } from "./migrate.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
@@ -48,10 +49,15 @@ const dev = spawn(
   },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code) => process.exit(code ?? 0));
+dev.on("exit", (code) => {
+  removeDevOrigin();
+  process.exit(code ?? 0);
+});
 
 const origin = `http://127.0.0.1:${port}`;
 await waitForServer(origin);
+// For `npm run events:tail` beside it, whatever the port.
+writeDevOrigin(origin);
 await setUpDemo(origin, adminKey);
 
 /** A secret in .dev.vars: kept when set (and not the example's `change-me`), otherwise written as a random value. */

@@ -4,16 +4,19 @@
 // `standardwebhooks` package, prints each event, and removes the registration on exit.
 //
 //   npm run events:tail [-- --url http://127.0.0.1:8787] [--tenant <id>] [--types user.created,group.members_added] [--json]
+//
+// Without --url it finds the running `npm run dev` by itself, whatever its port (scripts/lib/dev-origin.mjs).
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
+import { readDevOrigin } from "./lib/dev-origin.mjs";
 
 const args = process.argv.slice(2);
 const option = (name) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const service = option("url") ?? "http://127.0.0.1:8787";
+const service = option("url") ?? readDevOrigin() ?? "http://127.0.0.1:8787";
 const tenant = option("tenant");
 const types = option("types")?.split(",");
 const asJson = args.includes("--json");

@@ -2,6 +2,7 @@
 // limit, so it cannot drift: a changed constant fails this test until `npm run docs:limits` rewrites the file. The
 // admin error table in docs/api.md is prose, checked against the closed list of codes, and docs/events.md's table of
 // event types against the event registry.
+
 import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
 import { expect, it } from "vitest";
@@ -14,6 +15,7 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { PAGE_RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/pages/rate-limit";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/scim/rate-limit";
+import { ENTRA_MAPPINGS } from "../../src/scim/entra-mappings";
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS } from "../../src/scim/filter/parse";
 import { MAX_MEMBERS_PER_REQUEST, MAX_MEMBERSHIPS_PER_RESPONSE } from "../../src/scim/groups";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../src/scim/paging";
@@ -430,4 +432,21 @@ it("docs/events.md describes every event type of the registry, in its order, wit
     const schema = EVENTS[type].data as unknown as { entries: Record<string, unknown> };
     expect(keys, type).toEqual(Object.keys(schema.entries).sort());
   }
+});
+
+it("the README's mapping table is the seed's, as the portal's guide shows it (ENTRA_MAPPINGS), row by row", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+  const start = readme.indexOf("| Source (Entra)");
+  const rows = readme
+    .slice(start)
+    .split("\n")
+    .slice(2)
+    .filter((line) => line.trim().startsWith("|"))
+    .map((line) => line.split("|").map((cell) => cell.trim().replaceAll("`", "")))
+    .map(([, source, target]) => [
+      source,
+      target?.replace(" (expression mapping)", "").replace("<enterprise>", enterprise),
+    ]);
+  expect(rows).toEqual(ENTRA_MAPPINGS.map(([source, target]) => [source, target]));
 });
