@@ -180,7 +180,12 @@ describe("tenants", () => {
     );
 
     expect((await tenantPage(session, tenant.tenantId)).html).toContain("1 customer session is open.");
-    const ended = await consolePost(session, `/tenants/${tenant.tenantId}/end-sessions`);
+    // Its confirmation page says what will happen; a form that did not come from there changes nothing.
+    const confirm = await (await consoleGet(session, `/tenants/${tenant.tenantId}/end-sessions`)).text();
+    expect(confirm).toContain("portal is signed out at once.");
+    expect((await consolePost(session, `/tenants/${tenant.tenantId}/end-sessions`)).status).toBe(400);
+    expect((await view(customer, "/integrations")).status).toBe(200);
+    const ended = await consolePost(session, `/tenants/${tenant.tenantId}/end-sessions`, { confirmed: "yes" });
     expect(ended.headers.get("Location")).toBe(`/console/tenants/${tenant.tenantId}/integrations?done=sessions-ended`);
     expect((await view(customer, "/integrations")).status).toBe(404);
     expect((await tenantPage(session, tenant.tenantId)).html).toContain("0 customer sessions are open.");
@@ -189,7 +194,14 @@ describe("tenants", () => {
   it("turn the Azure AD option off (every token stops) and on", async () => {
     const session = await consoleSignIn();
     const tenant = await createTenant("Switched");
-    await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" });
+    const confirm = await (await consoleGet(session, `/tenants/${tenant.tenantId}/azure-ad-option`)).text();
+    expect(confirm).toContain("Every token and client secret of this tenant stops working at once, for good.");
+    // One click on the tenant's page (no confirmation) turns nothing off.
+    expect((await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" })).status).toBe(
+      400,
+    );
+    expect((await scim(tenant, "GET", "/Users")).status).toBe(200);
+    await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off", confirmed: "yes" });
     expect((await scim(tenant, "GET", "/Users")).status).toBe(401);
     const off = (await tenantPage(session, tenant.tenantId, "/integrations?done=option-off")).html;
     expect(off).toContain("The Azure AD option is off.");
@@ -202,7 +214,12 @@ describe("tenants", () => {
     const session = await consoleSignIn();
     const tenant = await createTenant("Half Switched");
     const kvDown = fetchWith({ bindings: { TOKENS: failingKv(env.TOKENS, ["delete"]) } });
-    const res = await consolePost(session, `/tenants/${tenant.tenantId}/azure-ad-option`, { enabled: "off" }, kvDown);
+    const res = await consolePost(
+      session,
+      `/tenants/${tenant.tenantId}/azure-ad-option`,
+      { enabled: "off", confirmed: "yes" },
+      kvDown,
+    );
     expect(res.status).toBe(503);
     const page = await res.text();
     expect(page).not.toContain("nothing was changed");
@@ -222,18 +239,37 @@ describe("tenants", () => {
     const tenant = await createTenant("Relocated", { database: "DATA_1" });
     const before = (await tenantPage(session, tenant.tenantId)).html;
     expect(before).toContain("The directory, logs and change feed are in <code>DATA_1</code>.");
-    expect(before).toContain('<option value="DATA_2">DATA_2</option>');
-    expect(before).not.toContain('<option value="DATA_1">');
+    expect(before).toContain(`href="/console/tenants/${tenant.tenantId}/move"`);
+    // The confirmation page offers the other databases, the least loaded data database chosen, the control one last.
+    const confirm = await (await consoleGet(session, `/tenants/${tenant.tenantId}/move`)).text();
+    const options = [...confirm.matchAll(/<option value="([A-Z0-9_]+)"( selected="")?/g)].map((m) => [m[1], !!m[2]]);
+    expect(options).toEqual([
+      ["DATA_2", true],
+      ["DB", false],
+    ]);
     // The move's steps are held back (its queue drops them), so the page can be read while it waits to start.
     const held = fetchWith({ bindings: { MOVE_QUEUE: { send: async () => {} } as unknown as Queue } });
-    const started = await consolePost(session, `/tenants/${tenant.tenantId}/move`, { database: "DATA_2" }, held);
+    expect((await consolePost(session, `/tenants/${tenant.tenantId}/move`, { database: "DATA_2" }, held)).status).toBe(
+      400,
+    );
+    const started = await consolePost(
+      session,
+      `/tenants/${tenant.tenantId}/move`,
+      { database: "DATA_2", confirmed: "yes" },
+      held,
+    );
     expect(started.headers.get("Location")).toBe(`/console/tenants/${tenant.tenantId}/integrations?done=move-started`);
     const moving = (await tenantPage(session, tenant.tenantId, "/integrations?done=move-started")).html;
     expect(moving).toContain("The move has started.");
     expect(moving).toContain("Moving from <code>DATA_1</code> to <code>DATA_2</code>: preparing the target.");
     expect(moving).toContain("Roll the move back");
     // A second move while this one runs is refused with the reason.
-    const again = await consolePost(session, `/tenants/${tenant.tenantId}/move`, { database: "DB" }, held);
+    const again = await consolePost(
+      session,
+      `/tenants/${tenant.tenantId}/move`,
+      { database: "DB", confirmed: "yes" },
+      held,
+    );
     expect(again.status).toBe(409);
     const rolled = await consolePost(session, `/tenants/${tenant.tenantId}/move/roll-back`, {}, held);
     expect(rolled.headers.get("Location")).toBe(

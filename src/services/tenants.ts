@@ -151,6 +151,23 @@ export async function createTenant(
   return { ...created, quotas: await quotasOf(ctx, created), move: null };
 }
 
+/**
+ * Where an operator may move a tenant's data from `current`: every other database with its tenants, the automatic
+ * (data) ones first, least loaded first, the first of them `suggested`; the control database last, never suggested.
+ */
+export async function moveTargets(ctx: OperatorContext, current: string) {
+  const counts = await tenantCounts(ctx.db);
+  const automatic = new Set(ctx.databases.automatic);
+  const targets = ctx.databases.names
+    .filter((name) => name !== current)
+    .map((name) => ({ name, tenants: counts.get(name) ?? 0, automatic: automatic.has(name) }))
+    .sort((a, b) => Number(b.automatic) - Number(a.automatic) || a.tenants - b.tenants || a.name.localeCompare(b.name));
+  const suggested = targets.find((target) => target.automatic)?.name ?? null;
+  return targets.map((target) => ({ ...target, suggested: target.name === suggested }));
+}
+
+export type MoveTarget = Awaited<ReturnType<typeof moveTargets>>[number];
+
 export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number, nameContains?: string) =>
   listTenantRows(ctx.db, after, limit, nameContains);
 

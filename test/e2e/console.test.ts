@@ -158,8 +158,10 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
   await page.setViewportSize(DESKTOP);
   await page.goto(`${origin()}/console/tenants/${tenantId}/integrations`);
 
-  // The operator ends the customer's sessions; the customer's next page is gone.
-  await page.getByRole("button", { name: "End the customer's sessions" }).click();
+  // The operator ends the customer's sessions, past the page that says what that does; the customer's next page is gone.
+  await page.getByRole("link", { name: "End the customer's sessions" }).click();
+  await heading(page, "End the customer's sessions").toBe(true);
+  await page.getByRole("button", { name: "End the sessions" }).click();
   await expect.poll(() => page.getByText("The customer's sessions were ended.").isVisible()).toBe(true);
   const after = await theirs.goto(`${origin()}/portal/${tenantId}/users`);
   expect(after?.status()).toBe(404);

@@ -11,7 +11,7 @@ import {
   startOperatorSession,
 } from "../../services/portal";
 import { rollBackMove, startMove } from "../../services/tenant-move";
-import { createTenant, listTenants, updateTenant } from "../../services/tenants";
+import { createTenant, listTenants, moveTargets, updateTenant } from "../../services/tenants";
 import { digestsEqual } from "../admin/auth";
 import { moveContext } from "../admin/context";
 import { nudgeTenantOfPath } from "../feed-nudge";
@@ -22,9 +22,21 @@ import { pageRateLimit } from "../pages/rate-limit";
 import { pageSecurity } from "../pages/security";
 import { TENANT, tenantPages } from "../pages/tenant-pages";
 import { consoleKeyDigest, endConsoleCookie, requireOperator, signedInToConsole, startConsoleCookie } from "./session";
+import { ConfirmPage } from "./views/confirm";
 import { SetupLinkPage, SignInPage, TenantsPage } from "./views/console";
+import { MoveTargets } from "./views/operator-panel";
 
 const TENANTS_PAGE = 50;
+
+/**
+ * A destructive action's form must come from its confirmation page (ConfirmPage's `confirmed`): a button on the
+ * tenant's page, or a form built elsewhere, changes nothing irreversible in one click.
+ */
+async function requireConfirmation(c: Context<AppEnv>) {
+  if ((await c.req.parseBody()).confirmed !== "yes") {
+    throw new PortalRefusal(400, "Confirm first", "Open the action from the tenant's page; it says what will happen.");
+  }
+}
 
 const consoleFrame = (c: Context<AppEnv>) => ({ csrf: c.var.operator.csrf });
 /** A checkbox or an on/off choice of a form. */
@@ -92,11 +104,43 @@ export const consoleRouter = new Hono<AppEnv>()
     const url = `${new URL(c.req.url).origin}${portalPaths.link(link.secret)}`;
     return c.html(SetupLinkPage({ nonce: nonceOf(c), frame: c.var.portal.frame, url, expiresAt: link.expiresAt }));
   })
+  .get(`/tenants${TENANT}/end-sessions`, (c) =>
+    c.html(
+      ConfirmPage({
+        nonce: nonceOf(c),
+        frame: c.var.portal.frame,
+        title: "End the customer's sessions",
+        consequence: "Everyone signed in to this tenant's portal is signed out at once.",
+        detail: " Their next visit needs a new setup link. Integrations and tokens are not affected.",
+        action: consolePaths.endSessions(c.var.portal.frame.tenantId),
+        submit: "End the sessions",
+      }),
+    ),
+  )
   .post(`/tenants${TENANT}/end-sessions`, async (c) => {
+    await requireConfirmation(c);
     await endCustomerSessions(pageContext(c), c.var.portal.frame.tenantId);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=sessions-ended`, 303);
   })
+  .get(`/tenants${TENANT}/move`, async (c) => {
+    const { frame, tenant } = c.var.portal;
+    const choices = await moveTargets(pageContext(c), tenant.database);
+    return c.html(
+      ConfirmPage({
+        nonce: nonceOf(c),
+        frame,
+        title: "Move the tenant's data",
+        consequence: `The directory, logs and change feed are copied from ${tenant.database} while Entra keeps writing.`,
+        detail:
+          " At the switch, requests wait a few seconds; the move can be rolled back until then. Pick the target below: the least loaded data database is chosen.",
+        action: consolePaths.move(frame.tenantId),
+        submit: "Move the data",
+        children: <MoveTargets choices={choices} />,
+      }),
+    );
+  })
   .post(`/tenants${TENANT}/move`, async (c) => {
+    await requireConfirmation(c);
     const database = String((await c.req.parseBody()).database ?? "");
     await startMove(moveContext(c, pageContext(c)), c.var.portal.frame.tenantId, database);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=move-started`, 303);
@@ -105,8 +149,26 @@ export const consoleRouter = new Hono<AppEnv>()
     await rollBackMove(moveContext(c, pageContext(c)), c.var.portal.frame.tenantId);
     return c.redirect(`${c.var.portal.frame.paths.home}?done=move-rolling-back`, 303);
   })
+  .get(`/tenants${TENANT}/azure-ad-option`, (c) =>
+    c.html(
+      ConfirmPage({
+        nonce: nonceOf(c),
+        frame: c.var.portal.frame,
+        title: "Turn provisioning off",
+        consequence: "Every token and client secret of this tenant stops working at once, for good.",
+        detail:
+          " The customer's directories fail their next cycle. Turning it back on needs new tokens and secrets; users and groups are kept.",
+        action: consolePaths.option(c.var.portal.frame.tenantId),
+        fields: { enabled: "off" },
+        submit: "Turn provisioning off",
+      }),
+    ),
+  )
   .post(`/tenants${TENANT}/azure-ad-option`, async (c) => {
-    const on = ticked((await c.req.parseBody()).enabled);
+    const form = await c.req.parseBody();
+    const on = ticked(form.enabled);
+    // Turning it on stops nothing: only off asks for its confirmation page.
+    if (!on) await requireConfirmation(c);
     await updateTenant(pageContext(c), c.var.portal.frame.tenantId, { azureAdEnabled: on });
     return c.redirect(`${c.var.portal.frame.paths.home}?done=option-${on ? "on" : "off"}`, 303);
   })

@@ -1,5 +1,5 @@
 import { canRollBack } from "../../../services/tenant-move";
-import type { TenantMove } from "../../../services/tenants";
+import type { MoveTarget, TenantMove } from "../../../services/tenants";
 import { consolePaths } from "../../pages/paths";
 import { ActionForm, type SessionFrame } from "../../pages/views/layout";
 
@@ -39,23 +39,29 @@ export function OperatorPanel({
       </ActionForm>
       <h3>Portal sessions</h3>
       <p>{liveSessions === 1 ? "1 customer session is open." : `${liveSessions} customer sessions are open.`}</p>
-      <ActionForm action={consolePaths.endSessions(tenantId)} csrf={csrf}>
-        <button class="button secondary" type="submit" disabled={liveSessions === 0}>
+      {liveSessions > 0 && (
+        <a class="button secondary" href={consolePaths.endSessions(tenantId)}>
           End the customer's sessions
-        </button>
-      </ActionForm>
+        </a>
+      )}
       <h3>Azure AD option</h3>
       <p>
         {azureAdEnabled
           ? "On: the customer can set up provisioning. Turning it off stops every token at once."
           : "Off: the customer cannot set up provisioning, and no token works."}
       </p>
-      <ActionForm action={consolePaths.option(tenantId)} csrf={csrf}>
-        <input type="hidden" name="enabled" value={azureAdEnabled ? "off" : "on"} />
-        <button class={`button ${azureAdEnabled ? "danger" : ""}`} type="submit">
-          {azureAdEnabled ? "Turn the option off" : "Turn the option on"}
-        </button>
-      </ActionForm>
+      {azureAdEnabled ? (
+        <a class="button danger" href={consolePaths.option(tenantId)}>
+          Turn the option off
+        </a>
+      ) : (
+        <ActionForm action={consolePaths.option(tenantId)} csrf={csrf}>
+          <input type="hidden" name="enabled" value="on" />
+          <button class="button" type="submit">
+            Turn the option on
+          </button>
+        </ActionForm>
+      )}
       <DatabasePanel frame={frame} placement={placement} />
     </section>
   );
@@ -80,6 +86,23 @@ const PHASE_WORDS: Record<TenantMove["phase"], string> = {
   rolled_back: "rolled back",
 };
 
+/** The move's target, on its confirmation page: the least loaded data database chosen, the control database last. */
+export function MoveTargets({ choices }: { choices: MoveTarget[] }) {
+  return (
+    <div class="field">
+      <label for="database">Move to</label>
+      <select id="database" name="database">
+        {choices.map((choice) => (
+          <option value={choice.name} selected={choice.suggested}>
+            {choice.name} ({choice.tenants} {choice.tenants === 1 ? "tenant" : "tenants"}
+            {choice.automatic ? "" : ", the control database"})
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 /** Where the tenant's data is, its move if one runs (with what the operator can do), or the form to start one. */
 function DatabasePanel({ frame, placement }: { frame: SessionFrame; placement: Placement }) {
   const { tenantId, csrf } = frame;
@@ -102,6 +125,8 @@ function DatabasePanel({ frame, placement }: { frame: SessionFrame; placement: P
           </p>
           {move.state === "failed" && move.phase !== "rolling_back" && (
             <ActionForm action={consolePaths.move(tenantId)} csrf={csrf}>
+              {/* The move was confirmed when it started; resuming it goes on to the same target. */}
+              <input type="hidden" name="confirmed" value="yes" />
               <input type="hidden" name="database" value={move.target} />
               <button class="button" type="submit">
                 Resume the move
@@ -117,26 +142,18 @@ function DatabasePanel({ frame, placement }: { frame: SessionFrame; placement: P
           )}
         </>
       ) : (
-        <ActionForm action={consolePaths.move(tenantId)} csrf={csrf}>
+        <>
           {move && (
             <p class="muted">
               Last move: <code>{move.source}</code> to <code>{move.target}</code>, {PHASE_WORDS[move.phase]}.
             </p>
           )}
-          <div class="field">
-            <label for="database">Move to</label>
-            <select id="database" name="database">
-              {databases
-                .filter((name) => name !== database)
-                .map((name) => (
-                  <option value={name}>{name}</option>
-                ))}
-            </select>
-          </div>
-          <button class="button secondary" type="submit" disabled={databases.length < 2}>
-            Move the tenant's data
-          </button>
-        </ActionForm>
+          {databases.length > 1 && (
+            <a class="button secondary" href={consolePaths.move(tenantId)}>
+              Move the tenant's data
+            </a>
+          )}
+        </>
       )}
     </>
   );
