@@ -462,8 +462,9 @@ describe("directory pages (customer and operator)", () => {
     const { html } = await tenantPage(session, tenant.tenantId, `/users/${ids["alice@dir.example"]}`);
     expect(html).toContain("&quot;title&quot;: &quot;Engineer&quot;");
     expect(html).toContain(">Engineers</a>");
-    expect(html).toContain("<code>user.created</code>");
-    expect(html).toContain("<code>user.updated</code>");
+    // Each change as a sentence, its code beside it.
+    expect(html).toContain('User created<small class="code">user.created</small>');
+    expect(html).toContain('User updated<small class="code">user.updated</small>');
     expect(html).toContain("Directory (SCIM)");
     const adopted = (await tenantPage(session, tenant.tenantId, `/users/${ids["adopted@dir.example"]}`)).html;
     expect(adopted).toContain("created in the product, then matched by the directory");
@@ -524,14 +525,14 @@ describe("activity", () => {
     expect(page).toContain("search=taken%40act.example");
     expect(page).toContain("Entra sent a value that was refused");
     expect(page).toContain("userPrincipalName → userName");
-    expect(page).toContain("<code>user.created</code>");
+    expect(page).toContain('User created<small class="code">user.created</small>');
 
     const conflicts = await (await view(customer, "/activity?status=409")).text();
     expect(conflicts).toContain("A user with this userName already exists");
     expect(conflicts).not.toContain("Entra sent a value that was refused");
     const tokens = await (await view(customer, "/activity?kind=token.")).text();
-    expect(tokens).toContain("<code>token.created</code>");
-    expect(tokens).not.toContain("<code>user.created</code>");
+    expect(tokens).toContain('<small class="code">token.created</small>');
+    expect(tokens).not.toContain('<small class="code">user.created</small>');
     const later = fetchLater(2 * 3_600_000);
     const lastHour = await (await view(customer, "/activity?window=1h", later)).text();
     expect(lastHour).toContain("No failed requests in this window.");

@@ -93,7 +93,9 @@ ul.failures p { margin: 0 0 .35rem; }
 ol.steps { padding-left: 1.25rem; }
 ol.steps li { margin-bottom: .6rem; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1rem; font-size: .95rem; }
-th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top;
+  overflow-wrap: anywhere; }
+td small.code { display: block; color: var(--muted); font: .8rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 th { color: var(--muted); font-weight: 600; }
 td:first-child code { white-space: nowrap; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; background: var(--wash);

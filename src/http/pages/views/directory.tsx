@@ -4,6 +4,7 @@ import type {
   listDirectoryGroups,
   listDirectoryUsers,
 } from "../../../services/directory";
+import { actionWords } from "./action-words";
 import { Page, type SessionFrame, When } from "./layout";
 
 type Users = Awaited<ReturnType<typeof listDirectoryUsers>>;
@@ -288,7 +289,8 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
               <When at={row.at} />
             </td>
             <td>
-              <code>{row.action}</code>
+              {actionWords(row.action)}
+              <small class="code">{row.action}</small>
             </td>
             <td>{actorLabel(row.actor)}</td>
             <td>{changedOf(row.detail)}</td>
@@ -299,8 +301,21 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
   );
 }
 
-/** The attribute names a change touched, when its audit row lists them. */
+/**
+ * The attributes a change touched, when its audit row lists them: an extension's URN shortened to its last part (the
+ * full name on hover), so a row stays readable and fits a phone's width.
+ */
 function changedOf(detail: Record<string, unknown> | null) {
   const changed = detail?.changed ?? detail?.attributes;
-  return Array.isArray(changed) ? changed.join(", ") : "";
+  if (!Array.isArray(changed)) return "";
+  return changed.map((name, i) => {
+    const full = String(name);
+    const short = full.startsWith("urn:") ? full.slice(full.lastIndexOf(":") + 1) : full;
+    return (
+      <>
+        {i > 0 && ", "}
+        {short === full ? full : <abbr title={full}>{short}</abbr>}
+      </>
+    );
+  });
 }
