@@ -328,8 +328,12 @@ describe("directory pages (customer and operator)", () => {
       "alice@dir.example",
       "bob@dir.example",
     ]);
-    expect(all).toContain("Adopted");
+    // The badges and the column say it in words: who manages each user, and who had an account before.
+    expect(all).toContain("Had an account before");
+    expect(all).toContain("From your directory");
     expect(all).toContain("Inactive");
+    expect(all).toContain('<th scope="col">Username (UPN)</th>');
+    expect(all).not.toContain('<th scope="col">userName</th>');
     const byName = await (await view(customer, "/users?search=ALI")).text();
     const byEmail = await (await view(customer, "/users?search=a.smith")).text();
     for (const html of [byName, byEmail]) {

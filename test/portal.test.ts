@@ -467,6 +467,9 @@ describe("the integration page", () => {
       groups: stat("Groups"),
       failures: stat("Failed requests, 24 h"),
     }).toEqual({ active: "3", inactive: "2", adopted: "1", groups: "2", failures: "2" });
+    // Each count explains itself, and why a directory added again starts from 0.
+    expect(page).toContain("Adopted users had an account in the product before");
+    expect(page).toContain("a directory added again starts from 0 until its first sync");
   });
 
   it("regenerates without grace: the old token stops at once, the new one works", async () => {

@@ -22,16 +22,19 @@ const query = (params: Record<string, string | undefined>) => {
   return defined.length ? `?${new URLSearchParams(defined)}` : "";
 };
 
-/** Who manages a user, and its state, as badges. */
+/**
+ * Who manages a user, and its state, as badges that say it in words: made in the product and managed there, or
+ * provisioned by the directory; and, for one the directory took over, that it had an account here first.
+ */
 function UserBadges({ user }: { user: { active: boolean; managedBy: string; adoptedAt: number | null } }) {
   return (
     <>
       <span class={`badge ${user.active ? "on" : "off"}`}>{user.active ? "Active" : "Inactive"}</span>{" "}
-      <span class="badge off">{user.managedBy === "portal" ? "Product" : "Directory"}</span>
+      <span class="badge off">{user.managedBy === "portal" ? "Managed in the product" : "From your directory"}</span>
       {user.adoptedAt !== null && (
         <>
           {" "}
-          <span class="badge off">Adopted</span>
+          <span class="badge off">Had an account before</span>
         </>
       )}
     </>
@@ -61,7 +64,7 @@ export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: 
           <table>
             <thead>
               <tr>
-                <th scope="col">userName</th>
+                <th scope="col">Username (UPN)</th>
                 <th scope="col">Name</th>
                 <th scope="col">Work email</th>
                 <th scope="col">State</th>
@@ -217,7 +220,7 @@ export function GroupPage({ nonce, frame, detail }: FramedProps & { detail: Grou
           <table>
             <thead>
               <tr>
-                <th scope="col">userName</th>
+                <th scope="col">Username (UPN)</th>
                 <th scope="col">State</th>
               </tr>
             </thead>

@@ -281,6 +281,11 @@ function IntegrationCard({
               <dd>{shown.failures}</dd>
             </div>
           </dl>
+          <p class="hint">
+            Users and groups this directory provisions. Adopted users had an account in the product before; the
+            directory took it over instead of creating a second one. Disabling the integration hands its users back to
+            the product, so a directory added again starts from 0 until its first sync.
+          </p>
           {shown.newestFailures.length > 0 && (
             <>
               <h3>Latest failed requests</h3>
