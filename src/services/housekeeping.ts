@@ -12,7 +12,6 @@ import {
   endTokens as endTokenRows,
   markExpiryWarned,
   purgeEndedTokens,
-  type TokenRow,
   tokenBacklogCounts,
   tokensToEnd,
   tokensToWarn,
@@ -143,8 +142,8 @@ export async function runHousekeeping(
   // Costs per batch: a read, a write, and a KV delete per row (warnings: the read and the write).
   const expired = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "expired", limit));
   const graceEnded = await repeat(budget, 2 + limit, limit, () => endTokens(ctx, "graceEnded", limit));
-  const expiringSoon = await repeat(budget, 2, limit, () => warnExpiringSoon(ctx, limit));
-  const secretsExpiringSoon = await repeat(budget, 2, limit, () => warnSecretsExpiring(ctx, limit));
+  const expiringSoon = await repeat(budget, 2, limit, () => announceExpiries(ctx, "token", limit));
+  const secretsExpiringSoon = await repeat(budget, 2, limit, () => announceExpiries(ctx, "secret", limit));
   const kvSwept = await repeat(budget, 2 + limit, limit, () => sweepEndedGrants(ctx, limit));
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
@@ -293,70 +292,77 @@ async function sweepEndedGrants(ctx: OperatorContext, limit: number) {
   return rows.length;
 }
 
-/**
- * Once per token: a feed event (which webhooks deliver, signed and retried), an audit event and a log line. (The
- * unsigned NOTIFY_WEBHOOK_URL notice this replaced is gone; docs/deploy.md says how to move to a webhook.)
- */
-async function warnExpiringSoon(ctx: OperatorContext, limit: number) {
-  const { db, now } = ctx;
-  const rows = await tokensToWarn(db, now, EXPIRY_WARNING_MS, limit);
-  if (rows.length === 0) return 0;
-  await runBatch(db, [
-    ...rows.map((t) =>
-      outboxRow(forTenant(ctx, t.tenantId), {
-        action: "token.expiring_soon",
-        resourceType: "AccessToken",
-        resourceId: t.id,
-        detail: { expiresAt: new Date(t.expiresAt).toISOString() },
-        event: {
-          type: "token.expiring_soon",
-          data: sql`json_object('tokenId', ${t.id}, 'expiresAt', ${new Date(t.expiresAt).toISOString()},
-            'integration', json(${integrationRefJson(t.tenantId, t.integrationId)}))`,
-        },
-        from: whileUnwarned(t.id, now, EXPIRY_WARNING_MS),
-      }),
-    ),
-    markExpiryWarned(db, ids(rows), now, EXPIRY_WARNING_MS),
-  ]);
-  for (const t of rows) logEvent("warn", "token_expiring_soon", expiryNotice(t));
-  return rows.length;
+/** What housekeeping announces once before it ends: a credential (a token, a client secret) and its window. */
+interface ExpiringCredential {
+  id: string;
+  tenantId: string;
+  integrationId: string;
+  expiresAt: number;
 }
 
-/** A month's notice of each secret's expiry, once (a feed event, an audit row and a log line). */
-async function warnSecretsExpiring(ctx: OperatorContext, limit: number) {
+/**
+ * The credentials whose coming expiry housekeeping announces, each once: how to find those due (`due`, soonest first),
+ * mark them (`mark`) and say so only while still due (`whileDue`), and how the notice reads. (The unsigned
+ * NOTIFY_WEBHOOK_URL notice this replaced is gone; docs/deploy.md says how to move to a webhook.)
+ */
+const EXPIRY_NOTICES = {
+  token: {
+    windowMs: EXPIRY_WARNING_MS,
+    due: tokensToWarn,
+    mark: markExpiryWarned,
+    whileDue: whileUnwarned,
+    type: "token.expiring_soon",
+    resourceType: "AccessToken",
+    idField: "tokenId",
+    detail: (t: ExpiringCredential) => ({ expiresAt: new Date(t.expiresAt).toISOString() }),
+  },
+  secret: {
+    windowMs: SECRET_EXPIRY_WARNING_MS,
+    due: secretsToWarn,
+    mark: markSecretsWarned,
+    whileDue: whileSecretUnwarned,
+    type: "client_secret.expiring_soon",
+    resourceType: "ClientSecret",
+    idField: "secretId",
+    detail: (s: ExpiringCredential) => ({
+      integrationId: s.integrationId,
+      expiresAt: new Date(s.expiresAt).toISOString(),
+    }),
+  },
+} as const;
+
+/** A batch of one kind's notices: a feed event (webhooks deliver it, signed and retried), an audit row, a log line. */
+async function announceExpiries(ctx: OperatorContext, kind: keyof typeof EXPIRY_NOTICES, limit: number) {
   const { db, now } = ctx;
-  const rows = await secretsToWarn(db, now, SECRET_EXPIRY_WARNING_MS, limit);
+  const notice = EXPIRY_NOTICES[kind];
+  const rows: ExpiringCredential[] = await notice.due(db, now, notice.windowMs, limit);
   if (rows.length === 0) return 0;
   await runBatch(db, [
-    ...rows.map((s) =>
-      outboxRow(forTenant(ctx, s.tenantId), {
-        action: "client_secret.expiring_soon",
-        resourceType: "ClientSecret",
-        resourceId: s.id,
-        detail: { integrationId: s.integrationId, expiresAt: new Date(s.expiresAt).toISOString() },
+    ...rows.map((row) =>
+      outboxRow(forTenant(ctx, row.tenantId), {
+        action: notice.type,
+        resourceType: notice.resourceType,
+        resourceId: row.id,
+        detail: notice.detail(row),
         event: {
-          type: "client_secret.expiring_soon",
-          data: sql`json_object('secretId', ${s.id}, 'expiresAt', ${new Date(s.expiresAt).toISOString()},
-            'integration', json(${integrationRefJson(s.tenantId, s.integrationId)}))`,
+          type: notice.type,
+          data: sql`json_object(${notice.idField}, ${row.id}, 'expiresAt', ${new Date(row.expiresAt).toISOString()},
+            'integration', json(${integrationRefJson(row.tenantId, row.integrationId)}))`,
         },
-        from: whileSecretUnwarned(s.id, now, SECRET_EXPIRY_WARNING_MS),
+        from: notice.whileDue(row.id, now, notice.windowMs),
       }),
     ),
-    markSecretsWarned(db, ids(rows), now, SECRET_EXPIRY_WARNING_MS),
+    notice.mark(db, ids(rows), now, notice.windowMs),
   ]);
-  for (const s of rows) {
-    logEvent("warn", "client_secret_expiring_soon", {
-      tenantId: s.tenantId,
-      integrationId: s.integrationId,
-      secretId: s.id,
-      expiresAt: new Date(s.expiresAt).toISOString(),
+  for (const row of rows) {
+    logEvent("warn", notice.type.replace(".", "_"), {
+      tenantId: row.tenantId,
+      integrationId: row.integrationId,
+      [notice.idField]: row.id,
+      expiresAt: new Date(row.expiresAt).toISOString(),
     });
   }
   return rows.length;
-}
-
-function expiryNotice(t: TokenRow) {
-  return { tenantId: t.tenantId, tokenId: t.id, expiresAt: new Date(t.expiresAt).toISOString() };
 }
 
 const ids = (rows: { id: string }[]) => rows.map((t) => t.id);
