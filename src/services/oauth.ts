@@ -1,7 +1,7 @@
 import type { ControlDb } from "../db/client";
 import { clientIdsOf, findClient } from "../db/oauth";
 import { assertionKid, checkAssertion, jwksTrusted } from "../oauth/federation";
-import { hashSecret, isClientId, isClientSecret } from "../tokens/client-credentials";
+import { hashSecret, isClientSecret, type VerifiedClientId } from "../tokens/client-credentials";
 import { type ClientGrant, deleteClientGrant, readClientGrant, writeClientGrant } from "../tokens/client-grants";
 import { keysFor } from "../tokens/jwks";
 import { type AccessClaims, readAccessToken, signAccessToken } from "../tokens/oauth-access-token";
@@ -128,7 +128,7 @@ export interface TokenContext extends ClientContext {
 
 /** A token request's client authentication, as the endpoint parsed it (RFC 6749 §2.3.1). */
 export interface ClientAuthentication {
-  clientId: string;
+  clientId: VerifiedClientId;
   clientSecret: string;
 }
 
@@ -138,13 +138,14 @@ export type TokenOutcome =
   | { ok: false; grant: ClientGrant | null; reason?: string };
 
 /**
- * Client credentials (RFC 6749 §4.4): the client id's MAC and the secret's are checked before any storage; then the
+ * Client credentials (RFC 6749 §4.4): the secret's MAC (bound to the client id, whose own the caller checked) before
+ * any storage; then the
  * client's record (one KV read), whose live secrets the presented one's hash must be among (constant-time). The
  * answer is a stateless access token for the client's integration, naming the secret it was issued on.
  */
 export async function exchangeClientSecret(ctx: TokenContext, auth: ClientAuthentication): Promise<TokenOutcome> {
   const keys = ctx.signingKeys;
-  if (!(await isClientId(keys, auth.clientId)) || !(await isClientSecret(keys, auth.clientId, auth.clientSecret))) {
+  if (!(await isClientSecret(keys, auth.clientId, auth.clientSecret))) {
     return { ok: false, grant: null };
   }
   const grant = await clientGrant(ctx, auth.clientId);
@@ -169,16 +170,15 @@ export interface AssertionContext extends TokenContext {
 }
 
 /**
- * Workload identity federation (RFC 7523 §2.2): the client id's MAC (no storage), the client's record (one KV read),
+ * Workload identity federation (RFC 7523 §2.2): the client's record (one KV read),
  * which must be a federation's, then the assertion against the issuer's keys (cached: tokens/jwks.ts) and the trust
  * configured. `reason` says why a refusal was one, for the integration's failed-request log (never the assertion).
  */
 export async function exchangeAssertion(
   ctx: AssertionContext,
-  clientId: string,
+  clientId: VerifiedClientId,
   assertion: string,
 ): Promise<TokenOutcome> {
-  if (!(await isClientId(ctx.signingKeys, clientId))) return { ok: false, grant: null };
   const grant = await clientGrant(ctx, clientId);
   const federation = grant?.federation;
   if (!grant || !federation) return { ok: false, grant, reason: "not a federated client" };

@@ -15,10 +15,16 @@ const CLIENT_SECRET_BYTES = 32;
 export const newClientId = async (secrets: SigningSecrets) =>
   CLIENT_ID_PREFIX + (await newSignedSecret(secrets, "clientId", CLIENT_ID_BYTES));
 
-/** Whether `text` is a client id this deployment made (under the current or the previous key). No storage. */
-export const isClientId = (secrets: SigningSecrets, text: string) =>
-  text.startsWith(CLIENT_ID_PREFIX) &&
-  isSignedSecret(secrets, "clientId", CLIENT_ID_BYTES, text.slice(CLIENT_ID_PREFIX.length));
+/** A client id whose MAC was checked: what the token endpoint's exchanges take, so none checks it again. */
+export type VerifiedClientId = string & { readonly verified: unique symbol };
+
+/** `text` when it is a client id this deployment made (under the current or the previous key), else null. No storage. */
+export async function verifiedClientId(secrets: SigningSecrets, text: string) {
+  const made =
+    text.startsWith(CLIENT_ID_PREFIX) &&
+    (await isSignedSecret(secrets, "clientId", CLIENT_ID_BYTES, text.slice(CLIENT_ID_PREFIX.length)));
+  return made ? (text as VerifiedClientId) : null;
+}
 
 export const newClientSecret = async (secrets: SigningSecrets, clientId: string) =>
   CLIENT_SECRET_PREFIX + (await newSignedSecret(secrets, "clientSecret", CLIENT_SECRET_BYTES, clientId));

@@ -3,15 +3,9 @@ import type { AppEnv } from "../../env";
 import { logEvent } from "../../lib/log";
 import { allowedOrigins } from "../../lib/urls";
 import { recordRequestFailure } from "../../services/logs";
-import {
-  accessTokenTtl,
-  type ClientAuthentication,
-  exchangeAssertion,
-  exchangeClientSecret,
-  type TokenOutcome,
-} from "../../services/oauth";
+import { accessTokenTtl, exchangeAssertion, exchangeClientSecret, type TokenOutcome } from "../../services/oauth";
 import { tokenSigningKeys } from "../../services/tokens";
-import { isClientId } from "../../tokens/client-credentials";
+import { verifiedClientId } from "../../tokens/client-credentials";
 
 /** RFC 7523 §2.2's client assertion type: a JWT the client's identity platform signed. */
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -30,7 +24,7 @@ function refuse(error: OAuthError, description: string, status = 400, headers: R
  * The client's authentication from HTTP Basic (RFC 6749 §2.3.1: id and secret form-urlencoded, then base64), or
  * `undefined` without the header, or null for a header that is not Basic credentials.
  */
-function basicCredentials(header: string | undefined): ClientAuthentication | null | undefined {
+function basicCredentials(header: string | undefined): { clientId: string; clientSecret: string } | null | undefined {
   if (header === undefined) return undefined;
   const encoded = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
   if (!encoded) return null;
@@ -86,10 +80,11 @@ export const oauthRouter = new Hono<AppEnv>().post("/token", async (c) => {
   if (basic && posted.clientId !== undefined && posted.clientId !== basic.clientId) {
     return refuse("invalid_request", "client_id differs from the client HTTP Basic authenticates.");
   }
-  const clientId = basic?.clientId ?? posted.clientId;
   const signingKeys = tokenSigningKeys(c.env.TOKEN_SIGNING_KEYS);
   // A client id this deployment did not make is refused first: it costs a MAC, no budget and no storage.
-  if (!clientId || !(await isClientId(signingKeys, clientId))) {
+  const presented = basic?.clientId ?? posted.clientId;
+  const clientId = presented ? await verifiedClientId(signingKeys, presented) : null;
+  if (!clientId) {
     return refuse("invalid_client", "Client authentication failed.", 401, challenge);
   }
 
