@@ -104,7 +104,7 @@ describe("setup links", () => {
       expect(html).toContain("Continue");
       // Login CSRF: someone else's link must say whose account it opens before it starts a session there.
       expect(html).toContain(
-        "This link sets up directory sync for <strong>Northwind &lt;i&gt;Traders&lt;/i&gt; &amp; &quot;Sons&quot;</strong>.",
+        "This link sets up directory sync for <strong>Northwind &lt;i&gt;Traders&lt;/i&gt; &amp; &quot;Sons&quot;</strong> in the product.",
       );
       expect(html).not.toContain("<i>Traders");
     }

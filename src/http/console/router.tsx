@@ -15,7 +15,7 @@ import { createTenant, listTenants, moveTargets, updateTenant } from "../../serv
 import { digestsEqual } from "../admin/auth";
 import { moveContext } from "../admin/context";
 import { nudgeTenantOfPath } from "../feed-nudge";
-import { nonceOf, pageContext } from "../pages/context";
+import { chromeOf, pageContext } from "../pages/context";
 import { PortalRefusal } from "../pages/errors";
 import { consolePaths, portalPaths } from "../pages/paths";
 import { pageRateLimit } from "../pages/rate-limit";
@@ -50,7 +50,9 @@ const ticked = (value: unknown) => value === "on";
 export const consoleRouter = new Hono<AppEnv>()
   .use("*", ...pageSecurity, pageRateLimit("console"))
   .get("/", async (c) =>
-    (await signedInToConsole(c)) ? c.redirect(consolePaths.tenants(), 303) : c.html(SignInPage({ nonce: nonceOf(c) })),
+    (await signedInToConsole(c))
+      ? c.redirect(consolePaths.tenants(), 303)
+      : c.html(SignInPage({ chrome: chromeOf(c) })),
   )
   // No CSRF token before there is a session: the Origin check (pageSecurity) is what guards this form.
   .post("/sign-in", async (c) => {
@@ -58,7 +60,7 @@ export const consoleRouter = new Hono<AppEnv>()
     const expected = c.env.ADMIN_API_KEY;
     if (typeof key !== "string" || !expected || !(await digestsEqual(key, expected))) {
       logEvent("warn", "console_sign_in_refused", {});
-      return c.html(SignInPage({ nonce: nonceOf(c), refused: true }), 401);
+      return c.html(SignInPage({ chrome: chromeOf(c), refused: true }), 401);
     }
     const ttl = sessionTtlMs(c.env.PORTAL_SESSION_HOURS);
     const secret = await startOperatorSession(pageContext(c), await consoleKeyDigest(c), ttl);
@@ -82,7 +84,7 @@ export const consoleRouter = new Hono<AppEnv>()
       rows.length > TENANTS_PAGE && last
         ? consolePaths.tenants(`?${new URLSearchParams({ ...(query ? { q: query } : {}), after: last.id })}`)
         : null;
-    return c.html(TenantsPage({ nonce: nonceOf(c), console: consoleFrame(c), tenants, query, next }));
+    return c.html(TenantsPage({ chrome: chromeOf(c), console: consoleFrame(c), tenants, query, next }));
   })
   .post("/tenants", async (c) => {
     const form = await c.req.parseBody();
@@ -102,12 +104,12 @@ export const consoleRouter = new Hono<AppEnv>()
     }
     const link = await createSetupLink(pageContext(c), c.var.portal.frame.tenantId, { ttlSeconds, returnUrl: null });
     const url = `${new URL(c.req.url).origin}${portalPaths.link(link.secret)}`;
-    return c.html(SetupLinkPage({ nonce: nonceOf(c), frame: c.var.portal.frame, url, expiresAt: link.expiresAt }));
+    return c.html(SetupLinkPage({ chrome: chromeOf(c), frame: c.var.portal.frame, url, expiresAt: link.expiresAt }));
   })
   .get(`/tenants${TENANT}/end-sessions`, (c) =>
     c.html(
       ConfirmPage({
-        nonce: nonceOf(c),
+        chrome: chromeOf(c),
         frame: c.var.portal.frame,
         title: "End the customer's sessions",
         consequence: "Everyone signed in to this tenant's portal is signed out at once.",
@@ -127,7 +129,7 @@ export const consoleRouter = new Hono<AppEnv>()
     const choices = await moveTargets(pageContext(c), tenant.database);
     return c.html(
       ConfirmPage({
-        nonce: nonceOf(c),
+        chrome: chromeOf(c),
         frame,
         title: "Move the tenant's data",
         consequence: `The directory, logs and change feed are copied from ${tenant.database} while Entra keeps writing.`,
@@ -152,7 +154,7 @@ export const consoleRouter = new Hono<AppEnv>()
   .get(`/tenants${TENANT}/azure-ad-option`, (c) =>
     c.html(
       ConfirmPage({
-        nonce: nonceOf(c),
+        chrome: chromeOf(c),
         frame: c.var.portal.frame,
         title: "Turn provisioning off",
         consequence: "Every token and client secret of this tenant stops working at once, for good.",

@@ -8,7 +8,7 @@
 export const PORTAL_CSS = `
 :root {
   --ink: #1b2330; --muted: #4f5b6d; --line: #d6dce5; --paper: #ffffff; --wash: #f4f6f9;
-  --brand: #2456c9; --brand-ink: #ffffff; --ok: #176b3a; --ok-wash: #e5f4ea; --warn: #7a4b00; --warn-wash: #fff4dc;
+  --ok: #176b3a; --ok-wash: #e5f4ea; --warn: #7a4b00; --warn-wash: #fff4dc;
   --danger: #b3261e; --danger-wash: #fdecea; --focus: #1a73e8;
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--ink); background: var(--wash);
@@ -20,10 +20,12 @@ a { color: var(--brand); }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 .skip { position: absolute; left: -9999px; }
 .skip:focus { left: 1rem; top: 1rem; background: var(--paper); padding: .5rem 1rem; z-index: 10; }
-header.top { background: var(--paper); border-bottom: 1px solid var(--line); }
+header.top { background: var(--paper); border-top: 4px solid var(--accent); border-bottom: 1px solid var(--line); }
 .bar { max-width: 64rem; margin: 0 auto; padding: .75rem 1.25rem; display: flex; gap: 1rem; align-items: center;
   flex-wrap: wrap; }
-.brand { font-weight: 700; margin-right: auto; }
+.brand { font-weight: 700; margin-right: auto; display: flex; align-items: center; gap: .65rem; min-width: 0; }
+.brand img { height: 2rem; width: auto; max-width: 8rem; flex: none; }
+.brand span { min-width: 0; overflow-wrap: anywhere; }
 .brand small { display: block; font-weight: 400; color: var(--muted); font-size: .85rem; }
 nav.tabs { max-width: 64rem; margin: 0 auto; padding: 0 1.25rem; display: flex; flex-wrap: wrap; gap: 0 .25rem; }
 nav.tabs a { padding: .6rem .9rem; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; }
@@ -38,8 +40,8 @@ p { margin: 0 0 1rem; }
   margin-bottom: 1.25rem; }
 .card-head { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; margin-bottom: 1rem; }
 .card-head h2 { margin: 0; margin-right: auto; }
-.logo { width: 2.25rem; height: 2.25rem; border-radius: 6px; background: #0078d4; color: #fff; display: grid;
-  place-items: center; font-weight: 700; flex: none; }
+.provider-icon { width: 2.25rem; height: 2.25rem; flex: none; }
+.choice .provider-icon { width: 1.5rem; height: 1.5rem; }
 .badge { display: inline-block; padding: .15rem .6rem; border-radius: 999px; font-size: .85rem; font-weight: 600; }
 .badge.on { background: var(--ok-wash); color: var(--ok); }
 .badge.off { background: var(--wash); color: var(--muted); border: 1px solid var(--line); }
@@ -57,7 +59,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .notice strong { display: block; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; align-items: center; margin-top: 1.25rem; }
 .button { display: inline-block; font: inherit; font-weight: 600; padding: .6rem 1.1rem; border-radius: 8px;
-  border: 1px solid var(--brand); background: var(--brand); color: var(--brand-ink); text-decoration: none;
+  border: 1px solid var(--brand); background: var(--accent); color: var(--on-accent); text-decoration: none;
   cursor: pointer; }
 .button.secondary { background: var(--paper); color: var(--brand); }
 .button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
@@ -101,6 +103,7 @@ td:first-child code { white-space: nowrap; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; background: var(--wash);
   padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
 .muted { color: var(--muted); }
+footer.support { max-width: 64rem; margin: 0 auto; padding: 0 1.25rem 2rem; color: var(--muted); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
 @media (max-width: 720px) {
   .card { padding: 1rem; }
@@ -149,6 +152,3 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
   });
 }
 `;
-
-/** The tab's icon (browsers ask for one; without it every page load logs a 404). */
-export const PORTAL_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2456c9"/><path d="M9 11h14M9 16h14M9 21h9" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/></svg>`;

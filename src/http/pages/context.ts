@@ -3,6 +3,8 @@ import type { AppEnv } from "../../env";
 import { CONSOLE_ACTOR, PORTAL_ACTOR } from "../../services/portal";
 import type { IssuingContext } from "../../services/tokens";
 import { operatorContext } from "../admin/context";
+import { brandOf } from "./brand";
+import type { Chrome } from "./views/layout";
 
 /**
  * The pages run the admin API's use cases: for the customer's one tenant, recorded as the portal's doing, or for
@@ -13,5 +15,11 @@ export const pageContext = (c: Context<AppEnv>): IssuingContext => ({
   actor: c.get("operator") ? CONSOLE_ACTOR : PORTAL_ACTOR,
 });
 
-/** The nonce secureHeaders put in this response's CSP (set before any handler runs). */
-export const nonceOf = (c: Context<AppEnv>) => c.get("secureHeadersNonce") ?? "";
+/**
+ * What every page's frame needs of its request: the nonce secureHeaders put in this response's CSP (set before any
+ * handler runs) and the deployment's brand.
+ */
+export const chromeOf = (c: Context<AppEnv>): Chrome => ({
+  nonce: c.get("secureHeadersNonce") ?? "",
+  brand: brandOf(c.env),
+});

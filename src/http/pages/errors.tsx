@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../../env";
 import { AdminError, CommittedButUnpublished, type CommittedTokenChange } from "../../services/errors";
 import { QuotaExceededError, refusalMessage } from "../../services/quotas";
-import { nonceOf } from "./context";
+import { chromeOf } from "./context";
 import { ProblemPage } from "./views/access";
 
 /** A refusal the portal shows as a page with this status, text and headers. */
@@ -151,6 +151,6 @@ function portalProblem(error: Error, storageUnavailable: boolean): Problem & { e
 export function portalErrorResponse(c: Context<AppEnv>, error: Error, storageUnavailable: boolean) {
   const { expected, onward, headers, ...problem } = portalProblem(error, storageUnavailable);
   const back = c.var.portal?.frame.paths.home;
-  const body = ProblemPage({ nonce: nonceOf(c), ...problem, back, onward });
+  const body = ProblemPage({ chrome: chromeOf(c), ...problem, back, onward });
   return { response: c.html(body, problem.status as ContentfulStatusCode, headers), expected };
 }

@@ -12,6 +12,7 @@ export const portalPaths = {
   stylesheet: "/portal/assets/portal.css",
   script: "/portal/assets/portal.js",
   icon: "/portal/assets/icon.svg",
+  logo: "/portal/assets/logo",
   tenant: (tenantId: string) => `/portal/${tenantId}`,
   signOut: (tenantId: string) => `/portal/${tenantId}/sign-out`,
 };

@@ -27,7 +27,7 @@ import {
 import { addSecret, DEFAULT_SECRET_TTL_SECONDS, getSecrets, removeSecret } from "../../services/oauth-clients";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
 import { spendSecretBudget } from "../secret-budget";
-import { nonceOf, pageContext } from "./context";
+import { chromeOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
 import { ActivityPage, KINDS, STATUSES, WINDOWS } from "./views/activity";
 import { GroupPage, GroupsPage, UserPage, UsersPage } from "./views/directory";
@@ -52,7 +52,7 @@ const frameOf = (c: Context<AppEnv>) => c.var.portal.frame;
 const tenantOf = (c: Context<AppEnv>) => frameOf(c).tenantId;
 /** The tenant with where its data is, for the pages that read it. */
 const placementOf = (c: Context<AppEnv>) => c.var.portal.tenant;
-const page = (c: Context<AppEnv>) => ({ nonce: nonceOf(c), frame: frameOf(c) });
+const page = (c: Context<AppEnv>) => ({ chrome: chromeOf(c), frame: frameOf(c) });
 
 /** An integration id in a page's path; the legacy integration's (`azure-ad`) keeps its old URLs working. */
 const INTEGRATION = "/:integrationId{[a-z0-9-]+}";

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { allowedOrigins, allowedReturnUrl } from "../../lib/urls";
 import { findPortalSession } from "../../services/portal";
-import { nonceOf, pageContext } from "../pages/context";
+import { chromeOf, pageContext } from "../pages/context";
 import { areaPaths, portalPaths } from "../pages/paths";
 import { cookieOptions, csrfToken, refuseForgedForm, secureCookies } from "../pages/sessions";
 import { NoSessionPage } from "../pages/views/access";
@@ -50,7 +50,7 @@ export const requireCustomerSession = createMiddleware<AppEnv>(async (c, next) =
   const secret = getCookie(c, SESSION_COOKIE);
   const session = secret && tenantId ? await findPortalSession(pageContext(c), secret, tenantId) : null;
   if (!secret || !session || session.tenantId !== tenantId) {
-    return c.html(NoSessionPage({ nonce: nonceOf(c) }), 404);
+    return c.html(NoSessionPage({ chrome: chromeOf(c) }), 404);
   }
   await refuseForgedForm(c, secret);
   c.set("portal", {

@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { ActionForm, FormActions, Page, type SessionFrame } from "../../pages/views/layout";
+import { ActionForm, type Chrome, FormActions, Page, type SessionFrame } from "../../pages/views/layout";
 
 /**
  * The confirmation an operator's destructive action asks for (turning a tenant's provisioning off, moving its data,
@@ -7,7 +7,7 @@ import { ActionForm, FormActions, Page, type SessionFrame } from "../../pages/vi
  * did not come from here (`confirmed`), so no single click on the tenant's page changes anything irreversible.
  */
 export function ConfirmPage({
-  nonce,
+  chrome,
   frame,
   title,
   consequence,
@@ -17,7 +17,7 @@ export function ConfirmPage({
   submit,
   children,
 }: {
-  nonce: string;
+  chrome: Chrome;
   frame: SessionFrame;
   title: string;
   consequence: string;
@@ -28,7 +28,7 @@ export function ConfirmPage({
   children?: Child;
 }) {
   return (
-    <Page title={title} nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title={title} chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>{title}</h1>
       <div class="notice danger">
         <strong>{consequence}</strong>

@@ -3,6 +3,7 @@ import { consolePaths } from "../../pages/paths";
 import {
   ActionForm,
   Choice,
+  type Chrome,
   type ConsoleFrame,
   CopyField,
   Page,
@@ -11,11 +12,11 @@ import {
 } from "../../pages/views/layout";
 
 /** Signing in with the admin API key; a wrong key gets the same words whatever was wrong with it. */
-export function SignInPage({ nonce, refused }: { nonce: string; refused?: boolean }) {
+export function SignInPage({ chrome, refused }: { chrome: Chrome; refused?: boolean }) {
   return (
-    <Page title="Sign in" nonce={nonce} narrow>
+    <Page title="Sign in" chrome={chrome} narrow>
       <div class="card">
-        <h1>Directory sync console</h1>
+        <h1>{chrome.brand.name} console</h1>
         <p>For the vendor's operators. Sign in with the admin API key of this deployment.</p>
         {refused && (
           <div class="notice danger" role="alert">
@@ -41,20 +42,20 @@ export function SignInPage({ nonce, refused }: { nonce: string; refused?: boolea
 
 /** All tenants: search by name, page by id, create one. */
 export function TenantsPage({
-  nonce,
+  chrome,
   console,
   tenants,
   query,
   next,
 }: {
-  nonce: string;
+  chrome: Chrome;
   console: ConsoleFrame;
   tenants: Tenant[];
   query: string;
   next: string | null;
 }) {
   return (
-    <Page title="Tenants" nonce={nonce} console={console} tab="tenants">
+    <Page title="Tenants" chrome={chrome} console={console} tab="tenants">
       <h1>Tenants</h1>
       <section class="card" aria-labelledby="find">
         <h2 id="find">Find a tenant</h2>
@@ -137,18 +138,18 @@ export function TenantsPage({
 
 /** A setup link, shown once to the operator who made it, to send to the customer. */
 export function SetupLinkPage({
-  nonce,
+  chrome,
   frame,
   url,
   expiresAt,
 }: {
-  nonce: string;
+  chrome: Chrome;
   frame: SessionFrame;
   url: string;
   expiresAt: number;
 }) {
   return (
-    <Page title="Setup link" nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title="Setup link" chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>Setup link</h1>
       <div class="notice warn" role="alert">
         <strong>Send this link to the customer's admin now: it is shown once.</strong>

@@ -1,5 +1,5 @@
 import { portalPaths } from "../paths";
-import { Page } from "./layout";
+import { type Chrome, Page } from "./layout";
 
 /**
  * The step between opening a link and using it: opening is a GET (mail scanners open links too), using it is this
@@ -7,18 +7,19 @@ import { Page } from "./layout";
  * would otherwise start a session in their account unnoticed (login CSRF), and its URL and token could end up in
  * the wrong Entra. The name tells the holder of the link nothing the link does not already open to them.
  */
-export function ContinuePage({ nonce, csrf, tenantName }: { nonce: string; csrf: string; tenantName: string }) {
+export function ContinuePage({ chrome, csrf, tenantName }: { chrome: Chrome; csrf: string; tenantName: string }) {
+  const { product } = chrome.brand;
   return (
-    <Page title="Set up directory sync" nonce={nonce} narrow>
+    <Page title="Set up directory sync" chrome={chrome} narrow>
       <div class="card">
         <h1>Set up directory sync</h1>
         <p>
-          This link sets up directory sync for <strong>{tenantName}</strong>. Continue only if this is your
+          This link sets up directory sync for <strong>{tenantName}</strong> in {product}. Continue only if this is your
           organisation's account.
         </p>
         <p>
-          It connects your identity provider (Microsoft Entra ID or Okta) to this product: Continue opens the account's
-          integration settings.
+          It connects your identity provider (Microsoft Entra ID, Okta or another) to {product}: Continue opens the
+          account's integration settings.
         </p>
         <p class="muted">The link works once. After you continue, it cannot be used again.</p>
         <form method="post" action={portalPaths.sessions}>
@@ -37,20 +38,20 @@ export function ContinuePage({ nonce, csrf, tenantName }: { nonce: string; csrf:
  * refusal, expiry and sign-out of the portal and the console is one.
  */
 function MessagePage({
-  nonce,
+  chrome,
   title,
   heading = title,
   message,
   link,
 }: {
-  nonce: string;
+  chrome: Chrome;
   title: string;
   heading?: string;
   message: string;
   link?: { href: string; label: string; primary?: boolean };
 }) {
   return (
-    <Page title={title} nonce={nonce} narrow>
+    <Page title={title} chrome={chrome} narrow>
       <div class="card">
         <h1>{heading}</h1>
         <p>{message}</p>
@@ -65,26 +66,24 @@ function MessagePage({
 }
 
 /** A used, expired or forged link, or a link cookie that is gone: the same page, naming no tenant. */
-export const ExpiredLinkPage = ({ nonce }: { nonce: string }) =>
+export const ExpiredLinkPage = ({ chrome }: { chrome: Chrome }) =>
   MessagePage({
-    nonce,
+    chrome,
     title: "This link has expired",
-    message:
-      "Setup links work once, for a limited time: this one has been used already or has run out. Ask for a new one from the product that sent it to you (usually its settings page, or your account manager).",
+    message: `Setup links work once, for a limited time: this one has been used already or has run out. Ask for a new one in ${chrome.brand.product} (usually its settings page), or from your account manager.`,
   });
 
 /** No live session for this tenant's pages: the same 404 whether the tenant exists or not. */
-export const NoSessionPage = ({ nonce }: { nonce: string }) =>
+export const NoSessionPage = ({ chrome }: { chrome: Chrome }) =>
   MessagePage({
-    nonce,
+    chrome,
     title: "Page not found",
-    message:
-      "This page does not exist, or your setup session has ended. Sessions last a few hours; open a new setup link from the product that sent you here.",
+    message: `This page does not exist, or your setup session has ended. Sessions last a few hours; open a new setup link from ${chrome.brand.product}.`,
   });
 
-export const SignedOutPage = ({ nonce, returnUrl }: { nonce: string; returnUrl: string | null }) =>
+export const SignedOutPage = ({ chrome, returnUrl }: { chrome: Chrome; returnUrl: string | null }) =>
   MessagePage({
-    nonce,
+    chrome,
     title: "Signed out",
     heading: "You are signed out",
     message: "Your setup session has ended. To change the integration again, open a new setup link.",
@@ -96,20 +95,20 @@ export const SignedOutPage = ({ nonce, returnUrl }: { nonce: string; returnUrl: 
  * button when it is where to go next (`onward`).
  */
 export const ProblemPage = ({
-  nonce,
+  chrome,
   title,
   message,
   back,
   onward = false,
 }: {
-  nonce: string;
+  chrome: Chrome;
   title: string;
   message: string;
   back?: string;
   onward?: boolean;
 }) =>
   MessagePage({
-    nonce,
+    chrome,
     title,
     message,
     link: back ? { href: back, label: "Back to the integration", primary: onward } : undefined,

@@ -2,7 +2,7 @@ import type { getActivity } from "../../../services/directory";
 import type { WebhookHealth } from "../../../services/webhooks";
 import { AuditTable } from "./directory";
 import { FailureList } from "./failures";
-import { Page, type SessionFrame, When } from "./layout";
+import { type Chrome, Page, type SessionFrame, When } from "./layout";
 
 type Activity = Awaited<ReturnType<typeof getActivity>>;
 
@@ -61,13 +61,13 @@ function Select({
  * the change feed's webhooks are doing.
  */
 export function ActivityPage({
-  nonce,
+  chrome,
   frame,
   activity,
   filters,
   more,
 }: {
-  nonce: string;
+  chrome: Chrome;
   frame: SessionFrame;
   activity: Activity;
   filters: { kind: string; status: string; window: string };
@@ -76,7 +76,7 @@ export function ActivityPage({
 }) {
   const { audit, failures, unusedToken, webhooks } = activity;
   return (
-    <Page title="Activity" nonce={nonce} frame={frame} tab="activity">
+    <Page title="Activity" chrome={chrome} frame={frame} tab="activity">
       <h1>Activity</h1>
       <form method="get" action={frame.paths.activity()} class="filters card" aria-label="Filters">
         <Select id="kind" label="Changes" options={KINDS} value={filters.kind} />

@@ -5,7 +5,7 @@ import type {
   listDirectoryUsers,
 } from "../../../services/directory";
 import { actionWords } from "./action-words";
-import { Page, type SessionFrame, When } from "./layout";
+import { type Chrome, Page, type SessionFrame, When } from "./layout";
 
 type Users = Awaited<ReturnType<typeof listDirectoryUsers>>;
 type UserDetail = Awaited<ReturnType<typeof getDirectoryUser>>;
@@ -13,7 +13,7 @@ type Groups = Awaited<ReturnType<typeof listDirectoryGroups>>;
 type GroupDetail = Awaited<ReturnType<typeof getDirectoryGroup>>;
 
 interface FramedProps {
-  nonce: string;
+  chrome: Chrome;
   frame: SessionFrame;
 }
 
@@ -26,11 +26,17 @@ const query = (params: Record<string, string | undefined>) => {
  * Who manages a user, and its state, as badges that say it in words: made in the product and managed there, or
  * provisioned by the directory; and, for one the directory took over, that it had an account here first.
  */
-function UserBadges({ user }: { user: { active: boolean; managedBy: string; adoptedAt: number | null } }) {
+function UserBadges({
+  user,
+  product,
+}: {
+  user: { active: boolean; managedBy: string; adoptedAt: number | null };
+  product: string;
+}) {
   return (
     <>
       <span class={`badge ${user.active ? "on" : "off"}`}>{user.active ? "Active" : "Inactive"}</span>{" "}
-      <span class="badge off">{user.managedBy === "portal" ? "Managed in the product" : "From your directory"}</span>
+      <span class="badge off">{user.managedBy === "portal" ? `Managed in ${product}` : "From your directory"}</span>
       {user.adoptedAt !== null && (
         <>
           {" "}
@@ -41,9 +47,9 @@ function UserBadges({ user }: { user: { active: boolean; managedBy: string; adop
   );
 }
 
-export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: Users; search: string }) {
+export function UsersPage({ chrome, frame, list, search }: FramedProps & { list: Users; search: string }) {
   return (
-    <Page title="Users" nonce={nonce} frame={frame} tab="users">
+    <Page title="Users" chrome={chrome} frame={frame} tab="users">
       <h1>Users</h1>
       <section class="card" aria-labelledby="user-list">
         <h2 id="user-list" class="visually-hidden">
@@ -79,7 +85,7 @@ export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: 
                   <td>{user.displayName ?? ""}</td>
                   <td>{user.email ?? ""}</td>
                   <td>
-                    <UserBadges user={user} />
+                    <UserBadges user={user} product={chrome.brand.product} />
                   </td>
                 </tr>
               ))}
@@ -97,10 +103,10 @@ export function UsersPage({ nonce, frame, list, search }: FramedProps & { list: 
 }
 
 /** A user: its state, its groups, its attributes exactly as stored, and what happened to it. */
-export function UserPage({ nonce, frame, detail }: FramedProps & { detail: UserDetail }) {
+export function UserPage({ chrome, frame, detail }: FramedProps & { detail: UserDetail }) {
   const { user, memberOf, history } = detail;
   return (
-    <Page title={user.userName} nonce={nonce} frame={frame} tab="users">
+    <Page title={user.userName} chrome={chrome} frame={frame} tab="users">
       <p>
         <a href={frame.paths.users()}>← All users</a>
       </p>
@@ -108,7 +114,7 @@ export function UserPage({ nonce, frame, detail }: FramedProps & { detail: UserD
       <section class="card" aria-labelledby="summary">
         <h2 id="summary">Summary</h2>
         <p>
-          <UserBadges user={user} />
+          <UserBadges user={user} product={chrome.brand.product} />
         </p>
         <dl class="facts">
           <dt>Name</dt>
@@ -127,7 +133,7 @@ export function UserPage({ nonce, frame, detail }: FramedProps & { detail: UserD
             <>
               <dt>Adopted</dt>
               <dd>
-                <When at={user.adoptedAt} /> (created in the product, then matched by the directory)
+                <When at={user.adoptedAt} /> (created in {chrome.brand.product}, then matched by the directory)
               </dd>
             </>
           )}
@@ -160,9 +166,9 @@ export function UserPage({ nonce, frame, detail }: FramedProps & { detail: UserD
   );
 }
 
-export function GroupsPage({ nonce, frame, list }: FramedProps & { list: Groups }) {
+export function GroupsPage({ chrome, frame, list }: FramedProps & { list: Groups }) {
   return (
-    <Page title="Groups" nonce={nonce} frame={frame} tab="groups">
+    <Page title="Groups" chrome={chrome} frame={frame} tab="groups">
       <h1>Groups</h1>
       <section class="card" aria-labelledby="group-list">
         <h2 id="group-list" class="visually-hidden">
@@ -204,10 +210,10 @@ export function GroupsPage({ nonce, frame, list }: FramedProps & { list: Groups 
   );
 }
 
-export function GroupPage({ nonce, frame, detail }: FramedProps & { detail: GroupDetail }) {
+export function GroupPage({ chrome, frame, detail }: FramedProps & { detail: GroupDetail }) {
   const { group, members, next } = detail;
   return (
-    <Page title={group.displayName} nonce={nonce} frame={frame} tab="groups">
+    <Page title={group.displayName} chrome={chrome} frame={frame} tab="groups">
       <p>
         <a href={frame.paths.groups()}>← All groups</a>
       </p>

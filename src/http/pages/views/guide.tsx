@@ -1,6 +1,6 @@
 import { PROVIDER_NAMING } from "../../../scim/provider-mappings";
 import { PROVIDER_IDS, PROVIDERS, type Provider } from "../../../scim/providers";
-import { CopyField, Page, type SessionFrame } from "./layout";
+import { type Chrome, CopyField, Page, type SessionFrame } from "./layout";
 
 export type GuideIdp = Provider;
 
@@ -10,19 +10,19 @@ export type GuideIdp = Provider;
  * by default (provider-mappings.ts). `scim` is the generic guide for any other SCIM 2.0 client.
  */
 export function GuidePage({
-  nonce,
+  chrome,
   frame,
   idp,
   scimBaseUrl,
 }: {
-  nonce: string;
+  chrome: Chrome;
   frame: SessionFrame;
   idp: GuideIdp;
   scimBaseUrl: string;
 }) {
   const Steps = STEPS[idp];
   return (
-    <Page title="Setup guide" nonce={nonce} frame={frame} tab="guide">
+    <Page title="Setup guide" chrome={chrome} frame={frame} tab="guide">
       <h1>Setup guide</h1>
       <nav class="tabs" aria-label="Identity provider">
         {PROVIDER_IDS.map((id) => (

@@ -5,11 +5,12 @@ import type { Quota } from "../../../services/quotas";
 import { OperatorPanel } from "../../console/views/operator-panel";
 import type { AreaPaths } from "../paths";
 import { FailureList } from "./failures";
-import { ActionForm, Choice, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
+import { ActionForm, Choice, type Chrome, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 import { ClientCard } from "./oauth";
+import { ProviderIcon } from "./provider-icons";
 
 interface FramedProps {
-  nonce: string;
+  chrome: Chrome;
   frame: SessionFrame;
 }
 
@@ -54,13 +55,6 @@ interface IntegrationRef {
   provider: Provider;
 }
 
-/** A provider's mark: its initial on a tile (the worker serves no third-party logos). */
-const ProviderLogo = ({ provider }: { provider: Provider }) => (
-  <span class="logo" aria-hidden="true">
-    {PROVIDERS[provider].name.slice(0, 1)}
-  </span>
-);
-
 /** A provider as the customer knows it; Entra's is followed by its former name, which admins still search for. */
 export const providerLabel = (provider: Provider) => {
   const entry: { name: string; formerly?: string } = PROVIDERS[provider];
@@ -75,7 +69,7 @@ const possessive = (provider: Provider) => `${PROVIDER_NAMING[provider].short}'s
  * it), or the way to add the first one; for an operator, the operator's panel under them.
  */
 export function IntegrationsPage({
-  nonce,
+  chrome,
   frame,
   status,
   scimBaseUrlOf,
@@ -93,7 +87,7 @@ export function IntegrationsPage({
   const enabled = status.tenant.azureAdEnabled;
   const any = status.integrations.length > 0;
   return (
-    <Page title="Integrations" nonce={nonce} frame={frame} tab="integrations">
+    <Page title="Integrations" chrome={chrome} frame={frame} tab="integrations">
       <h1>Integrations</h1>
       {notice && (
         <div class="notice ok" role="status">
@@ -230,7 +224,7 @@ function IntegrationCard({
   return (
     <section class="card" aria-labelledby={heading}>
       <div class="card-head">
-        <ProviderLogo provider={provider} />
+        <ProviderIcon provider={provider} />
         <h2 id={heading}>{integration.name}</h2>
         <span class={`badge ${enabled && !paused ? "on" : "off"}`}>
           {!enabled ? "Turned off" : paused ? "Paused" : "Enabled"}
@@ -408,7 +402,7 @@ const TextField = ({ name, label, hint }: { name: string; label: string; hint: s
  * another.
  */
 export function AddIntegrationPage({
-  nonce,
+  chrome,
   frame,
   providers,
   sources,
@@ -422,7 +416,7 @@ export function AddIntegrationPage({
   methods: readonly AuthenticationMethod[];
 }) {
   return (
-    <Page title="Add integration" nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title="Add integration" chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>Add integration</h1>
       <ActionForm action={frame.paths.home} csrf={frame.csrf}>
         <input type="hidden" name="seen" value={seen.join(",")} />
@@ -435,6 +429,7 @@ export function AddIntegrationPage({
               value={provider}
               checked={i === 0}
               label={providerLabel(provider)}
+              icon={<ProviderIcon provider={provider} />}
               hint={provider === "scim" ? "Any other directory that provisions over SCIM 2.0." : undefined}
             />
           ))}
@@ -494,7 +489,7 @@ export function AddIntegrationPage({
  * organisation's Entra, they would provision that directory into this tenant.
  */
 export function TokenIssuedPage({
-  nonce,
+  chrome,
   frame,
   integration,
   scimBaseUrl,
@@ -515,7 +510,7 @@ export function TokenIssuedPage({
   const short = PROVIDER_NAMING[provider].short;
   const entra = provider === "entra";
   return (
-    <Page title={title} nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title={title} chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>{title}</h1>
       <div class="notice warn" role="alert">
         <strong>Copy the token now: it will not be shown again.</strong>
@@ -587,7 +582,7 @@ export function TokenIssuedPage({
  * token is still in its grace period, which token keeping the old one working stops now (two work at most).
  */
 export function RegeneratePage({
-  nonce,
+  chrome,
   frame,
   integration,
   replaces,
@@ -595,7 +590,7 @@ export function RegeneratePage({
 }: FramedProps & { integration: IntegrationRef; replaces: string; stopping: RegenerationPreview["stopping"] }) {
   const short = PROVIDER_NAMING[integration.provider].short;
   return (
-    <Page title="Regenerate access token" nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title="Regenerate access token" chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>Regenerate access token</h1>
       <p>
         For <strong>{integration.name}</strong>. A new token replaces the current one. {short} keeps using the old token
@@ -643,7 +638,7 @@ export const UNMATCHED_CHOICES = ["deactivate", "keep"] as const;
  * the first of them named, and the admin decides what becomes of them: they are never left active unasked.
  */
 export function DisablePage({
-  nonce,
+  chrome,
   frame,
   integration,
   taker,
@@ -651,12 +646,12 @@ export function DisablePage({
 }: FramedProps & Pick<RemovalPreview, "taker" | "unmatched"> & { integration: IntegrationRef }) {
   const left = taker && unmatched && unmatched.count > 0 ? unmatched : null;
   return (
-    <Page title="Disable integration" nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title="Disable integration" chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>Disable integration</h1>
       <div class="notice danger">
         <strong>Provisioning from {integration.name} stops.</strong>
-        Its access token stops working at once. Users it provisioned are not deleted: they return to being managed in
-        the product, where their access can be changed by hand. Your other directories are not affected.
+        Its access token stops working at once. Users it provisioned are not deleted: they return to being managed in{" "}
+        {chrome.brand.product}, where their access can be changed by hand. Your other directories are not affected.
       </div>
       {taker && !left && (
         <p>
@@ -687,14 +682,14 @@ export function DisablePage({
                 value="deactivate"
                 checked
                 label="Deactivate them"
-                hint="They lose access; they can be reactivated in the product or by a directory."
+                hint={`They lose access; they can be reactivated in ${chrome.brand.product} or by a directory.`}
               />
               <Choice
                 type="radio"
                 name="unmatched"
                 value="keep"
                 label="Keep them active"
-                hint="They keep their access, managed in the product by hand."
+                hint={`They keep their access, managed in ${chrome.brand.product} by hand.`}
               />
             </fieldset>
           </>

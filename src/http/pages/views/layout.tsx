@@ -1,6 +1,13 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import type { Brand } from "../brand";
 import { type AreaPaths, consolePaths, portalPaths } from "../paths";
+
+/** What every page's frame needs of its request (chromeOf): the script's nonce and the deployment's brand. */
+export interface Chrome {
+  nonce: string;
+  brand: Brand;
+}
 
 /**
  * What the signed-in frame of a tenant's page needs: whose pages they are, where they live (the customer's portal
@@ -25,7 +32,7 @@ export type Tab = "integrations" | "users" | "groups" | "activity" | "guide" | "
 
 interface PageProps {
   title: string;
-  nonce: string;
+  chrome: Chrome;
   frame?: SessionFrame;
   console?: ConsoleFrame;
   /** The tab of the signed-in navigation this page belongs to. */
@@ -34,11 +41,18 @@ interface PageProps {
   children: Child;
 }
 
-/** Every portal page: one stylesheet and one script from this worker (the script allowed by the page's nonce). */
-export function Page({ title, nonce, frame, console: operator, tab, narrow, children }: PageProps) {
+/**
+ * Every portal page: one stylesheet and one script from this worker (the script allowed by the page's nonce), in
+ * the vendor's brand. The customer's pages name the product and the tenant in the title and the header, and end
+ * with the vendor's support link; the console's are the vendor's own tool.
+ */
+export function Page({ title, chrome, frame, console: operator, tab, narrow, children }: PageProps) {
+  const { brand } = chrome;
   const current = (name: Tab) => (tab === name ? "page" : undefined);
   const csrf = frame?.csrf ?? operator?.csrf;
   const signOut = frame?.signOut ?? (operator ? consolePaths.signOut : undefined);
+  const forOperator = Boolean(frame?.operator || operator);
+  const product = forOperator ? `${brand.name} console` : brand.name;
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -47,10 +61,14 @@ export function Page({ title, nonce, frame, console: operator, tab, narrow, chil
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="robots" content="noindex" />
-          <title>{`${title} · Directory sync`}</title>
-          <link rel="icon" href={portalPaths.icon} type="image/svg+xml" />
+          <title>{[title, frame?.tenantName, product].filter(Boolean).join(" · ")}</title>
+          {brand.logo ? (
+            <link rel="icon" href={portalPaths.logo} type={brand.logo.type} />
+          ) : (
+            <link rel="icon" href={portalPaths.icon} type="image/svg+xml" />
+          )}
           <link rel="stylesheet" href={portalPaths.stylesheet} />
-          <script src={portalPaths.script} nonce={nonce} defer />
+          <script src={portalPaths.script} nonce={chrome.nonce} defer />
         </head>
         <body>
           <a class="skip" href="#main">
@@ -59,10 +77,13 @@ export function Page({ title, nonce, frame, console: operator, tab, narrow, chil
           <header class="top">
             <div class="bar">
               <div class="brand">
-                {frame?.operator || operator ? "Directory sync console" : "Directory sync"}
-                {frame && <small>{frame.tenantName}</small>}
+                {brand.logo && <img src={portalPaths.logo} alt="" />}
+                <span>
+                  {product}
+                  {frame && <small>{frame.tenantName}</small>}
+                </span>
               </div>
-              {(frame?.operator || operator) && (
+              {forOperator && (
                 <a class="button secondary" href={consolePaths.tenants()} aria-current={current("tenants")}>
                   All tenants
                 </a>
@@ -94,6 +115,13 @@ export function Page({ title, nonce, frame, console: operator, tab, narrow, chil
           <main id="main" class={narrow ? "narrow" : undefined}>
             {children}
           </main>
+          {brand.supportUrl && !forOperator && (
+            <footer class="support">
+              <p>
+                Questions about this setup? <a href={brand.supportUrl}>Contact {brand.name} support</a>
+              </p>
+            </footer>
+          )}
           <p id="copy-status" class="visually-hidden" aria-live="polite" />
         </body>
       </html>
@@ -132,10 +160,13 @@ export function Choice(props: {
   checked?: boolean;
   label: string;
   hint?: string;
+  /** A decorative mark before the label (a provider's). */
+  icon?: Child;
 }) {
   return (
     <label class="choice">
       <input type={props.type} name={props.name} value={props.value} checked={props.checked} />
+      {props.icon}
       <span>
         {props.label}
         {props.hint && <small> {props.hint}</small>}

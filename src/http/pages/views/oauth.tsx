@@ -1,13 +1,13 @@
 import type { Federation } from "../../../oauth/federation";
 import type { IntegrationStatus } from "../../../services/integration";
 import { SECRET_EXPIRY_WARNING_MS } from "../../../services/oauth-clients";
-import { ActionForm, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
+import { ActionForm, type Chrome, CopyField, FormActions, Page, type SessionFrame, When } from "./layout";
 
 /**
  * The pages of an integration whose directory authenticates at the token endpoint (Entra's app gallery): what
  * Entra's provisioning page asks for, the client secrets, and a federation's trust as normalised.
  */
-type FramedProps = { nonce: string; frame: SessionFrame };
+type FramedProps = { chrome: Chrome; frame: SessionFrame };
 
 interface ClientRef {
   id: string;
@@ -66,10 +66,15 @@ function ClientFields({ shown }: { shown: ClientShown }) {
  * secret once. The tenant's name heads them: pasted into another organisation's Entra, they would provision that
  * directory into this account.
  */
-export function ClientIssuedPage({ nonce, frame, shown, added }: FramedProps & { shown: ClientShown; added: boolean }) {
+export function ClientIssuedPage({
+  chrome,
+  frame,
+  shown,
+  added,
+}: FramedProps & { shown: ClientShown; added: boolean }) {
   const title = added ? "Integration added" : "New client secret";
   return (
-    <Page title={title} nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title={title} chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>{title}</h1>
       {shown.secret ? (
         <div class="notice warn" role="alert">
@@ -160,9 +165,9 @@ export function ClientCard({
 }
 
 /** Add client secret: what it does, then the form. */
-export function AddSecretPage({ nonce, frame, integration }: FramedProps & { integration: ClientRef }) {
+export function AddSecretPage({ chrome, frame, integration }: FramedProps & { integration: ClientRef }) {
   return (
-    <Page title="Add client secret" nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title="Add client secret" chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>Add client secret</h1>
       <p>
         A new secret for {integration.name} works at once beside the current ones (three at most). Save it in Entra,
@@ -177,13 +182,13 @@ export function AddSecretPage({ nonce, frame, integration }: FramedProps & { int
 
 /** Delete client secret: what stops, then the form. */
 export function DeleteSecretPage({
-  nonce,
+  chrome,
   frame,
   integration,
   secretId,
 }: FramedProps & { integration: ClientRef; secretId: string }) {
   return (
-    <Page title="Delete client secret" nonce={nonce} frame={frame} tab="integrations" narrow>
+    <Page title="Delete client secret" chrome={chrome} frame={frame} tab="integrations" narrow>
       <h1>Delete client secret</h1>
       <div class="notice danger">
         <strong>The secret stops working at once.</strong>
