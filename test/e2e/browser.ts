@@ -80,11 +80,18 @@ export async function screenshot(page: Page, name: string, secrets: Locator[] = 
   await page.setViewportSize(DESKTOP);
 }
 
+/** A worker under test: the shared one (global-setup.ts) unless a test starts its own. */
+export interface Worker {
+  origin: string;
+  adminKey: string;
+}
+const shared = (): Worker => ({ origin: origin(), adminKey: inject("adminKey") });
+
 /** `POST /admin/...` as the vendor's backend calls it. */
-export async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${origin()}/admin${path}`, {
+export async function admin<T>(method: string, path: string, body?: unknown, worker = shared()): Promise<T> {
+  const res = await fetch(`${worker.origin}/admin${path}`, {
     method,
-    headers: { Authorization: `Bearer ${inject("adminKey")}`, "Content-Type": "application/json" },
+    headers: { Authorization: `Bearer ${worker.adminKey}`, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${await res.text()}`);
@@ -92,9 +99,13 @@ export async function admin<T>(method: string, path: string, body?: unknown): Pr
 }
 
 /** A tenant as the vendor creates it for a customer, and a setup link for it. */
-export async function tenantWithLink(name: string, link: { ttlSeconds?: number; returnUrl?: string } = {}) {
-  const tenant = await admin<{ id: string }>("POST", "/tenants", { name, azureAdEnabled: true });
-  const { url } = await admin<{ url: string }>("POST", `/tenants/${tenant.id}/portal-links`, link);
+export async function tenantWithLink(
+  name: string,
+  link: { ttlSeconds?: number; returnUrl?: string } = {},
+  worker = shared(),
+) {
+  const tenant = await admin<{ id: string }>("POST", "/tenants", { name, azureAdEnabled: true }, worker);
+  const { url } = await admin<{ url: string }>("POST", `/tenants/${tenant.id}/portal-links`, link, worker);
   return { tenantId: tenant.id, url };
 }
 

@@ -11,6 +11,16 @@ import { migrateLocal, startWorker } from "../../scripts/lib/local-worker.mjs";
 /** The vendor's product, where a setup link's returnUrl may lead (PORTAL_RETURN_ORIGINS). */
 export const VENDOR_ORIGIN = "https://app.vendor.example";
 
+const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#0f766e"/><path d="M8 24 16 7l8 17h-4.2L16 15.6 12.2 24Z" fill="#fff"/><circle cx="16" cy="21" r="2.2" fill="#99f6e4"/></svg>`;
+
+/** The vendor's brand, as a deployment sets it (docs/deploy.md): every page the tests see carries it. */
+export const BRAND = {
+  BRAND_NAME: "Acme HR",
+  BRAND_LOGO: `data:image/svg+xml;base64,${Buffer.from(LOGO).toString("base64")}`,
+  BRAND_COLOR: "#0f766e",
+  BRAND_SUPPORT_URL: `${VENDOR_ORIGIN}/help/directory-sync`,
+};
+
 let stop = () => {};
 let state = "";
 
@@ -29,6 +39,7 @@ export async function setup({
       TOKEN_SIGNING_KEYS: randomBytes(32).toString("base64url"),
       WEBHOOK_SECRETS_KEY: randomBytes(32).toString("base64url"),
       PORTAL_RETURN_ORIGINS: VENDOR_ORIGIN,
+      ...BRAND,
     },
   });
   stop = worker.stop;

@@ -47,7 +47,9 @@ describe("the seed's flow", () => {
     await page.goto(url);
     expect(page.url()).not.toContain(url.split("/").at(-1));
     await expect.poll(() => page.getByRole("heading", { name: "Set up directory sync" }).isVisible()).toBe(true);
-    await expect.poll(() => page.getByText("This link sets up directory sync for Contoso.").isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByText("This link sets up directory sync for Contoso in Acme HR.").isVisible())
+      .toBe(true);
     await expectAccessible(page);
     await screenshot(page, "1-continue");
     await page.getByRole("button", { name: "Continue" }).click();
@@ -141,7 +143,7 @@ describe("the seed's flow", () => {
     // Disable integration, with its confirmation.
     await page.getByRole("link", { name: "Integrations" }).click();
     await page.getByRole("link", { name: "Disable integration" }).click();
-    await expect.poll(() => page.getByText("return to being managed in the product").isVisible()).toBe(true);
+    await expect.poll(() => page.getByText("return to being managed in Acme HR").isVisible()).toBe(true);
     await expectAccessible(page);
     await page.getByRole("button", { name: "Disable integration" }).click();
     await expect.poll(() => page.getByText("Integration disabled.").isVisible()).toBe(true);

@@ -30,7 +30,8 @@ header.top { background: var(--paper); border-top: 4px solid var(--accent); bord
 nav.tabs { max-width: 64rem; margin: 0 auto; padding: 0 1.25rem; display: flex; flex-wrap: wrap; gap: 0 .25rem; }
 nav.tabs a { padding: .6rem .9rem; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; }
 nav.tabs a[aria-current="page"] { color: var(--ink); border-bottom-color: var(--brand); font-weight: 600; }
-main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+/* A 60-character UPN or a group's long name has no space to wrap at: it breaks where it must, never widens the page. */
+main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; overflow-wrap: anywhere; }
 main.narrow { max-width: 36rem; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: 0 0 1rem; }
 h2 { font-size: 1.2rem; margin: 0 0 .75rem; }
@@ -87,6 +88,7 @@ select, input[type="search"], input[type="password"], input[type="text"] { font:
 .filters .button { margin-bottom: .5rem; }
 pre.document { background: var(--wash); border-radius: 8px; padding: 1rem; overflow-x: auto; margin: 0;
   font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+details summary { cursor: pointer; color: var(--brand); margin: .25rem 0 .75rem; }
 ul.failures { list-style: none; padding: 0; margin: 0; }
 ul.failures li { border-top: 1px solid var(--line); padding: .75rem 0; }
 ul.failures li:first-child { border-top: none; padding-top: 0; }

@@ -6,6 +6,7 @@ import type {
 } from "../../../services/directory";
 import { actionWords } from "./action-words";
 import { type Chrome, Page, type SessionFrame, When } from "./layout";
+import { UserAttributes } from "./user-attributes";
 
 type Users = Awaited<ReturnType<typeof listDirectoryUsers>>;
 type UserDetail = Awaited<ReturnType<typeof getDirectoryUser>>;
@@ -157,11 +158,8 @@ export function UserPage({ chrome, frame, detail }: FramedProps & { detail: User
           </ul>
         )}
       </section>
-      <section class="card" aria-labelledby="attributes">
-        <h2 id="attributes">Attributes as stored</h2>
-        <pre class="document">{JSON.stringify(JSON.parse(user.data), null, 2)}</pre>
-      </section>
-      <HistoryCard history={history} />
+      <UserAttributes data={user.data} />
+      <HistoryCard history={history} operator={frame.operator} />
     </Page>
   );
 }
@@ -271,16 +269,24 @@ function actorLabel(actor: string) {
   );
 }
 
-function HistoryCard({ history }: { history: AuditRow[] }) {
+function HistoryCard({ history, operator }: { history: AuditRow[]; operator: boolean }) {
   return (
     <section class="card" aria-labelledby="history">
       <h2 id="history">History</h2>
-      {history.length === 0 ? <p class="muted">Nothing recorded.</p> : <AuditTable rows={history} />}
+      {history.length === 0 ? (
+        <p class="muted">Nothing recorded.</p>
+      ) : (
+        <AuditTable rows={history} operator={operator} />
+      )}
     </section>
   );
 }
 
-export function AuditTable({ rows }: { rows: AuditRow[] }) {
+/**
+ * Changes as sentences (ACTION_WORDS). The code each stands for is the operator's to see beside it (the feed and the
+ * admin API name changes by it); the customer's admin gets it on demand, as the sentence's title.
+ */
+export function AuditTable({ rows, operator }: { rows: AuditRow[]; operator: boolean }) {
   return (
     <table>
       <thead>
@@ -298,8 +304,14 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
               <When at={row.at} />
             </td>
             <td>
-              {actionWords(row.action)}
-              <small class="code">{row.action}</small>
+              {operator ? (
+                <>
+                  {actionWords(row.action)}
+                  <small class="code">{row.action}</small>
+                </>
+              ) : (
+                <span title={row.action}>{actionWords(row.action)}</span>
+              )}
             </td>
             <td>{actorLabel(row.actor)}</td>
             <td>{changedOf(row.detail)}</td>
@@ -311,20 +323,28 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
 }
 
 /**
- * The attributes a change touched, when its audit row lists them: an extension's URN shortened to its last part (the
- * full name on hover), so a row stays readable and fits a phone's width.
+ * The attributes a change touched, when its audit row lists them: an attribute of an extension by its own name
+ * (`…:User:department` → department), an extension as a whole by its name ("enterprise attributes"), the full URN
+ * on hover, so a row stays readable and fits a phone's width.
  */
 function changedOf(detail: Record<string, unknown> | null) {
   const changed = detail?.changed ?? detail?.attributes;
   if (!Array.isArray(changed)) return "";
   return changed.map((name, i) => {
     const full = String(name);
-    const short = full.startsWith("urn:") ? full.slice(full.lastIndexOf(":") + 1) : full;
     return (
       <>
         {i > 0 && ", "}
-        {short === full ? full : <abbr title={full}>{short}</abbr>}
+        {full.startsWith("urn:") ? <abbr title={full}>{shortAttributeName(full)}</abbr> : full}
       </>
     );
   });
+}
+
+/** A schema's URN ends in its version and resource (`…:extension:enterprise:2.0:User`); an attribute's in its name. */
+const SCHEMA_URN = /:extension:([^:]+):\d+(?:\.\d+)*:[A-Za-z]+$/;
+
+function shortAttributeName(urn: string) {
+  const extension = SCHEMA_URN.exec(urn)?.[1];
+  return extension ? `${extension} attributes` : urn.slice(urn.lastIndexOf(":") + 1);
 }
