@@ -5,9 +5,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runHousekeeping } from "../src/services/housekeeping";
-import { countingDatabases } from "./support/d1-intercept";
+import { countingDatabases, interceptD1 } from "./support/d1-intercept";
 import { cronContext, placementOf, tenantDb } from "./support/databases";
-import { admin, createTenant, fetchLater, fetchWith, scim, type TestTenant, workerFetch } from "./support/http";
+import {
+  admin,
+  createTenant,
+  type Fetch,
+  fetchLater,
+  fetchWith,
+  scim,
+  type TestTenant,
+  workerFetch,
+} from "./support/http";
 import { failingKv } from "./support/kv-intercept";
 import {
   browser,
@@ -284,6 +293,103 @@ describe("tenants", () => {
     expect((await tenantPage(session, crypto.randomUUID())).status).toBe(404);
     expect((await tenantPage(session, tenant.tenantId, `/users/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await tenantPage(session, tenant.tenantId, `/groups/${crypto.randomUUID()}`)).status).toBe(404);
+  });
+});
+
+describe("the tenant list's health", () => {
+  /** The text of the named tenant's Health cell on the list, tags dropped: what it says, on a phone too. */
+  async function healthOf(session: ConsoleSession, name: string, fetch: Fetch = workerFetch) {
+    const html = await (await consoleGet(session, `/tenants?q=${encodeURIComponent(name)}`, fetch)).text();
+    const cell = new RegExp(`>${name}</a></td><td>(.*?)</td>`).exec(html)?.[1];
+    if (cell === undefined) throw new Error(`no row for ${name}`);
+    return {
+      text: cell
+        .replace(/<[^>]+>/g, " ")
+        .replace(/\s+/g, " ")
+        .trim(),
+      html: cell,
+    };
+  }
+
+  it("says when the directory last called, never before its first call", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Healthy Calls");
+    expect((await healthOf(session, "Healthy Calls")).text).toBe("Never called No failures in 24 h");
+    expect((await scim(tenant, "GET", "/Users", { fetch: waiting })).status).toBe(200);
+    expect((await healthOf(session, "Healthy Calls")).text).toBe("Last call just now No failures in 24 h");
+    const later = await healthOf(session, "Healthy Calls", fetchLater(7 * 60_000));
+    expect(later.text).toBe("Last call 7 min ago No failures in 24 h");
+    expect(later.html).toMatch(/<time datetime="[^"]+Z" title="[^"]+ UTC">7 min ago<\/time>/);
+  });
+
+  it("counts the failed SCIM requests of the last 24 hours, set apart and linked to the activity", async () => {
+    const session = await consoleSignIn();
+    const tenant = await createTenant("Failing Calls");
+    // Three distinct failures (one request each), and one from before the window.
+    const day = 24 * 3_600_000;
+    await scim(tenant, "GET", "/Users?filter=old", { fetch: fetchLater(-day - 60_000) });
+    for (const filter of ["userName+xx+%22a%22", "userName+yy+%22a%22", "bogus"]) {
+      expect((await scim(tenant, "GET", `/Users?filter=${filter}`, { fetch: waiting })).status).toBe(400);
+    }
+    const logged = await (await tenantDb(tenant.tenantId))
+      .prepare("SELECT count(*) AS n FROM failed_requests WHERE tenant_id = ?")
+      .bind(tenant.tenantId)
+      .first("n");
+    expect(logged).toBe(4);
+    const health = await healthOf(session, "Failing Calls");
+    expect(health.text).toBe("Last call just now 3 failures in 24 h");
+    expect(health.html).toContain(`<a class="badge warn" href="/console/tenants/${tenant.tenantId}/activity">`);
+    // A day later (the session is new: an operator's ends sooner), only the last three are out of the window too.
+    const tomorrow = fetchLater(day - 60_000);
+    expect((await healthOf(await consoleSignIn(tomorrow), "Failing Calls", tomorrow)).text).toBe(
+      "Last call 23 h ago 3 failures in 24 h",
+    );
+    const dayAfter = fetchLater(day + 60_000);
+    expect((await healthOf(await consoleSignIn(dayAfter), "Failing Calls", dayAfter)).text).toBe(
+      "Last call 24 h ago No failures in 24 h",
+    );
+  });
+
+  it("costs a call per database on the page, whatever the number of tenants", async () => {
+    const session = await consoleSignIn();
+    // Tenants on both data databases, failing and called.
+    for (const database of ["DATA_1", "DATA_2"]) {
+      const tenant = await createTenant(`Counted ${database}`, { database });
+      await scim(tenant, "GET", "/Users?filter=bogus", { fetch: waiting });
+    }
+    const counter = countingDatabases();
+    const counted = fetchWith({ bindings: counter.bindings });
+    const cost = async () => {
+      counter.reset();
+      expect((await consoleGet(session, "/tenants?q=counted", counted)).status).toBe(200);
+      return { ...counter.cost };
+    };
+    const few = await cost();
+    for (let i = 0; i < 48; i++) {
+      await admin("POST", "/tenants", { body: { name: `Counted ${i}`, database: i % 2 ? "DATA_1" : "DATA_2" } });
+    }
+    const many = await cost();
+    // The session, the page of tenants, then their last calls beside one read of each data database.
+    expect(few).toMatchObject({ calls: 5, rounds: 3 });
+    expect(many).toMatchObject({ calls: 5, rounds: 3 });
+    const page = await (await consoleGet(session, "/tenants?q=counted")).text();
+    expect(page.match(/Never called/g)).toHaveLength(48);
+    expect(page.match(/1 failure in 24 h/g)).toHaveLength(2);
+  });
+
+  it("leaves the failures unknown where a data database does not answer, and the list up", async () => {
+    const session = await consoleSignIn();
+    await createTenant("Unanswered", { database: "DATA_2" });
+    const down = fetchWith({
+      bindings: {
+        DATA_2: interceptD1(env.DATA_2, () => {
+          throw new Error("D1_ERROR: Network connection lost.");
+        }),
+      },
+    });
+    expect((await healthOf(session, "Unanswered", down)).text).toBe(
+      "Never called Failures unknown: its database did not answer",
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ControlDb, createDb } from "../src/db/client";
 import { failureCountsPerIntegration, newestFailuresPerIntegration } from "../src/db/failed-requests";
+import { lastCallPerTenant } from "../src/db/integration-status";
 import { listLiveTokens } from "../src/db/tokens";
 import { countingDatabases } from "./support/d1-intercept";
 import { tenantDb, testDatabases } from "./support/databases";
@@ -195,34 +196,58 @@ describe("admin reads of a tenant's data: the tenant in the control database, th
 describe("the control database's per-tenant reads use the tenant's own index", () => {
   it("a tenant's live tokens: its tokens only, never every tenant's live tokens through the status/expiry index", async () => {
     const query = listLiveTokens(createDb(env.DB) as ControlDb, "t", Date.now()).toSQL();
-    const plan = JSON.stringify(
-      (
-        await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
-          .bind(...query.params)
-          .all()
-      ).results,
+    expect(await planOf(env.DB, query)).toContain(
+      "access_tokens_tenant_idx (tenant_id=? AND status=? AND expires_at>?)",
     );
-    expect(plan).toContain("access_tokens_tenant_idx (tenant_id=? AND status=? AND expires_at>?)");
   });
 });
 
+/** The plan SQLite chooses for a query, as text. */
+async function planOf(d1: D1Database, query: { sql: string; params: unknown[] }) {
+  const { results } = await d1
+    .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+    .bind(...query.params)
+    .all();
+  return JSON.stringify(results);
+}
+
 describe("the integrations page's reads of the failed-request log use the tenant's own index", () => {
-  it("its failures of the day, counted and the newest per integration: never every tenant's day through the at index", async () => {
+  it("its failures of the day, counted and the newest per integration: the day's rows of the tenant only", async () => {
     const data = testDatabases().tenant({ id: "t", database: "DATA_1" });
     const since = Date.now() - 86_400_000;
     for (const query of [
-      failureCountsPerIntegration(data, "t", since).toSQL(),
+      failureCountsPerIntegration(data, ["t"], since).toSQL(),
       newestFailuresPerIntegration(data, "t", since, 3).toSQL(),
     ]) {
-      const plan = JSON.stringify(
-        (
-          await env.DATA_1.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
-            .bind(...query.params)
-            .all()
-        ).results,
-      );
-      expect(plan).toContain("failed_requests_tenant_idx (tenant_id=?)");
+      const plan = await planOf(env.DATA_1, query);
+      // Neither every row the tenant's log keeps (its id index) nor every tenant's day (the at index).
+      expect(plan).toContain("failed_requests_tenant_at_idx (tenant_id=? AND at>?)");
       expect(plan).not.toContain("failed_requests_at_idx");
     }
+  });
+});
+
+describe("the console's tenant list reads its tenants' health on their own indexes, whatever their number", () => {
+  const ids = Array.from({ length: 50 }, (_, i) => `tenant-${i}`);
+
+  it("the last calls: each tenant's tokens, never every tenant's", async () => {
+    const plan = await planOf(env.DB, lastCallPerTenant(createDb(env.DB) as ControlDb, ids).toSQL());
+    expect(plan).toContain("access_tokens_tenant_idx (tenant_id=?)");
+    expect(plan).not.toContain("SCAN access_tokens");
+  });
+
+  it("the failures of the day: each tenant's day, in one statement with one parameter for the list", async () => {
+    const counts = (tenantIds: string[]) =>
+      failureCountsPerIntegration(
+        testDatabases().unfenced("DATA_1", "tenant_health"),
+        tenantIds,
+        Date.now() - 86_400_000,
+      ).toSQL();
+    const query = counts(ids);
+    // Far under D1's 100 bound parameters at any page size: as many as for one tenant.
+    expect(query.params).toHaveLength(counts(["t"]).params.length);
+    const plan = await planOf(env.DATA_1, query);
+    expect(plan).toContain("failed_requests_tenant_at_idx (tenant_id=? AND at>?)");
+    expect(plan).not.toContain("SCAN failed_requests");
   });
 });

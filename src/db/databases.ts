@@ -14,11 +14,20 @@ const DATA_BINDING = /^DATA_[A-Z0-9_]+$/;
 /**
  * Every use that may read or write a data database without the fence (db/fence.ts), each for every tenant the
  * database holds: a move's own steps (the source while fenced, the target before the switch), retention, the relay
- * of control-plane changes, the purge of a deleted tenant, and the deployment-wide upkeep that reads across tenants.
+ * of control-plane changes, the purge of a deleted tenant, the deployment-wide upkeep that reads across tenants, and
+ * the console's tenant list (its tenants' health, one read per database).
  * The list is for the reader and the compiler (each caller names its use, so a new one is a change to this list, and
  * every unfenced access can be found by it); nothing at run time depends on it.
  */
-export type UnfencedUse = "move" | "retention" | "relay" | "purge" | "webhook_scan" | "quota_defaults" | "statistics";
+export type UnfencedUse =
+  | "move"
+  | "retention"
+  | "relay"
+  | "purge"
+  | "webhook_scan"
+  | "quota_defaults"
+  | "statistics"
+  | "tenant_health";
 
 /**
  * The deployment's D1 databases, opened once per request (or per batch of queue messages, or cron run): the control

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { LEGACY_INTEGRATION_ID } from "../scim/providers";
-import { runBatch } from "./batch";
-import type { TenantDb } from "./client";
+import { oneOf, runBatch } from "./batch";
+import type { DataDb, TenantDb } from "./client";
 import { failedRequests } from "./schema";
 
 export interface FailedRequest {
@@ -49,13 +49,14 @@ export const failureIntegration = (row: { integrationId: string | null }) => row
 export const FAILURE_INTEGRATION = sql<string>`coalesce(${failedRequests.integrationId}, ${LEGACY_INTEGRATION_ID})`;
 
 /**
- * Per integration, its failures seen since `since`. A row counts the repeats of one failure since its first; one that
- * began before the window counts once (it was seen in the window, how often there is unknown), so the figure never
- * overstates the window.
+ * Per tenant of `tenantIds` and integration, its failures seen since `since`. A row counts the repeats of one failure
+ * since its first; one that began before the window counts once (it was seen in the window, how often there is
+ * unknown), so the figure never overstates the window. On the (tenant_id, at) index: the window's rows only.
  */
-export const failureCountsPerIntegration = (db: TenantDb, tenantId: string, since: number) =>
+export const failureCountsPerIntegration = (db: DataDb, tenantIds: readonly string[], since: number) =>
   db
     .select({
+      tenantId: failedRequests.tenantId,
       integrationId: FAILURE_INTEGRATION.as("failing_integration"),
       failures: sql<number>`sum(CASE WHEN coalesce(${failedRequests.firstAt}, ${failedRequests.at}) >= ${since}
         THEN ${failedRequests.count} ELSE 1 END)`
@@ -63,8 +64,8 @@ export const failureCountsPerIntegration = (db: TenantDb, tenantId: string, sinc
         .as("failures"),
     })
     .from(failedRequests)
-    .where(and(eq(failedRequests.tenantId, tenantId), gte(failedRequests.at, since)))
-    .groupBy(FAILURE_INTEGRATION);
+    .where(and(oneOf(failedRequests.tenantId, tenantIds), gte(failedRequests.at, since)))
+    .groupBy(failedRequests.tenantId, FAILURE_INTEGRATION);
 
 /**
  * Each integration's newest `each` failures seen since `since`, newest first: the tenant's rows of the window ranked

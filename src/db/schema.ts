@@ -311,6 +311,9 @@ export const failedRequests = sqliteTable(
   },
   (t) => [
     index("failed_requests_tenant_idx").on(t.tenantId, t.id),
+    // A tenant's failures of a window (the integrations page, the console's tenant list) read the window's rows
+    // only, not every row the tenant's log keeps.
+    index("failed_requests_tenant_at_idx").on(t.tenantId, t.at),
     index("failed_requests_at_idx").on(t.at),
     index("failed_requests_fingerprint_idx").on(t.tenantId, t.fingerprint),
   ],

@@ -9,7 +9,7 @@ import {
 } from "../db/directory";
 import { failureIntegration } from "../db/failed-requests";
 import { groupsWithCounts } from "../db/groups";
-import { lastCall } from "../db/integration-status";
+import { lastCallPerTenant } from "../db/integration-status";
 import { listIntegrationRows } from "../db/integrations";
 import { providersById } from "../db/tenants";
 import { listLiveTokens } from "../db/tokens";
@@ -131,7 +131,7 @@ export async function getActivity(
   const control = [
     listIntegrationRows(ctx.db, tenantId),
     listLiveTokens(ctx.db, tenantId, ctx.now),
-    lastCall(ctx.db, tenantId),
+    lastCallPerTenant(ctx.db, [tenantId]),
   ] as const;
   // Webhook health only for the operator, who is shown it.
   const [[audit, failures], [integrations, [current], [call], states, endpoints]] = await Promise.all([

@@ -408,7 +408,8 @@ function tokenStanding<T extends { expiresAt: number }>([current, ...inGrace]: T
   };
 }
 
-const DAY_MS = 86_400_000;
+/** The window of the failures an integration's card counts, and the console's tenant list. */
+export const FAILURE_WINDOW_MS = 86_400_000;
 /** The failures an integration's card lists, newest first; the Activity page has them all. */
 const NEWEST_FAILURES_SHOWN = 3;
 
@@ -424,7 +425,7 @@ export async function integrationStatus(ctx: OperatorContext, tenant: TenantPlac
     { control: ctx.db, data: dataOf(ctx, tenant) },
     tenant.id,
     ctx.now,
-    { since: ctx.now - DAY_MS, each: NEWEST_FAILURES_SHOWN },
+    { since: ctx.now - FAILURE_WINDOW_MS, each: NEWEST_FAILURES_SHOWN },
     operator,
   );
   if (!status) throw tenantNotFound();

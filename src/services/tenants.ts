@@ -1,6 +1,8 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { TenantDb } from "../db/client";
+import { failureCountsPerIntegration } from "../db/failed-requests";
 import { isFenceRefusal } from "../db/fence";
+import { lastCallPerTenant } from "../db/integration-status";
 import { findMove, type MoveRow } from "../db/moves";
 import { namesLimits, type QuotaLimits, readTenantQuotas } from "../db/quotas";
 import { outboxRow, type TenantSettings } from "../db/relay";
@@ -15,9 +17,11 @@ import {
   updateTenant as updateTenantRow,
   whileTenantPresent,
 } from "../db/tenants";
+import { logEvent } from "../lib/log";
 import type { Provider } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext } from "./context";
 import { AdminError, tenantNotFound } from "./errors";
+import { FAILURE_WINDOW_MS } from "./integration";
 import { type TenantQuotas, toTenantQuotas } from "./quotas";
 import { commitAndRelay } from "./relay";
 import { revokeAllTokens } from "./tokens";
@@ -170,6 +174,56 @@ export type MoveTarget = Awaited<ReturnType<typeof moveTargets>>[number];
 
 export const listTenants = (ctx: OperatorContext, after: string | undefined, limit: number, nameContains?: string) =>
   listTenantRows(ctx.db, after, limit, nameContains);
+
+/**
+ * Whether a tenant's directory works, as the console's list shows it: when it last called (any integration, any
+ * token; null: never) and its failed SCIM requests of the integration card's window (null: its data database could
+ * not be read).
+ */
+export interface TenantHealth {
+  lastCalledAt: number | null;
+  failures: number | null;
+}
+
+/**
+ * The tenants with their health: one statement in the control database and one in each data database holding some
+ * of them, all sent at once (a single round trip's wait, a call per database whatever the number of tenants). The
+ * integration page's reads, over many tenants: a data database is read unfenced, since a fence is one tenant's and
+ * this read many tenants' (a tenant whose move switches databases meanwhile shows its figures of a moment before).
+ * A data database that fails leaves its tenants' failures unknown, not the list unavailable: the list is where an
+ * operator starts when something is wrong.
+ */
+export async function withHealth<T extends Tenant>(ctx: OperatorContext, tenants: T[]) {
+  if (tenants.length === 0) return [];
+  const since = ctx.now - FAILURE_WINDOW_MS;
+  const failuresIn = async ([database, placed]: [string, T[]]) => {
+    const ids = placed.map((tenant) => tenant.id);
+    try {
+      const rows = await failureCountsPerIntegration(ctx.databases.unfenced(database, "tenant_health"), ids, since);
+      const counts = Map.groupBy(rows, (row) => row.tenantId);
+      return ids.map((id) => [id, (counts.get(id) ?? []).reduce((sum, row) => sum + row.failures, 0)] as const);
+    } catch (error) {
+      logEvent("error", "tenant_health_unreadable", { database, error: String(error) });
+      return ids.map((id) => [id, null] as const);
+    }
+  };
+  const [calls, ...failures] = await Promise.all([
+    lastCallPerTenant(
+      ctx.db,
+      tenants.map((tenant) => tenant.id),
+    ),
+    ...[...Map.groupBy(tenants, (tenant) => tenant.database)].map(failuresIn),
+  ]);
+  const lastCalls = new Map(calls.map((call) => [call.tenantId, call.lastCalledAt]));
+  const failed = new Map<string, number | null>(failures.flat());
+  return tenants.map((tenant) => ({
+    ...tenant,
+    health: {
+      lastCalledAt: lastCalls.get(tenant.id) ?? null,
+      failures: failed.get(tenant.id) ?? null,
+    } satisfies TenantHealth,
+  }));
+}
 
 /** The tenant with its quotas: the tenant from the control database, its quotas from its data database. */
 export const getTenant = async (ctx: OperatorContext, tenantId: string) =>

@@ -149,6 +149,11 @@ it("an operator runs a tenant's integration, reads its directory and failures, a
 
   // Every console page fits a phone's width, with data in it.
   await page.setViewportSize(PHONE);
+  // The tenant list on a phone has no table headers to read: each tenant's health says itself in words.
+  await page.goto(`${origin()}/console/tenants?q=Northwind`);
+  await expect.poll(() => page.getByText(/^Last call (just now|\d+ min ago)$/).isVisible()).toBe(true);
+  expect(await page.getByRole("link", { name: "1 failure in 24 h" }).isVisible()).toBe(true);
+  await expectAccessible(page);
   for (const path of ["", "/integrations", "/users", "/groups", "/activity", "/guide"]) {
     await page.goto(`${origin()}/console/tenants${path ? `/${tenantId}${path}` : ""}`);
     expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(PHONE.width);

@@ -11,7 +11,7 @@ import {
   startOperatorSession,
 } from "../../services/portal";
 import { rollBackMove, startMove } from "../../services/tenant-move";
-import { createTenant, listTenants, moveTargets, updateTenant } from "../../services/tenants";
+import { createTenant, listTenants, moveTargets, updateTenant, withHealth } from "../../services/tenants";
 import { digestsEqual } from "../admin/auth";
 import { moveContext } from "../admin/context";
 import { nudgeTenantOfPath } from "../feed-nudge";
@@ -77,14 +77,15 @@ export const consoleRouter = new Hono<AppEnv>()
   .get("/tenants", async (c) => {
     const query = (c.req.query("q") ?? "").trim().slice(0, 200);
     const after = c.req.query("after");
-    const rows = await listTenants(pageContext(c), after, TENANTS_PAGE, query || undefined);
-    const tenants = rows.slice(0, TENANTS_PAGE);
+    const ctx = pageContext(c);
+    const rows = await listTenants(ctx, after, TENANTS_PAGE, query || undefined);
+    const tenants = await withHealth(ctx, rows.slice(0, TENANTS_PAGE));
     const last = tenants.at(-1);
     const next =
       rows.length > TENANTS_PAGE && last
         ? consolePaths.tenants(`?${new URLSearchParams({ ...(query ? { q: query } : {}), after: last.id })}`)
         : null;
-    return c.html(TenantsPage({ chrome: chromeOf(c), console: consoleFrame(c), tenants, query, next }));
+    return c.html(TenantsPage({ chrome: chromeOf(c), console: consoleFrame(c), tenants, now: ctx.now, query, next }));
   })
   .post("/tenants", async (c) => {
     const form = await c.req.parseBody();

@@ -46,6 +46,7 @@ p { margin: 0 0 1rem; }
 .badge { display: inline-block; padding: .15rem .6rem; border-radius: 999px; font-size: .85rem; font-weight: 600; }
 .badge.on { background: var(--ok-wash); color: var(--ok); }
 .badge.off { background: var(--wash); color: var(--muted); border: 1px solid var(--line); }
+.badge.warn { background: var(--warn-wash); color: var(--warn); border: 1px solid #f0d28f; }
 .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: .75rem; margin: 0 0 1rem; }
 .stats div { background: var(--wash); border-radius: 8px; padding: .75rem 1rem; }
 .stats dt { color: var(--muted); font-size: .85rem; }

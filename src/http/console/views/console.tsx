@@ -1,7 +1,8 @@
-import type { Tenant } from "../../../services/tenants";
-import { consolePaths } from "../../pages/paths";
+import type { Tenant, TenantHealth } from "../../../services/tenants";
+import { areaPaths, consolePaths } from "../../pages/paths";
 import {
   ActionForm,
+  Ago,
   Choice,
   type Chrome,
   type ConsoleFrame,
@@ -40,17 +41,51 @@ export function SignInPage({ chrome, refused }: { chrome: Chrome; refused?: bool
   );
 }
 
-/** All tenants: search by name, page by id, create one. */
+/**
+ * Whether the tenant's directory works, in words that need no column header (a phone's table has none): when it last
+ * called, and its failures of the day, set apart and linked to its activity when there are any.
+ */
+function Health({ tenantId, health, now }: { tenantId: string; health: TenantHealth; now: number }) {
+  const { lastCalledAt, failures } = health;
+  return (
+    <>
+      <div>
+        {lastCalledAt === null ? (
+          "Never called"
+        ) : (
+          <>
+            Last call <Ago at={lastCalledAt} now={now} />
+          </>
+        )}
+      </div>
+      <div>
+        {failures === null ? (
+          <span class="muted">Failures unknown: its database did not answer</span>
+        ) : failures === 0 ? (
+          "No failures in 24 h"
+        ) : (
+          <a class="badge warn" href={areaPaths(consolePaths.tenant(tenantId)).activity()}>
+            {`${failures} ${failures === 1 ? "failure" : "failures"} in 24 h`}
+          </a>
+        )}
+      </div>
+    </>
+  );
+}
+
+/** All tenants with their health: search by name, page by id, create one. */
 export function TenantsPage({
   chrome,
   console,
   tenants,
+  now,
   query,
   next,
 }: {
   chrome: Chrome;
   console: ConsoleFrame;
-  tenants: Tenant[];
+  tenants: (Tenant & { health: TenantHealth })[];
+  now: number;
   query: string;
   next: string | null;
 }) {
@@ -75,6 +110,7 @@ export function TenantsPage({
             <thead>
               <tr>
                 <th scope="col">Name</th>
+                <th scope="col">Health</th>
                 <th scope="col">Azure AD option</th>
                 <th scope="col">Database</th>
                 <th scope="col">Created</th>
@@ -86,6 +122,9 @@ export function TenantsPage({
                 <tr>
                   <td>
                     <a href={consolePaths.tenant(t.id)}>{t.name}</a>
+                  </td>
+                  <td>
+                    <Health tenantId={t.id} health={t.health} now={now} />
                   </td>
                   <td>{t.azureAdEnabled ? "On" : "Off"}</td>
                   <td>

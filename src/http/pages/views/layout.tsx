@@ -207,3 +207,22 @@ const DATE = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: 
 export function When({ at }: { at: number }) {
   return <time datetime={new Date(at).toISOString()}>{`${DATE.format(at)} UTC`}</time>;
 }
+
+/** How long before `now` a moment was, in words ("5 min ago"), with the moment itself as When says it on hover. */
+export function Ago({ at, now }: { at: number; now: number }) {
+  const minutes = Math.floor((now - at) / 60_000);
+  const hours = Math.floor(minutes / 60);
+  const words =
+    minutes < 1
+      ? "just now"
+      : minutes < 60
+        ? `${minutes} min ago`
+        : hours < 48
+          ? `${hours} h ago`
+          : `${Math.floor(hours / 24)} days ago`;
+  return (
+    <time datetime={new Date(at).toISOString()} title={`${DATE.format(at)} UTC`}>
+      {words}
+    </time>
+  );
+}

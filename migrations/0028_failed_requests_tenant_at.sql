@@ -1,0 +1,1 @@
+CREATE INDEX `failed_requests_tenant_at_idx` ON `failed_requests` (`tenant_id`,`at`);
