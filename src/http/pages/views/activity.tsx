@@ -109,7 +109,11 @@ export function ActivityPage({
       </section>
       <section class="card" aria-labelledby="changes">
         <h2 id="changes">Changes</h2>
-        {audit.rows.length === 0 ? <p class="muted">Nothing in this window.</p> : <AuditTable rows={audit.rows} />}
+        {audit.rows.length === 0 ? (
+          <p class="muted">Nothing in this window.</p>
+        ) : (
+          <AuditTable rows={audit.rows} operator={frame.operator} />
+        )}
         {more.audit && (
           <a class="button secondary" href={more.audit}>
             Older changes

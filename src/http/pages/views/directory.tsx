@@ -155,7 +155,7 @@ export function UserPage({ nonce, frame, detail }: FramedProps & { detail: UserD
         <h2 id="attributes">Attributes as stored</h2>
         <pre class="document">{JSON.stringify(JSON.parse(user.data), null, 2)}</pre>
       </section>
-      <HistoryCard history={history} />
+      <HistoryCard history={history} operator={frame.operator} />
     </Page>
   );
 }
@@ -254,27 +254,43 @@ interface AuditRow {
   actor: string;
   action: string;
   detail: Record<string, unknown> | null;
+  /** The vendor's person who acted (the console's Access identity); given to operators only. */
+  operator: string | null;
 }
 
-/** Who did what, said for people: the directory (a token), the customer's admin, the vendor. */
-function actorLabel(actor: string) {
-  if (actor.startsWith("token:")) return "Directory (SCIM)";
-  return (
-    { portal: "Customer admin", console: "Vendor (console)", admin: "Vendor (API)", cron: "Housekeeping" }[actor] ??
-    actor
-  );
+const ACTORS: Record<string, string> = {
+  portal: "Customer admin",
+  console: "Vendor (console)",
+  admin: "Vendor (API)",
+  cron: "Housekeeping",
+};
+
+/**
+ * Who did what, said for people: the directory (a token), the customer's admin, the vendor. The customer reads the
+ * vendor's console and API alike as its support; the vendor's operators see which, and who of them.
+ */
+function actorLabel(row: AuditRow, operator: boolean) {
+  if (row.actor.startsWith("token:")) return "Directory (SCIM)";
+  if (!operator && (row.actor === "console" || row.actor === "admin")) return "Vendor support";
+  const label = ACTORS[row.actor] ?? row.actor;
+  return row.operator ? `${label} · ${row.operator}` : label;
 }
 
-function HistoryCard({ history }: { history: AuditRow[] }) {
+function HistoryCard({ history, operator }: { history: AuditRow[]; operator: boolean }) {
   return (
     <section class="card" aria-labelledby="history">
       <h2 id="history">History</h2>
-      {history.length === 0 ? <p class="muted">Nothing recorded.</p> : <AuditTable rows={history} />}
+      {history.length === 0 ? (
+        <p class="muted">Nothing recorded.</p>
+      ) : (
+        <AuditTable rows={history} operator={operator} />
+      )}
     </section>
   );
 }
 
-export function AuditTable({ rows }: { rows: AuditRow[] }) {
+/** A changes table; `operator`: the viewer is the vendor's (the frame's), which changes how the vendor is named. */
+export function AuditTable({ rows, operator }: { rows: AuditRow[]; operator: boolean }) {
   return (
     <table>
       <thead>
@@ -295,7 +311,7 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
               {actionWords(row.action)}
               <small class="code">{row.action}</small>
             </td>
-            <td>{actorLabel(row.actor)}</td>
+            <td>{actorLabel(row, operator)}</td>
             <td>{changedOf(row.detail)}</td>
           </tr>
         ))}
