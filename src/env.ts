@@ -1,6 +1,6 @@
 import type { TenantDb } from "./db/client";
 import type { Databases } from "./db/databases";
-import type { OperatorVariables, PortalVariables } from "./http/pages/variables";
+import type { AccessVariables, OperatorVariables, PortalVariables } from "./http/pages/variables";
 import type { Projection } from "./scim/projection";
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
@@ -28,7 +28,9 @@ export interface AppEnv {
     projection: Projection;
     /** Set by the portal's session middleware: the signed-in tenant's session and its page frame. */
     portal: PortalVariables;
-    /** Set by the console's session middleware: the operator's session and its forms' token. */
+    /** Set in front of every console route: how this request may sign in, and whom Cloudflare Access vouches for. */
+    access: AccessVariables;
+    /** Set by the console's session middleware: the operator's session, its forms' token and the operator's name. */
     operator: OperatorVariables;
   };
 }
@@ -50,5 +52,22 @@ declare global {
      * `workload_identity`, comma-separated (a gallery app: the one its template fixes); unset: `bearer`.
      */
     ENTRA_AUTH_METHODS?: string;
+    /**
+     * The Cloudflare Access team domain in front of `/console`, `<team>.cloudflareaccess.com` (the JWT's issuer).
+     * Set with ACCESS_AUD, or neither: half a configuration closes the console (src/oauth/access.ts).
+     */
+    ACCESS_TEAM_DOMAIN?: string;
+    /** The AUD tag of the Access application that covers `/console` (64 hex digits). */
+    ACCESS_AUD?: string;
+    /**
+     * Where the team's signing keys are read instead of `<team domain>/cdn-cgi/access/certs`: for tests' local issuer,
+     * honoured on loopback only (anything else closes the console). Never set in wrangler.toml: a test checks.
+     */
+    ACCESS_CERTS_URL?: string;
+    /**
+     * `on` or `off`: whether the admin key's form signs operators in to the console. Unset: on without Access, off
+     * with it; `on` with Access keeps the key as a break-glass way in (docs/portal.md).
+     */
+    CONSOLE_KEY_SIGN_IN?: string;
   }
 }

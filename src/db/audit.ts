@@ -7,6 +7,11 @@ export interface WriteContext {
   tenantId: string;
   now: number;
   actor: string;
+  /**
+   * Which of the vendor's people acted, for the console's writes: the Cloudflare Access identity (an email, or a
+   * service token's common name). Recorded as the audit detail's `operator` (withOperator), never in an event.
+   */
+  operator?: string;
 }
 
 export interface AuditEntry {
@@ -65,9 +70,16 @@ function capped(detail: Record<string, unknown> | SQL | undefined) {
   return jsonValue(bytes <= MAX_AUDIT_DETAIL_BYTES ? detail : { truncated: true, bytes });
 }
 
+/**
+ * A detail (JSON or NULL) with the operator who acted beside what changed: added after the cap, so a long detail
+ * never loses who made it. The one place the operator's name is written; the pages show it only to operators.
+ */
+export const withOperator = (ctx: WriteContext, detail: SQL) =>
+  ctx.operator === undefined ? detail : sql`json_set(coalesce(${detail}, '{}'), '$.operator', ${ctx.operator})`;
+
 /** The one way an audit row is written: an INSERT … SELECT placed in the same batch as the change it records. */
 export function auditRow(ctx: WriteContext, entry: AuditEntry): SQL {
-  const detail = capped(entry.detail);
+  const detail = withOperator(ctx, capped(entry.detail));
   return sql`INSERT INTO ${auditEvents} (tenant_id, at, actor, action, resource_type, resource_id, detail, relay_id)
     SELECT ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
       ${entry.resourceId ?? null}, ${detail}, ${entry.relayId ?? null} ${entry.from ?? sql``}`;

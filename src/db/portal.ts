@@ -73,12 +73,15 @@ export async function findLiveSession(db: ControlDb, sessionId: string, now: num
 
 const live = (now: number) => and(isNull(portalSessions.endedAt), gt(portalSessions.expiresAt, now));
 
-/** An operator's session (the console): tenant-less, tied to the admin key it was opened with. */
-export const insertOperatorSession = (row: { id: string; keyDigest: string; createdAt: number; expiresAt: number }) =>
+/**
+ * An operator's session (the console): tenant-less, tied to a digest of the way it was opened (`key_digest`: the
+ * admin key's, or the Access identity's).
+ */
+export const insertOperatorSession = (row: { id: string; binding: string; createdAt: number; expiresAt: number }) =>
   sql`INSERT INTO ${portalSessions} (id, tenant_id, role, key_digest, created_at, expires_at)
-    VALUES (${row.id}, NULL, 'operator', ${row.keyDigest}, ${row.createdAt}, ${row.expiresAt})`;
+    VALUES (${row.id}, NULL, 'operator', ${row.binding}, ${row.createdAt}, ${row.expiresAt})`;
 
-const operatorSession = (db: ControlDb, sessionId: string, keyDigest: string, now: number) =>
+const operatorSession = (db: ControlDb, sessionId: string, binding: string, now: number) =>
   db
     .select({ id: portalSessions.id })
     .from(portalSessions)
@@ -87,26 +90,26 @@ const operatorSession = (db: ControlDb, sessionId: string, keyDigest: string, no
         eq(portalSessions.id, sessionId),
         live(now),
         eq(portalSessions.role, "operator"),
-        eq(portalSessions.keyDigest, keyDigest),
+        eq(portalSessions.keyDigest, binding),
       ),
     );
 
 /**
- * Whether an operator's session is live (opened with the current key), and, for a tenant's page, the tenant: one
- * round trip.
+ * Whether an operator's session is live (opened the same way: the current key, the same Access identity), and, for
+ * a tenant's page, the tenant: one round trip.
  */
 export async function findOperatorSession(
   db: ControlDb,
   sessionId: string,
-  keyDigest: string,
+  binding: string,
   now: number,
   tenantId?: string,
 ) {
   if (tenantId === undefined) {
-    return { live: (await operatorSession(db, sessionId, keyDigest, now)).length > 0, tenant: null };
+    return { live: (await operatorSession(db, sessionId, binding, now)).length > 0, tenant: null };
   }
   const [session, [tenant]] = await db.batch([
-    operatorSession(db, sessionId, keyDigest, now),
+    operatorSession(db, sessionId, binding, now),
     db
       .select({ id: tenants.id, name: tenants.name, database: tenants.database })
       .from(tenants)

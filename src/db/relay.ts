@@ -3,7 +3,7 @@ import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
 import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
-import { type AuditEntry, auditRow, jsonValue, type WriteContext } from "./audit";
+import { type AuditEntry, auditRow, jsonValue, type WriteContext, withOperator } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { eventRows, newEventId } from "./events";
@@ -45,13 +45,14 @@ export interface RelayEntry extends Omit<AuditEntry, "relayId"> {
 /**
  * The outbox row of a control-plane change, for the batch of that change in the control database: an INSERT …
  * SELECT under the same guard (`from`) the audit row had, so the entry exists exactly when the change does. Its id
- * is the id of the event it becomes.
+ * is the id of the event it becomes. The operator who acted is in its detail already (the entry has no column for
+ * it), which the relay writes as it is.
  */
 export function outboxRow(ctx: WriteContext, entry: RelayEntry): SQL {
   return sql`INSERT INTO ${relayOutbox} (id, tenant_id, at, actor, action, resource_type, resource_id, detail,
       event_type, event_data, effect)
     SELECT ${newEventId}, ${ctx.tenantId}, ${ctx.now}, ${ctx.actor}, ${entry.action}, ${entry.resourceType ?? null},
-      ${entry.resourceId ?? null}, ${jsonValue(entry.detail)}, ${entry.event?.type ?? null}, ${jsonValue(entry.event?.data)},
+      ${entry.resourceId ?? null}, ${withOperator(ctx, jsonValue(entry.detail))}, ${entry.event?.type ?? null}, ${jsonValue(entry.event?.data)},
       ${entry.effect ? JSON.stringify(entry.effect) : null}
     ${entry.from ?? sql``}`;
 }

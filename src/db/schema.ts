@@ -540,8 +540,9 @@ export const portalSessions = sqliteTable(
       .notNull()
       .default("customer"),
     /**
-     * An operator's session: the SHA-256 of the admin key it was opened with. The session works only while that is
-     * still the key, so rotating a leaked key ends the sessions opened with it.
+     * An operator's session: the SHA-256 of the way it was opened, the admin key or the Cloudflare Access identity
+     * (src/http/console/session.ts). The session works only while a request comes the same way: rotating a leaked key
+     * ends the sessions opened with it, and one person's session is no other's.
      */
     keyDigest: text("key_digest"),
     createdAt: integer("created_at").notNull(),

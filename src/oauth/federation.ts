@@ -50,7 +50,8 @@ export function normalIssuer(issuer: string) {
   return /\/v2\.0$/i.test(trimmed) ? trimmed : `${trimmed}/v2.0`;
 }
 
-const isLoopback = (url: URL) => ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
+/** A URL on this machine: where tests serve their own keys (a loopback name never leaves the host). */
+export const isLoopback = (url: URL) => ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
 
 /**
  * A JWKS URL the deployment fetches keys from: on one of Microsoft's login hosts over https, or on an origin it lists

@@ -29,12 +29,15 @@ export interface OperatorContext {
   kv: KVNamespace;
   now: number;
   actor: string;
+  /** The console's operator, by their Access identity (WriteContext.operator); none for the key, the API, crons. */
+  operator?: string;
 }
 
 export const forTenant = (ctx: OperatorContext, tenantId: string): WriteContext => ({
   tenantId,
   now: ctx.now,
   actor: ctx.actor,
+  operator: ctx.operator,
 });
 
 /** Where a tenant's data is: what a use case needs of a tenant to reach its users, groups, logs and feed. */

@@ -73,10 +73,34 @@ function positionOf(cursor: string): UserPosition {
 
 const invalidCursor = () => new AdminError("invalid_cursor", "This page link is not valid; start from the first page.");
 
-export async function getDirectoryUser(ctx: OperatorContext, tenant: TenantPlacement, userId: string) {
+/**
+ * An audit row for a page: the operator who acted (the console's Access identity, `detail.operator`) taken out of
+ * the detail and given apart, to an operator only. The customer's portal (`operator` false) never receives the name
+ * of the vendor's person; it reads as the vendor's support.
+ */
+function auditShown<T extends { detail: Record<string, unknown> | null }>(
+  row: T,
+  operator: boolean,
+): T & { operator: string | null } {
+  if (!row.detail || !("operator" in row.detail)) return { ...row, operator: null };
+  const { operator: name, ...detail } = row.detail;
+  return { ...row, detail, operator: operator && typeof name === "string" ? name : null };
+}
+
+/** A user, its groups and its history; `operator`: the viewer is the vendor's (auditShown). */
+export async function getDirectoryUser(
+  ctx: OperatorContext,
+  tenant: TenantPlacement,
+  userId: string,
+  operator: boolean,
+) {
   const found = await directoryUser(dataOf(ctx, tenant), tenant.id, userId, HISTORY_ENTRIES);
   if (!found) throw new AdminError("user_not_found", "No user with this id in this account.");
-  return { ...found, user: { ...found.user, ...summary(found.user.data) } };
+  return {
+    ...found,
+    user: { ...found.user, ...summary(found.user.data) },
+    history: found.history.map((row) => auditShown(row, operator)),
+  };
 }
 
 /** A page of groups with their member counts. */
@@ -115,15 +139,15 @@ export interface ActivityQuery {
 
 /**
  * The provisioning history and the failed requests (each with its hint, in the words of the provider of the
- * integration it was made to), newest first, whether Entra uses the current token, and (for the operator,
- * `withWebhooks`) webhook delivery health: two concurrent round trips, to the tenant's data database (the logs) and
- * to the control database (integrations, tokens, webhooks).
+ * integration it was made to), newest first, whether Entra uses the current token, and (for the vendor's viewer,
+ * `operator`) webhook delivery health and who of the vendor's people made each change: two concurrent round trips,
+ * to the tenant's data database (the logs) and to the control database (integrations, tokens, webhooks).
  */
 export async function getActivity(
   ctx: OperatorContext,
   tenant: TenantPlacement,
   query: ActivityQuery,
-  withWebhooks: boolean,
+  operator: boolean,
 ) {
   const tenantId = tenant.id;
   const data = dataOf(ctx, tenant);
@@ -139,7 +163,7 @@ export async function getActivity(
       auditPage(data, tenantId, { ...window, beforeId: query.auditBefore, actionPrefix: query.actionPrefix }),
       failurePage(data, tenantId, { ...window, beforeId: query.failuresBefore, status: query.status }),
     ]),
-    withWebhooks ? ctx.db.batch([...control, ...webhookHealthReads(ctx, tenantId)]) : ctx.db.batch(control),
+    operator ? ctx.db.batch([...control, ...webhookHealthReads(ctx, tenantId)]) : ctx.db.batch(control),
   ]);
   const providers = providersById(integrations);
   const pageOf = <T extends { id: number }>(rows: T[]) => ({
@@ -147,8 +171,9 @@ export async function getActivity(
     next: rows.length > DIRECTORY_PAGE ? (rows[DIRECTORY_PAGE - 1]?.id ?? null) : null,
   });
   const failed = pageOf(failures);
+  const changes = pageOf(audit);
   return {
-    audit: pageOf(audit),
+    audit: { ...changes, rows: changes.rows.map((row) => auditShown(row, operator)) },
     // A removed integration's provider is unknown: its hints claim nothing of any directory's ways.
     failures: {
       ...failed,

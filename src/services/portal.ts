@@ -143,30 +143,36 @@ export async function endPortalSession(ctx: OperatorContext, sessionSecret: stri
 }
 
 /**
- * An operator signed in to the console (the caller checked the admin key): a tenant-less session of the same kind
- * as a customer's, tied to the key (`keyDigest`) so rotating the key ends it. Logged, not audited: the audit log is
- * per tenant.
+ * An operator signed in to the console (the caller checked how: Cloudflare Access's assertion, or the admin key): a
+ * tenant-less session of the same kind as a customer's, tied to a digest of that way in (`binding`: the Access
+ * identity, or the key, so rotating the key ends its sessions). Logged (how, never who), not audited: the audit log
+ * is per tenant.
  */
-export async function startOperatorSession(ctx: IssuingContext, keyDigest: string, sessionTtl: number) {
+export async function startOperatorSession(
+  ctx: IssuingContext,
+  binding: string,
+  sessionTtl: number,
+  way: "access" | "key",
+) {
   const session = await newSecret(ctx, "session", CONSOLE_SCOPE);
-  const row = { id: session.id, keyDigest, createdAt: ctx.now, expiresAt: ctx.now + sessionTtl };
+  const row = { id: session.id, binding, createdAt: ctx.now, expiresAt: ctx.now + sessionTtl };
   await runBatch(ctx.db, [insertOperatorSession(row)]);
-  logEvent("info", "console_sign_in", { sessionId: session.id.slice(0, 12) });
+  logEvent("info", "console_sign_in", { sessionId: session.id.slice(0, 12), way });
   return session.secret;
 }
 
 /**
- * An operator's session still open under the current key, with the tenant a page names (null if none). As a
+ * An operator's session still open under the same binding, with the tenant a page names (null if none). As a
  * customer's, one D1 read once its MAC holds, none before.
  */
 export async function findConsoleSession(
   ctx: IssuingContext,
   sessionSecret: string,
-  keyDigest: string,
+  binding: string,
   tenantId?: string,
 ) {
   if (!(await signedFor(ctx, "session", sessionSecret, CONSOLE_SCOPE))) return { live: false, tenant: null };
-  return findOperatorSession(ctx.db, await idOf(sessionSecret), keyDigest, ctx.now, tenantId);
+  return findOperatorSession(ctx.db, await idOf(sessionSecret), binding, ctx.now, tenantId);
 }
 
 export async function endOperatorSession(ctx: OperatorContext, sessionSecret: string) {

@@ -400,9 +400,9 @@ it("wrangler.toml gives every environment the same rate limiters, each environme
   expect(new Set(namespaces).size).toBe(namespaces.length);
 });
 
-// Loopback webhooks and a JWKS origin beyond Microsoft's are a test's or a deployment's own choice, never the
-// shipped configuration's.
-it.each(["WEBHOOKS_ALLOW_HTTP", "WIF_ALLOWED_JWKS_ORIGINS"])(
+// Loopback webhooks, a JWKS origin beyond Microsoft's and the console's Access keys from a test's issuer are a test's
+// or a deployment's own choice, never the shipped configuration's.
+it.each(["WEBHOOKS_ALLOW_HTTP", "WIF_ALLOWED_JWKS_ORIGINS", "ACCESS_CERTS_URL"])(
   "wrangler.toml never sets %s, in any environment",
   (name) => {
     const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");

@@ -23,13 +23,21 @@ export function csrfOf(html: string) {
   return token;
 }
 
-/** A browser request to the portal: same-origin (Origin header) unless told otherwise, with the given cookie. */
+/**
+ * A browser request to the portal: same-origin (Origin header) unless told otherwise, with the given cookie and any
+ * other headers (what a proxy in front adds, such as Cloudflare Access's assertion).
+ */
 export function browser(
   method: "GET" | "POST",
   path: string,
-  { cookie, form, origin = ORIGIN }: { cookie?: string; form?: Record<string, string>; origin?: string | null } = {},
+  {
+    cookie,
+    form,
+    origin = ORIGIN,
+    headers: extra = {},
+  }: { cookie?: string; form?: Record<string, string>; origin?: string | null; headers?: Record<string, string> } = {},
 ) {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extra };
   if (cookie) headers.Cookie = cookie;
   if (method === "POST") {
     headers["Content-Type"] = "application/x-www-form-urlencoded";

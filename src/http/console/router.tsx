@@ -7,8 +7,6 @@ import {
   endOperatorSession,
   MAX_LINK_TTL_SECONDS,
   MIN_LINK_TTL_SECONDS,
-  sessionTtlMs,
-  startOperatorSession,
 } from "../../services/portal";
 import { rollBackMove, startMove } from "../../services/tenant-move";
 import { createTenant, listTenants, moveTargets, updateTenant, withHealth } from "../../services/tenants";
@@ -21,12 +19,15 @@ import { consolePaths, portalPaths } from "../pages/paths";
 import { pageRateLimit } from "../pages/rate-limit";
 import { pageSecurity } from "../pages/security";
 import { TENANT, tenantPages } from "../pages/tenant-pages";
-import { consoleKeyDigest, endConsoleCookie, requireOperator, signedInToConsole, startConsoleCookie } from "./session";
+import { consoleAccess } from "./access";
+import { endConsoleCookie, openConsoleSession, requireOperator, signedInToConsole } from "./session";
 import { ConfirmPage } from "./views/confirm";
 import { SetupLinkPage, SignInPage, TenantsPage } from "./views/console";
 import { MoveTargets } from "./views/operator-panel";
 
 const TENANTS_PAGE = 50;
+/** Where Cloudflare Access ends its session for the application on this host. */
+const ACCESS_SIGN_OUT = "/cdn-cgi/access/logout";
 
 /**
  * A destructive action's form must come from its confirmation page (ConfirmPage's `confirmed`): a button on the
@@ -43,35 +44,46 @@ const consoleFrame = (c: Context<AppEnv>) => ({ csrf: c.var.operator.csrf });
 const ticked = (value: unknown) => value === "on";
 
 /**
- * The vendor's operators in a browser: sign in with the admin API key, find or create tenants, and run any tenant's
- * integration on the same pages the customer sees, plus what only the vendor may do (setup links, ending the
- * customer's sessions, the Azure AD option). Sessions and CSRF are the portal's, marked as an operator's.
+ * The vendor's operators in a browser: signed in by Cloudflare Access (or with the admin API key), find or create
+ * tenants, and run any tenant's integration on the same pages the customer sees, plus what only the vendor may do
+ * (setup links, ending the customer's sessions, the Azure AD option). Sessions and CSRF are the portal's, marked as an
+ * operator's.
  */
 export const consoleRouter = new Hono<AppEnv>()
-  .use("*", ...pageSecurity, pageRateLimit("console"))
-  .get("/", async (c) =>
-    (await signedInToConsole(c))
-      ? c.redirect(consolePaths.tenants(), 303)
-      : c.html(SignInPage({ chrome: chromeOf(c) })),
-  )
+  .use("*", ...pageSecurity, pageRateLimit("console"), consoleAccess)
+  // Access has signed the operator in already: its verified assertion opens the session, with no form.
+  .get("/", async (c) => {
+    if (await signedInToConsole(c)) return c.redirect(consolePaths.tenants(), 303);
+    if (c.var.access.identity) {
+      await openConsoleSession(c);
+      return c.redirect(consolePaths.tenants(), 303);
+    }
+    return c.html(SignInPage({ chrome: chromeOf(c), keySignIn: c.var.access.keySignIn }));
+  })
   // No CSRF token before there is a session: the Origin check (pageSecurity) is what guards this form.
   .post("/sign-in", async (c) => {
+    if (!c.var.access.keySignIn) {
+      // The key is not even looked at: with key sign-in off, a right key opens nothing either.
+      logEvent("warn", "console_sign_in_refused", { reason: "key_sign_in_off" });
+      throw new PortalRefusal(403, "Sign-in with the key is off", "Operators sign in through Cloudflare Access.");
+    }
+    // Through Access, the assertion signs in (a key's session would not match the requests that carry it).
+    if (c.var.access.identity) return c.redirect(consolePaths.home, 303);
     const key = (await c.req.parseBody()).key;
     const expected = c.env.ADMIN_API_KEY;
     if (typeof key !== "string" || !expected || !(await digestsEqual(key, expected))) {
-      logEvent("warn", "console_sign_in_refused", {});
-      return c.html(SignInPage({ chrome: chromeOf(c), refused: true }), 401);
+      logEvent("warn", "console_sign_in_refused", { reason: "wrong_key" });
+      return c.html(SignInPage({ chrome: chromeOf(c), keySignIn: true, refused: true }), 401);
     }
-    const ttl = sessionTtlMs(c.env.PORTAL_SESSION_HOURS);
-    const secret = await startOperatorSession(pageContext(c), await consoleKeyDigest(c), ttl);
-    startConsoleCookie(c, secret, ttl / 1000);
+    await openConsoleSession(c);
     return c.redirect(consolePaths.tenants(), 303);
   })
   .use("/sign-out", requireOperator)
   .post("/sign-out", async (c) => {
     await endOperatorSession(pageContext(c), c.var.operator.sessionSecret);
     endConsoleCookie(c);
-    return c.redirect(consolePaths.home, 303);
+    // Behind Access, its own sign-out too: the sign-in page would otherwise open a new session from its assertion.
+    return c.redirect(c.var.access.config ? ACCESS_SIGN_OUT : consolePaths.home, 303);
   })
   .use("/tenants", requireOperator)
   .get("/tenants", async (c) => {

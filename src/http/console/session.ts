@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
 import { sha256Hex } from "../../lib/digest";
-import { findConsoleSession } from "../../services/portal";
+import { findConsoleSession, sessionTtlMs, startOperatorSession } from "../../services/portal";
 import { pageContext } from "../pages/context";
 import { PortalRefusal } from "../pages/errors";
 import { areaPaths, consolePaths } from "../pages/paths";
@@ -12,7 +12,7 @@ import { cookieOptions, csrfToken, refuseForgedForm, secureCookies } from "../pa
 /** The console's session: an operator's, scoped to `/console`. */
 const CONSOLE_COOKIE = "console_session";
 
-export function startConsoleCookie(c: Context, sessionSecret: string, maxAge: number) {
+function startConsoleCookie(c: Context, sessionSecret: string, maxAge: number) {
   setCookie(c, CONSOLE_COOKIE, sessionSecret, cookieOptions(c, consolePaths.home, maxAge));
 }
 
@@ -20,14 +20,41 @@ export function endConsoleCookie(c: Context) {
   deleteCookie(c, CONSOLE_COOKIE, { path: consolePaths.home, secure: secureCookies(c) });
 }
 
-/** What an operator's session is tied to: the current admin key, hashed (with a label, so it is no other digest). */
-export const consoleKeyDigest = (c: Context<AppEnv>) => sha256Hex(`console-session:${c.env.ADMIN_API_KEY ?? ""}`);
+/**
+ * What an operator's session is tied to, hashed with a label (so it is no other digest): the Access identity this
+ * request's assertion names (with the team and application, so a session follows neither elsewhere), else, where the
+ * key may sign in, the current admin key (rotating it ends its sessions). null: nothing this request may hold a
+ * session with.
+ */
+async function sessionBinding(c: Context<AppEnv>) {
+  const { config, identity, keySignIn } = c.var.access;
+  if (config && identity) {
+    return sha256Hex(`console-access:${config.issuer}:${config.audience}:${identity.kind}:${identity.name}`);
+  }
+  return keySignIn && c.env.ADMIN_API_KEY ? sha256Hex(`console-session:${c.env.ADMIN_API_KEY}`) : null;
+}
 
-/** The console cookie's secret when it names an operator session opened with the current key, and the tenant. */
+/**
+ * Starts an operator's session bound to this request's way in (the caller checked it: Access's assertion, or the
+ * key) and sets its cookie.
+ */
+export async function openConsoleSession(c: Context<AppEnv>) {
+  const binding = await sessionBinding(c);
+  if (!binding) throw new Error("no way in to bind the console session to");
+  const ttl = sessionTtlMs(c.env.PORTAL_SESSION_HOURS);
+  const secret = await startOperatorSession(pageContext(c), binding, ttl, c.var.access.identity ? "access" : "key");
+  startConsoleCookie(c, secret, ttl / 1000);
+}
+
+/**
+ * The console cookie's secret when it names a live operator session bound to this request's way in (a session
+ * Access opened for one person is no other's), and the tenant.
+ */
 async function consoleSession(c: Context<AppEnv>, tenantId?: string) {
   const secret = getCookie(c, CONSOLE_COOKIE);
-  if (!secret || !c.env.ADMIN_API_KEY) return null;
-  const found = await findConsoleSession(pageContext(c), secret, await consoleKeyDigest(c), tenantId);
+  const binding = secret ? await sessionBinding(c) : null;
+  if (!secret || !binding) return null;
+  const found = await findConsoleSession(pageContext(c), secret, binding, tenantId);
   return found.live ? { secret, tenant: found.tenant } : null;
 }
 
@@ -48,7 +75,7 @@ export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
   }
   await refuseForgedForm(c, session.secret);
   const csrf = await csrfToken(session.secret);
-  c.set("operator", { sessionSecret: session.secret, csrf });
+  c.set("operator", { sessionSecret: session.secret, csrf, name: c.var.access.identity?.name ?? null });
   if (tenantId !== undefined) {
     if (!session.tenant) throw new PortalRefusal(404, "Page not found", "There is no tenant with this id.");
     c.set("portal", {

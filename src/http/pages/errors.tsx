@@ -10,7 +10,7 @@ import { ProblemPage } from "./views/access";
 /** A refusal the portal shows as a page with this status, text and headers. */
 export class PortalRefusal extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 413 | 429,
+    readonly status: 400 | 401 | 403 | 404 | 413 | 429 | 503,
     readonly title: string,
     message: string,
     readonly headers: Record<string, string> = {},

@@ -221,7 +221,7 @@ export const tenantPages = new Hono<AppEnv>()
     return c.html(UsersPage({ ...page(c), list, search }));
   })
   .get("/users/:userId", async (c) => {
-    const detail = await getDirectoryUser(pageContext(c), placementOf(c), c.req.param("userId"));
+    const detail = await getDirectoryUser(pageContext(c), placementOf(c), c.req.param("userId"), frameOf(c).operator);
     return c.html(UserPage({ ...page(c), detail }));
   })
   .get("/groups", async (c) => {

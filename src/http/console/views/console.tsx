@@ -12,30 +12,43 @@ import {
   When,
 } from "../../pages/views/layout";
 
-/** Signing in with the admin API key; a wrong key gets the same words whatever was wrong with it. */
-export function SignInPage({ chrome, refused }: { chrome: Chrome; refused?: boolean }) {
+/**
+ * Signing in with the admin API key, where the key may sign in (a wrong key gets the same words whatever was wrong
+ * with it); else the page says the console's way in is Cloudflare Access. Behind Access, an operator never sees this
+ * page: Access's assertion signs them in.
+ */
+export function SignInPage({ chrome, keySignIn, refused }: { chrome: Chrome; keySignIn: boolean; refused?: boolean }) {
   return (
     <Page title="Sign in" chrome={chrome} narrow>
       <div class="card">
         <h1>{chrome.brand.name} console</h1>
-        <p>For the vendor's operators. Sign in with the admin API key of this deployment.</p>
+        {keySignIn ? (
+          <p>For the vendor's operators. Sign in with the admin API key of this deployment.</p>
+        ) : (
+          <p>
+            For the vendor's operators, who sign in through Cloudflare Access. Signing in with the admin API key is
+            turned off for this deployment.
+          </p>
+        )}
         {refused && (
           <div class="notice danger" role="alert">
             <strong>That key was not accepted.</strong>
             Check it and try again.
           </div>
         )}
-        <form method="post" action={consolePaths.signIn}>
-          <div class="field">
-            <label for="key">Admin API key</label>
-            <div class="copy">
-              <input id="key" name="key" type="password" autocomplete="off" required />
+        {keySignIn && (
+          <form method="post" action={consolePaths.signIn}>
+            <div class="field">
+              <label for="key">Admin API key</label>
+              <div class="copy">
+                <input id="key" name="key" type="password" autocomplete="off" required />
+              </div>
             </div>
-          </div>
-          <button class="button" type="submit">
-            Sign in
-          </button>
-        </form>
+            <button class="button" type="submit">
+              Sign in
+            </button>
+          </form>
+        )}
       </div>
     </Page>
   );

@@ -258,15 +258,26 @@ interface AuditRow {
   actor: string;
   action: string;
   detail: Record<string, unknown> | null;
+  /** The vendor's person who acted (the console's Access identity); given to operators only. */
+  operator: string | null;
 }
 
-/** Who did what, said for people: the directory (a token), the customer's admin, the vendor. */
-function actorLabel(actor: string) {
-  if (actor.startsWith("token:")) return "Directory (SCIM)";
-  return (
-    { portal: "Customer admin", console: "Vendor (console)", admin: "Vendor (API)", cron: "Housekeeping" }[actor] ??
-    actor
-  );
+const ACTORS: Record<string, string> = {
+  portal: "Customer admin",
+  console: "Vendor (console)",
+  admin: "Vendor (API)",
+  cron: "Housekeeping",
+};
+
+/**
+ * Who did what, said for people: the directory (a token), the customer's admin, the vendor. The customer reads the
+ * vendor's console and API alike as its support; the vendor's operators see which, and who of them.
+ */
+function actorLabel(row: AuditRow, operator: boolean) {
+  if (row.actor.startsWith("token:")) return "Directory (SCIM)";
+  if (!operator && (row.actor === "console" || row.actor === "admin")) return "Vendor support";
+  const label = ACTORS[row.actor] ?? row.actor;
+  return row.operator ? `${label} · ${row.operator}` : label;
 }
 
 function HistoryCard({ history, operator }: { history: AuditRow[]; operator: boolean }) {
@@ -283,8 +294,9 @@ function HistoryCard({ history, operator }: { history: AuditRow[]; operator: boo
 }
 
 /**
- * Changes as sentences (ACTION_WORDS). The code each stands for is the operator's to see beside it (the feed and the
- * admin API name changes by it); the customer's admin gets it on demand, as the sentence's title.
+ * Changes as sentences (ACTION_WORDS). For the vendor's viewer (`operator`, the frame's) the code each stands for is
+ * beside it (the feed and the admin API name changes by it) and the vendor is named; the customer's admin gets the
+ * code on demand, as the sentence's title.
  */
 export function AuditTable({ rows, operator }: { rows: AuditRow[]; operator: boolean }) {
   return (
@@ -313,7 +325,7 @@ export function AuditTable({ rows, operator }: { rows: AuditRow[]; operator: boo
                 <span title={row.action}>{actionWords(row.action)}</span>
               )}
             </td>
-            <td>{actorLabel(row.actor)}</td>
+            <td>{actorLabel(row, operator)}</td>
             <td>{changedOf(row.detail)}</td>
           </tr>
         ))}
