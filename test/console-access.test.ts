@@ -247,6 +247,22 @@ describe("refused assertions cost no D1", () => {
   );
 });
 
+describe("Access's keys out of reach", () => {
+  it("answers 503 to try again, neither signing in nor refusing the person, for a certs fetch that fails or a host that does not answer", async () => {
+    const down = `access-down-${crypto.randomUUID().slice(0, 8)}`;
+    const put = await fetch(`${ISSUER_ORIGIN}/jwks/${down}?down=1`, { method: "PUT", body: '{"keys":[]}' });
+    expect(put.status).toBe(204);
+    // A certs URL answering 503, and one where nothing listens (port 9 on loopback: discard, not served here).
+    for (const certsUrl of [`${ISSUER_ORIGIN}/jwks/${down}`, "http://127.0.0.1:9/cdn-cgi/access/certs"]) {
+      const unreachable = fetchWith({ bindings: { ...settings, ACCESS_CERTS_URL: certsUrl } });
+      const res = await unreachable(browser("GET", "/console", { headers: through(await assertion()) }));
+      expect(res.status, certsUrl).toBe(503);
+      expect(await res.text()).toContain("Sign-in unavailable");
+      expect(setCookie(res, "console_session")).toBeUndefined();
+    }
+  });
+});
+
 describe("configuration", () => {
   const KEY_FORM = 'name="key"';
 

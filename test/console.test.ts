@@ -635,14 +635,16 @@ describe("activity", () => {
     expect(page).toContain("search=taken%40act.example");
     expect(page).toContain("Entra sent a value that was refused");
     expect(page).toContain("userPrincipalName → userName");
-    expect(page).toContain('User created<small class="code">user.created</small>');
+    // The customer reads a sentence; the code is the sentence's title, on demand.
+    expect(page).toContain('<span title="user.created">User created</span>');
+    expect(page).not.toContain('<small class="code">');
 
     const conflicts = await (await view(customer, "/activity?status=409")).text();
     expect(conflicts).toContain("A user with this userName already exists");
     expect(conflicts).not.toContain("Entra sent a value that was refused");
     const tokens = await (await view(customer, "/activity?kind=token.")).text();
-    expect(tokens).toContain('<small class="code">token.created</small>');
-    expect(tokens).not.toContain('<small class="code">user.created</small>');
+    expect(tokens).toContain('<span title="token.created">');
+    expect(tokens).not.toContain('<span title="user.created">');
     const later = fetchLater(2 * 3_600_000);
     const lastHour = await (await view(customer, "/activity?window=1h", later)).text();
     expect(lastHour).toContain("No failed requests in this window.");

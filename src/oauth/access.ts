@@ -97,7 +97,16 @@ const SKEW_SECONDS = 60;
 /** The longest name kept (an email address's limit): a longer one is no identity. */
 const MAX_NAME_LENGTH = 320;
 
-export type AccessCheck = { ok: true; identity: AccessIdentity } | { ok: false; reason: string };
+/** A refusal says why, for the log; `keysUnavailable`: the team's keys could not be fetched, so nothing was checked. */
+export type AccessCheck =
+  | { ok: true; identity: AccessIdentity }
+  | { ok: false; reason: string; keysUnavailable?: true };
+
+/**
+ * jose's codes for a certs fetch that failed (a timeout, a response that was not 200 or no key set): the sign-in is
+ * not refused for them, it cannot be checked now. A network error is not a JOSEError at all.
+ */
+const KEYS_UNAVAILABLE = new Set(["ERR_JWKS_TIMEOUT", "ERR_JOSE_GENERIC", "ERR_JWKS_INVALID"]);
 
 /**
  * Whether `assertion` is a JWT the team's Access signed for this application, and whom it names: RS256 only (an HS256
@@ -124,8 +133,10 @@ export async function checkAccessAssertion(
     const identity = identityOf(payload);
     return identity ? { ok: true, identity } : { ok: false, reason: "neither email nor common_name" };
   } catch (error) {
-    if (error instanceof errors.JOSEError) return { ok: false, reason: error.code };
-    throw error;
+    if (!(error instanceof errors.JOSEError)) return { ok: false, reason: String(error), keysUnavailable: true };
+    return KEYS_UNAVAILABLE.has(error.code)
+      ? { ok: false, reason: error.code, keysUnavailable: true }
+      : { ok: false, reason: error.code };
   }
 }
 

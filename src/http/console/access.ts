@@ -50,6 +50,15 @@ export const consoleAccess = createMiddleware<AppEnv>(async (c, next) => {
   let identity: AccessIdentity | null = null;
   if (access && assertion !== undefined) {
     const checked = await checkAccessAssertion(assertion, access, teamKeys(access.certsUrl), c.var.now);
+    // The team's keys could not be fetched: nothing is known of the assertion, and trying again may work.
+    if (!checked.ok && checked.keysUnavailable) {
+      logEvent("error", "console_access_keys_unavailable", { reason: checked.reason });
+      throw new PortalRefusal(
+        503,
+        "Sign-in unavailable",
+        "The console could not reach Cloudflare Access's signing keys to check this sign-in. Try again in a minute.",
+      );
+    }
     if (!checked.ok) {
       logEvent("warn", "console_access_refused", { reason: checked.reason });
       throw new PortalRefusal(
