@@ -66,6 +66,7 @@ describe("a branded deployment", () => {
     const logo = await branded(browser("GET", "/portal/assets/logo"));
     expect(logo.status).toBe(200);
     expect(logo.headers.get("Content-Type")).toBe("image/svg+xml");
+    expect(logo.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(await logo.text()).toBe(LOGO_SVG);
     // An SVG opened on its own: the page CSP, which allows no script without a nonce.
     expect(logo.headers.get("Content-Security-Policy")).toContain("default-src 'none'");

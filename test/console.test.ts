@@ -369,12 +369,31 @@ describe("the tenant list's health", () => {
       await admin("POST", "/tenants", { body: { name: `Counted ${i}`, database: i % 2 ? "DATA_1" : "DATA_2" } });
     }
     const many = await cost();
-    // The session, the page of tenants, then their last calls beside one read of each data database.
-    expect(few).toMatchObject({ calls: 5, rounds: 3 });
-    expect(many).toMatchObject({ calls: 5, rounds: 3 });
+    // The session, the page of tenants, then their last calls and OAuth integrations beside one read of each data
+    // database.
+    expect(few).toMatchObject({ calls: 6, rounds: 3 });
+    expect(many).toMatchObject({ calls: 6, rounds: 3 });
     const page = await (await consoleGet(session, "/tenants?q=counted")).text();
     expect(page.match(/Never called/g)).toHaveLength(48);
     expect(page.match(/1 failure in 24 h/g)).toHaveLength(2);
+  });
+
+  it("does not call a tenant whose directory signs in with OAuth never called: its calls are recorded nowhere", async () => {
+    const session = await consoleSignIn();
+    const { tenantId } = await createTenant("OAuth Calls");
+    const made = await admin("POST", `/tenants/${tenantId}/integrations`, {
+      body: { provider: "entra", authentication: "oauth_client_credentials" },
+    });
+    expect(made.status).toBe(201);
+    expect((await healthOf(session, "OAuth Calls")).text).toBe("Calls not recorded (OAuth) No failures in 24 h");
+    const bearer = await createTenant("Mixed Calls");
+    await admin("POST", `/tenants/${bearer.tenantId}/integrations`, {
+      body: { provider: "okta", authentication: "oauth_client_credentials" },
+    });
+    expect((await scim(bearer, "GET", "/Users", { fetch: waiting })).status).toBe(200);
+    expect((await healthOf(session, "Mixed Calls")).text).toBe(
+      "Last call just now with a token; OAuth calls not recorded No failures in 24 h",
+    );
   });
 
   it("leaves the failures unknown where a data database does not answer, and the list up", async () => {

@@ -8,7 +8,7 @@ import { moveOf } from "./moves";
 import { listTenantSecrets } from "./oauth";
 import { countLiveSessions } from "./portal";
 import { selectTenantQuotas, toQuotaRows } from "./quotas";
-import { accessTokens, groups, tenants, users } from "./schema";
+import { accessTokens, groups, integrations, tenants, users } from "./schema";
 import { PORTAL } from "./scope";
 import { listLiveTokens } from "./tokens";
 
@@ -124,11 +124,22 @@ const lastCallPerIntegration = (db: ControlDb, tenantId: string) =>
 
 /**
  * When each tenant's directory last called, whichever integration and token: a row for each of `tenantIds` that has
- * ever had a token, in one statement on the tenant index whatever their number.
+ * ever had a token, in one statement on the tenant index whatever their number. Microsoft's validation tokens are
+ * the gallery's test run, not the customer's directory.
  */
 export const lastCallPerTenant = (db: ControlDb, tenantIds: readonly string[]) =>
   db
     .select({ tenantId: accessTokens.tenantId, lastCalledAt })
     .from(accessTokens)
-    .where(oneOf(accessTokens.tenantId, tenantIds))
+    .where(and(oneOf(accessTokens.tenantId, tenantIds), isNull(accessTokens.purpose)))
     .groupBy(accessTokens.tenantId);
+
+/**
+ * Which of `tenantIds` have an integration signing in through the token endpoint: its access tokens are stateless,
+ * so its calls are recorded nowhere and "never called" cannot be said of the tenant.
+ */
+export const tenantsWithUnrecordedCalls = (db: ControlDb, tenantIds: readonly string[]) =>
+  db
+    .selectDistinct({ tenantId: integrations.tenantId })
+    .from(integrations)
+    .where(and(oneOf(integrations.tenantId, tenantIds), ne(integrations.authentication, "bearer")));

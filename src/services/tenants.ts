@@ -2,7 +2,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { TenantDb } from "../db/client";
 import { failureCountsPerIntegration } from "../db/failed-requests";
 import { isFenceRefusal } from "../db/fence";
-import { lastCallPerTenant } from "../db/integration-status";
+import { lastCallPerTenant, tenantsWithUnrecordedCalls } from "../db/integration-status";
 import { findMove, type MoveRow } from "../db/moves";
 import { namesLimits, type QuotaLimits, readTenantQuotas } from "../db/quotas";
 import { outboxRow, type TenantSettings } from "../db/relay";
@@ -182,12 +182,15 @@ export const listTenants = (ctx: OperatorContext, after: string | undefined, lim
  */
 export interface TenantHealth {
   lastCalledAt: number | null;
+  /** An integration signs in through the token endpoint: its calls are not in `lastCalledAt` (nor anywhere). */
+  unrecordedCalls: boolean;
   failures: number | null;
 }
 
 /**
- * The tenants with their health: one statement in the control database and one in each data database holding some
- * of them, all sent at once (a single round trip's wait, a call per database whatever the number of tenants). The
+ * The tenants with their health: two statements in the control database (last calls, and which tenants have calls
+ * nobody records) and one in each data database holding some of them, all sent at once (a single round trip's wait,
+ * the same calls whatever the number of tenants). The
  * integration page's reads, over many tenants: a data database is read unfenced, since a fence is one tenant's and
  * this read many tenants' (a tenant whose move switches databases meanwhile shows its figures of a moment before).
  * A data database that fails leaves its tenants' failures unknown, not the list unavailable: the list is where an
@@ -207,19 +210,20 @@ export async function withHealth<T extends Tenant>(ctx: OperatorContext, tenants
       return ids.map((id) => [id, null] as const);
     }
   };
-  const [calls, ...failures] = await Promise.all([
-    lastCallPerTenant(
-      ctx.db,
-      tenants.map((tenant) => tenant.id),
-    ),
+  const ids = tenants.map((tenant) => tenant.id);
+  const [calls, unrecorded, ...failures] = await Promise.all([
+    lastCallPerTenant(ctx.db, ids),
+    tenantsWithUnrecordedCalls(ctx.db, ids),
     ...[...Map.groupBy(tenants, (tenant) => tenant.database)].map(failuresIn),
   ]);
   const lastCalls = new Map(calls.map((call) => [call.tenantId, call.lastCalledAt]));
+  const unrecordedCalls = new Set(unrecorded.map((row) => row.tenantId));
   const failed = new Map<string, number | null>(failures.flat());
   return tenants.map((tenant) => ({
     ...tenant,
     health: {
       lastCalledAt: lastCalls.get(tenant.id) ?? null,
+      unrecordedCalls: unrecordedCalls.has(tenant.id),
       failures: failed.get(tenant.id) ?? null,
     } satisfies TenantHealth,
   }));

@@ -58,7 +58,9 @@ export const consoleRouter = new Hono<AppEnv>()
       await openConsoleSession(c);
       return c.redirect(consolePaths.tenants(), 303);
     }
-    return c.html(SignInPage({ chrome: chromeOf(c), keySignIn: c.var.access.keySignIn }));
+    return c.html(
+      SignInPage({ chrome: chromeOf(c), keySignIn: c.var.access.keySignIn, access: c.var.access.config !== null }),
+    );
   })
   // No CSRF token before there is a session: the Origin check (pageSecurity) is what guards this form.
   .post("/sign-in", async (c) => {
@@ -73,7 +75,10 @@ export const consoleRouter = new Hono<AppEnv>()
     const expected = c.env.ADMIN_API_KEY;
     if (typeof key !== "string" || !expected || !(await digestsEqual(key, expected))) {
       logEvent("warn", "console_sign_in_refused", { reason: "wrong_key" });
-      return c.html(SignInPage({ chrome: chromeOf(c), keySignIn: true, refused: true }), 401);
+      return c.html(
+        SignInPage({ chrome: chromeOf(c), keySignIn: true, access: c.var.access.config !== null, refused: true }),
+        401,
+      );
     }
     await openConsoleSession(c);
     return c.redirect(consolePaths.tenants(), 303);

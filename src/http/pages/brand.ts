@@ -91,7 +91,8 @@ function setting<T>(name: keyof BrandSettings, value: string | undefined, parse:
 }
 
 export function parseBrand(settings: BrandSettings): Brand {
-  const name = setting("BRAND_NAME", settings.BRAND_NAME, (value) => value.slice(0, MAX_NAME));
+  // By code point: a cut through an emoji would leave half of it.
+  const name = setting("BRAND_NAME", settings.BRAND_NAME, (value) => Array.from(value).slice(0, MAX_NAME).join(""));
   const accent = setting("BRAND_COLOR", settings.BRAND_COLOR, (value) =>
     /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(value) ? value : null,
   );

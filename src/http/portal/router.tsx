@@ -36,10 +36,8 @@ export const portalRouter = new Hono<AppEnv>()
   .get("/assets/logo", (c) => {
     const logo = brandOf(c.env).logo;
     if (!logo) return c.notFound();
-    return c.body(logo.bytes.slice().buffer, 200, {
-      "Content-Type": logo.type,
-      "Cache-Control": "public, max-age=3600",
-    });
+    // no-store like every response (app.ts): a few kilobytes from the isolate, and a new logo shows at once.
+    return c.body(logo.bytes.slice().buffer, 200, { "Content-Type": logo.type });
   })
   // After the assets: a page's stylesheet, script, icon and logo are part of its view, not requests of their own.
   .use("*", pageRateLimit("portal"))

@@ -17,17 +17,33 @@ import {
  * with it); else the page says the console's way in is Cloudflare Access. Behind Access, an operator never sees this
  * page: Access's assertion signs them in.
  */
-export function SignInPage({ chrome, keySignIn, refused }: { chrome: Chrome; keySignIn: boolean; refused?: boolean }) {
+export function SignInPage({
+  chrome,
+  keySignIn,
+  access,
+  refused,
+}: {
+  chrome: Chrome;
+  keySignIn: boolean;
+  /** Cloudflare Access is configured: without it and the key, nobody can sign in. */
+  access: boolean;
+  refused?: boolean;
+}) {
   return (
     <Page title="Sign in" chrome={chrome} narrow>
       <div class="card">
         <h1>{chrome.brand.name} console</h1>
         {keySignIn ? (
           <p>For the vendor's operators. Sign in with the admin API key of this deployment.</p>
-        ) : (
+        ) : access ? (
           <p>
             For the vendor's operators, who sign in through Cloudflare Access. Signing in with the admin API key is
             turned off for this deployment.
+          </p>
+        ) : (
+          <p>
+            The console is turned off for this deployment: signing in with the admin API key is off
+            (CONSOLE_KEY_SIGN_IN) and Cloudflare Access is not configured.
           </p>
         )}
         {refused && (
@@ -59,15 +75,20 @@ export function SignInPage({ chrome, keySignIn, refused }: { chrome: Chrome; key
  * called, and its failures of the day, set apart and linked to its activity when there are any.
  */
 function Health({ tenantId, health, now }: { tenantId: string; health: TenantHealth; now: number }) {
-  const { lastCalledAt, failures } = health;
+  const { lastCalledAt, unrecordedCalls, failures } = health;
   return (
     <>
       <div>
         {lastCalledAt === null ? (
-          "Never called"
+          unrecordedCalls ? (
+            "Calls not recorded (OAuth)"
+          ) : (
+            "Never called"
+          )
         ) : (
           <>
             Last call <Ago at={lastCalledAt} now={now} />
+            {unrecordedCalls && " with a token; OAuth calls not recorded"}
           </>
         )}
       </div>

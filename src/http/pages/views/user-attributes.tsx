@@ -68,11 +68,11 @@ export function readableAttributes(document: Record<string, unknown>, prefix = "
     const path = `${prefix}${name}`;
     if (Array.isArray(value)) {
       for (const element of value) {
-        const row =
+        const row: [string, string] | null =
           typeof element === "object" && element !== null
             ? item(path, element as Record<string, unknown>)
             : [label(path), String(element)];
-        if (row) rows.push(row as [string, string]);
+        if (row) rows.push(row);
       }
     } else if (typeof value === "object") {
       rows.push(...readableAttributes(value as Record<string, unknown>, `${path}.`));
