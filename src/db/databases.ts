@@ -26,6 +26,7 @@ export type UnfencedUse =
   | "purge"
   | "webhook_scan"
   | "quota_defaults"
+  | "roles"
   | "statistics"
   | "tenant_health";
 

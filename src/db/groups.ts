@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import type { GroupRecord, MemberDelta, MemberRecord, PreparedGroup } from "../scim/groups";
+import { groupIsMapped, markUsers, syncMarked } from "./access";
 import { auditRow, idSample, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch, runNamedBatch } from "./batch";
 import type { TenantDb } from "./client";
@@ -109,6 +110,9 @@ const memberOf = (scope: DirectoryScope) =>
 const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard: SQL) => sql`
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
   SELECT ${ctx.tenantId}, ${groupId}, value, ${ctx.now} FROM json_each(${JSON.stringify(ids)}) WHERE ${guard}`;
+
+/** The ids of a list, as a query of one column (a JSON array parameter). */
+const jsonIds = (ids: string[]) => sql`SELECT value FROM json_each(${JSON.stringify(ids)})`;
 
 /** Stored members of the group that are not among `ids` (a JSON array parameter). */
 const membersNotIn = (tenantId: string, groupId: string, ids: string) =>
@@ -329,6 +333,11 @@ export async function replaceGroup(
       sql`${guard} AND ${changes}`,
     ),
     events,
+    marks: markUsers(
+      ctx,
+      sql`${membersNotIn(ctx.tenantId, id, ids)} UNION ${jsonIds(group.memberIds)}`,
+      sql`${groupIsMapped(ctx.tenantId, id)} AND ${guard} AND ${changes}`,
+    ),
     updated: sql`
       UPDATE ${groups} SET ${documentColumns(group)} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} AND ${changes}
@@ -336,6 +345,7 @@ export async function replaceGroup(
     removedMembers: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
       AND member_id NOT IN (SELECT value FROM json_each(${ids})) AND ${after}`,
     addedMembers: insertMembers(ctx, id, group.memberIds, after),
+    access: syncMarked(ctx),
     why: probe(ctx, id, group.memberIds, expectedVersion),
     members: membersOf(ctx.tenantId, sql`(${id})`, group.memberIds.length),
   });
@@ -401,6 +411,11 @@ export async function patchGroup(
       sql`${guard} AND ${changes}`,
     ),
     events,
+    marks: markUsers(
+      ctx,
+      sql.join([...(removedMembers ? [removedMembers.select] : []), jsonIds(added)], sql` UNION `),
+      sql`${groupIsMapped(ctx.tenantId, id)} AND ${guard} AND ${changes}`,
+    ),
     updated: sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}
       WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} AND ${changes}
       RETURNING ${RECORD}`,
@@ -409,6 +424,7 @@ export async function patchGroup(
       : sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}
           AND member_id IN (SELECT value FROM json_each(${JSON.stringify(removed)})) AND ${after}`,
     addedMembers: insertMembers(ctx, id, added, after),
+    access: syncMarked(ctx),
     why: probe(ctx, id, added, expectedVersion),
     memberRows: memberLimit === undefined ? undefined : membersOf(ctx.tenantId, sql`(${id})`, memberLimit),
   });
@@ -445,8 +461,14 @@ export async function deleteGroup(
         FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`,
       guard,
     ),
+    marks: markUsers(
+      ctx,
+      sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id}`,
+      sql`${groupIsMapped(ctx.tenantId, id)} AND ${guard}`,
+    ),
     memberships: sql`DELETE FROM ${groupMembers} WHERE tenant_id = ${ctx.tenantId} AND group_id = ${id} AND ${guard}`,
     deleted: sql`DELETE FROM ${groups} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} AND ${guard} RETURNING id`,
+    access: syncMarked(ctx),
   });
   return rowsOf(deleted).length > 0;
 }

@@ -202,6 +202,12 @@ export const users = sqliteTable(
     version: integer("version").notNull().default(1),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * What the user may do in the vendor's product (db/access.ts): the vendor's roles its groups and app roles map to
+     * (or the default role), highest first, each with what grants it, as JSON `[{ key, sources }]`. Written in the
+     * batch of every change that alters it, beside the SCIM document and never inside it; null: none.
+     */
+    access: text("access"),
   },
   (t) => [
     uniqueIndex("users_tenant_user_name_idx").on(t.tenantId, t.userNameKey),
@@ -356,6 +362,52 @@ export const tenantQuotas = sqliteTable("tenant_quotas", {
 });
 
 /** The deployment's default limits, one row (id 1); null: no limit. Set through the admin API. */
+/**
+ * The vendor's roles, the deployment's (every database holds the same rows: the access statements of a tenant's
+ * writes read them locally). `priority` orders them, 0 the highest: a user's primary role is its highest.
+ * `customerMappable`: the customer's admin may map groups to it in the portal (not owner or support roles).
+ */
+export const roles = sqliteTable("roles", {
+  key: text("key").primaryKey(),
+  name: text("name").notNull(),
+  description: text("description"),
+  customerMappable: integer("customer_mappable", { mode: "boolean" }).notNull().default(true),
+  priority: integer("priority").notNull(),
+});
+
+/** One integration's mapping of its directory's groups and app roles to the vendor's roles (db/access.ts). */
+const roleMappingColumns = {
+  tenantId: text("tenant_id").notNull(),
+  integrationId: text("integration_id").notNull(),
+  /** Starts at 1, one more with every change: the `If-Match` of a change and the preview's basis. */
+  version: integer("version").notNull(),
+  /** The role of a user no mapped source grants any (null: none). */
+  defaultRole: text("default_role"),
+  /** JSON `[{ groupId } | { scimRole }, role]` pairs as `{ groupId?, scimRole?, role }`, in the order given. */
+  items: text("items").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+};
+
+/** The role mappings as the vendor and the customer set them: the control database's record, relayed to the data. */
+export const roleMappings = sqliteTable("role_mappings", roleMappingColumns, (t) => [
+  primaryKey({ columns: [t.tenantId, t.integrationId] }),
+]);
+
+/** The role mappings where the access statements of the tenant's writes read them: relayed from role_mappings. */
+export const tenantRoleMappings = sqliteTable("tenant_role_mappings", roleMappingColumns, (t) => [
+  primaryKey({ columns: [t.tenantId, t.integrationId] }),
+]);
+
+/**
+ * The users a write is about to change the access of (db/access.ts): filled and emptied within the batch of that
+ * write, so that users a write takes out of a group are still known after it did. Empty between batches.
+ */
+export const accessMarks = sqliteTable(
+  "access_marks",
+  { tenantId: text("tenant_id").notNull(), userId: text("user_id").notNull() },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId] })],
+);
+
 export const quotaDefaults = sqliteTable("quota_defaults", {
   id: integer("id").primaryKey(),
   maxUsers: integer("max_users"),

@@ -6,7 +6,7 @@ import { cutByBytes } from "./byte-pages";
 import type { RawDataDb } from "./client";
 import { feedPurgedThrough, lastSequence } from "./events";
 import { perQuota, SETTINGS_COLUMNS, setTenantLimits } from "./quotas";
-import { eventFeeds, events, failedRequests, groupMembers, tenantCopies, tenantQuotas } from "./schema";
+import { eventFeeds, events, groupMembers, tenantCopies, tenantQuotas } from "./schema";
 import {
   type AtSwitchTable,
   type ChunkedTable,
@@ -304,6 +304,7 @@ export interface FeedChange {
   type: string;
   userId: string | null;
   groupId: string | null;
+  /** The users a membership event names (`members`), or an access event (`users`). */
   members: string[];
 }
 
@@ -317,7 +318,7 @@ export async function changesAfter(db: RawDataDb, tenantId: string, after: numbe
     sql`SELECT sequence, type,
         coalesce(resource ->> '$.id', data ->> '$.user.id') AS userId,
         coalesce(resource ->> '$.id', data ->> '$.group.id') AS groupId,
-        coalesce(data -> '$.members', '[]') AS members
+        coalesce(data -> '$.members', data -> '$.users', '[]') AS members
       FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after} ORDER BY sequence LIMIT ${limit}`,
   ]);
   return rowsOf(result).map(
@@ -417,17 +418,24 @@ const AT_SWITCH: {
       ];
     },
   },
-  // A small diagnostic log whose rows are rewritten in place: replaced whole.
-  failed_requests: {
-    read: (tenantId) =>
-      sql`SELECT ${ids(columnsOf(copied("failed_requests")))} FROM ${failedRequests}
-        WHERE tenant_id = ${tenantId} ORDER BY id`,
-    write: (tenantId, rows, held) => [
-      sql`DELETE FROM ${failedRequests} WHERE tenant_id = ${tenantId} AND ${held}`,
-      ...insertRows(copied("failed_requests"), rows, held),
-    ],
-  },
+  // A small diagnostic log whose rows are rewritten in place, and the role mappings: replaced whole.
+  failed_requests: replacedWhole("failed_requests"),
+  tenant_role_mappings: replacedWhole("tenant_role_mappings"),
 };
+
+/** A small table's rows of the tenant, read in key order and replaced whole in the target. */
+function replacedWhole(name: AtSwitchTable) {
+  const table = copied(name);
+  return {
+    read: (tenantId: string) =>
+      sql`SELECT ${ids(columnsOf(table))} FROM ${table.table} WHERE tenant_id = ${tenantId}
+        ORDER BY ${ids([...table.key])}`,
+    write: (tenantId: string, rows: RawRow[], held: SQL) => [
+      sql`DELETE FROM ${table.table} WHERE tenant_id = ${tenantId} AND ${held}`,
+      ...insertRows(table, rows, held),
+    ],
+  };
+}
 
 /** The target's statements that bring over what AT_SWITCH names, read from the (fenced) source. */
 export async function finishingStatements(

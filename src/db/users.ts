@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { CheckedFilter } from "../scim/filter/check";
 import { ENTERPRISE_USER_SCHEMA_ID } from "../scim/schema/user";
 import type { PreparedUser, UserRecord } from "../scim/users";
+import { accessSync } from "./access";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runNamedBatch } from "./batch";
 import type { TenantDb } from "./client";
@@ -227,6 +228,13 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
         updated_at = ${ctx.now}
       WHERE ${adoptTarget}
       ${RETURNING}`,
+    // The user created, or the portal user it took over (now this directory's, written at this instant).
+    access: accessSync(
+      ctx,
+      sql`u.id IN (SELECT ${id} UNION SELECT id FROM ${users} WHERE tenant_id = ${ctx.tenantId}
+        AND user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
+        AND managed_by = ${managedBy} AND updated_at = ${ctx.now})`,
+    ),
   });
   const row = rowsOf(inserted)[0] ?? rowsOf(adopted)[0];
   return row
@@ -300,6 +308,7 @@ export async function updateUser(
         updated_at = ${ctx.now}
       WHERE ${target}
       ${RETURNING}`,
+    access: accessSync(ctx, sql`u.id = ${id}`),
     probe: sql`SELECT u.id, u.data, u.version, u.created_at AS createdAt, u.updated_at AS updatedAt,
         ${managerAcceptable(ctx, user.managerId)} AS managerFound, ${versionOk} AS versionFound
       FROM ${users} u WHERE ${found}`,
@@ -344,6 +353,12 @@ export async function deleteUser(
       data: sql`json_object('user', json_object('id', u.id, 'userName', u.user_name, 'externalId', u.external_id))`,
       from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id} ${version}`,
     }),
+    // What it had is revoked, read before it goes.
+    access: accessSync(
+      ctx,
+      sql`u.id IN (SELECT id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`,
+      true,
+    ),
     deleted: sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
     // Memberships go only if the user did (it may have survived a version check); the groups that lose a member
     // change, so their version moves on (ETags stay truthful).

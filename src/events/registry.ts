@@ -23,6 +23,11 @@ const ScimGroup = ScimResource("Group");
 const changes = { changedAttributes: v.array(v.string()), previous: v.record(v.string(), v.unknown()) };
 const Instant = v.pipe(v.string(), v.isoTimestamp());
 const UserChanged = v.strictObject({ user: ScimUser, ...changes });
+const AccessChanged = v.strictObject({
+  role: v.string(),
+  users: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(1000)),
+  integration: v.string(),
+});
 const MembersChanged = v.strictObject({
   group: v.strictObject({ id: v.string(), displayName: v.string() }),
   members: v.array(v.string()),
@@ -50,7 +55,7 @@ const TokenTimed = v.strictObject({ tokenId: v.string(), expiresAt: Instant, int
  * `members`, each membership it names), every user the integration managed (their `managed_by` changed with no
  * event of their own), or none (control-plane facts with no row in the directory).
  */
-export type Names = "user" | "group" | "group_members" | "all_managed_users" | "none";
+export type Names = "user" | "users" | "group" | "group_members" | "all_managed_users" | "none";
 
 interface EventSpec {
   /** The stored snapshot (events.resource) is this resource, rendered as SCIM into `data.user` or `data.group`. */
@@ -130,6 +135,14 @@ export const EVENTS = {
     names: "group_members",
     data: MembersChanged,
   }),
+  /**
+   * What users may do in the product changed (docs/access.md): `users` gained or lost the vendor's role `role`,
+   * through their groups, app roles or the default of `integration`'s mapping. At most 1,000 users an event.
+   * Admitted at the history quota: they come with a change that is itself checked there (a membership) or before it
+   * starts (a mapping), and a revocation must always get through.
+   */
+  "access.granted": event({ atHistoryLimit: "admitted", snapshot: null, names: "users", data: AccessChanged }),
+  "access.revoked": event({ atHistoryLimit: "admitted", snapshot: null, names: "users", data: AccessChanged }),
   "integration.created": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: Integration }),
   "integration.deleted": event({
     atHistoryLimit: "admitted",

@@ -29,11 +29,14 @@ export const ADMIN_ERROR_STATUS = {
   webhook_disabled: 409,
   move_in_progress: 409,
   move_switched: 409,
+  role_in_use: 409,
+  unknown_role: 409,
+  mapping_changed: 412,
   cursor_expired: 410,
   internal_error: 500,
   storage_unavailable: 503,
   tenant_moving: 503,
-} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 429 | 500 | 503>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 412 | 429 | 500 | 503>;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
 

@@ -26,6 +26,7 @@ import { eventRetentionMs } from "./events";
 import { SECRET_EXPIRY_WARNING_MS } from "./oauth-clients";
 import { syncQuotaDefaults } from "./quotas";
 import { drainOutbox } from "./relay";
+import { syncRoles } from "./roles";
 import { continueDeletions } from "./tenant-deletion";
 import { EXPIRY_WARNING_MS, sweepGrants } from "./tokens";
 
@@ -148,6 +149,7 @@ export async function runHousekeeping(
   const purgedTokens = await repeat(budget, 1, limit, () => purgeEndedTokens(db, purgeBefore, limit));
   // The outbox before the data databases' retention, so entries of tokens just ended reach their feeds now.
   budget.left -= 1 + (await syncQuotaDefaults(ctx)).written;
+  budget.left -= 1 + (await syncRoles(ctx));
   const relay = await drainOutbox(ctx, budget.left);
   budget.left -= relay.calls;
   const deletions = await continueDeletions(ctx, budget);

@@ -39,6 +39,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: "No such tenant, integration, user, group or webhook",
   409: "Conflicts with the current state",
   410: "Past retention",
+  412: "The resource changed since the version the request names (If-Match)",
   429: "Too many requests; retry later (Retry-After)",
   500: "Internal error",
   503: "Storage unavailable; retry (Retry-After)",

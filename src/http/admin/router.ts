@@ -12,6 +12,7 @@ import { logRoutes } from "./logs";
 import { DOCUMENTATION } from "./openapi";
 import { portalLinkRoutes } from "./portal-links";
 import { quotaRoutes } from "./quotas";
+import { roleRoutes } from "./roles";
 import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
@@ -23,6 +24,7 @@ export const adminRouter = new Hono<AppEnv>()
   .use("/tenants/:tenantId/*", nudgeTenantOfPath)
   .route("/databases", databaseRoutes)
   .route("/quotas", quotaRoutes)
+  .route("/roles", roleRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/tenants", tenantRoutes)
   // The legacy integration's routes first: they answer for `azure-ad` as before integrations were a model.

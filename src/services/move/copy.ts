@@ -131,6 +131,9 @@ function touchedBy(page: FeedChange[]) {
       case "user":
         if (change.userId) users.add(change.userId);
         break;
+      case "users":
+        for (const user of change.members) users.add(user);
+        break;
       case "group":
         if (change.groupId) groups.add(change.groupId);
         break;
