@@ -3,12 +3,14 @@ import type { EventType } from "../events/registry";
 import { unhandled } from "../lib/unhandled";
 import { FENCE_MAY_BE_UP } from "../moves/phases";
 import { LEGACY_INTEGRATION_ID, PORTAL } from "../scim/providers";
+import { accessSync } from "./access";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext, withOperator } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
 import { eventRows, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits, setVerifiedDomains } from "./quotas";
-import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema";
+import type { RoleMapping } from "./roles";
+import { auditEvents, relayOutbox, tenantMoves, tenantRoleMappings, tenants, users } from "./schema";
 
 /**
  * A change to a tenant's data that a control-plane change brings with it: limits set on the tenant (the quota
@@ -19,7 +21,8 @@ import { auditEvents, relayOutbox, tenantMoves, tenants, users } from "./schema"
  */
 export type RelayEffect =
   | TenantSettings
-  | { releaseManagedUsers: true; integrationId?: string; deactivate?: true; after?: ReleaseCursor };
+  | { releaseManagedUsers: true; integrationId?: string; deactivate?: true; after?: ReleaseCursor }
+  | { roleMappings: RoleMapping; after?: ReleaseCursor };
 
 /** What of a tenant's settings its data database's own statements read: limits (triggers), verified domains (adoption). */
 export interface TenantSettings {
@@ -83,11 +86,13 @@ const applicable = (scope?: OutboxScope) =>
 const written = sql`${relayOutbox}.rowid`;
 
 /**
- * An entry (of `table`, the outbox or an alias) whose effect is a release: it may take many passes. An effect that
- * is not JSON is no release (and fails on its own when applied): `->>` would fail the whole read.
+ * An entry (of `table`, the outbox or an alias) whose effect walks the tenant's users, so it may take many passes: a
+ * release, a role mapping's change. An effect that is not JSON walks nothing (and fails on its own when applied):
+ * `->>` would fail the whole read.
  */
 const releasing = (table: SQL) =>
-  sql`CASE WHEN json_valid(${table}.effect) THEN ${table}.effect ->> '$.releaseManagedUsers' END IS NOT NULL`;
+  sql`CASE WHEN json_valid(${table}.effect)
+    THEN coalesce(${table}.effect ->> '$.releaseManagedUsers', ${table}.effect -> '$.roleMappings') END IS NOT NULL`;
 
 /**
  * Entries waiting to be applied in `scope`, oldest first, with their tenant's data database. Not those of the
@@ -197,6 +202,7 @@ function effectOf(
   unapplied: SQL,
 ): { writes: Statement[]; done?: SQL; walked?: SQL } {
   if ("releaseManagedUsers" in effect) return release(db, ctx, effect, unapplied);
+  if ("roleMappings" in effect) return applyRoleMapping(ctx, effect, unapplied);
   if (isSettings(effect)) {
     const { limits, verifiedDomains } = effect;
     return {
@@ -213,6 +219,51 @@ function effectOf(
 /** Settings name at least one of their keys (an effect with neither is none this version knows). */
 const isSettings = (effect: RelayEffect): effect is TenantSettings => "limits" in effect || "verifiedDomains" in effect;
 
+/**
+ * A walk over the tenant's users (those created by `until`, when given), one chunk per pass, in creation order
+ * (users_tenant_created_idx) after `after`: the chunk (a query of `created_at, id`), when the walk is `done` and
+ * how far this pass `walked`.
+ */
+function usersWalk(ctx: WriteContext, after: ReleaseCursor | undefined, until?: number) {
+  const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId}
+    ${until === undefined ? sql`` : sql`AND created_at <= ${until}`}
+    ${after ? sql`AND (created_at, id) > (${after[0]}, ${after[1]})` : sql``}
+    ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
+  return {
+    chunk,
+    done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
+    walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
+  };
+}
+
+/**
+ * A role mapping's change: the data database's copy of the mapping first (a later version is never replaced by an
+ * earlier one), then the access of the tenant's users brought in line with it chunk by chunk, with their events
+ * (db/access.ts). A user written meanwhile is brought in line by its own write, which reads the new copy.
+ */
+function applyRoleMapping(
+  ctx: WriteContext,
+  effect: Extract<RelayEffect, { roleMappings: RoleMapping }>,
+  unapplied: SQL,
+) {
+  // Every user, those created since the change too: one created before this copy was written read the old one.
+  const { chunk, done, walked } = usersWalk(ctx, effect.after);
+  const mapping = effect.roleMappings;
+  return {
+    writes: [
+      sql`INSERT INTO ${tenantRoleMappings} (tenant_id, integration_id, version, default_role, items, updated_at)
+        SELECT ${ctx.tenantId}, ${mapping.integrationId}, ${mapping.version}, ${mapping.defaultRole},
+          ${JSON.stringify(mapping.items)}, ${ctx.now} WHERE ${unapplied}
+        ON CONFLICT (tenant_id, integration_id) DO UPDATE SET version = excluded.version,
+          default_role = excluded.default_role, items = excluded.items, updated_at = excluded.updated_at
+        WHERE excluded.version > ${tenantRoleMappings}.version`,
+      ...accessSync(ctx, sql`u.id IN (SELECT id FROM (${chunk}))`),
+    ],
+    done,
+    walked,
+  };
+}
+
 /** An integration's users handed back to the product, one chunk per batch (deactivated, when the effect says so). */
 function release(
   db: RawDataDb,
@@ -220,11 +271,8 @@ function release(
   effect: Extract<RelayEffect, { releaseManagedUsers: true }>,
   unapplied: SQL,
 ) {
-  // The next chunk of the tenant's users in creation order (users_tenant_created_idx), among those that existed
-  // when the integration went.
-  const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND created_at <= ${ctx.now}
-    ${effect.after ? sql`AND (created_at, id) > (${effect.after[0]}, ${effect.after[1]})` : sql``}
-    ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
+  // Among the users that existed when the integration went.
+  const { chunk, done, walked } = usersWalk(ctx, effect.after, ctx.now);
   // Only users unchanged since the integration went: applied late, after a new integration's sync touched
   // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
   // would otherwise walk the tenant's index instead of looking the chunk's ids up.
@@ -247,9 +295,11 @@ function release(
           ...(effect.deactivate ? deactivated : {}),
         })
         .where(released),
+      // Back in the product, they keep none of the access the integration's mapping gave.
+      ...accessSync(ctx, sql`u.id IN (SELECT id FROM (${chunk}))`),
     ],
-    done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
-    walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
+    done,
+    walked,
   };
 }
 

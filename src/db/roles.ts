@@ -1,7 +1,8 @@
-import { asc, type SQL, sql } from "drizzle-orm";
-import { rowsOf, runBatch } from "./batch";
-import type { ControlDb, RawDataDb } from "./client";
-import { roleMappings, roles } from "./schema";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import type { WriteContext } from "./audit";
+import { oneOf, rowsOf, runBatch } from "./batch";
+import type { ControlDb, RawDataDb, TenantDb } from "./client";
+import { groups, relayOutbox, roleMappings, roles } from "./schema";
 
 /** A vendor's role as the admin API takes and shows it; its place in the list is its priority. */
 export interface Role {
@@ -55,3 +56,73 @@ const writeRoles = (items: readonly Role[], guard: SQL) => [
       SELECT ${r.key}, ${r.name}, ${r.description ?? null}, ${r.customerMappable ? 1 : 0}, ${priority} WHERE ${guard}`,
   ),
 ];
+
+/** A source of a mapping, and the role it grants: a directory group by its SCIM id, or a value of SCIM `roles`. */
+export type RoleMappingItem = ({ groupId: string } | { scimRole: string }) & { role: string };
+
+/** An integration's role mapping; version 0: none set yet (nothing is granted). */
+export interface RoleMapping {
+  integrationId: string;
+  version: number;
+  defaultRole: string | null;
+  items: RoleMappingItem[];
+}
+
+export async function readRoleMapping(db: ControlDb, tenantId: string, integrationId: string): Promise<RoleMapping> {
+  const [row] = await db
+    .select()
+    .from(roleMappings)
+    .where(and(eq(roleMappings.tenantId, tenantId), eq(roleMappings.integrationId, integrationId)));
+  return row
+    ? { integrationId, version: row.version, defaultRole: row.defaultRole, items: JSON.parse(row.items) }
+    : { integrationId, version: 0, defaultRole: null, items: [] };
+}
+
+/** The roles a mapping names, as a JSON array parameter. */
+const rolesNamed = (mapping: Omit<RoleMapping, "version">) =>
+  JSON.stringify([...new Set([...mapping.items.map((item) => item.role), mapping.defaultRole ?? []].flat())]);
+
+/**
+ * A mapping's change in the control database, for one batch, replacing version `expected` (read by the caller, so
+ * the new version, `expected + 1`, is known to the outbox entry that carries it): the condition it is written under
+ * (still that version, and every role it names exists, read in the batch, so a roles change dropping one cannot slip
+ * in between), the row, and `probe`: why not, when it was not. The caller writes its outbox entry under `from`,
+ * before `row`.
+ */
+export function roleMappingChange(ctx: WriteContext, mapping: Omit<RoleMapping, "version">, expected: number) {
+  const current = sql`coalesce((SELECT version FROM ${roleMappings} WHERE tenant_id = ${ctx.tenantId}
+    AND integration_id = ${mapping.integrationId}), 0)`;
+  const missing = sql`(SELECT json_group_array(value) FROM json_each(${rolesNamed(mapping)})
+    WHERE value NOT IN (SELECT key FROM ${roles}))`;
+  const guard = sql`json_array_length(${missing}) = 0 AND ${current} = ${expected}`;
+  return {
+    /** The `from` of the change's outbox entry: written exactly when the row is. */
+    from: sql`WHERE ${guard}`,
+    row: sql`INSERT INTO ${roleMappings} (tenant_id, integration_id, version, default_role, items, updated_at)
+      SELECT ${ctx.tenantId}, ${mapping.integrationId}, ${expected + 1}, ${mapping.defaultRole},
+        ${JSON.stringify(mapping.items)}, ${ctx.now}
+      WHERE ${guard}
+      ON CONFLICT (tenant_id, integration_id) DO UPDATE SET version = excluded.version,
+        default_role = excluded.default_role, items = excluded.items, updated_at = excluded.updated_at
+      RETURNING version`,
+    probe: sql`SELECT ${current} AS version, ${missing} AS missing`,
+  };
+}
+
+/** Whether the relay is still applying a change of the integration's mapping (its outbox entry is waiting). */
+export async function mappingBeingApplied(db: ControlDb, tenantId: string, integrationId: string) {
+  const [row] = await runBatch(db, [
+    sql`SELECT EXISTS (SELECT 1 FROM ${relayOutbox} WHERE tenant_id = ${tenantId} AND json_valid(effect)
+      AND effect ->> '$.roleMappings.integrationId' = ${integrationId}) AS applying`,
+  ]);
+  return Number(rowsOf(row)[0]?.applying) === 1;
+}
+
+/** Which of `ids` are groups the integration manages in the tenant's data database. */
+export async function groupsOfIntegration(db: TenantDb, tenantId: string, integrationId: string, ids: string[]) {
+  const rows = await db
+    .select({ id: groups.id })
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), eq(groups.managedBy, integrationId), oneOf(groups.id, ids)));
+  return new Set(rows.map((row) => row.id));
+}

@@ -48,6 +48,7 @@ const RECORD = {
   managedBy: users.managedBy,
   active: users.active,
   userName: users.userName,
+  access: users.access,
 } as const;
 
 /** GET /Users/{id}: the user and (at most `groupLimit` of) its read-only `groups`, in one round trip. */

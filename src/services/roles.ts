@@ -1,10 +1,27 @@
+import { rowsOf } from "../db/batch";
 import { CONTROL_DATABASE } from "../db/databases";
-import { copyRoles, type Role, readRoles, replaceRoles as replaceRolesIn } from "../db/roles";
+import { listIntegrationRows } from "../db/integrations";
+import { outboxRow } from "../db/relay";
+import {
+  copyRoles,
+  groupsOfIntegration,
+  mappingBeingApplied,
+  type Role,
+  type RoleMapping,
+  type RoleMappingItem,
+  readRoleMapping,
+  readRoles,
+  replaceRoles as replaceRolesIn,
+  roleMappingChange,
+} from "../db/roles";
 import { logEvent } from "../lib/log";
-import type { OperatorContext } from "./context";
+import { LEGACY_INTEGRATION_ID } from "../scim/providers";
+import { dataOf, forTenant, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
+import { commitAndRelay } from "./relay";
+import { requireTenant } from "./tenants";
 
-export type { Role };
+export type { Role, RoleMapping, RoleMappingItem };
 
 /** The vendor's roles, highest first. */
 export const listRoles = (ctx: OperatorContext) => readRoles(ctx.db);
@@ -40,4 +57,109 @@ export async function syncRoles(ctx: OperatorContext) {
   const others = ctx.databases.names.filter((name) => name !== CONTROL_DATABASE);
   await Promise.all(others.map((name) => copyRoles(ctx.databases.unfenced(name, "roles"), items)));
   return others.length;
+}
+
+/** The mapping of one integration, as the admin API shows it: whether the relay is still applying its last change. */
+export interface RoleMappingView extends RoleMapping {
+  applying: boolean;
+}
+
+/**
+ * The integration a mapping is for: the one named, else the tenant's only one, else its legacy integration (the
+ * tenant's own SCIM URL's). A tenant with several and no legacy one must name it.
+ */
+async function mappedIntegration(ctx: OperatorContext, tenantId: string, integrationId?: string) {
+  const rows = await listIntegrationRows(ctx.db, tenantId);
+  if (integrationId !== undefined) {
+    if (!rows.some((row) => row.id === integrationId)) {
+      throw new AdminError("integration_not_found", "The tenant has no integration with this id.");
+    }
+    return integrationId;
+  }
+  const [only] = rows;
+  if (rows.length === 1 && only) return only.id;
+  if (rows.some((row) => row.id === LEGACY_INTEGRATION_ID)) return LEGACY_INTEGRATION_ID;
+  throw new AdminError(
+    "invalid_request",
+    rows.length === 0
+      ? "The tenant has no integration."
+      : "The tenant has several integrations: name one (integrationId).",
+  );
+}
+
+export async function getRoleMapping(ctx: OperatorContext, tenantId: string, integrationId?: string) {
+  await requireTenant(ctx, tenantId);
+  const id = await mappedIntegration(ctx, tenantId, integrationId);
+  const [mapping, applying] = await Promise.all([
+    readRoleMapping(ctx.db, tenantId, id),
+    mappingBeingApplied(ctx.db, tenantId, id),
+  ]);
+  return { ...mapping, applying } satisfies RoleMappingView;
+}
+
+/**
+ * Replaces an integration's mapping of its groups and app roles to the vendor's roles. `ifMatch`: the version the
+ * caller saw (412 `mapping_changed` if another change came first). Every role it names must be declared (409
+ * `unknown_role`), every group must be the integration's. The change is audited and relayed: the tenant's data
+ * database gets the mapping, then the relay brings every user's access in line, chunk by chunk, with its events
+ * (`applying` until it has).
+ */
+export async function replaceRoleMapping(
+  ctx: OperatorContext,
+  tenantId: string,
+  change: { integrationId?: string; defaultRole: string | null; items: RoleMappingItem[] },
+  ifMatch?: number,
+) {
+  const tenant = await requireTenant(ctx, tenantId);
+  const integrationId = await mappedIntegration(ctx, tenantId, change.integrationId);
+  const current = await readRoleMapping(ctx.db, tenantId, integrationId);
+  if (ifMatch !== undefined && ifMatch !== current.version) throw mappingChanged(current.version);
+  const groupIds = change.items.flatMap((item) => ("groupId" in item ? [item.groupId] : []));
+  if (groupIds.length > 0) {
+    const known = await groupsOfIntegration(dataOf(ctx, tenant), tenantId, integrationId, groupIds);
+    const unknown = groupIds.find((id) => !known.has(id));
+    if (unknown) throw new AdminError("invalid_request", `No group ${unknown} of this integration.`);
+  }
+  const mapping = { integrationId, defaultRole: change.defaultRole, items: change.items };
+  const write = forTenant(ctx, tenantId);
+  const { from, row, probe } = roleMappingChange(write, mapping, current.version);
+  const [, written, why] = await commitAndRelay(ctx, tenantId, [
+    outboxRow(write, {
+      action: "role_mappings.updated",
+      resourceType: "Integration",
+      resourceId: integrationId,
+      detail: { version: current.version + 1, defaultRole: change.defaultRole, items: change.items.length },
+      effect: { roleMappings: { ...mapping, version: current.version + 1 } },
+      from,
+    }),
+    row,
+    probe,
+  ]);
+  if (rowsOf(written).length === 0) {
+    const reason = rowsOf(why)[0];
+    const missing = JSON.parse(String(reason?.missing ?? "[]")) as string[];
+    if (missing.length > 0) {
+      throw new AdminError("unknown_role", `These roles are not declared: ${missing.join(", ")} (PUT /admin/roles).`);
+    }
+    throw mappingChanged(Number(reason?.version ?? 0));
+  }
+  return getRoleMapping(ctx, tenantId, integrationId);
+}
+
+const mappingChanged = (version: number) =>
+  new AdminError("mapping_changed", `The mapping changed meanwhile: it is at version ${version} now.`);
+
+/** What grants a role: a group, a value of SCIM `roles`, or the mapping's default. */
+export type AccessSource = { groupId: string } | { scimRole: string } | { default: true };
+
+/** A user's access as the admin API shows it: its roles, highest first, and the highest of them. */
+export interface Access {
+  roles: { key: string; sources: AccessSource[] }[];
+  primaryRole: string | null;
+}
+
+/** The stored `users.access` (JSON text or null: none) as the admin API shows it. */
+export function accessOf(stored: string | null): Access {
+  const roles = stored === null ? [] : (JSON.parse(stored) as Access["roles"]);
+  return { roles, primaryRole: roles[0]?.key ?? null };
 }

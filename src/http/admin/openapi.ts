@@ -53,7 +53,7 @@ export interface RouteDoc {
   /** Success statuses and their JSON bodies (null: no body). */
   responses: Partial<Record<200 | 201 | 202 | 204, v.GenericSchema | null>>;
   /** Error statuses this route answers besides 400, 401, 500 and 503. */
-  errors?: (403 | 404 | 409 | 410 | 429)[];
+  errors?: (403 | 404 | 409 | 410 | 412 | 429)[];
   /** A body that is not JSON (the export's NDJSON), by media type. */
   content?: Record<string, { schema: Record<string, unknown> }>;
 }

@@ -12,6 +12,7 @@ import { logRoutes } from "./logs";
 import { DOCUMENTATION } from "./openapi";
 import { portalLinkRoutes } from "./portal-links";
 import { quotaRoutes } from "./quotas";
+import { roleMappingRoutes } from "./role-mappings";
 import { roleRoutes } from "./roles";
 import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
@@ -33,6 +34,7 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/users", userAdminRoutes)
   .route("/tenants/:tenantId/groups", groupAdminRoutes)
   .route("/tenants/:tenantId/portal-links", portalLinkRoutes)
+  .route("/tenants/:tenantId/role-mappings", roleMappingRoutes)
   .route("/tenants/:tenantId/export", exportRoutes)
   .route("/tenants/:tenantId", logRoutes)
   .route("/tenants/:tenantId", eventRoutes);

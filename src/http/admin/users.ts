@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
+import { accessOf } from "../../services/roles";
 import { createPortalUser, getTenantUser, listTenantUsers, type OwnedUser } from "../../services/users";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
@@ -23,6 +24,26 @@ const AdminUser = v.strictObject({
   ),
   integration: v.nullable(IntegrationRefWire),
   active: v.boolean(),
+  access: v.pipe(
+    v.strictObject({
+      roles: v.array(
+        v.strictObject({
+          key: v.string(),
+          sources: v.array(
+            v.union([
+              v.strictObject({ groupId: v.string() }),
+              v.strictObject({ scimRole: v.string() }),
+              v.strictObject({ default: v.literal(true) }),
+            ]),
+          ),
+        }),
+      ),
+      primaryRole: v.nullable(v.string()),
+    }),
+    v.description(
+      "The vendor's roles its directory's groups and app roles give it (docs/access.md); not SCIM's `roles`",
+    ),
+  ),
   createdAt: Instant,
   updatedAt: Instant,
 });
@@ -39,6 +60,7 @@ function toAdminUser(row: OwnedUser): v.InferOutput<typeof AdminUser> {
     managedBy: row.managedBy,
     integration: row.integration,
     active: row.active,
+    access: accessOf(row.access),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

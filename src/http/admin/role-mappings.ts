@@ -1,0 +1,74 @@
+import { Hono } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../../env";
+import { AdminError } from "../../services/errors";
+import { getRoleMapping, type RoleMappingView, replaceRoleMapping } from "../../services/roles";
+import { operatorContext, tenantParam } from "./context";
+import { documented } from "./openapi";
+import { RoleKey } from "./roles";
+import { jsonBody, queryOf } from "./validate";
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+/** A mapping this long is a list of users in disguise; a customer maps groups. */
+const MAX_ITEMS = 500;
+
+const Item = v.union([v.strictObject({ groupId: Id, role: RoleKey }), v.strictObject({ scimRole: Id, role: RoleKey })]);
+const MappingBody = v.strictObject({
+  integrationId: v.optional(Id),
+  defaultRole: v.nullable(RoleKey),
+  items: v.pipe(v.array(Item), v.maxLength(MAX_ITEMS)),
+});
+const MappingWire = v.strictObject({
+  integrationId: v.string(),
+  mappingVersion: v.number(),
+  defaultRole: v.nullable(v.string()),
+  items: v.array(Item),
+  applying: v.boolean(),
+});
+const Query = v.strictObject({ integrationId: v.optional(Id) });
+const tags = ["roles"];
+
+const toWire = ({ version, ...mapping }: RoleMappingView): v.InferOutput<typeof MappingWire> => ({
+  integrationId: mapping.integrationId,
+  mappingVersion: version,
+  defaultRole: mapping.defaultRole,
+  items: mapping.items,
+  applying: mapping.applying,
+});
+
+/** `If-Match: 3` or `"3"` (the ETag this API answers with); absent: replace whatever is there. */
+function versionOf(header: string | undefined) {
+  if (header === undefined) return undefined;
+  const match = /^\s*"?(\d{1,9})"?\s*$/.exec(header);
+  if (!match) throw new AdminError("invalid_request", "If-Match must be the mapping's version (mappingVersion).");
+  return Number(match[1]);
+}
+
+/** A tenant's mapping of an integration's directory groups and app roles to the vendor's roles (docs/access.md). */
+export const roleMappingRoutes = new Hono<AppEnv>()
+  .get(
+    "/",
+    documented({ summary: "An integration's role mapping", tags, responses: { 200: MappingWire }, errors: [404] }),
+    queryOf(Query),
+    async (c) => {
+      const mapping = await getRoleMapping(operatorContext(c), tenantParam(c), c.req.valid("query").integrationId);
+      c.header("ETag", `"${mapping.version}"`);
+      return c.json(toWire(mapping));
+    },
+  )
+  .put(
+    "/",
+    documented({
+      summary: "Replace an integration's role mapping (If-Match: its mappingVersion)",
+      tags,
+      responses: { 200: MappingWire },
+      errors: [404, 409, 412],
+    }),
+    jsonBody(MappingBody),
+    async (c) => {
+      const ifMatch = versionOf(c.req.header("If-Match"));
+      const mapping = await replaceRoleMapping(operatorContext(c), tenantParam(c), c.req.valid("json"), ifMatch);
+      c.header("ETag", `"${mapping.version}"`);
+      return c.json(toWire(mapping));
+    },
+  );
