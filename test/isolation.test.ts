@@ -100,6 +100,8 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/openapi.json"],
   ["GET", "/admin/quotas"],
   ["PATCH", "/admin/quotas", { users: 0 }],
+  ["GET", "/admin/roles"],
+  ["PUT", "/admin/roles", { items: [] }],
   ["POST", "/admin/webhooks", { url: "https://hooks.example/x" }],
   ["GET", "/admin/webhooks"],
   ["GET", "/admin/webhooks/{w}"],
@@ -140,6 +142,8 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/groups"],
   ["GET", "/admin/tenants/{t}/groups/{g}"],
   ["POST", "/admin/tenants/{t}/portal-links", {}],
+  ["GET", "/admin/tenants/{t}/role-mappings"],
+  ["PUT", "/admin/tenants/{t}/role-mappings", { defaultRole: null, items: [] }],
   ["GET", "/admin/tenants/{t}/export"],
 ];
 
