@@ -3,8 +3,12 @@
  * app roles to them, each user's access kept in the batch of whatever changes it, and the feed saying so.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
+import { countingDatabases } from "./support/d1-intercept";
+import { cronContext } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
 import { ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA } from "./support/scim";
+import { seedGroup } from "./support/seed";
 
 const ROLES = [
   { key: "admin", name: "Administrator", description: "Everything", customerMappable: true },
@@ -185,5 +189,87 @@ describe("a tenant's mapping", () => {
     const dave = await createUser(other, "dave@unmapped.example");
     expect(await accessOf(other, dave)).toEqual({ roles: [], primaryRole: null });
     expect(await accessEvents(other)).toEqual([]);
+  });
+});
+
+interface Preview {
+  mappingVersion: number;
+  granted: number;
+  revoked: number;
+  changes: { userId: string; role: string; change: string }[];
+  nextCursor: string | null;
+}
+
+const preview = (t: TestTenant, body: unknown, query = "") =>
+  admin("POST", `/tenants/${t.tenantId}/role-mappings/preview${query}`, { body });
+
+/** The pairs of access events, as a preview lists them. */
+const asPairs = (events: { type: string; role: string; users: string[] }[]) =>
+  events
+    .flatMap((e) => e.users.map((userId) => ({ userId, role: e.role, change: e.type.slice("access.".length) })))
+    .sort((a, b) => (a.userId + a.role).localeCompare(b.userId + b.role));
+
+describe("a mapping's preview", () => {
+  it("lists exactly the pairs applying it then changes, page by page, and changes nothing itself", async () => {
+    const { t, ada, bob, g1 } = await mappedTenant("Previewed");
+    const carol = await createUser(t, "carol@previewed.example", { roles: [{ value: "Approver" }] });
+    const proposed = {
+      defaultRole: null,
+      items: [
+        { scimRole: "Approver", role: "admin" },
+        { groupId: g1, role: "member" },
+      ],
+    };
+    const seen = await json<Preview>(await preview(t, proposed));
+    expect(seen).toMatchObject({ mappingVersion: 1, granted: 2, revoked: 3, nextCursor: null });
+    // Page by page, one pair at a time: the same pairs in the same order.
+    const walked: Preview["changes"] = [];
+    for (let cursor: string | null = ""; cursor !== null; ) {
+      const page: Preview = await json<Preview>(
+        await preview(t, proposed, `?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`),
+      );
+      walked.push(...page.changes);
+      cursor = page.nextCursor;
+    }
+    expect(walked).toEqual(seen.changes);
+    // Nothing changed by looking.
+    expect((await accessOf(t, ada)).primaryRole).toBe("admin");
+    const before = await lastSequence(t);
+    await json(await putMapping(t, proposed, String(seen.mappingVersion)));
+    const applied = asPairs(await accessEvents(t, before));
+    const previewed = seen.changes.map(({ userId, role, change }) => ({ userId, role, change }));
+    expect(applied).toEqual([...previewed].sort((a, b) => (a.userId + a.role).localeCompare(b.userId + b.role)));
+    expect(new Set(applied.map((pair) => pair.userId))).toEqual(new Set([ada, bob, carol]));
+    // Applying the previewed version again is refused: the preview's version is gone.
+    expect((await putMapping(t, proposed, String(seen.mappingVersion))).status).toBe(412);
+  });
+});
+
+describe("a mapping over a 10,000-member group", () => {
+  it("applies in bounded relay passes, with ⌈10,000 / 1,000⌉ events for the role", async () => {
+    const t = await createTenant("Ten Thousand");
+    await seedGroup(t.tenantId, "big", 10_000);
+    const proposed = { defaultRole: null, items: [{ groupId: "big", role: "admin" }] };
+    expect(await json<Preview>(await preview(t, proposed, "?limit=1"))).toMatchObject({ granted: 10_000, revoked: 0 });
+    await json(await putMapping(t, proposed));
+    // The request relayed what it could; the cron's relay does the rest, a pass at a time.
+    const counter = countingDatabases();
+    let passes = 0;
+    while (passes < 20) {
+      passes++;
+      const { applied } = await drainOutbox(cronContext(Date.now(), counter.bindings), 1 + RELAY_PASS_CALLS);
+      if (applied > 0) break;
+    }
+    // A thousand users a pass, each pass a few D1 calls whatever the group's size.
+    expect(passes).toBeLessThanOrEqual(10);
+    expect(counter.cost.calls).toBeLessThanOrEqual(passes * (1 + RELAY_PASS_CALLS));
+    const mapping = await json<{ applying: boolean }>(await admin("GET", `/tenants/${t.tenantId}/role-mappings`));
+    expect(mapping.applying).toBe(false);
+    const events = await accessEvents(t);
+    expect(events).toHaveLength(10);
+    expect(events.every((e) => e.type === "access.granted" && e.role === "admin" && e.users.length === 1000)).toBe(
+      true,
+    );
+    expect(new Set(events.flatMap((e) => e.users)).size).toBe(10_000);
   });
 });

@@ -1,5 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
+import { rowsOf, runBatch } from "./batch";
+import type { TenantDb } from "./client";
 import { eventRows, MAX_MEMBERS_PER_EVENT } from "./events";
 import { accessMarks, groupMembers, roles, tenantRoleMappings, users } from "./schema";
 
@@ -27,21 +29,24 @@ const mappingOf = (u: SQL) =>
  * The access `u` (an alias of users) should have now, as JSON text `[{ key, sources }]`, highest priority first;
  * NULL for none. A role is granted by each mapped group `u` is a member of and by each mapped value of its SCIM
  * `roles` (Entra's app role assignments); the default role when none is. A role the vendor no longer declares grants
- * nothing.
+ * nothing. `mappings`: where the mappings are read, the tenant's own unless a preview proposes one.
  */
-export const desiredAccess = (u: SQL) => sql`(SELECT CASE WHEN count(*) = 0 THEN NULL
+export const desiredAccess = (
+  u: SQL,
+  mappings: SQL = sql`${tenantRoleMappings}`,
+) => sql`(SELECT CASE WHEN count(*) = 0 THEN NULL
     ELSE json_group_array(json_object('key', granted.role, 'sources', json(granted.sources))) END
   FROM (
     SELECT item.value ->> 'role' AS role, min(r.priority) AS priority,
       json_group_array(CASE WHEN item.value ->> 'groupId' IS NOT NULL
         THEN json_object('groupId', item.value ->> 'groupId') ELSE json_object('scimRole', item.value ->> 'scimRole') END)
         AS sources
-    FROM ${tenantRoleMappings} m, json_each(m.items) item JOIN ${roles} r ON r.key = item.value ->> 'role'
+    FROM ${mappings} m, json_each(m.items) item JOIN ${roles} r ON r.key = item.value ->> 'role'
     WHERE ${mappingOf(u)} AND ${itemApplies(u, sql`item`)}
     GROUP BY item.value ->> 'role'
     UNION ALL
     SELECT m.default_role, r.priority, json_array(json_object('default', json('true')))
-    FROM ${tenantRoleMappings} m JOIN ${roles} r ON r.key = m.default_role
+    FROM ${mappings} m JOIN ${roles} r ON r.key = m.default_role
     WHERE ${mappingOf(u)} AND NOT EXISTS (SELECT 1 FROM json_each(m.items) item
       JOIN ${roles} known ON known.key = item.value ->> 'role' WHERE ${itemApplies(u, sql`item`)})
     ORDER BY priority
@@ -68,9 +73,10 @@ export function accessSync(ctx: WriteContext, who: SQL, leaving = false): SQL[] 
       data: sql`json_object('role', x.role, 'users', json(x.users), 'integration', x.integration)`,
       from: sql`FROM (
         SELECT role, integration, json_group_array(user_id) AS users FROM (
+          -- The divisor inlined: a bound number is a REAL to D1, and a real division would part every user.
           SELECT change.value ->> 'key' AS role, u.managed_by AS integration, u.id AS user_id,
             (row_number() OVER (PARTITION BY change.value ->> 'key', u.managed_by ORDER BY u.id) - 1)
-              / ${MAX_MEMBERS_PER_EVENT} AS part
+              / ${sql.raw(String(MAX_MEMBERS_PER_EVENT))} AS part
           FROM ${users} u, json_each(coalesce(${from}, '[]')) change
           WHERE ${tenantOf} AND ${who} AND change.value ->> 'key' NOT IN ${keysOf(against)}
           ORDER BY role, u.id)
@@ -108,3 +114,55 @@ export const syncMarked = (ctx: WriteContext) => {
 export const groupIsMapped = (tenantId: string, groupId: string) =>
   sql`EXISTS (SELECT 1 FROM ${tenantRoleMappings} m, json_each(m.items) item
     WHERE m.tenant_id = ${tenantId} AND item.value ->> 'groupId' = ${groupId})`;
+
+/** A (user, role) pair a mapping's change would give or take away, as a preview lists it. */
+export interface AccessChange {
+  userId: string;
+  userName: string;
+  role: string;
+  change: "granted" | "revoked";
+}
+
+/**
+ * What replacing the integration's mapping with `proposed` would change, against the users' access as stored: every
+ * (user, role) pair granted or revoked, as a query ordered by user id and role. The same `desiredAccess` the relay
+ * applies, over the proposed mapping instead of the stored one, so applying it changes exactly these pairs (unless
+ * the directory changes meanwhile, which the version does not see).
+ */
+function accessChangesOf(
+  tenantId: string,
+  proposed: { integrationId: string; defaultRole: string | null; items: readonly unknown[] },
+) {
+  const mapping = sql`(SELECT ${tenantId} AS tenant_id, ${proposed.integrationId} AS integration_id,
+    ${proposed.defaultRole} AS default_role, ${JSON.stringify(proposed.items)} AS items)`;
+  const next = sql`SELECT u.id AS user_id, u.user_name, ${desiredAccess(sql.raw("u"), mapping)} AS next,
+      u.access AS now
+    FROM ${users} u WHERE u.tenant_id = ${tenantId} AND u.managed_by = ${proposed.integrationId}`;
+  const pairs = (change: "granted" | "revoked", from: string, against: string) =>
+    sql`SELECT d.user_id AS userId, d.user_name AS userName, pair.value ->> 'key' AS role, ${change} AS change
+      FROM (${next}) d, json_each(coalesce(d.${sql.raw(from)}, '[]')) pair
+      WHERE pair.value ->> 'key' NOT IN ${keysOf(sql.raw(`d.${against}`))}`;
+  return sql`${pairs("granted", "next", "now")} UNION ALL ${pairs("revoked", "now", "next")}`;
+}
+
+/**
+ * A preview, in one round trip: how many pairs each way, and a page of them (`limit`, after the pair `after`
+ * names), in (user id, role) order.
+ */
+export async function readAccessPreview(
+  db: TenantDb,
+  tenantId: string,
+  proposed: { integrationId: string; defaultRole: string | null; items: readonly unknown[] },
+  limit: number,
+  after?: [userId: string, role: string],
+) {
+  const changes = accessChangesOf(tenantId, proposed);
+  const [counts, page] = await runBatch(db, [
+    sql`SELECT change, count(*) AS n FROM (${changes}) GROUP BY change`,
+    sql`SELECT * FROM (${changes})
+      ${after ? sql`WHERE (userId, role) > (${after[0]}, ${after[1]})` : sql``}
+      ORDER BY userId, role LIMIT ${limit}`,
+  ]);
+  const count = (change: AccessChange["change"]) => Number(rowsOf(counts).find((row) => row.change === change)?.n ?? 0);
+  return { granted: count("granted"), revoked: count("revoked"), pairs: rowsOf(page) as unknown as AccessChange[] };
+}

@@ -7,7 +7,7 @@ import { accessSync } from "./access";
 import { type AuditEntry, auditRow, jsonValue, type WriteContext, withOperator } from "./audit";
 import { rowsOf, runBatch, type Statement } from "./batch";
 import type { ControlDb, RawDataDb } from "./client";
-import { eventRows, newEventId } from "./events";
+import { eventRows, MAX_MEMBERS_PER_EVENT, newEventId } from "./events";
 import { type QuotaLimits, setTenantLimits, setVerifiedDomains } from "./quotas";
 import type { RoleMapping } from "./roles";
 import { auditEvents, relayOutbox, tenantMoves, tenantRoleMappings, tenants, users } from "./schema";
@@ -224,14 +224,14 @@ const isSettings = (effect: RelayEffect): effect is TenantSettings => "limits" i
  * (users_tenant_created_idx) after `after`: the chunk (a query of `created_at, id`), when the walk is `done` and
  * how far this pass `walked`.
  */
-function usersWalk(ctx: WriteContext, after: ReleaseCursor | undefined, until?: number) {
+function usersWalk(ctx: WriteContext, size: number, after: ReleaseCursor | undefined, until?: number) {
   const chunk = sql`SELECT created_at, id FROM ${users} WHERE tenant_id = ${ctx.tenantId}
     ${until === undefined ? sql`` : sql`AND created_at <= ${until}`}
     ${after ? sql`AND (created_at, id) > (${after[0]}, ${after[1]})` : sql``}
-    ORDER BY created_at, id LIMIT ${RELEASE_CHUNK}`;
+    ORDER BY created_at, id LIMIT ${size}`;
   return {
     chunk,
-    done: sql`(SELECT count(*) FROM (${chunk})) < ${RELEASE_CHUNK}`,
+    done: sql`(SELECT count(*) FROM (${chunk})) < ${size}`,
     walked: sql`SELECT json_array(created_at, id) FROM (${chunk}) ORDER BY created_at DESC, id DESC LIMIT 1`,
   };
 }
@@ -246,8 +246,9 @@ function applyRoleMapping(
   effect: Extract<RelayEffect, { roleMappings: RoleMapping }>,
   unapplied: SQL,
 ) {
-  // Every user, those created since the change too: one created before this copy was written read the old one.
-  const { chunk, done, walked } = usersWalk(ctx, effect.after);
+  // Every user, those created since the change too: one created before this copy was written read the old one. A
+  // pass's chunk is an event's worth of users, so a role change of n users is ⌈n / 1,000⌉ events each way.
+  const { chunk, done, walked } = usersWalk(ctx, MAX_MEMBERS_PER_EVENT, effect.after);
   const mapping = effect.roleMappings;
   return {
     writes: [
@@ -272,7 +273,7 @@ function release(
   unapplied: SQL,
 ) {
   // Among the users that existed when the integration went.
-  const { chunk, done, walked } = usersWalk(ctx, effect.after, ctx.now);
+  const { chunk, done, walked } = usersWalk(ctx, RELEASE_CHUNK, effect.after, ctx.now);
   // Only users unchanged since the integration went: applied late, after a new integration's sync touched
   // some, the release must not take those back from it. By id alone: the chunk is the tenant's, and SQLite
   // would otherwise walk the tenant's index instead of looking the chunk's ids up.

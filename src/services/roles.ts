@@ -1,3 +1,4 @@
+import { readAccessPreview } from "../db/access";
 import { rowsOf } from "../db/batch";
 import { CONTROL_DATABASE } from "../db/databases";
 import { listIntegrationRows } from "../db/integrations";
@@ -104,23 +105,71 @@ export async function getRoleMapping(ctx: OperatorContext, tenantId: string, int
  * database gets the mapping, then the relay brings every user's access in line, chunk by chunk, with its events
  * (`applying` until it has).
  */
-export async function replaceRoleMapping(
-  ctx: OperatorContext,
-  tenantId: string,
-  change: { integrationId?: string; defaultRole: string | null; items: RoleMappingItem[] },
-  ifMatch?: number,
-) {
+/** A mapping as a change or a preview proposes it. */
+export interface ProposedMapping {
+  integrationId?: string;
+  defaultRole: string | null;
+  items: RoleMappingItem[];
+}
+
+/**
+ * A proposed mapping checked against the tenant: its integration resolved, its groups the integration's (400), and
+ * the mapping as it stands now.
+ */
+async function checked(ctx: OperatorContext, tenantId: string, change: ProposedMapping) {
   const tenant = await requireTenant(ctx, tenantId);
   const integrationId = await mappedIntegration(ctx, tenantId, change.integrationId);
   const current = await readRoleMapping(ctx.db, tenantId, integrationId);
-  if (ifMatch !== undefined && ifMatch !== current.version) throw mappingChanged(current.version);
   const groupIds = change.items.flatMap((item) => ("groupId" in item ? [item.groupId] : []));
   if (groupIds.length > 0) {
     const known = await groupsOfIntegration(dataOf(ctx, tenant), tenantId, integrationId, groupIds);
     const unknown = groupIds.find((id) => !known.has(id));
     if (unknown) throw new AdminError("invalid_request", `No group ${unknown} of this integration.`);
   }
-  const mapping = { integrationId, defaultRole: change.defaultRole, items: change.items };
+  return { tenant, current, mapping: { integrationId, defaultRole: change.defaultRole, items: change.items } };
+}
+
+/** The most pairs a preview lists on a page. */
+export const MAX_PREVIEW_PAGE = 500;
+
+/**
+ * What applying `change` would do, computed on the mapping's current version (`mappingVersion`, to pass as
+ * `If-Match` when applying): how many (user, role) pairs it grants and revokes, and a page of them. Changes nothing.
+ */
+export async function previewRoleMapping(
+  ctx: OperatorContext,
+  tenantId: string,
+  change: ProposedMapping,
+  page: { limit: number; after?: [string, string] },
+) {
+  const { tenant, current, mapping } = await checked(ctx, tenantId, change);
+  const known = new Set((await readRoles(ctx.db)).map((role) => role.key));
+  const unknown = [...mapping.items.map((item) => item.role), mapping.defaultRole ?? []]
+    .flat()
+    .filter((key) => !known.has(key));
+  if (unknown.length > 0) throw unknownRoles(unknown);
+  const preview = await readAccessPreview(dataOf(ctx, tenant), tenantId, mapping, page.limit + 1, page.after);
+  const changes = preview.pairs.slice(0, page.limit);
+  const last = changes.at(-1);
+  return {
+    integrationId: mapping.integrationId,
+    mappingVersion: current.version,
+    granted: preview.granted,
+    revoked: preview.revoked,
+    changes,
+    next: preview.pairs.length > page.limit && last ? ([last.userId, last.role] as [string, string]) : null,
+  };
+}
+
+export async function replaceRoleMapping(
+  ctx: OperatorContext,
+  tenantId: string,
+  change: ProposedMapping,
+  ifMatch?: number,
+) {
+  const { current, mapping } = await checked(ctx, tenantId, change);
+  if (ifMatch !== undefined && ifMatch !== current.version) throw mappingChanged(current.version);
+  const { integrationId } = mapping;
   const write = forTenant(ctx, tenantId);
   const { from, row, probe } = roleMappingChange(write, mapping, current.version);
   const [, written, why] = await commitAndRelay(ctx, tenantId, [
@@ -138,13 +187,14 @@ export async function replaceRoleMapping(
   if (rowsOf(written).length === 0) {
     const reason = rowsOf(why)[0];
     const missing = JSON.parse(String(reason?.missing ?? "[]")) as string[];
-    if (missing.length > 0) {
-      throw new AdminError("unknown_role", `These roles are not declared: ${missing.join(", ")} (PUT /admin/roles).`);
-    }
+    if (missing.length > 0) throw unknownRoles(missing);
     throw mappingChanged(Number(reason?.version ?? 0));
   }
   return getRoleMapping(ctx, tenantId, integrationId);
 }
+
+const unknownRoles = (keys: string[]) =>
+  new AdminError("unknown_role", `These roles are not declared: ${keys.join(", ")} (PUT /admin/roles).`);
 
 const mappingChanged = (version: number) =>
   new AdminError("mapping_changed", `The mapping changed meanwhile: it is at version ${version} now.`);

@@ -2,7 +2,13 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import { AdminError } from "../../services/errors";
-import { getRoleMapping, type RoleMappingView, replaceRoleMapping } from "../../services/roles";
+import {
+  getRoleMapping,
+  MAX_PREVIEW_PAGE,
+  previewRoleMapping,
+  type RoleMappingView,
+  replaceRoleMapping,
+} from "../../services/roles";
 import { operatorContext, tenantParam } from "./context";
 import { documented } from "./openapi";
 import { RoleKey } from "./roles";
@@ -26,6 +32,25 @@ const MappingWire = v.strictObject({
   applying: v.boolean(),
 });
 const Query = v.strictObject({ integrationId: v.optional(Id) });
+const PreviewQuery = v.strictObject({
+  limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(MAX_PREVIEW_PAGE)), "100"),
+  cursor: v.optional(v.pipe(v.string(), v.regex(/^[^:]{1,200}:.{1,64}$/, "must be a cursor this API gave"))),
+});
+const PreviewWire = v.strictObject({
+  integrationId: v.string(),
+  mappingVersion: v.pipe(v.number(), v.description("The version this preview was computed on: If-Match to apply it")),
+  granted: v.number(),
+  revoked: v.number(),
+  changes: v.array(
+    v.strictObject({
+      userId: v.string(),
+      userName: v.string(),
+      role: v.string(),
+      change: v.picklist(["granted", "revoked"]),
+    }),
+  ),
+  nextCursor: v.nullable(v.string()),
+});
 const tags = ["roles"];
 
 const toWire = ({ version, ...mapping }: RoleMappingView): v.InferOutput<typeof MappingWire> => ({
@@ -54,6 +79,27 @@ export const roleMappingRoutes = new Hono<AppEnv>()
       const mapping = await getRoleMapping(operatorContext(c), tenantParam(c), c.req.valid("query").integrationId);
       c.header("ETag", `"${mapping.version}"`);
       return c.json(toWire(mapping));
+    },
+  )
+  .post(
+    "/preview",
+    documented({
+      summary: "What replacing an integration's role mapping would change, user by user",
+      tags,
+      responses: { 200: PreviewWire },
+      errors: [404, 409],
+    }),
+    queryOf(PreviewQuery),
+    jsonBody(MappingBody),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const at = cursor?.indexOf(":") ?? -1;
+      const after = cursor && at > 0 ? ([cursor.slice(0, at), cursor.slice(at + 1)] as [string, string]) : undefined;
+      const { next, ...preview } = await previewRoleMapping(operatorContext(c), tenantParam(c), c.req.valid("json"), {
+        limit: Number(limit),
+        after,
+      });
+      return c.json({ ...preview, nextCursor: next ? `${next[0]}:${next[1]}` : null });
     },
   )
   .put(
