@@ -144,6 +144,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["POST", "/admin/tenants/{t}/portal-links", {}],
   ["GET", "/admin/tenants/{t}/role-mappings"],
   ["PUT", "/admin/tenants/{t}/role-mappings", { defaultRole: null, items: [] }],
+  ["POST", "/admin/tenants/{t}/role-mappings/preview", { defaultRole: null, items: [] }],
   ["GET", "/admin/tenants/{t}/export"],
 ];
 
