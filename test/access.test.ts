@@ -7,6 +7,7 @@ import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
 import { countingDatabases } from "./support/d1-intercept";
 import { cronContext } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { mintLink, signIn, view } from "./support/portal";
 import { ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA } from "./support/scim";
 import { seedGroup } from "./support/seed";
 
@@ -271,5 +272,31 @@ describe("a mapping over a 10,000-member group", () => {
       true,
     );
     expect(new Set(events.flatMap((e) => e.users)).size).toBe(10_000);
+  });
+});
+
+describe("the user page", () => {
+  it("says each role and what grants it, in words, to the customer's admin", async () => {
+    const { t, ada, bob, g1 } = await mappedTenant("Explained");
+    await json(
+      await putMapping(t, {
+        defaultRole: "member",
+        items: [
+          { groupId: g1, role: "admin" },
+          { scimRole: "Approver", role: "admin" },
+        ],
+      }),
+    );
+    const patched = await scim(t, "PATCH", `/Users/${ada}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: "Add", path: "roles", value: [{ value: "Approver" }] }] },
+    });
+    expect(patched.status).toBe(200);
+    const session = await signIn((await mintLink(t.tenantId)).url);
+    const adaPage = await (await view(session, `/users/${ada}`)).text();
+    expect(adaPage).toContain(
+      "<strong>Administrator</strong>, through the group Engineering and the app role Approver",
+    );
+    const bobPage = await (await view(session, `/users/${bob}`)).text();
+    expect(bobPage).toContain("<strong>Member</strong>, by default");
   });
 });

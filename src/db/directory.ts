@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { TenantDb } from "./client";
-import { auditEvents, failedRequests, groupMembers, users } from "./schema";
+import { auditEvents, failedRequests, groupMembers, roles, users } from "./schema";
 import { groupsOfUser } from "./users";
 
 /** The end of a prefix range on a folded key: every key starting with `prefix` sorts below it. */
@@ -142,15 +142,17 @@ export async function directoryUsers(
 
 /** A user with its groups and its latest audit entries, in one round trip; null when the user is not there. */
 export async function directoryUser(db: TenantDb, tenantId: string, userId: string, auditLimit: number) {
-  const [[user], memberOf, history] = await db.batch([
+  const [[user], memberOf, history, roleNames] = await db.batch([
     db
-      .select({ ...DIRECTORY_USER, createdAt: users.createdAt })
+      .select({ ...DIRECTORY_USER, createdAt: users.createdAt, access: users.access })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.id, userId))),
     groupsOfUser(db, tenantId, userId),
     resourceHistory(db, tenantId, userId, auditLimit),
+    // The names of the vendor's roles, from this database's copy (db/roles.ts), to say the user's access in words.
+    db.select({ key: roles.key, name: roles.name }).from(roles),
   ]);
-  return user ? { user, memberOf, history } : null;
+  return user ? { user, memberOf, history, roleNames } : null;
 }
 
 /** The newest audit entries about one resource (on the (tenant, resource, id) index). */

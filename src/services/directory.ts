@@ -20,6 +20,7 @@ import type { ResourceDocument } from "../scim/resource-input";
 import { workEmailValue } from "../scim/users";
 import { dataOf, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
+import { accessOf } from "./roles";
 import { webhookHealth, webhookHealthReads } from "./webhooks";
 
 /**
@@ -100,7 +101,32 @@ export async function getDirectoryUser(
     ...found,
     user: { ...found.user, ...summary(found.user.data) },
     history: found.history.map((row) => auditShown(row, operator)),
+    access: accessInWords(found.user.access, found.roleNames, found.memberOf),
   };
+}
+
+/** Why the user has a role, for the pages: a group by its name, an app role by its value, or the default. */
+export type AccessReason = { group: string } | { appRole: string } | { default: true };
+
+/**
+ * The user's stored access with names: each role's name (its key, if the vendor dropped it meanwhile) and what
+ * grants it, a group by its display name.
+ */
+function accessInWords(
+  stored: string | null,
+  roleNames: { key: string; name: string }[],
+  memberOf: { id: string; displayName: string }[],
+) {
+  return accessOf(stored).roles.map(({ key, sources }) => ({
+    key,
+    name: roleNames.find((role) => role.key === key)?.name ?? key,
+    reasons: sources.map((source): AccessReason => {
+      if ("groupId" in source) {
+        return { group: memberOf.find((group) => group.id === source.groupId)?.displayName ?? source.groupId };
+      }
+      return "scimRole" in source ? { appRole: source.scimRole } : { default: true };
+    }),
+  }));
 }
 
 /** A page of groups with their member counts. */

@@ -1,4 +1,5 @@
 import type {
+  AccessReason,
   getDirectoryGroup,
   getDirectoryUser,
   listDirectoryGroups,
@@ -105,7 +106,7 @@ export function UsersPage({ chrome, frame, list, search }: FramedProps & { list:
 
 /** A user: its state, its groups, its attributes exactly as stored, and what happened to it. */
 export function UserPage({ chrome, frame, detail }: FramedProps & { detail: UserDetail }) {
-  const { user, memberOf, history } = detail;
+  const { user, memberOf, history, access } = detail;
   return (
     <Page title={user.userName} chrome={chrome} frame={frame} tab="users">
       <p>
@@ -143,6 +144,24 @@ export function UserPage({ chrome, frame, detail }: FramedProps & { detail: User
             <code>{user.id}</code>
           </dd>
         </dl>
+      </section>
+      <section class="card" aria-labelledby="access">
+        <h2 id="access">Access in {chrome.brand.product}</h2>
+        {access.length === 0 ? (
+          <p class="muted">
+            {user.active
+              ? "No role: no group or app role of this user is mapped to one, and there is no default role."
+              : "No role while the user is inactive."}
+          </p>
+        ) : (
+          <ul>
+            {access.map((role) => (
+              <li>
+                <strong>{role.name}</strong>, {reasonsInWords(role.reasons)}
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
       <section class="card" aria-labelledby="groups">
         <h2 id="groups">Groups</h2>
@@ -359,4 +378,15 @@ const SCHEMA_URN = /:extension:([^:]+):\d+(?:\.\d+)*:[A-Za-z]+$/;
 function shortAttributeName(urn: string) {
   const extension = SCHEMA_URN.exec(urn)?.[1];
   return extension ? `${extension} attributes` : urn.slice(urn.lastIndexOf(":") + 1);
+}
+
+/** "through the group Engineering and the app role Approver", "by default". */
+function reasonsInWords(reasons: AccessReason[]) {
+  const words = reasons.map((reason) =>
+    "group" in reason ? `the group ${reason.group}` : "appRole" in reason ? `the app role ${reason.appRole}` : null,
+  );
+  const named = words.filter((word) => word !== null);
+  if (named.length === 0) return "by default";
+  const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+  return `through ${list}`;
 }
