@@ -7,7 +7,7 @@ import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
 import { countingDatabases } from "./support/d1-intercept";
 import { cronContext } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
-import { mintLink, signIn, view } from "./support/portal";
+import { csrfOf, mintLink, signIn, submit, view } from "./support/portal";
 import { ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA } from "./support/scim";
 import { seedGroup } from "./support/seed";
 
@@ -78,15 +78,16 @@ describe("the vendor's roles", () => {
   it("refuse a key twice, and dropping a role a mapping uses", async () => {
     const twice = await admin("PUT", "/roles", { body: { items: [ROLES[0], ROLES[0]] } });
     expect(twice.status).toBe(400);
+    const auditor = { key: "auditor", name: "Auditor", description: null, customerMappable: true };
+    await json(await admin("PUT", "/roles", { body: { items: [...ROLES, auditor] } }));
     const t = await createTenant("Role In Use");
-    await json(await putMapping(t, { defaultRole: "support", items: [] }));
-    const dropped = await admin("PUT", "/roles", { body: { items: ROLES.slice(0, 2) } });
+    await json(await putMapping(t, { defaultRole: "auditor", items: [] }));
+    const dropped = await admin("PUT", "/roles", { body: { items: ROLES } });
     expect(dropped.status).toBe(409);
     expect(await dropped.text()).toContain("role_in_use");
     // Nothing changed, and once the mapping no longer names it, it can go.
-    expect((await json<{ items: unknown[] }>(await admin("GET", "/roles"))).items).toHaveLength(3);
+    expect((await json<{ items: unknown[] }>(await admin("GET", "/roles"))).items).toHaveLength(4);
     await json(await putMapping(t, { defaultRole: null, items: [] }));
-    await json(await admin("PUT", "/roles", { body: { items: ROLES.slice(0, 2) } }));
     await json(await admin("PUT", "/roles", { body: { items: ROLES } }));
   });
 });
@@ -298,5 +299,49 @@ describe("the user page", () => {
     );
     const bobPage = await (await view(session, `/users/${bob}`)).text();
     expect(bobPage).toContain("<strong>Member</strong>, by default");
+  });
+});
+
+describe("the roles page", () => {
+  it("lets the customer's admin map a group to a role they may assign, preview it in words and apply it", async () => {
+    const { t, ada, bob, g1 } = await mappedTenant("Portal Roles", false);
+    // The vendor's own choice, which the customer's page keeps: support for the app role Helpdesk.
+    await json(await putMapping(t, { defaultRole: null, items: [{ scimRole: "Helpdesk", role: "support" }] }));
+    const session = await signIn((await mintLink(t.tenantId)).url);
+    const form = await (await view(session, "/integrations/azure-ad/roles")).text();
+    expect(form).toContain(`<select name="group:${g1}"`);
+    expect(form).not.toContain('<option value="support"');
+    expect(form).toContain("Vendor support, through the app role Helpdesk");
+    const fields = {
+      [`group:${g1}`]: "admin",
+      defaultRole: "member",
+      "app.0.value": "",
+      "app.0.role": "",
+      version: "1",
+    };
+    const previewed = await submit(session, "/integrations/azure-ad/roles/preview", { ...fields, csrf: csrfOf(form) });
+    expect(previewed.status).toBe(200);
+    const preview = await previewed.text();
+    expect(preview).toContain("1 user will get <strong>Administrator</strong>");
+    expect(preview).toContain("1 user will get <strong>Member</strong>");
+    // A role the customer may not assign is refused, whatever the form says.
+    const forged = await submit(session, "/integrations/azure-ad/roles", { ...fields, defaultRole: "support" });
+    expect(forged.status).toBe(400);
+    const applied = await submit(session, "/integrations/azure-ad/roles", fields);
+    expect(applied.status).toBe(303);
+    expect(applied.headers.get("Location")).toBe(`/portal/${t.tenantId}/integrations?done=roles-applied`);
+    expect((await accessOf(t, ada)).primaryRole).toBe("admin");
+    expect((await accessOf(t, bob)).primaryRole).toBe("member");
+    const mapping = await json<{ items: unknown[]; mappingVersion: number }>(
+      await admin("GET", `/tenants/${t.tenantId}/role-mappings`),
+    );
+    expect(mapping.items).toEqual([
+      { scimRole: "Helpdesk", role: "support" },
+      { groupId: g1, role: "admin" },
+    ]);
+    // The same form again: its version is gone.
+    const stale = await submit(session, "/integrations/azure-ad/roles", fields);
+    expect(stale.status).toBe(412);
+    expect(await stale.text()).toContain("The roles changed meanwhile");
   });
 });

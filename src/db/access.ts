@@ -158,11 +158,22 @@ export async function readAccessPreview(
 ) {
   const changes = accessChangesOf(tenantId, proposed);
   const [counts, page] = await runBatch(db, [
-    sql`SELECT change, count(*) AS n FROM (${changes}) GROUP BY change`,
+    sql`SELECT role, change, count(*) AS n FROM (${changes}) GROUP BY role, change ORDER BY role, change`,
     sql`SELECT * FROM (${changes})
       ${after ? sql`WHERE (userId, role) > (${after[0]}, ${after[1]})` : sql``}
       ORDER BY userId, role LIMIT ${limit}`,
   ]);
-  const count = (change: AccessChange["change"]) => Number(rowsOf(counts).find((row) => row.change === change)?.n ?? 0);
-  return { granted: count("granted"), revoked: count("revoked"), pairs: rowsOf(page) as unknown as AccessChange[] };
+  const byRole = rowsOf(counts).map((row) => ({
+    role: String(row.role),
+    change: row.change as AccessChange["change"],
+    users: Number(row.n),
+  }));
+  const total = (change: AccessChange["change"]) =>
+    byRole.filter((row) => row.change === change).reduce((sum, row) => sum + row.users, 0);
+  return {
+    granted: total("granted"),
+    revoked: total("revoked"),
+    byRole,
+    pairs: rowsOf(page) as unknown as AccessChange[],
+  };
 }

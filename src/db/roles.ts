@@ -126,3 +126,12 @@ export async function groupsOfIntegration(db: TenantDb, tenantId: string, integr
     .where(and(eq(groups.tenantId, tenantId), eq(groups.managedBy, integrationId), oneOf(groups.id, ids)));
   return new Set(rows.map((row) => row.id));
 }
+
+/** The integration's groups by name, the first `limit`: what the portal offers to map. */
+export const groupsToMap = (db: TenantDb, tenantId: string, integrationId: string, limit: number) =>
+  db
+    .select({ id: groups.id, displayName: groups.displayName })
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), eq(groups.managedBy, integrationId)))
+    .orderBy(asc(groups.displayNameKey), asc(groups.id))
+    .limit(limit);

@@ -6,6 +6,7 @@ import { outboxRow } from "../db/relay";
 import {
   copyRoles,
   groupsOfIntegration,
+  groupsToMap,
   mappingBeingApplied,
   type Role,
   type RoleMapping,
@@ -17,7 +18,7 @@ import {
 } from "../db/roles";
 import { logEvent } from "../lib/log";
 import { LEGACY_INTEGRATION_ID } from "../scim/providers";
-import { dataOf, forTenant, type OperatorContext } from "./context";
+import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
 import { commitAndRelay } from "./relay";
 import { requireTenant } from "./tenants";
@@ -156,6 +157,7 @@ export async function previewRoleMapping(
     mappingVersion: current.version,
     granted: preview.granted,
     revoked: preview.revoked,
+    byRole: preview.byRole,
     changes,
     next: preview.pairs.length > page.limit && last ? ([last.userId, last.role] as [string, string]) : null,
   };
@@ -212,4 +214,49 @@ export interface Access {
 export function accessOf(stored: string | null): Access {
   const roles = stored === null ? [] : (JSON.parse(stored) as Access["roles"]);
   return { roles, primaryRole: roles[0]?.key ?? null };
+}
+
+/** The groups the mapping page lists: a form of this many selects stays within a page form's size. */
+export const GROUPS_ON_PAGE = 200;
+
+/**
+ * What the mapping page of an integration shows: its mapping, the vendor's roles (those the customer's admin may
+ * choose marked), and the integration's groups by name (the first GROUPS_ON_PAGE).
+ */
+export async function roleMappingPage(ctx: OperatorContext, tenant: TenantPlacement, integrationId: string) {
+  const [mapping, roles, groups] = await Promise.all([
+    getRoleMapping(ctx, tenant.id, integrationId),
+    readRoles(ctx.db),
+    groupsToMap(dataOf(ctx, tenant), tenant.id, integrationId, GROUPS_ON_PAGE + 1),
+  ]);
+  return { mapping, roles, groups: groups.slice(0, GROUPS_ON_PAGE), moreGroups: groups.length > GROUPS_ON_PAGE };
+}
+
+/**
+ * A mapping the customer's admin proposes on the pages, made whole: they choose among the roles the vendor lets them
+ * map (`customerMappable`); what the vendor set with the others (an owner role for a group, a support default) is
+ * kept as it is, and a role they may not choose is refused. The vendor's operator (`operator`) chooses among all.
+ */
+export async function fromThePages(
+  ctx: OperatorContext,
+  tenantId: string,
+  proposed: ProposedMapping & { integrationId: string },
+  operator: boolean,
+): Promise<ProposedMapping> {
+  if (operator) return proposed;
+  const [roles, current] = await Promise.all([
+    readRoles(ctx.db),
+    readRoleMapping(ctx.db, tenantId, proposed.integrationId),
+  ]);
+  const mappable = new Set(roles.filter((role) => role.customerMappable).map((role) => role.key));
+  const chosen = [...proposed.items.map((item) => item.role), proposed.defaultRole ?? []].flat();
+  const refused = chosen.find((key) => !mappable.has(key));
+  if (refused) throw new AdminError("invalid_request", `The role ${refused} is not one your account can assign.`);
+  const vendors = current.items.filter((item) => !mappable.has(item.role));
+  const keepDefault = current.defaultRole !== null && !mappable.has(current.defaultRole);
+  return {
+    integrationId: proposed.integrationId,
+    defaultRole: keepDefault ? current.defaultRole : proposed.defaultRole,
+    items: [...vendors, ...proposed.items],
+  };
 }

@@ -41,6 +41,10 @@ const PreviewWire = v.strictObject({
   mappingVersion: v.pipe(v.number(), v.description("The version this preview was computed on: If-Match to apply it")),
   granted: v.number(),
   revoked: v.number(),
+  byRole: v.pipe(
+    v.array(v.strictObject({ role: v.string(), change: v.picklist(["granted", "revoked"]), users: v.number() })),
+    v.description("How many users each role would be given or taken from"),
+  ),
   changes: v.array(
     v.strictObject({
       userId: v.string(),

@@ -50,6 +50,14 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
     message:
       "This form was sent before, or someone else regenerated the token meanwhile. The integration page shows the current token's state; regenerate again from there if needed.",
   },
+  mapping_changed: {
+    title: "The roles changed meanwhile",
+    message: "Someone changed this integration's roles after your preview. Open the roles page again and review them.",
+  },
+  unknown_role: {
+    title: "A role is no longer available",
+    message: "A role you chose was removed meanwhile. Open the roles page again and choose among the current ones.",
+  },
   too_many_secrets: {
     title: "Three client secrets already",
     message:

@@ -37,6 +37,9 @@ export function areaPaths(base: string) {
     add: `${base}/integrations/new`,
     regenerate: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/regenerate`,
     disable: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/disable`,
+    /** The integration's role mapping: the form (GET), its preview (POST …/preview), applying it (POST). */
+    roles: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/roles`,
+    rolesPreview: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/roles/preview`,
     /** An OAuth integration's client secrets: add one (GET confirms, POST adds), delete one (likewise). */
     addSecret: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/secrets`,
     deleteSecret: (integrationId: string, secretId: string) =>

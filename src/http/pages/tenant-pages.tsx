@@ -25,6 +25,14 @@ import {
   removeIntegration,
 } from "../../services/integration";
 import { addSecret, DEFAULT_SECRET_TTL_SECONDS, getSecrets, removeSecret } from "../../services/oauth-clients";
+import {
+  fromThePages,
+  listRoles,
+  previewRoleMapping,
+  type RoleMappingItem,
+  replaceRoleMapping,
+  roleMappingPage,
+} from "../../services/roles";
 import { defaultTokenTtl, EXPIRY_WARNING_MS, type IssuedToken } from "../../services/tokens";
 import { spendSecretBudget } from "../secret-budget";
 import { chromeOf, pageContext } from "./context";
@@ -44,6 +52,7 @@ import {
   UNMATCHED_CHOICES,
 } from "./views/integration";
 import { AddSecretPage, ClientIssuedPage, DeleteSecretPage } from "./views/oauth";
+import { GROUP_FIELD, RolesPage, RolesPreviewPage } from "./views/roles";
 
 /** Tenant ids are UUIDs; the pattern keeps the fixed paths beside a tenant's pages (`/portal/links/…`) out. */
 export const TENANT = "/:tenantId{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}}";
@@ -107,6 +116,42 @@ async function addClient(
     clientId: made.clientId,
     federation: made.federation,
   };
+}
+
+/** The changes a roles preview lists on the page; the counts cover them all. */
+const PREVIEW_ROWS = 20;
+
+/**
+ * The mapping the roles form proposes (views/roles.tsx names its fields), made whole for who is asking
+ * (fromThePages), the fields to send again with Apply, and the version the form was on.
+ */
+async function proposedOnPage(c: Context<AppEnv>, integrationId: string) {
+  const form = await c.req.parseBody();
+  const text = (name: string) => (typeof form[name] === "string" ? String(form[name]).trim() : "");
+  const fields = Object.keys(form)
+    .filter((name) => name === "defaultRole" || name.startsWith(GROUP_FIELD) || name.startsWith("app."))
+    .map((name): [string, string] => [name, text(name)])
+    .filter(([, value]) => value !== "");
+  const items: RoleMappingItem[] = [
+    ...fields.flatMap(([name, role]) =>
+      name.startsWith(GROUP_FIELD) ? [{ groupId: name.slice(GROUP_FIELD.length), role }] : [],
+    ),
+    ...fields.flatMap(([name, scimRole]) => {
+      const n = /^app\.(\d+)\.value$/.exec(name)?.[1];
+      const role = n === undefined ? "" : text(`app.${n}.role`);
+      return role === "" ? [] : [{ scimRole, role }];
+    }),
+  ];
+  const proposed = await fromThePages(
+    pageContext(c),
+    tenantOf(c),
+    { integrationId, defaultRole: text("defaultRole") || null, items },
+    frameOf(c).operator,
+  );
+  const version = Number(text("version"));
+  if (!Number.isSafeInteger(version))
+    throw new PortalRefusal(400, "This form has expired", "Open the roles page again.");
+  return { proposed, fields, version };
 }
 
 /**
@@ -195,6 +240,29 @@ export const tenantPages = new Hono<AppEnv>()
   .post(`/integrations${INTEGRATION}/secrets/:secretId{[0-9a-f-]{36}}/delete`, async (c) => {
     await removeSecret(pageContext(c), tenantOf(c), integrationOf(c), c.req.param("secretId"));
     return c.redirect(`${frameOf(c).paths.home}?done=secret-deleted`, 303);
+  })
+  .get(`/integrations${INTEGRATION}/roles`, async (c) => {
+    const ctx = pageContext(c);
+    const { integration } = await getIntegration(ctx, tenantOf(c), integrationOf(c));
+    const shown = await roleMappingPage(ctx, placementOf(c), integration.id);
+    return c.html(RolesPage({ ...page(c), integration, ...shown }));
+  })
+  .post(`/integrations${INTEGRATION}/roles/preview`, async (c) => {
+    const ctx = pageContext(c);
+    const { integration } = await getIntegration(ctx, tenantOf(c), integrationOf(c));
+    const { proposed, fields } = await proposedOnPage(c, integration.id);
+    const [preview, roles] = await Promise.all([
+      previewRoleMapping(ctx, tenantOf(c), proposed, { limit: PREVIEW_ROWS }),
+      listRoles(ctx),
+    ]);
+    const roleNames = Object.fromEntries(roles.map((role) => [role.key, role.name]));
+    return c.html(RolesPreviewPage({ ...page(c), integration, preview, roleNames, fields }));
+  })
+  .post(`/integrations${INTEGRATION}/roles`, async (c) => {
+    const { integration } = await getIntegration(pageContext(c), tenantOf(c), integrationOf(c));
+    const { proposed, version } = await proposedOnPage(c, integration.id);
+    await replaceRoleMapping(pageContext(c), tenantOf(c), proposed, version);
+    return c.redirect(`${frameOf(c).paths.home}?done=roles-applied`, 303);
   })
   .get(`/integrations${INTEGRATION}/disable`, async (c) => {
     const preview = await removalPreview(pageContext(c), tenantOf(c), integrationOf(c));

@@ -37,6 +37,7 @@ export const NOTICES = {
     "It no longer works, and the access tokens Entra got with it stop within a minute.",
   ],
   "sessions-ended": ["The customer's sessions were ended.", "Their next visit needs a new setup link."],
+  "roles-applied": ["Roles applied.", "Users' roles follow the new mapping; the activity page lists each change."],
   "option-on": ["The Azure AD option is on.", "The customer can add the integration, or regenerate its token."],
   "option-off": ["The Azure AD option is off.", "Every token of this tenant stopped working."],
   "move-started": [
@@ -340,6 +341,11 @@ function IntegrationCard({
         {enabled && bearer && (
           <a class="button" href={paths.regenerate(integration.id)}>
             Regenerate access token
+          </a>
+        )}
+        {enabled && (
+          <a class="button secondary" href={paths.roles(integration.id)}>
+            Roles
           </a>
         )}
         <a class="button danger" href={paths.disable(integration.id)}>
