@@ -345,3 +345,26 @@ describe("the roles page", () => {
     expect(await stale.text()).toContain("The roles changed meanwhile");
   });
 });
+
+describe("the export", () => {
+  it("carries each user's access beside its SCIM document", async () => {
+    const { t, ada, bob, g1 } = await mappedTenant("Exported");
+    const res = await admin("GET", `/tenants/${t.tenantId}/export`);
+    expect(res.status).toBe(200);
+    const lines = (await res.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; access?: unknown; resource: { id: string; roles?: unknown } });
+    const userLine = (id: string) => lines.find((line) => line.type === "User" && line.resource.id === id);
+    expect(userLine(ada)?.access).toEqual({
+      roles: [{ key: "admin", sources: [{ groupId: g1 }] }],
+      primaryRole: "admin",
+    });
+    expect(userLine(bob)?.access).toEqual({
+      roles: [{ key: "member", sources: [{ default: true }] }],
+      primaryRole: "member",
+    });
+    expect(userLine(ada)?.resource.roles).toBeUndefined();
+    expect(lines.find((line) => line.type === "Group")).not.toHaveProperty("access");
+  });
+});

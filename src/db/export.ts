@@ -29,7 +29,9 @@ export async function resourcePage(
   bounds: PageBounds,
 ) {
   const { table } = TABLES[kind];
-  const candidates = sql`SELECT ${RECORD}, length(CAST(data AS BLOB)) AS size_ FROM ${table}
+  // A user's access beside its document (db/access.ts); a group has none.
+  const columns = kind === "users" ? sql`${RECORD}, access` : sql`${RECORD}, NULL AS access`;
+  const candidates = sql`SELECT ${columns}, length(CAST(data AS BLOB)) AS size_ FROM ${table}
     WHERE tenant_id = ${tenantId} ${after(cursor)} ORDER BY created_at, id LIMIT ${bounds.rows}`;
   const cut = cutByBytes(candidates, sql`createdAt, id`, bounds);
   const [result] = await runBatch(db, [cut.query]);
@@ -80,4 +82,5 @@ const toRecord = (row: RawRow) => ({
   createdAt: Number(row.createdAt),
   updatedAt: Number(row.updatedAt),
   managedBy: String(row.managedBy),
+  access: row.access === null || row.access === undefined ? null : String(row.access),
 });

@@ -6,6 +6,7 @@ import { type GroupRecord, type MemberRecord, toScimGroup } from "../scim/groups
 import { toScimUser } from "../scim/users";
 import { dataOf, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
+import { accessOf } from "./roles";
 import { integrationOf } from "./users";
 
 /**
@@ -25,7 +26,8 @@ const encoder = new TextEncoder();
 
 /**
  * A tenant as NDJSON: one line per resource, `{"type":"User"|"Group","integration":{id,provider}|null,"resource":{…SCIM
- * representation…}}` (`integration`: the directory that manages it; null for the product's own users), users
+ * representation…}}` (`integration`: the directory that manages it; null for the product's own users; a user's line
+ * has its `access` too, as the admin API's users do), users
  * in creation order, then groups page by page in creation order (by id within a page). Read and written as the
  * client takes it (a pull stream), a line (or a part of a large group's line) at a time, so memory stays at one
  * page, and a page at EXPORT_PAGE rows and EXPORT_PAGE_BYTES. A page of groups has its members read for many groups
@@ -75,7 +77,8 @@ async function* resourceLines(db: TenantDb, tenantId: string, line: LineContext)
   const { baseUrl, owner } = line;
   for await (const page of pages(db, "users", tenantId)) {
     for (const user of page) {
-      yield `${JSON.stringify({ type: "User", integration: owner(user.managedBy), resource: toScimUser(user, baseUrl) })}\n`;
+      const access = accessOf(user.access);
+      yield `${JSON.stringify({ type: "User", integration: owner(user.managedBy), access, resource: toScimUser(user, baseUrl) })}\n`;
     }
   }
   for await (const page of pages(db, "groups", tenantId)) {
