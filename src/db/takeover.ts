@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { accessSync } from "./access";
 import { auditRow, type WriteContext } from "./audit";
 import { type RawRow, rowsOf, runBatch, type Statement } from "./batch";
 import type { TenantDb } from "./client";
@@ -46,6 +47,8 @@ export function transferStatements(ctx: WriteContext & DirectoryScope, kind: Tra
       orderBy: sql`x.id`,
     }),
     sql`UPDATE ${table} AS x SET managed_by = ${to} WHERE ${target}`,
+    // A user's access is its integration's mapping's: the taker's from now on.
+    ...(kind === "user" ? accessSync(ctx, sql`u.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`) : []),
   ];
 }
 
