@@ -368,3 +368,30 @@ describe("the export", () => {
     expect(lines.find((line) => line.type === "Group")).not.toHaveProperty("access");
   });
 });
+
+describe("an integration removed", () => {
+  it("takes its users' roles away in events naming it, and its mapping goes with it", async () => {
+    const { t, ada, bob } = await mappedTenant("Removed");
+    const before = await lastSequence(t);
+    expect((await admin("DELETE", `/tenants/${t.tenantId}/integrations/azure-ad`)).status).toBe(204);
+    expect(await accessEvents(t, before)).toEqual([
+      { type: "access.revoked", role: "admin", users: [ada] },
+      { type: "access.revoked", role: "member", users: [bob] },
+    ]);
+    const events = await json<{ items: AccessEvent[] }>(
+      await admin("GET", `/tenants/${t.tenantId}/events?after=${before}&types=access.revoked`),
+    );
+    expect(events.items.every((e) => e.data.integration === "azure-ad")).toBe(true);
+    expect(await accessOf(t, ada)).toEqual({ roles: [], primaryRole: null });
+    // Added again, it starts from no mapping: nobody gets the old default.
+    const again = await admin("POST", `/tenants/${t.tenantId}/integrations/azure-ad`, { body: {} });
+    expect(again.status).toBe(201);
+    const mapping = await json<{ mappingVersion: number; items: unknown[] }>(
+      await admin("GET", `/tenants/${t.tenantId}/role-mappings`),
+    );
+    expect(mapping).toMatchObject({ mappingVersion: 0, items: [] });
+    const fresh = { ...t, token: (await again.json<{ token: string }>()).token };
+    const eve = await createUser(fresh, "eve@removed.example");
+    expect(await accessOf(t, eve)).toEqual({ roles: [], primaryRole: null });
+  });
+});

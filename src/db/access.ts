@@ -92,7 +92,7 @@ export function accessSync(ctx: WriteContext, who: SQL, leaving = false): SQL[] 
 }
 
 /**
-^ * Marks the users `select` names (a query of one column, user ids) for `syncMarked` later in the same batch, while `guard`
+ * Marks the users `select` names (a query of one column, user ids) for `syncMarked` later in the same batch, while `guard`
  * holds: the members a write takes out of a group, read before it does.
  */
 export const markUsers = (ctx: WriteContext, select: SQL, guard: SQL = sql`1`) =>

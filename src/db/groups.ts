@@ -111,9 +111,6 @@ const insertMembers = (ctx: WriteContext, groupId: string, ids: string[], guard:
   INSERT OR IGNORE INTO ${groupMembers} (tenant_id, group_id, member_id, created_at)
   SELECT ${ctx.tenantId}, ${groupId}, value, ${ctx.now} FROM json_each(${JSON.stringify(ids)}) WHERE ${guard}`;
 
-/** The ids of a list, as a query of one column (a JSON array parameter). */
-const jsonIds = (ids: string[]) => sql`SELECT value FROM json_each(${JSON.stringify(ids)})`;
-
 /** Stored members of the group that are not among `ids` (a JSON array parameter). */
 const membersNotIn = (tenantId: string, groupId: string, ids: string) =>
   sql`SELECT member_id FROM ${groupMembers} WHERE tenant_id = ${tenantId} AND group_id = ${groupId}
@@ -335,7 +332,8 @@ export async function replaceGroup(
     events,
     marks: markUsers(
       ctx,
-      sql`${membersNotIn(ctx.tenantId, id, ids)} UNION ${jsonIds(group.memberIds)}`,
+      // Those who leave and those who join: a rename of a mapped group changes nobody's access.
+      sql`${membersNotIn(ctx.tenantId, id, ids)} UNION ${newMembers(ctx.tenantId, id, ids)}`,
       sql`${groupIsMapped(ctx.tenantId, id)} AND ${guard} AND ${changes}`,
     ),
     updated: sql`
@@ -413,7 +411,10 @@ export async function patchGroup(
     events,
     marks: markUsers(
       ctx,
-      sql.join([...(removedMembers ? [removedMembers.select] : []), jsonIds(added)], sql` UNION `),
+      sql.join(
+        [...(removedMembers ? [removedMembers.select] : []), newMembers(ctx.tenantId, id, JSON.stringify(added))],
+        sql` UNION `,
+      ),
       sql`${groupIsMapped(ctx.tenantId, id)} AND ${guard} AND ${changes}`,
     ),
     updated: sql`UPDATE ${groups} SET ${document ? documentColumns(document) : sql``} version = version + 1, updated_at = ${ctx.now}

@@ -285,6 +285,16 @@ function release(
   );
   return {
     writes: [
+      // Back in the product, they keep none of the access the integration's mapping gave: revoked first, while
+      // the events can still name the integration.
+      ...accessSync(ctx, sql`u.id IN (SELECT id FROM ${users} WHERE ${released})`, true),
+      // The mapping goes with its integration: one added again with the same id starts from none.
+      ...(effect.after === undefined
+        ? [
+            sql`DELETE FROM ${tenantRoleMappings} WHERE tenant_id = ${ctx.tenantId}
+              AND integration_id = ${effect.integrationId ?? LEGACY_INTEGRATION_ID} AND ${unapplied}`,
+          ]
+        : []),
       ...(effect.deactivate ? [deactivations(ctx, released)] : []),
       db
         .update(users)
@@ -296,8 +306,6 @@ function release(
           ...(effect.deactivate ? deactivated : {}),
         })
         .where(released),
-      // Back in the product, they keep none of the access the integration's mapping gave.
-      ...accessSync(ctx, sql`u.id IN (SELECT id FROM (${chunk}))`),
     ],
     done,
     walked,

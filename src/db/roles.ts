@@ -135,3 +135,7 @@ export const groupsToMap = (db: TenantDb, tenantId: string, integrationId: strin
     .where(and(eq(groups.tenantId, tenantId), eq(groups.managedBy, integrationId)))
     .orderBy(asc(groups.displayNameKey), asc(groups.id))
     .limit(limit);
+
+/** The integration's mapping gone from the control database, for the batch of the integration's removal. */
+export const deleteRoleMapping = (tenantId: string, integrationId: string) =>
+  sql`DELETE FROM ${roleMappings} WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}`;

@@ -47,8 +47,6 @@ export function transferStatements(ctx: WriteContext & DirectoryScope, kind: Tra
       orderBy: sql`x.id`,
     }),
     sql`UPDATE ${table} AS x SET managed_by = ${to} WHERE ${target}`,
-    // A user's access is its integration's mapping's: the taker's from now on.
-    ...(kind === "user" ? accessSync(ctx, sql`u.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`) : []),
   ];
 }
 
@@ -63,7 +61,14 @@ export const transferableGroup = (to: string) =>
 
 /** Transfers, in one round trip, the users or groups of `ids` a matching read hit. */
 export async function transfer(db: TenantDb, ctx: WriteContext & DirectoryScope, kind: TransferKind, ids: string[]) {
-  const statements = transferStatements(ctx, kind, ids);
+  // A user's access is its integration's mapping's: the taker's from now on. (A write that transfers syncs its
+  // user's access at its end, once, after its own change.)
+  const statements = [
+    ...transferStatements(ctx, kind, ids),
+    ...(kind === "user" && ctx.takesOverFrom !== null
+      ? accessSync(ctx, sql`u.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
+      : []),
+  ];
   if (statements.length > 0) await runBatch(db, statements);
 }
 

@@ -138,11 +138,22 @@ export const EVENTS = {
   /**
    * What users may do in the product changed (docs/access.md): `users` gained or lost the vendor's role `role`,
    * through their groups, app roles or the default of `integration`'s mapping. At most 1,000 users an event.
-   * Admitted at the history quota: they come with a change that is itself checked there (a membership) or before it
-   * starts (a mapping), and a revocation must always get through.
+   * Admitted at the history quota: they come with a change that is itself checked there (a membership), or with a
+   * mapping's change, which must not stop half-applied; and a revocation must always get through.
    */
   "access.granted": event({ atHistoryLimit: "admitted", snapshot: null, names: "users", data: AccessChanged }),
   "access.revoked": event({ atHistoryLimit: "admitted", snapshot: null, names: "users", data: AccessChanged }),
+  /**
+   * An integration's role mapping changed, and every user's access follows it (the `access.*` events before this
+   * one, chunk by chunk). Names every user: a change of what grants a role, with no role gained or lost, is in
+   * `users.access` too, which a move's catch-up must copy again.
+   */
+  "role_mappings.updated": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "all_managed_users",
+    data: v.strictObject({ integration: v.string(), version: v.number() }),
+  }),
   "integration.created": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: Integration }),
   "integration.deleted": event({
     atHistoryLimit: "admitted",

@@ -11,6 +11,7 @@ import {
 } from "../db/integrations";
 import { QUOTAS, type Quota, type QuotaRow, quotaLevel } from "../db/quotas";
 import { outboxRow } from "../db/relay";
+import { deleteRoleMapping } from "../db/roles";
 import { type Unmatched, unmatchedBySource } from "../db/takeover";
 import { findTenant, findTenantWithIntegration, findTenantWithIntegrations, type TenantRow } from "../db/tenants";
 import { integrationExists, listLiveTokens, listTokensBeyondGrace, type TokenRow, tenantEnabled } from "../db/tokens";
@@ -564,6 +565,9 @@ export async function removeIntegration(
         from: whileIntegrated,
       }),
       deleteIntegration(ctx.db, tenantId, integrationId),
+      // Its role mapping goes with it (the release removes the data database's copy): a role it named can be
+      // dropped, and an integration added again with this id starts from none.
+      deleteRoleMapping(tenantId, integrationId),
       // By condition, not the taker read above: one that a concurrent change made takes over from none either.
       endTakeoversFrom(ctx.db, tenantId, integrationId, ctx.now),
     ],

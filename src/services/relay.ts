@@ -22,7 +22,10 @@ import { logEvent } from "../lib/log";
  * one waits).
  */
 
-/** Entries per data-database batch (three statements each, four for a release). */
+/**
+ * Entries per data-database batch: a few statements each (the effect's, the event, the audit row), a walk's chunk
+ * (a release, a role mapping) a handful more.
+ */
 const RELAY_PAGE = 30;
 /**
  * D1 calls a pass makes at most: the page's read, its batch, and when that fails, a probe of the database and each

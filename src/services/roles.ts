@@ -99,13 +99,11 @@ export async function getRoleMapping(ctx: OperatorContext, tenantId: string, int
   return { ...mapping, applying } satisfies RoleMappingView;
 }
 
-/**
- * Replaces an integration's mapping of its groups and app roles to the vendor's roles. `ifMatch`: the version the
- * caller saw (412 `mapping_changed` if another change came first). Every role it names must be declared (409
- * `unknown_role`), every group must be the integration's. The change is audited and relayed: the tenant's data
- * database gets the mapping, then the relay brings every user's access in line, chunk by chunk, with its events
- * (`applying` until it has).
- */
+/** A mapping this long is a list of users in disguise; a customer maps groups. */
+export const MAX_MAPPING_ITEMS = 500;
+/** The longest app role value taken (Entra's app role values are at most 120 characters). */
+export const MAX_APP_ROLE_LENGTH = 200;
+
 /** A mapping as a change or a preview proposes it. */
 export interface ProposedMapping {
   integrationId?: string;
@@ -118,6 +116,11 @@ export interface ProposedMapping {
  * the mapping as it stands now.
  */
 async function checked(ctx: OperatorContext, tenantId: string, change: ProposedMapping) {
+  if (change.items.length > MAX_MAPPING_ITEMS) {
+    throw new AdminError("invalid_request", `A mapping has at most ${MAX_MAPPING_ITEMS} items.`);
+  }
+  const long = change.items.find((item) => "scimRole" in item && item.scimRole.length > MAX_APP_ROLE_LENGTH);
+  if (long) throw new AdminError("invalid_request", `An app role value has at most ${MAX_APP_ROLE_LENGTH} characters.`);
   const tenant = await requireTenant(ctx, tenantId);
   const integrationId = await mappedIntegration(ctx, tenantId, change.integrationId);
   const current = await readRoleMapping(ctx.db, tenantId, integrationId);
@@ -163,6 +166,13 @@ export async function previewRoleMapping(
   };
 }
 
+/**
+ * Replaces an integration's mapping of its groups and app roles to the vendor's roles. `ifMatch`: the version the
+ * caller saw (412 `mapping_changed` if another change came first). Every role it names must be declared (409
+ * `unknown_role`), every group must be the integration's. The change is audited and relayed: the tenant's data
+ * database gets the mapping, then the relay brings every user's access in line, chunk by chunk, with its events
+ * (`applying` until it has).
+ */
 export async function replaceRoleMapping(
   ctx: OperatorContext,
   tenantId: string,
@@ -180,6 +190,7 @@ export async function replaceRoleMapping(
       resourceType: "Integration",
       resourceId: integrationId,
       detail: { version: current.version + 1, defaultRole: change.defaultRole, items: change.items.length },
+      event: { type: "role_mappings.updated", data: { integration: integrationId, version: current.version + 1 } },
       effect: { roleMappings: { ...mapping, version: current.version + 1 } },
       from,
     }),
@@ -233,30 +244,41 @@ export async function roleMappingPage(ctx: OperatorContext, tenant: TenantPlacem
 }
 
 /**
- * A mapping the customer's admin proposes on the pages, made whole: they choose among the roles the vendor lets them
- * map (`customerMappable`); what the vendor set with the others (an owner role for a group, a support default) is
- * kept as it is, and a role they may not choose is refused. The vendor's operator (`operator`) chooses among all.
+ * A mapping proposed on the pages, made whole: the page shows one role per listed group (the first GROUPS_ON_PAGE
+ * by name), the app role values and everyone else's role, among the roles its viewer may choose. The customer's
+ * admin chooses among those the vendor lets them map (`customerMappable`; another is refused), the vendor's operator
+ * (`operator`) among all. What the page could not show is kept as it is: items with a role the viewer may not
+ * choose (an owner role the vendor gave a group), for a group not listed, or a group's second role; and the
+ * default, when its role is not the viewer's to choose.
  */
 export async function fromThePages(
   ctx: OperatorContext,
-  tenantId: string,
+  tenant: TenantPlacement,
   proposed: ProposedMapping & { integrationId: string },
   operator: boolean,
 ): Promise<ProposedMapping> {
-  if (operator) return proposed;
-  const [roles, current] = await Promise.all([
+  const [roles, current, listed] = await Promise.all([
     readRoles(ctx.db),
-    readRoleMapping(ctx.db, tenantId, proposed.integrationId),
+    readRoleMapping(ctx.db, tenant.id, proposed.integrationId),
+    groupsToMap(dataOf(ctx, tenant), tenant.id, proposed.integrationId, GROUPS_ON_PAGE),
   ]);
-  const mappable = new Set(roles.filter((role) => role.customerMappable).map((role) => role.key));
+  const choosable = new Set(roles.filter((role) => operator || role.customerMappable).map((role) => role.key));
   const chosen = [...proposed.items.map((item) => item.role), proposed.defaultRole ?? []].flat();
-  const refused = chosen.find((key) => !mappable.has(key));
+  const refused = chosen.find((key) => !choosable.has(key));
   if (refused) throw new AdminError("invalid_request", `The role ${refused} is not one your account can assign.`);
-  const vendors = current.items.filter((item) => !mappable.has(item.role));
-  const keepDefault = current.defaultRole !== null && !mappable.has(current.defaultRole);
+  const onPage = new Set(listed.map((group) => group.id));
+  const shown = new Set<string>();
+  const kept = current.items.filter((item) => {
+    if (!choosable.has(item.role)) return true;
+    if (!("groupId" in item)) return false;
+    if (!onPage.has(item.groupId) || shown.has(item.groupId)) return true;
+    shown.add(item.groupId);
+    return false;
+  });
+  const keepDefault = current.defaultRole !== null && !choosable.has(current.defaultRole);
   return {
     integrationId: proposed.integrationId,
     defaultRole: keepDefault ? current.defaultRole : proposed.defaultRole,
-    items: [...vendors, ...proposed.items],
+    items: [...kept, ...proposed.items],
   };
 }

@@ -4,6 +4,8 @@ import type { AppEnv } from "../../env";
 import { AdminError } from "../../services/errors";
 import {
   getRoleMapping,
+  MAX_APP_ROLE_LENGTH,
+  MAX_MAPPING_ITEMS,
   MAX_PREVIEW_PAGE,
   previewRoleMapping,
   type RoleMappingView,
@@ -14,15 +16,13 @@ import { documented } from "./openapi";
 import { RoleKey } from "./roles";
 import { jsonBody, queryOf } from "./validate";
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
-/** A mapping this long is a list of users in disguise; a customer maps groups. */
-const MAX_ITEMS = 500;
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_APP_ROLE_LENGTH));
 
 const Item = v.union([v.strictObject({ groupId: Id, role: RoleKey }), v.strictObject({ scimRole: Id, role: RoleKey })]);
 const MappingBody = v.strictObject({
   integrationId: v.optional(Id),
   defaultRole: v.nullable(RoleKey),
-  items: v.pipe(v.array(Item), v.maxLength(MAX_ITEMS)),
+  items: v.pipe(v.array(Item), v.maxLength(MAX_MAPPING_ITEMS)),
 });
 const MappingWire = v.strictObject({
   integrationId: v.string(),

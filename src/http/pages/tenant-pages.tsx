@@ -144,13 +144,15 @@ async function proposedOnPage(c: Context<AppEnv>, integrationId: string) {
   ];
   const proposed = await fromThePages(
     pageContext(c),
-    tenantOf(c),
+    placementOf(c),
     { integrationId, defaultRole: text("defaultRole") || null, items },
     frameOf(c).operator,
   );
-  const version = Number(text("version"));
-  if (!Number.isSafeInteger(version))
+  // The version the form was on, which Apply names as If-Match: a form without one is not this page's.
+  if (!/^\d{1,9}$/.test(text("version"))) {
     throw new PortalRefusal(400, "This form has expired", "Open the roles page again.");
+  }
+  const version = Number(text("version"));
   return { proposed, fields, version };
 }
 

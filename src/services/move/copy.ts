@@ -138,10 +138,14 @@ function touchedBy(page: FeedChange[]) {
         if (change.groupId) groups.add(change.groupId);
         break;
       case "group_members":
-        // The group is copied again too: its version moved with its members.
+        // The group is copied again too: its version moved with its members; and the members, whose access
+        // (users.access) may have changed with no access event (a role kept, granted by another source now).
         if (!change.groupId) break;
         groups.add(change.groupId);
-        for (const member of change.members) memberships.push([change.groupId, member]);
+        for (const member of change.members) {
+          memberships.push([change.groupId, member]);
+          users.add(member);
+        }
         break;
       case "all_managed_users":
         allUsers = true;
