@@ -75,6 +75,30 @@ describe("the vendor's roles", () => {
     expect(items).toEqual(ROLES);
   });
 
+  it("order every user's access as they stand now: a new priority shows at once", async () => {
+    const { t, ada, g1 } = await mappedTenant("Reordered");
+    await json(
+      await putMapping(t, {
+        defaultRole: "member",
+        items: [
+          { groupId: g1, role: "admin" },
+          { scimRole: "Approver", role: "member" },
+        ],
+      }),
+    );
+    await scim(t, "PATCH", `/Users/${ada}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: "Add", path: "roles", value: [{ value: "Approver" }] }] },
+    });
+    expect((await accessOf(t, ada)).roles.map((role) => role.key)).toEqual(["admin", "member"]);
+    try {
+      await json(await admin("PUT", "/roles", { body: { items: [ROLES[1], ROLES[0], ROLES[2]] } }));
+      expect(await accessOf(t, ada)).toMatchObject({ primaryRole: "member" });
+      expect((await accessOf(t, ada)).roles.map((role) => role.key)).toEqual(["member", "admin"]);
+    } finally {
+      await json(await admin("PUT", "/roles", { body: { items: ROLES } }));
+    }
+  });
+
   it("refuse a key twice, and dropping a role a mapping uses", async () => {
     const twice = await admin("PUT", "/roles", { body: { items: [ROLES[0], ROLES[0]] } });
     expect(twice.status).toBe(400);

@@ -150,7 +150,7 @@ export async function directoryUser(db: TenantDb, tenantId: string, userId: stri
     groupsOfUser(db, tenantId, userId),
     resourceHistory(db, tenantId, userId, auditLimit),
     // The names of the vendor's roles, from this database's copy (db/roles.ts), to say the user's access in words.
-    db.select({ key: roles.key, name: roles.name }).from(roles),
+    db.select({ key: roles.key, name: roles.name }).from(roles).orderBy(asc(roles.priority)),
   ]);
   return user ? { user, memberOf, history, roleNames } : null;
 }

@@ -109,15 +109,15 @@ export async function getDirectoryUser(
 export type AccessReason = { group: string } | { appRole: string } | { default: true };
 
 /**
- * The user's stored access with names: each role's name (its key, if the vendor dropped it meanwhile) and what
- * grants it, a group by its display name.
+ * The user's stored access with names, in the order of the vendor's roles (`roleNames`, highest first, from the
+ * data database's copy): each role's name and what grants it, a group by its display name.
  */
 function accessInWords(
   stored: string | null,
   roleNames: { key: string; name: string }[],
   memberOf: { id: string; displayName: string }[],
 ) {
-  return accessOf(stored).roles.map(({ key, sources }) => ({
+  return accessOf(stored, roleNames).roles.map(({ key, sources }) => ({
     key,
     name: roleNames.find((role) => role.key === key)?.name ?? key,
     reasons: sources.map((source): AccessReason => {

@@ -6,7 +6,7 @@ import { type GroupRecord, type MemberRecord, toScimGroup } from "../scim/groups
 import { toScimUser } from "../scim/users";
 import { dataOf, type OperatorContext } from "./context";
 import { tenantNotFound } from "./errors";
-import { accessOf } from "./roles";
+import { accessOf, listRoles, type Role } from "./roles";
 import { integrationOf } from "./users";
 
 /**
@@ -41,7 +41,8 @@ export async function exportTenant(ctx: OperatorContext, tenantId: string, baseU
   if (!found) throw tenantNotFound();
   const providers = providersById(found.integrations);
   const owner = (managedBy: string) => integrationOf(managedBy, providers);
-  const lines = resourceLines(dataOf(ctx, found.tenant), tenantId, { baseUrl, owner });
+  const roles = await listRoles(ctx);
+  const lines = resourceLines(dataOf(ctx, found.tenant), tenantId, { baseUrl, owner, roles });
   let chunks = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -70,14 +71,16 @@ export async function exportTenant(ctx: OperatorContext, tenantId: string, baseU
 interface LineContext {
   baseUrl: string;
   owner: (managedBy: string) => ReturnType<typeof integrationOf>;
+  /** The vendor's roles, highest first, which order a user's access. */
+  roles: readonly Role[];
 }
 
 /** The export's text, a line (or part of a large group's line) at a time. */
 async function* resourceLines(db: TenantDb, tenantId: string, line: LineContext): AsyncGenerator<string> {
-  const { baseUrl, owner } = line;
+  const { baseUrl, owner, roles } = line;
   for await (const page of pages(db, "users", tenantId)) {
     for (const user of page) {
-      const access = accessOf(user.access);
+      const access = accessOf(user.access, roles);
       yield `${JSON.stringify({ type: "User", integration: owner(user.managedBy), access, resource: toScimUser(user, baseUrl) })}\n`;
     }
   }

@@ -221,10 +221,17 @@ export interface Access {
   primaryRole: string | null;
 }
 
-/** The stored `users.access` (JSON text or null: none) as the admin API shows it. */
-export function accessOf(stored: string | null): Access {
-  const roles = stored === null ? [] : (JSON.parse(stored) as Access["roles"]);
-  return { roles, primaryRole: roles[0]?.key ?? null };
+/**
+ * The stored `users.access` (JSON text or null: none) as the admin API shows it, in the order of the vendor's roles
+ * as they are now (`roles`, highest first): a change of their priorities shows at once, without waiting for each
+ * user's next sync, and a role the vendor no longer declares is not shown.
+ */
+export function accessOf(stored: string | null, roles: readonly Pick<Role, "key">[]): Access {
+  const rank = new Map(roles.map((role, i) => [role.key, i]));
+  const held = (stored === null ? [] : (JSON.parse(stored) as Access["roles"]))
+    .filter((role) => rank.has(role.key))
+    .sort((a, b) => (rank.get(a.key) ?? 0) - (rank.get(b.key) ?? 0));
+  return { roles: held, primaryRole: held[0]?.key ?? null };
 }
 
 /** The groups the mapping page lists: a form of this many selects stays within a page form's size. */

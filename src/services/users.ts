@@ -29,6 +29,7 @@ import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./con
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
+import { accessOf, listRoles, type Role } from "./roles";
 import { takeOverIfSource } from "./takeover";
 import { readInTenantWithProviders, requireTenant } from "./tenants";
 
@@ -200,7 +201,8 @@ export async function createPortalUser(
     if (!outcome.ok) throw new Error("portal users name no manager");
     const row = await findUser(db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");
-    return withOwner(row, new Map());
+    // A product's own user has no access from a directory: no roles to read.
+    return withOwner(row, new Map(), []);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AdminError("user_exists", "A user with this email already exists.");
     throw error;
@@ -212,9 +214,18 @@ export async function createPortalUser(
  * (`portal`, or `azure-ad` for any directory's user), and the integration beside it (its provider null once the
  * integration is removed, while its users are being handed back).
  */
-function withOwner<R extends { managedBy: string }>(row: R, providers: Map<string, Provider>) {
+function withOwner<R extends { managedBy: string; access: string | null }>(
+  row: R,
+  providers: Map<string, Provider>,
+  roles: readonly Role[],
+) {
   const integration = integrationOf(row.managedBy, providers);
-  return { ...row, managedBy: integration === null ? ("portal" as const) : ("azure-ad" as const), integration };
+  return {
+    ...row,
+    managedBy: integration === null ? ("portal" as const) : ("azure-ad" as const),
+    integration,
+    access: accessOf(row.access, roles),
+  };
 }
 
 /** The integration that manages a resource (`managed_by`), as the admin API and the export name it; null: the product's. */
@@ -231,17 +242,24 @@ export async function listTenantUsers(
   after: string | undefined,
   limit: number,
 ) {
-  const { rows, providers } = await readInTenantWithProviders(ctx, tenantId, (db) =>
-    listUsersAfter(db, tenantId, after, limit),
-  );
-  return rows.map((row) => withOwner(row, providers));
+  const [{ rows, providers }, roles] = await Promise.all([
+    readInTenantWithProviders(ctx, tenantId, (db) => listUsersAfter(db, tenantId, after, limit)),
+    listRoles(ctx),
+  ]);
+  return rows.map((row) => withOwner(row, providers, roles));
 }
 
 export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
-  const {
-    rows: [row],
-    providers,
-  } = await readInTenantWithProviders(ctx, tenantId, (db) => selectUser(db, tenantId, id));
+  const [
+    {
+      rows: [row],
+      providers,
+    },
+    roles,
+  ] = await Promise.all([
+    readInTenantWithProviders(ctx, tenantId, (db) => selectUser(db, tenantId, id)),
+    listRoles(ctx),
+  ]);
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
-  return withOwner(row, providers);
+  return withOwner(row, providers, roles);
 }

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import { accessOf } from "../../services/roles";
 import { createPortalUser, getTenantUser, listTenantUsers, type OwnedUser } from "../../services/users";
 import { operatorContext, tenantParam } from "./context";
 import { documented, Instant, ListOf } from "./openapi";
@@ -60,7 +59,7 @@ function toAdminUser(row: OwnedUser): v.InferOutput<typeof AdminUser> {
     managedBy: row.managedBy,
     integration: row.integration,
     active: row.active,
-    access: accessOf(row.access),
+    access: row.access,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
