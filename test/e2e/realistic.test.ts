@@ -186,6 +186,42 @@ describe("a tenant Entra filled", () => {
     await expectAccessible(page);
     await screenshot(page, "9-users");
 
+    // Roles: the vendor declares them; the customer's admin maps a group and everyone else, previews, applies.
+    await admin("PUT", "/roles", {
+      items: [
+        { key: "admin", name: "Administrator" },
+        { key: "member", name: "Member" },
+        { key: "owner", name: "Owner", customerMappable: false },
+      ],
+    });
+    await page.goto(`${base}/integrations`);
+    await page.getByRole("link", { name: "Roles" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: /^Roles for / }).isVisible()).toBe(true);
+    expect(await page.locator('option[value="owner"]').count()).toBe(0);
+    await page.getByLabel("Role for SG-RND-ClinicalOperations-EMEA-Regulatory-Submissions-01").selectOption("admin");
+    await page.getByLabel("Role of a user no group or app role gives one").selectOption("member");
+    for (const viewport of [PHONE, DESKTOP]) {
+      await page.setViewportSize(viewport);
+      expect(await width(page), `roles at ${viewport.width} px`).toBeLessThanOrEqual(viewport.width);
+    }
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "Preview" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "What applying it changes" }).isVisible()).toBe(true);
+    // Group 01 holds the first two users; the other ten get the default, but for the one deactivated.
+    await expect.poll(() => page.getByText("2 users will get Administrator").isVisible()).toBe(true);
+    await expect.poll(() => page.getByText("9 users will get Member").isVisible()).toBe(true);
+    await expectAccessible(page);
+    await screenshot(page, "13-roles-preview");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.getByText("Roles applied.").isVisible()).toBe(true);
+    await page.goto(`${base}/users/${adele}`);
+    await expect
+      .poll(() =>
+        page.getByText("through the group SG-RND-ClinicalOperations-EMEA-Regulatory-Submissions-01").isVisible(),
+      )
+      .toBe(true);
+    await expectPlain(page, "user with roles");
+
     expect(cspViolations).toEqual([]);
     await context.close();
   });

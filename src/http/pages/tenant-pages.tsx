@@ -166,12 +166,10 @@ export const tenantPages = new Hono<AppEnv>()
   .get("/integrations", async (c) => {
     const status = await integrationStatus(pageContext(c), placementOf(c), frameOf(c).operator);
     const done = c.req.query("done");
-    // Only what this viewer's own actions can lead to: a link cannot make a customer's page claim an operator did
-    // something.
-    const allowed: readonly Notice[] = frameOf(c).operator
-      ? (Object.keys(NOTICES) as Notice[])
-      : ["disabled", "secret-deleted"];
-    const notice = allowed.find((n) => n === done) ?? null;
+    // Only what this viewer's own actions can lead to (NOTICES says which are the customer's).
+    const notice =
+      (Object.keys(NOTICES) as Notice[]).find((n) => n === done && (frameOf(c).operator || NOTICES[n].customer)) ??
+      null;
     const scimBaseUrlOf = (integrationId: string) => scimBaseUrl(c.req.url, tenantOf(c), integrationId);
     const shown = { status, scimBaseUrlOf, tokenUrl: tokenUrl(c.req.url), now: c.var.now, notice };
     return c.html(IntegrationsPage({ ...page(c), ...shown }));

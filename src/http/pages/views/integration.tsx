@@ -26,26 +26,52 @@ export const GRACE_CHOICES = [
   { value: "604800", label: "Keep the old token working for 7 days", hint: "For a planned change window." },
 ] as const;
 
-/** What the page confirms after a change that redirected to it (`?done=…`). */
+/**
+ * What the page confirms after a change that redirected to it (`?done=…`): its words, and whether the customer's own
+ * actions can lead to it (a link cannot make a customer's page claim an operator did something).
+ */
 export const NOTICES = {
-  disabled: [
-    "Integration disabled.",
-    "The access token no longer works, and users it provisioned are managed in the product again.",
-  ],
-  "secret-deleted": [
-    "Client secret deleted.",
-    "It no longer works, and the access tokens Entra got with it stop within a minute.",
-  ],
-  "sessions-ended": ["The customer's sessions were ended.", "Their next visit needs a new setup link."],
-  "roles-applied": ["Roles applied.", "Users' roles follow the new mapping; the activity page lists each change."],
-  "option-on": ["The Azure AD option is on.", "The customer can add the integration, or regenerate its token."],
-  "option-off": ["The Azure AD option is off.", "Every token of this tenant stopped working."],
-  "move-started": [
-    "The move has started.",
-    "Entra keeps provisioning while the data is copied; the switch itself takes seconds. Reload to follow it.",
-  ],
-  "move-rolling-back": ["The move is being rolled back.", "The tenant stays where it was; the copy is removed."],
-} as const;
+  disabled: {
+    title: "Integration disabled.",
+    text: "The access token no longer works, and users it provisioned are managed in the product again.",
+    customer: true,
+  },
+  "secret-deleted": {
+    title: "Client secret deleted.",
+    text: "It no longer works, and the access tokens Entra got with it stop within a minute.",
+    customer: true,
+  },
+  "sessions-ended": {
+    title: "The customer's sessions were ended.",
+    text: "Their next visit needs a new setup link.",
+    customer: false,
+  },
+  "roles-applied": {
+    title: "Roles applied.",
+    text: "Users' roles follow the new mapping; the activity page lists each change.",
+    customer: true,
+  },
+  "option-on": {
+    title: "The Azure AD option is on.",
+    text: "The customer can add the integration, or regenerate its token.",
+    customer: false,
+  },
+  "option-off": {
+    title: "The Azure AD option is off.",
+    text: "Every token of this tenant stopped working.",
+    customer: false,
+  },
+  "move-started": {
+    title: "The move has started.",
+    text: "Entra keeps provisioning while the data is copied; the switch itself takes seconds. Reload to follow it.",
+    customer: false,
+  },
+  "move-rolling-back": {
+    title: "The move is being rolled back.",
+    text: "The tenant stays where it was; the copy is removed.",
+    customer: false,
+  },
+} as const satisfies Record<string, { title: string; text: string; customer: boolean }>;
 
 export type Notice = keyof typeof NOTICES;
 
@@ -92,8 +118,8 @@ export function IntegrationsPage({
       <h1>Integrations</h1>
       {notice && (
         <div class="notice ok" role="status">
-          <strong>{NOTICES[notice][0]}</strong>
-          {NOTICES[notice][1]}
+          <strong>{NOTICES[notice].title}</strong>
+          {NOTICES[notice].text}
         </div>
       )}
       {status.quotaNotices.map((notice) => (

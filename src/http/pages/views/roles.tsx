@@ -28,7 +28,8 @@ function RoleSelect({
   roles: Role[];
   selected: string | null;
   none: string;
-  label: string;
+  /** The accessible name where no visible label names the select (a table's row). */
+  label?: string;
 }) {
   return (
     <select name={name} id={name} aria-label={label}>
@@ -143,13 +144,7 @@ export function RolesPage({
                 </div>
                 <div class="field">
                   <label for={`app.${n}.role`}>Role</label>
-                  <RoleSelect
-                    name={`app.${n}.role`}
-                    roles={choosable}
-                    selected={item?.role ?? null}
-                    none="No role"
-                    label="Role"
-                  />
+                  <RoleSelect name={`app.${n}.role`} roles={choosable} selected={item?.role ?? null} none="No role" />
                 </div>
               </div>
             ))}
@@ -163,13 +158,7 @@ export function RolesPage({
             ) : (
               <div class="field">
                 <label for="defaultRole">Role of a user no group or app role gives one</label>
-                <RoleSelect
-                  name="defaultRole"
-                  roles={choosable}
-                  selected={mapping.defaultRole}
-                  none="No role"
-                  label="Role of everyone else"
-                />
+                <RoleSelect name="defaultRole" roles={choosable} selected={mapping.defaultRole} none="No role" />
               </div>
             )}
           </section>
