@@ -419,3 +419,25 @@ describe("an integration removed", () => {
     expect(await accessOf(t, eve)).toEqual({ roles: [], primaryRole: null });
   });
 });
+
+describe("the history quota", () => {
+  it("refuses a mapping change whose events would take the tenant past it, before anything changes", async () => {
+    const t = await createTenant("Full History");
+    await seedGroup(t.tenantId, "crowd", 2_000);
+    const usage = await json<{ quotas: { historyBytes: { used: number } } }>(
+      await admin("GET", `/tenants/${t.tenantId}`),
+    );
+    // Room for a little, not for 2,000 users' grants (about 80 KB of events).
+    const limit = usage.quotas.historyBytes.used + 20_000;
+    await json(await admin("PATCH", `/tenants/${t.tenantId}`, { body: { quotas: { historyBytes: limit } } }));
+    const refused = await putMapping(t, { defaultRole: null, items: [{ groupId: "crowd", role: "admin" }] });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("quota_exceeded");
+    const mapping = await json<{ mappingVersion: number }>(await admin("GET", `/tenants/${t.tenantId}/role-mappings`));
+    expect(mapping.mappingVersion).toBe(0);
+    expect(await accessEvents(t)).toEqual([]);
+    // With room, the same change goes through.
+    await json(await admin("PATCH", `/tenants/${t.tenantId}`, { body: { quotas: { historyBytes: null } } }));
+    await json(await putMapping(t, { defaultRole: null, items: [{ groupId: "crowd", role: "admin" }] }));
+  });
+});

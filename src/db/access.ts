@@ -3,6 +3,10 @@ import type { WriteContext } from "./audit";
 import { rowsOf, runBatch } from "./batch";
 import type { TenantDb } from "./client";
 import { eventRows, MAX_MEMBERS_PER_EVENT } from "./events";
+
+/** Users an access event names at most: as many as a membership event's. */
+export const MAX_USERS_PER_EVENT = MAX_MEMBERS_PER_EVENT;
+
 import { accessMarks, groupMembers, roles, tenantRoleMappings, users } from "./schema";
 
 /**

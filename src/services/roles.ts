@@ -1,7 +1,8 @@
-import { readAccessPreview } from "../db/access";
+import { MAX_USERS_PER_EVENT, readAccessPreview } from "../db/access";
 import { rowsOf } from "../db/batch";
 import { CONTROL_DATABASE } from "../db/databases";
 import { listIntegrationRows } from "../db/integrations";
+import { readTenantQuotas } from "../db/quotas";
 import { outboxRow } from "../db/relay";
 import {
   copyRoles,
@@ -20,6 +21,7 @@ import { logEvent } from "../lib/log";
 import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
+import { toTenantQuotas } from "./quotas";
 import { commitAndRelay } from "./relay";
 import { requireTenant } from "./tenants";
 
@@ -179,8 +181,9 @@ export async function replaceRoleMapping(
   change: ProposedMapping,
   ifMatch?: number,
 ) {
-  const { current, mapping } = await checked(ctx, tenantId, change);
+  const { tenant, current, mapping } = await checked(ctx, tenantId, change);
   if (ifMatch !== undefined && ifMatch !== current.version) throw mappingChanged(current.version);
+  await expectHistoryRoom(ctx, tenant, mapping);
   const { integrationId } = mapping;
   const write = forTenant(ctx, tenantId);
   const { from, row, probe } = roleMappingChange(write, mapping, current.version);
@@ -204,6 +207,38 @@ export async function replaceRoleMapping(
     throw mappingChanged(Number(reason?.version ?? 0));
   }
   return getRoleMapping(ctx, tenantId, integrationId);
+}
+
+/** What an access event takes of the history quota per user it names (a quoted id and a comma), and per event. */
+const BYTES_PER_USER = 40;
+const BYTES_PER_EVENT = 400;
+
+/**
+ * A mapping's change is refused (403 `quota_exceeded`) before it starts when its events would take the tenant past
+ * its history quota: they are admitted as the relay writes them (a change must not stop half-applied), so this is
+ * where the quota is kept. Estimated from the preview's counts: every pair's user id, an event per 1,000 users of
+ * each role and direction.
+ */
+async function expectHistoryRoom(
+  ctx: OperatorContext,
+  tenant: TenantPlacement,
+  mapping: Omit<RoleMapping, "version">,
+) {
+  const db = dataOf(ctx, tenant);
+  const [{ granted, revoked, byRole }, quotas] = await Promise.all([
+    readAccessPreview(db, tenant.id, mapping, 1),
+    readTenantQuotas(db, tenant.id),
+  ]);
+  const { used, limit } = toTenantQuotas(quotas).historyBytes;
+  const events = byRole.reduce((sum, row) => sum + Math.ceil(row.users / MAX_USERS_PER_EVENT), 0);
+  const bytes = (granted + revoked) * BYTES_PER_USER + events * BYTES_PER_EVENT;
+  if (limit !== null && used + bytes > limit) {
+    throw new AdminError(
+      "quota_exceeded",
+      `Applying this mapping would write about ${bytes} bytes of events, past the tenant's history quota ` +
+        `(${used} of ${limit} used). Raise the quota, or let retention make room first.`,
+    );
+  }
 }
 
 const unknownRoles = (keys: string[]) =>

@@ -112,7 +112,7 @@ export const roleMappingRoutes = new Hono<AppEnv>()
       summary: "Replace an integration's role mapping (If-Match: its mappingVersion)",
       tags,
       responses: { 200: MappingWire },
-      errors: [404, 409, 412],
+      errors: [403, 404, 409, 412],
     }),
     jsonBody(MappingBody),
     async (c) => {
