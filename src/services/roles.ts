@@ -219,11 +219,7 @@ const BYTES_PER_EVENT = 400;
  * where the quota is kept. Estimated from the preview's counts: every pair's user id, an event per 1,000 users of
  * each role and direction.
  */
-async function expectHistoryRoom(
-  ctx: OperatorContext,
-  tenant: TenantPlacement,
-  mapping: Omit<RoleMapping, "version">,
-) {
+async function expectHistoryRoom(ctx: OperatorContext, tenant: TenantPlacement, mapping: Omit<RoleMapping, "version">) {
   const db = dataOf(ctx, tenant);
   const [{ granted, revoked, byRole }, quotas] = await Promise.all([
     readAccessPreview(db, tenant.id, mapping, 1),
