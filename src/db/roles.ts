@@ -139,3 +139,6 @@ export const groupsToMap = (db: TenantDb, tenantId: string, integrationId: strin
 /** The integration's mapping gone from the control database, for the batch of the integration's removal. */
 export const deleteRoleMapping = (tenantId: string, integrationId: string) =>
   sql`DELETE FROM ${roleMappings} WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}`;
+
+/** The roles' keys, highest first, as a query a caller may batch (a data database's copy beside its own reads). */
+export const roleKeysInOrder = (db: TenantDb) => db.select({ key: roles.key }).from(roles).orderBy(asc(roles.priority));

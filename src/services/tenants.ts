@@ -57,11 +57,7 @@ export async function requireTenant(ctx: OperatorContext, tenantId: string): Pro
  * readInTenant, with the tenant's integrations' providers by id read in the same control statement (the admin API
  * names the integration that manages a user beside it): still two round trips.
  */
-export async function readInTenantWithProviders<T extends BatchItem<"sqlite">>(
-  ctx: OperatorContext,
-  tenantId: string,
-  read: (db: TenantDb) => T,
-) {
+export async function readInTenantWithProviders<T>(ctx: OperatorContext, tenantId: string, read: (db: TenantDb) => T) {
   const found = await findTenantWithIntegrations(ctx.db, tenantId);
   if (!found) throw tenantNotFound();
   const rows = (await read(dataOf(ctx, found.tenant))) as Awaited<T>;

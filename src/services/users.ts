@@ -1,3 +1,4 @@
+import { roleKeysInOrder } from "../db/roles";
 import { PORTAL } from "../db/scope";
 import { integrationRef } from "../db/tenants";
 import {
@@ -29,7 +30,7 @@ import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./con
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { accessOf, listRoles, type Role } from "./roles";
+import { accessOf } from "./roles";
 import { takeOverIfSource } from "./takeover";
 import { readInTenantWithProviders, requireTenant } from "./tenants";
 
@@ -217,7 +218,7 @@ export async function createPortalUser(
 function withOwner<R extends { managedBy: string; access: string | null }>(
   row: R,
   providers: Map<string, Provider>,
-  roles: readonly Role[],
+  roles: readonly { key: string }[],
 ) {
   const integration = integrationOf(row.managedBy, providers);
   return {
@@ -242,24 +243,23 @@ export async function listTenantUsers(
   after: string | undefined,
   limit: number,
 ) {
-  const [{ rows, providers }, roles] = await Promise.all([
-    readInTenantWithProviders(ctx, tenantId, (db) => listUsersAfter(db, tenantId, after, limit)),
-    listRoles(ctx),
-  ]);
+  // The roles' order from the data database's copy, in the same round trip as the users.
+  const {
+    rows: [rows, roles],
+    providers,
+  } = await readInTenantWithProviders(ctx, tenantId, (db) =>
+    db.batch([listUsersAfter(db, tenantId, after, limit), roleKeysInOrder(db)]),
+  );
   return rows.map((row) => withOwner(row, providers, roles));
 }
 
 export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: string) {
-  const [
-    {
-      rows: [row],
-      providers,
-    },
-    roles,
-  ] = await Promise.all([
-    readInTenantWithProviders(ctx, tenantId, (db) => selectUser(db, tenantId, id)),
-    listRoles(ctx),
-  ]);
+  const {
+    rows: [[row], roles],
+    providers,
+  } = await readInTenantWithProviders(ctx, tenantId, (db) =>
+    db.batch([selectUser(db, tenantId, id), roleKeysInOrder(db)]),
+  );
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
   return withOwner(row, providers, roles);
 }
