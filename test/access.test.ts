@@ -77,15 +77,7 @@ describe("the vendor's roles", () => {
 
   it("order every user's access as they stand now: a new priority shows at once", async () => {
     const { t, ada, g1 } = await mappedTenant("Reordered");
-    await json(
-      await putMapping(t, {
-        defaultRole: "member",
-        items: [
-          { groupId: g1, role: "admin" },
-          { scimRole: "Approver", role: "member" },
-        ],
-      }),
-    );
+    await mapWithApprover(t, g1, "member");
     await scim(t, "PATCH", `/Users/${ada}`, {
       body: { schemas: [PATCH_OP], Operations: [{ op: "Add", path: "roles", value: [{ value: "Approver" }] }] },
     });
@@ -125,6 +117,18 @@ async function mappedTenant(name: string, mapped = true) {
   if (mapped) await json(await putMapping(t, { defaultRole: "member", items: [{ groupId: g1, role: "admin" }] }));
   return { t, ada, bob, g1 };
 }
+
+/** The group → admin, the app role Approver → `approver`, everyone else member. */
+const mapWithApprover = async (t: TestTenant, group: string, approver: string) =>
+  json(
+    await putMapping(t, {
+      defaultRole: "member",
+      items: [
+        { groupId: group, role: "admin" },
+        { scimRole: "Approver", role: approver },
+      ],
+    }),
+  );
 
 const patchMembers = (t: TestTenant, group: string, op: string, member: string) =>
   scim(t, "PATCH", `/Groups/${group}`, {
@@ -180,15 +184,7 @@ describe("a tenant's mapping", () => {
 
   it("grants a mapped app role (SCIM roles), and takes everything away on deactivation and deletion", async () => {
     const { t, ada, g1 } = await mappedTenant("App Roles");
-    await json(
-      await putMapping(t, {
-        defaultRole: "member",
-        items: [
-          { groupId: g1, role: "admin" },
-          { scimRole: "Approver", role: "admin" },
-        ],
-      }),
-    );
+    await mapWithApprover(t, g1, "admin");
     const carol = await createUser(t, "carol@approles.example", {
       roles: [{ primary: false, type: "WindowsAzureActiveDirectoryRole", value: "Approver" }],
     });
@@ -303,15 +299,7 @@ describe("a mapping over a 10,000-member group", () => {
 describe("the user page", () => {
   it("says each role and what grants it, in words, to the customer's admin", async () => {
     const { t, ada, bob, g1 } = await mappedTenant("Explained");
-    await json(
-      await putMapping(t, {
-        defaultRole: "member",
-        items: [
-          { groupId: g1, role: "admin" },
-          { scimRole: "Approver", role: "admin" },
-        ],
-      }),
-    );
+    await mapWithApprover(t, g1, "admin");
     const patched = await scim(t, "PATCH", `/Users/${ada}`, {
       body: { schemas: [PATCH_OP], Operations: [{ op: "Add", path: "roles", value: [{ value: "Approver" }] }] },
     });

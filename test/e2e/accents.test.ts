@@ -3,7 +3,6 @@
  * may be; #777777, where white text just fails 4.5:1) axe-core finds no contrast or other serious problem on the
  * pages of the seed's flow. Each accent is a deployment of its own: a worker started here with its brand.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateLocal, startWorker } from "../../scripts/lib/local-worker.mjs";
 import { USER_SCHEMA } from "../support/scim";
 import { expectAccessible, launch, newContext, scim, tenantWithLink, type Worker } from "./browser";
+import { freshSecrets } from "./global-setup";
 
 let browser: Browser;
 let state = "";
@@ -28,13 +28,11 @@ afterAll(async () => {
 describe.each(["#ffff00", "#777777"])("with %s as the accent", (accent) => {
   let worker: Worker & { stop: () => void };
   beforeAll(async () => {
-    const adminKey = randomBytes(24).toString("base64url");
+    const { adminKey, vars } = freshSecrets();
     const started = await startWorker({
       persistTo: state,
       vars: {
-        ADMIN_API_KEY: adminKey,
-        TOKEN_SIGNING_KEYS: randomBytes(32).toString("base64url"),
-        WEBHOOK_SECRETS_KEY: randomBytes(32).toString("base64url"),
+        ...vars,
         BRAND_NAME: "Acme HR",
         BRAND_COLOR: accent,
       },

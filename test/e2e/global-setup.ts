@@ -21,6 +21,19 @@ export const BRAND = {
   BRAND_SUPPORT_URL: `${VENDOR_ORIGIN}/help/directory-sync`,
 };
 
+/** A worker's secrets, fresh for each worker a test starts, and the admin key among them for its calls. */
+export function freshSecrets() {
+  const adminKey = randomBytes(24).toString("base64url");
+  return {
+    adminKey,
+    vars: {
+      ADMIN_API_KEY: adminKey,
+      TOKEN_SIGNING_KEYS: randomBytes(32).toString("base64url"),
+      WEBHOOK_SECRETS_KEY: randomBytes(32).toString("base64url"),
+    },
+  };
+}
+
 let stop = () => {};
 let state = "";
 
@@ -31,13 +44,11 @@ export async function setup({
 }) {
   state = mkdtempSync(join(tmpdir(), "scim-e2e-"));
   migrateLocal(state);
-  const adminKey = randomBytes(24).toString("base64url");
+  const { adminKey, vars } = freshSecrets();
   const worker = await startWorker({
     persistTo: state,
     vars: {
-      ADMIN_API_KEY: adminKey,
-      TOKEN_SIGNING_KEYS: randomBytes(32).toString("base64url"),
-      WEBHOOK_SECRETS_KEY: randomBytes(32).toString("base64url"),
+      ...vars,
       PORTAL_RETURN_ORIGINS: VENDOR_ORIGIN,
       ...BRAND,
     },
