@@ -2,19 +2,21 @@ import { type SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
 import { rowsOf, runBatch } from "./batch";
 import type { TenantDb } from "./client";
+import type { RoleMapping } from "./roles";
 import { eventRows, MAX_MEMBERS_PER_EVENT } from "./events";
+
+import { accessMarks, groupMembers, roles, tenantRoleMappings, users } from "./schema";
 
 /** Users an access event names at most: as many as a membership event's. */
 export const MAX_USERS_PER_EVENT = MAX_MEMBERS_PER_EVENT;
 
-import { accessMarks, groupMembers, roles, tenantRoleMappings, users } from "./schema";
-
 /**
  * What a user may do in the vendor's product, kept in SQL so that it changes in the batch of whatever changes it: a
  * SCIM write of the user (its `roles`, its `active`), a membership change of a group, a mapping's change (applied
- * by the relay, chunk by chunk). The access a user should have is computed from the stored rows (`desiredAccess`);
- * `accessSync` writes it into `users.access`, with an event per role and direction for the users whose access
- * changed, so that a consumer of the feed alone knows every user's roles. docs/access.md has the model.
+ * by the relay, chunk by chunk). The access a user should have is computed from the stored rows (`desiredAccess`,
+ * its roles; `desiredAttributes`, the vendor's custom attributes its document fills); `accessSync` writes it into
+ * `users.access` and `users.attributes`, with events for the users whose access changed, so that a consumer of the
+ * feed alone knows every user's roles and attributes. docs/access.md has the model.
  */
 
 /** Whether the mapping item `item` (a row of json_each over a mapping's items) applies to the user `u`. */
@@ -56,19 +58,108 @@ export const desiredAccess = (
     ORDER BY priority
   ) granted)`;
 
+/** The longest string value a custom attribute takes: a product's field, not a document (longer: `too_long`). */
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
+
+/**
+ * The JSON text at the mapping item `item`'s source (scim/attribute-paths.ts compiled it) in `u`'s document, NULL
+ * when there is none. A multi-valued attribute's element is selected in the folded document (a case-insensitive
+ * sub-attribute is folded there, and so is the operand: SQLite folds ASCII only) and read from the stored one at
+ * the same index: of those selected, the primary one, else the first.
+ */
+const sourceValue = (u: SQL, item: SQL) => sql`CASE WHEN ${item}.value ->> '$.from.at' IS NOT NULL
+    THEN ${u}.data -> (${item}.value ->> '$.from.at')
+    ELSE (SELECT d.value -> (${item}.value ->> '$.from.sub')
+      FROM json_each(${u}.data, ${item}.value ->> '$.from.each') d
+        JOIN json_each(${u}.folded, ${item}.value ->> '$.from.each') f ON f.key = d.key
+      WHERE ${item}.value -> '$.from.where' IS NULL
+        OR f.value -> (${item}.value ->> '$.from.where.sub') = ${item}.value ->> '$.from.where.equals'
+      ORDER BY coalesce(d.value -> '$.primary', 'false') = 'true' DESC, d.key LIMIT 1) END`;
+
+/** Why the JSON text `raw` does not fit a custom attribute of `type` (SQL text), or NULL when it does. */
+const misfit = (raw: SQL, type: SQL) => sql`CASE
+    WHEN ${raw} IS NULL OR json_type(${raw}) = 'null' THEN NULL
+    WHEN ${type} = 'string' THEN CASE WHEN json_type(${raw}) <> 'text' THEN 'not_a_string'
+      WHEN length(${raw} ->> '$') > ${sql.raw(String(MAX_ATTRIBUTE_VALUE_LENGTH))} THEN 'too_long' END
+    WHEN ${type} = 'number' THEN CASE WHEN json_type(${raw}) NOT IN ('integer', 'real') THEN 'not_a_number' END
+    ELSE CASE WHEN json_type(${raw}) NOT IN ('true', 'false')
+      AND NOT (json_type(${raw}) = 'text' AND lower(${raw} ->> '$') IN ('true', 'false')) THEN 'not_a_boolean' END
+  END`;
+
+/** The JSON type of `raw` in the admin API's words. */
+const jsonTypeOf = (raw: SQL) => sql`CASE json_type(${raw}) WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number'
+    WHEN 'real' THEN 'number' WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(${raw}) END`;
+
+/**
+ * The custom attributes `u` should have now, as JSON text `{ values, errors }`: every key its integration's mapping
+ * names, with the value at its path (null when the document has none), in the mapping's order; a value that does
+ * not fit the attribute's type is null in `values` and reported in `errors` (`{ key, path, reason, found }`) rather
+ * than dropped silently. A boolean may come as Entra's "True"/"False" strings. NULL when the mapping names none.
+ * `mappings` as for desiredAccess.
+ */
+export const desiredAttributes = (u: SQL, mappings: SQL = sql`${tenantRoleMappings}`) => {
+  const raw = sql.raw("raw");
+  return sql`(SELECT CASE WHEN count(*) = 0 THEN NULL ELSE json_object(
+      'values', json(json_group_object(key, CASE WHEN reason IS NULL THEN json(
+        CASE WHEN type = 'boolean' AND json_type(raw) = 'text' THEN lower(raw ->> '$') ELSE raw END) END)),
+      'errors', json(json_group_array(json_object('key', key, 'path', path, 'reason', reason, 'found', found))
+        FILTER (WHERE reason IS NOT NULL))) END
+    FROM (SELECT key, path, type, raw, ${misfit(raw, sql.raw("type"))} AS reason, ${jsonTypeOf(raw)} AS found
+      FROM (SELECT item.value ->> 'key' AS key, item.value ->> 'path' AS path, item.value ->> 'type' AS type,
+          ${sourceValue(u, sql.raw("item"))} AS raw
+        FROM ${mappings} m, json_each(m.attributes) item
+        WHERE m.tenant_id = ${u}.tenant_id AND m.integration_id = ${u}.managed_by)))`;
+};
+
+/**
+ * About the most bytes of users an attribute event carries (it carries their values, not only their ids): an
+ * event closes before the user that would take it past this, or at MAX_USERS_PER_EVENT users.
+ */
+const ATTRIBUTE_EVENT_BYTES = 256 * 1024;
+
+/**
+ * The `access.attributes_changed` events of the users `who` selects whose attributes are not `next` (an expression
+ * over `u`): each user's entry `{ id, attributes, attributeErrors }`, consecutive users by id in an event until it
+ * holds MAX_USERS_PER_EVENT or ATTRIBUTE_EVENT_BYTES. Windows cut the parts (a byte bucket by the running size
+ * before each entry, then 1,000 within a bucket); divisors are inlined, as D1 binds numbers as REAL.
+ */
+function attributeEvents(ctx: WriteContext, scope: SQL, next: SQL) {
+  const inline = (n: number) => sql.raw(String(n));
+  return eventRows(ctx, {
+    type: "access.attributes_changed",
+    data: sql`json_object('integration', x.integration, 'users', json(x.users))`,
+    from: sql`FROM (
+      SELECT integration, json_group_array(json(entry)) AS users, min(id) AS first FROM (
+        SELECT integration, id, entry, bucket,
+          (row_number() OVER (PARTITION BY integration, bucket ORDER BY id) - 1) / ${inline(MAX_USERS_PER_EVENT)} AS part
+        FROM (
+          SELECT integration, id, entry, (sum(length(entry)) OVER (PARTITION BY integration ORDER BY id
+            ROWS UNBOUNDED PRECEDING) - length(entry)) / ${inline(ATTRIBUTE_EVENT_BYTES)} AS bucket
+          FROM (
+            SELECT integration, id, json_object('id', id, 'attributes', json(next -> '$.values'),
+              'attributeErrors', json(coalesce(next -> '$.errors', '[]'))) AS entry
+            FROM (SELECT u.managed_by AS integration, u.id, u.attributes AS now, ${next} AS next
+              FROM ${users} u WHERE ${scope})
+            WHERE now IS NOT next)))
+      GROUP BY integration, bucket, part) x`,
+    orderBy: sql`x.integration, x.first`,
+  });
+}
+
 /** The role keys of an access value (JSON text or NULL). */
 const keysOf = (access: SQL) => sql`(SELECT value ->> 'key' FROM json_each(coalesce(${access}, '[]')))`;
 
 /**
- * The statements that bring `users.access` of the users `who` selects (a condition on the alias `u`) to what it
- * should be, for the batch of the change that may have altered it, after that change's own statements: the
- * `access.granted` and `access.revoked` events (one per role and direction, at most MAX_MEMBERS_PER_EVENT users
- * each), then the update. `leaving`: the users are about to be deleted, so whatever they had is revoked (placed
- * before the delete).
+ * The statements that bring `users.access` and `users.attributes` of the users `who` selects (a condition on the
+ * alias `u`) to what they should be, for the batch of the change that may have altered them, after that change's
+ * own statements: the `access.granted` and `access.revoked` events (one per role and direction, at most
+ * MAX_MEMBERS_PER_EVENT users each), the `access.attributes_changed` events, then the update. `leaving`: the users
+ * are about to be deleted or handed back, so whatever they had is taken away (placed before that write).
  */
 export function accessSync(ctx: WriteContext, who: SQL, leaving = false): SQL[] {
   const u = sql.raw("u");
   const desired = leaving ? sql`NULL` : desiredAccess(u);
+  const attributes = leaving ? sql`NULL` : desiredAttributes(u);
   // `who` names a few users by id: the unary plus keeps SQLite from walking the tenant's index instead.
   const tenantOf = sql`+u.tenant_id = ${ctx.tenantId}`;
   const changes = (type: "access.granted" | "access.revoked", from: SQL, against: SQL) =>
@@ -90,8 +181,9 @@ export function accessSync(ctx: WriteContext, who: SQL, leaving = false): SQL[] 
   return [
     changes("access.revoked", sql`u.access`, desired),
     changes("access.granted", desired, sql`u.access`),
-    sql`UPDATE ${users} AS u SET access = ${desired}
-      WHERE ${tenantOf} AND ${who} AND u.access IS NOT ${desired}`,
+    attributeEvents(ctx, sql`${tenantOf} AND ${who}`, attributes),
+    sql`UPDATE ${users} AS u SET access = ${desired}, attributes = ${attributes}
+      WHERE ${tenantOf} AND ${who} AND (u.access IS NOT ${desired} OR u.attributes IS NOT ${attributes})`,
   ];
 }
 
@@ -127,19 +219,23 @@ export interface AccessChange {
   change: "granted" | "revoked";
 }
 
+/** A mapping a preview proposes, whole (roles and attributes). */
+type Proposed = Omit<RoleMapping, "version">;
+
+/** `proposed` as the one row of a table of mappings, for desiredAccess and desiredAttributes to read. */
+const asTable = (tenantId: string, proposed: Proposed) =>
+  sql`(SELECT ${tenantId} AS tenant_id, ${proposed.integrationId} AS integration_id,
+    ${proposed.defaultRole} AS default_role, ${JSON.stringify(proposed.items)} AS items,
+    ${JSON.stringify(proposed.attributes)} AS attributes)`;
+
 /**
  * What replacing the integration's mapping with `proposed` would change, against the users' access as stored: every
  * (user, role) pair granted or revoked, as a query ordered by user id and role. The same `desiredAccess` the relay
  * applies, over the proposed mapping instead of the stored one, so applying it changes exactly these pairs (unless
  * the directory changes meanwhile, which the version does not see).
  */
-function accessChangesOf(
-  tenantId: string,
-  proposed: { integrationId: string; defaultRole: string | null; items: readonly unknown[] },
-) {
-  const mapping = sql`(SELECT ${tenantId} AS tenant_id, ${proposed.integrationId} AS integration_id,
-    ${proposed.defaultRole} AS default_role, ${JSON.stringify(proposed.items)} AS items)`;
-  const next = sql`SELECT u.id AS user_id, u.user_name, ${desiredAccess(sql.raw("u"), mapping)} AS next,
+function accessChangesOf(tenantId: string, proposed: Proposed) {
+  const next = sql`SELECT u.id AS user_id, u.user_name, ${desiredAccess(sql.raw("u"), asTable(tenantId, proposed))} AS next,
       u.access AS now
     FROM ${users} u WHERE u.tenant_id = ${tenantId} AND u.managed_by = ${proposed.integrationId}`;
   const pairs = (change: "granted" | "revoked", from: string, against: string) =>
@@ -156,7 +252,7 @@ function accessChangesOf(
 export async function readAccessPreview(
   db: TenantDb,
   tenantId: string,
-  proposed: { integrationId: string; defaultRole: string | null; items: readonly unknown[] },
+  proposed: Proposed,
   limit: number,
   after?: [userId: string, role: string],
 ) {
@@ -179,5 +275,65 @@ export async function readAccessPreview(
     revoked: total("revoked"),
     byRole,
     pairs: rowsOf(page) as unknown as AccessChange[],
+  };
+}
+
+/** A user whose custom attributes a mapping's change would change, as a preview lists it. */
+export interface AttributeChange {
+  userId: string;
+  userName: string;
+  /** The values as they would be (null: the mapping fills none), and as they are. */
+  attributes: Record<string, unknown> | null;
+  previous: Record<string, unknown> | null;
+  attributeErrors: { key: string; path: string; reason: string; found: string }[];
+}
+
+/**
+ * What replacing the integration's attribute mapping (within `proposed`) would change, in one round trip: how many
+ * users' attributes would change and about how many bytes of events that writes, how many users each key would
+ * report an error for (whether or not their values change: a misfit is worth knowing before applying), and a page of
+ * the changes (`limit` users after the id `after`), in user id order. The same `desiredAttributes` the relay
+ * applies, over the proposed mapping.
+ */
+export async function readAttributePreview(
+  db: TenantDb,
+  tenantId: string,
+  proposed: Proposed,
+  limit: number,
+  after?: string,
+) {
+  const users_ = sql`SELECT u.id AS userId, u.user_name AS userName, u.attributes AS now,
+      ${desiredAttributes(sql.raw("u"), asTable(tenantId, proposed))} AS next
+    FROM ${users} u WHERE u.tenant_id = ${tenantId} AND u.managed_by = ${proposed.integrationId}`;
+  const changed = sql`SELECT * FROM (${users_}) WHERE now IS NOT next`;
+  const [counts, errors, page] = await runBatch(db, [
+    sql`SELECT count(*) AS users, coalesce(sum(length(coalesce(next, '')) + length(userId)), 0) AS bytes
+      FROM (${changed})`,
+    sql`SELECT e.value ->> 'key' AS key, e.value ->> 'reason' AS reason, count(*) AS users
+      FROM (${users_}) x, json_each(x.next, '$.errors') e GROUP BY key, reason ORDER BY key, reason`,
+    sql`SELECT userId, userName, next -> '$.values' AS attributes, now -> '$.values' AS previous,
+        coalesce(next -> '$.errors', '[]') AS attributeErrors
+      FROM (${changed}) ${after === undefined ? sql`` : sql`WHERE userId > ${after}`}
+      ORDER BY userId LIMIT ${limit}`,
+  ]);
+  const [count] = rowsOf(counts);
+  const json = (value: unknown) => (value === null ? null : JSON.parse(String(value)));
+  return {
+    users: Number(count?.users ?? 0),
+    bytes: Number(count?.bytes ?? 0),
+    errors: rowsOf(errors).map((row) => ({
+      key: String(row.key),
+      reason: String(row.reason),
+      users: Number(row.users),
+    })),
+    changes: rowsOf(page).map(
+      (row): AttributeChange => ({
+        userId: String(row.userId),
+        userName: String(row.userName),
+        attributes: json(row.attributes),
+        previous: json(row.previous),
+        attributeErrors: JSON.parse(String(row.attributeErrors)),
+      }),
+    ),
   };
 }

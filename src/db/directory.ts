@@ -144,7 +144,7 @@ export async function directoryUsers(
 export async function directoryUser(db: TenantDb, tenantId: string, userId: string, auditLimit: number) {
   const [[user], memberOf, history, roleNames] = await db.batch([
     db
-      .select({ ...DIRECTORY_USER, createdAt: users.createdAt, access: users.access })
+      .select({ ...DIRECTORY_USER, createdAt: users.createdAt, access: users.access, attributes: users.attributes })
       .from(users)
       .where(and(eq(users.tenantId, tenantId), eq(users.id, userId))),
     groupsOfUser(db, tenantId, userId),

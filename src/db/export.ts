@@ -30,7 +30,8 @@ export async function resourcePage(
 ) {
   const { table } = TABLES[kind];
   // A user's access beside its document (db/access.ts); a group has none.
-  const columns = kind === "users" ? sql`${RECORD}, access` : sql`${RECORD}, NULL AS access`;
+  const columns =
+    kind === "users" ? sql`${RECORD}, access, attributes` : sql`${RECORD}, NULL AS access, NULL AS attributes`;
   const candidates = sql`SELECT ${columns}, length(CAST(data AS BLOB)) AS size_ FROM ${table}
     WHERE tenant_id = ${tenantId} ${after(cursor)} ORDER BY created_at, id LIMIT ${bounds.rows}`;
   const cut = cutByBytes(candidates, sql`createdAt, id`, bounds);
@@ -83,4 +84,5 @@ const toRecord = (row: RawRow) => ({
   updatedAt: Number(row.updatedAt),
   managedBy: String(row.managedBy),
   access: row.access === null || row.access === undefined ? null : String(row.access),
+  attributes: row.attributes === null || row.attributes === undefined ? null : String(row.attributes),
 });

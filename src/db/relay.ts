@@ -237,9 +237,9 @@ function usersWalk(ctx: WriteContext, size: number, after: ReleaseCursor | undef
 }
 
 /**
- * A role mapping's change: the data database's copy of the mapping first (a later version is never replaced by an
- * earlier one), then the access of the tenant's users brought in line with it chunk by chunk, with their events
- * (db/access.ts). A user written meanwhile is brought in line by its own write, which reads the new copy.
+ * A mapping's change (roles or attributes): the data database's copy of the mapping first (a later version is never
+ * replaced by an earlier one), then the access of the tenant's users brought in line with it chunk by chunk, with
+ * their events (db/access.ts). A user written meanwhile is brought in line by its own write, which reads the new copy.
  */
 function applyRoleMapping(
   ctx: WriteContext,
@@ -252,11 +252,13 @@ function applyRoleMapping(
   const mapping = effect.roleMappings;
   return {
     writes: [
-      sql`INSERT INTO ${tenantRoleMappings} (tenant_id, integration_id, version, default_role, items, updated_at)
+      sql`INSERT INTO ${tenantRoleMappings} (tenant_id, integration_id, version, default_role, items, attributes,
+          updated_at)
         SELECT ${ctx.tenantId}, ${mapping.integrationId}, ${mapping.version}, ${mapping.defaultRole},
-          ${JSON.stringify(mapping.items)}, ${ctx.now} WHERE ${unapplied}
+          ${JSON.stringify(mapping.items)}, ${JSON.stringify(mapping.attributes)}, ${ctx.now} WHERE ${unapplied}
         ON CONFLICT (tenant_id, integration_id) DO UPDATE SET version = excluded.version,
-          default_role = excluded.default_role, items = excluded.items, updated_at = excluded.updated_at
+          default_role = excluded.default_role, items = excluded.items, attributes = excluded.attributes,
+          updated_at = excluded.updated_at
         WHERE excluded.version > ${tenantRoleMappings}.version`,
       ...accessSync(ctx, sql`u.id IN (SELECT id FROM (${chunk}))`),
     ],

@@ -2,7 +2,8 @@ import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
 import { oneOf, rowsOf, runBatch } from "./batch";
 import type { ControlDb, RawDataDb, TenantDb } from "./client";
-import { groups, relayOutbox, roleMappings, roles } from "./schema";
+import type { AttributeSource, CustomAttributeType } from "../scim/attribute-paths";
+import { customAttributes, groups, relayOutbox, roleMappings, roles } from "./schema";
 
 /** A vendor's role as the admin API takes and shows it; its place in the list is its priority. */
 export interface Role {
@@ -60,12 +61,27 @@ const writeRoles = (items: readonly Role[], guard: SQL) => [
 /** A source of a mapping, and the role it grants: a directory group by its SCIM id, or a value of SCIM `roles`. */
 export type RoleMappingItem = ({ groupId: string } | { scimRole: string }) & { role: string };
 
-/** An integration's role mapping; version 0: none set yet (nothing is granted). */
+/**
+ * A custom attribute filled from a SCIM path: the attribute's type as it was when mapped (a mapped attribute's type
+ * cannot change) and where the path's value is stored (`from`, compiled from `path`), which the SQL reads.
+ */
+export interface AttributeMappingItem {
+  key: string;
+  path: string;
+  type: CustomAttributeType;
+  from: AttributeSource;
+}
+
+/**
+ * An integration's mapping to the vendor's product: its role mapping (`defaultRole`, `items`) and its attribute
+ * mapping (`attributes`), under one version; version 0: none set yet (nothing is granted, nothing filled).
+ */
 export interface RoleMapping {
   integrationId: string;
   version: number;
   defaultRole: string | null;
   items: RoleMappingItem[];
+  attributes: AttributeMappingItem[];
 }
 
 export async function readRoleMapping(db: ControlDb, tenantId: string, integrationId: string): Promise<RoleMapping> {
@@ -74,8 +90,14 @@ export async function readRoleMapping(db: ControlDb, tenantId: string, integrati
     .from(roleMappings)
     .where(and(eq(roleMappings.tenantId, tenantId), eq(roleMappings.integrationId, integrationId)));
   return row
-    ? { integrationId, version: row.version, defaultRole: row.defaultRole, items: JSON.parse(row.items) }
-    : { integrationId, version: 0, defaultRole: null, items: [] };
+    ? {
+        integrationId,
+        version: row.version,
+        defaultRole: row.defaultRole,
+        items: JSON.parse(row.items),
+        attributes: JSON.parse(row.attributes),
+      }
+    : { integrationId, version: 0, defaultRole: null, items: [], attributes: [] };
 }
 
 /** The roles a mapping names, as a JSON array parameter. */
@@ -85,27 +107,34 @@ const rolesNamed = (mapping: Omit<RoleMapping, "version">) =>
 /**
  * A mapping's change in the control database, for one batch, replacing version `expected` (read by the caller, so
  * the new version, `expected + 1`, is known to the outbox entry that carries it): the condition it is written under
- * (still that version, and every role it names exists, read in the batch, so a roles change dropping one cannot slip
- * in between), the row, and `probe`: why not, when it was not. The caller writes its outbox entry under `from`,
- * before `row`.
+ * (still that version, every role it names exists and every attribute it fills exists with the type it was mapped
+ * as, read in the batch, so a change of the roles or attributes cannot slip in between), the row, and `probe`: why
+ * not, when it was not. The caller writes its outbox entry under `from`, before `row`.
  */
 export function roleMappingChange(ctx: WriteContext, mapping: Omit<RoleMapping, "version">, expected: number) {
   const current = sql`coalesce((SELECT version FROM ${roleMappings} WHERE tenant_id = ${ctx.tenantId}
     AND integration_id = ${mapping.integrationId}), 0)`;
   const missing = sql`(SELECT json_group_array(value) FROM json_each(${rolesNamed(mapping)})
     WHERE value NOT IN (SELECT key FROM ${roles}))`;
-  const guard = sql`json_array_length(${missing}) = 0 AND ${current} = ${expected}`;
+  const attributes = JSON.stringify(mapping.attributes);
+  const missingAttributes = sql`(SELECT json_group_array(item.value ->> 'key') FROM json_each(${attributes}) item
+    WHERE NOT EXISTS (SELECT 1 FROM ${customAttributes} a
+      WHERE a.key = item.value ->> 'key' AND a.type = item.value ->> 'type'))`;
+  const guard = sql`json_array_length(${missing}) = 0 AND json_array_length(${missingAttributes}) = 0
+    AND ${current} = ${expected}`;
   return {
     /** The `from` of the change's outbox entry: written exactly when the row is. */
     from: sql`WHERE ${guard}`,
-    row: sql`INSERT INTO ${roleMappings} (tenant_id, integration_id, version, default_role, items, updated_at)
+    row: sql`INSERT INTO ${roleMappings} (tenant_id, integration_id, version, default_role, items, attributes,
+        updated_at)
       SELECT ${ctx.tenantId}, ${mapping.integrationId}, ${expected + 1}, ${mapping.defaultRole},
-        ${JSON.stringify(mapping.items)}, ${ctx.now}
+        ${JSON.stringify(mapping.items)}, ${attributes}, ${ctx.now}
       WHERE ${guard}
       ON CONFLICT (tenant_id, integration_id) DO UPDATE SET version = excluded.version,
-        default_role = excluded.default_role, items = excluded.items, updated_at = excluded.updated_at
+        default_role = excluded.default_role, items = excluded.items, attributes = excluded.attributes,
+        updated_at = excluded.updated_at
       RETURNING version`,
-    probe: sql`SELECT ${current} AS version, ${missing} AS missing`,
+    probe: sql`SELECT ${current} AS version, ${missing} AS missing, ${missingAttributes} AS missingAttributes`,
   };
 }
 

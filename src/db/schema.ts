@@ -208,6 +208,12 @@ export const users = sqliteTable(
      * batch of every change that alters it, beside the SCIM document and never inside it; null: none.
      */
     access: text("access"),
+    /**
+     * The vendor's custom attributes as the integration's attribute mapping computes them from `data` (db/access.ts),
+     * as JSON `{ values: { key: value | null }, errors: [{ key, path, reason }] }`, in the batch of every write of the
+     * user; null: the user's integration maps none.
+     */
+    attributes: text("attributes"),
   },
   (t) => [
     uniqueIndex("users_tenant_user_name_idx").on(t.tenantId, t.userNameKey),
@@ -375,7 +381,22 @@ export const roles = sqliteTable("roles", {
   priority: integer("priority").notNull(),
 });
 
-/** One integration's mapping of its directory's groups and app roles to the vendor's roles (db/access.ts). */
+/**
+ * The vendor's custom attributes, the deployment's (every database holds the same rows, as for roles): fields of the
+ * product a tenant's attribute mapping fills from its directory. `type` is what a value must be (db/access.ts reports
+ * one that is not in the user's attribute errors); `priority` is their order in lists.
+ */
+export const customAttributes = sqliteTable("custom_attributes", {
+  key: text("key").primaryKey(),
+  type: text("type", { enum: ["string", "boolean", "number"] }).notNull(),
+  description: text("description"),
+  priority: integer("priority").notNull(),
+});
+
+/**
+ * One integration's mapping of its directory to the vendor's product (db/access.ts): its groups and app roles to the
+ * vendor's roles, and its attributes to the vendor's custom attributes. One version covers both.
+ */
 const roleMappingColumns = {
   tenantId: text("tenant_id").notNull(),
   integrationId: text("integration_id").notNull(),
@@ -385,6 +406,11 @@ const roleMappingColumns = {
   defaultRole: text("default_role"),
   /** JSON `[{ groupId } | { scimRole }, role]` pairs as `{ groupId?, scimRole?, role }`, in the order given. */
   items: text("items").notNull(),
+  /**
+   * JSON `[{ key, path, from }]`: the custom attribute `key` is the value at the SCIM path `path`, which `from`
+   * locates in the stored document (scim/attribute-paths.ts compiles it), in the order given.
+   */
+  attributes: text("attributes").notNull().default("[]"),
   updatedAt: integer("updated_at").notNull(),
 };
 

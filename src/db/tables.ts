@@ -2,6 +2,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
   accessMarks,
   accessTokens,
+  customAttributes,
   auditEvents,
   eventFeeds,
   events,
@@ -167,6 +168,12 @@ export const TABLES = {
     tenant: deploymentWide,
     purge: { not: "the vendor's" },
   } as EverywhereTable,
+  custom_attributes: {
+    role: "everywhere",
+    table: customAttributes,
+    tenant: deploymentWide,
+    purge: { not: "the vendor's" },
+  } as EverywhereTable,
 
   tenant_quotas: data({
     table: tenantQuotas,
@@ -188,8 +195,9 @@ export const TABLES = {
     mutable: true,
     purge: true,
     copy: { kind: "chunks", rows: 200, unique: "user_name_key", size: ["data", "folded"] },
-    // `access` changes with a group's membership or a mapping, the version with the user's own document only.
-    verify: { kind: "fingerprint", values: ["version", "managed_by", "access"] },
+    // `access` changes with a group's membership or a mapping, `attributes` with a mapping, the version with the
+    // user's own document only.
+    verify: { kind: "fingerprint", values: ["version", "managed_by", "access", "attributes"] },
     fence: true,
     quota: "counted",
     history: { not: "current state" },

@@ -304,7 +304,7 @@ export interface FeedChange {
   type: string;
   userId: string | null;
   groupId: string | null;
-  /** The users a membership event names (`members`), or an access event (`users`). */
+  /** The users a membership event names (`members`), or an access event (`users`, by id or in entries). */
   members: string[];
 }
 
@@ -318,7 +318,9 @@ export async function changesAfter(db: RawDataDb, tenantId: string, after: numbe
     sql`SELECT sequence, type,
         coalesce(resource ->> '$.id', data ->> '$.user.id') AS userId,
         coalesce(resource ->> '$.id', data ->> '$.group.id') AS groupId,
-        coalesce(data -> '$.members', data -> '$.users', '[]') AS members
+        -- An attribute event's users are entries ({ id, attributes }), the others' are ids.
+        (SELECT json_group_array(CASE type WHEN 'object' THEN value ->> '$.id' ELSE value END)
+          FROM json_each(coalesce(data -> '$.members', data -> '$.users', '[]'))) AS members
       FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after} ORDER BY sequence LIMIT ${limit}`,
   ]);
   return rowsOf(result).map(

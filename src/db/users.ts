@@ -49,6 +49,7 @@ const RECORD = {
   active: users.active,
   userName: users.userName,
   access: users.access,
+  attributes: users.attributes,
 } as const;
 
 /** GET /Users/{id}: the user and (at most `groupLimit` of) its read-only `groups`, in one round trip. */

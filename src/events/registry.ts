@@ -28,6 +28,16 @@ const AccessChanged = v.strictObject({
   users: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(1000)),
   integration: v.string(),
 });
+/** A user's custom attributes as its integration's mapping fills them (docs/access.md); null: it maps none now. */
+const UserAttributes = v.strictObject({
+  id: v.string(),
+  attributes: v.nullable(v.record(v.string(), v.union([v.string(), v.number(), v.boolean(), v.null()]))),
+  attributeErrors: v.array(
+    v.strictObject({ key: v.string(), path: v.string(), reason: v.string(), found: v.string() }),
+  ),
+});
+/** An integration's mapping (roles and attributes share its version) changed to `version`. */
+const MappingChanged = v.strictObject({ integration: v.string(), version: v.number() });
 const MembersChanged = v.strictObject({
   group: v.strictObject({ id: v.string(), displayName: v.string() }),
   members: v.array(v.string()),
@@ -152,7 +162,29 @@ export const EVENTS = {
     atHistoryLimit: "admitted",
     snapshot: null,
     names: "all_managed_users",
-    data: v.strictObject({ integration: v.string(), version: v.number() }),
+    data: MappingChanged,
+  }),
+  /**
+   * Users' custom attributes changed (docs/access.md): each entry is a user's attributes as they are now, whole, so
+   * the latest entry of a user is its state. With a write of the user, a change of its integration's attribute
+   * mapping, or the user leaving the integration (null). At most 1,000 users and about 256 KiB of them an event.
+   * Admitted at the history quota, as the access events are.
+   */
+  "access.attributes_changed": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "users",
+    data: v.strictObject({
+      integration: v.string(),
+      users: v.pipe(v.array(UserAttributes), v.minLength(1), v.maxLength(1000)),
+    }),
+  }),
+  /** An integration's attribute mapping changed, and every user's attributes follow it, as for roles. */
+  "attribute_mappings.updated": event({
+    atHistoryLimit: "admitted",
+    snapshot: null,
+    names: "all_managed_users",
+    data: MappingChanged,
   }),
   "integration.created": event({ atHistoryLimit: "admitted", snapshot: null, names: "none", data: Integration }),
   "integration.deleted": event({

@@ -20,7 +20,7 @@ import type { ResourceDocument } from "../scim/resource-input";
 import { workEmailValue } from "../scim/users";
 import { dataOf, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
-import { accessOf } from "./roles";
+import { accessOf, type StoredAccess } from "./roles";
 import { webhookHealth, webhookHealthReads } from "./webhooks";
 
 /**
@@ -101,8 +101,15 @@ export async function getDirectoryUser(
     ...found,
     user: { ...found.user, ...summary(found.user.data) },
     history: found.history.map((row) => auditShown(row, operator)),
-    access: accessInWords(found.user.access, found.roleNames, found.memberOf),
+    access: accessInWords(found.user, found.roleNames, found.memberOf),
+    fields: fieldsOf(found.user),
   };
+}
+
+/** The user's custom attributes as its integration's mapping fills them, and the values that did not fit. */
+function fieldsOf(stored: StoredAccess) {
+  const { attributes, attributeErrors } = accessOf(stored, []);
+  return { values: Object.entries(attributes ?? {}), errors: attributeErrors };
 }
 
 /** Why the user has a role, for the pages: a group by its name, an app role by its value, or the default. */
@@ -113,7 +120,7 @@ export type AccessReason = { group: string } | { appRole: string } | { default: 
  * data database's copy): each role's name and what grants it, a group by its display name.
  */
 function accessInWords(
-  stored: string | null,
+  stored: StoredAccess,
   roleNames: { key: string; name: string }[],
   memberOf: { id: string; displayName: string }[],
 ) {

@@ -31,6 +31,8 @@ export const ADMIN_ERROR_STATUS = {
   move_switched: 409,
   role_in_use: 409,
   unknown_role: 409,
+  attribute_in_use: 409,
+  unknown_attribute: 409,
   mapping_changed: 412,
   cursor_expired: 410,
   internal_error: 500,

@@ -80,7 +80,7 @@ async function* resourceLines(db: TenantDb, tenantId: string, line: LineContext)
   const { baseUrl, owner, roles } = line;
   for await (const page of pages(db, "users", tenantId)) {
     for (const user of page) {
-      const access = accessOf(user.access, roles);
+      const access = accessOf(user, roles);
       yield `${JSON.stringify({ type: "User", integration: owner(user.managedBy), access, resource: toScimUser(user, baseUrl) })}\n`;
     }
   }

@@ -72,7 +72,7 @@ export interface RoleMappingView extends RoleMapping {
  * The integration a mapping is for: the one named, else the tenant's only one, else its legacy integration (the
  * tenant's own SCIM URL's). A tenant with several and no legacy one must name it.
  */
-async function mappedIntegration(ctx: OperatorContext, tenantId: string, integrationId?: string) {
+export async function mappedIntegration(ctx: OperatorContext, tenantId: string, integrationId?: string) {
   const rows = await listIntegrationRows(ctx.db, tenantId);
   if (integrationId !== undefined) {
     if (!rows.some((row) => row.id === integrationId)) {
@@ -132,7 +132,11 @@ async function checked(ctx: OperatorContext, tenantId: string, change: ProposedM
     const unknown = groupIds.find((id) => !known.has(id));
     if (unknown) throw new AdminError("invalid_request", `No group ${unknown} of this integration.`);
   }
-  return { tenant, current, mapping: { integrationId, defaultRole: change.defaultRole, items: change.items } };
+  return {
+    tenant,
+    current,
+    mapping: { integrationId, defaultRole: change.defaultRole, items: change.items, attributes: current.attributes },
+  };
 }
 
 /** The most pairs a preview lists on a page. */
@@ -183,51 +187,73 @@ export async function replaceRoleMapping(
 ) {
   const { tenant, current, mapping } = await checked(ctx, tenantId, change);
   if (ifMatch !== undefined && ifMatch !== current.version) throw mappingChanged(current.version);
-  await expectHistoryRoom(ctx, tenant, mapping);
-  const { integrationId } = mapping;
+  await expectHistoryRoom(
+    ctx,
+    tenant,
+    readAccessPreview(dataOf(ctx, tenant), tenantId, mapping, 1).then(({ granted, revoked, byRole }) => {
+      // Every pair's user id, an event per 1,000 users of each role and direction.
+      const events = byRole.reduce((sum, row) => sum + Math.ceil(row.users / MAX_USERS_PER_EVENT), 0);
+      return (granted + revoked) * BYTES_PER_USER + events * BYTES_PER_EVENT;
+    }),
+  );
+  await commitMapping(ctx, tenantId, mapping, current.version, {
+    type: "role_mappings.updated",
+    detail: { defaultRole: change.defaultRole, items: change.items.length },
+  });
+  return getRoleMapping(ctx, tenantId, mapping.integrationId);
+}
+
+/**
+ * Writes an integration's mapping, replacing version `expected`, audited and relayed as `change`: the tenant's data
+ * database gets the mapping, then the relay brings every user's access in line, chunk by chunk, with its events
+ * (`applying` until it has). Refused when the version moved (412 `mapping_changed`) or a role or attribute it
+ * names is no longer declared as it names it (409).
+ */
+export async function commitMapping(
+  ctx: OperatorContext,
+  tenantId: string,
+  mapping: Omit<RoleMapping, "version">,
+  expected: number,
+  change: { type: "role_mappings.updated" | "attribute_mappings.updated"; detail: Record<string, unknown> },
+) {
   const write = forTenant(ctx, tenantId);
-  const { from, row, probe } = roleMappingChange(write, mapping, current.version);
+  const { integrationId } = mapping;
+  const version = expected + 1;
+  const { from, row, probe } = roleMappingChange(write, mapping, expected);
   const [, written, why] = await commitAndRelay(ctx, tenantId, [
     outboxRow(write, {
-      action: "role_mappings.updated",
+      action: change.type,
       resourceType: "Integration",
       resourceId: integrationId,
-      detail: { version: current.version + 1, defaultRole: change.defaultRole, items: change.items.length },
-      event: { type: "role_mappings.updated", data: { integration: integrationId, version: current.version + 1 } },
-      effect: { roleMappings: { ...mapping, version: current.version + 1 } },
+      detail: { version, ...change.detail },
+      event: { type: change.type, data: { integration: integrationId, version } },
+      effect: { roleMappings: { ...mapping, version } },
       from,
     }),
     row,
     probe,
   ]);
-  if (rowsOf(written).length === 0) {
-    const reason = rowsOf(why)[0];
-    const missing = JSON.parse(String(reason?.missing ?? "[]")) as string[];
-    if (missing.length > 0) throw unknownRoles(missing);
-    throw mappingChanged(Number(reason?.version ?? 0));
-  }
-  return getRoleMapping(ctx, tenantId, integrationId);
+  if (rowsOf(written).length > 0) return;
+  const reason = rowsOf(why)[0];
+  const missing = JSON.parse(String(reason?.missing ?? "[]")) as string[];
+  if (missing.length > 0) throw unknownRoles(missing);
+  const missingAttributes = JSON.parse(String(reason?.missingAttributes ?? "[]")) as string[];
+  if (missingAttributes.length > 0) throw unknownAttributes(missingAttributes);
+  throw mappingChanged(Number(reason?.version ?? 0));
 }
 
 /** What an access event takes of the history quota per user it names (a quoted id and a comma), and per event. */
 const BYTES_PER_USER = 40;
-const BYTES_PER_EVENT = 400;
+export const BYTES_PER_EVENT = 400;
 
 /**
- * A mapping's change is refused (403 `quota_exceeded`) before it starts when its events would take the tenant past
- * its history quota: they are admitted as the relay writes them (a change must not stop half-applied), so this is
- * where the quota is kept. Estimated from the preview's counts: every pair's user id, an event per 1,000 users of
- * each role and direction.
+ * A mapping's change is refused (403 `quota_exceeded`) before it starts when its events (`estimate`, in bytes, from
+ * its preview's counts) would take the tenant past its history quota: they are admitted as the
+ * relay writes them (a change must not stop half-applied), so this is where the quota is kept.
  */
-async function expectHistoryRoom(ctx: OperatorContext, tenant: TenantPlacement, mapping: Omit<RoleMapping, "version">) {
-  const db = dataOf(ctx, tenant);
-  const [{ granted, revoked, byRole }, quotas] = await Promise.all([
-    readAccessPreview(db, tenant.id, mapping, 1),
-    readTenantQuotas(db, tenant.id),
-  ]);
+export async function expectHistoryRoom(ctx: OperatorContext, tenant: TenantPlacement, estimate: Promise<number>) {
+  const [bytes, quotas] = await Promise.all([estimate, readTenantQuotas(dataOf(ctx, tenant), tenant.id)]);
   const { used, limit } = toTenantQuotas(quotas).historyBytes;
-  const events = byRole.reduce((sum, row) => sum + Math.ceil(row.users / MAX_USERS_PER_EVENT), 0);
-  const bytes = (granted + revoked) * BYTES_PER_USER + events * BYTES_PER_EVENT;
   if (limit !== null && used + bytes > limit) {
     throw new AdminError(
       "quota_exceeded",
@@ -240,29 +266,66 @@ async function expectHistoryRoom(ctx: OperatorContext, tenant: TenantPlacement, 
 const unknownRoles = (keys: string[]) =>
   new AdminError("unknown_role", `These roles are not declared: ${keys.join(", ")} (PUT /admin/roles).`);
 
-const mappingChanged = (version: number) =>
+const unknownAttributes = (keys: string[]) =>
+  new AdminError(
+    "unknown_attribute",
+    `These attributes are not declared, or not with the type they were mapped as: ${keys.join(", ")} (PUT /admin/attributes).`,
+  );
+
+export const mappingChanged = (version: number) =>
   new AdminError("mapping_changed", `The mapping changed meanwhile: it is at version ${version} now.`);
 
 /** What grants a role: a group, a value of SCIM `roles`, or the mapping's default. */
 export type AccessSource = { groupId: string } | { scimRole: string } | { default: true };
 
-/** A user's access as the admin API shows it: its roles, highest first, and the highest of them. */
-export interface Access {
-  roles: { key: string; sources: AccessSource[] }[];
-  primaryRole: string | null;
+/** Why a mapped value was not taken: it did not fit the attribute's type (`found` says what it was), or was too long. */
+export interface AttributeError {
+  key: string;
+  path: string;
+  reason: "not_a_string" | "not_a_number" | "not_a_boolean" | "too_long";
+  found: string;
 }
 
 /**
- * The stored `users.access` (JSON text or null: none) as the admin API shows it, in the order of the vendor's roles
- * as they are now (`roles`, highest first): a change of their priorities shows at once, without waiting for each
- * user's next sync, and a role the vendor no longer declares is not shown.
+ * A user's access as the admin API shows it: its roles, highest first, and the highest of them; its custom
+ * attributes as its integration's mapping fills them (null: it maps none), and the values that did not fit.
  */
-export function accessOf(stored: string | null, roles: readonly Pick<Role, "key">[]): Access {
+export interface Access {
+  roles: { key: string; sources: AccessSource[] }[];
+  primaryRole: string | null;
+  attributes: Record<string, string | number | boolean | null> | null;
+  attributeErrors: AttributeError[];
+}
+
+/** A user's stored access: `users.access` and `users.attributes`, JSON text or null. */
+export interface StoredAccess {
+  access: string | null;
+  attributes: string | null;
+}
+
+/**
+ * The stored access as the admin API shows it, its roles in the order of the vendor's roles as they are now
+ * (`roles`, highest first): a change of their priorities shows at once, without waiting for each user's next sync,
+ * and a role the vendor no longer declares is not shown.
+ */
+export function accessOf(stored: StoredAccess, roles: readonly Pick<Role, "key">[]): Access {
   const rank = new Map(roles.map((role, i) => [role.key, i]));
-  const held = (stored === null ? [] : (JSON.parse(stored) as Access["roles"]))
+  const held = (stored.access === null ? [] : (JSON.parse(stored.access) as Access["roles"]))
     .filter((role) => rank.has(role.key))
     .sort((a, b) => (rank.get(a.key) ?? 0) - (rank.get(b.key) ?? 0));
-  return { roles: held, primaryRole: held[0]?.key ?? null };
+  const filled = stored.attributes === null ? null : (JSON.parse(stored.attributes) as StoredAttributes);
+  return {
+    roles: held,
+    primaryRole: held[0]?.key ?? null,
+    attributes: filled?.values ?? null,
+    attributeErrors: filled?.errors ?? [],
+  };
+}
+
+/** `users.attributes` as db/access.ts writes it. */
+interface StoredAttributes {
+  values: NonNullable<Access["attributes"]>;
+  errors: AttributeError[];
 }
 
 /** The groups the mapping page lists: a form of this many selects stays within a page form's size. */

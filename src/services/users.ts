@@ -30,7 +30,7 @@ import { dataOf, forTenant, type OperatorContext, type ScimContext } from "./con
 import { AdminError } from "./errors";
 import { withFilter } from "./filters";
 import { MAX_WRITE_ATTEMPTS, versionNamedBy } from "./preconditions";
-import { accessOf } from "./roles";
+import { accessOf, type StoredAccess } from "./roles";
 import { takeOverIfSource } from "./takeover";
 import { readInTenantWithProviders, requireTenant } from "./tenants";
 
@@ -215,7 +215,7 @@ export async function createPortalUser(
  * (`portal`, or `azure-ad` for any directory's user), and the integration beside it (its provider null once the
  * integration is removed, while its users are being handed back).
  */
-function withOwner<R extends { managedBy: string; access: string | null }>(
+function withOwner<R extends { managedBy: string } & StoredAccess>(
   row: R,
   providers: Map<string, Provider>,
   roles: readonly { key: string }[],
@@ -225,7 +225,7 @@ function withOwner<R extends { managedBy: string; access: string | null }>(
     ...row,
     managedBy: integration === null ? ("portal" as const) : ("azure-ad" as const),
     integration,
-    access: accessOf(row.access, roles),
+    access: accessOf(row, roles),
   };
 }
 

@@ -16,7 +16,7 @@ import { documented } from "./openapi";
 import { RoleKey } from "./roles";
 import { jsonBody, queryOf } from "./validate";
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_APP_ROLE_LENGTH));
+export const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_APP_ROLE_LENGTH));
 
 const Item = v.union([v.strictObject({ groupId: Id, role: RoleKey }), v.strictObject({ scimRole: Id, role: RoleKey })]);
 const MappingBody = v.strictObject({
@@ -31,7 +31,7 @@ const MappingWire = v.strictObject({
   items: v.array(Item),
   applying: v.boolean(),
 });
-const Query = v.strictObject({ integrationId: v.optional(Id) });
+export const Query = v.strictObject({ integrationId: v.optional(Id) });
 const PreviewQuery = v.strictObject({
   limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(MAX_PREVIEW_PAGE)), "100"),
   cursor: v.optional(v.pipe(v.string(), v.regex(/^[^:]{1,200}:.{1,64}$/, "must be a cursor this API gave"))),
@@ -66,7 +66,7 @@ const toWire = ({ version, ...mapping }: RoleMappingView): v.InferOutput<typeof 
 });
 
 /** `If-Match: 3` or `"3"` (the ETag this API answers with); absent: replace whatever is there. */
-function versionOf(header: string | undefined) {
+export function versionOf(header: string | undefined) {
   if (header === undefined) return undefined;
   const match = /^\s*"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) throw new AdminError("invalid_request", "If-Match must be the mapping's version (mappingVersion).");

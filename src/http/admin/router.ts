@@ -12,6 +12,8 @@ import { logRoutes } from "./logs";
 import { DOCUMENTATION } from "./openapi";
 import { portalLinkRoutes } from "./portal-links";
 import { quotaRoutes } from "./quotas";
+import { attributeMappingRoutes } from "./attribute-mappings";
+import { attributeRoutes } from "./attributes";
 import { roleMappingRoutes } from "./role-mappings";
 import { roleRoutes } from "./roles";
 import { tenantRoutes } from "./tenants";
@@ -26,6 +28,7 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/databases", databaseRoutes)
   .route("/quotas", quotaRoutes)
   .route("/roles", roleRoutes)
+  .route("/attributes", attributeRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/tenants", tenantRoutes)
   // The legacy integration's routes first: they answer for `azure-ad` as before integrations were a model.
@@ -35,6 +38,7 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/groups", groupAdminRoutes)
   .route("/tenants/:tenantId/portal-links", portalLinkRoutes)
   .route("/tenants/:tenantId/role-mappings", roleMappingRoutes)
+  .route("/tenants/:tenantId/attribute-mappings", attributeMappingRoutes)
   .route("/tenants/:tenantId/export", exportRoutes)
   .route("/tenants/:tenantId", logRoutes)
   .route("/tenants/:tenantId", eventRoutes);

@@ -38,9 +38,25 @@ const AdminUser = v.strictObject({
         }),
       ),
       primaryRole: v.nullable(v.string()),
+      attributes: v.pipe(
+        v.nullable(v.record(v.string(), v.union([v.string(), v.number(), v.boolean(), v.null()]))),
+        v.description("The vendor's custom attributes its integration's mapping fills; null: it maps none"),
+      ),
+      attributeErrors: v.pipe(
+        v.array(
+          v.strictObject({
+            key: v.string(),
+            path: v.string(),
+            reason: v.picklist(["not_a_string", "not_a_number", "not_a_boolean", "too_long"]),
+            found: v.string(),
+          }),
+        ),
+        v.description("The mapped values that did not fit their attribute's type (null in `attributes`)"),
+      ),
     }),
     v.description(
-      "The vendor's roles its directory's groups and app roles give it (docs/access.md); not SCIM's `roles`",
+      "What the user may do and is in the vendor's product: the roles its directory's groups and app roles give it, " +
+        "and its mapped attributes (docs/access.md); not SCIM's `roles`",
     ),
   ),
   createdAt: Instant,
