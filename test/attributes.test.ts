@@ -3,6 +3,10 @@
  * user's values computed in SQL in the batch of every write, values that do not fit reported, and the feed saying so.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { isPlainObject } from "../src/scim/coerce";
+import { matchesElement } from "../src/scim/filter/match";
+import { parsePatchPath } from "../src/scim/patch";
+import { USER_RESOURCE_TYPE } from "../src/scim/schema/resource-types";
 import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
 import { countingDatabases } from "./support/d1-intercept";
 import { cronContext, tenantDb } from "./support/databases";
@@ -104,13 +108,43 @@ async function entraUser(t: TestTenant, userName: string, extra: Record<string, 
   return (await json<{ id: string }>(await scim(t, "POST", "/Users", { body }), 201)).id;
 }
 
+/**
+ * Paths of every shape a mapping takes, each with an attribute of its own: the fixtures below read them all. Custom
+ * extension values are undeclared, so each is also read as each type.
+ */
+const FIXTURE_PATHS: [path: string, type: "string" | "boolean" | "number"][] = [
+  ["userName", "string"],
+  ["displayName", "string"],
+  ["externalId", "string"],
+  ["title", "string"],
+  ["preferredLanguage", "string"],
+  ["name.givenName", "string"],
+  ["name.formatted", "string"],
+  ["active", "boolean"],
+  ['emails[type eq "work"].value', "string"],
+  ['emails[type eq "home"].value', "string"],
+  ['emails[primary eq true].value', "string"],
+  ["emails.value", "string"],
+  ['emails[type eq "work"].primary', "boolean"],
+  ['phoneNumbers[type eq "mobile"].value', "string"],
+  ['addresses[type eq "work"].locality', "string"],
+  [`${ENTERPRISE}:costCenter`, "string"],
+  [`${ENTERPRISE}:employeeNumber`, "string"],
+  [`${ENTERPRISE}:manager.value`, "string"],
+  ...(["string", "boolean", "number"] as const).flatMap((type) =>
+    ["badge", "isContractor", "level"].map((attr): [string, typeof type] => [`${CUSTOM}:${attr}`, type]),
+  ),
+];
+const FIXTURE_ATTRIBUTES = FIXTURE_PATHS.map(([, type], i) => ({ key: `f${i}`, type, description: null }));
+const DECLARED = [...ATTRIBUTES, ...FIXTURE_ATTRIBUTES];
+
 beforeAll(async () => {
-  await json(await admin("PUT", "/attributes", { body: { items: ATTRIBUTES } }));
+  await json(await admin("PUT", "/attributes", { body: { items: DECLARED } }));
 });
 
 describe("the vendor's custom attributes", () => {
   it("are listed as given, and refuse a key twice", async () => {
-    expect((await json<{ items: unknown[] }>(await admin("GET", "/attributes"))).items).toEqual(ATTRIBUTES);
+    expect((await json<{ items: unknown[] }>(await admin("GET", "/attributes"))).items).toEqual(DECLARED);
     const twice = await admin("PUT", "/attributes", { body: { items: [ATTRIBUTES[0], ATTRIBUTES[0]] } });
     expect(twice.status).toBe(400);
   });
@@ -118,17 +152,17 @@ describe("the vendor's custom attributes", () => {
   it("cannot drop or retype an attribute a mapping fills until the mapping stops", async () => {
     const t = await createTenant("Kept Attributes");
     await json(await putMapping(t, [{ key: "login", path: "userName" }]));
-    const others = ATTRIBUTES.filter((a) => a.key !== "login");
+    const others = DECLARED.filter((a) => a.key !== "login");
     const dropped = await admin("PUT", "/attributes", { body: { items: others } });
     expect(dropped.status).toBe(409);
     expect(await dropped.text()).toContain("attribute_in_use");
     const retyped = others.concat({ key: "login", type: "number", description: null });
     expect((await admin("PUT", "/attributes", { body: { items: retyped } })).status).toBe(409);
-    expect((await json<{ items: unknown[] }>(await admin("GET", "/attributes"))).items).toEqual(ATTRIBUTES);
+    expect((await json<{ items: unknown[] }>(await admin("GET", "/attributes"))).items).toEqual(DECLARED);
     await json(await putMapping(t, []));
-    // A description may change whatever maps the attribute; a reorder too.
-    await json(await admin("PUT", "/attributes", { body: { items: [...ATTRIBUTES].reverse() } }));
-    await json(await admin("PUT", "/attributes", { body: { items: ATTRIBUTES } }));
+    // A reorder or a description may change whatever maps the attribute.
+    await json(await admin("PUT", "/attributes", { body: { items: [...DECLARED].reverse() } }));
+    await json(await admin("PUT", "/attributes", { body: { items: DECLARED } }));
   });
 });
 
@@ -320,5 +354,102 @@ describe("an attribute mapping", () => {
     // The cut closes an event before the entry that starts past 256 KiB: one entry (and the commas) over at most.
     expect(Math.max(...sizes)).toBeLessThanOrEqual(256 * 1024 + 1100 + 300);
     expect(events.reduce((sum, e) => sum + e.data.users.length, 0)).toBe(600);
+  });
+});
+
+/**
+ * The value a mapped path gives in a document as the PATCH machinery reads it (parsePatchPath resolves the path,
+ * matchesElement selects elements, folding as filters do), with the type rules of docs/access.md: the oracle the
+ * SQL extraction (db/access.ts) is compared with.
+ */
+function resolveInTypeScript(doc: Record<string, unknown>, path: string, type: string) {
+  const target = parsePatchPath(path, USER_RESOURCE_TYPE);
+  let node: unknown = doc;
+  for (const key of target.keys) node = isPlainObject(node) ? node[key] : undefined;
+  let raw: unknown;
+  if (target.attr.multiValued) {
+    const filter = target.filter?.checked;
+    const elements = (Array.isArray(node) ? node : []).filter((e) => !filter || matchesElement(filter, e));
+    const chosen = elements.find((e) => isPlainObject(e) && e.primary === true) ?? elements[0];
+    raw = isPlainObject(chosen) && target.sub ? chosen[target.sub.name] : undefined;
+  } else {
+    raw = target.sub ? (isPlainObject(node) ? node[target.sub.name] : undefined) : node;
+  }
+  if (raw === undefined || raw === null) return { value: null };
+  const found = Array.isArray(raw) ? "array" : isPlainObject(raw) ? "object" : typeof raw;
+  const misfit = (reason: string) => ({ value: null, error: { reason, found } });
+  if (type === "string") {
+    if (typeof raw !== "string") return misfit("not_a_string");
+    return [...raw].length > 1024 ? misfit("too_long") : { value: raw };
+  }
+  if (type === "number") return typeof raw === "number" ? { value: raw } : misfit("not_a_number");
+  if (typeof raw === "boolean") return { value: raw };
+  // ASCII case only, as SQLite's lower() folds.
+  const text = typeof raw === "string" ? raw.replace(/[A-Z]/g, (c) => c.toLowerCase()) : "";
+  return text === "true" || text === "false" ? { value: text === "true" } : misfit("not_a_boolean");
+}
+
+/** Users of every shape Entra and the others send, and some no directory should (the custom extension's values). */
+const FIXTURES: Record<string, unknown>[] = [
+  {},
+  {
+    title: "Engineer",
+    preferredLanguage: "en-GB",
+    emails: [
+      { type: "Work", value: "first@fixtures.example" },
+      { type: "WORK", value: "second@fixtures.example", primary: true },
+      { type: "home", value: "home@fixtures.example" },
+    ],
+    phoneNumbers: [{ type: "Mobile", value: "+1 555 0100" }, { value: "+1 555 0101" }],
+    addresses: [{ type: "work", locality: "Zürich", primary: true }, { type: "home", locality: "Bern" }],
+    [ENTERPRISE]: { costCenter: "ÉCOLE-42", employeeNumber: "0042", manager: { value: "<the first user>" } },
+    [CUSTOM]: { badge: "B-1", isContractor: "True", level: 7 },
+  },
+  {
+    emails: [{ type: "home", value: "only-home@fixtures.example" }],
+    [CUSTOM]: { badge: 12, isContractor: "yes", level: "7" },
+  },
+  {
+    emails: [
+      { type: "other", value: "other@fixtures.example" },
+      { type: "work", value: "work@fixtures.example" },
+    ],
+    [CUSTOM]: { badge: true, isContractor: false, level: 7.5 },
+  },
+  { [CUSTOM]: { badge: { nested: 1 }, isContractor: "FALSE", level: { n: 1 } } },
+  { [CUSTOM]: { badge: "x".repeat(1025), isContractor: null, level: -3 } },
+  { [CUSTOM]: { badge: "é".repeat(1024), isContractor: 1, level: 0 } },
+  { active: false, name: { givenName: "Σίσυφος", formatted: "Σίσυφος" }, [ENTERPRISE]: { manager: {} } },
+];
+
+describe("the SQL extraction", () => {
+  it("equals the TypeScript path resolver on every fixture and path", async () => {
+    const t = await createTenant("Fixtures");
+    const ids: string[] = [];
+    for (const [i, fixture] of FIXTURES.entries()) {
+      // A manager must be a user of the tenant: the first fixture's.
+      const withManager = JSON.parse(JSON.stringify(fixture).replace("<the first user>", ids[0] ?? ""));
+      const body = { schemas: [USER_SCHEMA, ENTERPRISE, CUSTOM], userName: `u${i}@fixtures.example`, ...withManager };
+      ids.push((await json<{ id: string }>(await scim(t, "POST", "/Users", { body }), 201)).id);
+    }
+    const items = FIXTURE_PATHS.map(([path], i) => ({ key: `f${i}`, path }));
+    const seen = await json<Preview>(await preview(t, items, "?limit=200"));
+    expect(seen.changes).toHaveLength(FIXTURES.length);
+    let compared = 0;
+    for (const change of seen.changes) {
+      const doc = await json<Record<string, unknown>>(await scim(t, "GET", `/Users/${change.userId}`));
+      for (const [i, [path, type]] of FIXTURE_PATHS.entries()) {
+        const expected = resolveInTypeScript(doc, path, type);
+        const where = `${path} as ${type} in ${doc.userName}`;
+        expect(change.attributes?.[`f${i}`], where).toEqual(expected.value);
+        const error = change.attributeErrors.find((e) => e.key === `f${i}`);
+        expect(error && { reason: error.reason, found: error.found }, where).toEqual(expected.error);
+        compared++;
+      }
+    }
+    expect(compared).toBe(FIXTURES.length * FIXTURE_PATHS.length);
+    // The fixtures reach every outcome: each reason, and values of each type.
+    const reasons = new Set(seen.changes.flatMap((c) => c.attributeErrors.map((e) => e.reason)));
+    expect(reasons).toEqual(new Set(["not_a_string", "not_a_number", "not_a_boolean", "too_long"]));
   });
 });
