@@ -145,6 +145,9 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["GET", "/admin/tenants/{t}/role-mappings"],
   ["PUT", "/admin/tenants/{t}/role-mappings", { defaultRole: null, items: [] }],
   ["POST", "/admin/tenants/{t}/role-mappings/preview", { defaultRole: null, items: [] }],
+  ["GET", "/admin/tenants/{t}/attribute-mappings"],
+  ["PUT", "/admin/tenants/{t}/attribute-mappings", { items: [] }],
+  ["POST", "/admin/tenants/{t}/attribute-mappings/preview", { items: [] }],
   ["GET", "/admin/tenants/{t}/export"],
 ];
 

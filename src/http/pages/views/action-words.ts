@@ -38,6 +38,8 @@ export const ACTION_WORDS: Record<string, string> = {
   "role_mappings.updated": "Role mapping changed",
   "access.granted": "Role given",
   "access.revoked": "Role taken away",
+  "attribute_mappings.updated": "Field mapping changed",
+  "access.attributes_changed": "Fields from the directory changed",
   "portal.link_created": "Setup link created",
   "portal.session_started": "Signed in to this page",
   "portal.session_ended": "Signed out",
