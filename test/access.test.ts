@@ -46,7 +46,9 @@ async function accessOf(t: TestTenant, userId: string) {
   const user = await json<{ access: { roles: { key: string; sources: unknown[] }[]; primaryRole: string | null } }>(
     await admin("GET", `/tenants/${t.tenantId}/users/${userId}`),
   );
-  return user.access;
+  // Roles only: attributes are test/attributes.test.ts's.
+  const { roles, primaryRole } = user.access;
+  return { roles, primaryRole };
 }
 
 async function createUser(t: TestTenant, userName: string, extra: Record<string, unknown> = {}) {
@@ -371,10 +373,15 @@ describe("the export", () => {
     expect(userLine(ada)?.access).toEqual({
       roles: [{ key: "admin", sources: [{ groupId: g1 }] }],
       primaryRole: "admin",
+      // No attribute mapping: none filled.
+      attributes: null,
+      attributeErrors: [],
     });
     expect(userLine(bob)?.access).toEqual({
       roles: [{ key: "member", sources: [{ default: true }] }],
       primaryRole: "member",
+      attributes: null,
+      attributeErrors: [],
     });
     expect(userLine(ada)?.resource.roles).toBeUndefined();
     expect(lines.find((line) => line.type === "Group")).not.toHaveProperty("access");

@@ -102,6 +102,8 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ["PATCH", "/admin/quotas", { users: 0 }],
   ["GET", "/admin/roles"],
   ["PUT", "/admin/roles", { items: [] }],
+  ["GET", "/admin/attributes"],
+  ["PUT", "/admin/attributes", { items: [] }],
   ["POST", "/admin/webhooks", { url: "https://hooks.example/x" }],
   ["GET", "/admin/webhooks"],
   ["GET", "/admin/webhooks/{w}"],

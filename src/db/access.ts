@@ -155,11 +155,12 @@ const keysOf = (access: SQL) => sql`(SELECT value ->> 'key' FROM json_each(coale
  * own statements: the `access.granted` and `access.revoked` events (one per role and direction, at most
  * MAX_MEMBERS_PER_EVENT users each), the `access.attributes_changed` events, then the update. `leaving`: the users
  * are about to be deleted or handed back, so whatever they had is taken away (placed before that write).
+ * `rolesOnly`: the change cannot alter attributes (a membership: attributes follow the user's document alone).
  */
-export function accessSync(ctx: WriteContext, who: SQL, leaving = false): SQL[] {
+export function accessSync(ctx: WriteContext, who: SQL, how: { leaving?: true; rolesOnly?: true } = {}): SQL[] {
   const u = sql.raw("u");
-  const desired = leaving ? sql`NULL` : desiredAccess(u);
-  const attributes = leaving ? sql`NULL` : desiredAttributes(u);
+  const desired = how.leaving ? sql`NULL` : desiredAccess(u);
+  const attributes = how.leaving ? sql`NULL` : desiredAttributes(u);
   // `who` names a few users by id: the unary plus keeps SQLite from walking the tenant's index instead.
   const tenantOf = sql`+u.tenant_id = ${ctx.tenantId}`;
   const changes = (type: "access.granted" | "access.revoked", from: SQL, against: SQL) =>
@@ -181,9 +182,13 @@ export function accessSync(ctx: WriteContext, who: SQL, leaving = false): SQL[] 
   return [
     changes("access.revoked", sql`u.access`, desired),
     changes("access.granted", desired, sql`u.access`),
-    attributeEvents(ctx, sql`${tenantOf} AND ${who}`, attributes),
-    sql`UPDATE ${users} AS u SET access = ${desired}, attributes = ${attributes}
-      WHERE ${tenantOf} AND ${who} AND (u.access IS NOT ${desired} OR u.attributes IS NOT ${attributes})`,
+    ...(how.rolesOnly
+      ? [sql`UPDATE ${users} AS u SET access = ${desired} WHERE ${tenantOf} AND ${who} AND u.access IS NOT ${desired}`]
+      : [
+          attributeEvents(ctx, sql`${tenantOf} AND ${who}`, attributes),
+          sql`UPDATE ${users} AS u SET access = ${desired}, attributes = ${attributes}
+            WHERE ${tenantOf} AND ${who} AND (u.access IS NOT ${desired} OR u.attributes IS NOT ${attributes})`,
+        ]),
   ];
 }
 
@@ -201,7 +206,7 @@ export const markUsers = (ctx: WriteContext, select: SQL, guard: SQL = sql`1`) =
 export const syncMarked = (ctx: WriteContext) => {
   const marked = sql`SELECT user_id FROM ${accessMarks} WHERE tenant_id = ${ctx.tenantId}`;
   return [
-    ...accessSync(ctx, sql`EXISTS (${marked}) AND u.id IN (${marked})`),
+    ...accessSync(ctx, sql`EXISTS (${marked}) AND u.id IN (${marked})`, { rolesOnly: true }),
     sql`DELETE FROM ${accessMarks} WHERE tenant_id = ${ctx.tenantId}`,
   ];
 };

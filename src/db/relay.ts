@@ -289,7 +289,7 @@ function release(
     writes: [
       // Back in the product, they keep none of the access the integration's mapping gave: revoked first, while
       // the events can still name the integration.
-      ...accessSync(ctx, sql`u.id IN (SELECT id FROM ${users} WHERE ${released})`, true),
+      ...accessSync(ctx, sql`u.id IN (SELECT id FROM ${users} WHERE ${released})`, { leaving: true }),
       // The mapping goes with its integration: one added again with the same id starts from none.
       ...(effect.after === undefined
         ? [

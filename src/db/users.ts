@@ -359,7 +359,7 @@ export async function deleteUser(
     access: accessSync(
       ctx,
       sql`u.id IN (SELECT id FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version})`,
-      true,
+      { leaving: true },
     ),
     deleted: sql`DELETE FROM ${users} WHERE tenant_id = ${ctx.tenantId} AND id = ${id} ${version} RETURNING id`,
     // Memberships go only if the user did (it may have survived a version check); the groups that lose a member
