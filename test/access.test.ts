@@ -356,7 +356,7 @@ describe("the roles page", () => {
     // The same form again: its version is gone.
     const stale = await submit(session, "/integrations/azure-ad/roles", fields);
     expect(stale.status).toBe(412);
-    expect(await stale.text()).toContain("The roles changed meanwhile");
+    expect(await stale.text()).toContain("The mapping changed meanwhile");
   });
 });
 

@@ -11,6 +11,7 @@ import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
 import { countingDatabases } from "./support/d1-intercept";
 import { cronContext, tenantDb } from "./support/databases";
 import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { csrfOf, mintLink, signIn, submit, view } from "./support/portal";
 import { ENTERPRISE, PATCH_OP, USER_SCHEMA } from "./support/scim";
 import { seedGroup } from "./support/seed";
 
@@ -123,7 +124,7 @@ const FIXTURE_PATHS: [path: string, type: "string" | "boolean" | "number"][] = [
   ["active", "boolean"],
   ['emails[type eq "work"].value', "string"],
   ['emails[type eq "home"].value', "string"],
-  ['emails[primary eq true].value', "string"],
+  ["emails[primary eq true].value", "string"],
   ["emails.value", "string"],
   ['emails[type eq "work"].primary', "boolean"],
   ['phoneNumbers[type eq "mobile"].value', "string"],
@@ -260,7 +261,11 @@ describe("an attribute mapping", () => {
     const ada = await entraUser(t, "ada@previewed.example");
     const bob = await entraUser(t, "bob@previewed.example", { [ENTERPRISE]: { costCenter: "CC-7" } });
     const seen = await json<Preview>(await preview(t, MAPPED));
-    expect(seen).toMatchObject({ mappingVersion: 0, users: 2, errors: [{ key: "level", reason: "not_a_number", users: 2 }] });
+    expect(seen).toMatchObject({
+      mappingVersion: 0,
+      users: 2,
+      errors: [{ key: "level", reason: "not_a_number", users: 2 }],
+    });
     expect(seen.changes.map((c) => c.userId)).toEqual([ada, bob].sort());
     expect(seen.changes.every((c) => c.previous === null)).toBe(true);
 
@@ -401,7 +406,10 @@ const FIXTURES: Record<string, unknown>[] = [
       { type: "home", value: "home@fixtures.example" },
     ],
     phoneNumbers: [{ type: "Mobile", value: "+1 555 0100" }, { value: "+1 555 0101" }],
-    addresses: [{ type: "work", locality: "Zürich", primary: true }, { type: "home", locality: "Bern" }],
+    addresses: [
+      { type: "work", locality: "Zürich", primary: true },
+      { type: "home", locality: "Bern" },
+    ],
     [ENTERPRISE]: { costCenter: "ÉCOLE-42", employeeNumber: "0042", manager: { value: "<the first user>" } },
     [CUSTOM]: { badge: "B-1", isContractor: "True", level: 7 },
   },
@@ -451,5 +459,41 @@ describe("the SQL extraction", () => {
     // The fixtures reach every outcome: each reason, and values of each type.
     const reasons = new Set(seen.changes.flatMap((c) => c.attributeErrors.map((e) => e.reason)));
     expect(reasons).toEqual(new Set(["not_a_string", "not_a_number", "not_a_boolean", "too_long"]));
+  });
+});
+
+describe("the fields page", () => {
+  it("lets the customer's admin fill a field from a directory attribute, preview it in words and apply it", async () => {
+    const t = await createTenant("Portal Fields");
+    const ada = await entraUser(t, "ada@portalfields.example");
+    const session = await signIn((await mintLink(t.tenantId)).url);
+    const form = await (await view(session, "/integrations/azure-ad/fields")).text();
+    expect(form).toContain('name="attr:costCenter"');
+    expect(form).toContain("Where the user&#39;s cost is booked");
+    const fields = {
+      "attr:costCenter": `${ENTERPRISE}:costCenter`,
+      "attr:level": `${CUSTOM}:level`,
+      "attr:workEmail": "",
+      version: "0",
+    };
+    const previewed = await submit(session, "/integrations/azure-ad/fields/preview", { ...fields, csrf: csrfOf(form) });
+    expect(previewed.status).toBe(200);
+    const preview = await previewed.text();
+    expect(preview).toContain("1 user will have their fields changed.");
+    expect(preview).toContain("costCenter: — → CC-100");
+    expect(preview).toContain("<strong>level</strong> for 1 user: the directory&#39;s value is not a number");
+    // A path that names no stored value is refused with the reason.
+    const wrong = await submit(session, "/integrations/azure-ad/fields/preview", { ...fields, "attr:level": "name" });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain("complex attribute");
+    const applied = await submit(session, "/integrations/azure-ad/fields", fields);
+    expect(applied.status).toBe(303);
+    expect(applied.headers.get("Location")).toBe(`/portal/${t.tenantId}/integrations?done=fields-applied`);
+    expect((await accessOf(t, ada)).attributes).toEqual({ costCenter: "CC-100", level: null });
+    const userPage = await (await view(session, `/users/${ada}`)).text();
+    expect(userPage).toContain("<dt>costCenter</dt><dd>CC-100</dd>");
+    expect(userPage).toContain("is empty: the directory&#39;s");
+    // The same form again: its version is gone.
+    expect((await submit(session, "/integrations/azure-ad/fields", fields)).status).toBe(412);
   });
 });

@@ -2,8 +2,8 @@ import { type SQL, sql } from "drizzle-orm";
 import type { WriteContext } from "./audit";
 import { rowsOf, runBatch } from "./batch";
 import type { TenantDb } from "./client";
-import type { RoleMapping } from "./roles";
 import { eventRows, MAX_MEMBERS_PER_EVENT } from "./events";
+import type { RoleMapping } from "./roles";
 
 import { accessMarks, groupMembers, roles, tenantRoleMappings, users } from "./schema";
 

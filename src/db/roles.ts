@@ -1,8 +1,8 @@
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import type { AttributeSource, CustomAttributeType } from "../scim/attribute-paths";
 import type { WriteContext } from "./audit";
 import { oneOf, rowsOf, runBatch } from "./batch";
 import type { ControlDb, RawDataDb, TenantDb } from "./client";
-import type { AttributeSource, CustomAttributeType } from "../scim/attribute-paths";
 import { customAttributes, groups, relayOutbox, roleMappings, roles } from "./schema";
 
 /** A vendor's role as the admin API takes and shows it; its place in the list is its priority. */

@@ -2,8 +2,8 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
   accessMarks,
   accessTokens,
-  customAttributes,
   auditEvents,
+  customAttributes,
   eventFeeds,
   events,
   failedRequests,

@@ -14,9 +14,7 @@ export type CustomAttributeType = "string" | "boolean" | "number";
  *   of those that `where` selects (its sub-attribute's JSON text in the folded document equals `equals`), the
  *   primary one, else the first.
  */
-export type AttributeSource =
-  | { at: string }
-  | { each: string; sub: string; where?: { sub: string; equals: string } };
+export type AttributeSource = { at: string } | { each: string; sub: string; where?: { sub: string; equals: string } };
 
 /** A JSON path of labels, each quoted (URNs hold colons and dots). */
 const jsonPath = (keys: readonly string[]) => `$${keys.map((key) => `."${key}"`).join("")}`;

@@ -8,8 +8,8 @@ import { AdminError } from "./errors";
 import { BYTES_PER_EVENT, commitMapping, expectHistoryRoom, mappedIntegration, mappingChanged } from "./roles";
 import { requireTenant } from "./tenants";
 
-export type { CustomAttribute };
 export { MAX_ATTRIBUTE_VALUE_LENGTH } from "../db/access";
+export type { CustomAttribute };
 
 /** The vendor's custom attributes, in their order. */
 export const listAttributes = (ctx: OperatorContext) => readCustomAttributes(ctx.db);

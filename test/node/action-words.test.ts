@@ -13,7 +13,8 @@ const files = (dir: string): string[] =>
   );
 
 it("has a sentence for every recorded action and event type, and for nothing else", () => {
-  const domains = "user|group|token|tenant|portal|integration|client_secret|webhook|quota|role_mappings|attribute_mappings|access";
+  const domains =
+    "user|group|token|tenant|portal|integration|client_secret|webhook|quota|role_mappings|attribute_mappings|access";
   const named = new Set<string>(EVENT_TYPES);
   for (const file of files(SRC).filter((f) => !f.endsWith("action-words.ts"))) {
     for (const match of readFileSync(file, "utf8").matchAll(new RegExp(`"((?:${domains})\\.[a-z_]+)"`, "g"))) {

@@ -23,7 +23,10 @@ const MappingBody = v.strictObject({
 });
 const MappingWire = v.strictObject({
   integrationId: v.string(),
-  mappingVersion: v.pipe(v.number(), v.description("The integration's mapping version (roles and attributes share it)")),
+  mappingVersion: v.pipe(
+    v.number(),
+    v.description("The integration's mapping version (roles and attributes share it)"),
+  ),
   items: v.array(Item),
   applying: v.boolean(),
 });

@@ -51,12 +51,17 @@ const FOR_THE_CUSTOMER: Partial<Record<AdminError["code"], { title: string; mess
       "This form was sent before, or someone else regenerated the token meanwhile. The integration page shows the current token's state; regenerate again from there if needed.",
   },
   mapping_changed: {
-    title: "The roles changed meanwhile",
-    message: "Someone changed this integration's roles after your preview. Open the roles page again and review them.",
+    title: "The mapping changed meanwhile",
+    message:
+      "Someone changed this integration's roles or fields after your preview. Open the page again and review them.",
   },
   unknown_role: {
     title: "A role is no longer available",
     message: "A role you chose was removed meanwhile. Open the roles page again and choose among the current ones.",
+  },
+  unknown_attribute: {
+    title: "A field is no longer available",
+    message: "A field you filled was removed or changed meanwhile. Open the fields page again.",
   },
   too_many_secrets: {
     title: "Three client secrets already",

@@ -40,6 +40,10 @@ export function areaPaths(base: string) {
     /** The integration's role mapping: the form (GET), its preview (POST …/preview), applying it (POST). */
     roles: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/roles`,
     rolesPreview: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/roles/preview`,
+    /** The integration's attribute mapping, likewise. */
+    fields: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/fields`,
+    fieldsPreview: (integrationId: string) =>
+      `${base}/integrations/${encodeURIComponent(integrationId)}/fields/preview`,
     /** An OAuth integration's client secrets: add one (GET confirms, POST adds), delete one (likewise). */
     addSecret: (integrationId: string) => `${base}/integrations/${encodeURIComponent(integrationId)}/secrets`,
     deleteSecret: (integrationId: string, secretId: string) =>

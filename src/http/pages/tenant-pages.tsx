@@ -4,6 +4,12 @@ import { allowedOrigins, scimBaseUrl, tokenUrl } from "../../lib/urls";
 import { federationOf } from "../../oauth/federation";
 import { INTEGRATION_ID, isProvider, LEGACY_INTEGRATION_ID, type Provider } from "../../scim/providers";
 import {
+  getAttributeMapping,
+  listAttributes,
+  previewAttributeMapping,
+  replaceAttributeMapping,
+} from "../../services/attributes";
+import {
   getActivity,
   getDirectoryGroup,
   getDirectoryUser,
@@ -39,6 +45,7 @@ import { chromeOf, pageContext } from "./context";
 import { PortalRefusal } from "./errors";
 import { ActivityPage, KINDS, STATUSES, WINDOWS } from "./views/activity";
 import { GroupPage, GroupsPage, UserPage, UsersPage } from "./views/directory";
+import { ATTRIBUTE_FIELD, FieldsPage, FieldsPreviewPage } from "./views/fields";
 import { GuidePage } from "./views/guide";
 import {
   AddIntegrationPage,
@@ -118,7 +125,7 @@ async function addClient(
   };
 }
 
-/** The changes a roles preview lists on the page; the counts cover them all. */
+/** The changes a roles or fields preview lists on the page; the counts cover them all. */
 const PREVIEW_ROWS = 20;
 
 /**
@@ -154,6 +161,21 @@ async function proposedOnPage(c: Context<AppEnv>, integrationId: string) {
   }
   const version = Number(text("version"));
   return { proposed, fields, version };
+}
+
+/**
+ * The attribute mapping the fields form proposes (views/fields.tsx names its fields): a path per attribute, blank
+ * ones left out; the fields to send again with Apply, and the version the form was on.
+ */
+async function fieldsOnPage(c: Context<AppEnv>) {
+  const form = await c.req.parseBody();
+  const fields = Object.entries(form)
+    .filter(([name, value]) => name.startsWith(ATTRIBUTE_FIELD) && typeof value === "string" && value.trim() !== "")
+    .map(([name, value]): [string, string] => [name, String(value).trim()]);
+  const items = fields.map(([name, path]) => ({ key: name.slice(ATTRIBUTE_FIELD.length), path }));
+  const version = typeof form.version === "string" ? form.version : "";
+  if (!/^\d{1,9}$/.test(version)) throw new PortalRefusal(400, "This form has expired", "Open the fields page again.");
+  return { items, fields, version: Number(version) };
 }
 
 /**
@@ -263,6 +285,29 @@ export const tenantPages = new Hono<AppEnv>()
     const { proposed, version } = await proposedOnPage(c, integration.id);
     await replaceRoleMapping(pageContext(c), tenantOf(c), proposed, version);
     return c.redirect(`${frameOf(c).paths.home}?done=roles-applied`, 303);
+  })
+  .get(`/integrations${INTEGRATION}/fields`, async (c) => {
+    const ctx = pageContext(c);
+    const { integration } = await getIntegration(ctx, tenantOf(c), integrationOf(c));
+    const [attributes, mapping] = await Promise.all([
+      listAttributes(ctx),
+      getAttributeMapping(ctx, tenantOf(c), integration.id),
+    ]);
+    return c.html(FieldsPage({ ...page(c), integration, attributes, mapping }));
+  })
+  .post(`/integrations${INTEGRATION}/fields/preview`, async (c) => {
+    const ctx = pageContext(c);
+    const { integration } = await getIntegration(ctx, tenantOf(c), integrationOf(c));
+    const { items, fields } = await fieldsOnPage(c);
+    const change = { integrationId: integration.id, items };
+    const preview = await previewAttributeMapping(ctx, tenantOf(c), change, { limit: PREVIEW_ROWS });
+    return c.html(FieldsPreviewPage({ ...page(c), integration, preview, fields }));
+  })
+  .post(`/integrations${INTEGRATION}/fields`, async (c) => {
+    const { integration } = await getIntegration(pageContext(c), tenantOf(c), integrationOf(c));
+    const { items, version } = await fieldsOnPage(c);
+    await replaceAttributeMapping(pageContext(c), tenantOf(c), { integrationId: integration.id, items }, version);
+    return c.redirect(`${frameOf(c).paths.home}?done=fields-applied`, 303);
   })
   .get(`/integrations${INTEGRATION}/disable`, async (c) => {
     const preview = await removalPreview(pageContext(c), tenantOf(c), integrationOf(c));

@@ -5,9 +5,8 @@ import type {
   listDirectoryGroups,
   listDirectoryUsers,
 } from "../../../services/directory";
-import { MAX_ATTRIBUTE_VALUE_LENGTH } from "../../../services/attributes";
-import type { AttributeError } from "../../../services/roles";
 import { actionWords } from "./action-words";
+import { MISFIT_WORDS } from "./fields";
 import { type Chrome, Page, type SessionFrame, When } from "./layout";
 import { UserAttributes } from "./user-attributes";
 
@@ -106,14 +105,6 @@ export function UsersPage({ chrome, frame, list, search }: FramedProps & { list:
   );
 }
 
-/** Why a directory's value did not fill a field, in words. */
-const MISFITS: Record<AttributeError["reason"], string> = {
-  not_a_string: "is not text",
-  not_a_number: "is not a number",
-  not_a_boolean: "is not true or false",
-  too_long: `is longer than ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`,
-};
-
 /** A user: its state, its groups, its attributes exactly as stored, and what happened to it. */
 export function UserPage({ chrome, frame, detail }: FramedProps & { detail: UserDetail }) {
   const { user, memberOf, history, access, fields } = detail;
@@ -189,7 +180,7 @@ export function UserPage({ chrome, frame, detail }: FramedProps & { detail: User
           <ul class="notice warn">
             {fields.errors.map((error) => (
               <li>
-                <strong>{error.key}</strong> is empty: the directory's {error.path} {MISFITS[error.reason]}
+                <strong>{error.key}</strong> is empty: the directory's {error.path} {MISFIT_WORDS[error.reason]}
                 {error.reason === "too_long" ? "" : ` (it is a ${error.found})`}.
               </li>
             ))}

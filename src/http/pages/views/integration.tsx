@@ -51,6 +51,11 @@ export const NOTICES = {
     text: "Users' roles follow the new mapping; the activity page lists each change.",
     customer: true,
   },
+  "fields-applied": {
+    title: "Fields applied.",
+    text: "Users' fields follow the new mapping; each user's page shows them.",
+    customer: true,
+  },
   "option-on": {
     title: "The Azure AD option is on.",
     text: "The customer can add the integration, or regenerate its token.",
@@ -372,6 +377,11 @@ function IntegrationCard({
         {enabled && (
           <a class="button secondary" href={paths.roles(integration.id)}>
             Roles
+          </a>
+        )}
+        {enabled && (
+          <a class="button secondary" href={paths.fields(integration.id)}>
+            Fields
           </a>
         )}
         <a class="button danger" href={paths.disable(integration.id)}>
