@@ -222,6 +222,31 @@ describe("a tenant Entra filled", () => {
       .toBe(true);
     await expectPlain(page, "user with roles");
 
+    // Fields: the vendor declares them; the customer's admin fills one from the enterprise extension and applies.
+    await admin("PUT", "/attributes", {
+      items: [
+        { key: "department", type: "string", description: "The team the user belongs to" },
+        { key: "badge", type: "number" },
+      ],
+    });
+    await page.goto(`${base}/integrations`);
+    await page.getByRole("link", { name: "Fields" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: /^Fields for / }).isVisible()).toBe(true);
+    await page.getByLabel(/^department/).fill(`${ENTERPRISE}:department`);
+    for (const viewport of [PHONE, DESKTOP]) {
+      await page.setViewportSize(viewport);
+      expect(await width(page), `fields at ${viewport.width} px`).toBeLessThanOrEqual(viewport.width);
+    }
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "Preview" }).click();
+    await expect.poll(() => page.getByText("12 users will have their fields changed.").isVisible()).toBe(true);
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.getByText("Fields applied.").isVisible()).toBe(true);
+    await page.goto(`${base}/users/${adele}`);
+    await expect.poll(() => page.getByText("Fields from the directory").isVisible()).toBe(true);
+    await expectPlain(page, "user with fields");
+
     expect(cspViolations).toEqual([]);
     await context.close();
   });

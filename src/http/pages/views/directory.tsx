@@ -6,7 +6,7 @@ import type {
   listDirectoryUsers,
 } from "../../../services/directory";
 import { actionWords } from "./action-words";
-import { MISFIT_WORDS } from "./fields";
+import { FOUND_WORDS, MISFIT_WORDS } from "./fields";
 import { type Chrome, Page, type SessionFrame, When } from "./layout";
 import { UserAttributes } from "./user-attributes";
 
@@ -180,8 +180,10 @@ export function UserPage({ chrome, frame, detail }: FramedProps & { detail: User
           <ul class="notice warn">
             {fields.errors.map((error) => (
               <li>
-                <strong>{error.key}</strong> is empty: the directory's {error.path} {MISFIT_WORDS[error.reason]}
-                {error.reason === "too_long" ? "" : ` (it is a ${error.found})`}.
+                {/* The SCIM path on demand, as change codes are: the sentence is for people. */}
+                <strong title={error.path}>{error.key}</strong> is empty: the directory's value{" "}
+                {MISFIT_WORDS[error.reason]}
+                {error.reason === "too_long" ? "" : ` (it is ${FOUND_WORDS[error.found] ?? error.found})`}.
               </li>
             ))}
           </ul>

@@ -123,6 +123,15 @@ export const MISFIT_WORDS: Record<AttributeError["reason"], string> = {
   too_long: `is longer than ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`,
 };
 
+/** What a value that did not fit was, in words (`found` of an attribute error). */
+export const FOUND_WORDS: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  boolean: "true or false",
+  object: "a set of values",
+  array: "a list",
+};
+
 const shown = (value: unknown) => (value === null || value === undefined ? "—" : String(value));
 
 /** A preview in words, then Apply with exactly what was previewed (the fields again, and the version it was on). */
