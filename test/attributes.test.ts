@@ -256,6 +256,32 @@ describe("an attribute mapping", () => {
     expect((await eventsAfter(t, fixed, "access.attributes_changed")).length).toBe(1);
   });
 
+  it("keeps a deactivated user's values; a deleted user's and a removed integration's users' go, in the feed", async () => {
+    const t = await createTenant("Leaving Fields");
+    await json(await putMapping(t, [MAPPED[0]]));
+    const ada = await entraUser(t, "ada@leaving.example");
+    const bob = await entraUser(t, "bob@leaving.example");
+    const off = { schemas: [PATCH_OP], Operations: [{ op: "Replace", path: "active", value: "False" }] };
+    const before = await lastSequence(t);
+    expect((await scim(t, "PATCH", `/Users/${ada}`, { body: off })).status).toBe(200);
+    // Attributes describe the user; only roles go with a deactivation.
+    expect(await eventsAfter(t, before, "access.attributes_changed")).toEqual([]);
+    expect((await accessOf(t, ada)).attributes).toEqual({ costCenter: "CC-100" });
+
+    const deleted = await lastSequence(t);
+    expect((await scim(t, "DELETE", `/Users/${bob}`)).status).toBe(204);
+    const gone = await eventsAfter(t, deleted, "access.attributes_changed");
+    expect(gone.map((e) => e.data.users)).toEqual([[{ id: bob, attributes: null, attributeErrors: [] }]]);
+
+    const removed = await lastSequence(t);
+    expect((await admin("DELETE", `/tenants/${t.tenantId}/integrations/azure-ad`)).status).toBe(204);
+    const handedBack = await eventsAfter(t, removed, "access.attributes_changed");
+    expect(handedBack.map((e) => e.data)).toEqual([
+      { integration: "azure-ad", users: [{ id: ada, attributes: null, attributeErrors: [] }] },
+    ]);
+    expect((await accessOf(t, ada)).attributes).toBeNull();
+  });
+
   it("is previewed exactly as it applies, on a version shared with the role mapping", async () => {
     const t = await createTenant("Previewed Fields");
     const ada = await entraUser(t, "ada@previewed.example");
