@@ -175,8 +175,29 @@ describe("a move under Entra's writes", () => {
     expect(domains.status).toBe(200);
     // A directory large enough for the copy to take many chunks (users and memberships), so writes land in between.
     await seedGroup(tenant.tenantId, `big-${tenant.tenantId}`, 700);
+    // Roles and fields mapped, so Entra's writes during the move change users' access and the feed says so: the
+    // catch-up must carry users.access, users.attributes and the mapping itself.
+    await admin("PUT", "/roles", {
+      body: {
+        items: [
+          { key: "admin", name: "Admin" },
+          { key: "member", name: "Member" },
+        ],
+      },
+    });
+    await admin("PUT", "/attributes", { body: { items: [{ key: "login", type: "string" }] } });
+    const mapped = [
+      await admin("PUT", `/tenants/${tenant.tenantId}/role-mappings`, {
+        body: { defaultRole: "member", items: [{ groupId: `big-${tenant.tenantId}`, role: "admin" }] },
+      }),
+      await admin("PUT", `/tenants/${tenant.tenantId}/attribute-mappings`, {
+        body: { items: [{ key: "login", path: "userName" }] },
+      }),
+    ];
+    expect(mapped.map((res) => res.status)).toEqual([200, 200]);
     const before = await dataRows(env.DATA_1, tenant.tenantId);
     expect(before.users).toHaveLength(700);
+    expect(before.users.every((u) => String(u.access).includes("admin") && u.attributes !== null)).toBe(true);
 
     const started = await startMove(moveContext(), tenant.tenantId, "DATA_2");
     expect(started).toMatchObject({ phase: "preparing", source: "DATA_1", target: "DATA_2", state: "running" });
@@ -268,6 +289,15 @@ describe("a move under Entra's writes", () => {
       expect(JSON.parse(String(row?.data)).name.familyName).toBe(expected.familyName);
     }
     expect(target.users).toHaveLength(700 + model.users.size);
+    // Every user Entra created while the tenant moved has its role and its field at the target.
+    for (const expected of model.users.values()) {
+      const row = stored.get(expected.id);
+      expect(row?.access === null ? null : JSON.parse(String(row?.access))[0].key).toBe(
+        expected.active ? "member" : null,
+      );
+      expect(JSON.parse(String(row?.attributes)).values.login).toBe(JSON.parse(String(row?.data)).userName);
+    }
+    expect(target.tenant_role_mappings).toHaveLength(1);
     const movers = target.group_members.filter((m) => m.group_id === model.group).map((m) => String(m.member_id));
     expect(movers.sort()).toEqual([...model.members].sort());
     // The feed: the same event ids at the same sequences, gap-free.
