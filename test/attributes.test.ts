@@ -393,7 +393,13 @@ describe("an attribute mapping", () => {
  * matchesElement selects elements, folding as filters do), with the type rules of docs/access.md: the oracle the
  * SQL extraction (db/access.ts) is compared with.
  */
-function resolveInTypeScript(doc: Record<string, unknown>, path: string, type: string) {
+/** A mapped value as the oracle finds it: the value, and why it was not taken. */
+interface Resolved {
+  value: unknown;
+  error?: { reason: string; found: string };
+}
+
+function resolveInTypeScript(doc: Record<string, unknown>, path: string, type: string): Resolved {
   const target = parsePatchPath(path, USER_RESOURCE_TYPE);
   let node: unknown = doc;
   for (const key of target.keys) node = isPlainObject(node) ? node[key] : undefined;
@@ -408,7 +414,7 @@ function resolveInTypeScript(doc: Record<string, unknown>, path: string, type: s
   }
   if (raw === undefined || raw === null) return { value: null };
   const found = Array.isArray(raw) ? "array" : isPlainObject(raw) ? "object" : typeof raw;
-  const misfit = (reason: string) => ({ value: null, error: { reason, found } });
+  const misfit = (reason: string): Resolved => ({ value: null, error: { reason, found } });
   if (type === "string") {
     if (typeof raw !== "string") return misfit("not_a_string");
     return [...raw].length > 1024 ? misfit("too_long") : { value: raw };
@@ -485,6 +491,8 @@ describe("the SQL extraction", () => {
     // The fixtures reach every outcome: each reason, and values of each type.
     const reasons = new Set(seen.changes.flatMap((c) => c.attributeErrors.map((e) => e.reason)));
     expect(reasons).toEqual(new Set(["not_a_string", "not_a_number", "not_a_boolean", "too_long"]));
+    const kinds = new Set(seen.changes.flatMap((c) => Object.values(c.attributes ?? {}).map((v) => typeof v)));
+    expect(kinds).toEqual(new Set(["string", "number", "boolean", "object"]));
   });
 });
 
