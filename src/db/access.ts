@@ -115,7 +115,7 @@ export const desiredAttributes = (u: SQL, mappings: SQL = sql`${tenantRoleMappin
  * About the most bytes of users an attribute event carries (it carries their values, not only their ids): an
  * event closes before the user that would take it past this, or at MAX_USERS_PER_EVENT users.
  */
-const ATTRIBUTE_EVENT_BYTES = 256 * 1024;
+export const ATTRIBUTE_EVENT_BYTES = 256 * 1024;
 
 /**
  * The `access.attributes_changed` events of the users `who` selects whose attributes are not `next` (an expression

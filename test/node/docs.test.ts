@@ -7,10 +7,13 @@ import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
 import { expect, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/app";
+import { ATTRIBUTE_EVENT_BYTES, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_USERS_PER_EVENT } from "../../src/db/access";
 import { MAX_AUDIT_DETAIL_BYTES, MAX_AUDIT_IDS } from "../../src/db/audit";
 import { MAX_EVENT_PAGE_BYTES, MAX_MEMBERS_PER_EVENT } from "../../src/db/events";
 import { RELEASE_CHUNK } from "../../src/db/relay";
 import { EVENT_TYPES, EVENTS, type EventType } from "../../src/events/registry";
+import { MAX_ATTRIBUTES } from "../../src/http/admin/attributes";
+import { MAX_ROLES } from "../../src/http/admin/roles";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../../src/http/admin/wire";
 import { PAGE_RATE_LIMIT_PERIOD_SECONDS } from "../../src/http/pages/rate-limit";
 import { MAX_BODY_BYTES } from "../../src/http/scim/body";
@@ -29,6 +32,7 @@ import {
   MAX_MULTI_VALUES,
   MAX_STRING_LENGTH,
 } from "../../src/scim/resource-input";
+import { MAX_ATTRIBUTE_PREVIEW_PAGE } from "../../src/services/attributes";
 import { LAST_USED_RESOLUTION_MS, REFUSED_TOKEN_MEMORY_MS } from "../../src/services/authenticate";
 import { ADMIN_ERROR_STATUS } from "../../src/services/errors";
 import { DEFAULT_EVENT_PAGE, DEFAULT_EVENT_RETENTION_DAYS, MAX_EVENT_PAGE } from "../../src/services/events";
@@ -57,6 +61,7 @@ import {
   MIN_LINK_TTL_SECONDS,
 } from "../../src/services/portal";
 import { MAX_WRITE_ATTEMPTS } from "../../src/services/preconditions";
+import { GROUPS_ON_PAGE, MAX_APP_ROLE_LENGTH, MAX_MAPPING_ITEMS, MAX_PREVIEW_PAGE } from "../../src/services/roles";
 import {
   defaultTokenTtl,
   EXPIRY_WARNING_MS,
@@ -219,6 +224,36 @@ function sections(): [string, Row[]][] {
           "Rotation grace period (`graceSeconds`)",
           `0 to ${duration(MAX_GRACE_SECONDS * 1000)}`,
           "`400 invalid_request`",
+        ],
+      ],
+    ],
+    [
+      "Roles and attributes",
+      [
+        ["Roles the vendor declares", n(MAX_ROLES), "`400 invalid_request`"],
+        ["Items of one role mapping (groups and app role values)", n(MAX_MAPPING_ITEMS), "`400 invalid_request`"],
+        ["App role value", `${n(MAX_APP_ROLE_LENGTH)} characters`, "`400 invalid_request`"],
+        ["Groups a roles page lists (by name)", n(GROUPS_ON_PAGE), "the vendor maps the others"],
+        ["Custom attributes the vendor declares", n(MAX_ATTRIBUTES), "`400 invalid_request`"],
+        [
+          "A custom attribute's string value",
+          `${n(MAX_ATTRIBUTE_VALUE_LENGTH)} characters`,
+          "`null`, reported in `attributeErrors` (`too_long`)",
+        ],
+        [
+          "Users in one access event, and users a mapping's change brings in line per relay pass",
+          n(MAX_USERS_PER_EVENT),
+          "consecutive events; the next pass",
+        ],
+        [
+          "Users' entries in one `access.attributes_changed` event",
+          `about ${bytes(ATTRIBUTE_EVENT_BYTES)} (it closes before the entry that would pass it)`,
+          "consecutive events",
+        ],
+        [
+          "Changes per page of a preview (roles; attributes)",
+          `${n(MAX_PREVIEW_PAGE)}; ${n(MAX_ATTRIBUTE_PREVIEW_PAGE)}`,
+          "`400 invalid_request`; `nextCursor` pages on",
         ],
       ],
     ],

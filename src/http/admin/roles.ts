@@ -9,7 +9,7 @@ import { jsonBody } from "./validate";
 /** A role's key: the product's own name for it, stable, used in mappings, the feed and the admin API. */
 export const RoleKey = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.:-]{0,63}$/, "must be a role key"));
 /** More roles than a product shows in a picker is a sign of permissions modelled as roles. */
-const MAX_ROLES = 100;
+export const MAX_ROLES = 100;
 
 const RoleWire = v.strictObject({
   key: RoleKey,
