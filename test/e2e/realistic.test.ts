@@ -241,6 +241,7 @@ describe("a tenant Entra filled", () => {
     await page.getByRole("button", { name: "Preview" }).click();
     await expect.poll(() => page.getByText("12 users will have their fields changed.").isVisible()).toBe(true);
     await expectAccessible(page);
+    await screenshot(page, "14-fields-preview");
     await page.getByRole("button", { name: "Apply" }).click();
     await expect.poll(() => page.getByText("Fields applied.").isVisible()).toBe(true);
     await page.goto(`${base}/users/${adele}`);
