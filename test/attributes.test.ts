@@ -132,6 +132,8 @@ const FIXTURE_PATHS: [path: string, type: "string" | "boolean" | "number"][] = [
   [`${ENTERPRISE}:costCenter`, "string"],
   [`${ENTERPRISE}:employeeNumber`, "string"],
   [`${ENTERPRISE}:manager.value`, "string"],
+  // A custom extension's labels in another case than the directory's: attribute names are case-insensitive.
+  [`${CUSTOM.toLowerCase()}:BADGE`, "string"],
   ...(["string", "boolean", "number"] as const).flatMap((type) =>
     ["badge", "isContractor", "level"].map((attr): [string, typeof type] => [`${CUSTOM}:${attr}`, type]),
   ),
@@ -401,8 +403,14 @@ interface Resolved {
 
 function resolveInTypeScript(doc: Record<string, unknown>, path: string, type: string): Resolved {
   const target = parsePatchPath(path, USER_RESOURCE_TYPE);
+  // A custom extension's labels are the directory's spelling; the schema's own are canonical in the document.
+  const label = (object: Record<string, unknown>, key: string) =>
+    target.attr.custom ? Object.keys(object).find((k) => k.toLowerCase() === key.toLowerCase()) : key;
   let node: unknown = doc;
-  for (const key of target.keys) node = isPlainObject(node) ? node[key] : undefined;
+  for (const key of target.keys) {
+    const found = isPlainObject(node) ? label(node, key) : undefined;
+    node = isPlainObject(node) && found !== undefined ? node[found] : undefined;
+  }
   let raw: unknown;
   if (target.attr.multiValued) {
     const filter = target.filter?.checked;

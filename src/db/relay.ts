@@ -22,7 +22,10 @@ import { auditEvents, relayOutbox, tenantMoves, tenantRoleMappings, tenants, use
 export type RelayEffect =
   | TenantSettings
   | { releaseManagedUsers: true; integrationId?: string; deactivate?: true; after?: ReleaseCursor }
-  | { roleMappings: RoleMapping; after?: ReleaseCursor };
+  | { roleMappings: RelayedMapping; after?: ReleaseCursor };
+
+/** A mapping as an outbox entry carries it: entries written before attribute mappings existed carry none. */
+type RelayedMapping = Omit<RoleMapping, "attributes"> & Partial<Pick<RoleMapping, "attributes">>;
 
 /** What of a tenant's settings its data database's own statements read: limits (triggers), verified domains (adoption). */
 export interface TenantSettings {
@@ -243,7 +246,7 @@ function usersWalk(ctx: WriteContext, size: number, after: ReleaseCursor | undef
  */
 function applyRoleMapping(
   ctx: WriteContext,
-  effect: Extract<RelayEffect, { roleMappings: RoleMapping }>,
+  effect: Extract<RelayEffect, { roleMappings: RelayedMapping }>,
   unapplied: SQL,
 ) {
   // Every user, those created since the change too: one created before this copy was written read the old one. A
@@ -255,7 +258,7 @@ function applyRoleMapping(
       sql`INSERT INTO ${tenantRoleMappings} (tenant_id, integration_id, version, default_role, items, attributes,
           updated_at)
         SELECT ${ctx.tenantId}, ${mapping.integrationId}, ${mapping.version}, ${mapping.defaultRole},
-          ${JSON.stringify(mapping.items)}, ${JSON.stringify(mapping.attributes)}, ${ctx.now} WHERE ${unapplied}
+          ${JSON.stringify(mapping.items)}, ${JSON.stringify(mapping.attributes ?? [])}, ${ctx.now} WHERE ${unapplied}
         ON CONFLICT (tenant_id, integration_id) DO UPDATE SET version = excluded.version,
           default_role = excluded.default_role, items = excluded.items, attributes = excluded.attributes,
           updated_at = excluded.updated_at

@@ -210,7 +210,7 @@ export const users = sqliteTable(
     access: text("access"),
     /**
      * The vendor's custom attributes as the integration's attribute mapping computes them from `data` (db/access.ts),
-     * as JSON `{ values: { key: value | null }, errors: [{ key, path, reason }] }`, in the batch of every write of the
+     * as JSON `{ values: { key: value | null }, errors: [{ key, path, reason, found }] }`, in the batch of every write of the
      * user; null: the user's integration maps none.
      */
     attributes: text("attributes"),
@@ -382,9 +382,10 @@ export const roles = sqliteTable("roles", {
 });
 
 /**
- * The vendor's custom attributes, the deployment's (every database holds the same rows, as for roles): fields of the
- * product a tenant's attribute mapping fills from its directory. `type` is what a value must be (db/access.ts reports
- * one that is not in the user's attribute errors); `priority` is their order in lists.
+ * The vendor's custom attributes, the deployment's, in the control database only: fields of the product a tenant's
+ * attribute mapping fills from its directory. `type` is what a value must be (db/access.ts reports one that is not
+ * in the user's attribute errors; a mapping carries the type it was made with, which is what the data's SQL reads);
+ * `priority` is their order in lists.
  */
 export const customAttributes = sqliteTable("custom_attributes", {
   key: text("key").primaryKey(),

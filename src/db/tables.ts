@@ -168,12 +168,8 @@ export const TABLES = {
     tenant: deploymentWide,
     purge: { not: "the vendor's" },
   } as EverywhereTable,
-  custom_attributes: {
-    role: "everywhere",
-    table: customAttributes,
-    tenant: deploymentWide,
-    purge: { not: "the vendor's" },
-  } as EverywhereTable,
+  // The control database's alone: a mapping carries the types the data's SQL reads.
+  custom_attributes: control({ table: customAttributes, tenant: deploymentWide, purge: { not: "the vendor's" } }),
 
   tenant_quotas: data({
     table: tenantQuotas,

@@ -10,11 +10,16 @@ export type CustomAttributeType = "string" | "boolean" | "number";
  * Where a mapped attribute's value is in a stored user document, as SQL reads it (db/access.ts), compiled once from
  * its SCIM path when the mapping is set. Paths are SQLite JSON paths with every label quoted.
  * - `at`: a single value (`$."name"."givenName"`, `$."urn:…:enterprise:2.0:User"."costCenter"`).
+ * - `custom`: a custom extension's attribute, by the labels as written (a directory stores its extension's labels
+ *   as it spells them, so the SQL matches them case-insensitively).
  * - `each`: the elements of a multi-valued attribute (`$."emails"`), `sub` the value taken from one (`$."value"`):
  *   of those that `where` selects (its sub-attribute's JSON text in the folded document equals `equals`), the
  *   primary one, else the first.
  */
-export type AttributeSource = { at: string } | { each: string; sub: string; where?: { sub: string; equals: string } };
+export type AttributeSource =
+  | { at: string }
+  | { custom: { urn: string; attr: string } }
+  | { each: string; sub: string; where?: { sub: string; equals: string } };
 
 /** A JSON path of labels, each quoted (URNs hold colons and dots). */
 const jsonPath = (keys: readonly string[]) => `$${keys.map((key) => `."${key}"`).join("")}`;
@@ -42,9 +47,11 @@ export function compileAttributePath(
   try {
     target = parsePatchPath(path, USER_RESOURCE_TYPE);
   } catch (error) {
-    // A read-only attribute (id, meta, groups) is not in the stored document either: the same answer as any other.
-    if (error instanceof ScimError) return { error: `${path} is not an attribute a user document stores.` };
-    throw error;
+    if (!(error instanceof ScimError)) throw error;
+    // A read-only attribute (id, meta, groups) is not in the stored document; anything else says what is wrong.
+    return {
+      error: error.scimType === "mutability" ? `${path} is not an attribute a user document stores.` : error.message,
+    };
   }
   const { keys, attr, filter, sub } = target;
   const leaf = sub ?? attr;
@@ -55,6 +62,8 @@ export function compileAttributePath(
   }
   if (!attr.multiValued) {
     if (filter) return { error: `${path} filters an attribute that is not multi-valued.` };
+    const [urn = "", name = ""] = keys;
+    if (attr.custom) return { source: { custom: { urn, attr: name } } };
     return { source: { at: jsonPath(sub ? [...keys, sub.name] : keys) } };
   }
   if (!sub) return { error: `${path} names every value of a multi-valued attribute: name one of its sub-attributes.` };

@@ -62,6 +62,9 @@ export async function getAttributeMapping(
   };
 }
 
+/** The longest SCIM path a mapping takes (a URN of a custom extension, its attribute and a filter fit). */
+export const MAX_PATH_LENGTH = 300;
+
 /** An attribute mapping as a change or a preview proposes it. */
 export interface ProposedAttributeMapping {
   integrationId?: string;
@@ -86,6 +89,8 @@ async function checked(ctx: OperatorContext, tenantId: string, change: ProposedA
   }
   const twice = change.items.find((item, i) => change.items.findIndex((other) => other.key === item.key) !== i);
   if (twice) throw new AdminError("invalid_request", `The attribute ${twice.key} is mapped twice.`);
+  const long = change.items.find((item) => item.path.length > MAX_PATH_LENGTH);
+  if (long) throw new AdminError("invalid_request", `${long.key}: a path has at most ${MAX_PATH_LENGTH} characters.`);
   const attributes = change.items.map(({ key, path }): AttributeMappingItem => {
     const type = types.get(key) ?? "string";
     const compiled = compileAttributePath(path, type);

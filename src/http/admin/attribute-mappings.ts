@@ -5,6 +5,7 @@ import {
   type AttributeMappingView,
   getAttributeMapping,
   MAX_ATTRIBUTE_PREVIEW_PAGE,
+  MAX_PATH_LENGTH,
   previewAttributeMapping,
   replaceAttributeMapping,
 } from "../../services/attributes";
@@ -15,7 +16,7 @@ import { Id, Query, versionOf } from "./role-mappings";
 import { jsonBody, queryOf } from "./validate";
 
 /** A SCIM attribute path: `department`, `name.givenName`, `urn:…:enterprise:2.0:User:costCenter`, `emails[type eq "work"].value`. */
-const Path = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(300));
+const Path = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_PATH_LENGTH));
 const Item = v.strictObject({ key: AttributeKey, path: Path });
 const MappingBody = v.strictObject({
   integrationId: v.optional(Id),
