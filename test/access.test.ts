@@ -2,6 +2,8 @@
  * Access the product can use (docs/access.md): the vendor's roles, a tenant's mapping of its directory's groups and
  * app roles to them, each user's access kept in the batch of whatever changes it, and the feed saying so.
  */
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { drainOutbox, RELAY_PASS_CALLS } from "../src/services/relay";
 import { countingDatabases } from "./support/d1-intercept";
@@ -267,6 +269,69 @@ describe("a mapping's preview", () => {
     // Applying the previewed version again is refused: the preview's version is gone.
     expect((await putMapping(t, proposed, String(seen.mappingVersion))).status).toBe(412);
   });
+});
+
+describe("a mapping's preview, as a property", () => {
+  it("for any directory and any two mappings, applying the second changes exactly the pairs its preview listed", async () => {
+    const values = ["Approver", "Auditor"];
+    const arbitraryMapping = (groups: string[]) =>
+      fc.record({
+        defaultRole: fc.constantFrom(null, "admin", "member", "support"),
+        items: fc.uniqueArray(
+          fc.oneof(
+            fc.record({ groupId: fc.constantFrom(...groups), role: fc.constantFrom("admin", "member", "support") }),
+            fc.record({ scimRole: fc.constantFrom(...values), role: fc.constantFrom("admin", "member", "support") }),
+          ),
+          { maxLength: 5, selector: (item) => JSON.stringify(item) },
+        ),
+      });
+    const directory = fc.record({
+      users: fc.array(fc.record({ active: fc.boolean(), roles: fc.subarray(values), groups: fc.subarray([0, 1, 2]) }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+      first: fc.nat(),
+      second: fc.nat(),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(directory, async ({ users, first, second }) => {
+        run++;
+        const t = await createTenant(`Property ${run}`);
+        const ids: string[] = [];
+        for (const [i, user] of users.entries()) {
+          ids.push(
+            await createUser(t, `u${i}@property.example`, {
+              active: user.active,
+              roles: user.roles.map((value) => ({ value })),
+            }),
+          );
+        }
+        const groups: string[] = [];
+        for (const g of [0, 1, 2]) {
+          groups.push(
+            await createGroup(
+              t,
+              `G${g}`,
+              ids.filter((_, i) => users[i]?.groups.includes(g)),
+            ),
+          );
+        }
+        // Two mappings drawn for this directory (its groups' ids are known only now): the first applied, the second
+        // previewed, then applied on the previewed version.
+        const [m1, m2] = fc.sample(arbitraryMapping(groups), { numRuns: 2, seed: first ^ second });
+        await json(await putMapping(t, m1));
+        const seen = await json<Preview>(await preview(t, m2, "?limit=500"));
+        const before = await lastSequence(t);
+        await json(await putMapping(t, m2, String(seen.mappingVersion)));
+        const applied = asPairs(await accessEvents(t, before));
+        const previewed = seen.changes.map(({ userId, role, change }) => ({ userId, role, change }));
+        expect(applied).toEqual(previewed.sort((a, b) => (a.userId + a.role).localeCompare(b.userId + b.role)));
+        expect(seen.granted + seen.revoked).toBe(applied.length);
+      }),
+      { numRuns: 12, seed: env.FC_SEED ? Number(env.FC_SEED) : undefined, endOnFailure: true },
+    );
+  }, 60_000);
 });
 
 describe("a mapping over a 10,000-member group", () => {
