@@ -4,8 +4,10 @@
  * interleaved with an Entra-like writer that retries every 503 as Entra does; then every row is compared.
  */
 import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
 import { describe, expect, inject, it, vi } from "vitest";
-import { runBatch } from "../src/db/batch";
+import { rowsOf, runBatch } from "../src/db/batch";
+import { TenantMovingError } from "../src/db/fence";
 import { type MoveRow, releaseMove } from "../src/db/moves";
 import { type AtSwitchTable, type ChunkedTable, DATA_TABLES, isNot, PURGED_DATA_TABLES } from "../src/db/tables";
 import { copiedTable, endCopy, holdCopy, readChunk, startCopy, writeChunk } from "../src/db/tenant-copy";
@@ -28,7 +30,7 @@ import { hashToken } from "../src/tokens/token";
 import { createGroupBody, createUserBody, groupPatches } from "./fixtures/entra";
 import { countingDatabases, failingD1, interceptD1, raceAfter } from "./support/d1-intercept";
 import { cronContext, DATABASES, type DatabaseName, placementOf, testDatabases } from "./support/databases";
-import { admin, createTenant, scim, type TestTenant } from "./support/http";
+import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
 import { countingKv } from "./support/kv-intercept";
 import { moveContext, moveOf } from "./support/moves";
 import { patchBody } from "./support/scim";
@@ -334,7 +336,7 @@ describe("a move under Entra's writes", () => {
     // Hundreds of requests and a whole move: more than the default 5 s on a loaded machine.
   }, 30_000);
 
-  it("a request a stale grant still routes to the source answers 503 with Retry-After, reads included", async () => {
+  it("after the switch, a request a stale grant still routes to the source follows the tenant: 2xx, one control read", async () => {
     const tenant = await createTenant("Stale", { database: "DATA_1" });
     const user = await (await scim(tenant, "POST", "/Users", { body: createUserBody("stale") })).json<ScimUser>();
     await startMove(moveContext(), tenant.tenantId, "DATA_2");
@@ -344,23 +346,29 @@ describe("a move under Entra's writes", () => {
     const grant = (await env.TOKENS.get<Record<string, unknown>>(key, "json")) as Record<string, unknown>;
     expect(grant.database).toBe("DATA_2");
     await env.TOKENS.put(key, JSON.stringify({ ...grant, database: "DATA_1" }));
-    for (const [method, path, body] of [
-      ["GET", `/Users/${user.id}`],
-      ["GET", `/Users?filter=${encodeURIComponent('userName eq "jdoe-stale@contoso.com"')}`],
-      ["GET", "/Groups"],
-      ["POST", "/Users", createUserBody("late")],
-      ["PATCH", `/Users/${user.id}`, patchBody([{ op: "Replace", path: "active", value: false }])],
-      ["DELETE", `/Users/${user.id}`],
+    const counter = countingDatabases();
+    const stale = fetchWith({ bindings: counter.bindings });
+    for (const [method, path, body, status] of [
+      ["GET", `/Users/${user.id}`, undefined, 200],
+      ["GET", `/Users?filter=${encodeURIComponent('userName eq "jdoe-stale@contoso.com"')}`, undefined, 200],
+      ["GET", "/Groups", undefined, 200],
+      ["POST", "/Users", createUserBody("late"), 201],
+      ["PATCH", `/Users/${user.id}`, patchBody([{ op: "Replace", path: "active", value: false }]), 200],
+      ["DELETE", `/Users/${user.id}`, undefined, 204],
     ] as const) {
-      const res = await scim(tenant, method, path, body === undefined ? {} : { body });
-      expect(res.status, `${method} ${path}`).toBe(503);
-      expect(res.headers.get("Retry-After")).toBe("30");
+      const before = counter.of.DB.calls;
+      const res = await scim(tenant, method, path, { ...(body === undefined ? {} : { body }), fetch: stale });
+      expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBe(status);
+      // The refusal cost the old database's probe; finding the tenant, one control read (besides authentication's).
+      expect(counter.of.DB.calls - before, `${method} ${path}`).toBeLessThanOrEqual(2);
     }
-    // Nothing reached either database.
+    // The writes went to the new database only: the old one keeps what it had at the switch.
     expect(await countRows(env.DATA_1, "users", { tenant_id: tenant.tenantId })).toBe(1);
     expect(await countRows(env.DATA_2, "users", { tenant_id: tenant.tenantId })).toBe(1);
     await env.TOKENS.put(key, JSON.stringify(grant));
-    expect((await scim(tenant, "GET", `/Users/${user.id}`)).status).toBe(200);
+    expect(
+      (await scim(tenant, "GET", `/Users?filter=${encodeURIComponent('userName eq "jdoe-late@contoso.com"')}`)).status,
+    ).toBe(200);
   });
 });
 
@@ -401,6 +409,43 @@ describe("the fence, in the source database itself", () => {
     const adminRead = await admin("GET", `/tenants/${fenced.tenantId}/users`);
     expect(adminRead.status).toBe(503);
     expect((await adminRead.json<{ error: { code: string } }>()).error.code).toBe("tenant_moving");
+  });
+});
+
+describe("a tenant's database that follows the tenant", () => {
+  it("follows only a call nothing of which ran, in a request that wrote nothing before, to where the control says", async () => {
+    const tenant = await createTenant("Following", { database: "DATA_1" });
+    const user = await (await scim(tenant, "POST", "/Users", { body: createUserBody("follow") })).json<ScimUser>();
+    const read = sql`SELECT count(*) AS n FROM users WHERE tenant_id = ${tenant.tenantId}`;
+    const write = sql`UPDATE users SET updated_at = updated_at WHERE tenant_id = ${tenant.tenantId}`;
+    const fence = () =>
+      env.DATA_1.prepare("INSERT INTO tenant_fences (tenant_id, moved_to, fenced_at) VALUES (?, 'DATA_2', 0)")
+        .bind(tenant.tenantId)
+        .run();
+    // Two requests that started before the switch: one has written already, the other only read.
+    const wrote = testDatabases().tenant({ id: tenant.tenantId, database: "DATA_1" });
+    const readOnly = testDatabases().tenant({ id: tenant.tenantId, database: "DATA_1" });
+    await runBatch(wrote, [write]);
+    await runBatch(readOnly, [read]);
+    // The fence goes up: inside the window the control database still places the tenant here, and that is a 503.
+    await fence();
+    await expect(runBatch(readOnly, [read])).rejects.toThrow(TenantMovingError);
+    // The switch: the tenant is at DATA_2 now (its rows as the move copied them: here, by hand).
+    await env.DB.prepare("UPDATE tenants SET database = 'DATA_2' WHERE id = ?").bind(tenant.tenantId).run();
+    const rows = await env.DATA_1.prepare("SELECT * FROM users WHERE tenant_id = ?").bind(tenant.tenantId).all();
+    await seedRows(
+      "users",
+      rows.results.map(({ document_bytes: _generated, ...row }) => row),
+    );
+    const after = testDatabases().tenant({ id: tenant.tenantId, database: "DATA_1" });
+    const [found] = await runBatch(after, [read, sql`SELECT id FROM users WHERE id = ${user.id}`]);
+    expect(rowsOf(found)[0]).toEqual({ n: 1 });
+    // Once followed, the request stays there.
+    await runBatch(after, [write]);
+    // The request that wrote before the fence is not sent elsewhere: half in one database, half in another.
+    await expect(runBatch(wrote, [read])).rejects.toThrow(TenantMovingError);
+    // A request that was refused once inside the window is not sent on either: it has answered 503.
+    await expect(runBatch(readOnly, [read])).rejects.toThrow(TenantMovingError);
   });
 });
 
@@ -511,14 +556,18 @@ describe("an interrupted move", () => {
     const move = await moveOf(tenant.tenantId);
     expect(move.phase).toBe("settling");
     expect(await placementOf(tenant.tenantId)).toBe("DATA_2");
-    // The source stays fenced: its grant still routes there, and the request is refused, not written and lost.
+    // The source stays fenced: its grant still routes there, and the request is refused there, not written and
+    // lost; the switch has committed, so the refused request follows the tenant to the target and succeeds.
     expect(await countRows(env.DATA_1, "tenant_fences", { tenant_id: tenant.tenantId })).toBe(1);
     const key = `token:${await hashToken(tenant.token)}`;
     expect((await env.TOKENS.get<{ database: string }>(key, "json"))?.database).toBe("DATA_1");
     const late = await scim(tenant, "PATCH", `/Users/${user.id}`, {
       body: patchBody([{ op: "Replace", path: "active", value: false }]),
     });
-    expect(late.status).toBe(503);
+    expect(late.status).toBe(200);
+    const active = (db: D1Database) =>
+      db.prepare("SELECT active FROM users WHERE id = ?").bind(user.id).first<number>("active");
+    expect([await active(env.DATA_1), await active(env.DATA_2)]).toEqual([1, 0]);
     // The next step (settling) writes the grants again at once, before waiting out the settle time.
     expect(await runMoveStep(moveContext(), tenant.tenantId)).toMatchObject({ next: "later" });
     expect((await env.TOKENS.get<{ database: string }>(key, "json"))?.database).toBe("DATA_2");

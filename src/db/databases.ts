@@ -1,5 +1,7 @@
 import { type ControlDb, createDb, type Database, type RawDataDb, type TenantDb } from "./client";
 import { fencedD1 } from "./fence";
+import { relocating } from "./relocate";
+import { placementNow } from "./tenants";
 
 /**
  * The control database's binding. It is a data database too: tenants created before data databases existed keep
@@ -42,7 +44,9 @@ export interface Databases {
   automatic: readonly string[];
   /**
    * A tenant's data database as its requests and readers use it: behind the fence's probe (db/fence.ts), so a reader
-   * that found the tenant there a moment before its move switched databases is refused instead of reading stale rows.
+   * that found the tenant there a moment before its move switched databases is refused instead of reading stale rows;
+   * after the switch, such a refusal follows the tenant to where the control database places it now, once
+   * (db/relocate.ts).
    */
   tenant(placement: { id: string; database: string }): TenantDb;
   /**
@@ -99,7 +103,12 @@ export function openDatabases(env: Env, wrap: (d1: D1Database, name: string) => 
       return configured.length > 0 ? configured : dataBindings.length > 0 ? dataBindings : [CONTROL_DATABASE];
     },
     unfenced: (name) => data(name) as RawDataDb,
-    tenant: (placement) => createDb(fencedD1(metered(placement.database), placement.id)) as TenantDb,
+    tenant: (placement) => {
+      const fenced = (name: string) => fencedD1(metered(name), placement.id);
+      const first = { name: placement.database, d1: fenced(placement.database) };
+      const control = data(CONTROL_DATABASE) as ControlDb;
+      return createDb(relocating(first, fenced, () => placementNow(control, placement.id))) as TenantDb;
+    },
     has: (name) => bindings.has(name),
   };
 }

@@ -18,6 +18,15 @@ export async function findTenant(db: ControlDb, id: string) {
   return row ?? null;
 }
 
+/** Where the control database places a tenant now (null: no such tenant, or deleted). */
+export async function placementNow(db: ControlDb, id: string) {
+  const [row] = await db
+    .select({ database: tenants.database })
+    .from(tenants)
+    .where(and(eq(tenants.id, id), present));
+  return row?.database ?? null;
+}
+
 /** Tenant and one of its integrations in one round trip. */
 export async function findTenantWithIntegration(db: ControlDb, id: string, integrationId: string) {
   const [row] = await db
