@@ -17,7 +17,7 @@ import {
   type WebhookMessage,
 } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
-import { failingD1 } from "./support/d1-intercept";
+import { countingDatabases, failingD1, raceAfter } from "./support/d1-intercept";
 import { DATABASES, placementOf, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchWith, ORIGIN, scim, type TestTenant } from "./support/http";
 import { consoleGet, consoleSignIn } from "./support/portal";
@@ -79,13 +79,12 @@ const feedAfter = async (t: TestTenant, after: number) =>
     .items;
 const newest = async (t: TestTenant) => (await feedAfter(t, 0)).at(-1)?.sequence ?? 0;
 /**
- * A tenant whose setup (integration and token events) has been fanned out: an endpoint registered now receives
- * exactly what happens next.
+ * A tenant whose setup (integration and token events) is in the past: an endpoint registered now is owed exactly
+ * what happens next (what occurs from its registration on, to the millisecond).
  */
 async function settledTenant() {
   const t = await createTenant();
-  const settled = await newest(t);
-  await expect.poll(() => fannedOut(t), { timeout: 10_000 }).toBe(settled);
+  await new Promise((resolve) => setTimeout(resolve, 5));
   return t;
 }
 
@@ -216,9 +215,15 @@ describe("delivery outcomes", () => {
     const read = async () => (await admin("GET", `/webhooks/${hook.id}`)).json<Record<string, unknown>>();
     await expect.poll(read, { timeout: 10_000 }).toMatchObject({ enabled: false });
     expect((await read()).disabledReason).toMatch(/^410 Gone/);
-    // A later event is fanned out, but owed to nobody: the endpoint is out of service.
-    await scim(t, "POST", "/Users", { body: createUserBody("gone2") });
-    await expect.poll(() => fannedOut(t), { timeout: 10_000 }).toBe(await newest(t));
+    // A later event is owed to nobody: the endpoint is out of service, and with none taking the tenant its fan-out
+    // writes nothing, not even the cursor.
+    const through = await fannedOut(t);
+    await scim(t, "POST", "/Users", {
+      body: createUserBody("gone2"),
+      fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } }),
+    });
+    await fanOut({ ...deliveryContext(env), queue: dropping as Queue<WebhookMessage> }, t.tenantId);
+    expect(await fannedOut(t)).toBe(through);
     const owed = await countRows(env.DB, "webhook_deliveries", { endpoint_id: hook.id });
     expect(owed).toBe(1);
     expect(await receivedBy(hook)).toHaveLength(1);
@@ -406,7 +411,7 @@ describe("replay and the sweep", () => {
     // The write's nudge to the queue is lost: nothing fans its event out.
     const lost = fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } });
     expect((await scim(t, "POST", "/Users", { body: createUserBody("lost"), fetch: lost })).status).toBe(201);
-    expect(await newest(t)).toBeGreaterThan(before as number);
+    expect(await newest(t)).toBeGreaterThan(Number(before ?? 0));
     expect(await fannedOut(t)).toBe(before);
     // The sweep, two minutes on.
     const report = await sweepWebhooks({ ...deliveryContext(env), now: () => Date.now() + 120_000 });
@@ -414,6 +419,79 @@ describe("replay and the sweep", () => {
     const got = await until(hook, (r) => r.length >= 1);
     expect(verified(got, hook.secret).map((e) => e.type)).toEqual(["user.created"]);
   }, 30_000);
+});
+
+describe("a tenant nobody listens to", () => {
+  it("costs a batch of writes no queue message, and its fan-out one control read and no write", async () => {
+    const t = await createTenant();
+    const sent: unknown[] = [];
+    const counting = {
+      send: async (body: unknown) => void sent.push(body),
+      sendBatch: async (batch: unknown[]) => void sent.push(...batch),
+    } as unknown as Queue;
+    const write = fetchWith({ bindings: { WEBHOOK_QUEUE: counting } });
+    for (const name of ["quiet1", "quiet2", "quiet3"]) {
+      expect((await scim(t, "POST", "/Users", { body: createUserBody(name), fetch: write })).status).toBe(201);
+    }
+    // The nudge is decided after the response: give it its moment.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent).toEqual([]);
+    const counter = countingDatabases();
+    const databases = testDatabases(counter.bindings);
+    await fanOut({ ...deliveryContext(env, databases), queue: counting }, t.tenantId);
+    expect({ control: counter.of.DB.calls, all: counter.cost.calls }).toEqual({ control: 1, all: 1 });
+    expect(sent).toEqual([]);
+    expect(await fannedOut(t)).toBeNull();
+  });
+
+  it("is owed to an endpoint registered later from its registration on, exactly once, and never the past", async () => {
+    const t = await settledTenant();
+    const quiet = fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } });
+    // Before any endpoint: nothing is owed, and the cursor stands still.
+    await scim(t, "POST", "/Users", { body: createUserBody("before"), fetch: quiet });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    const after = (await scim(t, "POST", "/Users", { body: createUserBody("after") })).status;
+    expect(after).toBe(201);
+    const got = await until(hook, (r) => r.length >= 1);
+    const events = verified(got, hook.secret);
+    expect(events.map((e) => (e.data as { user: { userName: string } }).user.userName)).toEqual([
+      "jdoe-after@contoso.com",
+    ]);
+    await expect.poll(() => fannedOut(t), { timeout: 10_000 }).toBe(await newest(t));
+  }, 30_000);
+
+  it("an endpoint registered while a fan-out runs: the cursor waits for it, and each endpoint is owed each event once", async () => {
+    const t = await settledTenant();
+    const quiet = fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } });
+    const first = await register(t, "", { eventTypes: ["user.created"] });
+    let second: Registered | undefined;
+    // Right after the fan-out read the endpoints: another is registered, and a user created (owed to both).
+    const raced = raceAfter(
+      env.DB,
+      (text) => text.includes("webhook_endpoints") && text.includes("owed_from_by_tenant"),
+      async () => {
+        second = await register(t, "", { eventTypes: ["user.created"] });
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        expect((await scim(t, "POST", "/Users", { body: createUserBody("raced"), fetch: quiet })).status).toBe(201);
+      },
+    );
+    const databases = testDatabases({ DB: raced });
+    await fanOut({ ...deliveryContext(env, databases), queue: dropping as Queue<WebhookMessage> }, t.tenantId);
+    // The step owed the event to the endpoint it knew; the cursor did not pass what the other may be owed.
+    expect(await fannedOut(t)).toBeNull();
+    await fanOut({ ...deliveryContext(env), queue: dropping as Queue<WebhookMessage> }, t.tenantId);
+    expect(await fannedOut(t)).toBe(await newest(t));
+    const owed = await env.DB.prepare(
+      "SELECT endpoint_id AS endpoint, count(*) AS n FROM webhook_deliveries WHERE tenant_id = ? GROUP BY endpoint_id",
+    )
+      .bind(t.tenantId)
+      .all<{ endpoint: string; n: number }>();
+    expect(Object.fromEntries(owed.results.map((row) => [row.endpoint, row.n]))).toEqual({
+      [first.id]: 1,
+      [second?.id ?? ""]: 1,
+    });
+  });
 });
 
 describe("what an endpoint that is down may owe a tenant", () => {

@@ -510,6 +510,14 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   lastSuccessAt: integer("last_success_at"),
   disabledAt: integer("disabled_at"),
   disabledReason: text("disabled_reason"),
+  /**
+   * The endpoint is owed the events that occurred (`events.occurred_at`) at or after this instant: its registration,
+   * or its return to service. A tenant's fan-out cursor moves only while some endpoint takes the tenant, so this,
+   * not the cursor, is what keeps an endpoint from being owed the past.
+   */
+  owedFrom: integer("owed_from").notNull().default(0),
+  /** For a tenant the endpoint began to take later (added to `tenantIds`): from when, by tenant id. */
+  owedFromByTenant: text("owed_from_by_tenant", { mode: "json" }).$type<Record<string, number>>(),
 });
 
 /**

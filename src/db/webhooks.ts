@@ -2,7 +2,7 @@ import { and, count, desc, eq, gt, inArray, isNull, lt, type SQL, sql } from "dr
 import { SKIPPED_EVENTS_TYPE } from "../webhooks/skipped";
 import { type RawRow, rowsOf, runBatch } from "./batch";
 import type { ControlDb, RawDataDb, TenantDb } from "./client";
-import { type StoredEvent, toStoredEvent } from "./events";
+import { lastSequence, type StoredEvent, toStoredEvent } from "./events";
 import {
   type DeliveryAttempt,
   events,
@@ -109,20 +109,36 @@ export function listDeliveries(
 }
 
 /** Endpoints in service that take a tenant's events (tenant filter applied; type filters are the caller's). */
+/** The endpoints in service that take the tenant's events (a condition on the alias `e`). */
+const takesTenant = (tenantId: string | SQL) =>
+  sql`e.disabled_at IS NULL
+    AND (e.tenant_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(e.tenant_ids) WHERE value = ${tenantId}))`;
+
 const endpointsFor = (tenantId: string) =>
-  sql`SELECT id, event_types AS eventTypes FROM ${webhookEndpoints}
-    WHERE disabled_at IS NULL
-      AND (tenant_ids IS NULL OR EXISTS (SELECT 1 FROM json_each(tenant_ids) WHERE value = ${tenantId}))`;
+  sql`SELECT id, event_types AS eventTypes,
+      coalesce((SELECT value FROM json_each(e.owed_from_by_tenant) WHERE key = ${tenantId}), e.owed_from) AS owedFrom
+    FROM ${webhookEndpoints} e WHERE ${takesTenant(tenantId)}`;
 
 export interface FanoutEndpoint {
   id: string;
   eventTypes: string[] | null;
+  /** The tenant's events that occurred from this instant on are owed to it. */
+  owedFrom: number;
 }
 
 const toFanoutEndpoint = (row: RawRow): FanoutEndpoint => ({
   id: String(row.id),
   eventTypes: row.eventTypes === null ? null : (JSON.parse(String(row.eventTypes)) as string[]),
+  owedFrom: Number(row.owedFrom),
 });
+
+/** Whether some endpoint in service takes the tenant's events: else a write need not tell the webhook queue. */
+export async function tenantIsListenedTo(db: ControlDb, tenantId: string) {
+  const [found] = await runBatch(db, [
+    sql`SELECT EXISTS (SELECT 1 FROM ${webhookEndpoints} e WHERE ${takesTenant(tenantId)}) AS listened`,
+  ]);
+  return Number(rowsOf(found)[0]?.listened) === 1;
+}
 
 /** What fanning an event out needs of it: not its payload, which the delivery reads when it sends. */
 const EVENT_REFERENCE = sql`sequence, id, type, occurred_at AS occurredAt, NULL AS resource, '{}' AS data`;
@@ -145,13 +161,26 @@ export async function readFanoutTargets(db: ControlDb, tenantId: string) {
   };
 }
 
-/** The tenant's events after `after`, oldest first (references only), from its data database. */
-export async function readEventsAfter(db: TenantDb, tenantId: string, after: number, limit: number) {
-  const [found] = await runBatch(db, [
-    sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after}
+/**
+ * The tenant's events after `after`, oldest first (references only), from its data database. `owedFrom`: none
+ * that occurred before it is owed to anyone (the earliest instant an endpoint is owed from), so when the first event
+ * after `after` is older (the cursor stood still while nobody listened), the read starts at the first event that
+ * occurred since, found on the occurred-at index among recent events, instead of walking the tenant's backlog.
+ */
+export async function readEventsAfter(db: TenantDb, tenantId: string, after: number, limit: number, owedFrom = 0) {
+  const next = sql`(SELECT occurred_at FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after}
+    ORDER BY sequence LIMIT 1)`;
+  const firstOwed = sql`(SELECT min(sequence) - 1 FROM ${events} WHERE occurred_at >= ${owedFrom}
+    AND tenant_id = ${tenantId})`;
+  const start = sql`CASE WHEN ${next} < ${owedFrom} THEN coalesce(${firstOwed}, ${lastSequence(tenantId)})
+    ELSE ${after} END`;
+  const [found, from] = await runBatch(db, [
+    sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${start}
       ORDER BY sequence LIMIT ${limit}`,
+    sql`SELECT ${start} AS start`,
   ]);
-  return rowsOf(found).map(toStoredEvent);
+  // Where the read started: past `after` when it skipped events nobody is owed, which the cursor may skip too.
+  return { events: rowsOf(found).map(toStoredEvent), start: Number(rowsOf(from)[0]?.start ?? after) };
 }
 
 export interface NewDelivery {
@@ -250,7 +279,11 @@ export async function recordFanout(
     ...(through === null
       ? []
       : [
-          sql`INSERT INTO ${webhookCursors} (tenant_id, fanned_out_through) VALUES (${tenantId}, ${through})
+          // Not past events an endpoint registered since this step read the endpoints may be owed: the next step
+          // (another write's, or the sweep's) reads it too, and what the others were owed is already recorded.
+          sql`INSERT INTO ${webhookCursors} (tenant_id, fanned_out_through) SELECT ${tenantId}, ${through}
+            WHERE NOT EXISTS (SELECT 1 FROM ${webhookEndpoints} e WHERE ${takesTenant(tenantId)}
+              AND e.id NOT IN (SELECT value FROM json_each(${JSON.stringify(endpointIds)})))
             ON CONFLICT (tenant_id) DO UPDATE SET fanned_out_through = max(fanned_out_through, excluded.fanned_out_through)`,
         ]),
   ];
@@ -405,14 +438,17 @@ export async function takeOverdueDeliveries(db: ControlDb, overdueBefore: number
 }
 
 /**
- * The webhook sweep's view of every tenant's fan-out, from the control database: id, data database and cursor, a
- * page of tenants at a time in id order (the sweep walks them all, page by page).
+ * The webhook sweep's view of the fan-out of every tenant some endpoint takes (the cursor of the others stands
+ * still: nothing is owed), from the control database: id, data database and cursor, a page of tenants at a time in
+ * id order (the sweep walks them all, page by page).
  */
 export async function fanoutCursors(db: ControlDb, afterId: string, limit: number) {
   const [rows] = await runBatch(db, [
     sql`SELECT t.id, t.database, coalesce(c.fanned_out_through, 0) AS through
       FROM ${tenants} t LEFT JOIN ${webhookCursors} c ON c.tenant_id = t.id
-      WHERE t.id > ${afterId} AND t.deleted_at IS NULL ORDER BY t.id LIMIT ${limit}`,
+      WHERE t.id > ${afterId} AND t.deleted_at IS NULL
+        AND EXISTS (SELECT 1 FROM ${webhookEndpoints} e WHERE ${takesTenant(sql`t.id`)})
+      ORDER BY t.id LIMIT ${limit}`,
   ]);
   return rowsOf(rows).map((r) => ({ id: String(r.id), database: String(r.database), through: Number(r.through) }));
 }

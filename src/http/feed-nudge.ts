@@ -2,11 +2,13 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { logEvent } from "../lib/log";
 import { feedNudge, type WebhookMessage } from "../services/webhook-delivery";
+import { isListenedTo } from "../webhooks/listeners";
 
 /**
- * After a write that succeeded, the tenant's feed may hold new events: the webhook queue is told which tenant, after
- * the response and without a D1 call (the consumer finds the events from the tenant's fan-out cursor). A lost nudge
- * costs minutes, not events: the webhook sweep fans out what is left behind.
+ * After a write that succeeded, the tenant's feed may hold new events: when some endpoint takes the tenant's events
+ * (webhooks/listeners.ts, remembered a while by the isolate), the webhook queue is told which tenant, after the
+ * response (the consumer finds the events from the tenant's fan-out cursor). A lost nudge costs minutes, not events:
+ * the webhook sweep fans out what is left behind.
  */
 export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -15,10 +17,12 @@ export function nudgeFeed(tenantOf: (c: Context<AppEnv>) => string | undefined):
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 400) return;
     const tenantId = tenantOf(c);
     if (!tenantId) return;
+    const { databases, now } = c.var;
     c.executionCtx.waitUntil(
-      (c.env.WEBHOOK_QUEUE as Queue<WebhookMessage>)
-        .send(feedNudge(tenantId))
-        .catch((error: unknown) => logEvent("warn", "webhook_nudge_failed", { tenantId, error: String(error) })),
+      (async () => {
+        if (!(await isListenedTo(databases.control, tenantId, now))) return;
+        await (c.env.WEBHOOK_QUEUE as Queue<WebhookMessage>).send(feedNudge(tenantId));
+      })().catch((error: unknown) => logEvent("warn", "webhook_nudge_failed", { tenantId, error: String(error) })),
     );
   };
 }

@@ -85,8 +85,13 @@ export const MAX_EXCERPT_CHARS = 256;
 /** The sweep's patience: what the queue has not handled after this long is sent again. */
 export const SWEEP_AFTER_MS = 5 * 60_000;
 
+/** Whether `endpoint` takes events of the type of `event` (a replay sends it whenever it occurred). */
 const takes = (endpoint: FanoutEndpoint, event: StoredEvent) =>
   endpoint.eventTypes === null || endpoint.eventTypes.includes(event.type);
+
+/** Whether a fan-out owes `event` to `endpoint`: a type it takes, that occurred since it is owed the tenant's events. */
+const owes = (endpoint: FanoutEndpoint, event: StoredEvent) =>
+  takes(endpoint, event) && event.occurredAt >= endpoint.owedFrom;
 
 const owedTo = (endpoint: FanoutEndpoint, event: StoredEvent): NewDelivery => ({
   endpointId: endpoint.id,
@@ -113,21 +118,24 @@ const sendDeliveries = (queue: Queue<WebhookMessage>, keys: DeliveryKey[]) =>
 
 /**
  * Turns a tenant's new events into deliveries: one per event and endpoint in service that takes it, recorded with
- * the fan-out cursor in one batch, then sent. An endpoint so receives the events fanned out once it exists (within
- * seconds of their commit); earlier ones by replay. Recording first means a crash before sending leaves due
- * deliveries the sweep finds; a second run records and sends nothing twice. The cursor moves even when no endpoint
- * takes the tenant, so registering one later does not deliver the past.
+ * the fan-out cursor in one batch, then sent. An endpoint so receives every event that occurred from its registration
+ * (or return to service) on, within seconds of their commit; earlier ones by replay. Recording first means a crash
+ * before sending leaves due deliveries the sweep finds; a second run records and sends nothing twice. A tenant no
+ * endpoint takes costs one control read and writes nothing: its cursor stands still, and an endpoint registered
+ * later is kept from the past by when it is owed from, not by the cursor.
  */
 export async function fanOut(ctx: DeliveryContext, tenantId: string) {
   const found = await readFanout(ctx, tenantId, null);
+  if (found.endpoints.length === 0) return;
   // With many endpoints, fewer events per step (the rest continue in the next message).
   const page = Math.max(1, Math.floor(FANOUT_DELIVERIES / Math.max(1, found.endpoints.length)));
   const events = found.events.slice(0, page);
-  const last = events.at(-1);
-  if (!last) return;
-  const owed = events.flatMap((e) => found.endpoints.filter((ep) => takes(ep, e)).map((ep) => owedTo(ep, e)));
+  // Past the events read, or past those skipped as owed to nobody.
+  const through = events.at(-1)?.sequence ?? (found.start > found.cursor ? found.start : null);
+  if (through === null) return;
+  const owed = events.flatMap((e) => found.endpoints.filter((ep) => owes(ep, e)).map((ep) => owedTo(ep, e)));
   const endpointIds = found.endpoints.map((ep) => ep.id);
-  const made = await recordFanout(ctx.db, tenantId, owed, endpointIds, last.sequence, ctx.now(), {
+  const made = await recordFanout(ctx.db, tenantId, owed, endpointIds, through, ctx.now(), {
     maxOwed: ctx.maxOwed,
   });
   await sendDeliveries(ctx.queue, made);
@@ -137,18 +145,19 @@ export async function fanOut(ctx: DeliveryContext, tenantId: string) {
 }
 
 /**
- * The endpoints that take a tenant's events (control database) and its events after `after`, or after its fan-out
- * cursor when `after` is null (its data database): two round trips, the second only when the tenant exists. The
- * cursor and the deliveries it governs are both in the control database, so recording a step stays one batch.
+ * The endpoints that take a tenant's events (control database) and its events after `after` (a replay's), or after
+ * its fan-out cursor when `after` is null, skipping those that occurred before any endpoint is owed them (its data
+ * database): two round trips, the second only when the tenant exists and some endpoint takes it. The cursor and the
+ * deliveries it governs are both in the control database, so recording a step stays one batch.
  */
 async function readFanout(ctx: DeliveryContext, tenantId: string, after: number | null) {
   const targets = await readFanoutTargets(ctx.db, tenantId);
-  if (targets.database === null) return { endpoints: targets.endpoints, events: [] };
+  const { endpoints, cursor } = targets;
+  if (targets.database === null || endpoints.length === 0) return { endpoints, cursor, events: [], start: cursor };
   const data = ctx.databases.tenant({ id: tenantId, database: targets.database });
-  return {
-    endpoints: targets.endpoints,
-    events: await readEventsAfter(data, tenantId, after ?? targets.cursor, FANOUT_PAGE),
-  };
+  const owedFrom = after === null ? Math.min(...endpoints.map((ep) => ep.owedFrom)) : 0;
+  const read = await readEventsAfter(data, tenantId, after ?? cursor, FANOUT_PAGE, owedFrom);
+  return { endpoints, cursor, ...read };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import type { EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { allowedPorts, type EndpointUrlPolicy, endpointUrlProblem } from "../webhooks/endpoint-url";
+import { forgetListeners } from "../webhooks/listeners";
 import { generateSecret, sealSecret } from "../webhooks/secrets";
 import { dataOf, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
@@ -90,8 +91,12 @@ export async function createWebhook(ctx: WebhookAdminContext, input: EndpointInp
     lastSuccessAt: null,
     disabledAt: null,
     disabledReason: null,
+    // Owed what happens from its registration on, not the past.
+    owedFrom: ctx.now,
+    owedFromByTenant: null,
   };
   await insertEndpoint(ctx.db, row);
+  forgetListeners();
   logEvent("info", "webhook_created", { endpointId: row.id, actor: ctx.actor });
   return { ...withoutSecrets(row), secret };
 }
@@ -121,8 +126,10 @@ export async function updateWebhook(
   const fresh = { failingSince: null, lastFailureAt: null };
   // Back in service only with a URL the policy accepts now: the stored one, when the change names none.
   if (enabled === true && url === undefined) checkedUrl(ctx, current.url);
+  const backInService = enabled === true && current.disabledAt !== null;
   const row = await updateEndpoint(ctx.db, id, {
     ...filters,
+    ...(backInService ? { owedFrom: ctx.now, owedFromByTenant: null } : owedAfter(current, filters.tenantIds, ctx.now)),
     ...(url === undefined ? {} : { url: checkedUrl(ctx, url), ...fresh }),
     ...(enabled === true ? { disabledAt: null, disabledReason: null, ...fresh } : {}),
     ...(enabled === false && current.disabledAt === null
@@ -131,8 +138,28 @@ export async function updateWebhook(
     updatedAt: ctx.now,
   });
   if (!row) throw notFound();
+  forgetListeners();
   if (enabled === false) await ctx.db.batch(cancelOwed(ctx.db, id, ctx.now));
   return withoutSecrets(row);
+}
+
+/**
+ * When the endpoint is owed each tenant's events from, once its tenants are `tenantIds` (undefined: unchanged): a
+ * tenant it took before keeps its instant, one it begins to take is owed from `now`. A list names every tenant's
+ * instant; `owedFrom` is for the tenants an endpoint for all takes.
+ */
+function owedAfter(current: EndpointRow, tenantIds: string[] | null | undefined, now: number) {
+  if (tenantIds === undefined) return {};
+  const before = (tenantId: string) =>
+    current.tenantIds === null || current.tenantIds.includes(tenantId)
+      ? (current.owedFromByTenant?.[tenantId] ?? current.owedFrom)
+      : null;
+  if (tenantIds === null) {
+    if (current.tenantIds === null) return {};
+    const kept = Object.fromEntries(current.tenantIds.map((t) => [t, before(t) ?? now]));
+    return { owedFrom: now, owedFromByTenant: kept };
+  }
+  return { owedFromByTenant: Object.fromEntries(tenantIds.map((t) => [t, before(t) ?? now])) };
 }
 
 export async function deleteWebhook(ctx: OperatorContext, id: string) {
