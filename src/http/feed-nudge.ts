@@ -2,11 +2,11 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { logEvent } from "../lib/log";
 import { feedNudge, type WebhookMessage } from "../services/webhook-delivery";
-import { isListenedTo } from "../webhooks/listeners";
+import { isListenedTo } from "../services/webhook-listeners";
 
 /**
  * After a write that succeeded, the tenant's feed may hold new events: when some endpoint takes the tenant's events
- * (webhooks/listeners.ts, remembered a while by the isolate), the webhook queue is told which tenant, after the
+ * (services/webhook-listeners.ts, remembered a while by the isolate), the webhook queue is told which tenant, after the
  * response (the consumer finds the events from the tenant's fan-out cursor). A lost nudge costs minutes, not events:
  * the webhook sweep fans out what is left behind.
  */

@@ -17,12 +17,12 @@ import {
 import type { EventType } from "../events/registry";
 import { logEvent } from "../lib/log";
 import { allowedPorts, type EndpointUrlPolicy, endpointUrlProblem } from "../webhooks/endpoint-url";
-import { forgetListeners } from "../webhooks/listeners";
 import { generateSecret, sealSecret } from "../webhooks/secrets";
 import { dataOf, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
 import { requireTenant } from "./tenants";
 import type { WebhookMessage } from "./webhook-delivery";
+import { forgetListeners } from "./webhook-listeners";
 
 /** What the operator's webhook use cases run with, beyond storage: the sealing key, the queue, the URL policy. */
 export interface WebhookAdminContext extends OperatorContext {
