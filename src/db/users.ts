@@ -48,9 +48,10 @@ const RECORD = {
   managedBy: users.managedBy,
   active: users.active,
   userName: users.userName,
-  access: users.access,
-  attributes: users.attributes,
 } as const;
+
+/** A record with the user's access (db/access.ts), as the admin API shows users: SCIM reads never carry it. */
+const WITH_ACCESS = { ...RECORD, access: users.access, attributes: users.attributes } as const;
 
 /** GET /Users/{id}: the user and (at most `groupLimit` of) its read-only `groups`, in one round trip. */
 export async function findUserWithGroups(db: TenantDb, scope: DirectoryScope, id: string, groupLimit: number) {
@@ -76,7 +77,7 @@ export const groupsOfUser = (db: TenantDb, tenantId: string, userId: string) =>
     .$dynamic();
 
 /** The user `id` of the tenant (within `scope` when given), as a query (at most one row) a caller may batch. */
-export const selectUser = (db: TenantDb, tenant: string | DirectoryScope, id: string) =>
+const selectUser = (db: TenantDb, tenant: string | DirectoryScope, id: string) =>
   db
     .select(RECORD)
     .from(users)
@@ -90,6 +91,13 @@ export async function findUser(db: TenantDb, tenant: string | DirectoryScope, id
   const [row] = await selectUser(db, tenant, id);
   return row ?? null;
 }
+
+/** A user of the tenant with its access, whoever manages it: the admin API's. */
+export const selectUserWithAccess = (db: TenantDb, tenantId: string, id: string) =>
+  db
+    .select(WITH_ACCESS)
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)));
 
 /** One round trip: the page (stable creation order, on the tenant's created-at index) and the total. */
 export async function listUsers(
@@ -422,7 +430,7 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Admin listing: keyset on id, so paging stays cheap however large the tenant is. */
 export function listUsersAfter(db: TenantDb, tenantId: string, afterId: string | undefined, limit: number) {
   return db
-    .select(RECORD)
+    .select(WITH_ACCESS)
     .from(users)
     .where(and(eq(users.tenantId, tenantId), afterId === undefined ? undefined : gt(users.id, afterId)))
     .orderBy(asc(users.id))

@@ -10,7 +10,7 @@ import {
   isUniqueViolation,
   listUsers as listUserRows,
   listUsersAfter,
-  selectUser,
+  selectUserWithAccess,
   takeoverMatch,
   updateUser,
   userNameOwner,
@@ -200,7 +200,7 @@ export async function createPortalUser(
     const product = { ...forTenant(ctx, tenantId), integrationId: PORTAL, takesOverFrom: null };
     const outcome = await insertUser(db, product, crypto.randomUUID(), user);
     if (!outcome.ok) throw new Error("portal users name no manager");
-    const row = await findUser(db, tenantId, outcome.record.id);
+    const [row] = await selectUserWithAccess(db, tenantId, outcome.record.id);
     if (!row) throw new Error("user vanished after insert");
     // A product's own user has no access from a directory: no roles to read.
     return withOwner(row, new Map(), []);
@@ -234,7 +234,7 @@ export const integrationOf = (managedBy: string, providers: Map<string, Provider
   managedBy === PORTAL ? null : integrationRef(managedBy, providers);
 
 export type OwnedUser = ReturnType<typeof withOwner<UserRecordRow>>;
-type UserRecordRow = Awaited<ReturnType<typeof findUser>> & {};
+type UserRecordRow = Awaited<ReturnType<typeof selectUserWithAccess>>[number];
 
 /** Every user of a tenant, every directory's included, keyset-paged by id (`limit + 1` rows: one more means another page). */
 export async function listTenantUsers(
@@ -258,7 +258,7 @@ export async function getTenantUser(ctx: OperatorContext, tenantId: string, id: 
     rows: [[row], roles],
     providers,
   } = await readInTenantWithProviders(ctx, tenantId, (db) =>
-    db.batch([selectUser(db, tenantId, id), roleKeysInOrder(db)]),
+    db.batch([selectUserWithAccess(db, tenantId, id), roleKeysInOrder(db)]),
   );
   if (!row) throw new AdminError("user_not_found", "No user with this id in this tenant.");
   return withOwner(row, providers, roles);
