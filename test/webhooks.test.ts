@@ -18,7 +18,7 @@ import {
 } from "../src/services/webhook-delivery";
 import { createGroupBody, createUserBody, userPatches } from "./fixtures/entra";
 import { countingDatabases, failingD1, raceAfter } from "./support/d1-intercept";
-import { DATABASES, placementOf, testDatabases } from "./support/databases";
+import { DATABASES, placementOf, tenantDb, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchWith, ORIGIN, scim, type TestTenant } from "./support/http";
 import { consoleGet, consoleSignIn } from "./support/portal";
 import type { Received } from "./support/receiver";
@@ -491,6 +491,41 @@ describe("a tenant nobody listens to", () => {
       [first.id]: 1,
       [second?.id ?? ""]: 1,
     });
+  });
+});
+
+describe("an event older than the endpoints, after newer ones", () => {
+  it("is skipped, and never sends the fan-out back over what it recorded", async () => {
+    const t = await settledTenant();
+    const hook = await register(t, "", { eventTypes: ["user.created"] });
+    const quietly = { fetch: fetchWith({ bindings: { WEBHOOK_QUEUE: dropping } }) };
+    const ctx = { ...deliveryContext(env), queue: dropping as Queue<WebhookMessage> };
+    const db = await tenantDb(t.tenantId);
+    // Seeded events carry no payload the feed's schema knows: the sequences are read here, not through the API.
+    const last = async () =>
+      Number(await db.prepare("SELECT max(sequence) AS n FROM events WHERE tenant_id = ?").bind(t.tenantId).first("n"));
+    const append = async (count: number, occurredAt: number) => {
+      const from = await last();
+      await db
+        .prepare(
+          `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
+          INSERT INTO events (tenant_id, sequence, id, type, occurred_at, data)
+          SELECT ?1, ?2 + i, 'evt_seeded_' || (?2 + i), 'user.created', ?4, '{}' FROM n`,
+        )
+        .bind(t.tenantId, from, count, occurredAt)
+        .run();
+    };
+    // More than a page of events owed to the endpoint, fanned out.
+    await append(150, Date.now());
+    for (let step = 0; step < 3; step++) await fanOut(ctx, t.tenantId);
+    expect(await fannedOut(t)).toBe(await last());
+    // Then one whose time is before the endpoint (a control change relayed late carries its own instant).
+    await append(1, Date.now() - 3_600_000);
+    await scim(t, "POST", "/Users", { body: createUserBody("after-the-old-one"), ...quietly });
+    for (let step = 0; step < 3; step++) await fanOut(ctx, t.tenantId);
+    expect(await fannedOut(t)).toBe(await last());
+    const owed = await countRows(env.DB, "webhook_deliveries", { endpoint_id: hook.id });
+    expect(owed).toBe(151);
   });
 });
 

@@ -14,6 +14,9 @@ import { isFenceRefusal } from "./fence";
  * - the control database places the tenant elsewhere: inside the move's window it still names the old database,
  *   and there the refusal is right (503).
  *
+ * A request's calls are made one after another (none of ours overlap on one handle); a call refused while another
+ * is following would answer 503 rather than wait for it.
+ *
  * Hand-written for the same reason as db/d1-wrapper.ts: a statement is prepared on one binding, so a call sent
  * elsewhere is prepared again from the SQL and values each statement was bound with, which this wrapper keeps.
  */
@@ -37,19 +40,19 @@ export function relocating(
 
   /** Runs `send` on the current binding; on a fence refusal that may follow the tenant, once more where it is now. */
   async function follow<T>(statements: D1PreparedStatement[], send: (on: D1Database) => Promise<T>): Promise<T> {
+    // Counted before it is sent: a write whose answer is lost (a dropped connection) may have committed.
+    const wroteBefore = mayHaveWritten;
+    mayHaveWritten ||= statements.some(writes);
     try {
-      const result = await send(current.d1);
-      mayHaveWritten ||= statements.some(writes);
-      return result;
+      return await send(current.d1);
     } catch (error) {
-      if (followed || mayHaveWritten || !isFenceRefusal(error)) throw error;
+      // A refused call ran nothing (the probe is its first statement), so only what came before it counts.
+      if (followed || wroteBefore || !isFenceRefusal(error)) throw error;
       followed = true;
       const now = await locate();
       if (now === null || now === current.name) throw error;
       current = { name: now, d1: open(now) };
-      const result = await send(current.d1);
-      mayHaveWritten ||= statements.some(writes);
-      return result;
+      return await send(current.d1);
     }
   }
 
@@ -58,7 +61,8 @@ export function relocating(
   const statement = (sql: string, values: unknown[]): D1PreparedStatement => {
     const self: D1PreparedStatement = new Proxy({} as D1PreparedStatement, {
       get(_, prop) {
-        if (prop === "bind") return (...more: unknown[]) => statement(sql, [...values, ...more]);
+        // D1's bind replaces the values bound before.
+        if (prop === "bind") return (...bound: unknown[]) => statement(sql, bound);
         // Nothing else: a statement that answered `then` would be taken for a promise.
         if (!CALLS.has(prop)) return undefined;
         return (...args: unknown[]) =>

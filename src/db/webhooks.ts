@@ -170,17 +170,28 @@ export async function readFanoutTargets(db: ControlDb, tenantId: string) {
 export async function readEventsAfter(db: TenantDb, tenantId: string, after: number, limit: number, owedFrom = 0) {
   const next = sql`(SELECT occurred_at FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${after}
     ORDER BY sequence LIMIT 1)`;
+  // `+tenant_id`: on the occurred-at index, among the events since `owedFrom` (recent: the jump happens when an
+  // endpoint was just registered), not the tenant's whole backlog on its primary key.
   const firstOwed = sql`(SELECT min(sequence) - 1 FROM ${events} WHERE occurred_at >= ${owedFrom}
-    AND tenant_id = ${tenantId})`;
-  const start = sql`CASE WHEN ${next} < ${owedFrom} THEN coalesce(${firstOwed}, ${lastSequence(tenantId)})
-    ELSE ${after} END`;
-  const [found, from] = await runBatch(db, [
-    sql`SELECT ${EVENT_REFERENCE} FROM ${events} WHERE tenant_id = ${tenantId} AND sequence > ${start}
-      ORDER BY sequence LIMIT ${limit}`,
-    sql`SELECT ${start} AS start`,
+    AND +tenant_id = ${tenantId} AND sequence > ${after})`;
+  // Never behind `after`: an event's time is its writer's clock (a relayed one, its control change's), so an old
+  // one may come after newer ones; it is skipped, never a reason to read what was fanned out again.
+  const start = sql`CASE WHEN ${next} < ${owedFrom}
+    THEN max(${after}, coalesce(${firstOwed}, ${lastSequence(tenantId)})) ELSE ${after} END`;
+  // The start once, and the page after it (a row even when the page is empty, for the start).
+  const [found] = await runBatch(db, [
+    sql`WITH s AS MATERIALIZED (SELECT ${start} AS start)
+      SELECT s.start AS start_, page.* FROM s LEFT JOIN (
+        SELECT ${EVENT_REFERENCE} FROM ${events}
+        WHERE tenant_id = ${tenantId} AND sequence > (SELECT start FROM s) ORDER BY sequence LIMIT ${limit}) page
+      ORDER BY page.sequence`,
   ]);
-  // Where the read started: past `after` when it skipped events nobody is owed, which the cursor may skip too.
-  return { events: rowsOf(found).map(toStoredEvent), start: Number(rowsOf(from)[0]?.start ?? after) };
+  const rows = rowsOf(found);
+  return {
+    events: rows.filter((row) => row.sequence !== null).map(toStoredEvent),
+    // Where the read started: past `after` when it skipped events nobody is owed, which the cursor may skip too.
+    start: Number(rows[0]?.start_ ?? after),
+  };
 }
 
 export interface NewDelivery {
@@ -246,12 +257,18 @@ export async function recordFanout(
   const rows = JSON.stringify(owed.map((d) => [d.endpointId, d.sequence, d.eventId, d.eventType]));
   const backlogs = sql`tenant_id = ${tenantId} AND endpoint_id IN (SELECT value FROM json_each(${JSON.stringify(endpointIds)}))`;
   // Materialized: the room is read before the insert starts, not row by row as its triggers raise `owed`.
+  // Not what is recorded for the endpoint already, one by one or in its open gap: a step that read a page another
+  // step (or this one, before the cursor waited for a new endpoint) recorded must neither owe nor count it again.
+  const recorded = sql`(EXISTS (SELECT 1 FROM ${webhookDeliveries} d WHERE d.endpoint_id = j.value ->> 0
+      AND d.tenant_id = ${tenantId} AND d.sequence = j.value ->> 1)
+    OR EXISTS (SELECT 1 FROM ${webhookBacklogs} b WHERE b.tenant_id = ${tenantId} AND b.endpoint_id = j.value ->> 0
+      AND j.value ->> 1 BETWEEN b.coalesced_after + 1 AND b.coalesced_through))`;
   const ranked = sql`WITH ranked AS MATERIALIZED (
       SELECT j.value ->> 0 AS endpoint_id, j.value ->> 1 AS sequence, j.value ->> 2 AS event_id,
         j.value ->> 3 AS event_type, row_number() OVER (PARTITION BY j.value ->> 0 ORDER BY j.value ->> 1) AS n,
         ${maxOwed} - coalesce((SELECT b.owed FROM ${webhookBacklogs} b
           WHERE b.tenant_id = ${tenantId} AND b.endpoint_id = j.value ->> 0), 0) AS room
-      FROM json_each(${rows}) j)`;
+      FROM json_each(${rows}) j ${reset ? sql`` : sql`WHERE NOT ${recorded}`})`;
   const conflict = reset
     ? sql`ON CONFLICT DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ${now}, delivered_at = NULL,
         updated_at = ${now}, event_id = excluded.event_id, event_type = excluded.event_type, skipped_through = NULL`

@@ -96,6 +96,7 @@ export async function createWebhook(ctx: WebhookAdminContext, input: EndpointInp
     owedFromByTenant: null,
   };
   await insertEndpoint(ctx.db, row);
+  await owedFromNow(ctx, id, () => ({ owedFrom: afterCommit(ctx) }));
   forgetListeners();
   logEvent("info", "webhook_created", { endpointId: row.id, actor: ctx.actor });
   return { ...withoutSecrets(row), secret };
@@ -127,9 +128,11 @@ export async function updateWebhook(
   // Back in service only with a URL the policy accepts now: the stored one, when the change names none.
   if (enabled === true && url === undefined) checkedUrl(ctx, current.url);
   const backInService = enabled === true && current.disabledAt !== null;
-  const row = await updateEndpoint(ctx.db, id, {
+  const owed = (now: number) =>
+    backInService ? { owedFrom: now, owedFromByTenant: null } : owedAfter(current, filters.tenantIds, now);
+  const updated = await updateEndpoint(ctx.db, id, {
     ...filters,
-    ...(backInService ? { owedFrom: ctx.now, owedFromByTenant: null } : owedAfter(current, filters.tenantIds, ctx.now)),
+    ...owed(ctx.now),
     ...(url === undefined ? {} : { url: checkedUrl(ctx, url), ...fresh }),
     ...(enabled === true ? { disabledAt: null, disabledReason: null, ...fresh } : {}),
     ...(enabled === false && current.disabledAt === null
@@ -137,10 +140,30 @@ export async function updateWebhook(
       : {}),
     updatedAt: ctx.now,
   });
+  if (!updated) throw notFound();
+  const row = backInService || filters.tenantIds !== undefined ? await owedFromNow(ctx, id, owed) : updated;
   if (!row) throw notFound();
   forgetListeners();
   if (enabled === false) await ctx.db.batch(cancelOwed(ctx.db, id, ctx.now));
   return withoutSecrets(row);
+}
+
+/** The clock once a write has committed: the request's own instant, or later. */
+const afterCommit = (ctx: WebhookAdminContext) => Math.max(ctx.now, Date.now());
+
+/**
+ * Sets when the endpoint is owed events from (`owed`, given the instant) to an instant after the change that
+ * brought it (registered, back in service, a tenant added) has committed: every event owed to it then occurs once
+ * the endpoint exists as it now is, so a fan-out step that records one either read the endpoint or finds it when
+ * it records and leaves the tenant's cursor for the next step (db/webhooks.ts). Set from the request's own clock
+ * instead, an event of the moment between that clock and the commit could be fanned out past the cursor unseen.
+ */
+async function owedFromNow(
+  ctx: WebhookAdminContext,
+  id: string,
+  owed: (now: number) => Partial<Pick<EndpointRow, "owedFrom" | "owedFromByTenant">>,
+) {
+  return updateEndpoint(ctx.db, id, owed(afterCommit(ctx)));
 }
 
 /**
