@@ -1,5 +1,8 @@
 import { isFenceRefusal } from "./fence";
 
+/** A statement's own calls (one round trip each); `bind` makes another statement. */
+const CALLS = new Set<PropertyKey>(["first", "all", "run", "raw"]);
+
 /**
  * A tenant's data database that follows the tenant once when it has moved (issue #32: no 503 after a move's
  * switch). A request routed by a grant cached before the switch reaches the old database, whose fence refuses it
@@ -20,9 +23,6 @@ import { isFenceRefusal } from "./fence";
  * Hand-written for the same reason as db/d1-wrapper.ts: a statement is prepared on one binding, so a call sent
  * elsewhere is prepared again from the SQL and values each statement was bound with, which this wrapper keeps.
  */
-/** A statement's own calls (one round trip each); `bind` makes another statement. */
-const CALLS = new Set<PropertyKey>(["first", "all", "run", "raw"]);
-
 export function relocating(
   first: { name: string; d1: D1Database },
   open: (name: string) => D1Database,
