@@ -67,6 +67,9 @@ const operations = (t) => ({
       body: patchOps({ op: "replace", path: "title", value: `t${counter}` }),
     })),
   ],
+  "list page of 100, near the end": [
+    dynamic("GET", () => ({ path: `${t.base}/Users?startIndex=${USERS - 100 - random(100)}&count=100` })),
+  ],
   "member add + remove": [
     dynamic("PATCH", (context) => {
       context.member = `ab-u${(member++ % USERS) + 1}`;

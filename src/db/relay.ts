@@ -224,7 +224,7 @@ const isSettings = (effect: RelayEffect): effect is TenantSettings => "limits" i
 
 /**
  * A walk over the tenant's users (those created by `until`, when given), one chunk per pass, in creation order
- * (users_tenant_created_idx) after `after`: the chunk (a query of `created_at, id`), when the walk is `done` and
+ * (users_tenant_created_scope_idx) after `after`: the chunk (a query of `created_at, id`), when the walk is `done` and
  * how far this pass `walked`.
  */
 function usersWalk(ctx: WriteContext, size: number, after: ReleaseCursor | undefined, until?: number) {

@@ -222,7 +222,9 @@ export const users = sqliteTable(
     index("users_tenant_external_id_order_idx").on(t.tenantId, t.externalId, t.createdAt, t.id),
     index("users_tenant_work_email_order_idx").on(t.tenantId, t.workEmailKey, t.createdAt, t.id),
     index("users_tenant_display_name_order_idx").on(t.tenantId, t.displayNameKey, t.createdAt, t.id),
-    index("users_tenant_created_idx").on(t.tenantId, t.createdAt, t.id),
+    // The list order, and what a directory's scope reads of each row (db/scope.ts: who manages it, its address):
+    // a list's OFFSET walk and its count stay inside this index instead of reading every row they pass.
+    index("users_tenant_created_scope_idx").on(t.tenantId, t.createdAt, t.id, t.managedBy, t.userNameKey),
     index("users_tenant_updated_idx").on(t.tenantId, t.updatedAt),
   ],
 );

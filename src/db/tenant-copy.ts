@@ -110,7 +110,7 @@ const CHUNK_BYTES = 1_000_000;
 
 /**
  * The source's next chunk of a table after `after`: full rows, in key order, at most `table.chunk` of them and about
- * CHUNK_BYTES. The key index of each table starts with the tenant (users_tenant_created_idx, the primary keys,
+ * CHUNK_BYTES. The key index of each table starts with the tenant (users_tenant_created_scope_idx, the primary keys,
  * audit_events_tenant_idx), so this is a range read. `full`: more rows may follow.
  */
 export async function readChunk(source: RawDataDb, tenantId: string, table: CopiedTable, after: Cursor) {
