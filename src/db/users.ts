@@ -197,7 +197,10 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
   const c = rowColumns(user);
   const managedBy = ctx.integrationId;
   const managerOk = managerExists(ctx, user.managerId);
-  const portalMatch = sql`(SELECT p.id FROM ${users} p WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
+  // On the userName index, two lookups: left to itself, SQLite walks the tenant's list index instead, which carries
+  // `managed_by` and `user_name_key` too (its covering columns) but not in an order that finds them.
+  const portalMatch = sql`(SELECT p.id FROM ${users} p INDEXED BY users_tenant_user_name_idx
+      WHERE p.tenant_id = ${ctx.tenantId} AND p.managed_by = 'portal'
       AND p.user_name_key IN (${user.userNameKey}, ${user.workEmailKey ?? user.userNameKey})
       AND ${withinVerifiedDomains(ctx.tenantId, sql`p.user_name_key`)}
       ORDER BY p.user_name_key = ${user.userNameKey} DESC, p.created_at, p.id LIMIT 1)`;
