@@ -6,6 +6,7 @@ import {
 } from "../../../services/attributes";
 import type { AttributeError } from "../../../services/roles";
 import { ActionForm, type Chrome, FormActions, Page, type SessionFrame } from "./layout";
+import { ApplyPreviewed, PreviewTable } from "./preview";
 
 type FramedProps = { chrome: Chrome; frame: SessionFrame };
 
@@ -166,49 +167,37 @@ export function FieldsPreviewPage({
           </ul>
         </div>
       )}
-      {preview.changes.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Fields</th>
-            </tr>
-          </thead>
-          <tbody>
-            {preview.changes.map((row) => (
-              <tr>
-                <td>{row.userName}</td>
-                <td>
-                  <ul>
-                    {Object.entries(row.attributes ?? {})
-                      .filter(([key, value]) => row.previous?.[key] !== value)
-                      .map(([key, value]) => (
-                        <li>
-                          {key}: {shown(row.previous?.[key])} → {shown(value)}
-                        </li>
-                      ))}
-                    {Object.keys(row.previous ?? {})
-                      .filter((key) => !(key in (row.attributes ?? {})))
-                      .map((key) => (
-                        <li>{key}: no longer filled</li>
-                      ))}
-                  </ul>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <PreviewTable
+        column="Fields"
+        rows={preview.changes.map((row) => ({
+          userName: row.userName,
+          change: (
+            <ul>
+              {Object.entries(row.attributes ?? {})
+                .filter(([key, value]) => row.previous?.[key] !== value)
+                .map(([key, value]) => (
+                  <li>
+                    {key}: {shown(row.previous?.[key])} → {shown(value)}
+                  </li>
+                ))}
+              {Object.keys(row.previous ?? {})
+                .filter((key) => !(key in (row.attributes ?? {})))
+                .map((key) => (
+                  <li>{key}: no longer filled</li>
+                ))}
+            </ul>
+          ),
+        }))}
+      />
       {preview.users > preview.changes.length && (
         <p class="hint">And {users(preview.users - preview.changes.length)} more.</p>
       )}
-      <ActionForm action={frame.paths.fields(integration.id)} csrf={frame.csrf}>
-        {fields.map(([field, value]) => (
-          <input type="hidden" name={field} value={value} />
-        ))}
-        <input type="hidden" name="version" value={String(preview.mappingVersion)} />
-        <FormActions submit="Apply" cancel={frame.paths.fields(integration.id)} />
-      </ActionForm>
+      <ApplyPreviewed
+        action={frame.paths.fields(integration.id)}
+        csrf={frame.csrf}
+        fields={fields}
+        version={preview.mappingVersion}
+      />
     </Page>
   );
 }

@@ -1,5 +1,6 @@
 import type { Role, RoleMappingItem, RoleMappingView } from "../../../services/roles";
 import { ActionForm, type Chrome, FormActions, Page, type SessionFrame } from "./layout";
+import { ApplyPreviewed, PreviewTable } from "./preview";
 
 type FramedProps = { chrome: Chrome; frame: SessionFrame };
 
@@ -221,36 +222,22 @@ export function RolesPreviewPage({
           ))}
         </ul>
       )}
-      {preview.changes.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Change</th>
-            </tr>
-          </thead>
-          <tbody>
-            {preview.changes.map((row) => (
-              <tr>
-                <td>{row.userName}</td>
-                <td>
-                  {row.change === "granted" ? "Gets" : "Loses"} {name(row.role)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <PreviewTable
+        column="Change"
+        rows={preview.changes.map((row) => ({
+          userName: row.userName,
+          change: `${row.change === "granted" ? "Gets" : "Loses"} ${name(row.role)}`,
+        }))}
+      />
       {total > preview.changes.length && (
         <p class="hint">And {(total - preview.changes.length).toLocaleString("en-US")} more.</p>
       )}
-      <ActionForm action={frame.paths.roles(integration.id)} csrf={frame.csrf}>
-        {fields.map(([field, value]) => (
-          <input type="hidden" name={field} value={value} />
-        ))}
-        <input type="hidden" name="version" value={String(preview.mappingVersion)} />
-        <FormActions submit="Apply" cancel={frame.paths.roles(integration.id)} />
-      </ActionForm>
+      <ApplyPreviewed
+        action={frame.paths.roles(integration.id)}
+        csrf={frame.csrf}
+        fields={fields}
+        version={preview.mappingVersion}
+      />
     </Page>
   );
 }
