@@ -2,6 +2,7 @@ import { MAX_USERS_PER_EVENT, readAttributePreview } from "../db/access";
 import { type CustomAttribute, readCustomAttributes, replaceCustomAttributes } from "../db/custom-attributes";
 import { type AttributeMappingItem, mappingBeingApplied, readRoleMapping } from "../db/roles";
 import { logEvent } from "../lib/log";
+import { firstRepeatedKey } from "../lib/repeated";
 import { compileAttributePath } from "../scim/attribute-paths";
 import { dataOf, type OperatorContext } from "./context";
 import { AdminError } from "./errors";
@@ -20,8 +21,8 @@ export const listAttributes = (ctx: OperatorContext) => readCustomAttributes(ctx
  * the first uses): its stored values were checked against its type. Logged, not audited: it is no tenant's.
  */
 export async function replaceAttributes(ctx: OperatorContext, items: CustomAttribute[]) {
-  const duplicate = items.find((a, i) => items.findIndex((other) => other.key === a.key) !== i);
-  if (duplicate) throw new AdminError("invalid_request", `The attribute key ${duplicate.key} appears twice.`);
+  const duplicate = firstRepeatedKey(items);
+  if (duplicate) throw new AdminError("invalid_request", `The attribute key ${duplicate} appears twice.`);
   const uses = await replaceCustomAttributes(ctx.db, items);
   if (uses.length > 0) {
     const named = uses.map((use) => `${use.key} (tenant ${use.tenantId}, integration ${use.integrationId})`);
@@ -87,8 +88,8 @@ async function checked(ctx: OperatorContext, tenantId: string, change: ProposedA
   if (unknown.length > 0) {
     throw new AdminError("unknown_attribute", `These attributes are not declared: ${unknown.join(", ")}.`);
   }
-  const twice = change.items.find((item, i) => change.items.findIndex((other) => other.key === item.key) !== i);
-  if (twice) throw new AdminError("invalid_request", `The attribute ${twice.key} is mapped twice.`);
+  const twice = firstRepeatedKey(change.items);
+  if (twice) throw new AdminError("invalid_request", `The attribute ${twice} is mapped twice.`);
   const long = change.items.find((item) => item.path.length > MAX_PATH_LENGTH);
   if (long) throw new AdminError("invalid_request", `${long.key}: a path has at most ${MAX_PATH_LENGTH} characters.`);
   const attributes = change.items.map(({ key, path }): AttributeMappingItem => {

@@ -18,6 +18,7 @@ import {
   roleMappingChange,
 } from "../db/roles";
 import { logEvent } from "../lib/log";
+import { firstRepeatedKey } from "../lib/repeated";
 import { LEGACY_INTEGRATION_ID } from "../scim/providers";
 import { dataOf, forTenant, type OperatorContext, type TenantPlacement } from "./context";
 import { AdminError } from "./errors";
@@ -37,8 +38,8 @@ export const listRoles = (ctx: OperatorContext) => readRoles(ctx.db);
  * audited: it is no tenant's. Every data database gets the new list at once, and housekeeping repairs one it missed.
  */
 export async function replaceRoles(ctx: OperatorContext, items: Role[]) {
-  const duplicate = items.find((role, i) => items.findIndex((other) => other.key === role.key) !== i);
-  if (duplicate) throw new AdminError("invalid_request", `The role key ${duplicate.key} appears twice.`);
+  const duplicate = firstRepeatedKey(items);
+  if (duplicate) throw new AdminError("invalid_request", `The role key ${duplicate} appears twice.`);
   const uses = await replaceRolesIn(ctx.db, items);
   if (uses.length > 0) {
     const named = uses.map((use) => `${use.role} (tenant ${use.tenantId}, integration ${use.integrationId})`);
