@@ -25,7 +25,10 @@ import { d1, migrateLocal, startWorker } from "./lib/local-worker.mjs";
 
 const baseline = process.env.BENCH_BASELINE;
 if (!baseline || !existsSync(join(baseline, "wrangler.toml"))) {
-  console.error("BENCH_BASELINE must name another checkout (e.g. `git worktree add ../base HEAD~3`).");
+  console.error(
+    "BENCH_BASELINE must name another checkout with its node_modules, e.g. " +
+      '`git worktree add ../base HEAD~3 && ln -s "$PWD/node_modules" ../base/node_modules`.',
+  );
   process.exit(2);
 }
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);

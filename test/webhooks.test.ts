@@ -436,6 +436,13 @@ describe("a tenant nobody listens to", () => {
     // The nudge is decided after the response: give it its moment.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sent).toEqual([]);
+    // The same moment is enough for a nudge once an endpoint takes the tenant: the silence above is the decision's.
+    const hook = await register(t, "", { eventTypes: ["group.created"] });
+    expect((await scim(t, "POST", "/Users", { body: createUserBody("heard"), fetch: write })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent).toEqual([{ kind: "fanout", tenantId: t.tenantId }]);
+    expect((await admin("DELETE", `/webhooks/${hook.id}`)).status).toBe(204);
+    sent.length = 0;
     const counter = countingDatabases();
     const databases = testDatabases(counter.bindings);
     await fanOut({ ...deliveryContext(env, databases), queue: counting }, t.tenantId);

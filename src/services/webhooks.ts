@@ -187,6 +187,7 @@ function owedAfter(current: EndpointRow, tenantIds: string[] | null | undefined,
 
 export async function deleteWebhook(ctx: OperatorContext, id: string) {
   if (!(await deleteEndpoint(ctx.db, id))) throw notFound();
+  forgetListeners();
 }
 
 /**
