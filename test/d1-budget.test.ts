@@ -4,6 +4,7 @@ import { type ControlDb, createDb } from "../src/db/client";
 import { failureCountsPerIntegration, newestFailuresPerIntegration } from "../src/db/failed-requests";
 import { lastCallPerTenant } from "../src/db/integration-status";
 import { listLiveTokens } from "../src/db/tokens";
+import { userPatches } from "./fixtures/entra";
 import { countingDatabases } from "./support/d1-intercept";
 import { tenantDb, testDatabases } from "./support/databases";
 import { admin, createTenant, fetchWith, scim, type TestTenant } from "./support/http";
@@ -95,6 +96,32 @@ describe("membership changes cost the same at 10 and 10,000 members", () => {
   });
 });
 
+/** A budget case: its name, the request (method, path, body) and its D1 calls. */
+type Case = [string, string, () => string, () => unknown, number];
+
+/** Entra's PATCH requests (test/fixtures/entra.ts), each in one D1 call. */
+const ENTRA_PATCHES: Record<string, () => unknown[]> = {
+  deactivation: () => [{ op: "Replace", path: "active", value: "False" }],
+  "work email and family name": () => userPatches.workEmailAndFamilyName,
+  "new typed elements": () => userPatches.newTypedElements,
+  "remove with a value on a filter path": () => userPatches.removeMobileWithValue,
+  "one replace each": () => userPatches.oneReplaceEach,
+  "path-less keys are paths": () => userPatches.pathlessKeysArePaths,
+  "path-less add and nested": () => userPatches.pathlessAddAndNested,
+  "legacy wrapped values": () => userPatches.deactivation["legacy 2017: wrapped"],
+  "manager cleared": () => userPatches.manager.clearWithEmptyString,
+  "URN-qualified enterprise attributes": () => userPatches.enterprise,
+};
+
+/** What stays read-then-write: a multi-valued add without a filter, removing some values of one, a complex filter. */
+const READ_FIRST_PATCHES: Record<string, () => unknown[]> = {
+  "multi-valued add": () => [{ op: "add", path: "emails", value: [{ value: "x@contoso.com", type: "other" }] }],
+  "remove by value": () => [{ op: "remove", path: "emails", value: [{ value: "work@contoso.com" }] }],
+  "a filter with or": () => [
+    { op: "replace", path: 'emails[type eq "work" or type eq "home"].value', value: "y@contoso.com" },
+  ],
+};
+
 describe("D1 round trips per request after authentication, and one KV read (docs/performance.md)", () => {
   let tenant: TestTenant;
   let userId: string;
@@ -118,26 +145,43 @@ describe("D1 round trips per request after authentication, and one KV read (docs
   beforeEach(async () => {
     n++;
     const user = await scim(tenant, "POST", "/Users", {
-      body: { userName: `budget${n}@contoso.com`, externalId: `budget${n}` },
+      body: {
+        userName: `budget${n}@contoso.com`,
+        externalId: `budget${n}`,
+        emails: [{ value: "work@contoso.com", type: "work" }],
+      },
     });
     userId = (await user.json<{ id: string }>()).id;
     const group = await scim(tenant, "POST", "/Groups", { body: { displayName: `Budget ${n}` } });
     groupId = (await group.json<{ id: string }>()).id;
   });
 
-  it.each([
+  it.each<Case>([
     ["POST /Users", "POST", () => "/Users", () => ({ userName: `new${n}@contoso.com`, externalId: `new${n}` }), 1],
     ["GET /Users/{id}", "GET", () => `/Users/${userId}`, () => undefined, 1],
     ["filter by externalId", "GET", () => `/Users?filter=externalId+eq+%22budget${n}%22`, () => undefined, 1],
     ["filter by userName", "GET", () => `/Users?filter=userName+eq+%22budget${n}%40contoso.com%22`, () => undefined, 1],
     ["PUT /Users/{id}", "PUT", () => `/Users/${userId}`, () => ({ userName: `budget${n}@contoso.com`, title: "T" }), 1],
-    [
-      "PATCH /Users/{id}",
-      "PATCH",
-      () => `/Users/${userId}`,
-      () => ({ Operations: [{ op: "replace", path: "active", value: false }] }),
-      2,
-    ],
+    // Entra's PATCH dialects are applied by the database in the batch that writes (scim/patch-plan.ts): one call.
+    ...Object.entries(ENTRA_PATCHES).map(
+      ([name, ops]): Case => [
+        `PATCH /Users/{id}: ${name}`,
+        "PATCH",
+        () => `/Users/${userId}`,
+        () => ({ Operations: ops() }),
+        1,
+      ],
+    ),
+    // Shapes the plan leaves to the read-modify-write path: two calls.
+    ...Object.entries(READ_FIRST_PATCHES).map(
+      ([name, ops]): Case => [
+        `PATCH /Users/{id}: ${name}`,
+        "PATCH",
+        () => `/Users/${userId}`,
+        () => ({ Operations: ops() }),
+        2,
+      ],
+    ),
     ["POST /Groups", "POST", () => "/Groups", () => ({ displayName: `Other ${n}`, members: [] }), 1],
     [
       "PATCH /Groups/{id} members only",

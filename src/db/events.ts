@@ -65,7 +65,7 @@ export function eventRows(ctx: WriteContext, entry: EventEntry): SQL {
  */
 export function snapshotOf(
   alias: string,
-  next?: { doc: string; now: number; managedBy: string } | { managedBy: string },
+  next?: { doc: SQL | string; now: number; managedBy: string } | { managedBy: string },
 ): SQL {
   const a = sql.raw(alias);
   // `managedBy`: whose SCIM base URL the rendered resource's location is on (feed readers follow it).

@@ -2,9 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 
 /**
  * Names of the top-level attributes that differ between a stored document (`stored`, JSON text in SQL) and `next`
- * (JSON text), as a JSON array: computed in the statement that reads the stored row, so no read precedes a write.
+ * (JSON text, bound or in SQL), as a JSON array: computed in the statement that reads the stored row, so no read precedes a write.
  */
-export const changedKeys = (stored: SQL, next: string) => sql`(SELECT json_group_array(key) FROM (
+export const changedKeys = (stored: SQL, next: SQL | string) => sql`(SELECT json_group_array(key) FROM (
     SELECT n.key FROM json_each(${next}) n
       WHERE NOT EXISTS (SELECT 1 FROM json_each(${stored}) o WHERE o.key = n.key AND o.type = n.type AND o.value IS n.value)
     UNION

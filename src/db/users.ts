@@ -171,6 +171,28 @@ const rowColumns = (u: PreparedUser) => ({
   folded: JSON.stringify(u.folded),
 });
 
+/**
+ * What a write leaves in a user's row: a one-row subquery (`next_*` columns) the write's statements join as `n`,
+ * over bound values (a prepared user) or computed from the stored row (a PATCH plan, db/patch-sql.ts), with the
+ * manager id the write must find (null: none to check).
+ */
+export interface NextUser {
+  row: SQL;
+  managerId: string | null;
+}
+
+/** A prepared user's row: its values bound. */
+export function nextOf(u: PreparedUser): NextUser {
+  const c = rowColumns(u);
+  return {
+    row: sql`(SELECT ${c.user_name} AS next_user_name, ${c.user_name_key} AS next_user_name_key,
+      ${c.external_id} AS next_external_id, ${c.display_name_key} AS next_display_name_key,
+      ${c.work_email_key} AS next_work_email_key, ${c.active} AS next_active, ${c.data} AS next_data,
+      ${c.folded} AS next_folded, 1 AS next_within)`,
+    managerId: u.managerId,
+  };
+}
+
 const RETURNING = sql`RETURNING id, data, version, created_at AS createdAt, updated_at AS updatedAt`;
 
 /** A row from RETURNING (raw D1 values) as the record the protocol layer reads. */
@@ -184,7 +206,8 @@ const toUserRecord = (row: RawRow): UserRecord => ({
 
 export type WriteOutcome =
   | { ok: true; record: UserRecord }
-  | { ok: false; reason: "notFound" | "managerNotFound" | "versionConflict" };
+  /** `unsure`: a PATCH plan's document may be over the limits (db/patch-sql.ts); nothing was written. */
+  | { ok: false; reason: "notFound" | "managerNotFound" | "versionConflict" | "unsure" };
 
 /**
  * POST in one round trip, adoption included. When the new user's userName or work email is, case-insensitively,
@@ -195,6 +218,7 @@ export type WriteOutcome =
  */
 export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScope, id: string, user: PreparedUser) {
   const c = rowColumns(user);
+  const next = nextOf(user);
   const managedBy = ctx.integrationId;
   const managerOk = managerExists(ctx, user.managerId);
   // On the userName index, two lookups: left to itself, SQLite walks the tenant's list index instead, which carries
@@ -215,7 +239,7 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
       detail: sql`json_object('portalUserName', u.user_name, 'userName', ${c.user_name}, 'changed', json(${changedAttributes(c.data)}))`,
       from: sql`FROM ${users} u WHERE ${adoptTarget}`,
     }),
-    adoptionEvent: updateEvent(ctx, c, adoptTarget, managedBy),
+    adoptionEvent: updateEvent(ctx, next.row, adoptTarget, managedBy),
     inserted: sql`
       INSERT INTO ${users} (id, tenant_id, user_name, user_name_key, external_id, display_name_key, work_email_key,
         active, managed_by, data, folded, version, created_at, updated_at)
@@ -237,8 +261,9 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
       from: sql`FROM ${users} u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = ${id}`,
     }),
     adopted: sql`
-      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(managedBy, ctx.now)}, version = u.version + 1,
+      UPDATE ${users} AS u SET ${ASSIGNMENTS}, ${takeOver(managedBy, ctx.now)}, version = u.version + 1,
         updated_at = ${ctx.now}
+      FROM ${next.row} AS n
       WHERE ${adoptTarget}
       ${RETURNING}`,
     // The user created, or the portal user it took over (now this directory's, written at this instant).
@@ -259,80 +284,83 @@ export async function insertUser(db: TenantDb, ctx: WriteContext & DirectoryScop
 const takeOver = (integrationId: string, now: number) =>
   sql`managed_by = ${integrationId}, adopted_at = CASE WHEN u.managed_by = ${PORTAL} THEN ${now} ELSE u.adopted_at END`;
 
-/** Column assignments shared by every write of a prepared user. */
-const assignments = (c: ReturnType<typeof rowColumns>) =>
-  sql`user_name = ${c.user_name}, user_name_key = ${c.user_name_key}, external_id = ${c.external_id},
-    display_name_key = ${c.display_name_key}, work_email_key = ${c.work_email_key}, active = ${c.active},
-    data = ${c.data}, folded = ${c.folded}`;
+/** Column assignments shared by every update of a user, from its next row `n` (NextUser). */
+const ASSIGNMENTS = sql`user_name = n.next_user_name, user_name_key = n.next_user_name_key,
+    external_id = n.next_external_id, display_name_key = n.next_display_name_key,
+    work_email_key = n.next_work_email_key, active = n.next_active, data = n.next_data, folded = n.next_folded`;
 
 /** Top-level attributes that differ between the stored user `u` and the document `next` (JSON text). */
-const changedAttributes = (next: string) => changedKeys(sql`u.data`, next);
+const changedAttributes = (next: SQL | string) => changedKeys(sql`u.data`, next);
 
 /**
  * The event of an update, read before it: which kind (adoption, deactivation, reactivation or a plain update), the
  * changed attributes with their previous values, and the user as the write leaves it. None when nothing changes (a
  * PUT identical to what is stored), unless the write adopts a portal user.
  */
-function updateEvent(ctx: WriteContext, c: ReturnType<typeof rowColumns>, target: SQL, owner: string) {
+function updateEvent(ctx: WriteContext, next: SQL, target: SQL, owner: string) {
   return eventRows(ctx, {
     type: sql`CASE WHEN x.managed_by = 'portal' THEN 'user.adopted'
-      WHEN x.active = 1 AND ${c.active} = 0 THEN 'user.deactivated'
-      WHEN x.active = 0 AND ${c.active} = 1 THEN 'user.reactivated'
+      WHEN x.active = 1 AND x.next_active = 0 THEN 'user.deactivated'
+      WHEN x.active = 0 AND x.next_active = 1 THEN 'user.reactivated'
       ELSE 'user.updated' END`,
-    resource: snapshotOf("x", { doc: c.data, now: ctx.now, managedBy: owner }),
+    resource: snapshotOf("x", { doc: sql`x.next_data`, now: ctx.now, managedBy: owner }),
     data: sql`json_object('changedAttributes', json(x.changed), 'previous', json(${valuesOf(sql`x.data`, sql`x.changed`)}))`,
-    from: sql`FROM (SELECT u.*, ${changedAttributes(c.data)} AS changed FROM ${users} u WHERE ${target}) x
+    from: sql`FROM (SELECT u.*, n.next_data, n.next_active, ${changedAttributes(sql`n.next_data`)} AS changed
+        FROM ${users} u, ${next} n WHERE ${target}) x
       WHERE x.managed_by = 'portal' OR json_array_length(x.changed) > 0`,
   });
 }
 
 /**
- * PUT (and PATCH's write) in one round trip. The audit row is computed from the old row before the update, under
- * the same conditions; `expectedVersion` makes the write conditional for read-modify-write callers. The first SCIM
- * write to a portal user hands it to Entra (`managed_by` → azure-ad), and the audit row says so.
+ * PUT, and PATCH (its plan's one statement, or the write after its read), in one round trip. The audit row and the
+ * event are computed from the old row before the update, under the same conditions; `expectedVersion` makes the
+ * write conditional for read-modify-write callers. The first SCIM write to a portal user hands it to the directory
+ * (`managed_by`), and the audit row says so.
  */
 export async function updateUser(
   db: TenantDb,
   ctx: WriteContext & DirectoryScope,
   id: string,
-  user: PreparedUser,
+  next: NextUser,
   action: string,
   expectedVersion?: number,
 ): Promise<WriteOutcome> {
-  const c = rowColumns(user);
   const versionOk = expectedVersion === undefined ? sql`1` : sql`u.version = ${expectedVersion}`;
   // A write that changes nothing (the same attributes, already this directory's) writes nothing: no new version, no
   // audit row, no event. Taking over a portal user is a change.
-  const changes = sql`(u.managed_by = ${PORTAL} OR json_array_length(${changedAttributes(c.data)}) > 0)`;
+  const changes = sql`(u.managed_by = ${PORTAL} OR json_array_length(${changedAttributes(sql`n.next_data`)}) > 0)`;
   const found = sql`u.tenant_id = ${ctx.tenantId} AND u.id = ${id} AND ${userWithin(ctx, "u")}`;
-  const target = sql`${found} AND ${managerAcceptable(ctx, user.managerId)} AND ${versionOk} AND ${changes}`;
+  const target = sql`${found} AND n.next_within AND ${managerAcceptable(ctx, next.managerId)} AND ${versionOk} AND ${changes}`;
   const { updated, probe } = await runNamedBatch(db, {
     transfer: transferStatements(ctx, "user", [id]),
     audit: auditRow(ctx, {
       action,
       resourceType: "User",
       resourceId: sql`u.id`,
-      detail: sql`json_object('changed', json(${changedAttributes(c.data)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))`,
-      from: sql`FROM ${users} u WHERE ${target}`,
+      detail: sql`json_object('changed', json(${changedAttributes(sql`n.next_data`)}), 'adopted', json(CASE WHEN u.managed_by = 'portal' THEN 'true' ELSE 'false' END))`,
+      from: sql`FROM ${users} u, ${next.row} n WHERE ${target}`,
     }),
-    event: updateEvent(ctx, c, target, ctx.integrationId),
+    event: updateEvent(ctx, next.row, target, ctx.integrationId),
     updated: sql`
-      UPDATE ${users} AS u SET ${assignments(c)}, ${takeOver(ctx.integrationId, ctx.now)}, version = u.version + 1,
+      UPDATE ${users} AS u SET ${ASSIGNMENTS}, ${takeOver(ctx.integrationId, ctx.now)}, version = u.version + 1,
         updated_at = ${ctx.now}
+      FROM ${next.row} AS n
       WHERE ${target}
       ${RETURNING}`,
     access: accessSync(ctx, sql`u.id = ${id}`),
     probe: sql`SELECT u.id, u.data, u.version, u.created_at AS createdAt, u.updated_at AS updatedAt,
-        ${managerAcceptable(ctx, user.managerId)} AS managerFound, ${versionOk} AS versionFound
-      FROM ${users} u WHERE ${found}`,
+        n.next_within AS within, ${managerAcceptable(ctx, next.managerId)} AS managerFound, ${versionOk} AS versionFound
+      FROM ${users} u, ${next.row} n WHERE ${found}`,
   });
   const row = rowsOf(updated)[0];
   if (row) return { ok: true, record: toUserRecord(row) };
-  // Read after the batch's statements: the user as it stands, and why it was not written.
+  // Read after the batch's statements: the user as it stands, and why it was not written (in the order the
+  // read-modify-write path finds out: the version it read, then the document, then the manager).
   const why = rowsOf(probe)[0];
   if (!why) return { ok: false, reason: "notFound" };
-  if (!why.managerFound) return { ok: false, reason: "managerNotFound" };
   if (!why.versionFound) return { ok: false, reason: "versionConflict" };
+  if (!why.within) return { ok: false, reason: "unsure" };
+  if (!why.managerFound) return { ok: false, reason: "managerNotFound" };
   return { ok: true, record: toUserRecord(why) };
 }
 

@@ -57,7 +57,7 @@ export function parsePatchBody(body: unknown): PatchOperation[] {
   return result.output.Operations;
 }
 
-interface Target {
+export interface Target {
   /** Keys to the attribute itself (one level, or two for an extension attribute). */
   keys: string[];
   attr: AttributeDef;
@@ -110,11 +110,19 @@ export function parsePatchPath(path: string, rt: ResourceTypeDef): Target {
  */
 export function applyPatch(doc: ResourceDocument, operations: PatchOperation[], rt: ResourceTypeDef): ResourceDocument {
   const next = structuredClone(doc);
-  for (const operation of operations) {
-    if (operation.path === undefined) applyPathless(next, operation, rt);
-    else applyAt(next, operation, parsePatchPath(operation.path, rt));
-  }
+  for (const { operation, target } of targetsOf(operations, rt)) applyAt(next, operation, target);
   return next;
+}
+
+/**
+ * Each operation with the attribute it targets, in order; a path-less add/replace becomes one per key of its value
+ * (see pathlessTargets). What applyPatch applies, and what the one-statement plan (patch-plan.ts) compiles.
+ */
+export function* targetsOf(operations: PatchOperation[], rt: ResourceTypeDef) {
+  for (const operation of operations) {
+    if (operation.path === undefined) yield* pathlessTargets(operation, rt);
+    else yield { operation, target: parsePatchPath(operation.path, rt) };
+  }
 }
 
 /** Top-level attributes whose values differ between two documents (added, removed or changed), for audit rows. */
@@ -128,7 +136,7 @@ export function changedAttributes(before: ResourceDocument, after: ResourceDocum
  * keys (aadOptscim062020; test/fixtures/entra.ts has the requests); RFC clients nest objects. Unknown keys are
  * ignored, as in POST.
  */
-function applyPathless(doc: ResourceDocument, operation: PatchOperation, rt: ResourceTypeDef) {
+function* pathlessTargets(operation: PatchOperation, rt: ResourceTypeDef) {
   if (operation.op === "remove") throw badRequest("noTarget", "remove needs a path.");
   if (!isPlainObject(operation.value))
     throw badRequest("invalidValue", "An operation without a path needs an object value.");
@@ -148,7 +156,7 @@ function applyPathless(doc: ResourceDocument, operation: PatchOperation, rt: Res
         if ((error as { scimType?: string }).scimType === "invalidPath") continue;
         throw error;
       }
-      applyAt(doc, { op: operation.op, path, value: v }, target);
+      yield { operation: { op: operation.op, path, value: v }, target };
     }
   }
 }
@@ -256,7 +264,7 @@ function remove(doc: ResourceDocument, operation: PatchOperation, target: Target
   write(doc, target.keys, undefined);
 }
 
-function updateElement(item: unknown, target: Target, value: unknown, label: string) {
+export function updateElement(item: unknown, target: Target, value: unknown, label: string) {
   if (target.sub) return withSub(item, target.sub, normalizeValue(target.sub, value, label)) ?? {};
   const normalized = normalizeValue({ ...target.attr, multiValued: false }, value, label);
   return { ...(isPlainObject(item) ? item : {}), ...(isPlainObject(normalized) ? normalized : {}) };
@@ -274,7 +282,7 @@ function indexesMatching(items: unknown[], filter: ElementFilter) {
 }
 
 /** The element a filter describes, from its `sub eq value` terms joined by `and`; anything else names no target. */
-function elementFromFilter(filter: Filter, attr: AttributeDef, label: string): Record<string, unknown> {
+export function elementFromFilter(filter: Filter, attr: AttributeDef, label: string): Record<string, unknown> {
   if (filter.kind === "and") {
     return { ...elementFromFilter(filter.left, attr, label), ...elementFromFilter(filter.right, attr, label) };
   }

@@ -1,3 +1,4 @@
+import { patchedUser } from "../db/patch-sql";
 import { roleKeysInOrder } from "../db/roles";
 import { PORTAL } from "../db/scope";
 import { integrationRef } from "../db/tenants";
@@ -10,6 +11,7 @@ import {
   isUniqueViolation,
   listUsers as listUserRows,
   listUsersAfter,
+  nextOf,
   selectUserWithAccess,
   takeoverMatch,
   updateUser,
@@ -17,10 +19,12 @@ import {
   type WriteOutcome,
 } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
+import { fold } from "../scim/fold";
 import { MAX_MEMBERSHIPS_PER_RESPONSE, tooManyMemberships } from "../scim/groups";
 import { matchedBy } from "../scim/matching";
 import type { Page } from "../scim/paging";
-import { applyPatch, parsePatchBody } from "../scim/patch";
+import { applyPatch, type PatchOperation, parsePatchBody } from "../scim/patch";
+import { type PatchPlan, planPatch } from "../scim/patch-plan";
 import { checkIfMatch, type EtagSet, namesVersions, preconditionFailed } from "../scim/preconditions";
 import { type Projection, shows } from "../scim/projection";
 import type { Provider } from "../scim/providers";
@@ -37,9 +41,9 @@ import { readInTenantWithProviders, requireTenant } from "./tenants";
 export type ScimUser = ReturnType<typeof toScimUser>;
 
 const userNotFound = (id: string) => notFound(`User ${id} not found.`);
-const managerNotFound = (user: PreparedUser) =>
+const managerNotFound = (user: Pick<PreparedUser, "managerId">) =>
   badRequest("invalidValue", `manager "${user.managerId}" does not name a user of this tenant.`);
-const userNameTaken = (user: PreparedUser) =>
+const userNameTaken = (user: Pick<PreparedUser, "userName">) =>
   conflict(`userName "${user.userName}" is already in use by another user of this tenant.`);
 
 /**
@@ -94,7 +98,7 @@ export async function createUser(ctx: ScimContext, body: unknown) {
     user,
     matched === null
       ? insertUser(ctx.db, ctx, crypto.randomUUID(), user)
-      : updateUser(ctx.db, ctx, matched, user, "user.replaced"),
+      : updateUser(ctx.db, ctx, matched, nextOf(user), "user.replaced"),
     true,
   );
   return written(ctx, user, outcome, undefined, matched ?? "");
@@ -104,16 +108,45 @@ export async function createUser(ctx: ScimContext, body: unknown) {
 export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const user = prepareUser(body);
   const expectedVersion = await versionToMatch(ctx, id, ifMatch);
-  const outcome = await unlessTaken(ctx, user, updateUser(ctx.db, ctx, id, user, "user.replaced", expectedVersion));
+  const outcome = await unlessTaken(
+    ctx,
+    user,
+    updateUser(ctx.db, ctx, id, nextOf(user), "user.replaced", expectedVersion),
+  );
   return written(ctx, user, outcome, ifMatch, id);
 }
 
 /**
- * PATCH /Users/{id}: read, apply in memory, write only if the version is still the one read, so a concurrent
- * change is never overwritten. A lost race re-reads and re-applies; one that keeps losing is told to retry.
+ * PATCH /Users/{id}. Entra's operations (patch-plan.ts says which) are applied by the database to the stored user
+ * in the one batch that writes it: one round trip, and no lost update, since a batch runs alone. Any other request,
+ * or one whose document may end up over the limits, is read, applied in memory and written conditionally on the
+ * version read, which is the reference for what a PATCH does.
  */
 export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const operations = parsePatchBody(body);
+  const plan = namesVersions(ifMatch) ? null : planPatch(operations, USER_RESOURCE_TYPE);
+  return (plan && (await patchUserInPlace(ctx, id, plan))) ?? patchUserInMemory(ctx, id, operations, ifMatch);
+}
+
+/**
+ * A PATCH plan written in one batch: null when the database could not be sure the result is within the document's
+ * limits (nothing was written), so the caller reads and applies it in memory, which knows.
+ */
+export async function patchUserInPlace(ctx: ScimContext, id: string, plan: PatchPlan) {
+  const named = { userName: plan.userName ?? "", userNameKey: fold(plan.userName ?? "") };
+  const next = { row: patchedUser(ctx.tenantId, id, plan), managerId: plan.managerId };
+  const outcome = await unlessTaken(ctx, named, updateUser(ctx.db, ctx, id, next, "user.updated"));
+  if (!outcome.ok && outcome.reason === "unsure") return null;
+  return { resource: written(ctx, { managerId: plan.managerId }, outcome, undefined, id) };
+}
+
+/** PATCH by read, apply in memory, and a write conditional on the version read; a lost race re-reads and re-applies. */
+export async function patchUserInMemory(
+  ctx: ScimContext,
+  id: string,
+  operations: PatchOperation[],
+  ifMatch: EtagSet | undefined,
+) {
   for (let attempt = 1; ; attempt++) {
     const current = await findUser(ctx.db, ctx, id);
     if (!current) throw userNotFound(id);
@@ -124,7 +157,11 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
     if (current.managedBy === ctx.integrationId && JSON.stringify(doc) === current.data) {
       return { resource: toScimUser(current, ctx.baseUrl) };
     }
-    const outcome = await unlessTaken(ctx, user, updateUser(ctx.db, ctx, id, user, "user.updated", current.version));
+    const outcome = await unlessTaken(
+      ctx,
+      user,
+      updateUser(ctx.db, ctx, id, nextOf(user), "user.updated", current.version),
+    );
     if (outcome.ok || outcome.reason !== "versionConflict" || namesVersions(ifMatch)) {
       return { resource: written(ctx, user, outcome, ifMatch, id) };
     }
@@ -153,7 +190,12 @@ const versionToMatch = (ctx: ScimContext, id: string, ifMatch: EtagSet | undefin
  * protocol's 409. When another integration holds the name, the answer names it and how to move its users over; read
  * only on this path.
  */
-async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promise<T>, creating = false) {
+async function unlessTaken<T>(
+  ctx: ScimContext,
+  user: Pick<PreparedUser, "userName" | "userNameKey">,
+  write: Promise<T>,
+  creating = false,
+) {
   try {
     return await write;
   } catch (error) {
@@ -175,7 +217,13 @@ async function unlessTaken<T>(ctx: ScimContext, user: PreparedUser, write: Promi
   }
 }
 
-function written(ctx: ScimContext, user: PreparedUser, outcome: WriteOutcome, ifMatch: EtagSet | undefined, id = "") {
+function written(
+  ctx: ScimContext,
+  user: Pick<PreparedUser, "managerId">,
+  outcome: WriteOutcome,
+  ifMatch: EtagSet | undefined,
+  id = "",
+) {
   if (outcome.ok) return toScimUser(outcome.record, ctx.baseUrl);
   if (outcome.reason === "notFound") throw userNotFound(id);
   if (outcome.reason === "managerNotFound") throw managerNotFound(user);

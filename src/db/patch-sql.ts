@@ -1,0 +1,131 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { ElementTest, PatchPlan, PlanStep } from "../scim/patch-plan";
+import { MAX_DOCUMENT_CHARS, MAX_MULTI_VALUES } from "../scim/resource-input";
+import { users } from "./schema";
+
+/**
+ * A PATCH plan (scim/patch-plan.ts) as SQL: the user's next row computed from the stored one inside the statement
+ * that writes it, so the write needs no read before it and no version to compare (a D1 batch runs alone).
+ *
+ * The document and its folded copy travel together with the plan's values as one JSON value `p`
+ * (`{ d, f, v }`: one bound parameter, however many values; D1 binds at most 100 per statement), and each step is
+ * a materialized CTE over the previous one: a step reads `p` several times, and inlining would repeat the steps
+ * before it in each place. Values are passed as JSON text made by JSON.stringify and kept as JSON by SQLite, which
+ * also keeps the stored text's escapes and numbers as they are, so the result is the text JSON.stringify would give
+ * (the property test compares them byte for byte).
+ */
+export function patchedUser(tenantId: string, id: string, plan: PatchPlan): SQL {
+  const values: unknown[] = [];
+  const value = (v: unknown) => {
+    values.push(v);
+    return sql.raw(`json(p -> '$.v[${values.length - 1}]')`);
+  };
+  const stages = plan.steps.flatMap((step) => stagesOf(step, value));
+  const ctes = stages.map(
+    (stage, i) => sql`, s${sql.raw(String(i + 1))} AS MATERIALIZED (${stage} FROM s${sql.raw(String(i))})`,
+  );
+  const last = sql.raw(`s${stages.length}`);
+  return sql`(WITH s0 AS MATERIALIZED (SELECT json_object('d', json(data), 'f', json(folded), 'v', json(${JSON.stringify(values)})) AS p
+      FROM ${users} WHERE tenant_id = ${tenantId} AND id = ${id})${sql.join(ctes, sql``)}
+    SELECT d AS next_data, f AS next_folded, d ->> '$.userName' AS next_user_name,
+      f ->> '$.userName' AS next_user_name_key,
+      CASE WHEN json_type(d, '$.externalId') = 'text' THEN d ->> '$.externalId' END AS next_external_id,
+      CASE WHEN json_type(d, '$.displayName') = 'text' THEN f ->> '$.displayName' END AS next_display_name_key,
+      (SELECT CASE WHEN json_type(w.e, '$.value') = 'text' THEN w.e ->> '$.value' END
+        FROM (SELECT iif(e.type = 'object', e.value, '{}') AS e, e.key FROM json_each(f, '$.emails') e) w
+        WHERE json_type(w.e, '$.type') = 'text' AND w.e ->> '$.type' = 'work' ORDER BY w.key LIMIT 1) AS next_work_email_key,
+      CASE WHEN json_type(d, '$.active') = 'false' THEN 0 ELSE 1 END AS next_active,
+      ${within(sql`d`)} AS next_within
+    FROM (SELECT p -> '$.d' AS d, p -> '$.f' AS f FROM ${last}))`;
+}
+
+/**
+ * Whether the document is surely within assertWithinLimits' bounds (resource-input.ts): no array of over
+ * MAX_MULTI_VALUES at the top or in an extension, and at most MAX_DOCUMENT_CHARS UTF-8 bytes, which bounds its
+ * UTF-16 length (what JavaScript measures) from above. Not sure: the request takes the read-modify-write path,
+ * which knows.
+ */
+const within = (d: SQL) => {
+  const tooLong = sql`iif(t.type = 'array', json_array_length(t.value), 0) > ${sql.raw(String(MAX_MULTI_VALUES))}`;
+  return sql`(length(CAST(${d} AS BLOB)) <= ${sql.raw(String(MAX_DOCUMENT_CHARS))}
+    AND NOT EXISTS (SELECT 1 FROM json_each(${d}) t WHERE ${tooLong})
+    AND NOT EXISTS (SELECT 1 FROM json_each(${d}) o, json_each(iif(o.type = 'object', o.value, '{}')) t WHERE ${tooLong}))`;
+};
+
+/** A JSON path into the document (`d`) or its folded copy (`f`), as an SQL string literal. */
+function pathOf(side: "d" | "f", keys: string[], suffix = "") {
+  for (const key of keys) {
+    // Keys come from the schema or a custom extension URN its pattern admits: never a quote.
+    if (/["'\\]/.test(key)) throw new Error(`unexpected key in a patch path: ${key}`);
+  }
+  return sql.raw(`'$.${side}${keys.map((k) => `."${k}"`).join("")}${suffix}'`);
+}
+
+/** The element `e` (a json_each row over the array at `keys`) of one side, as JSON. */
+const elementOf = (side: "d" | "f", keys: string[]) => sql`(p -> (${pathOf(side, keys, "[")} || e.key || ']'))`;
+
+/** The test on an element (JSON text) of the folded copy. */
+function passes(element: SQL, test: ElementTest, value: (v: unknown) => SQL) {
+  const at = sql.raw(`'$."${test.sub}"'`);
+  if (typeof test.equals === "boolean") return sql`json_type(${element}, ${at}) = ${sql.raw(`'${test.equals}'`)}`;
+  return sql`(json_type(${element}, ${at}) = 'text' AND ${element} ->> ${at} = ${value(test.equals)} ->> '$')`;
+}
+
+/** One step as the SELECTs (each `SELECT <p> AS p`, the FROM added by the caller) that apply it in turn. */
+function stagesOf(step: PlanStep, value: (v: unknown) => SQL): SQL[] {
+  switch (step.kind) {
+    case "set":
+      return [
+        sql`SELECT json_set(p, ${pathOf("d", step.keys)}, ${value(step.value)}, ${pathOf("f", step.keys)}, ${value(step.folded)}) AS p`,
+      ];
+    case "remove": {
+      const removed = sql`json_remove(p, ${pathOf("d", step.keys)}, ${pathOf("f", step.keys)})`;
+      const first = step.when
+        ? sql`SELECT CASE WHEN ${passes(sql`(p -> ${pathOf("f", step.when.at)})`, step.when.test, value)} THEN ${removed} ELSE p END AS p`
+        : sql`SELECT ${removed} AS p`;
+      // Containers the removal leaves empty go too, the innermost first (writeAttribute stores no `{}`).
+      const prunes = step.keys
+        .slice(0, -1)
+        .map((_, i) => step.keys.slice(0, step.keys.length - 1 - i))
+        .map(
+          (container) =>
+            sql`SELECT CASE WHEN p -> ${pathOf("d", container)} = '{}' THEN json_remove(p, ${pathOf("d", container)}, ${pathOf("f", container)}) ELSE p END AS p`,
+        );
+      return [first, ...prunes];
+    }
+    case "merge": {
+      const rebuilt = (side: "d" | "f", subs: Record<string, unknown>) => {
+        const pairs = Object.entries(subs).map(([sub, v]) => sql`, ${sql.raw(`'$."${sub}"'`)}, ${value(v)}`);
+        const changed =
+          pairs.length === 0
+            ? elementOf(side, step.keys)
+            : sql`json_set(${elementOf(side, step.keys)}${sql.join(pairs, sql``)})`;
+        return sql`(SELECT json_group_array(json(CASE WHEN ${passes(elementOf("f", step.keys), step.test, value)}
+            THEN ${changed} ELSE ${elementOf(side, step.keys)} END) ORDER BY e.key) FROM json_each(p, ${pathOf(side, step.keys)}) e)`;
+      };
+      return [
+        sql`SELECT CASE WHEN EXISTS (SELECT 1 FROM json_each(p, ${pathOf("f", step.keys)}) e WHERE ${passes(elementOf("f", step.keys), step.test, value)})
+          THEN json_set(p, ${pathOf("d", step.keys)}, json(${rebuilt("d", step.value)}), ${pathOf("f", step.keys)}, json(${rebuilt("f", step.folded)}))
+          ELSE json_insert(p, ${pathOf("d", step.keys, "[#]")}, ${value(step.created)}, ${pathOf("f", step.keys, "[#]")}, ${value(step.createdFolded)}) END AS p`,
+      ];
+    }
+    case "strip": {
+      const hit = passes(elementOf("f", step.keys), step.test, value);
+      const strip = (side: "d" | "f") =>
+        step.sub === null
+          ? sql`NULL`
+          : sql`json_remove(${elementOf(side, step.keys)}, ${sql.raw(`'$."${step.sub}"'`)})`;
+      // The same elements go from both sides: those that pass and are left empty (judged on the document).
+      const kept = sql`NOT (${hit} AND coalesce(${strip("d")} = '{}', 1))`;
+      const rebuilt = (side: "d" | "f") =>
+        sql`(SELECT json_group_array(json(CASE WHEN ${hit} THEN ${strip(side)} ELSE ${elementOf(side, step.keys)} END) ORDER BY e.key)
+          FROM json_each(p, ${pathOf(side, step.keys)}) e WHERE ${kept})`;
+      return [
+        sql`SELECT p, ${rebuilt("d")} AS nd, ${rebuilt("f")} AS nf`,
+        sql`SELECT CASE WHEN json_type(p, ${pathOf("d", step.keys)}) IS NOT 'array' THEN p
+          WHEN json_array_length(nd) = 0 THEN json_remove(p, ${pathOf("d", step.keys)}, ${pathOf("f", step.keys)})
+          ELSE json_set(p, ${pathOf("d", step.keys)}, json(nd), ${pathOf("f", step.keys)}, json(nf)) END AS p`,
+      ];
+    }
+  }
+}
