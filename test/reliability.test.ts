@@ -181,6 +181,11 @@ describe("faults: a storage failure mid-request is a 503 with Retry-After and no
     [
       "PATCH /Users/{id}",
       (f) => ["PATCH", `/Users/${f.userId}`, ops({ op: "replace", path: "title", value: "After" })],
+      1,
+    ],
+    [
+      "PATCH /Users/{id}, read first",
+      (f) => ["PATCH", `/Users/${f.userId}`, ops({ op: "add", path: "emails", value: [{ value: "x@contoso.com" }] })],
       2,
     ],
     ["DELETE /Users/{id}", (f) => ["DELETE", `/Users/${f.userId}`], 1],
