@@ -245,11 +245,12 @@ try {
 }
 
 // --- bundle size -------------------------------------------------------------------------------------------------
-const build = spawnSync("node_modules/.bin/wrangler", ["deploy", "--dry-run", "--outdir", join(state, "dist")], {
-  env: WRANGLER_ENV,
-  encoding: "utf8",
-});
-const bundle = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+ KiB)/.exec(build.stdout + build.stderr);
+// Both workers as `npm run build` bundles them: the SCIM worker is what a cold start on Entra's path loads.
+const build = spawnSync("node", ["scripts/build.mjs"], { env: WRANGLER_ENV, encoding: "utf8" });
+const bundles = ["scim", "app"].map((name) => ({
+  name,
+  size: new RegExp(`${name} worker: Total Upload: ([\\d.]+ KiB) / gzip: ([\\d.]+ KiB)`).exec(build.stdout),
+}));
 
 // --- report --------------------------------------------------------------------------------------------------
 const lines = [];
@@ -260,7 +261,9 @@ for (const r of results) {
   row(r.section, r.name, r.rate.toFixed(0), ratio.toFixed(2));
 }
 for (const o of outbox) row("outbox", `events per request: ${o.name}`, o.perRequest.toFixed(2), "");
-row("bundle", "wrangler deploy --dry-run", bundle ? `${bundle[1]} (gzip ${bundle[2]})` : "n/a", "");
+for (const { name, size } of bundles) {
+  row("bundle", `${name} worker (npm run build)`, size ? `${size[1]} (gzip ${size[2]})` : "n/a", "");
+}
 const table = lines.join("\n");
 const machine = describeMachine();
 console.log(

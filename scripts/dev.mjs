@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run dev`: local D1 migrated, the secrets in .dev.vars (admin key, token signing key, webhook sealing key)
 // and webhooks to local http receivers allowed, a demo tenant with its integration; prints a fresh token, a portal
-// setup link and the console's address; `wrangler dev` on 127.0.0.1:8787 with its queues (extra arguments go to
-// wrangler).
+// setup link and the console's address; `wrangler dev` on 127.0.0.1:8787 with both workers (the SCIM worker in
+// front, the app worker behind it) and their queues (extra arguments go to wrangler).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { removeDevOrigin, writeDevOrigin } from "./lib/dev-origin.mjs";
+import { writeLocalConfigs } from "./lib/local-worker.mjs";
 import { migrateAll } from "./migrate.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
@@ -28,19 +30,23 @@ try {
 const adminKey = ensureSecret("ADMIN_API_KEY", "adm_");
 ensureSecret("TOKEN_SIGNING_KEYS", "tsk_");
 ensureSecret("WEBHOOK_SECRETS_KEY", "whk_");
-// Local receivers (`npm run events:tail`) listen on http://127.0.0.1; deployed endpoints must be https. wrangler
-// takes from .dev.vars only what wrangler.toml declares, and this must never be declared there: it goes as a --var.
+// Local receivers (`npm run events:tail`) listen on http://127.0.0.1; deployed endpoints must be https. It is never
+// declared in wrangler.toml: it goes into the local configs only.
 const allowHttp = ensureDevVar("WEBHOOKS_ALLOW_HTTP", () => "true");
+// The SCIM worker and the app worker (src/scim-worker.ts), as deployed: the first answers on the port and passes on
+// what is not Entra's. Both take .dev.vars as variables of their local configs.
+const configs = writeLocalConfigs(join(".wrangler", "dev"), {
+  vars: { ...devVars(), WEBHOOKS_ALLOW_HTTP: allowHttp },
+});
 const dev = spawn(
   wrangler,
   [
     "dev",
+    ...configs.flatMap((config) => ["--config", config]),
     "--ip",
     "127.0.0.1",
     "--port",
     port,
-    "--var",
-    `WEBHOOKS_ALLOW_HTTP:${allowHttp}`,
     ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port")),
   ],
   {
@@ -63,6 +69,12 @@ await setUpDemo(origin, adminKey);
 /** A secret in .dev.vars: kept when set (and not the example's `change-me`), otherwise written as a random value. */
 function ensureSecret(name, prefix) {
   return ensureDevVar(name, () => `${prefix}${randomBytes(24).toString("base64url")}`);
+}
+
+/** Every variable .dev.vars holds. */
+function devVars() {
+  const text = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
+  return Object.fromEntries([...text.matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map(([, name, value]) => [name, value.trim()]));
 }
 
 /** A variable in .dev.vars: kept when set (and not `change-me`), otherwise written with the value `make` gives. */

@@ -23,5 +23,11 @@ export declare function writeId(
   target: { envName: string; table: string; binding: string; field: string; id: string },
 ): string;
 export declare function createdId(output: string, field: string): string;
-export declare function deploySteps(envName: string, secrets?: string[]): Step[];
-export declare function setupSteps(configText: string, envName: string, existing?: { secrets: string[] }): Step[];
+/** Secrets by worker: the app worker's and the SCIM worker's. */
+export interface WorkerSecrets {
+  app: string[];
+  scim: string[];
+}
+export declare function deploySteps(envName: string, secrets?: WorkerSecrets): Step[];
+export declare function missingSecrets(envName: string, required: string[], existing: WorkerSecrets): WorkerSecrets;
+export declare function setupSteps(configText: string, envName: string, existing?: WorkerSecrets): Step[];

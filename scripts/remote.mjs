@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
+import { SCIM_CONFIG, SCIM_SECRETS, writeScimWorkerConfig } from "./lib/scim-worker.mjs";
 
 const WRANGLER = "node_modules/.bin/wrangler";
 const CONFIG = new URL("../wrangler.toml", import.meta.url);
@@ -87,16 +88,47 @@ export function createdId(output, field) {
 }
 
 /**
- * Every database's migrations, then the deploy (with `secrets`, the names of secrets to generate and upload with the
- * version): what `npm run deploy` runs, and how setup ends.
+ * Every database's migrations, then the two workers (src/scim-worker.ts): the app worker first, which the SCIM
+ * worker's service binding names, then the SCIM worker, each with the names of the secrets to generate and upload
+ * with its version (`secrets.app`, `secrets.scim`; a secret both get has one value): what `npm run deploy` runs, and
+ * how setup ends.
  */
-export const deploySteps = (envName, secrets = []) => [
+export const deploySteps = (envName, secrets = { app: [], scim: [] }) => [
   { run: ["node", "scripts/migrate.mjs", "--remote", "--env", envName] },
-  { run: [WRANGLER, "deploy", "--env", envName], ...(secrets.length > 0 ? { secrets } : {}) },
+  { run: [WRANGLER, "deploy", "--env", envName], ...(secrets.app.length > 0 ? { secrets: secrets.app } : {}) },
+  {
+    run: [WRANGLER, "deploy", "--config", SCIM_CONFIG, "--env", envName],
+    ...(secrets.scim.length > 0 ? { secrets: secrets.scim } : {}),
+  },
 ];
 
+/**
+ * The secrets each worker still needs (`existing`: what each has). The SCIM worker verifies what the app worker
+ * signs, so a secret the app worker has already cannot be made up for it: the operator puts the same value.
+ */
+export function missingSecrets(envName, required, existing) {
+  const app = required.filter((s) => !existing.app.includes(s));
+  const scim = required.filter((s) => SCIM_SECRETS.includes(s) && !existing.scim.includes(s));
+  // One worker has a value the other lacks: a new one would not match it.
+  const unmatched = scim.filter((s) => !app.includes(s));
+  if (unmatched.length > 0) {
+    throw new Error(
+      `the SCIM worker has no ${unmatched.join(", ")}, which the app worker has: put the same value with ` +
+        unmatched.map((s) => `\`wrangler secret put ${s} --config ${SCIM_CONFIG} --env ${envName}\``).join(", "),
+    );
+  }
+  const orphaned = app.filter((s) => SCIM_SECRETS.includes(s) && !scim.includes(s));
+  if (orphaned.length > 0) {
+    throw new Error(
+      `the app worker has no ${orphaned.join(", ")}, which the SCIM worker has: put the same value with ` +
+        orphaned.map((s) => `\`wrangler secret put ${s} --env ${envName}\``).join(", "),
+    );
+  }
+  return { app, scim };
+}
+
 /** The first deploy, step by step, from the config as it stands (ids already written and `existing` secrets skipped). */
-export function setupSteps(configText, envName, existing = { secrets: [] }) {
+export function setupSteps(configText, envName, existing = { app: [], scim: [] }) {
   const { databases, kv, queues, secrets } = resourcesOf(configText, envName);
   return [
     ...databases
@@ -113,10 +145,7 @@ export function setupSteps(configText, envName, existing = { secrets: [] }) {
       })),
     // A queue that exists already is fine: queues are shared by name on the account.
     ...queues.map((q) => ({ run: [WRANGLER, "queues", "create", q], existsIf: "queue" })),
-    ...deploySteps(
-      envName,
-      secrets.filter((s) => !existing.secrets.includes(s)),
-    ),
+    ...deploySteps(envName, missingSecrets(envName, secrets, existing)),
   ];
 }
 
@@ -142,32 +171,40 @@ function wrangler(args, existsIf) {
 }
 
 /**
- * The secrets the environment's Worker has: none before its first deploy. Any other failure stops the setup: taking
- * it for "none" would upload new signing and sealing keys over the live ones.
+ * The secrets each of the environment's workers has: none before its first deploy. Any other failure stops the
+ * setup: taking it for "none" would upload new signing and sealing keys over the live ones.
  */
 function existingSecrets(envName) {
-  try {
-    const listed = JSON.parse(wrangler([WRANGLER, "secret", "list", "--env", envName, "--format", "json"]) || "[]");
-    return { secrets: listed.map((s) => s.name) };
-  } catch (error) {
-    if (ANSWERS.noWorker.test(String(error))) return { secrets: [] };
-    throw error;
-  }
+  const listed = (config) => {
+    try {
+      const args = [WRANGLER, "secret", "list", "--env", envName, "--format", "json", ...config];
+      return JSON.parse(wrangler(args) || "[]").map((s) => s.name);
+    } catch (error) {
+      if (ANSWERS.noWorker.test(String(error))) return [];
+      throw error;
+    }
+  };
+  return { app: listed([]), scim: listed(["--config", SCIM_CONFIG]) };
 }
 
 /**
- * The deploy's secrets file: a random value for each secret the Worker does not have yet, in a folder only this run
- * knows and deletes. The admin key is printed once: the operator needs it; the others only the Worker reads.
+ * A deploy's secrets file: a value for each of `secrets` (random, made once per run and shared by both workers'
+ * deploys), in a folder only this run knows and deletes. The admin key is printed once: the operator needs it; the
+ * others only the workers read.
  */
-function withSecretsFile(run, secrets) {
+function withSecretsFile(run, secrets, values) {
   const dir = mkdtempSync(join(tmpdir(), "edge-scim-secrets-"));
   try {
-    const values = Object.fromEntries(secrets.map((name) => [name, randomBytes(SECRETS_SIZE).toString("base64url")]));
-    writeFileSync(join(dir, "secrets.json"), JSON.stringify(values), { mode: 0o600 });
-    // Before the deploy: if it uploads the version and then fails (a trigger, a consumer), the key is live already.
-    if (values.ADMIN_API_KEY) {
-      console.log(`ADMIN_API_KEY uploaded with this deploy (shown once, keep it safe): ${values.ADMIN_API_KEY}`);
+    for (const name of secrets) {
+      if (values[name]) continue;
+      values[name] = randomBytes(SECRETS_SIZE).toString("base64url");
+      // Before the deploy: if it uploads the version and then fails (a trigger, a consumer), the key is live already.
+      if (name === "ADMIN_API_KEY") {
+        console.log(`ADMIN_API_KEY uploaded with this deploy (shown once, keep it safe): ${values[name]}`);
+      }
     }
+    const file = Object.fromEntries(secrets.map((name) => [name, values[name]]));
+    writeFileSync(join(dir, "secrets.json"), JSON.stringify(file), { mode: 0o600 });
     run(["--secrets-file", join(dir, "secrets.json")]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -175,12 +212,13 @@ function withSecretsFile(run, secrets) {
 }
 
 function runSteps(steps, envName, dryRun) {
+  const values = {};
   for (const step of steps) {
     const secrets = step.secrets ? ` (with new secrets: ${step.secrets.join(", ")})` : "";
     console.log(`${dryRun ? "would run" : "running"}: ${step.run.join(" ")}${secrets}`);
     if (dryRun) continue;
     if (step.secrets) {
-      withSecretsFile((extra) => wrangler([...step.run, ...extra]), step.secrets);
+      withSecretsFile((extra) => wrangler([...step.run, ...extra]), step.secrets, values);
       continue;
     }
     const output = wrangler(step.run, step.existsIf);
@@ -198,9 +236,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const config = readFileSync(CONFIG, "utf8");
     const envName = environmentOf(config, args);
+    writeScimWorkerConfig(fileURLToPath(CONFIG));
     if (command === "setup") {
       runSteps(setupSteps(config, envName, dryRun ? undefined : existingSecrets(envName)), envName, dryRun);
     } else if (command === "deploy") {
+      // A SCIM worker without its secrets would refuse every token: deploy only when it has them.
+      if (!dryRun) missingSecrets(envName, resourcesOf(config, envName).secrets, existingSecrets(envName));
       runSteps(deploySteps(envName), envName, dryRun);
     } else {
       throw new Error("usage: remote.mjs setup|deploy --env NAME [--dry-run]");

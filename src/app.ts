@@ -1,14 +1,10 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { isFenceRefusal, TenantMovingError } from "./db/fence";
 import type { AppEnv, Clock } from "./env";
 import { adminErrorResponse } from "./http/admin/errors";
-import { adminRouter } from "./http/admin/router";
-import { consoleRouter } from "./http/console/router";
 import { oauthRouter } from "./http/oauth/token";
-import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/pages/errors";
-import { portalRouter } from "./http/portal/router";
 import { requestLog } from "./http/request-log";
 import { canonicalPath } from "./http/scim/paths";
 import { scimErrorResponse } from "./http/scim/respond";
@@ -18,13 +14,44 @@ import { ScimError } from "./scim/errors";
 import { AdminError } from "./services/errors";
 import { QuotaExceededError, refusalMessage } from "./services/quotas";
 
+/**
+ * A part of the service under one path, mounted by an entry point besides Entra's (src/surfaces.ts): its router,
+ * and, for the pages, how their errors read (otherwise as the admin API's JSON).
+ */
+export interface Surface {
+  root: string;
+  router: Hono<AppEnv>;
+  pages?: {
+    notFound(c: Context<AppEnv>): Response | Promise<Response>;
+    error(error: Error, c: Context<AppEnv>): Response | Promise<Response>;
+  };
+}
+
+/**
+ * What Entra calls: SCIM and the token endpoint. Every app has them; the SCIM worker (src/scim-worker.ts) has only
+ * them, and passes any other path on.
+ */
+const ENTRA_SURFACES: Surface[] = [
+  { root: "/scim/v2", router: scimRouter },
+  { root: "/oauth2", router: oauthRouter },
+];
+
+/** Whether a request's path is one of Entra's surfaces. */
+export const isEntraPath = (path: string) => ENTRA_SURFACES.some(({ root }) => isUnder(path, root));
+
+const isUnder = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
+
 export interface AppOptions {
   /** Defaults to the real clock; tests pass their own to reach expiry without sleeping. */
   clock?: Clock;
+  /** Mounted besides Entra's surfaces. */
+  surfaces?: Surface[];
 }
 
-export function createApp({ clock = Date.now }: AppOptions = {}) {
+export function createApp({ clock = Date.now, surfaces = [] }: AppOptions = {}) {
   const app = new Hono<AppEnv>({ getPath: canonicalPath });
+  const mounted = [...ENTRA_SURFACES, ...surfaces];
+  const pagesAt = (path: string) => mounted.find(({ root }) => isUnder(path, root))?.pages;
 
   // Security headers on every response; directory data and tokens must never sit in a shared cache.
   app.use("*", secureHeaders(), async (c, next) => {
@@ -35,30 +62,17 @@ export function createApp({ clock = Date.now }: AppOptions = {}) {
     c.set("now", clock());
     await next();
   });
-  app.route("/admin", adminRouter);
-  app.route("/scim/v2", scimRouter);
-  app.route("/portal", portalRouter);
-  app.route("/console", consoleRouter);
-  app.route("/oauth2", oauthRouter);
+  for (const { root, router } of mounted) app.route(root, router);
 
   app.notFound((c) => {
     if (isScimPath(c.req.path)) return scimErrorResponse(new ScimError(404, "No such SCIM endpoint."));
-    if (isPortalPath(c.req.path)) return portalErrorResponse(c, PAGE_NOT_FOUND(), false).response;
-    return adminErrorResponse(new AdminError("not_found", "No such route."));
+    return pagesAt(c.req.path)?.notFound(c) ?? adminErrorResponse(new AdminError("not_found", "No such route."));
   });
-  app.onError((error, c) => {
-    if (!isPortalPath(c.req.path)) return renderError(error, isScimPath(c.req.path));
-    const { response, expected } = portalErrorResponse(c, error, isStorageUnavailable(error) || isFenceRefusal(error));
-    if (!expected) logEvent("error", "unhandled_error", { message: error.message, stack: error.stack });
-    return response;
-  });
+  app.onError((error, c) => pagesAt(c.req.path)?.error(error, c) ?? renderError(error, isScimPath(c.req.path)));
   return app;
 }
 
 const isScimPath = (path: string) => path.startsWith("/scim/");
-/** The pages (the customer's portal, the operator's console): errors are pages too. */
-const isPortalPath = (path: string) =>
-  ["/portal", "/console"].some((root) => path === root || path.startsWith(`${root}/`));
 
 /** Long enough for a D1 or KV hiccup to pass; Entra retries failed requests on its own schedule anyway. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -73,7 +87,7 @@ const MOVE_RETRY_AFTER_SECONDS = 30;
  * D1 and KV failures that are not the request's fault (network, overload, restarts). SQLite errors (constraint,
  * syntax) are bugs or client errors handled earlier, and stay 500 so they are seen.
  */
-function isStorageUnavailable(error: Error): boolean {
+export function isStorageUnavailable(error: Error): boolean {
   // Plain substring tests: these messages can carry request input (query parameters), so no backtracking regex.
   const messages = [error.message, (error.cause as Error | undefined)?.message ?? ""].join(" ").toLowerCase();
   if (messages.includes("sqlite_")) return false;

@@ -6,6 +6,7 @@ import { HOUSEKEEPING_CRON, runHousekeeping } from "./services/housekeeping";
 import { drainOutbox } from "./services/relay";
 import { nudgeStalledMoves } from "./services/tenant-move";
 import { sweepWebhooks, type WebhookMessage } from "./services/webhook-delivery";
+import { APP_SURFACES } from "./surfaces";
 
 /**
  * D1 calls of the every-few-minutes relay: about 20 passes of 30 entries (three calls each when none fails), for a
@@ -13,9 +14,10 @@ import { sweepWebhooks, type WebhookMessage } from "./services/webhook-delivery"
  */
 const RELAY_CALLS = 100;
 
-const app = createApp();
+const app = createApp({ surfaces: APP_SURFACES });
 
-// The entry module exports handlers only: workerd treats every named export as an entrypoint.
+// The app worker's entry: every surface (the SCIM worker, src/scim-worker.ts, passes on all but Entra's), the crons
+// and the queues' consumers. The entry module exports handlers only: workerd treats every named export as an entrypoint.
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {

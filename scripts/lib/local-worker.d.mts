@@ -3,6 +3,10 @@ export declare const WRANGLER_ENV: NodeJS.ProcessEnv;
 export declare function freePort(): Promise<number>;
 export declare function d1(persistTo: string, args: string[], config?: string): string;
 export declare function migrateLocal(persistTo: string, config?: string): void;
+export declare function writeLocalConfigs(
+  dir: string,
+  options?: { config?: string; vars?: Record<string, string> },
+): string[];
 export declare function startWorker(options: {
   persistTo: string;
   vars?: Record<string, string>;

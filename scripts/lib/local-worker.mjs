@@ -1,8 +1,11 @@
 // Starting and stopping a worker under `wrangler dev` for scripts (conformance, bench): own port, own local state.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse } from "smol-toml";
 import { d1Bindings } from "../migrate.mjs";
+import { scimWorkerConfig } from "./scim-worker.mjs";
 
 export const WRANGLER_ENV = {
   ...process.env,
@@ -41,16 +44,47 @@ export function migrateLocal(persistTo, config) {
 }
 
 /**
- * Starts `wrangler dev` and resolves once it answers. A free port can be taken between probing and binding (the
- * runtime opens ports of its own), and wrangler then exits: that start is retried on another port. The returned
- * `stop()` ends the whole process group (wrangler, esbuild, workerd).
+ * The two workers' configs for a local run, written as JSON into `dir`: the app worker's (`config`, wrangler.toml by
+ * default, its paths made absolute) with `vars` among its variables, and the SCIM worker's derived from it
+ * (scripts/lib/scim-worker.mjs). Variables go into the configs rather than `--var`, which reaches only the first
+ * worker, and .dev.vars, which wrangler filters by what the config declares. Returns the paths in the order
+ * `wrangler dev` takes them: the SCIM worker first, which answers every request and passes on what is not Entra's.
+ */
+export function writeLocalConfigs(dir, { config = "wrangler.toml", vars = {} } = {}) {
+  const base = dirname(resolve(config));
+  const absolute = (path) => (isAbsolute(path) ? path : join(base, path));
+  const app = parse(readFileSync(config, "utf8"));
+  // Locally the secrets are variables too (a name cannot be both).
+  delete app.env;
+  delete app.secrets;
+  app.main = absolute(app.main);
+  app.alias = Object.fromEntries(Object.entries(app.alias ?? {}).map(([name, path]) => [name, absolute(path)]));
+  for (const d of app.d1_databases ?? []) d.migrations_dir = absolute(d.migrations_dir);
+  app.vars = { ...app.vars, ...vars };
+  mkdirSync(dir, { recursive: true });
+  const appPath = join(dir, "wrangler.app.json");
+  writeFileSync(appPath, JSON.stringify(app, null, 2));
+  // A worker without a SCIM worker beside its entry (the benchmarks' floor, a baseline from before the split) runs
+  // alone.
+  const scim = scimWorkerConfig(app);
+  if (!existsSync(scim.main)) return [appPath];
+  const scimPath = join(dir, "wrangler.scim.json");
+  writeFileSync(scimPath, JSON.stringify(scim, null, 2));
+  return [scimPath, appPath];
+}
+
+/**
+ * Starts the SCIM worker and the app worker under one `wrangler dev` (writeLocalConfigs, in `persistTo`) and
+ * resolves once they answer. A free port can be taken between probing and binding (the runtime opens ports of its
+ * own), and wrangler then exits: that start is retried on another port. The returned `stop()` ends the whole
+ * process group (wrangler, esbuild, workerd).
  */
 export async function startWorker(options, attempts = 3) {
   const { persistTo, vars = {}, config, ready = "/" } = options;
   const port = await freePort();
+  const configs = writeLocalConfigs(join(persistTo, "config"), { config, vars });
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn"];
-  if (config) args.push("--config", config);
-  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  for (const path of configs) args.push("--config", path);
   const child = spawn(WRANGLER, args, { env: WRANGLER_ENV, stdio: ["ignore", "ignore", "inherit"], detached: true });
   let exited = false;
   child.on("exit", () => {

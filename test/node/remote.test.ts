@@ -60,8 +60,25 @@ describe("the first deploy", () => {
       "queues create webhook-deliveries-dead",
       "scripts/migrate.mjs --remote --env production",
       "deploy --env production",
+      "deploy --config wrangler.scim.json --env production",
     ]);
-    expect(steps.at(-1)?.secrets).toEqual(["ADMIN_API_KEY", "TOKEN_SIGNING_KEYS", "WEBHOOK_SECRETS_KEY"]);
+    expect(steps.at(-2)?.secrets).toEqual(["ADMIN_API_KEY", "TOKEN_SIGNING_KEYS", "WEBHOOK_SECRETS_KEY"]);
+    // The SCIM worker verifies what the app worker signs: the signing keys only, the same values.
+    expect(steps.at(-1)?.secrets).toEqual(["TOKEN_SIGNING_KEYS"]);
+  });
+
+  it("never makes up a secret one worker has and the other lacks: it says how to put the same value", () => {
+    expect(() => setupSteps(CONFIG, "production", { app: ["TOKEN_SIGNING_KEYS"], scim: [] })).toThrow(
+      "wrangler secret put TOKEN_SIGNING_KEYS --config wrangler.scim.json --env production",
+    );
+    expect(() => setupSteps(CONFIG, "production", { app: [], scim: ["TOKEN_SIGNING_KEYS"] })).toThrow(
+      "wrangler secret put TOKEN_SIGNING_KEYS --env production",
+    );
+    const steps = setupSteps(CONFIG, "production", {
+      app: ["ADMIN_API_KEY", "TOKEN_SIGNING_KEYS", "WEBHOOK_SECRETS_KEY"],
+      scim: ["TOKEN_SIGNING_KEYS"],
+    });
+    expect(steps.filter((s) => "secrets" in s)).toEqual([]);
   });
 
   it("skips what a setup that failed part way already did", () => {
@@ -73,10 +90,10 @@ describe("the first deploy", () => {
       field: "database_id",
       id,
     });
-    const steps = setupSteps(written, "production", { secrets: ["ADMIN_API_KEY"] });
+    const steps = setupSteps(written, "production", { app: ["ADMIN_API_KEY"], scim: [] });
     expect(commands(steps)).not.toContain("d1 create edge-scim-data-1");
     expect(commands(steps)).toContain("d1 create edge-scim-data-2");
-    expect(steps.at(-1)?.secrets).toEqual(["TOKEN_SIGNING_KEYS", "WEBHOOK_SECRETS_KEY"]);
+    expect(steps.at(-2)?.secrets).toEqual(["TOKEN_SIGNING_KEYS", "WEBHOOK_SECRETS_KEY"]);
   });
 
   it("writes an id into its own environment's block only, leaving the rest of the file as it was", () => {
@@ -110,10 +127,11 @@ describe("the first deploy", () => {
 });
 
 describe("later deploys", () => {
-  it("migrate every database of the environment, then deploy", () => {
+  it("migrate every database of the environment, then deploy the app worker, then the SCIM worker", () => {
     expect(commands(deploySteps("staging"))).toEqual([
       "scripts/migrate.mjs --remote --env staging",
       "deploy --env staging",
+      "deploy --config wrangler.scim.json --env staging",
     ]);
   });
 

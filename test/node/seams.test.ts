@@ -33,19 +33,34 @@ function importsOf(file: string) {
     sourceType: "module",
     plugins: file.endsWith(".tsx") ? ["typescript", "jsx"] : ["typescript"],
   });
-  const specifiers: string[] = [];
+  const specifiers: { specifier: string; typeOnly: boolean }[] = [];
   const walk = (node: unknown) => {
     if (!node || typeof node !== "object") return;
     if (Array.isArray(node)) return node.forEach(walk);
-    const n = node as { type?: string; source?: { value?: unknown }; argument?: { value?: unknown } };
-    if (typeof n.source?.value === "string") specifiers.push(n.source.value);
-    if (n.type === "TSImportType" && typeof n.argument?.value === "string") specifiers.push(n.argument.value);
+    const n = node as {
+      type?: string;
+      source?: { value?: unknown };
+      argument?: { value?: unknown };
+      importKind?: string;
+      exportKind?: string;
+      specifiers?: { importKind?: string; exportKind?: string }[];
+    };
+    if (typeof n.source?.value === "string") {
+      // `import type …`, or only `type` specifiers: erased, so nothing of it is bundled.
+      const kinds = [n.importKind ?? n.exportKind, ...(n.specifiers ?? []).map((s) => s.importKind ?? s.exportKind)];
+      const typeOnly =
+        kinds[0] === "type" || ((n.specifiers?.length ?? 0) > 0 && kinds.slice(1).every((k) => k === "type"));
+      specifiers.push({ specifier: n.source.value, typeOnly });
+    }
+    if (n.type === "TSImportType" && typeof n.argument?.value === "string") {
+      specifiers.push({ specifier: n.argument.value, typeOnly: true });
+    }
     for (const [key, value] of Object.entries(node)) if (key !== "loc" && key !== "extra") walk(value);
   };
   walk(ast.program);
   return specifiers
-    .filter((specifier) => specifier.startsWith("."))
-    .map((specifier) => ({ specifier, path: resolveImport(file, specifier) }));
+    .filter(({ specifier }) => specifier.startsWith("."))
+    .map(({ specifier, typeOnly }) => ({ specifier, typeOnly, path: resolveImport(file, specifier) }));
 }
 
 const graph = new Map(
@@ -125,4 +140,29 @@ it("has no import cycle in src/", () => {
   };
   for (const file of [...graph.keys()].sort()) visit(file);
   expect(cycles).toEqual([]);
+});
+
+it("keeps the SCIM worker to Entra's surfaces: it reaches none of the admin API, the pages and the console", () => {
+  // What src/scim-worker.ts reaches is what its bundle holds (BENCHMARKS.md, "bundle"; test/node/scim-worker.test.ts).
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const i of graph.get(file) ?? []) if (i.path && !i.typeOnly) visit(i.path);
+  };
+  visit("scim-worker.ts");
+  expect(reached.has("http/scim/router.ts")).toBe(true);
+  const appOnly = [
+    "http/admin/",
+    "http/pages/",
+    "http/portal/",
+    "http/console/",
+    "surfaces.ts",
+    "index.ts",
+    "queue.ts",
+  ];
+  // The JSON error body the token endpoint's unexpected failures share with the admin API (six lines).
+  const shared = ["http/admin/errors.ts"];
+  const reachedAppOnly = [...reached].filter((file) => appOnly.some((prefix) => file.startsWith(prefix)));
+  expect(reachedAppOnly.filter((file) => !shared.includes(file))).toEqual([]);
 });

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { createApp } from "../../src/app";
 import type { Clock } from "../../src/env";
+import { APP_SURFACES } from "../../src/surfaces";
 import { checkAdminResponse } from "./openapi";
 import { ERROR_SCHEMA, SCIM_JSON } from "./scim";
 
@@ -17,7 +18,7 @@ export const workerFetch: Fetch = (request) => exports.default.fetch(request);
  * Waits for waitUntil work, so nothing a request left behind leaks into the next assertion.
  */
 export function fetchWith({ clock, bindings = {} }: { clock?: Clock; bindings?: Partial<Env> }): Fetch {
-  const app = createApp({ clock });
+  const app = createApp({ clock, surfaces: APP_SURFACES });
   return async (request) => {
     const ctx = createExecutionContext();
     const response = await app.fetch(request, { ...env, ...bindings }, ctx);

@@ -1,0 +1,78 @@
+// The SCIM worker (src/scim-worker.ts): its wrangler config derived from wrangler.toml, level by level, and its
+// bundle within the size Entra's cold starts were promised (issue #32: at most 100 KiB gzip).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { afterAll, describe, expect, it } from "vitest";
+import { writeLocalConfigs } from "../../scripts/lib/local-worker.mjs";
+import { scimWorkerConfig, writeScimWorkerConfig } from "../../scripts/lib/scim-worker.mjs";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+/** A config level (the top or an environment), as the assertions read it. */
+interface Level {
+  [key: string]: unknown;
+  name?: string;
+  queues?: { producers?: unknown; consumers?: unknown };
+  triggers?: { crons?: string[] };
+  env?: Record<string, Level>;
+}
+const APP = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as unknown as Level;
+const SCIM = scimWorkerConfig(APP) as unknown as Level;
+const dir = mkdtempSync(join(tmpdir(), "scim-worker-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the SCIM worker's config, derived from the app worker's", () => {
+  const levels = [
+    ["the top level", APP, SCIM],
+    ...Object.entries(APP.env ?? {}).map(([name, app]) => [`env ${name}`, app, SCIM.env?.[name]]),
+  ] as [string, Level, Level][];
+
+  it.each(levels)("%s: the same databases, KV, rate limits, variables and queues to send to", (_, app, scim) => {
+    for (const key of ["d1_databases", "kv_namespaces", "ratelimits", "vars"]) expect(scim[key]).toEqual(app[key]);
+    expect(scim.queues).toEqual({ producers: app.queues?.producers });
+  });
+
+  it.each(levels)("%s: its own name, the app worker behind APP, only the signing keys to read", (_, app, scim) => {
+    expect(scim.name).toBe(`${app.name}-scim`);
+    expect(scim.services).toEqual([{ binding: "APP", service: app.name }]);
+    expect(scim.secrets).toEqual({ required: ["TOKEN_SIGNING_KEYS"] });
+    // The crons and the queues' consumers are the app worker's alone: each runs once.
+    expect(scim.triggers).toBeUndefined();
+    expect(scim.queues?.consumers).toBeUndefined();
+  });
+
+  it("builds the same way: entry beside the app's, date, minification and aliases", () => {
+    expect(SCIM.main).toBe("src/scim-worker.ts");
+    for (const key of ["compatibility_date", "minify", "alias", "observability"]) expect(SCIM[key]).toEqual(APP[key]);
+  });
+
+  it("runs locally with every variable in both workers' configs, the secrets among them, paths absolute", () => {
+    const [scimPath, appPath] = writeLocalConfigs(join(dir, "local"), {
+      vars: { TOKEN_SIGNING_KEYS: "k", EXTRA: "x" },
+    });
+    const [scim, app] = [scimPath, appPath].map((path) => JSON.parse(readFileSync(path as string, "utf8")));
+    for (const config of [scim, app]) {
+      expect(config.vars).toMatchObject({ TOKEN_SIGNING_KEYS: "k", EXTRA: "x" });
+      expect(config.secrets).toBeUndefined();
+      expect(config.main.startsWith("/")).toBe(true);
+    }
+    expect(scim.services).toEqual([{ binding: "APP", service: app.name }]);
+    expect(app.triggers.crons).toEqual(APP.triggers?.crons);
+  });
+});
+
+describe("the SCIM worker's bundle", () => {
+  it("is at most 100 KiB gzip, as wrangler measures a deploy", () => {
+    const config = writeScimWorkerConfig(join(ROOT, "wrangler.toml"));
+    const run = spawnSync(
+      join(ROOT, "node_modules/.bin/wrangler"),
+      ["deploy", "--dry-run", "--config", config, "--outdir", join(dir, "dist")],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" } },
+    );
+    const size = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(`${run.stdout}${run.stderr}`);
+    expect(size, `${run.stdout}${run.stderr}`).not.toBeNull();
+    expect(Number(size?.[2])).toBeLessThanOrEqual(100);
+  }, 60_000);
+});
