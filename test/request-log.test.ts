@@ -4,6 +4,7 @@
  */
 
 import { expect, it } from "vitest";
+import { createUserBody, userPatches } from "./fixtures/entra";
 import { placementOf } from "./support/databases";
 import { admin, createTenant, fetchWith, scim } from "./support/http";
 import { logged } from "./support/request-log";
@@ -61,4 +62,30 @@ it("logs unknown routes and failures too, each with its id on the response", asy
   const page = await logged(() => fetch(new Request("https://scim.test/portal/nope")));
   expect(page.lines[0]).toMatchObject({ status: 404 });
   expect(page.response.headers.get("X-Request-Id")).toBe(page.lines[0]?.requestId);
+});
+
+it("logs Entra's PATCH dialects at one D1 call each, their write included (scim/patch-plan.ts)", async () => {
+  const tenant = await createTenant("Patched");
+  const created = await scim(tenant, "POST", "/Users", { body: createUserBody("logged"), fetch });
+  const { id } = await created.json<{ id: string }>();
+  // Deactivation and reactivation as two requests: in one, they would leave the user as it was (no write).
+  const dialects: Record<string, unknown[]> = {
+    ...Object.fromEntries(
+      Object.entries(userPatches.deactivation).flatMap(([dialect, [off, on]]) => [
+        [`${dialect}: deactivate`, [off]],
+        [`${dialect}: reactivate`, [on]],
+      ]),
+    ),
+    "work email and family name": userPatches.workEmailAndFamilyName,
+    "one replace each": userPatches.oneReplaceEach,
+    "path-less keys are paths": userPatches.pathlessKeysArePaths,
+    "URN-qualified enterprise attributes": userPatches.enterprise,
+  };
+  for (const [dialect, operations] of Object.entries(dialects)) {
+    const { lines } = await logged(() =>
+      scim(tenant, "PATCH", `/Users/${id}`, { body: { Operations: operations }, fetch }),
+    );
+    expect(lines[0], dialect).toMatchObject({ status: 200, d1: { calls: 1 } });
+    expect((lines[0]?.d1 as { rowsWritten?: number } | undefined)?.rowsWritten, dialect).toBeGreaterThan(0);
+  }
 });

@@ -59,7 +59,7 @@ export function writeLocalConfigs(dir, { config = "wrangler.toml", vars = {} } =
   delete app.secrets;
   app.main = absolute(app.main);
   app.alias = Object.fromEntries(Object.entries(app.alias ?? {}).map(([name, path]) => [name, absolute(path)]));
-  for (const d of app.d1_databases ?? []) d.migrations_dir = absolute(d.migrations_dir);
+  for (const d of app.d1_databases ?? []) if (d.migrations_dir) d.migrations_dir = absolute(d.migrations_dir);
   app.vars = { ...app.vars, ...vars };
   mkdirSync(dir, { recursive: true });
   const appPath = join(dir, "wrangler.app.json");
@@ -82,7 +82,8 @@ export function writeLocalConfigs(dir, { config = "wrangler.toml", vars = {} } =
 export async function startWorker(options, attempts = 3) {
   const { persistTo, vars = {}, config, ready = "/" } = options;
   const port = await freePort();
-  const configs = writeLocalConfigs(join(persistTo, "config"), { config, vars });
+  // One folder per start: workers sharing the state (the benchmarks' floor beside the service) each watch their own.
+  const configs = writeLocalConfigs(join(persistTo, "config", String(port)), { config, vars });
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--log-level", "warn"];
   for (const path of configs) args.push("--config", path);
   const child = spawn(WRANGLER, args, { env: WRANGLER_ENV, stdio: ["ignore", "ignore", "inherit"], detached: true });
