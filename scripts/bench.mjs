@@ -5,6 +5,7 @@
 // Medians of several short runs; absolute numbers depend on the machine and are not the point.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -24,7 +25,7 @@ import {
   warmUp,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
-import { d1, migrateLocal, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
+import { adminCall, d1, migrateLocal, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
@@ -86,6 +87,20 @@ const outbox = [];
 
 const auth = (t) => ({ Authorization: `Bearer ${t.token}` });
 let server;
+let receiver;
+
+/** A webhook receiver on loopback that takes every delivery (204), for the mixes with an endpoint listening. */
+function startReceiver() {
+  const http = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(204).end());
+  });
+  return new Promise((resolve) =>
+    http.listen(0, "127.0.0.1", () => {
+      resolve({ url: `http://127.0.0.1:${http.address().port}/hooks`, close: () => http.close() });
+    }),
+  );
+}
 try {
   // The floor, alone in the runtime.
   server = await startWorker({ persistTo: state, config: floorConfig, ready: "/?id=x" });
@@ -97,7 +112,12 @@ try {
   record("floor", "one D1 row by primary key (floor worker)", floor);
   record("floor", "no D1 at all (floor worker, /static)", runtime, floor);
 
-  server = await startWorker({ persistTo: state, config: mainConfig, vars: BENCH_SECRETS });
+  // Webhooks reach the loopback receiver over http (never set in wrangler.toml).
+  server = await startWorker({
+    persistTo: state,
+    config: mainConfig,
+    vars: { ...BENCH_SECRETS, WEBHOOKS_ALLOW_HTTP: "true" },
+  });
   for (const t of Object.values(tenants)) await issueBenchToken(server.origin, t);
   for (const t of Object.values(tenants)) await warmUp(server.origin, operations(t)["GET /Users/{id}"], auth(t));
 
@@ -196,7 +216,7 @@ try {
       }),
     })),
   ];
-  await writeMix("Entra initial sync mix (filter, filter, POST)", initialSync);
+  const mixes = { "Entra initial sync mix (filter, filter, POST)": initialSync };
   // Entra's initial sync of an assigned group: match by displayName, create it empty, add a member.
   let syncGroup = 0;
   const groupSync = [
@@ -220,7 +240,7 @@ try {
       body: patchOps({ op: "add", path: "members", value: [{ value: `large-u${random(LARGE)}` }] }),
     })),
   ];
-  await writeMix("Entra initial sync, groups (filter, POST, add member)", groupSync);
+  mixes["Entra initial sync, groups (filter, POST, add member)"] = groupSync;
   // Incremental cycle: attribute update, deactivation, member removal.
   const incremental = [
     dynamic("PATCH", () => ({
@@ -239,9 +259,19 @@ try {
       body: patchOps({ op: "remove", path: `members[value eq "large-u${removeNext++}"]` }),
     })),
   ];
-  await writeMix("Entra incremental mix (update, deactivate, member remove)", incremental);
+  mixes["Entra incremental mix (update, deactivate, member remove)"] = incremental;
+  // The same mixes where nobody listens, then where a webhook endpoint takes the tenant (a receiver on loopback,
+  // answering 204): what the queue's nudges, the fan-out and the deliveries add, in the same run.
+  for (const [name, requests] of Object.entries(mixes)) await writeMix(name, requests);
+  receiver = await startReceiver();
+  await adminCall(server.origin, BENCH_SECRETS.ADMIN_API_KEY, "POST", "/webhooks", {
+    url: receiver.url,
+    tenantIds: [t.name],
+  });
+  for (const [name, requests] of Object.entries(mixes)) await writeMix(`${name}, an endpoint listening`, requests);
 } finally {
   server?.stop();
+  receiver?.close();
 }
 
 // --- bundle size -------------------------------------------------------------------------------------------------

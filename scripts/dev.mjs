@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
 import { removeDevOrigin, writeDevOrigin } from "./lib/dev-origin.mjs";
 import { writeLocalConfigs } from "./lib/local-worker.mjs";
 import { migrateAll } from "./migrate.mjs";
@@ -17,7 +18,9 @@ const args = process.argv.slice(2);
 const portArg = args.indexOf("--port");
 const port = portArg >= 0 ? args[portArg + 1] : "8787";
 const persistArg = args.indexOf("--persist-to");
-const persist = persistArg >= 0 ? ["--persist-to", args[persistArg + 1]] : [];
+// Named explicitly: wrangler's default state folder is beside the config, and the local configs are not where
+// wrangler.toml is (the migrations, `npm run db:migrate:local` and `wrangler d1 execute --local` use .wrangler/state).
+const persist = ["--persist-to", persistArg >= 0 ? args[persistArg + 1] : join(".wrangler", "state")];
 
 // Every database (control and data), as `npm run db:migrate:local` does.
 try {
@@ -47,7 +50,10 @@ const dev = spawn(
     "127.0.0.1",
     "--port",
     port,
-    ...args.filter((a, i) => !(a === "--port" || args[i - 1] === "--port")),
+    ...persist,
+    ...args.filter(
+      (a, i) => !["--port", "--persist-to"].includes(a) && !["--port", "--persist-to"].includes(args[i - 1]),
+    ),
   ],
   {
     env,
@@ -71,10 +77,9 @@ function ensureSecret(name, prefix) {
   return ensureDevVar(name, () => `${prefix}${randomBytes(24).toString("base64url")}`);
 }
 
-/** Every variable .dev.vars holds. */
+/** Every variable .dev.vars holds, read as wrangler reads it (dotenv: quotes, comments, `export`). */
 function devVars() {
-  const text = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
-  return Object.fromEntries([...text.matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map(([, name, value]) => [name, value.trim()]));
+  return existsSync(".dev.vars") ? parseEnv(readFileSync(".dev.vars", "utf8")) : {};
 }
 
 /** A variable in .dev.vars: kept when set (and not `change-me`), otherwise written with the value `make` gives. */

@@ -29,5 +29,9 @@ export interface WorkerSecrets {
   scim: string[];
 }
 export declare function deploySteps(envName: string, secrets?: WorkerSecrets): Step[];
-export declare function missingSecrets(envName: string, required: string[], existing: WorkerSecrets): WorkerSecrets;
+export declare function missingSecrets(
+  envName: string,
+  required: string[],
+  existing: WorkerSecrets,
+): WorkerSecrets & { warnings: string[] };
 export declare function setupSteps(configText: string, envName: string, existing?: WorkerSecrets): Step[];

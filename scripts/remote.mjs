@@ -104,19 +104,14 @@ export const deploySteps = (envName, secrets = { app: [], scim: [] }) => [
 
 /**
  * The secrets each worker still needs (`existing`: what each has). The SCIM worker verifies what the app worker
- * signs, so a secret the app worker has already cannot be made up for it: the operator puts the same value.
+ * signs, so a secret is made up for it only along with the app worker's. One the app worker has and the SCIM worker
+ * lacks (a deployment from before the split, or a setup stopped between the two deploys) cannot be: its value is
+ * the operator's to put, and until then the SCIM worker passes every request on (src/scim-worker.ts), so the deploy
+ * goes on with a warning. The reverse would sign with a key the SCIM worker does not know: refused.
  */
 export function missingSecrets(envName, required, existing) {
   const app = required.filter((s) => !existing.app.includes(s));
   const scim = required.filter((s) => SCIM_SECRETS.includes(s) && !existing.scim.includes(s));
-  // One worker has a value the other lacks: a new one would not match it.
-  const unmatched = scim.filter((s) => !app.includes(s));
-  if (unmatched.length > 0) {
-    throw new Error(
-      `the SCIM worker has no ${unmatched.join(", ")}, which the app worker has: put the same value with ` +
-        unmatched.map((s) => `\`wrangler secret put ${s} --config ${SCIM_CONFIG} --env ${envName}\``).join(", "),
-    );
-  }
   const orphaned = app.filter((s) => SCIM_SECRETS.includes(s) && !scim.includes(s));
   if (orphaned.length > 0) {
     throw new Error(
@@ -124,7 +119,14 @@ export function missingSecrets(envName, required, existing) {
         orphaned.map((s) => `\`wrangler secret put ${s} --env ${envName}\``).join(", "),
     );
   }
-  return { app, scim };
+  const unmatched = scim.filter((s) => !app.includes(s));
+  const warnings = unmatched.map(
+    (s) =>
+      `the SCIM worker has no ${s}, which the app worker has: until \`wrangler secret put ${s} --config ` +
+      `${SCIM_CONFIG} --env ${envName}\` puts the same value, it passes every request to the app worker ` +
+      '(docs/deploy.md, "Upgrading to two workers")',
+  );
+  return { app, scim: scim.filter((s) => app.includes(s)), warnings };
 }
 
 /** The first deploy, step by step, from the config as it stands (ids already written and `existing` secrets skipped). */
@@ -217,6 +219,8 @@ function runSteps(steps, envName, dryRun) {
     const secrets = step.secrets ? ` (with new secrets: ${step.secrets.join(", ")})` : "";
     console.log(`${dryRun ? "would run" : "running"}: ${step.run.join(" ")}${secrets}`);
     if (dryRun) continue;
+    // Written again from wrangler.toml as it stands: a setup's earlier steps may just have written ids into it.
+    if (step.run.includes(SCIM_CONFIG)) writeScimWorkerConfig(fileURLToPath(CONFIG));
     if (step.secrets) {
       withSecretsFile((extra) => wrangler([...step.run, ...extra]), step.secrets, values);
       continue;
@@ -238,10 +242,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const envName = environmentOf(config, args);
     writeScimWorkerConfig(fileURLToPath(CONFIG));
     if (command === "setup") {
-      runSteps(setupSteps(config, envName, dryRun ? undefined : existingSecrets(envName)), envName, dryRun);
+      const existing = dryRun ? undefined : existingSecrets(envName);
+      if (existing) {
+        const { warnings } = missingSecrets(envName, resourcesOf(config, envName).secrets, existing);
+        for (const warning of warnings) console.warn(`warning: ${warning}`);
+      }
+      runSteps(setupSteps(config, envName, existing), envName, dryRun);
     } else if (command === "deploy") {
-      // A SCIM worker without its secrets would refuse every token: deploy only when it has them.
-      if (!dryRun) missingSecrets(envName, resourcesOf(config, envName).secrets, existingSecrets(envName));
+      if (!dryRun) {
+        const { warnings } = missingSecrets(envName, resourcesOf(config, envName).secrets, existingSecrets(envName));
+        for (const warning of warnings) console.warn(`warning: ${warning}`);
+      }
       runSteps(deploySteps(envName), envName, dryRun);
     } else {
       throw new Error("usage: remote.mjs setup|deploy --env NAME [--dry-run]");

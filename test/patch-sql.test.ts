@@ -88,6 +88,11 @@ const nameValue = fc.record({ givenName: text, familyName: fc.oneof(text, fc.con
 const singleValued = fc.oneof(
   { weight: 5, arbitrary: fc.tuple(stringPath, stringValue) },
   { weight: 1, arbitrary: fc.tuple(fc.constant("name"), nameValue) },
+  // A custom attribute's object is merged into an object, or replaces anything else.
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constant(`${CUSTOM}:badge`), fc.constantFrom<unknown>({ level: "gold" }, { "2": "b" }, {})),
+  },
 );
 const multi = fc.constantFrom(
   ["emails", [".value", ".primary", ".display", ".type", ""]] as const,
@@ -224,7 +229,9 @@ async function stateOf(side: Side, id: string, afterAudit: number, afterEvent: n
   ).results;
   const events = (
     await raw(
-      "SELECT type, data, json_extract(resource, '$.data') AS doc, json_extract(resource, '$.version') AS version FROM events WHERE tenant_id = ? AND sequence > ? ORDER BY sequence",
+      // The resource's document as text, its JSON type too: a subtype leaking through SQL would make it an object.
+      `SELECT type, data, json_extract(resource, '$.data') AS doc, json_type(resource, '$.data') AS docType,
+        json_extract(resource, '$.version') AS version FROM events WHERE tenant_id = ? AND sequence > ? ORDER BY sequence`,
       side.tenant.tenantId,
       afterEvent,
     )

@@ -36,7 +36,11 @@ export function writeBenchConfigs(dir) {
 }
 
 /** The benchmark worker's secrets (local only). */
-export const BENCH_SECRETS = { ADMIN_API_KEY: "bench", TOKEN_SIGNING_KEYS: "bench-signing-key" };
+export const BENCH_SECRETS = {
+  ADMIN_API_KEY: "bench",
+  TOKEN_SIGNING_KEYS: "bench-signing-key",
+  WEBHOOK_SECRETS_KEY: "bench-webhook-secrets-key",
+};
 
 /**
  * A tenant with `users` users as one SQL script (recursive CTE): user n has id `<name>-u<n>`, userName

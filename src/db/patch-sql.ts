@@ -5,7 +5,9 @@ import { users } from "./schema";
 
 /**
  * A PATCH plan (scim/patch-plan.ts) as SQL: the user's next row computed from the stored one inside the statement
- * that writes it, so the write needs no read before it and no version to compare (a D1 batch runs alone).
+ * that writes it, so the write needs no read before it and no version to compare (a D1 batch runs alone). The key
+ * columns are the worker's values where the plan sets them, the work email's key is read from the new folded copy
+ * when the emails change, and every other column stays as stored.
  *
  * The document and its folded copy travel together with the plan's values as one JSON value `p`
  * (`{ d, f, v }`: one bound parameter, however many values; D1 binds at most 100 per statement), and each step is
@@ -25,19 +27,28 @@ export function patchedUser(tenantId: string, id: string, plan: PatchPlan): SQL 
     (stage, i) => sql`, s${sql.raw(String(i + 1))} AS MATERIALIZED (${stage} FROM s${sql.raw(String(i))})`,
   );
   const last = sql.raw(`s${stages.length}`);
+  const { columns } = plan;
+  const stored = (column: string) => sql.raw(`s.${column}`);
   return sql`(WITH s0 AS MATERIALIZED (SELECT json_object('d', json(data), 'f', json(folded), 'v', json(${JSON.stringify(values)})) AS p
       FROM ${users} WHERE tenant_id = ${tenantId} AND id = ${id})${sql.join(ctes, sql``)}
-    SELECT d AS next_data, f AS next_folded, d ->> '$.userName' AS next_user_name,
-      f ->> '$.userName' AS next_user_name_key,
-      CASE WHEN json_type(d, '$.externalId') = 'text' THEN d ->> '$.externalId' END AS next_external_id,
-      CASE WHEN json_type(d, '$.displayName') = 'text' THEN f ->> '$.displayName' END AS next_display_name_key,
-      (SELECT CASE WHEN json_type(w.e, '$.value') = 'text' THEN w.e ->> '$.value' END
-        FROM (SELECT iif(e.type = 'object', e.value, '{}') AS e, e.key FROM json_each(f, '$.emails') e) w
-        WHERE json_type(w.e, '$.type') = 'text' AND w.e ->> '$.type' = 'work' ORDER BY w.key LIMIT 1) AS next_work_email_key,
-      CASE WHEN json_type(d, '$.active') = 'false' THEN 0 ELSE 1 END AS next_active,
+    SELECT d AS next_data, f AS next_folded,
+      ${columns.userName ? sql`${columns.userName.value}` : stored("user_name")} AS next_user_name,
+      ${columns.userName ? sql`${columns.userName.key}` : stored("user_name_key")} AS next_user_name_key,
+      ${columns.externalId !== undefined ? sql`${columns.externalId}` : stored("external_id")} AS next_external_id,
+      ${columns.displayNameKey !== undefined ? sql`${columns.displayNameKey}` : stored("display_name_key")} AS next_display_name_key,
+      ${columns.workEmail ? workEmailKey(sql`f`) : stored("work_email_key")} AS next_work_email_key,
+      ${columns.active !== undefined ? sql`${columns.active ? 1 : 0}` : stored("active")} AS next_active,
       ${within(sql`d`)} AS next_within
-    FROM (SELECT p -> '$.d' AS d, p -> '$.f' AS f FROM ${last}))`;
+    FROM (SELECT p -> '$.d' AS d, p -> '$.f' AS f FROM ${last}), ${users} s WHERE s.tenant_id = ${tenantId} AND s.id = ${id})`;
 }
+
+/**
+ * The folded value of the first email whose folded type is "work" (scim/users.ts workEmailValue), from the folded
+ * copy: the key Entra's matching and the console's search read.
+ */
+const workEmailKey = (f: SQL) => sql`(SELECT CASE WHEN json_type(w.e, '$.value') = 'text' THEN w.e ->> '$.value' END
+  FROM (SELECT iif(e.type = 'object', e.value, '{}') AS e, e.key FROM json_each(${f}, '$.emails') e) w
+  WHERE json_type(w.e, '$.type') = 'text' AND w.e ->> '$.type' = 'work' ORDER BY w.key LIMIT 1)`;
 
 /**
  * Whether the document is surely within assertWithinLimits' bounds (resource-input.ts): no array of over
@@ -54,11 +65,15 @@ const within = (d: SQL) => {
 
 /** A JSON path into the document (`d`) or its folded copy (`f`), as an SQL string literal. */
 function pathOf(side: "d" | "f", keys: string[], suffix = "") {
-  for (const key of keys) {
-    // Keys come from the schema or a custom extension URN its pattern admits: never a quote.
-    if (/["'\\]/.test(key)) throw new Error(`unexpected key in a patch path: ${key}`);
-  }
+  // The plan admits no key with a quote or a backslash (patch-plan.ts isSayable); this keeps it so.
+  for (const key of keys) if (/["'\\]/.test(key)) throw new Error(`unexpected key in a patch path: ${key}`);
   return sql.raw(`'$.${side}${keys.map((k) => `."${k}"`).join("")}${suffix}'`);
+}
+
+/** The JSON path of a sub-attribute inside an element, as an SQL string literal (schema names: never a quote). */
+function memberPath(name: string) {
+  if (/["'\\]/.test(name)) throw new Error(`unexpected sub-attribute in a patch path: ${name}`);
+  return sql.raw(`'$."${name}"'`);
 }
 
 /** The element `e` (a json_each row over the array at `keys`) of one side, as JSON. */
@@ -66,7 +81,7 @@ const elementOf = (side: "d" | "f", keys: string[]) => sql`(p -> (${pathOf(side,
 
 /** The test on an element (JSON text) of the folded copy. */
 function passes(element: SQL, test: ElementTest, value: (v: unknown) => SQL) {
-  const at = sql.raw(`'$."${test.sub}"'`);
+  const at = memberPath(test.sub);
   if (typeof test.equals === "boolean") return sql`json_type(${element}, ${at}) = ${sql.raw(`'${test.equals}'`)}`;
   return sql`(json_type(${element}, ${at}) = 'text' AND ${element} ->> ${at} = ${value(test.equals)} ->> '$')`;
 }
@@ -95,7 +110,7 @@ function stagesOf(step: PlanStep, value: (v: unknown) => SQL): SQL[] {
     }
     case "merge": {
       const rebuilt = (side: "d" | "f", subs: Record<string, unknown>) => {
-        const pairs = Object.entries(subs).map(([sub, v]) => sql`, ${sql.raw(`'$."${sub}"'`)}, ${value(v)}`);
+        const pairs = Object.entries(subs).map(([sub, v]) => sql`, ${memberPath(sub)}, ${value(v)}`);
         const changed =
           pairs.length === 0
             ? elementOf(side, step.keys)
@@ -112,9 +127,7 @@ function stagesOf(step: PlanStep, value: (v: unknown) => SQL): SQL[] {
     case "strip": {
       const hit = passes(elementOf("f", step.keys), step.test, value);
       const strip = (side: "d" | "f") =>
-        step.sub === null
-          ? sql`NULL`
-          : sql`json_remove(${elementOf(side, step.keys)}, ${sql.raw(`'$."${step.sub}"'`)})`;
+        step.sub === null ? sql`NULL` : sql`json_remove(${elementOf(side, step.keys)}, ${memberPath(step.sub)})`;
       // The same elements go from both sides: those that pass and are left empty (judged on the document).
       const kept = sql`NOT (${hit} AND coalesce(${strip("d")} = '{}', 1))`;
       const rebuilt = (side: "d" | "f") =>

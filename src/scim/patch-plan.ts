@@ -1,7 +1,7 @@
 import { isPlainObject } from "./coerce";
 import { ScimError } from "./errors";
 import type { ElementFilter } from "./filter/check";
-import { foldDocument } from "./fold";
+import { fold, foldDocument } from "./fold";
 import { elementFromFilter, type PatchOperation, type Target, targetsOf, updateElement } from "./patch";
 import { normalizeValue } from "./resource-input";
 import type { ResourceTypeDef } from "./schema/resource-types";
@@ -49,6 +49,17 @@ export interface PatchPlan {
   managerId: string | null;
   /** The userName the write sets, if any: what a 409 for a taken name says. */
   userName: string | null;
+  /**
+   * The key columns (scim/users.ts prepareDocument) the write changes, as the worker computes them; a column not
+   * named stays as stored. `workEmail`: the emails change, so their work email's key is read from the new document.
+   */
+  columns: {
+    userName?: { value: string; key: string };
+    displayNameKey?: string | null;
+    externalId?: string | null;
+    active?: boolean;
+    workEmail: boolean;
+  };
 }
 
 /** Entra sends one operation per changed attribute; longer lists keep the read-modify-write path (bounded SQL). */
@@ -76,8 +87,48 @@ export function planPatch(operations: PatchOperation[], rt: ResourceTypeDef): Pa
   }
   const userName = userNameSet(steps);
   const managerId = managerSet(steps);
-  if (userName === undefined || managerId === undefined) return null;
-  return { steps, managerId, userName };
+  if (userName === undefined || managerId === undefined || !steps.every(isSayable)) return null;
+  return { steps, managerId, userName, columns: columnsOf(steps) };
+}
+
+/**
+ * Whether SQL can say the step as JavaScript does: its keys quoted in a JSON path (no quote or backslash in them),
+ * and its strings well-formed Unicode (a lone surrogate is text JavaScript keeps and SQLite's UTF-8 cannot).
+ */
+function isSayable(step: PlanStep) {
+  const strings: string[] = [...step.keys];
+  const collect = (value: unknown) => {
+    if (typeof value === "string") strings.push(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (isPlainObject(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        collect(k);
+        collect(v);
+      }
+    }
+  };
+  if ("test" in step) collect([step.test.sub, step.test.equals]);
+  if (step.kind === "strip" && step.sub !== null) collect(step.sub);
+  if (step.kind === "set") collect(step.value);
+  if (step.kind === "merge") collect([step.value, step.created]);
+  if (step.kind === "remove" && step.when) collect([step.when.test.sub, step.when.test.equals]);
+  return step.keys.every((key) => !/["'\\]/.test(key)) && strings.every((text) => text.isWellFormed());
+}
+
+/** The key columns the steps change: a top-level attribute's last write decides. */
+function columnsOf(steps: PlanStep[]): PatchPlan["columns"] {
+  const columns: PatchPlan["columns"] = { workEmail: false };
+  for (const step of steps) {
+    const [attribute] = step.keys;
+    if (attribute === "emails") columns.workEmail = true;
+    if (step.keys.length !== 1) continue;
+    const value = step.kind === "set" ? step.value : undefined;
+    if (attribute === "userName" && typeof value === "string") columns.userName = { value, key: fold(value) };
+    if (attribute === "displayName") columns.displayNameKey = typeof value === "string" ? fold(value) : null;
+    if (attribute === "externalId") columns.externalId = typeof value === "string" ? value : null;
+    if (attribute === "active") columns.active = value !== false;
+  }
+  return columns;
 }
 
 function stepsFor(operation: PatchOperation, target: Target, rt: ResourceTypeDef): PlanStep[] | null {
@@ -128,8 +179,11 @@ function stepsFor(operation: PatchOperation, target: Target, rt: ResourceTypeDef
   }
   if (attr.multiValued && operation.op === "add") return null;
   const value = normalizeValue(attr, operation.value, label);
-  // RFC 7644 §3.5.2.1/3: a complex value's sub-attributes not named stay, so each named one is set on its own.
   if (!attr.multiValued && isPlainObject(value)) {
+    // A custom extension attribute's object is merged into the stored value only if that is an object too: only
+    // the stored document can tell.
+    if (attr.type !== "complex") return null;
+    // RFC 7644 §3.5.2.1/3: a complex value's sub-attributes not named stay, so each named one is set on its own.
     return Object.entries(value).flatMap(([name, v]) => assign(rt, [...keys, name], v));
   }
   return assign(rt, keys, value);

@@ -118,13 +118,16 @@ export async function replaceUser(ctx: ScimContext, id: string, body: unknown, i
 
 /**
  * PATCH /Users/{id}. Entra's operations (patch-plan.ts says which) are applied by the database to the stored user
- * in the one batch that writes it: one round trip, and no lost update, since a batch runs alone. Any other request,
- * or one whose document may end up over the limits, is read, applied in memory and written conditionally on the
- * version read, which is the reference for what a PATCH does.
+ * in the one batch that writes it: one round trip, and no lost update, since a batch runs alone. Any other request
+ * (If-Match naming versions, a takeover going on, other shapes), or one whose document may end up over the limits,
+ * is read, applied in memory and written conditionally on the version read, which is the reference for what a
+ * PATCH does.
  */
 export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifMatch: EtagSet | undefined) {
   const operations = parsePatchBody(body);
-  const plan = namesVersions(ifMatch) ? null : planPatch(operations, USER_RESOURCE_TYPE);
+  // During a takeover the batch hands the user over whatever its write decides; read first, so a PATCH the
+  // in-memory path refuses (a document over the limits) changes nothing, as it always has.
+  const plan = namesVersions(ifMatch) || ctx.takesOverFrom !== null ? null : planPatch(operations, USER_RESOURCE_TYPE);
   return (plan && (await patchUserInPlace(ctx, id, plan))) ?? patchUserInMemory(ctx, id, operations, ifMatch);
 }
 

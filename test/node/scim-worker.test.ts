@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeLocalConfigs } from "../../scripts/lib/local-worker.mjs";
-import { scimWorkerConfig, writeScimWorkerConfig } from "../../scripts/lib/scim-worker.mjs";
+import { LEFT_OUT, scimWorkerConfig, writeScimWorkerConfig } from "../../scripts/lib/scim-worker.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** A config level (the top or an environment), as the assertions read it. */
@@ -29,10 +29,16 @@ describe("the SCIM worker's config, derived from the app worker's", () => {
     ...Object.entries(APP.env ?? {}).map(([name, app]) => [`env ${name}`, app, SCIM.env?.[name]]),
   ] as [string, Level, Level][];
 
-  it.each(levels)("%s: the same databases, KV, rate limits, variables and queues to send to", (_, app, scim) => {
-    for (const key of ["d1_databases", "kv_namespaces", "ratelimits", "vars"]) expect(scim[key]).toEqual(app[key]);
-    expect(scim.queues).toEqual({ producers: app.queues?.producers });
-  });
+  it.each(levels)(
+    "%s: every other binding, variable and setting as it is, and the queues to send to",
+    (_, app, scim) => {
+      const own = [...LEFT_OUT, "queues", "secrets", "services"];
+      const copied = Object.keys(app).filter((key) => !own.includes(key));
+      expect(copied).toEqual(expect.arrayContaining(["d1_databases", "kv_namespaces", "ratelimits", "vars"]));
+      for (const key of copied) expect(scim[key], key).toEqual(app[key]);
+      expect(scim.queues).toEqual({ producers: app.queues?.producers });
+    },
+  );
 
   it.each(levels)("%s: its own name, the app worker behind APP, only the signing keys to read", (_, app, scim) => {
     expect(scim.name).toBe(`${app.name}-scim`);
@@ -43,7 +49,7 @@ describe("the SCIM worker's config, derived from the app worker's", () => {
     expect(scim.queues?.consumers).toBeUndefined();
   });
 
-  it("builds the same way: entry beside the app's, date, minification and aliases", () => {
+  it("builds the same way, from its own entry beside the app's", () => {
     expect(SCIM.main).toBe("src/scim-worker.ts");
     for (const key of ["compatibility_date", "minify", "alias", "observability"]) expect(SCIM[key]).toEqual(APP[key]);
   });
