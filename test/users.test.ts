@@ -166,7 +166,7 @@ describe("Entra's provisioning flow", () => {
     expect(entry?.detail.changed.sort()).toEqual(["displayName", "nickName", "title"]);
   });
 
-  it("answers PUT on an unknown id with 404 and a userName clash with 409", async () => {
+  it("answers PUT on an unknown id with 404 and a userName clash with 409, as PATCH does", async () => {
     await expectScimError(await scim(tenant, "PUT", "/Users/nope", { body: { userName: "x@y.z" } }), 404);
     const a = await createUser(tenant, { userName: "clash-a@contoso.com" });
     await createUser(tenant, { userName: "clash-b@contoso.com" });
@@ -175,6 +175,14 @@ describe("Entra's provisioning flow", () => {
       409,
       "uniqueness",
     );
+    // Entra's PATCH of the name, applied by the database (scim/patch-plan.ts): the same 409, naming the name.
+    const rename = { Operations: [{ op: "Replace", path: "userName", value: "CLASH-B@contoso.com" }] };
+    const patched = await expectScimError(
+      await scim(tenant, "PATCH", `/Users/${a.id}`, { body: rename }),
+      409,
+      "uniqueness",
+    );
+    expect(patched.detail).toContain('"CLASH-B@contoso.com" is already in use');
     expect((await (await scim(tenant, "GET", `/Users/${a.id}`)).json<ScimUser>()).userName).toBe("clash-a@contoso.com");
   });
 

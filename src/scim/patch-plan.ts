@@ -47,11 +47,10 @@ export interface PatchPlan {
   steps: PlanStep[];
   /** The manager id the write sets, which must name a user the scope reaches; null when it sets none. */
   managerId: string | null;
-  /** The userName the write sets, if any: what a 409 for a taken name says. */
-  userName: string | null;
   /**
    * The key columns (scim/users.ts prepareDocument) the write changes, as the worker computes them; a column not
-   * named stays as stored. `workEmail`: the emails change, so their work email's key is read from the new document.
+   * named stays as stored. `userName` is also what a 409 for a taken name says. `workEmail`: the emails change, so
+   * their work email's key is read from the new document.
    */
   columns: {
     userName?: { value: string; key: string };
@@ -85,10 +84,9 @@ export function planPatch(operations: PatchOperation[], rt: ResourceTypeDef): Pa
     if (error instanceof ScimError) return null;
     throw error;
   }
-  const userName = userNameSet(steps);
   const managerId = managerSet(steps);
-  if (userName === undefined || managerId === undefined || !steps.every(isSayable)) return null;
-  return { steps, managerId, userName, columns: columnsOf(steps) };
+  if (!keepsUserName(steps) || managerId === undefined || !steps.every(isSayable)) return null;
+  return { steps, managerId, columns: columnsOf(steps) };
 }
 
 /**
@@ -220,16 +218,13 @@ function foldedAt(rt: ResourceTypeDef, keys: string[], value: unknown, element =
 
 const startsWith = (keys: string[], prefix: string[]) => prefix.every((key, i) => keys[i] === key);
 
-/** The userName the plan leaves, if it sets one; undefined (no plan) when it removes it or sets a blank one. */
-function userNameSet(steps: PlanStep[]): string | null | undefined {
-  let userName: string | null = null;
-  for (const step of steps) {
-    if (step.keys[0] !== "userName") continue;
-    if (step.kind !== "set" || typeof step.value !== "string" || step.value.trim() === "") return undefined;
-    userName = step.value;
-  }
-  return userName;
-}
+/** Whether the user keeps a userName: a plan that removes it or sets a blank one is the in-memory path's 400. */
+const keepsUserName = (steps: PlanStep[]) =>
+  steps.every(
+    (step) =>
+      step.keys[0] !== "userName" ||
+      (step.kind === "set" && typeof step.value === "string" && step.value.trim() !== ""),
+  );
 
 /**
  * The manager id the plan leaves when it sets one, null when it leaves the stored one or none; undefined (no plan)

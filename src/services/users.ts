@@ -19,7 +19,6 @@ import {
   type WriteOutcome,
 } from "../db/users";
 import { badRequest, conflict, notFound, ScimError } from "../scim/errors";
-import { fold } from "../scim/fold";
 import { MAX_MEMBERSHIPS_PER_RESPONSE, tooManyMemberships } from "../scim/groups";
 import { matchedBy } from "../scim/matching";
 import type { Page } from "../scim/paging";
@@ -136,7 +135,8 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
  * limits (nothing was written), so the caller reads and applies it in memory, which knows.
  */
 export async function patchUserInPlace(ctx: ScimContext, id: string, plan: PatchPlan) {
-  const named = { userName: plan.userName ?? "", userNameKey: fold(plan.userName ?? "") };
+  // A name is taken only when the plan sets one; the 409 names it.
+  const named = { userName: plan.columns.userName?.value ?? "", userNameKey: plan.columns.userName?.key ?? "" };
   const next = { row: patchedUser(ctx.tenantId, id, plan), managerId: plan.managerId };
   const outcome = await unlessTaken(ctx, named, updateUser(ctx.db, ctx, id, next, "user.updated"));
   if (!outcome.ok && outcome.reason === "unsure") return null;
