@@ -156,6 +156,18 @@ describe("D1 round trips per request after authentication, and one KV read (docs
     groupId = (await group.json<{ id: string }>()).id;
   });
 
+  /** A PATCH of the case's user per shape, each costing `calls`. */
+  const patchCases = (shapes: Record<string, () => unknown[]>, calls: number) =>
+    Object.entries(shapes).map(
+      ([name, ops]): Case => [
+        `PATCH /Users/{id}: ${name}`,
+        "PATCH",
+        () => `/Users/${userId}`,
+        () => ({ Operations: ops() }),
+        calls,
+      ],
+    );
+
   it.each<Case>([
     ["POST /Users", "POST", () => "/Users", () => ({ userName: `new${n}@contoso.com`, externalId: `new${n}` }), 1],
     ["GET /Users/{id}", "GET", () => `/Users/${userId}`, () => undefined, 1],
@@ -163,25 +175,9 @@ describe("D1 round trips per request after authentication, and one KV read (docs
     ["filter by userName", "GET", () => `/Users?filter=userName+eq+%22budget${n}%40contoso.com%22`, () => undefined, 1],
     ["PUT /Users/{id}", "PUT", () => `/Users/${userId}`, () => ({ userName: `budget${n}@contoso.com`, title: "T" }), 1],
     // Entra's PATCH dialects are applied by the database in the batch that writes (scim/patch-plan.ts): one call.
-    ...Object.entries(ENTRA_PATCHES).map(
-      ([name, ops]): Case => [
-        `PATCH /Users/{id}: ${name}`,
-        "PATCH",
-        () => `/Users/${userId}`,
-        () => ({ Operations: ops() }),
-        1,
-      ],
-    ),
+    ...patchCases(ENTRA_PATCHES, 1),
     // Shapes the plan leaves to the read-modify-write path: two calls.
-    ...Object.entries(READ_FIRST_PATCHES).map(
-      ([name, ops]): Case => [
-        `PATCH /Users/{id}: ${name}`,
-        "PATCH",
-        () => `/Users/${userId}`,
-        () => ({ Operations: ops() }),
-        2,
-      ],
-    ),
+    ...patchCases(READ_FIRST_PATCHES, 2),
     ["POST /Groups", "POST", () => "/Groups", () => ({ displayName: `Other ${n}`, members: [] }), 1],
     [
       "PATCH /Groups/{id} members only",

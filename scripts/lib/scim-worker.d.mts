@@ -2,7 +2,6 @@
 export declare const SCIM_CONFIG: string;
 export declare const SCIM_SECRETS: string[];
 export declare const LEFT_OUT: string[];
-export declare const scimWorkerName: (name: string) => string;
 /** A wrangler config, as smol-toml parses it or as JSON. */
 export type WranglerConfig = { [key: string]: unknown };
 export declare function scimWorkerConfig(app: WranglerConfig): WranglerConfig;

@@ -19,7 +19,7 @@ export const SCIM_SECRETS = ["TOKEN_SIGNING_KEYS"];
 export const LEFT_OUT = ["name", "main", "triggers", "routes", "route", "env"];
 
 /** The SCIM worker's name beside the app worker's `name`. */
-export const scimWorkerName = (name) => `${name}-scim`;
+const scimWorkerName = (name) => `${name}-scim`;
 
 function level(app) {
   // An environment without a name would get wrangler's default one, which the service binding could not name.

@@ -18,9 +18,10 @@ import { users } from "./schema";
  */
 export function patchedUser(tenantId: string, id: string, plan: PatchPlan): SQL {
   const values: unknown[] = [];
-  const value = (v: unknown) => {
+  const value: Value = (v, as = "json") => {
     values.push(v);
-    return sql.raw(`json(p -> '$.v[${values.length - 1}]')`);
+    const at = `'$.v[${values.length - 1}]'`;
+    return sql.raw(as === "json" ? `json(p -> ${at})` : `p ->> ${at}`);
   };
   const stages = plan.steps.flatMap((step) => stagesOf(step, value));
   const ctes = stages.map(
@@ -80,14 +81,17 @@ function memberPath(name: string) {
 const elementOf = (side: "d" | "f", keys: string[]) => sql`(p -> (${pathOf(side, keys, "[")} || e.key || ']'))`;
 
 /** The test on an element (JSON text) of the folded copy. */
-function passes(element: SQL, test: ElementTest, value: (v: unknown) => SQL) {
+/** One of the plan's values, carried in `p`: as JSON (what json_set writes), or as SQL text (what compares). */
+type Value = (v: unknown, as?: "json" | "text") => SQL;
+
+function passes(element: SQL, test: ElementTest, value: Value) {
   const at = memberPath(test.sub);
   if (typeof test.equals === "boolean") return sql`json_type(${element}, ${at}) = ${sql.raw(`'${test.equals}'`)}`;
-  return sql`(json_type(${element}, ${at}) = 'text' AND ${element} ->> ${at} = ${value(test.equals)} ->> '$')`;
+  return sql`(json_type(${element}, ${at}) = 'text' AND ${element} ->> ${at} = ${value(test.equals, "text")})`;
 }
 
 /** One step as the SELECTs (each `SELECT <p> AS p`, the FROM added by the caller) that apply it in turn. */
-function stagesOf(step: PlanStep, value: (v: unknown) => SQL): SQL[] {
+function stagesOf(step: PlanStep, value: Value): SQL[] {
   switch (step.kind) {
     case "set":
       return [

@@ -62,7 +62,7 @@ export interface PatchPlan {
 }
 
 /** Entra sends one operation per changed attribute; longer lists keep the read-modify-write path (bounded SQL). */
-export const MAX_PLAN_STEPS = 24;
+const MAX_PLAN_STEPS = 24;
 
 const MANAGER = [ENTERPRISE_USER_SCHEMA_ID, "manager"];
 
