@@ -1,7 +1,8 @@
 /**
  * The admin API's OpenAPI document: served at /admin/openapi.json behind the admin key, covering every route the
  * admin API serves with its request body and its responses. Every admin response of every test is checked against
- * it (test/support/openapi.ts); test/node/openapi.test.ts validates it as OpenAPI 3.1.
+ * it (test/support/openapi.ts); test/node/openapi.test.ts checks that it is what the routes describe, and valid
+ * OpenAPI 3.1.
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
@@ -20,9 +21,9 @@ const served = async () =>
     paths: Record<string, Record<string, Operation>>;
   }>();
 
-it("is served behind the admin key, as the worker generates it", async () => {
+it("is served behind the admin key, as built from the routes", async () => {
   expect((await workerFetch(request("GET", "/admin/openapi.json"))).status).toBe(401);
-  expect(await served()).toEqual(JSON.parse(JSON.stringify(await adminDocument())));
+  expect(await served()).toEqual(adminDocument);
 });
 
 it("describes every route the admin API serves, each with its responses and the error shape", async () => {

@@ -1,11 +1,12 @@
+import { sValidator } from "@hono/standard-validator";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { validator } from "hono-openapi";
 import type { GenericSchema } from "valibot";
 import { AdminError } from "../../services/errors";
+import { describing } from "./openapi";
 
 /**
- * Request validation with valibot through hono-openapi's validator (Standard Schema), so the same schema describes
- * the body or the query in the OpenAPI document. A failure is an admin error naming the offending field.
+ * Request validation with valibot (as a Standard Schema), the schema also describing the body or the query in the
+ * OpenAPI document (http/admin/openapi.ts). A failure is an admin error naming the offending field.
  */
 function refuse(result: { success: true } | { success: false; error: readonly StandardSchemaV1.Issue[] }) {
   if (result.success) return;
@@ -18,7 +19,9 @@ function refuse(result: { success: true } | { success: false; error: readonly St
 }
 
 /** A JSON body. */
-export const jsonBody = <T extends GenericSchema>(schema: T) => validator("json", schema, refuse);
+export const jsonBody = <T extends GenericSchema>(schema: T) =>
+  describing(sValidator("json", schema, refuse), { kind: "input", target: "json", schema });
 
 /** Query parameters. */
-export const queryOf = <T extends GenericSchema>(schema: T) => validator("query", schema, refuse);
+export const queryOf = <T extends GenericSchema>(schema: T) =>
+  describing(sValidator("query", schema, refuse), { kind: "input", target: "query", schema });
