@@ -30,7 +30,9 @@ export function writeBenchConfigs(dir) {
   writeFileSync(
     floor,
     `name = "bench-floor"\nmain = "${root}/bench/floor-worker.ts"\ncompatibility_date = "2026-04-20"\n\n` +
-      `[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edge-scim"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`,
+      `[[d1_databases]]\nbinding = "DB"\ndatabase_name = "edge-scim"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n\n` +
+      `[[kv_namespaces]]\nbinding = "GRANTS"\nid = "00000000000000000000000000000001"\n\n` +
+      `[[ratelimits]]\nname = "LIMITER"\nnamespace_id = "2001"\nsimple = { limit = 100000000, period = 10 }\n`,
   );
   return { main, floor };
 }

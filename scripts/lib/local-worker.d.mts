@@ -2,6 +2,7 @@
 export declare const WRANGLER_ENV: NodeJS.ProcessEnv;
 export declare function freePort(): Promise<number>;
 export declare function d1(persistTo: string, args: string[], config?: string): string;
+export declare function kv(persistTo: string, args: string[], config?: string): string;
 export declare function migrateLocal(persistTo: string, config?: string): void;
 export declare function writeLocalConfigs(
   dir: string,

@@ -25,16 +25,22 @@ export function freePort() {
   });
 }
 
-/** `wrangler d1 …` against the local state in `persistTo`; throws with wrangler's output on failure. */
-export function d1(persistTo, args, config) {
+/** `wrangler <command> …` against the local state in `persistTo`; throws with wrangler's output on failure. */
+function local(command, persistTo, args, config) {
   const run = spawnSync(
     WRANGLER,
-    ["d1", ...args, "--local", "--persist-to", persistTo, ...(config ? ["--config", config] : [])],
+    [command, ...args, "--local", "--persist-to", persistTo, ...(config ? ["--config", config] : [])],
     { env: WRANGLER_ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
-  if (run.status !== 0) throw new Error(`wrangler d1 ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
+  if (run.status !== 0) throw new Error(`wrangler ${command} ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
   return run.stdout;
 }
+
+/** `wrangler d1 …` against the local state in `persistTo`. */
+export const d1 = (persistTo, args, config) => local("d1", persistTo, args, config);
+
+/** `wrangler kv …` against the local state in `persistTo`. */
+export const kv = (persistTo, args, config) => local("kv", persistTo, args, config);
 
 /** The migrations on every D1 database of `config` (default: wrangler.toml), in the local state at `persistTo`. */
 export function migrateLocal(persistTo, config) {
