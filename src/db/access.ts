@@ -165,6 +165,23 @@ function attributeEvents(ctx: WriteContext, scope: SQL, next: SQL) {
   });
 }
 
+/**
+ * `user_access_due` (a view, migration 0033): each user's desiredAccess and desiredAttributes under the tenant's own
+ * mappings. Every write's batch syncs access (accessSync), and names the two expressions five times over: inline,
+ * they are about 20 KB of SQL that drizzle builds, D1 carries and SQLite prepares on each write (measured: a sixth
+ * of a PATCH's CPU in the local runtime, docs/performance.md); through the view, a few hundred bytes, and SQLite
+ * reads the view's definition once per connection. The view's SQL is this rendering of the expressions, so they
+ * stay one definition: `test/node/access-view.test.ts` holds the newest migration that creates the view to it, and a
+ * change of the expressions fails there until a migration replaces the view.
+ */
+export const USER_ACCESS_DUE = sql`SELECT u.tenant_id, u.id, ${desiredAccess(sql.raw("u"))} AS access,
+  ${desiredAttributes(sql.raw("u"))} AS attributes
+FROM ${users} u`;
+
+/** The `column` of user_access_due for the user `u`. */
+const due = (column: "access" | "attributes") =>
+  sql`(SELECT d.${sql.raw(column)} FROM user_access_due d WHERE d.id = u.id AND d.tenant_id = u.tenant_id)`;
+
 /** The role keys of an access value (JSON text or NULL). */
 const keysOf = (access: SQL) => sql`(SELECT value ->> 'key' FROM json_each(coalesce(${access}, '[]')))`;
 
@@ -177,9 +194,8 @@ const keysOf = (access: SQL) => sql`(SELECT value ->> 'key' FROM json_each(coale
  * `rolesOnly`: the change cannot alter attributes (a membership: attributes follow the user's document alone).
  */
 export function accessSync(ctx: WriteContext, who: SQL, how: { leaving?: true; rolesOnly?: true } = {}): SQL[] {
-  const u = sql.raw("u");
-  const desired = how.leaving ? sql`NULL` : desiredAccess(u);
-  const attributes = how.leaving ? sql`NULL` : desiredAttributes(u);
+  const desired = how.leaving ? sql`NULL` : due("access");
+  const attributes = how.leaving ? sql`NULL` : due("attributes");
   // `who` names a few users by id: the unary plus keeps SQLite from walking the tenant's index instead.
   const tenantOf = sql`+u.tenant_id = ${ctx.tenantId}`;
   const changes = (type: "access.granted" | "access.revoked", from: SQL, against: SQL) =>

@@ -19,9 +19,11 @@ export interface D1Cost {
   rounds: number;
   statements: number;
   rowsRead: number;
+  /** SQL text sent (characters of every statement): what D1 carries and SQLite prepares, call after call. */
+  sqlBytes: number;
 }
 
-const noCost = (): D1Cost => ({ calls: 0, rounds: 0, statements: 0, rowsRead: 0 });
+const noCost = (): D1Cost => ({ calls: 0, rounds: 0, statements: 0, rowsRead: 0, sqlBytes: 0 });
 
 /** Calls in flight per cost, so bindings counting into one cost see each other's. */
 const inFlight = new WeakMap<D1Cost, number>();
@@ -31,11 +33,15 @@ const resetCost = (cost: D1Cost) => {
   Object.assign(cost, noCost());
 };
 
-/** Counts calls, rounds, statements (inside batches too) and rows read (D1's own result metadata) into `cost`. */
+/**
+ * Counts calls, rounds, statements (inside batches too), rows read (D1's own result metadata) and SQL text into
+ * `cost`.
+ */
 export function countingD1(d1: D1Database, cost: D1Cost = noCost()) {
   const db = interceptD1(
     d1,
-    (statements) => {
+    (statements, sql) => {
+      cost.sqlBytes += sql.reduce((sum, text) => sum + text.length, 0);
       const flying = inFlight.get(cost) ?? 0;
       if (flying === 0) cost.rounds++;
       inFlight.set(cost, flying + 1);
