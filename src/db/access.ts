@@ -168,9 +168,9 @@ function attributeEvents(ctx: WriteContext, scope: SQL, next: SQL) {
 /**
  * `user_access_due` (a view, migration 0033): each user's desiredAccess and desiredAttributes under the tenant's own
  * mappings. Every write's batch syncs access (accessSync), and names the two expressions five times over: inline,
- * they are about 20 KB of SQL that drizzle builds, D1 carries and SQLite prepares on each write (measured: a sixth
- * of a PATCH's CPU in the local runtime, docs/performance.md); through the view, a few hundred bytes, and SQLite
- * reads the view's definition once per connection. The view's SQL is this rendering of the expressions, so they
+ * they are about 16 KB of SQL that drizzle builds, D1 carries and SQLite prepares on each write; through the view, a
+ * few hundred bytes, and SQLite reads the view's definition once per connection (docs/performance.md has the
+ * measurements). The view's SQL is this rendering of the expressions, so they
  * stay one definition: `test/node/access-view.test.ts` holds the newest migration that creates the view to it, and a
  * change of the expressions fails there until a migration replaces the view.
  */
