@@ -311,7 +311,7 @@ try {
 const build = spawnSync("node", ["scripts/build.mjs"], { env: WRANGLER_ENV, encoding: "utf8" });
 const bundles = ["scim", "app"].map((name) => ({
   name,
-  size: new RegExp(`${name} worker: Total Upload: ([\\d.]+ KiB) / gzip: ([\\d.]+ KiB)`).exec(build.stdout),
+  size: new RegExp(`${name} worker: Total Upload: ([\\d.]+ KiB) / gzip: ([\\d.]+ KiB) \\((.*)\\)`).exec(build.stdout),
 }));
 
 // --- report --------------------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ for (const r of results) {
 }
 for (const o of outbox) row("outbox", `events per request: ${o.name}`, o.perRequest.toFixed(2), "");
 for (const { name, size } of bundles) {
-  row("bundle", `${name} worker (npm run build)`, size ? `${size[1]} (gzip ${size[2]})` : "n/a", "");
+  row("bundle", `${name} worker (npm run build)`, size ? `${size[1]} (gzip ${size[2]}): ${size[3]}` : "n/a", "");
 }
 const table = lines.join("\n");
 const machine = describeMachine();

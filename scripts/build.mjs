@@ -3,6 +3,7 @@
 // worker (wrangler.toml) into dist/app, the SCIM worker (its config derived from wrangler.toml,
 // scripts/lib/scim-worker.mjs) into dist/scim. Prints wrangler's size line for each.
 import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
 import { writeScimWorkerConfig } from "./lib/scim-worker.mjs";
 
 const args = process.argv.slice(2);
@@ -18,5 +19,12 @@ for (const [name, config] of Object.entries(workers)) {
     process.exit(run.status ?? 1);
   }
   const size = /Total Upload: .*/.exec(`${run.stdout}${run.stderr}`)?.[0] ?? "Total Upload: (not reported)";
-  console.log(`${name} worker: ${size}`);
+  // The upload is the script and the modules it imports as they are (the admin API's OpenAPI document, as text).
+  const files = readdirSync(`dist/${name}`)
+    .filter((file) => !file.endsWith(".map") && file !== "README.md")
+    .map(
+      (file) =>
+        `${file.replace(/^[0-9a-f]{40}-/, "")} ${(statSync(`dist/${name}/${file}`).size / 1024).toFixed(2)} KiB`,
+    );
+  console.log(`${name} worker: ${size} (${files.join(", ")})`);
 }
