@@ -17,12 +17,14 @@ export default {
   async fetch(request: Request, env: FloorEnv) {
     const url = new URL(request.url);
     if (url.pathname === "/static") return new Response("ok");
-    if (url.pathname.startsWith("/bound")) {
+    const bound = url.pathname === "/bound" || url.pathname === "/bound/write";
+    if (bound) {
       const { success } = await env.LIMITER.limit({ key: "floor" });
       if (!success) return new Response("rate limited", { status: 429 });
       if ((await env.GRANTS.get(FLOOR_GRANT_KEY, "json")) === null) return new Response("no grant", { status: 401 });
     }
     const id = url.searchParams.get("id");
+    if (id === null) return new Response("?id= is required", { status: 400 });
     if (url.pathname === "/bound/write") {
       await env.DB.prepare(
         "INSERT INTO floor_writes (id, n) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1 RETURNING n",

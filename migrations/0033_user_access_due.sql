@@ -1,6 +1,7 @@
 -- Each user's roles and custom attributes as its integration's mappings give them: the rendering of src/db/access.ts
 -- (USER_ACCESS_DUE), which every write's access sync names instead of repeating the expressions (test/node/access-view.test.ts
--- holds this text to the code).
+-- holds this text to the code). SQLite will not rename a table a view reads: a later migration that rebuilds users,
+-- group_members, roles or tenant_role_mappings drops this view first and creates it again after (the same test says so).
 CREATE VIEW `user_access_due` AS
 SELECT u.tenant_id, u.id, (SELECT CASE WHEN count(*) = 0 THEN NULL
     ELSE json_group_array(json_object('key', granted.role, 'sources', json(granted.sources))) END

@@ -337,7 +337,7 @@ writeFileSync(
   "BENCHMARKS.md",
   `# Benchmarks
 
-Reproduce: \`npm ci && npm run bench\` (about ${Math.ceil(((16 + 3) * RUNS * DURATION) / 60) + 1} minutes). Environment variables
+Reproduce: \`npm ci && npm run bench\` (about ${Math.ceil(((17 + 3) * RUNS * DURATION) / 60) + 1} minutes). Environment variables
 \`BENCH_SMALL\`, \`BENCH_LARGE\`, \`BENCH_RUNS\` and \`BENCH_SECONDS\` change the sizes and the run length.
 
 Machine: ${machine}. Local runtime: \`wrangler dev\` (workerd with the local D1 simulator, a SQLite file on disk),

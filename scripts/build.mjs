@@ -3,12 +3,14 @@
 // worker (wrangler.toml) into dist/app, the SCIM worker (its config derived from wrangler.toml,
 // scripts/lib/scim-worker.mjs) into dist/scim. Prints wrangler's size line for each.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { writeScimWorkerConfig } from "./lib/scim-worker.mjs";
 
 const args = process.argv.slice(2);
 const workers = { app: "wrangler.toml", scim: writeScimWorkerConfig() };
 for (const [name, config] of Object.entries(workers)) {
+  // Wrangler adds to an existing output folder: a module of an earlier build would be listed as this one's.
+  rmSync(`dist/${name}`, { recursive: true, force: true });
   const run = spawnSync(
     "node_modules/.bin/wrangler",
     ["deploy", "--dry-run", "--config", config, "--outdir", `dist/${name}`, ...args],

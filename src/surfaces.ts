@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { isStorageUnavailable, type Surface } from "./app";
 import { isFenceRefusal } from "./db/fence";
 import type { AppEnv } from "./env";
-import { adminRouter } from "./http/admin/router";
+import { adminApi } from "./http/admin/api";
 import { consoleRouter } from "./http/console/router";
 import { PAGE_NOT_FOUND, portalErrorResponse } from "./http/pages/errors";
 import { portalRouter } from "./http/portal/router";
@@ -23,7 +23,7 @@ const pages: Surface["pages"] = {
  * console. Kept out of the SCIM worker (src/scim-worker.ts), so the script on Entra's path stays small.
  */
 export const APP_SURFACES: Surface[] = [
-  { root: "/admin", router: adminRouter },
+  { root: "/admin", router: adminApi },
   { root: "/portal", router: portalRouter, pages },
   { root: "/console", router: consoleRouter, pages },
 ];

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { adminRouter } from "../src/http/admin/router";
+import { adminApi } from "../src/http/admin/api";
 import { admin, createTenant, fetchAt, request, scim, type TestTenant, workerFetch } from "./support/http";
 import { ENTERPRISE, PATCH_OP, SCIM_JSON, USER_SCHEMA } from "./support/scim";
 import { tenantSnapshot } from "./support/storage";
@@ -154,7 +154,7 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
 ];
 
 it("the admin route list above is every route the admin API serves", () => {
-  const served = adminRouter.routes
+  const served = adminApi.routes
     .filter((r) => r.method !== "ALL")
     .map(
       (r) =>

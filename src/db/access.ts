@@ -169,10 +169,11 @@ function attributeEvents(ctx: WriteContext, scope: SQL, next: SQL) {
  * `user_access_due` (a view, migration 0033): each user's desiredAccess and desiredAttributes under the tenant's own
  * mappings. Every write's batch syncs access (accessSync), and names the two expressions five times over: inline,
  * they are about 16 KB of SQL that drizzle builds, D1 carries and SQLite prepares on each write; through the view, a
- * few hundred bytes, and SQLite reads the view's definition once per connection (docs/performance.md has the
- * measurements). The view's SQL is this rendering of the expressions, so they
+ * few hundred bytes: SQLite parses the view's definition once per connection and only compiles it into each statement
+ * (docs/performance.md has the measurements). The view's SQL is this rendering of the expressions, so they
  * stay one definition: `test/node/access-view.test.ts` holds the newest migration that creates the view to it, and a
- * change of the expressions fails there until a migration replaces the view.
+ * change of the expressions fails there until a migration replaces the view. SQLite will not rename a table a view
+ * reads, so a migration that rebuilds one of them drops the view first and creates it after (the same test checks).
  */
 export const USER_ACCESS_DUE = sql`SELECT u.tenant_id, u.id, ${desiredAccess(sql.raw("u"))} AS access,
   ${desiredAttributes(sql.raw("u"))} AS attributes

@@ -51,7 +51,7 @@ describe("the SCIM worker's config, derived from the app worker's", () => {
 
   it("builds the same way, from its own entry beside the app's", () => {
     expect(SCIM.main).toBe("src/scim-worker.ts");
-    for (const key of ["compatibility_date", "minify", "observability"]) expect(SCIM[key]).toEqual(APP[key]);
+    for (const key of ["compatibility_date", "minify", "rules", "observability"]) expect(SCIM[key]).toEqual(APP[key]);
   });
 
   it("runs locally with every variable in both workers' configs, the secrets among them, paths absolute", () => {
@@ -87,7 +87,11 @@ function bundle(name: string, config: string) {
 }
 
 describe("the bundles", () => {
-  const scim = () => bundle("scim", writeScimWorkerConfig(join(ROOT, "wrangler.toml")));
+  let built: ReturnType<typeof bundle> | undefined;
+  const scim = () => {
+    built ??= bundle("scim", writeScimWorkerConfig(join(ROOT, "wrangler.toml")));
+    return built;
+  };
   const app = () => bundle("app", join(ROOT, "wrangler.toml"));
 
   it("keeps the SCIM worker at most 100 KiB gzip, as wrangler measures a deploy", () => {

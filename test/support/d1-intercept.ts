@@ -19,11 +19,11 @@ export interface D1Cost {
   rounds: number;
   statements: number;
   rowsRead: number;
-  /** SQL text sent (characters of every statement): what D1 carries and SQLite prepares, call after call. */
-  sqlBytes: number;
+  /** The SQL text sent, in characters, every statement's: what D1 carries and SQLite parses, call after call. */
+  sqlChars: number;
 }
 
-const noCost = (): D1Cost => ({ calls: 0, rounds: 0, statements: 0, rowsRead: 0, sqlBytes: 0 });
+const noCost = (): D1Cost => ({ calls: 0, rounds: 0, statements: 0, rowsRead: 0, sqlChars: 0 });
 
 /** Calls in flight per cost, so bindings counting into one cost see each other's. */
 const inFlight = new WeakMap<D1Cost, number>();
@@ -41,7 +41,7 @@ export function countingD1(d1: D1Database, cost: D1Cost = noCost()) {
   const db = interceptD1(
     d1,
     (statements, sql) => {
-      cost.sqlBytes += sql.reduce((sum, text) => sum + text.length, 0);
+      cost.sqlChars += sql.reduce((sum, text) => sum + text.length, 0);
       const flying = inFlight.get(cost) ?? 0;
       if (flying === 0) cost.rounds++;
       inFlight.set(cost, flying + 1);

@@ -26,9 +26,9 @@ export const ListOf = <T extends v.GenericSchema>(item: T) =>
   v.strictObject({ items: v.array(item), nextCursor: v.nullable(v.string()) });
 
 /** A success status an admin route answers. */
-export type SuccessStatus = 200 | 201 | 202 | 204;
+type SuccessStatus = 200 | 201 | 202 | 204;
 /** An error status a route answers besides those every admin route can (400, 401, 500, 503). */
-export type ErrorStatus = 403 | 404 | 409 | 410 | 412 | 429;
+type ErrorStatus = 403 | 404 | 409 | 410 | 412 | 429;
 
 export interface RouteDoc {
   summary: string;

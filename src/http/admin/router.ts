@@ -10,7 +10,6 @@ import { exportRoutes } from "./export";
 import { groupAdminRoutes } from "./groups";
 import { integrationRoutes, legacyIntegrationRoutes } from "./integration";
 import { logRoutes } from "./logs";
-import openApiText from "./openapi.json";
 import { portalLinkRoutes } from "./portal-links";
 import { quotaRoutes } from "./quotas";
 import { roleMappingRoutes } from "./role-mappings";
@@ -19,7 +18,11 @@ import { tenantRoutes } from "./tenants";
 import { userAdminRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 
-/** The operator API (responses are `no-store` like every response: one of them carries a token's plaintext). */
+/**
+ * The operator API's routes (responses are `no-store` like every response: one of them carries a token's plaintext),
+ * each describing itself for the OpenAPI document (http/admin/openapi-document.ts builds it from them). Served with the
+ * document by http/admin/api.ts.
+ */
 export const adminRouter = new Hono<AppEnv>()
   .use("*", adminAuth)
   // `/*` covers the bare tenant path too (PATCH and DELETE of the tenant): one nudge per write.
@@ -41,16 +44,3 @@ export const adminRouter = new Hono<AppEnv>()
   .route("/tenants/:tenantId/export", exportRoutes)
   .route("/tenants/:tenantId", logRoutes)
   .route("/tenants/:tenantId", eventRoutes);
-
-/**
- * The document as text: wrangler.toml's module rule imports the file so, where TypeScript can only type a JSON import
- * as its value.
- */
-const OPENAPI_DOCUMENT = openApiText as unknown as string;
-
-/**
- * `GET /admin/openapi.json`: the OpenAPI 3.1 description of every route above, built from them ahead of time
- * (http/admin/openapi-document.ts). Behind the admin key like the rest of /admin: it lists every operator capability,
- * and only holders of the key can use any of them.
- */
-adminRouter.get("/openapi.json", (c) => c.body(OPENAPI_DOCUMENT, 200, { "Content-Type": "application/json" }));
