@@ -3,7 +3,6 @@
 // `wrangler dev`, drives them with autocannon and reports throughput as ratios: each operation against the floor
 // (one D1 row by primary key in the same runtime), and each operation at a large tenant against a small one.
 // Medians of several short runs; absolute numbers depend on the machine and are not the point.
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -25,7 +24,9 @@ import {
   warmUp,
   writeBenchConfigs,
 } from "./lib/bench-kit.mjs";
-import { adminCall, d1, kv, migrateLocal, startWorker, WRANGLER_ENV } from "./lib/local-worker.mjs";
+import { buildWorker } from "./lib/build-worker.mjs";
+import { adminCall, d1, kv, migrateLocal, startWorker } from "./lib/local-worker.mjs";
+import { writeScimWorkerConfig } from "./lib/scim-worker.mjs";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 1_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
@@ -308,10 +309,9 @@ try {
 
 // --- bundle size -------------------------------------------------------------------------------------------------
 // Both workers as `npm run build` bundles them: the SCIM worker is what a cold start on Entra's path loads.
-const build = spawnSync("node", ["scripts/build.mjs"], { env: WRANGLER_ENV, encoding: "utf8" });
-const bundles = ["scim", "app"].map((name) => ({
+const bundles = Object.entries({ scim: writeScimWorkerConfig(), app: "wrangler.toml" }).map(([name, config]) => ({
   name,
-  size: new RegExp(`${name} worker: Total Upload: ([\\d.]+ KiB) / gzip: ([\\d.]+ KiB) \\((.*)\\)`).exec(build.stdout),
+  ...buildWorker({ config, outdir: join(state, "dist", name) }),
 }));
 
 // --- report --------------------------------------------------------------------------------------------------
@@ -323,8 +323,9 @@ for (const r of results) {
   row(r.section, r.name, r.rate.toFixed(0), ratio.toFixed(2));
 }
 for (const o of outbox) row("outbox", `events per request: ${o.name}`, o.perRequest.toFixed(2), "");
-for (const { name, size } of bundles) {
-  row("bundle", `${name} worker (npm run build)`, size ? `${size[1]} (gzip ${size[2]}): ${size[3]}` : "n/a", "");
+for (const { name, kib, gzipKiB, files } of bundles) {
+  const parts = files.map((file) => `${file.name} ${file.kib.toFixed(2)} KiB`).join(", ");
+  row("bundle", `${name} worker (npm run build)`, `${kib} KiB (gzip ${gzipKiB} KiB): ${parts}`, "");
 }
 const table = lines.join("\n");
 const machine = describeMachine();

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { ElementTest, PatchPlan, PlanStep } from "../scim/patch-plan";
+import { type ElementTest, isQuotable, type PatchPlan, type PlanStep } from "../scim/patch-plan";
 import { MAX_DOCUMENT_CHARS, MAX_MULTI_VALUES } from "../scim/resource-input";
 import { users } from "./schema";
 
@@ -64,26 +64,29 @@ const within = (d: SQL) => {
     AND NOT EXISTS (SELECT 1 FROM json_each(${d}) o, json_each(iif(o.type = 'object', o.value, '{}')) t WHERE ${tooLong}))`;
 };
 
-/** A JSON path into the document (`d`) or its folded copy (`f`), as an SQL string literal. */
-function pathOf(side: "d" | "f", keys: string[], suffix = "") {
-  // The plan admits no key with a quote or a backslash (patch-plan.ts isSayable); this keeps it so.
-  for (const key of keys) if (/["'\\]/.test(key)) throw new Error(`unexpected key in a patch path: ${key}`);
-  return sql.raw(`'$.${side}${keys.map((k) => `."${k}"`).join("")}${suffix}'`);
+/**
+ * A name quoted into a JSON path inside an SQL string literal. The plan admits no key that cannot be (patch-plan.ts
+ * isSayable), and sub-attributes are the schema's names; this keeps it so.
+ */
+function quoted(name: string) {
+  if (!isQuotable(name)) throw new Error(`unexpected name in a patch path: ${name}`);
+  return `"${name}"`;
 }
 
-/** The JSON path of a sub-attribute inside an element, as an SQL string literal (schema names: never a quote). */
-function memberPath(name: string) {
-  if (/["'\\]/.test(name)) throw new Error(`unexpected sub-attribute in a patch path: ${name}`);
-  return sql.raw(`'$."${name}"'`);
-}
+/** A JSON path into the document (`d`) or its folded copy (`f`), as an SQL string literal. */
+const pathOf = (side: "d" | "f", keys: string[], suffix = "") =>
+  sql.raw(`'$.${side}${keys.map((k) => `.${quoted(k)}`).join("")}${suffix}'`);
+
+/** The JSON path of a sub-attribute inside an element, as an SQL string literal. */
+const memberPath = (name: string) => sql.raw(`'$.${quoted(name)}'`);
 
 /** The element `e` (a json_each row over the array at `keys`) of one side, as JSON. */
 const elementOf = (side: "d" | "f", keys: string[]) => sql`(p -> (${pathOf(side, keys, "[")} || e.key || ']'))`;
 
-/** The test on an element (JSON text) of the folded copy. */
 /** One of the plan's values, carried in `p`: as JSON (what json_set writes), or as SQL text (what compares). */
 type Value = (v: unknown, as?: "json" | "text") => SQL;
 
+/** The test on an element (JSON text) of the folded copy. */
 function passes(element: SQL, test: ElementTest, value: Value) {
   const at = memberPath(test.sub);
   if (typeof test.equals === "boolean") return sql`json_type(${element}, ${at}) = ${sql.raw(`'${test.equals}'`)}`;

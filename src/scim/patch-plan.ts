@@ -93,6 +93,9 @@ export function planPatch(operations: PatchOperation[], rt: ResourceTypeDef): Pa
  * Whether SQL can say the step as JavaScript does: its keys quoted in a JSON path (no quote or backslash in them),
  * and its strings well-formed Unicode (a lone surrogate is text JavaScript keeps and SQLite's UTF-8 cannot).
  */
+/** Whether a name can be quoted into a JSON path as SQL writes it: no quote and no backslash. */
+export const isQuotable = (name: string) => !/["'\\]/.test(name);
+
 function isSayable(step: PlanStep) {
   const strings: string[] = [...step.keys];
   const collect = (value: unknown) => {
@@ -110,7 +113,7 @@ function isSayable(step: PlanStep) {
   if (step.kind === "set") collect(step.value);
   if (step.kind === "merge") collect([step.value, step.created]);
   if (step.kind === "remove" && step.when) collect([step.when.test.sub, step.when.test.equals]);
-  return step.keys.every((key) => !/["'\\]/.test(key)) && strings.every((text) => text.isWellFormed());
+  return step.keys.every(isQuotable) && strings.every((text) => text.isWellFormed());
 }
 
 /** The key columns the steps change: a top-level attribute's last write decides. */

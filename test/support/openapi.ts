@@ -1,5 +1,5 @@
 import { Validator } from "@cfworker/json-schema";
-import openApiText from "../../src/http/admin/openapi.json";
+import { OPENAPI_DOCUMENT } from "../../src/http/admin/api";
 
 /**
  * Every admin response a test receives is checked against the OpenAPI document the worker serves: the schema of its
@@ -17,10 +17,9 @@ interface Document {
 
 /**
  * The document the worker serves at `GET /admin/openapi.json` (test/openapi.test.ts), which is what the routes
- * describe (test/node/openapi.test.ts). The pool imports the file as text, by wrangler.toml's module rule, as the
- * worker does.
+ * describe (test/node/openapi.test.ts).
  */
-export const adminDocument = JSON.parse(openApiText as unknown as string) as Document;
+export const adminDocument = JSON.parse(OPENAPI_DOCUMENT) as Document;
 
 /**
  * The document's path template that matches `path` (under /admin), the most literal one when several do, among those

@@ -6,7 +6,8 @@ import { adminRouter } from "./router";
 // wrangler.toml's module rule imports the document as its text (TypeScript can only type a JSON import as its value);
 // anything else would serve "[object Object]", so a bundle without the rule fails at once.
 if (typeof openApiText !== "string") throw new Error("openapi.json must be imported as text (wrangler.toml [[rules]])");
-const OPENAPI_DOCUMENT: string = openApiText;
+/** The document, as served. */
+export const OPENAPI_DOCUMENT: string = openApiText;
 
 /**
  * The admin API as served: its routes, and `GET /admin/openapi.json`, their OpenAPI 3.1 description built ahead of
